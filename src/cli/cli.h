@@ -1,0 +1,29 @@
+/* cli: the subcommands of the brisk binary. Each cmd_X.c parses its own
+ * arguments and calls library modules; main.c only dispatches.
+ * Exit codes: 0 ok, 1 failure, 2 usage error. Errors go to stderr as one
+ * line "brisk CMD: what failed (where)". */
+#ifndef BRISK_CLI_H
+#define BRISK_CLI_H
+
+#include <stdbool.h>
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+int cmd_demo(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_match(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* The data directory: --data DIR if given, else $BRISK_DATA, else ./brisk-data. */
+const char *cli_data_dir(const char *flag_value);
+
+/* True when argv holds -h or --help. */
+bool cli_wants_help(int argc, char **argv);
+
+/* Prints "brisk CMD: message" to stderr and returns the code. */
+int cli_fail(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

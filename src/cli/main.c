@@ -1,0 +1,96 @@
+/* brisk: the command-line front door. Only dispatches to cmd_*.c. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} command_t;
+
+static const command_t commands[] = {
+	{"demo", cmd_demo, "generate demo data, import it and serve it"},
+	{"serve", cmd_serve, "run the HTTP server"},
+	{"import", cmd_import, "import a CSV file into the store"},
+	{"gen", cmd_gen, "generate a realistic data set as CSV files"},
+	{"token", cmd_token, "create or list API tokens"},
+	{"match", cmd_match, "reconcile payments with invoices"},
+	{"version", cmd_version, "print the version"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "brisk %s - a fast business-dashboard server\n\n"
+	           "usage: brisk COMMAND [options]\n\ncommands:\n", BRISK_VERSION);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-9s %s\n", "help", "this text; 'brisk COMMAND --help' for one command");
+	fprintf(f, "\nData directory: --data DIR, else $BRISK_DATA, else ./brisk-data\n");
+}
+
+const char *cli_data_dir(const char *flag_value)
+{
+	if (flag_value && *flag_value)
+		return flag_value;
+	const char *e = getenv("BRISK_DATA");
+	return e && *e ? e : "./brisk-data";
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+int cli_fail(const char *cmd, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "brisk %s: %s\n", cmd, msg);
+	return code;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("brisk %s\n", BRISK_VERSION);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+		if (argc > 2) {
+			/* "brisk help import" == "brisk import --help" */
+			for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+				if (!strcmp(argv[2], commands[i].name)) {
+					char *av[] = {argv[2], "--help", NULL};
+					return commands[i].fn(2, av);
+				}
+		}
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(name, commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "brisk: unknown command '%s' (try 'brisk help')\n", name);
+	return EXIT_USAGE;
+}

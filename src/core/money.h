@@ -1,0 +1,48 @@
+/* money: exact amounts as int64 minor units (cents). Never floating point. */
+#ifndef BRISK_MONEY_H
+#define BRISK_MONEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+	MONEY_OK = 0,
+	MONEY_EMPTY,     /* no digits at all */
+	MONEY_SYNTAX,    /* not a number in the accepted form */
+	MONEY_PRECISION, /* more than 2 fraction digits (strict form) */
+	MONEY_OVERFLOW,  /* does not fit in int64 cents */
+} money_status;
+
+/* Options for real-world exports (DATA.md "Real-world exports"); the zero
+ * value plus decimal='.' is the strict canonical form. */
+typedef struct {
+	char decimal;       /* '.' (default when 0) or ',' */
+	char thousands;     /* 0 = none accepted; else ',', '.', ' ', '\'' */
+	bool symbols;       /* accept and ignore currency symbols/codes ($, €, £, RM, USD...) */
+	bool plus;          /* accept a leading '+' */
+	bool parens;        /* "(12.50)" means -12.50 */
+	bool round;         /* >2 fraction digits are rounded half-to-even, not rejected */
+} money_opts;
+
+/* Parses the strict DATA.md form: optional '-', digits, optional '.' and 1-2
+ * digits. Rejects "1e5", "12,50", "1.234", "--1", "+1", ".5", "5.", blanks
+ * inside, and overflow; "-0" is 0. Leading/trailing ASCII spaces are
+ * trimmed. Writes *out only on MONEY_OK. */
+money_status money_parse(const char *s, size_t len, int64_t *out);
+
+/* Parses with export options (see money_opts). NULL opts = money_parse. */
+money_status money_parse_opts(const char *s, size_t len, const money_opts *o, int64_t *out);
+
+/* Formats cents as "-1234.50" into buf (at least MONEY_BUFSZ bytes);
+ * returns the length written (NUL-terminated). Never fails. */
+#define MONEY_BUFSZ 24
+size_t money_format(int64_t cents, char *buf);
+
+/* A short English reason for a status, e.g. "more than 2 decimal places". */
+const char *money_strerror(money_status st);
+
+/* Adds with overflow detection: returns false (and leaves *acc) on overflow. */
+bool money_add(int64_t *acc, int64_t v);
+
+#endif
