@@ -15,15 +15,22 @@ typedef int32_t date_t; /* days since 1970-01-01; valid years 1..9999 */
  * Returns true and sets *out; false on anything else (no trimming). */
 bool date_parse(const char *s, size_t len, date_t *out);
 
-/* Parses by a strptime-like format: %Y %y (2000+yy) %m %d %e %b (Jan..Dec,
- * case-insensitive) %B (full month name) %%; other characters match
- * literally. The whole input must be consumed; day must exist. */
+/* Parses by a strptime-like format: %Y (exactly 4 digits) %y (exactly 2
+ * digits, 2000+yy) %m %d (1 or 2 digits) %e (like %d, after an optional
+ * space) %b %B (month name, case-insensitive; like strptime both take "Jan"
+ * or "January") %%; other characters, spaces included, match literally.
+ * Year, month and day must all appear, the whole input must be consumed and
+ * the day must exist. Unknown conversions fail. */
 bool date_parse_fmt(const char *s, size_t len, const char *fmt, date_t *out);
 
-/* Writes "YYYY-MM-DD" + NUL into buf (DATE_BUFSZ bytes); returns 10. */
+/* Writes "YYYY-MM-DD" + NUL into buf (DATE_BUFSZ bytes); returns 10.
+ * Outside years 1..9999 the year is written modulo 10000 (never overruns). */
 size_t date_format(date_t d, char *buf);
 
-/* Civil conversions. date_from_ymd does not validate (use date_valid). */
+/* Civil conversions. date_from_ymd does not validate (use date_valid): a
+ * month outside 1..12 rolls into other years and a day past the month's end
+ * rolls on, so date_from_ymd(2024, 13, 1) is 2025-01-01. date_days_in_month
+ * returns 0 for a month outside 1..12. */
 date_t date_from_ymd(int y, int m, int d);
 void date_to_ymd(date_t d, int *y, int *m, int *dd);
 bool date_valid(int y, int m, int d);
@@ -42,6 +49,7 @@ typedef enum { INTERVAL_DAY, INTERVAL_WEEK, INTERVAL_MONTH, INTERVAL_QUARTER, IN
 
 /* "day"|"week"|"month"|"quarter"|"year" -> interval; false if unknown. */
 bool interval_parse(const char *s, size_t len, interval_t *out);
+/* The name interval_parse accepts; "unknown" for a value outside the enum. */
 const char *interval_name(interval_t iv);
 
 /* First day of the bucket that contains d (week starts Monday). */
@@ -50,7 +58,8 @@ date_t date_bucket_start(date_t d, interval_t iv);
 date_t date_bucket_next(date_t d, interval_t iv);
 
 /* Timestamps: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS" or "YYYY-MM-DD HH:MM:SS",
- * optionally followed by "Z" or "+HH:MM"/"-HH:MM". */
+ * optionally followed by "Z" or "+HH:MM"/"-HH:MM" (also after a bare date, as
+ * XML Schema's xs:date allows). No fractional seconds, no leap second. */
 typedef struct {
 	date_t date;       /* the calendar date as written, before any offset */
 	int32_t seconds;   /* seconds into that day as written (0 if date only) */
@@ -64,11 +73,13 @@ typedef struct {
 bool timestamp_parse(const char *s, size_t len, timestamp_t *out);
 
 /* Formats canonically: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS" plus "Z" or
- * "+HH:MM" when an offset was given. buf needs TIMESTAMP_BUFSZ bytes. */
+ * "+HH:MM" when an offset was given (a zero offset is written "Z"). buf
+ * needs TIMESTAMP_BUFSZ bytes; returns the length (NUL-terminated). */
 #define TIMESTAMP_BUFSZ 32
 size_t timestamp_format(const timestamp_t *t, char *buf);
 
-/* Today's date in UTC (or BRISK_TODAY=YYYY-MM-DD when set, for tests). */
+/* Today's date in UTC (or BRISK_TODAY=YYYY-MM-DD when set, for tests; an
+ * override that is not a valid date is ignored). */
 date_t date_today(void);
 
 #endif

@@ -27,15 +27,28 @@ typedef struct {
 
 /* Parses the strict DATA.md form: optional '-', digits, optional '.' and 1-2
  * digits. Rejects "1e5", "12,50", "1.234", "--1", "+1", ".5", "5.", blanks
- * inside, and overflow; "-0" is 0. Leading/trailing ASCII spaces are
- * trimmed. Writes *out only on MONEY_OK. */
+ * inside, and overflow; "-0" is 0. Leading/trailing ASCII spaces (' ' only,
+ * not tabs) are trimmed. Empty or all-space input is MONEY_EMPTY; a lone "-"
+ * is MONEY_SYNTAX. Checks run in the order syntax, precision, overflow, so a
+ * malformed 30-digit string is MONEY_SYNTAX. Writes *out only on MONEY_OK. */
 money_status money_parse(const char *s, size_t len, int64_t *out);
 
-/* Parses with export options (see money_opts). NULL opts = money_parse. */
+/* Parses with export options (see money_opts). NULL opts = money_parse.
+ * Around the number, in any order and each at most once: a currency symbol or
+ * code (case-insensitive, before or after, spaces allowed next to it), a sign
+ * ('-', or '+' with plus) and, with parens, "(...)" meaning negative; a sign
+ * inside or beside parentheses is rejected. Thousands separators must sit
+ * between a 1-3 digit leading group and exact 3-digit groups ("1,234,567";
+ * no separators at all is also fine); with thousands ' ' the no-break spaces
+ * U+00A0 and U+202F count too, with '\'' also U+2019. thousands equal to
+ * decimal is ignored. The number needs a digit before the decimal mark and
+ * one after it (".5" and "5." are rejected). Rounding is half-to-even on the
+ * magnitude, so "-0.125" gives -12. */
 money_status money_parse_opts(const char *s, size_t len, const money_opts *o, int64_t *out);
 
 /* Formats cents as "-1234.50" into buf (at least MONEY_BUFSZ bytes);
- * returns the length written (NUL-terminated). Never fails. */
+ * returns the length written (NUL-terminated). Never fails, INT64_MIN
+ * included; the output always parses back with money_parse. */
 #define MONEY_BUFSZ 24
 size_t money_format(int64_t cents, char *buf);
 
