@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/utf8.h"
 
 slice_t slice_cstr(const char *s)
 {
@@ -108,41 +109,6 @@ void buf_put_i64(buf_t *b, int64_t v)
 	buf_put(b, q, (size_t)(e - q));
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xE0) == 0xC0) {
-		len = 2;
-		min = 0x80;
-		c &= 0x1F;
-	} else if ((c & 0xF0) == 0xE0) {
-		len = 3;
-		min = 0x800;
-		c &= 0x0F;
-	} else if ((c & 0xF8) == 0xF0) {
-		len = 4;
-		min = 0x10000;
-		c &= 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	return len;
-}
-
 void buf_json_str(buf_t *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -158,7 +124,7 @@ void buf_json_str(buf_t *b, const char *s, size_t n)
 			continue;
 		}
 		if (c >= 0x80) {
-			size_t l = utf8_valid_len(u + i, n - i);
+			size_t l = utf8_seq_len(u + i, n - i);
 			if (l) {
 				i += l;
 				continue;

@@ -1,0 +1,521 @@
+#include "ingest/entity.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <xxhash.h>
+
+#include "core/utf8.h"
+
+static const char *const sales_status[] = {"pending", "confirmed", "shipped", "completed", "cancelled", NULL};
+static const char *const invoice_status[] = {"open", "void", NULL};
+static const char *const lead_status[] = {"new", "contacted", "qualified", "proposal", "won", "lost", NULL};
+
+#define ID {"id", COL_TEXT, false, NULL, NULL}
+
+static const entity_def defs[ENT__COUNT] = {
+	[ENT_COSTS] = {"costs", TBL_COSTS, 6,
+		{ID, {"date", COL_DATE, true, NULL, NULL}, {"category", COL_TEXT, true, NULL, NULL},
+		 {"amount", COL_MONEY, true, NULL, NULL}, {"vendor", COL_TEXT, false, NULL, ""},
+		 {"description", COL_TEXT, false, NULL, ""}}},
+	[ENT_SALES_ORDERS] = {"sales_orders", TBL_SALES_ORDERS, 5,
+		{ID, {"date", COL_DATE, true, NULL, NULL}, {"customer", COL_TEXT, true, NULL, NULL},
+		 {"status", COL_ENUM, true, sales_status, NULL}, {"amount", COL_MONEY, true, NULL, NULL}}},
+	[ENT_INVOICES] = {"invoices", TBL_INVOICES, 8,
+		{ID, {"number", COL_TEXT, true, NULL, NULL}, {"customer", COL_TEXT, true, NULL, NULL},
+		 {"issue_date", COL_DATE, true, NULL, NULL}, {"due_date", COL_DATE, true, NULL, NULL},
+		 {"amount", COL_MONEY, true, NULL, NULL}, {"customer_id", COL_TEXT, false, NULL, ""},
+		 {"status", COL_ENUM, false, invoice_status, "open"}}},
+	[ENT_PAYMENTS] = {"payments", TBL_PAYMENTS, 6,
+		{ID, {"date", COL_DATE, true, NULL, NULL}, {"payer", COL_TEXT, true, NULL, NULL},
+		 {"amount", COL_MONEY, true, NULL, NULL}, {"reference", COL_TEXT, false, NULL, ""},
+		 {"customer_id", COL_TEXT, false, NULL, ""}}},
+	[ENT_LEADS] = {"leads", TBL_LEADS, 10,
+		{ID, {"created_at", COL_TIMESTAMP, true, NULL, NULL}, {"creator", COL_TEXT, true, NULL, NULL},
+		 {"status", COL_ENUM, true, lead_status, NULL}, {"name", COL_TEXT, false, NULL, ""},
+		 {"mobile", COL_TEXT, false, NULL, ""}, {"source", COL_TEXT, false, NULL, ""},
+		 {"followup_date", COL_DATE, false, NULL, NULL}, {"value", COL_MONEY, false, NULL, NULL}}},
+};
+
+/* Column positions used by the upserts below (must match defs). */
+enum { C_DATE = 1, C_CATEGORY = 2, C_AMOUNT = 3, C_VENDOR = 4, C_DESC = 5 };
+enum { S_DATE = 1, S_CUSTOMER = 2, S_STATUS = 3, S_AMOUNT = 4 };
+enum { I_NUMBER = 1, I_CUSTOMER = 2, I_ISSUE = 3, I_DUE = 4, I_AMOUNT = 5, I_CUSTID = 6, I_STATUS = 7 };
+enum { P_DATE = 1, P_PAYER = 2, P_AMOUNT = 3, P_REF = 4, P_CUSTID = 5 };
+enum { L_CREATED = 1, L_CREATOR = 2, L_STATUS = 3, L_NAME = 4, L_MOBILE = 5, L_SOURCE = 6, L_FOLLOWUP = 7, L_VALUE = 8 };
+
+const entity_def *entity_get(entity_kind k)
+{
+	return k >= 0 && k < ENT__COUNT ? &defs[k] : NULL;
+}
+
+const entity_def *entity_by_name(const char *name, size_t len, entity_kind *kind)
+{
+	for (int k = 0; k < ENT__COUNT; k++)
+		if (strlen(defs[k].name) == len && !strncmp(defs[k].name, name, len)) {
+			if (kind)
+				*kind = (entity_kind)k;
+			return &defs[k];
+		}
+	return NULL;
+}
+
+int entity_col_index(const entity_def *d, const char *name, size_t len)
+{
+	slice_t s = slice_trim((slice_t){name, len});
+	for (int i = 0; i < d->ncols; i++)
+		if (slice_ieq_cstr(s, d->cols[i].name))
+			return i;
+	return -1;
+}
+
+unsigned entity_touch_mask(entity_kind k)
+{
+	unsigned m = TBL_BIT(defs[k].table);
+	if (k == ENT_INVOICES || k == ENT_PAYMENTS)
+		m |= TBL_BIT(TBL_ALLOCATIONS);
+	return m;
+}
+
+/* Quotes at most 40 bytes of a value for an error message. */
+static const char *show(slice_t v, char *tmp, size_t n)
+{
+	size_t l = v.len < 40 ? v.len : 40;
+	snprintf(tmp, n, "'%.*s%s'", (int)l, v.p, v.len > 40 ? "..." : "");
+	return tmp;
+}
+
+bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, char *why, size_t whylen)
+{
+	const entity_def *d = &defs[k];
+	char tmp[64];
+	for (int i = 0; i < d->ncols; i++) {
+		const entity_col *c = &d->cols[i];
+		if (r->present[i])
+			r->raw[i] = slice_trim(r->raw[i]);
+		if (!r->present[i] || r->raw[i].len == 0) {
+			if (c->required) {
+				snprintf(why, whylen, "missing required field '%s'", c->name);
+				return false;
+			}
+			r->present[i] = false;
+			if (c->deflt) {
+				r->raw[i] = slice_cstr(c->deflt);
+				r->present[i] = c->type == COL_ENUM; /* enums validate their default */
+				if (c->type != COL_ENUM)
+					continue;
+			} else {
+				continue;
+			}
+		}
+		slice_t v = r->raw[i];
+		size_t bad;
+		if (v.len > ENTITY_MAX_TEXT) {
+			snprintf(why, whylen, "field '%s' is %zu bytes long (at most %d)", c->name, v.len, ENTITY_MAX_TEXT);
+			return false;
+		}
+		if (!utf8_valid(v.p, v.len, &bad)) {
+			snprintf(why, whylen, "field '%s' is not valid UTF-8 (byte %zu); set the file's encoding", c->name,
+			         bad + 1);
+			return false;
+		}
+		if (memchr(v.p, '\0', v.len)) {
+			snprintf(why, whylen, "field '%s' contains a NUL byte", c->name);
+			return false;
+		}
+		switch (c->type) {
+		case COL_TEXT:
+			break;
+		case COL_DATE: {
+			date_t dt;
+			bool ok = o && o->date_format ? date_parse_fmt(v.p, v.len, o->date_format, &dt)
+			                              : date_parse(v.p, v.len, &dt);
+			if (!ok) {
+				snprintf(why, whylen, "bad %s %s: expected %s", c->name, show(v, tmp, sizeof tmp),
+				         o && o->date_format ? o->date_format : "YYYY-MM-DD");
+				return false;
+			}
+			r->num[i] = dt;
+			break;
+		}
+		case COL_MONEY: {
+			int64_t cents;
+			money_status st = o && o->money_lenient ? money_parse_opts(v.p, v.len, &o->money, &cents)
+			                                        : money_parse(v.p, v.len, &cents);
+			if (st != MONEY_OK) {
+				snprintf(why, whylen, "bad %s %s: %s", c->name, show(v, tmp, sizeof tmp), money_strerror(st));
+				return false;
+			}
+			r->num[i] = cents;
+			break;
+		}
+		case COL_TIMESTAMP:
+			if (!timestamp_parse(v.p, v.len, &r->ts)) {
+				snprintf(why, whylen, "bad %s %s: expected YYYY-MM-DD[THH:MM:SS][Z|+HH:MM]", c->name,
+				         show(v, tmp, sizeof tmp));
+				return false;
+			}
+			r->num[i] = r->ts.date;
+			break;
+		case COL_ENUM: {
+			int found = -1;
+			for (int j = 0; c->values[j]; j++)
+				if (slice_ieq_cstr(v, c->values[j]))
+					found = j;
+			if (found < 0) {
+				char list[160] = "";
+				for (int j = 0; c->values[j]; j++)
+					snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
+					         c->values[j]);
+				snprintf(why, whylen, "unknown %s %s: expected one of %s", c->name, show(v, tmp, sizeof tmp),
+				         list);
+				return false;
+			}
+			r->raw[i] = slice_cstr(c->values[found]);
+			break;
+		}
+		}
+	}
+	if (k == ENT_INVOICES && r->num[I_DUE] < r->num[I_ISSUE]) {
+		snprintf(why, whylen, "due_date is before issue_date");
+		return false;
+	}
+	return true;
+}
+
+void entity_derive_id(entity_kind k, record_t *r, uint64_t seq)
+{
+	const entity_def *d = &defs[k];
+	buf_t b = BUF_INIT;
+	for (int i = 1; i < d->ncols; i++) {
+		if (r->present[i])
+			buf_put(&b, r->raw[i].p, r->raw[i].len);
+		buf_putc(&b, '\x1f');
+	}
+	uint64_t h = XXH3_64bits_withSeed(b.p, b.len, (uint64_t)k);
+	buf_free(&b);
+	snprintf(r->idbuf, sizeof r->idbuf, "h%016llx", (unsigned long long)h);
+	if (seq)
+		snprintf(r->idbuf + 17, sizeof r->idbuf - 17, "-%llu", (unsigned long long)seq);
+	r->raw[0] = slice_cstr(r->idbuf);
+	r->present[0] = true;
+}
+
+static void bind_opt_text(store_stmt_t *st, int idx, const record_t *r, int col)
+{
+	if (r->present[col])
+		store_bind_text(st, idx, r->raw[col].p, r->raw[col].len);
+	else
+		store_bind_text(st, idx, "", 0);
+}
+
+#define TXT(col) r->raw[col].p, r->raw[col].len
+
+/* Adds (sign=+1) or retracts (sign=-1) one row's rollup contributions. The
+ * values come either from a record or from the stored old row. */
+static void roll_cost(rollup_acc_t *a, int sign, date_t day, slice_t cat, slice_t vendor, int64_t amount)
+{
+	rollup_add(a, ROLLUP_COSTS_CATEGORY, day, cat.p, cat.len, sign, sign * amount);
+	rollup_add(a, ROLLUP_COSTS_VENDOR, day, vendor.p, vendor.len, sign, sign * amount);
+}
+
+static void roll_sale(rollup_acc_t *a, int sign, date_t day, slice_t cust, slice_t status, int64_t amount)
+{
+	rollup_add(a, ROLLUP_SALES_STATUS, day, status.p, status.len, sign, sign * amount);
+	if (!slice_eq_cstr(status, "cancelled"))
+		rollup_add(a, ROLLUP_SALES_CUSTOMER, day, cust.p, cust.len, sign, sign * amount);
+}
+
+static void roll_invoice(rollup_acc_t *a, int sign, date_t issue, slice_t status, int64_t amount)
+{
+	if (!slice_eq_cstr(status, "void"))
+		rollup_add(a, ROLLUP_INVOICED, issue, "", 0, sign, sign * amount);
+}
+
+static void roll_lead(rollup_acc_t *a, int sign, date_t day, slice_t creator, slice_t status, int64_t value)
+{
+	char dim[ENTITY_MAX_TEXT + 32];
+	size_t n = creator.len;
+	memcpy(dim, creator.p, n);
+	dim[n++] = '\x1f';
+	memcpy(dim + n, status.p, status.len);
+	n += status.len;
+	rollup_add(a, ROLLUP_LEADS, day, dim, n, sign, sign * value);
+}
+
+static void roll_record(rollup_acc_t *a, entity_kind k, int sign, const record_t *r)
+{
+	switch (k) {
+	case ENT_COSTS:
+		roll_cost(a, sign, (date_t)r->num[C_DATE], r->raw[C_CATEGORY],
+		          r->present[C_VENDOR] ? r->raw[C_VENDOR] : SLICE_LIT(""), r->num[C_AMOUNT]);
+		break;
+	case ENT_SALES_ORDERS:
+		roll_sale(a, sign, (date_t)r->num[S_DATE], r->raw[S_CUSTOMER], r->raw[S_STATUS], r->num[S_AMOUNT]);
+		break;
+	case ENT_INVOICES:
+		roll_invoice(a, sign, (date_t)r->num[I_ISSUE], r->raw[I_STATUS], r->num[I_AMOUNT]);
+		break;
+	case ENT_PAYMENTS:
+		rollup_add(a, ROLLUP_CASH_IN, (date_t)r->num[P_DATE], "", 0, sign, sign * r->num[P_AMOUNT]);
+		break;
+	case ENT_LEADS:
+		roll_lead(a, sign, (date_t)r->num[L_CREATED], r->raw[L_CREATOR], r->raw[L_STATUS],
+		          r->present[L_VALUE] ? r->num[L_VALUE] : 0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Per kind: insert-if-new, read the old row's rollup inputs, replace. */
+static const char *const ins_sql[ENT__COUNT] = {
+	[ENT_COSTS] = "INSERT INTO costs(org, id, date, category, amount, vendor, description) "
+	              "VALUES(?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
+	[ENT_SALES_ORDERS] = "INSERT INTO sales_orders(org, id, date, customer, status, amount) "
+	                     "VALUES(?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
+	[ENT_INVOICES] = "INSERT INTO invoices(org, id, number, customer, customer_id, issue_date, due_date, "
+	                 "amount, status, outstanding) VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
+	[ENT_PAYMENTS] = "INSERT INTO payments(org, id, date, payer, amount, reference, customer_id) "
+	                 "VALUES(?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
+	[ENT_LEADS] = "INSERT INTO leads(org, id, created_at, created_date, creator, status, name, mobile, source, "
+	              "followup_date, value) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
+};
+
+static const char *const old_sql[ENT__COUNT] = {
+	[ENT_COSTS] = "SELECT rid, date, category, vendor, amount FROM costs WHERE org = ? AND id = ?",
+	[ENT_SALES_ORDERS] = "SELECT rid, date, customer, status, amount FROM sales_orders WHERE org = ? AND id = ?",
+	[ENT_INVOICES] = "SELECT rid, issue_date, '', status, amount FROM invoices WHERE org = ? AND id = ?",
+	[ENT_PAYMENTS] = "SELECT rid, date, '', '', amount FROM payments WHERE org = ? AND id = ?",
+	[ENT_LEADS] = "SELECT rid, created_date, creator, status, coalesce(value, 0) FROM leads "
+	              "WHERE org = ? AND id = ?",
+};
+
+static const char *const upd_sql[ENT__COUNT] = {
+	[ENT_COSTS] = "UPDATE costs SET date=?3, category=?4, amount=?5, vendor=?6, description=?7 WHERE rid=?1",
+	[ENT_SALES_ORDERS] = "UPDATE sales_orders SET date=?3, customer=?4, status=?5, amount=?6 WHERE rid=?1",
+	[ENT_INVOICES] = "UPDATE invoices SET number=?3, customer=?4, customer_id=?5, issue_date=?6, due_date=?7, "
+	                 "amount=?8, status=?9, outstanding=?10 WHERE rid=?1",
+	[ENT_PAYMENTS] = "UPDATE payments SET date=?3, payer=?4, amount=?5, reference=?6, customer_id=?7 WHERE rid=?1",
+	[ENT_LEADS] = "UPDATE leads SET created_at=?3, created_date=?4, creator=?5, status=?6, name=?7, mobile=?8, "
+	              "source=?9, followup_date=?10, value=?11 WHERE rid=?1",
+};
+
+/* Binds the row's values from index 3 on (1 = org or rid, 2 = id). */
+static void bind_values(store_stmt_t *st, entity_kind k, const record_t *r)
+{
+	char ts[TIMESTAMP_BUFSZ];
+	switch (k) {
+	case ENT_COSTS:
+		store_bind_i64(st, 3, r->num[C_DATE]);
+		store_bind_text(st, 4, TXT(C_CATEGORY));
+		store_bind_i64(st, 5, r->num[C_AMOUNT]);
+		bind_opt_text(st, 6, r, C_VENDOR);
+		bind_opt_text(st, 7, r, C_DESC);
+		break;
+	case ENT_SALES_ORDERS:
+		store_bind_i64(st, 3, r->num[S_DATE]);
+		store_bind_text(st, 4, TXT(S_CUSTOMER));
+		store_bind_text(st, 5, TXT(S_STATUS));
+		store_bind_i64(st, 6, r->num[S_AMOUNT]);
+		break;
+	case ENT_INVOICES:
+		store_bind_text(st, 3, TXT(I_NUMBER));
+		store_bind_text(st, 4, TXT(I_CUSTOMER));
+		bind_opt_text(st, 5, r, I_CUSTID);
+		store_bind_i64(st, 6, r->num[I_ISSUE]);
+		store_bind_i64(st, 7, r->num[I_DUE]);
+		store_bind_i64(st, 8, r->num[I_AMOUNT]);
+		store_bind_text(st, 9, TXT(I_STATUS));
+		store_bind_i64(st, 10, r->num[I_AMOUNT]);
+		break;
+	case ENT_PAYMENTS:
+		store_bind_i64(st, 3, r->num[P_DATE]);
+		store_bind_text(st, 4, TXT(P_PAYER));
+		store_bind_i64(st, 5, r->num[P_AMOUNT]);
+		bind_opt_text(st, 6, r, P_REF);
+		bind_opt_text(st, 7, r, P_CUSTID);
+		break;
+	case ENT_LEADS: {
+		size_t n = timestamp_format(&r->ts, ts);
+		store_bind_text(st, 3, ts, n);
+		store_bind_i64(st, 4, r->ts.date);
+		store_bind_text(st, 5, TXT(L_CREATOR));
+		store_bind_text(st, 6, TXT(L_STATUS));
+		bind_opt_text(st, 7, r, L_NAME);
+		bind_opt_text(st, 8, r, L_MOBILE);
+		bind_opt_text(st, 9, r, L_SOURCE);
+		if (r->present[L_FOLLOWUP])
+			store_bind_i64(st, 10, r->num[L_FOLLOWUP]);
+		else
+			store_bind_null(st, 10);
+		if (r->present[L_VALUE])
+			store_bind_i64(st, 11, r->num[L_VALUE]);
+		else
+			store_bind_null(st, 11);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+int entity_invoice_refresh(store_conn_t *w, int64_t invoice_rid)
+{
+	static const char *q =
+		"UPDATE invoices SET outstanding = amount - a.paid, "
+		"status = CASE WHEN status = 'void' THEN 'void' WHEN a.paid = 0 THEN 'open' "
+		"WHEN a.paid >= amount THEN 'paid' ELSE 'partial' END "
+		"FROM (SELECT coalesce(sum(amount), 0) AS paid FROM allocations "
+		"      WHERE invoice = ?1 AND state IN ('applied','confirmed','manual')) AS a "
+		"WHERE rid = ?1";
+	store_stmt_t *st = store_prepare(w, q);
+	store_bind_i64(st, 1, invoice_rid);
+	int rc = store_step(st) == STORE_DONE ? 0 : -1;
+	store_reset(st);
+	return rc;
+}
+
+/* A replaced payment whose amount or date changed no longer supports its
+ * allocations: they are removed and the invoices recomputed. */
+static int payment_changed(store_conn_t *w, int64_t payment_rid)
+{
+	static const char *sel = "SELECT DISTINCT invoice FROM allocations WHERE payment = ?";
+	static const char *del = "DELETE FROM allocations WHERE payment = ?";
+	int64_t inv[64];
+	int n = 0, rc = 0;
+	store_stmt_t *st = store_prepare(w, sel);
+	store_bind_i64(st, 1, payment_rid);
+	while (store_step(st) == STORE_ROW && n < 64)
+		inv[n++] = store_col_i64(st, 0);
+	store_reset(st);
+	if (n == 0)
+		return 0;
+	st = store_prepare(w, del);
+	store_bind_i64(st, 1, payment_rid);
+	if (store_step(st) != STORE_DONE)
+		rc = -1;
+	store_reset(st);
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = entity_invoice_refresh(w, inv[i]);
+	return rc;
+}
+
+int entity_upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r, rollup_acc_t *acc,
+                  bool *replaced, char *why, size_t whylen)
+{
+	*replaced = false;
+	store_stmt_t *st = store_prepare(w, ins_sql[k]);
+	store_bind_i64(st, 1, org);
+	store_bind_text(st, 2, TXT(0));
+	bind_values(st, k, r);
+	store_status rc = store_step(st);
+	store_reset(st);
+	if (rc != STORE_DONE)
+		goto fail;
+	if (store_changes(w) == 1) {
+		roll_record(acc, k, +1, r);
+		return 0;
+	}
+	/* The id exists: retract the old row's rollups, then replace it. */
+	st = store_prepare(w, old_sql[k]);
+	store_bind_i64(st, 1, org);
+	store_bind_text(st, 2, TXT(0));
+	if (store_step(st) != STORE_ROW) {
+		store_reset(st);
+		goto fail;
+	}
+	int64_t rid = store_col_i64(st, 0);
+	date_t oday = (date_t)store_col_i64(st, 1);
+	size_t l2, l3;
+	const char *t2 = store_col_text(st, 2, &l2);
+	const char *t3 = store_col_text(st, 3, &l3);
+	int64_t oamount = store_col_i64(st, 4);
+	slice_t s2 = {t2, l2}, s3 = {t3, l3};
+	bool pay_moved = false;
+	switch (k) {
+	case ENT_COSTS: roll_cost(acc, -1, oday, s2, s3, oamount); break;
+	case ENT_SALES_ORDERS: roll_sale(acc, -1, oday, s2, s3, oamount); break;
+	case ENT_INVOICES: roll_invoice(acc, -1, oday, s3, oamount); break;
+	case ENT_PAYMENTS:
+		rollup_add(acc, ROLLUP_CASH_IN, oday, "", 0, -1, -oamount);
+		pay_moved = oday != (date_t)r->num[P_DATE] || oamount != r->num[P_AMOUNT];
+		break;
+	case ENT_LEADS: roll_lead(acc, -1, oday, s2, s3, oamount); break;
+	default: break;
+	}
+	store_reset(st);
+	st = store_prepare(w, upd_sql[k]);
+	store_bind_i64(st, 1, rid);
+	bind_values(st, k, r);
+	rc = store_step(st);
+	store_reset(st);
+	if (rc != STORE_DONE)
+		goto fail;
+	if (k == ENT_INVOICES && entity_invoice_refresh(w, rid) != 0)
+		goto fail;
+	if (pay_moved && payment_changed(w, rid) != 0)
+		goto fail;
+	roll_record(acc, k, +1, r);
+	*replaced = true;
+	return 0;
+fail:
+	snprintf(why, whylen, "store error: %s", store_errmsg(w));
+	return -1;
+}
+
+int entity_delete(store_conn_t *w, entity_kind k, int64_t org, const char *id, size_t idlen, rollup_acc_t *acc)
+{
+	static const char *const del_sql[ENT__COUNT] = {
+		[ENT_COSTS] = "DELETE FROM costs WHERE rid = ?",
+		[ENT_SALES_ORDERS] = "DELETE FROM sales_orders WHERE rid = ?",
+		[ENT_INVOICES] = "DELETE FROM invoices WHERE rid = ?",
+		[ENT_PAYMENTS] = "DELETE FROM payments WHERE rid = ?",
+		[ENT_LEADS] = "DELETE FROM leads WHERE rid = ?",
+	};
+	static const char *inv_of_payment = "SELECT DISTINCT invoice FROM allocations WHERE payment = ?";
+	store_stmt_t *st = store_prepare(w, old_sql[k]);
+	store_bind_i64(st, 1, org);
+	store_bind_text(st, 2, id, idlen);
+	store_status rc = store_step(st);
+	if (rc != STORE_ROW) {
+		store_reset(st);
+		return rc == STORE_DONE ? 0 : -1;
+	}
+	int64_t rid = store_col_i64(st, 0);
+	date_t oday = (date_t)store_col_i64(st, 1);
+	size_t l2, l3;
+	const char *t2 = store_col_text(st, 2, &l2);
+	const char *t3 = store_col_text(st, 3, &l3);
+	slice_t s2 = {t2, l2}, s3 = {t3, l3};
+	int64_t oamount = store_col_i64(st, 4);
+	switch (k) {
+	case ENT_COSTS: roll_cost(acc, -1, oday, s2, s3, oamount); break;
+	case ENT_SALES_ORDERS: roll_sale(acc, -1, oday, s2, s3, oamount); break;
+	case ENT_INVOICES: roll_invoice(acc, -1, oday, s3, oamount); break;
+	case ENT_PAYMENTS: rollup_add(acc, ROLLUP_CASH_IN, oday, "", 0, -1, -oamount); break;
+	case ENT_LEADS: roll_lead(acc, -1, oday, s2, s3, oamount); break;
+	default: break;
+	}
+	store_reset(st);
+	/* A deleted payment frees the invoices it paid (allocations cascade). */
+	int64_t inv[64];
+	int ninv = 0;
+	if (k == ENT_PAYMENTS) {
+		st = store_prepare(w, inv_of_payment);
+		store_bind_i64(st, 1, rid);
+		while (store_step(st) == STORE_ROW && ninv < 64)
+			inv[ninv++] = store_col_i64(st, 0);
+		store_reset(st);
+	}
+	st = store_prepare(w, del_sql[k]);
+	store_bind_i64(st, 1, rid);
+	rc = store_step(st);
+	store_reset(st);
+	if (rc != STORE_DONE)
+		return -1;
+	for (int i = 0; i < ninv; i++)
+		if (entity_invoice_refresh(w, inv[i]) != 0)
+			return -1;
+	return 1;
+}

@@ -1,0 +1,91 @@
+/* entity: the five kinds of business rows of DATA.md, their columns, the
+ * validation of one row, and its idempotent upsert into the store (with the
+ * rollup deltas). Shared by the CSV importer and the JSON API. */
+#ifndef BRISK_ENTITY_H
+#define BRISK_ENTITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/date.h"
+#include "core/money.h"
+#include "store/rollup.h"
+#include "store/store.h"
+
+typedef enum { ENT_COSTS, ENT_SALES_ORDERS, ENT_INVOICES, ENT_PAYMENTS, ENT_LEADS, ENT__COUNT } entity_kind;
+
+typedef enum { COL_TEXT, COL_DATE, COL_MONEY, COL_TIMESTAMP, COL_ENUM } col_type;
+
+#define ENTITY_MAXCOLS 10
+#define ENTITY_MAX_TEXT 2000 /* bytes; longer is rejected, never truncated */
+
+typedef struct {
+	const char *name;
+	col_type type;
+	bool required;
+	const char *const *values; /* COL_ENUM: NULL-terminated allowed values */
+	const char *deflt;         /* value when absent (NULL = none) */
+} entity_col;
+
+typedef struct {
+	const char *name; /* "costs", ... as in URLs and CLI */
+	store_table table;
+	int ncols;
+	entity_col cols[ENTITY_MAXCOLS]; /* cols[0] is always "id" */
+} entity_def;
+
+/* One row being imported: raw text per column (as given, trimmed) and the
+ * parsed value (cents for money, days for dates). */
+typedef struct {
+	slice_t raw[ENTITY_MAXCOLS];
+	bool present[ENTITY_MAXCOLS];
+	int64_t num[ENTITY_MAXCOLS];
+	timestamp_t ts;
+	char idbuf[40]; /* holds a derived id when the row has none */
+	char canon[ENTITY_MAXCOLS][16]; /* canonical lowercase enum values */
+} record_t;
+
+/* Parsing options for real-world exports (zero value = strict DATA.md). */
+typedef struct {
+	money_opts money;
+	bool money_lenient; /* use money opts instead of the strict form */
+	const char *date_format; /* strptime-like, NULL = YYYY-MM-DD */
+} entity_parse_opts;
+
+const entity_def *entity_get(entity_kind k);
+/* By name ("costs", "sales_orders", ...); NULL if unknown. */
+const entity_def *entity_by_name(const char *name, size_t len, entity_kind *kind);
+/* Column index by name (case-insensitive, trimmed), or -1. */
+int entity_col_index(const entity_def *d, const char *name, size_t len);
+
+/* Validates r in place (parses dates and money, checks enums and required
+ * columns, fills defaults). Returns true, or false with a one-line reason
+ * in why (e.g. "bad amount '12,50': not a number"). */
+bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, char *why, size_t whylen);
+
+/* Derives an id for a row without one: a hash of its content, so that
+ * re-importing the same file replaces instead of duplicating. seq tells
+ * identical rows of one file apart. */
+void entity_derive_id(entity_kind k, record_t *r, uint64_t seq);
+
+/* Inserts or replaces one validated row of org inside an open write
+ * transaction, adding its rollup deltas to acc. *replaced tells which.
+ * Returns 0, or -1 with the store's reason in why. */
+int entity_upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r, rollup_acc_t *acc,
+                  bool *replaced, char *why, size_t whylen);
+
+/* Deletes one row by id (retracting rollups). Returns 1 deleted, 0 not
+ * found, -1 on a store error. */
+int entity_delete(store_conn_t *w, entity_kind k, int64_t org, const char *id, size_t idlen, rollup_acc_t *acc);
+
+/* Recomputes an invoice's outstanding amount and derived status (open,
+ * partial, paid; void stays void) from its allocations. 0 or -1. */
+int entity_invoice_refresh(store_conn_t *w, int64_t invoice_rid);
+
+/* The touch mask a write of kind k produces (payments/invoices also touch
+ * allocations). */
+unsigned entity_touch_mask(entity_kind k);
+
+#endif

@@ -1,0 +1,199 @@
+#include "store/rollup.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "core/mem.h"
+
+/* DESIGN
+ * An import of a million rows touches a few tens of thousands of rollup
+ * cells; summing them in an open-addressing table and upserting once per
+ * cell at commit costs far less than an upsert per row. */
+
+typedef struct {
+	uint64_t hash;
+	int32_t metric;
+	date_t day;
+	char *dim;
+	size_t dimlen;
+	int64_t cnt, total;
+} cell_t;
+
+struct rollup_acc {
+	int64_t org;
+	cell_t *cells;
+	size_t cap, n;
+};
+
+rollup_acc_t *rollup_acc_new(int64_t org)
+{
+	rollup_acc_t *a = xcalloc(1, sizeof *a);
+	a->org = org;
+	a->cap = 1024;
+	a->cells = xcalloc(a->cap, sizeof *a->cells);
+	return a;
+}
+
+static void clear_cells(rollup_acc_t *a)
+{
+	for (size_t i = 0; i < a->cap; i++)
+		free(a->cells[i].dim);
+	memset(a->cells, 0, a->cap * sizeof *a->cells);
+	a->n = 0;
+}
+
+void rollup_acc_free(rollup_acc_t *a)
+{
+	if (!a)
+		return;
+	clear_cells(a);
+	free(a->cells);
+	free(a);
+}
+
+static uint64_t cell_hash(int32_t m, date_t day, const char *dim, size_t len)
+{
+	uint64_t seed = ((uint64_t)(uint32_t)m << 32) ^ (uint32_t)day;
+	return XXH3_64bits_withSeed(dim, len, seed) | 1; /* 0 marks an empty slot */
+}
+
+static void grow(rollup_acc_t *a)
+{
+	cell_t *old = a->cells;
+	size_t oldcap = a->cap;
+	a->cap *= 2;
+	a->cells = xcalloc(a->cap, sizeof *a->cells);
+	for (size_t i = 0; i < oldcap; i++) {
+		if (!old[i].hash)
+			continue;
+		size_t j = old[i].hash & (a->cap - 1);
+		while (a->cells[j].hash)
+			j = (j + 1) & (a->cap - 1);
+		a->cells[j] = old[i];
+	}
+	free(old);
+}
+
+static void add_cell(rollup_acc_t *a, int32_t m, date_t day, const char *dim, size_t len, int64_t cnt,
+                     int64_t total)
+{
+	if ((a->n + 1) * 4 > a->cap * 3)
+		grow(a);
+	uint64_t h = cell_hash(m, day, dim, len);
+	size_t j = h & (a->cap - 1);
+	for (;; j = (j + 1) & (a->cap - 1)) {
+		cell_t *c = &a->cells[j];
+		if (!c->hash) {
+			c->hash = h;
+			c->metric = m;
+			c->day = day;
+			c->dim = xstrndup(dim, len);
+			c->dimlen = len;
+			c->cnt = cnt;
+			c->total = total;
+			a->n++;
+			return;
+		}
+		if (c->hash == h && c->metric == m && c->day == day && c->dimlen == len &&
+		    memcmp(c->dim, dim, len) == 0) {
+			c->cnt += cnt;
+			c->total += total;
+			return;
+		}
+	}
+}
+
+void rollup_add(rollup_acc_t *a, rollup_metric m, date_t day, const char *dim, size_t dimlen, int64_t cnt,
+                int64_t total)
+{
+	add_cell(a, (int32_t)m, day, dim, dimlen, cnt, total);
+	add_cell(a, (int32_t)m | ROLLUP_MONTHLY, date_bucket_start(day, INTERVAL_MONTH), dim, dimlen, cnt, total);
+}
+
+int rollup_flush(rollup_acc_t *a, store_conn_t *w)
+{
+	static const char *up =
+		"INSERT INTO rollup(org, metric, day, dim, cnt, total) VALUES(?, ?, ?, ?, ?, ?) "
+		"ON CONFLICT(org, metric, day, dim) DO UPDATE SET cnt = cnt + excluded.cnt, "
+		"total = total + excluded.total";
+	static const char *gc = "DELETE FROM rollup WHERE org = ? AND cnt = 0 AND total = 0";
+	int rc = 0;
+	bool retracted = false;
+	for (size_t i = 0; i < a->cap && rc == 0; i++) {
+		cell_t *c = &a->cells[i];
+		if (!c->hash || (c->cnt == 0 && c->total == 0))
+			continue;
+		if (c->cnt < 0)
+			retracted = true;
+		store_stmt_t *st = store_prepare(w, up);
+		store_bind_i64(st, 1, a->org);
+		store_bind_i64(st, 2, c->metric);
+		store_bind_i64(st, 3, c->day);
+		store_bind_text(st, 4, c->dim, c->dimlen);
+		store_bind_i64(st, 5, c->cnt);
+		store_bind_i64(st, 6, c->total);
+		if (store_step(st) != STORE_DONE)
+			rc = -1;
+		store_reset(st);
+	}
+	if (rc == 0 && retracted) {
+		/* Cells emptied by deletes/replacements would otherwise linger as
+		 * phantom dims (an "other" category with zero rows). */
+		store_stmt_t *st = store_prepare(w, gc);
+		store_bind_i64(st, 1, a->org);
+		if (store_step(st) != STORE_DONE)
+			rc = -1;
+		store_reset(st);
+	}
+	clear_cells(a);
+	return rc;
+}
+
+size_t rollup_pending(const rollup_acc_t *a)
+{
+	return a->n;
+}
+
+static void sum_rows(store_conn_t *c, int64_t org, int32_t m, date_t from, date_t to, const char *dim,
+                     int64_t *cnt, int64_t *total)
+{
+	static const char *q_all = "SELECT coalesce(sum(cnt),0), coalesce(sum(total),0) FROM rollup "
+	                           "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ?";
+	static const char *q_dim = "SELECT coalesce(sum(cnt),0), coalesce(sum(total),0) FROM rollup "
+	                           "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ? AND dim = ?";
+	if (from > to)
+		return;
+	store_stmt_t *st = store_prepare(c, dim ? q_dim : q_all);
+	store_bind_i64(st, 1, org);
+	store_bind_i64(st, 2, m);
+	store_bind_i64(st, 3, from);
+	store_bind_i64(st, 4, to);
+	if (dim)
+		store_bind_text(st, 5, dim, strlen(dim));
+	if (store_step(st) == STORE_ROW) {
+		*cnt += store_col_i64(st, 0);
+		*total += store_col_i64(st, 1);
+	}
+	store_reset(st);
+}
+
+void rollup_sum(store_conn_t *c, int64_t org, rollup_metric m, date_t from, date_t to, const char *dim,
+                int64_t *cnt, int64_t *total)
+{
+	*cnt = *total = 0;
+	if (from > to)
+		return;
+	/* Whole months strictly inside [from, to] come from monthly rows. */
+	date_t m_first = date_bucket_start(from, INTERVAL_MONTH);
+	if (m_first < from)
+		m_first = date_bucket_next(from, INTERVAL_MONTH);
+	date_t m_end = date_bucket_start(to + 1, INTERVAL_MONTH); /* exclusive */
+	if (m_first >= m_end) {
+		sum_rows(c, org, (int32_t)m, from, to, dim, cnt, total);
+		return;
+	}
+	sum_rows(c, org, (int32_t)m, from, m_first - 1, dim, cnt, total);
+	sum_rows(c, org, (int32_t)m | ROLLUP_MONTHLY, m_first, m_end - 1, dim, cnt, total);
+	sum_rows(c, org, (int32_t)m, m_end, to, dim, cnt, total);
+}

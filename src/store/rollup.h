@@ -1,0 +1,47 @@
+/* rollup: daily (and monthly) aggregates per (org, metric, day, dim),
+ * accumulated in memory during a write and flushed into the same
+ * transaction, so dashboards read O(days x dims) rows, never base tables. */
+#ifndef BRISK_ROLLUP_H
+#define BRISK_ROLLUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/date.h"
+#include "store/store.h"
+
+typedef enum {
+	ROLLUP_CASH_IN = 1,        /* payments by date; dim "" */
+	ROLLUP_COSTS_CATEGORY = 2, /* costs by date; dim category */
+	ROLLUP_COSTS_VENDOR = 3,   /* costs by date; dim vendor */
+	ROLLUP_SALES_STATUS = 4,   /* sales orders by date; dim status */
+	ROLLUP_SALES_CUSTOMER = 5, /* sales orders by date, status not cancelled; dim customer */
+	ROLLUP_INVOICED = 6,       /* invoices by issue date, not void; dim "" */
+	ROLLUP_LEADS = 7,          /* leads by created date; dim creator "\x1f" status; total = value */
+} rollup_metric;
+
+/* Added to a metric for its monthly rows (day = first day of the month). */
+#define ROLLUP_MONTHLY 0x100
+
+typedef struct rollup_acc rollup_acc_t;
+
+/* A new empty accumulator for one org. Caller frees with rollup_acc_free. */
+rollup_acc_t *rollup_acc_new(int64_t org);
+void rollup_acc_free(rollup_acc_t *a);
+/* Adds cnt and total to (metric, day, dim); negative values retract a row. */
+void rollup_add(rollup_acc_t *a, rollup_metric m, date_t day, const char *dim, size_t dimlen,
+                int64_t cnt, int64_t total);
+/* Writes the accumulated deltas (daily and monthly) into the open write
+ * transaction and empties the accumulator. Returns 0, or -1 on a store
+ * error (the caller rolls back). */
+int rollup_flush(rollup_acc_t *a, store_conn_t *w);
+/* Number of distinct cells pending (for tests and memory checks). */
+size_t rollup_pending(const rollup_acc_t *a);
+
+/* Sums (count, total) of a metric over [from, to], optionally for one dim
+ * (dim NULL = all dims), reading monthly rows for whole months inside the
+ * range and daily rows for the ragged edges. */
+void rollup_sum(store_conn_t *c, int64_t org, rollup_metric m, date_t from, date_t to,
+                const char *dim, int64_t *cnt, int64_t *total);
+
+#endif

@@ -1,0 +1,136 @@
+#include "store/schema.h"
+
+#include <stddef.h>
+
+/* DESIGN
+ * Dates are INTEGER days since 1970-01-01 and money INTEGER cents: compact
+ * keys, exact sums, and the same representation as in memory. Every entity
+ * has an integer rid (cheap joins, stable keyset cursors) and the user's
+ * text id unique per org (the upsert key). Indexes exist for the dashboard
+ * and list paths only: each one costs import speed. tests/unit/test_store.c
+ * runs EXPLAIN QUERY PLAN over the dashboard queries and fails on a scan.
+ *
+ * rollup holds per-(org, metric, day, dim) count and total, maintained in
+ * the same transaction as the rows (see rollup.c). Monthly rows (metric
+ * with ROLLUP_MONTHLY set, day = first of month) keep long ranges over
+ * high-cardinality dims (customers, vendors) small.
+ *
+ * Never edit a migration that has shipped: append a new one. */
+
+static const char *const migrations[] = {
+	/* 1: the base schema */
+	"CREATE TABLE orgs("
+	"  id INTEGER PRIMARY KEY,"
+	"  slug TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL,"
+	"  currency TEXT NOT NULL DEFAULT 'USD',"
+	"  opening_balance INTEGER NOT NULL DEFAULT 0,"
+	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+	"CREATE TABLE tokens("
+	"  id INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL REFERENCES orgs(id),"
+	"  hash BLOB NOT NULL UNIQUE,"
+	"  label TEXT NOT NULL DEFAULT '',"
+	"  role TEXT NOT NULL DEFAULT 'admin',"
+	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+	"  revoked INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE data_versions("
+	"  org INTEGER NOT NULL, tbl INTEGER NOT NULL, version INTEGER NOT NULL,"
+	"  PRIMARY KEY(org, tbl)) WITHOUT ROWID;"
+	"CREATE TABLE costs("
+	"  rid INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL REFERENCES orgs(id),"
+	"  id TEXT NOT NULL,"
+	"  date INTEGER NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  amount INTEGER NOT NULL,"
+	"  vendor TEXT NOT NULL DEFAULT '',"
+	"  description TEXT NOT NULL DEFAULT '');"
+	"CREATE UNIQUE INDEX costs_id ON costs(org, id);"
+	"CREATE INDEX costs_date ON costs(org, date);"
+	"CREATE TABLE sales_orders("
+	"  rid INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL REFERENCES orgs(id),"
+	"  id TEXT NOT NULL,"
+	"  date INTEGER NOT NULL,"
+	"  customer TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  amount INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX sales_orders_id ON sales_orders(org, id);"
+	"CREATE INDEX sales_orders_date ON sales_orders(org, date);"
+	"CREATE TABLE invoices("
+	"  rid INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL REFERENCES orgs(id),"
+	"  id TEXT NOT NULL,"
+	"  number TEXT NOT NULL,"
+	"  customer TEXT NOT NULL,"
+	"  customer_id TEXT NOT NULL DEFAULT '',"
+	"  issue_date INTEGER NOT NULL,"
+	"  due_date INTEGER NOT NULL,"
+	"  amount INTEGER NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'open',"
+	"  outstanding INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX invoices_id ON invoices(org, id);"
+	"CREATE INDEX invoices_issue ON invoices(org, issue_date);"
+	/* Receivables read only the open invoices: a partial index keeps aging
+	 * proportional to what is unpaid, not to history. */
+	"CREATE INDEX invoices_open ON invoices(org, due_date, issue_date, outstanding)"
+	"  WHERE outstanding > 0 AND status <> 'void';"
+	"CREATE TABLE payments("
+	"  rid INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL REFERENCES orgs(id),"
+	"  id TEXT NOT NULL,"
+	"  date INTEGER NOT NULL,"
+	"  payer TEXT NOT NULL,"
+	"  amount INTEGER NOT NULL,"
+	"  reference TEXT NOT NULL DEFAULT '',"
+	"  customer_id TEXT NOT NULL DEFAULT '');"
+	"CREATE UNIQUE INDEX payments_id ON payments(org, id);"
+	"CREATE INDEX payments_date ON payments(org, date);"
+	"CREATE TABLE leads("
+	"  rid INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL REFERENCES orgs(id),"
+	"  id TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  created_date INTEGER NOT NULL,"
+	"  creator TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  mobile TEXT NOT NULL DEFAULT '',"
+	"  source TEXT NOT NULL DEFAULT '',"
+	"  followup_date INTEGER,"
+	"  value INTEGER);"
+	"CREATE UNIQUE INDEX leads_id ON leads(org, id);"
+	"CREATE INDEX leads_created ON leads(org, created_date);"
+	/* Follow-ups are asked about open leads only. */
+	"CREATE INDEX leads_followup ON leads(org, followup_date, creator)"
+	"  WHERE followup_date IS NOT NULL AND status NOT IN ('won','lost');"
+	"CREATE TABLE allocations("
+	"  rid INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL REFERENCES orgs(id),"
+	"  payment INTEGER NOT NULL REFERENCES payments(rid) ON DELETE CASCADE,"
+	"  invoice INTEGER NOT NULL REFERENCES invoices(rid) ON DELETE CASCADE,"
+	"  amount INTEGER NOT NULL,"
+	"  pay_date INTEGER NOT NULL,"
+	"  rule TEXT NOT NULL,"
+	"  confidence REAL NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+	"CREATE INDEX allocations_payment ON allocations(payment);"
+	"CREATE INDEX allocations_invoice ON allocations(invoice);"
+	"CREATE INDEX allocations_date ON allocations(org, pay_date);"
+	"CREATE TABLE rollup("
+	"  org INTEGER NOT NULL, metric INTEGER NOT NULL, day INTEGER NOT NULL,"
+	"  dim TEXT NOT NULL, cnt INTEGER NOT NULL, total INTEGER NOT NULL,"
+	"  PRIMARY KEY(org, metric, day, dim)) WITHOUT ROWID;",
+};
+
+int schema_count(void)
+{
+	return (int)(sizeof migrations / sizeof migrations[0]);
+}
+
+const char *schema_sql(int n)
+{
+	return n >= 1 && n <= schema_count() ? migrations[n - 1] : NULL;
+}

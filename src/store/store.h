@@ -1,0 +1,119 @@
+/* store: the persistent store behind one small interface.
+ *
+ * Callers see connections, transactions and prepared statements with `?`
+ * placeholders; the backend (SQLite now, PostgreSQL later: see
+ * store_backend.h) decides how they run. A store has a pool of read
+ * connections, each reading one consistent snapshot per transaction, and a
+ * single serialised writer. Every committed write bumps the data version of
+ * each (org, table) it touched, which is what cache keys embed. */
+#ifndef BRISK_STORE_H
+#define BRISK_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store_t;
+typedef struct store_conn store_conn_t;
+typedef struct store_stmt store_stmt_t;
+
+/* Tables whose versions are tracked (bit positions in a touch mask). */
+typedef enum {
+	TBL_COSTS,
+	TBL_SALES_ORDERS,
+	TBL_INVOICES,
+	TBL_PAYMENTS,
+	TBL_LEADS,
+	TBL_ALLOCATIONS,
+	TBL_SETTINGS,
+	TBL__COUNT
+} store_table;
+
+#define TBL_BIT(t) (1u << (t))
+
+/* Result of store_step. */
+typedef enum { STORE_ROW, STORE_DONE, STORE_ERROR, STORE_CONSTRAINT } store_status;
+
+typedef struct {
+	int read_conns;      /* read pool size (default 2 x cores, min 2) */
+	int64_t cache_kib;   /* page cache per connection (default 64 MiB) */
+	int64_t mmap_bytes;  /* memory-mapped I/O window (default 1 GiB) */
+	int busy_timeout_ms; /* wait on a locked database (default 5000) */
+} store_opts;
+
+/* Opens (creating if needed) the store in data directory DIR
+ * (DIR/brisk.db) and applies pending migrations. NULL opts = defaults.
+ * Returns NULL and writes a one-line reason into err on failure. */
+store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t errlen);
+/* Closes every connection; no transaction may be open. NULL is a no-op. */
+void store_close(store_t *s);
+
+/* Schema version after migrations (for /readyz and tests). */
+int store_schema_version(store_t *s);
+
+/* Takes a pooled read connection and starts a read transaction: everything
+ * read until store_read_end sees one snapshot. Blocks while all are busy.
+ * Never fails (a broken connection shows up as STORE_ERROR on step). */
+store_conn_t *store_read_begin(store_t *s);
+void store_read_end(store_conn_t *c);
+
+/* Takes the single writer (serialised by a mutex) and begins an immediate
+ * transaction. Returns NULL with a reason in err if the database stays
+ * locked past the busy timeout (e.g. another process is importing). */
+store_conn_t *store_write_begin(store_t *s, char *err, size_t errlen);
+/* Marks tables of an org as changed by this transaction. */
+void store_write_touch(store_conn_t *c, int64_t org, unsigned table_mask);
+/* Commits and bumps the versions of touched (org, table)s. Returns 0, or -1
+ * (rolled back, reason in err). Releases the writer either way. */
+int store_write_commit(store_conn_t *c, char *err, size_t errlen);
+/* Rolls back and releases the writer. */
+void store_write_rollback(store_conn_t *c);
+
+/* Prepares (or fetches from this connection's cache, keyed by the sql
+ * pointer, so pass string literals) a statement, reset with no bindings.
+ * The statement belongs to the connection. Returns NULL on a syntax error
+ * (store_errmsg tells). */
+store_stmt_t *store_prepare(store_conn_t *c, const char *sql);
+/* Binds by 1-based index. Text is copied. */
+void store_bind_i64(store_stmt_t *st, int idx, int64_t v);
+void store_bind_double(store_stmt_t *st, int idx, double v);
+void store_bind_text(store_stmt_t *st, int idx, const char *s, size_t len);
+void store_bind_blob(store_stmt_t *st, int idx, const void *p, size_t len);
+void store_bind_null(store_stmt_t *st, int idx);
+/* Steps: STORE_ROW with a row ready, STORE_DONE, STORE_CONSTRAINT (a
+ * uniqueness/check violation) or STORE_ERROR (store_errmsg tells). */
+store_status store_step(store_stmt_t *st);
+/* Column accessors for the current row (0-based). Text stays valid until
+ * the next step/reset; NULL reads as 0 / "" (len 0). */
+int64_t store_col_i64(store_stmt_t *st, int col);
+double store_col_double(store_stmt_t *st, int col);
+const char *store_col_text(store_stmt_t *st, int col, size_t *len);
+bool store_col_is_null(store_stmt_t *st, int col);
+/* Resets the statement so it can be bound and stepped again. */
+void store_reset(store_stmt_t *st);
+/* Runs SQL with no parameters and no result rows (DDL, pragmas). 0 or -1. */
+int store_exec(store_conn_t *c, const char *sql);
+/* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
+int64_t store_changes(store_conn_t *c);
+const char *store_errmsg(store_conn_t *c);
+store_t *store_of(store_conn_t *c);
+
+/* Current data version of (org, table) as last committed by this process or
+ * read from the store; cheap (no I/O). */
+uint64_t store_version(store_t *s, int64_t org, store_table t);
+/* Re-reads versions committed by other processes (e.g. a CLI import while
+ * the server runs). Cheap when nothing changed. */
+void store_refresh_versions(store_t *s);
+/* Called after each commit with the org and the mask of tables bumped.
+ * Used by the cache and the event stream. One listener per store. */
+typedef void (*store_change_fn)(void *ud, int64_t org, unsigned table_mask);
+void store_on_change(store_t *s, store_change_fn fn, void *ud);
+
+/* Looks up an organisation by slug; creates it when create is set.
+ * Returns its id, or -1 when missing (or on error, reason in err). */
+int64_t store_org_id(store_t *s, const char *slug, bool create, char *err, size_t errlen);
+
+/* Database and WAL file sizes in bytes (for monitoring). */
+void store_file_sizes(store_t *s, int64_t *db_bytes, int64_t *wal_bytes);
+
+#endif
