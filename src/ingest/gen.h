@@ -1,0 +1,44 @@
+/* gen: a deterministic generator of realistic business data: the five CSV
+ * files of DATA.md (costs, sales_orders, invoices, payments, leads) plus
+ * truth.csv (payment_id,invoice_id), the ground truth that the
+ * reconciliation benchmark scores matches against. The same options give
+ * byte-identical files. */
+#ifndef BRISK_GEN_H
+#define BRISK_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/date.h"
+
+#define GEN_SCALE_MAX 10000.0
+
+typedef struct {
+	double scale;  /* 1 = about 10,000 rows per entity; 0 < scale <= GEN_SCALE_MAX */
+	uint64_t seed;
+	date_t end;    /* last day of the two years of data */
+	/* Optional (NULL = none): called now and then with the fraction done,
+	 * in [0, 1], from the calling thread; the last call is with 1. */
+	void (*progress)(void *ud, double frac);
+	void *ud;
+} gen_opts;
+
+/* Rows written per file (headers excluded), and customers invented. */
+typedef struct {
+	uint64_t customers;
+	uint64_t costs, sales_orders, invoices, payments, leads, truth;
+} gen_counts;
+
+/* Sets the defaults: scale 1, seed 42, end = date_today(), no progress. */
+void gen_opts_init(gen_opts *o);
+
+/* Writes costs.csv, sales_orders.csv, invoices.csv, payments.csv, leads.csv
+ * and truth.csv into dir, creating dir (and missing parents) if needed and
+ * replacing files of those names. Memory stays small apart from 32 bytes
+ * per payment, kept to sort payments by date. counts may be NULL; else it
+ * is filled on success. Returns 0, or -1 with a one-line message in err
+ * (errlen bytes, may be 0) naming the file and the OS error, or the bad
+ * option; files written so far are left in place. */
+int gen_write(const char *dir, const gen_opts *o, gen_counts *counts, char *err, size_t errlen);
+
+#endif
