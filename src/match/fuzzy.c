@@ -7,6 +7,10 @@
 
 #include "core/mem.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* DESIGN
  *
  * Strings are decoded from UTF-8 into arrays of code points (uint32_t); an
@@ -380,23 +384,60 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 	return need + 1;
 }
 
+#ifdef __SSE2__
+/* Widens 16 ASCII bytes to code points. */
+static inline void widen16(uint32_t *out, __m128i v)
+{
+	__m128i z = _mm_setzero_si128();
+	__m128i lo = _mm_unpacklo_epi8(v, z), hi = _mm_unpackhi_epi8(v, z);
+	_mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi16(lo, z));
+	_mm_storeu_si128((__m128i *)(out + 4), _mm_unpackhi_epi16(lo, z));
+	_mm_storeu_si128((__m128i *)(out + 8), _mm_unpacklo_epi16(hi, z));
+	_mm_storeu_si128((__m128i *)(out + 12), _mm_unpackhi_epi16(hi, z));
+}
+#endif
+
 static void cp_decode(cpstr_t *c, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	c->p = n <= CP_STACK ? c->small : xmalloc(n * sizeof(uint32_t));
+	uint32_t *out = c->p = n <= CP_STACK ? c->small : xmalloc(n * sizeof(uint32_t));
 	size_t i = 0, k = 0;
+#ifdef __SSE2__
+	/* Names are mostly ASCII: widen 16 bytes at a time while they are, the
+	 * tail by an overlapping last block. Until the first non-ASCII byte,
+	 * code point k is byte k, so the general loop can take over at i. */
+	if (n >= 16) {
+		while (i + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+			if (_mm_movemask_epi8(v))
+				break;
+			widen16(out + i, v);
+			i += 16;
+		}
+		if (i + 16 > n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(s + n - 16));
+			if (i == n || !_mm_movemask_epi8(v)) {
+				if (i < n)
+					widen16(out + n - 16, v);
+				c->len = n;
+				return;
+			}
+		}
+		k = i;
+	}
+#endif
 	while (i < n) {
 		if (s[i] < 0x80) {
-			c->p[k++] = s[i++];
+			out[k++] = s[i++];
 			continue;
 		}
 		uint32_t cp;
 		size_t l = utf8_seq(s + i, n - i, &cp);
 		if (l) {
-			c->p[k++] = cp;
+			out[k++] = cp;
 			i += l;
 		} else {
-			c->p[k++] = 0xDC00 | s[i++];
+			out[k++] = 0xDC00 | s[i++];
 		}
 	}
 	c->len = k;
@@ -513,9 +554,17 @@ static int pm_has(const pm_t *pm, uint32_t c)
 
 /* ---- longest common subsequence (for Indel) ------------------------------- */
 
+/* Without -mpopcnt, __builtin_popcountll is a libgcc call: inline SWAR. */
 static inline size_t popcount64(uint64_t x)
 {
+#ifdef __POPCNT__
 	return (size_t)__builtin_popcountll(x);
+#else
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+	return (size_t)((x * 0x0101010101010101ull) >> 56);
+#endif
 }
 
 /* The LCS of the pattern and s, or some value below min_lcs as soon as the
@@ -528,7 +577,9 @@ static size_t lcs1(const pm1_t *pm, size_t m, const uint32_t *s, size_t n, size_
 	for (size_t j = 0; j < n; j++) {
 		uint64_t U = S & pm1_get(pm, s[j]);
 		S = (S + U) | (S - U);
-		if (min_lcs && popcount64(~S & mask) + (n - j - 1) < min_lcs)
+		/* Check the bound now and then: counting every step costs more
+		 * than it saves on names of a few dozen characters. */
+		if (min_lcs && (j & 7) == 7 && popcount64(~S & mask) + (n - j - 1) < min_lcs)
 			return 0;
 	}
 	return popcount64(~S & mask);

@@ -85,6 +85,32 @@ Test(fuzzy, invalid_utf8_is_tolerated)
 	cr_expect_eq(fuzzy_levenshtein("a\0b", 3, "a\0c", 3), 1);       /* NUL is a character */
 }
 
+Test(fuzzy, decoding_at_every_position)
+{
+	/* ASCII runs are widened in blocks: put a multi-byte or invalid byte at
+	 * every position of strings around the block size. */
+	static const char *const odd[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff"};
+	char a[64], b[64];
+	for (size_t len = 1; len <= 40; len++) {
+		for (size_t at = 0; at < len; at++) {
+			for (size_t k = 0; k < 4; k++) {
+				size_t ol = strlen(odd[k]), la = 0, lb = 0;
+				for (size_t i = 0; i < len; i++) {
+					if (i == at) {
+						memcpy(a + la, odd[k], ol), la += ol;
+						b[lb++] = 'x';
+					} else {
+						a[la++] = b[lb++] = (char)('a' + i % 26);
+					}
+				}
+				cr_assert_eq(fuzzy_levenshtein(a, la, b, lb), 1, "len %zu at %zu kind %zu",
+				             len, at, k);
+				cr_assert_eq(fuzzy_indel(a, la, a, la), 0);
+			}
+		}
+	}
+}
+
 Test(fuzzy, partial_ratio_known)
 {
 	expect_near(fuzzy_partial_ratio(S("this is a test"), S("this is a test!"), 0), 100, "test!");
