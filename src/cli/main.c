@@ -13,7 +13,10 @@ typedef struct {
 } command_t;
 
 static const command_t commands[] = {
+	{"demo", cmd_demo, "generate demo data, import it and serve it"},
+	{"serve", cmd_serve, "run the HTTP server"},
 	{"import", cmd_import, "import a CSV file into the store"},
+	{"gen", cmd_gen, "generate a realistic data set as CSV files"},
 	{"token", cmd_token, "create or list API tokens"},
 	{"version", cmd_version, "print the version"},
 };

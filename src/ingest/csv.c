@@ -131,7 +131,7 @@ csv_result csv_next(csv_reader_t *r, csv_row_t *row)
 			return CSV_EOF;
 		}
 		if (c == -2)
-			return fail(r, "%s", 0);
+			return fail(r, "read error (line %llu)", (unsigned long long)r->line);
 		/* blank line (LF or CRLF) */
 		if (c == '\n') {
 			r->line++;
@@ -153,7 +153,7 @@ csv_result csv_next(csv_reader_t *r, csv_row_t *row)
 				return fail(r, "line %llu: NUL byte: this is not a text CSV file (binary or UTF-16?)",
 				            (unsigned long long)(r->line + newlines));
 			if (c == -2)
-				return fail(r, "%s", 0);
+				return fail(r, "read error (line %llu)", (unsigned long long)r->line);
 			if (r->rec.len > r->max_record)
 				return fail(r, "line %llu: record longer than the limit: not a CSV file, or an unclosed quote",
 				            (unsigned long long)r->line);

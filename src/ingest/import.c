@@ -191,7 +191,7 @@ static void reject(import_result *res, const import_opts *o, const csv_row_t *ro
 	res->rejected++;
 	if (res->nkept < IMPORT_KEEP_REJECTS) {
 		res->kept[res->nkept].line = line;
-		snprintf(res->kept[res->nkept].reason, sizeof res->kept[0].reason, "%s", why);
+		snprintf(res->kept[res->nkept].reason, sizeof res->kept[0].reason, "%.150s", why);
 		res->nkept++;
 	}
 	if (o->rejects)

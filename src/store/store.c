@@ -62,6 +62,8 @@ struct store {
 	pthread_mutex_t write_lock;
 	/* versions: a small array (orgs are few per instance); guarded */
 	pthread_mutex_t ver_lock;
+	pthread_mutex_t refresh_lock; /* guards ver_db; never the writer's lock, so
+	                               * a long import does not stall readers */
 	org_versions *vers;
 	int nvers, capvers;
 	sqlite3 *ver_db; /* dedicated connection to notice other processes' commits */
@@ -233,6 +235,7 @@ store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t e
 	pthread_cond_init(&s->pool_cond, NULL);
 	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_mutex_init(&s->ver_lock, NULL);
+	pthread_mutex_init(&s->refresh_lock, NULL);
 
 	if (conn_open(s, &s->writer, true, err, errlen) != 0)
 		goto fail;
@@ -270,6 +273,7 @@ void store_close(store_t *s)
 	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->write_lock);
 	pthread_mutex_destroy(&s->ver_lock);
+	pthread_mutex_destroy(&s->refresh_lock);
 	free(s->readers);
 	free(s->vers);
 	free(s->path);
@@ -537,13 +541,13 @@ void store_refresh_versions(store_t *s)
 {
 	/* PRAGMA data_version changes when any other connection commits: one
 	 * cheap call tells whether a reload is needed at all. */
-	pthread_mutex_lock(&s->write_lock);
+	pthread_mutex_lock(&s->refresh_lock);
 	int64_t dv = data_version(s->ver_db);
 	bool changed = dv != s->ver_seen;
 	s->ver_seen = dv;
 	if (changed)
 		vers_load(s);
-	pthread_mutex_unlock(&s->write_lock);
+	pthread_mutex_unlock(&s->refresh_lock);
 }
 
 void store_on_change(store_t *s, store_change_fn fn, void *ud)

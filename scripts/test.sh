@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every test suite against one build directory and ends with the plain
+# line "N passed, N failed". Usage: scripts/test.sh BUILD_DIR
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/asan}
+export BRISK_BIN="$PWD/$build/brisk"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+mkdir -p tests/artifacts
+passed=0 failed=0
+declare -a failures=()
+
+echo "== unit tests ($build)"
+for t in "$build"/tests/unit/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  out=$("$t" --jobs 2 2>&1)
+  rc=$?
+  # Criterion: "[====] Synthesis: Tested: 12 | Passing: 12 | Failing: 0 | Crashing: 0"
+  line=$(printf '%s\n' "$out" | grep -E 'Synthesis: Tested' | tail -n 1)
+  p=$(printf '%s' "$line" | sed -nE 's/.*Passing: ([0-9]+).*/\1/p')
+  f=$(printf '%s' "$line" | sed -nE 's/.*Failing: ([0-9]+).*/\1/p')
+  c=$(printf '%s' "$line" | sed -nE 's/.*Crashing: ([0-9]+).*/\1/p')
+  p=${p:-0}; f=${f:-0}; c=${c:-0}
+  if [ -z "$line" ] || [ $rc -ne 0 ] && [ $((f + c)) -eq 0 ]; then f=1; fi
+  passed=$((passed + p)); failed=$((failed + f + c))
+  if [ $((f + c)) -gt 0 ]; then
+    failures+=("$name")
+    printf '%s\n' "$out" | grep -vE '^\[----\] +$' | tail -n 40
+  fi
+  printf '  %-22s %4d passed, %d failed\n' "$name" "$p" $((f + c))
+done
+
+run_node_suite() { # title, glob
+  local title=$1; shift
+  local files=("$@")
+  [ -e "${files[0]}" ] || return 0
+  echo "== $title"
+  local out rc p f
+  out=$(node --test --test-reporter=tap --test-concurrency=1 "${files[@]}" 2>&1)
+  rc=$?
+  p=$(printf '%s\n' "$out" | sed -nE 's/^# pass ([0-9]+)$/\1/p' | tail -n 1)
+  f=$(printf '%s\n' "$out" | sed -nE 's/^# fail ([0-9]+)$/\1/p' | tail -n 1)
+  p=${p:-0}; f=${f:-0}
+  if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  if [ "$f" -gt 0 ]; then
+    failures+=("$title")
+    printf '%s\n' "$out" | grep -E '^not ok|^ *(error|expected|actual|stack|location|operator|failureType):|^ +---|^ +\.\.\.|# Subtest' | head -n 120
+  fi
+  printf '%s\n' "$out" | grep -E '^(ok|not ok) ' | sed 's/^/  /'
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+run_node_suite "end-to-end tests" tests/e2e/*.test.mjs
+run_node_suite "browser tests" tests/browser/*.test.mjs
+
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "failed suites: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

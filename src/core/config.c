@@ -1,0 +1,153 @@
+#include "core/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void config_defaults(config_t *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->host, sizeof c->host, "127.0.0.1");
+	c->port = 8080;
+	c->max_body = (int64_t)256 << 20;
+	snprintf(c->data_dir, sizeof c->data_dir, "./brisk-data");
+	c->cache_mib = 64;
+	c->cache_bytes = (int64_t)64 << 20;
+}
+
+static bool parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	/* sizes may carry a unit */
+	if (end != v && *end) {
+		if (!strcasecmp(end, "k") || !strcasecmp(end, "kb") || !strcasecmp(end, "kib"))
+			n *= 1024, end += strlen(end);
+		else if (!strcasecmp(end, "m") || !strcasecmp(end, "mb") || !strcasecmp(end, "mib"))
+			n *= 1024 * 1024, end += strlen(end);
+		else if (!strcasecmp(end, "g") || !strcasecmp(end, "gb") || !strcasecmp(end, "gib"))
+			n *= 1024LL * 1024 * 1024, end += strlen(end);
+	}
+	if (errno || end == v || *end || n < lo || n > hi)
+		return false;
+	*out = n;
+	return true;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+		*out = true;
+	else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") || !strcasecmp(v, "off"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+static bool set_str(char *dst, size_t n, const char *v)
+{
+	if (strlen(v) >= n)
+		return false;
+	memcpy(dst, v, strlen(v) + 1);
+	return true;
+}
+
+bool config_set(config_t *c, const char *section, const char *key, const char *v, char *err, size_t errlen)
+{
+	int64_t n;
+	bool ok = true;
+	const char *s = section ? section : "";
+#define IS(sec, k) ((!*s || !strcasecmp(s, sec)) && !strcasecmp(key, k))
+	if (IS("server", "host"))
+		ok = set_str(c->host, sizeof c->host, v);
+	else if (IS("server", "port"))
+		ok = parse_int(v, 0, 65535, &n) && (c->port = (int)n, true);
+	else if (IS("server", "threads"))
+		ok = parse_int(v, 0, 256, &n) && (c->threads = (int)n, true);
+	else if (IS("server", "workers"))
+		ok = parse_int(v, 0, 1024, &n) && (c->workers = (int)n, true);
+	else if (IS("server", "max_body"))
+		ok = parse_int(v, 1024, (int64_t)16 << 30, &c->max_body);
+	else if (IS("server", "access_log"))
+		ok = set_str(c->access_log, sizeof c->access_log, v);
+	else if (IS("store", "data_dir"))
+		ok = set_str(c->data_dir, sizeof c->data_dir, v);
+	else if (IS("store", "read_conns"))
+		ok = parse_int(v, 0, 256, &n) && (c->read_conns = (int)n, true);
+	else if (IS("store", "cache_mib"))
+		ok = parse_int(v, 1, 1 << 20, &c->cache_mib);
+	else if (IS("analytics", "naive"))
+		ok = parse_bool(v, &c->naive);
+	else if (IS("cache", "memory_bytes"))
+		ok = parse_int(v, 0, (int64_t)64 << 30, &c->cache_bytes);
+	else if (IS("cache", "redis_url"))
+		ok = set_str(c->redis_url, sizeof c->redis_url, v);
+	else {
+		snprintf(err, errlen, "unknown setting '%s%s%s'", s, *s ? "." : "", key);
+		return false;
+	}
+#undef IS
+	if (!ok)
+		snprintf(err, errlen, "bad value '%s' for %s%s%s", v, s, *s ? "." : "", key);
+	return ok;
+}
+
+typedef struct {
+	config_t *c;
+	char *err;
+	size_t errlen;
+	bool failed;
+} ini_ctx;
+
+static int on_ini(void *ud, const char *section, const char *name, const char *value)
+{
+	ini_ctx *x = ud;
+	if (x->failed)
+		return 0;
+	if (!config_set(x->c, section, name, value, x->err, x->errlen)) {
+		x->failed = true;
+		return 0;
+	}
+	return 1;
+}
+
+bool config_load_file(config_t *c, const char *path, char *err, size_t errlen)
+{
+	char why[256] = "";
+	ini_ctx x = {c, why, sizeof why, false};
+	int rc = ini_parse(path, on_ini, &x);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return false;
+	}
+	if (rc > 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, rc, why[0] ? why : "syntax error");
+		return false;
+	}
+	return true;
+}
+
+bool config_load_env(config_t *c, char *err, size_t errlen)
+{
+	static const struct {
+		const char *env, *section, *key;
+	} map[] = {{"BRISK_HOST", "server", "host"},         {"BRISK_PORT", "server", "port"},
+	           {"BRISK_THREADS", "server", "threads"},   {"BRISK_WORKERS", "server", "workers"},
+	           {"BRISK_ACCESS_LOG", "server", "access_log"}, {"BRISK_DATA", "store", "data_dir"},
+	           {"BRISK_NAIVE", "analytics", "naive"},   {"BRISK_CACHE_BYTES", "cache", "memory_bytes"},
+	           {"REDIS_URL", "cache", "redis_url"}};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+		const char *v = getenv(map[i].env);
+		if (v && *v && !config_set(c, map[i].section, map[i].key, v, err, errlen)) {
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, " (from %s)", map[i].env);
+			return false;
+		}
+	}
+	return true;
+}

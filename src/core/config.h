@@ -1,0 +1,41 @@
+/* config: every setting of brisk serve in one plain struct, read once at
+ * start from defaults, then an INI file, then BRISK_* environment
+ * variables, then command-line flags (each overriding the one before).
+ * Runtime code reads the struct, never strings. */
+#ifndef BRISK_CONFIG_H
+#define BRISK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	/* [server] */
+	char host[64];
+	int port;
+	int threads;          /* 0 = cores */
+	int workers;          /* 0 = 2 x cores */
+	int64_t max_body;     /* bytes */
+	char access_log[256]; /* "" = off, "-" = stderr */
+	/* [store] */
+	char data_dir[512];
+	int read_conns;       /* 0 = 2 x cores */
+	int64_t cache_mib;
+	/* [analytics] */
+	bool naive;
+	/* [cache] */
+	int64_t cache_bytes;  /* L1 size; 0 = off */
+	char redis_url[256];
+} config_t;
+
+/* Fills c with defaults (port 8080, host 127.0.0.1, data ./brisk-data...). */
+void config_defaults(config_t *c);
+/* Reads an INI file over c. Returns false with "FILE:LINE: reason". */
+bool config_load_file(config_t *c, const char *path, char *err, size_t errlen);
+/* Applies BRISK_HOST, BRISK_PORT, BRISK_THREADS, BRISK_WORKERS, BRISK_DATA,
+ * BRISK_ACCESS_LOG, BRISK_NAIVE, BRISK_CACHE_BYTES, REDIS_URL. */
+bool config_load_env(config_t *c, char *err, size_t errlen);
+/* Sets one "section.key" (or bare key) from text; false with a reason. */
+bool config_set(config_t *c, const char *section, const char *key, const char *value, char *err, size_t errlen);
+
+#endif

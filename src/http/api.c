@@ -1,0 +1,124 @@
+#include "http/api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor/metrics.h"
+#include "store/store.h"
+
+static void health(http_server_t *srv, http_req_t *r)
+{
+	buf_puts(&r->out, "{\"status\":\"ok\"}");
+	http_json(r, 200);
+}
+
+static void ready(http_server_t *srv, http_req_t *r)
+{
+	static const char *q = "SELECT count(*) FROM orgs";
+	store_t *s = http_server_store(srv);
+	store_conn_t *c = store_read_begin(s);
+	store_stmt_t *st = store_prepare(c, q);
+	bool ok = store_step(st) == STORE_ROW;
+	store_reset(st);
+	store_read_end(c);
+	int64_t db, wal;
+	store_file_sizes(s, &db, &wal);
+	buf_printf(&r->out, "{\"status\":\"%s\",\"store\":{\"reachable\":%s,\"schema_version\":%d,\"db_bytes\":%lld,"
+	                    "\"wal_bytes\":%lld}}",
+	           ok ? "ready" : "unavailable", ok ? "true" : "false", store_schema_version(s), (long long)db,
+	           (long long)wal);
+	http_json(r, ok ? 200 : 503);
+}
+
+static void metrics_page(http_server_t *srv, http_req_t *r)
+{
+	metrics_render(&r->out);
+	r->status = 200;
+	r->content_type_out = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static const char index_html[] =
+	"<!doctype html><html lang=en><head><meta charset=utf-8><title>brisk</title>"
+	"<meta name=viewport content='width=device-width,initial-scale=1'>"
+	"<style>body{font:16px system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#222}"
+	"code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}</style></head><body>"
+	"<h1>brisk</h1><p>The server is running. The API lives under <code>/api/v1</code> "
+	"(see docs/api.md); every call needs a bearer token from <code>brisk token create --org ORG</code>.</p>"
+	"<p>Try <code>curl -H 'Authorization: Bearer TOKEN' http://HOST/api/v1/overview</code>.</p>"
+	"</body></html>";
+
+static void index_page(http_server_t *srv, http_req_t *r)
+{
+	buf_put(&r->out, index_html, sizeof index_html - 1);
+	r->status = 200;
+	r->content_type_out = "text/html; charset=utf-8";
+}
+
+bool api_org_load(store_conn_t *c, http_req_t *r, api_org *o)
+{
+	static const char *q = "SELECT slug, currency, opening_balance FROM orgs WHERE id = ?";
+	store_stmt_t *st = store_prepare(c, q);
+	store_bind_i64(st, 1, r->org);
+	bool ok = store_step(st) == STORE_ROW;
+	if (ok) {
+		snprintf(o->slug, sizeof o->slug, "%s", store_col_text(st, 0, NULL));
+		snprintf(o->currency, sizeof o->currency, "%s", store_col_text(st, 1, NULL));
+		o->opening_balance = store_col_i64(st, 2);
+	}
+	store_reset(st);
+	if (!ok)
+		http_problem(r, 500, "the organisation of this token no longer exists");
+	return ok;
+}
+
+void api_envelope_begin(http_req_t *r, const api_org *o)
+{
+	buf_puts(&r->out, "{\"org\":");
+	buf_json_str(&r->out, o->slug, strlen(o->slug));
+	buf_puts(&r->out, ",\"currency\":");
+	buf_json_str(&r->out, o->currency, strlen(o->currency));
+	buf_puts(&r->out, ",\"money\":\"integer minor units (cents)\",\"data\":");
+}
+
+void api_envelope_end(http_req_t *r)
+{
+	buf_putc(&r->out, '}');
+}
+
+bool api_check_params(http_req_t *r, const char *const *allowed)
+{
+	const char *bad = query_unknown(&r->query, allowed);
+	if (!bad)
+		return true;
+	char list[512] = "";
+	for (int i = 0; allowed[i]; i++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", allowed[i]);
+	http_problem(r, 400, "unknown parameter '%s' (this endpoint takes: %s)", bad, allowed[0] ? list : "none");
+	return false;
+}
+
+static const http_route routes[] = {
+	{HTTP_GET, "/", index_page, false, true, "index"},
+	{HTTP_GET, "/healthz", health, false, true, "healthz"},
+	{HTTP_GET, "/readyz", ready, false, false, "readyz"},
+	{HTTP_GET, "/metrics", metrics_page, false, false, "metrics"},
+	{HTTP_GET, "/api/v1/dashboard", api_views_dashboard, true, false, "dashboard"},
+	{HTTP_GET, "/api/v1/overview", api_views_overview, true, false, "overview"},
+	{HTTP_GET, "/api/v1/cashflow", api_views_cashflow, true, false, "cashflow"},
+	{HTTP_GET, "/api/v1/breakdown", api_views_breakdown, true, false, "breakdown"},
+	{HTTP_GET, "/api/v1/aging", api_views_aging, true, false, "aging"},
+	{HTTP_GET, "/api/v1/leads/summary", api_views_leads_summary, true, false, "leads_summary"},
+	{HTTP_GET, "/api/v1/top-customers", api_views_top_customers, true, false, "top_customers"},
+	{HTTP_GET, "/api/v1/dso", api_views_dso, true, false, "dso"},
+	{HTTP_GET, "/api/v1/payment-behaviour", api_views_payment_behaviour, true, false, "payment_behaviour"},
+	{HTTP_POST, "/api/v1/import/{kind}", api_rows_import, true, false, "import"},
+	{HTTP_GET, "/api/v1/{kind}", api_rows_list, true, false, "list"},
+	{HTTP_POST, "/api/v1/{kind}", api_rows_post, true, false, "write"},
+	{HTTP_DELETE, "/api/v1/{kind}/{id}", api_rows_delete, true, false, "delete"},
+};
+
+const http_route *api_routes(size_t *n)
+{
+	*n = sizeof routes / sizeof routes[0];
+	return routes;
+}

@@ -1,0 +1,47 @@
+/* api: the /api/v1 routes. api.c holds the route table and the system
+ * endpoints; api_views.c the dashboard views; api_rows.c the entity
+ * collections (lists, writes, CSV import). */
+#ifndef BRISK_API_H
+#define BRISK_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/server.h"
+
+/* The whole route table (static). */
+const http_route *api_routes(size_t *n);
+
+/* Org settings read in the request's snapshot. */
+typedef struct {
+	char slug[128];
+	char currency[8];
+	int64_t opening_balance;
+} api_org;
+
+/* Loads the caller's org; false (and a 500 set on r) if it vanished. */
+bool api_org_load(store_conn_t *c, http_req_t *r, api_org *o);
+/* Starts the standard envelope {"org":..,"currency":..,"data": in r->out;
+ * api_envelope_end closes it. */
+void api_envelope_begin(http_req_t *r, const api_org *o);
+void api_envelope_end(http_req_t *r);
+/* Rejects parameters outside allowed (NULL-terminated) with a 400 naming
+ * the first unknown one. Returns false when it did. */
+bool api_check_params(http_req_t *r, const char *const *allowed);
+
+/* Route handlers. */
+void api_views_dashboard(http_server_t *srv, http_req_t *r);
+void api_views_overview(http_server_t *srv, http_req_t *r);
+void api_views_cashflow(http_server_t *srv, http_req_t *r);
+void api_views_breakdown(http_server_t *srv, http_req_t *r);
+void api_views_aging(http_server_t *srv, http_req_t *r);
+void api_views_leads_summary(http_server_t *srv, http_req_t *r);
+void api_views_top_customers(http_server_t *srv, http_req_t *r);
+void api_views_dso(http_server_t *srv, http_req_t *r);
+void api_views_payment_behaviour(http_server_t *srv, http_req_t *r);
+void api_rows_list(http_server_t *srv, http_req_t *r);
+void api_rows_post(http_server_t *srv, http_req_t *r);
+void api_rows_delete(http_server_t *srv, http_req_t *r);
+void api_rows_import(http_server_t *srv, http_req_t *r);
+
+#endif

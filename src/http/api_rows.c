@@ -1,0 +1,394 @@
+/* Entity collections: JSON writes, deletes and CSV imports through the same
+ * validation as brisk import; lists through src/analytics. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytics/analytics.h"
+#include "core/mem.h"
+#include "http/api.h"
+#include "ingest/import.h"
+
+#define MAX_JSON_ROWS 10000
+
+static bool kind_param(http_req_t *r, entity_kind *k)
+{
+	slice_t s = r->params[0];
+	if (!entity_by_name(s.p, s.len, k)) {
+		http_problem(r, 404, "no such collection '%.*s' (costs, sales_orders, invoices, payments, leads)",
+		             (int)(s.len > 40 ? 40 : s.len), s.p);
+		return false;
+	}
+	return true;
+}
+
+static void write_report(http_req_t *r, const import_result *res, const char *where)
+{
+	buf_printf(&r->out, "{\"inserted\":%lld,\"replaced\":%lld,\"rejected\":%lld,\"rejections\":[",
+	           (long long)res->inserted, (long long)res->replaced, (long long)res->rejected);
+	for (int i = 0; i < res->nkept; i++) {
+		buf_printf(&r->out, "%s{\"%s\":%llu,\"reason\":", i ? "," : "", where, (unsigned long long)res->kept[i].line);
+		buf_json_str(&r->out, res->kept[i].reason, strlen(res->kept[i].reason));
+		buf_putc(&r->out, '}');
+	}
+	buf_printf(&r->out, "],\"rejections_truncated\":%s,\"seconds\":%.3f}",
+	           res->rejected > res->nkept ? "true" : "false", res->seconds);
+}
+
+/* ---- CSV import over HTTP ---- */
+
+typedef struct {
+	const char *p;
+	size_t len, pos;
+} mem_reader;
+
+static ssize_t read_mem(void *ud, char *buf, size_t n)
+{
+	mem_reader *m = ud;
+	size_t left = m->len - m->pos;
+	if (n > left)
+		n = left;
+	memcpy(buf, m->p + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+static bool flag(const char *v)
+{
+	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"));
+}
+
+void api_rows_import(http_server_t *srv, http_req_t *r)
+{
+	static const char *const allowed[] = {"map", "set", "delimiter", "encoding", "skip", "no_header",
+	                                      "date_format", "decimal_comma", "thousands", "currency", "plus",
+	                                      "parens", "round", "debit", "credit", "dry_run", NULL};
+	import_opts o = {0};
+	if (!kind_param(r, &o.kind) || !api_check_params(r, allowed))
+		return;
+	if (!r->body || r->body_len == 0) {
+		http_problem(r, 400, "the request body is empty: send the CSV file as the body");
+		return;
+	}
+	const query_t *q = &r->query;
+	char why[256];
+	const char *v;
+	if ((v = query_get(q, "delimiter"))) {
+		if (!strcmp(v, "tab") || !strcmp(v, "\t"))
+			o.delimiter = '\t';
+		else if (strlen(v) == 1 && strchr(",;|", v[0]))
+			o.delimiter = v[0];
+		else {
+			http_problem(r, 400, "delimiter must be , ; tab or |");
+			return;
+		}
+	}
+	if ((v = query_get(q, "encoding")) && !import_parse_encoding(v, &o.encoding)) {
+		http_problem(r, 400, "unknown encoding '%.40s' (utf-8, windows-1252, iso-8859-1, iso-8859-2, windows-1250)", v);
+		return;
+	}
+	if ((v = query_get(q, "skip"))) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*end || end == v || n < 0 || n > 1000) {
+			http_problem(r, 400, "skip must be a number of lines from 0 to 1000");
+			return;
+		}
+		o.skip_lines = (int)n;
+	}
+	o.no_header = flag(query_get(q, "no_header"));
+	o.parse.date_format = query_get(q, "date_format");
+	o.parse.money.decimal = flag(query_get(q, "decimal_comma")) ? ',' : '.';
+	if ((v = query_get(q, "thousands")))
+		o.parse.money.thousands = v[0] ? v[0] : ' ';
+	o.parse.money.symbols = flag(query_get(q, "currency"));
+	o.parse.money.plus = flag(query_get(q, "plus"));
+	o.parse.money.parens = flag(query_get(q, "parens"));
+	o.parse.money.round = flag(query_get(q, "round"));
+	o.parse.money_lenient = o.parse.money.decimal == ',' || o.parse.money.thousands || o.parse.money.symbols ||
+	                        o.parse.money.plus || o.parse.money.parens || o.parse.money.round;
+	o.debit = query_get(q, "debit");
+	o.credit = query_get(q, "credit");
+	o.dry_run = flag(query_get(q, "dry_run"));
+	if ((v = query_get(q, "map")) && !import_parse_map(&o, v, why, sizeof why)) {
+		http_problem(r, 400, "map: %s", why);
+		return;
+	}
+	if ((v = query_get(q, "set")) && !import_parse_consts(&o, v, why, sizeof why)) {
+		http_problem(r, 400, "set: %s", why);
+		return;
+	}
+	o.org = r->org;
+	mem_reader m = {r->body, r->body_len, 0};
+	import_result *res = xmalloc(sizeof *res);
+	char err[512];
+	if (import_run(http_server_store(srv), read_mem, &m, &o, res, err, sizeof err) != 0) {
+		bool busy = strstr(err, "busy") != NULL;
+		http_problem(r, busy ? 503 : 422, "%s", err);
+	} else {
+		write_report(r, res, "line");
+		http_json(r, 200);
+	}
+	free(res);
+}
+
+/* ---- JSON writes ---- */
+
+/* Fills rec from a JSON object; strings kept alive by the caller's json. */
+static bool record_from_json(entity_kind k, json_t *obj, record_t *rec, char money[][MONEY_BUFSZ], char *why,
+                             size_t whylen)
+{
+	const entity_def *d = entity_get(k);
+	memset(rec->present, 0, sizeof rec->present);
+	if (!json_is_object(obj)) {
+		snprintf(why, whylen, "a row must be a JSON object");
+		return false;
+	}
+	const char *key;
+	json_t *val;
+	json_object_foreach(obj, key, val) {
+		int ci = entity_col_index(d, key, strlen(key));
+		if (ci < 0) {
+			snprintf(why, whylen, "unknown field '%.40s' for %s", key, d->name);
+			return false;
+		}
+		if (json_is_null(val))
+			continue;
+		if (json_is_string(val)) {
+			rec->raw[ci] = (slice_t){json_string_value(val), json_string_length(val)};
+		} else if (json_is_integer(val) && d->cols[ci].type == COL_MONEY) {
+			/* integers are cents, as in every response */
+			size_t n = money_format((int64_t)json_integer_value(val), money[ci]);
+			rec->raw[ci] = (slice_t){money[ci], n};
+		} else if (json_is_real(val) && d->cols[ci].type == COL_MONEY) {
+			snprintf(why, whylen, "field '%s': money is integer cents or a decimal string such as \"12.50\", "
+			                      "never a floating-point number", key);
+			return false;
+		} else {
+			snprintf(why, whylen, "field '%s' must be a string", key);
+			return false;
+		}
+		rec->present[ci] = true;
+	}
+	return true;
+}
+
+void api_rows_post(http_server_t *srv, http_req_t *r)
+{
+	static const char *const allowed[] = {NULL};
+	entity_kind k;
+	if (!kind_param(r, &k) || !api_check_params(r, allowed))
+		return;
+	if (r->content_type && !strstr(r->content_type, "json")) {
+		http_problem(r, 415, "send rows as application/json (CSV files go to POST /api/v1/import/%s)", entity_get(k)->name);
+		return;
+	}
+	json_error_t jerr;
+	json_t *root = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		http_problem(r, 400, "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
+		return;
+	}
+	json_t *rows = root;
+	if (json_is_object(root)) {
+		rows = json_array();
+		json_array_append(rows, root);
+	}
+	if (!json_is_array(rows) || json_array_size(rows) == 0 || json_array_size(rows) > MAX_JSON_ROWS) {
+		http_problem(r, 400, "the body must be a row object or an array of 1 to %d row objects", MAX_JSON_ROWS);
+		goto out;
+	}
+	char err[512], why[256];
+	store_conn_t *w = store_write_begin(http_server_store(srv), err, sizeof err);
+	if (!w) {
+		http_problem(r, 503, "%s", err);
+		goto out;
+	}
+	rollup_acc_t *acc = rollup_acc_new(r->org);
+	import_result *res = xcalloc(1, sizeof *res);
+	record_t rec;
+	char money[ENTITY_MAXCOLS][MONEY_BUFSZ];
+	size_t i;
+	json_t *row;
+	bool failed = false;
+	json_array_foreach(rows, i, row) {
+		if (!record_from_json(k, row, &rec, money, why, sizeof why) ||
+		    !entity_validate(k, &rec, NULL, why, sizeof why)) {
+			res->rejected++;
+			if (res->nkept < IMPORT_KEEP_REJECTS) {
+				res->kept[res->nkept].line = i;
+				snprintf(res->kept[res->nkept++].reason, sizeof res->kept[0].reason, "%.150s", why);
+			}
+			continue;
+		}
+		if (!rec.present[0])
+			entity_derive_id(k, &rec, i);
+		bool replaced;
+		if (entity_upsert(w, k, r->org, &rec, acc, &replaced, why, sizeof why) != 0) {
+			failed = true;
+			break;
+		}
+		if (replaced)
+			res->replaced++;
+		else
+			res->inserted++;
+	}
+	if (failed || rollup_flush(acc, w) != 0) {
+		store_write_rollback(w);
+		http_problem(r, 500, "store error: %s", why);
+	} else if (res->inserted + res->replaced == 0) {
+		store_write_rollback(w);
+		write_report(r, res, "index");
+		r->status = 422;
+		r->content_type_out = "application/json";
+	} else {
+		store_write_touch(w, r->org, entity_touch_mask(k));
+		if (store_write_commit(w, err, sizeof err) != 0) {
+			http_problem(r, 500, "%s", err);
+		} else {
+			write_report(r, res, "index");
+			http_json(r, 200);
+		}
+	}
+	rollup_acc_free(acc);
+	free(res);
+out:
+	if (rows != root)
+		json_decref(rows);
+	json_decref(root);
+}
+
+void api_rows_delete(http_server_t *srv, http_req_t *r)
+{
+	static const char *const allowed[] = {NULL};
+	entity_kind k;
+	if (!kind_param(r, &k) || !api_check_params(r, allowed))
+		return;
+	char err[512];
+	store_conn_t *w = store_write_begin(http_server_store(srv), err, sizeof err);
+	if (!w) {
+		http_problem(r, 503, "%s", err);
+		return;
+	}
+	rollup_acc_t *acc = rollup_acc_new(r->org);
+	int rc = entity_delete(w, k, r->org, r->params[1].p, r->params[1].len, acc);
+	if (rc == 1 && rollup_flush(acc, w) == 0) {
+		store_write_touch(w, r->org, entity_touch_mask(k));
+		if (store_write_commit(w, err, sizeof err) == 0) {
+			r->status = 204;
+		} else {
+			http_problem(r, 500, "%s", err);
+		}
+	} else {
+		store_write_rollback(w);
+		if (rc == 0)
+			http_problem(r, 404, "no %s row with id '%.*s'", entity_get(k)->name, (int)r->params[1].len,
+			             r->params[1].p);
+		else
+			http_problem(r, 500, "store error while deleting");
+	}
+	rollup_acc_free(acc);
+}
+
+/* ---- lists ---- */
+
+static bool money_param(http_req_t *r, const char *name, bool *has, int64_t *out)
+{
+	const char *v = query_get(&r->query, name);
+	if (!v)
+		return true;
+	money_status st = money_parse(v, strlen(v), out);
+	if (st != MONEY_OK) {
+		http_problem(r, 400, "parameter '%s' must be an amount such as 12.50 (%s)", name, money_strerror(st));
+		return false;
+	}
+	*has = true;
+	return true;
+}
+
+void api_rows_list(http_server_t *srv, http_req_t *r)
+{
+	static const char *const allowed[] = {"from", "to", "category", "status", "customer", "creator", "vendor",
+	                                      "min_amount", "max_amount", "q", "sort", "limit", "cursor", "fields",
+	                                      NULL};
+	entity_kind k;
+	if (!kind_param(r, &k) || !api_check_params(r, allowed))
+		return;
+	analytics_list_params lp;
+	analytics_list_params_init(&lp, r->org);
+	const query_t *q = &r->query;
+	const char *v;
+	if ((v = query_get(q, "from"))) {
+		if (!date_parse(v, strlen(v), &lp.from)) {
+			http_problem(r, 400, "parameter 'from' must be a date YYYY-MM-DD");
+			return;
+		}
+		lp.has_from = true;
+	}
+	if ((v = query_get(q, "to"))) {
+		if (!date_parse(v, strlen(v), &lp.to)) {
+			http_problem(r, 400, "parameter 'to' must be a date YYYY-MM-DD");
+			return;
+		}
+		lp.has_to = true;
+	}
+	lp.category = query_get(q, "category");
+	lp.status = query_get(q, "status");
+	lp.customer = query_get(q, "customer");
+	lp.creator = query_get(q, "creator");
+	lp.vendor = query_get(q, "vendor");
+	lp.q = query_get(q, "q");
+	if (!money_param(r, "min_amount", &lp.has_min, &lp.min_amount) ||
+	    !money_param(r, "max_amount", &lp.has_max, &lp.max_amount))
+		return;
+	if ((v = query_get(q, "sort"))) {
+		static const char *const sorts[] = {"-date", "date", "-amount", "amount"};
+		int found = -1;
+		for (int i = 0; i < 4; i++)
+			if (!strcmp(v, sorts[i]))
+				found = i;
+		if (found < 0) {
+			http_problem(r, 400, "sort must be date, -date, amount or -amount");
+			return;
+		}
+		lp.sort = (analytics_sort)found;
+	}
+	if ((v = query_get(q, "limit"))) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*end || end == v || n < 1 || n > 1000) {
+			http_problem(r, 400, "limit must be a whole number from 1 to 1000");
+			return;
+		}
+		lp.limit = (int)n;
+	}
+	lp.cursor = query_get(q, "cursor");
+	if ((v = query_get(q, "fields"))) {
+		const char *p = v;
+		while (*p) {
+			const char *e = strchr(p, ',');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			uint32_t bit = analytics_field_bit(k, p, len);
+			if (!bit) {
+				http_problem(r, 400, "unknown field '%.*s' for %s", (int)(len > 40 ? 40 : len), p, entity_get(k)->name);
+				return;
+			}
+			lp.fields |= bit;
+			p += len + (e ? 1 : 0);
+		}
+	}
+	store_conn_t *c = store_read_begin(http_server_store(srv));
+	api_org o;
+	if (api_org_load(c, r, &o)) {
+		api_envelope_begin(r, &o);
+		char err[256];
+		if (analytics_list(c, k, &lp, &r->out, err, sizeof err) == 0) {
+			api_envelope_end(r);
+			http_json(r, 200);
+		} else {
+			http_problem(r, 400, "%s", err);
+		}
+	}
+	store_read_end(c);
+}

@@ -1,0 +1,785 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zlib.h>
+#include <zstd.h>
+
+/* the evloop flavour of libh2o: no libuv */
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "http/auth.h"
+#include "http/workq.h"
+#include "monitor/metrics.h"
+
+/* DESIGN
+ * Threads: `threads` event loops, each with its own listening socket bound
+ * with SO_REUSEPORT (the kernel spreads connections; no accept lock), and
+ * a shared pool of `workers` compute threads. A job carries the copied
+ * request; the h2o request stays on its loop. If the client goes away
+ * before the worker finishes, the request's pool disposal clears job->req
+ * and the answer is dropped on arrival.
+ *
+ * Shutdown: the signal flag stops accepting, asks h2o to close idle
+ * connections, and the loops keep running until no job is in flight. */
+
+#define MAX_URL 8192
+#define MAX_HEADERS 100
+#define COMPRESS_MIN 1024
+
+struct http_server;
+
+typedef struct {
+	struct http_server *srv;
+	h2o_context_t ctx;
+	h2o_accept_ctx_t accept_ctx;
+	h2o_multithread_queue_t *queue;
+	h2o_multithread_receiver_t receiver;
+	h2o_socket_t *listener;
+	int fd;
+	pthread_t tid;
+} loop_t;
+
+typedef struct job {
+	h2o_multithread_message_t msg; /* first: the queue hands us this */
+	h2o_req_t *req;                /* NULL once the client is gone */
+	loop_t *loop;
+	http_req_t r;
+} job_t;
+
+typedef struct {
+	job_t *job;
+} req_anchor;
+
+struct http_server {
+	http_config cfg;
+	store_t *store;
+	const http_route *routes;
+	size_t nroutes;
+	h2o_globalconf_t config;
+	loop_t *loops;
+	workq_t *workers;
+	atomic_int stopping;
+	atomic_int inflight;
+	FILE *access;
+	int port;
+	metrics_histogram_t **hist; /* (nroutes + 1) x STATUS_SLOTS */
+};
+
+static http_server_t *signal_target;
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- handler helpers (any thread) ---- */
+
+void http_add_header(http_req_t *r, const char *name, const char *value)
+{
+	if (r->nxh < HTTP_MAX_XHEADERS) {
+		r->xh_name[r->nxh] = name;
+		r->xh_value[r->nxh++] = xstrdup(value);
+	}
+}
+
+void http_json(http_req_t *r, int status)
+{
+	r->status = status;
+	r->content_type_out = "application/json";
+}
+
+static const char *status_title(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+void http_problem(http_req_t *r, int status, const char *fmt, ...)
+{
+	char detail[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	buf_reset(&r->out);
+	buf_printf(&r->out, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":", status_title(status),
+	           status);
+	buf_json_str(&r->out, detail, strlen(detail));
+	buf_puts(&r->out, ",\"instance\":");
+	buf_json_str(&r->out, r->path ? r->path : "", r->path ? strlen(r->path) : 0);
+	buf_puts(&r->out, ",\"request_id\":");
+	buf_json_str(&r->out, r->request_id, strlen(r->request_id));
+	buf_putc(&r->out, '}');
+	r->status = status;
+	r->content_type_out = "application/problem+json";
+	r->etag[0] = '\0';
+}
+
+bool http_not_modified(http_req_t *r, const char *etag)
+{
+	snprintf(r->etag, sizeof r->etag, "%s", etag);
+	if (!r->if_none_match)
+		return false;
+	/* If-None-Match may list several tags, or be "*". */
+	const char *p = r->if_none_match;
+	if (!strcmp(p, "*") || strstr(p, etag)) {
+		r->status = 304;
+		buf_reset(&r->out);
+		return true;
+	}
+	return false;
+}
+
+/* ---- routing ---- */
+
+static bool match_route(const http_route *rt, const char *path, http_req_t *r)
+{
+	const char *p = rt->pattern, *s = path;
+	int np = 0;
+	while (*p && *s) {
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			const char *seg_end = strchr(s, '/');
+			if (!seg_end)
+				seg_end = s + strlen(s);
+			if (seg_end == s || np >= HTTP_MAX_PARAMS)
+				return false;
+			r->params[np++] = (slice_t){s, (size_t)(seg_end - s)};
+			p = close + 1;
+			s = seg_end;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	if (*p || *s)
+		return false;
+	r->nparams = np;
+	return true;
+}
+
+/* Finds the route; *path_known tells 405 from 404. */
+static const http_route *route_find(http_server_t *srv, http_req_t *r, bool *path_known)
+{
+	*path_known = false;
+	for (size_t i = 0; i < srv->nroutes; i++) {
+		if (!match_route(&srv->routes[i], r->path, r))
+			continue;
+		*path_known = true;
+		http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
+		if (srv->routes[i].method == m)
+			return &srv->routes[i];
+	}
+	return NULL;
+}
+
+/* ---- request lifecycle ---- */
+
+static void req_free(http_req_t *r)
+{
+	free(r->path);
+	free(r->raw_query);
+	query_free(&r->query);
+	free(r->body);
+	free(r->content_type);
+	free(r->bearer);
+	free(r->if_none_match);
+	buf_free(&r->out);
+	for (int i = 0; i < r->nxh; i++)
+		free(r->xh_value[i]);
+}
+
+static char *hdr_dup(h2o_req_t *req, const h2o_token_t *tok)
+{
+	ssize_t i = h2o_find_header(&req->headers, tok, -1);
+	if (i < 0)
+		return NULL;
+	h2o_iovec_t v = req->headers.entries[i].value;
+	return xstrndup(v.base, v.len);
+}
+
+static void make_request_id(http_req_t *r, h2o_req_t *req)
+{
+	ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
+	if (i >= 0) {
+		h2o_iovec_t v = req->headers.entries[i].value;
+		/* A caller's id is echoed only if it is short and plain. */
+		bool ok = v.len > 0 && v.len < sizeof r->request_id;
+		for (size_t k = 0; ok && k < v.len; k++) {
+			char c = v.base[k];
+			ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+		}
+		if (ok) {
+			memcpy(r->request_id, v.base, v.len);
+			r->request_id[v.len] = '\0';
+			return;
+		}
+	}
+	static atomic_uint_fast64_t seq;
+	static uint64_t boot;
+	if (!boot)
+		boot = (uint64_t)time(NULL);
+	snprintf(r->request_id, sizeof r->request_id, "%08llx-%06llx", (unsigned long long)(boot & 0xffffffff),
+	         (unsigned long long)atomic_fetch_add(&seq, 1));
+}
+
+static http_method parse_method(h2o_iovec_t m)
+{
+	if (h2o_memis(m.base, m.len, H2O_STRLIT("GET")))
+		return HTTP_GET;
+	if (h2o_memis(m.base, m.len, H2O_STRLIT("HEAD")))
+		return HTTP_HEAD;
+	if (h2o_memis(m.base, m.len, H2O_STRLIT("POST")))
+		return HTTP_POST;
+	if (h2o_memis(m.base, m.len, H2O_STRLIT("PUT")))
+		return HTTP_PUT;
+	if (h2o_memis(m.base, m.len, H2O_STRLIT("DELETE")))
+		return HTTP_DELETE;
+	return HTTP_OTHER;
+}
+
+/* Copies what handlers need out of h2o. Returns false with r set to a
+ * problem response when the request breaks a limit. */
+static bool req_copy(h2o_req_t *req, http_req_t *r)
+{
+	memset(r, 0, sizeof *r);
+	r->started = mono_now();
+	make_request_id(r, req);
+	r->method = parse_method(req->method);
+	size_t qa = req->query_at;
+	size_t plen = qa != SIZE_MAX ? qa : req->path.len;
+	char *path = xmalloc(plen + 1);
+	long dl = query_decode(req->path.base, plen, path, false);
+	if (dl < 0) {
+		path[0] = '\0';
+		r->path = path;
+		http_problem(r, 400, "malformed %%-escape in the path");
+		return false;
+	}
+	path[dl] = '\0';
+	r->path = path;
+	if (req->path.len > MAX_URL) {
+		http_problem(r, 414, "the URL is %zu bytes long; at most %d are accepted", req->path.len, MAX_URL);
+		return false;
+	}
+	if (req->headers.size > MAX_HEADERS) {
+		http_problem(r, 431, "%zu request headers; at most %d are accepted", req->headers.size, MAX_HEADERS);
+		return false;
+	}
+	if (qa != SIZE_MAX) {
+		r->raw_query = xstrndup(req->path.base + qa + 1, req->path.len - qa - 1);
+		char why[160];
+		if (!query_parse(&r->query, r->raw_query, strlen(r->raw_query), why, sizeof why)) {
+			http_problem(r, 400, "%s", why);
+			return false;
+		}
+	}
+	if (req->entity.base) {
+		r->body = xstrndup(req->entity.base, req->entity.len);
+		r->body_len = req->entity.len;
+	}
+	r->content_type = hdr_dup(req, H2O_TOKEN_CONTENT_TYPE);
+	r->if_none_match = hdr_dup(req, H2O_TOKEN_IF_NONE_MATCH);
+	char *auth = hdr_dup(req, H2O_TOKEN_AUTHORIZATION);
+	if (auth) {
+		if (!strncasecmp(auth, "Bearer ", 7)) {
+			char *t = auth + 7;
+			while (*t == ' ')
+				t++;
+			r->bearer = xstrdup(t);
+		}
+		free(auth);
+	}
+	char *ae = hdr_dup(req, H2O_TOKEN_ACCEPT_ENCODING);
+	if (ae) {
+		r->accept_gzip = strstr(ae, "gzip") != NULL;
+		r->accept_zstd = strstr(ae, "zstd") != NULL;
+		free(ae);
+	}
+	return true;
+}
+
+static void run_handler(http_server_t *srv, http_req_t *r)
+{
+	const http_route *rt = r->route;
+	if (rt->auth) {
+		if (!r->bearer) {
+			http_problem(r, 401, "this call needs an API token: send 'Authorization: Bearer TOKEN' "
+			                     "(create one with 'brisk token create --org ORG')");
+			http_add_header(r, "WWW-Authenticate", "Bearer");
+			return;
+		}
+		r->org = auth_resolve(srv->store, r->bearer, strlen(r->bearer));
+		if (r->org < 0) {
+			http_problem(r, 401, "the API token is unknown or revoked");
+			http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+			return;
+		}
+	}
+	rt->fn(srv, r);
+	if (!r->status)
+		http_problem(r, 500, "the handler produced no response");
+}
+
+/* Compresses src into dst; false if it does not pay off or fails. */
+static bool gzip_body(const buf_t *src, buf_t *dst)
+{
+	z_stream z = {0};
+	if (deflateInit2(&z, 5, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return false;
+	uLong bound = deflateBound(&z, (uLong)src->len);
+	buf_reserve(dst, bound);
+	z.next_in = (Bytef *)src->p;
+	z.avail_in = (uInt)src->len;
+	z.next_out = (Bytef *)dst->p;
+	z.avail_out = (uInt)bound;
+	int rc = deflate(&z, Z_FINISH);
+	dst->len = z.total_out;
+	deflateEnd(&z);
+	return rc == Z_STREAM_END && dst->len < src->len;
+}
+
+static bool zstd_body(const buf_t *src, buf_t *dst)
+{
+	size_t bound = ZSTD_compressBound(src->len);
+	buf_reserve(dst, bound);
+	size_t n = ZSTD_compress(dst->p, bound, src->p, src->len, 3);
+	if (ZSTD_isError(n) || n >= src->len)
+		return false;
+	dst->len = n;
+	return true;
+}
+
+/* After the handler: ETag, 304, compression. Runs where the handler ran. */
+static void finish_response(http_req_t *r, const char **encoding)
+{
+	*encoding = NULL;
+	if (r->status == 200 && r->method != HTTP_POST) {
+		if (!r->etag[0]) {
+			uint64_t h = XXH3_64bits(r->out.p, r->out.len);
+			char tag[40];
+			snprintf(tag, sizeof tag, "\"%016llx\"", (unsigned long long)h);
+			http_not_modified(r, tag);
+		} else if (r->if_none_match && strstr(r->if_none_match, r->etag)) {
+			r->status = 304;
+			buf_reset(&r->out);
+		}
+	}
+	if (r->status == 304 || r->out.len < COMPRESS_MIN)
+		return;
+	buf_t z = BUF_INIT;
+	if (r->accept_zstd && zstd_body(&r->out, &z))
+		*encoding = "zstd";
+	else if (r->accept_gzip && gzip_body(&r->out, &z))
+		*encoding = "gzip";
+	if (*encoding) {
+		buf_free(&r->out);
+		r->out = z;
+	} else {
+		buf_free(&z);
+	}
+}
+
+/* Per (route, status) latency histograms, created on first use and then
+ * found in a small table without touching the registry lock. */
+#define STATUS_SLOTS 16
+static const int status_slot_codes[STATUS_SLOTS] = {200, 201, 202, 204, 304, 400, 401, 403,
+                                                    404, 405, 413, 415, 422, 429, 500, 503};
+
+static void observe(http_server_t *srv, http_req_t *r)
+{
+	int slot = STATUS_SLOTS - 1;
+	for (int i = 0; i < STATUS_SLOTS; i++)
+		if (status_slot_codes[i] == r->status)
+			slot = i;
+	size_t ri = r->route ? (size_t)(r->route - srv->routes) : srv->nroutes;
+	metrics_histogram_t **cell = &srv->hist[ri * STATUS_SLOTS + (size_t)slot];
+	metrics_histogram_t *h = atomic_load((_Atomic(metrics_histogram_t *) *)cell);
+	if (!h) {
+		buf_t labels = BUF_INIT;
+		const char *name = r->route ? r->route->name : "unmatched";
+		char code[8];
+		snprintf(code, sizeof code, "%d", status_slot_codes[slot]);
+		metrics_label_append(&labels, "route", name, strlen(name));
+		metrics_label_append(&labels, "code", code, strlen(code));
+		h = metrics_histogram("brisk_http_request_duration_seconds", "HTTP request latency by route and status",
+		                      labels.p);
+		buf_free(&labels);
+		atomic_store((_Atomic(metrics_histogram_t *) *)cell, h);
+	}
+	metrics_histogram_observe(h, mono_now() - r->started);
+}
+
+static void access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r)
+{
+	observe(srv, r);
+	if (!srv->access)
+		return;
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(srv->access, "%s %s %.*s %d %zu %.2fms %s\n", ts, r->request_id, (int)req->method.len, req->method.base,
+	        r->status, r->out.len, (mono_now() - r->started) * 1000, r->path ? r->path : "-");
+}
+
+static void send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, const char *encoding)
+{
+	req->res.status = r->status;
+	req->res.reason = r->status == 304 ? "Not Modified" : status_title(r->status);
+	if (r->status < 400)
+		req->res.reason = r->status == 200 ? "OK" : r->status == 201 ? "Created" : r->status == 202 ? "Accepted"
+		                : r->status == 204 ? "No Content" : r->status == 304 ? "Not Modified" : "OK";
+	h2o_mem_pool_t *pool = &req->pool;
+	if (r->content_type_out && r->status != 304)
+		h2o_add_header(pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, r->content_type_out,
+		               strlen(r->content_type_out));
+	if (r->etag[0])
+		h2o_add_header(pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(pool, r->etag, SIZE_MAX).base,
+		               strlen(r->etag));
+	if (encoding)
+		h2o_add_header(pool, &req->res.headers, H2O_TOKEN_CONTENT_ENCODING, NULL, encoding, strlen(encoding));
+	h2o_add_header(pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept-Encoding"));
+	h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
+	                      h2o_strdup(pool, r->request_id, SIZE_MAX).base, strlen(r->request_id));
+	for (int i = 0; i < r->nxh; i++)
+		h2o_add_header_by_str(pool, &req->res.headers, r->xh_name[i], strlen(r->xh_name[i]), 0, NULL,
+		                      h2o_strdup(pool, r->xh_value[i], SIZE_MAX).base, strlen(r->xh_value[i]));
+	/* API answers revalidate every time (ETag makes that cheap) unless the
+	 * handler chose otherwise (hashed static assets). */
+	bool has_cc = false;
+	for (int i = 0; i < r->nxh; i++)
+		if (!strcasecmp(r->xh_name[i], "Cache-Control"))
+			has_cc = true;
+	if (!has_cc)
+		h2o_add_header(pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
+	access_log(srv, req, r);
+	if (r->status == 304 || r->status == 204) {
+		h2o_send_inline(req, "", 0);
+		return;
+	}
+	h2o_iovec_t body = h2o_strdup(pool, r->out.p ? r->out.p : "", r->out.len);
+	h2o_send_inline(req, body.base, body.len);
+}
+
+static void anchor_dispose(void *p)
+{
+	req_anchor *a = p;
+	if (a->job)
+		a->job->req = NULL;
+}
+
+static void job_work(void *arg)
+{
+	job_t *j = arg;
+	http_server_t *srv = j->loop->srv;
+	run_handler(srv, &j->r);
+	const char *enc;
+	finish_response(&j->r, &enc);
+	j->r.priv = (void *)enc;
+	h2o_multithread_send_message(&j->loop->receiver, &j->msg);
+}
+
+static void on_job_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+	while (!h2o_linklist_is_empty(messages)) {
+		h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+		h2o_linklist_unlink(&m->link);
+		job_t *j = (job_t *)m;
+		http_server_t *srv = j->loop->srv;
+		if (j->req) {
+			req_anchor *a = j->r.priv2;
+			a->job = NULL;
+			send_response(srv, j->req, &j->r, (const char *)j->r.priv);
+		}
+		req_free(&j->r);
+		free(j);
+		atomic_fetch_sub(&srv->inflight, 1);
+	}
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+	loop_t *loop = H2O_STRUCT_FROM_MEMBER(loop_t, ctx, req->conn->ctx);
+	http_server_t *srv = loop->srv;
+	job_t *j = xcalloc(1, sizeof *j);
+	j->loop = loop;
+	j->req = req;
+	http_req_t *r = &j->r;
+	const char *enc = NULL;
+	if (req_copy(req, r)) {
+		bool known;
+		r->route = route_find(srv, r, &known);
+		if (!r->route) {
+			if (known)
+				http_problem(r, 405, "%s is not allowed on %s", (r->method == HTTP_OTHER ? "this method" :
+				             r->method == HTTP_POST ? "POST" : r->method == HTTP_DELETE ? "DELETE" :
+				             r->method == HTTP_PUT ? "PUT" : "GET"), r->path);
+			else
+				http_problem(r, 404, "no such resource: %s", r->path);
+		} else if (r->route->on_loop) {
+			run_handler(srv, r);
+		} else {
+			req_anchor *a = h2o_mem_alloc_shared(&req->pool, sizeof *a, anchor_dispose);
+			a->job = j;
+			r->priv2 = a;
+			atomic_fetch_add(&srv->inflight, 1);
+			if (workq_push(srv->workers, job_work, j) != 0) {
+				atomic_fetch_sub(&srv->inflight, 1);
+				a->job = NULL;
+				http_problem(r, 503, "the server is overloaded; retry shortly");
+				http_add_header(r, "Retry-After", "1");
+			} else {
+				return 0;
+			}
+		}
+	}
+	finish_response(r, &enc);
+	send_response(srv, req, r, enc);
+	req_free(r);
+	free(j);
+	return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+	if (err)
+		return;
+	loop_t *loop = listener->data;
+	h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+	if (sock)
+		h2o_accept(&loop->accept_ctx, sock);
+}
+
+static int open_listener(const char *host, int port, char *err, size_t errlen)
+{
+	struct sockaddr_in addr = {0};
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+		snprintf(err, errlen, "bad listen address '%s' (an IPv4 address such as 127.0.0.1 or 0.0.0.0)", host);
+		return -1;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, SOMAXCONN) != 0) {
+		snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void *loop_main(void *arg)
+{
+	loop_t *loop = arg;
+	http_server_t *srv = loop->srv;
+	h2o_evloop_t *ev = h2o_evloop_create();
+	h2o_context_init(&loop->ctx, ev, &srv->config);
+	/* handlers find their loop through the per-context handler slot */
+	loop->accept_ctx.ctx = &loop->ctx;
+	loop->accept_ctx.hosts = srv->config.hosts;
+	loop->queue = h2o_multithread_create_queue(ev);
+	h2o_multithread_register_receiver(loop->queue, &loop->receiver, on_job_done);
+	loop->listener = h2o_evloop_socket_create(ev, loop->fd, H2O_SOCKET_FLAG_DONT_READ);
+	loop->listener->data = loop;
+	h2o_socket_read_start(loop->listener, on_accept);
+	bool closing = false;
+	double deadline = 0;
+	for (;;) {
+		h2o_evloop_run(ev, 100);
+		if (atomic_load(&srv->stopping) && !closing) {
+			closing = true;
+			h2o_socket_read_stop(loop->listener);
+			h2o_socket_close(loop->listener);
+			loop->listener = NULL;
+			h2o_context_request_shutdown(&loop->ctx);
+			deadline = mono_now() + 10;
+		}
+		if (closing && (atomic_load(&srv->inflight) == 0 || mono_now() > deadline)) {
+			/* Idle keep-alive connections would otherwise linger until their
+			 * timeout: expire them now, then let the loop close them. */
+			loop->ctx.http1.req_timeout.timeout = 0;
+			loop->ctx.http2.idle_timeout.timeout = 0;
+			loop->ctx.http2.graceful_shutdown_timeout.timeout = 0;
+			double until = mono_now() + 2;
+			while ((!h2o_linklist_is_empty(&loop->ctx.http1._conns) ||
+			        !h2o_linklist_is_empty(&loop->ctx.http2._conns)) && mono_now() < until)
+				h2o_evloop_run(ev, 10);
+			break;
+		}
+	}
+	h2o_multithread_unregister_receiver(loop->queue, &loop->receiver);
+	h2o_multithread_destroy_queue(loop->queue);
+	/* request_shutdown armed the HTTP/2 grace timer; it has nothing left to do */
+	if (h2o_timeout_is_linked(&loop->ctx.http2._graceful_shutdown_timeout))
+		h2o_timeout_unlink(&loop->ctx.http2._graceful_shutdown_timeout);
+	if (h2o_linklist_is_empty(&loop->ctx.http1._conns) && h2o_linklist_is_empty(&loop->ctx.http2._conns))
+		h2o_context_dispose(&loop->ctx);
+	else
+		log_warn("serve: connections still open at exit; not disposing the loop");
+	return NULL;
+}
+
+http_server_t *http_server_new(const http_config *cfg, store_t *store, const http_route *routes, size_t nroutes,
+                               char *err, size_t errlen)
+{
+	http_server_t *srv = xcalloc(1, sizeof *srv);
+	srv->cfg = *cfg;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cores < 1)
+		cores = 1;
+	if (!srv->cfg.host)
+		srv->cfg.host = "127.0.0.1";
+	if (srv->cfg.threads <= 0)
+		srv->cfg.threads = (int)cores;
+	if (srv->cfg.workers <= 0)
+		srv->cfg.workers = (int)cores * 2;
+	if (!srv->cfg.max_body)
+		srv->cfg.max_body = (size_t)256 << 20;
+	srv->store = store;
+	srv->routes = routes;
+	srv->nroutes = nroutes;
+	srv->hist = xcalloc((nroutes + 1) * 16, sizeof *srv->hist);
+	if (cfg->access_log) {
+		srv->access = strcmp(cfg->access_log, "-") ? fopen(cfg->access_log, "a") : stderr;
+		if (!srv->access) {
+			snprintf(err, errlen, "cannot open access log %s: %s", cfg->access_log, strerror(errno));
+			free(srv);
+			return NULL;
+		}
+		setvbuf(srv->access, NULL, _IOLBF, 0);
+	}
+	h2o_config_init(&srv->config);
+	srv->config.max_request_entity_size = srv->cfg.max_body;
+	srv->config.server_name = h2o_iovec_init(H2O_STRLIT("brisk"));
+	h2o_hostconf_t *host = h2o_config_register_host(&srv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+	h2o_handler_t *h = h2o_create_handler(path, sizeof *h);
+	h->on_req = on_req;
+	srv->loops = xcalloc((size_t)srv->cfg.threads, sizeof *srv->loops);
+	int port = cfg->port;
+	for (int i = 0; i < srv->cfg.threads; i++) {
+		srv->loops[i].srv = srv;
+		srv->loops[i].fd = open_listener(srv->cfg.host, port, err, errlen);
+		if (srv->loops[i].fd < 0) {
+			for (int k = 0; k < i; k++)
+				close(srv->loops[k].fd);
+			h2o_config_dispose(&srv->config);
+			free(srv->loops);
+			free(srv);
+			return NULL;
+		}
+		if (port == 0) {
+			/* bind the other loops to the port the kernel chose */
+			struct sockaddr_in a;
+			socklen_t al = sizeof a;
+			getsockname(srv->loops[i].fd, (struct sockaddr *)&a, &al);
+			port = ntohs(a.sin_port);
+		}
+	}
+	srv->port = port;
+	srv->workers = workq_new(srv->cfg.workers, 4096);
+	return srv;
+}
+
+int http_server_run(http_server_t *srv)
+{
+	for (int i = 0; i < srv->cfg.threads; i++)
+		pthread_create(&srv->loops[i].tid, NULL, loop_main, &srv->loops[i]);
+	for (int i = 0; i < srv->cfg.threads; i++)
+		pthread_join(srv->loops[i].tid, NULL);
+	return 0;
+}
+
+void http_server_stop(http_server_t *srv)
+{
+	atomic_store(&srv->stopping, 1);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (signal_target)
+		atomic_store(&signal_target->stopping, 1);
+}
+
+void http_server_handle_signals(http_server_t *srv)
+{
+	signal_target = srv;
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void http_server_free(http_server_t *srv)
+{
+	if (!srv)
+		return;
+	workq_free(srv->workers);
+	h2o_config_dispose(&srv->config);
+	if (srv->access && srv->access != stderr)
+		fclose(srv->access);
+	if (signal_target == srv)
+		signal_target = NULL;
+	free(srv->loops);
+	free(srv->hist);
+	free(srv);
+}
+
+store_t *http_server_store(http_server_t *srv)
+{
+	return srv->store;
+}
+
+const http_config *http_server_config(http_server_t *srv)
+{
+	return &srv->cfg;
+}
+
+int http_server_port(http_server_t *srv)
+{
+	return srv->port;
+}

@@ -1,0 +1,102 @@
+/* server: the HTTP front (h2o, one event loop per thread on a SO_REUSEPORT
+ * listener) and the worker pool that computes answers off the loops.
+ *
+ * A request is copied out of h2o into an http_req_t on its loop, routed,
+ * and either answered on the loop (cheap routes) or handed to a worker;
+ * the worker's finished response is handed back to the loop through h2o's
+ * multithread queue, so h2o is only ever touched by its own thread. */
+#ifndef BRISK_SERVER_H
+#define BRISK_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "http/query.h"
+#include "store/store.h"
+
+typedef enum { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_OTHER } http_method;
+
+#define HTTP_MAX_PARAMS 8  /* path parameters such as {id} */
+#define HTTP_MAX_XHEADERS 6
+
+typedef struct http_req {
+	/* request (owned copies) */
+	http_method method;
+	char *path;            /* decoded, without query */
+	char *raw_query;       /* after '?', NULL if none */
+	query_t query;
+	char *body;
+	size_t body_len;
+	char *content_type;
+	char *bearer;          /* Authorization: Bearer token, or NULL */
+	char *if_none_match;
+	bool accept_gzip, accept_zstd;
+	char request_id[40];
+	slice_t params[HTTP_MAX_PARAMS]; /* path parameters, in route order */
+	int nparams;
+	int64_t org;           /* after authentication */
+	const struct http_route *route;
+	/* response */
+	int status;
+	const char *content_type_out;
+	buf_t out;
+	char etag[64];         /* quoted strong ETag, or empty: computed from body */
+	const char *xh_name[HTTP_MAX_XHEADERS];
+	char *xh_value[HTTP_MAX_XHEADERS];
+	int nxh;
+	/* bookkeeping */
+	double started;        /* monotonic seconds */
+	void *priv;            /* server-private */
+	void *priv2;
+} http_req_t;
+
+typedef struct http_server http_server_t;
+
+typedef void (*http_handler_fn)(http_server_t *srv, http_req_t *r);
+
+typedef struct http_route {
+	http_method method;
+	const char *pattern;  /* "/api/v1/costs/{id}": {x} matches one segment */
+	http_handler_fn fn;
+	bool auth;            /* needs a bearer token */
+	bool on_loop;         /* cheap: answered on the event loop */
+	const char *name;     /* for metrics and logs ("overview") */
+} http_route;
+
+typedef struct {
+	const char *host;      /* default 127.0.0.1 */
+	int port;              /* default 8080 */
+	int threads;           /* event loops; default cores */
+	int workers;           /* compute pool; default 2 x cores */
+	size_t max_body;       /* bytes; default 256 MiB */
+	const char *access_log;/* path, "-" = stderr, NULL = off */
+	bool naive;            /* analytics from base tables */
+} http_config;
+
+/* Creates a server over an open store with routes (borrowed, static).
+ * Returns NULL with a reason in err (e.g. the port is in use). */
+http_server_t *http_server_new(const http_config *cfg, store_t *store, const http_route *routes, size_t nroutes,
+                               char *err, size_t errlen);
+/* Runs until http_server_stop (or SIGTERM/SIGINT when installed with
+ * http_server_handle_signals); in-flight requests finish first. */
+int http_server_run(http_server_t *srv);
+void http_server_stop(http_server_t *srv);
+void http_server_handle_signals(http_server_t *srv);
+void http_server_free(http_server_t *srv);
+
+store_t *http_server_store(http_server_t *srv);
+const http_config *http_server_config(http_server_t *srv);
+/* The port actually bound (useful with port 0). */
+int http_server_port(http_server_t *srv);
+
+/* Response helpers for handlers (any thread). */
+void http_json(http_req_t *r, int status);  /* r->out already holds JSON */
+/* RFC 9457 problem+json with a person-readable detail. */
+void http_problem(http_req_t *r, int status, const char *detail, ...) __attribute__((format(printf, 3, 4)));
+void http_add_header(http_req_t *r, const char *name, const char *value);
+/* True (and the response set to 304) when If-None-Match holds etag. */
+bool http_not_modified(http_req_t *r, const char *etag);
+
+#endif

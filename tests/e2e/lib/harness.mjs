@@ -1,0 +1,117 @@
+// Test harness: a real brisk binary over real data in a temp dir, on a free
+// port of 127.0.0.1. Every helper cleans up after itself.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const BIN = process.env.BRISK_BIN || path.resolve('build/asan/brisk');
+
+export function tempDir(prefix = 'brisk-e2e-') {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function brisk(args, opts = {}) {
+  return execFileSync(BIN, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+}
+
+// Runs brisk and returns {code, stdout, stderr} without throwing.
+export function briskRun(args, opts = {}) {
+  try {
+    const stdout = execFileSync(BIN, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+    return { code: 0, stdout, stderr: '' };
+  } catch (e) {
+    return { code: e.status, stdout: e.stdout?.toString() ?? '', stderr: e.stderr?.toString() ?? '' };
+  }
+}
+
+// A generated data set imported into org `org` of a fresh data dir.
+export function dataset({ scale = 0.2, seed = 7, end = '2026-10-31', org = 'acme', dir } = {}) {
+  const root = dir || tempDir();
+  const csv = path.join(root, 'csv');
+  const data = path.join(root, 'data');
+  brisk(['gen', '--scale', String(scale), '--seed', String(seed), '--end', end, '--out', csv]);
+  for (const k of ['costs', 'sales_orders', 'invoices', 'payments', 'leads'])
+    brisk(['import', k, path.join(csv, `${k}.csv`), '--org', org, '--data', data, '-q']);
+  const token = brisk(['token', 'create', '--org', org, '--data', data]).trim();
+  return { root, csv, data, token, org, end };
+}
+
+export function token(data, org) {
+  return brisk(['token', 'create', '--org', org, '--data', data]).trim();
+}
+
+// Starts `brisk serve` and resolves once it listens; returns a handle.
+export async function startServer(data, extra = [], env = {}) {
+  const child = spawn(BIN, ['serve', '--data', data, '--port', '0', '--threads', '2', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BRISK_TODAY: '2026-10-31', ...env },
+  });
+  let out = '', err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 15000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on http:\/\/[\d.]+:(\d+)\//);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${err}`)); });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    port, base, child,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      const done = new Promise((r) => child.on('exit', (code, sig) => r(code ?? sig)));
+      child.kill('SIGTERM');
+      return done;
+    },
+  };
+}
+
+export async function api(srv, tok, pathq, opts = {}) {
+  const headers = { ...(opts.headers || {}) };
+  if (tok) headers.authorization = `Bearer ${tok}`;
+  const res = await fetch(srv.base + pathq, { ...opts, headers });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+// Minimal RFC 4180 reader for the independent computations.
+export function readCsv(file) {
+  const s = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  const rows = [];
+  let row = [], f = '', q = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (q) {
+      if (c === '"') { if (s[i + 1] === '"') { f += '"'; i++; } else q = false; }
+      else f += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { row.push(f); f = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && s[i + 1] === '\n') i++;
+      row.push(f); f = '';
+      if (row.length > 1 || row[0] !== '') rows.push(row);
+      row = [];
+    } else f += c;
+  }
+  if (f !== '' || row.length) { row.push(f); rows.push(row); }
+  const [head, ...body] = rows;
+  return body.map((r) => Object.fromEntries(head.map((h, i) => [h.trim().toLowerCase(), r[i]])));
+}
+
+// "12.34" -> 1234 (exact, via strings)
+export function cents(s) {
+  const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(s.trim());
+  if (!m) throw new Error(`bad money ${s}`);
+  return (m[1] ? -1 : 1) * (Number(m[2]) * 100 + Number((m[3] || '0').padEnd(2, '0')));
+}
+
+export function cleanup(dir) {
+  rmSync(dir, { recursive: true, force: true });
+}
