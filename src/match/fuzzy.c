@@ -861,8 +861,10 @@ out:
 /* ---- tokens --------------------------------------------------------------- */
 
 /* Python's str.split() whitespace, which RapidFuzz uses. */
-static int is_space_cp(uint32_t c)
+static inline int is_space_cp(uint32_t c)
 {
+	if (c > 0x20 && c < 0x85)
+		return 0;
 	if (c <= 0x20)
 		return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
 	switch (c) {
@@ -907,8 +909,18 @@ static size_t tokenize(const uint32_t *s, size_t n, tok_t **out, tok_t *small, s
 		}
 		t[k++] = (tok_t){s + start, i - start};
 	}
-	if (k > 1)
+	if (k > 16) {
 		qsort(t, k, sizeof *t, tok_cmp);
+	} else {
+		/* A name has a handful of words: insertion sort beats qsort. */
+		for (size_t i = 1; i < k; i++) {
+			tok_t x = t[i];
+			size_t j = i;
+			for (; j > 0 && tok_cmp(&t[j - 1], &x) > 0; j--)
+				t[j] = t[j - 1];
+			t[j] = x;
+		}
+	}
 	*out = t;
 	return k;
 }
