@@ -45,17 +45,12 @@ static uint64_t rnd(void)
 
 #define PICK(a) (a[rnd() % (sizeof a / sizeof a[0])])
 
-/* A name of 20..40 bytes made of the word lists. */
+/* "First Middle[ Suffix]" of 20..40 bytes. */
 static size_t make_name(char *out)
 {
 	for (;;) {
-		int n = snprintf(out, 64, "%s %s%s%s", PICK(first), PICK(middle),
-		                 rnd() % 2 ? " " : "", "");
-		const char *suf = PICK(last);
-		if (*suf && (size_t)n + 1 + strlen(suf) <= 40)
-			n += snprintf(out + n, 64 - (size_t)n, "%s%s", out[n - 1] == ' ' ? "" : " ", suf);
-		while (n > 0 && out[n - 1] == ' ')
-			out[--n] = '\0';
+		const char *f = PICK(first), *m = PICK(middle), *l = PICK(last);
+		int n = snprintf(out, 64, "%s %s%s%s", f, m, *l ? " " : "", l);
 		if (n >= 20 && n <= 40)
 			return (size_t)n;
 	}

@@ -61,6 +61,7 @@ static void word_char(words_t *ws, const char *p, size_t n, int digit);
 static void word_end(words_t *ws);
 static void word_sep(words_t *ws, uint32_t c);
 static int word_is(const words_t *ws, size_t i, const char *s);
+static int has_word(const words_t *ws, size_t from, size_t to);
 
 void norm_name(const char *in, size_t len, buf_t *out)
 {
@@ -112,25 +113,26 @@ void norm_name(const char *in, size_t len, buf_t *out)
 	}
 	word_end(&ws);
 
-	/* Strip suffixes from the end while a word other than a leading "the"
-	 * would remain before them. */
-	size_t keep = ws.n && word_is(&ws, 0, "the") ? 2 : 1;
+	/* Strip suffixes from the end while a real word (not a leading "the",
+	 * not "&") would remain before them; then a leading "the" likewise. */
+	size_t from = ws.n && word_is(&ws, 0, "the") ? 1 : 0;
 	for (int again = 1; again;) {
 		again = 0;
 		for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++) {
 			size_t nw = suffixes[k][1] ? 2 : 1;
-			if (ws.n < nw + keep)
+			if (ws.n < nw)
 				continue;
 			size_t at = ws.n - nw;
 			if (!word_is(&ws, at, suffixes[k][0]) ||
-			    (nw == 2 && !word_is(&ws, at + 1, suffixes[k][1])))
+			    (nw == 2 && !word_is(&ws, at + 1, suffixes[k][1])) ||
+			    !has_word(&ws, from, at))
 				continue;
 			ws.n = at;
 			again = 1;
 			break;
 		}
 	}
-	size_t first = ws.n > 1 && word_is(&ws, 0, "the") ? 1 : 0;
+	size_t first = from && has_word(&ws, 1, ws.n) ? 1 : 0;
 
 	int any = 0;
 	for (size_t k = first; k < ws.n; k++) {
@@ -300,4 +302,13 @@ static int word_is(const words_t *ws, size_t i, const char *s)
 {
 	size_t n = strlen(s);
 	return ws->w[i].len == n && memcmp(ws->text.p + ws->w[i].off, s, n) == 0;
+}
+
+/* Whether words [from, to) hold one that will be printed (not "&"). */
+static int has_word(const words_t *ws, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (!ws->w[i].amp)
+			return 1;
+	return 0;
 }

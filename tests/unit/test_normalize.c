@@ -112,6 +112,9 @@ Test(norm_name, suffix_only_at_end_and_never_everything)
 	expect_name("Theory Ltd", "theory");
 	expect_name("Coral", "coral");
 	expect_name("Sdn Bhd", "sdn");
+	expect_name("& Co", "co");
+	expect_name("The & Co", "co");
+	expect_name("The Ltd Co", "ltd");
 }
 
 Test(norm_name, appends)
