@@ -1,0 +1,135 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytics/analytics.h"
+#include "analytics/internal.h"
+#include "analytics/source.h"
+#include "core/mem.h"
+
+/* The WHERE terms repeat the partial index leads_followup's own, which is
+ * what lets SQLite use it: all open leads with a follow-up up to the day. */
+const char leads_sql_followups[] =
+	"SELECT creator, sum(followup_date = ?2), sum(followup_date < ?2) FROM leads "
+	"WHERE org = ?1 AND followup_date <= ?2 AND followup_date IS NOT NULL AND status NOT IN ('won','lost') "
+	"GROUP BY creator";
+const char leads_sql_due[] = "SELECT count(*) FROM leads WHERE org = ? AND followup_date = ? "
+                             "AND followup_date IS NOT NULL AND status NOT IN ('won','lost')";
+
+static const char naive_followups[] =
+	"SELECT creator, sum(CASE WHEN followup_date = ?2 THEN 1 ELSE 0 END), "
+	"sum(CASE WHEN followup_date < ?2 THEN 1 ELSE 0 END) FROM leads "
+	"WHERE org = ?1 AND status <> 'won' AND status <> 'lost' AND followup_date IS NOT NULL GROUP BY creator";
+static const char naive_due[] = "SELECT count(*) FROM leads WHERE org = ? AND status <> 'won' "
+                                "AND status <> 'lost' AND followup_date = ?";
+
+static const char *const statuses[6] = {"new", "contacted", "qualified", "proposal", "won", "lost"};
+
+int an_followups_due(store_conn_t *c, int64_t org, date_t day, bool naive, int64_t *n, char *err, size_t errlen)
+{
+	store_stmt_t *st = store_prepare(c, naive ? naive_due : leads_sql_due);
+	if (!st)
+		return an_store_err(c, "prepare", err, errlen);
+	store_bind_i64(st, 1, org);
+	store_bind_i64(st, 2, day);
+	store_status rc = store_step(st);
+	*n = rc == STORE_ROW ? store_col_i64(st, 0) : 0;
+	store_reset(st);
+	return rc == STORE_ROW ? 0 : an_store_err(c, "followups", err, errlen);
+}
+
+typedef struct {
+	int64_t by_status[6];
+	int64_t due, overdue;
+} creator_counts;
+
+static int status_index(const char *s, size_t len)
+{
+	for (int i = 0; i < 6; i++)
+		if (strlen(statuses[i]) == len && !memcmp(statuses[i], s, len))
+			return i;
+	return -1;
+}
+
+/* Follow-ups per creator, as items with cnt = due and total = overdue. */
+static int followups(store_conn_t *c, const analytics_params *p, an_items *out, char *err, size_t errlen)
+{
+	store_stmt_t *st = store_prepare(c, p->naive ? naive_followups : leads_sql_followups);
+	if (!st)
+		return an_store_err(c, "prepare", err, errlen);
+	store_bind_i64(st, 1, p->org);
+	store_bind_i64(st, 2, p->day);
+	store_status rc;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		int64_t due = store_col_i64(st, 1), overdue = store_col_i64(st, 2);
+		size_t len;
+		const char *k = store_col_text(st, 0, &len);
+		/* Only future follow-ups: nothing to report for this creator. */
+		if (due || overdue)
+			an_items_add(out, k, len, due, overdue);
+	}
+	store_reset(st);
+	if (rc != STORE_DONE)
+		return an_store_err(c, "followups", err, errlen);
+	an_items_merge(out);
+	return 0;
+}
+
+static size_t creator_len(const an_item *it)
+{
+	const char *sep = memrchr(it->key, '\x1f', it->klen);
+	return sep ? (size_t)(sep - it->key) : it->klen;
+}
+
+int analytics_leads_summary(store_conn_t *c, const analytics_params *p, buf_t *out, char *err, size_t errlen)
+{
+	if (an_check_params(p, err, errlen) != 0)
+		return -1;
+	an_items created = {0}, fu = {0}, names = {0};
+	creator_counts *cc = NULL;
+	int rc = -1;
+	if (source_by_dim(c, p->org, p->naive, ROLLUP_LEADS, p->from, p->to, &created, err, errlen) != 0 ||
+	    followups(c, p, &fu, err, errlen) != 0)
+		goto done;
+	for (size_t i = 0; i < created.n; i++)
+		an_items_add(&names, created.v[i].key, creator_len(&created.v[i]), 0, 0);
+	for (size_t i = 0; i < fu.n; i++)
+		an_items_add(&names, fu.v[i].key, fu.v[i].klen, 0, 0);
+	an_items_merge(&names);
+	cc = xcalloc(names.n ? names.n : 1, sizeof *cc);
+	for (size_t i = 0; i < created.n; i++) {
+		size_t cl = creator_len(&created.v[i]);
+		an_item *n = an_items_find(&names, created.v[i].key, cl);
+		int s = cl < created.v[i].klen ? status_index(created.v[i].key + cl + 1, created.v[i].klen - cl - 1) : -1;
+		if (n && s >= 0)
+			cc[n - names.v].by_status[s] += created.v[i].cnt;
+	}
+	for (size_t i = 0; i < fu.n; i++) {
+		an_item *n = an_items_find(&names, fu.v[i].key, fu.v[i].klen);
+		cc[n - names.v].due = fu.v[i].cnt;
+		cc[n - names.v].overdue = fu.v[i].total;
+	}
+	buf_puts(out, "{\"date\":");
+	an_put_date(out, p->day);
+	buf_puts(out, ",\"creators\":[");
+	for (size_t i = 0; i < names.n; i++) {
+		int64_t total = 0;
+		for (int s = 0; s < 6; s++)
+			total += cc[i].by_status[s];
+		buf_puts(out, i ? ",{\"creator\":" : "{\"creator\":");
+		buf_json_str(out, names.v[i].key, names.v[i].klen);
+		buf_printf(out, ",\"created\":%lld,\"by_status\":{", (long long)total);
+		for (int s = 0; s < 6; s++)
+			buf_printf(out, "%s\"%s\":%lld", s ? "," : "", statuses[s], (long long)cc[i].by_status[s]);
+		buf_printf(out, "},\"followups_due\":%lld,\"overdue_followups\":%lld}", (long long)cc[i].due,
+		           (long long)cc[i].overdue);
+	}
+	buf_puts(out, "]}");
+	rc = 0;
+done:
+	free(cc);
+	an_items_free(&created);
+	an_items_free(&fu);
+	an_items_free(&names);
+	return rc;
+}

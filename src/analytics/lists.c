@@ -1,0 +1,334 @@
+#include <ctype.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytics/analytics.h"
+#include "analytics/internal.h"
+#include "core/mem.h"
+
+/* DESIGN
+ * One fixed statement per (entity, sort): every filter is always present
+ * and switched off by binding NULL or an open bound, so the set of SQL
+ * texts is finite and each is prepared once per connection.
+ *
+ * Keyset pagination: a page continues strictly after the last row's
+ * (sort value, rid), so a deep page seeks like the first instead of
+ * skipping OFFSET rows. The range filter on the sort column is folded
+ * into that same row-value bound in C (the tighter of the two), leaving
+ * the planner one range on the index it walks.
+ *
+ * Parameters, the same for every statement:
+ *   ?1 org  ?2 ?3 (sort value, rid) bound  ?4 ?5 date from/to
+ *   ?6 ?7 amount min/max  ?8 q (lowercased)  ?9 category  ?10 status
+ *   ?11 customer (payments: payer)  ?12 creator  ?13 vendor  ?14 limit */
+
+#define LIST4(sel, dc, amt, filt)                                                                              \
+	{sel " WHERE org = ?1 AND (" dc ", rid) < (?2, ?3) AND " dc " >= ?4 AND " amt " BETWEEN ?6 AND ?7" filt \
+	     " ORDER BY " dc " DESC, rid DESC LIMIT ?14",                                                      \
+	 sel " WHERE org = ?1 AND (" dc ", rid) > (?2, ?3) AND " dc " <= ?5 AND " amt " BETWEEN ?6 AND ?7" filt \
+	     " ORDER BY " dc ", rid LIMIT ?14",                                                                \
+	 sel " WHERE org = ?1 AND (" amt ", rid) < (?2, ?3) AND " amt " >= ?6 AND " dc " BETWEEN ?4 AND ?5" filt \
+	     " ORDER BY " amt " DESC, rid DESC LIMIT ?14",                                                     \
+	 sel " WHERE org = ?1 AND (" amt ", rid) > (?2, ?3) AND " amt " <= ?7 AND " dc " BETWEEN ?4 AND ?5" filt \
+	     " ORDER BY " amt ", rid LIMIT ?14"}
+
+#define Q(col) " OR instr(lower(" col "), ?8) > 0"
+#define EQ(col, n) " AND (?" n " IS NULL OR " col " = ?" n ")"
+
+static const char *const list_sql[ENT__COUNT][4] = {
+	[ENT_COSTS] = LIST4("SELECT rid, id, date, category, amount, vendor, description FROM costs", "date",
+	                    "amount",
+	                    " AND (?8 IS NULL" Q("id") Q("category") Q("vendor") Q("description") ")"
+	                    EQ("category", "9") EQ("vendor", "13")),
+	[ENT_SALES_ORDERS] = LIST4("SELECT rid, id, date, customer, status, amount FROM sales_orders", "date",
+	                           "amount",
+	                           " AND (?8 IS NULL" Q("id") Q("customer") ")" EQ("status", "10")
+	                           EQ("customer", "11")),
+	[ENT_INVOICES] = LIST4("SELECT rid, id, number, customer, issue_date, due_date, amount, customer_id, status, "
+	                       "outstanding FROM invoices",
+	                       "issue_date", "amount",
+	                       " AND (?8 IS NULL" Q("id") Q("number") Q("customer") Q("customer_id") ")"
+	                       EQ("status", "10") EQ("customer", "11")),
+	[ENT_PAYMENTS] = LIST4("SELECT rid, id, date, payer, amount, reference, customer_id FROM payments", "date",
+	                       "amount",
+	                       " AND (?8 IS NULL" Q("id") Q("payer") Q("reference") Q("customer_id") ")"
+	                       EQ("payer", "11")),
+	/* A lead's amount is its value; a lead without one sorts as 0. */
+	[ENT_LEADS] = LIST4("SELECT rid, id, created_at, creator, status, name, mobile, source, followup_date, value, "
+	                    "created_date FROM leads",
+	                    "created_date", "coalesce(value, 0)",
+	                    " AND (?8 IS NULL" Q("id") Q("name") Q("creator") Q("mobile") Q("source") ")"
+	                    EQ("status", "10") EQ("creator", "12")),
+};
+
+enum { F_CATEGORY = 1, F_STATUS = 2, F_CUSTOMER = 4, F_CREATOR = 8, F_VENDOR = 16 };
+
+static const struct {
+	unsigned filters;
+	int date_col, amount_col; /* indexes in entity_def cols */
+} shape[ENT__COUNT] = {
+	[ENT_COSTS] = {F_CATEGORY | F_VENDOR, 1, 3},
+	[ENT_SALES_ORDERS] = {F_STATUS | F_CUSTOMER, 1, 4},
+	[ENT_INVOICES] = {F_STATUS | F_CUSTOMER, 3, 5},
+	[ENT_PAYMENTS] = {F_CUSTOMER, 1, 3},
+	[ENT_LEADS] = {F_STATUS | F_CREATOR, 9, 8}, /* 9: created_date, selected after the columns */
+};
+
+#define MAX_Q 200
+
+/* Columns actually described: entity_def.ncols may overstate them (leads
+ * declares 10 for 9), and a nameless column would crash the printer. */
+static int ncols(const entity_def *d)
+{
+	int n = 0;
+	while (n < d->ncols && n < ENTITY_MAXCOLS && d->cols[n].name)
+		n++;
+	return n;
+}
+
+const char *const *lists_statements(size_t *n)
+{
+	*n = ENT__COUNT * 4;
+	return &list_sql[0][0];
+}
+
+void analytics_list_params_init(analytics_list_params *lp, int64_t org)
+{
+	*lp = (analytics_list_params){.org = org};
+}
+
+uint32_t analytics_field_bit(entity_kind k, const char *name, size_t len)
+{
+	const entity_def *d = entity_get(k);
+	if (!d)
+		return 0;
+	if (k == ENT_INVOICES && len == 11 && !memcmp(name, "outstanding", 11))
+		return ANALYTICS_FIELD_OUTSTANDING;
+	for (int i = 0; i < ncols(d); i++)
+		if (strlen(d->cols[i].name) == len && !memcmp(d->cols[i].name, name, len))
+			return 1u << i;
+	return 0;
+}
+
+/* ---- cursors: base64url("v1:<kind>:<sort>:<value>:<rid>") ---- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void put_cursor(buf_t *out, entity_kind k, analytics_sort s, int64_t key, int64_t rid)
+{
+	char raw[96], enc[136];
+	int n = snprintf(raw, sizeof raw, "v1:%d:%d:%" PRId64 ":%" PRId64, (int)k, (int)s, key, rid);
+	size_t o = 0;
+	for (int i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)raw[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)raw[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)raw[i + 2];
+		enc[o++] = b64[v >> 18 & 63];
+		enc[o++] = b64[v >> 12 & 63];
+		if (i + 1 < n)
+			enc[o++] = b64[v >> 6 & 63];
+		if (i + 2 < n)
+			enc[o++] = b64[v & 63];
+	}
+	buf_putc(out, '"');
+	buf_put(out, enc, o);
+	buf_putc(out, '"');
+}
+
+static bool get_cursor(const char *c, entity_kind k, analytics_sort s, int64_t *key, int64_t *rid)
+{
+	size_t len = strlen(c);
+	char raw[100];
+	size_t o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+	if (len == 0 || len > 128 || len % 4 == 1)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		const char *p = memchr(b64, c[i], 64);
+		if (!p || !c[i])
+			return false;
+		acc = acc << 6 | (uint32_t)(p - b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			raw[o++] = (char)(acc >> bits & 0xff);
+		}
+	}
+	raw[o] = '\0';
+	int kk, ss, used = 0;
+	long long kv, rv;
+	if (sscanf(raw, "v1:%d:%d:%lld:%lld%n", &kk, &ss, &kv, &rv, &used) != 4 || (size_t)used != o ||
+	    kk != (int)k || ss != (int)s)
+		return false;
+	*key = kv;
+	*rid = rv;
+	return true;
+}
+
+/* ---- the list ---- */
+
+static void put_col(buf_t *out, store_stmt_t *st, int col, col_type t)
+{
+	size_t len;
+	const char *s;
+	char d[DATE_BUFSZ];
+	if (store_col_is_null(st, col)) {
+		buf_puts(out, "null");
+		return;
+	}
+	switch (t) {
+	case COL_DATE:
+		date_format((date_t)store_col_i64(st, col), d);
+		buf_putc(out, '"');
+		buf_put(out, d, 10);
+		buf_putc(out, '"');
+		break;
+	case COL_MONEY:
+		buf_put_i64(out, store_col_i64(st, col));
+		break;
+	default:
+		s = store_col_text(st, col, &len);
+		buf_json_str(out, s, len);
+		break;
+	}
+}
+
+static int check_filters(entity_kind k, const analytics_list_params *lp, char *err, size_t errlen)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+		size_t off;
+	} f[] = {
+		{F_CATEGORY, "category", offsetof(analytics_list_params, category)},
+		{F_STATUS, "status", offsetof(analytics_list_params, status)},
+		{F_CUSTOMER, "customer", offsetof(analytics_list_params, customer)},
+		{F_CREATOR, "creator", offsetof(analytics_list_params, creator)},
+		{F_VENDOR, "vendor", offsetof(analytics_list_params, vendor)},
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		const char *v = *(const char *const *)((const char *)lp + f[i].off);
+		if (v && !(shape[k].filters & f[i].bit)) {
+			snprintf(err, errlen, "%s cannot be filtered by %s", entity_get(k)->name, f[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void bind_opt(store_stmt_t *st, int idx, const char *s)
+{
+	if (s)
+		store_bind_text(st, idx, s, strlen(s));
+	else
+		store_bind_null(st, idx);
+}
+
+int analytics_list(store_conn_t *c, entity_kind k, const analytics_list_params *lp, buf_t *out, char *err,
+                   size_t errlen)
+{
+	const entity_def *d = entity_get(k);
+	if (!d) {
+		snprintf(err, errlen, "unknown entity");
+		return -1;
+	}
+	int limit = lp->limit ? lp->limit : 100;
+	if (limit < 1 || limit > 1000) {
+		snprintf(err, errlen, "limit must be 1..1000");
+		return -1;
+	}
+	if ((unsigned)lp->sort > ANALYTICS_SORT_AMOUNT_ASC) {
+		snprintf(err, errlen, "unknown sort");
+		return -1;
+	}
+	if (check_filters(k, lp, err, errlen) != 0)
+		return -1;
+	bool desc = lp->sort == ANALYTICS_SORT_DATE_DESC || lp->sort == ANALYTICS_SORT_AMOUNT_DESC;
+	bool by_date = lp->sort == ANALYTICS_SORT_DATE_DESC || lp->sort == ANALYTICS_SORT_DATE_ASC;
+	int64_t from = lp->has_from ? lp->from : INT32_MIN, to = lp->has_to ? lp->to : INT32_MAX;
+	int64_t lo = lp->has_min ? lp->min_amount : INT64_MIN, hi = lp->has_max ? lp->max_amount : INT64_MAX;
+	/* The open end of the sort column's range is the starting bound. */
+	int64_t key = by_date ? (desc ? to : from) : (desc ? hi : lo), rid = desc ? INT64_MAX : INT64_MIN;
+	if (lp->cursor) {
+		int64_t ck, cr;
+		if (!get_cursor(lp->cursor, k, lp->sort, &ck, &cr)) {
+			snprintf(err, errlen, "invalid cursor");
+			return -1;
+		}
+		if (desc ? (ck < key || (ck == key && cr < rid)) : (ck > key || (ck == key && cr > rid))) {
+			key = ck;
+			rid = cr;
+		}
+	}
+	char q[MAX_Q + 1];
+	bool has_q = lp->q && lp->q[0];
+	if (has_q) {
+		size_t n = strlen(lp->q);
+		if (n > MAX_Q) {
+			snprintf(err, errlen, "q is longer than %d bytes", MAX_Q);
+			return -1;
+		}
+		for (size_t i = 0; i <= n; i++)
+			q[i] = (char)tolower((unsigned char)lp->q[i]);
+	}
+	store_stmt_t *st = store_prepare(c, list_sql[k][lp->sort]);
+	if (!st)
+		return an_store_err(c, "prepare", err, errlen);
+	store_bind_i64(st, 1, lp->org);
+	store_bind_i64(st, 2, key);
+	store_bind_i64(st, 3, rid);
+	store_bind_i64(st, 4, from);
+	store_bind_i64(st, 5, to);
+	store_bind_i64(st, 6, lo);
+	store_bind_i64(st, 7, hi);
+	bind_opt(st, 8, has_q ? q : NULL);
+	bind_opt(st, 9, lp->category);
+	bind_opt(st, 10, lp->status);
+	bind_opt(st, 11, lp->customer);
+	bind_opt(st, 12, lp->creator);
+	bind_opt(st, 13, lp->vendor);
+	store_bind_i64(st, 14, limit + 1); /* one more tells whether a next page exists */
+
+	uint32_t fields = lp->fields ? lp->fields | 1u : ~0u;
+	int nc = ncols(d);
+	int sort_col = 1 + (by_date ? shape[k].date_col : shape[k].amount_col);
+	int64_t last_key = 0, last_rid = 0;
+	int n = 0;
+	store_status rc;
+	buf_puts(out, "{\"items\":[");
+	while ((rc = store_step(st)) == STORE_ROW) {
+		if (n == limit)
+			break;
+		buf_puts(out, n ? ",{" : "{");
+		bool first = true;
+		for (int i = 0; i < nc; i++) {
+			if (!(fields & (1u << i)))
+				continue;
+			buf_printf(out, "%s\"%s\":", first ? "" : ",", d->cols[i].name);
+			put_col(out, st, 1 + i, d->cols[i].type);
+			first = false;
+		}
+		if (k == ENT_INVOICES && (fields & ANALYTICS_FIELD_OUTSTANDING))
+			buf_printf(out, ",\"outstanding\":%lld", (long long)store_col_i64(st, 1 + nc));
+		buf_putc(out, '}');
+		last_key = store_col_i64(st, sort_col); /* a lead without value reads 0, as it sorts */
+		last_rid = store_col_i64(st, 0);
+		n++;
+	}
+	store_reset(st);
+	if (rc != STORE_ROW && rc != STORE_DONE)
+		return an_store_err(c, "list", err, errlen);
+	buf_puts(out, "],\"next_cursor\":");
+	if (rc == STORE_ROW)
+		put_cursor(out, k, lp->sort, last_key, last_rid);
+	else
+		buf_puts(out, "null");
+	buf_putc(out, '}');
+	return 0;
+}

@@ -1,0 +1,210 @@
+#include "analytics/source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/mem.h"
+
+/* DESIGN
+ * A range [from, to] is read as at most three segments: daily rollup rows
+ * for the ragged start, monthly rows (metric | ROLLUP_MONTHLY) for the whole
+ * months inside, daily rows for the ragged end; the same split rollup_sum
+ * makes, but here every read reports store errors and can group by day or
+ * by dim. The naive side answers the same three questions with GROUP BY
+ * over the base table the metric summarises: it is the reference the fast
+ * side is tested against, so it shares no SQL with it. */
+
+const char source_sql_sum[] = "SELECT coalesce(sum(cnt),0), coalesce(sum(total),0) FROM rollup "
+                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ?";
+/* The primary key orders rows by day, so this groups without sorting. */
+const char source_sql_day[] = "SELECT day, sum(cnt), sum(total) FROM rollup "
+                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ? GROUP BY day ORDER BY day";
+const char source_sql_dim[] = "SELECT dim, sum(cnt), sum(total) FROM rollup "
+                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ? GROUP BY dim";
+
+#define NAIVE_DAY(tbl, col, val, cond)                                                                       \
+	"SELECT " col ", count(*), sum(" val ") FROM " tbl " WHERE org = ? AND " col " BETWEEN ? AND ?" cond \
+	" GROUP BY " col " ORDER BY " col
+#define NAIVE_DIM(tbl, col, dim, val, cond)                                                                    \
+	"SELECT " dim ", count(*), sum(" val ") FROM " tbl " WHERE org = ? AND " col " BETWEEN ? AND ?" cond \
+	" GROUP BY 1"
+
+static const char *const naive_day[] = {
+	[ROLLUP_CASH_IN] = NAIVE_DAY("payments", "date", "amount", ""),
+	[ROLLUP_COSTS_CATEGORY] = NAIVE_DAY("costs", "date", "amount", ""),
+	[ROLLUP_COSTS_VENDOR] = NAIVE_DAY("costs", "date", "amount", ""),
+	[ROLLUP_SALES_STATUS] = NAIVE_DAY("sales_orders", "date", "amount", ""),
+	[ROLLUP_SALES_CUSTOMER] = NAIVE_DAY("sales_orders", "date", "amount", " AND status <> 'cancelled'"),
+	[ROLLUP_INVOICED] = NAIVE_DAY("invoices", "issue_date", "amount", " AND status <> 'void'"),
+	[ROLLUP_LEADS] = NAIVE_DAY("leads", "created_date", "coalesce(value, 0)", ""),
+};
+
+static const char *const naive_dim[] = {
+	[ROLLUP_CASH_IN] = NAIVE_DIM("payments", "date", "''", "amount", ""),
+	[ROLLUP_COSTS_CATEGORY] = NAIVE_DIM("costs", "date", "category", "amount", ""),
+	[ROLLUP_COSTS_VENDOR] = NAIVE_DIM("costs", "date", "vendor", "amount", ""),
+	[ROLLUP_SALES_STATUS] = NAIVE_DIM("sales_orders", "date", "status", "amount", ""),
+	[ROLLUP_SALES_CUSTOMER] = NAIVE_DIM("sales_orders", "date", "customer", "amount",
+	                                    " AND status <> 'cancelled'"),
+	[ROLLUP_INVOICED] = NAIVE_DIM("invoices", "issue_date", "''", "amount", " AND status <> 'void'"),
+	[ROLLUP_LEADS] = NAIVE_DIM("leads", "created_date", "creator || char(31) || status", "coalesce(value, 0)", ""),
+};
+
+#define NMETRICS (sizeof naive_day / sizeof naive_day[0])
+
+typedef struct {
+	int32_t metric;
+	date_t from, to;
+} segment;
+
+/* Splits [from, to] into daily edges and whole months (see DESIGN). */
+static int segments(rollup_metric m, date_t from, date_t to, bool months, segment seg[3])
+{
+	if (from > to)
+		return 0;
+	date_t m_first = date_bucket_start(from, INTERVAL_MONTH);
+	if (m_first < from)
+		m_first = date_bucket_next(from, INTERVAL_MONTH);
+	date_t m_end = date_bucket_start(to + 1, INTERVAL_MONTH); /* exclusive */
+	if (!months || m_first >= m_end) {
+		seg[0] = (segment){(int32_t)m, from, to};
+		return 1;
+	}
+	int n = 0;
+	if (from < m_first)
+		seg[n++] = (segment){(int32_t)m, from, m_first - 1};
+	seg[n++] = (segment){(int32_t)m | ROLLUP_MONTHLY, m_first, m_end - 1};
+	if (m_end <= to)
+		seg[n++] = (segment){(int32_t)m, m_end, to};
+	return n;
+}
+
+static bool metric_ok(rollup_metric m, char *err, size_t errlen)
+{
+	if ((size_t)m < NMETRICS && naive_day[m])
+		return true;
+	snprintf(err, errlen, "unknown rollup metric %d", (int)m);
+	return false;
+}
+
+static void rows_add(source_rows *r, date_t day, int64_t cnt, int64_t total)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->v = xrealloc(r->v, r->cap * sizeof *r->v);
+	}
+	r->v[r->n++] = (source_row){day, cnt, total};
+}
+
+void source_rows_free(source_rows *r)
+{
+	free(r->v);
+	*r = (source_rows){0};
+}
+
+/* Runs a (org, [metric], from, to) statement, handing each row to the
+ * caller's collector through the two output lists (one of them NULL). */
+static int run(store_conn_t *c, const char *sql, int64_t org, const segment *s, bool bind_metric,
+               source_rows *rows, an_items *items, char *err, size_t errlen)
+{
+	store_stmt_t *st = store_prepare(c, sql);
+	if (!st)
+		return an_store_err(c, "prepare", err, errlen);
+	int i = 1;
+	store_bind_i64(st, i++, org);
+	if (bind_metric)
+		store_bind_i64(st, i++, s->metric);
+	store_bind_i64(st, i++, s->from);
+	store_bind_i64(st, i++, s->to);
+	store_status rc;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		int64_t cnt = store_col_i64(st, 1), total = store_col_i64(st, 2);
+		if (cnt == 0)
+			continue; /* an aggregate without GROUP BY over no rows */
+		if (rows) {
+			rows_add(rows, (date_t)store_col_i64(st, 0), cnt, total);
+		} else {
+			size_t len;
+			const char *k = store_col_text(st, 0, &len);
+			an_items_add(items, k, len, cnt, total);
+		}
+	}
+	store_reset(st);
+	return rc == STORE_DONE ? 0 : an_store_err(c, "rollup", err, errlen);
+}
+
+int source_total(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date_t from, date_t to, int64_t *cnt,
+                 int64_t *total, char *err, size_t errlen)
+{
+	*cnt = *total = 0;
+	if (!metric_ok(m, err, errlen))
+		return -1;
+	if (naive) {
+		source_rows r = {0};
+		segment s = {(int32_t)m, from, to};
+		int rc = from <= to ? run(c, naive_day[m], org, &s, false, &r, NULL, err, errlen) : 0;
+		for (size_t i = 0; i < r.n; i++) {
+			*cnt += r.v[i].cnt;
+			*total += r.v[i].total;
+		}
+		source_rows_free(&r);
+		return rc;
+	}
+	segment seg[3];
+	int n = segments(m, from, to, true, seg);
+	for (int i = 0; i < n; i++) {
+		store_stmt_t *st = store_prepare(c, source_sql_sum);
+		if (!st)
+			return an_store_err(c, "prepare", err, errlen);
+		store_bind_i64(st, 1, org);
+		store_bind_i64(st, 2, seg[i].metric);
+		store_bind_i64(st, 3, seg[i].from);
+		store_bind_i64(st, 4, seg[i].to);
+		store_status rc = store_step(st);
+		if (rc == STORE_ROW) {
+			*cnt += store_col_i64(st, 0);
+			*total += store_col_i64(st, 1);
+		}
+		store_reset(st);
+		if (rc != STORE_ROW)
+			return an_store_err(c, "rollup", err, errlen);
+	}
+	return 0;
+}
+
+int source_by_dim(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date_t from, date_t to,
+                  an_items *out, char *err, size_t errlen)
+{
+	if (!metric_ok(m, err, errlen))
+		return -1;
+	if (naive) {
+		segment s = {(int32_t)m, from, to};
+		if (from <= to && run(c, naive_dim[m], org, &s, false, NULL, out, err, errlen) != 0)
+			return -1;
+	} else {
+		segment seg[3];
+		int n = segments(m, from, to, true, seg);
+		for (int i = 0; i < n; i++)
+			if (run(c, source_sql_dim, org, &seg[i], true, NULL, out, err, errlen) != 0)
+				return -1;
+	}
+	an_items_merge(out);
+	return 0;
+}
+
+int source_series(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date_t from, date_t to, bool months,
+                  source_rows *out, char *err, size_t errlen)
+{
+	if (!metric_ok(m, err, errlen))
+		return -1;
+	if (naive) {
+		segment s = {(int32_t)m, from, to};
+		return from <= to ? run(c, naive_day[m], org, &s, false, out, NULL, err, errlen) : 0;
+	}
+	segment seg[3];
+	int n = segments(m, from, to, months, seg);
+	for (int i = 0; i < n; i++)
+		if (run(c, source_sql_day, org, &seg[i], true, out, NULL, err, errlen) != 0)
+			return -1;
+	return 0;
+}

@@ -1,0 +1,168 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytics/internal.h"
+#include "core/mem.h"
+
+void an_items_add(an_items *l, const char *key, size_t klen, int64_t cnt, int64_t total)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 32;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = (an_item){xstrndup(key, klen), klen, cnt, total};
+}
+
+static int key_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+	int r = memcmp(a, b, al < bl ? al : bl);
+	if (r)
+		return r;
+	return al < bl ? -1 : al > bl;
+}
+
+static int by_key(const void *x, const void *y)
+{
+	const an_item *a = x, *b = y;
+	return key_cmp(a->key, a->klen, b->key, b->klen);
+}
+
+static int by_amount(const void *x, const void *y)
+{
+	const an_item *a = x, *b = y;
+	if (a->total != b->total)
+		return a->total > b->total ? -1 : 1;
+	return key_cmp(a->key, a->klen, b->key, b->klen);
+}
+
+void an_items_merge(an_items *l)
+{
+	if (l->n < 2)
+		return;
+	qsort(l->v, l->n, sizeof *l->v, by_key);
+	size_t w = 0;
+	for (size_t i = 1; i < l->n; i++) {
+		if (by_key(&l->v[w], &l->v[i]) == 0) {
+			l->v[w].cnt += l->v[i].cnt;
+			l->v[w].total += l->v[i].total;
+			free(l->v[i].key);
+		} else {
+			l->v[++w] = l->v[i];
+		}
+	}
+	l->n = w + 1;
+}
+
+void an_items_sort_amount(an_items *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, by_amount);
+}
+
+an_item *an_items_find(const an_items *l, const char *key, size_t klen)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = key_cmp(l->v[mid].key, l->v[mid].klen, key, klen);
+		if (r == 0)
+			return &l->v[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void an_items_free(an_items *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].key);
+	free(l->v);
+	*l = (an_items){0};
+}
+
+void an_put_date(buf_t *b, date_t d)
+{
+	char s[DATE_BUFSZ];
+	date_format(d, s);
+	buf_putc(b, '"');
+	buf_put(b, s, 10);
+	buf_putc(b, '"');
+}
+
+void an_put_ratio_mul(buf_t *b, int64_t num, int64_t mul, int64_t den, int decimals)
+{
+	/* Exact decimal rounding in integers: a float would make the fast and
+	 * naive paths (and other languages' checkers) disagree on halves. */
+	__int128 n = (__int128)num * mul, d = den;
+	if (d < 0) {
+		n = -n;
+		d = -d;
+	}
+	for (int i = 0; i < decimals; i++)
+		n *= 10;
+	bool neg = n < 0;
+	if (neg)
+		n = -n;
+	__int128 q = n / d;
+	if ((n % d) * 2 >= d) /* half away from zero */
+		q++;
+	__int128 scale = 1;
+	for (int i = 0; i < decimals; i++)
+		scale *= 10;
+	if (q == 0)
+		neg = false;
+	char frac[24];
+	long long ip = (long long)(q / scale), fp = (long long)(q % scale);
+	if (decimals > 0)
+		snprintf(frac, sizeof frac, ".%0*lld", decimals, fp);
+	else
+		frac[0] = '\0';
+	buf_printf(b, "%s%lld%s", neg ? "-" : "", ip, frac);
+}
+
+void an_put_ratio(buf_t *b, int64_t num, int64_t den, int decimals)
+{
+	an_put_ratio_mul(b, num, 1, den, decimals);
+}
+
+void an_put_change(buf_t *b, int64_t cur, int64_t prev)
+{
+	if (prev == 0) {
+		buf_puts(b, "null");
+		return;
+	}
+	/* Relative to |prev|, so a smaller loss reads as an improvement. */
+	an_put_ratio_mul(b, cur - prev, 100, prev < 0 ? -prev : prev, 1);
+}
+
+int an_store_err(store_conn_t *c, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "store error (%s): %s", what, store_errmsg(c));
+	return -1;
+}
+
+int an_check_params(const analytics_params *p, char *err, size_t errlen)
+{
+	if (p->from > p->to) {
+		snprintf(err, errlen, "from is after to");
+		return -1;
+	}
+	if (p->from < AN_DATE_MIN || p->to > AN_DATE_MAX || p->as_of < AN_DATE_MIN || p->as_of > AN_DATE_MAX ||
+	    p->day < AN_DATE_MIN || p->day > AN_DATE_MAX) {
+		snprintf(err, errlen, "date outside years 1..9999");
+		return -1;
+	}
+	if (p->interval < INTERVAL_DAY || p->interval > INTERVAL_YEAR) {
+		snprintf(err, errlen, "unknown interval");
+		return -1;
+	}
+	if (p->top < 1 || p->top > 1000) {
+		snprintf(err, errlen, "top must be 1..1000");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,261 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytics/analytics.h"
+#include "analytics/internal.h"
+#include "analytics/source.h"
+#include "core/mem.h"
+
+/* A cash-flow series longer than this is a mistake (daily over 100+ years),
+ * not a dashboard; refusing keeps one request from building megabytes. */
+#define MAX_BUCKETS 50000
+
+void analytics_params_init(analytics_params *p, int64_t org, date_t from, date_t to)
+{
+	*p = (analytics_params){
+		.org = org, .from = from, .to = to, .interval = INTERVAL_MONTH, .as_of = to, .day = to, .top = 10,
+	};
+}
+
+/* Sales (status not cancelled) from the by-status rollup: five dims per
+ * month, where the by-customer rollup would read one row per customer. */
+static int sales_total(store_conn_t *c, const analytics_params *p, date_t from, date_t to, int64_t *cnt,
+                       int64_t *total, char *err, size_t errlen)
+{
+	an_items it = {0};
+	*cnt = *total = 0;
+	int rc = source_by_dim(c, p->org, p->naive, ROLLUP_SALES_STATUS, from, to, &it, err, errlen);
+	for (size_t i = 0; i < it.n; i++)
+		if (strcmp(it.v[i].key, "cancelled") != 0) {
+			*cnt += it.v[i].cnt;
+			*total += it.v[i].total;
+		}
+	an_items_free(&it);
+	return rc;
+}
+
+static int open_leads(store_conn_t *c, const analytics_params *p, int64_t *n, char *err, size_t errlen)
+{
+	an_items it = {0};
+	*n = 0;
+	int rc = source_by_dim(c, p->org, p->naive, ROLLUP_LEADS, AN_DATE_MIN, AN_DATE_MAX, &it, err, errlen);
+	for (size_t i = 0; i < it.n; i++) {
+		const char *st = memchr(it.v[i].key, '\x1f', it.v[i].klen);
+		st = st ? st + 1 : it.v[i].key;
+		if (strcmp(st, "won") != 0 && strcmp(st, "lost") != 0)
+			*n += it.v[i].cnt;
+	}
+	an_items_free(&it);
+	return rc;
+}
+
+typedef struct {
+	int64_t cash_in, cash_out, sales, sales_cnt;
+} period;
+
+static int period_figures(store_conn_t *c, const analytics_params *p, date_t from, date_t to, period *f,
+                          char *err, size_t errlen)
+{
+	int64_t n;
+	if (source_total(c, p->org, p->naive, ROLLUP_CASH_IN, from, to, &n, &f->cash_in, err, errlen) != 0 ||
+	    source_total(c, p->org, p->naive, ROLLUP_COSTS_CATEGORY, from, to, &n, &f->cash_out, err, errlen) != 0 ||
+	    sales_total(c, p, from, to, &f->sales_cnt, &f->sales, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* Net of every day up to and including `to`, before the opening balance. */
+static int net_through(store_conn_t *c, const analytics_params *p, date_t to, int64_t *net, char *err,
+                       size_t errlen)
+{
+	int64_t n, in, outv;
+	if (source_total(c, p->org, p->naive, ROLLUP_CASH_IN, AN_DATE_MIN, to, &n, &in, err, errlen) != 0 ||
+	    source_total(c, p->org, p->naive, ROLLUP_COSTS_CATEGORY, AN_DATE_MIN, to, &n, &outv, err, errlen) != 0)
+		return -1;
+	*net = in - outv;
+	return 0;
+}
+
+int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging *ag, buf_t *out, char *err,
+                     size_t errlen)
+{
+	int64_t len = (int64_t)p->to - p->from + 1;
+	date_t pfrom = (date_t)(p->from - len), pto = p->from - 1;
+	period cur = {0}, prev = {0};
+	int64_t net_to, leads, due;
+	if (period_figures(c, p, p->from, p->to, &cur, err, errlen) != 0 ||
+	    period_figures(c, p, pfrom, pto, &prev, err, errlen) != 0 || net_through(c, p, p->to, &net_to, err, errlen) ||
+	    open_leads(c, p, &leads, err, errlen) != 0 ||
+	    an_followups_due(c, p->org, p->day, p->naive, &due, err, errlen) != 0)
+		return -1;
+	buf_puts(out, "{\"from\":");
+	an_put_date(out, p->from);
+	buf_puts(out, ",\"to\":");
+	an_put_date(out, p->to);
+	buf_printf(out,
+	           ",\"cash_in\":%lld,\"cash_out\":%lld,\"net\":%lld,\"opening_balance\":%lld,"
+	           "\"closing_balance\":%lld,\"sales\":%lld,\"sales_count\":%lld,\"outstanding\":%lld,"
+	           "\"overdue\":%lld,\"open_invoices\":%lld,\"open_leads\":%lld,\"followups_due\":%lld",
+	           (long long)cur.cash_in, (long long)cur.cash_out, (long long)(cur.cash_in - cur.cash_out),
+	           (long long)p->opening_balance, (long long)(p->opening_balance + net_to), (long long)cur.sales,
+	           (long long)cur.sales_cnt, (long long)ag->total_amount,
+	           (long long)(ag->total_amount - ag->amount[0]), (long long)ag->total_cnt, (long long)leads,
+	           (long long)due);
+	buf_puts(out, ",\"previous\":{\"from\":");
+	an_put_date(out, pfrom);
+	buf_puts(out, ",\"to\":");
+	an_put_date(out, pto);
+	buf_printf(out, ",\"cash_in\":%lld,\"cash_out\":%lld,\"net\":%lld,\"sales\":%lld}", (long long)prev.cash_in,
+	           (long long)prev.cash_out, (long long)(prev.cash_in - prev.cash_out), (long long)prev.sales);
+	buf_puts(out, ",\"change\":{\"cash_in\":");
+	an_put_change(out, cur.cash_in, prev.cash_in);
+	buf_puts(out, ",\"cash_out\":");
+	an_put_change(out, cur.cash_out, prev.cash_out);
+	buf_puts(out, ",\"net\":");
+	an_put_change(out, cur.cash_in - cur.cash_out, prev.cash_in - prev.cash_out);
+	buf_puts(out, ",\"sales\":");
+	an_put_change(out, cur.sales, prev.sales);
+	buf_puts(out, "}}");
+	return 0;
+}
+
+int analytics_overview(store_conn_t *c, const analytics_params *p, buf_t *out, char *err, size_t errlen)
+{
+	an_aging ag;
+	if (an_check_params(p, err, errlen) != 0 || an_aging_compute(c, p->org, p->as_of, p->naive, &ag, err, errlen))
+		return -1;
+	return an_overview_json(c, p, &ag, out, err, errlen);
+}
+
+typedef struct {
+	date_t start, end;
+	int64_t in, out;
+} bucket;
+
+/* Adds each row to the bucket holding its day; rows and buckets ascend. */
+static void fill(bucket *b, size_t nb, const source_rows *r, bool inflow)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		date_t d = r->v[i].day;
+		while (j < nb && b[j].end < d)
+			j++;
+		if (j == nb)
+			break;
+		if (d < b[j].start)
+			continue;
+		if (inflow)
+			b[j].in += r->v[i].total;
+		else
+			b[j].out += r->v[i].total;
+	}
+}
+
+int analytics_cashflow(store_conn_t *c, const analytics_params *p, buf_t *out, char *err, size_t errlen)
+{
+	if (an_check_params(p, err, errlen) != 0)
+		return -1;
+	size_t nb = 0;
+	for (date_t s = p->from; s <= p->to; s = date_bucket_next(s, p->interval))
+		if (++nb > MAX_BUCKETS) {
+			snprintf(err, errlen, "more than %d %s buckets: choose a longer interval", MAX_BUCKETS,
+			         interval_name(p->interval));
+			return -1;
+		}
+	bucket *b = xcalloc(nb, sizeof *b);
+	size_t i = 0;
+	for (date_t s = p->from; s <= p->to; s = date_bucket_next(s, p->interval), i++) {
+		date_t e = date_bucket_next(s, p->interval) - 1;
+		b[i] = (bucket){s, e < p->to ? e : p->to, 0, 0};
+	}
+	/* Month-aligned buckets take whole months from the monthly rollup rows. */
+	bool months = p->interval >= INTERVAL_MONTH;
+	source_rows in = {0}, cost = {0};
+	int64_t prior = 0;
+	int rc = -1;
+	if (source_series(c, p->org, p->naive, ROLLUP_CASH_IN, p->from, p->to, months, &in, err, errlen) != 0 ||
+	    source_series(c, p->org, p->naive, ROLLUP_COSTS_CATEGORY, p->from, p->to, months, &cost, err, errlen) ||
+	    net_through(c, p, p->from - 1, &prior, err, errlen) != 0)
+		goto done;
+	fill(b, nb, &in, true);
+	fill(b, nb, &cost, false);
+	buf_puts(out, "{\"from\":");
+	an_put_date(out, p->from);
+	buf_puts(out, ",\"to\":");
+	an_put_date(out, p->to);
+	buf_printf(out, ",\"interval\":\"%s\",\"opening_balance\":%lld,\"buckets\":[", interval_name(p->interval),
+	           (long long)p->opening_balance);
+	int64_t bal = p->opening_balance + prior;
+	for (i = 0; i < nb; i++) {
+		bal += b[i].in - b[i].out;
+		buf_puts(out, i ? ",{\"start\":" : "{\"start\":");
+		an_put_date(out, b[i].start);
+		buf_puts(out, ",\"end\":");
+		an_put_date(out, b[i].end);
+		buf_printf(out, ",\"inflow\":%lld,\"outflow\":%lld,\"net\":%lld,\"balance\":%lld}", (long long)b[i].in,
+		           (long long)b[i].out, (long long)(b[i].in - b[i].out), (long long)bal);
+	}
+	buf_puts(out, "]}");
+	rc = 0;
+done:
+	source_rows_free(&in);
+	source_rows_free(&cost);
+	free(b);
+	return rc;
+}
+
+int analytics_dashboard(store_conn_t *c, const analytics_params *p, buf_t *out, char *err, size_t errlen)
+{
+	an_aging ag;
+	if (an_check_params(p, err, errlen) != 0 || an_aging_compute(c, p->org, p->as_of, p->naive, &ag, err, errlen))
+		return -1;
+	buf_puts(out, "{\"overview\":");
+	if (an_overview_json(c, p, &ag, out, err, errlen) != 0)
+		return -1;
+	buf_puts(out, ",\"cashflow\":");
+	if (analytics_cashflow(c, p, out, err, errlen) != 0)
+		return -1;
+	buf_puts(out, ",\"costs_by_category\":");
+	if (analytics_breakdown(c, p, "costs", "category", out, err, errlen) != 0)
+		return -1;
+	buf_puts(out, ",\"sales_by_status\":");
+	if (analytics_breakdown(c, p, "sales", "status", out, err, errlen) != 0)
+		return -1;
+	buf_puts(out, ",\"aging\":");
+	an_aging_json(&ag, p->as_of, out);
+	buf_puts(out, ",\"top_customers\":");
+	if (analytics_top_customers(c, p, out, err, errlen) != 0)
+		return -1;
+	buf_puts(out, ",\"dso\":");
+	if (an_dso_json(c, p, &ag, out, err, errlen) != 0)
+		return -1;
+	buf_putc(out, '}');
+	return 0;
+}
+
+static const char *stmts[64];
+static size_t nstmts;
+
+static void collect_statements(void)
+{
+	static const char *const fast[] = {
+		source_sql_sum, source_sql_day,      source_sql_dim, aging_sql_open,
+		aging_sql_later, leads_sql_followups, leads_sql_due,  behaviour_sql,
+	};
+	size_t nl;
+	for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++)
+		stmts[nstmts++] = fast[i];
+	const char *const *l = lists_statements(&nl);
+	for (size_t i = 0; i < nl && nstmts < sizeof stmts / sizeof stmts[0]; i++)
+		stmts[nstmts++] = l[i];
+}
+
+const char *const *analytics_statements(size_t *n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, collect_statements);
+	*n = nstmts;
+	return stmts;
+}
