@@ -9,6 +9,8 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "http/api.h"
+#include "http/app.h"
+#include "http/warm.h"
 
 static void usage(FILE *f)
 {
@@ -27,6 +29,22 @@ static void usage(FILE *f)
 	           "  --access-log FILE   one line per request (- = stderr; default off)\n"
 	           "  --naive             compute views from base tables, not rollups (reference mode)\n"
 	           "  --set SECTION.KEY=VALUE   any setting of the config file\n");
+}
+
+static void on_store_change(void *ud, int64_t org, unsigned mask)
+{
+	app_t *app = ud;
+	rcache_publish_change(app->cache, org, mask);
+	warm_org(app->warm, org);
+}
+
+static void on_peer_change(void *ud, int64_t org, unsigned mask)
+{
+	app_t *app = ud;
+	/* A peer committed: its versions are in the shared store; re-read them
+	 * and warm what this instance serves. */
+	store_refresh_versions(app->store);
+	warm_org(app->warm, org);
 }
 
 int serve_run(const config_t *cfg, const char *announce)
@@ -52,6 +70,29 @@ int serve_run(const config_t *cfg, const char *announce)
 		store_close(s);
 		return cli_fail("serve", EXIT_FAIL, "%s", err);
 	}
+	rcache_opts co = {
+		.memory_bytes = cfg->cache_bytes,
+		.ttl_ms = (uint64_t)cfg->cache_ttl_s * 1000,
+		.redis_url = cfg->redis_url,
+		.redis_timeout_ms = cfg->redis_timeout_ms,
+		.disk_dir = cfg->cache_dir,
+		.disk_bytes = cfg->cache_disk_bytes,
+	};
+	app_t app = {0};
+	app.store = s;
+	app.cache = rcache_new(&co, err, sizeof err);
+	if (!app.cache) {
+		http_server_free(srv);
+		store_close(s);
+		return cli_fail("serve", EXIT_FAIL, "%s", err);
+	}
+	http_server_set_app(srv, &app);
+	if (rcache_enabled(app.cache)) {
+		app.warm = warm_new(srv);
+		warm_all(app.warm);
+	}
+	store_on_change(s, on_store_change, &app);
+	rcache_on_peer_change(app.cache, on_peer_change, &app);
 	http_server_handle_signals(srv);
 	/* The line scripts and tests wait for: it carries the real port. */
 	printf("brisk %s listening on http://%s:%d/ (data %s%s)\n", BRISK_VERSION, cfg->host, http_server_port(srv),
@@ -61,7 +102,10 @@ int serve_run(const config_t *cfg, const char *announce)
 	fflush(stdout);
 	http_server_run(srv);
 	log_info("serve: shutting down: requests finished, closing the store");
+	store_on_change(s, NULL, NULL);
+	warm_free(app.warm);
 	http_server_free(srv);
+	rcache_free(app.cache);
 	store_close(s);
 	return EXIT_OK;
 }

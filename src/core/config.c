@@ -16,6 +16,9 @@ void config_defaults(config_t *c)
 	snprintf(c->data_dir, sizeof c->data_dir, "./brisk-data");
 	c->cache_mib = 64;
 	c->cache_bytes = (int64_t)64 << 20;
+	c->cache_ttl_s = 600;
+	c->redis_timeout_ms = 50;
+	c->cache_disk_bytes = (int64_t)256 << 20;
 }
 
 static bool parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
@@ -87,6 +90,14 @@ bool config_set(config_t *c, const char *section, const char *key, const char *v
 		ok = parse_int(v, 0, (int64_t)64 << 30, &c->cache_bytes);
 	else if (IS("cache", "redis_url"))
 		ok = set_str(c->redis_url, sizeof c->redis_url, v);
+	else if (IS("cache", "ttl_seconds"))
+		ok = parse_int(v, 1, 86400 * 30, &c->cache_ttl_s);
+	else if (IS("cache", "redis_timeout_ms"))
+		ok = parse_int(v, 1, 60000, &n) && (c->redis_timeout_ms = (int)n, true);
+	else if (IS("cache", "disk_dir"))
+		ok = set_str(c->cache_dir, sizeof c->cache_dir, v);
+	else if (IS("cache", "disk_bytes"))
+		ok = parse_int(v, 1 << 20, (int64_t)1 << 40, &c->cache_disk_bytes);
 	else {
 		snprintf(err, errlen, "unknown setting '%s%s%s'", s, *s ? "." : "", key);
 		return false;
@@ -140,7 +151,7 @@ bool config_load_env(config_t *c, char *err, size_t errlen)
 	           {"BRISK_THREADS", "server", "threads"},   {"BRISK_WORKERS", "server", "workers"},
 	           {"BRISK_ACCESS_LOG", "server", "access_log"}, {"BRISK_DATA", "store", "data_dir"},
 	           {"BRISK_NAIVE", "analytics", "naive"},   {"BRISK_CACHE_BYTES", "cache", "memory_bytes"},
-	           {"REDIS_URL", "cache", "redis_url"}};
+	           {"REDIS_URL", "cache", "redis_url"},     {"BRISK_CACHE_DIR", "cache", "disk_dir"}};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
 		const char *v = getenv(map[i].env);
 		if (v && *v && !config_set(c, map[i].section, map[i].key, v, err, errlen)) {

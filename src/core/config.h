@@ -25,7 +25,11 @@ typedef struct {
 	bool naive;
 	/* [cache] */
 	int64_t cache_bytes;  /* L1 size; 0 = off */
-	char redis_url[256];
+	int64_t cache_ttl_s;  /* lifetime bound of an entry, every tier */
+	char redis_url[256];  /* L2; "" = off */
+	int redis_timeout_ms;
+	char cache_dir[512];  /* L3; "" = off */
+	int64_t cache_disk_bytes;
 } config_t;
 
 /* Fills c with defaults (port 8080, host 127.0.0.1, data ./brisk-data...). */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http/static.h"
 #include "monitor/metrics.h"
 #include "store/store.h"
 
@@ -35,23 +36,6 @@ static void metrics_page(http_server_t *srv, http_req_t *r)
 	metrics_render(&r->out);
 	r->status = 200;
 	r->content_type_out = "text/plain; version=0.0.4; charset=utf-8";
-}
-
-static const char index_html[] =
-	"<!doctype html><html lang=en><head><meta charset=utf-8><title>brisk</title>"
-	"<meta name=viewport content='width=device-width,initial-scale=1'>"
-	"<style>body{font:16px system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#222}"
-	"code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}</style></head><body>"
-	"<h1>brisk</h1><p>The server is running. The API lives under <code>/api/v1</code> "
-	"(see docs/api.md); every call needs a bearer token from <code>brisk token create --org ORG</code>.</p>"
-	"<p>Try <code>curl -H 'Authorization: Bearer TOKEN' http://HOST/api/v1/overview</code>.</p>"
-	"</body></html>";
-
-static void index_page(http_server_t *srv, http_req_t *r)
-{
-	buf_put(&r->out, index_html, sizeof index_html - 1);
-	r->status = 200;
-	r->content_type_out = "text/html; charset=utf-8";
 }
 
 bool api_org_load(store_conn_t *c, http_req_t *r, api_org *o)
@@ -98,19 +82,27 @@ bool api_check_params(http_req_t *r, const char *const *allowed)
 }
 
 static const http_route routes[] = {
-	{HTTP_GET, "/", index_page, false, true, "index"},
+	{HTTP_GET, "/", static_page, false, true, "index"},
+	{HTTP_GET, "/assets/{file}", static_file, false, true, "static"},
+	{HTTP_GET, "/overview", static_page, false, true, "page_overview"},
+	{HTTP_GET, "/receivables", static_page, false, true, "page_receivables"},
+	{HTTP_GET, "/leads", static_page, false, true, "page_leads"},
+	{HTTP_GET, "/imports", static_page, false, true, "page_imports"},
+	{HTTP_GET, "/performance", static_page, false, true, "page_performance"},
 	{HTTP_GET, "/healthz", health, false, true, "healthz"},
 	{HTTP_GET, "/readyz", ready, false, false, "readyz"},
 	{HTTP_GET, "/metrics", metrics_page, false, false, "metrics"},
-	{HTTP_GET, "/api/v1/dashboard", api_views_dashboard, true, false, "dashboard"},
-	{HTTP_GET, "/api/v1/overview", api_views_overview, true, false, "overview"},
-	{HTTP_GET, "/api/v1/cashflow", api_views_cashflow, true, false, "cashflow"},
-	{HTTP_GET, "/api/v1/breakdown", api_views_breakdown, true, false, "breakdown"},
-	{HTTP_GET, "/api/v1/aging", api_views_aging, true, false, "aging"},
-	{HTTP_GET, "/api/v1/leads/summary", api_views_leads_summary, true, false, "leads_summary"},
-	{HTTP_GET, "/api/v1/top-customers", api_views_top_customers, true, false, "top_customers"},
-	{HTTP_GET, "/api/v1/dso", api_views_dso, true, false, "dso"},
-	{HTTP_GET, "/api/v1/payment-behaviour", api_views_payment_behaviour, true, false, "payment_behaviour"},
+	{HTTP_GET, "/api/v1/dashboard", api_views_dashboard, true, true, "dashboard"},
+	{HTTP_GET, "/api/v1/overview", api_views_overview, true, true, "overview"},
+	{HTTP_GET, "/api/v1/cashflow", api_views_cashflow, true, true, "cashflow"},
+	{HTTP_GET, "/api/v1/breakdown", api_views_breakdown, true, true, "breakdown"},
+	{HTTP_GET, "/api/v1/aging", api_views_aging, true, true, "aging"},
+	{HTTP_GET, "/api/v1/leads/summary", api_views_leads_summary, true, true, "leads_summary"},
+	{HTTP_GET, "/api/v1/top-customers", api_views_top_customers, true, true, "top_customers"},
+	{HTTP_GET, "/api/v1/dso", api_views_dso, true, true, "dso"},
+	{HTTP_GET, "/api/v1/payment-behaviour", api_views_payment_behaviour, true, true, "payment_behaviour"},
+	{HTTP_GET, "/api/v1/cache/stats", api_cache_stats, true, true, "cache_stats"},
+	{HTTP_DELETE, "/api/v1/cache", api_cache_clear, true, true, "cache_clear"},
 	{HTTP_POST, "/api/v1/import/{kind}", api_rows_import, true, false, "import"},
 	{HTTP_GET, "/api/v1/{kind}", api_rows_list, true, false, "list"},
 	{HTTP_POST, "/api/v1/{kind}", api_rows_post, true, false, "write"},

@@ -39,6 +39,8 @@ void api_views_leads_summary(http_server_t *srv, http_req_t *r);
 void api_views_top_customers(http_server_t *srv, http_req_t *r);
 void api_views_dso(http_server_t *srv, http_req_t *r);
 void api_views_payment_behaviour(http_server_t *srv, http_req_t *r);
+void api_cache_stats(http_server_t *srv, http_req_t *r);
+void api_cache_clear(http_server_t *srv, http_req_t *r);
 void api_rows_list(http_server_t *srv, http_req_t *r);
 void api_rows_post(http_server_t *srv, http_req_t *r);
 void api_rows_delete(http_server_t *srv, http_req_t *r);

@@ -7,6 +7,8 @@
 
 #include "analytics/analytics.h"
 #include "http/api.h"
+#include "http/app.h"
+#include "http/warm.h"
 
 #define MAX_RANGE_DAYS 3660 /* ten years: bounds the work of one request */
 
@@ -68,50 +70,126 @@ static bool parse_params(http_server_t *srv, http_req_t *r, analytics_params *p)
 	return true;
 }
 
-/* ETag = the data versions the view reads + its normalised parameters, so
- * an unchanged answer costs no computation at all. */
-static bool etag_check(http_server_t *srv, http_req_t *r, const analytics_params *p, unsigned tables,
-                       const char *extra)
+/* The cache key (and ETag) = org + view + normalised parameters + the data
+ * versions the view reads, so an unchanged answer costs no computation and
+ * a write makes every older answer unreachable at once. */
+static void view_key(http_server_t *srv, http_req_t *r, const analytics_params *p, unsigned tables,
+                     const char *extra, rcache_key *k)
 {
 	store_t *s = http_server_store(srv);
 	store_refresh_versions(s);
-	uint64_t v[TBL__COUNT + 8];
-	int n = 0;
+	uint64_t v[TBL__COUNT];
 	for (int t = 0; t < TBL__COUNT; t++)
-		v[n++] = tables & TBL_BIT(t) ? store_version(s, r->org, (store_table)t) : 0;
-	v[n++] = (uint64_t)r->org;
-	v[n++] = ((uint64_t)(uint32_t)p->from << 32) | (uint32_t)p->to;
-	v[n++] = ((uint64_t)(uint32_t)p->as_of << 32) | (uint32_t)p->day;
-	v[n++] = ((uint64_t)p->interval << 32) | (uint32_t)p->top;
-	v[n++] = p->naive;
-	v[n++] = XXH3_64bits(r->route->name, strlen(r->route->name));
-	v[n++] = extra ? XXH3_64bits(extra, strlen(extra)) : 0;
-	char tag[48];
-	snprintf(tag, sizeof tag, "\"v%016llx\"", (unsigned long long)XXH3_64bits(v, (size_t)n * sizeof v[0]));
-	return http_not_modified(r, tag);
+		v[t] = tables & TBL_BIT(t) ? store_version(s, r->org, (store_table)t) : 0;
+	int32_t parts[] = {p->from, p->to, p->as_of, p->day, (int32_t)p->interval, p->top, p->naive};
+	rcache_key_init(k, r->org, r->route->name);
+	rcache_key_add(k, parts, sizeof parts);
+	if (extra)
+		rcache_key_add(k, extra, strlen(extra) + 1);
+	rcache_key_finish(k, v, TBL__COUNT);
+}
+
+typedef struct {
+	http_server_t *srv;
+	http_req_t *r;
+	analytics_params p;
+	view_fn fn;
+	const char *of, *by; /* breakdown only */
+} compute_ctx;
+
+/* Computes the enveloped view in a fresh read snapshot. */
+static int compute(void *ud, buf_t *out, char *err, size_t errlen)
+{
+	compute_ctx *x = ud;
+	store_conn_t *c = store_read_begin(http_server_store(x->srv));
+	api_org o;
+	int rc = -1;
+	if (!api_org_load(c, x->r, &o)) {
+		snprintf(err, errlen, "the organisation no longer exists");
+		goto out;
+	}
+	x->p.opening_balance = o.opening_balance;
+	http_req_t tmp = {0}; /* the envelope helpers write to a request */
+	tmp.out = *out;
+	api_envelope_begin(&tmp, &o);
+	*out = tmp.out;
+	rc = x->of ? analytics_breakdown(c, &x->p, x->of, x->by, out, err, errlen)
+	           : x->fn(c, &x->p, out, err, errlen);
+	if (rc == 0)
+		buf_putc(out, '}');
+out:
+	store_read_end(c);
+	return rc;
+}
+
+/* Answers from a cached (or freshly built) entry, picking the variant the
+ * client accepts. */
+static void respond_entry(http_req_t *r, lru_entry_t *e, const char *source)
+{
+	slice_t body = lru_entry_blob(e, RC_BODY), gz = lru_entry_blob(e, RC_GZIP), zs = lru_entry_blob(e, RC_ZSTD);
+	slice_t etag = lru_entry_blob(e, RC_ETAG);
+	buf_reset(&r->out);
+	if (body.len >= 1024 && r->accept_zstd && zs.len && zs.len < body.len) {
+		buf_put(&r->out, zs.p, zs.len);
+		r->encoding_out = "zstd";
+	} else if (body.len >= 1024 && r->accept_gzip && gz.len && gz.len < body.len) {
+		buf_put(&r->out, gz.p, gz.len);
+		r->encoding_out = "gzip";
+	} else {
+		buf_put(&r->out, body.p, body.len);
+	}
+	snprintf(r->etag, sizeof r->etag, "%.*s", (int)etag.len, etag.p);
+	http_add_header(r, "X-Cache", source);
+	http_json(r, 200);
+}
+
+static void serve_view(http_server_t *srv, http_req_t *r, compute_ctx *x, unsigned tables, const char *extra)
+{
+	app_t *app = http_server_app(srv);
+	rcache_key k;
+	view_key(srv, r, &x->p, tables | TBL_BIT(TBL_SETTINGS), extra, &k);
+	char tag[24];
+	snprintf(tag, sizeof tag, "\"v%016llx\"", (unsigned long long)k.hash);
+	if (http_not_modified(r, tag))
+		return;
+	if (!r->on_worker) {
+		/* On the event loop only an L1 hit is answered; anything else
+		 * goes to a worker so the loop never waits on the store. */
+		lru_entry_t *e = rcache_get_l1(app->cache, &k);
+		if (!e) {
+			r->defer = true;
+			return;
+		}
+		rcache_count_l1_hit(app->cache, e);
+		respond_entry(r, e, "HIT-L1");
+		lru_entry_release(e);
+		return;
+	}
+	if (app->warm && strcmp(r->request_id, "warm") != 0)
+		warm_note(app->warm, r->org, r->route->name, r->raw_query);
+	rcache_source src;
+	char err[256];
+	lru_entry_t *e = rcache_fetch(app->cache, &k, "application/json", compute, x, &src, err, sizeof err);
+	if (!e) {
+		http_problem(r, 503, "could not compute the view: %s", err);
+		return;
+	}
+	static const char *const names[] = {"HIT-L1", "HIT-L2", "HIT-L3", "MISS", "COALESCED", "STALE"};
+	respond_entry(r, e, names[src]);
+	if (src == RC_STALE) {
+		/* Never silently: the client is told the figures are an older copy. */
+		http_add_header(r, "X-Brisk-Stale", "true");
+		http_add_header(r, "Warning", "110 brisk \"Response is stale: the store is unavailable\"");
+	}
+	lru_entry_release(e);
 }
 
 static void run_view(http_server_t *srv, http_req_t *r, const char *const *allowed, unsigned tables, view_fn fn)
 {
-	analytics_params p;
-	if (!api_check_params(r, allowed) || !parse_params(srv, r, &p))
+	compute_ctx x = {srv, r, {0}, fn, NULL, NULL};
+	if (!api_check_params(r, allowed) || !parse_params(srv, r, &x.p))
 		return;
-	if (etag_check(srv, r, &p, tables | TBL_BIT(TBL_SETTINGS), NULL))
-		return;
-	store_conn_t *c = store_read_begin(http_server_store(srv));
-	api_org o;
-	if (api_org_load(c, r, &o)) {
-		p.opening_balance = o.opening_balance;
-		api_envelope_begin(r, &o);
-		char err[256];
-		if (fn(c, &p, &r->out, err, sizeof err) == 0) {
-			api_envelope_end(r);
-			http_json(r, 200);
-		} else {
-			http_problem(r, 500, "could not compute the view: %s", err);
-		}
-	}
-	store_read_end(c);
+	serve_view(srv, r, &x, tables, NULL);
 }
 
 #define ALL_TABLES 0xffffu
@@ -189,20 +267,6 @@ void api_views_breakdown(http_server_t *srv, http_req_t *r)
 	}
 	char extra[64];
 	snprintf(extra, sizeof extra, "%s/%s", of, by);
-	unsigned tables = TBL_BIT(costs ? TBL_COSTS : TBL_SALES_ORDERS) | TBL_BIT(TBL_SETTINGS);
-	if (etag_check(srv, r, &p, tables, extra))
-		return;
-	store_conn_t *c = store_read_begin(http_server_store(srv));
-	api_org o;
-	if (api_org_load(c, r, &o)) {
-		api_envelope_begin(r, &o);
-		char err[256];
-		if (analytics_breakdown(c, &p, of, by, &r->out, err, sizeof err) == 0) {
-			api_envelope_end(r);
-			http_json(r, 200);
-		} else {
-			http_problem(r, 500, "could not compute the breakdown: %s", err);
-		}
-	}
-	store_read_end(c);
+	compute_ctx x = {srv, r, p, NULL, of, by};
+	serve_view(srv, r, &x, TBL_BIT(costs ? TBL_COSTS : TBL_SALES_ORDERS), extra);
 }

@@ -79,6 +79,7 @@ struct http_server {
 	atomic_int inflight;
 	FILE *access;
 	int port;
+	void *app;
 	metrics_histogram_t **hist; /* (nroutes + 1) x STATUS_SLOTS */
 };
 
@@ -335,6 +336,7 @@ static bool req_copy(h2o_req_t *req, http_req_t *r)
 	return true;
 }
 
+
 static void run_handler(http_server_t *srv, http_req_t *r)
 {
 	const http_route *rt = r->route;
@@ -353,6 +355,8 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 		}
 	}
 	rt->fn(srv, r);
+	if (r->defer)
+		return;
 	if (!r->status)
 		http_problem(r, 500, "the handler produced no response");
 }
@@ -400,6 +404,10 @@ static void finish_response(http_req_t *r, const char **encoding)
 			r->status = 304;
 			buf_reset(&r->out);
 		}
+	}
+	if (r->encoding_out) {
+		*encoding = r->status == 304 ? NULL : r->encoding_out;
+		return;
 	}
 	if (r->status == 304 || r->out.len < COMPRESS_MIN)
 		return;
@@ -554,9 +562,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 				             r->method == HTTP_PUT ? "PUT" : "GET"), r->path);
 			else
 				http_problem(r, 404, "no such resource: %s", r->path);
-		} else if (r->route->on_loop) {
-			run_handler(srv, r);
+		} else if (r->route->on_loop && (run_handler(srv, r), !r->defer)) {
+			/* answered on the loop */
 		} else {
+			/* a deferred loop attempt starts over on the worker */
+			buf_reset(&r->out);
+			r->status = 0;
+			r->defer = false;
+			r->etag[0] = '\0';
+			r->on_worker = true;
 			req_anchor *a = h2o_mem_alloc_shared(&req->pool, sizeof *a, anchor_dispose);
 			a->job = j;
 			r->priv2 = a;
@@ -767,6 +781,46 @@ void http_server_free(http_server_t *srv)
 	free(srv->loops);
 	free(srv->hist);
 	free(srv);
+}
+
+void http_server_set_app(http_server_t *srv, void *app)
+{
+	srv->app = app;
+}
+
+void *http_server_app(http_server_t *srv)
+{
+	return srv->app;
+}
+
+void http_req_synthetic(http_req_t *r, const http_route *route, int64_t org, const char *query)
+{
+	memset(r, 0, sizeof *r);
+	r->started = mono_now();
+	r->method = HTTP_GET;
+	r->path = xstrdup(route->pattern);
+	r->route = route;
+	r->org = org;
+	r->on_worker = true;
+	snprintf(r->request_id, sizeof r->request_id, "warm");
+	if (query && *query) {
+		char why[160];
+		r->raw_query = xstrdup(query);
+		query_parse(&r->query, r->raw_query, strlen(r->raw_query), why, sizeof why);
+	}
+}
+
+void http_req_release(http_req_t *r)
+{
+	req_free(r);
+}
+
+const http_route *http_server_route(http_server_t *srv, const char *name)
+{
+	for (size_t i = 0; i < srv->nroutes; i++)
+		if (!strcmp(srv->routes[i].name, name))
+			return &srv->routes[i];
+	return NULL;
 }
 
 store_t *http_server_store(http_server_t *srv)

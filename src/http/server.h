@@ -43,6 +43,9 @@ typedef struct http_req {
 	const char *content_type_out;
 	buf_t out;
 	char etag[64];         /* quoted strong ETag, or empty: computed from body */
+	const char *encoding_out; /* body already compressed ("gzip"/"zstd") */
+	bool defer;            /* set on the loop: "run me again on a worker" */
+	bool on_worker;        /* the handler runs on a worker thread */
 	const char *xh_name[HTTP_MAX_XHEADERS];
 	char *xh_value[HTTP_MAX_XHEADERS];
 	int nxh;
@@ -87,6 +90,16 @@ void http_server_handle_signals(http_server_t *srv);
 void http_server_free(http_server_t *srv);
 
 store_t *http_server_store(http_server_t *srv);
+/* An application pointer for handlers (set once before running). */
+void http_server_set_app(http_server_t *srv, void *app);
+void *http_server_app(http_server_t *srv);
+/* Runs route handler fn as a worker would, outside any connection (cache
+ * warming replays popular requests this way). r is built by the caller
+ * with http_req_synthetic and freed with http_req_release. */
+void http_req_synthetic(http_req_t *r, const http_route *route, int64_t org, const char *query);
+void http_req_release(http_req_t *r);
+/* The server's routes (for replay by name). */
+const http_route *http_server_route(http_server_t *srv, const char *name);
 const http_config *http_server_config(http_server_t *srv);
 /* The port actually bound (useful with port 0). */
 int http_server_port(http_server_t *srv);

@@ -1,0 +1,329 @@
+#include "cache/l2.h"
+
+#include <errno.h>
+#include <hiredis.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+
+#define CHANNEL "brisk:changes"
+#define MAX_BACKOFF_S 5.0
+
+struct l2 {
+	char host[256];
+	int port, db;
+	char password[128];
+	int timeout_ms;
+	pthread_key_t tls; /* per-thread redisContext */
+	pthread_mutex_t lock; /* guards down_until/backoff and the conns list */
+	double down_until, backoff;
+	redisContext **conns;
+	int nconns, capconns;
+	atomic_uint_fast64_t hits, misses, errors, sets, lock_waits, outages;
+	atomic_bool up;
+	double last_error_at;
+	pthread_t sub_tid;
+	atomic_bool sub_running, stopping;
+	void (*sub_fn)(void *, const char *, size_t);
+	void *sub_ud;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+l2_t *l2_new(const char *url, int timeout_ms, char *err, size_t errlen)
+{
+	l2_t *l = xcalloc(1, sizeof *l);
+	l->port = 6379;
+	l->timeout_ms = timeout_ms > 0 ? timeout_ms : 50;
+	const char *p = url;
+	if (strncmp(p, "redis://", 8) != 0) {
+		snprintf(err, errlen, "REDIS_URL must look like redis://host:port[/db], not '%s'", url);
+		free(l);
+		return NULL;
+	}
+	p += 8;
+	const char *at = strchr(p, '@');
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		const char *pw = colon ? colon + 1 : p;
+		snprintf(l->password, sizeof l->password, "%.*s", (int)(at - pw), pw);
+		p = at + 1;
+	}
+	size_t hl = strcspn(p, ":/");
+	snprintf(l->host, sizeof l->host, "%.*s", (int)hl, p);
+	p += hl;
+	if (*p == ':') {
+		l->port = atoi(p + 1);
+		p += 1 + strspn(p + 1, "0123456789");
+	}
+	if (*p == '/')
+		l->db = atoi(p + 1);
+	if (!l->host[0] || l->port <= 0 || l->port > 65535) {
+		snprintf(err, errlen, "bad REDIS_URL '%s'", url);
+		free(l);
+		return NULL;
+	}
+	pthread_key_create(&l->tls, NULL);
+	pthread_mutex_init(&l->lock, NULL);
+	atomic_store(&l->up, true);
+	return l;
+}
+
+static void mark_down(l2_t *l, const char *why)
+{
+	pthread_mutex_lock(&l->lock);
+	l->backoff = l->backoff ? l->backoff * 2 : 0.1;
+	if (l->backoff > MAX_BACKOFF_S)
+		l->backoff = MAX_BACKOFF_S;
+	l->down_until = now_s() + l->backoff;
+	l->last_error_at = now_s();
+	pthread_mutex_unlock(&l->lock);
+	atomic_fetch_add(&l->errors, 1);
+	if (atomic_exchange(&l->up, false)) {
+		atomic_fetch_add(&l->outages, 1);
+		log_warn("cache: redis %s:%d is unavailable (%s); serving from memory and the store", l->host, l->port, why);
+	}
+}
+
+static redisContext *connect_one(l2_t *l)
+{
+	struct timeval tv = {l->timeout_ms / 1000, (l->timeout_ms % 1000) * 1000};
+	redisContext *c = redisConnectWithTimeout(l->host, l->port, tv);
+	if (!c || c->err) {
+		mark_down(l, c ? c->errstr : "cannot allocate");
+		if (c)
+			redisFree(c);
+		return NULL;
+	}
+	redisSetTimeout(c, tv);
+	if (l->password[0] || l->db) {
+		redisReply *r = l->password[0] ? redisCommand(c, "AUTH %s", l->password) : NULL;
+		bool ok = !l->password[0] || (r && r->type != REDIS_REPLY_ERROR);
+		if (r)
+			freeReplyObject(r);
+		if (ok && l->db) {
+			r = redisCommand(c, "SELECT %d", l->db);
+			ok = r && r->type != REDIS_REPLY_ERROR;
+			if (r)
+				freeReplyObject(r);
+		}
+		if (!ok) {
+			mark_down(l, "AUTH/SELECT refused");
+			redisFree(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+/* This thread's connection, or NULL while Redis is considered down. */
+static redisContext *conn(l2_t *l)
+{
+	redisContext *c = pthread_getspecific(l->tls);
+	if (c)
+		return c;
+	pthread_mutex_lock(&l->lock);
+	bool down = now_s() < l->down_until;
+	pthread_mutex_unlock(&l->lock);
+	if (down)
+		return NULL;
+	c = connect_one(l);
+	if (!c)
+		return NULL;
+	pthread_mutex_lock(&l->lock);
+	if (l->nconns == l->capconns) {
+		l->capconns = l->capconns ? l->capconns * 2 : 8;
+		l->conns = xrealloc(l->conns, (size_t)l->capconns * sizeof *l->conns);
+	}
+	l->conns[l->nconns++] = c;
+	l->backoff = 0;
+	pthread_mutex_unlock(&l->lock);
+	if (!atomic_exchange(&l->up, true))
+		log_info("cache: redis %s:%d is back", l->host, l->port);
+	pthread_setspecific(l->tls, c);
+	return c;
+}
+
+/* Drops this thread's broken connection. */
+static void conn_failed(l2_t *l, redisContext *c, const char *why)
+{
+	pthread_mutex_lock(&l->lock);
+	for (int i = 0; i < l->nconns; i++)
+		if (l->conns[i] == c) {
+			l->conns[i] = l->conns[--l->nconns];
+			break;
+		}
+	pthread_mutex_unlock(&l->lock);
+	pthread_setspecific(l->tls, NULL);
+	redisFree(c);
+	mark_down(l, why);
+}
+
+static redisReply *command(l2_t *l, int argc, const char **argv, const size_t *lens)
+{
+	redisContext *c = conn(l);
+	if (!c)
+		return NULL;
+	redisReply *r = redisCommandArgv(c, argc, argv, lens);
+	if (!r || c->err) {
+		conn_failed(l, c, c->err ? c->errstr : "no reply");
+		if (r)
+			freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+bool l2_get(l2_t *l, const char *key, size_t keylen, buf_t *out)
+{
+	const char *argv[] = {"GET", key};
+	size_t lens[] = {3, keylen};
+	redisReply *r = command(l, 2, argv, lens);
+	bool hit = r && r->type == REDIS_REPLY_STRING;
+	if (hit) {
+		buf_reset(out);
+		buf_put(out, r->str, r->len);
+	}
+	if (r)
+		freeReplyObject(r);
+	atomic_fetch_add(hit ? &l->hits : &l->misses, 1);
+	return hit;
+}
+
+void l2_set(l2_t *l, const char *key, size_t keylen, const char *val, size_t len, uint64_t ttl_ms)
+{
+	char ttl[24];
+	snprintf(ttl, sizeof ttl, "%llu", (unsigned long long)ttl_ms);
+	const char *argv[] = {"SET", key, val, "PX", ttl};
+	size_t lens[] = {3, keylen, len, 2, strlen(ttl)};
+	redisReply *r = command(l, 5, argv, lens);
+	if (r) {
+		atomic_fetch_add(&l->sets, 1);
+		freeReplyObject(r);
+	}
+}
+
+bool l2_lock(l2_t *l, const char *key, size_t keylen, uint64_t ttl_ms)
+{
+	char ttl[24], lk[600];
+	snprintf(ttl, sizeof ttl, "%llu", (unsigned long long)ttl_ms);
+	int n = snprintf(lk, sizeof lk, "lock:%.*s", (int)(keylen > 580 ? 580 : keylen), key);
+	const char *argv[] = {"SET", lk, "1", "NX", "PX", ttl};
+	size_t lens[] = {3, (size_t)n, 1, 2, 2, strlen(ttl)};
+	redisReply *r = command(l, 6, argv, lens);
+	/* Redis down: behave as if we hold the lock (compute locally). */
+	bool got = !r || r->type == REDIS_REPLY_STATUS;
+	if (r)
+		freeReplyObject(r);
+	if (!got)
+		atomic_fetch_add(&l->lock_waits, 1);
+	return got;
+}
+
+void l2_unlock(l2_t *l, const char *key, size_t keylen)
+{
+	char lk[600];
+	int n = snprintf(lk, sizeof lk, "lock:%.*s", (int)(keylen > 580 ? 580 : keylen), key);
+	const char *argv[] = {"DEL", lk};
+	size_t lens[] = {3, (size_t)n};
+	redisReply *r = command(l, 2, argv, lens);
+	if (r)
+		freeReplyObject(r);
+}
+
+void l2_publish(l2_t *l, const char *msg)
+{
+	const char *argv[] = {"PUBLISH", CHANNEL, msg};
+	size_t lens[] = {7, strlen(CHANNEL), strlen(msg)};
+	redisReply *r = command(l, 3, argv, lens);
+	if (r)
+		freeReplyObject(r);
+}
+
+static void *sub_main(void *arg)
+{
+	l2_t *l = arg;
+	double backoff = 0.1;
+	while (!atomic_load(&l->stopping)) {
+		redisContext *c = connect_one(l);
+		if (!c) {
+			usleep((useconds_t)(backoff * 1e6));
+			backoff = backoff * 2 > MAX_BACKOFF_S ? MAX_BACKOFF_S : backoff * 2;
+			continue;
+		}
+		backoff = 0.1;
+		/* A blocking read that wakes every 200 ms to notice shutdown. */
+		struct timeval tv = {0, 200000};
+		redisSetTimeout(c, tv);
+		redisReply *r = redisCommand(c, "SUBSCRIBE %s", CHANNEL);
+		if (r)
+			freeReplyObject(r);
+		while (!atomic_load(&l->stopping)) {
+			void *reply = NULL;
+			if (redisGetReply(c, &reply) != REDIS_OK) {
+				if (c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+					c->err = 0; /* just the poll timeout */
+					c->errstr[0] = '\0';
+					continue;
+				}
+				break;
+			}
+			redisReply *m = reply;
+			if (m && m->type == REDIS_REPLY_ARRAY && m->elements == 3 && m->element[2]->type == REDIS_REPLY_STRING)
+				l->sub_fn(l->sub_ud, m->element[2]->str, m->element[2]->len);
+			if (m)
+				freeReplyObject(m);
+		}
+		redisFree(c);
+	}
+	return NULL;
+}
+
+void l2_subscribe(l2_t *l, void (*fn)(void *ud, const char *msg, size_t len), void *ud)
+{
+	l->sub_fn = fn;
+	l->sub_ud = ud;
+	atomic_store(&l->sub_running, true);
+	pthread_create(&l->sub_tid, NULL, sub_main, l);
+}
+
+void l2_stats(l2_t *l, l2_stats_t *o)
+{
+	o->hits = atomic_load(&l->hits);
+	o->misses = atomic_load(&l->misses);
+	o->errors = atomic_load(&l->errors);
+	o->sets = atomic_load(&l->sets);
+	o->lock_waits = atomic_load(&l->lock_waits);
+	o->outages = atomic_load(&l->outages);
+	o->up = atomic_load(&l->up);
+	pthread_mutex_lock(&l->lock);
+	o->last_error_at = l->last_error_at;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void l2_free(l2_t *l)
+{
+	if (!l)
+		return;
+	atomic_store(&l->stopping, true);
+	if (atomic_load(&l->sub_running))
+		pthread_join(l->sub_tid, NULL);
+	for (int i = 0; i < l->nconns; i++)
+		redisFree(l->conns[i]);
+	free(l->conns);
+	pthread_key_delete(l->tls);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
