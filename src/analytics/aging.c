@@ -13,10 +13,12 @@
  * since then reappears, a partly paid one regains the later payments.
  * Both corrections touch only the payments after as_of, usually few. */
 
-/* Open today, issued by as_of, summed per due date (covered by the index). */
+/* Open today, issued by as_of, summed per due date (covered by the index).
+ * The unary + keeps the planner off invoices_issue, which would walk every
+ * invoice ever issued instead of the open ones. */
 const char aging_sql_open[] =
 	"SELECT due_date, count(*), sum(outstanding) FROM invoices "
-	"WHERE org = ? AND outstanding > 0 AND status <> 'void' AND issue_date <= ? GROUP BY due_date";
+	"WHERE org = ? AND outstanding > 0 AND status <> 'void' AND +issue_date <= ? GROUP BY due_date";
 /* Allocations after as_of, per invoice issued by as_of. */
 const char aging_sql_later[] =
 	"SELECT i.due_date, i.outstanding, sum(a.amount) FROM allocations a JOIN invoices i ON i.rid = a.invoice "

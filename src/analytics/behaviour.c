@@ -64,8 +64,8 @@ int analytics_payment_behaviour(store_conn_t *c, const analytics_params *p, buf_
 		an_items_free(&late);
 		return an_store_err(c, "payment behaviour", err, errlen);
 	}
-	an_items_merge(&days);
-	an_items_merge(&late);
+	an_items_sort_key(&days);
+	an_items_sort_key(&late);
 	payer *v = xcalloc(days.n ? days.n : 1, sizeof *v);
 	for (size_t i = 0; i < days.n; i++)
 		v[i] = (payer){days.v[i].key, days.v[i].klen, days.v[i].cnt, days.v[i].total, late.v[i].cnt};

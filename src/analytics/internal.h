@@ -27,16 +27,18 @@ typedef struct {
 typedef struct {
 	an_item *v;
 	size_t n, cap;
+	uint32_t *slot; /* hash index over v (index + 1; 0 = empty) */
+	size_t nslot;
 } an_items;
 
-/* Appends a copy of key (not merged; see an_items_merge). */
+/* Adds (cnt, total) to the item with this key, creating it (key copied). */
 void an_items_add(an_items *l, const char *key, size_t klen, int64_t cnt, int64_t total);
-/* Sorts by key (bytewise) and sums items with equal keys. */
-void an_items_merge(an_items *l);
+/* Sorts by key (bytewise). */
+void an_items_sort_key(an_items *l);
 /* Sorts by total desc, ties by key bytewise. */
 void an_items_sort_amount(an_items *l);
-/* Finds an item by key in a merged (key-sorted) list, or NULL. */
-an_item *an_items_find(const an_items *l, const char *key, size_t klen);
+/* Finds an item by key, or NULL. */
+an_item *an_items_find(an_items *l, const char *key, size_t klen);
 void an_items_free(an_items *l);
 
 /* Appends "YYYY-MM-DD" with quotes. */

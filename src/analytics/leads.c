@@ -8,18 +8,20 @@
 #include "core/mem.h"
 
 /* The WHERE terms repeat the partial index leads_followup's own, which is
- * what lets SQLite use it: all open leads with a follow-up up to the day. */
+ * what lets SQLite use it: all open leads with a follow-up up to the day.
+ * Grouping in index order (followup_date, creator) streams without a sort;
+ * the few hundred groups are folded per creator in C. */
 const char leads_sql_followups[] =
-	"SELECT creator, sum(followup_date = ?2), sum(followup_date < ?2) FROM leads "
+	"SELECT followup_date, creator, count(*) FROM leads "
 	"WHERE org = ?1 AND followup_date <= ?2 AND followup_date IS NOT NULL AND status NOT IN ('won','lost') "
-	"GROUP BY creator";
+	"GROUP BY followup_date, creator";
 const char leads_sql_due[] = "SELECT count(*) FROM leads WHERE org = ? AND followup_date = ? "
                              "AND followup_date IS NOT NULL AND status NOT IN ('won','lost')";
 
 static const char naive_followups[] =
-	"SELECT creator, sum(CASE WHEN followup_date = ?2 THEN 1 ELSE 0 END), "
-	"sum(CASE WHEN followup_date < ?2 THEN 1 ELSE 0 END) FROM leads "
-	"WHERE org = ?1 AND status <> 'won' AND status <> 'lost' AND followup_date IS NOT NULL GROUP BY creator";
+	"SELECT followup_date, creator, count(*) FROM leads "
+	"WHERE org = ?1 AND status <> 'won' AND status <> 'lost' AND followup_date IS NOT NULL "
+	"GROUP BY creator, followup_date";
 static const char naive_due[] = "SELECT count(*) FROM leads WHERE org = ? AND status <> 'won' "
                                 "AND status <> 'lost' AND followup_date = ?";
 
@@ -61,17 +63,17 @@ static int followups(store_conn_t *c, const analytics_params *p, an_items *out, 
 	store_bind_i64(st, 2, p->day);
 	store_status rc;
 	while ((rc = store_step(st)) == STORE_ROW) {
-		int64_t due = store_col_i64(st, 1), overdue = store_col_i64(st, 2);
+		date_t fd = (date_t)store_col_i64(st, 0);
+		int64_t n = store_col_i64(st, 2);
 		size_t len;
-		const char *k = store_col_text(st, 0, &len);
-		/* Only future follow-ups: nothing to report for this creator. */
-		if (due || overdue)
-			an_items_add(out, k, len, due, overdue);
+		const char *k = store_col_text(st, 1, &len);
+		/* Future follow-ups alone leave nothing to report. */
+		if (fd <= p->day)
+			an_items_add(out, k, len, fd == p->day ? n : 0, fd < p->day ? n : 0);
 	}
 	store_reset(st);
 	if (rc != STORE_DONE)
 		return an_store_err(c, "followups", err, errlen);
-	an_items_merge(out);
 	return 0;
 }
 
@@ -95,7 +97,7 @@ int analytics_leads_summary(store_conn_t *c, const analytics_params *p, buf_t *o
 		an_items_add(&names, created.v[i].key, creator_len(&created.v[i]), 0, 0);
 	for (size_t i = 0; i < fu.n; i++)
 		an_items_add(&names, fu.v[i].key, fu.v[i].klen, 0, 0);
-	an_items_merge(&names);
+	an_items_sort_key(&names);
 	cc = xcalloc(names.n ? names.n : 1, sizeof *cc);
 	for (size_t i = 0; i < created.n; i++) {
 		size_t cl = creator_len(&created.v[i]);

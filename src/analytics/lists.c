@@ -15,50 +15,58 @@
  * texts is finite and each is prepared once per connection.
  *
  * Keyset pagination: a page continues strictly after the last row's
- * (sort value, rid), so a deep page seeks like the first instead of
- * skipping OFFSET rows. The range filter on the sort column is folded
- * into that same row-value bound in C (the tighter of the two), leaving
- * the planner one range on the index it walks.
+ * (sort value k, rid), so a deep page seeks like the first instead of
+ * skipping OFFSET rows. SQLite does not seek an index on a row value
+ * (k, rid) < (?, ?): it seeks k <= ? and then steps over every row of the
+ * cursor's own k (a busy day holds thousands). So the bound is split into
+ * two arms that each seek, "k = ? AND rid < ?" and "k < ?", merged in
+ * index order by UNION ALL; the LIMIT stops the merge early. The range
+ * filter on the sort column is folded into that bound in C (the tighter
+ * of the two), leaving the planner one range on the index it walks; the
+ * other column's range carries a unary + so that the planner never walks
+ * the wrong index (as it would, guessing without statistics).
  *
  * Parameters, the same for every statement:
  *   ?1 org  ?2 ?3 (sort value, rid) bound  ?4 ?5 date from/to
  *   ?6 ?7 amount min/max  ?8 q (lowercased)  ?9 category  ?10 status
- *   ?11 customer (payments: payer)  ?12 creator  ?13 vendor  ?14 limit */
+ *   ?11 customer (payments: payer)  ?12 creator  ?13 vendor  ?14 limit
+ * Columns: rid, the entity's columns in entity_def order, invoices'
+ * outstanding, then k (the sort value). */
 
-#define LIST4(sel, dc, amt, filt)                                                                              \
-	{sel " WHERE org = ?1 AND (" dc ", rid) < (?2, ?3) AND " dc " >= ?4 AND " amt " BETWEEN ?6 AND ?7" filt \
-	     " ORDER BY " dc " DESC, rid DESC LIMIT ?14",                                                      \
-	 sel " WHERE org = ?1 AND (" dc ", rid) > (?2, ?3) AND " dc " <= ?5 AND " amt " BETWEEN ?6 AND ?7" filt \
-	     " ORDER BY " dc ", rid LIMIT ?14",                                                                \
-	 sel " WHERE org = ?1 AND (" amt ", rid) < (?2, ?3) AND " amt " >= ?6 AND " dc " BETWEEN ?4 AND ?5" filt \
-	     " ORDER BY " amt " DESC, rid DESC LIMIT ?14",                                                     \
-	 sel " WHERE org = ?1 AND (" amt ", rid) > (?2, ?3) AND " amt " <= ?7 AND " dc " BETWEEN ?4 AND ?5" filt \
-	     " ORDER BY " amt ", rid LIMIT ?14"}
+#define ARM(cols, t, key, cond, filt) "SELECT rid, " cols ", " key " AS k FROM " t " WHERE org = ?1 AND " cond filt
+#define LIST4(cols, t, dc, amt, filt)                                                                          \
+	{ARM(cols, t, dc, dc " = ?2 AND rid < ?3 AND +" amt " BETWEEN ?6 AND ?7", filt)                         \
+	 " UNION ALL " ARM(cols, t, dc, dc " < ?2 AND " dc " >= ?4 AND +" amt " BETWEEN ?6 AND ?7", filt)       \
+	 " ORDER BY k DESC, rid DESC LIMIT ?14",                                                                 \
+	 ARM(cols, t, dc, dc " = ?2 AND rid > ?3 AND +" amt " BETWEEN ?6 AND ?7", filt)                          \
+	 " UNION ALL " ARM(cols, t, dc, dc " > ?2 AND " dc " <= ?5 AND +" amt " BETWEEN ?6 AND ?7", filt)       \
+	 " ORDER BY k, rid LIMIT ?14",                                                                           \
+	 ARM(cols, t, amt, amt " = ?2 AND rid < ?3 AND +" dc " BETWEEN ?4 AND ?5", filt)                         \
+	 " UNION ALL " ARM(cols, t, amt, amt " < ?2 AND " amt " >= ?6 AND +" dc " BETWEEN ?4 AND ?5", filt)     \
+	 " ORDER BY k DESC, rid DESC LIMIT ?14",                                                                 \
+	 ARM(cols, t, amt, amt " = ?2 AND rid > ?3 AND +" dc " BETWEEN ?4 AND ?5", filt)                         \
+	 " UNION ALL " ARM(cols, t, amt, amt " > ?2 AND " amt " <= ?7 AND +" dc " BETWEEN ?4 AND ?5", filt)     \
+	 " ORDER BY k, rid LIMIT ?14"}
 
 #define Q(col) " OR instr(lower(" col "), ?8) > 0"
 #define EQ(col, n) " AND (?" n " IS NULL OR " col " = ?" n ")"
 
 static const char *const list_sql[ENT__COUNT][4] = {
-	[ENT_COSTS] = LIST4("SELECT rid, id, date, category, amount, vendor, description FROM costs", "date",
-	                    "amount",
+	[ENT_COSTS] = LIST4("id, date, category, amount, vendor, description", "costs", "date", "amount",
 	                    " AND (?8 IS NULL" Q("id") Q("category") Q("vendor") Q("description") ")"
 	                    EQ("category", "9") EQ("vendor", "13")),
-	[ENT_SALES_ORDERS] = LIST4("SELECT rid, id, date, customer, status, amount FROM sales_orders", "date",
-	                           "amount",
+	[ENT_SALES_ORDERS] = LIST4("id, date, customer, status, amount", "sales_orders", "date", "amount",
 	                           " AND (?8 IS NULL" Q("id") Q("customer") ")" EQ("status", "10")
 	                           EQ("customer", "11")),
-	[ENT_INVOICES] = LIST4("SELECT rid, id, number, customer, issue_date, due_date, amount, customer_id, status, "
-	                       "outstanding FROM invoices",
-	                       "issue_date", "amount",
+	[ENT_INVOICES] = LIST4("id, number, customer, issue_date, due_date, amount, customer_id, status, outstanding",
+	                       "invoices", "issue_date", "amount",
 	                       " AND (?8 IS NULL" Q("id") Q("number") Q("customer") Q("customer_id") ")"
 	                       EQ("status", "10") EQ("customer", "11")),
-	[ENT_PAYMENTS] = LIST4("SELECT rid, id, date, payer, amount, reference, customer_id FROM payments", "date",
-	                       "amount",
+	[ENT_PAYMENTS] = LIST4("id, date, payer, amount, reference, customer_id", "payments", "date", "amount",
 	                       " AND (?8 IS NULL" Q("id") Q("payer") Q("reference") Q("customer_id") ")"
 	                       EQ("payer", "11")),
 	/* A lead's amount is its value; a lead without one sorts as 0. */
-	[ENT_LEADS] = LIST4("SELECT rid, id, created_at, creator, status, name, mobile, source, followup_date, value, "
-	                    "created_date FROM leads",
+	[ENT_LEADS] = LIST4("id, created_at, creator, status, name, mobile, source, followup_date, value", "leads",
 	                    "created_date", "coalesce(value, 0)",
 	                    " AND (?8 IS NULL" Q("id") Q("name") Q("creator") Q("mobile") Q("source") ")"
 	                    EQ("status", "10") EQ("creator", "12")),
@@ -66,15 +74,12 @@ static const char *const list_sql[ENT__COUNT][4] = {
 
 enum { F_CATEGORY = 1, F_STATUS = 2, F_CUSTOMER = 4, F_CREATOR = 8, F_VENDOR = 16 };
 
-static const struct {
-	unsigned filters;
-	int date_col, amount_col; /* indexes in entity_def cols */
-} shape[ENT__COUNT] = {
-	[ENT_COSTS] = {F_CATEGORY | F_VENDOR, 1, 3},
-	[ENT_SALES_ORDERS] = {F_STATUS | F_CUSTOMER, 1, 4},
-	[ENT_INVOICES] = {F_STATUS | F_CUSTOMER, 3, 5},
-	[ENT_PAYMENTS] = {F_CUSTOMER, 1, 3},
-	[ENT_LEADS] = {F_STATUS | F_CREATOR, 9, 8}, /* 9: created_date, selected after the columns */
+static const unsigned filters[ENT__COUNT] = {
+	[ENT_COSTS] = F_CATEGORY | F_VENDOR,
+	[ENT_SALES_ORDERS] = F_STATUS | F_CUSTOMER,
+	[ENT_INVOICES] = F_STATUS | F_CUSTOMER,
+	[ENT_PAYMENTS] = F_CUSTOMER,
+	[ENT_LEADS] = F_STATUS | F_CREATOR,
 };
 
 #define MAX_Q 200
@@ -214,7 +219,7 @@ static int check_filters(entity_kind k, const analytics_list_params *lp, char *e
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 		const char *v = *(const char *const *)((const char *)lp + f[i].off);
-		if (v && !(shape[k].filters & f[i].bit)) {
+		if (v && !(filters[k] & f[i].bit)) {
 			snprintf(err, errlen, "%s cannot be filtered by %s", entity_get(k)->name, f[i].name);
 			return -1;
 		}
@@ -297,7 +302,7 @@ int analytics_list(store_conn_t *c, entity_kind k, const analytics_list_params *
 
 	uint32_t fields = lp->fields ? lp->fields | 1u : ~0u;
 	int nc = ncols(d);
-	int sort_col = 1 + (by_date ? shape[k].date_col : shape[k].amount_col);
+	int sort_col = 1 + nc + (k == ENT_INVOICES);
 	int64_t last_key = 0, last_rid = 0;
 	int n = 0;
 	store_status rc;
@@ -317,7 +322,7 @@ int analytics_list(store_conn_t *c, entity_kind k, const analytics_list_params *
 		if (k == ENT_INVOICES && (fields & ANALYTICS_FIELD_OUTSTANDING))
 			buf_printf(out, ",\"outstanding\":%lld", (long long)store_col_i64(st, 1 + nc));
 		buf_putc(out, '}');
-		last_key = store_col_i64(st, sort_col); /* a lead without value reads 0, as it sorts */
+		last_key = store_col_i64(st, sort_col);
 		last_rid = store_col_i64(st, 0);
 		n++;
 	}

@@ -19,8 +19,10 @@ const char source_sql_sum[] = "SELECT coalesce(sum(cnt),0), coalesce(sum(total),
 /* The primary key orders rows by day, so this groups without sorting. */
 const char source_sql_day[] = "SELECT day, sum(cnt), sum(total) FROM rollup "
                               "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ? GROUP BY day ORDER BY day";
-const char source_sql_dim[] = "SELECT dim, sum(cnt), sum(total) FROM rollup "
-                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ? GROUP BY dim";
+/* Not grouped in SQL: summing in a C hash table is several times cheaper
+ * than SQLite's sorter when a dim (customers) has thousands of values. */
+const char source_sql_dim[] = "SELECT dim, cnt, total FROM rollup "
+                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ?";
 
 #define NAIVE_DAY(tbl, col, val, cond)                                                                       \
 	"SELECT " col ", count(*), sum(" val ") FROM " tbl " WHERE org = ? AND " col " BETWEEN ? AND ?" cond \
@@ -188,7 +190,7 @@ int source_by_dim(store_conn_t *c, int64_t org, bool naive, rollup_metric m, dat
 			if (run(c, source_sql_dim, org, &seg[i], true, NULL, out, err, errlen) != 0)
 				return -1;
 	}
-	an_items_merge(out);
+	an_items_sort_key(out);
 	return 0;
 }
 

@@ -25,7 +25,7 @@ typedef struct {
 int source_total(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date_t from, date_t to, int64_t *cnt,
                  int64_t *total, char *err, size_t errlen);
 
-/* Per dim over [from, to], appended to out and merged (sorted by key). */
+/* Per dim over [from, to], added into out, which ends sorted by key. */
 int source_by_dim(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date_t from, date_t to,
                   an_items *out, char *err, size_t errlen);
 

@@ -1,17 +1,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "analytics/internal.h"
 #include "core/mem.h"
 
+static uint64_t key_hash(const char *key, size_t klen)
+{
+	return XXH3_64bits(key, klen);
+}
+
+static void rehash(an_items *l)
+{
+	free(l->slot);
+	l->nslot = 64;
+	while (l->nslot < l->n * 2 + 2)
+		l->nslot *= 2;
+	l->slot = xcalloc(l->nslot, sizeof *l->slot);
+	for (size_t i = 0; i < l->n; i++) {
+		size_t j = key_hash(l->v[i].key, l->v[i].klen) & (l->nslot - 1);
+		while (l->slot[j])
+			j = (j + 1) & (l->nslot - 1);
+		l->slot[j] = (uint32_t)(i + 1);
+	}
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static uint32_t *lookup(an_items *l, const char *key, size_t klen)
+{
+	if (!l->slot || l->n * 2 + 2 > l->nslot)
+		rehash(l);
+	size_t j = key_hash(key, klen) & (l->nslot - 1);
+	for (;; j = (j + 1) & (l->nslot - 1)) {
+		uint32_t s = l->slot[j];
+		if (!s || (l->v[s - 1].klen == klen && !memcmp(l->v[s - 1].key, key, klen)))
+			return &l->slot[j];
+	}
+}
+
 void an_items_add(an_items *l, const char *key, size_t klen, int64_t cnt, int64_t total)
 {
+	uint32_t *s = lookup(l, key, klen);
+	if (*s) {
+		l->v[*s - 1].cnt += cnt;
+		l->v[*s - 1].total += total;
+		return;
+	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 32;
 		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
 	}
 	l->v[l->n++] = (an_item){xstrndup(key, klen), klen, cnt, total};
+	*s = (uint32_t)l->n;
 }
 
 static int key_cmp(const char *a, size_t al, const char *b, size_t bl)
@@ -36,44 +77,32 @@ static int by_amount(const void *x, const void *y)
 	return key_cmp(a->key, a->klen, b->key, b->klen);
 }
 
-void an_items_merge(an_items *l)
+/* Reordering invalidates the hash index; the next lookup rebuilds it. */
+static void drop_index(an_items *l)
 {
-	if (l->n < 2)
-		return;
-	qsort(l->v, l->n, sizeof *l->v, by_key);
-	size_t w = 0;
-	for (size_t i = 1; i < l->n; i++) {
-		if (by_key(&l->v[w], &l->v[i]) == 0) {
-			l->v[w].cnt += l->v[i].cnt;
-			l->v[w].total += l->v[i].total;
-			free(l->v[i].key);
-		} else {
-			l->v[++w] = l->v[i];
-		}
-	}
-	l->n = w + 1;
+	free(l->slot);
+	l->slot = NULL;
+	l->nslot = 0;
+}
+
+void an_items_sort_key(an_items *l)
+{
+	drop_index(l);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, by_key);
 }
 
 void an_items_sort_amount(an_items *l)
 {
+	drop_index(l);
 	if (l->n > 1)
 		qsort(l->v, l->n, sizeof *l->v, by_amount);
 }
 
-an_item *an_items_find(const an_items *l, const char *key, size_t klen)
+an_item *an_items_find(an_items *l, const char *key, size_t klen)
 {
-	size_t lo = 0, hi = l->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = key_cmp(l->v[mid].key, l->v[mid].klen, key, klen);
-		if (r == 0)
-			return &l->v[mid];
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	uint32_t *s = lookup(l, key, klen);
+	return *s ? &l->v[*s - 1] : NULL;
 }
 
 void an_items_free(an_items *l)
@@ -81,6 +110,7 @@ void an_items_free(an_items *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i].key);
 	free(l->v);
+	free(l->slot);
 	*l = (an_items){0};
 }
 
