@@ -22,6 +22,8 @@ long query_decode(const char *in, size_t len, char *out, bool plus_space)
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		char c = in[i];
+		if (c == '\0') /* raw NUL: would cut names short for strcmp */
+			return -1;
 		if (c == '%') {
 			if (i + 2 >= len)
 				return -1;
