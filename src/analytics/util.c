@@ -123,40 +123,46 @@ void an_put_date(buf_t *b, date_t d)
 	buf_putc(b, '"');
 }
 
-void an_put_ratio_mul(buf_t *b, int64_t num, int64_t mul, int64_t den, int decimals)
+/* num/den with den != 0, in 128 bits so that no figure can overflow. */
+static void put_ratio(buf_t *b, __int128 n, __int128 d, int decimals)
 {
 	/* Exact decimal rounding in integers: a float would make the fast and
 	 * naive paths (and other languages' checkers) disagree on halves. */
-	__int128 n = (__int128)num * mul, d = den;
 	if (d < 0) {
 		n = -n;
 		d = -d;
 	}
+	__int128 scale = 1;
 	for (int i = 0; i < decimals; i++)
-		n *= 10;
+		scale *= 10;
+	n *= scale;
 	bool neg = n < 0;
 	if (neg)
 		n = -n;
 	__int128 q = n / d;
 	if ((n % d) * 2 >= d) /* half away from zero */
 		q++;
-	__int128 scale = 1;
-	for (int i = 0; i < decimals; i++)
-		scale *= 10;
-	if (q == 0)
-		neg = false;
-	char frac[24];
-	long long ip = (long long)(q / scale), fp = (long long)(q % scale);
-	if (decimals > 0)
-		snprintf(frac, sizeof frac, ".%0*lld", decimals, fp);
-	else
-		frac[0] = '\0';
-	buf_printf(b, "%s%lld%s", neg ? "-" : "", ip, frac);
+	char digits[48];
+	int len = 0;
+	for (__int128 x = q; len == 0 || x > 0 || len <= decimals; x /= 10)
+		digits[len++] = (char)('0' + (int)(x % 10));
+	if (neg && q != 0)
+		buf_putc(b, '-');
+	while (len > 0) {
+		buf_putc(b, digits[--len]);
+		if (len == decimals && decimals > 0)
+			buf_putc(b, '.');
+	}
+}
+
+void an_put_ratio_mul(buf_t *b, int64_t num, int64_t mul, int64_t den, int decimals)
+{
+	put_ratio(b, (__int128)num * mul, den, decimals);
 }
 
 void an_put_ratio(buf_t *b, int64_t num, int64_t den, int decimals)
 {
-	an_put_ratio_mul(b, num, 1, den, decimals);
+	put_ratio(b, num, den, decimals);
 }
 
 void an_put_change(buf_t *b, int64_t cur, int64_t prev)
@@ -166,7 +172,8 @@ void an_put_change(buf_t *b, int64_t cur, int64_t prev)
 		return;
 	}
 	/* Relative to |prev|, so a smaller loss reads as an improvement. */
-	an_put_ratio_mul(b, cur - prev, 100, prev < 0 ? -prev : prev, 1);
+	__int128 p = prev;
+	put_ratio(b, ((__int128)cur - p) * 100, p < 0 ? -p : p, 1);
 }
 
 int an_store_err(store_conn_t *c, const char *what, char *err, size_t errlen)

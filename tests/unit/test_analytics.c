@@ -915,3 +915,38 @@ Test(analytics, list_rows_fields_and_errors)
 	buf_free(&ids);
 	fx_close(&f);
 }
+
+/* ---- exact decimal rounding (internal helpers) ---- */
+
+#include "analytics/internal.h"
+
+static void ratio_is(int64_t num, int64_t mul, int64_t den, int dec, const char *want)
+{
+	buf_t b = BUF_INIT;
+	an_put_ratio_mul(&b, num, mul, den, dec);
+	cr_assert_str_eq(b.p, want, "%lld*%lld/%lld", (long long)num, (long long)mul, (long long)den);
+	buf_free(&b);
+}
+
+Test(analytics, ratio_rounding)
+{
+	ratio_is(1, 90, 1800, 1, "0.1");     /* 0.05: half away from zero */
+	ratio_is(-1, 90, 1800, 1, "-0.1");
+	ratio_is(1, 90, 1801, 1, "0.0");     /* 0.0499.. */
+	ratio_is(-1, 90, 1801, 1, "0.0");    /* never "-0.0" */
+	ratio_is(1, 1, 3, 3, "0.333");
+	ratio_is(2, 1, 3, 3, "0.667");
+	ratio_is(1, 1, 1, 3, "1.000");
+	ratio_is(7, 1, -2, 1, "-3.5");
+	ratio_is(123456, 1, 1, 0, "123456");
+	ratio_is(INT64_MAX, 100, 1, 1, "922337203685477580700.0");
+	ratio_is(INT64_MIN, 100, 1, 1, "-922337203685477580800.0");
+	buf_t b = BUF_INIT;
+	an_put_change(&b, -50, -100); /* a loss halved: +50% */
+	buf_putc(&b, ' ');
+	an_put_change(&b, 5, 0);
+	buf_putc(&b, ' ');
+	an_put_change(&b, INT64_MAX, INT64_MIN);
+	cr_assert_str_eq(b.p, "50.0 null 200.0");
+	buf_free(&b);
+}
