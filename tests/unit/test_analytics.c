@@ -596,6 +596,23 @@ static void gen_org(fx *f, int64_t org, int n)
 		lead(f, id, ts, creators[rn(NEL(creators))], lead_status[rn(NEL(lead_status))], rn(4) ? &fu : NULL,
 		     rn(3) ? &v : NULL);
 	}
+	/* Replacements and deletions retract rollups; a payment whose amount
+	 * changes loses its allocations (invoices reopen). */
+	for (int i = 0; i < n / 20; i++) {
+		snprintf(id, sizeof id, "c%d", (int)rn(n));
+		cost(f, id, base + (date_t)rn(731), categories[rn(NEL(categories))], rn(90000), NULL);
+		snprintf(id, sizeof id, "s%d", (int)rn(n));
+		sale(f, id, base + (date_t)rn(731), customers[rn(NEL(customers))], "cancelled", rn(300000));
+		snprintf(id, sizeof id, "p%d", (int)rn(n));
+		payment(f, id, base + (date_t)rn(731), customers[rn(NEL(customers))], 1 + rn(200000), "");
+		snprintf(id, sizeof id, "l%d", (int)rn(n));
+		lead(f, id, "2024-02-29T12:00:00Z", "zed", "won", NULL, NULL);
+		static const entity_kind kinds[] = {ENT_COSTS, ENT_SALES_ORDERS, ENT_INVOICES, ENT_PAYMENTS, ENT_LEADS};
+		static const char prefix[] = "csipl";
+		int k = (int)rn(5);
+		snprintf(id, sizeof id, "%c%d", prefix[k], (int)rn(k == 2 ? n / 2 : n));
+		cr_assert_geq(entity_delete(f->w, kinds[k], org, id, strlen(id), f->acc), 0);
+	}
 	fx_commit(f);
 }
 
@@ -780,7 +797,7 @@ Test(analytics, list_pagination_walks_every_row_once, .timeout = 120)
 			buf_t want = BUF_INIT;
 			int nwant = 0;
 			reference_ids(&f, ref[k][s], org, NULL, &want, &nwant);
-			cr_assert(nwant >= 200);
+			cr_assert(nwant >= 150);
 			for (int l = 0; l < 4; l++) {
 				if (limits[l] == 1 && s % 2)
 					continue; /* one row per page: once per entity is enough */
