@@ -1,0 +1,189 @@
+// Imports: a CSV file to POST /api/v1/import/{kind} with upload progress,
+// then the server's report. Once the server has background tasks
+// (/api/v1/tasks), their list with progress, cancel and downloads appears
+// here too; until then it is not shown.
+
+import { h, clear, errorBox, describe } from './dom.js';
+import * as api from './api.js';
+import * as fmt from './format.js';
+
+const KINDS = [
+  ['costs', 'Costs', 'date, category, amount (+ id, vendor, description)'],
+  ['sales_orders', 'Sales orders', 'date, customer, status, amount (+ id)'],
+  ['invoices', 'Invoices', 'number, customer, issue_date, due_date, amount (+ id, customer_id, status)'],
+  ['payments', 'Payments', 'date, payer, amount (+ id, reference, customer_id)'],
+  ['leads', 'Leads', 'created_at, creator, status (+ id, name, mobile, source, followup_date, value)'],
+];
+const TASKS = '/api/v1/tasks';
+
+export default {
+  title: 'Imports',
+  mount(main) {
+    const heading = h('h1', { class: 'page-title', tabindex: -1, text: 'Imports' });
+    const kind = h('select', { id: 'imp-kind', name: 'kind', required: true }, KINDS.map(([v, t]) => h('option', { value: v, text: t })));
+    const file = h('input', { type: 'file', id: 'imp-file', name: 'file', accept: '.csv,text/csv,text/plain', required: true });
+    const dry = h('input', { type: 'checkbox', id: 'imp-dry', name: 'dry_run' });
+    const cols = h('p', { class: 'muted', id: 'imp-cols' });
+    const submit = h('button', { type: 'submit', class: 'btn primary', text: 'Upload and import' });
+    const progress = h('progress', { id: 'imp-progress', max: 100, value: 0, 'aria-label': 'Upload progress' });
+    const progressText = h('span', { class: 'progress-text', role: 'status', 'aria-live': 'polite' });
+    const progressBox = h('div', { class: 'progress', hidden: true }, progress, progressText);
+    const result = h('div', { class: 'import-result', 'aria-live': 'polite' });
+    const showCols = () => { cols.textContent = 'Columns: ' + KINDS.find((k) => k[0] === kind.value)[2] + '. The first row names the columns.'; };
+    kind.addEventListener('change', showCols);
+    showCols();
+
+    const form = h('form', { class: 'import-form', 'aria-describedby': 'imp-cols', onsubmit: (e) => { e.preventDefault(); go(); } },
+      h('span', { class: 'field' }, h('label', { for: 'imp-kind', text: 'What the file holds' }), kind),
+      h('span', { class: 'field' }, h('label', { for: 'imp-file', text: 'CSV file' }), file),
+      h('span', { class: 'field check' }, dry, h('label', { for: 'imp-dry', text: 'Check only (import nothing)' })),
+      submit);
+    const upCard = h('section', { class: 'card', 'aria-labelledby': 'imp-title' },
+      h('div', { class: 'card-head' }, h('h2', { id: 'imp-title', text: 'Import a CSV file' })), form, cols, progressBox, result);
+    const tasksCard = h('section', { class: 'card', id: 'tasks', hidden: true, 'aria-labelledby': 'tasks-title' },
+      h('div', { class: 'card-head' }, h('h2', { id: 'tasks-title', text: 'Tasks' })));
+    const tasksBody = h('div', { class: 'table-scroll' });
+    tasksCard.append(tasksBody);
+    main.append(heading, upCard, tasksCard);
+
+    let busy = false;
+    async function go() {
+      if (busy) return;
+      const f = file.files && file.files[0];
+      if (!f) { clear(result).append(errorBox(new Error('Choose a CSV file first.'))); file.focus(); return; }
+      busy = true;
+      submit.disabled = true;
+      clear(result);
+      progressBox.hidden = false;
+      progress.value = 0;
+      progress.max = 100;
+      upCard.dataset.maxProgress = '0';
+      progressText.textContent = `Uploading ${f.name} (${fmt.bytes(f.size)})…`;
+      const path = `/api/v1/import/${kind.value}` + api.qs({ dry_run: dry.checked ? '1' : '' });
+      const t0 = performance.now();
+      try {
+        const res = await api.upload(path, f, {
+          onProgress: (sent, total) => {
+            const pct = total ? Math.floor(sent / total * 100) : 0;
+            progress.value = pct;
+            upCard.dataset.maxProgress = String(Math.max(pct, Number(upCard.dataset.maxProgress)));
+            progressText.textContent = `Uploaded ${fmt.bytes(sent)} of ${fmt.bytes(total)} (${pct}%)`;
+          },
+          onUploaded: () => {
+            progress.value = 100;
+            upCard.dataset.maxProgress = '100';
+            progress.removeAttribute('value'); // indeterminate while the server imports
+            progressText.textContent = `Uploaded ${fmt.bytes(f.size)}. Importing…`;
+          },
+        });
+        progress.value = 100;
+        progressText.textContent = `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s.`;
+        if (res.status === 202) showQueued(res.body);
+        else showReport(res.body, dry.checked);
+      } catch (err) {
+        progress.value = 0;
+        progressText.textContent = 'The import did not go through.';
+        clear(result);
+        if (err.body && err.body.inserted !== undefined) showReport(err.body, dry.checked);
+        result.prepend(errorBox(err));
+      } finally {
+        busy = false;
+        submit.disabled = false;
+        upCard.dataset.state = 'done';
+      }
+    }
+
+    function showReport(rep, dryRun) {
+      const stat = (label, n, cls) => h('div', { class: 'stat ' + (cls || '') }, h('div', { class: 'stat-value', text: fmt.count(n) }), h('div', { class: 'stat-label', text: label }));
+      const box = h('div', { class: 'report', dataset: { inserted: rep.inserted, replaced: rep.replaced, rejected: rep.rejected } },
+        h('p', { class: 'report-head', text: dryRun ? 'Checked: nothing was imported.' : `Imported in ${rep.seconds !== undefined ? rep.seconds.toFixed(2) + ' s' : 'no time'}. The dashboards show the new figures now.` }),
+        h('div', { class: 'stats' }, stat(dryRun ? 'would be new' : 'new rows', rep.inserted, 'ok'), stat(dryRun ? 'would replace' : 'replaced', rep.replaced), stat('rejected', rep.rejected, rep.rejected ? 'bad' : '')));
+      if (rep.rejections && rep.rejections.length) {
+        box.append(h('h3', { text: 'Rejected rows' }), h('div', { class: 'table-scroll short' }, h('table', { class: 'plain' },
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Line' }), h('th', { scope: 'col', text: 'Reason' }))),
+          h('tbody', {}, rep.rejections.map((r) => h('tr', {}, h('td', { class: 'num', text: String(r.line ?? r.index ?? '') }), h('td', { text: r.reason })))))));
+        if (rep.rejections_truncated) box.append(h('p', { class: 'muted', text: `Only the first ${rep.rejections.length} rejections are listed.` }));
+      }
+      if (!dryRun && rep.inserted + rep.replaced > 0) box.append(h('p', {}, h('a', { href: '/', 'data-nav': '', text: 'See the Overview' })));
+      result.append(box);
+    }
+
+    function showQueued(body) {
+      const d = (body && (body.data || body)) || {};
+      result.append(h('p', { text: `The server is importing the file in the background${d.id ? ` (task ${d.id})` : ''}.` }));
+      loadTasks();
+    }
+
+    // ---- tasks, once the server has them ----
+    let tasksTimer = 0;
+    async function loadTasks() {
+      clearTimeout(tasksTimer);
+      let env;
+      try {
+        env = await api.probe(TASKS);
+        if (env) { api.forgetProbe(TASKS); env = await api.getJSON(TASKS); }
+      } catch (err) {
+        tasksCard.hidden = false;
+        clear(tasksBody).append(errorBox(err, loadTasks));
+        return;
+      }
+      if (!env) return; // not on this server yet
+      tasksCard.hidden = false;
+      const d = env.data || env;
+      const items = Array.isArray(d) ? d : d.items || d.tasks || [];
+      renderTasks(items);
+      const running = items.some((t) => ['pending', 'running'].includes(t.status));
+      tasksTimer = setTimeout(loadTasks, running ? 1000 : 10000);
+    }
+
+    function renderTasks(items) {
+      clear(tasksBody);
+      if (!items.length) { tasksBody.append(h('p', { class: 'muted', text: 'No tasks yet.' })); return; }
+      tasksBody.append(h('table', { class: 'plain' },
+        h('thead', {}, h('tr', {}, ['Task', 'Kind', 'Status', 'Progress', 'Started', ''].map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', {}, items.map((t) => {
+          const pct = Number(t.progress ?? 0);
+          const act = h('td', { class: 'actions' });
+          if (['pending', 'running'].includes(t.status)) {
+            act.append(h('button', { type: 'button', class: 'btn small', text: 'Cancel', 'aria-label': `Cancel task ${t.id}`, onclick: async (e) => {
+              e.target.disabled = true;
+              try { await api.send('DELETE', `${TASKS}/${encodeURIComponent(t.id)}`); } catch (err) { act.append(h('span', { class: 'row-msg', text: describe(err) })); }
+              loadTasks();
+            } }));
+          }
+          if (t.status === 'succeeded' && t.result_file !== false) {
+            act.append(h('button', { type: 'button', class: 'btn small', text: 'Download', 'aria-label': `Download the result of task ${t.id}`, onclick: () => download(t) }));
+          }
+          const bar = h('progress', { max: 100, value: pct, 'aria-label': `Task ${t.id} progress` });
+          return h('tr', { dataset: { task: t.id, status: t.status } },
+            h('td', { text: String(t.id) }), h('td', { text: t.kind || '' }),
+            h('td', {}, h('span', { class: 'badge ' + (t.status || ''), text: t.status || '' }), t.error ? h('div', { class: 'row-msg', text: typeof t.error === 'string' ? t.error : JSON.stringify(t.error) }) : null),
+            h('td', {}, bar, h('span', { class: 'muted', text: ` ${pct}%${t.message ? ' · ' + t.message : ''}` })),
+            h('td', { text: t.started_at || t.created_at || '' }), act);
+        }))));
+    }
+
+    async function download(t) {
+      try {
+        const res = await fetch(`${TASKS}/${encodeURIComponent(t.id)}/result`, { headers: { Authorization: 'Bearer ' + api.getToken() } });
+        if (!res.ok) throw api.errorFor(res.status, await res.json().catch(() => null));
+        const blob = await res.blob();
+        const cd = res.headers.get('content-disposition') || '';
+        const m = /filename="?([^";]+)"?/.exec(cd);
+        const a = h('a', { href: URL.createObjectURL(blob), download: m ? m[1] : `task-${t.id}` });
+        document.body.append(a);
+        a.click();
+        setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+      } catch (err) {
+        clear(result).append(errorBox(err));
+      }
+    }
+
+    loadTasks();
+    return {
+      update() {},
+      refresh: loadTasks,
+      unmount() { clearTimeout(tasksTimer); },
+    };
+  },
+};
