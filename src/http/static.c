@@ -36,7 +36,7 @@ static void send_asset(http_req_t *r, const static_asset *a)
 	r->content_type_out = a->content_type;
 	if (gz) {
 		buf_put(&r->out, (const char *)a->gz, a->gz_len);
-		http_add_header(r, "Content-Encoding", "gzip");
+		r->encoding_out = "gzip"; /* the server sends it as is */
 	} else {
 		buf_put(&r->out, (const char *)a->body, a->len);
 	}
