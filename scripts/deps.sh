@@ -35,8 +35,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Browser tests drive Debian's chromium through playwright-core from npm.
-if [ "${1:-build}" != build ] && [ -f package-lock.json ]; then
+# npm packages, locked in package-lock.json: the build embeds uPlot from
+# node_modules in the web UI, and the browser tests drive Debian's chromium
+# through playwright-core. So every mode needs them (and node and npm).
+if [ -f package-lock.json ]; then
+  if ! command -v npm >/dev/null; then
+    echo "deps: installing nodejs npm"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
   fi
