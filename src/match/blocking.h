@@ -1,0 +1,84 @@
+/* blocking: an organisation's unsettled payments and open invoices loaded
+ * compactly into memory, with the indexes that find a payment's candidate
+ * invoices without comparing it to all of them: canonical invoice number
+ * (hash), outstanding amount (hash), customer-name tokens (inverted index
+ * over customers, each with its invoices by issue date).
+ *
+ * Built once by one thread; afterwards read-only, so any number of threads
+ * may call blocking_candidates at once, each with its own scratch. */
+#ifndef BRISK_BLOCKING_H
+#define BRISK_BLOCKING_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "match/score.h"
+#include "store/store.h"
+
+/* An open invoice (outstanding > 0, not void). Strings point into the
+ * blocking's arena and are not NUL-terminated. */
+typedef struct {
+	int64_t rid, amount, outstanding;
+	date_t issue, due;
+	uint32_t cust;     /* customer (distinct customer text) */
+	uint32_t cid;      /* interned customer_id, 0 = none */
+	uint32_t next_num; /* next invoice in the same number-hash chain */
+	uint32_t next_amt; /* next invoice with the same outstanding */
+	const char *id, *canon;
+	uint16_t id_len, canon_len;
+} blocking_invoice;
+
+/* A payment with no allocation other than proposals. */
+typedef struct {
+	int64_t rid, amount;
+	int64_t prop_rid; /* its proposed allocation: 0 none, -1 several */
+	int64_t prop_inv; /* that proposal's invoice rid */
+	float prop_conf;
+	uint8_t prop_rule;
+	date_t date;
+	uint32_t cid; /* 0 none; BLOCKING_CID_UNKNOWN when on no open invoice */
+	const char *id, *payer, *ref;
+	uint16_t id_len, payer_len, ref_len;
+} blocking_payment;
+
+#define BLOCKING_NONE UINT32_MAX
+#define BLOCKING_CID_UNKNOWN (UINT32_MAX - 1)
+
+typedef struct blocking blocking_t;
+
+/* Loads org's payments (in payment date order, then rid) and open invoices
+ * through c, which must be inside a read transaction, and builds the
+ * indexes. cancel may be NULL. Returns NULL with a reason in err on a store
+ * error or a cancel. Release with blocking_free. */
+blocking_t *blocking_load(store_conn_t *c, int64_t org, atomic_int *cancel, char *err, size_t errlen);
+void blocking_free(blocking_t *b);
+
+const blocking_invoice *blocking_invoices(const blocking_t *b, size_t *n);
+const blocking_payment *blocking_payments(const blocking_t *b, size_t *n);
+/* Bytes held (arena, arrays, indexes), for the memory budget. */
+size_t blocking_bytes(const blocking_t *b);
+
+/* Per-thread working memory for blocking_candidates. Zero it before the
+ * first use; release with blocking_scratch_free. */
+typedef struct {
+	score_payment pay;
+	score_cand *cand;
+	size_t ncand, cap;
+	uint32_t *cust;      /* customers similar to the payer */
+	float *cust_sim;
+	size_t ncust, cap_cust;
+	uint64_t payer_hash; /* of the prepared payer */
+	struct blocking_sim *sims; /* direct-mapped cache of (payer, customer) similarities */
+} blocking_scratch;
+
+void blocking_scratch_free(blocking_scratch *s);
+
+/* Scores payment i against its candidates: invoices whose number the
+ * reference contains, invoices whose outstanding equals the amount, and,
+ * when the reference looks like a mistyped number and neither found one,
+ * the open invoices of customers named like the payer (most recent first,
+ * bounded). Leaves them in s->cand[0..s->ncand) and s->pay prepared. */
+void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blocking_scratch *s);
+
+#endif

@@ -1,0 +1,532 @@
+#include "match/explain.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "core/date.h"
+#include "core/mem.h"
+#include "core/money.h"
+#include "match/normalize.h"
+
+/* DESIGN
+ * An explanation scores the payment against every open invoice with the
+ * same score_pair a run uses, instead of rebuilding a run's indexes for one
+ * payment: one sequential pass, with the payer/customer similarity cached
+ * per customer text. Only the ranks and rids of the best few are kept during
+ * the pass; their texts are read back afterwards. */
+
+typedef struct {
+	uint64_t *keys;
+	float *vals;
+	uint8_t *used;
+	size_t cap, n;
+} sim_cache;
+
+static float *cache_slot(sim_cache *c, uint64_t key, bool *fresh)
+{
+	if ((c->n + 1) * 10 > c->cap * 7) {
+		sim_cache old = *c;
+		c->cap = old.cap ? old.cap * 2 : 256;
+		c->n = 0;
+		c->keys = xmalloc(c->cap * sizeof *c->keys);
+		c->vals = xmalloc(c->cap * sizeof *c->vals);
+		c->used = xcalloc(c->cap, 1);
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.used[i]) {
+				bool f;
+				*cache_slot(c, old.keys[i], &f) = old.vals[i];
+			}
+		free(old.keys);
+		free(old.vals);
+		free(old.used);
+	}
+	size_t i = (size_t)key & (c->cap - 1);
+	while (c->used[i] && c->keys[i] != key)
+		i = (i + 1) & (c->cap - 1);
+	*fresh = !c->used[i];
+	if (*fresh) {
+		c->used[i] = 1;
+		c->keys[i] = key;
+		c->n++;
+	}
+	return &c->vals[i];
+}
+
+static void cache_free(sim_cache *c)
+{
+	free(c->keys);
+	free(c->vals);
+	free(c->used);
+}
+
+static void put_money(buf_t *b, int64_t cents)
+{
+	char s[MONEY_BUFSZ];
+	buf_put(b, s, money_format(cents, s));
+}
+
+static void put_date(buf_t *b, date_t d)
+{
+	char s[DATE_BUFSZ];
+	date_format(d, s);
+	buf_putc(b, '"');
+	buf_put(b, s, 10);
+	buf_putc(b, '"');
+}
+
+static void put_text(buf_t *b, store_stmt_t *st, int col)
+{
+	size_t n;
+	const char *s = store_col_text(st, col, &n);
+	buf_json_str(b, s, n);
+}
+
+static void put_key(buf_t *b, bool *first, const char *k)
+{
+	if (!*first)
+		buf_putc(b, ',');
+	*first = false;
+	buf_printf(b, "\"%s\":", k);
+}
+
+typedef struct {
+	int64_t rid;
+	double rank;
+	score_cand c;
+} shown;
+
+/* Higher is shown first: a rule that holds, then its confidence, then how
+ * close the pair came on each test. */
+static double rank_of(const score_cand *c, size_t canon_len)
+{
+	double ref = c->ref_dist == 0 ? 1 : c->ref_dist < 255 && canon_len ? 1 - (double)c->ref_dist / canon_len : 0;
+	double near = 0.45 * ref + 0.35 * c->name_sim + 0.1 * !!(c->flags & SCORE_AMOUNT_EQUAL) +
+	              0.1 * !!(c->flags & SCORE_DATE_OK);
+	return (c->rule ? 10 : 0) + 2 * c->conf + near;
+}
+
+typedef struct {
+	score_payment pay;
+	const char *cid;
+	size_t cid_len;
+	shown top[EXPLAIN_CANDIDATES];
+	size_t ntop;
+	score_cand *ruled;
+	int64_t *ruled_rid;
+	size_t nruled, cap;
+} scan;
+
+static void keep(scan *sc, int64_t rid, const score_cand *c, size_t canon_len)
+{
+	double r = rank_of(c, canon_len);
+	if (sc->ntop == EXPLAIN_CANDIDATES && r <= sc->top[sc->ntop - 1].rank)
+		return;
+	size_t i = sc->ntop < EXPLAIN_CANDIDATES ? sc->ntop++ : sc->ntop - 1;
+	while (i > 0 && sc->top[i - 1].rank < r) {
+		sc->top[i] = sc->top[i - 1];
+		i--;
+	}
+	sc->top[i] = (shown){rid, r, *c};
+}
+
+static int scan_invoices(store_conn_t *c, int64_t org, const score_opts *o, scan *sc, char *err, size_t errlen)
+{
+	static const char *q = "SELECT rid, number, customer, customer_id, issue_date, due_date, outstanding "
+	                       "FROM invoices WHERE org = ?1 AND outstanding > 0 AND status <> 'void'";
+	store_stmt_t *st = store_prepare(c, q);
+	if (!st) {
+		snprintf(err, errlen, "reading invoices: %s", store_errmsg(c));
+		return -1;
+	}
+	store_bind_i64(st, 1, org);
+	sim_cache cache = {0};
+	buf_t canon = BUF_INIT, name = BUF_INIT;
+	store_status rc;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		size_t nl, cl, il;
+		const char *num = store_col_text(st, 1, &nl);
+		const char *cust = store_col_text(st, 2, &cl);
+		const char *cid = store_col_text(st, 3, &il);
+		buf_reset(&canon);
+		norm_invoice(num, nl, &canon);
+		bool fresh;
+		float *sim = cache_slot(&cache, XXH3_64bits(cust, cl), &fresh);
+		if (fresh) {
+			buf_reset(&name);
+			norm_name(cust, cl, &name);
+			*sim = (float)score_name_sim(sc->pay.payer.p, sc->pay.payer.len, name.p, name.len, 0);
+		}
+		int rel = !sc->cid_len || !il ? 0 : il == sc->cid_len && !memcmp(cid, sc->cid, il) ? 1 : -1;
+		score_invoice v = {canon.p ? canon.p : "", canon.len, store_col_i64(st, 6),
+		                   (date_t)store_col_i64(st, 4), (date_t)store_col_i64(st, 5)};
+		score_cand cand = {.inv = (uint32_t)sc->nruled};
+		score_pair(o, &sc->pay, &v, *sim, rel, &cand);
+		int64_t rid = store_col_i64(st, 0);
+		if (cand.rule) {
+			if (sc->nruled == sc->cap) {
+				sc->cap = sc->cap ? sc->cap * 2 : 16;
+				sc->ruled = xrealloc(sc->ruled, sc->cap * sizeof *sc->ruled);
+				sc->ruled_rid = xrealloc(sc->ruled_rid, sc->cap * sizeof *sc->ruled_rid);
+			}
+			sc->ruled[sc->nruled] = cand;
+			sc->ruled_rid[sc->nruled++] = rid;
+		}
+		keep(sc, rid, &cand, canon.len);
+	}
+	store_reset(st);
+	cache_free(&cache);
+	buf_free(&canon);
+	buf_free(&name);
+	if (rc != STORE_DONE) {
+		snprintf(err, errlen, "reading invoices: %s", store_errmsg(c));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *invoice_id(store_conn_t *c, int64_t rid, buf_t *tmp)
+{
+	static const char *q = "SELECT id FROM invoices WHERE rid = ?1";
+	store_stmt_t *st = store_prepare(c, q);
+	store_bind_i64(st, 1, rid);
+	buf_reset(tmp);
+	if (store_step(st) == STORE_ROW) {
+		size_t n;
+		const char *s = store_col_text(st, 0, &n);
+		buf_put(tmp, s, n);
+	}
+	store_reset(st);
+	return tmp->p ? tmp->p : "";
+}
+
+static void put_decision(store_conn_t *c, const score_opts *o, scan *sc, buf_t *out, int64_t *best_rid,
+                         int64_t *rival_rid, int *verdict, double *conf)
+{
+	size_t best, rival;
+	*verdict = score_decide(o, sc->ruled, sc->nruled, &best, conf, &rival);
+	*best_rid = best < sc->nruled ? sc->ruled_rid[best] : 0;
+	*rival_rid = rival < sc->nruled ? sc->ruled_rid[rival] : 0;
+	static const char *const verdicts[] = {"unmatched", "proposed", "applied"};
+	buf_t tmp = BUF_INIT;
+	buf_printf(out, ",\"decision\":{\"verdict\":\"%s\",\"invoice_id\":", verdicts[*verdict]);
+	if (*best_rid) {
+		const char *id = invoice_id(c, *best_rid, &tmp);
+		buf_json_str(out, id, strlen(id));
+		buf_printf(out, ",\"rule\":\"%s\"", score_rule_name(sc->ruled[best].rule));
+	} else {
+		buf_puts(out, "null,\"rule\":null");
+	}
+	buf_printf(out, ",\"confidence\":%.3f,\"ambiguous_with\":", *conf);
+	if (*rival_rid) {
+		const char *id = invoice_id(c, *rival_rid, &tmp);
+		buf_json_str(out, id, strlen(id));
+	} else {
+		buf_puts(out, "null");
+	}
+	buf_putc(out, '}');
+	buf_free(&tmp);
+}
+
+static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t *out, int64_t best_rid,
+                           int64_t rival_rid, int verdict, double conf)
+{
+	static const char *q = "SELECT id, number, customer, issue_date, due_date, outstanding FROM invoices WHERE rid = ?1";
+	buf_t why = BUF_INIT, canon = BUF_INIT, tmp = BUF_INIT;
+	buf_puts(out, ",\"candidates\":[");
+	for (size_t k = 0; k < sc->ntop; k++) {
+		const shown *sh = &sc->top[k];
+		store_stmt_t *st = store_prepare(c, q);
+		store_bind_i64(st, 1, sh->rid);
+		if (store_step(st) != STORE_ROW) {
+			store_reset(st);
+			continue;
+		}
+		const score_cand *cd = &sh->c;
+		size_t nl;
+		const char *num = store_col_text(st, 1, &nl);
+		buf_reset(&canon);
+		norm_invoice(num, nl, &canon);
+		score_invoice v = {canon.p ? canon.p : "", canon.len, store_col_i64(st, 5), (date_t)store_col_i64(st, 3),
+		                   (date_t)store_col_i64(st, 4)};
+		buf_puts(out, k ? ",{" : "{");
+		bool first = true;
+		put_key(out, &first, "invoice_id");
+		put_text(out, st, 0);
+		put_key(out, &first, "number");
+		put_text(out, st, 1);
+		put_key(out, &first, "customer");
+		put_text(out, st, 2);
+		put_key(out, &first, "issue_date");
+		put_date(out, v.issue);
+		put_key(out, &first, "due_date");
+		put_date(out, v.due);
+		put_key(out, &first, "outstanding");
+		put_money(out, v.outstanding);
+		put_key(out, &first, "reference_exact");
+		buf_puts(out, cd->flags & SCORE_EXACT_REF ? "true" : "false");
+		put_key(out, &first, "reference_distance");
+		if (cd->ref_dist == 255)
+			buf_puts(out, "null");
+		else
+			buf_printf(out, "%d", cd->ref_dist);
+		put_key(out, &first, "name_similarity");
+		buf_printf(out, "%.3f", cd->name_sim);
+		put_key(out, &first, "customer_id_match");
+		buf_puts(out, cd->cid_rel > 0 ? "true" : cd->cid_rel < 0 ? "false" : "null");
+		put_key(out, &first, "amount_equal");
+		buf_puts(out, cd->flags & SCORE_AMOUNT_EQUAL ? "true" : "false");
+		put_key(out, &first, "amount_fits");
+		buf_puts(out, cd->flags & SCORE_AMOUNT_FITS ? "true" : "false");
+		put_key(out, &first, "date_in_window");
+		buf_puts(out, cd->flags & SCORE_DATE_OK ? "true" : "false");
+		put_key(out, &first, "rule");
+		if (cd->rule)
+			buf_printf(out, "\"%s\"", score_rule_name(cd->rule));
+		else
+			buf_puts(out, "null");
+		put_key(out, &first, "confidence");
+		buf_printf(out, "%.3f", cd->conf);
+		store_reset(st);
+
+		buf_reset(&why);
+		if (!cd->rule) {
+			score_refusal(o, &sc->pay, &v, cd, &why);
+		} else if (sh->rid == best_rid) {
+			if (rival_rid)
+				buf_printf(&why, "ties with invoice '%s': confidence %.3f after ambiguity; ",
+				           invoice_id(c, rival_rid, &tmp), conf);
+			if (verdict == SCORE_PROPOSED)
+				buf_printf(&why, "confidence %.3f is below the auto threshold %.2f: proposed for review", conf,
+				           o->auto_threshold);
+			else if (verdict == SCORE_UNMATCHED)
+				buf_printf(&why, "confidence %.3f is below the review threshold %.2f", conf,
+				           o->review_threshold);
+		} else if (sh->rid == rival_rid) {
+			buf_printf(&why, "ties with invoice '%s', so neither is applied", invoice_id(c, best_rid, &tmp));
+		} else {
+			buf_printf(&why, "invoice '%s' scores higher", invoice_id(c, best_rid, &tmp));
+		}
+		put_key(out, &first, "refused");
+		if (why.len)
+			buf_json_str(out, why.p, why.len);
+		else
+			buf_puts(out, "null");
+		buf_putc(out, '}');
+	}
+	buf_putc(out, ']');
+	buf_free(&why);
+	buf_free(&canon);
+	buf_free(&tmp);
+}
+
+/* Writes the allocations; returns the payment's status. */
+static const char *put_allocations(store_conn_t *c, int64_t pay_rid, buf_t *out, int *rc)
+{
+	static const char *q = "SELECT i.id, i.number, a.amount, a.rule, a.confidence, a.state FROM allocations a "
+	                       "JOIN invoices i ON i.rid = a.invoice WHERE a.payment = ?1 ORDER BY a.rid";
+	static const char *const states[] = {"applied", "confirmed", "manual", "proposed", "rejected"};
+	int rank = 5;
+	store_stmt_t *st = store_prepare(c, q);
+	store_bind_i64(st, 1, pay_rid);
+	buf_puts(out, ",\"allocations\":[");
+	store_status s;
+	bool first_row = true;
+	while ((s = store_step(st)) == STORE_ROW) {
+		size_t n;
+		const char *state = store_col_text(st, 5, &n);
+		for (int k = 0; k < 5; k++)
+			if (strlen(states[k]) == n && !memcmp(states[k], state, n) && k < rank)
+				rank = k;
+		buf_puts(out, first_row ? "{" : ",{");
+		first_row = false;
+		bool first = true;
+		put_key(out, &first, "invoice_id");
+		put_text(out, st, 0);
+		put_key(out, &first, "invoice_number");
+		put_text(out, st, 1);
+		put_key(out, &first, "amount");
+		put_money(out, store_col_i64(st, 2));
+		put_key(out, &first, "rule");
+		put_text(out, st, 3);
+		put_key(out, &first, "confidence");
+		buf_printf(out, "%.3f", store_col_double(st, 4));
+		put_key(out, &first, "state");
+		put_text(out, st, 5);
+		buf_putc(out, '}');
+	}
+	store_reset(st);
+	buf_putc(out, ']');
+	*rc = s == STORE_DONE ? 0 : -1;
+	return rank < 5 ? states[rank] : "unmatched";
+}
+
+matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, size_t len, const score_opts *o,
+                               buf_t *out, char *err, size_t errlen)
+{
+	static const char *q = "SELECT rid, id, date, payer, amount, reference, customer_id FROM payments "
+	                       "WHERE org = ?1 AND id = ?2";
+	score_opts defaults;
+	if (!o) {
+		score_opts_init(&defaults);
+		o = &defaults;
+	}
+	store_conn_t *c = store_read_begin(s);
+	store_stmt_t *st = store_prepare(c, q);
+	store_bind_i64(st, 1, org);
+	store_bind_text(st, 2, payment_id, len);
+	store_status rc = store_step(st);
+	if (rc != STORE_ROW) {
+		if (rc == STORE_DONE)
+			snprintf(err, errlen, "unknown payment '%.*s'", (int)(len > 80 ? 80 : len), payment_id);
+		else
+			snprintf(err, errlen, "reading the payment: %s", store_errmsg(c));
+		store_reset(st);
+		store_read_end(c);
+		return rc == STORE_DONE ? MATCHER_NOT_FOUND : MATCHER_FAILED;
+	}
+	size_t at = out->len;
+	scan sc = {0};
+	int64_t rid = store_col_i64(st, 0), amount = store_col_i64(st, 4);
+	date_t day = (date_t)store_col_i64(st, 2);
+	size_t pl, rl, cl;
+	const char *payer = store_col_text(st, 3, &pl);
+	const char *ref = store_col_text(st, 5, &rl);
+	const char *cid = store_col_text(st, 6, &cl);
+	score_payment_prepare(&sc.pay, payer, pl, ref, rl, amount, day, 0, 0);
+	char *cid_copy = xstrndup(cid, cl);
+	sc.cid = cid_copy;
+	sc.cid_len = cl;
+	buf_puts(out, "{\"payment\":{");
+	bool first = true;
+	put_key(out, &first, "id");
+	put_text(out, st, 1);
+	put_key(out, &first, "date");
+	put_date(out, day);
+	put_key(out, &first, "payer");
+	put_text(out, st, 3);
+	put_key(out, &first, "amount");
+	put_money(out, amount);
+	put_key(out, &first, "reference");
+	put_text(out, st, 5);
+	put_key(out, &first, "customer_id");
+	put_text(out, st, 6);
+	buf_putc(out, '}');
+	store_reset(st);
+
+	int arc = 0;
+	buf_t allocs = BUF_INIT;
+	const char *status = put_allocations(c, rid, &allocs, &arc);
+	buf_printf(out, ",\"status\":\"%s\"", status);
+	buf_put(out, allocs.p, allocs.len);
+	buf_free(&allocs);
+	matcher_status ret = MATCHER_OK;
+	bool settled = !strcmp(status, "applied") || !strcmp(status, "confirmed") || !strcmp(status, "manual");
+	if (arc != 0) {
+		snprintf(err, errlen, "reading allocations: %s", store_errmsg(c));
+		ret = MATCHER_FAILED;
+	} else if (!settled) {
+		if (scan_invoices(c, org, o, &sc, err, errlen) != 0) {
+			ret = MATCHER_FAILED;
+		} else {
+			int64_t best, rival;
+			int verdict;
+			double conf;
+			put_decision(c, o, &sc, out, &best, &rival, &verdict, &conf);
+			put_candidates(c, o, &sc, out, best, rival, verdict, conf);
+		}
+	}
+	buf_putc(out, '}');
+	store_read_end(c);
+	if (ret != MATCHER_OK) {
+		out->len = at;
+		if (out->p)
+			out->p[at] = '\0';
+	}
+	free(cid_copy);
+	free(sc.ruled);
+	free(sc.ruled_rid);
+	score_payment_free(&sc.pay);
+	return ret;
+}
+
+matcher_status explain_proposals(store_t *s, int64_t org, int64_t after_rid, int limit, buf_t *out, char *err,
+                                 size_t errlen)
+{
+	static const char *q = "SELECT a.payment, p.id, p.date, p.payer, p.amount, p.reference, i.id, i.number, "
+	                       "i.customer, i.outstanding, a.rule, a.confidence FROM allocations a "
+	                       "JOIN payments p ON p.rid = a.payment JOIN invoices i ON i.rid = a.invoice "
+	                       "WHERE a.org = ?1 AND a.state = 'proposed' AND a.payment > ?2 "
+	                       "ORDER BY a.payment, a.rid LIMIT ?3";
+	if (limit < 1 || limit > 1000) {
+		snprintf(err, errlen, "limit must be 1 to 1000");
+		return MATCHER_INVALID;
+	}
+	size_t at = out->len;
+	store_conn_t *c = store_read_begin(s);
+	store_stmt_t *st = store_prepare(c, q);
+	store_bind_i64(st, 1, org);
+	store_bind_i64(st, 2, after_rid);
+	store_bind_i64(st, 3, limit + 1);
+	buf_puts(out, "{\"proposals\":[");
+	int n = 0;
+	int64_t last = 0, next = 0;
+	store_status rc;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		int64_t pay = store_col_i64(st, 0);
+		if (n == limit) {
+			/* One row more than asked says whether a next page exists. */
+			next = last;
+			break;
+		}
+		if (pay == last)
+			continue; /* a payment has one proposal; tolerate strays */
+		last = pay;
+		buf_puts(out, n++ ? ",{" : "{");
+		bool first = true;
+		put_key(out, &first, "payment_id");
+		put_text(out, st, 1);
+		put_key(out, &first, "payment_rid");
+		buf_put_i64(out, pay);
+		put_key(out, &first, "date");
+		put_date(out, (date_t)store_col_i64(st, 2));
+		put_key(out, &first, "payer");
+		put_text(out, st, 3);
+		put_key(out, &first, "amount");
+		put_money(out, store_col_i64(st, 4));
+		put_key(out, &first, "reference");
+		put_text(out, st, 5);
+		put_key(out, &first, "invoice_id");
+		put_text(out, st, 6);
+		put_key(out, &first, "invoice_number");
+		put_text(out, st, 7);
+		put_key(out, &first, "customer");
+		put_text(out, st, 8);
+		put_key(out, &first, "outstanding");
+		put_money(out, store_col_i64(st, 9));
+		put_key(out, &first, "rule");
+		put_text(out, st, 10);
+		put_key(out, &first, "confidence");
+		buf_printf(out, "%.3f", store_col_double(st, 11));
+		buf_putc(out, '}');
+	}
+	store_reset(st);
+	if (rc != STORE_ROW && rc != STORE_DONE) {
+		snprintf(err, errlen, "reading proposals: %s", store_errmsg(c));
+		store_read_end(c);
+		out->len = at;
+		if (out->p)
+			out->p[at] = '\0';
+		return MATCHER_FAILED;
+	}
+	store_read_end(c);
+	buf_puts(out, "],\"next_cursor\":");
+	if (next)
+		buf_put_i64(out, next);
+	else
+		buf_puts(out, "null");
+	buf_putc(out, '}');
+	return MATCHER_OK;
+}

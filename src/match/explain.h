@@ -1,0 +1,43 @@
+/* explain: why a payment went where it went, as JSON for people and the API.
+ *
+ * Money is written as a JSON number with two decimals (1234.50), dates as
+ * "YYYY-MM-DD", similarities and confidences with three decimals. */
+#ifndef BRISK_EXPLAIN_H
+#define BRISK_EXPLAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "match/matcher.h"
+#include "match/score.h"
+#include "store/store.h"
+
+#define EXPLAIN_CANDIDATES 5
+
+/* Appends to out one JSON object for payment payment_id of org:
+ *   {"payment": {...}, "status": "applied|confirmed|manual|proposed|rejected|unmatched",
+ *    "allocations": [{invoice_id, invoice_number, amount, rule, confidence, state}],
+ *    "decision": {verdict, invoice_id, rule, confidence, ambiguous_with},
+ *    "candidates": [...]}
+ * "decision" and "candidates" are present unless the payment is settled
+ * (applied, confirmed, manual): they score the payment against every open
+ * invoice now, with the rules of a run (o; NULL = defaults), and list the
+ * best EXPLAIN_CANDIDATES with their scores (reference distance and
+ * similarity, name similarity, amount equal and fitting, date window) and,
+ * for each one not chosen, the reason. Reads one snapshot; the cost is one
+ * pass over the open invoices. Returns MATCHER_OK, MATCHER_NOT_FOUND (out
+ * untouched) or MATCHER_FAILED, with a reason in err. */
+matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, size_t len, const score_opts *o,
+                               buf_t *out, char *err, size_t errlen);
+
+/* Appends the proposals waiting for review, ordered by payment rid, after
+ * the cursor after_rid (0 = from the start), at most limit (1..1000):
+ *   {"proposals": [{payment_id, payment_rid, date, payer, amount, reference,
+ *     invoice_id, invoice_number, customer, outstanding, rule, confidence}],
+ *    "next_cursor": rid or null}
+ * Returns MATCHER_OK, MATCHER_INVALID (bad limit) or MATCHER_FAILED. */
+matcher_status explain_proposals(store_t *s, int64_t org, int64_t after_rid, int limit, buf_t *out, char *err,
+                                 size_t errlen);
+
+#endif

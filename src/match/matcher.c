@@ -1,0 +1,582 @@
+#include "match/matcher.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "core/money.h"
+#include "ingest/entity.h"
+#include "match/blocking.h"
+
+/* DESIGN
+ * Three phases. Load: one read snapshot into the blocking index (no lock
+ * held). Score: threads take chunks of payments and write one decision
+ * each into their own slots; the index is read-only, so there is nothing to
+ * lock. Store: one thread walks the payments in date order and applies the
+ * decisions inside a single write transaction, re-checking each invoice's
+ * remaining amount, so that two payments never over-allocate an invoice
+ * (the first one wins; partial payments complete an invoice in order).
+ *
+ * The snapshot may be stale by the time the writer is ours. The data
+ * versions of payments, invoices and allocations are read before the
+ * snapshot and again under the writer: if they moved, someone wrote in
+ * between and the run starts over, instead of re-checking row by row. */
+
+#define CHUNK 256
+#define MAX_ATTEMPTS 3
+
+typedef struct {
+	uint32_t inv;
+	float conf;
+	uint8_t rule, verdict;
+} decision;
+
+typedef struct {
+	const blocking_t *b;
+	const matcher_opts *o;
+	decision *dec;
+	size_t npay;
+	atomic_size_t next, done;
+	atomic_int stop;
+} pool;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool cancelled(const matcher_opts *o)
+{
+	return o->cancel && atomic_load(o->cancel);
+}
+
+void matcher_opts_init(matcher_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	score_opts_init(&o->score);
+}
+
+/* ---- scoring ---- */
+
+static void score_range(pool *p, blocking_scratch *s, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		blocking_candidates(p->b, &p->o->score, i, s);
+		size_t best, rival;
+		double conf;
+		score_verdict v = score_decide(&p->o->score, s->cand, s->ncand, &best, &conf, &rival);
+		decision *d = &p->dec[i];
+		d->verdict = (uint8_t)v;
+		d->conf = (float)conf;
+		d->inv = best < s->ncand ? s->cand[best].inv : BLOCKING_NONE;
+		d->rule = best < s->ncand ? s->cand[best].rule : SCORE_RULE_NONE;
+	}
+}
+
+static void *worker(void *arg)
+{
+	pool *p = arg;
+	blocking_scratch s = {0};
+	for (;;) {
+		if (atomic_load(&p->stop) || cancelled(p->o)) {
+			atomic_store(&p->stop, 1);
+			break;
+		}
+		size_t from = atomic_fetch_add(&p->next, CHUNK);
+		if (from >= p->npay)
+			break;
+		size_t to = from + CHUNK < p->npay ? from + CHUNK : p->npay;
+		score_range(p, &s, from, to);
+		atomic_fetch_add(&p->done, to - from);
+	}
+	blocking_scratch_free(&s);
+	return NULL;
+}
+
+static int online_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+/* Scores every payment; false when cancelled. The calling thread reports
+ * progress while the workers run. */
+static bool score_all(const blocking_t *b, const matcher_opts *o, decision *dec, size_t npay, uint64_t total)
+{
+	pool p = {.b = b, .o = o, .dec = dec, .npay = npay};
+	int n = o->threads > 0 ? o->threads : online_cores();
+	if ((size_t)n > npay / CHUNK + 1)
+		n = (int)(npay / CHUNK + 1);
+	pthread_t *th = xcalloc((size_t)n, sizeof *th);
+	int started = 0;
+	for (int i = 0; i < n; i++) {
+		if (pthread_create(&th[i], NULL, worker, &p) != 0)
+			break;
+		started++;
+	}
+	if (!started)
+		worker(&p); /* no thread to be had: do it here */
+	/* The workers finish on their own; this thread only reports. */
+	double last = now_s();
+	while (started && atomic_load(&p.done) < npay && !atomic_load(&p.stop)) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		if (o->progress && now_s() - last >= 0.1) {
+			o->progress(o->progress_ud, atomic_load(&p.done), total);
+			last = now_s();
+		}
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	return !atomic_load(&p.stop) && !cancelled(o);
+}
+
+/* ---- storing ---- */
+
+typedef struct {
+	store_conn_t *w;
+	int64_t org;
+	char *err;
+	size_t errlen;
+} writer;
+
+static int fail_store(writer *wr, const char *what)
+{
+	snprintf(wr->err, wr->errlen, "%s: %s", what, store_errmsg(wr->w));
+	return -1;
+}
+
+static int drop_proposals(writer *wr, int64_t payment)
+{
+	static const char *q = "DELETE FROM allocations WHERE payment = ?1 AND state = 'proposed'";
+	store_stmt_t *st = store_prepare(wr->w, q);
+	store_bind_i64(st, 1, payment);
+	store_status rc = store_step(st);
+	store_reset(st);
+	return rc == STORE_DONE ? 0 : fail_store(wr, "removing a proposal");
+}
+
+static int insert_alloc(writer *wr, int64_t payment, int64_t invoice, int64_t amount, date_t day, int rule,
+                        double conf, const char *state)
+{
+	static const char *q = "INSERT INTO allocations(org, payment, invoice, amount, pay_date, rule, confidence, state) "
+	                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	store_stmt_t *st = store_prepare(wr->w, q);
+	const char *rn = score_rule_name(rule);
+	store_bind_i64(st, 1, wr->org);
+	store_bind_i64(st, 2, payment);
+	store_bind_i64(st, 3, invoice);
+	store_bind_i64(st, 4, amount);
+	store_bind_i64(st, 5, day);
+	store_bind_text(st, 6, rn, strlen(rn));
+	store_bind_double(st, 7, conf);
+	store_bind_text(st, 8, state, strlen(state));
+	store_status rc = store_step(st);
+	store_reset(st);
+	return rc == STORE_DONE ? 0 : fail_store(wr, "storing an allocation");
+}
+
+/* Applies the decisions in payment date order; wr->w NULL = dry run. */
+static int apply(const blocking_t *b, const matcher_opts *o, decision *dec, writer *wr, matcher_result *res,
+                 uint64_t total)
+{
+	size_t ninv, npay;
+	const blocking_invoice *inv = blocking_invoices(b, &ninv);
+	const blocking_payment *pay = blocking_payments(b, &npay);
+	int64_t *left = xmalloc((ninv ? ninv : 1) * sizeof *left);
+	uint8_t *touched = xcalloc(ninv ? ninv : 1, 1);
+	for (size_t i = 0; i < ninv; i++)
+		left[i] = inv[i].outstanding;
+	int rc = 0;
+	double last = now_s();
+	for (size_t i = 0; i < npay && rc == 0; i++) {
+		const blocking_payment *p = &pay[i];
+		decision *d = &dec[i];
+		if ((i & 4095) == 0) {
+			if (cancelled(o)) {
+				snprintf(wr->err, wr->errlen, "cancelled; nothing was stored");
+				rc = -1;
+				break;
+			}
+			double t = now_s();
+			if (o->progress && t - last >= 0.1) {
+				o->progress(o->progress_ud, npay + i, total);
+				last = t;
+			}
+		}
+		/* An earlier payment took what this one was to settle. */
+		if (d->verdict == SCORE_APPLIED && left[d->inv] < p->amount)
+			d->verdict = SCORE_UNMATCHED;
+		const blocking_invoice *v = d->verdict != SCORE_UNMATCHED ? &inv[d->inv] : NULL;
+		if (d->verdict == SCORE_APPLIED) {
+			left[d->inv] -= p->amount;
+			touched[d->inv] = 1;
+		}
+		res->applied += d->verdict == SCORE_APPLIED;
+		res->proposed += d->verdict == SCORE_PROPOSED;
+		res->unmatched += d->verdict == SCORE_UNMATCHED;
+		if (wr->w) {
+			bool keep = p->prop_rid > 0 && d->verdict == SCORE_PROPOSED && p->prop_inv == v->rid &&
+			            p->prop_rule == d->rule && fabs(p->prop_conf - d->conf) < 5e-4;
+			if (p->prop_rid && !keep) {
+				rc = drop_proposals(wr, p->rid);
+				res->changed++;
+			}
+			if (rc == 0 && v && !keep) {
+				rc = insert_alloc(wr, p->rid, v->rid, p->amount, p->date, d->rule, d->conf,
+				                  d->verdict == SCORE_APPLIED ? "applied" : "proposed");
+				res->changed++;
+			}
+		}
+		if (o->on_decision) {
+			matcher_decision md = {
+				.payment_id = p->id,
+				.payment_id_len = p->id_len,
+				.invoice_id = v ? v->id : NULL,
+				.invoice_id_len = v ? v->id_len : 0,
+				.amount = v ? p->amount : 0,
+				.rule = v ? d->rule : SCORE_RULE_NONE,
+				.confidence = d->conf,
+				.verdict = (score_verdict)d->verdict,
+			};
+			o->on_decision(o->decision_ud, &md);
+		}
+	}
+	for (size_t k = 0; k < ninv && rc == 0 && wr->w; k++)
+		if (touched[k] && entity_invoice_refresh(wr->w, inv[k].rid) != 0)
+			rc = fail_store(wr, "refreshing an invoice");
+	free(left);
+	free(touched);
+	return rc;
+}
+
+static void versions(store_t *s, int64_t org, uint64_t v[3])
+{
+	store_refresh_versions(s);
+	v[0] = store_version(s, org, TBL_PAYMENTS);
+	v[1] = store_version(s, org, TBL_INVOICES);
+	v[2] = store_version(s, org, TBL_ALLOCATIONS);
+}
+
+static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_result *res, bool *retry, char *err,
+                    size_t errlen)
+{
+	*retry = false;
+	double t0 = now_s();
+	uint64_t v0[3], v1[3];
+	versions(s, org, v0);
+	store_conn_t *rc = store_read_begin(s);
+	blocking_t *b = blocking_load(rc, org, o->cancel, err, errlen);
+	store_read_end(rc);
+	if (!b) {
+		if (cancelled(o))
+			snprintf(err, errlen, "cancelled; nothing was stored");
+		return -1;
+	}
+	size_t npay, ninv;
+	blocking_payments(b, &npay);
+	blocking_invoices(b, &ninv);
+	uint64_t total = 2 * (uint64_t)npay;
+	memset(res, 0, sizeof *res);
+	res->payments = (int64_t)npay;
+	res->invoices = (int64_t)ninv;
+	res->memory = blocking_bytes(b);
+	double t1 = now_s();
+	res->load_seconds = t1 - t0;
+	if (o->progress)
+		o->progress(o->progress_ud, 0, total);
+	decision *dec = xcalloc(npay ? npay : 1, sizeof *dec);
+	int ret = -1;
+	writer wr = {.org = org, .err = err, .errlen = errlen};
+	if (!score_all(b, o, dec, npay, total)) {
+		snprintf(err, errlen, "cancelled; nothing was stored");
+		goto out;
+	}
+	double t2 = now_s();
+	res->score_seconds = t2 - t1;
+	if (!o->dry_run) {
+		wr.w = store_write_begin(s, err, errlen);
+		if (!wr.w)
+			goto out;
+		versions(s, org, v1);
+		if (memcmp(v0, v1, sizeof v0) != 0) {
+			store_write_rollback(wr.w);
+			snprintf(err, errlen, "the data changed while matching; try again");
+			*retry = true;
+			goto out;
+		}
+	}
+	if (apply(b, o, dec, &wr, res, total) != 0) {
+		if (wr.w)
+			store_write_rollback(wr.w);
+		goto out;
+	}
+	if (wr.w && res->changed == 0) {
+		store_write_rollback(wr.w); /* nothing to bump: caches stay valid */
+	} else if (wr.w) {
+		store_write_touch(wr.w, org, TBL_BIT(TBL_ALLOCATIONS) | TBL_BIT(TBL_INVOICES));
+		if (store_write_commit(wr.w, err, errlen) != 0)
+			goto out;
+	}
+	res->store_seconds = now_s() - t2;
+	if (o->progress)
+		o->progress(o->progress_ud, total, total);
+	ret = 0;
+out:
+	free(dec);
+	blocking_free(b);
+	return ret;
+}
+
+int matcher_run(store_t *s, int64_t org, const matcher_opts *o, matcher_result *res, char *err, size_t errlen)
+{
+	double t0 = now_s();
+	memset(res, 0, sizeof *res);
+	char why[160];
+	if (!score_opts_check(&o->score, why, sizeof why)) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	bool retry = true;
+	int rc = -1;
+	for (int attempt = 0; attempt < MAX_ATTEMPTS && retry; attempt++)
+		rc = run_once(s, org, o, res, &retry, err, errlen);
+	res->seconds = now_s() - t0;
+	return rc;
+}
+
+/* ---- decisions people take ---- */
+
+typedef struct {
+	int64_t rid, amount;
+	date_t date;
+} payment_row;
+
+static matcher_status begin(store_t *s, writer *wr, char *err, size_t errlen)
+{
+	wr->err = err;
+	wr->errlen = errlen;
+	wr->w = store_write_begin(s, err, errlen);
+	return wr->w ? MATCHER_OK : MATCHER_FAILED;
+}
+
+static matcher_status finish(writer *wr, matcher_status st)
+{
+	if (st != MATCHER_OK) {
+		store_write_rollback(wr->w);
+		return st;
+	}
+	store_write_touch(wr->w, wr->org, TBL_BIT(TBL_ALLOCATIONS) | TBL_BIT(TBL_INVOICES));
+	return store_write_commit(wr->w, wr->err, wr->errlen) == 0 ? MATCHER_OK : MATCHER_FAILED;
+}
+
+static matcher_status find_payment(writer *wr, const char *id, size_t len, payment_row *p)
+{
+	static const char *q = "SELECT rid, amount, date FROM payments WHERE org = ?1 AND id = ?2";
+	store_stmt_t *st = store_prepare(wr->w, q);
+	store_bind_i64(st, 1, wr->org);
+	store_bind_text(st, 2, id, len);
+	store_status rc = store_step(st);
+	if (rc == STORE_ROW) {
+		p->rid = store_col_i64(st, 0);
+		p->amount = store_col_i64(st, 1);
+		p->date = (date_t)store_col_i64(st, 2);
+	}
+	store_reset(st);
+	if (rc == STORE_ROW)
+		return MATCHER_OK;
+	if (rc == STORE_DONE) {
+		snprintf(wr->err, wr->errlen, "unknown payment '%.*s'", (int)(len > 80 ? 80 : len), id);
+		return MATCHER_NOT_FOUND;
+	}
+	fail_store(wr, "finding the payment");
+	return MATCHER_FAILED;
+}
+
+static matcher_status refresh(writer *wr, int64_t invoice)
+{
+	if (entity_invoice_refresh(wr->w, invoice) == 0)
+		return MATCHER_OK;
+	fail_store(wr, "refreshing the invoice");
+	return MATCHER_FAILED;
+}
+
+static void money_str(int64_t cents, char *buf)
+{
+	money_format(cents, buf);
+}
+
+matcher_status matcher_confirm(store_t *s, int64_t org, const char *payment_id, size_t len, char *err,
+                               size_t errlen)
+{
+	static const char *q = "SELECT a.rid, a.invoice, a.amount, i.outstanding, i.status, i.id FROM allocations a "
+	                       "JOIN invoices i ON i.rid = a.invoice WHERE a.payment = ?1 AND a.state = 'proposed' "
+	                       "ORDER BY a.rid LIMIT 1";
+	static const char *upd = "UPDATE allocations SET state = 'confirmed' WHERE rid = ?1";
+	writer wr = {.org = org};
+	payment_row p;
+	matcher_status st = begin(s, &wr, err, errlen);
+	if (st != MATCHER_OK)
+		return st;
+	if ((st = find_payment(&wr, payment_id, len, &p)) != MATCHER_OK)
+		return finish(&wr, st);
+	store_stmt_t *sel = store_prepare(wr.w, q);
+	store_bind_i64(sel, 1, p.rid);
+	store_status rc = store_step(sel);
+	if (rc != STORE_ROW) {
+		store_reset(sel);
+		if (rc != STORE_DONE)
+			return finish(&wr, (fail_store(&wr, "finding the proposal"), MATCHER_FAILED));
+		snprintf(err, errlen, "payment '%.*s' has no proposed match to confirm", (int)(len > 80 ? 80 : len),
+		         payment_id);
+		return finish(&wr, MATCHER_CONFLICT);
+	}
+	int64_t arid = store_col_i64(sel, 0), inv = store_col_i64(sel, 1), amount = store_col_i64(sel, 2);
+	int64_t outstanding = store_col_i64(sel, 3);
+	size_t sl, il;
+	const char *status = store_col_text(sel, 4, &sl);
+	const char *iid = store_col_text(sel, 5, &il);
+	bool is_void = sl == 4 && !memcmp(status, "void", 4);
+	if (is_void || amount > outstanding) {
+		char a[MONEY_BUFSZ], b[MONEY_BUFSZ];
+		money_str(amount, a);
+		money_str(outstanding, b);
+		if (is_void)
+			snprintf(err, errlen, "invoice '%.*s' is void", (int)(il > 80 ? 80 : il), iid);
+		else
+			snprintf(err, errlen, "invoice '%.*s' has %s outstanding, less than the %s proposed",
+			         (int)(il > 80 ? 80 : il), iid, b, a);
+		store_reset(sel);
+		return finish(&wr, MATCHER_CONFLICT);
+	}
+	store_reset(sel);
+	store_stmt_t *u = store_prepare(wr.w, upd);
+	store_bind_i64(u, 1, arid);
+	rc = store_step(u);
+	store_reset(u);
+	if (rc != STORE_DONE)
+		return finish(&wr, (fail_store(&wr, "confirming"), MATCHER_FAILED));
+	/* A payment goes to one invoice: other proposals of it are moot. */
+	if (drop_proposals(&wr, p.rid) != 0)
+		return finish(&wr, MATCHER_FAILED);
+	return finish(&wr, refresh(&wr, inv));
+}
+
+matcher_status matcher_reject(store_t *s, int64_t org, const char *payment_id, size_t len, char *err,
+                              size_t errlen)
+{
+	static const char *sel = "SELECT DISTINCT invoice FROM allocations WHERE payment = ?1 AND state <> 'rejected'";
+	static const char *upd = "UPDATE allocations SET state = 'rejected' WHERE payment = ?1 AND state <> 'rejected'";
+	writer wr = {.org = org};
+	payment_row p;
+	matcher_status st = begin(s, &wr, err, errlen);
+	if (st != MATCHER_OK)
+		return st;
+	if ((st = find_payment(&wr, payment_id, len, &p)) != MATCHER_OK)
+		return finish(&wr, st);
+	int64_t inv[64];
+	size_t n = 0;
+	store_stmt_t *q = store_prepare(wr.w, sel);
+	store_bind_i64(q, 1, p.rid);
+	store_status rc;
+	while ((rc = store_step(q)) == STORE_ROW && n < 64)
+		inv[n++] = store_col_i64(q, 0);
+	store_reset(q);
+	if (rc != STORE_DONE && rc != STORE_ROW)
+		return finish(&wr, (fail_store(&wr, "finding the match"), MATCHER_FAILED));
+	if (n == 0) {
+		snprintf(err, errlen, "payment '%.*s' has no match to reject", (int)(len > 80 ? 80 : len), payment_id);
+		return finish(&wr, MATCHER_CONFLICT);
+	}
+	q = store_prepare(wr.w, upd);
+	store_bind_i64(q, 1, p.rid);
+	rc = store_step(q);
+	store_reset(q);
+	if (rc != STORE_DONE)
+		return finish(&wr, (fail_store(&wr, "rejecting"), MATCHER_FAILED));
+	for (size_t i = 0; i < n && st == MATCHER_OK; i++)
+		st = refresh(&wr, inv[i]);
+	return finish(&wr, st);
+}
+
+matcher_status matcher_manual(store_t *s, int64_t org, const char *payment_id, size_t plen, const char *invoice_id,
+                              size_t ilen, int64_t amount, char *err, size_t errlen)
+{
+	static const char *qi = "SELECT rid, outstanding, status FROM invoices WHERE org = ?1 AND id = ?2";
+	static const char *qa = "SELECT coalesce(sum(amount), 0) FROM allocations "
+	                        "WHERE payment = ?1 AND state IN ('applied', 'confirmed', 'manual')";
+	int ip = (int)(plen > 80 ? 80 : plen), ii = (int)(ilen > 80 ? 80 : ilen);
+	if (amount < 0) {
+		snprintf(err, errlen, "the amount must be positive (or 0 for what is left of the payment)");
+		return MATCHER_INVALID;
+	}
+	writer wr = {.org = org};
+	payment_row p;
+	matcher_status st = begin(s, &wr, err, errlen);
+	if (st != MATCHER_OK)
+		return st;
+	if ((st = find_payment(&wr, payment_id, plen, &p)) != MATCHER_OK)
+		return finish(&wr, st);
+	store_stmt_t *q = store_prepare(wr.w, qi);
+	store_bind_i64(q, 1, org);
+	store_bind_text(q, 2, invoice_id, ilen);
+	store_status rc = store_step(q);
+	int64_t inv = 0, outstanding = 0;
+	bool is_void = false;
+	if (rc == STORE_ROW) {
+		size_t sl;
+		const char *status = store_col_text(q, 2, &sl);
+		inv = store_col_i64(q, 0);
+		outstanding = store_col_i64(q, 1);
+		is_void = sl == 4 && !memcmp(status, "void", 4);
+	}
+	store_reset(q);
+	if (rc == STORE_DONE) {
+		snprintf(err, errlen, "unknown invoice '%.*s'", ii, invoice_id);
+		return finish(&wr, MATCHER_NOT_FOUND);
+	}
+	if (rc != STORE_ROW)
+		return finish(&wr, (fail_store(&wr, "finding the invoice"), MATCHER_FAILED));
+	if (is_void) {
+		snprintf(err, errlen, "invoice '%.*s' is void", ii, invoice_id);
+		return finish(&wr, MATCHER_CONFLICT);
+	}
+	q = store_prepare(wr.w, qa);
+	store_bind_i64(q, 1, p.rid);
+	if (store_step(q) != STORE_ROW) {
+		store_reset(q);
+		return finish(&wr, (fail_store(&wr, "summing the payment's allocations"), MATCHER_FAILED));
+	}
+	int64_t left = p.amount - store_col_i64(q, 0);
+	store_reset(q);
+	if (amount == 0)
+		amount = left;
+	char a[MONEY_BUFSZ], b[MONEY_BUFSZ];
+	money_str(amount, a);
+	if (left <= 0) {
+		snprintf(err, errlen, "payment '%.*s' is already fully allocated", ip, payment_id);
+		return finish(&wr, MATCHER_CONFLICT);
+	}
+	if (amount > left) {
+		money_str(left, b);
+		snprintf(err, errlen, "amount %s exceeds the %s left of payment '%.*s'", a, b, ip, payment_id);
+		return finish(&wr, MATCHER_CONFLICT);
+	}
+	if (amount > outstanding) {
+		money_str(outstanding, b);
+		snprintf(err, errlen, "amount %s exceeds the %s outstanding on invoice '%.*s'", a, b, ii, invoice_id);
+		return finish(&wr, MATCHER_CONFLICT);
+	}
+	if (drop_proposals(&wr, p.rid) != 0 ||
+	    insert_alloc(&wr, p.rid, inv, amount, p.date, SCORE_RULE_MANUAL, 1.0, "manual") != 0)
+		return finish(&wr, MATCHER_FAILED);
+	return finish(&wr, refresh(&wr, inv));
+}

@@ -1,0 +1,138 @@
+/* score: the reconciliation rules of DATA.md applied to one (payment,
+ * invoice) pair, and the decision over a payment's candidates.
+ *
+ * Pure functions over prepared values: the matcher (which finds candidates
+ * through its indexes) and explain (which scans) score pairs the same way,
+ * so an explanation always agrees with what a run decided. Thread-safe as
+ * long as each thread has its own score_payment. */
+#ifndef BRISK_SCORE_H
+#define BRISK_SCORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/date.h"
+
+/* Rules, strongest first (DATA.md); SCORE_RULE_NONE when no rule holds. */
+enum { SCORE_RULE_NONE, SCORE_RULE_REFERENCE, SCORE_RULE_FUZZY, SCORE_RULE_AMOUNT_CUSTOMER, SCORE_RULE_MANUAL };
+
+typedef enum { SCORE_UNMATCHED, SCORE_PROPOSED, SCORE_APPLIED } score_verdict;
+
+/* Thresholds and windows, validated once (score_opts_check) before a run. */
+typedef struct {
+	double auto_threshold;   /* applied at or above (default 0.75) */
+	double review_threshold; /* proposed at or above, below auto (default 0.5) */
+	double name_threshold;   /* payer ~ customer, token-set ratio in [0,1] (0.8) */
+	int days_before_issue;   /* rule 3 window starts issue_date - this (7) */
+	int days_after_due;      /* and ends due_date + this (90) */
+	int max_ref_distance;    /* rule 2 edit distance, 0..3 (2) */
+	double tie_margin;       /* a rival this close to the best is a tie (0.05) */
+	double ambiguity_factor; /* a tied best is scaled by this (0.7): below auto */
+} score_opts;
+
+/* Fills the defaults above. */
+void score_opts_init(score_opts *o);
+/* False with a reason when thresholds are out of [0,1], review > auto, etc. */
+bool score_opts_check(const score_opts *o, char *why, size_t whylen);
+
+#define SCORE_MAX_TOKS 32
+
+/* A payment prepared once for many pairs: normalised payer, the reference
+ * as canonical tokens (norm_invoice per token) concatenated, and the tokens
+ * (and joins of 2-3 adjacent tokens) eligible for fuzzy comparison. Owns its
+ * buffers: reuse one per thread, release with score_payment_free. */
+typedef struct {
+	int64_t amount;
+	date_t date;
+	buf_t payer;  /* norm_name of the payer */
+	buf_t ref;    /* canonical tokens, concatenated */
+	buf_t start;  /* start.p[i] = 1 where a token of ref starts at i */
+	buf_t toks;   /* storage for joined tokens */
+	size_t ntok;
+	struct {
+		size_t off, len; /* in ref (plain token) or toks (join) */
+		size_t ndigits;
+		bool joined, digits_only;
+	} tok[SCORE_MAX_TOKS];
+} score_payment;
+
+/* Prepares p (initialise it zeroed the first time). Fuzzy tokens keep only
+ * lengths in [min_len, max_len] holding a digit (pass the range of the
+ * invoice numbers in play, widened by the edit distance; 0, 0 = any). */
+void score_payment_prepare(score_payment *p, const char *payer, size_t payer_len, const char *ref, size_t ref_len,
+                           int64_t amount, date_t date, size_t min_len, size_t max_len);
+void score_payment_free(score_payment *p);
+/* The i-th fuzzy token. */
+const char *score_payment_tok(const score_payment *p, size_t i, size_t *len);
+
+/* An invoice as the rules see it; canon is norm_invoice(number). */
+typedef struct {
+	const char *canon;
+	size_t canon_len;
+	int64_t outstanding;
+	date_t issue, due;
+} score_invoice;
+
+/* Candidate flags. */
+enum {
+	SCORE_EXACT_REF = 1,     /* reference contains the number (rule 1's test) */
+	SCORE_AMOUNT_EQUAL = 2,  /* payment amount == outstanding */
+	SCORE_AMOUNT_FITS = 4,   /* 0 < amount <= outstanding */
+	SCORE_DATE_OK = 8,       /* within [issue - before, due + after] */
+	SCORE_CUST_AGREE = 16,   /* customer id equal, or payer name similar */
+	SCORE_CUST_CLASH = 32,   /* customer id differs, or name similarity < 0.5 */
+	SCORE_EARLY = 64,        /* paid before the window opens */
+	SCORE_AMBIGUOUS = 128,   /* set by score_decide on a tied best */
+};
+
+/* One scored pair. inv is the caller's index of the invoice. */
+typedef struct {
+	uint32_t inv;
+	float conf;       /* confidence of the best rule that holds, 0 if none */
+	float name_sim;   /* payer vs customer, [0,1] */
+	uint8_t rule;     /* SCORE_RULE_* */
+	uint8_t ref_dist; /* 0 exact or prefix-less, 1..max fuzzy, 255 none */
+	uint8_t flags;    /* SCORE_* flags */
+	int8_t cid_rel;   /* +1 customer ids equal, -1 differ, 0 unknown */
+} score_cand;
+
+/* Name similarity in [0,1]: token-set ratio of two normalised names; 0 when
+ * below cutoff (in [0,1]; 0 = exact value always). */
+double score_name_sim(const char *a, size_t alen, const char *b, size_t blen, double cutoff);
+
+/* True when the reference contains the canonical number at a sensible
+ * place: not inside a longer digit run, and as whole tokens for numbers
+ * shorter than 4 characters. */
+bool score_ref_contains(const score_payment *p, const char *canon, size_t len);
+
+/* Smallest edit distance between a fuzzy token of p and the number (or its
+ * digits after a letter prefix, for references that omit "INV"); 255 when
+ * above the allowed distance (max, and less for short numbers). */
+int score_ref_distance(const score_payment *p, const char *canon, size_t len, int max);
+
+/* Scores a pair: c gets the flags, the rule that holds with the highest
+ * confidence and the name similarity given (computed by the caller, who
+ * can cache it per customer). cid_rel: +1 when the payment's customer_id
+ * equals the invoice's, -1 when both are set and differ, else 0. */
+void score_pair(const score_opts *o, const score_payment *p, const score_invoice *v, double name_sim, int cid_rel,
+                score_cand *c);
+
+/* Picks the best of n candidates (one per invoice): *best its index (n when
+ * none has a rule), *conf its confidence after ambiguity (a rival within
+ * tie_margin scales it by ambiguity_factor and sets SCORE_AMBIGUOUS on the
+ * best) and *rival the tied rival's index or n. Returns the verdict. */
+score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t *best, double *conf, size_t *rival);
+
+/* "reference", "fuzzy_reference", "amount_customer", "manual", "" for none;
+ * and back (0 when unknown). */
+const char *score_rule_name(int rule);
+int score_rule_parse(const char *s, size_t len);
+
+/* Appends why the pair was not matched (or was held back), for a person:
+ * the failed tests of the closest rule, "; "-separated. */
+void score_refusal(const score_opts *o, const score_payment *p, const score_invoice *v, const score_cand *c,
+                   buf_t *out);
+
+#endif
