@@ -144,6 +144,13 @@ api.setUnauthorizedHandler((err) => {
   showSignIn('Your token was not accepted (it may have been revoked). Sign in again.');
 });
 
+// The demo link opened in a tab that already shows the page.
+window.addEventListener('hashchange', () => {
+  if (!/token=/.test(location.hash)) return;
+  takeTokenFromFragment();
+  if (!page) start();
+});
+
 state.onChange(onState);
 takeTokenFromFragment();
 if (api.getToken()) start();

@@ -115,7 +115,7 @@ export function cashflowChart(el, cf, prev) {
   // Floats only to place points on the canvas; labels use the cents above.
   const data = [b.map((_, i) => i), ...cents.slice(1).map((a) => a.map((c) => c / 100))];
   const plotBox = h('div', { class: 'plot', role: 'img', 'aria-label': `Cash flow by ${cf.interval}: inflow, outflow, net and balance. The table below has the figures.` });
-  const table = h('table', {},
+  const table = h('table', { class: 'cf-data' },
     h('caption', { text: `Cash flow by ${cf.interval}` }),
     h('thead', {}, h('tr', {}, ['Period', 'Inflow', 'Outflow', 'Net', 'Balance'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, b.map((x) => h('tr', {}, h('th', { scope: 'row', text: fmt.dateRange(x.start, x.end) }),

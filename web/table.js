@@ -283,6 +283,9 @@ export class VirtualTable {
   }
 
   bringIntoView(i, where = 'nearest') {
+    // The spacer may still have the height of fewer rows (rendering waits
+    // for the next frame): grow it first, or the scroll would be clamped.
+    this.spacer.style.height = this.spacerPx() + 'px';
     const view = this.body.clientHeight;
     const top = i * this.rowH;
     const vtop = this.virtualTop();

@@ -1,0 +1,301 @@
+// The web dashboard in a real browser (Debian's chromium through
+// playwright-core) against a real brisk over generated data: sign-in, KPIs
+// equal to the API's, the range picker, CSV upload with progress, the
+// payments table to its last row, keyboard use, phone width, no console
+// errors, and a screenshot of every page in tests/artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { dataset, startServer, api, cleanup } from '../e2e/lib/harness.mjs';
+import { launch, screenshot, drawAllCharts } from './lib/browser.mjs';
+
+let ds, srv, browser, page;
+
+before(async () => {
+  ds = dataset({ scale: 0.2 });
+  srv = await startServer(ds.data);
+  browser = await launch();
+  page = await browser.page();
+  page.setDefaultTimeout(20000);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (srv) await srv.stop();
+  if (ds) cleanup(ds.root);
+});
+
+function noProblems() {
+  assert.deepEqual(browser.problems.splice(0), [], 'the browser reported errors');
+}
+
+// Exact: Intl formats the decimal string, as the page does.
+function money(cents, currency) {
+  const neg = cents < 0;
+  const s = String(Math.abs(cents)).padStart(3, '0');
+  return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format((neg ? '-' : '') + s.slice(0, -2) + '.' + s.slice(-2));
+}
+
+const MONEY_KPIS = ['cash_in', 'cash_out', 'net', 'sales', 'closing_balance', 'outstanding', 'overdue'];
+
+async function expectKpis(query = '') {
+  const { json } = await api(srv, ds.token, '/api/v1/dashboard' + query);
+  const o = json.data.overview;
+  for (const k of [...MONEY_KPIS, 'open_leads']) {
+    const sel = `[data-kpi="${k}"][data-value="${o[k]}"]`;
+    await page.waitForSelector(sel);
+    const text = (await page.textContent(`[data-kpi="${k}"] .kpi-value`)).trim();
+    assert.equal(text, k === 'open_leads' ? new Intl.NumberFormat('en-US').format(o[k]) : money(o[k], json.currency), k);
+  }
+  for (const k of ['cash_in', 'cash_out', 'net', 'sales']) {
+    const change = await page.getAttribute(`[data-kpi="${k}"]`, 'data-change');
+    assert.equal(change, o.change[k] === null ? '' : String(o.change[k]), `change of ${k}`);
+  }
+  return json;
+}
+
+test('sign-in: a pasted token is checked, kept for the tab only, and opens the Overview', async () => {
+  await page.goto(srv.base + '/');
+  await page.waitForSelector('form.signin');
+  await screenshot(page, 'signin');
+  await page.fill('#token', 'brisk_not-a-real-token');
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('.signin-error:has-text("not accepted")');
+  // The refusal itself is the one error the browser may log here.
+  const refused = browser.problems.splice(0);
+  assert.ok(refused.length <= 1 && refused.every((p) => p.includes('401')), refused.join('\n'));
+  await page.fill('#token', ds.token);
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('[data-kpi="cash_in"][data-value]');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('brisk.token')), ds.token);
+  assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+  await page.click('#signout');
+  await page.waitForSelector('form.signin');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('brisk.token')), null);
+  noProblems();
+});
+
+test('sign-in through the #token= link that brisk demo prints; the token leaves the address bar', async () => {
+  await page.goto(`${srv.base}/#token=${ds.token}`);
+  await page.waitForSelector('[data-kpi="cash_in"][data-value]');
+  assert.equal(new URL(page.url()).hash, '');
+  noProblems();
+});
+
+test('KPI values equal the API figures, to the cent, with the change against the previous period', async () => {
+  await page.goto(srv.base + '/');
+  const json = await expectKpis();
+  // KPIs come first; every chart is drawn once scrolled into view.
+  await drawAllCharts(page);
+  const buckets = await page.locator('#chart-cashflow table.cf-data tbody tr').count();
+  assert.equal(buckets, json.data.cashflow.buckets.length);
+  const costs = await page.locator('#chart-costs .bar-row').count();
+  assert.equal(costs, json.data.costs_by_category.items.length + (json.data.costs_by_category.other.count ? 1 : 0));
+  const aging = await page.locator('#chart-aging .col-value').allTextContents();
+  assert.equal(aging.length, 5);
+  const top = await page.locator('#chart-top .bar-label').allTextContents();
+  assert.deepEqual(top, json.data.top_customers.items.map((i) => i.customer));
+  const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
+  assert.ok(marks.includes('brisk:kpis') && marks.includes('brisk:charts-drawn'), marks.join());
+  noProblems();
+});
+
+test('changing the range updates the KPIs, the charts and the URL; the back button restores them', async () => {
+  await page.goto(srv.base + '/');
+  await expectKpis();
+  const before = page.url();
+  await page.fill('#range-from', '2026-01-01');
+  await page.fill('#range-to', '2026-06-30');
+  await page.waitForURL(/from=2026-01-01&to=2026-06-30/);
+  await expectKpis('?from=2026-01-01&to=2026-06-30');
+  await page.selectOption('#range-interval', 'week');
+  await page.waitForURL(/interval=week/);
+  const { json } = await api(srv, ds.token, '/api/v1/dashboard?from=2026-01-01&to=2026-06-30&interval=week');
+  await page.waitForFunction((n) => document.querySelectorAll('#chart-cashflow table.cf-data tbody tr').length === n, json.data.cashflow.buckets.length);
+  // The URL is shareable: a fresh load of it shows the same.
+  const shared = page.url();
+  await page.goto(shared);
+  await expectKpis('?from=2026-01-01&to=2026-06-30&interval=week');
+  await page.goBack(); // to the range before the interval change
+  await page.waitForURL((u) => !u.search.includes('interval='));
+  await page.goBack();
+  await page.waitForURL((u) => u.href === before);
+  await expectKpis();
+  // Back on the server's default range, which the picker shows.
+  const { json: def } = await api(srv, ds.token, '/api/v1/overview');
+  assert.equal(await page.inputValue('#range-to'), def.data.to);
+  assert.equal(await page.inputValue('#range-from'), def.data.from);
+  noProblems();
+});
+
+test('the payments table scrolls to its last row (keyset pages, virtual rows)', async () => {
+  const { json: dash } = await api(srv, ds.token, '/api/v1/dashboard');
+  const { from, to } = dash.data.overview;
+  // Every payment of the range, through the API, for the expected last row.
+  let cursor = null, n = 0, last = null;
+  do {
+    const { json } = await api(srv, ds.token, `/api/v1/payments?from=${from}&to=${to}&limit=1000${cursor ? '&cursor=' + cursor : ''}`);
+    n += json.data.items.length;
+    if (json.data.items.length) last = json.data.items[json.data.items.length - 1];
+    cursor = json.data.next_cursor;
+  } while (cursor);
+  assert.ok(n > 1000, `enough payments for several pages (${n})`);
+  await page.goto(srv.base + '/receivables?tab=payments');
+  await page.waitForSelector('#panel-payments .vt-row[data-row-index="0"]:not(.placeholder)');
+  const body = page.locator('#panel-payments .vt-body');
+  await body.focus();
+  await page.keyboard.press('End');
+  await page.waitForSelector('#panel-payments .vt-wrap[data-done="1"]');
+  assert.equal(await page.getAttribute('#panel-payments .vt-wrap', 'data-rows'), String(n));
+  const row = page.locator(`#panel-payments .vt-row[data-row-index="${n - 1}"]:not(.placeholder)`);
+  await row.waitFor({ state: 'visible' });
+  assert.ok((await row.textContent()).includes(last.id), 'the last row is the API\'s last payment');
+  assert.equal(await page.getAttribute(`#panel-payments .vt-row[data-row-index="${n - 1}"]`, 'aria-selected'), 'true');
+  // The DOM holds only the rows on screen, not the thousands loaded.
+  assert.ok(await page.locator('#panel-payments .vt-row').count() < 80);
+  await screenshot(page, 'receivables-payments-end');
+  noProblems();
+});
+
+test('keyboard: skip link, navigation, tabs and table rows work without a mouse', async () => {
+  await page.goto(srv.base + '/');
+  await page.waitForSelector('[data-kpi="cash_in"][data-value]');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+  let found = false;
+  for (let i = 0; i < 10 && !found; i++) {
+    await page.keyboard.press('Tab');
+    found = await page.evaluate(() => document.activeElement.dataset.page === 'receivables');
+  }
+  assert.ok(found, 'Tab reaches the Receivables link');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/receivables/);
+  await page.focus('#tab-invoices');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForURL(/tab=payments/);
+  assert.equal(await page.getAttribute('#tab-payments', 'aria-selected'), 'true');
+  await page.waitForSelector('#panel-payments .vt-row[data-row-index="0"]:not(.placeholder)');
+  await page.focus('#panel-payments .vt-body');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('#panel-payments .vt-row.active[data-row-index="1"]');
+  noProblems();
+});
+
+test('a CSV upload shows its progress, then the report, then the new numbers', async () => {
+  const { json: was } = await api(srv, ds.token, '/api/v1/dashboard');
+  const rows = 40000;
+  const lines = ['id,date,payer,amount,reference'];
+  for (let i = 0; i < rows; i++) lines.push(`WEBTEST${String(i).padStart(6, '0')},2026-10-${String(1 + (i % 28)).padStart(2, '0')},Browser Test Ltd,12.34,upload test ${i}`);
+  const dir = path.join(ds.root, 'upload');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'payments.csv');
+  writeFileSync(file, lines.join('\n') + '\n');
+
+  await page.goto(srv.base + '/imports');
+  await page.selectOption('#imp-kind', 'payments');
+  await page.setInputFiles('#imp-file', file);
+  await page.click('.import-form button[type=submit]');
+  await page.waitForSelector('.progress:not([hidden])');
+  await page.waitForSelector('.report[data-inserted]', { timeout: 60000 });
+  assert.equal(await page.getAttribute('.report', 'data-inserted'), String(rows));
+  assert.equal(await page.getAttribute('.report', 'data-rejected'), '0');
+  assert.equal(await page.locator('section.card[data-max-progress="100"]').count(), 1, 'the upload reached 100%');
+  await screenshot(page, 'imports-report');
+
+  await page.click('.report a[data-nav]');
+  await page.waitForURL((u) => u.pathname === '/');
+  const now = await expectKpis();
+  assert.equal(now.data.overview.cash_in - was.data.overview.cash_in, rows * 1234, 'cash in grew by exactly the upload');
+  noProblems();
+});
+
+test('confirming a proposed match changes the aging figures', async (t) => {
+  const probe = await api(srv, ds.token, '/api/v1/match/proposals');
+  if (probe.status === 404 || probe.status === 405) {
+    t.skip('the server has no /api/v1/match/proposals yet (reconciliation issue); the UI hides proposals until it does');
+    return;
+  }
+  await page.goto(srv.base + '/receivables?tab=proposals');
+  await page.waitForSelector('#aging[data-total]');
+  const before = await page.getAttribute('#aging', 'data-total');
+  const confirm = page.locator('#panel-proposals button:has-text("Confirm")').first();
+  if (!(await confirm.count())) {
+    t.skip('no proposed matches in this data set');
+    return;
+  }
+  await confirm.click();
+  await page.waitForFunction((b) => document.querySelector('#aging').dataset.total !== b, before);
+  const { json } = await api(srv, ds.token, '/api/v1/aging');
+  assert.equal(await page.getAttribute('#aging', 'data-total'), String(json.data.total.amount));
+  noProblems();
+});
+
+test('every page, at 1280 px and at phone width, with screenshots and no console errors', async () => {
+  const pages = ['overview', 'receivables', 'leads', 'imports', 'performance'];
+  for (const [w, h, suffix] of [[1280, 900, ''], [390, 844, '-phone']]) {
+    await page.setViewportSize({ width: w, height: h });
+    for (const p of pages) {
+      await page.goto(`${srv.base}/${p === 'overview' ? '' : p}`);
+      await page.waitForSelector('main h1');
+      if (p === 'overview') {
+        await page.waitForSelector('[data-kpi="cash_in"][data-value]');
+        await drawAllCharts(page);
+      } else if (p === 'receivables') {
+        await page.waitForSelector('#aging[data-loaded]');
+        await page.waitForSelector('#panel-invoices .vt-row[data-row-index="0"]:not(.placeholder)');
+      } else if (p === 'leads') {
+        await page.waitForSelector('#leads-summary table');
+        await page.waitForSelector('.vt-row[data-row-index="0"]:not(.placeholder)');
+      } else if (p === 'performance') {
+        await page.waitForSelector('#perf-latency[data-loaded] table');
+      }
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${p} at ${w}px is ${overflow}px wider than the window`);
+      const file = await screenshot(page, p + suffix);
+      if (p === 'overview' && !suffix && process.env.UPDATE_DOCS_SCREENSHOT) {
+        mkdirSync('docs', { recursive: true });
+        copyFileSync(file, 'docs/overview.png');
+      }
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  noProblems();
+});
+
+test('assets: hashed, immutable, precompressed; the page is not cached and allows nothing from elsewhere', async () => {
+  const res = await fetch(srv.base + '/', { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(res.headers.get('cache-control'), 'no-cache');
+  const csp = res.headers.get('content-security-policy');
+  assert.match(csp, /default-src 'self'/);
+  const html = await res.text();
+  const assets = [...html.matchAll(/\/assets\/[a-z0-9_.-]+\.[0-9a-f]{10}\.(?:js|css|svg)/g)].map((m) => m[0]);
+  assert.ok(assets.length >= 5, assets.join());
+  let jsCss = 0;
+  for (const a of new Set(assets)) {
+    const r = await fetch(srv.base + a, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(r.status, 200, a);
+    assert.equal(r.headers.get('cache-control'), 'public, max-age=31536000, immutable', a);
+    const raw = Number((await r.arrayBuffer()).byteLength); // decoded by fetch
+    assert.ok(raw > 0);
+  }
+  // Compressed sizes of every module and stylesheet the page loads.
+  const imap = JSON.parse(/<script type="importmap">(.*?)<\/script>/.exec(html)[1]).imports;
+  const all = new Set([...Object.values(imap), ...assets.filter((a) => a.endsWith('.css'))]);
+  const { request } = await import('node:http');
+  for (const a of all) {
+    jsCss += await new Promise((resolve, reject) => {
+      request(srv.base + a, { headers: { 'accept-encoding': 'gzip' } }, (r) => {
+        assert.equal(r.headers['content-encoding'], 'gzip', a);
+        let n = 0;
+        r.on('data', (d) => { n += d.length; });
+        r.on('end', () => resolve(n));
+      }).on('error', reject).end();
+    });
+  }
+  console.log(`# compressed JS + CSS: ${jsCss} bytes`);
+  assert.ok(jsCss < 150 * 1024, `compressed JS + CSS is ${jsCss} bytes`);
+  const old = await fetch(srv.base + '/assets/app.0000000000.js');
+  assert.equal(old.status, 404);
+});
