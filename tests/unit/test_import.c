@@ -2,6 +2,7 @@
  * memory imported into a store in a temporary directory, results checked
  * with plain SQL on a separate connection (helpers.h). */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -881,6 +882,75 @@ Test(import, versions_bump_only_when_rows_change)
 	expect_ok(run_kind(ENT_PAYMENTS, "id,date,payer,amount\np1,2024-01-01,A,1.00\n"));
 	cr_expect_gt(store_version(fx.store, fx.org, TBL_PAYMENTS), p0);
 	cr_expect_gt(store_version(fx.store, fx.org, TBL_ALLOCATIONS), a0);
+}
+
+/* ---- replacements and reconciliation state ---- */
+
+/* Allocates amount cents of payment pid to invoice iid (as the matcher
+ * would) and refreshes the invoice, in one write. */
+static void allocate(const char *pid, const char *iid, int64_t amount)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO allocations(org, payment, invoice, amount, pay_date, rule, confidence, state) "
+	         "SELECT %lld, p.rid, i.rid, %lld, p.date, 'reference', 1.0, 'applied' FROM payments p, invoices i "
+	         "WHERE p.org = %lld AND p.id = '%s' AND i.org = %lld AND i.id = '%s'",
+	         (long long)fx.org, (long long)amount, (long long)fx.org, pid, (long long)fx.org, iid);
+	sqlite3 *db = store_fx_db(&fx);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	snprintf(sql, sizeof sql, "SELECT rid FROM invoices WHERE org = %lld AND id = '%s'", (long long)fx.org, iid);
+	int64_t rid = db_i64(&fx, sql);
+	char e[256] = "";
+	store_conn_t *w = store_write_begin(fx.store, e, sizeof e);
+	cr_assert_not_null(w, "%s", e);
+	cr_assert_eq(entity_invoice_refresh(w, rid), 0);
+	cr_assert_eq(store_write_commit(w, e, sizeof e), 0, "%s", e);
+}
+
+static const char *const two_invoices = "id,number,customer,issue_date,due_date,amount,status\n"
+	"i1,INV-1,Acme,2024-01-01,2024-01-31,100.00,open\n"
+	"i2,INV-2,Acme,2024-01-01,2024-01-31,80.00,void\n";
+
+Test(import, replacements_keep_or_release_allocations)
+{
+	expect_ok(run_kind(ENT_INVOICES, two_invoices));
+	expect_ok(run_kind(ENT_PAYMENTS, "id,date,payer,amount\np1,2024-01-10,Acme,60.00\np2,2024-01-11,Acme,40.00\n"));
+	allocate("p1", "i1", 6000);
+	expect_value("invoices", "status", "i1", "partial");
+	expect_i64("invoices", "outstanding", "i1", 4000);
+	allocate("p2", "i1", 4000);
+	expect_value("invoices", "status", "i1", "paid");
+	expect_i64("invoices", "outstanding", "i1", 0);
+	/* re-importing the invoices keeps the derived state; void stays void */
+	expect_ok(run_kind(ENT_INVOICES, two_invoices));
+	expect_counts(0, 2, 0);
+	expect_value("invoices", "status", "i1", "paid");
+	expect_i64("invoices", "outstanding", "i1", 0);
+	expect_value("invoices", "status", "i2", "void");
+	/* the same payment again: its allocation stands */
+	expect_ok(run_kind(ENT_PAYMENTS, "id,date,payer,amount,reference\np1,2024-01-10,Acme,60.00,INV-1\n"));
+	expect_counts(0, 1, 0);
+	cr_expect_eq(rows_in("allocations"), 2);
+	/* another amount: the allocation goes, the invoice is partly paid again */
+	expect_ok(run_kind(ENT_PAYMENTS, "id,date,payer,amount\np1,2024-01-10,Acme,61.00\n"));
+	cr_expect_eq(rows_in("allocations"), 1);
+	expect_value("invoices", "status", "i1", "partial");
+	expect_i64("invoices", "outstanding", "i1", 6000);
+	/* a deleted payment frees its invoice */
+	char e[256] = "";
+	store_conn_t *w = store_write_begin(fx.store, e, sizeof e);
+	cr_assert_not_null(w, "%s", e);
+	rollup_acc_t *acc = rollup_acc_new(fx.org);
+	cr_expect_eq(entity_delete(w, ENT_PAYMENTS, fx.org, "p2", 2, acc), 1);
+	cr_assert_eq(rollup_flush(acc, w), 0);
+	cr_assert_eq(store_write_commit(w, e, sizeof e), 0, "%s", e);
+	rollup_acc_free(acc);
+	cr_expect_eq(rows_in("allocations"), 0);
+	expect_value("invoices", "status", "i1", "open");
+	expect_i64("invoices", "outstanding", "i1", 10000);
+	expect_rollups_consistent();
 }
 
 /* ---- rollups against the base tables ---- */
