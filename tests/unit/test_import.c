@@ -161,6 +161,27 @@ Test(import, costs_rows_stored_exactly)
 	expect_rollups_consistent();
 }
 
+Test(import, extreme_dates_roll_up_correctly)
+{
+	expect_ok(run_kind(ENT_COSTS, COSTS_HEAD
+	                   "e1,0001-01-01,Old,1.00,,\n"
+	                   "e2,1900-02-28,Old,2.00,,\n"
+	                   "e3,1969-12-31,Epoch,3.00,,\n"
+	                   "e4,1970-01-01,Epoch,4.00,,\n"
+	                   "e5,9999-12-31,Far,5.00,,\n"
+	                   "e6,0000-01-01,Bad,6.00,,\n"));
+	expect_counts(5, 0, 1);
+	expect_i64("costs", "date", "e3", -1);
+	expect_rollups_consistent();
+	store_conn_t *r = store_read_begin(fx.store);
+	int64_t cnt, total;
+	rollup_sum(r, fx.org, ROLLUP_COSTS_CATEGORY, date_from_ymd(1, 1, 1), date_from_ymd(9999, 12, 31), NULL, &cnt,
+	           &total);
+	store_read_end(r);
+	cr_expect_eq(cnt, 5);
+	cr_expect_eq(total, 1500);
+}
+
 Test(import, sales_orders_status_is_canonical)
 {
 	expect_ok(run_kind(ENT_SALES_ORDERS, "id,date,customer,status,amount\n"
