@@ -23,6 +23,7 @@ export function clearToken() {
   sessionStorage.removeItem(TOKEN_KEY);
   etags.clear();
   probes.clear();
+  prefetched.clear();
 }
 
 let onUnauthorized = () => {};
@@ -69,6 +70,15 @@ const ETAG_MAX = 64;
 // same URL is offered with If-None-Match and reused on 304; the result then
 // carries .notModified so callers can skip redrawing.
 export async function get(path, { signal, revalidate = false } = {}) {
+  const early = prefetched.get(path);
+  if (early) {
+    prefetched.delete(path);
+    // A refusal seen before the app was listening is reported now.
+    return early.catch((err) => {
+      if (err.status === 401) onUnauthorized(err);
+      throw err;
+    });
+  }
   const cached = revalidate ? etags.get(path) : null;
   const headers = authHeaders({ Accept: 'application/json' });
   if (cached) headers['If-None-Match'] = cached.etag;
@@ -84,6 +94,7 @@ export async function get(path, { signal, revalidate = false } = {}) {
     throw err;
   }
   const body = await res.json();
+  if (body && body.org !== undefined) onEnvelope(body);
   const etag = res.headers.get('etag');
   if (revalidate && etag) {
     etags.delete(path);
@@ -92,6 +103,23 @@ export async function get(path, { signal, revalidate = false } = {}) {
   }
   return { body, notModified: false };
 }
+
+// Starts a GET before the page that needs it has loaded (the boot module
+// asks for the Overview's data while the rest of the code still compiles);
+// the page's own get() of the same path then takes that answer, once.
+const prefetched = new Map();
+export function prefetch(path) {
+  const p = get(path, { revalidate: true }).catch((err) => {
+    if (err.status === 401) clearToken();
+    throw err;
+  });
+  p.catch(() => prefetched.delete(path));
+  prefetched.set(path, p);
+}
+
+// Every envelope names the org and its currency (for the header).
+let onEnvelope = () => {};
+export function setEnvelopeHandler(fn) { onEnvelope = fn; }
 
 export async function getJSON(path, opts) {
   return (await get(path, opts)).body;

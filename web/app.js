@@ -7,6 +7,7 @@ import * as api from './api.js';
 import * as state from './state.js';
 import * as range from './range.js';
 import * as events from './events.js';
+import { takeTokenFromFragment } from './boot.js';
 import overview from './page-overview.js';
 import receivables from './page-receivables.js';
 import leads from './page-leads.js';
@@ -23,15 +24,6 @@ const orgEl = document.getElementById('org');
 const signOutBtn = document.getElementById('signout');
 
 let page = null, pageName = null, stopEvents = null;
-
-// A link from `brisk demo` carries the token in the fragment (never sent to
-// the server): keep it for this tab only and take it out of the address bar.
-function takeTokenFromFragment() {
-  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (!m) return;
-  api.setToken(decodeURIComponent(m[1]));
-  history.replaceState(null, '', location.pathname + location.search);
-}
 
 function showSignIn(message) {
   if (page) { page.unmount(); page = null; pageName = null; }
@@ -99,20 +91,16 @@ function onState(s, before) {
   } else page.update(s, before);
 }
 
-async function loadOrg() {
-  try {
-    // The list envelope names the org and its currency for the header.
-    const env = await api.getJSON('/api/v1/payments?limit=1&fields=id');
-    orgEl.textContent = `${env.org} · ${env.currency}`;
-  } catch { /* the page shows the error */ }
-}
+api.setEnvelopeHandler((env) => {
+  const text = `${env.org} · ${env.currency}`;
+  if (orgEl.textContent !== text) orgEl.textContent = text;
+});
 
 function start() {
   document.body.classList.remove('signed-out');
   range.mount(toolbar);
   renderNav();
   showPage(state.current());
-  loadOrg();
   if (!stopEvents) {
     stopEvents = events.start((type) => {
       if (type === 'data' && page && page.refresh) page.refresh();

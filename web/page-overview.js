@@ -75,11 +75,10 @@ export default {
       abort = new AbortController();
       const my = ++loads;
       const s = state.current();
-      const q = api.qs({ ...state.rangeParams(s), interval: s.interval });
       main.setAttribute('aria-busy', 'true');
       let res;
       try {
-        res = await api.get('/api/v1/dashboard' + q, { signal: abort.signal, revalidate: true });
+        res = await api.get(state.dashboardPath(s), { signal: abort.signal, revalidate: true });
       } catch (err) {
         if (err.name === 'AbortError' || my !== loads) return;
         main.removeAttribute('aria-busy');

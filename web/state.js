@@ -29,6 +29,14 @@ export function rangeParams(s = current()) {
   return p;
 }
 
+// The Overview's one call, for the page and for the boot-time prefetch.
+export function dashboardPath(s = current()) {
+  const q = new URLSearchParams(rangeParams(s));
+  if (s.interval) q.set('interval', s.interval);
+  const qs = q.toString();
+  return '/api/v1/dashboard' + (qs ? '?' + qs : '');
+}
+
 function build(s) {
   const q = new URLSearchParams();
   if (s.from) q.set('from', s.from);
