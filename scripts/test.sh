@@ -13,7 +13,7 @@ declare -a failures=()
 
 echo "== unit tests ($build)"
 for t in "$build"/tests/unit/test_*; do
-  [ -x "$t" ] || continue
+  [ -f "$t" ] && [ -x "$t" ] || continue
   name=$(basename "$t")
   out=$("$t" --jobs 2 2>&1)
   rc=$?
@@ -23,7 +23,7 @@ for t in "$build"/tests/unit/test_*; do
   f=$(printf '%s' "$line" | sed -nE 's/.*Failing: ([0-9]+).*/\1/p')
   c=$(printf '%s' "$line" | sed -nE 's/.*Crashing: ([0-9]+).*/\1/p')
   p=${p:-0}; f=${f:-0}; c=${c:-0}
-  if [ -z "$line" ] || [ $rc -ne 0 ] && [ $((f + c)) -eq 0 ]; then f=1; fi
+  if { [ -z "$line" ] || [ $rc -ne 0 ]; } && [ $((f + c)) -eq 0 ]; then f=1; fi
   passed=$((passed + p)); failed=$((failed + f + c))
   if [ $((f + c)) -gt 0 ]; then
     failures+=("$name")

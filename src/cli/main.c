@@ -18,6 +18,7 @@ static const command_t commands[] = {
 	{"import", cmd_import, "import a CSV file into the store"},
 	{"gen", cmd_gen, "generate a realistic data set as CSV files"},
 	{"token", cmd_token, "create or list API tokens"},
+	{"match", cmd_match, "reconcile payments with invoices"},
 	{"version", cmd_version, "print the version"},
 };
 

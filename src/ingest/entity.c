@@ -30,7 +30,7 @@ static const entity_def defs[ENT__COUNT] = {
 		{ID, {"date", COL_DATE, true, NULL, NULL}, {"payer", COL_TEXT, true, NULL, NULL},
 		 {"amount", COL_MONEY, true, NULL, NULL}, {"reference", COL_TEXT, false, NULL, ""},
 		 {"customer_id", COL_TEXT, false, NULL, ""}}},
-	[ENT_LEADS] = {"leads", TBL_LEADS, 10,
+	[ENT_LEADS] = {"leads", TBL_LEADS, 9,
 		{ID, {"created_at", COL_TIMESTAMP, true, NULL, NULL}, {"creator", COL_TEXT, true, NULL, NULL},
 		 {"status", COL_ENUM, true, lead_status, NULL}, {"name", COL_TEXT, false, NULL, ""},
 		 {"mobile", COL_TEXT, false, NULL, ""}, {"source", COL_TEXT, false, NULL, ""},
