@@ -164,6 +164,14 @@ struct blocking {
 	cid_entry *cid; /* cid[0] unused: 0 means none */
 	size_t ncid, cap_cid;
 	map nummap, amtmap, custmap, cidmap, tokmap;
+	/* Amounts set after loading: amount -> first of a list in moved[]
+	 * (append-only, so an invoice moved twice leaves a stale entry that
+	 * lookups skip by checking the amount). */
+	map movedmap;
+	struct moved {
+		uint32_t inv, next;
+	} *moved;
+	size_t nmoved, cap_moved;
 	uint32_t *cust_start, *cust_inv; /* customer -> invoices by issue date */
 	uint32_t *tok_start, *tok_cust;  /* token -> customers */
 	size_t ntok;
@@ -526,6 +534,8 @@ void blocking_free(blocking_t *b)
 	map_free(&b->custmap);
 	map_free(&b->cidmap);
 	map_free(&b->tokmap);
+	map_free(&b->movedmap);
+	free(b->moved);
 	free(b->cust_start);
 	free(b->cust_inv);
 	free(b->tok_start);
@@ -544,6 +554,18 @@ const blocking_payment *blocking_payments(const blocking_t *b, size_t *n)
 {
 	*n = b->npay;
 	return b->pay;
+}
+
+void blocking_set_outstanding(blocking_t *b, size_t k, int64_t outstanding)
+{
+	b->inv[k].outstanding = outstanding;
+	if (outstanding <= 0)
+		return;
+	if (!b->movedmap.cap)
+		map_init(&b->movedmap, 1024);
+	GROW(b->moved, b->nmoved, b->cap_moved);
+	b->moved[b->nmoved] = (struct moved){(uint32_t)k, map_get(&b->movedmap, (uint64_t)outstanding)};
+	map_put(&b->movedmap, (uint64_t)outstanding, (uint32_t)b->nmoved++);
 }
 
 size_t blocking_bytes(const blocking_t *b)
@@ -614,6 +636,15 @@ static void add(const blocking_t *b, const score_opts *o, blocking_scratch *s, u
 	score_pair(o, &s->pay, &si, name_sim(b, s, v->cust), cid_rel(pay_cid, v->cid), c);
 }
 
+/* An invoice of the right amount holds rule 2 or 3 only when the customer
+ * agrees: others are not worth scoring. */
+static void add_agreeing(const blocking_t *b, const score_opts *o, blocking_scratch *s, uint32_t pay_cid, uint32_t k)
+{
+	int rel = cid_rel(pay_cid, b->inv[k].cid);
+	if (rel > 0 || (rel == 0 && name_sim(b, s, b->inv[k].cust) >= o->name_threshold))
+		add(b, o, s, pay_cid, k);
+}
+
 #define TOKEN_LIST_MAX 5000 /* a token this common names no one in particular */
 
 static void similar_customers(const blocking_t *b, const score_opts *o, blocking_scratch *s)
@@ -668,6 +699,18 @@ static void similar_customers(const blocking_t *b, const score_opts *o, blocking
 static void fallback(const blocking_t *b, const score_opts *o, blocking_scratch *s, uint32_t cid)
 {
 	similar_customers(b, o, s);
+	/* The best-named customers only: "Tan, Ng & Partners" resembles every
+	 * "X, Y & Partners" above the threshold, but itself best. */
+	float top = 0;
+	for (size_t j = 0; j < s->ncust; j++)
+		top = s->cust_sim[j] > top ? s->cust_sim[j] : top;
+	size_t kept = 0;
+	for (size_t j = 0; j < s->ncust; j++)
+		if (s->cust_sim[j] >= top - 0.05f) {
+			s->cust[kept] = s->cust[j];
+			s->cust_sim[kept++] = s->cust_sim[j];
+		}
+	s->ncust = kept;
 	if (s->ncust > FALLBACK_CUSTOMERS)
 		return; /* the payer's name picks no one in particular */
 	size_t budget = FALLBACK_BUDGET;
@@ -712,17 +755,17 @@ void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blo
 			     v = b->inv[v].next_num)
 				add(b, o, s, p->cid, v);
 	}
-	/* Equal amounts hold rule 2 or 3 only when the customer agrees (rule 1
-	 * was found above); on data with many equal amounts (a subscription
-	 * price) the walk is bounded. */
+	/* Invoices of the same amount, as loaded or as set since; on data with
+	 * many equal amounts (a subscription price) the walk is bounded. */
 	size_t walk = 0;
 	for (uint32_t v = p->amount > 0 ? map_get(&b->amtmap, (uint64_t)p->amount) : BLOCKING_NONE;
-	     v != BLOCKING_NONE && walk < AMOUNT_WALK_MAX; v = b->inv[v].next_amt, walk++) {
-		int rel = cid_rel(p->cid, b->inv[v].cid);
-		if (rel < 0 || (rel == 0 && name_sim(b, s, b->inv[v].cust) < o->name_threshold))
-			continue;
-		add(b, o, s, p->cid, v);
-	}
+	     v != BLOCKING_NONE && walk < AMOUNT_WALK_MAX; v = b->inv[v].next_amt, walk++)
+		if (b->inv[v].outstanding == p->amount)
+			add_agreeing(b, o, s, p->cid, v);
+	for (uint32_t m = p->amount > 0 ? map_get(&b->movedmap, (uint64_t)p->amount) : BLOCKING_NONE;
+	     m != BLOCKING_NONE && walk < AMOUNT_WALK_MAX; m = b->moved[m].next, walk++)
+		if (b->inv[b->moved[m].inv].outstanding == p->amount)
+			add_agreeing(b, o, s, p->cid, b->moved[m].inv);
 	bool near = false;
 	for (size_t k = 0; k < s->ncand && !near; k++)
 		near = s->cand[k].ref_dist <= o->max_ref_distance && (s->cand[k].flags & SCORE_AMOUNT_FITS);

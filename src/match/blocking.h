@@ -16,8 +16,9 @@
 #include "match/score.h"
 #include "store/store.h"
 
-/* An open invoice (outstanding > 0, not void). Strings point into the
- * blocking's arena and are not NUL-terminated. */
+/* An open invoice (outstanding > 0, not void; outstanding as loaded, or
+ * as set by blocking_set_outstanding). Strings point into the blocking's
+ * arena and are not NUL-terminated. */
 typedef struct {
 	int64_t rid, amount, outstanding;
 	date_t issue, due;
@@ -56,6 +57,12 @@ void blocking_free(blocking_t *b);
 
 const blocking_invoice *blocking_invoices(const blocking_t *b, size_t *n);
 const blocking_payment *blocking_payments(const blocking_t *b, size_t *n);
+/* Sets invoice k's outstanding amount (a payment was applied to it in
+ * memory), so that later blocking_candidates calls score against it and
+ * find it by its new amount. Not thread-safe: call between scoring rounds,
+ * never during one. */
+void blocking_set_outstanding(blocking_t *b, size_t k, int64_t outstanding);
+
 /* Bytes held (arena, arrays, indexes), for the memory budget. */
 size_t blocking_bytes(const blocking_t *b);
 

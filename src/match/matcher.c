@@ -15,12 +15,14 @@
 
 /* DESIGN
  * Three phases. Load: one read snapshot into the blocking index (no lock
- * held). Score: threads take chunks of payments and write one decision
- * each into their own slots; the index is read-only, so there is nothing to
- * lock. Store: one thread walks the payments in date order and applies the
- * decisions inside a single write transaction, re-checking each invoice's
- * remaining amount, so that two payments never over-allocate an invoice
- * (the first one wins; partial payments complete an invoice in order).
+ * held). Decide: threads take chunks of payments and write one decision
+ * each into their own slots; the index is read-only while they run, so
+ * there is nothing to lock. Then one thread settles the applied decisions
+ * in payment date order, re-checking each invoice's remaining amount, so
+ * that two payments never over-allocate an invoice (the first one wins;
+ * partial payments complete an invoice in order), and sets the new amounts
+ * in the index for another round over the payments left (see decide).
+ * Store: one thread writes the decisions in a single write transaction.
  *
  * The snapshot may be stale by the time the writer is ours. The data
  * versions of payments, invoices and allocations are read before the
@@ -29,6 +31,7 @@
 
 #define CHUNK 256
 #define MAX_ATTEMPTS 3
+#define MAX_ROUNDS 16
 
 typedef struct {
 	uint32_t inv;
@@ -40,7 +43,8 @@ typedef struct {
 	const blocking_t *b;
 	const matcher_opts *o;
 	decision *dec;
-	size_t npay;
+	const uint32_t *idx; /* the payments to score, NULL = all */
+	size_t n;
 	atomic_size_t next, done;
 	atomic_int stop;
 } pool;
@@ -67,7 +71,8 @@ void matcher_opts_init(matcher_opts *o)
 
 static void score_range(pool *p, blocking_scratch *s, size_t from, size_t to)
 {
-	for (size_t i = from; i < to; i++) {
+	for (size_t k = from; k < to; k++) {
+		size_t i = p->idx ? p->idx[k] : k;
 		blocking_candidates(p->b, &p->o->score, i, s);
 		size_t best, rival;
 		double conf;
@@ -90,9 +95,9 @@ static void *worker(void *arg)
 			break;
 		}
 		size_t from = atomic_fetch_add(&p->next, CHUNK);
-		if (from >= p->npay)
+		if (from >= p->n)
 			break;
-		size_t to = from + CHUNK < p->npay ? from + CHUNK : p->npay;
+		size_t to = from + CHUNK < p->n ? from + CHUNK : p->n;
 		score_range(p, &s, from, to);
 		atomic_fetch_add(&p->done, to - from);
 	}
@@ -106,17 +111,18 @@ static int online_cores(void)
 	return n > 0 ? (int)n : 1;
 }
 
-/* Scores every payment; false when cancelled. The calling thread reports
- * progress while the workers run. */
-static bool score_all(const blocking_t *b, const matcher_opts *o, decision *dec, size_t npay, uint64_t total)
+/* Scores payments idx[0..n) (all of them when idx is NULL); false when
+ * cancelled. The calling thread reports progress while the workers run. */
+static bool score_all(const blocking_t *b, const matcher_opts *o, decision *dec, const uint32_t *idx, size_t n,
+                      uint64_t *done, uint64_t total)
 {
-	pool p = {.b = b, .o = o, .dec = dec, .npay = npay};
-	int n = o->threads > 0 ? o->threads : online_cores();
-	if ((size_t)n > npay / CHUNK + 1)
-		n = (int)(npay / CHUNK + 1);
-	pthread_t *th = xcalloc((size_t)n, sizeof *th);
+	pool p = {.b = b, .o = o, .dec = dec, .idx = idx, .n = n};
+	int nt = o->threads > 0 ? o->threads : online_cores();
+	if ((size_t)nt > n / CHUNK + 1)
+		nt = (int)(n / CHUNK + 1);
+	pthread_t *th = xcalloc((size_t)nt, sizeof *th);
 	int started = 0;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < nt; i++) {
 		if (pthread_create(&th[i], NULL, worker, &p) != 0)
 			break;
 		started++;
@@ -125,18 +131,70 @@ static bool score_all(const blocking_t *b, const matcher_opts *o, decision *dec,
 		worker(&p); /* no thread to be had: do it here */
 	/* The workers finish on their own; this thread only reports. */
 	double last = now_s();
-	while (started && atomic_load(&p.done) < npay && !atomic_load(&p.stop)) {
+	while (started && atomic_load(&p.done) < n && !atomic_load(&p.stop)) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 		if (o->progress && now_s() - last >= 0.1) {
-			o->progress(o->progress_ud, atomic_load(&p.done), total);
+			uint64_t d = *done + atomic_load(&p.done);
+			o->progress(o->progress_ud, d < total ? d : total, total);
 			last = now_s();
 		}
 	}
 	for (int i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	free(th);
+	*done += n;
 	return !atomic_load(&p.stop) && !cancelled(o);
+}
+
+/* Takes the applied decisions of payments idx[0..n) (ascending: payment
+ * date order) off their invoices' outstanding amounts; a payment whose
+ * invoice an earlier one already settled is not applied. Returns how many
+ * were applied. */
+static size_t settle(blocking_t *b, decision *dec, const uint32_t *idx, size_t n)
+{
+	size_t npay, ninv, applied = 0;
+	const blocking_payment *pay = blocking_payments(b, &npay);
+	const blocking_invoice *inv = blocking_invoices(b, &ninv);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = idx ? idx[k] : k;
+		decision *d = &dec[i];
+		if (d->verdict != SCORE_APPLIED)
+			continue;
+		if (inv[d->inv].outstanding < pay[i].amount) {
+			d->verdict = SCORE_UNMATCHED;
+			continue;
+		}
+		blocking_set_outstanding(b, d->inv, inv[d->inv].outstanding - pay[i].amount);
+		applied++;
+	}
+	return applied;
+}
+
+/* Decides every payment. Applying a payment changes its invoice's
+ * outstanding amount, which may make another payment's amount equal to it
+ * (the rest of a split payment whose reference says nothing): so the
+ * payments left over are scored again against the new amounts, until a
+ * round applies nothing more. A re-run then finds nothing new either. */
+static bool decide(blocking_t *b, const matcher_opts *o, decision *dec, uint64_t *done, uint64_t total)
+{
+	size_t npay;
+	blocking_payments(b, &npay);
+	if (!score_all(b, o, dec, NULL, npay, done, total))
+		return false;
+	size_t applied = settle(b, dec, NULL, npay);
+	uint32_t *left = xmalloc((npay ? npay : 1) * sizeof *left);
+	bool ok = true;
+	for (int round = 1; round < MAX_ROUNDS && applied > 0 && ok; round++) {
+		size_t n = 0;
+		for (size_t i = 0; i < npay; i++)
+			if (dec[i].verdict != SCORE_APPLIED)
+				left[n++] = (uint32_t)i;
+		ok = score_all(b, o, dec, left, n, done, total);
+		applied = ok ? settle(b, dec, left, n) : 0;
+	}
+	free(left);
+	return ok;
 }
 
 /* ---- storing ---- */
@@ -177,29 +235,28 @@ static int insert_alloc(writer *wr, int64_t payment, int64_t invoice, int64_t am
 	store_bind_i64(st, 4, amount);
 	store_bind_i64(st, 5, day);
 	store_bind_text(st, 6, rn, strlen(rn));
-	store_bind_double(st, 7, conf);
+	/* Decisions hold a float; store the 3 decimals it stands for. */
+	store_bind_double(st, 7, round(conf * 1000) / 1000);
 	store_bind_text(st, 8, state, strlen(state));
 	store_status rc = store_step(st);
 	store_reset(st);
 	return rc == STORE_DONE ? 0 : fail_store(wr, "storing an allocation");
 }
 
-/* Applies the decisions in payment date order; wr->w NULL = dry run. */
-static int apply(const blocking_t *b, const matcher_opts *o, decision *dec, writer *wr, matcher_result *res,
+/* Stores the settled decisions in payment date order and reports them;
+ * wr->w NULL = dry run. */
+static int apply(const blocking_t *b, const matcher_opts *o, const decision *dec, writer *wr, matcher_result *res,
                  uint64_t total)
 {
 	size_t ninv, npay;
 	const blocking_invoice *inv = blocking_invoices(b, &ninv);
 	const blocking_payment *pay = blocking_payments(b, &npay);
-	int64_t *left = xmalloc((ninv ? ninv : 1) * sizeof *left);
 	uint8_t *touched = xcalloc(ninv ? ninv : 1, 1);
-	for (size_t i = 0; i < ninv; i++)
-		left[i] = inv[i].outstanding;
 	int rc = 0;
 	double last = now_s();
 	for (size_t i = 0; i < npay && rc == 0; i++) {
 		const blocking_payment *p = &pay[i];
-		decision *d = &dec[i];
+		const decision *d = &dec[i];
 		if ((i & 4095) == 0) {
 			if (cancelled(o)) {
 				snprintf(wr->err, wr->errlen, "cancelled; nothing was stored");
@@ -212,14 +269,9 @@ static int apply(const blocking_t *b, const matcher_opts *o, decision *dec, writ
 				last = t;
 			}
 		}
-		/* An earlier payment took what this one was to settle. */
-		if (d->verdict == SCORE_APPLIED && left[d->inv] < p->amount)
-			d->verdict = SCORE_UNMATCHED;
 		const blocking_invoice *v = d->verdict != SCORE_UNMATCHED ? &inv[d->inv] : NULL;
-		if (d->verdict == SCORE_APPLIED) {
-			left[d->inv] -= p->amount;
+		if (d->verdict == SCORE_APPLIED)
 			touched[d->inv] = 1;
-		}
 		res->applied += d->verdict == SCORE_APPLIED;
 		res->proposed += d->verdict == SCORE_PROPOSED;
 		res->unmatched += d->verdict == SCORE_UNMATCHED;
@@ -253,7 +305,6 @@ static int apply(const blocking_t *b, const matcher_opts *o, decision *dec, writ
 	for (size_t k = 0; k < ninv && rc == 0 && wr->w; k++)
 		if (touched[k] && entity_invoice_refresh(wr->w, inv[k].rid) != 0)
 			rc = fail_store(wr, "refreshing an invoice");
-	free(left);
 	free(touched);
 	return rc;
 }
@@ -296,7 +347,8 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 	decision *dec = xcalloc(npay ? npay : 1, sizeof *dec);
 	int ret = -1;
 	writer wr = {.org = org, .err = err, .errlen = errlen};
-	if (!score_all(b, o, dec, npay, total)) {
+	uint64_t done = 0;
+	if (!decide(b, o, dec, &done, total)) {
 		snprintf(err, errlen, "cancelled; nothing was stored");
 		goto out;
 	}

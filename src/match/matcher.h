@@ -2,9 +2,11 @@
  * invoices (DATA.md, Reconciliation), and the decisions people take on it.
  *
  * A run loads the payments no one has settled yet, scores them in parallel
- * against the candidates blocking finds, and applies the decisions in one
- * write transaction, in payment date order: allocations (state applied or
- * proposed), invoices' outstanding amounts and statuses, data versions.
+ * against the candidates blocking finds (again for those left over, after
+ * the applied ones changed invoices' outstanding amounts), and stores the
+ * decisions in one write transaction, in payment date order: allocations
+ * (state applied or proposed), invoices' outstanding amounts and statuses,
+ * data versions.
  * Re-running is safe: settled payments (applied, confirmed, manual,
  * rejected) are left alone, proposals are decided again, and a run that
  * changes nothing writes nothing. */

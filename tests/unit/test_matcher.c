@@ -251,6 +251,20 @@ Test(matcher, partial_payments_in_one_run_apply_in_date_order)
 	cr_expect_eq(res.unmatched, 1);
 }
 
+Test(matcher, the_unreadable_rest_of_a_split_payment_in_the_same_run)
+{
+	load(ENT_INVOICES, INVOICES);
+	load(ENT_PAYMENTS, PAY_HEAD "P1,2025-03-10,Penang Trading,400.00,INV-2025-000123 part 1,\n"
+	                            "P2,2025-04-02,PENANG TRADING SDN BHD,600.00,TRANSFER 99812,\n");
+	run();
+	cr_expect_eq(res.applied, 2);
+	expect_alloc("P2", "IV1|applied|amount_customer|60000\n");
+	expect_invoice("IV1", "paid|0\n");
+	run();
+	cr_expect_eq(res.payments, 0);
+	cr_expect_eq(res.changed, 0);
+}
+
 Test(matcher, a_tie_is_proposed_not_applied)
 {
 	load(ENT_INVOICES, INV_HEAD "IV1,INV-2025-000001,Golden Bakery,,2025-03-01,2025-03-31,50.00,open\n"
