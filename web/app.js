@@ -75,6 +75,7 @@ function showPage(s) {
   const def = PAGES[s.page];
   document.title = `${def.title} · brisk`;
   clear(main);
+  delete main.dataset.loaded;
   main.dataset.page = s.page;
   // The range means nothing to these pages; it stays in the URL for the others.
   toolbar.hidden = s.page === 'imports' || s.page === 'performance';
