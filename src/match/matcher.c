@@ -18,10 +18,11 @@
  * held). Decide: threads take chunks of payments and write one decision
  * each into their own slots; the index is read-only while they run, so
  * there is nothing to lock. Then one thread settles the applied decisions
- * in payment date order, re-checking each invoice's remaining amount, so
- * that two payments never over-allocate an invoice (the first one wins;
- * partial payments complete an invoice in order), and sets the new amounts
- * in the index for another round over the payments left (see decide).
+ * in payment date order (matches by reference first, see settle),
+ * re-checking each invoice's remaining amount, so that two payments never
+ * over-allocate an invoice (the first one wins; partial payments complete
+ * an invoice in order), and sets the new amounts in the index for another
+ * round over the payments left (see decide).
  * Store: one thread writes the decisions in a single write transaction.
  *
  * The snapshot may be stale by the time the writer is ours. The data
@@ -149,24 +150,28 @@ static bool score_all(const blocking_t *b, const matcher_opts *o, decision *dec,
 
 /* Takes the applied decisions of payments idx[0..n) (ascending: payment
  * date order) off their invoices' outstanding amounts; a payment whose
- * invoice an earlier one already settled is not applied. Returns how many
- * were applied. */
+ * invoice an earlier one already settled is not applied. Matches by
+ * reference go first: a payment whose amount merely equals an invoice's
+ * (a part of another invoice, by coincidence) must not take the invoice
+ * from the payment that names it. Returns how many were applied. */
 static size_t settle(blocking_t *b, decision *dec, const uint32_t *idx, size_t n)
 {
 	size_t npay, ninv, applied = 0;
 	const blocking_payment *pay = blocking_payments(b, &npay);
 	const blocking_invoice *inv = blocking_invoices(b, &ninv);
-	for (size_t k = 0; k < n; k++) {
-		size_t i = idx ? idx[k] : k;
-		decision *d = &dec[i];
-		if (d->verdict != SCORE_APPLIED)
-			continue;
-		if (inv[d->inv].outstanding < pay[i].amount) {
-			d->verdict = SCORE_UNMATCHED;
-			continue;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < n; k++) {
+			size_t i = idx ? idx[k] : k;
+			decision *d = &dec[i];
+			if (d->verdict != SCORE_APPLIED || (d->rule == SCORE_RULE_AMOUNT_CUSTOMER) != (pass == 1))
+				continue;
+			if (inv[d->inv].outstanding < pay[i].amount) {
+				d->verdict = SCORE_UNMATCHED;
+				continue;
+			}
+			blocking_set_outstanding(b, d->inv, inv[d->inv].outstanding - pay[i].amount);
+			applied++;
 		}
-		blocking_set_outstanding(b, d->inv, inv[d->inv].outstanding - pay[i].amount);
-		applied++;
 	}
 	return applied;
 }
