@@ -62,6 +62,48 @@ static void on_progress(void *ud, uint64_t bytes, uint64_t rows)
 	progress_update(ud, bytes, rows);
 }
 
+/* Opens the file, the rejects file and the store, imports, closes them.
+ * Returns 0, or -1 with err ("FILE: reason" or "line N: reason"). */
+static int run(import_opts *o, const char *path, const char *rejects, const char *dir, const char *org, bool quiet,
+               import_result *res, char *err, size_t errlen)
+{
+	int rc = -1;
+	store_t *s = NULL;
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	if (rejects && !(o->rejects = fopen(rejects, "w"))) {
+		snprintf(err, errlen, "%s: %s", rejects, strerror(errno));
+		goto out;
+	}
+	if (!(s = store_open(dir, NULL, err, errlen)))
+		goto out;
+	if ((o->org = store_org_id(s, org, true, err, errlen)) < 0)
+		goto out;
+	progress_t *pg = progress_new(quiet ? NULL : stderr, total, "rows");
+	o->progress = on_progress;
+	o->progress_ud = pg;
+	rc = import_run(s, read_fd, &fd, o, res, err, errlen);
+	progress_done(pg);
+	progress_free(pg);
+	if (rc != 0 && strncmp(err, "line ", 5) != 0) {
+		char tmp[512];
+		snprintf(tmp, sizeof tmp, "%s: %s", path, err);
+		snprintf(err, errlen, "%s", tmp);
+	}
+out:
+	store_close(s);
+	if (fd > 0)
+		close(fd);
+	if (o->rejects)
+		fclose(o->rejects);
+	return rc;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -127,49 +169,25 @@ int cmd_import(int argc, char **argv)
 	if (o.parse.money_lenient && !o.parse.money.decimal)
 		o.parse.money.decimal = '.';
 	char why[256];
-	if (map && !import_parse_map(&o, map, why, sizeof why))
+	if (map && !import_parse_map(&o, map, why, sizeof why)) {
+		import_opts_free(&o);
 		return cli_fail("import", EXIT_USAGE, "--map: %s", why);
-	if (set && !import_parse_consts(&o, set, why, sizeof why))
+	}
+	if (set && !import_parse_consts(&o, set, why, sizeof why)) {
+		import_opts_free(&o);
 		return cli_fail("import", EXIT_USAGE, "--set: %s", why);
-
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
-	if (fd < 0)
-		return cli_fail("import", EXIT_FAIL, "%s: %s", path, strerror(errno));
-	struct stat st;
-	uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-	if (rejects) {
-		o.rejects = fopen(rejects, "w");
-		if (!o.rejects)
-			return cli_fail("import", EXIT_FAIL, "%s: %s", rejects, strerror(errno));
 	}
-	char err[512];
-	store_t *s = store_open(cli_data_dir(data), NULL, err, sizeof err);
-	if (!s)
-		return cli_fail("import", EXIT_FAIL, "%s", err);
-	o.org = store_org_id(s, org, true, err, sizeof err);
-	if (o.org < 0) {
-		store_close(s);
-		return cli_fail("import", EXIT_FAIL, "%s", err);
-	}
-	progress_t *pg = progress_new(quiet ? NULL : stderr, total, "rows");
-	o.progress = on_progress;
-	o.progress_ud = pg;
 	import_result res;
-	int rc = import_run(s, read_fd, &fd, &o, &res, err, sizeof err);
-	progress_done(pg);
-	progress_free(pg);
-	store_close(s);
-	if (fd > 0)
-		close(fd);
-	if (o.rejects)
-		fclose(o.rejects);
+	char err[512];
+	int rc = run(&o, path, rejects, cli_data_dir(data), org, quiet, &res, err, sizeof err);
+	import_opts_free(&o);
 	if (rc != 0) {
 		/* "line N: why" becomes "FILE:N: why", the compiler convention */
 		unsigned long long line;
 		int off = 0;
 		if (sscanf(err, "line %llu: %n", &line, &off) == 1 && off > 0)
 			return cli_fail("import", EXIT_FAIL, "%s:%llu: %s", path, line, err + off);
-		return cli_fail("import", EXIT_FAIL, "%s: %s", path, err);
+		return cli_fail("import", EXIT_FAIL, "%s", err);
 	}
 	for (int i = 0; i < res.nkept && i < 10; i++)
 		fprintf(stderr, "%s:%llu: rejected: %s\n", path, (unsigned long long)res.kept[i].line, res.kept[i].reason);

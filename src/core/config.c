@@ -21,24 +21,40 @@ void config_defaults(config_t *c)
 	c->cache_disk_bytes = (int64_t)256 << 20;
 }
 
-static bool parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
+static bool parse_int_unit(const char *v, int64_t lo, int64_t hi, int64_t *out, bool sized)
 {
 	char *end;
 	errno = 0;
 	long long n = strtoll(v, &end, 10);
-	/* sizes may carry a unit */
+	/* sizes may carry a unit; an overflowing product is out of range */
 	if (end != v && *end) {
+		long long mul = 0;
 		if (!strcasecmp(end, "k") || !strcasecmp(end, "kb") || !strcasecmp(end, "kib"))
-			n *= 1024, end += strlen(end);
+			mul = 1024;
 		else if (!strcasecmp(end, "m") || !strcasecmp(end, "mb") || !strcasecmp(end, "mib"))
-			n *= 1024 * 1024, end += strlen(end);
+			mul = 1024 * 1024;
 		else if (!strcasecmp(end, "g") || !strcasecmp(end, "gb") || !strcasecmp(end, "gib"))
-			n *= 1024LL * 1024 * 1024, end += strlen(end);
+			mul = 1024LL * 1024 * 1024;
+		if (mul) {
+			if (!sized || __builtin_mul_overflow(n, mul, &n))
+				return false;
+			end += strlen(end);
+		}
 	}
 	if (errno || end == v || *end || n < lo || n > hi)
 		return false;
 	*out = n;
 	return true;
+}
+
+static bool parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
+{
+	return parse_int_unit(v, lo, hi, out, false);
+}
+
+static bool parse_size(const char *v, int64_t lo, int64_t hi, int64_t *out)
+{
+	return parse_int_unit(v, lo, hi, out, true);
 }
 
 static bool parse_bool(const char *v, bool *out)
@@ -75,7 +91,7 @@ bool config_set(config_t *c, const char *section, const char *key, const char *v
 	else if (IS("server", "workers"))
 		ok = parse_int(v, 0, 1024, &n) && (c->workers = (int)n, true);
 	else if (IS("server", "max_body"))
-		ok = parse_int(v, 1024, (int64_t)16 << 30, &c->max_body);
+		ok = parse_size(v, 1024, (int64_t)16 << 30, &c->max_body);
 	else if (IS("server", "access_log"))
 		ok = set_str(c->access_log, sizeof c->access_log, v);
 	else if (IS("store", "data_dir"))
@@ -87,7 +103,7 @@ bool config_set(config_t *c, const char *section, const char *key, const char *v
 	else if (IS("analytics", "naive"))
 		ok = parse_bool(v, &c->naive);
 	else if (IS("cache", "memory_bytes"))
-		ok = parse_int(v, 0, (int64_t)64 << 30, &c->cache_bytes);
+		ok = parse_size(v, 0, (int64_t)64 << 30, &c->cache_bytes);
 	else if (IS("cache", "redis_url"))
 		ok = set_str(c->redis_url, sizeof c->redis_url, v);
 	else if (IS("cache", "ttl_seconds"))
@@ -97,7 +113,7 @@ bool config_set(config_t *c, const char *section, const char *key, const char *v
 	else if (IS("cache", "disk_dir"))
 		ok = set_str(c->cache_dir, sizeof c->cache_dir, v);
 	else if (IS("cache", "disk_bytes"))
-		ok = parse_int(v, 1 << 20, (int64_t)1 << 40, &c->cache_disk_bytes);
+		ok = parse_size(v, 1 << 20, (int64_t)1 << 40, &c->cache_disk_bytes);
 	else {
 		snprintf(err, errlen, "unknown setting '%s%s%s'", s, *s ? "." : "", key);
 		return false;
@@ -113,6 +129,7 @@ typedef struct {
 	char *err;
 	size_t errlen;
 	bool failed;
+	char section[64], key[64]; /* the setting that failed */
 } ini_ctx;
 
 static int on_ini(void *ud, const char *section, const char *name, const char *value)
@@ -122,22 +139,57 @@ static int on_ini(void *ud, const char *section, const char *name, const char *v
 		return 0;
 	if (!config_set(x->c, section, name, value, x->err, x->errlen)) {
 		x->failed = true;
+		snprintf(x->section, sizeof x->section, "%s", section);
+		snprintf(x->key, sizeof x->key, "%s", name);
 		return 0;
 	}
 	return 1;
 }
 
+/* True when line `want` of the file sets key inside [section]. */
+static bool line_sets(const char *path, int want, const char *section, const char *key)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char line[1024], cur[64] = "";
+	int n = 0;
+	bool found = false;
+	while (n < want && fgets(line, sizeof line, f)) {
+		n++;
+		char *p = line + strspn(line, " \t");
+		if (*p == '[') {
+			char *e = strchr(p, ']');
+			if (e)
+				snprintf(cur, sizeof cur, "%.*s", (int)(e - p - 1), p + 1);
+			continue;
+		}
+		size_t kl = strcspn(p, "=:");
+		while (kl && (p[kl - 1] == ' ' || p[kl - 1] == '\t'))
+			kl--;
+		if (n == want)
+			found = !strcmp(cur, section) && kl == strlen(key) && !strncmp(p, key, kl);
+	}
+	fclose(f);
+	return found;
+}
+
 bool config_load_file(config_t *c, const char *path, char *err, size_t errlen)
 {
 	char why[256] = "";
-	ini_ctx x = {c, why, sizeof why, false};
+	ini_ctx x = {.c = c, .err = why, .errlen = sizeof why};
 	int rc = ini_parse(path, on_ini, &x);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		return false;
 	}
 	if (rc > 0) {
-		snprintf(err, errlen, "%s:%d: %s", path, rc, why[0] ? why : "syntax error");
+		/* inih reports the first bad line but not which kind of error it
+		 * was: a setting we refused names its own line. */
+		if (x.failed && line_sets(path, rc, x.section, x.key))
+			snprintf(err, errlen, "%s:%d: %s", path, rc, why);
+		else
+			snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", path, rc);
 		return false;
 	}
 	return true;

@@ -231,7 +231,9 @@ static size_t match_thousands(char t, const char *p, const char *end)
 
 money_status money_parse_opts(const char *s, size_t len, const money_opts *o, int64_t *out)
 {
-	if (!o)
+	/* The zero options are the strict form, exactly (not a looser one). */
+	if (!o || ((!o->decimal || o->decimal == '.') && !o->thousands && !o->symbols && !o->plus && !o->parens &&
+	           !o->round))
 		return money_parse(s, len, out);
 	if (!s)
 		len = 0;

@@ -113,10 +113,12 @@ void api_rows_import(http_server_t *srv, http_req_t *r)
 	o.dry_run = flag(query_get(q, "dry_run"));
 	if ((v = query_get(q, "map")) && !import_parse_map(&o, v, why, sizeof why)) {
 		http_problem(r, 400, "map: %s", why);
+		import_opts_free(&o);
 		return;
 	}
 	if ((v = query_get(q, "set")) && !import_parse_consts(&o, v, why, sizeof why)) {
 		http_problem(r, 400, "set: %s", why);
+		import_opts_free(&o);
 		return;
 	}
 	o.org = r->org;
@@ -131,6 +133,7 @@ void api_rows_import(http_server_t *srv, http_req_t *r)
 		http_json(r, 200);
 	}
 	free(res);
+	import_opts_free(&o);
 }
 
 /* ---- JSON writes ---- */
@@ -141,6 +144,7 @@ static bool record_from_json(entity_kind k, json_t *obj, record_t *rec, char mon
 {
 	const entity_def *d = entity_get(k);
 	memset(rec->present, 0, sizeof rec->present);
+	memset(rec->parsed, 0, sizeof rec->parsed);
 	if (!json_is_object(obj)) {
 		snprintf(why, whylen, "a row must be a JSON object");
 		return false;

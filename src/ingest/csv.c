@@ -48,6 +48,11 @@ const char *csv_fatal(const csv_reader_t *r)
 	return r->fatal;
 }
 
+void csv_set_first_line(csv_reader_t *r, uint64_t line)
+{
+	r->line = line;
+}
+
 uint64_t csv_bytes(const csv_reader_t *r)
 {
 	return r->bytes;
@@ -72,8 +77,17 @@ static int getb(csv_reader_t *r)
 		r->in_pos = 0;
 		if (!r->started) {
 			r->started = true;
-			/* A UTF-8 byte order mark is not data. */
-			if (n >= 3 && memcmp(r->in, "\xEF\xBB\xBF", 3) == 0) {
+			/* A UTF-8 byte order mark is not data. Short reads (a pipe, a
+			 * slow body) may split it: gather three bytes first. */
+			while (r->in_len < 3 && (n = r->fn(r->ud, r->in + r->in_len, CHUNK - r->in_len)) > 0)
+				r->in_len += (size_t)n;
+			if (n < 0) {
+				snprintf(r->fatal, sizeof r->fatal, "read error at byte %llu", (unsigned long long)r->in_len);
+				return -2;
+			}
+			if (n == 0 && r->in_len < 3)
+				r->eof = true;
+			if (r->in_len >= 3 && memcmp(r->in, "\xEF\xBB\xBF", 3) == 0) {
 				r->in_pos = 3;
 				r->bytes = 3;
 			}
@@ -138,13 +152,12 @@ csv_result csv_next(csv_reader_t *r, csv_row_t *row)
 			continue;
 		}
 		if (c == '\r') {
+			/* CRLF or a lone CR (old Mac files): a blank line either way */
 			int d = getb(r);
-			if (d == '\n') {
-				r->line++;
-				continue;
-			}
-			if (d >= 0)
+			if (d != '\n' && d >= 0)
 				ungetb(r);
+			r->line++;
+			continue;
 		}
 		bool quoted = false, after_quote = false, field_start = true;
 		uint64_t newlines = 0;

@@ -42,6 +42,9 @@ void csv_free(csv_reader_t *r);
  * and where; the reader is finished. */
 csv_result csv_next(csv_reader_t *r, csv_row_t *row);
 const char *csv_fatal(const csv_reader_t *r);
+/* Numbers the first line line (default 1): lines a caller dropped before
+ * handing the rest to the reader still count. */
+void csv_set_first_line(csv_reader_t *r, uint64_t line);
 /* Bytes consumed so far (for progress). */
 uint64_t csv_bytes(const csv_reader_t *r);
 

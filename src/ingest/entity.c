@@ -139,6 +139,8 @@ bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, cha
 			break;
 		}
 		case COL_MONEY: {
+			if (r->parsed[i])
+				break;
 			int64_t cents;
 			money_status st = o && o->money_lenient ? money_parse_opts(v.p, v.len, &o->money, &cents)
 			                                        : money_parse(v.p, v.len, &cents);

@@ -41,6 +41,7 @@ typedef struct {
 typedef struct {
 	slice_t raw[ENTITY_MAXCOLS];
 	bool present[ENTITY_MAXCOLS];
+	bool parsed[ENTITY_MAXCOLS]; /* num already holds the value (computed, e.g. credit - debit) */
 	int64_t num[ENTITY_MAXCOLS];
 	timestamp_t ts;
 	char idbuf[40]; /* holds a derived id when the row has none */

@@ -34,30 +34,64 @@ bool import_parse_encoding(const char *n, import_encoding *out)
 	return false;
 }
 
-/* Splits "a=b,c=d" and stores b in slots[index of a]. Values are borrowed
- * from a private copy kept in *keep. */
-static bool parse_pairs(const entity_def *d, const char **slots, const char *spec, char **keep, char *why,
-                        size_t whylen)
+/* Splits "a=b,c=\"d, e\"" and stores each value in slots[index of a].
+ * Values may be double-quoted (to hold commas; "" is a quote). The strings
+ * live in one copy owned by the options (freed by import_opts_free). */
+static bool parse_pairs(import_opts *o, const char **slots, const char *spec, char *why, size_t whylen)
 {
-	char *copy = xstrdup(spec);
-	*keep = copy;
-	char *save = NULL;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		if (!eq) {
-			snprintf(why, whylen, "'%s' is not field=value", tok);
+	const entity_def *d = entity_get(o->kind);
+	if (o->nowned == (int)(sizeof o->owned / sizeof o->owned[0])) {
+		snprintf(why, whylen, "too many option lists");
+		return false;
+	}
+	char *copy = xmalloc(strlen(spec) + 1);
+	o->owned[o->nowned++] = copy;
+	const char *p = spec;
+	char *w = copy;
+	while (*p) {
+		const char *eq = strchr(p, '=');
+		const char *comma = strchr(p, ',');
+		if (!eq || (comma && comma < eq)) {
+			size_t l = comma ? (size_t)(comma - p) : strlen(p);
+			snprintf(why, whylen, "'%.*s' is not field=value", (int)(l > 60 ? 60 : l), p);
 			return false;
 		}
-		*eq = '\0';
-		char *val = eq + 1;
-		size_t vl = strlen(val);
-		if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
-			val[vl - 1] = '\0';
-			val++;
+		char *name = w;
+		memcpy(w, p, (size_t)(eq - p));
+		w += eq - p;
+		*w++ = '\0';
+		p = eq + 1;
+		char *val = w;
+		if (*p == '"') {
+			for (p++;; p++) {
+				if (!*p) {
+					snprintf(why, whylen, "unclosed quote in the value of '%s'", name);
+					return false;
+				}
+				if (*p == '"' && p[1] == '"') {
+					*w++ = '"';
+					p++;
+				} else if (*p == '"') {
+					p++;
+					break;
+				} else {
+					*w++ = *p;
+				}
+			}
+			if (*p && *p != ',') {
+				snprintf(why, whylen, "unexpected text after the quoted value of '%s'", name);
+				return false;
+			}
+		} else {
+			while (*p && *p != ',')
+				*w++ = *p++;
 		}
-		int ci = entity_col_index(d, tok, strlen(tok));
+		*w++ = '\0';
+		if (*p == ',')
+			p++;
+		int ci = entity_col_index(d, name, strlen(name));
 		if (ci < 0) {
-			snprintf(why, whylen, "'%s' is not a field of %s", tok, d->name);
+			snprintf(why, whylen, "'%s' is not a field of %s", name, d->name);
 			return false;
 		}
 		slots[ci] = val;
@@ -65,31 +99,21 @@ static bool parse_pairs(const entity_def *d, const char **slots, const char *spe
 	return true;
 }
 
-/* The copies made by parse_pairs live as long as the process: options are
- * parsed once per command or request and are tiny. */
-static char *kept_specs[8];
-static int nkept_specs;
-
-static void keep_spec(char *p)
-{
-	if (nkept_specs < 8)
-		kept_specs[nkept_specs++] = p;
-}
-
 bool import_parse_map(import_opts *o, const char *spec, char *why, size_t whylen)
 {
-	char *keep = NULL;
-	bool ok = parse_pairs(entity_get(o->kind), o->map, spec, &keep, why, whylen);
-	keep_spec(keep);
-	return ok;
+	return parse_pairs(o, o->map, spec, why, whylen);
 }
 
 bool import_parse_consts(import_opts *o, const char *spec, char *why, size_t whylen)
 {
-	char *keep = NULL;
-	bool ok = parse_pairs(entity_get(o->kind), o->consts, spec, &keep, why, whylen);
-	keep_spec(keep);
-	return ok;
+	return parse_pairs(o, o->consts, spec, why, whylen);
+}
+
+void import_opts_free(import_opts *o)
+{
+	for (int i = 0; i < o->nowned; i++)
+		free(o->owned[i]);
+	o->nowned = 0;
 }
 
 /* A single-byte encoding as a table byte -> UTF-8 (empty = undefined). */
@@ -228,6 +252,11 @@ static bool plan_layout(const entity_def *d, const import_opts *o, const csv_row
 {
 	l->ncols = h ? h->nfields : 0;
 	l->debit = l->credit = -1;
+	/* Without a header, a map names every column read: the others are
+	 * absent, never guessed from their canonical position. */
+	bool any_map = false;
+	for (int i = 0; i < d->ncols; i++)
+		any_map |= o->map[i] != NULL;
 	for (int i = 0; i < d->ncols; i++) {
 		l->src[i] = -1;
 		if (o->consts[i])
@@ -242,7 +271,7 @@ static bool plan_layout(const entity_def *d, const import_opts *o, const csv_row
 					return false;
 				}
 				l->src[i] = (int)pos - 1;
-			} else {
+			} else if (!any_map) {
 				l->src[i] = i; /* canonical order of DATA.md, id first */
 			}
 			continue;
@@ -296,6 +325,7 @@ static bool build_record(const entity_def *d, const import_opts *o, const layout
 		return false;
 	}
 	memset(rec->present, 0, sizeof rec->present);
+	memset(rec->parsed, 0, sizeof rec->parsed);
 	slice_t f[CSV_MAX_FIELDS];
 	size_t nf = row->nfields;
 	if (rs->table) {
@@ -361,9 +391,42 @@ static bool build_record(const entity_def *d, const import_opts *o, const layout
 				size_t n = money_format(amt, rs->amount_buf);
 				rec->raw[i] = (slice_t){rs->amount_buf, n};
 				rec->present[i] = true;
+				rec->parsed[i] = true; /* already exact: not re-read with the file's options */
+				rec->num[i] = amt;
 			}
 	}
 	return true;
+}
+
+typedef struct {
+	csv_read_fn fn;
+	void *ud;
+	int lines_left;
+} skip_reader;
+
+/* Drops the first lines_left lines (LF-terminated) of the input. */
+static ssize_t read_skipping(void *ud, char *buf, size_t n)
+{
+	skip_reader *k = ud;
+	for (;;) {
+		ssize_t got = k->fn(k->ud, buf, n);
+		if (got <= 0 || k->lines_left == 0)
+			return got;
+		size_t i = 0;
+		while (i < (size_t)got && k->lines_left > 0) {
+			char *nl = memchr(buf + i, '\n', (size_t)got - i);
+			if (!nl) {
+				i = (size_t)got;
+				break;
+			}
+			i = (size_t)(nl - buf) + 1;
+			k->lines_left--;
+		}
+		if (i < (size_t)got) {
+			memmove(buf, buf + i, (size_t)got - i);
+			return got - (ssize_t)i;
+		}
+	}
 }
 
 int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, import_result *res, char *err,
@@ -373,9 +436,14 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	double t0 = now_s();
 	const entity_def *d = entity_get(o->kind);
 	run_state rs = {0};
-	csv_reader_t *r = csv_new(fn, ud, o->delimiter, 0);
+	skip_reader sk = {fn, ud, o->skip_lines};
+	csv_reader_t *r = o->skip_lines > 0 ? csv_new(read_skipping, &sk, o->delimiter, 0)
+	                                    : csv_new(fn, ud, o->delimiter, 0);
+	csv_set_first_line(r, (uint64_t)o->skip_lines + 1);
 	int rc = -1;
 	csv_row_t *row = xmalloc(sizeof *row);
+	record_t *rec = xmalloc(sizeof *rec);
+	store_conn_t *w = NULL;
 	layout_t layout;
 	char why[256];
 	if (o->encoding != ENC_UTF8) {
@@ -383,16 +451,8 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		if (!build_table(o->encoding, rs.table, err, errlen))
 			goto out;
 	}
-	/* Skip lines before the header. */
-	for (int i = 0; i < o->skip_lines; i++) {
-		csv_result cr = csv_next(r, row);
-		if (cr == CSV_FATAL) {
-			snprintf(err, errlen, "%s", csv_fatal(r));
-			goto out;
-		}
-		if (cr == CSV_EOF)
-			break;
-	}
+	/* Lines before the header are skipped as raw lines (csv_new got a
+	 * reader that drops them), whatever quotes or blanks they hold. */
 	csv_row_t *header = NULL;
 	if (!o->no_header) {
 		csv_result cr = csv_next(r, row);
@@ -434,7 +494,6 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	if (!plan_layout(d, o, header, &layout, err, errlen))
 		goto out;
 
-	store_conn_t *w = NULL;
 	if (!o->dry_run) {
 		w = store_write_begin(s, err, errlen);
 		if (!w)
@@ -442,7 +501,6 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	}
 	rs.w = w;
 	rs.acc = rollup_acc_new(o->org);
-	record_t *rec = xmalloc(sizeof *rec);
 	uint64_t rows = 0, encoding_rejects = 0;
 	double last = now_s();
 	for (;;) {
@@ -490,7 +548,6 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		bool replaced;
 		if (entity_upsert(w, o->kind, o->org, rec, rs.acc, &replaced, why, sizeof why) != 0) {
 			snprintf(err, errlen, "line %llu: %s; nothing was stored", (unsigned long long)row->line, why);
-			free(rec);
 			goto abort;
 		}
 		if (replaced)
@@ -498,14 +555,16 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		else
 			res->inserted++;
 	}
-	free(rec);
-	rec = NULL;
 	if (rows > 0 && encoding_rejects == rows) {
 		snprintf(err, errlen, "no row is valid UTF-8: declare the file's encoding (e.g. --encoding windows-1252); nothing was stored");
 		goto abort;
 	}
 	if (o->progress)
 		o->progress(o->progress_ud, csv_bytes(r), rows);
+	if (o->cancel && atomic_load(o->cancel)) {
+		snprintf(err, errlen, "cancelled after %llu rows; nothing was stored", (unsigned long long)rows);
+		goto abort;
+	}
 	if (w) {
 		if (rollup_flush(rs.acc, w) != 0) {
 			snprintf(err, errlen, "store error while updating rollups: %s; nothing was stored", store_errmsg(w));
@@ -531,6 +590,7 @@ out:
 	buf_free(&rs.conv);
 	free(rs.table);
 	free(row);
+	free(rec);
 	csv_free(r);
 	return rc;
 }

@@ -33,6 +33,8 @@ typedef struct {
 	void (*progress)(void *ud, uint64_t bytes, uint64_t rows);
 	void *progress_ud;
 	atomic_int *cancel;           /* set non-zero to abandon (nothing stored) */
+	char *owned[4];               /* strings parsed by import_parse_map/consts */
+	int nowned;
 } import_opts;
 
 #define IMPORT_KEEP_REJECTS 100
@@ -49,10 +51,13 @@ typedef struct {
 	double seconds;
 } import_result;
 
-/* Parses "field=Header,field2=Header 2" into o->map; false with a reason. */
+/* Parses "field=Header,field2=\"Header, 2\"" into o->map (set o->kind
+ * first); false with a reason. The strings belong to o: import_opts_free. */
 bool import_parse_map(import_opts *o, const char *spec, char *why, size_t whylen);
 /* Parses "field=value,..." into o->consts. */
 bool import_parse_consts(import_opts *o, const char *spec, char *why, size_t whylen);
+/* Frees what import_parse_map/consts allocated. */
+void import_opts_free(import_opts *o);
 /* "utf-8", "windows-1252"/"cp1252", "iso-8859-1"/"latin1", "iso-8859-2",
  * "windows-1250"/"cp1250". */
 bool import_parse_encoding(const char *name, import_encoding *out);

@@ -41,9 +41,9 @@ struct store_conn {
 	struct store_stmt stmts[STMT_SLOTS];
 	bool in_use;
 	/* write transaction state: touched (org, mask) pairs */
-	int64_t touch_org[16];
-	unsigned touch_mask[16];
-	int ntouch;
+	int64_t *touch_org;
+	unsigned *touch_mask;
+	int ntouch, captouch;
 };
 
 typedef struct {
@@ -114,6 +114,10 @@ static int conn_open(store_t *s, store_conn_t *c, bool writer, char *err, size_t
 
 static void conn_close(store_conn_t *c)
 {
+	free(c->touch_org);
+	free(c->touch_mask);
+	c->touch_org = NULL;
+	c->touch_mask = NULL;
 	if (!c->db)
 		return;
 	for (int i = 0; i < STMT_SLOTS; i++)
@@ -339,10 +343,13 @@ void store_write_touch(store_conn_t *c, int64_t org, unsigned mask)
 			c->touch_mask[i] |= mask;
 			return;
 		}
-	if (c->ntouch < (int)(sizeof c->touch_org / sizeof c->touch_org[0])) {
-		c->touch_org[c->ntouch] = org;
-		c->touch_mask[c->ntouch++] = mask;
+	if (c->ntouch == c->captouch) {
+		c->captouch = c->captouch ? c->captouch * 2 : 8;
+		c->touch_org = xrealloc(c->touch_org, (size_t)c->captouch * sizeof *c->touch_org);
+		c->touch_mask = xrealloc(c->touch_mask, (size_t)c->captouch * sizeof *c->touch_mask);
 	}
+	c->touch_org[c->ntouch] = org;
+	c->touch_mask[c->ntouch++] = mask;
 }
 
 int store_write_commit(store_conn_t *c, char *err, size_t errlen)
@@ -351,8 +358,7 @@ int store_write_commit(store_conn_t *c, char *err, size_t errlen)
 	static const char *bump =
 		"INSERT INTO data_versions(org, tbl, version) VALUES(?, ?, 1) "
 		"ON CONFLICT(org, tbl) DO UPDATE SET version = version + 1 RETURNING version";
-	uint64_t newv[16][TBL__COUNT];
-	memset(newv, 0, sizeof newv);
+	uint64_t (*newv)[TBL__COUNT] = xcalloc((size_t)c->ntouch + 1, sizeof *newv);
 	for (int i = 0; i < c->ntouch; i++)
 		for (int t = 0; t < TBL__COUNT; t++) {
 			if (!(c->touch_mask[i] & TBL_BIT(t)))
@@ -367,6 +373,8 @@ int store_write_commit(store_conn_t *c, char *err, size_t errlen)
 	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "commit failed: %s", sqlite3_errmsg(c->db));
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		c->ntouch = 0;
+		free(newv);
 		pthread_mutex_unlock(&s->write_lock);
 		return -1;
 	}
@@ -378,16 +386,21 @@ int store_write_commit(store_conn_t *c, char *err, size_t errlen)
 				v->v[t] = newv[i][t];
 	}
 	pthread_mutex_unlock(&s->ver_lock);
+	free(newv);
 	int n = c->ntouch;
-	int64_t orgs[16];
-	unsigned masks[16];
-	memcpy(orgs, c->touch_org, sizeof orgs);
-	memcpy(masks, c->touch_mask, sizeof masks);
+	int64_t *orgs = xmalloc((size_t)n * sizeof *orgs + 1);
+	unsigned *masks = xmalloc((size_t)n * sizeof *masks + 1);
+	if (n) {
+		memcpy(orgs, c->touch_org, (size_t)n * sizeof *orgs);
+		memcpy(masks, c->touch_mask, (size_t)n * sizeof *masks);
+	}
 	c->ntouch = 0;
 	pthread_mutex_unlock(&s->write_lock);
 	if (s->on_change)
 		for (int i = 0; i < n; i++)
 			s->on_change(s->on_change_ud, orgs[i], masks[i]);
+	free(orgs);
+	free(masks);
 	return 0;
 }
 

@@ -217,10 +217,10 @@ describe('files that are not CSV at all: exit 1, a clear message, nothing stored
     const l = lines(r.stderr);
     assert.ok(l.length >= 1 && l[0].startsWith(`brisk import: ${file}`), r.stderr);
     assert.match(l[0], pattern);
-    // KNOWN BUG (src/ingest/import.c, import_run): a fatal error after the
+    // Regression (fixed; src/ingest/import.c, import_run): a fatal error after the
     // header leaks the record buffer; LeakSanitizer builds then print a
     // report after the message. Fails here until that is fixed.
-    assert.ok(!/LeakSanitizer/.test(r.stderr), `KNOWN BUG: import.c leaks on a fatal CSV error:\n${r.stderr}`);
+    assert.ok(!/LeakSanitizer/.test(r.stderr), `import.c leaks on a fatal CSV error:\n${r.stderr}`);
     assert.equal(l.length, 1, `more than one line on stderr:\n${r.stderr}`);
     assert.equal(r.stdout, '', 'no summary for a failed import');
     assert.equal(count(data, 'costs'), 1, 'rows were stored');

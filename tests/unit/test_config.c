@@ -141,11 +141,11 @@ Test(config, file_errors_name_file_and_line)
 	cr_expect(strstr(err, "open.ini:1:") != NULL, "%s", err);
 }
 
-/* KNOWN BUG (config.c, config_load_file): ini_parse returns the line of
+/* Regression (fixed; config.c, config_load_file): ini_parse returns the line of
  * the FIRST error but keeps parsing, while the reason kept is that of the
  * first bad setting; a syntax error before a bad setting is reported with
  * the wrong reason ("FILE:2: unknown setting 'colour'"). */
-Test(config, bug_first_error_line_and_reason_agree)
+Test(config, first_error_line_and_reason_agree)
 {
 	const char *p = ini("mixed.ini", "[server]\nthis is not a setting\nport = 1\ncolour = blue\n");
 	cr_expect_not(config_load_file(&c, p, err, sizeof err));
@@ -203,11 +203,11 @@ Test(config, bad_values)
 	expect_bad(NULL, "nosuch", "1", "unknown setting 'nosuch'");
 }
 
-/* KNOWN BUG (config.c, parse_int): the unit multiplication overflows
+/* Regression (fixed; config.c, parse_int): the unit multiplication overflows
  * (signed overflow, undefined behaviour) and the wrapped value can pass
  * the bounds: 18014398509481985k is 2^64 + 1024 bytes and is taken as
  * 1024. UBSan aborts this test in the sanitizer build. */
-Test(config, bug_unit_overflow_rejected)
+Test(config, unit_overflow_rejected)
 {
 	expect_bad("server", "max_body", "18014398509481985k", "bad value");
 	expect_bad("cache", "memory_bytes", "9223372036854775807G", "bad value");

@@ -207,10 +207,10 @@ Test(csv, blank_lines_skipped)
 	expect_dump("a\n\n\"q\nq\"\n\nb\n", "1:{a}\n3:{q\nq}\n6:{b}\nEOF\n");
 }
 
-/* KNOWN BUG (csv.c, csv_next, blank-line check): a blank line ended by a
+/* Regression (fixed; csv.c, csv_next, blank-line check): a blank line ended by a
  * lone CR is returned as a record with one empty field instead of being
  * skipped like LF and CRLF blank lines. Found by this test. */
-Test(csv, bug_blank_line_cr_only_skipped)
+Test(csv, blank_line_cr_only_skipped)
 {
 	expect_dump("a\r\rb\r", "1:{a}\n3:{b}\nEOF\n");
 }
@@ -231,10 +231,10 @@ Test(csv, bom_skipped)
 	free(got);
 }
 
-/* KNOWN BUG (csv.c, getb): the BOM is recognised only when the first read
+/* Regression (fixed; csv.c, getb): the BOM is recognised only when the first read
  * returns at least 3 bytes; a reader that hands out fewer (a pipe, a slow
  * network body) keeps it as data in the first header name. */
-Test(csv, bug_bom_split_across_reads)
+Test(csv, bom_split_across_reads)
 {
 	const char *in = "\xEF\xBB\xBF" "id\n1\n";
 	for (size_t chunk = 1; chunk <= 3; chunk++) {
@@ -502,7 +502,7 @@ Test(csv, property_round_trip_any_chunking)
 
 /* Byte soup, malformed records and fatal errors included: reading one byte
  * at a time must give exactly what one big read gives. (The BOM is left
- * out of the first position: see bug_bom_split_across_reads.) */
+ * out of the first position: see bom_split_across_reads.) */
 Test(csv, property_chunking_invariant_on_soup)
 {
 	static const char *const atoms[] = {"a", ",", "\"", "\"\"", "\n", "\r", "\r\n", ";", "x", " ", "\xEF\xBB\xBF", "\xC3"};

@@ -410,12 +410,12 @@ Test(import, fatal_csv_error_stores_nothing)
 /* LeakSanitizer's on-demand check, present in sanitizer builds only. */
 int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
 
-/* KNOWN BUG (import.c, import_run): on a fatal CSV error or a cancel the
+/* Regression (fixed; import.c, import_run): on a fatal CSV error or a cancel the
  * "goto abort" paths skip free(rec), leaking the record buffer (472
  * bytes) per failed import; a server that keeps receiving broken files
  * grows. (LeakSanitizer prints it at exit but Criterion still counts the
  * test as passed, hence this explicit check.) */
-Test(import, bug_failed_import_leaks_nothing)
+Test(import, failed_import_leaks_nothing)
 {
 	if (!__lsan_do_recoverable_leak_check)
 		cr_skip_test("no LeakSanitizer in this build");
@@ -537,6 +537,7 @@ Test(import, map_renames_columns)
 	/* a mapped column that is not in the header fails the file */
 	cr_expect_eq(run(&o, "Date;Kategorie;Betrag\n2024-01-02;Miete;7.50\n"), -1);
 	expect_err("mapped column 'Order Date'");
+	import_opts_free(&o);
 }
 
 Test(import, map_and_set_syntax_errors)
@@ -556,6 +557,7 @@ Test(import, map_and_set_syntax_errors)
 	cr_expect(import_parse_encoding("iso-8859-2", &e) && e == ENC_LATIN2);
 	cr_expect(import_parse_encoding("windows-1250", &e) && e == ENC_CP1250);
 	cr_expect_not(import_parse_encoding("utf-16", &e));
+	import_opts_free(&o);
 }
 
 Test(import, set_gives_constants)
@@ -576,6 +578,8 @@ Test(import, set_gives_constants)
 	expect_counts(0, 0, 1);
 	expect_rejection(0, 2, "unknown status 'done'");
 	expect_rollups_consistent();
+	import_opts_free(&bad);
+	import_opts_free(&o);
 }
 
 Test(import, no_header_canonical_positions)
@@ -588,12 +592,12 @@ Test(import, no_header_canonical_positions)
 	expect_rejection(0, 3, "'category' is column 3");
 }
 
-/* KNOWN BUG (import.c, plan_layout, no_header branch): without a header,
+/* Regression (fixed; import.c, plan_layout, no_header branch): without a header,
  * a --map that gives positions for some fields leaves the others at their
  * canonical positions, so id silently reads column 1 (here the date) and
  * rows of the same day replace each other: data loss. Unmapped fields
  * should be absent when a map is given. */
-Test(import, bug_no_header_map_leaves_other_fields_unmapped)
+Test(import, no_header_map_leaves_other_fields_unmapped)
 {
 	import_opts o = fx_opts(&fx, ENT_COSTS);
 	char why[128] = "";
@@ -602,6 +606,7 @@ Test(import, bug_no_header_map_leaves_other_fields_unmapped)
 	expect_ok(run(&o, "2024-01-02,Rent,100.00\n2024-01-02,Food,1.00\n"));
 	expect_counts(2, 0, 0);
 	cr_expect_eq(rows_in("costs"), 2);
+	import_opts_free(&o);
 }
 
 Test(import, no_header_positions_must_be_numbers)
@@ -612,6 +617,7 @@ Test(import, no_header_positions_must_be_numbers)
 	cr_assert(import_parse_map(&o, "date=Date", why, sizeof why));
 	cr_expect_eq(run(&o, "2024-01-02,Rent,100.00\n"), -1);
 	expect_err("column position");
+	import_opts_free(&o);
 }
 
 Test(import, skip_lines_before_header)
@@ -624,11 +630,11 @@ Test(import, skip_lines_before_header)
 	expect_rejection(0, 5, "bad amount");
 }
 
-/* KNOWN BUG (import.c, import_run, skip loop): --skip counts CSV records,
+/* Regression (fixed; import.c, import_run, skip loop): --skip counts CSV records,
  * not lines: a blank line in the preamble is not counted (so the header
  * is skipped too), and a preamble line with an opening quote swallows the
  * lines after it. DATA.md says "lines to skip before the header". */
-Test(import, bug_skip_counts_physical_lines)
+Test(import, skip_counts_physical_lines)
 {
 	import_opts o = fx_opts(&fx, ENT_COSTS);
 	o.skip_lines = 3;
@@ -789,11 +795,11 @@ Test(import, date_formats)
 	expect_rejection(0, 2, "expected YYYY-MM-DD");
 }
 
-/* KNOWN BUG (import.c, build_record, debit/credit branch): credit - debit
+/* Regression (fixed; import.c, build_record, debit/credit branch): credit - debit
  * is formatted with money_format ("-10.00") and then validated again with
  * the file's money options; with --decimal-comma that text is not a valid
  * amount, so every row of a European bank export is rejected. */
-Test(import, bug_debit_credit_with_decimal_comma)
+Test(import, debit_credit_with_decimal_comma)
 {
 	import_opts o = fx_opts(&fx, ENT_COSTS);
 	o.delimiter = ';';
@@ -809,23 +815,21 @@ Test(import, bug_debit_credit_with_decimal_comma)
 	expect_i64("costs", "amount", "b2", 2550);
 }
 
-/* KNOWN BUG (import.c, parse_pairs): the spec is split on every comma
+/* Regression (fixed; import.c, parse_pairs): the spec is split on every comma
  * before quotes are looked at, so a quoted header name holding a comma
  * (--map 'amount="Amount, EUR"') cannot be mapped. */
-Test(import, bug_map_quoted_name_with_comma)
+Test(import, map_quoted_name_with_comma)
 {
 	import_opts o = fx_opts(&fx, ENT_COSTS);
 	char why[128] = "";
 	cr_expect(import_parse_map(&o, "amount=\"Amount, EUR\",date=Day", why, sizeof why), "%s", why);
 	cr_expect(o.map[3] && !strcmp(o.map[3], "Amount, EUR"), "amount mapped to '%s'", o.map[3] ? o.map[3] : "");
+	import_opts_free(&o);
 }
 
-/* KNOWN BUG (import.c, keep_spec): the copies made by import_parse_map and
- * import_parse_consts are never freed and only the first 8 are even kept;
- * the HTTP import (api_rows.c) parses them per request, so the server
- * leaks on every import call with map= or set= (and keep_spec races
- * between worker threads). */
-Test(import, bug_parse_map_per_request_leaks)
+/* Parsed --map/--set copies belong to the options and are freed with them
+ * (the HTTP import parses them on every request). */
+Test(import, parsed_map_copies_are_freed)
 {
 	if (!__lsan_do_recoverable_leak_check)
 		cr_skip_test("no LeakSanitizer in this build");
@@ -833,6 +837,7 @@ Test(import, bug_parse_map_per_request_leaks)
 	for (int i = 0; i < 20; i++) {
 		import_opts o = fx_opts(&fx, ENT_COSTS);
 		cr_assert(import_parse_map(&o, "amount=Betrag", why, sizeof why), "%s", why);
+		import_opts_free(&o);
 	}
 	cr_expect_eq(__lsan_do_recoverable_leak_check(), 0, "parsed --map specs leaked (see the report above)");
 }
@@ -894,11 +899,11 @@ Test(import, cancel_stores_nothing)
 	free(csv);
 }
 
-/* KNOWN BUG (import.c, import_run): the cancel flag is only looked at
+/* Regression (fixed; import.c, import_run): the cancel flag is only looked at
  * every 1024 rows, never before the commit, so a cancel raised during the
  * last partial batch (or any cancel of a file under 1024 rows) still
  * commits. */
-Test(import, bug_cancel_before_commit_is_honoured)
+Test(import, cancel_before_commit_is_honoured)
 {
 	atomic_int flag = 1;
 	import_opts o = fx_opts(&fx, ENT_COSTS);
