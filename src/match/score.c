@@ -331,6 +331,9 @@ score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t 
 	}
 	/* Stored as REAL and compared again on re-runs: keep 3 decimals. */
 	k = round(k * 1000) / 1000;
+	/* Whatever the thresholds, a tie is never applied automatically. */
+	if (r != n && k >= o->auto_threshold)
+		k = fmax(0, ceil(o->auto_threshold * 1000 - 1) / 1000);
 	*conf = k;
 	if (k >= o->auto_threshold)
 		return SCORE_APPLIED;

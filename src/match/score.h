@@ -29,7 +29,7 @@ typedef struct {
 	int days_after_due;      /* and ends due_date + this (90) */
 	int max_ref_distance;    /* rule 2 edit distance, 0..3 (2) */
 	double tie_margin;       /* a rival this close to the best is a tie (0.05) */
-	double ambiguity_factor; /* a tied best is scaled by this (0.7): below auto */
+	double ambiguity_factor; /* a tied best is scaled by this (0.7), and kept below auto */
 } score_opts;
 
 /* Fills the defaults above. */

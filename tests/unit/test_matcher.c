@@ -591,6 +591,10 @@ Test(score, decide_scales_a_tie)
 	cr_expect_eq(best, 0);
 	cr_expect_eq(rival, 1);
 	cr_expect(conf < o.auto_threshold && conf >= o.review_threshold, "%.3f", conf);
+	o.auto_threshold = 0.6; /* 0.9 x 0.7 = 0.63 would pass it: a tie still may not */
+	cr_expect_eq(score_decide(&o, c, 2, &best, &conf, &rival), SCORE_PROPOSED);
+	cr_expect(conf < 0.6, "%.3f", conf);
+	score_opts_init(&o);
 	c[1].conf = 0.5f;
 	c[0].flags = 0;
 	cr_expect_eq(score_decide(&o, c, 2, &best, &conf, &rival), SCORE_APPLIED);
