@@ -9,6 +9,7 @@
 #include "core/date.h"
 #include "core/mem.h"
 #include "core/money.h"
+#include "match/fuzzy.h"
 #include "match/normalize.h"
 
 /* DESIGN
@@ -272,6 +273,12 @@ static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t
 			buf_puts(out, "null");
 		else
 			buf_printf(out, "%d", cd->ref_dist);
+		/* 1 for the number itself; else how well it aligns anywhere in
+		 * the reference (fuzzy partial ratio). */
+		put_key(out, &first, "reference_similarity");
+		double rs = cd->flags & SCORE_EXACT_REF ? 1 : fuzzy_partial_ratio(v.canon, v.canon_len, sc->pay.ref.p,
+		                                                                   sc->pay.ref.len, 0) / 100;
+		buf_printf(out, "%.3f", rs);
 		put_key(out, &first, "name_similarity");
 		buf_printf(out, "%.3f", cd->name_sim);
 		put_key(out, &first, "customer_id_match");

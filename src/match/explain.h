@@ -23,8 +23,9 @@
  * "decision" and "candidates" are present unless the payment is settled
  * (applied, confirmed, manual): they score the payment against every open
  * invoice now, with the rules of a run (o; NULL = defaults), and list the
- * best EXPLAIN_CANDIDATES with their scores (reference distance and
- * similarity, name similarity, amount equal and fitting, date window) and,
+ * best EXPLAIN_CANDIDATES with their scores (reference exact, edit distance
+ * and similarity, name similarity, customer ids, amount equal and fitting,
+ * date window, rule and confidence) and,
  * for each one not chosen, the reason. Reads one snapshot; the cost is one
  * pass over the open invoices. Returns MATCHER_OK, MATCHER_NOT_FOUND (out
  * untouched) or MATCHER_FAILED, with a reason in err. */

@@ -472,9 +472,21 @@ Test(matcher, explain_a_matched_payment)
 	cr_expect_str_eq(str_at(a, "rule"), "reference");
 	cr_expect_str_eq(str_at(a, "state"), "applied");
 	cr_expect_eq(json_real_value(json_object_get(a, "amount")), 1000.0);
+
 	cr_expect_gt(json_real_value(json_object_get(a, "confidence")), 0.9);
 	cr_expect_null(json_object_get(j, "candidates"), "settled: no candidates");
 	cr_expect_str_eq(str_at(json_object_get(j, "payment"), "reference"), "INV-2025-000123");
+	json_decref(j);
+	/* a payment no run has seen yet: what a run would decide */
+	load(ENT_PAYMENTS, PAY_HEAD "P4,2025-03-20,Golden Bakery,10.00,INV-2025-00789,\n");
+	j = explain("P4");
+	json_t *c = json_array_get(json_object_get(j, "candidates"), 0);
+	cr_expect_str_eq(str_at(c, "invoice_id"), "IV3");
+	cr_expect_eq(json_integer_value(json_object_get(c, "reference_distance")), 1);
+	cr_expect_gt(json_real_value(json_object_get(c, "reference_similarity")), 0.9);
+	cr_expect_str_eq(str_at(c, "rule"), "fuzzy_reference");
+	cr_expect(json_is_null(json_object_get(c, "refused")));
+	cr_expect_str_eq(str_at(json_object_get(j, "decision"), "verdict"), "applied");
 	json_decref(j);
 }
 
@@ -493,6 +505,7 @@ Test(matcher, explain_an_unmatched_payment)
 	cr_expect_str_eq(str_at(c, "invoice_id"), "IV3", "the closest first");
 	cr_expect(json_is_true(json_object_get(c, "amount_equal")));
 	cr_expect(json_is_false(json_object_get(c, "date_in_window")));
+	cr_expect(json_is_real(json_object_get(c, "reference_similarity")));
 	cr_expect_gt(json_real_value(json_object_get(c, "name_similarity")), 0.99);
 	cr_expect(json_is_null(json_object_get(c, "rule")));
 	cr_expect(strstr(str_at(c, "refused"), "outside 2025-02-22 .. 2025-06-29") != NULL, "%s", str_at(c, "refused"));
