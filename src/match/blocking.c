@@ -13,7 +13,7 @@
  * arena (pointers stay valid while it grows), invoices and payments are
  * flat arrays, and the hash indexes are open-addressed tables of
  * (64-bit key -> first element) whose chains run through the elements
- * themselves (next_num, next_amt), so an index costs 12 bytes per slot.
+ * themselves (next_num, next_amt), so an index costs 16 bytes per slot.
  *
  * The reference test of rule 1 is "contains": instead of searching every
  * number in every reference, each window of the canonical reference whose
