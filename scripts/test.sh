@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build/asan}
 export BRISK_BIN="$PWD/$build/brisk"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p tests/artifacts
 passed=0 failed=0

@@ -104,6 +104,22 @@ const http_config *http_server_config(http_server_t *srv);
 /* The port actually bound (useful with port 0). */
 int http_server_port(http_server_t *srv);
 
+/* Streaming responses (server-sent events). A handler running ON THE LOOP
+ * (route.on_loop) calls http_stream_start instead of producing a body: the
+ * response headers go out at once and the stream stays open. Any thread
+ * may then send chunks; they are delivered in order by the loop. When the
+ * client goes away, on_close(ud) is called once (on the loop thread) and
+ * later sends are dropped. The owner must call http_stream_release exactly
+ * once when it no longer sends (after or instead of http_stream_end). */
+typedef struct http_stream http_stream_t;
+#define HTTP_STATUS_STREAMING (-1) /* r->status after http_stream_start */
+http_stream_t *http_stream_start(http_req_t *r, const char *content_type, void (*on_close)(void *ud), void *ud);
+/* Queues bytes (copied). Returns false once the stream is closed. */
+bool http_stream_send(http_stream_t *s, const char *p, size_t n);
+/* Ends the response after the queued bytes. */
+void http_stream_end(http_stream_t *s);
+void http_stream_release(http_stream_t *s);
+
 /* Response helpers for handlers (any thread). */
 void http_json(http_req_t *r, int status);  /* r->out already holds JSON */
 /* RFC 9457 problem+json with a person-readable detail. */
