@@ -1,6 +1,5 @@
 #include "monitor/metrics.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -9,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "monitor/process.h"
 
 /*
  * DESIGN
@@ -48,6 +47,7 @@
 
 #define NBOUNDS 82                /* finite bucket bounds */
 #define NCELLS (NBOUNDS + 1)      /* plus the +Inf bucket */
+_Static_assert(NCELLS == METRICS_NCELLS, "metrics.h states the cell count");
 #define SEARCH_SIZE 128           /* NBOUNDS padded with +Inf to a power of two */
 #define MAX_SHARDS 64
 #define FINE_STEP 10.0
@@ -150,32 +150,9 @@ static struct series *func_series(const char *name, const char *help, const char
 static void hist_totals(const metrics_histogram_t *h, uint64_t out[NCELLS]);
 static void hist_snapshot_locked(metrics_histogram_t *h, double now);
 static double quantile_of(const uint64_t count[NCELLS], double q);
-static void put_double(buf_t *out, double v);
 static void put_sample_name(buf_t *out, const char *name, const char *suffix, const char *labels,
 			    const char *le);
-static void put_family_head(buf_t *out, const char *name, const char *help, const char *type);
 static void render_series(buf_t *out, const struct family *f, struct series *s);
-static void render_process(buf_t *out);
-
-void metrics_label_append(buf_t *labels, const char *name, const char *value, size_t len)
-{
-	if (labels->len)
-		buf_putc(labels, ',');
-	buf_puts(labels, name);
-	buf_put(labels, "=\"", 2);
-	for (size_t i = 0; i < len; i++) {
-		char c = value[i];
-		if (c == '\\')
-			buf_put(labels, "\\\\", 2);
-		else if (c == '"')
-			buf_put(labels, "\\\"", 2);
-		else if (c == '\n')
-			buf_put(labels, "\\n", 2);
-		else
-			buf_putc(labels, c);
-	}
-	buf_putc(labels, '"');
-}
 
 metrics_counter_t *metrics_counter(const char *name, const char *help, const char *labels)
 {
@@ -320,11 +297,12 @@ double metrics_histogram_quantile(const metrics_histogram_t *h, double q)
 	return quantile_of(count, q);
 }
 
-double metrics_histogram_window_quantile(metrics_histogram_t *h, double window_seconds, double q)
+uint64_t metrics_histogram_window_counts(metrics_histogram_t *h, double window_seconds,
+					 uint64_t counts[METRICS_NCELLS])
 {
-	uint64_t now_count[NCELLS], base[NCELLS] = {0};
+	uint64_t base[NCELLS] = {0}, total = 0;
 	double now = clock_now();
-	double target = now - window_seconds;
+	double target = window_seconds > 0 ? now - window_seconds : -INFINITY;
 
 	pthread_mutex_lock(&h->mu);
 	hist_snapshot_locked(h, now);
@@ -343,12 +321,53 @@ double metrics_histogram_window_quantile(metrics_histogram_t *h, double window_s
 		}
 	if (best)
 		memcpy(base, best->count, sizeof base);
-	hist_totals(h, now_count);
+	hist_totals(h, counts);
 	pthread_mutex_unlock(&h->mu);
 
-	for (size_t i = 0; i < NCELLS; i++)
-		now_count[i] -= base[i];
-	return quantile_of(now_count, q);
+	for (size_t i = 0; i < NCELLS; i++) {
+		counts[i] -= base[i];
+		total += counts[i];
+	}
+	return total;
+}
+
+double metrics_histogram_window_quantile(metrics_histogram_t *h, double window_seconds, double q)
+{
+	uint64_t count[NCELLS];
+	/* A window of 0 or less would mean "everything" to window_counts. */
+	if (!(window_seconds > 0))
+		window_seconds = 1e-9;
+	metrics_histogram_window_counts(h, window_seconds, count);
+	return quantile_of(count, q);
+}
+
+double metrics_counts_quantile(const uint64_t counts[METRICS_NCELLS], double q)
+{
+	pthread_once(&init_once, init);
+	return quantile_of(counts, q);
+}
+
+void metrics_histogram_each(const char *name, metrics_histogram_each_fn fn, void *ud)
+{
+	pthread_once(&init_once, init);
+	pthread_mutex_lock(&reg.mu);
+	for (struct family *f = reg.head; f; f = f->next)
+		if (f->kind == KIND_HISTOGRAM && strcmp(f->name, name) == 0)
+			for (struct series *s = f->head; s; s = s->next)
+				fn(ud, s->labels, (metrics_histogram_t *)s);
+	pthread_mutex_unlock(&reg.mu);
+}
+
+void metrics_counter_each(const char *name, metrics_counter_each_fn fn, void *ud)
+{
+	pthread_once(&init_once, init);
+	pthread_mutex_lock(&reg.mu);
+	for (struct family *f = reg.head; f; f = f->next)
+		if (f->kind == KIND_COUNTER && strcmp(f->name, name) == 0)
+			for (struct series *s = f->head; s; s = s->next)
+				fn(ud, s->labels,
+				   s->fn ? (uint64_t)s->fn(s->arg) : metrics_counter_value((metrics_counter_t *)s));
+	pthread_mutex_unlock(&reg.mu);
 }
 
 void metrics_tick(void)
@@ -374,12 +393,12 @@ void metrics_render(buf_t *out)
 	metrics_tick();
 	pthread_mutex_lock(&reg.mu);
 	for (struct family *f = reg.head; f; f = f->next) {
-		put_family_head(out, f->name, f->help, kind_names[f->kind]);
+		metrics_format_family(out, f->name, f->help, kind_names[f->kind]);
 		for (struct series *s = f->head; s; s = s->next)
 			render_series(out, f, s);
 	}
 	pthread_mutex_unlock(&reg.mu);
-	render_process(out);
+	process_render(out);
 }
 
 size_t metrics_bucket_count(void)
@@ -391,6 +410,12 @@ double metrics_bucket_bound(size_t i)
 {
 	pthread_once(&init_once, init);
 	return i < NBOUNDS ? bounds[i] : INFINITY;
+}
+
+size_t metrics_bucket_index(double v)
+{
+	pthread_once(&init_once, init);
+	return isnan(v) ? NBOUNDS : bucket_of(v);
 }
 
 void metrics_set_clock(double (*now)(void))
@@ -697,31 +722,6 @@ static double quantile_of(const uint64_t count[NCELLS], double q)
 	return bounds[NBOUNDS - 1];
 }
 
-/* Shortest text that reads back as the same double (as Prometheus' own
- * strconv 'g' does), but whole numbers in full: 20000, not 2e+04. */
-static void put_double(buf_t *out, double v)
-{
-	if (isnan(v)) {
-		buf_puts(out, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		buf_puts(out, v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	char tmp[32];
-	if (v == (double)(int64_t)v && v > -1e15 && v < 1e15) {
-		buf_put_i64(out, (int64_t)v);
-		return;
-	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	buf_puts(out, tmp);
-}
-
 static void put_sample_name(buf_t *out, const char *name, const char *suffix, const char *labels,
 			    const char *le)
 {
@@ -741,25 +741,11 @@ static void put_sample_name(buf_t *out, const char *name, const char *suffix, co
 	buf_putc(out, ' ');
 }
 
-static void put_family_head(buf_t *out, const char *name, const char *help, const char *type)
-{
-	buf_printf(out, "# HELP %s ", name);
-	for (const char *p = help; *p; p++) {
-		if (*p == '\\')
-			buf_put(out, "\\\\", 2);
-		else if (*p == '\n')
-			buf_put(out, "\\n", 2);
-		else
-			buf_putc(out, *p);
-	}
-	buf_printf(out, "\n# TYPE %s %s\n", name, type);
-}
-
 static void render_series(buf_t *out, const struct family *f, struct series *s)
 {
 	if (s->fn) {
 		put_sample_name(out, f->name, NULL, s->labels, NULL);
-		put_double(out, s->fn(s->arg));
+		metrics_format_value(out, s->fn(s->arg));
 		buf_putc(out, '\n');
 		return;
 	}
@@ -770,7 +756,7 @@ static void render_series(buf_t *out, const struct family *f, struct series *s)
 		break;
 	case KIND_GAUGE:
 		put_sample_name(out, f->name, NULL, s->labels, NULL);
-		put_double(out, metrics_gauge_value((metrics_gauge_t *)s));
+		metrics_format_value(out, metrics_gauge_value((metrics_gauge_t *)s));
 		buf_putc(out, '\n');
 		break;
 	case KIND_HISTOGRAM: {
@@ -783,98 +769,11 @@ static void render_series(buf_t *out, const struct family *f, struct series *s)
 			buf_printf(out, "%llu\n", (unsigned long long)cum);
 		}
 		put_sample_name(out, f->name, "_sum", s->labels, NULL);
-		put_double(out, metrics_histogram_sum(h));
+		metrics_format_value(out, metrics_histogram_sum(h));
 		buf_putc(out, '\n');
 		put_sample_name(out, f->name, "_count", s->labels, NULL);
 		buf_printf(out, "%llu\n", (unsigned long long)cum);
 		break;
 	}
 	}
-}
-
-static void put_process(buf_t *out, const char *name, const char *help, const char *type, double v)
-{
-	put_family_head(out, name, help, type);
-	put_sample_name(out, name, NULL, "", NULL);
-	put_double(out, v);
-	buf_putc(out, '\n');
-}
-
-/* Seconds since the epoch at which this process started: its start time in
- * clock ticks after boot (field 22 of /proc/self/stat) plus the boot time. */
-static double process_start_time(void)
-{
-	char line[1024];
-	double btime = -1, ticks = -1;
-	FILE *f = fopen("/proc/stat", "r");
-	if (f) {
-		while (fgets(line, sizeof line, f))
-			if (sscanf(line, "btime %lf", &btime) == 1)
-				break;
-		fclose(f);
-	}
-	f = fopen("/proc/self/stat", "r");
-	if (f) {
-		size_t n = fread(line, 1, sizeof line - 1, f);
-		line[n] = '\0';
-		fclose(f);
-		/* The command name may hold spaces and ')': fields restart after
-		 * the last ')', with field 3 (state) first. */
-		char *p = strrchr(line, ')');
-		unsigned long long start;
-		if (p && sscanf(p + 1, " %*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
-				&start) == 1)
-			ticks = (double)start;
-	}
-	long hz = sysconf(_SC_CLK_TCK);
-	if (btime < 0 || ticks < 0 || hz <= 0)
-		return -1;
-	return btime + ticks / (double)hz;
-}
-
-static void render_process(buf_t *out)
-{
-	struct rusage ru;
-	if (getrusage(RUSAGE_SELF, &ru) == 0) {
-		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-		put_process(out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-			    "counter", cpu);
-	}
-
-	FILE *f = fopen("/proc/self/statm", "r");
-	if (f) {
-		unsigned long long vm, rss;
-		long page = sysconf(_SC_PAGESIZE);
-		if (fscanf(f, "%llu %llu", &vm, &rss) == 2 && page > 0) {
-			put_process(out, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
-				    (double)rss * (double)page);
-			put_process(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge",
-				    (double)vm * (double)page);
-		}
-		fclose(f);
-	}
-
-	double start = process_start_time();
-	if (start >= 0)
-		put_process(out, "process_start_time_seconds",
-			    "Start time of the process since unix epoch in seconds.", "gauge", start);
-
-	DIR *d = opendir("/proc/self/fd");
-	if (d) {
-		long n = 0;
-		struct dirent *de;
-		while ((de = readdir(d)))
-			if (de->d_name[0] != '.')
-				n++;
-		closedir(d);
-		/* Not counting the descriptor opendir itself held. */
-		put_process(out, "process_open_fds", "Number of open file descriptors.", "gauge",
-			    (double)(n - 1));
-	}
-
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		put_process(out, "process_max_fds", "Maximum number of open file descriptors.", "gauge",
-			    (double)rl.rlim_cur);
 }

@@ -18,6 +18,7 @@
 #ifndef BRISK_METRICS_H
 #define BRISK_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@
 typedef struct metrics_counter metrics_counter_t;
 typedef struct metrics_gauge metrics_gauge_t;
 typedef struct metrics_histogram metrics_histogram_t;
+
+/* Cells of a histogram's per-bucket counts: the finite buckets and +Inf. */
+#define METRICS_NCELLS 83
 
 /* A value computed at scrape time (resident memory, cache stats...). It is
  * called with the registry locked, so it must not call metrics_* itself. */
@@ -39,6 +43,11 @@ typedef double (*metrics_value_fn)(void *arg);
 /* Appends name="value" to *labels (with a comma first if *labels is not
  * empty), escaping the len bytes of value as the format requires. */
 void metrics_label_append(buf_t *labels, const char *name, const char *value, size_t len);
+
+/* Copies the value of label name in labels (as above), escapes undone and
+ * NUL-terminated, into out (n bytes). False when the label is absent or
+ * its value does not fit. */
+bool metrics_label_get(const char *labels, const char *name, char *out, size_t n);
 
 /* Returns the counter name{labels}, creating it (and its family, with help
  * as the HELP text; a later help for the same name is ignored) if needed.
@@ -102,6 +111,27 @@ double metrics_histogram_quantile(const metrics_histogram_t *h, double q);
  * than the histogram's age, cover everything since it was created. */
 double metrics_histogram_window_quantile(metrics_histogram_t *h, double window_seconds, double q);
 
+/* Fills counts with the per-bucket (not cumulative) counts of h's
+ * observations over about the last window_seconds, as
+ * metrics_histogram_window_quantile counts them; window_seconds <= 0 means
+ * since creation. Returns their total. */
+uint64_t metrics_histogram_window_counts(metrics_histogram_t *h, double window_seconds,
+					 uint64_t counts[METRICS_NCELLS]);
+
+/* The q-quantile of per-bucket counts (from window_counts, or sums of
+ * several series' counts), estimated as metrics_histogram_quantile does. */
+double metrics_counts_quantile(const uint64_t counts[METRICS_NCELLS], double q);
+
+/* Calls fn for every series of the histogram (counter) family name, in
+ * registration order, with its labels; nothing when there is no such
+ * family. fn runs with the registry locked: it may read the series
+ * (counts, window counts, quantiles) but must not create or render any.
+ * A counter computed by a function reports that function's value. */
+typedef void (*metrics_histogram_each_fn)(void *ud, const char *labels, metrics_histogram_t *h);
+typedef void (*metrics_counter_each_fn)(void *ud, const char *labels, uint64_t value);
+void metrics_histogram_each(const char *name, metrics_histogram_each_fn fn, void *ud);
+void metrics_counter_each(const char *name, metrics_counter_each_fn fn, void *ud);
+
 /* Takes the snapshots the sliding windows need for every histogram that is
  * due one. Call it every few seconds (a timer on one event loop); window
  * queries and metrics_render also call it, so a window stays right even
@@ -111,14 +141,22 @@ void metrics_tick(void);
 /* Appends the whole registry to out in the Prometheus text format 0.0.4:
  * one HELP and TYPE per family, its series together, histograms as
  * cumulative _bucket{le=...} lines then _sum and _count, followed by the
- * process_* metrics read from /proc/self (resident and virtual memory, CPU
- * seconds, start time, open and max file descriptors). */
+ * process_* metrics (see process.h). */
 void metrics_render(buf_t *out);
+
+/* Exposition helpers for families rendered outside the registry: a
+ * family's HELP and TYPE lines, and a sample value (shortest text that
+ * reads back as v; whole numbers in full; NaN, +Inf, -Inf). */
+void metrics_format_family(buf_t *out, const char *name, const char *help, const char *type);
+void metrics_format_value(buf_t *out, double v);
 
 /* Number of finite histogram buckets and the upper bound of bucket i
  * (i < metrics_bucket_count(); larger i returns +Inf). */
 size_t metrics_bucket_count(void);
 double metrics_bucket_bound(size_t i);
+/* The index of the bucket v (seconds) counts in: the first whose bound is
+ * >= v, or metrics_bucket_count() (+Inf) above the last bound or for NaN. */
+size_t metrics_bucket_index(double v);
 
 /* Replaces the monotonic clock (seconds) used for sliding windows; NULL
  * restores CLOCK_MONOTONIC. For tests: call it while no other thread uses
