@@ -242,10 +242,20 @@ void api_rows_post(http_server_t *srv, http_req_t *r)
 		store_write_rollback(w);
 		http_problem(r, 500, "store error: %s", why);
 	} else if (res->inserted + res->replaced == 0) {
+		/* problem+json, with the per-row report as extension members */
 		store_write_rollback(w);
+		http_problem(r, 422, "no row was valid: %lld rejected (see rejections)", (long long)res->rejected);
+		/* the report's members join the problem's (RFC 9457 extensions) */
+		buf_t rep = BUF_INIT;
+		buf_t keep = r->out;
+		r->out = rep;
 		write_report(r, res, "index");
-		r->status = 422;
-		r->content_type_out = "application/json";
+		rep = r->out;
+		r->out = keep;
+		r->out.len--;
+		buf_putc(&r->out, ',');
+		buf_put(&r->out, rep.p + 1, rep.len - 1);
+		buf_free(&rep);
 	} else {
 		store_write_touch(w, r->org, entity_touch_mask(k));
 		if (store_write_commit(w, err, sizeof err) != 0) {

@@ -40,7 +40,9 @@
  * connections, and the loops keep running until no job is in flight. */
 
 #define MAX_URL 8192
-#define MAX_HEADERS 100
+/* Below h2o's own parser limit (100, answered with a plain 400), so a
+ * request with many headers gets a proper 431 from us. */
+#define MAX_HEADERS 64
 #define COMPRESS_MIN 1024
 
 struct http_server;
@@ -169,6 +171,8 @@ bool http_not_modified(http_req_t *r, const char *etag)
 
 /* ---- routing ---- */
 
+/* Matches the raw (still %-encoded) path, so an escaped '/' inside an id
+ * stays inside its segment; parameters are decoded after a match. */
 static bool match_route(const http_route *rt, const char *path, http_req_t *r)
 {
 	const char *p = rt->pattern, *s = path;
@@ -197,17 +201,50 @@ static bool match_route(const http_route *rt, const char *path, http_req_t *r)
 	return true;
 }
 
-/* Finds the route; *path_known tells 405 from 404. */
-static const http_route *route_find(http_server_t *srv, http_req_t *r, bool *path_known)
+/* Decodes the matched parameters into r->param_mem. False on a bad escape. */
+static bool decode_params(http_req_t *r)
 {
-	*path_known = false;
+	size_t total = 0;
+	for (int i = 0; i < r->nparams; i++)
+		total += r->params[i].len + 1;
+	free(r->param_mem);
+	r->param_mem = xmalloc(total + 1);
+	char *w = r->param_mem;
+	for (int i = 0; i < r->nparams; i++) {
+		long n = query_decode(r->params[i].p, r->params[i].len, w, false);
+		if (n < 0)
+			return false;
+		w[n] = '\0';
+		r->params[i] = (slice_t){w, (size_t)n};
+		w += n + 1;
+	}
+	return true;
+}
+
+static const char *method_name(http_method m)
+{
+	static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OTHER"};
+	return names[m];
+}
+
+/* Finds the route. On no match, allow gets the methods the path does take
+ * (empty: unknown path, a 404). */
+static const http_route *route_find(http_server_t *srv, http_req_t *r, char *allow, size_t allowlen)
+{
+	allow[0] = '\0';
+	http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
 	for (size_t i = 0; i < srv->nroutes; i++) {
-		if (!match_route(&srv->routes[i], r->path, r))
+		if (!match_route(&srv->routes[i], r->raw_path, r))
 			continue;
-		*path_known = true;
-		http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
 		if (srv->routes[i].method == m)
 			return &srv->routes[i];
+		const char *name = method_name(srv->routes[i].method);
+		if (!strstr(allow, name)) {
+			size_t l = strlen(allow);
+			snprintf(allow + l, allowlen - l, "%s%s", l ? ", " : "", name);
+			if (srv->routes[i].method == HTTP_GET)
+				snprintf(allow + strlen(allow), allowlen - strlen(allow), ", HEAD");
+		}
 	}
 	return NULL;
 }
@@ -217,6 +254,8 @@ static const http_route *route_find(http_server_t *srv, http_req_t *r, bool *pat
 static void req_free(http_req_t *r)
 {
 	free(r->path);
+	free(r->raw_path);
+	free(r->param_mem);
 	free(r->raw_query);
 	query_free(&r->query);
 	free(r->body);
@@ -277,6 +316,32 @@ static http_method parse_method(h2o_iovec_t m)
 	return HTTP_OTHER;
 }
 
+/* True when an Accept-Encoding value lists coding with a q-value above 0. */
+static bool accepts(const char *ae, const char *coding)
+{
+	size_t cl = strlen(coding);
+	const char *p = ae;
+	while (*p) {
+		p += strspn(p, " ,");
+		size_t tl = strcspn(p, " ;,");
+		bool match = tl == cl && !strncasecmp(p, coding, cl);
+		p += tl;
+		double q = 1;
+		p += strspn(p, " ");
+		while (*p == ';') {
+			p++;
+			p += strspn(p, " ");
+			if ((*p == 'q' || *p == 'Q') && p[1] == '=')
+				q = strtod(p + 2, NULL);
+			p += strcspn(p, ";,");
+		}
+		if (match)
+			return q > 0;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
 /* Copies what handlers need out of h2o. Returns false with r set to a
  * problem response when the request breaks a limit. */
 static bool req_copy(h2o_req_t *req, http_req_t *r)
@@ -297,6 +362,7 @@ static bool req_copy(h2o_req_t *req, http_req_t *r)
 	}
 	path[dl] = '\0';
 	r->path = path;
+	r->raw_path = xstrndup(req->path.base, plen);
 	if (req->path.len > MAX_URL) {
 		http_problem(r, 414, "the URL is %zu bytes long; at most %d are accepted", req->path.len, MAX_URL);
 		return false;
@@ -331,8 +397,8 @@ static bool req_copy(h2o_req_t *req, http_req_t *r)
 	}
 	char *ae = hdr_dup(req, H2O_TOKEN_ACCEPT_ENCODING);
 	if (ae) {
-		r->accept_gzip = strstr(ae, "gzip") != NULL;
-		r->accept_zstd = strstr(ae, "zstd") != NULL;
+		r->accept_gzip = accepts(ae, "gzip");
+		r->accept_zstd = accepts(ae, "zstd");
 		free(ae);
 	}
 	return true;
@@ -558,15 +624,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	http_req_t *r = &j->r;
 	const char *enc = NULL;
 	if (req_copy(req, r)) {
-		bool known;
-		r->route = route_find(srv, r, &known);
-		if (!r->route) {
-			if (known)
-				http_problem(r, 405, "%s is not allowed on %s", (r->method == HTTP_OTHER ? "this method" :
-				             r->method == HTTP_POST ? "POST" : r->method == HTTP_DELETE ? "DELETE" :
-				             r->method == HTTP_PUT ? "PUT" : "GET"), r->path);
-			else
+		char allow[64];
+		r->route = route_find(srv, r, allow, sizeof allow);
+		if (r->route && !decode_params(r)) {
+			http_problem(r, 400, "malformed %%-escape in the path");
+		} else if (!r->route) {
+			if (allow[0]) {
+				http_problem(r, 405, "%s is not allowed on %s (allowed: %s)", method_name(r->method), r->path, allow);
+				http_add_header(r, "Allow", allow);
+			} else {
 				http_problem(r, 404, "no such resource: %s", r->path);
+			}
 		} else if (r->route->on_loop && (r->priv = req, run_handler(srv, r), !r->defer)) {
 			/* answered on the loop */
 			if (r->status == HTTP_STATUS_STREAMING) {
@@ -898,6 +966,7 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 	h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
 	h2o_handler_t *h = h2o_create_handler(path, sizeof *h);
 	h->on_req = on_req;
+
 	srv->loops = xcalloc((size_t)srv->cfg.threads, sizeof *srv->loops);
 	int port = cfg->port;
 	for (int i = 0; i < srv->cfg.threads; i++) {

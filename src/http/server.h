@@ -25,6 +25,8 @@ typedef struct http_req {
 	/* request (owned copies) */
 	http_method method;
 	char *path;            /* decoded, without query */
+	char *raw_path;        /* as sent (routes match it) */
+	char *param_mem;       /* decoded path parameters */
 	char *raw_query;       /* after '?', NULL if none */
 	query_t query;
 	char *body;

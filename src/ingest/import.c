@@ -298,7 +298,7 @@ static bool plan_layout(const entity_def *d, const import_opts *o, const csv_row
 	for (int i = 0; i < d->ncols; i++) {
 		bool is_amount = d->cols[i].type == COL_MONEY && d->cols[i].required;
 		if (d->cols[i].required && l->src[i] < 0 && !o->consts[i] && !(is_amount && l->debit >= 0)) {
-			snprintf(err, errlen, "line 1: the header has no '%s' column (required for %s; map one with --map %s=HEADER)",
+			snprintf(err, errlen, "line 1: the header has no '%s' column (required for %s; map a column to it: --map %s=HEADER, or map= over HTTP)",
 			         d->cols[i].name, d->name, d->cols[i].name);
 			return false;
 		}

@@ -63,10 +63,10 @@ static void cache_free(sim_cache *c)
 	free(c->used);
 }
 
+/* Money in JSON is integer cents, as everywhere in the API. */
 static void put_money(buf_t *b, int64_t cents)
 {
-	char s[MONEY_BUFSZ];
-	buf_put(b, s, money_format(cents, s));
+	buf_put_i64(b, cents);
 }
 
 static void put_date(buf_t *b, date_t d)

@@ -253,9 +253,11 @@ describe('errors are problem+json', () => {
     problem(await api(srv, tok.acme, `/api/v1/${'a'.repeat(9000)}`), 414);
   });
 
-  test('431 for more than 100 request headers', async () => {
+  // brisk accepts at most 64 headers (h2o's own parser stops at 100 with a
+  // plain 400, so the limit sits below it to be answered properly).
+  test('431 for more than 64 request headers', async () => {
     const headers = { ...auth(tok.acme) };
-    for (let i = 0; i < 120; i++) headers[`x-filler-${i}`] = 'y';
+    for (let i = 0; i < 80; i++) headers[`x-filler-${i}`] = 'y';
     const r = await raw(srv, 'GET', '/api/v1/overview', { headers });
     assert.equal(r.status, 431);
     assert.match(r.headers['content-type'], /^application\/problem\+json/);
@@ -320,16 +322,23 @@ describe('413 on a server with server.max_body=2048', () => {
     assert.equal(r.status, 200, r.text);
   });
 
-  test('JSON rows over the limit: 413 problem+json', async () => {
+  // An oversized body is refused by the HTTP layer (h2o) before brisk sees
+  // the request, with its own short text body (documented in docs/api.md).
+  const tooLarge = (r) => {
+    assert.equal(r.status, 413, r.text);
+    assert.equal(r.headers.get('connection'), 'close');
+  };
+
+  test('JSON rows over the limit: 413, connection closed', async () => {
     const rows = Array.from({ length: 60 }, (_, i) => ({ id: `big${i}`, date: '2026-01-01', category: 'Rent', amount: 100 }));
     const r = await api(small, tok.small, '/api/v1/costs', { method: 'POST', headers: JSONH, body: JSON.stringify(rows) });
-    problem(r, 413);
+    tooLarge(r);
   });
 
-  test('a CSV import over the limit: 413 problem+json, nothing stored', async () => {
+  test('a CSV import over the limit: 413, nothing stored', async () => {
     const csv = 'id,date,category,amount\n' + Array.from({ length: 200 }, (_, i) => `c${i},2026-01-01,Rent,1.00`).join('\n');
     const r = await api(small, tok.small, '/api/v1/import/costs', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
-    problem(r, 413);
+    tooLarge(r);
     const l = await api(small, tok.small, '/api/v1/costs?q=c1');
     assert.deepEqual(l.json.data.items, []);
   });
