@@ -105,6 +105,27 @@ static void ungetb(csv_reader_t *r)
 	r->bytes--;
 }
 
+/* Appends c and the run of ordinary bytes after it that is already in the
+ * input chunk (up to a1, a2, a quote, LF or NUL, which the caller's state
+ * machine handles): one copy per run instead of a call per byte. */
+static void take_run(csv_reader_t *r, int c, char a1, char a2)
+{
+	size_t start = r->in_pos - 1, i = r->in_pos;
+	if (c == '\n') {
+		buf_putc(&r->rec, '\n');
+		return;
+	}
+	while (i < r->in_len) {
+		char ch = r->in[i];
+		if (ch == a1 || ch == a2 || ch == '"' || ch == '\n' || ch == '\0')
+			break;
+		i++;
+	}
+	buf_put(&r->rec, r->in + start, i - start);
+	r->bytes += i - r->in_pos;
+	r->in_pos = i;
+}
+
 static csv_result fail(csv_reader_t *r, const char *fmt, unsigned long long line)
 {
 	if (!r->fatal[0])
@@ -188,7 +209,7 @@ csv_result csv_next(csv_reader_t *r, csv_row_t *row)
 				}
 				if (c == '\n')
 					newlines++;
-				buf_putc(&r->rec, (char)c);
+				take_run(r, c, '"', '"');
 				continue;
 			}
 			if (c == -1 || c == '\n' || c == '\r' || c == r->delim) {
@@ -233,7 +254,7 @@ csv_result csv_next(csv_reader_t *r, csv_row_t *row)
 				break;
 			}
 			field_start = false;
-			buf_putc(&r->rec, (char)c);
+			take_run(r, c, r->delim, '\r');
 		}
 		if (row->error) {
 			row->nfields = 0;

@@ -206,9 +206,9 @@ void entity_derive_id(entity_kind k, record_t *r, uint64_t seq)
 static void bind_opt_text(store_stmt_t *st, int idx, const record_t *r, int col)
 {
 	if (r->present[col])
-		store_bind_text(st, idx, r->raw[col].p, r->raw[col].len);
+		store_bind_text_nocopy(st, idx, r->raw[col].p, r->raw[col].len);
 	else
-		store_bind_text(st, idx, "", 0);
+		store_bind_text_nocopy(st, idx, "", 0);
 }
 
 #define TXT(col) r->raw[col].p, r->raw[col].len
@@ -310,40 +310,40 @@ static void bind_values(store_stmt_t *st, entity_kind k, const record_t *r)
 	switch (k) {
 	case ENT_COSTS:
 		store_bind_i64(st, 3, r->num[C_DATE]);
-		store_bind_text(st, 4, TXT(C_CATEGORY));
+		store_bind_text_nocopy(st, 4, TXT(C_CATEGORY));
 		store_bind_i64(st, 5, r->num[C_AMOUNT]);
 		bind_opt_text(st, 6, r, C_VENDOR);
 		bind_opt_text(st, 7, r, C_DESC);
 		break;
 	case ENT_SALES_ORDERS:
 		store_bind_i64(st, 3, r->num[S_DATE]);
-		store_bind_text(st, 4, TXT(S_CUSTOMER));
-		store_bind_text(st, 5, TXT(S_STATUS));
+		store_bind_text_nocopy(st, 4, TXT(S_CUSTOMER));
+		store_bind_text_nocopy(st, 5, TXT(S_STATUS));
 		store_bind_i64(st, 6, r->num[S_AMOUNT]);
 		break;
 	case ENT_INVOICES:
-		store_bind_text(st, 3, TXT(I_NUMBER));
-		store_bind_text(st, 4, TXT(I_CUSTOMER));
+		store_bind_text_nocopy(st, 3, TXT(I_NUMBER));
+		store_bind_text_nocopy(st, 4, TXT(I_CUSTOMER));
 		bind_opt_text(st, 5, r, I_CUSTID);
 		store_bind_i64(st, 6, r->num[I_ISSUE]);
 		store_bind_i64(st, 7, r->num[I_DUE]);
 		store_bind_i64(st, 8, r->num[I_AMOUNT]);
-		store_bind_text(st, 9, TXT(I_STATUS));
+		store_bind_text_nocopy(st, 9, TXT(I_STATUS));
 		store_bind_i64(st, 10, r->num[I_AMOUNT]);
 		break;
 	case ENT_PAYMENTS:
 		store_bind_i64(st, 3, r->num[P_DATE]);
-		store_bind_text(st, 4, TXT(P_PAYER));
+		store_bind_text_nocopy(st, 4, TXT(P_PAYER));
 		store_bind_i64(st, 5, r->num[P_AMOUNT]);
 		bind_opt_text(st, 6, r, P_REF);
 		bind_opt_text(st, 7, r, P_CUSTID);
 		break;
 	case ENT_LEADS: {
 		size_t n = timestamp_format(&r->ts, ts);
-		store_bind_text(st, 3, ts, n);
+		store_bind_text(st, 3, ts, n); /* a local buffer: copied */
 		store_bind_i64(st, 4, r->ts.date);
-		store_bind_text(st, 5, TXT(L_CREATOR));
-		store_bind_text(st, 6, TXT(L_STATUS));
+		store_bind_text_nocopy(st, 5, TXT(L_CREATOR));
+		store_bind_text_nocopy(st, 6, TXT(L_STATUS));
 		bind_opt_text(st, 7, r, L_NAME);
 		bind_opt_text(st, 8, r, L_MOBILE);
 		bind_opt_text(st, 9, r, L_SOURCE);
@@ -407,9 +407,10 @@ int entity_upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r
                   bool *replaced, char *why, size_t whylen)
 {
 	*replaced = false;
+	/* The record's text outlives each step, so binding it uncopied is safe. */
 	store_stmt_t *st = store_prepare(w, ins_sql[k]);
 	store_bind_i64(st, 1, org);
-	store_bind_text(st, 2, TXT(0));
+	store_bind_text_nocopy(st, 2, TXT(0));
 	bind_values(st, k, r);
 	store_status rc = store_step(st);
 	store_reset(st);

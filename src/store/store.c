@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "monitor/qstats.h"
 #include "store/schema.h"
 
 /* DESIGN
@@ -33,6 +34,8 @@ struct store_stmt {
 	const char *key;
 	sqlite3_stmt *st;
 	store_conn_t *conn;
+	uint64_t t0;    /* monotonic ns of the first step; 0 = not running */
+	uint64_t shape; /* bound parameter types, for slow-query logs */
 };
 
 struct store_conn {
@@ -411,6 +414,15 @@ void store_write_rollback(store_conn_t *c)
 	pthread_mutex_unlock(&c->store->write_lock);
 }
 
+/* Every statement is timed from its first step to its last (DONE or an
+ * error) or its reset, and reported to monitor/qstats. */
+static void stmt_timed(store_stmt_t *st)
+{
+	qstats_record(st->key, qstats_now_ns() - st->t0, !sqlite3_stmt_readonly(st->st),
+	              sqlite3_bind_parameter_count(st->st), st->shape);
+	st->t0 = 0;
+}
+
 store_stmt_t *store_prepare(store_conn_t *c, const char *sql)
 {
 	uintptr_t h = (uintptr_t)sql;
@@ -420,6 +432,9 @@ store_stmt_t *store_prepare(store_conn_t *c, const char *sql)
 	for (unsigned probe = 0; probe < STMT_SLOTS; probe++, i = (i + 1) & (STMT_SLOTS - 1)) {
 		struct store_stmt *e = &c->stmts[i];
 		if (e->key == sql) {
+			if (e->t0)
+				stmt_timed(e);
+			e->shape = 0;
 			sqlite3_reset(e->st);
 			sqlite3_clear_bindings(e->st);
 			return e;
@@ -441,39 +456,59 @@ store_stmt_t *store_prepare(store_conn_t *c, const char *sql)
 
 void store_bind_i64(store_stmt_t *st, int idx, int64_t v)
 {
-	if (st)
+	if (st) {
+		QSTATS_SHAPE_SET(st->shape, idx, QSTATS_P_INT);
 		sqlite3_bind_int64(st->st, idx, v);
+	}
 }
 
 void store_bind_double(store_stmt_t *st, int idx, double v)
 {
-	if (st)
+	if (st) {
+		QSTATS_SHAPE_SET(st->shape, idx, QSTATS_P_REAL);
 		sqlite3_bind_double(st->st, idx, v);
+	}
 }
 
 void store_bind_text(store_stmt_t *st, int idx, const char *s, size_t len)
 {
-	if (st)
+	if (st) {
+		QSTATS_SHAPE_SET(st->shape, idx, QSTATS_P_TEXT);
 		sqlite3_bind_text64(st->st, idx, s ? s : "", s ? len : 0, SQLITE_TRANSIENT, SQLITE_UTF8);
+	}
+}
+
+void store_bind_text_nocopy(store_stmt_t *st, int idx, const char *s, size_t len)
+{
+	if (st)
+		sqlite3_bind_text64(st->st, idx, s ? s : "", s ? len : 0, SQLITE_STATIC, SQLITE_UTF8);
 }
 
 void store_bind_blob(store_stmt_t *st, int idx, const void *p, size_t len)
 {
-	if (st)
+	if (st) {
+		QSTATS_SHAPE_SET(st->shape, idx, QSTATS_P_BLOB);
 		sqlite3_bind_blob64(st->st, idx, p, len, SQLITE_TRANSIENT);
+	}
 }
 
 void store_bind_null(store_stmt_t *st, int idx)
 {
-	if (st)
+	if (st) {
+		QSTATS_SHAPE_SET(st->shape, idx, QSTATS_P_NULL);
 		sqlite3_bind_null(st->st, idx);
+	}
 }
 
 store_status store_step(store_stmt_t *st)
 {
 	if (!st)
 		return STORE_ERROR;
+	if (!st->t0)
+		st->t0 = qstats_now_ns();
 	int rc = sqlite3_step(st->st);
+	if (rc != SQLITE_ROW)
+		stmt_timed(st);
 	if (rc == SQLITE_ROW)
 		return STORE_ROW;
 	if (rc == SQLITE_DONE)
@@ -510,6 +545,9 @@ bool store_col_is_null(store_stmt_t *st, int col)
 void store_reset(store_stmt_t *st)
 {
 	if (st) {
+		if (st->t0)
+			stmt_timed(st);
+		st->shape = 0;
 		sqlite3_reset(st->st);
 		sqlite3_clear_bindings(st->st);
 	}

@@ -78,6 +78,9 @@ store_stmt_t *store_prepare(store_conn_t *c, const char *sql);
 void store_bind_i64(store_stmt_t *st, int idx, int64_t v);
 void store_bind_double(store_stmt_t *st, int idx, double v);
 void store_bind_text(store_stmt_t *st, int idx, const char *s, size_t len);
+/* Binds text WITHOUT copying: it must stay unchanged until the statement
+ * is stepped to completion or reset (hot import paths). */
+void store_bind_text_nocopy(store_stmt_t *st, int idx, const char *s, size_t len);
 void store_bind_blob(store_stmt_t *st, int idx, const void *p, size_t len);
 void store_bind_null(store_stmt_t *st, int idx);
 /* Steps: STORE_ROW with a row ready, STORE_DONE, STORE_CONSTRAINT (a
