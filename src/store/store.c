@@ -480,8 +480,10 @@ void store_bind_text(store_stmt_t *st, int idx, const char *s, size_t len)
 
 void store_bind_text_nocopy(store_stmt_t *st, int idx, const char *s, size_t len)
 {
-	if (st)
+	if (st) {
+		QSTATS_SHAPE_SET(st->shape, idx, QSTATS_P_TEXT);
 		sqlite3_bind_text64(st->st, idx, s ? s : "", s ? len : 0, SQLITE_STATIC, SQLITE_UTF8);
+	}
 }
 
 void store_bind_blob(store_stmt_t *st, int idx, const void *p, size_t len)
