@@ -19,6 +19,15 @@ void config_defaults(config_t *c)
 	c->cache_ttl_s = 600;
 	c->redis_timeout_ms = 50;
 	c->cache_disk_bytes = (int64_t)256 << 20;
+	c->task_queue = 10000;
+	c->task_timeout_import = 600;
+	c->task_timeout_match = 900;
+	c->task_timeout_export = 300;
+	c->task_timeout_report = 300;
+	c->task_timeout_refresh = 120;
+	c->task_async_bytes = (int64_t)1 << 20;
+	c->task_redis = true;
+	c->sse_heartbeat_s = 15;
 }
 
 static bool parse_int_unit(const char *v, int64_t lo, int64_t hi, int64_t *out, bool sized)
@@ -114,6 +123,26 @@ bool config_set(config_t *c, const char *section, const char *key, const char *v
 		ok = set_str(c->cache_dir, sizeof c->cache_dir, v);
 	else if (IS("cache", "disk_bytes"))
 		ok = parse_size(v, 1 << 20, (int64_t)1 << 40, &c->cache_disk_bytes);
+	else if (IS("tasks", "workers"))
+		ok = parse_int(v, 0, 256, &n) && (c->task_workers = (int)n, true);
+	else if (IS("tasks", "queue"))
+		ok = parse_int(v, 1, 1000000, &n) && (c->task_queue = (int)n, true);
+	else if (IS("tasks", "timeout_import"))
+		ok = parse_int(v, 1, 86400, &n) && (c->task_timeout_import = (int)n, true);
+	else if (IS("tasks", "timeout_match"))
+		ok = parse_int(v, 1, 86400, &n) && (c->task_timeout_match = (int)n, true);
+	else if (IS("tasks", "timeout_export"))
+		ok = parse_int(v, 1, 86400, &n) && (c->task_timeout_export = (int)n, true);
+	else if (IS("tasks", "timeout_report"))
+		ok = parse_int(v, 1, 86400, &n) && (c->task_timeout_report = (int)n, true);
+	else if (IS("tasks", "timeout_refresh"))
+		ok = parse_int(v, 1, 86400, &n) && (c->task_timeout_refresh = (int)n, true);
+	else if (IS("tasks", "async_import_bytes"))
+		ok = parse_size(v, 0, (int64_t)16 << 30, &c->task_async_bytes);
+	else if (IS("tasks", "redis_queue"))
+		ok = parse_bool(v, &c->task_redis);
+	else if (IS("tasks", "sse_heartbeat_s"))
+		ok = parse_int(v, 1, 3600, &n) && (c->sse_heartbeat_s = (int)n, true);
 	else {
 		snprintf(err, errlen, "unknown setting '%s%s%s'", s, *s ? "." : "", key);
 		return false;

@@ -30,6 +30,17 @@ typedef struct {
 	int redis_timeout_ms;
 	char cache_dir[512];  /* L3; "" = off */
 	int64_t cache_disk_bytes;
+	/* [tasks] */
+	int task_workers;         /* background task threads; 0 = cores */
+	int task_queue;           /* queued tasks at most (submissions beyond fail) */
+	int task_timeout_import;  /* seconds per kind */
+	int task_timeout_match;
+	int task_timeout_export;
+	int task_timeout_report;
+	int task_timeout_refresh;
+	int64_t task_async_bytes; /* an import body larger than this runs as a task */
+	bool task_redis;          /* queue in Redis when redis_url is set */
+	int sse_heartbeat_s;      /* ": ping" on idle event streams */
 } config_t;
 
 /* Fills c with defaults (port 8080, host 127.0.0.1, data ./brisk-data...). */

@@ -126,6 +126,33 @@ static const char *const migrations[] = {
 	/* 2: payment behaviour reads paid invoices by due date; only
 	 * reconciliation makes an invoice paid, so imports do not pay for it. */
 	"CREATE INDEX invoices_paid_due ON invoices(org, due_date) WHERE status = 'paid';",
+	/* 3: background task records (src/tasks/taskrec.c). Files live under
+	 * DATA/tasks; the row names them. The partial index keeps the restart
+	 * scan (running, pending) and the cancel poll independent of history. */
+	"CREATE TABLE tasks("
+	"  id INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL REFERENCES orgs(id),"
+	"  created_by TEXT NOT NULL DEFAULT '',"
+	"  kind TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL DEFAULT 1,"
+	"  params TEXT NOT NULL DEFAULT '{}',"
+	"  status TEXT NOT NULL DEFAULT 'pending',"
+	"  progress INTEGER NOT NULL DEFAULT 0,"
+	"  message TEXT NOT NULL DEFAULT '',"
+	"  created_at TEXT NOT NULL,"
+	"  started_at TEXT,"
+	"  finished_at TEXT,"
+	"  result TEXT,"
+	"  result_file TEXT,"
+	"  result_name TEXT,"
+	"  result_type TEXT,"
+	"  error TEXT,"
+	"  input_file TEXT,"
+	"  owner TEXT NOT NULL DEFAULT '',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  cancel_requested INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX tasks_org ON tasks(org, id);"
+	"CREATE INDEX tasks_active ON tasks(status, id) WHERE status IN ('pending', 'running');",
 };
 
 int schema_count(void)
