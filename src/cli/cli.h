@@ -15,6 +15,8 @@ int cmd_import(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* The data directory: --data DIR if given, else $BRISK_DATA, else ./brisk-data. */

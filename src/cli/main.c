@@ -19,6 +19,8 @@ static const command_t commands[] = {
 	{"gen", cmd_gen, "generate a realistic data set as CSV files"},
 	{"token", cmd_token, "create or list API tokens"},
 	{"match", cmd_match, "reconcile payments with invoices"},
+	{"report", cmd_report, "write the monthly management report (PDF)"},
+	{"export", cmd_export, "export a filtered list to CSV or XLSX"},
 	{"version", cmd_version, "print the version"},
 };
 
