@@ -471,7 +471,7 @@ Test(matcher, explain_a_matched_payment)
 	cr_expect_str_eq(str_at(a, "invoice_number"), "INV-2025-000123");
 	cr_expect_str_eq(str_at(a, "rule"), "reference");
 	cr_expect_str_eq(str_at(a, "state"), "applied");
-	cr_expect_eq(json_real_value(json_object_get(a, "amount")), 1000.0);
+	cr_expect_eq(json_integer_value(json_object_get(a, "amount")), 100000); /* cents */
 
 	cr_expect_gt(json_real_value(json_object_get(a, "confidence")), 0.9);
 	cr_expect_null(json_object_get(j, "candidates"), "settled: no candidates");
