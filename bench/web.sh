@@ -119,7 +119,7 @@ await page.waitForSelector('#panel-payments .vt-row[data-row-index="0"]:not(.pla
 await page.evaluate(() => {
   window.__long = [];
   new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(e.duration); }).observe({ type: 'longtask' });
-  window.__lists = () => performance.getEntriesByType('resource').filter((r) => r.name.includes('/api/v1/payments?')).length;
+  window.__lists = () => Number(document.querySelector('#panel-payments .vt-wrap').dataset.fetches || 0);
 });
 const lists0 = await page.evaluate(() => window.__lists());
 const t0 = Date.now();

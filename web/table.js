@@ -103,6 +103,7 @@ export class VirtualTable {
     this.active = -1;
     this.gen = (this.gen || 0) + 1;
     this.jump = null;
+    this.lastTotal = undefined;
     this.body.scrollTop = 0;
     this.updateSortMarks();
     this.extend().catch(() => {});
@@ -117,6 +118,8 @@ export class VirtualTable {
     if (pg.rows) { pg.used = performance.now(); return Promise.resolve(pg.rows); }
     if (pg.loading) return pg.loading;
     const gen = this.gen;
+    this.fetches = (this.fetches || 0) + 1;
+    this.el.dataset.fetches = String(this.fetches);
     pg.loading = this.fetchPage(pg.cursor, this.sort, this.abort.signal).then((res) => {
       if (gen !== this.gen) return [];
       pg.loading = null;
@@ -181,9 +184,21 @@ export class VirtualTable {
   }
 
   render() {
-    this.spacer.style.height = this.spacerPx() + 'px';
+    // When rows arrive below, the compressed mapping changes: keep the same
+    // rows in view unless the person scrolled meanwhile (otherwise a view
+    // near the end would slide to the new end and load the next page, and
+    // the next...).
+    const total = this.totalPx();
+    if (total !== this.lastTotal) {
+      const still = this.lastTotal !== undefined && this.body.scrollTop === this.lastScrollTop;
+      this.spacer.style.height = this.spacerPx() + 'px';
+      if (still) this.body.scrollTop = this.scrollTopFor(this.lastVtop);
+      this.lastTotal = total;
+    }
     const view = this.body.clientHeight || 400;
     const vtop = this.virtualTop();
+    this.lastVtop = vtop;
+    this.lastScrollTop = this.body.scrollTop;
     const first = Math.max(0, Math.floor(vtop / this.rowH) - OVERSCAN);
     const last = Math.min(this.rowsShown() - 1, Math.ceil((vtop + view) / this.rowH) + OVERSCAN);
     const need = Math.max(0, last - first + 1);
