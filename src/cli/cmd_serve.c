@@ -11,6 +11,7 @@
 #include "http/api.h"
 #include "http/app.h"
 #include "http/warm.h"
+#include "monitor/monitor.h"
 
 static void usage(FILE *f)
 {
@@ -86,6 +87,12 @@ int serve_run(const config_t *cfg, const char *announce)
 		store_close(s);
 		return cli_fail("serve", EXIT_FAIL, "%s", err);
 	}
+	monitor_opts mo;
+	monitor_opts_from_config(&mo, cfg);
+	char dbpath[600];
+	snprintf(dbpath, sizeof dbpath, "%s/brisk.db", cfg->data_dir);
+	mo.db_path = dbpath;
+	app.monitor = monitor_new(&mo, s, app.cache);
 	http_server_set_app(srv, &app);
 	if (rcache_enabled(app.cache)) {
 		app.warm = warm_new(srv);
@@ -105,6 +112,7 @@ int serve_run(const config_t *cfg, const char *announce)
 	store_on_change(s, NULL, NULL);
 	warm_free(app.warm);
 	http_server_free(srv);
+	monitor_free(app.monitor);
 	rcache_free(app.cache);
 	store_close(s);
 	return EXIT_OK;

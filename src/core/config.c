@@ -28,6 +28,20 @@ void config_defaults(config_t *c)
 	c->task_async_bytes = (int64_t)1 << 20;
 	c->task_redis = true;
 	c->sse_heartbeat_s = 15;
+	c->slow_query_ms = 100;
+	c->monitor_interval_s = 5;
+	c->alert_dash_p95_warn_ms = 400;
+	c->alert_dash_p95_crit_ms = 600;
+	c->alert_api_p95_warn_ms = 200;
+	c->alert_api_p95_crit_ms = 500;
+	c->alert_latency_min_requests = 20;
+	c->alert_cache_hit_warn_pct = 70;
+	c->alert_cache_hit_crit_pct = 50;
+	c->alert_cache_min_requests = 100;
+	c->alert_rss_warn_bytes = (int64_t)512 << 20;
+	c->alert_rss_crit_bytes = (int64_t)1 << 30;
+	c->alert_cpu_warn_pct = 80;
+	c->alert_cpu_crit_pct = 95;
 }
 
 static bool parse_int_unit(const char *v, int64_t lo, int64_t hi, int64_t *out, bool sized)
@@ -143,6 +157,34 @@ bool config_set(config_t *c, const char *section, const char *key, const char *v
 		ok = parse_bool(v, &c->task_redis);
 	else if (IS("tasks", "sse_heartbeat_s"))
 		ok = parse_int(v, 1, 3600, &n) && (c->sse_heartbeat_s = (int)n, true);
+	else if (IS("monitor", "slow_query_ms"))
+		ok = parse_int(v, 0, 3600000, &c->slow_query_ms);
+	else if (IS("monitor", "interval_seconds"))
+		ok = parse_int(v, 1, 3600, &c->monitor_interval_s);
+	else if (IS("alerts", "dashboard_p95_warn_ms"))
+		ok = parse_int(v, 1, 3600000, &c->alert_dash_p95_warn_ms);
+	else if (IS("alerts", "dashboard_p95_critical_ms"))
+		ok = parse_int(v, 1, 3600000, &c->alert_dash_p95_crit_ms);
+	else if (IS("alerts", "api_p95_warn_ms"))
+		ok = parse_int(v, 1, 3600000, &c->alert_api_p95_warn_ms);
+	else if (IS("alerts", "api_p95_critical_ms"))
+		ok = parse_int(v, 1, 3600000, &c->alert_api_p95_crit_ms);
+	else if (IS("alerts", "latency_min_requests"))
+		ok = parse_int(v, 1, 1000000000, &c->alert_latency_min_requests);
+	else if (IS("alerts", "cache_hit_warn_percent"))
+		ok = parse_int(v, 0, 100, &c->alert_cache_hit_warn_pct);
+	else if (IS("alerts", "cache_hit_critical_percent"))
+		ok = parse_int(v, 0, 100, &c->alert_cache_hit_crit_pct);
+	else if (IS("alerts", "cache_min_requests"))
+		ok = parse_int(v, 1, 1000000000, &c->alert_cache_min_requests);
+	else if (IS("alerts", "rss_warn_bytes"))
+		ok = parse_size(v, 1 << 20, (int64_t)1 << 40, &c->alert_rss_warn_bytes);
+	else if (IS("alerts", "rss_critical_bytes"))
+		ok = parse_size(v, 1 << 20, (int64_t)1 << 40, &c->alert_rss_crit_bytes);
+	else if (IS("alerts", "cpu_warn_percent"))
+		ok = parse_int(v, 1, 100, &c->alert_cpu_warn_pct);
+	else if (IS("alerts", "cpu_critical_percent"))
+		ok = parse_int(v, 1, 100, &c->alert_cpu_crit_pct);
 	else {
 		snprintf(err, errlen, "unknown setting '%s%s%s'", s, *s ? "." : "", key);
 		return false;
@@ -232,7 +274,8 @@ bool config_load_env(config_t *c, char *err, size_t errlen)
 	           {"BRISK_THREADS", "server", "threads"},   {"BRISK_WORKERS", "server", "workers"},
 	           {"BRISK_ACCESS_LOG", "server", "access_log"}, {"BRISK_DATA", "store", "data_dir"},
 	           {"BRISK_NAIVE", "analytics", "naive"},   {"BRISK_CACHE_BYTES", "cache", "memory_bytes"},
-	           {"REDIS_URL", "cache", "redis_url"},     {"BRISK_CACHE_DIR", "cache", "disk_dir"}};
+	           {"REDIS_URL", "cache", "redis_url"},     {"BRISK_CACHE_DIR", "cache", "disk_dir"},
+	           {"BRISK_SLOW_QUERY_MS", "monitor", "slow_query_ms"}};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
 		const char *v = getenv(map[i].env);
 		if (v && *v && !config_set(c, map[i].section, map[i].key, v, err, errlen)) {

@@ -41,6 +41,17 @@ typedef struct {
 	int64_t task_async_bytes; /* an import body larger than this runs as a task */
 	bool task_redis;          /* queue in Redis when redis_url is set */
 	int sse_heartbeat_s;      /* ": ping" on idle event streams */
+	/* [monitor] */
+	int64_t slow_query_ms;       /* statements slower are logged and kept; 0 = off */
+	int64_t monitor_interval_s;  /* sampling and alert evaluation period */
+	/* [alerts] thresholds */
+	int64_t alert_dash_p95_warn_ms, alert_dash_p95_crit_ms; /* dashboard views */
+	int64_t alert_api_p95_warn_ms, alert_api_p95_crit_ms;   /* other API routes */
+	int64_t alert_latency_min_requests;  /* per route per minute before judging */
+	int64_t alert_cache_hit_warn_pct, alert_cache_hit_crit_pct; /* below these */
+	int64_t alert_cache_min_requests;    /* lookups in 5 minutes before judging */
+	int64_t alert_rss_warn_bytes, alert_rss_crit_bytes;
+	int64_t alert_cpu_warn_pct, alert_cpu_crit_pct; /* of all cores over a minute */
 } config_t;
 
 /* Fills c with defaults (port 8080, host 127.0.0.1, data ./brisk-data...). */
@@ -48,7 +59,8 @@ void config_defaults(config_t *c);
 /* Reads an INI file over c. Returns false with "FILE:LINE: reason". */
 bool config_load_file(config_t *c, const char *path, char *err, size_t errlen);
 /* Applies BRISK_HOST, BRISK_PORT, BRISK_THREADS, BRISK_WORKERS, BRISK_DATA,
- * BRISK_ACCESS_LOG, BRISK_NAIVE, BRISK_CACHE_BYTES, REDIS_URL. */
+ * BRISK_ACCESS_LOG, BRISK_NAIVE, BRISK_CACHE_BYTES, REDIS_URL, BRISK_CACHE_DIR,
+ * BRISK_SLOW_QUERY_MS. */
 bool config_load_env(config_t *c, char *err, size_t errlen);
 /* Sets one "section.key" (or bare key) from text; false with a reason. */
 bool config_set(config_t *c, const char *section, const char *key, const char *value, char *err, size_t errlen);

@@ -3,9 +3,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http/app.h"
 #include "http/static.h"
 #include "monitor/metrics.h"
+#include "monitor/monitor.h"
+#include "store/schema.h"
 #include "store/store.h"
+
+/* Monitoring (api_monitor.c): the endpoints, and the route table with the
+ * dashboard views instrumented for per-view cache statistics. */
+void api_monitor_performance(http_server_t *srv, http_req_t *r);
+void api_monitor_slow_queries(http_server_t *srv, http_req_t *r);
+void api_monitor_report(http_server_t *srv, http_req_t *r);
+void api_monitor_alerts(http_server_t *srv, http_req_t *r);
+const http_route *api_monitor_routes(const http_route *routes, size_t n);
 
 static void health(http_server_t *srv, http_req_t *r)
 {
@@ -24,11 +35,18 @@ static void ready(http_server_t *srv, http_req_t *r)
 	store_read_end(c);
 	int64_t db, wal;
 	store_file_sizes(s, &db, &wal);
+	/* Redis is reported, never fatal: without it the cache is local only. */
+	app_t *app = http_server_app(srv);
+	bool redis_on = false, redis_up = false;
+	monitor_redis_state(app ? app->cache : NULL, &redis_on, &redis_up);
+	bool migrated = store_schema_version(s) >= schema_count();
 	buf_printf(&r->out, "{\"status\":\"%s\",\"store\":{\"reachable\":%s,\"schema_version\":%d,\"db_bytes\":%lld,"
-	                    "\"wal_bytes\":%lld}}",
-	           ok ? "ready" : "unavailable", ok ? "true" : "false", store_schema_version(s), (long long)db,
-	           (long long)wal);
-	http_json(r, ok ? 200 : 503);
+	                    "\"wal_bytes\":%lld},\"migrations\":{\"applied\":%d,\"expected\":%d,\"ok\":%s},"
+	                    "\"redis\":{\"configured\":%s,\"up\":%s}}",
+	           ok && migrated ? "ready" : "unavailable", ok ? "true" : "false", store_schema_version(s),
+	           (long long)db, (long long)wal, store_schema_version(s), schema_count(), migrated ? "true" : "false",
+	           redis_on ? "true" : "false", redis_up ? "true" : "false");
+	http_json(r, ok && migrated ? 200 : 503);
 }
 
 static void metrics_page(http_server_t *srv, http_req_t *r)
@@ -109,6 +127,10 @@ static const http_route routes[] = {
 	{HTTP_POST, "/api/v1/match/{payment_id}/confirm", api_match_confirm, true, false, "match_confirm"},
 	{HTTP_POST, "/api/v1/match/{payment_id}/reject", api_match_reject, true, false, "match_reject"},
 	{HTTP_GET, "/api/v1/payments/{id}/explain", api_match_explain, true, false, "explain"},
+	{HTTP_GET, "/api/v1/performance", api_monitor_performance, true, false, "performance"},
+	{HTTP_GET, "/api/v1/performance/slow-queries", api_monitor_slow_queries, true, false, "performance_slow"},
+	{HTTP_GET, "/api/v1/performance/report", api_monitor_report, true, false, "performance_report"},
+	{HTTP_GET, "/api/v1/alerts", api_monitor_alerts, true, false, "alerts"},
 	{HTTP_POST, "/api/v1/import/{kind}", api_rows_import, true, false, "import"},
 	{HTTP_GET, "/api/v1/{kind}", api_rows_list, true, false, "list"},
 	{HTTP_POST, "/api/v1/{kind}", api_rows_post, true, false, "write"},
@@ -118,5 +140,5 @@ static const http_route routes[] = {
 const http_route *api_routes(size_t *n)
 {
 	*n = sizeof routes / sizeof routes[0];
-	return routes;
+	return api_monitor_routes(routes, *n);
 }

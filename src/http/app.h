@@ -11,6 +11,7 @@ typedef struct {
 	store_t *store;
 	rcache_t *cache; /* never NULL; may be disabled */
 	struct warm *warm; /* cache warming, or NULL */
+	struct monitor *monitor; /* performance, alerts, advisor; or NULL */
 } app_t;
 
 #endif
