@@ -13,12 +13,13 @@
  * since then reappears, a partly paid one regains the later payments.
  * Both corrections touch only the payments after as_of, usually few. */
 
-/* Open today, issued by as_of, summed per due date (covered by the index).
- * The unary + keeps the planner off invoices_issue, which would walk every
- * invoice ever issued instead of the open ones. */
-const char aging_sql_open[] =
+/* Open today, per due date: open_recv is kept by triggers (schema 4). */
+const char aging_sql_open[] = "SELECT due_date, cnt, total FROM open_recv WHERE org = ? AND cnt <> 0";
+/* ...less those issued after as_of (index invoices_issue: usually few). The
+ * unary + keeps the planner off invoices_open, which holds every open one. */
+const char aging_sql_future[] =
 	"SELECT due_date, count(*), sum(outstanding) FROM invoices "
-	"WHERE org = ? AND outstanding > 0 AND status <> 'void' AND +issue_date <= ? GROUP BY due_date";
+	"WHERE org = ? AND issue_date > ? AND +outstanding > 0 AND +status <> 'void' GROUP BY due_date";
 /* Allocations after as_of, per invoice issued by as_of. */
 const char aging_sql_later[] =
 	"SELECT i.due_date, i.outstanding, sum(a.amount) FROM allocations a JOIN invoices i ON i.rid = a.invoice "
@@ -77,10 +78,20 @@ static int compute_fast(store_conn_t *c, int64_t org, date_t as_of, an_aging *a,
 	if (!st)
 		return an_store_err(c, "prepare", err, errlen);
 	store_bind_i64(st, 1, org);
-	store_bind_i64(st, 2, as_of);
 	store_status rc;
 	while ((rc = store_step(st)) == STORE_ROW)
 		add(a, bucket_of(as_of, (date_t)store_col_i64(st, 0)), store_col_i64(st, 1), store_col_i64(st, 2));
+	store_reset(st);
+	if (rc != STORE_DONE)
+		return an_store_err(c, "aging", err, errlen);
+
+	st = store_prepare(c, aging_sql_future);
+	if (!st)
+		return an_store_err(c, "prepare", err, errlen);
+	store_bind_i64(st, 1, org);
+	store_bind_i64(st, 2, as_of);
+	while ((rc = store_step(st)) == STORE_ROW)
+		add(a, bucket_of(as_of, (date_t)store_col_i64(st, 0)), -store_col_i64(st, 1), -store_col_i64(st, 2));
 	store_reset(st);
 	if (rc != STORE_DONE)
 		return an_store_err(c, "aging", err, errlen);

@@ -75,7 +75,7 @@ int an_dso_json(store_conn_t *c, const analytics_params *p, const an_aging *ag, 
 int an_followups_due(store_conn_t *c, int64_t org, date_t day, bool naive, int64_t *n, char *err, size_t errlen);
 
 /* Fast-path SQL texts defined in the other files (analytics_statements). */
-extern const char aging_sql_open[], aging_sql_later[];
+extern const char aging_sql_open[], aging_sql_future[], aging_sql_later[];
 extern const char leads_sql_followups[], leads_sql_due[];
 extern const char behaviour_sql[];
 /* The list statements (lists.c): *n of them. */

@@ -241,7 +241,7 @@ static size_t nstmts;
 static void collect_statements(void)
 {
 	static const char *const fast[] = {
-		source_sql_sum, source_sql_day,      source_sql_dim, aging_sql_open,
+		source_sql_sum, source_sql_day,      source_sql_dim, aging_sql_open, aging_sql_future,
 		aging_sql_later, leads_sql_followups, leads_sql_due,  behaviour_sql,
 	};
 	size_t nl;
