@@ -96,11 +96,14 @@ static int conn_open(store_t *s, store_conn_t *c, bool writer, char *err, size_t
 	 *   their payment or invoice.
 	 * - cache_size / mmap_size: the dashboard's working set (rollups, open
 	 *   invoices, index pages) stays in memory; mmap avoids a copy per page.
-	 * - temp_store=MEMORY: sorts and GROUP BY temporaries never touch disk. */
-	char sql[256];
+	 * - temp_store=MEMORY: sorts and GROUP BY temporaries never touch disk.
+	 * - journal_size_limit: a big import grows the WAL to its own size;
+	 *   after the checkpoint the file is cut back instead of staying huge. */
+	char sql[512];
 	snprintf(sql, sizeof sql,
 	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-	         "PRAGMA cache_size=-%lld; PRAGMA mmap_size=%lld; PRAGMA temp_store=MEMORY;",
+	         "PRAGMA cache_size=-%lld; PRAGMA mmap_size=%lld; PRAGMA temp_store=MEMORY;"
+	         "PRAGMA journal_size_limit=67108864;",
 	         (long long)s->opts.cache_kib, (long long)s->opts.mmap_bytes);
 	char *msg = NULL;
 	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -270,12 +273,13 @@ void store_close(store_t *s)
 {
 	if (!s)
 		return;
+	/* The writer closes last: the last connection to close checkpoints the
+	 * WAL into the database and removes it, which a read-only one cannot. */
+	if (s->ver_db)
+		sqlite3_close(s->ver_db);
 	for (int i = 0; i < s->nreaders; i++)
 		conn_close(&s->readers[i]);
 	conn_close(&s->writer);
-	if (s->ver_db)
-		sqlite3_close(s->ver_db);
-	/* The last connection to close checkpoints and removes the WAL. */
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->write_lock);
