@@ -182,18 +182,26 @@ static int64_t table_rows(sqlite3 *db, struct table_rows *cache, size_t *ncache,
 	return rows;
 }
 
-/* The table a plan line scans in full ("SCAN t", "SCAN t USING INDEX i",
- * "SCAN TABLE t" in older SQLite), or false for searches and non-tables. */
+/* The table a plan line reads in full: "SCAN t" ("SCAN TABLE t" in older
+ * SQLite, "SCAN t USING INDEX i" in index order), or a SEARCH constrained
+ * by the organisation only ("SEARCH t USING INDEX i (org=?)"), which reads
+ * every row of the organisation. False for real searches and non-tables. */
 static bool scanned_table(const char *detail, char *table, size_t n)
 {
-	if (strncmp(detail, "SCAN ", 5) != 0)
+	bool search = !strncmp(detail, "SEARCH ", 7);
+	if (!search && strncmp(detail, "SCAN ", 5) != 0)
 		return false;
-	const char *p = detail + 5;
+	const char *p = detail + (search ? 7 : 5);
 	if (!strncmp(p, "TABLE ", 6))
 		p += 6;
 	size_t len = strcspn(p, " ");
 	if (!len || len >= n || !strncmp(p, "CONSTANT", 8) || *p == '(')
 		return false;
+	if (search) {
+		const char *c = strchr(p, '(');
+		if (!c || strcmp(c, "(org=?)") != 0)
+			return false;
+	}
 	memcpy(table, p, len);
 	table[len] = '\0';
 	return true;
@@ -258,7 +266,9 @@ static void check_plans(struct report *r, const advisor_input *in)
 		snprintf(title, sizeof title, "A dashboard statement scans table %s (%lld rows)", worst,
 			 (long long)worst_rows);
 		snprintf(detail, sizeof detail,
-			 "Its query plan reads every row of %s instead of searching an index (plan: %.300s). %s", worst,
+			 "Its query plan reads every row of %s (of the organisation, at best) instead of searching an "
+			 "index for the rows it needs (plan: %.300s). %s",
+			 worst,
 			 plan.p, ran ? "It has run; see executions and mean_ms." : "It has not run since start.");
 		snprintf(action, sizeof action,
 			 "Add an index on %s over the columns this statement filters on (org first, then the date or "
