@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http/api_tasks.h"
 #include "http/app.h"
 #include "http/static.h"
 #include "monitor/metrics.h"
@@ -87,6 +88,22 @@ void api_envelope_end(http_req_t *r)
 	buf_putc(&r->out, '}');
 }
 
+bool api_flag(http_req_t *r, const char *name, bool *out)
+{
+	const char *v = query_get(&r->query, name);
+	*out = false;
+	if (!v)
+		return true;
+	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
+		*out = true;
+	else if (strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no")) {
+		/* a typo must not silently mean "no" (dry_run=ture would write) */
+		http_problem(r, 400, "'%s' must be 1, true, yes, 0, false or no, not '%.20s'", name, v);
+		return false;
+	}
+	return true;
+}
+
 bool api_check_params(http_req_t *r, const char *const *allowed)
 {
 	const char *bad = query_unknown(&r->query, allowed);
@@ -131,7 +148,13 @@ static const http_route routes[] = {
 	{HTTP_GET, "/api/v1/performance/slow-queries", api_monitor_slow_queries, true, false, "performance_slow"},
 	{HTTP_GET, "/api/v1/performance/report", api_monitor_report, true, false, "performance_report"},
 	{HTTP_GET, "/api/v1/alerts", api_monitor_alerts, true, false, "alerts"},
-	{HTTP_POST, "/api/v1/import/{kind}", api_rows_import, true, false, "import"},
+	{HTTP_POST, "/api/v1/tasks", api_tasks_submit, true, false, "tasks_submit"},
+	{HTTP_GET, "/api/v1/tasks", api_tasks_list, true, false, "tasks_list"},
+	{HTTP_GET, "/api/v1/tasks/{id}", api_tasks_get, true, false, "task"},
+	{HTTP_DELETE, "/api/v1/tasks/{id}", api_tasks_cancel, true, false, "task_cancel"},
+	{HTTP_GET, "/api/v1/tasks/{id}/result", api_tasks_result, true, false, "task_result"},
+	{HTTP_GET, "/api/v1/events", api_events_stream, true, true, "events"},
+	{HTTP_POST, "/api/v1/import/{kind}", api_tasks_import, true, false, "import"},
 	{HTTP_GET, "/api/v1/{kind}", api_rows_list, true, false, "list"},
 	{HTTP_POST, "/api/v1/{kind}", api_rows_post, true, false, "write"},
 	{HTTP_DELETE, "/api/v1/{kind}/{id}", api_rows_delete, true, false, "delete"},

@@ -29,6 +29,10 @@ void api_envelope_end(http_req_t *r);
  * the first unknown one. Returns false when it did. */
 bool api_check_params(http_req_t *r, const char *const *allowed);
 
+/* Reads a boolean parameter (1/true/yes, 0/false/no; absent = false).
+ * Anything else is a 400 set on r, and false is returned. */
+bool api_flag(http_req_t *r, const char *name, bool *out);
+
 /* Route handlers. */
 void api_views_dashboard(http_server_t *srv, http_req_t *r);
 void api_views_overview(http_server_t *srv, http_req_t *r);

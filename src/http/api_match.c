@@ -8,6 +8,18 @@
 #include "match/explain.h"
 #include "match/matcher.h"
 
+/* Starts the standard envelope (org, currency) for a GET answer. */
+static bool envelope(http_server_t *srv, http_req_t *r)
+{
+	api_org o;
+	store_conn_t *c = store_read_begin(http_server_store(srv));
+	bool ok = api_org_load(c, r, &o);
+	store_read_end(c);
+	if (ok)
+		api_envelope_begin(r, &o);
+	return ok;
+}
+
 static int status_of(matcher_status st)
 {
 	switch (st) {
@@ -42,8 +54,8 @@ void api_match_run(http_server_t *srv, http_req_t *r)
 		return;
 	matcher_opts o;
 	matcher_opts_init(&o);
-	const char *dry = query_get(&r->query, "dry_run");
-	o.dry_run = dry && (!strcmp(dry, "1") || !strcmp(dry, "true"));
+	if (!api_flag(r, "dry_run", &o.dry_run))
+		return;
 	if (!threshold(r, "auto", &o.score.auto_threshold) || !threshold(r, "review", &o.score.review_threshold))
 		return;
 	char err[256];
@@ -81,7 +93,8 @@ void api_match_proposals(http_server_t *srv, http_req_t *r)
 		return;
 	}
 	char err[256];
-	buf_puts(&r->out, "{\"data\":");
+	if (!envelope(srv, r))
+		return;
 	matcher_status st = explain_proposals(http_server_store(srv), r->org, after, (int)limit, &r->out, err, sizeof err);
 	if (st != MATCHER_OK) {
 		http_problem(r, status_of(st), "%s", err);
@@ -166,7 +179,8 @@ void api_match_explain(http_server_t *srv, http_req_t *r)
 	if (!api_check_params(r, allowed))
 		return;
 	char err[256];
-	buf_puts(&r->out, "{\"data\":");
+	if (!envelope(srv, r))
+		return;
 	matcher_status st = explain_payment(http_server_store(srv), r->org, r->params[0].p, r->params[0].len, NULL,
 	                                    &r->out, err, sizeof err);
 	if (st != MATCHER_OK) {

@@ -54,10 +54,6 @@ static ssize_t read_mem(void *ud, char *buf, size_t n)
 	return (ssize_t)n;
 }
 
-static bool flag(const char *v)
-{
-	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"));
-}
 
 void api_rows_import(http_server_t *srv, http_req_t *r)
 {
@@ -97,20 +93,22 @@ void api_rows_import(http_server_t *srv, http_req_t *r)
 		}
 		o.skip_lines = (int)n;
 	}
-	o.no_header = flag(query_get(q, "no_header"));
+	bool decimal_comma;
+	if (!api_flag(r, "no_header", &o.no_header) || !api_flag(r, "decimal_comma", &decimal_comma) ||
+	    !api_flag(r, "currency", &o.parse.money.symbols) || !api_flag(r, "plus", &o.parse.money.plus) ||
+	    !api_flag(r, "parens", &o.parse.money.parens) || !api_flag(r, "round", &o.parse.money.round) ||
+	    !api_flag(r, "dry_run", &o.dry_run)) {
+		import_opts_free(&o);
+		return;
+	}
 	o.parse.date_format = query_get(q, "date_format");
-	o.parse.money.decimal = flag(query_get(q, "decimal_comma")) ? ',' : '.';
+	o.parse.money.decimal = decimal_comma ? ',' : '.';
 	if ((v = query_get(q, "thousands")))
 		o.parse.money.thousands = v[0] ? v[0] : ' ';
-	o.parse.money.symbols = flag(query_get(q, "currency"));
-	o.parse.money.plus = flag(query_get(q, "plus"));
-	o.parse.money.parens = flag(query_get(q, "parens"));
-	o.parse.money.round = flag(query_get(q, "round"));
 	o.parse.money_lenient = o.parse.money.decimal == ',' || o.parse.money.thousands || o.parse.money.symbols ||
 	                        o.parse.money.plus || o.parse.money.parens || o.parse.money.round;
 	o.debit = query_get(q, "debit");
 	o.credit = query_get(q, "credit");
-	o.dry_run = flag(query_get(q, "dry_run"));
 	if ((v = query_get(q, "map")) && !import_parse_map(&o, v, why, sizeof why)) {
 		http_problem(r, 400, "map: %s", why);
 		import_opts_free(&o);

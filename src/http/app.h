@@ -11,6 +11,8 @@ typedef struct {
 	store_t *store;
 	rcache_t *cache; /* never NULL; may be disabled */
 	struct warm *warm; /* cache warming, or NULL */
+	struct tasks *tasks;   /* background tasks, or NULL */
+	struct events *events; /* the SSE event hub, or NULL */
 	struct monitor *monitor; /* performance, alerts, advisor; or NULL */
 } app_t;
 

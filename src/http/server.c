@@ -227,14 +227,30 @@ static const char *method_name(http_method m)
 	return names[m];
 }
 
-/* Finds the route. On no match, allow gets the methods the path does take
+/* Literal segments of a pattern: "/api/v1/match" outranks "/api/v1/{kind}". */
+static int specificity(const char *pattern)
+{
+	int n = 0;
+	for (const char *p = pattern; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '{')
+			n++;
+	return n;
+}
+
+/* Finds the route. Among the patterns that match the path only the most
+ * specific ones count, so a literal path is never shadowed by a
+ * parameter route. On no match, allow gets the methods the path does take
  * (empty: unknown path, a 404). */
 static const http_route *route_find(http_server_t *srv, http_req_t *r, char *allow, size_t allowlen)
 {
 	allow[0] = '\0';
 	http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
+	int best = -1;
+	for (size_t i = 0; i < srv->nroutes; i++)
+		if (match_route(&srv->routes[i], r->raw_path, r) && specificity(srv->routes[i].pattern) > best)
+			best = specificity(srv->routes[i].pattern);
 	for (size_t i = 0; i < srv->nroutes; i++) {
-		if (!match_route(&srv->routes[i], r->raw_path, r))
+		if (specificity(srv->routes[i].pattern) != best || !match_route(&srv->routes[i], r->raw_path, r))
 			continue;
 		if (srv->routes[i].method == m)
 			return &srv->routes[i];
