@@ -12,6 +12,8 @@
 #include "http/app.h"
 #include "http/warm.h"
 #include "monitor/monitor.h"
+#include "tasks/events.h"
+#include "tasks/tasks.h"
 
 static void usage(FILE *f)
 {
@@ -37,6 +39,37 @@ static void on_store_change(void *ud, int64_t org, unsigned mask)
 	app_t *app = ud;
 	rcache_publish_change(app->cache, org, mask);
 	warm_org(app->warm, org);
+	events_publish_data(app->events, org, mask);
+}
+
+/* The refresh task's work: warm the org's cache now. */
+static void refresh_org(void *ud, int64_t org)
+{
+	app_t *app = ud;
+	warm_org(app->warm, org);
+}
+
+static tasks_t *start_tasks(const config_t *cfg, app_t *app, char *err, size_t errlen)
+{
+	tasks_opts to = {
+		.data_dir = cfg->data_dir,
+		.workers = cfg->task_workers,
+		.queue_cap = cfg->task_queue,
+		.timeout_import = cfg->task_timeout_import,
+		.timeout_match = cfg->task_timeout_match,
+		.timeout_export = cfg->task_timeout_export,
+		.timeout_report = cfg->task_timeout_report,
+		.timeout_refresh = cfg->task_timeout_refresh,
+		.import_async_bytes = cfg->task_async_bytes,
+		.redis_url = cfg->task_redis ? cfg->redis_url : NULL,
+		.events = app->events,
+		.refresh = app->warm ? refresh_org : NULL,
+		.refresh_ud = app,
+	};
+	tasks_t *t = tasks_new(app->store, &to, err, errlen);
+	if (t)
+		tasks_start(t);
+	return t;
 }
 
 static void on_peer_change(void *ud, int64_t org, unsigned mask)
@@ -46,6 +79,7 @@ static void on_peer_change(void *ud, int64_t org, unsigned mask)
 	 * and warm what this instance serves. */
 	store_refresh_versions(app->store);
 	warm_org(app->warm, org);
+	events_publish_data(app->events, org, mask);
 }
 
 int serve_run(const config_t *cfg, const char *announce)
@@ -93,6 +127,7 @@ int serve_run(const config_t *cfg, const char *announce)
 	snprintf(dbpath, sizeof dbpath, "%s/brisk.db", cfg->data_dir);
 	mo.db_path = dbpath;
 	app.monitor = monitor_new(&mo, s, app.cache);
+	app.events = events_new(0, cfg->sse_heartbeat_s * 1000);
 	http_server_set_app(srv, &app);
 	if (rcache_enabled(app.cache)) {
 		app.warm = warm_new(srv);
@@ -100,6 +135,9 @@ int serve_run(const config_t *cfg, const char *announce)
 	}
 	store_on_change(s, on_store_change, &app);
 	rcache_on_peer_change(app.cache, on_peer_change, &app);
+	app.tasks = start_tasks(cfg, &app, err, sizeof err);
+	if (!app.tasks)
+		log_error("serve: background tasks are off: %s", err);
 	http_server_handle_signals(srv);
 	/* The line scripts and tests wait for: it carries the real port. */
 	printf("brisk %s listening on http://%s:%d/ (data %s%s)\n", BRISK_VERSION, cfg->host, http_server_port(srv),
@@ -110,6 +148,8 @@ int serve_run(const config_t *cfg, const char *announce)
 	http_server_run(srv);
 	log_info("serve: shutting down: requests finished, closing the store");
 	store_on_change(s, NULL, NULL);
+	tasks_free(app.tasks);
+	events_free(app.events);
 	warm_free(app.warm);
 	http_server_free(srv);
 	monitor_free(app.monitor);

@@ -18,15 +18,18 @@
  * loop writes them), so a single lock stays short. Orgs hash into a fixed
  * table of chains; each org owns its ring and its subscriber list.
  *
- * A connection's close callback runs on its event loop, possibly while
- * the loop holds its own locks, so it only flips the subscription's
+ * A connection's close callback may come after the hub released the
+ * subscription, so it names the subscription by key and only flips its
  * `closed` flag; the hub's thread unlinks and releases closed
  * subscriptions (outside the lock) within a second. */
 
 #define BUCKETS 64
 
+typedef struct events_sub events_sub_t;
+
 struct events_sub {
 	events_sub_t *next;
+	uint64_t key;
 	int64_t org;
 	events_send_fn send;
 	events_release_fn release;
@@ -250,10 +253,11 @@ void events_publish_data(events_t *e, int64_t org, unsigned table_mask)
 	events_publish(e, org, json, n);
 }
 
-events_sub_t *events_subscribe(events_t *e, int64_t org, const char *last_id, events_send_fn send,
-                               events_release_fn release, void *ud)
+void events_subscribe(events_t *e, uint64_t key, int64_t org, const char *last_id, events_send_fn send,
+                      events_release_fn release, void *ud)
 {
 	events_sub_t *s = xcalloc(1, sizeof *s);
+	s->key = key;
 	s->org = org;
 	s->send = send;
 	s->release = release;
@@ -285,13 +289,17 @@ events_sub_t *events_subscribe(events_t *e, int64_t org, const char *last_id, ev
 	o->subs = s;
 	e->nsubs++;
 	pthread_mutex_unlock(&e->lock);
-	return s;
 }
 
-void events_sub_close(events_sub_t *s)
+void events_close(events_t *e, uint64_t key)
 {
-	if (s)
-		atomic_store(&s->closed, true);
+	pthread_mutex_lock(&e->lock);
+	for (int b = 0; b < BUCKETS; b++)
+		for (org_hub *o = e->buckets[b]; o; o = o->next)
+			for (events_sub_t *s = o->subs; s; s = s->next)
+				if (s->key == key)
+					atomic_store(&s->closed, true);
+	pthread_mutex_unlock(&e->lock);
 }
 
 void events_heartbeat(events_t *e)

@@ -20,12 +20,11 @@
 #include <stdint.h>
 
 typedef struct events events_t;
-typedef struct events_sub events_sub_t;
 
 /* Sends bytes to one subscriber; returns false once it is gone. Called
  * with the hub's lock held: it must not call back into the hub. */
 typedef bool (*events_send_fn)(void *ud, const char *p, size_t n);
-/* Called once when the hub drops a subscriber (after events_sub_close, or
+/* Called once when the hub drops a subscriber (after events_close, or
  * at events_free): the subscriber's resources are released there. */
 typedef void (*events_release_fn)(void *ud);
 
@@ -41,15 +40,18 @@ uint64_t events_publish(events_t *e, int64_t org, const char *json, size_t len);
 /* Publishes {"type":"data","tables":[...]} for a store change mask. */
 void events_publish_data(events_t *e, int64_t org, unsigned table_mask);
 
-/* Subscribes to org. last_id (NULL or "" = none) is the Last-Event-ID of
- * a reconnecting client: the newer buffered events are sent at once,
- * before any new one. Returns the subscription; the hub calls release(ud)
- * exactly once when it drops it. */
-events_sub_t *events_subscribe(events_t *e, int64_t org, const char *last_id, events_send_fn send,
-                               events_release_fn release, void *ud);
-/* Marks a subscription closed (cheap, lock-free: safe from a connection's
- * close callback). The hub stops sending and releases it soon after. */
-void events_sub_close(events_sub_t *s);
+/* Subscribes to org under key (the caller's unique number for this
+ * subscription). last_id (NULL or "" = none) is the Last-Event-ID of a
+ * reconnecting client: the newer buffered events are sent at once, before
+ * any new one. The hub calls release(ud) exactly once when it drops the
+ * subscription. */
+void events_subscribe(events_t *e, uint64_t key, int64_t org, const char *last_id, events_send_fn send,
+                      events_release_fn release, void *ud);
+/* Marks subscription key closed: the hub stops sending and releases it
+ * within a second. A key already dropped is ignored, so a connection's
+ * close callback may call this at any time (it takes a numeric key, not a
+ * pointer the hub may have freed). */
+void events_close(events_t *e, uint64_t key);
 /* Sends ": ping" to every subscriber now and drops closed ones (the
  * heartbeat thread does this on its own). */
 void events_heartbeat(events_t *e);

@@ -298,15 +298,17 @@ static void bind_start(store_stmt_t *st, const void *ud)
 	store_bind_text(st, 1, x->now, strlen(x->now));
 	store_bind_text(st, 2, x->a, strlen(x->a));
 	store_bind_i64(st, 3, x->id);
+	store_bind_i64(st, 4, x->n);
 }
 
-int taskrec_start(store_t *s, int64_t id, const char *owner)
+int taskrec_start(store_t *s, int64_t id, const char *owner, bool rerun)
 {
 	static const char *sql = "UPDATE tasks SET status = 'running', started_at = ?, owner = ?, "
-	                         "attempts = attempts + 1, progress = 0, message = '' WHERE id = ? AND status = 'pending'";
+	                         "attempts = attempts + 1, progress = 0, message = '' WHERE id = ? "
+	                         "AND (status = 'pending' OR (? AND status = 'running'))";
 	char now[32];
 	taskrec_now(now);
-	bind_args x = {.id = id, .a = owner, .now = now};
+	bind_args x = {.id = id, .a = owner, .now = now, .n = rerun};
 	int64_t n = write_one(s, sql, bind_start, &x);
 	return n < 0 ? -1 : n > 0;
 }
@@ -345,8 +347,9 @@ int taskrec_finish(store_t *s, int64_t id, task_status to, const taskrec_result 
 {
 	/* progress reads 100 only for a success: a cancelled task keeps where it stopped */
 	static const char *sql = "UPDATE tasks SET status = ?, finished_at = ?, result = ?, result_file = ?, "
-	                         "result_name = ?, result_type = ?, error = ?, progress = CASE WHEN ? THEN 100 "
-	                         "ELSE progress END WHERE id = ? AND status IN ('pending', 'running')";
+	                         "result_name = ?, result_type = ?, error = ?, progress = CASE WHEN ?8 THEN 100 "
+	                         "ELSE progress END, message = CASE WHEN ?8 THEN 'done' ELSE message END "
+	                         "WHERE id = ?9 AND status IN ('pending', 'running')";
 	if (!taskrec_status_final(to))
 		return -1;
 	char now[32];

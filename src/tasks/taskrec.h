@@ -84,9 +84,11 @@ int taskrec_list(store_t *s, int64_t org, int status, const char *kind, int limi
 /* Calls each for every task in status st (any org), oldest first. */
 int taskrec_each_status(store_t *s, task_status st, void (*each)(void *ud, const taskrec_t *t), void *ud);
 
-/* pending -> running, claimed by owner (attempts + 1). Returns 1 when
- * this caller moved it, 0 when it was not pending, -1 on a store error. */
-int taskrec_start(store_t *s, int64_t id, const char *owner);
+/* pending -> running, claimed by owner (attempts + 1); with rerun also
+ * running -> running (a shared queue re-delivered the task of a dead
+ * worker). Returns 1 when this caller claimed it, 0 when it was not
+ * claimable, -1 on a store error. */
+int taskrec_start(store_t *s, int64_t id, const char *owner, bool rerun);
 /* Records progress of a running task (pct clamped to 0..100). 0 or -1. */
 int taskrec_progress(store_t *s, int64_t id, int pct, const char *message);
 /* Moves a pending or running task to a final status with its result or

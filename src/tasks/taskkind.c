@@ -1,0 +1,435 @@
+#include "tasks/taskkind.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/date.h"
+#include "core/mem.h"
+#include "match/matcher.h"
+#include "report/export.h"
+#include "report/report.h"
+
+/* ---- params helpers ---- */
+
+/* A string member of a JSON object, for the parsers that read text. */
+static const char *json_get(void *ud, const char *name)
+{
+	return json_string_value(json_object_get((json_t *)ud, name));
+}
+
+/* Checks every member of params is in allowed and a string (when
+ * strings_only). */
+static bool only_keys(json_t *params, const char *const *allowed, bool strings_only, char *why, size_t whylen)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(params, key, v) {
+		bool known = false;
+		for (int i = 0; allowed[i] && !known; i++)
+			known = !strcmp(key, allowed[i]);
+		if (!known) {
+			char list[512] = "";
+			for (int i = 0; allowed[i]; i++)
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", allowed[i]);
+			snprintf(why, whylen, "unknown parameter '%.40s' (this kind takes: %s)", key, allowed[0] ? list : "none");
+			return false;
+		}
+		if (strings_only && !json_is_string(v)) {
+			snprintf(why, whylen, "parameter '%.40s' must be a string, as in the list API's query", key);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool entity_param(json_t *params, entity_kind *k, char *why, size_t whylen)
+{
+	const char *e = json_string_value(json_object_get(params, "entity"));
+	if (!e) {
+		snprintf(why, whylen, "params.entity is required: costs, sales_orders, invoices, payments or leads");
+		return false;
+	}
+	if (!entity_by_name(e, strlen(e), k)) {
+		snprintf(why, whylen, "unknown entity '%.40s' (costs, sales_orders, invoices, payments, leads)", e);
+		return false;
+	}
+	return true;
+}
+
+/* ---- import ---- */
+
+const char *const taskkind_import_option_names[] = {
+	"map",   "set",  "delimiter", "encoding", "skip",  "no_header", "date_format", "decimal_comma", "thousands",
+	"currency", "plus", "parens", "round", "debit", "credit", "dry_run", NULL};
+
+static bool flag(const char *v)
+{
+	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"));
+}
+
+bool taskkind_import_options(import_opts *o, const char *(*get)(void *ud, const char *name), void *ud, char *why,
+                             size_t whylen)
+{
+	const char *v;
+	if ((v = get(ud, "delimiter"))) {
+		if (!strcmp(v, "tab") || !strcmp(v, "\t"))
+			o->delimiter = '\t';
+		else if (strlen(v) == 1 && strchr(",;|", v[0]))
+			o->delimiter = v[0];
+		else {
+			snprintf(why, whylen, "delimiter must be , ; tab or |");
+			return false;
+		}
+	}
+	if ((v = get(ud, "encoding")) && !import_parse_encoding(v, &o->encoding)) {
+		snprintf(why, whylen,
+		         "unknown encoding '%.40s' (utf-8, windows-1252, iso-8859-1, iso-8859-2, windows-1250)", v);
+		return false;
+	}
+	if ((v = get(ud, "skip"))) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*end || end == v || n < 0 || n > 1000) {
+			snprintf(why, whylen, "skip must be a number of lines from 0 to 1000");
+			return false;
+		}
+		o->skip_lines = (int)n;
+	}
+	o->no_header = flag(get(ud, "no_header"));
+	o->parse.date_format = get(ud, "date_format");
+	o->parse.money.decimal = flag(get(ud, "decimal_comma")) ? ',' : '.';
+	if ((v = get(ud, "thousands")))
+		o->parse.money.thousands = v[0] ? v[0] : ' ';
+	o->parse.money.symbols = flag(get(ud, "currency"));
+	o->parse.money.plus = flag(get(ud, "plus"));
+	o->parse.money.parens = flag(get(ud, "parens"));
+	o->parse.money.round = flag(get(ud, "round"));
+	o->parse.money_lenient = o->parse.money.decimal == ',' || o->parse.money.thousands || o->parse.money.symbols ||
+	                         o->parse.money.plus || o->parse.money.parens || o->parse.money.round;
+	o->debit = get(ud, "debit");
+	o->credit = get(ud, "credit");
+	o->dry_run = flag(get(ud, "dry_run"));
+	char w[256];
+	if ((v = get(ud, "map")) && !import_parse_map(o, v, w, sizeof w)) {
+		snprintf(why, whylen, "map: %s", w);
+		return false;
+	}
+	if ((v = get(ud, "set")) && !import_parse_consts(o, v, w, sizeof w)) {
+		snprintf(why, whylen, "set: %s", w);
+		return false;
+	}
+	return true;
+}
+
+void taskkind_import_json(const import_result *res, buf_t *out)
+{
+	buf_printf(out, "{\"inserted\":%lld,\"replaced\":%lld,\"rejected\":%lld,\"rejections\":[",
+	           (long long)res->inserted, (long long)res->replaced, (long long)res->rejected);
+	for (int i = 0; i < res->nkept; i++) {
+		buf_printf(out, "%s{\"line\":%llu,\"reason\":", i ? "," : "", (unsigned long long)res->kept[i].line);
+		buf_json_str(out, res->kept[i].reason, strlen(res->kept[i].reason));
+		buf_putc(out, '}');
+	}
+	buf_printf(out, "],\"rejections_truncated\":%s,\"seconds\":%.3f}", res->rejected > res->nkept ? "true" : "false",
+	           res->seconds);
+}
+
+static bool import_check(json_t *params, char *why, size_t whylen)
+{
+	static const char *const allowed[] = {"entity", "options", "size", NULL};
+	entity_kind k;
+	if (!only_keys(params, allowed, false, why, whylen) || !entity_param(params, &k, why, whylen))
+		return false;
+	json_t *opts = json_object_get(params, "options");
+	if (opts && (!json_is_object(opts) || !only_keys(opts, taskkind_import_option_names, true, why, whylen)))
+		return false;
+	import_opts o = {.kind = k};
+	bool ok = taskkind_import_options(&o, json_get, opts, why, whylen);
+	import_opts_free(&o);
+	return ok;
+}
+
+typedef struct {
+	int fd;
+	taskkind_ctx *c;
+	uint64_t size;
+} import_src;
+
+static ssize_t read_fd(void *ud, char *buf, size_t n)
+{
+	return read(((import_src *)ud)->fd, buf, n);
+}
+
+static void import_progress(void *ud, uint64_t bytes, uint64_t rows)
+{
+	import_src *src = ud;
+	char msg[96];
+	snprintf(msg, sizeof msg, "%llu rows read", (unsigned long long)rows);
+	/* the commit takes the last stretch: reading ends at 95% */
+	int pct = src->size ? (int)(bytes * 95 / src->size) : 0;
+	src->c->progress(src->c->progress_ud, pct, msg);
+}
+
+static int import_run_task(taskkind_ctx *c)
+{
+	entity_kind k;
+	entity_param(c->params, &k, c->err, sizeof c->err);
+	json_t *opts = json_object_get(c->params, "options");
+	import_opts o = {.kind = k, .org = c->org};
+	int rc = -1;
+	import_src src = {.fd = -1, .c = c};
+	import_result *res = xcalloc(1, sizeof *res);
+	if (!taskkind_import_options(&o, json_get, opts, c->err, sizeof c->err))
+		goto out;
+	if (!c->input) {
+		snprintf(c->err, sizeof c->err, "the uploaded file is missing");
+		goto out;
+	}
+	src.fd = open(c->input, O_RDONLY | O_CLOEXEC);
+	if (src.fd < 0) {
+		snprintf(c->err, sizeof c->err, "the uploaded file is no longer available: %s", strerror(errno));
+		goto out;
+	}
+	struct stat sb;
+	if (fstat(src.fd, &sb) == 0)
+		src.size = (uint64_t)sb.st_size;
+	o.progress = import_progress;
+	o.progress_ud = &src;
+	o.cancel = c->cancel;
+	c->progress(c->progress_ud, 0, "reading the upload");
+	if (import_run(c->store, read_fd, &src, &o, res, c->err, sizeof c->err) != 0)
+		goto out;
+	taskkind_import_json(res, &c->result);
+	rc = 0;
+out:
+	if (src.fd >= 0)
+		close(src.fd);
+	free(res);
+	import_opts_free(&o);
+	return rc;
+}
+
+/* ---- match ---- */
+
+static bool match_opts(json_t *params, matcher_opts *o, char *why, size_t whylen)
+{
+	static const char *const allowed[] = {"auto", "review", "name_threshold", "dry_run", NULL};
+	if (!only_keys(params, allowed, false, why, whylen))
+		return false;
+	matcher_opts_init(o);
+	static const char *const num[] = {"auto", "review", "name_threshold"};
+	double *dst[] = {&o->score.auto_threshold, &o->score.review_threshold, &o->score.name_threshold};
+	for (int i = 0; i < 3; i++) {
+		json_t *v = json_object_get(params, num[i]);
+		if (!v)
+			continue;
+		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1) {
+			snprintf(why, whylen, "%s must be a number within [0, 1]", num[i]);
+			return false;
+		}
+		*dst[i] = json_number_value(v);
+	}
+	json_t *dr = json_object_get(params, "dry_run");
+	if (dr && !json_is_boolean(dr)) {
+		snprintf(why, whylen, "dry_run must be true or false");
+		return false;
+	}
+	o->dry_run = json_is_true(dr);
+	return score_opts_check(&o->score, why, whylen);
+}
+
+static bool match_check(json_t *params, char *why, size_t whylen)
+{
+	matcher_opts o;
+	return match_opts(params, &o, why, whylen);
+}
+
+static void match_progress(void *ud, uint64_t done, uint64_t total)
+{
+	taskkind_ctx *c = ud;
+	char msg[96];
+	snprintf(msg, sizeof msg, "reconciling: %llu of %llu steps", (unsigned long long)done,
+	         (unsigned long long)total);
+	c->progress(c->progress_ud, total ? (int)(done * 99 / total) : 0, msg);
+}
+
+static int match_run(taskkind_ctx *c)
+{
+	matcher_opts o;
+	if (!match_opts(c->params, &o, c->err, sizeof c->err))
+		return -1;
+	o.progress = match_progress;
+	o.progress_ud = c;
+	o.cancel = c->cancel;
+	matcher_result r;
+	if (matcher_run(c->store, c->org, &o, &r, c->err, sizeof c->err) != 0)
+		return -1;
+	buf_printf(&c->result,
+	           "{\"payments\":%lld,\"invoices\":%lld,\"applied\":%lld,\"proposed\":%lld,\"unmatched\":%lld,"
+	           "\"changed\":%lld,\"dry_run\":%s,\"seconds\":%.3f}",
+	           (long long)r.payments, (long long)r.invoices, (long long)r.applied, (long long)r.proposed,
+	           (long long)r.unmatched, (long long)r.changed, o.dry_run ? "true" : "false", r.seconds);
+	return 0;
+}
+
+/* ---- refresh ---- */
+
+static bool refresh_check(json_t *params, char *why, size_t whylen)
+{
+	static const char *const allowed[] = {NULL};
+	return only_keys(params, allowed, false, why, whylen);
+}
+
+static int refresh_run(taskkind_ctx *c)
+{
+	if (!c->refresh) {
+		snprintf(c->err, sizeof c->err, "the response cache is off: there is nothing to warm");
+		return -1;
+	}
+	c->refresh(c->refresh_ud, c->org);
+	buf_puts(&c->result, "{\"warming\":true}");
+	return 0;
+}
+
+/* ---- export ---- */
+
+static bool export_req_of(json_t *params, int64_t org, export_req *q, char *why, size_t whylen)
+{
+	/* export_filter_names, and what an export adds */
+	static const char *const allowed[] = {"entity", "format", "from",       "to",         "category",
+	                                      "status", "customer", "creator",  "vendor",     "min_amount",
+	                                      "max_amount", "q",  "sort",       "fields",     NULL};
+	entity_kind k;
+	if (!only_keys(params, allowed, true, why, whylen) || !entity_param(params, &k, why, whylen) ||
+	    !export_parse(q, k, org, json_get, params, why, whylen))
+		return false;
+	const char *f = json_string_value(json_object_get(params, "format"));
+	if (f && !export_format_parse(f, &q->format)) {
+		snprintf(why, whylen, "format must be csv or xlsx");
+		return false;
+	}
+	return true;
+}
+
+static bool export_check(json_t *params, char *why, size_t whylen)
+{
+	export_req q;
+	return export_req_of(params, 0, &q, why, whylen);
+}
+
+static void export_progress(void *ud, uint64_t rows, uint64_t estimate)
+{
+	taskkind_ctx *c = ud;
+	char msg[96];
+	snprintf(msg, sizeof msg, "%llu rows written", (unsigned long long)rows);
+	c->progress(c->progress_ud, estimate ? (int)(rows * 99 / estimate) : 0, msg);
+}
+
+static int export_task(taskkind_ctx *c)
+{
+	export_req q;
+	if (!export_req_of(c->params, c->org, &q, c->err, sizeof c->err))
+		return -1;
+	const char *ent = entity_get(q.kind)->name, *ext = export_format_ext(q.format);
+	char today[DATE_BUFSZ];
+	date_format(date_today(), today);
+	snprintf(c->file, sizeof c->file, "%lld-%s.%s", (long long)c->id, ent, ext);
+	snprintf(c->name, sizeof c->name, "%s-%s.%s", ent, today, ext);
+	c->type = export_content_type(q.format);
+	char *path = xmalloc(strlen(c->dir) + strlen(c->file) + 2);
+	sprintf(path, "%s/%s", c->dir, c->file);
+	uint64_t rows = 0;
+	int rc = export_run(c->store, &q, path, export_progress, c, c->cancel, &rows, c->err, sizeof c->err);
+	if (rc == 0) {
+		struct stat sb;
+		buf_printf(&c->result, "{\"entity\":\"%s\",\"format\":\"%s\",\"rows\":%llu,\"bytes\":%lld}", ent, ext,
+		           (unsigned long long)rows, stat(path, &sb) == 0 ? (long long)sb.st_size : 0LL);
+	} else {
+		c->file[0] = '\0';
+	}
+	free(path);
+	return rc;
+}
+
+/* ---- report ---- */
+
+static bool report_month(json_t *params, int *y, int *m, char *why, size_t whylen)
+{
+	static const char *const allowed[] = {"month", NULL};
+	if (!only_keys(params, allowed, true, why, whylen))
+		return false;
+	const char *mo = json_string_value(json_object_get(params, "month"));
+	if (!mo) {
+		/* the last complete month */
+		int d;
+		date_to_ymd(date_add_months(date_today(), -1), y, m, &d);
+		return true;
+	}
+	if (!report_month_parse(mo, y, m)) {
+		snprintf(why, whylen, "month must be YYYY-MM, e.g. 2025-06");
+		return false;
+	}
+	return true;
+}
+
+static bool report_check(json_t *params, char *why, size_t whylen)
+{
+	int y, m;
+	return report_month(params, &y, &m, why, whylen);
+}
+
+static void report_progress(void *ud, int pct, const char *what)
+{
+	taskkind_ctx *c = ud;
+	c->progress(c->progress_ud, pct >= 100 ? 99 : pct, what);
+}
+
+static int report_task(taskkind_ctx *c)
+{
+	int y, m;
+	if (!report_month(c->params, &y, &m, c->err, sizeof c->err))
+		return -1;
+	snprintf(c->file, sizeof c->file, "%lld-report-%04d-%02d.pdf", (long long)c->id, y, m);
+	snprintf(c->name, sizeof c->name, "report-%04d-%02d.pdf", y, m);
+	c->type = "application/pdf";
+	char *path = xmalloc(strlen(c->dir) + strlen(c->file) + 2);
+	sprintf(path, "%s/%s", c->dir, c->file);
+	int rc = report_run(c->store, c->org, y, m, path, report_progress, c, c->cancel, c->err, sizeof c->err);
+	if (rc == 0) {
+		struct stat sb;
+		buf_printf(&c->result, "{\"month\":\"%04d-%02d\",\"pages\":%d,\"bytes\":%lld}", y, m, REPORT_PAGES,
+		           stat(path, &sb) == 0 ? (long long)sb.st_size : 0LL);
+	} else {
+		c->file[0] = '\0';
+	}
+	free(path);
+	return rc;
+}
+
+/* ---- the table ---- */
+
+static const taskkind_t kinds[] = {
+	{"import", PQ_BULK, false, import_check, import_run_task},
+	{"match", PQ_NORMAL, true, match_check, match_run},
+	{"refresh", PQ_NORMAL, true, refresh_check, refresh_run},
+	{"export", PQ_INTERACTIVE, true, export_check, export_task},
+	{"report", PQ_INTERACTIVE, true, report_check, report_task},
+};
+
+const taskkind_t *taskkind_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (!strcmp(kinds[i].name, name))
+			return &kinds[i];
+	return NULL;
+}
+
+const char *taskkind_list(void)
+{
+	return "import, match, refresh, export, report";
+}

@@ -1,0 +1,819 @@
+#include "tasks/tasks.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "report/report.h"
+#include "tasks/pqueue.h"
+#include "tasks/redisq.h"
+#include "tasks/taskkind.h"
+
+/* DESIGN
+ * Threads: `workers` runners, a watchdog and a flusher.
+ * - A runner takes an id from the queue, claims the task in the store
+ *   (a guarded pending -> running UPDATE, so one claim wins), registers it
+ *   in the in-memory `running` list with its cancel flag and deadline, and
+ *   runs the kind. The outcome follows from the run's return and the
+ *   reason its flag was set (user, timeout, shutdown).
+ * - The watchdog (every 100 ms) sets the flag of tasks past their
+ *   deadline, polls the store for cancels asked on other instances, and,
+ *   with Redis, renews the leases of running tasks and reaps those of dead
+ *   workers.
+ * - The flusher writes progress to the store once a second. It is its own
+ *   thread because a store write can wait for a long import's transaction
+ *   (SQLite has one writer) and nothing else should wait with it; reads of
+ *   a running task's progress on this instance come from memory anyway.
+ * Events are published outside the lock (the hub has its own). */
+
+#define MAX_ATTEMPTS 3  /* a task whose worker died this often is given up */
+#define LEASE_MS 15000  /* Redis lease; renewed every RENEW_S */
+#define RENEW_S 3.0
+#define REAP_S 5.0
+#define CANCEL_POLL_S 0.5
+
+enum { STOP_NONE, STOP_USER, STOP_TIMEOUT, STOP_SHUTDOWN };
+
+typedef struct running {
+	struct running *next;
+	int64_t id, org;
+	char kind[16];
+	pqueue_level lv;
+	atomic_int cancel;
+	int why;          /* STOP_*; guarded by the lock like the rest */
+	double deadline;
+	int timeout_s;
+	int progress;
+	char message[160];
+	bool dirty;       /* progress not yet in the store */
+	int sent_progress;
+	double sent_at;
+} running;
+
+struct tasks {
+	tasks_opts o;
+	store_t *store;
+	char *dir;
+	char owner[96];
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* queue not empty, or stopping */
+	pqueue_t *q;
+	redisq_t *rq;
+	running *running;
+	bool stopping, started;
+	int nworkers;
+	pthread_t *workers, watchdog, flusher;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits on cond for at most sec seconds (lock held). */
+static void wait_for(tasks_t *t, double sec)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	long ns = ts.tv_nsec + (long)(sec * 1e9);
+	ts.tv_sec += ns / 1000000000L;
+	ts.tv_nsec = ns % 1000000000L;
+	pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+}
+
+static int timeout_of(const tasks_t *t, const char *kind)
+{
+	const tasks_opts *o = &t->o;
+	if (!strcmp(kind, "import"))
+		return o->timeout_import > 0 ? o->timeout_import : 600;
+	if (!strcmp(kind, "match"))
+		return o->timeout_match > 0 ? o->timeout_match : 900;
+	if (!strcmp(kind, "export"))
+		return o->timeout_export > 0 ? o->timeout_export : 300;
+	if (!strcmp(kind, "report"))
+		return o->timeout_report > 0 ? o->timeout_report : 300;
+	return o->timeout_refresh > 0 ? o->timeout_refresh : 120;
+}
+
+static char *path_in(const tasks_t *t, const char *name)
+{
+	char *p = xmalloc(strlen(t->dir) + strlen(name) + 2);
+	sprintf(p, "%s/%s", t->dir, name);
+	return p;
+}
+
+static void remove_file(const tasks_t *t, const char *name)
+{
+	if (!name || !*name || strchr(name, '/'))
+		return;
+	char *p = path_in(t, name);
+	if (unlink(p) != 0 && errno != ENOENT)
+		log_warn("tasks: cannot remove %s: %s", p, strerror(errno));
+	free(p);
+}
+
+static void publish(tasks_t *t, int64_t org, int64_t id, const char *kind, task_status st, int progress,
+                    const char *message)
+{
+	if (!t->o.events)
+		return;
+	buf_t b = BUF_INIT;
+	buf_printf(&b, "{\"type\":\"task\",\"id\":%lld,\"kind\":", (long long)id);
+	buf_json_str(&b, kind, strlen(kind));
+	buf_printf(&b, ",\"status\":\"%s\",\"progress\":%d,\"message\":", taskrec_status_name(st), progress);
+	buf_json_str(&b, message ? message : "", message ? strlen(message) : 0);
+	buf_putc(&b, '}');
+	events_publish(t->o.events, org, b.p, b.len);
+	buf_free(&b);
+}
+
+static running *find_running(tasks_t *t, int64_t id)
+{
+	for (running *r = t->running; r; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+/* ---- the queue: in memory or in Redis ---- */
+
+static bool queue_push(tasks_t *t, int64_t id, pqueue_level lv)
+{
+	if (t->rq)
+		return redisq_push(t->rq, id, lv);
+	pthread_mutex_lock(&t->lock);
+	bool ok = pqueue_push(t->q, lv, id);
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	return ok;
+}
+
+/* Blocks for the next id; false when stopping. */
+static bool queue_pop(tasks_t *t, int64_t *id, pqueue_level *lv)
+{
+	pthread_mutex_lock(&t->lock);
+	bool got = false;
+	while (!t->stopping && !got) {
+		if (t->rq) {
+			pthread_mutex_unlock(&t->lock);
+			got = redisq_pop(t->rq, id, lv, LEASE_MS) == 1;
+			pthread_mutex_lock(&t->lock);
+			/* an empty (or unreachable) shared queue is polled */
+			if (!got && !t->stopping)
+				wait_for(t, 0.2);
+		} else if (pqueue_pop(t->q, id, lv)) {
+			got = true;
+		} else {
+			pthread_cond_wait(&t->cond, &t->lock);
+		}
+	}
+	if (got && t->stopping && t->rq) {
+		/* taken just as we stop: hand it straight back */
+		pthread_mutex_unlock(&t->lock);
+		redisq_requeue(t->rq, *id, *lv);
+		return false;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return got;
+}
+
+static void queue_done(tasks_t *t, int64_t id, pqueue_level lv)
+{
+	if (t->rq)
+		redisq_ack(t->rq, id, lv);
+}
+
+/* ---- running a task ---- */
+
+typedef struct {
+	tasks_t *t;
+	running *r;
+} run_ctx;
+
+static void on_progress(void *ud, int pct, const char *msg)
+{
+	run_ctx *x = ud;
+	tasks_t *t = x->t;
+	running *r = x->r;
+	/* 100 means finished, which only the outcome says */
+	pct = pct < 0 ? 0 : pct > 99 ? 99 : pct;
+	msg = msg ? msg : "";
+	pthread_mutex_lock(&t->lock);
+	bool changed = pct != r->progress || strcmp(msg, r->message) != 0;
+	r->progress = pct;
+	snprintf(r->message, sizeof r->message, "%s", msg);
+	r->dirty |= changed;
+	double now = now_s();
+	bool send = changed && ((pct != r->sent_progress && now - r->sent_at >= 0.1) || now - r->sent_at >= 1.0);
+	char m[160];
+	if (send) {
+		r->sent_progress = pct;
+		r->sent_at = now;
+		snprintf(m, sizeof m, "%s", r->message);
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (send)
+		publish(t, r->org, r->id, r->kind, TASK_RUNNING, pct, m);
+}
+
+/* Ends a task that cannot run (unknown kind, given up). */
+static void end_now(tasks_t *t, const taskrec_t *rec, pqueue_level lv, task_status st, const char *why)
+{
+	if (taskrec_finish(t->store, rec->id, st, NULL, why) == 1) {
+		remove_file(t, rec->input_file);
+		publish(t, rec->org, rec->id, rec->kind, st, rec->progress, why);
+	}
+	queue_done(t, rec->id, lv);
+}
+
+static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
+{
+	taskrec_t rec;
+	int found = taskrec_load(t->store, id, &rec);
+	if (found != 1) {
+		/* A store error leaves the item leased (Redis retries it later) or
+		 * the task pending (queued again at the next start). */
+		if (found == 0)
+			queue_done(t, id, lv);
+		taskrec_clear(&rec);
+		return;
+	}
+	bool rerun = t->rq && rec.status == TASK_RUNNING;
+	const taskkind_t *k = taskkind_find(rec.kind);
+	if (rec.status != TASK_PENDING && !rerun) {
+		queue_done(t, id, lv); /* cancelled while it waited */
+	} else if (!k) {
+		end_now(t, &rec, lv, TASK_FAILED, "unknown kind of task");
+	} else if (rerun && rec.attempts >= MAX_ATTEMPTS) {
+		end_now(t, &rec, lv, TASK_INTERRUPTED, "its worker stopped three times; given up");
+	} else {
+		int claimed = taskrec_start(t->store, id, t->owner, rerun);
+		if (claimed != 1) {
+			if (claimed == 0)
+				queue_done(t, id, lv);
+			taskrec_clear(&rec);
+			return;
+		}
+		running *r = xcalloc(1, sizeof *r);
+		r->id = id;
+		r->org = rec.org;
+		r->lv = lv;
+		snprintf(r->kind, sizeof r->kind, "%s", rec.kind);
+		r->timeout_s = timeout_of(t, rec.kind);
+		r->deadline = now_s() + r->timeout_s;
+		r->sent_at = now_s();
+		pthread_mutex_lock(&t->lock);
+		r->next = t->running;
+		t->running = r;
+		/* a stop that came while we claimed still applies */
+		if (t->stopping) {
+			r->why = STOP_SHUTDOWN;
+			atomic_store(&r->cancel, 1);
+		}
+		pthread_mutex_unlock(&t->lock);
+		publish(t, rec.org, id, rec.kind, TASK_RUNNING, 0, rerun ? "started again: its worker had stopped" : "started");
+
+		json_t *params = json_loads(rec.params ? rec.params : "{}", 0, NULL);
+		if (!json_is_object(params)) {
+			json_decref(params);
+			params = json_object();
+		}
+		char *input = rec.input_file ? path_in(t, rec.input_file) : NULL;
+		run_ctx x = {t, r};
+		taskkind_ctx c = {.id = id, .org = rec.org, .params = params, .store = t->store, .dir = t->dir,
+		                  .input = input, .cancel = &r->cancel, .progress = on_progress, .progress_ud = &x,
+		                  .refresh = t->o.refresh, .refresh_ud = t->o.refresh_ud};
+		int rc = k->run(&c);
+
+		pthread_mutex_lock(&t->lock);
+		int why = r->why;
+		pthread_mutex_unlock(&t->lock);
+		task_status to = TASK_SUCCEEDED;
+		char error[640] = "";
+		if (rc != 0) {
+			switch (why) {
+			case STOP_TIMEOUT:
+				to = TASK_FAILED;
+				snprintf(error, sizeof error, "timed out after %d s, the limit for %s tasks (tasks.timeout_%s); "
+				         "nothing it did was kept", r->timeout_s, rec.kind, rec.kind);
+				break;
+			case STOP_USER:
+				to = TASK_CANCELLED;
+				snprintf(error, sizeof error, "%s", c.err[0] ? c.err : "cancelled; nothing it did was kept");
+				break;
+			case STOP_SHUTDOWN:
+				to = TASK_INTERRUPTED;
+				snprintf(error, sizeof error, "the server stopped while the task ran; nothing it wrote was kept");
+				break;
+			default:
+				to = TASK_FAILED;
+				snprintf(error, sizeof error, "%s", c.err[0] ? c.err : "failed");
+			}
+		}
+		if (to != TASK_SUCCEEDED && c.file[0])
+			remove_file(t, c.file);
+		if (to == TASK_INTERRUPTED && t->rq) {
+			/* another instance takes it over */
+			taskrec_requeue(t->store, id, "handed back to the queue: its server stopped");
+			redisq_requeue(t->rq, id, lv);
+			publish(t, rec.org, id, rec.kind, TASK_PENDING, 0, "handed back to the queue: its server stopped");
+		} else {
+			taskrec_result res = {c.result.len ? c.result.p : NULL, c.file[0] ? c.file : NULL,
+			                      c.file[0] ? c.name : NULL, c.file[0] ? c.type : NULL};
+			int fin = taskrec_finish(t->store, id, to, &res, to == TASK_SUCCEEDED ? NULL : error);
+			if (fin != 1 && c.file[0])
+				remove_file(t, c.file);
+			if (fin == 1 || to != TASK_SUCCEEDED)
+				remove_file(t, rec.input_file);
+			if (fin == -1)
+				log_error("tasks: cannot record the end of task %lld (%s)", (long long)id, rec.kind);
+			queue_done(t, id, lv);
+			int pct;
+			pthread_mutex_lock(&t->lock);
+			pct = to == TASK_SUCCEEDED ? 100 : r->progress;
+			pthread_mutex_unlock(&t->lock);
+			publish(t, rec.org, id, rec.kind, to, pct, to == TASK_SUCCEEDED ? "done" : error);
+		}
+		pthread_mutex_lock(&t->lock);
+		for (running **pp = &t->running; *pp; pp = &(*pp)->next)
+			if (*pp == r) {
+				*pp = r->next;
+				break;
+			}
+		pthread_mutex_unlock(&t->lock);
+		free(r);
+		free(input);
+		json_decref(params);
+		buf_free(&c.result);
+	}
+	taskrec_clear(&rec);
+}
+
+static void *worker_main(void *arg)
+{
+	tasks_t *t = arg;
+	int64_t id;
+	pqueue_level lv;
+	while (queue_pop(t, &id, &lv))
+		run_one(t, id, lv);
+	return NULL;
+}
+
+/* ---- watchdog and flusher ---- */
+
+static void *watchdog_main(void *arg)
+{
+	tasks_t *t = arg;
+	double next_poll = 0, next_renew = now_s() + RENEW_S, next_reap = now_s() + 1;
+	pthread_mutex_lock(&t->lock);
+	while (!t->stopping) {
+		wait_for(t, 0.1);
+		double now = now_s();
+		for (running *r = t->running; r; r = r->next)
+			if (now > r->deadline && r->why == STOP_NONE) {
+				r->why = STOP_TIMEOUT;
+				atomic_store(&r->cancel, 1);
+			}
+		bool poll = now >= next_poll && t->running;
+		bool renew = t->rq && now >= next_renew;
+		bool reap = t->rq && now >= next_reap;
+		int64_t ids[64];
+		pqueue_level lvs[64];
+		int n = 0;
+		if (renew)
+			for (running *r = t->running; r && n < 64; r = r->next) {
+				ids[n] = r->id;
+				lvs[n++] = r->lv;
+			}
+		pthread_mutex_unlock(&t->lock);
+		if (poll) {
+			next_poll = now + CANCEL_POLL_S;
+			int64_t want[64];
+			int m = taskrec_cancel_requests(t->store, t->owner, want, 64);
+			pthread_mutex_lock(&t->lock);
+			for (int i = 0; i < m; i++) {
+				running *r = find_running(t, want[i]);
+				if (r && r->why == STOP_NONE) {
+					r->why = STOP_USER;
+					atomic_store(&r->cancel, 1);
+				}
+			}
+			pthread_mutex_unlock(&t->lock);
+		}
+		if (renew) {
+			next_renew = now + RENEW_S;
+			for (int i = 0; i < n; i++)
+				if (!redisq_renew(t->rq, ids[i], lvs[i], LEASE_MS))
+					log_warn("tasks: the lease of task %lld was lost (Redis unreachable?)", (long long)ids[i]);
+		}
+		if (reap) {
+			next_reap = now + REAP_S;
+			int back = redisq_reap(t->rq);
+			if (back > 0)
+				log_warn("tasks: %d task(s) of stopped workers went back to the shared queue", back);
+		}
+		pthread_mutex_lock(&t->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+static void *flusher_main(void *arg)
+{
+	tasks_t *t = arg;
+	pthread_mutex_lock(&t->lock);
+	while (!t->stopping) {
+		wait_for(t, 1.0);
+		typedef struct {
+			int64_t id;
+			int pct;
+			char msg[160];
+		} item;
+		item batch[32];
+		int n = 0;
+		for (running *r = t->running; r && n < 32; r = r->next)
+			if (r->dirty) {
+				r->dirty = false;
+				batch[n].id = r->id;
+				batch[n].pct = r->progress;
+				memcpy(batch[n++].msg, r->message, sizeof r->message);
+			}
+		pthread_mutex_unlock(&t->lock);
+		for (int i = 0; i < n; i++)
+			taskrec_progress(t->store, batch[i].id, batch[i].pct, batch[i].msg);
+		pthread_mutex_lock(&t->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+/* ---- start and recovery ---- */
+
+static void drop_files_of(void *ud, const taskrec_t *rec)
+{
+	tasks_t *t = ud;
+	remove_file(t, rec->result_file);
+	remove_file(t, rec->input_file);
+	log_warn("tasks: task %lld (%s) was running when the server stopped: marked interrupted", (long long)rec->id,
+	         rec->kind);
+}
+
+/* Deletes files no task owns: temporary files of tasks not running,
+ * results of tasks that did not succeed, uploads of ended tasks. */
+static void sweep_dir(tasks_t *t)
+{
+	DIR *d = opendir(t->dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (n[0] == '.')
+			continue;
+		bool drop = false;
+		if (!strncmp(n, "spool-", 6)) {
+			drop = !taskrec_file_live(t->store, n);
+		} else if (n[0] >= '0' && n[0] <= '9') {
+			taskrec_t rec;
+			int f = taskrec_load(t->store, strtoll(n, NULL, 10), &rec);
+			size_t l = strlen(n);
+			bool tmp = l > 4 && !strcmp(n + l - 4, ".tmp");
+			if (f == 0)
+				drop = true;
+			else if (f == 1 && tmp)
+				drop = rec.status != TASK_RUNNING;
+			else if (f == 1)
+				drop = taskrec_status_final(rec.status) && rec.status != TASK_SUCCEEDED;
+			taskrec_clear(&rec);
+		}
+		if (drop)
+			remove_file(t, n);
+	}
+	closedir(d);
+}
+
+static void queue_pending(void *ud, const taskrec_t *rec)
+{
+	tasks_t *t = ud;
+	if (!pqueue_push(t->q, rec->priority, rec->id))
+		taskrec_finish(t->store, rec->id, TASK_FAILED, NULL, "the task queue was full when the server started");
+}
+
+tasks_t *tasks_new(store_t *s, const tasks_opts *o, char *err, size_t errlen)
+{
+	tasks_t *t = xcalloc(1, sizeof *t);
+	t->o = *o;
+	t->store = s;
+	t->dir = xmalloc(strlen(o->data_dir) + 8);
+	sprintf(t->dir, "%s/tasks", o->data_dir);
+	if (mkdir(t->dir, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", t->dir, strerror(errno));
+		free(t->dir);
+		free(t);
+		return NULL;
+	}
+	char host[64] = "host";
+	gethostname(host, sizeof host - 1);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(t->owner, sizeof t->owner, "%s:%d:%lx", host, (int)getpid(), (unsigned long)ts.tv_nsec);
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, NULL);
+	t->q = pqueue_new(o->queue_cap > 0 ? (size_t)o->queue_cap : 10000);
+	if (o->redis_url && *o->redis_url) {
+		t->rq = redisq_new(o->redis_url, NULL, o->redis_timeout_ms > 0 ? o->redis_timeout_ms : 1000, t->owner, err,
+		                   errlen);
+		if (!t->rq) {
+			tasks_free(t);
+			return NULL;
+		}
+	} else {
+		/* Alone on this store: whatever was running died with its process.
+		 * With a shared queue other instances may be running them: their
+		 * leases tell, and reaping hands them over instead. */
+		int n = taskrec_interrupt_running(s, NULL, drop_files_of, t);
+		if (n < 0)
+			log_error("tasks: cannot mark the interrupted tasks (the store is busy?)");
+		taskrec_each_status(s, TASK_PENDING, queue_pending, t);
+	}
+	sweep_dir(t);
+	return t;
+}
+
+void tasks_start(tasks_t *t)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	t->nworkers = t->o.workers > 0 ? t->o.workers : cores > 0 ? (int)cores : 1;
+	t->workers = xcalloc((size_t)t->nworkers, sizeof *t->workers);
+	for (int i = 0; i < t->nworkers; i++)
+		pthread_create(&t->workers[i], NULL, worker_main, t);
+	pthread_create(&t->watchdog, NULL, watchdog_main, t);
+	pthread_create(&t->flusher, NULL, flusher_main, t);
+	t->started = true;
+}
+
+void tasks_free(tasks_t *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->stopping = true;
+	for (running *r = t->running; r; r = r->next)
+		if (r->why == STOP_NONE) {
+			r->why = STOP_SHUTDOWN;
+			atomic_store(&r->cancel, 1);
+		}
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	if (t->started) {
+		for (int i = 0; i < t->nworkers; i++)
+			pthread_join(t->workers[i], NULL);
+		pthread_join(t->watchdog, NULL);
+		pthread_join(t->flusher, NULL);
+		/* no report is drawn any more */
+		report_shutdown();
+	}
+	free(t->workers);
+	redisq_free(t->rq);
+	pqueue_free(t->q);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->lock);
+	free(t->dir);
+	free(t);
+}
+
+/* ---- the API's calls ---- */
+
+tasks_status tasks_submit(tasks_t *t, int64_t org, const char *kind, const char *params, int priority,
+                          const char *input_file, int64_t *id, char *err, size_t errlen)
+{
+	const taskkind_t *k = taskkind_find(kind);
+	if (!k) {
+		snprintf(err, errlen, "unknown kind '%.40s' (%s)", kind, taskkind_list());
+		remove_file(t, input_file);
+		return TASKS_INVALID;
+	}
+	json_error_t je;
+	json_t *p = json_loads(params && *params ? params : "{}", JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(p)) {
+		snprintf(err, errlen, "params must be a JSON object");
+		json_decref(p);
+		remove_file(t, input_file);
+		return TASKS_INVALID;
+	}
+	if (!k->check(p, err, errlen)) {
+		json_decref(p);
+		remove_file(t, input_file);
+		return TASKS_INVALID;
+	}
+	pqueue_level lv = priority >= 0 && priority < PQ__LEVELS ? (pqueue_level)priority : k->priority;
+	char *canon = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	*id = taskrec_insert(t->store, org, kind, lv, canon, input_file, err, errlen);
+	free(canon);
+	if (*id < 0) {
+		remove_file(t, input_file);
+		return TASKS_FAILED;
+	}
+	/* "queued" goes out first: a worker may start it at once */
+	publish(t, org, *id, kind, TASK_PENDING, 0, "queued");
+	if (!queue_push(t, *id, lv)) {
+		const char *why = t->rq ? "the shared task queue (Redis) is unreachable; try again shortly"
+		                        : "the task queue is full; try again shortly";
+		taskrec_finish(t->store, *id, TASK_FAILED, NULL, why);
+		remove_file(t, input_file);
+		snprintf(err, errlen, "%s", why);
+		publish(t, org, *id, kind, TASK_FAILED, 0, why);
+		return TASKS_BUSY;
+	}
+	return TASKS_OK;
+}
+
+int tasks_spool(tasks_t *t, const char *p, size_t len, char name[64], char *err, size_t errlen)
+{
+	char *path = path_in(t, "spool-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot store the upload: %s", strerror(errno));
+		free(path);
+		return -1;
+	}
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, p + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	bool ok = off == len && fsync(fd) == 0;
+	if (!ok)
+		snprintf(err, errlen, "cannot store the upload: %s", strerror(errno ? errno : EIO));
+	close(fd);
+	if (!ok)
+		unlink(path);
+	else
+		snprintf(name, 64, "%s", strrchr(path, '/') + 1);
+	free(path);
+	return ok ? 0 : -1;
+}
+
+/* Loads task id when it belongs to org. */
+static tasks_status load_own(tasks_t *t, int64_t org, int64_t id, taskrec_t *rec)
+{
+	int f = taskrec_load(t->store, id, rec);
+	if (f < 0)
+		return TASKS_FAILED;
+	if (f == 0 || rec->org != org) {
+		taskrec_clear(rec);
+		return TASKS_NOT_FOUND;
+	}
+	return TASKS_OK;
+}
+
+/* The task's JSON with live progress from memory. */
+static void json_live(tasks_t *t, const taskrec_t *rec, buf_t *out)
+{
+	int pct = -1;
+	char msg[160];
+	bool live = false;
+	if (rec->status == TASK_RUNNING) {
+		pthread_mutex_lock(&t->lock);
+		running *r = find_running(t, rec->id);
+		if (r) {
+			live = true;
+			pct = r->progress;
+			snprintf(msg, sizeof msg, "%s", r->why == STOP_USER ? "cancelling" : r->message);
+		}
+		pthread_mutex_unlock(&t->lock);
+	}
+	taskrec_json(rec, pct, live ? msg : NULL, out);
+}
+
+tasks_status tasks_cancel(tasks_t *t, int64_t org, int64_t id, buf_t *out, char *err, size_t errlen)
+{
+	taskrec_t rec;
+	tasks_status st = load_own(t, org, id, &rec);
+	if (st != TASKS_OK)
+		return st;
+	if (taskrec_status_final(rec.status)) {
+		snprintf(err, errlen, "task %lld has already ended (%s)", (long long)id, taskrec_status_name(rec.status));
+		taskrec_clear(&rec);
+		return TASKS_CONFLICT;
+	}
+	if (rec.status == TASK_PENDING) {
+		pthread_mutex_lock(&t->lock);
+		if (!t->rq)
+			pqueue_remove(t->q, id);
+		pthread_mutex_unlock(&t->lock);
+		/* a queued Redis item finds the task cancelled and is dropped */
+		if (taskrec_finish(t->store, id, TASK_CANCELLED, NULL, "cancelled before it started") == 1) {
+			remove_file(t, rec.input_file);
+			publish(t, org, id, rec.kind, TASK_CANCELLED, 0, "cancelled before it started");
+		}
+	} else {
+		pthread_mutex_lock(&t->lock);
+		running *r = find_running(t, id);
+		if (r && r->why == STOP_NONE) {
+			r->why = STOP_USER;
+			atomic_store(&r->cancel, 1);
+		}
+		pthread_mutex_unlock(&t->lock);
+		/* it runs on another instance: its watchdog polls for this */
+		if (!r && taskrec_request_cancel(t->store, id) != 0) {
+			snprintf(err, errlen, "cannot record the cancellation (the store is busy); try again");
+			taskrec_clear(&rec);
+			return TASKS_FAILED;
+		}
+	}
+	taskrec_clear(&rec);
+	return tasks_get(t, org, id, out);
+}
+
+tasks_status tasks_get(tasks_t *t, int64_t org, int64_t id, buf_t *out)
+{
+	taskrec_t rec;
+	tasks_status st = load_own(t, org, id, &rec);
+	if (st != TASKS_OK)
+		return st;
+	json_live(t, &rec, out);
+	taskrec_clear(&rec);
+	return TASKS_OK;
+}
+
+typedef struct {
+	tasks_t *t;
+	buf_t *out;
+	int n;
+} list_ctx;
+
+static void list_one(void *ud, const taskrec_t *rec)
+{
+	list_ctx *x = ud;
+	if (x->n++)
+		buf_putc(x->out, ',');
+	json_live(x->t, rec, x->out);
+}
+
+tasks_status tasks_list(tasks_t *t, int64_t org, const char *status, const char *kind, int limit, buf_t *out,
+                        char *err, size_t errlen)
+{
+	task_status st = TASK_PENDING;
+	if (status && !taskrec_status_parse(status, &st)) {
+		snprintf(err, errlen,
+		         "unknown status '%.40s' (pending, running, succeeded, failed, cancelled, interrupted)", status);
+		return TASKS_INVALID;
+	}
+	if (kind && !taskkind_find(kind)) {
+		snprintf(err, errlen, "unknown kind '%.40s' (%s)", kind, taskkind_list());
+		return TASKS_INVALID;
+	}
+	list_ctx x = {t, out, 0};
+	buf_puts(out, "{\"items\":[");
+	if (taskrec_list(t->store, org, status ? (int)st : -1, kind, limit, list_one, &x) != 0) {
+		snprintf(err, errlen, "cannot read the tasks (store error)");
+		return TASKS_FAILED;
+	}
+	buf_puts(out, "]}");
+	return TASKS_OK;
+}
+
+tasks_status tasks_result(tasks_t *t, int64_t org, int64_t id, taskrec_t *rec, char *path, size_t pathlen,
+                          char *err, size_t errlen)
+{
+	tasks_status st = load_own(t, org, id, rec);
+	if (st != TASKS_OK)
+		return st;
+	if (rec->status != TASK_SUCCEEDED) {
+		if (rec->status == TASK_PENDING || rec->status == TASK_RUNNING)
+			snprintf(err, errlen, "task %lld is %s: its result is not ready yet", (long long)id,
+			         taskrec_status_name(rec->status));
+		else
+			snprintf(err, errlen, "task %lld ended %s and has no result%s%s", (long long)id,
+			         taskrec_status_name(rec->status), rec->error ? ": " : "", rec->error ? rec->error : "");
+		taskrec_clear(rec);
+		return TASKS_CONFLICT;
+	}
+	path[0] = '\0';
+	if (rec->result_file)
+		snprintf(path, pathlen, "%s/%s", t->dir, rec->result_file);
+	return TASKS_OK;
+}
+
+int64_t tasks_import_async_bytes(tasks_t *t)
+{
+	return t->o.import_async_bytes;
+}
