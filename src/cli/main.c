@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+
+int cmd_validate(int argc, char **argv); /* cmd_validate.c */
 #include "monitor/qstats.h"
 
 typedef struct {
@@ -22,6 +24,7 @@ static const command_t commands[] = {
 	{"match", cmd_match, "reconcile payments with invoices"},
 	{"report", cmd_report, "write the monthly management report (PDF)"},
 	{"export", cmd_export, "export a filtered list to CSV or XLSX"},
+	{"validate", cmd_validate, "benchmark scenarios against the performance targets"},
 	{"version", cmd_version, "print the version"},
 };
 
