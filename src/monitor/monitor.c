@@ -14,6 +14,7 @@
 #include "monitor/process.h"
 #include "monitor/qstats.h"
 #include "monitor/sampler.h"
+#include "monitor/taskstats.h"
 
 /*
  * DESIGN
@@ -133,6 +134,7 @@ monitor_t *monitor_new(const monitor_opts *o, store_t *s, rcache_t *c)
 	sampler_sample first;
 	sampler_window(m->samples, 0, &first, &first, false);
 	register_series(&first.cache);
+	taskstats_refresh(s);
 	pthread_mutex_lock(&active_mu);
 	active = m;
 	pthread_mutex_unlock(&active_mu);
@@ -164,6 +166,7 @@ void monitor_free(monitor_t *m)
 void monitor_tick(monitor_t *m)
 {
 	sampler_push(m->samples);
+	taskstats_refresh(m->store);
 	metrics_tick();
 	evaluate(m);
 }
@@ -396,7 +399,9 @@ void monitor_performance_json(monitor_t *m, buf_t *out)
 	sampler_window(m->samples, CPU_WINDOW_S, &c0, &newest, false);
 	bool have_cpu = now.t > c0.t + 1 && c0.cpu_s >= 0;
 	double cpu_pct = have_cpu ? (now.cpu_s - c0.cpu_s) / ((now.t - c0.t) * process_cpus()) * 100 : NAN;
-	buf_printf(out, "]},\"tasks\":null,\"process\":{\"rss_bytes\":%.0f,\"virtual_bytes\":%.0f,\"cpu_seconds\":%.3f,"
+	buf_puts(out, "]},\"tasks\":");
+	taskstats_json(m->store, out);
+	buf_printf(out, ",\"process\":{\"rss_bytes\":%.0f,\"virtual_bytes\":%.0f,\"cpu_seconds\":%.3f,"
 			"\"cpu_percent_1m\":",
 		   ps.resident_bytes, ps.virtual_bytes, ps.cpu_seconds);
 	put_ms(out, cpu_pct);

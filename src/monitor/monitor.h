@@ -10,7 +10,8 @@
  *
  * It also registers the cache and store series of /metrics, computed from
  * rcache statistics at scrape time (brisk_cache_requests_total{tier,
- * result}, ...), and builds the JSON of /api/v1/performance, its
+ * result}, ...) and the task counts (brisk_tasks{kind,status}, taskstats.h),
+ * and builds the JSON of /api/v1/performance, its
  * slow-queries and report (advisor.h) sub-resources, and /api/v1/alerts.
  *
  * Route classes, per-view cache results and the alert listener are
@@ -69,7 +70,7 @@ void monitor_tick(monitor_t *m);
 
 /* Appends the objects served by the API (see docs/api.md):
  * performance: {"uptime_seconds","routes":[...],"cache":{...},"store":
- * {...},"tasks":null,"process":{...},"alerts":{"warning","critical"}};
+ * {...},"tasks":{...}|null,"process":{...},"alerts":{"warning","critical"}};
  * slow queries: qstats_json; alerts: {"firing","resolved","thresholds",
  * "interval_seconds"}; report: advisor_report. */
 void monitor_performance_json(monitor_t *m, buf_t *out);

@@ -14,11 +14,13 @@
 #include "monitor/metrics.h"
 #include "monitor/monitor.h"
 #include "monitor/qstats.h"
+#include "monitor/taskstats.h"
 
 static void fresh(void)
 {
 	metrics_reset_for_tests();
 	qstats_reset_for_tests();
+	taskstats_reset_for_tests();
 }
 
 TestSuite(monitor_alerts, .init = fresh, .fini = fresh);
@@ -235,7 +237,9 @@ Test(monitor_alerts, the_monitor_fires_on_route_latency_and_reports)
 		cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "15m"), "count")), 31);
 	}
 	cr_assert(found);
-	cr_assert(json_is_null(json_object_get(p, "tasks")));
+	json_t *tasks = json_object_get(p, "tasks");
+	cr_assert(json_is_object(tasks), "the store has task records (an empty table)");
+	cr_assert_eq(json_integer_value(json_object_get(tasks, "pending")), 0);
 	cr_assert(json_number_value(json_object_get(json_object_get(p, "process"), "rss_bytes")) > 0);
 	cr_assert_eq(json_integer_value(json_object_get(json_object_get(p, "alerts"), "warning")), 2);
 	json_decref(p);
@@ -370,5 +374,50 @@ Test(monitor_alerts, advisor_reads_plans_of_the_dashboard_statements)
 	snprintf(want, sizeof want, "%zu statements' plans read", n);
 	cr_assert(strstr(json_string_value(json_object_get(json_array_get(checks, 0), "note")), want));
 	json_decref(rep);
+	store_fx_close(&fx);
+}
+
+Test(monitor_alerts, task_counts_by_kind_and_status)
+{
+	store_fx fx;
+	store_fx_open(&fx, "acme");
+	sqlite3 *db = store_fx_db(&fx);
+	char sql[512];
+	const char *rows[][2] = {{"import", "succeeded"}, {"import", "succeeded"}, {"import", "pending"},
+				 {"match", "running"}};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO tasks(org, kind, status, created_at) VALUES(%lld, '%s', '%s', '2026-01-01T00:00:00Z')",
+			 (long long)fx.org, rows[i][0], rows[i][1]);
+		cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	}
+	sqlite3_close(db);
+	cr_assert(taskstats_refresh(fx.store));
+	buf_t out = BUF_INIT;
+	metrics_render(&out);
+	cr_assert(strstr(out.p, "# TYPE brisk_tasks gauge\n"));
+	cr_assert(strstr(out.p, "brisk_tasks{kind=\"import\",status=\"succeeded\"} 2\n"), "%s", out.p);
+	cr_assert(strstr(out.p, "brisk_tasks{kind=\"match\",status=\"running\"} 1\n"));
+	buf_reset(&out);
+	taskstats_json(fx.store, &out);
+	json_t *j = json_loadb(out.p, out.len, 0, NULL);
+	cr_assert_not_null(j, "%s", out.p);
+	cr_assert_eq(json_integer_value(json_object_get(j, "pending")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(j, "running")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(json_object_get(j, "by_kind"), "import"),
+							"succeeded")), 2);
+	json_decref(j);
+
+	/* a task that finishes moves from one series to another */
+	db = store_fx_db(&fx);
+	cr_assert_eq(sqlite3_exec(db, "UPDATE tasks SET status = 'succeeded' WHERE kind = 'match'", NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	taskstats_refresh(fx.store);
+	buf_reset(&out);
+	metrics_render(&out);
+	cr_assert(strstr(out.p, "brisk_tasks{kind=\"match\",status=\"running\"} 0\n"));
+	cr_assert(strstr(out.p, "brisk_tasks{kind=\"match\",status=\"succeeded\"} 1\n"));
+	buf_free(&out);
 	store_fx_close(&fx);
 }
