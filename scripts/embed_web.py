@@ -59,6 +59,23 @@ def collect(web, uplot):
     return out
 
 
+STATIC_IMPORT = re.compile(rb'^\s*(?:import|export)\b[^;(]*?\bfrom\s*[\'"]\./([A-Za-z0-9_.-]+\.js)[\'"]', re.M)
+
+
+def static_graph(assets, entries):
+    """Modules reachable from entries through static imports (sorted)."""
+    seen, todo = set(), list(entries)
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        if n not in assets:
+            sys.exit(f'embed_web: a module imports ./{n}, which is not in web/')
+        seen.add(n)
+        todo.extend(m.decode() for m in STATIC_IMPORT.findall(assets[n]['data']))
+    return sorted(seen)
+
+
 def c_bytes(name, data):
     lines = []
     for i in range(0, len(data), 24):
@@ -103,7 +120,10 @@ def main():
         sys.exit(f'embed_web: index.html lacks the marker {MARKER}')
     modules = sorted(n for n in assets if n.endswith('.js'))
     imap = json.dumps({'imports': {f'/assets/{n}': assets[n]['path'] for n in modules}}, separators=(',', ':'))
-    preload = ''.join(f'<link rel="modulepreload" href="/assets/{n}">' for n in modules)
+    # Preload what the page's scripts import statically, all at once (no
+    # waterfall); modules behind import() load when they are needed.
+    entries = re.findall(r'<script type="module"[^>]*src="/assets/([A-Za-z0-9_.-]+\.js)"', html)
+    preload = ''.join(f'<link rel="modulepreload" href="/assets/{n}">' for n in static_graph(assets, entries))
 
     def hashed(m):
         name = m.group(1)

@@ -2,19 +2,24 @@
 // range picker, and live refresh. Pages are modules with
 // mount(main) -> {update(state), refresh(), unmount()}.
 
-import { h, clear, describe } from './dom.js';
+import { h, clear, describe, errorBox } from './dom.js';
 import * as api from './api.js';
 import * as state from './state.js';
 import * as range from './range.js';
 import * as events from './events.js';
 import { takeTokenFromFragment } from './boot.js';
 import overview from './page-overview.js';
-import receivables from './page-receivables.js';
-import leads from './page-leads.js';
-import imports from './page-imports.js';
-import performancePage from './page-performance.js';
 
-const PAGES = { overview, receivables, leads, imports, performance: performancePage };
+// The Overview is where people land; the other pages load when opened.
+const PAGES = {
+  overview: async () => overview,
+  receivables: async () => (await import('./page-receivables.js')).default,
+  leads: async () => (await import('./page-leads.js')).default,
+  imports: async () => (await import('./page-imports.js')).default,
+  performance: async () => (await import('./page-performance.js')).default,
+};
+const TITLES = { overview: 'Overview', receivables: 'Receivables', leads: 'Leads', imports: 'Imports', performance: 'Performance' };
+let showing = 0;
 const NAV = [['overview', 'Overview'], ['receivables', 'Receivables'], ['leads', 'Leads'], ['imports', 'Imports'], ['performance', 'Performance']];
 
 const main = document.getElementById('main');
@@ -69,27 +74,40 @@ function renderNav() {
   }
 }
 
-function showPage(s) {
+async function showPage(s) {
   if (page) page.unmount();
+  page = null;
   pageName = s.page;
-  const def = PAGES[s.page];
-  document.title = `${def.title} · brisk`;
+  const my = ++showing;
+  document.title = `${TITLES[s.page]} · brisk`;
   clear(main);
   delete main.dataset.loaded;
   main.dataset.page = s.page;
   // The range means nothing to these pages; it stays in the URL for the others.
   toolbar.hidden = s.page === 'imports' || s.page === 'performance';
-  page = def.mount(main, s);
+  let def;
+  try {
+    def = await PAGES[s.page]();
+  } catch (err) {
+    if (my === showing) clear(main).append(errorBox(new Error('This page could not be loaded (was brisk upgraded? Reload the page).')));
+    return;
+  }
+  if (my !== showing) return; // another page was asked for meanwhile
+  page = def.mount(main, state.current());
 }
 
 function onState(s, before) {
   if (!api.getToken()) return;
   renderNav();
-  if (!page || s.page !== pageName) {
-    showPage(s);
-    // Move focus to the new page's heading (but not on the first load).
-    if (before !== undefined) { const t = main.querySelector('h1'); if (t) t.focus({ preventScroll: true }); window.scrollTo(0, 0); }
-  } else page.update(s, before);
+  if (s.page !== pageName) {
+    // Focus moves to the new page's heading (not on the first load).
+    showPage(s).then(() => {
+      if (before === undefined) return;
+      const t = main.querySelector('h1');
+      if (t) t.focus({ preventScroll: true });
+      window.scrollTo(0, 0);
+    });
+  } else if (page) page.update(s, before);
 }
 
 api.setEnvelopeHandler((env) => {
@@ -103,8 +121,10 @@ function start() {
   renderNav();
   showPage(state.current());
   if (!stopEvents) {
-    stopEvents = events.start((type) => {
-      if (type === 'data' && page && page.refresh) page.refresh();
+    stopEvents = events.start((type, payload) => {
+      if (!page) return;
+      if ((type === 'data' || type === 'reset') && page.refresh) page.refresh();
+      else if (type === 'task' && page.onTask) page.onTask(payload);
     });
   }
 }
@@ -137,7 +157,7 @@ api.setUnauthorizedHandler((err) => {
 window.addEventListener('hashchange', () => {
   if (!/token=/.test(location.hash)) return;
   takeTokenFromFragment();
-  if (!page) start();
+  if (!pageName) start();
 });
 
 state.onChange(onState);

@@ -15,6 +15,7 @@ const KINDS = [
   ['leads', 'Leads', 'created_at, creator, status (+ id, name, mobile, source, followup_date, value)'],
 ];
 const TASKS = '/api/v1/tasks';
+const FINAL = ['succeeded', 'failed', 'cancelled', 'interrupted'];
 
 export default {
   title: 'Imports',
@@ -76,10 +77,13 @@ export default {
             progressText.textContent = `Uploaded ${fmt.bytes(f.size)}. Importing…`;
           },
         });
-        progress.value = 100;
+        if (res.status === 202) {
+          await followTask(res.body && res.body.data ? res.body.data : res.body, dry.checked);
+        } else {
+          progress.value = 100;
+          showReport(res.body, dry.checked);
+        }
         progressText.textContent = `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s.`;
-        if (res.status === 202) showQueued(res.body);
-        else showReport(res.body, dry.checked);
       } catch (err) {
         progress.value = 0;
         progressText.textContent = 'The import did not go through.';
@@ -108,10 +112,38 @@ export default {
       result.append(box);
     }
 
-    function showQueued(body) {
-      const d = (body && (body.data || body)) || {};
-      result.append(h('p', { text: `The server is importing the file in the background${d.id ? ` (task ${d.id})` : ''}.` }));
-      loadTasks();
+    // A large file is imported by a background task (202): its progress
+    // comes from the task record (and, when the server streams events, as
+    // soon as it changes).
+    const waiters = new Map();
+    async function followTask(task, dryRun) {
+      const id = task && task.id;
+      if (id === undefined) { result.append(h('p', { text: 'The server is importing the file in the background.' })); return; }
+      const cancel = h('button', { type: 'button', class: 'btn small', text: 'Cancel import', onclick: async () => {
+        cancel.disabled = true;
+        try { await api.send('DELETE', `${TASKS}/${encodeURIComponent(id)}`); } catch (err) { result.append(errorBox(err)); }
+      } });
+      progressBox.append(cancel);
+      upCard.dataset.task = String(id);
+      let t = task;
+      try {
+        while (!FINAL.includes(t.status)) {
+          progress.value = Number(t.progress || 0);
+          progressText.textContent = `Importing in the background (task ${id}): ${t.progress || 0}%${t.message ? ' · ' + t.message : ''}`;
+          await new Promise((r) => { const timer = setTimeout(r, 1000); waiters.set(String(id), () => { clearTimeout(timer); r(); }); });
+          const x = await api.getJSON(`${TASKS}/${encodeURIComponent(id)}`);
+          t = x && x.data ? x.data : x;
+        }
+      } finally {
+        cancel.remove();
+        waiters.delete(String(id));
+        loadTasks();
+      }
+      progress.value = 100;
+      if (t.status === 'succeeded') showReport(t.result || {}, dryRun);
+      else throw new Error(t.status === 'cancelled' ? 'The import was cancelled: nothing was imported.'
+        : t.status === 'interrupted' ? 'The server stopped during the import: nothing was imported. Upload the file again.'
+        : `The import failed: ${t.error || 'no reason given'}.`);
     }
 
     // ---- tasks, once the server has them ----
@@ -140,7 +172,7 @@ export default {
       clear(tasksBody);
       if (!items.length) { tasksBody.append(h('p', { class: 'muted', text: 'No tasks yet.' })); return; }
       tasksBody.append(h('table', { class: 'plain' },
-        h('thead', {}, h('tr', {}, ['Task', 'Kind', 'Status', 'Progress', 'Started', ''].map((t) => h('th', { scope: 'col', text: t })))),
+        h('thead', {}, h('tr', {}, ['Task', 'Kind', 'Status', 'Progress', 'Created', ''].map((t) => h('th', { scope: 'col', text: t })))),
         h('tbody', {}, items.map((t) => {
           const pct = Number(t.progress ?? 0);
           const act = h('td', { class: 'actions' });
@@ -151,15 +183,17 @@ export default {
               loadTasks();
             } }));
           }
-          if (t.status === 'succeeded' && t.result_file !== false) {
-            act.append(h('button', { type: 'button', class: 'btn small', text: 'Download', 'aria-label': `Download the result of task ${t.id}`, onclick: () => download(t) }));
+          if (t.status === 'succeeded' && t.file_name) {
+            act.append(h('button', { type: 'button', class: 'btn small', text: 'Download', 'aria-label': `Download ${t.file_name} (task ${t.id})`, onclick: () => download(t) }));
+          } else if (t.status === 'succeeded' && t.result && t.kind === 'import') {
+            act.append(h('button', { type: 'button', class: 'btn small', text: 'Report', 'aria-label': `Show the report of task ${t.id}`, onclick: () => { clear(result); showReport(t.result, false); result.scrollIntoView({ block: 'nearest' }); } }));
           }
           const bar = h('progress', { max: 100, value: pct, 'aria-label': `Task ${t.id} progress` });
           return h('tr', { dataset: { task: t.id, status: t.status } },
-            h('td', { text: String(t.id) }), h('td', { text: t.kind || '' }),
+            h('td', { text: String(t.id) }), h('td', { text: (t.kind || '') + (t.params && t.params.entity ? ' · ' + t.params.entity : '') }),
             h('td', {}, h('span', { class: 'badge ' + (t.status || ''), text: t.status || '' }), t.error ? h('div', { class: 'row-msg', text: typeof t.error === 'string' ? t.error : JSON.stringify(t.error) }) : null),
             h('td', {}, bar, h('span', { class: 'muted', text: ` ${pct}%${t.message ? ' · ' + t.message : ''}` })),
-            h('td', { text: t.started_at || t.created_at || '' }), act);
+            h('td', { text: (t.created_at || '').replace('T', ' ').replace(/\.\d+Z$/, ' UTC') }), act);
         }))));
     }
 
@@ -183,6 +217,12 @@ export default {
     return {
       update() {},
       refresh: loadTasks,
+      // A task event from the server's stream: wake whoever follows it.
+      onTask(ev) {
+        const w = waiters.get(String(ev.id));
+        if (w) w();
+        else if (!tasksCard.hidden) loadTasks();
+      },
       unmount() { clearTimeout(tasksTimer); },
     };
   },

@@ -87,7 +87,9 @@ export default {
     });
 
     const tablePanels = { invoices, payments };
-    const proposalsPanel = h('div', { class: 'proposals' });
+    const proposalsMsg = h('p', { class: 'proposals-msg', role: 'status', 'aria-live': 'polite' });
+    const proposalsList = h('div');
+    const proposalsPanel = h('div', { class: 'proposals' }, proposalsMsg, proposalsList);
     let proposalsTab = null;
 
     function selectTab(key, { push = true, focus = false } = {}) {
@@ -111,7 +113,7 @@ export default {
         text: t.label, onclick: () => selectTab(t.key),
       });
       tabList.append(btn);
-      const panel = h('div', { role: 'tabpanel', id: `panel-${t.key}`, 'aria-labelledby': `tab-${t.key}` }, content);
+      const panel = h('div', { role: 'tabpanel', id: `panel-${t.key}`, 'aria-labelledby': `tab-${t.key}`, hidden: true }, content);
       panelEls[t.key] = panel;
       panels.append(panel);
       return btn;
@@ -183,13 +185,13 @@ export default {
 
     async function loadProposals() {
       if (!proposalsTab) return;
-      if (!proposalsLoaded) clear(proposalsPanel).append(skeleton('chart-sm'));
+      if (!proposalsLoaded) clear(proposalsList).append(skeleton('chart-sm'));
       try {
-        const env = await api.getJSON(PROPOSALS);
+        const env = await api.getJSON(PROPOSALS + '?limit=200');
         renderProposals(env);
         proposalsLoaded = true;
       } catch (err) {
-        clear(proposalsPanel).append(errorBox(err, loadProposals));
+        clear(proposalsList).append(errorBox(err, loadProposals));
       }
     }
 
@@ -197,11 +199,15 @@ export default {
       if (env.currency) fmt.setCurrency(env.currency);
       const d = env.data || env;
       const items = Array.isArray(d) ? d : d.items || d.proposals || [];
-      clear(proposalsPanel);
+      clear(proposalsList);
+      proposalsPanel.dataset.count = String(items.length);
       if (!items.length) {
-        proposalsPanel.append(h('p', { class: 'muted', text: 'No matches are waiting for review.' }));
+        proposalsList.append(h('p', { class: 'muted', text: 'No matches are waiting for review.' }));
         return;
       }
+      proposalsList.append(h('p', { class: 'muted', text: d.next_cursor
+        ? `The first ${items.length} matches waiting for review; decide these to see more.`
+        : `${items.length} ${items.length === 1 ? 'match is' : 'matches are'} waiting for review: the reconciliation was not sure enough to apply ${items.length === 1 ? 'it' : 'them'}.` }));
       const tbody = h('tbody');
       for (const p of items) {
         const pid = p.payment_id ?? p.payment?.id;
@@ -215,6 +221,9 @@ export default {
             await api.send('POST', `/api/v1/match/${encodeURIComponent(pid)}/${verb}`);
             msg.textContent = verb === 'confirm' ? 'Confirmed' : 'Rejected';
             tr.classList.add('decided');
+            proposalsMsg.textContent = `${verb === 'confirm' ? 'Confirmed' : 'Rejected'}: payment ${pid} ${verb === 'confirm' ? 'pays' : 'does not pay'} ${inv}.`;
+            proposalsMsg.dataset.payment = pid;
+            proposalsMsg.dataset.decision = verb;
             loadAging();
             invoices.reset();
           } catch (err) {
@@ -227,32 +236,33 @@ export default {
           h('td', { text: p.payer ?? p.payment?.payer ?? '' }),
           h('td', { text: inv }),
           h('td', { text: p.customer ?? p.invoice?.customer ?? '' }),
+          h('td', { text: p.date ?? '' }),
           h('td', { class: 'num', text: amount !== undefined ? fmt.money(amount) : '' }),
+          h('td', { class: 'num', text: p.outstanding !== undefined ? fmt.money(p.outstanding) : '' }),
           h('td', { class: 'num', text: conf !== undefined ? (conf <= 1 ? (conf * 100).toFixed(0) + '%' : String(conf)) : '' }),
-          h('td', { text: p.rule ?? '' }),
+          h('td', { text: (p.rule ?? '').replace(/_/g, ' ') }),
           h('td', { class: 'actions' },
             h('button', { type: 'button', class: 'btn small primary', text: 'Confirm', 'aria-label': `Confirm match of payment ${pid} to ${inv}`, onclick: act('confirm') }),
             h('button', { type: 'button', class: 'btn small', text: 'Reject', 'aria-label': `Reject match of payment ${pid} to ${inv}`, onclick: act('reject') }),
             msg));
         tbody.append(tr);
       }
-      proposalsPanel.append(h('div', { class: 'table-scroll' }, h('table', { class: 'plain' },
-        h('thead', {}, h('tr', {}, ['Payment', 'Payer', 'Invoice', 'Customer', 'Amount', 'Confidence', 'Rule', ''].map((t) => h('th', { scope: 'col', text: t })))),
+      proposalsList.append(h('div', { class: 'table-scroll tall' }, h('table', { class: 'plain' },
+        h('thead', {}, h('tr', {}, ['Payment', 'Payer', 'Invoice', 'Customer', 'Paid on', 'Amount', 'Invoice outstanding', 'Confidence', 'Rule', ''].map((t) => h('th', { scope: 'col', text: t })))),
         tbody)));
     }
 
     async function explain(row) {
       explainPanel.hidden = false;
-      clear(explainPanel).append(h('h2', { id: 'explain-title', text: `Payment ${row.id}` }), skeleton('chart-sm'));
+      const close = h('button', { type: 'button', class: 'btn small', text: 'Close', onclick: () => { explainPanel.hidden = true; payments.body.focus(); } });
+      const head = (title) => h('div', { class: 'card-head' }, h('h2', { id: 'explain-title', text: title }), close);
+      clear(explainPanel).append(head(`Payment ${row.id}`), skeleton('chart-sm'));
       try {
         const env = await api.getJSON(`/api/v1/payments/${encodeURIComponent(row.id)}/explain`);
-        clear(explainPanel).append(
-          h('div', { class: 'card-head' }, h('h2', { id: 'explain-title', text: `Why payment ${row.id} matched as it did` }),
-            h('button', { type: 'button', class: 'btn small', text: 'Close', onclick: () => { explainPanel.hidden = true; payments.body.focus(); } })),
-          h('p', { text: `${fmt.date(row.date)} · ${row.payer} · ${fmt.money(row.amount)} · “${row.reference || ''}”` }),
-          jsonView(env.data ?? env));
+        clear(explainPanel).append(head(`Payment ${row.id}`), explainView(env.data ?? env, row));
+        explainPanel.dataset.payment = row.id;
       } catch (err) {
-        clear(explainPanel).append(h('h2', { id: 'explain-title', text: `Payment ${row.id}` }), errorBox(err));
+        clear(explainPanel).append(head(`Payment ${row.id}`), errorBox(err));
       }
     }
 
@@ -281,3 +291,31 @@ export default {
     };
   },
 };
+
+// The reconciliation engine's explanation of one payment: where it went and
+// by which rule, or the candidates it weighed and why each was refused.
+// Unknown parts are shown as they come.
+function explainView(d, row) {
+  if (!d || typeof d !== 'object' || !d.status) return jsonView(d);
+  const pay = d.payment || row;
+  const conf = (c) => (c === null || c === undefined ? '' : (c * 100).toFixed(0) + '%');
+  const rule = (r) => (r ? r.replace(/_/g, ' ') : 'no rule');
+  const out = [h('p', {}, `${fmt.date(pay.date)} · ${pay.payer} · ${fmt.money(pay.amount)}`, h('br'), h('small', { text: `Reference: ${pay.reference || '(none)'}` })),
+    h('p', {}, 'Status: ', h('span', { class: 'badge ' + (d.status === 'applied' || d.status === 'confirmed' || d.status === 'manual' ? 'succeeded' : d.status === 'proposed' ? 'running' : ''), text: d.status }))];
+  if (Array.isArray(d.allocations) && d.allocations.length) {
+    out.push(h('h3', { text: 'Allocated to' }), h('ul', { class: 'advice' }, d.allocations.map((a) =>
+      h('li', {}, h('strong', { text: a.invoice_number || a.invoice_id }), ` ${fmt.money(a.amount)} · ${rule(a.rule)} · ${conf(a.confidence)} · ${a.state}`))));
+  }
+  if (d.decision) {
+    const x = d.decision;
+    out.push(h('h3', { text: 'A run now would' }), h('p', {}, `${x.verdict}${x.invoice_id ? ' → ' + x.invoice_id : ''}${x.rule ? ' by ' + rule(x.rule) : ''}${x.confidence ? ' (' + conf(x.confidence) + ')' : ''}`,
+      x.ambiguous_with ? h('small', { text: ` — as likely: ${[].concat(x.ambiguous_with).join(', ')}` }) : null));
+  }
+  if (Array.isArray(d.candidates) && d.candidates.length) {
+    out.push(h('h3', { text: 'Invoices considered' }), ...d.candidates.map((c) => h('div', { class: 'cand' + (c.refused ? '' : ' chosen') },
+      h('strong', { text: c.number || c.invoice_id }), ` · ${c.customer || ''} · outstanding ${fmt.money(c.outstanding)}`,
+      h('br'),
+      c.refused ? h('span', { class: 'why', text: c.refused }) : h('span', { text: `${rule(c.rule)}, ${conf(c.confidence)} · name similarity ${c.name_similarity ?? '—'}` }))));
+  }
+  return h('div', {}, out);
+}
