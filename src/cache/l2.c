@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -34,13 +35,6 @@ struct l2 {
 	void (*sub_fn)(void *, const char *, size_t);
 	void *sub_ud;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 l2_t *l2_new(const char *url, int timeout_ms, char *err, size_t errlen)
 {
@@ -87,8 +81,8 @@ static void mark_down(l2_t *l, const char *why)
 	l->backoff = l->backoff ? l->backoff * 2 : 0.1;
 	if (l->backoff > MAX_BACKOFF_S)
 		l->backoff = MAX_BACKOFF_S;
-	l->down_until = now_s() + l->backoff;
-	l->last_error_at = now_s();
+	l->down_until = clock_now_s() + l->backoff;
+	l->last_error_at = clock_now_s();
 	pthread_mutex_unlock(&l->lock);
 	atomic_fetch_add(&l->errors, 1);
 	if (atomic_exchange(&l->up, false)) {
@@ -135,7 +129,7 @@ static redisContext *conn(l2_t *l)
 	if (c)
 		return c;
 	pthread_mutex_lock(&l->lock);
-	bool down = now_s() < l->down_until;
+	bool down = clock_now_s() < l->down_until;
 	pthread_mutex_unlock(&l->lock);
 	if (down)
 		return NULL;

@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "cache/l2.h"
 #include "cache/l3.h"
 #include "cache/record.h"
+#include "core/clock.h"
+#include "core/compress.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -53,13 +53,6 @@ struct rcache {
 	void (*peer_fn)(void *ud, int64_t org, unsigned mask);
 	void *peer_ud;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void rcache_key_init(rcache_key *k, int64_t org, const char *view)
 {
@@ -173,23 +166,10 @@ void rcache_count_l1_hit(rcache_t *c, const lru_entry_t *e)
 static void build_value(const rcache_key *k, const char *ctype, const buf_t *body, uint64_t us, buf_t *gz,
                         buf_t *zs, char *etag, lru_value_t *v)
 {
-	size_t bound = ZSTD_compressBound(body->len);
-	buf_reserve(zs, bound);
-	size_t n = ZSTD_compress(zs->p, bound, body->p ? body->p : "", body->len, 3);
-	zs->len = ZSTD_isError(n) ? 0 : n;
-	if (body->len >= COMPRESS_MIN) {
-		z_stream z = {0};
-		if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK) {
-			uLong gb = deflateBound(&z, (uLong)body->len);
-			buf_reserve(gz, gb);
-			z.next_in = (Bytef *)body->p;
-			z.avail_in = (uInt)body->len;
-			z.next_out = (Bytef *)gz->p;
-			z.avail_out = (uInt)gb;
-			gz->len = deflate(&z, Z_FINISH) == Z_STREAM_END ? z.total_out : 0;
-			deflateEnd(&z);
-		}
-	}
+	if (!compress_zstd(body->p, body->len, 3, zs))
+		buf_reset(zs);
+	if (body->len < COMPRESS_MIN || !compress_gzip(body->p, body->len, 6, gz))
+		buf_reset(gz);
 	/* The ETag is the key hash: versions + parameters, so a 304 can be
 	 * answered before anything is looked up or computed. */
 	snprintf(etag, 24, "\"v%016llx\"", (unsigned long long)k->hash);
@@ -330,9 +310,9 @@ lru_entry_t *rcache_fetch(rcache_t *c, const rcache_key *k, const char *content_
 	}
 
 	buf_t body = BUF_INIT;
-	double t0 = now_s();
+	double t0 = clock_now_s();
 	int rc = fn(ud, &body, err, errlen);
-	uint64_t us = (uint64_t)((now_s() - t0) * 1e6);
+	uint64_t us = (uint64_t)((clock_now_s() - t0) * 1e6);
 	if (rc == 0) {
 		buf_t gz = BUF_INIT, zs = BUF_INIT;
 		char etag[24];

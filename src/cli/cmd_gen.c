@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/date.h"
 #include "ingest/gen.h"
 
@@ -28,13 +29,6 @@ static void show_progress(void *ud, double frac)
 	fprintf(stderr, "\rbrisk gen: %3d%%", (int)(frac * 100));
 	if (frac >= 1)
 		fputc('\n', stderr);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int cmd_gen(int argc, char **argv)
@@ -96,11 +90,11 @@ int cmd_gen(int argc, char **argv)
 		o.progress = show_progress;
 	char err[512];
 	gen_counts n;
-	double t0 = now();
+	double t0 = clock_now_s();
 	if (gen_write(out, &o, &n, err, sizeof err) != 0)
 		return cli_fail("gen", EXIT_FAIL, "%s", err);
 	printf("brisk gen: %s: %" PRIu64 " costs, %" PRIu64 " sales_orders, %" PRIu64 " invoices, %" PRIu64
 	       " payments, %" PRIu64 " leads, %" PRIu64 " truth (%" PRIu64 " customers) in %.2f s\n",
-	       out, n.costs, n.sales_orders, n.invoices, n.payments, n.leads, n.truth, n.customers, now() - t0);
+	       out, n.costs, n.sales_orders, n.invoices, n.payments, n.leads, n.truth, n.customers, clock_now_s() - t0);
 	return EXIT_OK;
 }

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/mem.h"
 
 struct progress {
@@ -15,20 +16,13 @@ struct progress {
 	bool shown;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 progress_t *progress_new(FILE *f, uint64_t total, const char *unit)
 {
 	progress_t *p = xcalloc(1, sizeof *p);
 	p->f = f && isatty(fileno(f)) ? f : NULL;
 	p->total = total;
 	p->unit = unit;
-	p->t0 = now_s();
+	p->t0 = clock_now_s();
 	return p;
 }
 
@@ -36,7 +30,7 @@ void progress_update(progress_t *p, uint64_t done, uint64_t count)
 {
 	if (!p || !p->f)
 		return;
-	double el = now_s() - p->t0;
+	double el = clock_now_s() - p->t0;
 	double rate = el > 0 ? (double)count / el : 0;
 	if (p->total) {
 		int pct = (int)(done * 100 / p->total);

@@ -15,13 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
-#include <zlib.h>
-#include <zstd.h>
 
 /* the evloop flavour of libh2o: no libuv */
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
 
+#include "core/clock.h"
+#include "core/compress.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/auth.h"
@@ -88,13 +88,6 @@ struct http_server {
 };
 
 static http_server_t *signal_target;
-
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- handler helpers (any thread) ---- */
 
@@ -363,7 +356,7 @@ static bool accepts(const char *ae, const char *coding)
 static bool req_copy(h2o_req_t *req, http_req_t *r)
 {
 	memset(r, 0, sizeof *r);
-	r->started = mono_now();
+	r->started = clock_now_s();
 	make_request_id(r, req);
 	r->method = parse_method(req->method);
 	size_t qa = req->query_at;
@@ -448,30 +441,12 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 /* Compresses src into dst; false if it does not pay off or fails. */
 static bool gzip_body(const buf_t *src, buf_t *dst)
 {
-	z_stream z = {0};
-	if (deflateInit2(&z, 5, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return false;
-	uLong bound = deflateBound(&z, (uLong)src->len);
-	buf_reserve(dst, bound);
-	z.next_in = (Bytef *)src->p;
-	z.avail_in = (uInt)src->len;
-	z.next_out = (Bytef *)dst->p;
-	z.avail_out = (uInt)bound;
-	int rc = deflate(&z, Z_FINISH);
-	dst->len = z.total_out;
-	deflateEnd(&z);
-	return rc == Z_STREAM_END && dst->len < src->len;
+	return compress_gzip(src->p, src->len, 5, dst) && dst->len < src->len;
 }
 
 static bool zstd_body(const buf_t *src, buf_t *dst)
 {
-	size_t bound = ZSTD_compressBound(src->len);
-	buf_reserve(dst, bound);
-	size_t n = ZSTD_compress(dst->p, bound, src->p, src->len, 3);
-	if (ZSTD_isError(n) || n >= src->len)
-		return false;
-	dst->len = n;
-	return true;
+	return compress_zstd(src->p, src->len, 3, dst) && dst->len < src->len;
 }
 
 /* After the handler: ETag, 304, compression. Runs where the handler ran. */
@@ -538,7 +513,7 @@ static void observe(http_server_t *srv, http_req_t *r)
 		buf_free(&labels);
 		atomic_store((_Atomic(metrics_histogram_t *) *)cell, h);
 	}
-	metrics_histogram_observe(h, mono_now() - r->started);
+	metrics_histogram_observe(h, clock_now_s() - r->started);
 }
 
 static void access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r)
@@ -552,7 +527,7 @@ static void access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r)
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(srv->access, "%s %s %.*s %d %zu %.2fms %s\n", ts, r->request_id, (int)req->method.len, req->method.base,
-	        r->status, r->out.len, (mono_now() - r->started) * 1000, r->path ? r->path : "-");
+	        r->status, r->out.len, (clock_now_s() - r->started) * 1000, r->path ? r->path : "-");
 }
 
 static void send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, const char *encoding)
@@ -917,17 +892,17 @@ static void *loop_main(void *arg)
 			loop->listener = NULL;
 			h2o_context_request_shutdown(&loop->ctx);
 			streams_end_all(loop);
-			deadline = mono_now() + 10;
+			deadline = clock_now_s() + 10;
 		}
-		if (closing && (atomic_load(&srv->inflight) == 0 || mono_now() > deadline)) {
+		if (closing && (atomic_load(&srv->inflight) == 0 || clock_now_s() > deadline)) {
 			/* Idle keep-alive connections would otherwise linger until their
 			 * timeout: expire them now, then let the loop close them. */
 			loop->ctx.http1.req_timeout.timeout = 0;
 			loop->ctx.http2.idle_timeout.timeout = 0;
 			loop->ctx.http2.graceful_shutdown_timeout.timeout = 0;
-			double until = mono_now() + 2;
+			double until = clock_now_s() + 2;
 			while ((!h2o_linklist_is_empty(&loop->ctx.http1._conns) ||
-			        !h2o_linklist_is_empty(&loop->ctx.http2._conns)) && mono_now() < until)
+			        !h2o_linklist_is_empty(&loop->ctx.http2._conns)) && clock_now_s() < until)
 				h2o_evloop_run(ev, 10);
 			break;
 		}
@@ -1068,7 +1043,7 @@ void *http_server_app(http_server_t *srv)
 void http_req_synthetic(http_req_t *r, const http_route *route, int64_t org, const char *query)
 {
 	memset(r, 0, sizeof *r);
-	r->started = mono_now();
+	r->started = clock_now_s();
 	r->method = HTTP_GET;
 	r->path = xstrdup(route->pattern);
 	r->route = route;

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/mem.h"
 #include "core/utf8.h"
 
@@ -222,13 +223,6 @@ static void reject(import_result *res, const import_opts *o, const csv_row_t *ro
 		write_reject(o->rejects, line, why, row);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Where each entity column comes from: a file column, a constant, or none. */
 typedef struct {
 	int src[ENTITY_MAXCOLS]; /* file column index, or -1 */
@@ -433,7 +427,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
                size_t errlen)
 {
 	memset(res, 0, sizeof *res);
-	double t0 = now_s();
+	double t0 = clock_now_s();
 	const entity_def *d = entity_get(o->kind);
 	run_state rs = {0};
 	skip_reader sk = {fn, ud, o->skip_lines};
@@ -502,7 +496,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	rs.w = w;
 	rs.acc = rollup_acc_new(o->org);
 	uint64_t rows = 0, encoding_rejects = 0;
-	double last = now_s();
+	double last = clock_now_s();
 	for (;;) {
 		csv_result cr = csv_next(r, row);
 		if (cr == CSV_EOF)
@@ -517,7 +511,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 				snprintf(err, errlen, "cancelled after %llu rows; nothing was stored", (unsigned long long)rows);
 				goto abort;
 			}
-			double t = now_s();
+			double t = clock_now_s();
 			if (o->progress && t - last >= 0.1) {
 				o->progress(o->progress_ud, csv_bytes(r), rows);
 				last = t;
@@ -584,7 +578,7 @@ abort:
 out_acc:
 	rollup_acc_free(rs.acc);
 out:
-	res->seconds = now_s() - t0;
+	res->seconds = clock_now_s() - t0;
 	free(rs.seqs.keys);
 	free(rs.seqs.counts);
 	buf_free(&rs.conv);

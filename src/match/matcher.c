@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/mem.h"
 #include "core/money.h"
 #include "ingest/entity.h"
@@ -49,13 +50,6 @@ typedef struct {
 	atomic_size_t next, done;
 	atomic_int stop;
 } pool;
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static bool cancelled(const matcher_opts *o)
 {
@@ -131,14 +125,14 @@ static bool score_all(const blocking_t *b, const matcher_opts *o, decision *dec,
 	if (!started)
 		worker(&p); /* no thread to be had: do it here */
 	/* The workers finish on their own; this thread only reports. */
-	double last = now_s();
+	double last = clock_now_s();
 	while (started && atomic_load(&p.done) < n && !atomic_load(&p.stop)) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
-		if (o->progress && now_s() - last >= 0.1) {
+		if (o->progress && clock_now_s() - last >= 0.1) {
 			uint64_t d = *done + atomic_load(&p.done);
 			o->progress(o->progress_ud, d < total ? d : total, total);
-			last = now_s();
+			last = clock_now_s();
 		}
 	}
 	for (int i = 0; i < started; i++)
@@ -258,7 +252,7 @@ static int apply(const blocking_t *b, const matcher_opts *o, const decision *dec
 	const blocking_payment *pay = blocking_payments(b, &npay);
 	uint8_t *touched = xcalloc(ninv ? ninv : 1, 1);
 	int rc = 0;
-	double last = now_s();
+	double last = clock_now_s();
 	for (size_t i = 0; i < npay && rc == 0; i++) {
 		const blocking_payment *p = &pay[i];
 		const decision *d = &dec[i];
@@ -268,7 +262,7 @@ static int apply(const blocking_t *b, const matcher_opts *o, const decision *dec
 				rc = -1;
 				break;
 			}
-			double t = now_s();
+			double t = clock_now_s();
 			if (o->progress && t - last >= 0.1) {
 				o->progress(o->progress_ud, npay + i, total);
 				last = t;
@@ -326,7 +320,7 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
                     size_t errlen)
 {
 	*retry = false;
-	double t0 = now_s();
+	double t0 = clock_now_s();
 	uint64_t v0[3], v1[3];
 	versions(s, org, v0);
 	store_conn_t *rc = store_read_begin(s);
@@ -345,7 +339,7 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 	res->payments = (int64_t)npay;
 	res->invoices = (int64_t)ninv;
 	res->memory = blocking_bytes(b);
-	double t1 = now_s();
+	double t1 = clock_now_s();
 	res->load_seconds = t1 - t0;
 	if (o->progress)
 		o->progress(o->progress_ud, 0, total);
@@ -357,7 +351,7 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 		snprintf(err, errlen, "cancelled; nothing was stored");
 		goto out;
 	}
-	double t2 = now_s();
+	double t2 = clock_now_s();
 	res->score_seconds = t2 - t1;
 	if (!o->dry_run) {
 		wr.w = store_write_begin(s, err, errlen);
@@ -383,7 +377,7 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 		if (store_write_commit(wr.w, err, errlen) != 0)
 			goto out;
 	}
-	res->store_seconds = now_s() - t2;
+	res->store_seconds = clock_now_s() - t2;
 	if (o->progress)
 		o->progress(o->progress_ud, total, total);
 	ret = 0;
@@ -395,7 +389,7 @@ out:
 
 int matcher_run(store_t *s, int64_t org, const matcher_opts *o, matcher_result *res, char *err, size_t errlen)
 {
-	double t0 = now_s();
+	double t0 = clock_now_s();
 	memset(res, 0, sizeof *res);
 	char why[160];
 	if (!score_opts_check(&o->score, why, sizeof why)) {
@@ -406,7 +400,7 @@ int matcher_run(store_t *s, int64_t org, const matcher_opts *o, matcher_result *
 	int rc = -1;
 	for (int attempt = 0; attempt < MAX_ATTEMPTS && retry; attempt++)
 		rc = run_once(s, org, o, res, &retry, err, errlen);
-	res->seconds = now_s() - t0;
+	res->seconds = clock_now_s() - t0;
 	return rc;
 }
 

@@ -1026,7 +1026,7 @@ test('SIGTERM while a request is in flight: the response arrives and the process
   const dir = tempDir(); extraDirs.push(dir);
   const t = token(`${dir}/data`, 'shut');
   const s = await startServer(`${dir}/data`);
-  const N = 100000;
+  const N = 15000; // under 1 MiB: a larger body becomes a background task (202)
   let csv = 'id,date,category,amount,vendor,description\n';
   for (let i = 0; i < N; i++) csv += `g${i},2026-0${1 + (i % 9)}-1${i % 10},Cat${i % 17},${i % 1000}.${String(i % 100).padStart(2, '0')},Vendor ${i % 31},row ${i}\n`;
   let sent = 0, answered = 0;
