@@ -322,6 +322,7 @@ out:
 	}
 	if (code == EXIT_OK && missed)
 		code = EXIT_FAIL;
+	fflush(stdout);
 	targets_free(t);
 	if (!o->dir && !o->keep)
 		nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);

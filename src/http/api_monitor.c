@@ -130,7 +130,7 @@ static void serve_doc(http_server_t *srv, http_req_t *r, doc_fn fn)
 	buf_puts(&r->out, "{\"data\":");
 	fn(m, &r->out);
 	buf_putc(&r->out, '}');
-	/* Live figures: no ETag, so no 304 for an unchanged-looking body. */
+	/* Live figures: the server's ETag of the body, never a cache key's. */
 	r->etag[0] = '\0';
 	http_json(r, 200);
 }
