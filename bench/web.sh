@@ -3,8 +3,10 @@
 # timed by the browser itself (Performance API):
 #   1. navigation -> every Overview chart drawn (the page's own
 #      performance.mark('brisk:charts-drawn'), which is set once the KPIs and
-#      all five charts are on screen); target <= 500 ms. Once with a cold
-#      browser cache (fresh profile), then the median of repeated loads.
+#      all five charts are on screen); target <= 500 ms. The median of COLD
+#      loads in a fresh browser profile each (nothing cached or compiled),
+#      and the median of RUNS loads again in one tab (the usual case: the
+#      hashed assets are cached for a year).
 #   2. the payments table taken to row 500,000 through keyset pages, and
 #      scrolled around there, with a PerformanceObserver('longtask')
 #      watching; target: no task over 50 ms.
@@ -71,13 +73,15 @@ import http from 'node:http';
 const { BASE, TOKEN } = process.env;
 const RUNS = Number(process.env.RUNS), ROW = Number(process.env.ROW);
 const VIEW = { width: 1280, height: 1700 }; // every Overview chart in view at 1280 px
-const profile = mkdtempSync(path.join(tmpdir(), 'brisk-bench-chromium-'));
-const ctx = await chromium.launchPersistentContext(profile, {
+const COLD = Number(process.env.COLD || 3);
+const launch = (profile) => chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, viewport: VIEW, locale: 'en-US',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const page = ctx.pages()[0] || await ctx.newPage();
+const profile = mkdtempSync(path.join(tmpdir(), 'brisk-bench-chromium-'));
+const ctx = await launch(profile);
+let page = ctx.pages()[0] || await ctx.newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(e.message));
 let missed = false;
@@ -97,17 +101,30 @@ async function overviewOnce(url) {
   });
 }
 
-// 1. Overview
-const cold = await overviewOnce(`${BASE}/#token=${TOKEN}`);
+// 1. Overview: cold = a fresh browser profile each time (nothing cached,
+// nothing compiled); warm = the same tab loading the page again.
+const colds = [];
+const mainPage = page;
+for (let i = 0; i < COLD; i++) {
+  const p2 = mkdtempSync(path.join(tmpdir(), 'brisk-bench-chromium-'));
+  const c2 = await launch(p2);
+  page = c2.pages()[0] || await c2.newPage();
+  colds.push(await overviewOnce(`${BASE}/#token=${TOKEN}`));
+  await c2.close();
+  rmSync(p2, { recursive: true, force: true });
+}
+page = mainPage;
+const cold = colds.slice().sort((a, b) => a.drawn - b.drawn)[Math.floor(colds.length / 2)];
+await overviewOnce(`${BASE}/#token=${TOKEN}`);
 const warm = [];
 for (let i = 0; i < RUNS; i++) warm.push(await overviewOnce(`${BASE}/`));
 const w = median(warm.map((x) => x.drawn));
 const ok1 = w <= 500;
 missed ||= !ok1;
 console.log(`web: scale ${process.env.SCALE}, chromium ${ctx.browser()?.version() ?? ''}, viewport ${VIEW.width}x${VIEW.height}`);
-console.log(`  overview, navigation -> all charts drawn: cold browser cache ${cold.drawn.toFixed(0)} ms ` +
-  `(KPIs ${cold.kpis.toFixed(0)} ms, dashboard call ${cold.dashboard?.toFixed(0)} ms)`);
-console.log(`  overview, navigation -> all charts drawn: warm median ${w.toFixed(0)} ms of ${RUNS} ` +
+console.log(`  overview, navigation -> all charts drawn: cold browser (fresh profile) median ${cold.drawn.toFixed(0)} ms of ${COLD} ` +
+  `[${colds.map((c) => c.drawn.toFixed(0)).join(', ')}] (KPIs ${cold.kpis.toFixed(0)} ms, dashboard call ${cold.dashboard?.toFixed(0)} ms)`);
+console.log(`  overview, navigation -> all charts drawn: warm browser median ${w.toFixed(0)} ms of ${RUNS} ` +
   `(min ${Math.min(...warm.map((x) => x.drawn)).toFixed(0)}, max ${Math.max(...warm.map((x) => x.drawn)).toFixed(0)}; ` +
   `KPIs median ${median(warm.map((x) => x.kpis)).toFixed(0)} ms) [target <= 500 ms: ${ok1 ? 'met' : 'MISSED'}]`);
 
@@ -129,7 +146,7 @@ const target = `#panel-payments .vt-row[data-row-index="${ROW - 1}"]:not(.placeh
 await page.waitForSelector(target, { state: 'visible', timeout: 600000 });
 const jumpS = (Date.now() - t0) / 1000;
 const pages = (await page.evaluate(() => window.__lists())) - lists0;
-const rowText = (await page.textContent(target)).replace(/\s+/g, ' ').trim();
+const rowText = (await page.locator(target).locator("[role=gridcell]").allTextContents()).join(" · ");
 // Scroll around row ROW with the wheel and the keyboard, as a person would.
 await page.hover('#panel-payments .vt-body');
 for (let i = 0; i < 40; i++) { await page.mouse.wheel(0, i % 10 < 5 ? 900 : -700); await page.waitForTimeout(16); }
