@@ -62,6 +62,7 @@ static tasks_t *start_tasks(const config_t *cfg, app_t *app, char *err, size_t e
 		.timeout_refresh = cfg->task_timeout_refresh,
 		.import_async_bytes = cfg->task_async_bytes,
 		.redis_url = cfg->task_redis ? cfg->redis_url : NULL,
+		.lease_ms = cfg->task_lease_s * 1000,
 		.events = app->events,
 		.refresh = app->warm ? refresh_org : NULL,
 		.refresh_ud = app,

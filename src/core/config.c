@@ -27,6 +27,7 @@ void config_defaults(config_t *c)
 	c->task_timeout_refresh = 120;
 	c->task_async_bytes = (int64_t)1 << 20;
 	c->task_redis = true;
+	c->task_lease_s = 15;
 	c->sse_heartbeat_s = 15;
 	c->slow_query_ms = 100;
 	c->monitor_interval_s = 5;
@@ -155,6 +156,8 @@ bool config_set(config_t *c, const char *section, const char *key, const char *v
 		ok = parse_size(v, 0, (int64_t)16 << 30, &c->task_async_bytes);
 	else if (IS("tasks", "redis_queue"))
 		ok = parse_bool(v, &c->task_redis);
+	else if (IS("tasks", "lease_seconds"))
+		ok = parse_int(v, 2, 3600, &n) && (c->task_lease_s = (int)n, true);
 	else if (IS("tasks", "sse_heartbeat_s"))
 		ok = parse_int(v, 1, 3600, &n) && (c->sse_heartbeat_s = (int)n, true);
 	else if (IS("monitor", "slow_query_ms"))

@@ -40,6 +40,7 @@ typedef struct {
 	int task_timeout_refresh;
 	int64_t task_async_bytes; /* an import body larger than this runs as a task */
 	bool task_redis;          /* queue in Redis when redis_url is set */
+	int task_lease_s;         /* Redis: a dead worker's task is handed on after this */
 	int sse_heartbeat_s;      /* ": ping" on idle event streams */
 	/* [monitor] */
 	int64_t slow_query_ms;       /* statements slower are logged and kept; 0 = off */

@@ -37,9 +37,7 @@
  * Events are published outside the lock (the hub has its own). */
 
 #define MAX_ATTEMPTS 3  /* a task whose worker died this often is given up */
-#define LEASE_MS 15000  /* Redis lease; renewed every RENEW_S */
-#define RENEW_S 3.0
-#define REAP_S 5.0
+#define LEASE_MS 15000  /* Redis lease by default; renewed every fifth of it */
 #define CANCEL_POLL_S 0.5
 
 enum { STOP_NONE, STOP_USER, STOP_TIMEOUT, STOP_SHUTDOWN };
@@ -66,13 +64,16 @@ struct tasks {
 	char *dir;
 	char owner[96];
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* queue not empty, or stopping */
+	pthread_cond_t cond; /* queue not empty, or stopping: runners wait here */
+	pthread_cond_t tick; /* stopping: the watchdog and flusher sleep here */
 	pqueue_t *q;
 	redisq_t *rq;
 	running *running;
 	bool stopping, started;
 	int nworkers;
 	pthread_t *workers, watchdog, flusher;
+	int lease_ms;
+	double renew_s, reap_s;
 };
 
 static double now_s(void)
@@ -82,15 +83,15 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Waits on cond for at most sec seconds (lock held). */
-static void wait_for(tasks_t *t, double sec)
+/* Waits on cv for at most sec seconds (lock held). */
+static void wait_for(tasks_t *t, pthread_cond_t *cv, double sec)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	long ns = ts.tv_nsec + (long)(sec * 1e9);
 	ts.tv_sec += ns / 1000000000L;
 	ts.tv_nsec = ns % 1000000000L;
-	pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+	pthread_cond_timedwait(cv, &t->lock, &ts);
 }
 
 static int timeout_of(const tasks_t *t, const char *kind)
@@ -168,11 +169,11 @@ static bool queue_pop(tasks_t *t, int64_t *id, pqueue_level *lv)
 	while (!t->stopping && !got) {
 		if (t->rq) {
 			pthread_mutex_unlock(&t->lock);
-			got = redisq_pop(t->rq, id, lv, LEASE_MS) == 1;
+			got = redisq_pop(t->rq, id, lv, t->lease_ms) == 1;
 			pthread_mutex_lock(&t->lock);
 			/* an empty (or unreachable) shared queue is polled */
 			if (!got && !t->stopping)
-				wait_for(t, 0.2);
+				wait_for(t, &t->cond, 0.2);
 		} else if (pqueue_pop(t->q, id, lv)) {
 			got = true;
 		} else {
@@ -376,10 +377,10 @@ static void *worker_main(void *arg)
 static void *watchdog_main(void *arg)
 {
 	tasks_t *t = arg;
-	double next_poll = 0, next_renew = now_s() + RENEW_S, next_reap = now_s() + 1;
+	double next_poll = 0, next_renew = now_s() + t->renew_s, next_reap = now_s() + 1;
 	pthread_mutex_lock(&t->lock);
 	while (!t->stopping) {
-		wait_for(t, 0.1);
+		wait_for(t, &t->tick, 0.1);
 		double now = now_s();
 		for (running *r = t->running; r; r = r->next)
 			if (now > r->deadline && r->why == STOP_NONE) {
@@ -413,13 +414,13 @@ static void *watchdog_main(void *arg)
 			pthread_mutex_unlock(&t->lock);
 		}
 		if (renew) {
-			next_renew = now + RENEW_S;
+			next_renew = now + t->renew_s;
 			for (int i = 0; i < n; i++)
-				if (!redisq_renew(t->rq, ids[i], lvs[i], LEASE_MS))
+				if (!redisq_renew(t->rq, ids[i], lvs[i], t->lease_ms))
 					log_warn("tasks: the lease of task %lld was lost (Redis unreachable?)", (long long)ids[i]);
 		}
 		if (reap) {
-			next_reap = now + REAP_S;
+			next_reap = now + t->reap_s;
 			int back = redisq_reap(t->rq);
 			if (back > 0)
 				log_warn("tasks: %d task(s) of stopped workers went back to the shared queue", back);
@@ -435,7 +436,7 @@ static void *flusher_main(void *arg)
 	tasks_t *t = arg;
 	pthread_mutex_lock(&t->lock);
 	while (!t->stopping) {
-		wait_for(t, 1.0);
+		wait_for(t, &t->tick, 1.0);
 		typedef struct {
 			int64_t id;
 			int pct;
@@ -531,7 +532,11 @@ tasks_t *tasks_new(store_t *s, const tasks_opts *o, char *err, size_t errlen)
 	snprintf(t->owner, sizeof t->owner, "%s:%d:%lx", host, (int)getpid(), (unsigned long)ts.tv_nsec);
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
+	pthread_cond_init(&t->tick, NULL);
 	t->q = pqueue_new(o->queue_cap > 0 ? (size_t)o->queue_cap : 10000);
+	t->lease_ms = o->lease_ms > 0 ? o->lease_ms : LEASE_MS;
+	t->renew_s = t->lease_ms / 5000.0;
+	t->reap_s = t->lease_ms / 3000.0;
 	if (o->redis_url && *o->redis_url) {
 		t->rq = redisq_new(o->redis_url, NULL, o->redis_timeout_ms > 0 ? o->redis_timeout_ms : 1000, t->owner, err,
 		                   errlen);
@@ -576,6 +581,7 @@ void tasks_free(tasks_t *t)
 			atomic_store(&r->cancel, 1);
 		}
 	pthread_cond_broadcast(&t->cond);
+	pthread_cond_broadcast(&t->tick);
 	pthread_mutex_unlock(&t->lock);
 	if (t->started) {
 		for (int i = 0; i < t->nworkers; i++)
@@ -589,6 +595,7 @@ void tasks_free(tasks_t *t)
 	redisq_free(t->rq);
 	pqueue_free(t->q);
 	pthread_cond_destroy(&t->cond);
+	pthread_cond_destroy(&t->tick);
 	pthread_mutex_destroy(&t->lock);
 	free(t->dir);
 	free(t);

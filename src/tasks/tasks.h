@@ -41,6 +41,7 @@ typedef struct {
 	int64_t import_async_bytes; /* uploads larger than this become tasks (API) */
 	const char *redis_url;      /* NULL or "" = the in-memory queue */
 	int redis_timeout_ms;       /* per Redis call; <= 0 = 1000 */
+	int lease_ms;               /* Redis: a silent worker's task moves on after this; <= 0 = 15000 */
 	events_t *events;           /* NULL = publish nothing */
 	/* The refresh kind's work: warm the cache of org (NULL = no cache). */
 	void (*refresh)(void *ud, int64_t org);
