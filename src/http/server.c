@@ -843,6 +843,27 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 		h2o_accept(&loop->accept_ctx, sock);
 }
 
+static int probe_port(const char *host, int port, char *err, size_t errlen)
+{
+	struct sockaddr_in addr = {0};
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+		snprintf(err, errlen, "bad listen address '%s' (an IPv4 address such as 127.0.0.1 or 0.0.0.0)", host);
+		return -1;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+		snprintf(err, errlen, "cannot listen on %s:%d: %s%s", host, port, strerror(errno),
+		         errno == EADDRINUSE ? " (is another brisk or server running there?)" : "");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int open_listener(const char *host, int port, char *err, size_t errlen)
 {
 	struct sockaddr_in addr = {0};
@@ -960,6 +981,19 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 
 	srv->loops = xcalloc((size_t)srv->cfg.threads, sizeof *srv->loops);
 	int port = cfg->port;
+	/* SO_REUSEPORT would let a second brisk share the port silently (and
+	 * take half the connections): a plain bind first proves it is free. */
+	if (port != 0) {
+		int probe = probe_port(srv->cfg.host, port, err, errlen);
+		if (probe < 0) {
+			h2o_config_dispose(&srv->config);
+			free(srv->hist);
+			free(srv->loops);
+			free(srv);
+			return NULL;
+		}
+		close(probe);
+	}
 	for (int i = 0; i < srv->cfg.threads; i++) {
 		srv->loops[i].srv = srv;
 		srv->loops[i].fd = open_listener(srv->cfg.host, port, err, errlen);
