@@ -16,17 +16,13 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-/* the evloop flavour of libh2o: no libuv */
-#define H2O_USE_LIBUV 0
-#include <h2o.h>
 
 #include "core/clock.h"
 #include "core/compress.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/auth.h"
-#include "http/workq.h"
-#include "monitor/metrics.h"
+#include "http/server_int.h"
 
 /* DESIGN
  * Threads: `threads` event loops, each with its own listening socket bound
@@ -45,218 +41,7 @@
 #define MAX_HEADERS 64
 #define COMPRESS_MIN 1024
 
-struct http_server;
-
-typedef struct {
-	struct http_server *srv;
-	h2o_context_t ctx;
-	h2o_accept_ctx_t accept_ctx;
-	h2o_multithread_queue_t *queue;
-	h2o_multithread_receiver_t receiver;
-	h2o_multithread_receiver_t stream_receiver;
-	h2o_linklist_t streams; /* open http_stream_t, loop thread only */
-	h2o_socket_t *listener;
-	int fd;
-	pthread_t tid;
-} loop_t;
-
-typedef struct job {
-	h2o_multithread_message_t msg; /* first: the queue hands us this */
-	h2o_req_t *req;                /* NULL once the client is gone */
-	loop_t *loop;
-	http_req_t r;
-} job_t;
-
-typedef struct {
-	job_t *job;
-} req_anchor;
-
-struct http_server {
-	http_config cfg;
-	store_t *store;
-	const http_route *routes;
-	size_t nroutes;
-	h2o_globalconf_t config;
-	loop_t *loops;
-	workq_t *workers;
-	atomic_int stopping;
-	atomic_int inflight;
-	FILE *access;
-	int port;
-	void *app;
-	metrics_histogram_t **hist; /* (nroutes + 1) x STATUS_SLOTS */
-};
-
 static http_server_t *signal_target;
-
-/* ---- handler helpers (any thread) ---- */
-
-void http_add_header(http_req_t *r, const char *name, const char *value)
-{
-	if (r->nxh < HTTP_MAX_XHEADERS) {
-		r->xh_name[r->nxh] = name;
-		r->xh_value[r->nxh++] = xstrdup(value);
-	}
-}
-
-void http_json(http_req_t *r, int status)
-{
-	r->status = status;
-	r->content_type_out = "application/json";
-}
-
-static const char *status_title(int status)
-{
-	switch (status) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Error";
-	}
-}
-
-void http_problem(http_req_t *r, int status, const char *fmt, ...)
-{
-	char detail[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
-	buf_reset(&r->out);
-	buf_printf(&r->out, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":", status_title(status),
-	           status);
-	buf_json_str(&r->out, detail, strlen(detail));
-	buf_puts(&r->out, ",\"instance\":");
-	buf_json_str(&r->out, r->path ? r->path : "", r->path ? strlen(r->path) : 0);
-	buf_puts(&r->out, ",\"request_id\":");
-	buf_json_str(&r->out, r->request_id, strlen(r->request_id));
-	buf_putc(&r->out, '}');
-	r->status = status;
-	r->content_type_out = "application/problem+json";
-	r->etag[0] = '\0';
-}
-
-bool http_not_modified(http_req_t *r, const char *etag)
-{
-	snprintf(r->etag, sizeof r->etag, "%s", etag);
-	if (!r->if_none_match)
-		return false;
-	/* If-None-Match may list several tags, or be "*". */
-	const char *p = r->if_none_match;
-	if (!strcmp(p, "*") || strstr(p, etag)) {
-		r->status = 304;
-		buf_reset(&r->out);
-		return true;
-	}
-	return false;
-}
-
-/* ---- routing ---- */
-
-/* Matches the raw (still %-encoded) path, so an escaped '/' inside an id
- * stays inside its segment; parameters are decoded after a match. */
-static bool match_route(const http_route *rt, const char *path, http_req_t *r)
-{
-	const char *p = rt->pattern, *s = path;
-	int np = 0;
-	while (*p && *s) {
-		if (*p == '{') {
-			const char *close = strchr(p, '}');
-			const char *seg_end = strchr(s, '/');
-			if (!seg_end)
-				seg_end = s + strlen(s);
-			if (seg_end == s || np >= HTTP_MAX_PARAMS)
-				return false;
-			r->params[np++] = (slice_t){s, (size_t)(seg_end - s)};
-			p = close + 1;
-			s = seg_end;
-			continue;
-		}
-		if (*p != *s)
-			return false;
-		p++;
-		s++;
-	}
-	if (*p || *s)
-		return false;
-	r->nparams = np;
-	return true;
-}
-
-/* Decodes the matched parameters into r->param_mem. False on a bad escape. */
-static bool decode_params(http_req_t *r)
-{
-	size_t total = 0;
-	for (int i = 0; i < r->nparams; i++)
-		total += r->params[i].len + 1;
-	free(r->param_mem);
-	r->param_mem = xmalloc(total + 1);
-	char *w = r->param_mem;
-	for (int i = 0; i < r->nparams; i++) {
-		long n = query_decode(r->params[i].p, r->params[i].len, w, false);
-		if (n < 0)
-			return false;
-		w[n] = '\0';
-		r->params[i] = (slice_t){w, (size_t)n};
-		w += n + 1;
-	}
-	return true;
-}
-
-static const char *method_name(http_method m)
-{
-	static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OTHER"};
-	return names[m];
-}
-
-/* Literal segments of a pattern: "/api/v1/match" outranks "/api/v1/{kind}". */
-static int specificity(const char *pattern)
-{
-	int n = 0;
-	for (const char *p = pattern; *p; p++)
-		if (*p == '/' && p[1] && p[1] != '{')
-			n++;
-	return n;
-}
-
-/* Finds the route. Among the patterns that match the path only the most
- * specific ones count, so a literal path is never shadowed by a
- * parameter route. On no match, allow gets the methods the path does take
- * (empty: unknown path, a 404). */
-static const http_route *route_find(http_server_t *srv, http_req_t *r, char *allow, size_t allowlen)
-{
-	allow[0] = '\0';
-	http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
-	int best = -1;
-	for (size_t i = 0; i < srv->nroutes; i++)
-		if (match_route(&srv->routes[i], r->raw_path, r) && specificity(srv->routes[i].pattern) > best)
-			best = specificity(srv->routes[i].pattern);
-	for (size_t i = 0; i < srv->nroutes; i++) {
-		if (specificity(srv->routes[i].pattern) != best || !match_route(&srv->routes[i], r->raw_path, r))
-			continue;
-		if (srv->routes[i].method == m)
-			return &srv->routes[i];
-		const char *name = method_name(srv->routes[i].method);
-		if (!strstr(allow, name)) {
-			size_t l = strlen(allow);
-			snprintf(allow + l, allowlen - l, "%s%s", l ? ", " : "", name);
-			if (srv->routes[i].method == HTTP_GET)
-				snprintf(allow + strlen(allow), allowlen - strlen(allow), ", HEAD");
-		}
-	}
-	return NULL;
-}
 
 /* ---- request lifecycle ---- */
 
@@ -483,9 +268,6 @@ static void finish_response(http_req_t *r, const char **encoding)
 	}
 }
 
-static void on_stream_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
-static void streams_end_all(loop_t *loop);
-
 /* Per (route, status) latency histograms, created on first use and then
  * found in a small table without touching the registry lock. */
 #define STATUS_SLOTS 16
@@ -516,7 +298,7 @@ static void observe(http_server_t *srv, http_req_t *r)
 	metrics_histogram_observe(h, clock_now_s() - r->started);
 }
 
-static void access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r)
+void srv_access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r)
 {
 	observe(srv, r);
 	if (!srv->access)
@@ -533,7 +315,7 @@ static void access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r)
 static void send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, const char *encoding)
 {
 	req->res.status = r->status;
-	req->res.reason = r->status == 304 ? "Not Modified" : status_title(r->status);
+	req->res.reason = r->status == 304 ? "Not Modified" : reply_status_title(r->status);
 	if (r->status < 400)
 		req->res.reason = r->status == 200 ? "OK" : r->status == 201 ? "Created" : r->status == 202 ? "Accepted"
 		                : r->status == 204 ? "No Content" : r->status == 304 ? "Not Modified" : "OK";
@@ -560,7 +342,7 @@ static void send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, con
 			has_cc = true;
 	if (!has_cc)
 		h2o_add_header(pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
-	access_log(srv, req, r);
+	srv_access_log(srv, req, r);
 	if (r->status == 304 || r->status == 204) {
 		h2o_send_inline(req, "", 0);
 		return;
@@ -616,12 +398,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	const char *enc = NULL;
 	if (req_copy(req, r)) {
 		char allow[64];
-		r->route = route_find(srv, r, allow, sizeof allow);
-		if (r->route && !decode_params(r)) {
+		r->route = router_find(srv, r, allow, sizeof allow);
+		if (r->route && !router_decode_params(r)) {
 			http_problem(r, 400, "malformed %%-escape in the path");
 		} else if (!r->route) {
 			if (allow[0]) {
-				http_problem(r, 405, "%s is not allowed on %s (allowed: %s)", method_name(r->method), r->path, allow);
+				http_problem(r, 405, "%s is not allowed on %s (allowed: %s)", router_method_name(r->method), r->path, allow);
 				http_add_header(r, "Allow", allow);
 			} else {
 				http_problem(r, 404, "no such resource: %s", r->path);
@@ -659,178 +441,6 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	req_free(r);
 	free(j);
 	return 0;
-}
-
-/* ---- streaming responses (SSE) ----
- * Any thread appends to `pending` under the lock and pokes the loop with a
- * message; the loop sends what is pending when h2o is ready for more (one
- * h2o_send in flight at a time, `inflight` alive until proceed). */
-
-struct http_stream {
-	h2o_generator_t gen; /* first: h2o hands it back to proceed/stop */
-	h2o_multithread_message_t msg;
-	h2o_linklist_t link; /* in loop->streams */
-	loop_t *loop;
-	h2o_req_t *req; /* loop thread only; NULL once finished or gone */
-	pthread_mutex_t lock;
-	buf_t pending, inflight;
-	bool end_requested, closed, msg_queued, sending;
-	atomic_int refs;
-	void (*on_close)(void *);
-	void *ud;
-};
-
-static void stream_unref(http_stream_t *s)
-{
-	if (atomic_fetch_sub(&s->refs, 1) != 1)
-		return;
-	pthread_mutex_destroy(&s->lock);
-	buf_free(&s->pending);
-	buf_free(&s->inflight);
-	free(s);
-}
-
-/* The request is over (client gone or final chunk sent): loop thread. */
-static void stream_finish(http_stream_t *s, bool client_gone)
-{
-	if (!s->req)
-		return;
-	s->req = NULL;
-	h2o_linklist_unlink(&s->link);
-	pthread_mutex_lock(&s->lock);
-	s->closed = true;
-	pthread_mutex_unlock(&s->lock);
-	if (client_gone && s->on_close)
-		s->on_close(s->ud);
-	stream_unref(s); /* the server's reference */
-}
-
-static void stream_flush(http_stream_t *s)
-{
-	if (!s->req || s->sending)
-		return;
-	pthread_mutex_lock(&s->lock);
-	buf_t tmp = s->inflight;
-	s->inflight = s->pending;
-	s->pending = tmp;
-	buf_reset(&s->pending);
-	bool end = s->end_requested;
-	pthread_mutex_unlock(&s->lock);
-	if (s->inflight.len == 0 && !end)
-		return;
-	h2o_iovec_t iov = h2o_iovec_init(s->inflight.p ? s->inflight.p : "", s->inflight.len);
-	s->sending = true;
-	h2o_send(s->req, &iov, 1, end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
-	if (end)
-		stream_finish(s, false);
-}
-
-static void stream_proceed(h2o_generator_t *g, h2o_req_t *req)
-{
-	http_stream_t *s = (http_stream_t *)g;
-	s->sending = false;
-	buf_reset(&s->inflight);
-	stream_flush(s);
-}
-
-static void stream_stop(h2o_generator_t *g, h2o_req_t *req)
-{
-	stream_finish((http_stream_t *)g, true);
-}
-
-static void on_stream_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
-{
-	while (!h2o_linklist_is_empty(messages)) {
-		h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
-		h2o_linklist_unlink(&m->link);
-		http_stream_t *s = H2O_STRUCT_FROM_MEMBER(http_stream_t, msg, m);
-		pthread_mutex_lock(&s->lock);
-		s->msg_queued = false;
-		pthread_mutex_unlock(&s->lock);
-		stream_flush(s);
-		stream_unref(s); /* the message's reference */
-	}
-}
-
-static void streams_end_all(loop_t *loop)
-{
-	for (h2o_linklist_t *l = loop->streams.next; l != &loop->streams;) {
-		http_stream_t *s = H2O_STRUCT_FROM_MEMBER(http_stream_t, link, l);
-		l = l->next;
-		http_stream_end(s);
-		if (s->on_close)
-			s->on_close(s->ud);
-		s->on_close = NULL;
-		stream_flush(s);
-	}
-}
-
-http_stream_t *http_stream_start(http_req_t *r, const char *content_type, void (*on_close)(void *ud), void *ud)
-{
-	h2o_req_t *req = r->priv;
-	loop_t *loop = H2O_STRUCT_FROM_MEMBER(loop_t, ctx, req->conn->ctx);
-	http_stream_t *s = xcalloc(1, sizeof *s);
-	s->gen.proceed = stream_proceed;
-	s->gen.stop = stream_stop;
-	s->loop = loop;
-	s->req = req;
-	s->on_close = on_close;
-	s->ud = ud;
-	pthread_mutex_init(&s->lock, NULL);
-	atomic_store(&s->refs, 2); /* the owner's and the server's */
-	h2o_linklist_insert(&loop->streams, &s->link);
-	req->res.status = 200;
-	req->res.reason = "OK";
-	h2o_mem_pool_t *pool = &req->pool;
-	h2o_add_header(pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
-	h2o_add_header(pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
-	h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
-	                      h2o_strdup(pool, r->request_id, SIZE_MAX).base, strlen(r->request_id));
-	h2o_start_response(req, &s->gen);
-	/* an empty first chunk puts the headers on the wire now */
-	s->sending = true;
-	h2o_send(req, NULL, 0, H2O_SEND_STATE_IN_PROGRESS);
-	r->status = 200; /* as logged and measured: the stream's start */
-	access_log(loop->srv, req, r);
-	r->status = HTTP_STATUS_STREAMING;
-	return s;
-}
-
-bool http_stream_send(http_stream_t *s, const char *p, size_t n)
-{
-	pthread_mutex_lock(&s->lock);
-	if (s->closed || s->end_requested) {
-		pthread_mutex_unlock(&s->lock);
-		return false;
-	}
-	buf_put(&s->pending, p, n);
-	bool poke = !s->msg_queued;
-	s->msg_queued = true;
-	if (poke)
-		atomic_fetch_add(&s->refs, 1);
-	pthread_mutex_unlock(&s->lock);
-	if (poke)
-		h2o_multithread_send_message(&s->loop->stream_receiver, &s->msg);
-	return true;
-}
-
-void http_stream_end(http_stream_t *s)
-{
-	pthread_mutex_lock(&s->lock);
-	bool poke = !s->closed && !s->end_requested && !s->msg_queued;
-	s->end_requested = true;
-	if (poke) {
-		s->msg_queued = true;
-		atomic_fetch_add(&s->refs, 1);
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (poke)
-		h2o_multithread_send_message(&s->loop->stream_receiver, &s->msg);
-}
-
-void http_stream_release(http_stream_t *s)
-{
-	stream_unref(s);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -897,7 +507,7 @@ static void *loop_main(void *arg)
 	loop->accept_ctx.hosts = srv->config.hosts;
 	loop->queue = h2o_multithread_create_queue(ev);
 	h2o_multithread_register_receiver(loop->queue, &loop->receiver, on_job_done);
-	h2o_multithread_register_receiver(loop->queue, &loop->stream_receiver, on_stream_message);
+	h2o_multithread_register_receiver(loop->queue, &loop->stream_receiver, stream_on_message);
 	h2o_linklist_init_anchor(&loop->streams);
 	loop->listener = h2o_evloop_socket_create(ev, loop->fd, H2O_SOCKET_FLAG_DONT_READ);
 	loop->listener->data = loop;
@@ -912,7 +522,7 @@ static void *loop_main(void *arg)
 			h2o_socket_close(loop->listener);
 			loop->listener = NULL;
 			h2o_context_request_shutdown(&loop->ctx);
-			streams_end_all(loop);
+			stream_end_all(loop);
 			deadline = clock_now_s() + 10;
 		}
 		if (closing && (atomic_load(&srv->inflight) == 0 || clock_now_s() > deadline)) {

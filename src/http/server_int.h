@@ -1,0 +1,74 @@
+/* server_int: what the files of the HTTP server share and nothing else
+ * sees (server.c: loops and lifecycle; router.c: routes; reply.c: handler
+ * helpers; stream.c: streaming responses). Only these include h2o. */
+#ifndef BRISK_SERVER_INT_H
+#define BRISK_SERVER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+/* the evloop flavour of libh2o: no libuv */
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+
+#include "http/server.h"
+#include "http/workq.h"
+#include "monitor/metrics.h"
+
+struct http_server;
+
+typedef struct {
+	struct http_server *srv;
+	h2o_context_t ctx;
+	h2o_accept_ctx_t accept_ctx;
+	h2o_multithread_queue_t *queue;
+	h2o_multithread_receiver_t receiver;
+	h2o_multithread_receiver_t stream_receiver;
+	h2o_linklist_t streams; /* open http_stream_t, loop thread only */
+	h2o_socket_t *listener;
+	int fd;
+	pthread_t tid;
+} loop_t;
+
+typedef struct job {
+	h2o_multithread_message_t msg; /* first: the queue hands us this */
+	h2o_req_t *req;                /* NULL once the client is gone */
+	loop_t *loop;
+	http_req_t r;
+} job_t;
+
+typedef struct {
+	job_t *job;
+} req_anchor;
+
+struct http_server {
+	http_config cfg;
+	store_t *store;
+	const http_route *routes;
+	size_t nroutes;
+	h2o_globalconf_t config;
+	loop_t *loops;
+	workq_t *workers;
+	atomic_int stopping;
+	atomic_int inflight;
+	FILE *access;
+	int port;
+	void *app;
+	metrics_histogram_t **hist; /* (nroutes + 1) x STATUS_SLOTS */
+};
+
+/* router.c: the route for r (NULL: allow gets the methods the path takes,
+ * empty for an unknown path); parameters are decoded afterwards. */
+const http_route *router_find(http_server_t *srv, http_req_t *r, char *allow, size_t allowlen);
+bool router_decode_params(http_req_t *r);
+const char *router_method_name(http_method m);
+/* reply.c */
+const char *reply_status_title(int status);
+/* server.c: logs and measures one answered request. */
+void srv_access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r);
+/* stream.c: loop-side hooks. */
+void stream_on_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
+void stream_end_all(loop_t *loop);
+
+#endif
