@@ -485,7 +485,7 @@ static void page_leads(cairo_t *cr, const rdata *d)
 	int n = (int)json_array_size(cs);
 	int shown = n > MAX_LEAD_ROWS ? MAX_LEAD_ROWS : n;
 	static const char *const head[] = {"Salesperson", "New leads", "Won", "Lost", "Follow-ups due", "Overdue"};
-	static const double w[] = {167.28, 66, 66, 66, 80, 66};
+	static const double w[] = {151.28, 62, 56, 56, 96, 90};
 	static const chart_align al[] = {CHART_LEFT, CHART_RIGHT, CHART_RIGHT, CHART_RIGHT, CHART_RIGHT, CHART_RIGHT};
 	char ***rows = cells_new(shown + 1, 6);
 	int64_t t[5] = {0};
