@@ -67,9 +67,22 @@ const char *const taskkind_import_option_names[] = {
 	"map",   "set",  "delimiter", "encoding", "skip",  "no_header", "date_format", "decimal_comma", "thousands",
 	"currency", "plus", "parens", "round", "debit", "credit", "dry_run", NULL};
 
-static bool flag(const char *v)
+/* A yes/no option; anything else is refused, so that a typo never
+ * silently means "no" (dry_run=ture would write). */
+static bool flag(const char *(*get)(void *ud, const char *name), void *ud, const char *name, bool *out, char *why,
+                 size_t whylen)
 {
-	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"));
+	const char *v = get(ud, name);
+	*out = false;
+	if (!v)
+		return true;
+	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
+		*out = true;
+	else if (strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no")) {
+		snprintf(why, whylen, "'%s' must be 1, true, yes, 0, false or no, not '%.20s'", name, v);
+		return false;
+	}
+	return true;
 }
 
 bool taskkind_import_options(import_opts *o, const char *(*get)(void *ud, const char *name), void *ud, char *why,
@@ -100,20 +113,22 @@ bool taskkind_import_options(import_opts *o, const char *(*get)(void *ud, const 
 		}
 		o->skip_lines = (int)n;
 	}
-	o->no_header = flag(get(ud, "no_header"));
+	bool comma;
+	if (!flag(get, ud, "no_header", &o->no_header, why, whylen) || !flag(get, ud, "decimal_comma", &comma, why, whylen) ||
+	    !flag(get, ud, "currency", &o->parse.money.symbols, why, whylen) ||
+	    !flag(get, ud, "plus", &o->parse.money.plus, why, whylen) ||
+	    !flag(get, ud, "parens", &o->parse.money.parens, why, whylen) ||
+	    !flag(get, ud, "round", &o->parse.money.round, why, whylen) ||
+	    !flag(get, ud, "dry_run", &o->dry_run, why, whylen))
+		return false;
 	o->parse.date_format = get(ud, "date_format");
-	o->parse.money.decimal = flag(get(ud, "decimal_comma")) ? ',' : '.';
+	o->parse.money.decimal = comma ? ',' : '.';
 	if ((v = get(ud, "thousands")))
 		o->parse.money.thousands = v[0] ? v[0] : ' ';
-	o->parse.money.symbols = flag(get(ud, "currency"));
-	o->parse.money.plus = flag(get(ud, "plus"));
-	o->parse.money.parens = flag(get(ud, "parens"));
-	o->parse.money.round = flag(get(ud, "round"));
 	o->parse.money_lenient = o->parse.money.decimal == ',' || o->parse.money.thousands || o->parse.money.symbols ||
 	                         o->parse.money.plus || o->parse.money.parens || o->parse.money.round;
 	o->debit = get(ud, "debit");
 	o->credit = get(ud, "credit");
-	o->dry_run = flag(get(ud, "dry_run"));
 	char w[256];
 	if ((v = get(ud, "map")) && !import_parse_map(o, v, w, sizeof w)) {
 		snprintf(why, whylen, "map: %s", w);

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "report/report.h"
+#include "tasks/internal.h"
 #include "tasks/pqueue.h"
 #include "tasks/redisq.h"
 #include "tasks/taskkind.h"
@@ -39,42 +40,6 @@
 #define MAX_ATTEMPTS 3  /* a task whose worker died this often is given up */
 #define LEASE_MS 15000  /* Redis lease by default; renewed every fifth of it */
 #define CANCEL_POLL_S 0.5
-
-enum { STOP_NONE, STOP_USER, STOP_TIMEOUT, STOP_SHUTDOWN };
-
-typedef struct running {
-	struct running *next;
-	int64_t id, org;
-	char kind[16];
-	pqueue_level lv;
-	atomic_int cancel;
-	int why;          /* STOP_*; guarded by the lock like the rest */
-	double deadline;
-	int timeout_s;
-	int progress;
-	char message[160];
-	bool dirty;       /* progress not yet in the store */
-	int sent_progress;
-	double sent_at;
-} running;
-
-struct tasks {
-	tasks_opts o;
-	store_t *store;
-	char *dir;
-	char owner[96];
-	pthread_mutex_t lock;
-	pthread_cond_t cond; /* queue not empty, or stopping: runners wait here */
-	pthread_cond_t tick; /* stopping: the watchdog and flusher sleep here */
-	pqueue_t *q;
-	redisq_t *rq;
-	running *running;
-	bool stopping, started;
-	int nworkers;
-	pthread_t *workers, watchdog, flusher;
-	int lease_ms;
-	double renew_s, reap_s;
-};
 
 static double now_s(void)
 {
@@ -108,24 +73,24 @@ static int timeout_of(const tasks_t *t, const char *kind)
 	return o->timeout_refresh > 0 ? o->timeout_refresh : 120;
 }
 
-static char *path_in(const tasks_t *t, const char *name)
+char *tasks_path_in(const tasks_t *t, const char *name)
 {
 	char *p = xmalloc(strlen(t->dir) + strlen(name) + 2);
 	sprintf(p, "%s/%s", t->dir, name);
 	return p;
 }
 
-static void remove_file(const tasks_t *t, const char *name)
+void tasks_remove_file(const tasks_t *t, const char *name)
 {
 	if (!name || !*name || strchr(name, '/'))
 		return;
-	char *p = path_in(t, name);
+	char *p = tasks_path_in(t, name);
 	if (unlink(p) != 0 && errno != ENOENT)
 		log_warn("tasks: cannot remove %s: %s", p, strerror(errno));
 	free(p);
 }
 
-static void publish(tasks_t *t, int64_t org, int64_t id, const char *kind, task_status st, int progress,
+void tasks_publish(tasks_t *t, int64_t org, int64_t id, const char *kind, task_status st, int progress,
                     const char *message)
 {
 	if (!t->o.events)
@@ -140,7 +105,7 @@ static void publish(tasks_t *t, int64_t org, int64_t id, const char *kind, task_
 	buf_free(&b);
 }
 
-static running *find_running(tasks_t *t, int64_t id)
+running *tasks_find_running(tasks_t *t, int64_t id)
 {
 	for (running *r = t->running; r; r = r->next)
 		if (r->id == id)
@@ -150,7 +115,7 @@ static running *find_running(tasks_t *t, int64_t id)
 
 /* ---- the queue: in memory or in Redis ---- */
 
-static bool queue_push(tasks_t *t, int64_t id, pqueue_level lv)
+bool tasks_queue_push(tasks_t *t, int64_t id, pqueue_level lv)
 {
 	if (t->rq)
 		return redisq_push(t->rq, id, lv);
@@ -226,15 +191,15 @@ static void on_progress(void *ud, int pct, const char *msg)
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (send)
-		publish(t, r->org, r->id, r->kind, TASK_RUNNING, pct, m);
+		tasks_publish(t, r->org, r->id, r->kind, TASK_RUNNING, pct, m);
 }
 
 /* Ends a task that cannot run (unknown kind, given up). */
 static void end_now(tasks_t *t, const taskrec_t *rec, pqueue_level lv, task_status st, const char *why)
 {
 	if (taskrec_finish(t->store, rec->id, st, NULL, why) == 1) {
-		remove_file(t, rec->input_file);
-		publish(t, rec->org, rec->id, rec->kind, st, rec->progress, why);
+		tasks_remove_file(t, rec->input_file);
+		tasks_publish(t, rec->org, rec->id, rec->kind, st, rec->progress, why);
 	}
 	queue_done(t, rec->id, lv);
 }
@@ -284,14 +249,14 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 			atomic_store(&r->cancel, 1);
 		}
 		pthread_mutex_unlock(&t->lock);
-		publish(t, rec.org, id, rec.kind, TASK_RUNNING, 0, rerun ? "started again: its worker had stopped" : "started");
+		tasks_publish(t, rec.org, id, rec.kind, TASK_RUNNING, 0, rerun ? "started again: its worker had stopped" : "started");
 
 		json_t *params = json_loads(rec.params ? rec.params : "{}", 0, NULL);
 		if (!json_is_object(params)) {
 			json_decref(params);
 			params = json_object();
 		}
-		char *input = rec.input_file ? path_in(t, rec.input_file) : NULL;
+		char *input = rec.input_file ? tasks_path_in(t, rec.input_file) : NULL;
 		run_ctx x = {t, r};
 		taskkind_ctx c = {.id = id, .org = rec.org, .params = params, .store = t->store, .dir = t->dir,
 		                  .input = input, .cancel = &r->cancel, .progress = on_progress, .progress_ud = &x,
@@ -324,20 +289,20 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 			}
 		}
 		if (to != TASK_SUCCEEDED && c.file[0])
-			remove_file(t, c.file);
+			tasks_remove_file(t, c.file);
 		if (to == TASK_INTERRUPTED && t->rq) {
 			/* another instance takes it over */
 			taskrec_requeue(t->store, id, "handed back to the queue: its server stopped");
 			redisq_requeue(t->rq, id, lv);
-			publish(t, rec.org, id, rec.kind, TASK_PENDING, 0, "handed back to the queue: its server stopped");
+			tasks_publish(t, rec.org, id, rec.kind, TASK_PENDING, 0, "handed back to the queue: its server stopped");
 		} else {
 			taskrec_result res = {c.result.len ? c.result.p : NULL, c.file[0] ? c.file : NULL,
 			                      c.file[0] ? c.name : NULL, c.file[0] ? c.type : NULL};
 			int fin = taskrec_finish(t->store, id, to, &res, to == TASK_SUCCEEDED ? NULL : error);
 			if (fin != 1 && c.file[0])
-				remove_file(t, c.file);
+				tasks_remove_file(t, c.file);
 			if (fin == 1 || to != TASK_SUCCEEDED)
-				remove_file(t, rec.input_file);
+				tasks_remove_file(t, rec.input_file);
 			if (fin == -1)
 				log_error("tasks: cannot record the end of task %lld (%s)", (long long)id, rec.kind);
 			queue_done(t, id, lv);
@@ -345,7 +310,7 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 			pthread_mutex_lock(&t->lock);
 			pct = to == TASK_SUCCEEDED ? 100 : r->progress;
 			pthread_mutex_unlock(&t->lock);
-			publish(t, rec.org, id, rec.kind, to, pct, to == TASK_SUCCEEDED ? "done" : error);
+			tasks_publish(t, rec.org, id, rec.kind, to, pct, to == TASK_SUCCEEDED ? "done" : error);
 		}
 		pthread_mutex_lock(&t->lock);
 		for (running **pp = &t->running; *pp; pp = &(*pp)->next)
@@ -405,7 +370,7 @@ static void *watchdog_main(void *arg)
 			int m = taskrec_cancel_requests(t->store, t->owner, want, 64);
 			pthread_mutex_lock(&t->lock);
 			for (int i = 0; i < m; i++) {
-				running *r = find_running(t, want[i]);
+				running *r = tasks_find_running(t, want[i]);
 				if (r && r->why == STOP_NONE) {
 					r->why = STOP_USER;
 					atomic_store(&r->cancel, 1);
@@ -465,8 +430,8 @@ static void *flusher_main(void *arg)
 static void drop_files_of(void *ud, const taskrec_t *rec)
 {
 	tasks_t *t = ud;
-	remove_file(t, rec->result_file);
-	remove_file(t, rec->input_file);
+	tasks_remove_file(t, rec->result_file);
+	tasks_remove_file(t, rec->input_file);
 	log_warn("tasks: task %lld (%s) was running when the server stopped: marked interrupted", (long long)rec->id,
 	         rec->kind);
 }
@@ -500,7 +465,7 @@ static void sweep_dir(tasks_t *t)
 			taskrec_clear(&rec);
 		}
 		if (drop)
-			remove_file(t, n);
+			tasks_remove_file(t, n);
 	}
 	closedir(d);
 }
@@ -599,228 +564,4 @@ void tasks_free(tasks_t *t)
 	pthread_mutex_destroy(&t->lock);
 	free(t->dir);
 	free(t);
-}
-
-/* ---- the API's calls ---- */
-
-tasks_status tasks_submit(tasks_t *t, int64_t org, const char *kind, const char *params, int priority,
-                          const char *input_file, int64_t *id, char *err, size_t errlen)
-{
-	const taskkind_t *k = taskkind_find(kind);
-	if (!k) {
-		snprintf(err, errlen, "unknown kind '%.40s' (%s)", kind, taskkind_list());
-		remove_file(t, input_file);
-		return TASKS_INVALID;
-	}
-	json_error_t je;
-	json_t *p = json_loads(params && *params ? params : "{}", JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(p)) {
-		snprintf(err, errlen, "params must be a JSON object");
-		json_decref(p);
-		remove_file(t, input_file);
-		return TASKS_INVALID;
-	}
-	if (!k->check(p, err, errlen)) {
-		json_decref(p);
-		remove_file(t, input_file);
-		return TASKS_INVALID;
-	}
-	pqueue_level lv = priority >= 0 && priority < PQ__LEVELS ? (pqueue_level)priority : k->priority;
-	char *canon = json_dumps(p, JSON_COMPACT);
-	json_decref(p);
-	*id = taskrec_insert(t->store, org, kind, lv, canon, input_file, err, errlen);
-	free(canon);
-	if (*id < 0) {
-		remove_file(t, input_file);
-		return TASKS_FAILED;
-	}
-	/* "queued" goes out first: a worker may start it at once */
-	publish(t, org, *id, kind, TASK_PENDING, 0, "queued");
-	if (!queue_push(t, *id, lv)) {
-		const char *why = t->rq ? "the shared task queue (Redis) is unreachable; try again shortly"
-		                        : "the task queue is full; try again shortly";
-		taskrec_finish(t->store, *id, TASK_FAILED, NULL, why);
-		remove_file(t, input_file);
-		snprintf(err, errlen, "%s", why);
-		publish(t, org, *id, kind, TASK_FAILED, 0, why);
-		return TASKS_BUSY;
-	}
-	return TASKS_OK;
-}
-
-int tasks_spool(tasks_t *t, const char *p, size_t len, char name[64], char *err, size_t errlen)
-{
-	char *path = path_in(t, "spool-XXXXXX");
-	int fd = mkstemp(path);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot store the upload: %s", strerror(errno));
-		free(path);
-		return -1;
-	}
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, p + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	bool ok = off == len && fsync(fd) == 0;
-	if (!ok)
-		snprintf(err, errlen, "cannot store the upload: %s", strerror(errno ? errno : EIO));
-	close(fd);
-	if (!ok)
-		unlink(path);
-	else
-		snprintf(name, 64, "%s", strrchr(path, '/') + 1);
-	free(path);
-	return ok ? 0 : -1;
-}
-
-/* Loads task id when it belongs to org. */
-static tasks_status load_own(tasks_t *t, int64_t org, int64_t id, taskrec_t *rec)
-{
-	int f = taskrec_load(t->store, id, rec);
-	if (f < 0)
-		return TASKS_FAILED;
-	if (f == 0 || rec->org != org) {
-		taskrec_clear(rec);
-		return TASKS_NOT_FOUND;
-	}
-	return TASKS_OK;
-}
-
-/* The task's JSON with live progress from memory. */
-static void json_live(tasks_t *t, const taskrec_t *rec, buf_t *out)
-{
-	int pct = -1;
-	char msg[160];
-	bool live = false;
-	if (rec->status == TASK_RUNNING) {
-		pthread_mutex_lock(&t->lock);
-		running *r = find_running(t, rec->id);
-		if (r) {
-			live = true;
-			pct = r->progress;
-			snprintf(msg, sizeof msg, "%s", r->why == STOP_USER ? "cancelling" : r->message);
-		}
-		pthread_mutex_unlock(&t->lock);
-	}
-	taskrec_json(rec, pct, live ? msg : NULL, out);
-}
-
-tasks_status tasks_cancel(tasks_t *t, int64_t org, int64_t id, buf_t *out, char *err, size_t errlen)
-{
-	taskrec_t rec;
-	tasks_status st = load_own(t, org, id, &rec);
-	if (st != TASKS_OK)
-		return st;
-	if (taskrec_status_final(rec.status)) {
-		snprintf(err, errlen, "task %lld has already ended (%s)", (long long)id, taskrec_status_name(rec.status));
-		taskrec_clear(&rec);
-		return TASKS_CONFLICT;
-	}
-	if (rec.status == TASK_PENDING) {
-		pthread_mutex_lock(&t->lock);
-		if (!t->rq)
-			pqueue_remove(t->q, id);
-		pthread_mutex_unlock(&t->lock);
-		/* a queued Redis item finds the task cancelled and is dropped */
-		if (taskrec_finish(t->store, id, TASK_CANCELLED, NULL, "cancelled before it started") == 1) {
-			remove_file(t, rec.input_file);
-			publish(t, org, id, rec.kind, TASK_CANCELLED, 0, "cancelled before it started");
-		}
-	} else {
-		pthread_mutex_lock(&t->lock);
-		running *r = find_running(t, id);
-		if (r && r->why == STOP_NONE) {
-			r->why = STOP_USER;
-			atomic_store(&r->cancel, 1);
-		}
-		pthread_mutex_unlock(&t->lock);
-		/* it runs on another instance: its watchdog polls for this */
-		if (!r && taskrec_request_cancel(t->store, id) != 0) {
-			snprintf(err, errlen, "cannot record the cancellation (the store is busy); try again");
-			taskrec_clear(&rec);
-			return TASKS_FAILED;
-		}
-	}
-	taskrec_clear(&rec);
-	return tasks_get(t, org, id, out);
-}
-
-tasks_status tasks_get(tasks_t *t, int64_t org, int64_t id, buf_t *out)
-{
-	taskrec_t rec;
-	tasks_status st = load_own(t, org, id, &rec);
-	if (st != TASKS_OK)
-		return st;
-	json_live(t, &rec, out);
-	taskrec_clear(&rec);
-	return TASKS_OK;
-}
-
-typedef struct {
-	tasks_t *t;
-	buf_t *out;
-	int n;
-} list_ctx;
-
-static void list_one(void *ud, const taskrec_t *rec)
-{
-	list_ctx *x = ud;
-	if (x->n++)
-		buf_putc(x->out, ',');
-	json_live(x->t, rec, x->out);
-}
-
-tasks_status tasks_list(tasks_t *t, int64_t org, const char *status, const char *kind, int limit, buf_t *out,
-                        char *err, size_t errlen)
-{
-	task_status st = TASK_PENDING;
-	if (status && !taskrec_status_parse(status, &st)) {
-		snprintf(err, errlen,
-		         "unknown status '%.40s' (pending, running, succeeded, failed, cancelled, interrupted)", status);
-		return TASKS_INVALID;
-	}
-	if (kind && !taskkind_find(kind)) {
-		snprintf(err, errlen, "unknown kind '%.40s' (%s)", kind, taskkind_list());
-		return TASKS_INVALID;
-	}
-	list_ctx x = {t, out, 0};
-	buf_puts(out, "{\"items\":[");
-	if (taskrec_list(t->store, org, status ? (int)st : -1, kind, limit, list_one, &x) != 0) {
-		snprintf(err, errlen, "cannot read the tasks (store error)");
-		return TASKS_FAILED;
-	}
-	buf_puts(out, "]}");
-	return TASKS_OK;
-}
-
-tasks_status tasks_result(tasks_t *t, int64_t org, int64_t id, taskrec_t *rec, char *path, size_t pathlen,
-                          char *err, size_t errlen)
-{
-	tasks_status st = load_own(t, org, id, rec);
-	if (st != TASKS_OK)
-		return st;
-	if (rec->status != TASK_SUCCEEDED) {
-		if (rec->status == TASK_PENDING || rec->status == TASK_RUNNING)
-			snprintf(err, errlen, "task %lld is %s: its result is not ready yet", (long long)id,
-			         taskrec_status_name(rec->status));
-		else
-			snprintf(err, errlen, "task %lld ended %s and has no result%s%s", (long long)id,
-			         taskrec_status_name(rec->status), rec->error ? ": " : "", rec->error ? rec->error : "");
-		taskrec_clear(rec);
-		return TASKS_CONFLICT;
-	}
-	path[0] = '\0';
-	if (rec->result_file)
-		snprintf(path, pathlen, "%s/%s", t->dir, rec->result_file);
-	return TASKS_OK;
-}
-
-int64_t tasks_import_async_bytes(tasks_t *t)
-{
-	return t->o.import_async_bytes;
 }

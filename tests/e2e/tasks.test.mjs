@@ -287,6 +287,7 @@ describe('imports as tasks', () => {
     assert.equal(done.result.inserted, 1);
     problem(await api(srv, tok.beta, '/api/v1/import/payments?async=1&delimiter=x', { method: 'POST', body: csv }), 400, /delimiter/);
     problem(await api(srv, tok.beta, '/api/v1/import/payments?async=1&frobnicate=1', { method: 'POST', body: csv }), 400, /frobnicate/);
+    problem(await api(srv, tok.beta, '/api/v1/import/payments?async=1&dry_run=ture', { method: 'POST', body: csv }), 400, /dry_run/);
     problem(await api(srv, tok.beta, '/api/v1/import/nothing?async=1', { method: 'POST', body: csv }), 404);
   });
 

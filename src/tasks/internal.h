@@ -1,0 +1,65 @@
+/* internal: what tasks.c (the pool, the watchdog, recovery) and
+ * tasks_ops.c (the calls of tasks.h callers make) share. Not a public
+ * header: nothing outside src/tasks includes it. */
+#ifndef BRISK_TASKS_INTERNAL_H
+#define BRISK_TASKS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tasks/pqueue.h"
+#include "tasks/redisq.h"
+#include "tasks/taskrec.h"
+#include "tasks/tasks.h"
+
+enum { STOP_NONE, STOP_USER, STOP_TIMEOUT, STOP_SHUTDOWN };
+
+typedef struct running {
+	struct running *next;
+	int64_t id, org;
+	char kind[16];
+	pqueue_level lv;
+	atomic_int cancel;
+	int why;          /* STOP_*; guarded by the lock like the rest */
+	double deadline;
+	int timeout_s;
+	int progress;
+	char message[160];
+	bool dirty;       /* progress not yet in the store */
+	int sent_progress;
+	double sent_at;
+} running;
+
+struct tasks {
+	tasks_opts o;
+	store_t *store;
+	char *dir;
+	char owner[96];
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* queue not empty, or stopping: runners wait here */
+	pthread_cond_t tick; /* stopping: the watchdog and flusher sleep here */
+	pqueue_t *q;
+	redisq_t *rq;
+	running *running;
+	bool stopping, started;
+	int nworkers;
+	pthread_t *workers, watchdog, flusher;
+	int lease_ms;
+	double renew_s, reap_s;
+};
+
+/* The full path of a file of the task directory (caller frees). */
+char *tasks_path_in(const tasks_t *t, const char *name);
+/* Deletes a file of the task directory (NULL, "" and paths are ignored). */
+void tasks_remove_file(const tasks_t *t, const char *name);
+/* Publishes a task event to the org's stream (no-op without a hub). */
+void tasks_publish(tasks_t *t, int64_t org, int64_t id, const char *kind, task_status st, int progress,
+                   const char *message);
+/* The running entry of task id on this instance, or NULL (lock held). */
+running *tasks_find_running(tasks_t *t, int64_t id);
+/* Queues id at lv; false when the queue is full or unreachable. */
+bool tasks_queue_push(tasks_t *t, int64_t id, pqueue_level lv);
+
+#endif
