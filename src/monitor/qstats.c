@@ -50,7 +50,7 @@ static _Atomic(struct entry *) table[SLOTS];
 static char other_text[] = "(other statements)";
 static struct entry other = {.key = NULL, .text = other_text};
 static _Atomic uint64_t threshold_ns = 100000000u;
-static _Atomic uint64_t n_exec, n_read, n_write, n_slow, sum_ns;
+static _Atomic uint64_t n_slow;
 static _Atomic(metrics_histogram_t *) hist_read, hist_write;
 static _Atomic(metrics_counter_t *) slow_counter;
 
@@ -77,9 +77,6 @@ void qstats_record(const char *sql, uint64_t ns, bool write, int nparams, uint64
 	while (ns > mx && !atomic_compare_exchange_weak_explicit(&e->max_ns, &mx, ns, memory_order_relaxed,
 								 memory_order_relaxed))
 		;
-	atomic_fetch_add_explicit(&n_exec, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(write ? &n_write : &n_read, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&sum_ns, ns, memory_order_relaxed);
 	observe_metrics(write, ns);
 	uint64_t th = atomic_load_explicit(&threshold_ns, memory_order_relaxed);
 	if (th && ns >= th)
@@ -98,11 +95,20 @@ double qstats_threshold(void)
 
 void qstats_get_totals(qstats_totals *t)
 {
-	t->executions = atomic_load(&n_exec);
-	t->reads = atomic_load(&n_read);
-	t->writes = atomic_load(&n_write);
+	/* Summed from the entries, so recording touches no shared counter. */
+	memset(t, 0, sizeof *t);
+	uint64_t ns = 0;
+	for (size_t i = 0; i <= SLOTS; i++) {
+		struct entry *e = i < SLOTS ? atomic_load_explicit(&table[i], memory_order_acquire) : &other;
+		if (!e)
+			continue;
+		uint64_t n = atomic_load_explicit(&e->count, memory_order_relaxed);
+		t->executions += n;
+		*(e->write ? &t->writes : &t->reads) += n;
+		ns += atomic_load_explicit(&e->total_ns, memory_order_relaxed);
+	}
 	t->slow = atomic_load(&n_slow);
-	t->seconds = (double)atomic_load(&sum_ns) / 1e9;
+	t->seconds = (double)ns / 1e9;
 }
 
 static int by_total_desc(const void *a, const void *b)
@@ -213,11 +219,7 @@ void qstats_reset_for_tests(void)
 	atomic_store(&other.max_ns, 0);
 	for (size_t b = 0; b < QBUCKETS; b++)
 		atomic_store(&other.bucket[b], 0);
-	atomic_store(&n_exec, 0);
-	atomic_store(&n_read, 0);
-	atomic_store(&n_write, 0);
 	atomic_store(&n_slow, 0);
-	atomic_store(&sum_ns, 0);
 	atomic_store(&hist_read, NULL);
 	atomic_store(&hist_write, NULL);
 	atomic_store(&slow_counter, NULL);
