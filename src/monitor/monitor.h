@@ -52,8 +52,8 @@ typedef enum { MONITOR_ROUTE_OTHER, MONITOR_ROUTE_DASHBOARD, MONITOR_ROUTE_API }
 
 /* Fills the defaults above. */
 void monitor_opts_init(monitor_opts *o);
-/* Defaults, then the [monitor] and [alerts] settings of c. o->db_path
- * points into c, which must outlive the monitor. */
+/* Defaults, then the [monitor] and [alerts] settings and the cache
+ * settings of c. db_path stays NULL: the caller knows the store's file. */
 void monitor_opts_from_config(monitor_opts *o, const config_t *c);
 
 /* Starts monitoring store s and cache c (c may be NULL) with a copy of o,
