@@ -56,18 +56,22 @@ static double count_fds(void)
 	return (double)(n - 1);
 }
 
-static double count_threads(void)
+/* Threads and RssAnon (kB) from /proc/self/status. */
+static void read_status(double *threads, double *anon)
 {
+	*threads = *anon = -1;
 	FILE *f = fopen("/proc/self/status", "r");
 	if (!f)
-		return -1;
+		return;
 	char line[256];
-	double n = -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "Threads: %lf", &n) == 1)
-			break;
+	double kb;
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "Threads: %lf", threads) == 1)
+			continue;
+		if (sscanf(line, "RssAnon: %lf kB", &kb) == 1)
+			*anon = kb * 1024;
+	}
 	fclose(f);
-	return n;
 }
 
 void process_read(process_stats *st)
@@ -91,7 +95,7 @@ void process_read(process_stats *st)
 	st->open_fds = count_fds();
 	struct rlimit rl;
 	st->max_fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (double)rl.rlim_cur : -1;
-	st->threads = count_threads();
+	read_status(&st->threads, &st->anon_bytes);
 }
 
 double process_uptime(void)

@@ -10,6 +10,7 @@
 typedef struct {
 	double cpu_seconds;     /* user + system; -1 when unknown (same below) */
 	double resident_bytes;  /* RSS */
+	double anon_bytes;      /* RssAnon: private memory, without mapped file pages */
 	double virtual_bytes;
 	double start_time;      /* seconds since the epoch */
 	double open_fds;
