@@ -132,7 +132,7 @@ monitor_t *monitor_new(const monitor_opts *o, store_t *s, rcache_t *c)
 	/* The first sample is taken now: windows start at the server's start. */
 	m->samples = sampler_new(s, c, HISTORY_S, m->o.interval_s);
 	sampler_sample first;
-	sampler_window(m->samples, 0, &first, &first, false);
+	sampler_take(m->samples, &first);
 	register_series(&first.cache);
 	taskstats_refresh(s);
 	pthread_mutex_lock(&active_mu);
