@@ -163,7 +163,9 @@ events_t *events_new(int ring_size, int heartbeat_ms)
 	e->heartbeat_ms = heartbeat_ms > 0 ? heartbeat_ms : 15000;
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
-	e->first_id = e->next_id = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	/* microseconds: a restart would have to follow a million events a
+	 * second to reuse an id (and they stay below 2^53, exact in JSON) */
+	e->first_id = e->next_id = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->cond, NULL);
 	pthread_create(&e->tid, NULL, heartbeat_main, e);

@@ -8,7 +8,7 @@
  * between its two connections is lost; when the ring no longer reaches
  * back that far it gets {"type":"reset"} (refetch everything) instead.
  *
- * Ids grow across restarts (they start from the clock in milliseconds), so
+ * Ids grow across restarts (they start from the clock in microseconds), so
  * an id from before a restart reads as "too old" rather than as "new". A
  * thread sends ": ping" to every subscriber every heartbeat interval, so
  * proxies keep idle streams open and dead peers are noticed. */

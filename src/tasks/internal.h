@@ -14,7 +14,10 @@
 #include "tasks/taskrec.h"
 #include "tasks/tasks.h"
 
-enum { STOP_NONE, STOP_USER, STOP_TIMEOUT, STOP_SHUTDOWN };
+/* Why a running task's cancel flag was set. STOP_LOST: its Redis lease
+ * is gone, so another worker may be running it: hand it back, record
+ * nothing. */
+enum { STOP_NONE, STOP_USER, STOP_TIMEOUT, STOP_SHUTDOWN, STOP_LOST };
 
 typedef struct running {
 	struct running *next;
@@ -30,6 +33,7 @@ typedef struct running {
 	bool dirty;       /* progress not yet in the store */
 	int sent_progress;
 	double sent_at;
+	double lease_ok_at; /* Redis: when the lease was last confirmed */
 } running;
 
 struct tasks {

@@ -33,16 +33,26 @@
 	"end "                                                                                                \
 	"return false"
 
+/* ack and requeue leave an item another instance holds alone */
 #define ACK_LUA                                                                                          \
+	"local l = redis.call('GET', ARGV[1] .. ARGV[2]) "                                                  \
+	"if l and l ~= ARGV[3] then return 0 end "                                                            \
 	"redis.call('LREM', KEYS[1], 1, ARGV[2]) "                                                          \
 	"redis.call('DEL', ARGV[1] .. ARGV[2]) "                                                            \
 	"return 1"
 
 #define REQUEUE_LUA                                                                                      \
-	"redis.call('LREM', KEYS[1], 1, ARGV[2]) "                                                          \
+	"local l = redis.call('GET', ARGV[1] .. ARGV[2]) "                                                  \
+	"if l and l ~= ARGV[3] then return 0 end "                                                            \
+	"local n = redis.call('LREM', KEYS[1], 1, ARGV[2]) "                                                \
 	"redis.call('DEL', ARGV[1] .. ARGV[2]) "                                                            \
+	"if n == 0 and redis.call('LPOS', KEYS[2], ARGV[2]) then return 1 end "                             \
 	"redis.call('RPUSH', KEYS[2], ARGV[2]) "                                                            \
 	"return 1"
+
+#define EACH_LUA                                                                                         \
+	"return {redis.call('LRANGE', KEYS[1], 0, -1), redis.call('LRANGE', KEYS[2], 0, -1), "             \
+	"redis.call('LRANGE', KEYS[3], 0, -1), redis.call('LRANGE', KEYS[4], 0, -1)}"
 
 #define REAP_LUA                                                                                         \
 	"local items = redis.call('LRANGE', KEYS[4], 0, -1) "                                               \
@@ -200,7 +210,7 @@ static redisReply *run(redisq_t *q, int argc, const char **argv, const size_t *l
 
 static redisReply *command(redisq_t *q, int argc, const char **argv)
 {
-	size_t lens[12];
+	size_t lens[16];
 	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
 	pthread_mutex_lock(&q->lock);
@@ -251,7 +261,7 @@ int redisq_pop(redisq_t *q, int64_t *id, pqueue_level *lv, int lease_ms)
 	return got;
 }
 
-bool redisq_renew(redisq_t *q, int64_t id, pqueue_level lv, int lease_ms)
+int redisq_renew(redisq_t *q, int64_t id, pqueue_level lv, int lease_ms)
 {
 	char item[40], key[160], ms[24];
 	item_of(id, lv, item);
@@ -259,9 +269,10 @@ bool redisq_renew(redisq_t *q, int64_t id, pqueue_level lv, int lease_ms)
 	snprintf(ms, sizeof ms, "%d", lease_ms);
 	const char *argv[] = {"SET", key, q->owner, "PX", ms, "XX"};
 	redisReply *r = command(q, 6, argv);
-	bool ok = r && r->type == REDIS_REPLY_STATUS;
-	if (r)
-		freeReplyObject(r);
+	if (!r)
+		return -1;
+	int ok = r->type == REDIS_REPLY_STATUS;
+	freeReplyObject(r);
 	return ok;
 }
 
@@ -269,8 +280,8 @@ void redisq_ack(redisq_t *q, int64_t id, pqueue_level lv)
 {
 	char item[40];
 	item_of(id, lv, item);
-	const char *argv[] = {"EVAL", ACK_LUA, "1", q->pkey, q->lease, item};
-	redisReply *r = command(q, 6, argv);
+	const char *argv[] = {"EVAL", ACK_LUA, "1", q->pkey, q->lease, item, q->owner};
+	redisReply *r = command(q, 7, argv);
 	if (r)
 		freeReplyObject(r);
 }
@@ -279,11 +290,34 @@ bool redisq_requeue(redisq_t *q, int64_t id, pqueue_level lv)
 {
 	char item[40];
 	item_of(id, lv, item);
-	const char *argv[] = {"EVAL", REQUEUE_LUA, "2", q->pkey, q->qkey[lv], q->lease, item};
-	redisReply *r = command(q, 7, argv);
+	const char *argv[] = {"EVAL", REQUEUE_LUA, "2", q->pkey, q->qkey[lv], q->lease, item, q->owner};
+	redisReply *r = command(q, 8, argv);
 	if (r)
 		freeReplyObject(r);
 	return r != NULL;
+}
+
+int redisq_each(redisq_t *q, void (*each)(void *ud, int64_t id, pqueue_level lv), void *ud)
+{
+	const char *argv[] = {"EVAL", EACH_LUA, "4", q->qkey[0], q->qkey[1], q->qkey[2], q->pkey};
+	redisReply *r = command(q, 7, argv);
+	if (!r)
+		return -1;
+	int n = 0;
+	for (size_t l = 0; r->type == REDIS_REPLY_ARRAY && l < r->elements; l++) {
+		redisReply *list = r->element[l];
+		for (size_t i = 0; list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
+			int lv = 0;
+			long long v = 0;
+			if (list->element[i]->type == REDIS_REPLY_STRING &&
+			    sscanf(list->element[i]->str, "%d:%lld", &lv, &v) == 2 && lv >= 0 && lv < PQ__LEVELS) {
+				each(ud, v, (pqueue_level)lv);
+				n++;
+			}
+		}
+	}
+	freeReplyObject(r);
+	return n;
 }
 
 int redisq_reap(redisq_t *q)

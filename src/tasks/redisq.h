@@ -33,13 +33,20 @@ bool redisq_push(redisq_t *q, int64_t id, pqueue_level lv);
 /* Takes the oldest item of the most urgent level with a lease of lease_ms.
  * Returns 1 (id, lv set), 0 when every queue is empty, -1 on an error. */
 int redisq_pop(redisq_t *q, int64_t *id, pqueue_level *lv, int lease_ms);
-/* Extends the lease of a taken item; false if it was lost (reaped). */
-bool redisq_renew(redisq_t *q, int64_t id, pqueue_level lv, int lease_ms);
-/* The item is done: off the processing list, lease dropped. */
+/* Extends this instance's lease of a taken item. Returns 1, 0 when the
+ * lease is gone (expired, reaped, or Redis lost it: another worker may
+ * run the task now), -1 when Redis cannot be reached. */
+int redisq_renew(redisq_t *q, int64_t id, pqueue_level lv, int lease_ms);
+/* The item is done: off the processing list, lease dropped; a no-op when
+ * another instance holds the item now. */
 void redisq_ack(redisq_t *q, int64_t id, pqueue_level lv);
 /* Puts a taken item back at the front of its queue at once (a graceful
- * stop hands its running tasks to the other instances). */
+ * stop hands its running tasks to the other instances), unless another
+ * instance holds it now or it is already waiting. */
 bool redisq_requeue(redisq_t *q, int64_t id, pqueue_level lv);
+/* Calls each for every item in Redis (waiting or processing), from one
+ * atomic snapshot. Returns how many, or -1 when unreachable. */
+int redisq_each(redisq_t *q, void (*each)(void *ud, int64_t id, pqueue_level lv), void *ud);
 /* Returns the items of dead workers (no lease) to their queues. Returns
  * how many, or -1 on an error. */
 int redisq_reap(redisq_t *q);

@@ -341,20 +341,22 @@ static void bind_finish(store_stmt_t *st, const void *ud)
 	bind_opt_text(st, 7, x->a);
 	store_bind_i64(st, 8, x->n);
 	store_bind_i64(st, 9, x->id);
+	bind_opt_text(st, 10, x->b);
 }
 
-int taskrec_finish(store_t *s, int64_t id, task_status to, const taskrec_result *res, const char *error)
+int taskrec_finish(store_t *s, int64_t id, const char *owner, task_status to, const taskrec_result *res,
+                   const char *error)
 {
 	/* progress reads 100 only for a success: a cancelled task keeps where it stopped */
 	static const char *sql = "UPDATE tasks SET status = ?, finished_at = ?, result = ?, result_file = ?, "
 	                         "result_name = ?, result_type = ?, error = ?, progress = CASE WHEN ?8 THEN 100 "
 	                         "ELSE progress END, message = CASE WHEN ?8 THEN 'done' ELSE message END "
-	                         "WHERE id = ?9 AND status IN ('pending', 'running')";
+	                         "WHERE id = ?9 AND (status = 'pending' OR (status = 'running' AND owner = ?10))";
 	if (!taskrec_status_final(to))
 		return -1;
 	char now[32];
 	taskrec_now(now);
-	bind_args x = {.id = id, .now = now, .res = res, .a = error, .status = taskrec_status_name(to),
+	bind_args x = {.id = id, .now = now, .res = res, .a = error, .b = owner, .status = taskrec_status_name(to),
 	               .n = to == TASK_SUCCEEDED};
 	int64_t n = write_one(s, sql, bind_finish, &x);
 	return n < 0 ? -1 : n > 0;
@@ -365,13 +367,14 @@ static void bind_requeue(store_stmt_t *st, const void *ud)
 	const bind_args *x = ud;
 	bind_opt_text(st, 1, x->a ? x->a : "");
 	store_bind_i64(st, 2, x->id);
+	bind_opt_text(st, 3, x->b);
 }
 
-int taskrec_requeue(store_t *s, int64_t id, const char *message)
+int taskrec_requeue(store_t *s, int64_t id, const char *owner, const char *message)
 {
 	static const char *sql = "UPDATE tasks SET status = 'pending', owner = '', started_at = NULL, progress = 0, "
-	                         "message = ? WHERE id = ? AND status = 'running'";
-	bind_args x = {.id = id, .a = message};
+	                         "message = ?1 WHERE id = ?2 AND status = 'running' AND (?3 IS NULL OR owner = ?3)";
+	bind_args x = {.id = id, .a = message, .b = owner};
 	int64_t n = write_one(s, sql, bind_requeue, &x);
 	return n < 0 ? -1 : n > 0;
 }

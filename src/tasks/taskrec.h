@@ -91,11 +91,15 @@ int taskrec_each_status(store_t *s, task_status st, void (*each)(void *ud, const
 int taskrec_start(store_t *s, int64_t id, const char *owner, bool rerun);
 /* Records progress of a running task (pct clamped to 0..100). 0 or -1. */
 int taskrec_progress(store_t *s, int64_t id, int pct, const char *message);
-/* Moves a pending or running task to a final status with its result or
- * error (both may be NULL). Returns 1, 0 when it was already final, -1. */
-int taskrec_finish(store_t *s, int64_t id, task_status to, const taskrec_result *res, const char *error);
-/* running -> pending (a shared queue re-delivers it). 1, 0 or -1. */
-int taskrec_requeue(store_t *s, int64_t id, const char *message);
+/* Moves a pending task, or a running one claimed by owner (NULL: pending
+ * only), to a final status with its result or error (both may be NULL).
+ * Returns 1, 0 when it was final, running under another owner (or under
+ * any, with owner NULL), -1 on a store error. */
+int taskrec_finish(store_t *s, int64_t id, const char *owner, task_status to, const taskrec_result *res,
+                   const char *error);
+/* running (claimed by owner, NULL: anyone) -> pending, for a shared queue
+ * to deliver again. 1, 0 or -1. */
+int taskrec_requeue(store_t *s, int64_t id, const char *owner, const char *message);
 /* Flags a running task for cancellation by whichever instance runs it. */
 int taskrec_request_cancel(store_t *s, int64_t id);
 /* Ids (at most max) of running tasks of owner flagged for cancellation;

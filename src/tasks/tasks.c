@@ -197,7 +197,7 @@ static void on_progress(void *ud, int pct, const char *msg)
 /* Ends a task that cannot run (unknown kind, given up). */
 static void end_now(tasks_t *t, const taskrec_t *rec, pqueue_level lv, task_status st, const char *why)
 {
-	if (taskrec_finish(t->store, rec->id, st, NULL, why) == 1) {
+	if (taskrec_finish(t->store, rec->id, rec->owner, st, NULL, why) == 1) {
 		tasks_remove_file(t, rec->input_file);
 		tasks_publish(t, rec->org, rec->id, rec->kind, st, rec->progress, why);
 	}
@@ -222,7 +222,7 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 		queue_done(t, id, lv); /* cancelled while it waited */
 	} else if (!k) {
 		end_now(t, &rec, lv, TASK_FAILED, "unknown kind of task");
-	} else if (rerun && rec.attempts >= MAX_ATTEMPTS) {
+	} else if (rec.attempts >= MAX_ATTEMPTS) {
 		end_now(t, &rec, lv, TASK_INTERRUPTED, "its worker stopped three times; given up");
 	} else {
 		int claimed = taskrec_start(t->store, id, t->owner, rerun);
@@ -240,6 +240,7 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 		r->timeout_s = timeout_of(t, rec.kind);
 		r->deadline = now_s() + r->timeout_s;
 		r->sent_at = now_s();
+		r->lease_ok_at = now_s();
 		pthread_mutex_lock(&t->lock);
 		r->next = t->running;
 		t->running = r;
@@ -280,6 +281,7 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 				snprintf(error, sizeof error, "%s", c.err[0] ? c.err : "cancelled; nothing it did was kept");
 				break;
 			case STOP_SHUTDOWN:
+			case STOP_LOST:
 				to = TASK_INTERRUPTED;
 				snprintf(error, sizeof error, "the server stopped while the task ran; nothing it wrote was kept");
 				break;
@@ -291,14 +293,17 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 		if (to != TASK_SUCCEEDED && c.file[0])
 			tasks_remove_file(t, c.file);
 		if (to == TASK_INTERRUPTED && t->rq) {
-			/* another instance takes it over */
-			taskrec_requeue(t->store, id, "handed back to the queue: its server stopped");
+			/* another instance takes it over (both steps are no-ops when one
+			 * already has) */
+			const char *m = why == STOP_LOST ? "handed back to the queue: its worker lost its lease"
+			                                 : "handed back to the queue: its server stopped";
+			if (taskrec_requeue(t->store, id, t->owner, m) == 1)
+				tasks_publish(t, rec.org, id, rec.kind, TASK_PENDING, 0, m);
 			redisq_requeue(t->rq, id, lv);
-			tasks_publish(t, rec.org, id, rec.kind, TASK_PENDING, 0, "handed back to the queue: its server stopped");
 		} else {
 			taskrec_result res = {c.result.len ? c.result.p : NULL, c.file[0] ? c.file : NULL,
 			                      c.file[0] ? c.name : NULL, c.file[0] ? c.type : NULL};
-			int fin = taskrec_finish(t->store, id, to, &res, to == TASK_SUCCEEDED ? NULL : error);
+			int fin = taskrec_finish(t->store, id, t->owner, to, &res, to == TASK_SUCCEEDED ? NULL : error);
 			if (fin != 1 && c.file[0])
 				tasks_remove_file(t, c.file);
 			if (fin == 1 || to != TASK_SUCCEEDED)
@@ -380,9 +385,22 @@ static void *watchdog_main(void *arg)
 		}
 		if (renew) {
 			next_renew = now + t->renew_s;
-			for (int i = 0; i < n; i++)
-				if (!redisq_renew(t->rq, ids[i], lvs[i], t->lease_ms))
-					log_warn("tasks: the lease of task %lld was lost (Redis unreachable?)", (long long)ids[i]);
+			for (int i = 0; i < n; i++) {
+				int rc = redisq_renew(t->rq, ids[i], lvs[i], t->lease_ms);
+				pthread_mutex_lock(&t->lock);
+				running *r = tasks_find_running(t, ids[i]);
+				/* Gone for sure, or unconfirmed for a whole lease (Redis has
+				 * expired it by now): another worker may have the task. */
+				if (r && rc == 1)
+					r->lease_ok_at = now;
+				else if (r && r->why == STOP_NONE && (rc == 0 || now - r->lease_ok_at > t->lease_ms / 1000.0)) {
+					r->why = STOP_LOST;
+					atomic_store(&r->cancel, 1);
+					log_warn("tasks: task %lld lost its lease in the shared queue; handing it back",
+					         (long long)ids[i]);
+				}
+				pthread_mutex_unlock(&t->lock);
+			}
 		}
 		if (reap) {
 			next_reap = now + t->reap_s;
@@ -470,11 +488,64 @@ static void sweep_dir(tasks_t *t)
 	closedir(d);
 }
 
+/* With Redis: tasks the store says are waiting or running but no list
+ * holds (Redis lost its data, or an instance died between recording a
+ * task and queueing it) are queued again. Only tasks older than two
+ * leases: a younger one may be on its way into the queue right now. */
+typedef struct {
+	tasks_t *t;
+	int64_t *ids;
+	size_t n, cap;
+	char cutoff[32];
+	int pushed;
+} orphan_ctx;
+
+static void note_item(void *ud, int64_t id, pqueue_level lv)
+{
+	orphan_ctx *x = ud;
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 64;
+		x->ids = xrealloc(x->ids, x->cap * sizeof *x->ids);
+	}
+	x->ids[x->n++] = id;
+}
+
+static void requeue_orphan(void *ud, const taskrec_t *rec)
+{
+	orphan_ctx *x = ud;
+	const char *since = rec->status == TASK_RUNNING ? rec->started_at : rec->created_at;
+	if (strcmp(since, x->cutoff) >= 0)
+		return;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->ids[i] == rec->id)
+			return;
+	if (redisq_push(x->t->rq, rec->id, rec->priority))
+		x->pushed++;
+}
+
+static void recover_redis(tasks_t *t)
+{
+	orphan_ctx x = {.t = t};
+	time_t cut = time(NULL) - 2 * (t->lease_ms / 1000 + 1);
+	struct tm tm;
+	gmtime_r(&cut, &tm);
+	strftime(x.cutoff, sizeof x.cutoff, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (redisq_each(t->rq, note_item, &x) < 0) {
+		log_warn("tasks: the shared queue is unreachable at start; tasks it lost are queued again later");
+	} else {
+		taskrec_each_status(t->store, TASK_PENDING, requeue_orphan, &x);
+		taskrec_each_status(t->store, TASK_RUNNING, requeue_orphan, &x);
+		if (x.pushed)
+			log_warn("tasks: %d task(s) missing from the shared queue were queued again", x.pushed);
+	}
+	free(x.ids);
+}
+
 static void queue_pending(void *ud, const taskrec_t *rec)
 {
 	tasks_t *t = ud;
 	if (!pqueue_push(t->q, rec->priority, rec->id))
-		taskrec_finish(t->store, rec->id, TASK_FAILED, NULL, "the task queue was full when the server started");
+		taskrec_finish(t->store, rec->id, NULL, TASK_FAILED, NULL, "the task queue was full when the server started");
 }
 
 tasks_t *tasks_new(store_t *s, const tasks_opts *o, char *err, size_t errlen)
@@ -509,6 +580,7 @@ tasks_t *tasks_new(store_t *s, const tasks_opts *o, char *err, size_t errlen)
 			tasks_free(t);
 			return NULL;
 		}
+		recover_redis(t);
 	} else {
 		/* Alone on this store: whatever was running died with its process.
 		 * With a shared queue other instances may be running them: their

@@ -50,7 +50,7 @@ tasks_status tasks_submit(tasks_t *t, int64_t org, const char *kind, const char 
 	if (!tasks_queue_push(t, *id, lv)) {
 		const char *why = t->rq ? "the shared task queue (Redis) is unreachable; try again shortly"
 		                        : "the task queue is full; try again shortly";
-		taskrec_finish(t->store, *id, TASK_FAILED, NULL, why);
+		taskrec_finish(t->store, *id, NULL, TASK_FAILED, NULL, why);
 		tasks_remove_file(t, input_file);
 		snprintf(err, errlen, "%s", why);
 		tasks_publish(t, org, *id, kind, TASK_FAILED, 0, why);
@@ -138,7 +138,7 @@ tasks_status tasks_cancel(tasks_t *t, int64_t org, int64_t id, buf_t *out, char 
 			pqueue_remove(t->q, id);
 		pthread_mutex_unlock(&t->lock);
 		/* a queued Redis item finds the task cancelled and is dropped */
-		if (taskrec_finish(t->store, id, TASK_CANCELLED, NULL, "cancelled before it started") == 1) {
+		if (taskrec_finish(t->store, id, NULL, TASK_CANCELLED, NULL, "cancelled before it started") == 1) {
 			tasks_remove_file(t, rec.input_file);
 			tasks_publish(t, org, id, rec.kind, TASK_CANCELLED, 0, "cancelled before it started");
 		}

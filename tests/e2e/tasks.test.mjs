@@ -465,4 +465,39 @@ describe('tasks queued in Redis', () => {
       await redis.kill();
     }
   });
+
+  test('Redis loses its data: the running task is handed back, a lost queued one is queued again by the next start', async () => {
+    const redis = await startRedis();
+    const data = copyData('brisk-tasks-flush-');
+    const env = { REDIS_URL: redis.url };
+    const opts = ['--set', 'tasks.lease_seconds=2', '--set', 'tasks.workers=1'];
+    let a = await startServer(data, opts, env);
+    let b = null;
+    try {
+      const r = await api(a, tok.beta, '/api/v1/import/payments', { method: 'POST', body: bigPayments(300000, 'FLS') });
+      assert.equal(r.status, 202, r.text);
+      assert.equal((await waitFinal(a, tok.beta, r.json.id)).status, 'succeeded');
+      // a long export holds the one worker (it reads a snapshot: new tasks
+      // can be recorded meanwhile, unlike during an import's transaction)
+      const ex = await submit(a, tok.beta, 'export', { entity: 'payments', format: 'xlsx' });
+      await until(async () => { const j = await getTask(a, tok.beta, ex.id); return j.status === 'running' && j.progress >= 5; }, 30000, 'the export under way');
+      const queued = await submit(a, tok.acme, 'report', { month: '2026-06' });
+      assert.match(await redis.cmd('FLUSHALL'), /^\+OK/);
+      // the export's lease is gone: it stops, goes back, and runs again to the end
+      const done = await waitFinal(a, tok.beta, ex.id, 90000);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done));
+      assert.equal(done.attempts, 2);
+      assert.equal(done.result.rows, 300000 + Number(sql(data, "SELECT count(*) FROM payments p JOIN orgs o ON o.id = p.org WHERE o.slug = 'beta' AND p.id NOT LIKE 'FLS%'")));
+      // the report's queue item died with Redis's data; an instance starting later queues it again
+      assert.equal((await getTask(a, tok.acme, queued.id)).status, 'pending');
+      await sleep(4500); // older than two leases: surely not on its way into the queue
+      b = await startServer(data, opts, env);
+      const rep = await waitFinal(b, tok.acme, queued.id, 30000);
+      assert.equal(rep.status, 'succeeded', JSON.stringify(rep));
+    } finally {
+      if (a) await a.stop();
+      if (b) await b.stop();
+      await redis.kill();
+    }
+  });
 });

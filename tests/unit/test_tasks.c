@@ -232,8 +232,10 @@ Test(taskrec, one_claim_wins_and_final_is_final)
 	cr_expect_eq(t.attempts, 1);
 	taskrec_clear(&t);
 	taskrec_result res = {"{\"applied\":3}", NULL, NULL, NULL};
-	cr_expect_eq(taskrec_finish(fx.store, id, TASK_SUCCEEDED, &res, NULL), 1);
-	cr_expect_eq(taskrec_finish(fx.store, id, TASK_FAILED, NULL, "late"), 0, "a final status never moves");
+	cr_expect_eq(taskrec_finish(fx.store, id, NULL, TASK_CANCELLED, NULL, "x"), 0, "no owner: pending ones only");
+	cr_expect_eq(taskrec_finish(fx.store, id, "b", TASK_FAILED, NULL, "x"), 0, "not b's claim");
+	cr_expect_eq(taskrec_finish(fx.store, id, "a", TASK_SUCCEEDED, &res, NULL), 1);
+	cr_expect_eq(taskrec_finish(fx.store, id, "a", TASK_FAILED, NULL, "late"), 0, "a final status never moves");
 	cr_expect_eq(taskrec_start(fx.store, id, "c", true), 0, "not even for a re-run");
 	taskrec_load(fx.store, id, &t);
 	cr_expect_eq(t.status, TASK_SUCCEEDED);
@@ -242,13 +244,13 @@ Test(taskrec, one_claim_wins_and_final_is_final)
 	cr_expect_null(t.error);
 	cr_expect_neq(t.finished_at[0], '\0');
 	taskrec_clear(&t);
-	cr_expect_eq(taskrec_finish(fx.store, id, TASK_RUNNING, NULL, NULL), -1, "running is not an end");
+	cr_expect_eq(taskrec_finish(fx.store, id, NULL, TASK_RUNNING, NULL, NULL), -1, "running is not an end");
 }
 
 Test(taskrec, cancel_pending_and_rerun_running)
 {
 	int64_t a = insert("report", NULL), b = insert("report", NULL);
-	cr_expect_eq(taskrec_finish(fx.store, a, TASK_CANCELLED, NULL, "cancelled before it started"), 1);
+	cr_expect_eq(taskrec_finish(fx.store, a, NULL, TASK_CANCELLED, NULL, "cancelled before it started"), 1);
 	cr_expect_eq(taskrec_start(fx.store, a, "w", false), 0, "a cancelled task never starts");
 	cr_expect_eq(taskrec_start(fx.store, b, "w1", false), 1);
 	cr_expect_eq(taskrec_start(fx.store, b, "w2", true), 1, "a shared queue re-delivers a dead worker's task");
@@ -257,9 +259,10 @@ Test(taskrec, cancel_pending_and_rerun_running)
 	cr_expect_eq(t.attempts, 2);
 	cr_expect_str_eq(t.owner, "w2");
 	taskrec_clear(&t);
-	cr_expect_eq(taskrec_requeue(fx.store, b, "back"), 1);
+	cr_expect_eq(taskrec_requeue(fx.store, b, "w1", "back"), 0, "w1 lost its claim to w2");
+	cr_expect_eq(taskrec_requeue(fx.store, b, "w2", "back"), 1);
 	cr_expect_eq(status_of(b), TASK_PENDING);
-	cr_expect_eq(taskrec_requeue(fx.store, b, "back"), 0, "only running goes back");
+	cr_expect_eq(taskrec_requeue(fx.store, b, NULL, "back"), 0, "only running goes back");
 }
 
 static int interrupted_seen;
@@ -345,7 +348,7 @@ Test(taskrec, json_and_live_files)
 	cr_expect_not(taskrec_file_live(fx.store, "spool-xyz"));
 	taskrec_start(fx.store, id, "w", false);
 	taskrec_result res = {"{\"inserted\":1}", "1-x.csv", "x.csv", "text/csv"};
-	taskrec_finish(fx.store, id, TASK_SUCCEEDED, &res, NULL);
+	taskrec_finish(fx.store, id, "w", TASK_SUCCEEDED, &res, NULL);
 	cr_expect_not(taskrec_file_live(fx.store, "spool-abc"), "an ended task's upload is nobody's");
 	taskrec_t t;
 	taskrec_load(fx.store, id, &t);
