@@ -161,8 +161,11 @@ static void conn_failed(l2_t *l, redisContext *c, const char *why)
 		}
 	pthread_mutex_unlock(&l->lock);
 	pthread_setspecific(l->tls, NULL);
+	/* why may point into c (its errstr): keep a copy before freeing c */
+	char reason[128];
+	snprintf(reason, sizeof reason, "%s", why);
 	redisFree(c);
-	mark_down(l, why);
+	mark_down(l, reason);
 }
 
 static redisReply *command(l2_t *l, int argc, const char **argv, const size_t *lens)
@@ -209,13 +212,24 @@ void l2_set(l2_t *l, const char *key, size_t keylen, const char *val, size_t len
 	}
 }
 
+/* "lock:" + the key's bytes. Keys are binary (they start with the org id
+ * as 8 raw bytes), so they are copied, never printed as strings. */
+static size_t lock_key(char *out, size_t cap, const char *key, size_t keylen)
+{
+	if (keylen > cap - 5)
+		keylen = cap - 5;
+	memcpy(out, "lock:", 5);
+	memcpy(out + 5, key, keylen);
+	return 5 + keylen;
+}
+
 bool l2_lock(l2_t *l, const char *key, size_t keylen, uint64_t ttl_ms)
 {
 	char ttl[24], lk[600];
 	snprintf(ttl, sizeof ttl, "%llu", (unsigned long long)ttl_ms);
-	int n = snprintf(lk, sizeof lk, "lock:%.*s", (int)(keylen > 580 ? 580 : keylen), key);
+	size_t n = lock_key(lk, sizeof lk, key, keylen);
 	const char *argv[] = {"SET", lk, "1", "NX", "PX", ttl};
-	size_t lens[] = {3, (size_t)n, 1, 2, 2, strlen(ttl)};
+	size_t lens[] = {3, n, 1, 2, 2, strlen(ttl)};
 	redisReply *r = command(l, 6, argv, lens);
 	/* Redis down: behave as if we hold the lock (compute locally). */
 	bool got = !r || r->type == REDIS_REPLY_STATUS;
@@ -229,9 +243,9 @@ bool l2_lock(l2_t *l, const char *key, size_t keylen, uint64_t ttl_ms)
 void l2_unlock(l2_t *l, const char *key, size_t keylen)
 {
 	char lk[600];
-	int n = snprintf(lk, sizeof lk, "lock:%.*s", (int)(keylen > 580 ? 580 : keylen), key);
+	size_t n = lock_key(lk, sizeof lk, key, keylen);
 	const char *argv[] = {"DEL", lk};
-	size_t lens[] = {3, (size_t)n};
+	size_t lens[] = {3, n};
 	redisReply *r = command(l, 2, argv, lens);
 	if (r)
 		freeReplyObject(r);

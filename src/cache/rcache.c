@@ -58,6 +58,7 @@ void rcache_key_init(rcache_key *k, int64_t org, const char *view)
 {
 	k->org = org;
 	k->len = 0;
+	k->no_lookup = false;
 	rcache_key_add(k, &org, sizeof org);
 	rcache_key_add(k, view, strlen(view) + 1);
 }
@@ -141,7 +142,7 @@ bool rcache_enabled(const rcache_t *c)
 
 lru_entry_t *rcache_get_l1(rcache_t *c, const rcache_key *k)
 {
-	if (!rcache_enabled(c))
+	if (!rcache_enabled(c) || k->no_lookup)
 		return NULL;
 	lru_entry_t *e = lru_get(c->l1, k->hash, k->bytes, k->len);
 	atomic_fetch_add(e ? &c->l1_hits : &c->l1_misses, 1);
@@ -255,14 +256,14 @@ lru_entry_t *rcache_fetch(rcache_t *c, const rcache_key *k, const char *content_
 {
 	/* Requests are counted once, by the loop's rcache_get_l1; this second
 	 * look only catches a result that landed in between. */
-	lru_entry_t *e = rcache_enabled(c) ? lru_get(c->l1, k->hash, k->bytes, k->len) : NULL;
+	lru_entry_t *e = rcache_enabled(c) && !k->no_lookup ? lru_get(c->l1, k->hash, k->bytes, k->len) : NULL;
 	if (e) {
 		*src = RC_FROM_L1;
 		return e;
 	}
 	bool leader = true;
 	flight_t *f = NULL;
-	if (rcache_enabled(c)) {
+	if (rcache_enabled(c) && !k->no_lookup) {
 		pthread_mutex_lock(&c->flock);
 		f = flight_join(c, k, &leader);
 		if (!leader) {
@@ -289,6 +290,8 @@ lru_entry_t *rcache_fetch(rcache_t *c, const rcache_key *k, const char *content_
 
 	buf_t rec = BUF_INIT;
 	bool locked = false;
+	if (k->no_lookup)
+		goto compute;
 	if (c && c->l3 && l3_get(c->l3, k->hash, &rec) && (e = from_record(c, k, &rec))) {
 		*src = RC_FROM_L3;
 		goto done;
@@ -309,6 +312,7 @@ lru_entry_t *rcache_fetch(rcache_t *c, const rcache_key *k, const char *content_
 		}
 	}
 
+compute:;
 	buf_t body = BUF_INIT;
 	double t0 = clock_now_s();
 	int rc = fn(ud, &body, err, errlen);

@@ -41,6 +41,7 @@ typedef struct {
 	size_t stable_len; /* bytes before the versions were appended */
 	uint64_t hash, stable_hash;
 	int64_t org;
+	bool no_lookup; /* versions unknown (store unreadable): compute, or stale */
 } rcache_key;
 
 /* Starts a key for (org, view). */

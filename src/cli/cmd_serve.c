@@ -135,6 +135,7 @@ int serve_run(const config_t *cfg, const char *announce)
 		warm_all(app.warm);
 	}
 	store_on_change(s, on_store_change, &app);
+	store_watch_versions(s, 5000);
 	rcache_on_peer_change(app.cache, on_peer_change, &app);
 	app.tasks = start_tasks(cfg, &app, err, sizeof err);
 	if (!app.tasks)

@@ -192,6 +192,7 @@ static int server_start(server_t *sv, store_t *s, bool naive, char *err, size_t 
 		return -1;
 	}
 	http_server_set_app(sv->srv, &sv->app);
+	store_watch_versions(s, 5000); /* as brisk serve: a stuck store never stalls a loop */
 	pthread_create(&sv->tid, NULL, server_main, sv->srv);
 	sv->running = true;
 	return 0;

@@ -73,11 +73,24 @@ static bool parse_params(http_server_t *srv, http_req_t *r, analytics_params *p)
 /* The cache key (and ETag) = org + view + normalised parameters + the data
  * versions the view reads, so an unchanged answer costs no computation and
  * a write makes every older answer unreachable at once. */
-static void view_key(http_server_t *srv, http_req_t *r, const analytics_params *p, unsigned tables,
+static bool view_key(http_server_t *srv, http_req_t *r, const analytics_params *p, unsigned tables,
                      const char *extra, rcache_key *k)
 {
 	store_t *s = http_server_store(srv);
-	store_refresh_versions(s);
+	/* Versions are looked up exactly on every request (a commit by another
+	 * process counts at once), but an event loop never waits on the store:
+	 * when it would, the request goes to a worker, which may. */
+	bool known;
+	if (r->on_worker) {
+		known = store_refresh_versions(s);
+	} else {
+		int t = store_refresh_versions_try(s);
+		if (t == 0) {
+			r->defer = true;
+			return false;
+		}
+		known = t == 1;
+	}
 	uint64_t v[TBL__COUNT];
 	for (int t = 0; t < TBL__COUNT; t++)
 		v[t] = tables & TBL_BIT(t) ? store_version(s, r->org, (store_table)t) : 0;
@@ -87,6 +100,10 @@ static void view_key(http_server_t *srv, http_req_t *r, const analytics_params *
 	if (extra)
 		rcache_key_add(k, extra, strlen(extra) + 1);
 	rcache_key_finish(k, v, TBL__COUNT);
+	/* Unreadable store: the versions may be stale, so no cached answer may
+	 * pass for fresh; compute (which will likely fail) or say stale. */
+	k->no_lookup = !known;
+	return true;
 }
 
 typedef struct {
@@ -147,10 +164,11 @@ static void serve_view(http_server_t *srv, http_req_t *r, compute_ctx *x, unsign
 {
 	app_t *app = http_server_app(srv);
 	rcache_key k;
-	view_key(srv, r, &x->p, tables | TBL_BIT(TBL_SETTINGS), extra, &k);
+	if (!view_key(srv, r, &x->p, tables | TBL_BIT(TBL_SETTINGS), extra, &k))
+		return; /* deferred to a worker */
 	char tag[24];
 	snprintf(tag, sizeof tag, "\"v%016llx\"", (unsigned long long)k.hash);
-	if (http_not_modified(r, tag))
+	if (!k.no_lookup && http_not_modified(r, tag))
 		return;
 	if (!r->on_worker) {
 		/* On the event loop only an L1 hit is answered; anything else

@@ -102,19 +102,29 @@ int64_t auth_resolve(store_t *s, const char *token, size_t len)
 	token_hash(token, len, h);
 	unsigned slot = (h[0] | (unsigned)h[1] << 8) % AUTH_CACHE;
 	time_t now = time(NULL);
+	int64_t known = -1; /* what the cache said, even if expired */
 	pthread_mutex_lock(&cache_lock);
-	if (cache[slot].expires > now && !memcmp(cache[slot].h, h, sizeof h)) {
-		int64_t org = cache[slot].org;
-		pthread_mutex_unlock(&cache_lock);
-		return org;
+	if (!memcmp(cache[slot].h, h, sizeof h)) {
+		known = cache[slot].org;
+		if (cache[slot].expires > now) {
+			pthread_mutex_unlock(&cache_lock);
+			return known;
+		}
 	}
 	pthread_mutex_unlock(&cache_lock);
 	store_conn_t *c = store_read_begin(s);
 	store_stmt_t *st = store_prepare(c, q);
 	store_bind_blob(st, 1, h, sizeof h);
-	int64_t org = store_step(st) == STORE_ROW ? store_col_i64(st, 0) : -1;
+	store_status rc = store_step(st);
+	int64_t org = rc == STORE_ROW ? store_col_i64(st, 0) : -1;
 	store_reset(st);
 	store_read_end(c);
+	if (rc != STORE_ROW && rc != STORE_DONE) {
+		/* The store cannot answer: a token known a moment ago still stands
+		 * (so cached dashboards can be served, marked stale); an unknown
+		 * one is neither accepted nor remembered as refused. */
+		return known >= 0 ? known : AUTH_UNAVAILABLE;
+	}
 	pthread_mutex_lock(&cache_lock);
 	memcpy(cache[slot].h, h, sizeof h);
 	cache[slot].org = org;

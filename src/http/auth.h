@@ -16,8 +16,11 @@ int auth_token_create(store_t *s, int64_t org, const char *label, char out[AUTH_
 int auth_token_list(store_t *s, const char *org_slug, FILE *f, char *err, size_t errlen);
 int auth_token_revoke(store_t *s, int64_t id, char *err, size_t errlen);
 
-/* Resolves a presented token to its org id; -1 if unknown or revoked.
- * Thread-safe; results (hits and misses) cached for a few seconds. */
+#define AUTH_UNAVAILABLE (-2)
+
+/* Resolves a presented token to its org id; -1 if unknown or revoked;
+ * AUTH_UNAVAILABLE when the store cannot answer and the token is not
+ * known from before. Thread-safe; answers cached for a few seconds. */
 int64_t auth_resolve(store_t *s, const char *token, size_t len);
 
 #endif

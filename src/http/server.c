@@ -210,6 +210,11 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 			return;
 		}
 		r->org = auth_resolve(srv->store, r->bearer, strlen(r->bearer));
+		if (r->org == AUTH_UNAVAILABLE) {
+			http_problem(r, 503, "the store is unavailable, so the API token cannot be checked; retry shortly");
+			http_add_header(r, "Retry-After", "5");
+			return;
+		}
 		if (r->org < 0) {
 			http_problem(r, 401, "the API token is unknown or revoked");
 			http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -347,8 +352,16 @@ static void send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, con
 		h2o_send_inline(req, "", 0);
 		return;
 	}
+	/* One copy into the request pool, with a Content-Length (h2o_send_inline
+	 * would copy again and fall back to chunked encoding). */
+	static h2o_generator_t generator = {NULL, NULL};
 	h2o_iovec_t body = h2o_strdup(pool, r->out.p ? r->out.p : "", r->out.len);
-	h2o_send_inline(req, body.base, body.len);
+	req->res.content_length = body.len;
+	h2o_start_response(req, &generator);
+	if (r->method == HTTP_HEAD)
+		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+	else
+		h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
 static void anchor_dispose(void *p)

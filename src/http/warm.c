@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/date.h"
 #include "core/log.h"
@@ -31,6 +32,7 @@ struct warm {
 	int npending;
 	demand_t demand[MAX_DEMAND];
 	int ndemand;
+	uint64_t reloads_seen;
 };
 
 static void replay(warm_t *w, int64_t org, const char *route_name, const char *query)
@@ -80,13 +82,34 @@ static void warm_one(warm_t *w, int64_t org)
 		replay(w, org, top[i].route, top[i].query);
 }
 
+/* Commits by other processes (a `brisk import` while the server runs)
+ * reach no on-change hook: a look at the store every second finds them. */
+static void poll_outside_commits(warm_t *w)
+{
+	store_t *s = http_server_store(w->srv);
+	store_refresh_versions(s);
+	uint64_t n = store_version_reloads(s);
+	if (n != w->reloads_seen) {
+		w->reloads_seen = n;
+		pthread_mutex_unlock(&w->lock);
+		warm_all(w);
+		pthread_mutex_lock(&w->lock);
+	}
+}
+
 static void *warm_main(void *arg)
 {
 	warm_t *w = arg;
 	pthread_mutex_lock(&w->lock);
+	w->reloads_seen = store_version_reloads(http_server_store(w->srv));
 	for (;;) {
-		while (!w->stop && w->npending == 0)
-			pthread_cond_wait(&w->cond, &w->lock);
+		while (!w->stop && w->npending == 0) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			if (pthread_cond_timedwait(&w->cond, &w->lock, &until) != 0 && !w->stop)
+				poll_outside_commits(w);
+		}
 		if (w->stop)
 			break;
 		int64_t org = w->pending[0];

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "monitor/qstats.h"
@@ -69,6 +71,15 @@ struct store {
 	                               * a long import does not stall readers */
 	org_versions *vers;
 	int nvers, capvers;
+	_Atomic uint64_t refreshed_us; /* last store_refresh_versions look */
+	_Atomic uint64_t refresh_since_us; /* a look in progress since, or 0 */
+	sqlite3_stmt *ver_stmt;        /* PRAGMA data_version on ver_db */
+	atomic_bool refresh_ok;
+	_Atomic uint64_t reloads;      /* versions reloaded after outside commits */
+	pthread_t watch_tid;           /* store_watch_versions */
+	bool watching;
+	atomic_bool watch_stop;
+	unsigned watch_period_us;
 	sqlite3 *ver_db; /* dedicated connection to notice other processes' commits */
 	int64_t ver_seen;
 	store_change_fn on_change;
@@ -186,13 +197,15 @@ static org_versions *vers_find(store_t *s, int64_t org, bool create)
 	return v;
 }
 
-static void vers_load(store_t *s)
+/* Reloads every version; false if the store could not be read. */
+static bool vers_load(store_t *s)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->ver_db, "SELECT org, tbl, version FROM data_versions", -1, &st, NULL) != SQLITE_OK)
-		return;
+		return false;
+	int rc;
 	pthread_mutex_lock(&s->ver_lock);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int tbl = sqlite3_column_int(st, 1);
 		if (tbl < 0 || tbl >= TBL__COUNT)
 			continue;
@@ -201,6 +214,7 @@ static void vers_load(store_t *s)
 	}
 	pthread_mutex_unlock(&s->ver_lock);
 	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
 }
 
 static int64_t data_version(sqlite3 *db)
@@ -273,8 +287,14 @@ void store_close(store_t *s)
 {
 	if (!s)
 		return;
+	if (s->watching) {
+		atomic_store(&s->watch_stop, true);
+		pthread_join(s->watch_tid, NULL);
+	}
 	/* The writer closes last: the last connection to close checkpoints the
 	 * WAL into the database and removes it, which a read-only one cannot. */
+	if (s->ver_stmt)
+		sqlite3_finalize(s->ver_stmt);
 	if (s->ver_db)
 		sqlite3_close(s->ver_db);
 	for (int i = 0; i < s->nreaders; i++)
@@ -594,17 +614,80 @@ uint64_t store_version(store_t *s, int64_t org, store_table t)
 	return r;
 }
 
-void store_refresh_versions(store_t *s)
+/* One look at PRAGMA data_version (a prepared statement: about a
+ * microsecond), and a reload when another connection committed. Called
+ * with refresh_lock held. */
+static bool refresh_locked(store_t *s)
 {
-	/* PRAGMA data_version changes when any other connection commits: one
-	 * cheap call tells whether a reload is needed at all. */
+	int64_t dv = -1;
+	if (!s->ver_stmt && sqlite3_prepare_v3(s->ver_db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
+	                                       &s->ver_stmt, NULL) != SQLITE_OK)
+		s->ver_stmt = NULL;
+	if (s->ver_stmt) {
+		if (sqlite3_step(s->ver_stmt) == SQLITE_ROW)
+			dv = sqlite3_column_int64(s->ver_stmt, 0);
+		sqlite3_reset(s->ver_stmt);
+	}
+	bool ok = dv >= 0;
+	if (ok && dv != s->ver_seen) {
+		ok = vers_load(s);
+		if (ok) {
+			s->ver_seen = dv;
+			atomic_fetch_add(&s->reloads, 1);
+		}
+	}
+	atomic_store(&s->refresh_ok, ok);
+	atomic_store(&s->refreshed_us, (uint64_t)(clock_now_s() * 1e6));
+	return ok;
+}
+
+bool store_refresh_versions(store_t *s)
+{
 	pthread_mutex_lock(&s->refresh_lock);
-	int64_t dv = data_version(s->ver_db);
-	bool changed = dv != s->ver_seen;
-	s->ver_seen = dv;
-	if (changed)
-		vers_load(s);
+	atomic_store(&s->refresh_since_us, (uint64_t)(clock_now_s() * 1e6));
+	bool ok = refresh_locked(s);
+	atomic_store(&s->refresh_since_us, 0);
 	pthread_mutex_unlock(&s->refresh_lock);
+	return ok;
+}
+
+int store_refresh_versions_try(store_t *s)
+{
+	/* A look that has not returned within 5 ms means the store is stuck
+	 * (its locks held elsewhere): an event loop must not join the queue. */
+	uint64_t since = atomic_load(&s->refresh_since_us);
+	if (since && (uint64_t)(clock_now_s() * 1e6) - since > 5000)
+		return 0;
+	if (pthread_mutex_trylock(&s->refresh_lock) != 0)
+		return 0;
+	atomic_store(&s->refresh_since_us, (uint64_t)(clock_now_s() * 1e6));
+	bool ok = refresh_locked(s);
+	atomic_store(&s->refresh_since_us, 0);
+	pthread_mutex_unlock(&s->refresh_lock);
+	return ok ? 1 : -1;
+}
+
+uint64_t store_version_reloads(store_t *s)
+{
+	return atomic_load(&s->reloads);
+}
+
+static void *watch_main(void *arg)
+{
+	store_t *s = arg;
+	while (!atomic_load(&s->watch_stop)) {
+		store_refresh_versions(s);
+		usleep((useconds_t)s->watch_period_us);
+	}
+	return NULL;
+}
+
+void store_watch_versions(store_t *s, unsigned period_us)
+{
+	if (s->watching)
+		return;
+	s->watch_period_us = period_us ? period_us : 1000;
+	s->watching = pthread_create(&s->watch_tid, NULL, watch_main, s) == 0;
 }
 
 void store_on_change(store_t *s, store_change_fn fn, void *ud)

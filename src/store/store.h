@@ -105,8 +105,21 @@ store_t *store_of(store_conn_t *c);
  * read from the store; cheap (no I/O). */
 uint64_t store_version(store_t *s, int64_t org, store_table t);
 /* Re-reads versions committed by other processes (e.g. a CLI import while
- * the server runs). Cheap when nothing changed. */
-void store_refresh_versions(store_t *s);
+ * the server runs). About a microsecond when nothing changed. Returns false
+ * when the store could not be read: the versions in memory may be stale.
+ * May wait (on another look in progress, or on a stuck store). */
+bool store_refresh_versions(store_t *s);
+/* The same for an event loop, never waiting: 1 = versions exact now,
+ * 0 = another look is in progress or the store seems stuck (ask again
+ * from a thread that may wait), -1 = the store could not be read. */
+int store_refresh_versions_try(store_t *s);
+/* Counts reloads caused by commits of other connections (a change seen). */
+uint64_t store_version_reloads(store_t *s);
+/* Starts a thread that looks at the versions every period_us (0 = 1 ms):
+ * if the store gets stuck, this thread is the one left waiting, and event
+ * loops see a look in progress and hand their requests to workers.
+ * Stopped by store_close. */
+void store_watch_versions(store_t *s, unsigned period_us);
 /* Called after each commit with the org and the mask of tables bumped.
  * Used by the cache and the event stream. One listener per store. */
 typedef void (*store_change_fn)(void *ud, int64_t org, unsigned table_mask);
