@@ -130,7 +130,7 @@ int serve_run(const config_t *cfg, const char *announce)
 	app.monitor = monitor_new(&mo, s, app.cache);
 	app.events = events_new(0, cfg->sse_heartbeat_s * 1000);
 	http_server_set_app(srv, &app);
-	if (rcache_enabled(app.cache)) {
+	if (rcache_enabled(app.cache) && cfg->cache_warm) {
 		app.warm = warm_new(srv);
 		warm_all(app.warm);
 	}

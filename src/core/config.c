@@ -17,6 +17,7 @@ void config_defaults(config_t *c)
 	c->cache_mib = 64;
 	c->cache_bytes = (int64_t)64 << 20;
 	c->cache_ttl_s = 600;
+	c->cache_warm = true;
 	c->redis_timeout_ms = 50;
 	c->cache_disk_bytes = (int64_t)256 << 20;
 	c->task_queue = 10000;
@@ -130,6 +131,8 @@ bool config_set(config_t *c, const char *section, const char *key, const char *v
 		ok = parse_size(v, 0, (int64_t)64 << 30, &c->cache_bytes);
 	else if (IS("cache", "redis_url"))
 		ok = set_str(c->redis_url, sizeof c->redis_url, v);
+	else if (IS("cache", "warm"))
+		ok = parse_bool(v, &c->cache_warm);
 	else if (IS("cache", "ttl_seconds"))
 		ok = parse_int(v, 1, 86400 * 30, &c->cache_ttl_s);
 	else if (IS("cache", "redis_timeout_ms"))

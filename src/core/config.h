@@ -26,6 +26,7 @@ typedef struct {
 	/* [cache] */
 	int64_t cache_bytes;  /* L1 size; 0 = off */
 	int64_t cache_ttl_s;  /* lifetime bound of an entry, every tier */
+	bool cache_warm;      /* recompute popular views after writes */
 	char redis_url[256];  /* L2; "" = off */
 	int redis_timeout_ms;
 	char cache_dir[512];  /* L3; "" = off */

@@ -84,12 +84,11 @@ static bool view_key(http_server_t *srv, http_req_t *r, const analytics_params *
 	if (r->on_worker) {
 		known = store_refresh_versions(s);
 	} else {
-		int t = store_refresh_versions_try(s);
-		if (t == 0) {
+		if (store_refresh_versions_try(s) != 1) {
 			r->defer = true;
 			return false;
 		}
-		known = t == 1;
+		known = true;
 	}
 	uint64_t v[TBL__COUNT];
 	for (int t = 0; t < TBL__COUNT; t++)

@@ -209,7 +209,16 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 			http_add_header(r, "WWW-Authenticate", "Bearer");
 			return;
 		}
-		r->org = auth_resolve(srv->store, r->bearer, strlen(r->bearer));
+		/* An event loop only uses what the token cache knows; a token it
+		 * must look up in the store goes to a worker with its request
+		 * (a stream must start on its loop, so it looks up there). */
+		bool may_wait = r->on_worker || rt->loop_only;
+		r->org = may_wait ? auth_resolve(srv->store, r->bearer, strlen(r->bearer))
+		                  : auth_resolve_cached(r->bearer, strlen(r->bearer));
+		if (r->org == AUTH_NEEDS_LOOKUP) {
+			r->defer = true;
+			return;
+		}
 		if (r->org == AUTH_UNAVAILABLE) {
 			http_problem(r, 503, "the store is unavailable, so the API token cannot be checked; retry shortly");
 			http_add_header(r, "Retry-After", "5");

@@ -68,6 +68,7 @@ typedef struct http_route {
 	bool auth;            /* needs a bearer token */
 	bool on_loop;         /* cheap: answered on the event loop */
 	const char *name;     /* for metrics and logs ("overview") */
+	bool loop_only;       /* must finish on the loop (streams): never deferred */
 } http_route;
 
 typedef struct {

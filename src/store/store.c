@@ -1,6 +1,8 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sqlite3.h>
@@ -31,6 +33,7 @@
  * entry. Callers already write portable SQL with `?` placeholders. */
 
 #define STMT_SLOTS 128 /* per connection; power of two */
+#define WAL_HDR 48     /* bytes of one copy of the WAL-index header */
 
 struct store_stmt {
 	const char *key;
@@ -73,6 +76,10 @@ struct store {
 	int nvers, capvers;
 	_Atomic uint64_t refreshed_us; /* last store_refresh_versions look */
 	_Atomic uint64_t refresh_since_us; /* a look in progress since, or 0 */
+	const uint8_t *shm;            /* read-only map of brisk.db-shm */
+	size_t shm_len;
+	uint8_t shm_seen[48];          /* its header at the last full look (ver_lock) */
+	bool shm_seen_ok;
 	sqlite3_stmt *ver_stmt;        /* PRAGMA data_version on ver_db */
 	atomic_bool refresh_ok;
 	_Atomic uint64_t reloads;      /* versions reloaded after outside commits */
@@ -197,6 +204,23 @@ static org_versions *vers_find(store_t *s, int64_t org, bool create)
 	return v;
 }
 
+/* The WAL-index header (the first copy, 48 bytes) of the -shm file. Both
+ * copies equal means no writer was half way through updating it. */
+static bool shm_header(store_t *s, uint8_t *out)
+{
+	const volatile uint8_t *p = s->shm;
+	uint8_t a[WAL_HDR], b[WAL_HDR];
+	for (int i = 0; i < WAL_HDR; i++)
+		a[i] = p[i];
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	for (int i = 0; i < WAL_HDR; i++)
+		b[i] = p[WAL_HDR + i];
+	if (memcmp(a, b, WAL_HDR) != 0)
+		return false;
+	memcpy(out, a, WAL_HDR);
+	return true;
+}
+
 /* Reloads every version; false if the store could not be read. */
 static bool vers_load(store_t *s)
 {
@@ -227,6 +251,26 @@ static int64_t data_version(sqlite3 *db)
 		sqlite3_finalize(st);
 	}
 	return v;
+}
+
+/* Maps the -shm file read-only (it exists once a WAL connection is open);
+ * without it every nowait check says "look", which is merely slower. */
+static void map_shm(store_t *s)
+{
+	char p[4200];
+	snprintf(p, sizeof p, "%s-shm", s->path);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size >= 2 * WAL_HDR) {
+		void *m = mmap(NULL, 2 * WAL_HDR, PROT_READ, MAP_SHARED, fd, 0);
+		if (m != MAP_FAILED) {
+			s->shm = m;
+			s->shm_len = 2 * WAL_HDR;
+		}
+	}
+	close(fd);
 }
 
 store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t errlen)
@@ -276,6 +320,7 @@ store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t e
 		goto fail;
 	}
 	s->ver_seen = data_version(s->ver_db);
+	map_shm(s);
 	vers_load(s);
 	return s;
 fail:
@@ -293,6 +338,8 @@ void store_close(store_t *s)
 	}
 	/* The writer closes last: the last connection to close checkpoints the
 	 * WAL into the database and removes it, which a read-only one cannot. */
+	if (s->shm)
+		munmap((void *)s->shm, s->shm_len);
 	if (s->ver_stmt)
 		sqlite3_finalize(s->ver_stmt);
 	if (s->ver_db)
@@ -619,6 +666,10 @@ uint64_t store_version(store_t *s, int64_t org, store_table t)
  * with refresh_lock held. */
 static bool refresh_locked(store_t *s)
 {
+	/* The header is read first: a commit landing during the look makes the
+	 * next nowait check differ and look again, never the reverse. */
+	uint8_t h[WAL_HDR];
+	bool hdr_ok = s->shm && shm_header(s, h);
 	int64_t dv = -1;
 	if (!s->ver_stmt && sqlite3_prepare_v3(s->ver_db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
 	                                       &s->ver_stmt, NULL) != SQLITE_OK)
@@ -636,6 +687,11 @@ static bool refresh_locked(store_t *s)
 			atomic_fetch_add(&s->reloads, 1);
 		}
 	}
+	pthread_mutex_lock(&s->ver_lock);
+	s->shm_seen_ok = ok && hdr_ok;
+	if (hdr_ok)
+		memcpy(s->shm_seen, h, WAL_HDR);
+	pthread_mutex_unlock(&s->ver_lock);
 	atomic_store(&s->refresh_ok, ok);
 	atomic_store(&s->refreshed_us, (uint64_t)(clock_now_s() * 1e6));
 	return ok;
@@ -653,18 +709,17 @@ bool store_refresh_versions(store_t *s)
 
 int store_refresh_versions_try(store_t *s)
 {
-	/* A look that has not returned within 5 ms means the store is stuck
-	 * (its locks held elsewhere): an event loop must not join the queue. */
-	uint64_t since = atomic_load(&s->refresh_since_us);
-	if (since && (uint64_t)(clock_now_s() * 1e6) - since > 5000)
+	/* No SQLite call here (one could wait on a lock for seconds): the
+	 * WAL-index header in the shared memory file changes with every commit
+	 * of any process. Unchanged since the last full look: the versions in
+	 * memory are exact. Changed (or unreadable): let a worker look. */
+	uint8_t h[WAL_HDR];
+	if (!s->shm || !shm_header(s, h))
 		return 0;
-	if (pthread_mutex_trylock(&s->refresh_lock) != 0)
-		return 0;
-	atomic_store(&s->refresh_since_us, (uint64_t)(clock_now_s() * 1e6));
-	bool ok = refresh_locked(s);
-	atomic_store(&s->refresh_since_us, 0);
-	pthread_mutex_unlock(&s->refresh_lock);
-	return ok ? 1 : -1;
+	pthread_mutex_lock(&s->ver_lock);
+	bool same = s->shm_seen_ok && memcmp(h, s->shm_seen, WAL_HDR) == 0;
+	pthread_mutex_unlock(&s->ver_lock);
+	return same && atomic_load(&s->refresh_ok) ? 1 : 0;
 }
 
 uint64_t store_version_reloads(store_t *s)

@@ -109,9 +109,10 @@ uint64_t store_version(store_t *s, int64_t org, store_table t);
  * when the store could not be read: the versions in memory may be stale.
  * May wait (on another look in progress, or on a stuck store). */
 bool store_refresh_versions(store_t *s);
-/* The same for an event loop, never waiting: 1 = versions exact now,
- * 0 = another look is in progress or the store seems stuck (ask again
- * from a thread that may wait), -1 = the store could not be read. */
+/* For an event loop, never touching SQLite: 1 = nothing was committed by
+ * anyone since the last full look, so the versions in memory are exact;
+ * 0 = something changed or cannot be told: look with
+ * store_refresh_versions from a thread that may wait. */
 int store_refresh_versions_try(store_t *s);
 /* Counts reloads caused by commits of other connections (a change seen). */
 uint64_t store_version_reloads(store_t *s);
