@@ -59,7 +59,7 @@ void api_rows_import(http_server_t *srv, http_req_t *r)
 {
 	static const char *const allowed[] = {"map", "set", "delimiter", "encoding", "skip", "no_header",
 	                                      "date_format", "decimal_comma", "thousands", "currency", "plus",
-	                                      "parens", "round", "debit", "credit", "dry_run", NULL};
+	                                      "parens", "round", "debit", "credit", "dry_run", "async", NULL};
 	import_opts o = {0};
 	if (!kind_param(r, &o.kind) || !api_check_params(r, allowed))
 		return;

@@ -117,7 +117,7 @@ void api_tasks_submit(http_server_t *srv, http_req_t *r)
 	} else if (prio && (!json_is_string(prio) || !pqueue_level_parse(json_string_value(prio), &lv))) {
 		http_problem(r, 400, "priority must be interactive, normal or bulk");
 	} else {
-		char *ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
+		char *ptext = params ? json_dumps(params, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 		int64_t id;
 		tasks_status st = tasks_submit(t, r->org, kind, ptext, prio ? (int)lv : -1, NULL, &id, err, sizeof err);
 		free(ptext);
@@ -188,8 +188,12 @@ void api_tasks_cancel(http_server_t *srv, http_req_t *r)
 		answer(r, st, err);
 		return;
 	}
-	/* 200 when it is already cancelled, 202 while it winds down */
-	http_json(r, strstr(r->out.p, "\"status\":\"cancelled\"") ? 200 : 202);
+	/* 200 when it is already cancelled, 202 while it winds down. The task's
+	 * own status is the first "status" member (params come later and may
+	 * hold a status filter of their own). */
+	const char *first = strstr(r->out.p, "\"status\":\"");
+	bool done = first && !strncmp(first + 10, "cancelled\"", 10);
+	http_json(r, done ? 200 : 202);
 }
 
 void api_tasks_result(http_server_t *srv, http_req_t *r)
@@ -271,16 +275,14 @@ static const char *query_lookup(void *ud, const char *name)
 void api_tasks_import(http_server_t *srv, http_req_t *r)
 {
 	app_t *app = http_server_app(srv);
-	const char *async = query_get(&r->query, "async");
+	bool async;
+	if (!api_flag(r, "async", &async))
+		return;
 	if (!app || !app->tasks || (!async && (int64_t)r->body_len <= tasks_import_async_bytes(app->tasks))) {
 		api_rows_import(srv, r);
 		return;
 	}
 	tasks_t *t = app->tasks;
-	if (async && strcmp(async, "1") && strcmp(async, "true")) {
-		http_problem(r, 400, "async takes 1 (import in the background and answer 202 at once)");
-		return;
-	}
 	entity_kind k;
 	slice_t ks = r->params[0];
 	if (!entity_by_name(ks.p, ks.len, &k)) {
@@ -314,7 +316,7 @@ void api_tasks_import(http_server_t *srv, http_req_t *r)
 			json_object_set_new(opts, r->query.name[i], json_string(r->query.value[i]));
 	json_t *params = json_pack("{s:s, s:o, s:I}", "entity", entity_get(k)->name, "options", opts, "size",
 	                           (json_int_t)r->body_len);
-	char *ptext = json_dumps(params, JSON_COMPACT);
+	char *ptext = json_dumps(params, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(params);
 	char name[64], err[512] = "";
 	int64_t id;

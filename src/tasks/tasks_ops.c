@@ -37,7 +37,7 @@ tasks_status tasks_submit(tasks_t *t, int64_t org, const char *kind, const char 
 		return TASKS_INVALID;
 	}
 	pqueue_level lv = priority >= 0 && priority < PQ__LEVELS ? (pqueue_level)priority : k->priority;
-	char *canon = json_dumps(p, JSON_COMPACT);
+	char *canon = json_dumps(p, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(p);
 	*id = taskrec_insert(t->store, org, kind, lv, canon, input_file, err, errlen);
 	free(canon);
