@@ -12,15 +12,14 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/redisurl.h"
 #include "core/mem.h"
 
 #define CHANNEL "brisk:changes"
 #define MAX_BACKOFF_S 5.0
 
 struct l2 {
-	char host[256];
-	int port, db;
-	char password[128];
+	redisurl_t url;
 	int timeout_ms;
 	pthread_key_t tls; /* per-thread redisContext */
 	pthread_mutex_t lock; /* guards down_until/backoff and the conns list */
@@ -39,33 +38,8 @@ struct l2 {
 l2_t *l2_new(const char *url, int timeout_ms, char *err, size_t errlen)
 {
 	l2_t *l = xcalloc(1, sizeof *l);
-	l->port = 6379;
 	l->timeout_ms = timeout_ms > 0 ? timeout_ms : 50;
-	const char *p = url;
-	if (strncmp(p, "redis://", 8) != 0) {
-		snprintf(err, errlen, "REDIS_URL must look like redis://host:port[/db], not '%s'", url);
-		free(l);
-		return NULL;
-	}
-	p += 8;
-	const char *at = strchr(p, '@');
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		const char *pw = colon ? colon + 1 : p;
-		snprintf(l->password, sizeof l->password, "%.*s", (int)(at - pw), pw);
-		p = at + 1;
-	}
-	size_t hl = strcspn(p, ":/");
-	snprintf(l->host, sizeof l->host, "%.*s", (int)hl, p);
-	p += hl;
-	if (*p == ':') {
-		l->port = atoi(p + 1);
-		p += 1 + strspn(p + 1, "0123456789");
-	}
-	if (*p == '/')
-		l->db = atoi(p + 1);
-	if (!l->host[0] || l->port <= 0 || l->port > 65535) {
-		snprintf(err, errlen, "bad REDIS_URL '%s'", url);
+	if (!redisurl_parse(url, &l->url, err, errlen)) {
 		free(l);
 		return NULL;
 	}
@@ -87,38 +61,16 @@ static void mark_down(l2_t *l, const char *why)
 	atomic_fetch_add(&l->errors, 1);
 	if (atomic_exchange(&l->up, false)) {
 		atomic_fetch_add(&l->outages, 1);
-		log_warn("cache: redis %s:%d is unavailable (%s); serving from memory and the store", l->host, l->port, why);
+		log_warn("cache: redis %s:%d is unavailable (%s); serving from memory and the store", l->url.host, l->url.port, why);
 	}
 }
 
 static redisContext *connect_one(l2_t *l)
 {
-	struct timeval tv = {l->timeout_ms / 1000, (l->timeout_ms % 1000) * 1000};
-	redisContext *c = redisConnectWithTimeout(l->host, l->port, tv);
-	if (!c || c->err) {
-		mark_down(l, c ? c->errstr : "cannot allocate");
-		if (c)
-			redisFree(c);
-		return NULL;
-	}
-	redisSetTimeout(c, tv);
-	if (l->password[0] || l->db) {
-		redisReply *r = l->password[0] ? redisCommand(c, "AUTH %s", l->password) : NULL;
-		bool ok = !l->password[0] || (r && r->type != REDIS_REPLY_ERROR);
-		if (r)
-			freeReplyObject(r);
-		if (ok && l->db) {
-			r = redisCommand(c, "SELECT %d", l->db);
-			ok = r && r->type != REDIS_REPLY_ERROR;
-			if (r)
-				freeReplyObject(r);
-		}
-		if (!ok) {
-			mark_down(l, "AUTH/SELECT refused");
-			redisFree(c);
-			return NULL;
-		}
-	}
+	char why[160];
+	redisContext *c = redisurl_connect(&l->url, l->timeout_ms, why, sizeof why);
+	if (!c)
+		mark_down(l, why);
 	return c;
 }
 
@@ -145,7 +97,7 @@ static redisContext *conn(l2_t *l)
 	l->backoff = 0;
 	pthread_mutex_unlock(&l->lock);
 	if (!atomic_exchange(&l->up, true))
-		log_info("cache: redis %s:%d is back", l->host, l->port);
+		log_info("cache: redis %s:%d is back", l->url.host, l->url.port);
 	pthread_setspecific(l->tls, c);
 	return c;
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/mem.h"
 
 /*
@@ -58,13 +59,6 @@ struct loadgen_conn {
 	int fd;
 	buf_t in;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int dial(const char *host, int port, char *err, size_t errlen)
 {
@@ -221,7 +215,7 @@ static bool conn_start(struct worker *w, struct conn *c, int ep)
 		build_request(&c->req, "GET", o->paths[c->next_path++ % o->npaths], o->host, o->token, o->gzip, 0);
 		c->sent = 0;
 		buf_reset(&c->in);
-		c->started = now_s();
+		c->started = clock_now_s();
 		if (conn_send(c, ep) == 0)
 			return true;
 		/* The server closed this keep-alive connection: a new one. */
@@ -255,7 +249,7 @@ static void *worker_main(void *arg)
 	struct epoll_event evs[64];
 	char tmp[65536];
 	while (active > 0) {
-		double left = w->deadline - now_s();
+		double left = w->deadline - clock_now_s();
 		if (left <= 0)
 			break;
 		int n = epoll_wait(ep, evs, 64, (int)(left * 1000) + 1);
@@ -277,7 +271,7 @@ static void *worker_main(void *arg)
 			bool chunked;
 			long len = c->in.len ? response_length(c->in.p, c->in.len, &status, &hdr, &chunked) : 0;
 			if (len > 0) {
-				record(w, (now_s() - c->started) * 1000, status, (size_t)len);
+				record(w, (clock_now_s() - c->started) * 1000, status, (size_t)len);
 				atomic_fetch_add(w->done, 1);
 				if (!conn_start(w, c, ep))
 					active--;
@@ -337,7 +331,7 @@ int loadgen_run(const loadgen_opts *o_in, loadgen_result *res, char *err, size_t
 
 	_Atomic uint64_t done = 0;
 	struct worker *w = xcalloc((size_t)o.threads, sizeof *w);
-	double t0 = now_s();
+	double t0 = clock_now_s();
 	for (int i = 0; i < o.threads; i++) {
 		w[i].o = &o;
 		w[i].done = &done;
@@ -352,7 +346,7 @@ int loadgen_run(const loadgen_opts *o_in, loadgen_result *res, char *err, size_t
 		pthread_join(w[i].tid, NULL);
 		total += w[i].nlat;
 	}
-	res->seconds = now_s() - t0;
+	res->seconds = clock_now_s() - t0;
 	float *all = xmalloc((total + 1) * sizeof *all);
 	size_t at = 0;
 	for (int i = 0; i < o.threads; i++) {
@@ -449,17 +443,17 @@ int loadgen_request(loadgen_conn_t *c, const char *method, const char *path, con
 {
 	buf_t req = BUF_INIT;
 	build_request(&req, method, path, c->host, token, false, body ? body_len : 0);
-	double t0 = now_s();
+	double t0 = clock_now_s();
 	int rc = exchange(c, &req, body, body_len, status, resp_body, err, errlen);
 	if (rc != 0) {
 		/* The server may have closed an idle keep-alive connection. */
 		close(c->fd);
 		c->fd = dial(c->host, c->port, err, errlen);
-		t0 = now_s();
+		t0 = clock_now_s();
 		rc = c->fd < 0 ? -1 : exchange(c, &req, body, body_len, status, resp_body, err, errlen);
 	}
 	if (seconds)
-		*seconds = now_s() - t0;
+		*seconds = clock_now_s() - t0;
 	buf_free(&req);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <xlsxwriter.h>
 
+#include "core/clock.h"
 #include "core/buf.h"
 #include "core/date.h"
 #include "core/mem.h"
@@ -341,13 +342,6 @@ static uint64_t estimate(store_conn_t *c, const export_req *q)
 	return n;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int export_run(store_t *s, const export_req *q, const char *path, export_progress_fn progress, void *ud,
                atomic_int *cancel, uint64_t *rows, char *err, size_t errlen)
 {
@@ -411,8 +405,8 @@ int export_run(store_t *s, const export_req *q, const char *path, export_progres
 			lp.cursor = cursor;
 		}
 		json_decref(root);
-		if (progress && now_s() - last >= 0.1) {
-			last = now_s();
+		if (progress && clock_now_s() - last >= 0.1) {
+			last = clock_now_s();
 			progress(ud, n, est > n ? est : n);
 		}
 		if (!more)

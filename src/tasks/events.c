@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "store/store.h"
@@ -62,13 +63,6 @@ struct events {
 	bool stop;
 	pthread_t tid;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static org_hub *org_find(events_t *e, int64_t org, bool create)
 {
@@ -130,7 +124,7 @@ static void release_all(events_sub_t *dead)
 static void *heartbeat_main(void *arg)
 {
 	events_t *e = arg;
-	double next_ping = now_s() + e->heartbeat_ms / 1000.0;
+	double next_ping = clock_now_s() + e->heartbeat_ms / 1000.0;
 	pthread_mutex_lock(&e->lock);
 	while (!e->stop) {
 		struct timespec ts;
@@ -139,11 +133,11 @@ static void *heartbeat_main(void *arg)
 		pthread_cond_timedwait(&e->cond, &e->lock, &ts);
 		if (e->stop)
 			break;
-		bool ping = now_s() >= next_ping;
+		bool ping = clock_now_s() >= next_ping;
 		pthread_mutex_unlock(&e->lock);
 		if (ping) {
 			events_heartbeat(e);
-			next_ping = now_s() + e->heartbeat_ms / 1000.0;
+			next_ping = clock_now_s() + e->heartbeat_ms / 1000.0;
 		}
 		events_sub_t *dead = NULL;
 		pthread_mutex_lock(&e->lock);

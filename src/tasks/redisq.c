@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
+#include "core/redisurl.h"
 #include "core/mem.h"
 
 /* DESIGN
@@ -69,9 +71,7 @@
 	"return n"
 
 struct redisq {
-	char host[256];
-	int port, db;
-	char password[128];
+	redisurl_t url;
 	int timeout_ms;
 	char owner[96];
 	char qkey[PQ__LEVELS][96], pkey[96], lease[96];
@@ -81,45 +81,13 @@ struct redisq {
 	bool warned;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 redisq_t *redisq_new(const char *url, const char *prefix, int timeout_ms, const char *owner, char *err,
                      size_t errlen)
 {
 	redisq_t *q = xcalloc(1, sizeof *q);
-	q->port = 6379;
 	q->timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
 	snprintf(q->owner, sizeof q->owner, "%s", owner ? owner : "brisk");
-	const char *p = url;
-	if (strncmp(p, "redis://", 8) != 0) {
-		snprintf(err, errlen, "REDIS_URL must look like redis://host:port[/db], not '%s'", url);
-		free(q);
-		return NULL;
-	}
-	p += 8;
-	const char *at = strchr(p, '@');
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		const char *pw = colon ? colon + 1 : p;
-		snprintf(q->password, sizeof q->password, "%.*s", (int)(at - pw), pw);
-		p = at + 1;
-	}
-	size_t hl = strcspn(p, ":/");
-	snprintf(q->host, sizeof q->host, "%.*s", (int)hl, p);
-	p += hl;
-	if (*p == ':') {
-		q->port = atoi(p + 1);
-		p += 1 + strspn(p + 1, "0123456789");
-	}
-	if (*p == '/')
-		q->db = atoi(p + 1);
-	if (!q->host[0] || q->port <= 0 || q->port > 65535) {
-		snprintf(err, errlen, "bad REDIS_URL '%s'", url);
+	if (!redisurl_parse(url, &q->url, err, errlen)) {
 		free(q);
 		return NULL;
 	}
@@ -147,38 +115,19 @@ static redisContext *conn(redisq_t *q)
 {
 	if (q->c)
 		return q->c;
-	if (now_s() < q->retry_at)
+	if (clock_now_s() < q->retry_at)
 		return NULL;
-	struct timeval tv = {q->timeout_ms / 1000, (q->timeout_ms % 1000) * 1000};
-	redisContext *c = redisConnectWithTimeout(q->host, q->port, tv);
-	bool ok = c && !c->err;
-	if (ok) {
-		redisSetTimeout(c, tv);
-		if (q->password[0]) {
-			redisReply *r = redisCommand(c, "AUTH %s", q->password);
-			ok = r && r->type != REDIS_REPLY_ERROR;
-			if (r)
-				freeReplyObject(r);
-		}
-		if (ok && q->db) {
-			redisReply *r = redisCommand(c, "SELECT %d", q->db);
-			ok = r && r->type != REDIS_REPLY_ERROR;
-			if (r)
-				freeReplyObject(r);
-		}
-	}
-	if (!ok) {
+	char why[160];
+	redisContext *c = redisurl_connect(&q->url, q->timeout_ms, why, sizeof why);
+	if (!c) {
 		if (!q->warned)
-			log_warn("tasks: the shared queue at redis %s:%d is unreachable (%s)", q->host, q->port,
-			         c && c->err ? c->errstr : "refused");
+			log_warn("tasks: the shared queue at redis %s:%d is unreachable (%s)", q->url.host, q->url.port, why);
 		q->warned = true;
-		if (c)
-			redisFree(c);
-		q->retry_at = now_s() + 1;
+		q->retry_at = clock_now_s() + 1;
 		return NULL;
 	}
 	if (q->warned)
-		log_info("tasks: the shared queue at redis %s:%d is back", q->host, q->port);
+		log_info("tasks: the shared queue at redis %s:%d is back", q->url.host, q->url.port);
 	q->warned = false;
 	q->c = c;
 	return c;
@@ -197,7 +146,7 @@ static redisReply *run(redisq_t *q, int argc, const char **argv, const size_t *l
 		log_warn("tasks: redis queue call failed: %s", c->err ? c->errstr : "no reply");
 		redisFree(c);
 		q->c = NULL;
-		q->retry_at = now_s() + 1;
+		q->retry_at = clock_now_s() + 1;
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {

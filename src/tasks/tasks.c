@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "report/report.h"
@@ -40,13 +41,6 @@
 #define MAX_ATTEMPTS 3  /* a task whose worker died this often is given up */
 #define LEASE_MS 15000  /* Redis lease by default; renewed every fifth of it */
 #define CANCEL_POLL_S 0.5
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Waits on cv for at most sec seconds (lock held). */
 static void wait_for(tasks_t *t, pthread_cond_t *cv, double sec)
@@ -181,7 +175,7 @@ static void on_progress(void *ud, int pct, const char *msg)
 	r->progress = pct;
 	snprintf(r->message, sizeof r->message, "%s", msg);
 	r->dirty |= changed;
-	double now = now_s();
+	double now = clock_now_s();
 	bool send = changed && ((pct != r->sent_progress && now - r->sent_at >= 0.1) || now - r->sent_at >= 1.0);
 	char m[160];
 	if (send) {
@@ -238,9 +232,9 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 		r->lv = lv;
 		snprintf(r->kind, sizeof r->kind, "%s", rec.kind);
 		r->timeout_s = timeout_of(t, rec.kind);
-		r->deadline = now_s() + r->timeout_s;
-		r->sent_at = now_s();
-		r->lease_ok_at = now_s();
+		r->deadline = clock_now_s() + r->timeout_s;
+		r->sent_at = clock_now_s();
+		r->lease_ok_at = clock_now_s();
 		pthread_mutex_lock(&t->lock);
 		r->next = t->running;
 		t->running = r;
@@ -347,11 +341,11 @@ static void *worker_main(void *arg)
 static void *watchdog_main(void *arg)
 {
 	tasks_t *t = arg;
-	double next_poll = 0, next_renew = now_s() + t->renew_s, next_reap = now_s() + 1;
+	double next_poll = 0, next_renew = clock_now_s() + t->renew_s, next_reap = clock_now_s() + 1;
 	pthread_mutex_lock(&t->lock);
 	while (!t->stopping) {
 		wait_for(t, &t->tick, 0.1);
-		double now = now_s();
+		double now = clock_now_s();
 		for (running *r = t->running; r; r = r->next)
 			if (now > r->deadline && r->why == STOP_NONE) {
 				r->why = STOP_TIMEOUT;
