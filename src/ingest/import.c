@@ -392,6 +392,10 @@ static bool build_record(const entity_def *d, const import_opts *o, const layout
 	return true;
 }
 
+/* Rollup cells held in memory before they are written (about 100 bytes
+ * each): bounds an import's memory whatever the file. */
+#define ROLLUP_FLUSH_CELLS 100000
+
 typedef struct {
 	csv_read_fn fn;
 	void *ud;
@@ -548,6 +552,12 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			res->replaced++;
 		else
 			res->inserted++;
+		/* Constant memory: high-cardinality rollups (a cell per customer
+		 * and day) are flushed into the transaction as they fill up. */
+		if (rollup_pending(rs.acc) > ROLLUP_FLUSH_CELLS && rollup_flush(rs.acc, w) != 0) {
+			snprintf(err, errlen, "store error while updating rollups: %s; nothing was stored", store_errmsg(w));
+			goto abort;
+		}
 	}
 	if (rows > 0 && encoding_rejects == rows) {
 		snprintf(err, errlen, "no row is valid UTF-8: declare the file's encoding (e.g. --encoding windows-1252); nothing was stored");
