@@ -77,6 +77,7 @@ struct store {
 	_Atomic uint64_t refreshed_us; /* last store_refresh_versions look */
 	_Atomic uint64_t refresh_since_us; /* a look in progress since, or 0 */
 	const uint8_t *shm;            /* read-only map of brisk.db-shm */
+	int shm_fd;                    /* kept open: see map_shm */
 	size_t shm_len;
 	uint8_t shm_seen[48];          /* its header at the last full look (ver_lock) */
 	bool shm_seen_ok;
@@ -254,23 +255,26 @@ static int64_t data_version(sqlite3 *db)
 }
 
 /* Maps the -shm file read-only (it exists once a WAL connection is open);
- * without it every nowait check says "look", which is merely slower. */
+ * without it every nowait check says "look", which is merely slower.
+ * The descriptor stays open until store_close has closed every SQLite
+ * connection: closing any descriptor of a file drops ALL of the process's
+ * POSIX locks on it, SQLite's own shared-memory locks included (which
+ * would let another process truncate the file under this one's maps). */
 static void map_shm(store_t *s)
 {
 	char p[4200];
 	snprintf(p, sizeof p, "%s-shm", s->path);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	s->shm_fd = open(p, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	if (fd < 0)
+	if (s->shm_fd < 0)
 		return;
-	if (fstat(fd, &st) == 0 && st.st_size >= 2 * WAL_HDR) {
-		void *m = mmap(NULL, 2 * WAL_HDR, PROT_READ, MAP_SHARED, fd, 0);
+	if (fstat(s->shm_fd, &st) == 0 && st.st_size >= 2 * WAL_HDR) {
+		void *m = mmap(NULL, 2 * WAL_HDR, PROT_READ, MAP_SHARED, s->shm_fd, 0);
 		if (m != MAP_FAILED) {
 			s->shm = m;
 			s->shm_len = 2 * WAL_HDR;
 		}
 	}
-	close(fd);
 }
 
 store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t errlen)
@@ -280,6 +284,7 @@ store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t e
 		return NULL;
 	}
 	store_t *s = xcalloc(1, sizeof *s);
+	s->shm_fd = -1;
 	size_t n = strlen(dir) + 16;
 	s->path = xmalloc(n);
 	snprintf(s->path, n, "%s/brisk.db", dir);
@@ -338,8 +343,6 @@ void store_close(store_t *s)
 	}
 	/* The writer closes last: the last connection to close checkpoints the
 	 * WAL into the database and removes it, which a read-only one cannot. */
-	if (s->shm)
-		munmap((void *)s->shm, s->shm_len);
 	if (s->ver_stmt)
 		sqlite3_finalize(s->ver_stmt);
 	if (s->ver_db)
@@ -347,6 +350,11 @@ void store_close(store_t *s)
 	for (int i = 0; i < s->nreaders; i++)
 		conn_close(&s->readers[i]);
 	conn_close(&s->writer);
+	/* only now that SQLite holds no locks on the file (see map_shm) */
+	if (s->shm)
+		munmap((void *)s->shm, s->shm_len);
+	if (s->shm_fd >= 0)
+		close(s->shm_fd);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->write_lock);
