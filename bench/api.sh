@@ -35,32 +35,13 @@ for tool in curl wrk; do
 done
 
 tmp=$(mktemp -d /tmp/brisk-api-bench.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib/common.sh"
 
 load() { uptime | sed 's/.*load average: \([^,]*\),.*/\1/'; }
 
 # ---- the data set, built once per scale ----
-data_root=/tmp/brisk-bench-$scale
-if [ ! -f "$data_root/.ready" ]; then
-	echo "api.sh: generating and importing scale $scale into $data_root (once; minutes at scale 100)" >&2
-	rm -rf "$data_root"
-	mkdir -p "$data_root"
-	"$brisk" gen --scale "$scale" --seed 42 --end "$end" --out "$data_root/csv" >&2
-	for k in costs sales_orders invoices payments leads; do
-		"$brisk" import "$k" "$data_root/csv/$k.csv" --org acme --data "$data_root/data" -q >&2
-	done
-	"$brisk" token create --org acme --data "$data_root/data" >"$data_root/token"
-	touch "$data_root/.ready"
-fi
-data=$data_root/data
-auth="Authorization: Bearer $(cat "$data_root/token")"
+bench_dataset "$scale" "$end"
+auth="Authorization: Bearer $token"
 
 # Starts brisk with the cache off (extra args follow); sets $port and $pid.
 start_brisk() {

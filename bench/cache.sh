@@ -37,14 +37,7 @@ done
 
 tmp=$(mktemp -d /tmp/brisk-cache-bench.XXXXXX)
 chmod 755 "$tmp" # nginx workers run as nobody and read the static file
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib/common.sh"
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -53,24 +46,7 @@ load() { uptime | sed 's/.*load average: /load /'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # ---- the data set, built once per scale ----
-data_root=/tmp/brisk-bench-$scale
-prepare_data() {
-	if [ -f "$data_root/.ready" ]; then
-		return
-	fi
-	echo "cache.sh: generating and importing scale $scale into $data_root (once)" >&2
-	rm -rf "$data_root"
-	mkdir -p "$data_root"
-	"$brisk" gen --scale "$scale" --seed 42 --end "$end" --out "$data_root/csv" >&2
-	for k in costs sales_orders invoices payments leads; do
-		"$brisk" import "$k" "$data_root/csv/$k.csv" --org acme --data "$data_root/data" -q >&2
-	done
-	"$brisk" token create --org acme --data "$data_root/data" >"$data_root/token"
-	touch "$data_root/.ready"
-}
-prepare_data
-data=$data_root/data
-token=$(cat "$data_root/token")
+bench_dataset "$scale" "$end"
 auth="Authorization: Bearer $token"
 
 # Starts brisk in the background (extra args follow); sets $port and $pid.
