@@ -374,6 +374,8 @@ const char *money_strerror(money_status st)
 		return "more than 2 decimal places";
 	case MONEY_OVERFLOW:
 		return "amount too large";
+	case MONEY_BOUND:
+		return "amount out of range: |amount| must be below 10^15 cents (10000000000000.00)";
 	}
 	return "unknown money error";
 }

@@ -12,7 +12,19 @@ typedef enum {
 	MONEY_SYNTAX,    /* not a number in the accepted form */
 	MONEY_PRECISION, /* more than 2 fraction digits (strict form) */
 	MONEY_OVERFLOW,  /* does not fit in int64 cents */
+	MONEY_BOUND,     /* fits int64 but |amount| >= MONEY_MAX_ABS (not returned by the parsers) */
 } money_status;
+
+/* A stored amount is below 10^15 cents (10 trillion units) in magnitude: far
+ * above any real business figure, and small enough that the totals of an
+ * org, bounded in turn by rollup (ROLLUP_MAGNITUDE_MAX), never overflow. */
+#define MONEY_MAX_ABS INT64_C(1000000000000000)
+
+/* True when |cents| < MONEY_MAX_ABS. */
+static inline bool money_in_bounds(int64_t cents)
+{
+	return cents > -MONEY_MAX_ABS && cents < MONEY_MAX_ABS;
+}
 
 /* Options for real-world exports (DATA.md "Real-world exports"); the zero
  * value plus decimal='.' is the strict canonical form. */

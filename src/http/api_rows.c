@@ -236,9 +236,13 @@ void api_rows_post(http_server_t *srv, http_req_t *r)
 		else
 			res->inserted++;
 	}
-	if (failed || rollup_flush(acc, w) != 0) {
+	int frc = failed ? -1 : rollup_flush(acc, w);
+	if (frc == ROLLUP_E_BOUND) {
 		store_write_rollback(w);
-		http_problem(r, 500, "store error: %s", why);
+		http_problem(r, 422, "%s", rollup_bound_reason());
+	} else if (frc != 0) {
+		store_write_rollback(w);
+		http_problem(r, 500, "store error: %s", failed ? why : store_errmsg(w));
 	} else if (res->inserted + res->replaced == 0) {
 		/* problem+json, with the per-row report as extension members */
 		store_write_rollback(w);

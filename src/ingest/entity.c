@@ -139,11 +139,15 @@ bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, cha
 			break;
 		}
 		case COL_MONEY: {
-			if (r->parsed[i])
-				break;
-			int64_t cents;
-			money_status st = o && o->money_lenient ? money_parse_opts(v.p, v.len, &o->money, &cents)
-			                                        : money_parse(v.p, v.len, &cents);
+			int64_t cents = r->parsed[i] ? r->num[i] : 0;
+			money_status st = MONEY_OK;
+			if (!r->parsed[i])
+				st = o && o->money_lenient ? money_parse_opts(v.p, v.len, &o->money, &cents)
+				                           : money_parse(v.p, v.len, &cents);
+			/* One bound for every write path (CSV, JSON, debit/credit):
+			 * it is what keeps every total of an org inside int64. */
+			if (st == MONEY_OK && !money_in_bounds(cents))
+				st = MONEY_BOUND;
 			if (st != MONEY_OK) {
 				snprintf(why, whylen, "bad %s %s: %s", c->name, show(v, tmp, sizeof tmp), money_strerror(st));
 				return false;

@@ -396,6 +396,17 @@ static bool build_record(const entity_def *d, const import_opts *o, const layout
  * each): bounds an import's memory whatever the file. */
 #define ROLLUP_FLUSH_CELLS 100000
 
+/* Writes the pending rollup cells; false with err set (the caller aborts). */
+static bool flush_rollups(run_state *rs, char *err, size_t errlen)
+{
+	int rc = rollup_flush(rs->acc, rs->w);
+	if (rc == ROLLUP_E_BOUND)
+		snprintf(err, errlen, "%s", rollup_bound_reason());
+	else if (rc != 0)
+		snprintf(err, errlen, "store error while updating rollups: %s; nothing was stored", store_errmsg(rs->w));
+	return rc == 0;
+}
+
 typedef struct {
 	csv_read_fn fn;
 	void *ud;
@@ -554,10 +565,8 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			res->inserted++;
 		/* Constant memory: high-cardinality rollups (a cell per customer
 		 * and day) are flushed into the transaction as they fill up. */
-		if (rollup_pending(rs.acc) > ROLLUP_FLUSH_CELLS && rollup_flush(rs.acc, w) != 0) {
-			snprintf(err, errlen, "store error while updating rollups: %s; nothing was stored", store_errmsg(w));
+		if (rollup_pending(rs.acc) > ROLLUP_FLUSH_CELLS && !flush_rollups(&rs, err, errlen))
 			goto abort;
-		}
 	}
 	if (rows > 0 && encoding_rejects == rows) {
 		snprintf(err, errlen, "no row is valid UTF-8: declare the file's encoding (e.g. --encoding windows-1252); nothing was stored");
@@ -570,10 +579,8 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		goto abort;
 	}
 	if (w) {
-		if (rollup_flush(rs.acc, w) != 0) {
-			snprintf(err, errlen, "store error while updating rollups: %s; nothing was stored", store_errmsg(w));
+		if (!flush_rollups(&rs, err, errlen))
 			goto abort;
-		}
 		if (res->inserted || res->replaced)
 			store_write_touch(w, o->org, entity_touch_mask(o->kind));
 		if (store_write_commit(w, err, errlen) != 0)

@@ -1,10 +1,12 @@
 #include "store/rollup.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
 #include "core/mem.h"
+#include "core/money.h"
 
 /* DESIGN
  * An import of a million rows touches a few tens of thousands of rollup
@@ -24,6 +26,8 @@ struct rollup_acc {
 	int64_t org;
 	cell_t *cells;
 	size_t cap, n;
+	int64_t mag_cnt, mag;  /* pending change of the org's magnitude row */
+	bool overflow;         /* a pending delta left int64: flush refuses */
 };
 
 rollup_acc_t *rollup_acc_new(int64_t org)
@@ -97,18 +101,83 @@ static void add_cell(rollup_acc_t *a, int32_t m, date_t day, const char *dim, si
 		}
 		if (c->hash == h && c->metric == m && c->day == day && c->dimlen == len &&
 		    memcmp(c->dim, dim, len) == 0) {
-			c->cnt += cnt;
-			c->total += total;
+			if (__builtin_add_overflow(c->cnt, cnt, &c->cnt) ||
+			    __builtin_add_overflow(c->total, total, &c->total))
+				a->overflow = true;
 			return;
 		}
 	}
 }
 
+/* The metric each row feeds exactly once: the magnitude counts these. */
+static bool primary_metric(rollup_metric m)
+{
+	return m == ROLLUP_CASH_IN || m == ROLLUP_COSTS_CATEGORY || m == ROLLUP_SALES_STATUS ||
+	       m == ROLLUP_INVOICED || m == ROLLUP_LEADS;
+}
+
 void rollup_add(rollup_acc_t *a, rollup_metric m, date_t day, const char *dim, size_t dimlen, int64_t cnt,
                 int64_t total)
 {
+	if (primary_metric(m) && cnt) {
+		/* Clamped like the migration that seeded the row, so retracting
+		 * a row stored before the bound existed gives back what it added. */
+		uint64_t u = total < 0 ? (uint64_t)0 - (uint64_t)total : (uint64_t)total;
+		int64_t mag = u >= (uint64_t)MONEY_MAX_ABS ? MONEY_MAX_ABS - 1 : (int64_t)u;
+		if (__builtin_add_overflow(a->mag_cnt, cnt, &a->mag_cnt) ||
+		    __builtin_add_overflow(a->mag, cnt < 0 ? -mag : mag, &a->mag))
+			a->overflow = true;
+	}
 	add_cell(a, (int32_t)m, day, dim, dimlen, cnt, total);
 	add_cell(a, (int32_t)m | ROLLUP_MONTHLY, date_bucket_start(day, INTERVAL_MONTH), dim, dimlen, cnt, total);
+}
+
+const char *rollup_bound_reason(void)
+{
+	return "the organisation's totals would exceed the supported range (the sum of |amount| over its rows "
+	       "must stay below 2^62 cents); nothing was stored";
+}
+
+/* Moves the org's magnitude row by the pending delta, refusing to leave
+ * [0, ROLLUP_MAGNITUDE_MAX]. Read, check in C, write: SQLite's "+" would turn
+ * an overflow into a REAL instead of failing. */
+static int flush_magnitude(rollup_acc_t *a, store_conn_t *w)
+{
+	static const char *get = "SELECT cnt, total FROM rollup WHERE org = ? AND metric = ? AND day = 0 AND dim = ''";
+	static const char *put = "INSERT INTO rollup(org, metric, day, dim, cnt, total) VALUES(?, ?, 0, '', ?, ?) "
+	                         "ON CONFLICT(org, metric, day, dim) DO UPDATE SET cnt = excluded.cnt, "
+	                         "total = excluded.total";
+	if (a->overflow)
+		return ROLLUP_E_BOUND;
+	if (a->mag_cnt == 0 && a->mag == 0)
+		return 0;
+	int64_t cnt = 0, mag = 0;
+	store_stmt_t *st = store_prepare(w, get);
+	store_bind_i64(st, 1, a->org);
+	store_bind_i64(st, 2, ROLLUP_MAGNITUDE);
+	store_status rc = store_step(st);
+	if (rc == STORE_ROW) {
+		cnt = store_col_i64(st, 0);
+		mag = store_col_i64(st, 1);
+	}
+	store_reset(st);
+	if (rc != STORE_ROW && rc != STORE_DONE)
+		return -1;
+	/* A write that lowers the magnitude always passes, so an org seeded
+	 * above the bound by old data can still delete its way back. */
+	if (__builtin_add_overflow(cnt, a->mag_cnt, &cnt) || __builtin_add_overflow(mag, a->mag, &mag) ||
+	    (a->mag > 0 && mag > ROLLUP_MAGNITUDE_MAX))
+		return ROLLUP_E_BOUND;
+	if (mag < 0)
+		mag = 0; /* only rows stored before the bound can get here */
+	st = store_prepare(w, put);
+	store_bind_i64(st, 1, a->org);
+	store_bind_i64(st, 2, ROLLUP_MAGNITUDE);
+	store_bind_i64(st, 3, cnt);
+	store_bind_i64(st, 4, mag);
+	rc = store_step(st);
+	store_reset(st);
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 int rollup_flush(rollup_acc_t *a, store_conn_t *w)
@@ -118,7 +187,7 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 		"ON CONFLICT(org, metric, day, dim) DO UPDATE SET cnt = cnt + excluded.cnt, "
 		"total = total + excluded.total";
 	static const char *gc = "DELETE FROM rollup WHERE org = ? AND cnt = 0 AND total = 0";
-	int rc = 0;
+	int rc = flush_magnitude(a, w);
 	bool retracted = false;
 	for (size_t i = 0; i < a->cap && rc == 0; i++) {
 		cell_t *c = &a->cells[i];
@@ -147,6 +216,8 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 		store_reset(st);
 	}
 	clear_cells(a);
+	a->mag_cnt = a->mag = 0;
+	a->overflow = false;
 	return rc;
 }
 

@@ -23,6 +23,17 @@ typedef enum {
 /* Added to a metric for its monthly rows (day = first day of the month). */
 #define ROLLUP_MONTHLY 0x100
 
+/* One row per org (day 0, dim ""): cnt = rows, total = the sum of |amount|
+ * over every row that feeds a total (one primary metric per row). Kept at
+ * most ROLLUP_MAGNITUDE_MAX, so any sum over a subset of an org's rows, and
+ * the sum or difference of two such sums, fits in int64: views, exports and
+ * reconciliation cannot overflow. */
+#define ROLLUP_MAGNITUDE 0x200
+#define ROLLUP_MAGNITUDE_MAX (INT64_C(1) << 62)
+
+/* rollup_flush's refusal when a write would take an org past the bound. */
+#define ROLLUP_E_BOUND (-2)
+
 typedef struct rollup_acc rollup_acc_t;
 
 /* A new empty accumulator for one org. Caller frees with rollup_acc_free. */
@@ -32,9 +43,12 @@ void rollup_acc_free(rollup_acc_t *a);
 void rollup_add(rollup_acc_t *a, rollup_metric m, date_t day, const char *dim, size_t dimlen,
                 int64_t cnt, int64_t total);
 /* Writes the accumulated deltas (daily and monthly) into the open write
- * transaction and empties the accumulator. Returns 0, or -1 on a store
- * error (the caller rolls back). */
+ * transaction and empties the accumulator. Returns 0, -1 on a store error,
+ * or ROLLUP_E_BOUND when the org's totals would leave the checked range
+ * (nothing written; rollup_bound_reason says why). The caller rolls back. */
 int rollup_flush(rollup_acc_t *a, store_conn_t *w);
+/* The user-facing reason for ROLLUP_E_BOUND (a static string). */
+const char *rollup_bound_reason(void);
 /* Number of distinct cells pending (for tests and memory checks). */
 size_t rollup_pending(const rollup_acc_t *a);
 

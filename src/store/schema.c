@@ -180,6 +180,17 @@ static const char *const migrations[] = {
 	"    WHERE NEW.outstanding > 0 AND NEW.status <> 'void'"
 	"    ON CONFLICT(org, due_date) DO UPDATE SET cnt = cnt + 1, total = total + excluded.total;"
 	"END;",
+	/* 5: each org's magnitude (rollup.h ROLLUP_MAGNITUDE = 512): the sum of
+	 * |amount| over the rows that feed totals, which every write keeps below
+	 * 2^62 so that no total can overflow. Amounts are clamped as rollup_add
+	 * clamps them, so that old oversized rows cannot make this seed fail. */
+	"INSERT INTO rollup(org, metric, day, dim, cnt, total)"
+	"  SELECT org, 512, 0, '', count(*), sum(abs(min(max(a, -999999999999999), 999999999999999))) FROM ("
+	"    SELECT org, amount AS a FROM costs UNION ALL"
+	"    SELECT org, amount FROM sales_orders UNION ALL"
+	"    SELECT org, amount FROM invoices WHERE status <> 'void' UNION ALL"
+	"    SELECT org, amount FROM payments UNION ALL"
+	"    SELECT org, coalesce(value, 0) FROM leads) GROUP BY org;",
 };
 
 int schema_count(void)

@@ -11,6 +11,7 @@
 
 #include "analytics/analytics.h"
 #include "core/date.h"
+#include "core/money.h"
 #include "helpers.h"
 #include "ingest/entity.h"
 #include "ingest/gen.h"
@@ -608,4 +609,50 @@ Test(store, explain_checker_catches_scans)
 	cr_expect_not(plan_line_bad("SEARCH rollup USING PRIMARY KEY (org=? AND metric=?)", "x"));
 	cr_expect_not(plan_line_bad("USE TEMP B-TREE FOR ORDER BY", "x"));
 	cr_expect_not(plan_line_bad("SCAN CONSTANT ROW", "x"));
+}
+
+/* ---- checked totals (issue 22 item 1) ---- */
+
+static int flush_once(rollup_acc_t *a)
+{
+	char err[256] = "";
+	store_conn_t *w = store_write_begin(fx.store, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	int rc = rollup_flush(a, w);
+	if (rc == 0)
+		cr_assert_eq(store_write_commit(w, err, sizeof err), 0, "%s", err);
+	else
+		store_write_rollback(w);
+	return rc;
+}
+
+static const char *const magnitude_sql = "SELECT coalesce(max(total), 0) FROM rollup WHERE metric = 512";
+
+Test(store, rollup_refuses_a_write_past_the_magnitude_bound)
+{
+	const int64_t max = MONEY_MAX_ABS - 1;
+	rollup_acc_t *a = rollup_acc_new(fx.org);
+	/* 4611 rows of the largest amount fit under 2^62, one more does not */
+	for (int i = 0; i < 4611; i++)
+		rollup_add(a, ROLLUP_CASH_IN, 20000 + i % 40, "", 0, 1, i % 2 ? max : -max);
+	cr_assert_eq(flush_once(a), 0);
+	cr_expect_eq(db_i64(&fx, magnitude_sql), 4611 * max);
+	rollup_add(a, ROLLUP_COSTS_CATEGORY, 20000, "Rent", 4, 1, max);
+	cr_expect_eq(flush_once(a), ROLLUP_E_BOUND);
+	cr_expect_eq(db_i64(&fx, magnitude_sql), 4611 * max, "a refused flush writes nothing");
+	/* secondary metrics (the same row's second dim) do not count twice */
+	rollup_add(a, ROLLUP_COSTS_VENDOR, 20000, "V", 1, 1, max);
+	cr_expect_eq(flush_once(a), 0);
+	/* a retraction frees room, and a lower magnitude always passes */
+	rollup_add(a, ROLLUP_CASH_IN, 20000, "", 0, -1, -max);
+	cr_expect_eq(flush_once(a), 0);
+	cr_expect_eq(db_i64(&fx, magnitude_sql), 4610 * max);
+	rollup_add(a, ROLLUP_COSTS_CATEGORY, 20000, "Rent", 4, 1, max);
+	cr_expect_eq(flush_once(a), 0);
+	/* a cell delta leaving int64 in memory is refused, not wrapped */
+	rollup_add(a, ROLLUP_SALES_CUSTOMER, 20000, "c", 1, 1, INT64_MAX);
+	rollup_add(a, ROLLUP_SALES_CUSTOMER, 20000, "c", 1, 1, INT64_MAX);
+	cr_expect_eq(flush_once(a), ROLLUP_E_BOUND);
+	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM rollup WHERE typeof(total) <> 'integer'"), 0);
+	rollup_acc_free(a);
 }
