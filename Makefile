@@ -11,24 +11,32 @@ deps:
 	@scripts/deps.sh build
 
 $(BUILD)/release/build.ninja:
+	@scripts/deps.sh build
 	meson setup $(BUILD)/release --buildtype=release -Db_ndebug=true >/dev/null
 
 $(BUILD)/dev/build.ninja:
+	@scripts/deps.sh build
 	meson setup $(BUILD)/dev --buildtype=debug -Dwerror=true >/dev/null
 
 $(BUILD)/asan/build.ninja:
+	@scripts/deps.sh build
 	meson setup $(BUILD)/asan --buildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 
+# deps.sh first: a fresh clone has no node_modules (the web UI embeds uPlot
+# from it) and may lack packages; it only installs what is missing.
 # --reconfigure picks up new source and test files (folders list their own).
 release: $(BUILD)/release/build.ninja
+	@scripts/deps.sh build
 	@meson setup --reconfigure $(BUILD)/release >/dev/null
 	ninja -C $(BUILD)/release
 
 dev: $(BUILD)/dev/build.ninja
+	@scripts/deps.sh build
 	@meson setup --reconfigure $(BUILD)/dev >/dev/null
 	ninja -C $(BUILD)/dev
 
 asan: $(BUILD)/asan/build.ninja
+	@scripts/deps.sh build
 	@meson setup --reconfigure $(BUILD)/asan >/dev/null
 	ninja -C $(BUILD)/asan
 

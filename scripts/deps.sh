@@ -46,7 +46,17 @@ if [ -f package-lock.json ]; then
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
   fi
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  # Up to date when every locked package is installed at its locked version
+  # (by content: a fresh checkout's lock file is always newer than the install).
+  if ! node -e 'const l = require("./package-lock.json");
+      for (const [p, v] of Object.entries(l.packages || {}))
+        if (p && require("./" + p + "/package.json").version !== v.version) process.exit(1);' 2>/dev/null; then
+    if [ -L node_modules ]; then
+      # A worktree sharing another checkout's install: npm ci would empty the
+      # link's target under everyone using it.
+      echo "deps: node_modules links to $(readlink node_modules), which does not match package-lock.json: run npm ci there" >&2
+      exit 1
+    fi
     npm ci --no-audit --no-fund --loglevel=error
   fi
 fi
