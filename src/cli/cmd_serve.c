@@ -86,6 +86,7 @@ static void on_peer_change(void *ud, int64_t org, unsigned mask)
 int serve_run(const config_t *cfg, const char *announce)
 {
 	char err[512];
+	log_set_level((log_level)cfg->log_level);
 	store_opts so = {.read_conns = cfg->read_conns, .cache_kib = cfg->cache_mib * 1024};
 	store_t *s = store_open(cfg->data_dir, &so, err, sizeof err);
 	if (!s)

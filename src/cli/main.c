@@ -25,6 +25,7 @@ static const command_t commands[] = {
 	{"report", cmd_report, "write the monthly management report (PDF)"},
 	{"export", cmd_export, "export a filtered list to CSV or XLSX"},
 	{"validate", cmd_validate, "benchmark scenarios against the performance targets"},
+	{"config", cmd_config, "check a configuration file and show the effective settings"},
 	{"version", cmd_version, "print the version"},
 };
 

@@ -2,10 +2,81 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* One row per setting: the parser, the listing of `brisk config check`,
+ * the suggestions for a misspelt key and the reload all read this table,
+ * so a new setting is one row. */
+typedef enum { K_STR, K_INT, K_SIZE, K_BOOL, K_LEVEL } kind_t;
+
+typedef struct {
+	const char *section, *key;
+	kind_t kind;
+	size_t off, size;
+	int64_t lo, hi;
+	const char *env;  /* environment variable that sets it, or NULL */
+	bool reloadable;  /* SIGHUP applies it to a running server */
+} setting_t;
+
+#define FIELD(f) offsetof(config_t, f), sizeof(((config_t *)0)->f)
+#define STR(sec, key, f, env) {sec, key, K_STR, FIELD(f), 0, 0, env, false}
+#define NUM(sec, key, f, lo, hi, env, rl) {sec, key, K_INT, FIELD(f), lo, hi, env, rl}
+#define SIZE(sec, key, f, lo, hi, env, rl) {sec, key, K_SIZE, FIELD(f), lo, hi, env, rl}
+#define BOOL(sec, key, f, env) {sec, key, K_BOOL, FIELD(f), 0, 0, env, false}
+
+static const setting_t settings[] = {
+	STR("server", "host", host, "BRISK_HOST"),
+	NUM("server", "port", port, 0, 65535, "BRISK_PORT", false),
+	NUM("server", "threads", threads, 0, 256, "BRISK_THREADS", false),
+	NUM("server", "workers", workers, 0, 1024, "BRISK_WORKERS", false),
+	SIZE("server", "max_body", max_body, 1024, (int64_t)16 << 30, NULL, false),
+	{"server", "access_log", K_STR, FIELD(access_log), 0, 0, "BRISK_ACCESS_LOG", true},
+	{"server", "log_level", K_LEVEL, FIELD(log_level), 0, 3, "BRISK_LOG", true},
+	STR("store", "data_dir", data_dir, "BRISK_DATA"),
+	NUM("store", "read_conns", read_conns, 0, 256, NULL, false),
+	NUM("store", "cache_mib", cache_mib, 1, 1 << 20, NULL, false),
+	BOOL("analytics", "naive", naive, "BRISK_NAIVE"),
+	SIZE("cache", "memory_bytes", cache_bytes, 0, (int64_t)64 << 30, "BRISK_CACHE_BYTES", false),
+	STR("cache", "redis_url", redis_url, "REDIS_URL"),
+	BOOL("cache", "warm", cache_warm, NULL),
+	NUM("cache", "ttl_seconds", cache_ttl_s, 1, 86400 * 30, NULL, false),
+	NUM("cache", "redis_timeout_ms", redis_timeout_ms, 1, 60000, NULL, false),
+	STR("cache", "disk_dir", cache_dir, "BRISK_CACHE_DIR"),
+	SIZE("cache", "disk_bytes", cache_disk_bytes, 1 << 20, (int64_t)1 << 40, NULL, false),
+	NUM("tasks", "workers", task_workers, 0, 256, NULL, false),
+	NUM("tasks", "queue", task_queue, 1, 1000000, NULL, false),
+	NUM("tasks", "timeout_import", task_timeout_import, 1, 86400, NULL, false),
+	NUM("tasks", "timeout_match", task_timeout_match, 1, 86400, NULL, false),
+	NUM("tasks", "timeout_export", task_timeout_export, 1, 86400, NULL, false),
+	NUM("tasks", "timeout_report", task_timeout_report, 1, 86400, NULL, false),
+	NUM("tasks", "timeout_refresh", task_timeout_refresh, 1, 86400, NULL, false),
+	SIZE("tasks", "async_import_bytes", task_async_bytes, 0, (int64_t)16 << 30, NULL, false),
+	BOOL("tasks", "redis_queue", task_redis, NULL),
+	NUM("tasks", "lease_seconds", task_lease_s, 2, 3600, NULL, false),
+	NUM("tasks", "sse_heartbeat_s", sse_heartbeat_s, 1, 3600, NULL, false),
+	NUM("monitor", "slow_query_ms", slow_query_ms, 0, 3600000, "BRISK_SLOW_QUERY_MS", true),
+	NUM("monitor", "interval_seconds", monitor_interval_s, 1, 3600, NULL, false),
+	NUM("alerts", "dashboard_p95_warn_ms", alert_dash_p95_warn_ms, 1, 3600000, NULL, true),
+	NUM("alerts", "dashboard_p95_critical_ms", alert_dash_p95_crit_ms, 1, 3600000, NULL, true),
+	NUM("alerts", "api_p95_warn_ms", alert_api_p95_warn_ms, 1, 3600000, NULL, true),
+	NUM("alerts", "api_p95_critical_ms", alert_api_p95_crit_ms, 1, 3600000, NULL, true),
+	NUM("alerts", "latency_min_requests", alert_latency_min_requests, 1, 1000000000, NULL, true),
+	NUM("alerts", "cache_hit_warn_percent", alert_cache_hit_warn_pct, 0, 100, NULL, true),
+	NUM("alerts", "cache_hit_critical_percent", alert_cache_hit_crit_pct, 0, 100, NULL, true),
+	NUM("alerts", "cache_min_requests", alert_cache_min_requests, 1, 1000000000, NULL, true),
+	SIZE("alerts", "rss_warn_bytes", alert_rss_warn_bytes, 1 << 20, (int64_t)1 << 40, NULL, true),
+	SIZE("alerts", "rss_critical_bytes", alert_rss_crit_bytes, 1 << 20, (int64_t)1 << 40, NULL, true),
+	NUM("alerts", "cpu_warn_percent", alert_cpu_warn_pct, 1, 100, NULL, true),
+	NUM("alerts", "cpu_critical_percent", alert_cpu_crit_pct, 1, 100, NULL, true),
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+_Static_assert(NSETTINGS <= CONFIG_MAX_SETTINGS, "raise CONFIG_MAX_SETTINGS");
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void config_defaults(config_t *c)
 {
@@ -13,6 +84,7 @@ void config_defaults(config_t *c)
 	snprintf(c->host, sizeof c->host, "127.0.0.1");
 	c->port = 8080;
 	c->max_body = (int64_t)256 << 20;
+	c->log_level = 1; /* info */
 	snprintf(c->data_dir, sizeof c->data_dir, "./brisk-data");
 	c->cache_mib = 64;
 	c->cache_bytes = (int64_t)64 << 20;
@@ -44,6 +116,7 @@ void config_defaults(config_t *c)
 	c->alert_rss_crit_bytes = (int64_t)1 << 30;
 	c->alert_cpu_warn_pct = 80;
 	c->alert_cpu_crit_pct = 95;
+	snprintf(c->origin_now, sizeof c->origin_now, "command line");
 }
 
 static bool parse_int_unit(const char *v, int64_t lo, int64_t hi, int64_t *out, bool sized)
@@ -72,16 +145,6 @@ static bool parse_int_unit(const char *v, int64_t lo, int64_t hi, int64_t *out, 
 	return true;
 }
 
-static bool parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
-{
-	return parse_int_unit(v, lo, hi, out, false);
-}
-
-static bool parse_size(const char *v, int64_t lo, int64_t hi, int64_t *out)
-{
-	return parse_int_unit(v, lo, hi, out, true);
-}
-
 static bool parse_bool(const char *v, bool *out)
 {
 	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") || !strcasecmp(v, "on"))
@@ -93,202 +156,322 @@ static bool parse_bool(const char *v, bool *out)
 	return true;
 }
 
-static bool set_str(char *dst, size_t n, const char *v)
+/* Stores text v into setting s of c; false when v is not a valid value. */
+static bool store_value(config_t *c, const setting_t *s, const char *v)
 {
-	if (strlen(v) >= n)
-		return false;
-	memcpy(dst, v, strlen(v) + 1);
+	char *p = (char *)c + s->off;
+	int64_t n = 0;
+	bool b;
+	switch (s->kind) {
+	case K_STR:
+		if (strlen(v) >= s->size)
+			return false;
+		memcpy(p, v, strlen(v) + 1);
+		return true;
+	case K_BOOL:
+		if (!parse_bool(v, &b))
+			return false;
+		*(bool *)p = b;
+		return true;
+	case K_LEVEL:
+		for (n = 0; n < 4 && strcasecmp(v, level_names[n]); n++)
+			;
+		if (n == 4)
+			return false;
+		break;
+	case K_INT:
+	case K_SIZE:
+		if (!parse_int_unit(v, s->lo, s->hi, &n, s->kind == K_SIZE))
+			return false;
+		break;
+	}
+	if (s->size == sizeof(int))
+		*(int *)p = (int)n;
+	else
+		*(int64_t *)p = n;
 	return true;
+}
+
+/* Levenshtein distance, for "did you mean"; long names are not compared. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[96];
+	if (lb >= sizeof row / sizeof row[0] || la >= 96)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = (a[i - 1] | 32) == (b[j - 1] | 32) ? 0 : 1;
+			size_t best = diag + cost;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The known "section.key" closest to what was written (NULL: none close). */
+static const char *suggest(const char *section, const char *key, char *buf, size_t n)
+{
+	char typed[160];
+	snprintf(typed, sizeof typed, "%s%s%s", section, *section ? "." : "", key);
+	size_t best = (size_t)-1;
+	const setting_t *hit = NULL;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		char full[160];
+		snprintf(full, sizeof full, "%s.%s", settings[i].section, settings[i].key);
+		size_t d = edit_distance(typed, full);
+		/* a key right but in the wrong section, or a bare key */
+		size_t dk = edit_distance(key, settings[i].key) + (*section && strcasecmp(section, settings[i].section) ? 1 : 0);
+		if (dk < d)
+			d = dk;
+		if (d < best)
+			best = d, hit = &settings[i];
+	}
+	size_t limit = strlen(key) < 6 ? 2 : 3;
+	if (!hit || best > limit)
+		return NULL;
+	snprintf(buf, n, "%s.%s", hit->section, hit->key);
+	return buf;
+}
+
+static const setting_t *find(const char *section, const char *key)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if ((!*section || !strcasecmp(section, settings[i].section)) && !strcasecmp(key, settings[i].key))
+			return &settings[i];
+	return NULL;
 }
 
 bool config_set(config_t *c, const char *section, const char *key, const char *v, char *err, size_t errlen)
 {
-	int64_t n;
-	bool ok = true;
-	const char *s = section ? section : "";
-#define IS(sec, k) ((!*s || !strcasecmp(s, sec)) && !strcasecmp(key, k))
-	if (IS("server", "host"))
-		ok = set_str(c->host, sizeof c->host, v);
-	else if (IS("server", "port"))
-		ok = parse_int(v, 0, 65535, &n) && (c->port = (int)n, true);
-	else if (IS("server", "threads"))
-		ok = parse_int(v, 0, 256, &n) && (c->threads = (int)n, true);
-	else if (IS("server", "workers"))
-		ok = parse_int(v, 0, 1024, &n) && (c->workers = (int)n, true);
-	else if (IS("server", "max_body"))
-		ok = parse_size(v, 1024, (int64_t)16 << 30, &c->max_body);
-	else if (IS("server", "access_log"))
-		ok = set_str(c->access_log, sizeof c->access_log, v);
-	else if (IS("store", "data_dir"))
-		ok = set_str(c->data_dir, sizeof c->data_dir, v);
-	else if (IS("store", "read_conns"))
-		ok = parse_int(v, 0, 256, &n) && (c->read_conns = (int)n, true);
-	else if (IS("store", "cache_mib"))
-		ok = parse_int(v, 1, 1 << 20, &c->cache_mib);
-	else if (IS("analytics", "naive"))
-		ok = parse_bool(v, &c->naive);
-	else if (IS("cache", "memory_bytes"))
-		ok = parse_size(v, 0, (int64_t)64 << 30, &c->cache_bytes);
-	else if (IS("cache", "redis_url"))
-		ok = set_str(c->redis_url, sizeof c->redis_url, v);
-	else if (IS("cache", "warm"))
-		ok = parse_bool(v, &c->cache_warm);
-	else if (IS("cache", "ttl_seconds"))
-		ok = parse_int(v, 1, 86400 * 30, &c->cache_ttl_s);
-	else if (IS("cache", "redis_timeout_ms"))
-		ok = parse_int(v, 1, 60000, &n) && (c->redis_timeout_ms = (int)n, true);
-	else if (IS("cache", "disk_dir"))
-		ok = set_str(c->cache_dir, sizeof c->cache_dir, v);
-	else if (IS("cache", "disk_bytes"))
-		ok = parse_size(v, 1 << 20, (int64_t)1 << 40, &c->cache_disk_bytes);
-	else if (IS("tasks", "workers"))
-		ok = parse_int(v, 0, 256, &n) && (c->task_workers = (int)n, true);
-	else if (IS("tasks", "queue"))
-		ok = parse_int(v, 1, 1000000, &n) && (c->task_queue = (int)n, true);
-	else if (IS("tasks", "timeout_import"))
-		ok = parse_int(v, 1, 86400, &n) && (c->task_timeout_import = (int)n, true);
-	else if (IS("tasks", "timeout_match"))
-		ok = parse_int(v, 1, 86400, &n) && (c->task_timeout_match = (int)n, true);
-	else if (IS("tasks", "timeout_export"))
-		ok = parse_int(v, 1, 86400, &n) && (c->task_timeout_export = (int)n, true);
-	else if (IS("tasks", "timeout_report"))
-		ok = parse_int(v, 1, 86400, &n) && (c->task_timeout_report = (int)n, true);
-	else if (IS("tasks", "timeout_refresh"))
-		ok = parse_int(v, 1, 86400, &n) && (c->task_timeout_refresh = (int)n, true);
-	else if (IS("tasks", "async_import_bytes"))
-		ok = parse_size(v, 0, (int64_t)16 << 30, &c->task_async_bytes);
-	else if (IS("tasks", "redis_queue"))
-		ok = parse_bool(v, &c->task_redis);
-	else if (IS("tasks", "lease_seconds"))
-		ok = parse_int(v, 2, 3600, &n) && (c->task_lease_s = (int)n, true);
-	else if (IS("tasks", "sse_heartbeat_s"))
-		ok = parse_int(v, 1, 3600, &n) && (c->sse_heartbeat_s = (int)n, true);
-	else if (IS("monitor", "slow_query_ms"))
-		ok = parse_int(v, 0, 3600000, &c->slow_query_ms);
-	else if (IS("monitor", "interval_seconds"))
-		ok = parse_int(v, 1, 3600, &c->monitor_interval_s);
-	else if (IS("alerts", "dashboard_p95_warn_ms"))
-		ok = parse_int(v, 1, 3600000, &c->alert_dash_p95_warn_ms);
-	else if (IS("alerts", "dashboard_p95_critical_ms"))
-		ok = parse_int(v, 1, 3600000, &c->alert_dash_p95_crit_ms);
-	else if (IS("alerts", "api_p95_warn_ms"))
-		ok = parse_int(v, 1, 3600000, &c->alert_api_p95_warn_ms);
-	else if (IS("alerts", "api_p95_critical_ms"))
-		ok = parse_int(v, 1, 3600000, &c->alert_api_p95_crit_ms);
-	else if (IS("alerts", "latency_min_requests"))
-		ok = parse_int(v, 1, 1000000000, &c->alert_latency_min_requests);
-	else if (IS("alerts", "cache_hit_warn_percent"))
-		ok = parse_int(v, 0, 100, &c->alert_cache_hit_warn_pct);
-	else if (IS("alerts", "cache_hit_critical_percent"))
-		ok = parse_int(v, 0, 100, &c->alert_cache_hit_crit_pct);
-	else if (IS("alerts", "cache_min_requests"))
-		ok = parse_int(v, 1, 1000000000, &c->alert_cache_min_requests);
-	else if (IS("alerts", "rss_warn_bytes"))
-		ok = parse_size(v, 1 << 20, (int64_t)1 << 40, &c->alert_rss_warn_bytes);
-	else if (IS("alerts", "rss_critical_bytes"))
-		ok = parse_size(v, 1 << 20, (int64_t)1 << 40, &c->alert_rss_crit_bytes);
-	else if (IS("alerts", "cpu_warn_percent"))
-		ok = parse_int(v, 1, 100, &c->alert_cpu_warn_pct);
-	else if (IS("alerts", "cpu_critical_percent"))
-		ok = parse_int(v, 1, 100, &c->alert_cpu_crit_pct);
-	else {
-		snprintf(err, errlen, "unknown setting '%s%s%s'", s, *s ? "." : "", key);
+	const char *sec = section ? section : "";
+	const setting_t *s = find(sec, key);
+	if (!s) {
+		char hint[160];
+		const char *h = suggest(sec, key, hint, sizeof hint);
+		snprintf(err, errlen, "unknown setting '%s%s%s'%s%s%s", sec, *sec ? "." : "", key, h ? " (did you mean " : "",
+		         h ? h : "", h ? "?)" : "");
 		return false;
 	}
-#undef IS
-	if (!ok)
-		snprintf(err, errlen, "bad value '%s' for %s%s%s", v, s, *s ? "." : "", key);
-	return ok;
+	if (!store_value(c, s, v)) {
+		snprintf(err, errlen, "bad value '%s' for %s%s%s", v, sec, *sec ? "." : "", key);
+		return false;
+	}
+	snprintf(c->origin[s - settings], sizeof c->origin[0], "%s", c->origin_now);
+	return true;
 }
 
 typedef struct {
 	config_t *c;
-	char *err;
-	size_t errlen;
-	bool failed;
-	char section[64], key[64]; /* the setting that failed */
+	FILE *f;
+	const char *path;
+	int line;          /* lines read so far: the line being parsed */
+	config_error_fn on_err;
+	void *ud;
+	int errors;
+	int failed_line;   /* the first setting refused, 0 if none */
+	bool keep_going;
+	bool in_value;     /* the last line set a value (continuations follow) */
 } ini_ctx;
+
+static void report(ini_ctx *x, int line, const char *why)
+{
+	char msg[900];
+	snprintf(msg, sizeof msg, "%s:%d: %s", x->path, line, why);
+	x->errors++;
+	x->on_err(x->ud, msg);
+}
+
+#define SYNTAX "syntax error (expected [section] or key = value)"
+
+/* inih reads through this so every setting knows its own line. inih
+ * returns only its first syntax error, so to report every bad line the
+ * lines are judged here too, as inih does: blank, comment, [section],
+ * key = value, or an indented continuation of the value above. */
+static char *read_line(char *str, int num, void *stream)
+{
+	ini_ctx *x = stream;
+	char *r = fgets(str, num, x->f);
+	if (!r)
+		return r;
+	x->line++;
+	if (x->keep_going) {
+		const char *p = r + strspn(r, " \t\r\n");
+		bool indented = p != r && *p;
+		if (*p && *p != ';' && *p != '#' && !(indented && x->in_value)) {
+			bool ok = *p == '[' ? strchr(p, ']') != NULL : strcspn(p, "=:") < strlen(p);
+			if (!ok)
+				report(x, x->line, SYNTAX);
+			x->in_value = ok && *p != '[';
+		}
+	}
+	return r;
+}
 
 static int on_ini(void *ud, const char *section, const char *name, const char *value)
 {
 	ini_ctx *x = ud;
-	if (x->failed)
+	if (x->failed_line && !x->keep_going)
 		return 0;
-	if (!config_set(x->c, section, name, value, x->err, x->errlen)) {
-		x->failed = true;
-		snprintf(x->section, sizeof x->section, "%s", section);
-		snprintf(x->key, sizeof x->key, "%s", name);
+	snprintf(x->c->origin_now, sizeof x->c->origin_now, "%s:%d", x->path, x->line);
+	char why[600];
+	if (!config_set(x->c, section, name, value, why, sizeof why)) {
+		if (!x->failed_line)
+			x->failed_line = x->line;
+		report(x, x->line, why);
 		return 0;
 	}
 	return 1;
 }
 
-/* True when line `want` of the file sets key inside [section]. */
-static bool line_sets(const char *path, int want, const char *section, const char *key)
+int config_load_file_all(config_t *c, const char *path, bool keep_going, config_error_fn on_err, void *ud)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	char line[1024], cur[64] = "";
-	int n = 0;
-	bool found = false;
-	while (n < want && fgets(line, sizeof line, f)) {
-		n++;
-		char *p = line + strspn(line, " \t");
-		if (*p == '[') {
-			char *e = strchr(p, ']');
-			if (e)
-				snprintf(cur, sizeof cur, "%.*s", (int)(e - p - 1), p + 1);
-			continue;
-		}
-		size_t kl = strcspn(p, "=:");
-		while (kl && (p[kl - 1] == ' ' || p[kl - 1] == '\t'))
-			kl--;
-		if (n == want)
-			found = !strcmp(cur, section) && kl == strlen(key) && !strncmp(p, key, kl);
+	ini_ctx x = {.c = c, .path = path, .on_err = on_err, .ud = ud, .keep_going = keep_going};
+	if (!(x.f = fopen(path, "r"))) {
+		char why[300];
+		snprintf(why, sizeof why, "%s: cannot read: %s", path, strerror(errno));
+		on_err(ud, why);
+		return 1;
 	}
-	fclose(f);
-	return found;
+	char saved[sizeof c->origin_now];
+	memcpy(saved, c->origin_now, sizeof saved);
+	int rc = ini_parse_stream(read_line, &x, on_ini, &x);
+	fclose(x.f);
+	memcpy(c->origin_now, saved, sizeof saved);
+	/* inih returns the first bad line whatever its kind: one no setting
+	 * claimed is a syntax error (reported first when it comes first). */
+	if (rc > 0 && rc != x.failed_line && !keep_going) {
+		x.errors = 0;
+		report(&x, rc, SYNTAX);
+	} else if (rc < 0) {
+		report(&x, 0, "cannot parse (out of memory)");
+	}
+	return x.errors;
+}
+
+typedef struct {
+	char *err;
+	size_t errlen;
+	bool set;
+} first_err;
+
+static void keep_last(void *ud, const char *msg)
+{
+	first_err *f = ud;
+	snprintf(f->err, f->errlen, "%s", msg);
+	f->set = true;
 }
 
 bool config_load_file(config_t *c, const char *path, char *err, size_t errlen)
 {
-	char why[256] = "";
-	ini_ctx x = {.c = c, .err = why, .errlen = sizeof why};
-	int rc = ini_parse(path, on_ini, &x);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		return false;
-	}
-	if (rc > 0) {
-		/* inih reports the first bad line but not which kind of error it
-		 * was: a setting we refused names its own line. */
-		if (x.failed && line_sets(path, rc, x.section, x.key))
-			snprintf(err, errlen, "%s:%d: %s", path, rc, why);
-		else
-			snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", path, rc);
-		return false;
-	}
-	return true;
+	first_err f = {err, errlen, false};
+	/* Without keep_going only the first error is reported, but a syntax
+	 * error found before it is reported after it: the last one wins. */
+	return config_load_file_all(c, path, false, keep_last, &f) == 0;
 }
 
 bool config_load_env(config_t *c, char *err, size_t errlen)
 {
-	static const struct {
-		const char *env, *section, *key;
-	} map[] = {{"BRISK_HOST", "server", "host"},         {"BRISK_PORT", "server", "port"},
-	           {"BRISK_THREADS", "server", "threads"},   {"BRISK_WORKERS", "server", "workers"},
-	           {"BRISK_ACCESS_LOG", "server", "access_log"}, {"BRISK_DATA", "store", "data_dir"},
-	           {"BRISK_NAIVE", "analytics", "naive"},   {"BRISK_CACHE_BYTES", "cache", "memory_bytes"},
-	           {"REDIS_URL", "cache", "redis_url"},     {"BRISK_CACHE_DIR", "cache", "disk_dir"},
-	           {"BRISK_SLOW_QUERY_MS", "monitor", "slow_query_ms"}};
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-		const char *v = getenv(map[i].env);
-		if (v && *v && !config_set(c, map[i].section, map[i].key, v, err, errlen)) {
+	char saved[sizeof c->origin_now];
+	memcpy(saved, c->origin_now, sizeof saved);
+	bool ok = true;
+	for (size_t i = 0; i < NSETTINGS && ok; i++) {
+		const char *v = settings[i].env ? getenv(settings[i].env) : NULL;
+		if (!v || !*v)
+			continue;
+		snprintf(c->origin_now, sizeof c->origin_now, "env %s", settings[i].env);
+		if (!config_set(c, settings[i].section, settings[i].key, v, err, errlen)) {
 			size_t l = strlen(err);
-			snprintf(err + l, errlen - l, " (from %s)", map[i].env);
-			return false;
+			snprintf(err + l, errlen - l, " (from %s)", settings[i].env);
+			ok = false;
 		}
 	}
+	memcpy(c->origin_now, saved, sizeof saved);
+	return ok;
+}
+
+size_t config_count(void)
+{
+	return NSETTINGS;
+}
+
+/* Hides a URL's password (scheme://user:SECRET@host) in place. */
+static void mask_url(char *v, size_t n)
+{
+	char *scheme = strstr(v, "://");
+	if (!scheme)
+		return;
+	char *auth = scheme + 3, *at = strchr(auth, '@');
+	char *slash = strchr(auth, '/');
+	if (!at || (slash && slash < at))
+		return;
+	char *colon = memchr(auth, ':', (size_t)(at - auth));
+	char *from = colon ? colon + 1 : auth; /* redis://SECRET@host is a password too */
+	if (from == at)
+		return;
+	char rest[600];
+	snprintf(rest, sizeof rest, "%s", at);
+	snprintf(from, n - (size_t)(from - v), "***%s", rest);
+}
+
+static bool secret_name(const char *key)
+{
+	static const char *const words[] = {"password", "secret", "token", "passwd", "_key"};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcasestr(key, words[i]))
+			return true;
+	return false;
+}
+
+bool config_describe(const config_t *c, size_t i, config_item *out)
+{
+	if (i >= NSETTINGS)
+		return false;
+	const setting_t *s = &settings[i];
+	const char *p = (const char *)c + s->off;
+	memset(out, 0, sizeof *out);
+	out->section = s->section;
+	out->key = s->key;
+	out->env = s->env;
+	out->reloadable = s->reloadable;
+	out->origin = c->origin[i][0] ? c->origin[i] : "default";
+	switch (s->kind) {
+	case K_STR:
+		snprintf(out->value, sizeof out->value, "%s", p);
+		if (secret_name(s->key) && *p)
+			snprintf(out->value, sizeof out->value, "***");
+		else
+			mask_url(out->value, sizeof out->value);
+		break;
+	case K_BOOL:
+		snprintf(out->value, sizeof out->value, "%s", *(const bool *)p ? "true" : "false");
+		break;
+	case K_LEVEL:
+		snprintf(out->value, sizeof out->value, "%s", level_names[*(const int *)p & 3]);
+		break;
+	case K_INT:
+	case K_SIZE:
+		snprintf(out->value, sizeof out->value, "%lld",
+		         (long long)(s->size == sizeof(int) ? *(const int *)p : *(const int64_t *)p));
+		break;
+	}
 	return true;
+}
+
+bool config_differs(const config_t *a, const config_t *b, size_t i)
+{
+	if (i >= NSETTINGS)
+		return false;
+	const setting_t *s = &settings[i];
+	const char *pa = (const char *)a + s->off, *pb = (const char *)b + s->off;
+	return s->kind == K_STR ? strcmp(pa, pb) != 0 : memcmp(pa, pb, s->size) != 0;
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CONFIG_MAX_SETTINGS 96
+
 typedef struct {
 	/* [server] */
 	char host[64];
@@ -17,6 +19,7 @@ typedef struct {
 	int workers;          /* 0 = 2 x cores */
 	int64_t max_body;     /* bytes */
 	char access_log[256]; /* "" = off, "-" = stderr */
+	int log_level;        /* 0 debug, 1 info, 2 warn, 3 error (log.h) */
 	/* [store] */
 	char data_dir[512];
 	int read_conns;       /* 0 = 2 x cores */
@@ -54,17 +57,41 @@ typedef struct {
 	int64_t alert_cache_min_requests;    /* lookups in 5 minutes before judging */
 	int64_t alert_rss_warn_bytes, alert_rss_crit_bytes;
 	int64_t alert_cpu_warn_pct, alert_cpu_crit_pct; /* of all cores over a minute */
+	/* Where each setting came from ("" = default, "FILE:LINE", "env VAR",
+	 * "command line"), by table index; config_set records origin_now. */
+	char origin[CONFIG_MAX_SETTINGS][96];
+	char origin_now[96];
 } config_t;
 
 /* Fills c with defaults (port 8080, host 127.0.0.1, data ./brisk-data...). */
 void config_defaults(config_t *c);
 /* Reads an INI file over c. Returns false with "FILE:LINE: reason". */
 bool config_load_file(config_t *c, const char *path, char *err, size_t errlen);
-/* Applies BRISK_HOST, BRISK_PORT, BRISK_THREADS, BRISK_WORKERS, BRISK_DATA,
- * BRISK_ACCESS_LOG, BRISK_NAIVE, BRISK_CACHE_BYTES, REDIS_URL, BRISK_CACHE_DIR,
- * BRISK_SLOW_QUERY_MS. */
+/* Reads an INI file over c and reports each error ("FILE:LINE: reason")
+ * to on_err; keep_going goes on past the first. Returns the error count. */
+typedef void (*config_error_fn)(void *ud, const char *msg);
+int config_load_file_all(config_t *c, const char *path, bool keep_going, config_error_fn on_err, void *ud);
+/* Applies the environment variables of the settings that have one
+ * (BRISK_HOST, BRISK_PORT, BRISK_DATA, REDIS_URL...: config_describe's env). */
 bool config_load_env(config_t *c, char *err, size_t errlen);
-/* Sets one "section.key" (or bare key) from text; false with a reason. */
+/* Sets one "section.key" (or bare key) from text; false with a reason (an
+ * unknown key names the closest known one). */
 bool config_set(config_t *c, const char *section, const char *key, const char *value, char *err, size_t errlen);
+
+/* One setting as `brisk config check` shows it; strings point into static
+ * tables or into c (valid while c is). value has secrets masked. */
+typedef struct {
+	const char *section, *key;
+	const char *env;    /* its environment variable, or NULL */
+	const char *origin; /* "default", "FILE:LINE", "env VAR", "command line" */
+	bool reloadable;    /* SIGHUP applies it without a restart */
+	char value[600];
+} config_item;
+
+/* The number of settings; config_describe fills setting i (false past the end). */
+size_t config_count(void);
+bool config_describe(const config_t *c, size_t i, config_item *out);
+/* True when setting i differs between a and b. */
+bool config_differs(const config_t *a, const config_t *b, size_t i);
 
 #endif

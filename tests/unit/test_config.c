@@ -248,7 +248,7 @@ static void clear_env(void)
 {
 	static const char *const vars[] = {"BRISK_HOST", "BRISK_PORT", "BRISK_THREADS", "BRISK_WORKERS",
 	                                   "BRISK_ACCESS_LOG", "BRISK_DATA", "BRISK_NAIVE", "BRISK_CACHE_BYTES",
-	                                   "REDIS_URL"};
+	                                   "REDIS_URL", "BRISK_CACHE_DIR", "BRISK_SLOW_QUERY_MS"};
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
 }
@@ -289,4 +289,81 @@ Test(config, bad_env_names_the_variable)
 	cr_expect_eq(c.port, 8080);
 	clear_env();
 	cr_expect(config_load_env(&c, err, sizeof err), "no variables set: %s", err);
+}
+
+Test(config, unknown_key_suggests_the_closest)
+{
+	expect_bad("server", "prot", "1", "unknown setting 'server.prot' (did you mean server.port?)");
+	expect_bad("alerts", "cpu_warn_percnt", "1", "(did you mean alerts.cpu_warn_percent?)");
+	expect_bad("store", "port", "1", "(did you mean server.port?)");
+	expect_bad("server", "colour", "1", "unknown setting 'server.colour'");
+	cr_expect(strstr(err, "did you mean") == NULL, "%s", err);
+}
+
+static const char *item_origin(const char *name, char *value, size_t n)
+{
+	static config_item it;
+	for (size_t i = 0; config_describe(&c, i, &it); i++) {
+		char full[128];
+		snprintf(full, sizeof full, "%s.%s", it.section, it.key);
+		if (!strcmp(full, name)) {
+			snprintf(value, n, "%s", it.value);
+			return it.origin;
+		}
+	}
+	cr_assert_fail("no setting %s", name);
+	return NULL;
+}
+
+Test(config, origins_and_masked_secrets)
+{
+	clear_env();
+	const char *p = ini("o.ini", "[server]\n\nport = 9000\n[cache]\nredis_url = redis://u:hunter2@r:1/0\n");
+	cr_assert(config_load_file(&c, p, err, sizeof err), "%s", err);
+	setenv("BRISK_HOST", "0.0.0.0", 1);
+	cr_assert(config_load_env(&c, err, sizeof err), "%s", err);
+	cr_assert(set("server", "threads", "3"));
+	char v[600], want[4300];
+	snprintf(want, sizeof want, "%s:3", p);
+	cr_expect_str_eq(item_origin("server.port", v, sizeof v), want);
+	cr_expect_str_eq(v, "9000");
+	cr_expect_str_eq(item_origin("server.host", v, sizeof v), "env BRISK_HOST");
+	cr_expect_str_eq(item_origin("server.threads", v, sizeof v), "command line");
+	cr_expect_str_eq(item_origin("server.workers", v, sizeof v), "default");
+	item_origin("cache.redis_url", v, sizeof v);
+	cr_expect_str_eq(v, "redis://u:***@r:1/0");
+	cr_expect_str_eq(c.redis_url, "redis://u:hunter2@r:1/0", "masking is for display only");
+	cr_assert(set("cache", "redis_url", "redis://justapassword@r"));
+	item_origin("cache.redis_url", v, sizeof v);
+	cr_expect_str_eq(v, "redis://***@r");
+	clear_env();
+}
+
+static void count_err(void *ud, const char *msg)
+{
+	(void)msg;
+	(*(int *)ud)++;
+}
+
+Test(config, every_error_of_a_file_is_reported)
+{
+	const char *p = ini("all.ini", "[server]\nprot = 1\nnot a line\nport = 2\n[x\nport = eighty\n");
+	int n = 0;
+	cr_expect_eq(config_load_file_all(&c, p, true, count_err, &n), 4);
+	cr_expect_eq(n, 4);
+}
+
+Test(config, differs_and_reloadable)
+{
+	config_t b = c;
+	cr_assert(config_set(&b, "alerts", "cpu_warn_percent", "50", err, sizeof err));
+	size_t changed = 0;
+	config_item it;
+	for (size_t i = 0; config_describe(&b, i, &it); i++)
+		if (config_differs(&c, &b, i)) {
+			changed++;
+			cr_expect_str_eq(it.key, "cpu_warn_percent");
+			cr_expect(it.reloadable);
+		}
+	cr_expect_eq(changed, 1);
 }
