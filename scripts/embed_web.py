@@ -11,7 +11,11 @@ each other by their plain names: "./api.js" resolves to /assets/api.js,
 which the map sends to /assets/api.<hash>.js) plus modulepreload links.
 Each asset is also stored gzip-compressed when that is smaller.
 
-usage: embed_web.py --web DIR --uplot DIR --out FILE [--depfile FILE] [--sizes]
+--doc URL=FILE adds a JSON document served as it is at URL (not hashed,
+revalidated with its ETag): the OpenAPI document, /api/v1/openapi.json.
+It must parse as JSON, so a broken document fails the build.
+
+usage: embed_web.py --web DIR --uplot DIR --out FILE [--doc URL=FILE]... [--depfile FILE] [--sizes]
 """
 import argparse
 import base64
@@ -93,6 +97,7 @@ def main():
     ap.add_argument('--uplot', required=True)
     ap.add_argument('--out', required=True)
     ap.add_argument('--depfile')
+    ap.add_argument('--doc', action='append', default=[], metavar='URL=FILE')
     ap.add_argument('--sizes', action='store_true', help='print each asset and the compressed JS+CSS total')
     a = ap.parse_args()
 
@@ -103,7 +108,7 @@ def main():
             data = f.read()
         assets[logical] = {'src': path, 'data': data}
 
-    # Hashed names for everything but the page itself.
+    # Hashed names for everything but the page itself and the documents.
     for logical, asset in assets.items():
         if logical == 'index.html':
             continue
@@ -112,6 +117,19 @@ def main():
         asset['path'] = f'/assets/{stem}.{h}{ext}'
         asset['etag'] = h
         asset['immutable'] = True
+
+    for spec in a.doc:
+        url, _, path = spec.partition('=')
+        if not url.startswith('/') or not path:
+            sys.exit(f'embed_web: --doc takes URL=FILE, not {spec}')
+        with open(path, 'rb') as f:
+            data = f.read()
+        try:
+            json.loads(data)
+        except ValueError as e:
+            sys.exit(f'embed_web: {path} is not valid JSON: {e}')
+        assets['doc:' + url] = {'src': path, 'data': data, 'path': url, 'etag': content_hash(data),
+                                'immutable': False, 'type': 'application/json'}
 
     # The page: hashed references, import map, preloads, and the CSP that
     # allows exactly that inline import map and nothing from elsewhere.
@@ -158,7 +176,7 @@ def main():
             gzref, gzlen = f'gz_{i}', len(gz)
         else:
             gzref, gzlen, gz = 'NULL', 0, data
-        ctype = TYPES[os.path.splitext(logical)[1]]
+        ctype = asset.get('type') or TYPES[os.path.splitext(logical)[1]]
         rows.append('\t{%s, %s, raw_%d, %d, %s, %d, %s, %s},\n' % (
             c_str(asset['path']), c_str(ctype), i, len(data), gzref, gzlen,
             c_str('"' + asset['etag'] + '"'), 'true' if asset['immutable'] else 'false'))

@@ -19,6 +19,7 @@ int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_routes(int argc, char **argv);
 
 /* The data directory: --data DIR if given, else $BRISK_DATA, else ./brisk-data. */
 const char *cli_data_dir(const char *flag_value);

@@ -173,5 +173,5 @@ int cmd_demo(int argc, char **argv)
 	snprintf(announce, sizeof announce,
 	         "\n  Open http://%s:%d/#token=%s\n  API token (org 'demo'): %s\n  Stop with Ctrl-C.\n",
 	         strcmp(cfg.host, "0.0.0.0") ? cfg.host : "127.0.0.1", cfg.port, token, token);
-	return serve_run(&cfg, announce);
+	return serve_run(&cfg, announce, NULL, NULL);
 }

@@ -1,5 +1,8 @@
 /* brisk serve: configuration, store, HTTP server; nothing else. */
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +11,7 @@
 #include "cli/serve.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "http/api.h"
 #include "http/app.h"
 #include "http/warm.h"
@@ -83,9 +87,84 @@ static void on_peer_change(void *ud, int64_t org, unsigned mask)
 	events_publish_data(app->events, org, mask);
 }
 
-int serve_run(const config_t *cfg, const char *announce)
+/* SIGHUP: a thread waits for it (blocked in every other thread), reads the
+ * settings again and applies those that can change at run time. */
+typedef struct {
+	pthread_t tid;
+	atomic_bool stop;
+	config_t cur; /* what runs: reloadable settings as last applied */
+	serve_reload_fn fn;
+	void *ud;
+	http_server_t *srv;
+	app_t *app;
+} reloader_t;
+
+static void reload_now(reloader_t *rl)
 {
 	char err[512];
+	log_info("reload: SIGHUP received");
+	if (!http_server_reopen_access_log(rl->srv, err, sizeof err))
+		log_error("reload: %s", err);
+	if (!rl->fn) {
+		log_info("reload: no configuration to read again (access log reopened)");
+		return;
+	}
+	config_t *next = xmalloc(sizeof *next);
+	if (!rl->fn(next, err, sizeof err, rl->ud)) {
+		log_error("reload: %s; the running settings stay", err);
+		free(next);
+		return;
+	}
+	int applied = 0, restart = 0;
+	config_item now, was;
+	for (size_t i = 0; config_describe(next, i, &now); i++) {
+		if (!config_differs(&rl->cur, next, i))
+			continue;
+		config_describe(&rl->cur, i, &was);
+		if (now.reloadable) {
+			log_info("reload: %s.%s = %s (was %s)", now.section, now.key, now.value, was.value);
+			config_copy_setting(&rl->cur, next, i);
+			applied++;
+		} else {
+			log_warn("reload: %s.%s = %s needs a restart; %s stays in force", now.section, now.key, now.value,
+			         was.value);
+			restart++;
+		}
+	}
+	free(next);
+	log_set_level((log_level)rl->cur.log_level);
+	monitor_opts mo;
+	monitor_opts_from_config(&mo, &rl->cur);
+	monitor_set_thresholds(rl->app->monitor, &mo);
+	log_info("reload: done: %d setting%s applied, %d need%s a restart", applied, applied == 1 ? "" : "s", restart,
+	         restart == 1 ? "s" : "");
+}
+
+static void *reload_main(void *arg)
+{
+	reloader_t *rl = arg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		int sig;
+		if (sigwait(&set, &sig))
+			continue;
+		if (atomic_load(&rl->stop))
+			return NULL;
+		reload_now(rl);
+	}
+}
+
+int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload, void *reload_ud)
+{
+	char err[512];
+	/* Before any thread starts, so every thread inherits it: only the
+	 * reload thread takes SIGHUP. */
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hup, NULL);
 	log_set_level((log_level)cfg->log_level);
 	store_opts so = {.read_conns = cfg->read_conns, .cache_kib = cfg->cache_mib * 1024};
 	store_t *s = store_open(cfg->data_dir, &so, err, sizeof err);
@@ -142,6 +221,13 @@ int serve_run(const config_t *cfg, const char *announce)
 	if (!app.tasks)
 		log_error("serve: background tasks are off: %s", err);
 	http_server_handle_signals(srv);
+	reloader_t *rl = xcalloc(1, sizeof *rl);
+	rl->cur = *cfg;
+	rl->fn = reload;
+	rl->ud = reload_ud;
+	rl->srv = srv;
+	rl->app = &app;
+	pthread_create(&rl->tid, NULL, reload_main, rl);
 	/* The line scripts and tests wait for: it carries the real port. */
 	printf("brisk %s listening on http://%s:%d/ (data %s%s)\n", BRISK_VERSION, cfg->host, http_server_port(srv),
 	       cfg->data_dir, cfg->naive ? ", naive mode" : "");
@@ -150,6 +236,10 @@ int serve_run(const config_t *cfg, const char *announce)
 	fflush(stdout);
 	http_server_run(srv);
 	log_info("serve: shutting down: requests finished, closing the store");
+	atomic_store(&rl->stop, true);
+	pthread_kill(rl->tid, SIGHUP);
+	pthread_join(rl->tid, NULL);
+	free(rl);
 	store_on_change(s, NULL, NULL);
 	tasks_free(app.tasks);
 	events_free(app.events);
@@ -161,6 +251,34 @@ int serve_run(const config_t *cfg, const char *announce)
 	return EXIT_OK;
 }
 
+/* Where the settings came from, kept so that SIGHUP can read them again
+ * the same way: the file, then the environment, then the flags. */
+typedef struct {
+	const char *file;
+	struct {
+		const char *section, *key, *value;
+	} flags[64];
+	int nflags;
+} serve_source;
+
+static bool build_config(const serve_source *src, config_t *cfg, char *err, size_t errlen)
+{
+	config_defaults(cfg);
+	if (src->file && !config_load_file(cfg, src->file, err, errlen))
+		return false;
+	if (!config_load_env(cfg, err, errlen))
+		return false;
+	for (int i = 0; i < src->nflags; i++)
+		if (!config_set(cfg, src->flags[i].section, src->flags[i].key, src->flags[i].value, err, errlen))
+			return false;
+	return true;
+}
+
+static bool reload_config(config_t *out, char *err, size_t errlen, void *ud)
+{
+	return build_config(ud, out, err, errlen);
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -170,46 +288,46 @@ int cmd_serve(int argc, char **argv)
 		{"access-log", required_argument, 0, 'a'}, {"naive", no_argument, 0, 'n'},
 		{"set", required_argument, 0, 's'},    {"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
-	config_t cfg;
-	config_defaults(&cfg);
+	static serve_source src; /* static: the reload thread reads it */
+	static char names[64][2][64];
 	char err[512];
-	/* The config file comes first whatever its place on the line. */
-	for (int i = 1; i < argc - 1; i++)
-		if (!strcmp(argv[i], "--config") && !config_load_file(&cfg, argv[i + 1], err, sizeof err))
-			return cli_fail("serve", EXIT_USAGE, "%s", err);
-	if (!config_load_env(&cfg, err, sizeof err))
-		return cli_fail("serve", EXIT_USAGE, "%s", err);
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:d:p:h", opts, NULL)) != -1) {
-		const char *sec = "server", *key = NULL;
+		const char *sec = "server", *key = NULL, *value = optarg;
 		switch (c) {
-		case 'c': continue;
+		case 'c': src.file = optarg; continue;
 		case 'd': sec = "store", key = "data_dir"; break;
 		case 'H': key = "host"; break;
 		case 'p': key = "port"; break;
 		case 't': key = "threads"; break;
 		case 'w': key = "workers"; break;
 		case 'a': key = "access_log"; break;
-		case 'n': cfg.naive = true; continue;
+		case 'n': sec = "analytics", key = "naive", value = "true"; break;
 		case 's': {
 			char *eq = strchr(optarg, '='), *dot = strchr(optarg, '.');
 			if (!eq || !dot || dot > eq)
 				return cli_fail("serve", EXIT_USAGE, "--set takes SECTION.KEY=VALUE");
-			char section[64], name[64];
-			snprintf(section, sizeof section, "%.*s", (int)(dot - optarg), optarg);
-			snprintf(name, sizeof name, "%.*s", (int)(eq - dot - 1), dot + 1);
-			if (!config_set(&cfg, section, name, eq + 1, err, sizeof err))
-				return cli_fail("serve", EXIT_USAGE, "%s", err);
-			continue;
+			if (src.nflags == 64)
+				return cli_fail("serve", EXIT_USAGE, "too many options");
+			snprintf(names[src.nflags][0], sizeof names[0][0], "%.*s", (int)(dot - optarg), optarg);
+			snprintf(names[src.nflags][1], sizeof names[0][1], "%.*s", (int)(eq - dot - 1), dot + 1);
+			sec = names[src.nflags][0], key = names[src.nflags][1], value = eq + 1;
+			break;
 		}
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
-		if (!config_set(&cfg, sec, key, optarg, err, sizeof err))
-			return cli_fail("serve", EXIT_USAGE, "%s", err);
+		if (src.nflags == 64)
+			return cli_fail("serve", EXIT_USAGE, "too many options");
+		src.flags[src.nflags].section = sec;
+		src.flags[src.nflags].key = key;
+		src.flags[src.nflags++].value = value;
 	}
 	if (optind < argc)
 		return cli_fail("serve", EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-	return serve_run(&cfg, NULL);
+	static config_t cfg;
+	if (!build_config(&src, &cfg, err, sizeof err))
+		return cli_fail("serve", EXIT_USAGE, "%s", err);
+	return serve_run(&cfg, NULL, reload_config, &src);
 }

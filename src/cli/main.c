@@ -26,6 +26,7 @@ static const command_t commands[] = {
 	{"export", cmd_export, "export a filtered list to CSV or XLSX"},
 	{"validate", cmd_validate, "benchmark scenarios against the performance targets"},
 	{"config", cmd_config, "check a configuration file and show the effective settings"},
+	{"routes", cmd_routes, "list the HTTP routes of the server"},
 	{"version", cmd_version, "print the version"},
 };
 

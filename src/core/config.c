@@ -384,14 +384,16 @@ bool config_load_env(config_t *c, char *err, size_t errlen)
 	char saved[sizeof c->origin_now];
 	memcpy(saved, c->origin_now, sizeof saved);
 	bool ok = true;
-	for (size_t i = 0; i < NSETTINGS && ok; i++) {
+	/* every variable is applied, so a check sees the rest; the first
+	 * error is the one reported */
+	for (size_t i = 0; i < NSETTINGS; i++) {
 		const char *v = settings[i].env ? getenv(settings[i].env) : NULL;
 		if (!v || !*v)
 			continue;
 		snprintf(c->origin_now, sizeof c->origin_now, "env %s", settings[i].env);
-		if (!config_set(c, settings[i].section, settings[i].key, v, err, errlen)) {
-			size_t l = strlen(err);
-			snprintf(err + l, errlen - l, " (from %s)", settings[i].env);
+		char why[600];
+		if (!config_set(c, settings[i].section, settings[i].key, v, why, sizeof why) && ok) {
+			snprintf(err, errlen, "%s (from %s)", why, settings[i].env);
 			ok = false;
 		}
 	}
@@ -474,4 +476,12 @@ bool config_differs(const config_t *a, const config_t *b, size_t i)
 	const setting_t *s = &settings[i];
 	const char *pa = (const char *)a + s->off, *pb = (const char *)b + s->off;
 	return s->kind == K_STR ? strcmp(pa, pb) != 0 : memcmp(pa, pb, s->size) != 0;
+}
+
+void config_copy_setting(config_t *dst, const config_t *src, size_t i)
+{
+	if (i >= NSETTINGS)
+		return;
+	memcpy((char *)dst + settings[i].off, (const char *)src + settings[i].off, settings[i].size);
+	memcpy(dst->origin[i], src->origin[i], sizeof dst->origin[i]);
 }

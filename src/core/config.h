@@ -93,5 +93,7 @@ size_t config_count(void);
 bool config_describe(const config_t *c, size_t i, config_item *out);
 /* True when setting i differs between a and b. */
 bool config_differs(const config_t *a, const config_t *b, size_t i);
+/* Copies setting i (and its origin) from src to dst. */
+void config_copy_setting(config_t *dst, const config_t *src, size_t i);
 
 #endif

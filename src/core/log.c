@@ -1,13 +1,14 @@
 #include "core/log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-static int min_level = -1;
+static _Atomic int min_level = -1; /* a reload changes it while threads log */
 
 void log_set_level(log_level lv)
 {

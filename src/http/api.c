@@ -127,6 +127,7 @@ static const http_route routes[] = {
 	{HTTP_GET, "/healthz", health, false, true, "healthz", false},
 	{HTTP_GET, "/readyz", ready, false, false, "readyz", false},
 	{HTTP_GET, "/metrics", metrics_page, false, false, "metrics", false},
+	{HTTP_GET, "/api/v1/openapi.json", static_file, false, true, "openapi", false},
 	{HTTP_GET, "/api/v1/dashboard", api_views_dashboard, true, true, "dashboard", false},
 	{HTTP_GET, "/api/v1/overview", api_views_overview, true, true, "overview", false},
 	{HTTP_GET, "/api/v1/cashflow", api_views_cashflow, true, true, "cashflow", false},

@@ -104,6 +104,9 @@ void http_req_release(http_req_t *r);
 /* The server's routes (for replay by name). */
 const http_route *http_server_route(http_server_t *srv, const char *name);
 const http_config *http_server_config(http_server_t *srv);
+/* Reopens the access log file at its path (after log rotation moved it);
+ * a no-op when it is off or stderr. False with a reason. */
+bool http_server_reopen_access_log(http_server_t *srv, char *err, size_t errlen);
 /* The port actually bound (useful with port 0). */
 int http_server_port(http_server_t *srv);
 

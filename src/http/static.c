@@ -26,7 +26,7 @@ static void send_asset(http_req_t *r, const static_asset *a)
 	}
 	http_add_header(r, "Cache-Control", a->immutable ? "public, max-age=31536000, immutable" : "no-cache");
 	http_add_header(r, "X-Content-Type-Options", "nosniff");
-	if (!a->immutable) {
+	if (!strcmp(a->path, "/")) {
 		http_add_header(r, "Content-Security-Policy", static_index_csp);
 		http_add_header(r, "Referrer-Policy", "no-referrer");
 	}

@@ -5,7 +5,8 @@
  * has a content-hashed name and is cached by browsers for a year; the page
  * itself ("/") revalidates on every load (its ETag makes that a 304) and
  * names the hashed files. Bodies are stored both plain and gzip-compressed,
- * so a request never compresses anything (r->encoding_out). */
+ * so a request never compresses anything (r->encoding_out). The OpenAPI
+ * document (/api/v1/openapi.json) is one more entry of the table. */
 #ifndef BRISK_STATIC_H
 #define BRISK_STATIC_H
 

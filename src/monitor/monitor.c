@@ -44,6 +44,8 @@ struct monitor {
 	alerts_t *alerts;
 	pthread_t thread;
 	pthread_mutex_t mu; /* guards stop */
+	pthread_mutex_t omu; /* guards o (a reload replaces its thresholds) */
+	double interval_s;   /* o.interval_s, for the thread: never changes */
 	pthread_cond_t cond;
 	bool stop;
 	sampler_t *samples;
@@ -127,9 +129,11 @@ monitor_t *monitor_new(const monitor_opts *o, store_t *s, rcache_t *c)
 	m->cache = c;
 	m->alerts = alerts_new();
 	pthread_mutex_init(&m->mu, NULL);
+	pthread_mutex_init(&m->omu, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	qstats_set_threshold(m->o.slow_query_s);
 	/* The first sample is taken now: windows start at the server's start. */
+	m->interval_s = m->o.interval_s;
 	m->samples = sampler_new(s, c, HISTORY_S, m->o.interval_s);
 	sampler_sample first;
 	sampler_take(m->samples, &first);
@@ -157,6 +161,7 @@ void monitor_free(monitor_t *m)
 	pthread_mutex_unlock(&active_mu);
 	alerts_free(m->alerts);
 	pthread_mutex_destroy(&m->mu);
+	pthread_mutex_destroy(&m->omu);
 	pthread_cond_destroy(&m->cond);
 	sampler_free(m->samples);
 	free(m->db_path);
@@ -416,9 +421,32 @@ void monitor_slow_queries_json(monitor_t *m, buf_t *out)
 	qstats_json(out, 50);
 }
 
+static void opts_copy(monitor_t *m, monitor_opts *o)
+{
+	pthread_mutex_lock(&m->omu);
+	*o = m->o;
+	pthread_mutex_unlock(&m->omu);
+}
+
+void monitor_set_thresholds(monitor_t *m, const monitor_opts *o)
+{
+	pthread_mutex_lock(&m->omu);
+	monitor_opts keep = m->o;
+	m->o = *o;
+	/* what the thread and the advisor were built with stays */
+	m->o.interval_s = keep.interval_s;
+	m->o.db_path = keep.db_path;
+	m->o.cache_ttl_s = keep.cache_ttl_s;
+	m->o.cache_bytes = keep.cache_bytes;
+	pthread_mutex_unlock(&m->omu);
+	qstats_set_threshold(o->slow_query_s);
+}
+
 void monitor_alerts_json(monitor_t *m, buf_t *out)
 {
-	const monitor_opts *o = &m->o;
+	monitor_opts ov;
+	opts_copy(m, &ov);
+	const monitor_opts *o = &ov;
 	alerts_json(m->alerts, out);
 	out->len--; /* reopen the object */
 	buf_printf(out,
@@ -435,9 +463,11 @@ void monitor_alerts_json(monitor_t *m, buf_t *out)
 void monitor_report_json(monitor_t *m, buf_t *out)
 {
 	advisor_input in = {0};
+	monitor_opts ov;
+	opts_copy(m, &ov);
 	in.db_path = m->db_path;
-	in.dash_warn_ms = m->o.dash_p95_warn_ms;
-	in.api_warn_ms = m->o.api_p95_warn_ms;
+	in.dash_warn_ms = ov.dash_p95_warn_ms;
+	in.api_warn_ms = ov.api_p95_warn_ms;
 
 	struct route_set rs;
 	routes_collect(&rs);
@@ -464,7 +494,7 @@ void monitor_report_json(monitor_t *m, buf_t *out)
 	in.l1_bytes = c->l1_bytes;
 	in.l1_entries = c->l1_entries;
 	in.l1_max_bytes = c->l1_max_bytes;
-	in.ttl_s = m->o.cache_ttl_s;
+	in.ttl_s = ov.cache_ttl_s;
 	in.window_s = now.t - old.t;
 	for (int t = 0; t < TBL__COUNT; t++)
 		in.writes[t] = now.ver[t] - old.ver[t];
@@ -554,7 +584,7 @@ static void *thread_main(void *arg)
 	while (!m->stop) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		double t = (double)until.tv_sec + (double)until.tv_nsec * 1e-9 + m->o.interval_s;
+		double t = (double)until.tv_sec + (double)until.tv_nsec * 1e-9 + m->interval_s;
 		until.tv_sec = (time_t)t;
 		until.tv_nsec = (long)((t - (double)until.tv_sec) * 1e9);
 		pthread_cond_timedwait(&m->cond, &m->mu, &until);
@@ -587,7 +617,9 @@ static void on_change(void *ud, const char *json, const char *message, alert_sev
 
 static void evaluate(monitor_t *m)
 {
-	const monitor_opts *o = &m->o;
+	monitor_opts ov;
+	opts_copy(m, &ov);
+	const monitor_opts *o = &ov;
 	alerts_begin(m->alerts, wall_now());
 	char id[128], what[160];
 

@@ -61,6 +61,10 @@ void monitor_opts_from_config(monitor_opts *o, const config_t *c);
  * starts the sampling thread. Never NULL. The series report the newest
  * monitor while several exist. */
 monitor_t *monitor_new(const monitor_opts *o, store_t *s, rcache_t *c);
+/* Replaces the alert thresholds and the slow-query threshold of a running
+ * monitor (a SIGHUP reload); the interval, db_path and cache settings it
+ * started with stay. */
+void monitor_set_thresholds(monitor_t *m, const monitor_opts *o);
 /* Stops the thread and frees m; its /metrics series then read 0. NULL is
  * a no-op. */
 void monitor_free(monitor_t *m);
