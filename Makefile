@@ -57,3 +57,19 @@ bench:
 
 clean:
 	rm -rf $(BUILD)
+
+# The Debian package (dpkg-deb): a release build for /usr, its man pages,
+# the systemd unit and default config of packaging/ (scripts/deb.sh).
+.PHONY: deb man
+$(BUILD)/deb/build.ninja:
+	meson setup $(BUILD)/deb --prefix=/usr --buildtype=release -Db_ndebug=true >/dev/null
+
+deb: $(BUILD)/deb/build.ninja
+	@meson setup --reconfigure $(BUILD)/deb >/dev/null
+	ninja -C $(BUILD)/deb
+	scripts/deb.sh $(BUILD)/deb/brisk $(BUILD)
+
+# Man pages from the commands' --help texts (scripts/man.py), for reading
+# before installing: man -l build/man/brisk.1
+man: release
+	python3 scripts/man.py $(BUILD)/release/brisk $(BUILD)/man

@@ -69,8 +69,10 @@ int cli_fail(const char *cmd, int code, const char *fmt, ...)
 
 int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (cli_wants_help(argc, argv)) {
+		printf("usage: brisk version\n\nPrints the version of brisk (also: brisk --version).\n");
+		return EXIT_OK;
+	}
 	printf("brisk %s\n", BRISK_VERSION);
 	return EXIT_OK;
 }
