@@ -62,9 +62,11 @@ clean:
 # the systemd unit and default config of packaging/ (scripts/deb.sh).
 .PHONY: deb man
 $(BUILD)/deb/build.ninja:
+	@scripts/deps.sh build
 	meson setup $(BUILD)/deb --prefix=/usr --buildtype=release -Db_ndebug=true >/dev/null
 
 deb: $(BUILD)/deb/build.ninja
+	@scripts/deps.sh build
 	@meson setup --reconfigure $(BUILD)/deb >/dev/null
 	ninja -C $(BUILD)/deb
 	scripts/deb.sh $(BUILD)/deb/brisk $(BUILD)

@@ -29,8 +29,11 @@ SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || 
   python3 scripts/man.py "$root/usr/bin/brisk" "$root/usr/share/man/man1" >/dev/null
 gzip -9n "$root"/usr/share/man/man1/*.1
 
-# Depends: the package of each shared library the binary loads.
-deps=$(ldd "$bin" | awk '/=> \//{print $3}' | while read -r lib; do
+# Depends: the package of each shared library the binary links directly
+# (NEEDED; ldd would also list their own dependencies).
+needed=$(objdump -p "$bin" | awk '$1 == "NEEDED" {print $2}')
+deps=$(ldd "$bin" | awk '/=> \//{print $1, $3}' | while read -r name lib; do
+  grep -qxF "$name" <<<"$needed" || continue
   dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib" 2>/dev/null || true
 done | cut -d: -f1 | sort -u | grep -v '^libc6$' | paste -sd, | sed 's/,/, /g')
 deps="libc6${deps:+, $deps}, adduser"

@@ -406,9 +406,25 @@ size_t config_count(void)
 	return NSETTINGS;
 }
 
+/* Hides every "password=SECRET" (a URL's query, a libpq conninfo string)
+ * up to the next '&', ' ' or ';'. */
+static void mask_password_params(char *v, size_t n)
+{
+	for (char *p = strcasestr(v, "password="); p; p = strcasestr(p, "password=")) {
+		p += strlen("password=");
+		size_t len = strcspn(p, "& ;");
+		if (!len)
+			continue;
+		char rest[600];
+		snprintf(rest, sizeof rest, "%s", p + len);
+		snprintf(p, n - (size_t)(p - v), "***%s", rest);
+	}
+}
+
 /* Hides a URL's password (scheme://user:SECRET@host) in place. */
 static void mask_url(char *v, size_t n)
 {
+	mask_password_params(v, n);
 	char *scheme = strstr(v, "://");
 	if (!scheme)
 		return;

@@ -55,6 +55,10 @@ describe('the document and the route table', () => {
     }
   });
 
+  test('info.version is the version of the binary', () => {
+    assert.equal(doc.info.version, brisk(['version']).trim().split(' ')[1]);
+  });
+
   test('path parameters are declared for every {name}', () => {
     for (const d of documented()) {
       const names = [...d.pattern.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();

@@ -336,6 +336,12 @@ Test(config, origins_and_masked_secrets)
 	cr_assert(set("cache", "redis_url", "redis://justapassword@r"));
 	item_origin("cache.redis_url", v, sizeof v);
 	cr_expect_str_eq(v, "redis://***@r");
+	cr_assert(set("cache", "redis_url", "postgres://h/db?user=u&password=pw1&sslmode=require"));
+	item_origin("cache.redis_url", v, sizeof v);
+	cr_expect_str_eq(v, "postgres://h/db?user=u&password=***&sslmode=require");
+	cr_assert(set("cache", "redis_url", "host=h password=pw2 dbname=d"));
+	item_origin("cache.redis_url", v, sizeof v);
+	cr_expect_str_eq(v, "host=h password=*** dbname=d");
 	clear_env();
 }
 
