@@ -61,6 +61,12 @@ if command -v systemd-analyze >/dev/null; then
   out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify: $out"
   [ -z "$out" ] || fail "systemd-analyze verify warns: $out"
   echo "verified"
+  # the sandbox, as systemd scores it (0 = nothing exposed, 10 = everything)
+  if [[ "$(systemd-analyze security --help 2>&1)" == *--offline* ]]; then
+    score=$(systemd-analyze security --offline=true "$unit" 2>&1 | sed -n 's/.*Overall exposure level for brisk.service: \([0-9.]*\).*/\1/p')
+    echo "NOTE: systemd-analyze security rates the unit's exposure $score (0 best, 10 worst)"
+    awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 2.0) }' || fail "the unit's exposure is ${score:-unknown}, above 2.0"
+  fi
   [ -d /run/systemd/system ] || echo "NOTE: systemd is not PID 1 here: the unit was verified but not started by systemd"
 else
   echo "NOTE: systemd-analyze is not installed (no systemd here): the unit was not verified"
