@@ -52,7 +52,7 @@ def commands(binary):
     return out
 
 
-OPTION = re.compile(r'^ {1,4}(-\S.*?)(?: {2,}(\S.*))?$')
+OPTION = re.compile(r'^ {1,4}((?:-|SIG[A-Z])\S.*?)(?: {2,}(\S.*))?$')
 
 
 def parse(text):

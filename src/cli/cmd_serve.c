@@ -27,7 +27,7 @@ static void usage(FILE *f)
 	           "then --config FILE (INI), then BRISK_* environment variables, then flags.\n"
 	           "\n"
 	           "options:\n"
-	           "  --config FILE       INI file ([server] [store] [analytics] [cache]; see docs/operations.md)\n"
+	           "  --config FILE       INI file of settings (every one: docs/operations.md)\n"
 	           "  --data DIR          data directory (default $BRISK_DATA or ./brisk-data)\n"
 	           "  --host ADDR         listen address (default 127.0.0.1; 0.0.0.0 for all)\n"
 	           "  --port N            listen port (default 8080; 0 = any free port)\n"
@@ -35,7 +35,15 @@ static void usage(FILE *f)
 	           "  --workers N         compute threads (default: 2 x cores)\n"
 	           "  --access-log FILE   one line per request (- = stderr; default off)\n"
 	           "  --naive             compute views from base tables, not rollups (reference mode)\n"
-	           "  --set SECTION.KEY=VALUE   any setting of the config file\n");
+	           "  --set SECTION.KEY=VALUE   any setting of the config file\n"
+	           "\n"
+	           "signals:\n"
+	           "  SIGTERM, SIGINT     stop: requests in flight finish, then the store is closed\n"
+	           "  SIGHUP              reload: read the settings again and apply server.log_level,\n"
+	           "                      monitor.slow_query_ms and [alerts]; reopen the access log\n"
+	           "\n"
+	           "'brisk config check' shows the settings a start would use and where each\n"
+	           "comes from.\n");
 }
 
 static void on_store_change(void *ud, int64_t org, unsigned mask)
