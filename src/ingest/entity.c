@@ -333,7 +333,8 @@ static void bind_values(store_stmt_t *st, entity_kind k, const record_t *r)
 		store_bind_i64(st, 7, r->num[I_DUE]);
 		store_bind_i64(st, 8, r->num[I_AMOUNT]);
 		store_bind_text_nocopy(st, 9, TXT(I_STATUS));
-		store_bind_i64(st, 10, r->num[I_AMOUNT]);
+		/* DATA.md: a void invoice is never outstanding. */
+		store_bind_i64(st, 10, slice_eq_cstr(r->raw[I_STATUS], "void") ? 0 : r->num[I_AMOUNT]);
 		break;
 	case ENT_PAYMENTS:
 		store_bind_i64(st, 3, r->num[P_DATE]);
@@ -369,7 +370,7 @@ static void bind_values(store_stmt_t *st, entity_kind k, const record_t *r)
 int entity_invoice_refresh(store_conn_t *w, int64_t invoice_rid)
 {
 	static const char *q =
-		"UPDATE invoices SET outstanding = amount - a.paid, "
+		"UPDATE invoices SET outstanding = CASE WHEN status = 'void' THEN 0 ELSE amount - a.paid END, "
 		"status = CASE WHEN status = 'void' THEN 'void' WHEN a.paid = 0 THEN 'open' "
 		"WHEN a.paid >= amount THEN 'paid' ELSE 'partial' END "
 		"FROM (SELECT coalesce(sum(amount), 0) AS paid FROM allocations "

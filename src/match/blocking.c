@@ -31,6 +31,8 @@
 #define FALLBACK_BUDGET 4096 /* invoices compared per payment, at most */
 #define FALLBACK_CUSTOMERS 16
 #define AMOUNT_WALK_MAX 4096
+#define CLOSED_LENS 16
+#define KEY_WALK_MAX 256     /* invoices one written number may stand for, at most */
 
 /* ---- arena ---- */
 
@@ -172,6 +174,21 @@ struct blocking {
 		uint32_t inv, next;
 	} *moved;
 	size_t nmoved, cap_moved;
+	struct keyref {
+		uint64_t h;
+		uint32_t inv;
+	} *keys;                         /* hashes of invoice keys' forms, sorted */
+	size_t nkeys;
+	/* Numbers of the paid and void invoices, canonical, by hash: a
+	 * reference naming one of them is no evidence for another invoice. */
+	map closedmap;
+	struct closed {
+		const char *canon;
+		uint16_t len;
+		uint32_t next;
+	} *closed;
+	size_t nclosed, cap_closed;
+	size_t clen[16], nclen; /* their distinct lengths (the first 16) */
 	uint32_t *cust_start, *cust_inv; /* customer -> invoices by issue date */
 	uint32_t *tok_start, *tok_cust;  /* token -> customers */
 	size_t ntok;
@@ -274,6 +291,12 @@ static int load_invoices(blocking_t *b, store_conn_t *c, int64_t org, atomic_int
 		n = tmp.len > UINT16_MAX ? UINT16_MAX : tmp.len;
 		v->canon = arena_dup(&b->a, tmp.p ? tmp.p : "", n);
 		v->canon_len = (uint16_t)n;
+		s = col(st, 2, &n);
+		buf_reset(&tmp);
+		norm_invoice_key(s, n, &tmp);
+		n = tmp.len > UINT16_MAX ? UINT16_MAX : tmp.len;
+		v->key = arena_dup(&b->a, tmp.p ? tmp.p : "", n);
+		v->key_len = (uint16_t)n;
 		s = col(st, 3, &n);
 		v->cust = intern_customer(b, s, n, &tmp);
 		s = col(st, 4, &n);
@@ -284,6 +307,51 @@ static int load_invoices(blocking_t *b, store_conn_t *c, int64_t org, atomic_int
 		v->outstanding = store_col_i64(st, 8);
 		v->next_num = v->next_amt = BLOCKING_NONE;
 		b->ninv++;
+	}
+	store_reset(st);
+	buf_free(&tmp);
+	if (rc == STORE_ROW) {
+		snprintf(err, errlen, "cancelled");
+		return -1;
+	}
+	if (rc != STORE_DONE) {
+		snprintf(err, errlen, "loading invoices: %s", store_errmsg(c));
+		return -1;
+	}
+	return 0;
+}
+
+static int load_closed(blocking_t *b, store_conn_t *c, int64_t org, atomic_int *cancel, char *err, size_t errlen)
+{
+	static const char *q = "SELECT number FROM invoices WHERE org = ?1 AND (outstanding <= 0 OR status = 'void')";
+	store_stmt_t *st = store_prepare(c, q);
+	if (!st) {
+		snprintf(err, errlen, "loading invoices: %s", store_errmsg(c));
+		return -1;
+	}
+	store_bind_i64(st, 1, org);
+	map_init(&b->closedmap, 1024);
+	buf_t tmp = BUF_INIT;
+	store_status rc;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		if ((b->nclosed & 0xffff) == 0 && cancelled(cancel))
+			break;
+		size_t n;
+		const char *s = col(st, 0, &n);
+		buf_reset(&tmp);
+		norm_invoice(s, n, &tmp);
+		if (!tmp.len)
+			continue;
+		n = tmp.len > UINT16_MAX ? UINT16_MAX : tmp.len;
+		uint64_t h = XXH3_64bits(tmp.p, n);
+		GROW(b->closed, b->nclosed, b->cap_closed);
+		b->closed[b->nclosed] = (struct closed){arena_dup(&b->a, tmp.p, n), (uint16_t)n, map_get(&b->closedmap, h)};
+		map_put(&b->closedmap, h, (uint32_t)b->nclosed++);
+		size_t k = 0;
+		while (k < b->nclen && b->clen[k] != n)
+			k++;
+		if (k == b->nclen && k < CLOSED_LENS)
+			b->clen[b->nclen++] = n;
 	}
 	store_reset(st);
 	buf_free(&tmp);
@@ -441,6 +509,55 @@ static void build_number_index(blocking_t *b)
 		qsort(b->lens, b->nlens, sizeof *b->lens, cmp_size);
 }
 
+static int cmp_keyref(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return x->inv < y->inv ? -1 : x->inv > y->inv;
+}
+
+/* Every form of an invoice's key a reference may write (score_key_match):
+ * the key, without its prefix, its last number, prefix and last number. */
+static void build_key_index(blocking_t *b)
+{
+	b->keys = xmalloc((b->ninv ? b->ninv : 1) * 4 * sizeof *b->keys);
+	buf_t tmp = BUF_INIT;
+	for (size_t i = 0; i < b->ninv; i++) {
+		const blocking_invoice *v = &b->inv[i];
+		const char *k = v->key, *end = k + v->key_len;
+		if (!v->key_len)
+			continue;
+		const char *dot1 = memchr(k, '.', v->key_len), *dotn = dot1;
+		for (const char *d = dot1; d; d = memchr(d + 1, '.', (size_t)(end - d - 1)))
+			dotn = d;
+		bool prefixed = !(k[0] >= '0' && k[0] <= '9');
+		const char *last = dotn && dotn[1] >= '0' && dotn[1] <= '9' ? dotn + 1 : NULL;
+		uint64_t h[4];
+		size_t nh = 0;
+		h[nh++] = XXH3_64bits(k, v->key_len);
+		if (prefixed && dot1)
+			h[nh++] = XXH3_64bits(dot1 + 1, (size_t)(end - dot1 - 1));
+		if (last)
+			h[nh++] = XXH3_64bits(last, (size_t)(end - last));
+		if (prefixed && last && dot1 != dotn) {
+			buf_reset(&tmp);
+			buf_put(&tmp, k, (size_t)(dot1 - k) + 1);
+			buf_put(&tmp, last, (size_t)(end - last));
+			h[nh++] = XXH3_64bits(tmp.p, tmp.len);
+		}
+		for (size_t j = 0; j < nh; j++) {
+			bool dup = false;
+			for (size_t m = 0; m < j && !dup; m++)
+				dup = h[m] == h[j];
+			if (!dup)
+				b->keys[b->nkeys++] = (struct keyref){h[j], (uint32_t)i};
+		}
+	}
+	buf_free(&tmp);
+	qsort(b->keys, b->nkeys, sizeof *b->keys, cmp_keyref);
+}
+
 static void build_customer_index(blocking_t *b)
 {
 	/* Customer -> invoices: a counting sort keeps the issue order. */
@@ -509,12 +626,14 @@ blocking_t *blocking_load(store_conn_t *c, int64_t org, atomic_int *cancel, char
 	b->cap_cid = 1024;
 	b->cid = xmalloc(b->cap_cid * sizeof *b->cid);
 	b->ncid = 1; /* 0 means "no customer id" */
-	if (load_invoices(b, c, org, cancel, err, errlen) || load_payments(b, c, org, cancel, err, errlen) ||
+	if (load_invoices(b, c, org, cancel, err, errlen) || load_closed(b, c, org, cancel, err, errlen) ||
+	    load_payments(b, c, org, cancel, err, errlen) ||
 	    load_proposals(b, c, org, err, errlen)) {
 		blocking_free(b);
 		return NULL;
 	}
 	build_number_index(b);
+	build_key_index(b);
 	build_customer_index(b);
 	map_free(&b->custmap);
 	return b;
@@ -535,7 +654,10 @@ void blocking_free(blocking_t *b)
 	map_free(&b->cidmap);
 	map_free(&b->tokmap);
 	map_free(&b->movedmap);
+	map_free(&b->closedmap);
+	free(b->closed);
 	free(b->moved);
+	free(b->keys);
 	free(b->cust_start);
 	free(b->cust_inv);
 	free(b->tok_start);
@@ -571,9 +693,10 @@ void blocking_set_outstanding(blocking_t *b, size_t k, int64_t outstanding)
 size_t blocking_bytes(const blocking_t *b)
 {
 	size_t m = b->a.bytes + b->cap_inv * sizeof *b->inv + b->cap_pay * sizeof *b->pay +
-	           b->cap_cust * sizeof *b->cust + b->cap_cid * sizeof *b->cid;
-	const map *maps[] = {&b->nummap, &b->amtmap, &b->cidmap, &b->tokmap};
-	for (size_t i = 0; i < 4; i++)
+	           b->cap_cust * sizeof *b->cust + b->cap_cid * sizeof *b->cid + (b->ninv ? b->ninv : 1) * 4 * sizeof *b->keys;
+	const map *maps[] = {&b->nummap, &b->amtmap, &b->cidmap, &b->tokmap, &b->closedmap};
+	m += b->cap_closed * sizeof *b->closed;
+	for (size_t i = 0; i < 5; i++)
 		m += maps[i]->cap * sizeof(slot);
 	m += (b->ncust + 1 + b->ninv + b->ntok + 1 + (b->ntok ? b->tok_start[b->ntok] : 0)) * sizeof(uint32_t);
 	return m;
@@ -630,7 +753,7 @@ static void add(const blocking_t *b, const score_opts *o, blocking_scratch *s, u
 			return;
 	GROW(s->cand, s->ncand, s->cap);
 	const blocking_invoice *v = &b->inv[k];
-	score_invoice si = {v->canon, v->canon_len, v->outstanding, v->issue, v->due};
+	score_invoice si = {v->canon, v->canon_len, v->outstanding, v->issue, v->due, v->key, v->key_len};
 	score_cand *c = &s->cand[s->ncand++];
 	c->inv = k;
 	score_pair(o, &s->pay, &si, name_sim(b, s, v->cust), cid_rel(pay_cid, v->cid), c);
@@ -754,6 +877,33 @@ void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blo
 			for (uint32_t v = map_get(&b->nummap, XXH3_64bits(r + at, b->lens[k])); v != BLOCKING_NONE;
 			     v = b->inv[v].next_num)
 				add(b, o, s, p->cid, v);
+	}
+	/* Paid and void invoices the reference names. */
+	s->closed_named = 0;
+	for (size_t at = 0; at < rl && b->nclosed; at++) {
+		for (size_t k = 0; k < b->nclen; k++)
+			for (uint32_t v = at + b->clen[k] <= rl ? map_get(&b->closedmap, XXH3_64bits(r + at, b->clen[k]))
+			                                        : BLOCKING_NONE;
+			     v != BLOCKING_NONE; v = b->closed[v].next)
+				if (score_ref_contains(&s->pay, b->closed[v].canon, b->closed[v].len)) {
+					s->closed_named++;
+					break;
+				}
+	}
+	/* Numbers written otherwise: "INV42", "#42", "2025/42". */
+	for (size_t k = 0; k < s->pay.nkey; k++) {
+		uint64_t h = XXH3_64bits(s->pay.keys.p + s->pay.key[k].off, s->pay.key[k].len);
+		size_t lo = 0, hi = b->nkeys;
+		while (lo < hi) {
+			size_t m = lo + (hi - lo) / 2;
+			if (b->keys[m].h < h)
+				lo = m + 1;
+			else
+				hi = m;
+		}
+		for (size_t e = lo; e < b->nkeys && b->keys[e].h == h && e - lo < KEY_WALK_MAX; e++)
+			if (b->inv[b->keys[e].inv].outstanding > 0)
+				add(b, o, s, p->cid, b->keys[e].inv);
 	}
 	/* Invoices of the same amount, as loaded or as set since; on data with
 	 * many equal amounts (a subscription price) the walk is bounded. */

@@ -1,7 +1,8 @@
 /* blocking: an organisation's unsettled payments and open invoices loaded
  * compactly into memory, with the indexes that find a payment's candidate
  * invoices without comparing it to all of them: canonical invoice number
- * (hash), outstanding amount (hash), customer-name tokens (inverted index
+ * (hash), invoice key and its forms without prefix or year (sorted
+ * hashes), outstanding amount (hash), customer-name tokens (inverted index
  * over customers, each with its invoices by issue date).
  *
  * Built once by one thread; afterwards read-only, so any number of threads
@@ -26,8 +27,8 @@ typedef struct {
 	uint32_t cid;      /* interned customer_id, 0 = none */
 	uint32_t next_num; /* next invoice in the same number-hash chain */
 	uint32_t next_amt; /* next invoice with the same outstanding */
-	const char *id, *canon;
-	uint16_t id_len, canon_len;
+	const char *id, *canon, *key; /* key: norm_invoice_key of the number */
+	uint16_t id_len, canon_len, key_len;
 } blocking_invoice;
 
 /* A payment with no allocation other than proposals. */
@@ -76,16 +77,18 @@ typedef struct {
 	float *cust_sim;
 	size_t ncust, cap_cust;
 	uint64_t payer_hash; /* of the prepared payer */
+	size_t closed_named;  /* paid or void invoices the reference names (score_decide) */
 	struct blocking_sim *sims; /* direct-mapped cache of (payer, customer) similarities */
 } blocking_scratch;
 
 void blocking_scratch_free(blocking_scratch *s);
 
 /* Scores payment i against its candidates: invoices whose number the
- * reference contains, invoices whose outstanding equals the amount, and,
+ * reference contains or writes otherwise (score_key_match), invoices whose outstanding equals the amount, and,
  * when the reference looks like a mistyped number and neither found one,
  * the open invoices of customers named like the payer (most recent first,
- * bounded). Leaves them in s->cand[0..s->ncand) and s->pay prepared. */
+ * bounded). Leaves them in s->cand[0..s->ncand), s->pay prepared and
+ * s->closed_named set. */
 void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blocking_scratch *s);
 
 #endif

@@ -118,6 +118,11 @@ typedef struct {
 	score_cand *ruled;
 	int64_t *ruled_rid;
 	size_t nruled, cap;
+	/* Open invoices the reference names whose outstanding is below the
+	 * payment: "amount above outstanding". */
+	int64_t short_rid[EXPLAIN_CANDIDATES];
+	size_t nshort;
+	int64_t org;
 } scan;
 
 static void keep(scan *sc, int64_t rid, const score_cand *c, size_t canon_len)
@@ -137,6 +142,7 @@ static int scan_invoices(store_conn_t *c, int64_t org, const score_opts *o, scan
 {
 	static const char *q = "SELECT rid, number, customer, customer_id, issue_date, due_date, outstanding "
 	                       "FROM invoices WHERE org = ?1 AND outstanding > 0 AND status <> 'void'";
+	buf_t key = BUF_INIT;
 	store_stmt_t *st = store_prepare(c, q);
 	if (!st) {
 		snprintf(err, errlen, "reading invoices: %s", store_errmsg(c));
@@ -153,6 +159,8 @@ static int scan_invoices(store_conn_t *c, int64_t org, const score_opts *o, scan
 		const char *cid = store_col_text(st, 3, &il);
 		buf_reset(&canon);
 		norm_invoice(num, nl, &canon);
+		buf_reset(&key);
+		norm_invoice_key(num, nl, &key);
 		bool fresh;
 		float *sim = cache_slot(&cache, XXH3_64bits(cust, cl), &fresh);
 		if (fresh) {
@@ -162,11 +170,16 @@ static int scan_invoices(store_conn_t *c, int64_t org, const score_opts *o, scan
 		}
 		int rel = !sc->cid_len || !il ? 0 : il == sc->cid_len && !memcmp(cid, sc->cid, il) ? 1 : -1;
 		score_invoice v = {canon.p ? canon.p : "", canon.len, store_col_i64(st, 6),
-		                   (date_t)store_col_i64(st, 4), (date_t)store_col_i64(st, 5)};
+		                   (date_t)store_col_i64(st, 4), (date_t)store_col_i64(st, 5), key.p ? key.p : "", key.len};
 		score_cand cand = {.inv = (uint32_t)sc->nruled};
 		score_pair(o, &sc->pay, &v, *sim, rel, &cand);
 		int64_t rid = store_col_i64(st, 0);
-		if (cand.rule) {
+		if ((cand.flags & SCORE_EXACT_REF) && !(cand.flags & SCORE_AMOUNT_FITS) && sc->pay.amount > 0 &&
+		    sc->nshort < EXPLAIN_CANDIDATES)
+			sc->short_rid[sc->nshort++] = rid;
+		/* score_decide also sees the invoices the reference names whose
+		 * rules fail: a reference naming several is never applied. */
+		if (cand.rule || (cand.flags & (SCORE_EXACT_REF | SCORE_LOOSE_REF))) {
 			if (sc->nruled == sc->cap) {
 				sc->cap = sc->cap ? sc->cap * 2 : 16;
 				sc->ruled = xrealloc(sc->ruled, sc->cap * sizeof *sc->ruled);
@@ -181,6 +194,7 @@ static int scan_invoices(store_conn_t *c, int64_t org, const score_opts *o, scan
 	cache_free(&cache);
 	buf_free(&canon);
 	buf_free(&name);
+	buf_free(&key);
 	if (rc != STORE_DONE) {
 		snprintf(err, errlen, "reading invoices: %s", store_errmsg(c));
 		return -1;
@@ -203,11 +217,12 @@ static const char *invoice_id(store_conn_t *c, int64_t rid, buf_t *tmp)
 	return tmp->p ? tmp->p : "";
 }
 
-static void put_decision(store_conn_t *c, const score_opts *o, scan *sc, buf_t *out, int64_t *best_rid,
-                         int64_t *rival_rid, int *verdict, double *conf)
+static void put_decision(store_conn_t *c, const score_opts *o, scan *sc, size_t closed, buf_t *out,
+                         int64_t *best_rid, int64_t *rival_rid, int *verdict, double *conf, unsigned *best_flags)
 {
 	size_t best, rival;
-	*verdict = score_decide(o, sc->ruled, sc->nruled, &best, conf, &rival);
+	*verdict = score_decide(o, sc->ruled, sc->nruled, closed, &best, conf, &rival);
+	*best_flags = best < sc->nruled ? sc->ruled[best].flags : 0;
 	*best_rid = best < sc->nruled ? sc->ruled_rid[best] : 0;
 	*rival_rid = rival < sc->nruled ? sc->ruled_rid[rival] : 0;
 	static const char *const verdicts[] = {"unmatched", "proposed", "applied"};
@@ -221,18 +236,95 @@ static void put_decision(store_conn_t *c, const score_opts *o, scan *sc, buf_t *
 		buf_puts(out, "null,\"rule\":null");
 	}
 	buf_printf(out, ",\"confidence\":%.3f,\"ambiguous_with\":", *conf);
-	if (*rival_rid) {
+	if (*rival_rid && (*best_flags & SCORE_AMBIGUOUS)) {
 		const char *id = invoice_id(c, *rival_rid, &tmp);
 		buf_json_str(out, id, strlen(id));
 	} else {
 		buf_puts(out, "null");
 	}
-	buf_putc(out, '}');
+	buf_puts(out, ",\"also_named\":");
+	if (*rival_rid && !(*best_flags & SCORE_AMBIGUOUS)) {
+		const char *id = invoice_id(c, *rival_rid, &tmp);
+		buf_json_str(out, id, strlen(id));
+	} else {
+		buf_puts(out, "null");
+	}
 	buf_free(&tmp);
 }
 
+static void put_reason(buf_t *out, size_t *n, const char *id, size_t idlen, const char *num, size_t numlen,
+                       const char *reason)
+{
+	buf_puts(out, (*n)++ ? ",{\"invoice_id\":" : "{\"invoice_id\":");
+	buf_json_str(out, id, idlen);
+	buf_puts(out, ",\"number\":");
+	buf_json_str(out, num, numlen);
+	buf_printf(out, ",\"reason\":\"%s\"}", reason);
+}
+
+/* Why invoices the payment points at are not candidates (DATA.md: void
+ * invoices are never outstanding; a paid one has nothing left): those
+ * whose number the reference names, or, when it names none, those of the
+ * payer's customer with the payment's amount. Ends the decision object.
+ * *closed counts those the reference names. */
+static int put_not_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t *out, size_t *closed)
+{
+	static const char *q = "SELECT id, number, customer, customer_id, status, amount FROM invoices "
+	                       "WHERE org = ?1 AND (outstanding <= 0 OR status = 'void')";
+	static const char *qs = "SELECT id, number FROM invoices WHERE rid = ?1";
+	buf_t canon = BUF_INIT, key = BUF_INIT, name = BUF_INIT;
+	size_t n = 0;
+	*closed = 0;
+	buf_puts(out, ",\"not_candidates\":[");
+	store_stmt_t *st = store_prepare(c, q);
+	store_bind_i64(st, 1, sc->org);
+	store_status rc;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		size_t nl, il, cl, sl, dl;
+		const char *num = store_col_text(st, 1, &nl);
+		buf_reset(&canon);
+		norm_invoice(num, nl, &canon);
+		buf_reset(&key);
+		norm_invoice_key(num, nl, &key);
+		bool named = score_ref_contains(&sc->pay, canon.p ? canon.p : "", canon.len);
+		*closed += named; /* as a run counts them (blocking) */
+		named = named || score_key_match(&sc->pay, key.p ? key.p : "", key.len) == 1;
+		if (!named && store_col_i64(st, 5) == sc->pay.amount && sc->pay.amount > 0) {
+			const char *cid = store_col_text(st, 3, &dl);
+			const char *cust = store_col_text(st, 2, &cl);
+			buf_reset(&name);
+			norm_name(cust, cl, &name);
+			named = (sc->cid_len && dl == sc->cid_len && !memcmp(cid, sc->cid, dl)) ||
+			        score_name_sim(sc->pay.payer.p, sc->pay.payer.len, name.p ? name.p : "", name.len, 0) >=
+			                o->name_threshold;
+		}
+		if (!named || n == EXPLAIN_CANDIDATES)
+			continue;
+		const char *id = store_col_text(st, 0, &il);
+		const char *status = store_col_text(st, 4, &sl);
+		put_reason(out, &n, id, il, num, nl, sl == 4 && !memcmp(status, "void", 4) ? "void" : "already paid");
+	}
+	store_reset(st);
+	for (size_t k = 0; k < sc->nshort && n < EXPLAIN_CANDIDATES && rc != STORE_ERROR; k++) {
+		st = store_prepare(c, qs);
+		store_bind_i64(st, 1, sc->short_rid[k]);
+		if (store_step(st) == STORE_ROW) {
+			size_t il, nl;
+			const char *id = store_col_text(st, 0, &il);
+			const char *num = store_col_text(st, 1, &nl);
+			put_reason(out, &n, id, il, num, nl, "amount above outstanding");
+		}
+		store_reset(st);
+	}
+	buf_puts(out, "]}");
+	buf_free(&canon);
+	buf_free(&key);
+	buf_free(&name);
+	return rc == STORE_ROW || rc == STORE_DONE ? 0 : -1;
+}
+
 static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t *out, int64_t best_rid,
-                           int64_t rival_rid, int verdict, double conf)
+                           int64_t rival_rid, int verdict, double conf, unsigned best_flags)
 {
 	static const char *q = "SELECT id, number, customer, issue_date, due_date, outstanding FROM invoices WHERE rid = ?1";
 	buf_t why = BUF_INIT, canon = BUF_INIT, tmp = BUF_INIT;
@@ -251,7 +343,7 @@ static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t
 		buf_reset(&canon);
 		norm_invoice(num, nl, &canon);
 		score_invoice v = {canon.p ? canon.p : "", canon.len, store_col_i64(st, 5), (date_t)store_col_i64(st, 3),
-		                   (date_t)store_col_i64(st, 4)};
+		                   (date_t)store_col_i64(st, 4), "", 0};
 		buf_puts(out, k ? ",{" : "{");
 		bool first = true;
 		put_key(out, &first, "invoice_id");
@@ -302,8 +394,11 @@ static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t
 		if (!cd->rule) {
 			score_refusal(o, &sc->pay, &v, cd, &why);
 		} else if (sh->rid == best_rid) {
-			if (rival_rid)
+			if (rival_rid && (best_flags & SCORE_AMBIGUOUS))
 				buf_printf(&why, "ties with invoice '%s': confidence %.3f after ambiguity; ",
+				           invoice_id(c, rival_rid, &tmp), conf);
+			else if (rival_rid)
+				buf_printf(&why, "the reference also names invoice '%s': confidence %.3f after ambiguity; ",
 				           invoice_id(c, rival_rid, &tmp), conf);
 			if (verdict == SCORE_PROPOSED)
 				buf_printf(&why, "confidence %.3f is below the auto threshold %.2f: proposed for review", conf,
@@ -311,8 +406,11 @@ static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t
 			else if (verdict == SCORE_UNMATCHED)
 				buf_printf(&why, "confidence %.3f is below the review threshold %.2f", conf,
 				           o->review_threshold);
-		} else if (sh->rid == rival_rid) {
+		} else if (sh->rid == rival_rid && (best_flags & SCORE_AMBIGUOUS)) {
 			buf_printf(&why, "ties with invoice '%s', so neither is applied", invoice_id(c, best_rid, &tmp));
+		} else if (sh->rid == rival_rid) {
+			buf_printf(&why, "the reference names it and invoice '%s', so neither is applied",
+			           invoice_id(c, best_rid, &tmp));
 		} else {
 			buf_printf(&why, "invoice '%s' scores higher", invoice_id(c, best_rid, &tmp));
 		}
@@ -395,7 +493,7 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 		return rc == STORE_DONE ? MATCHER_NOT_FOUND : MATCHER_FAILED;
 	}
 	size_t at = out->len;
-	scan sc = {0};
+	scan sc = {.org = org};
 	int64_t rid = store_col_i64(st, 0), amount = store_col_i64(st, 4);
 	date_t day = (date_t)store_col_i64(st, 2);
 	size_t pl, rl, cl;
@@ -441,8 +539,17 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 			int64_t best, rival;
 			int verdict;
 			double conf;
-			put_decision(c, o, &sc, out, &best, &rival, &verdict, &conf);
-			put_candidates(c, o, &sc, out, best, rival, verdict, conf);
+			unsigned best_flags;
+			size_t closed;
+			buf_t reasons = BUF_INIT;
+			if (put_not_candidates(c, o, &sc, &reasons, &closed) != 0) {
+				snprintf(err, errlen, "reading invoices: %s", store_errmsg(c));
+				ret = MATCHER_FAILED;
+			}
+			put_decision(c, o, &sc, closed, out, &best, &rival, &verdict, &conf, &best_flags);
+			buf_put(out, reasons.p, reasons.len);
+			buf_free(&reasons);
+			put_candidates(c, o, &sc, out, best, rival, verdict, conf, best_flags);
 		}
 	}
 	buf_putc(out, '}');

@@ -71,7 +71,7 @@ static void score_range(pool *p, blocking_scratch *s, size_t from, size_t to)
 		blocking_candidates(p->b, &p->o->score, i, s);
 		size_t best, rival;
 		double conf;
-		score_verdict v = score_decide(&p->o->score, s->cand, s->ncand, &best, &conf, &rival);
+		score_verdict v = score_decide(&p->o->score, s->cand, s->ncand, s->closed_named, &best, &conf, &rival);
 		decision *d = &p->dec[i];
 		d->verdict = (uint8_t)v;
 		d->conf = (float)conf;

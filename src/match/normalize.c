@@ -1,10 +1,12 @@
 #include "match/normalize.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
+#include "match/fold_table.h"
 
 /* DESIGN
  *
@@ -44,17 +46,30 @@ static const char latin_fold[] =
 	"nnnnnnnnnooooooOOrrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
 _Static_assert(sizeof latin_fold - 1 == 0x180 - 0xC0, "latin_fold covers U+00C0..U+017F");
 
-/* Suffix words, longest phrases first; each entry is one or two words. */
-static const char *const suffixes[][2] = {
-	{"sdn", "bhd"}, {"&", "co"}, {"and", "co"},
-	{"bhd", NULL}, {"ltd", NULL}, {"limited", NULL}, {"llc", NULL},
-	{"inc", NULL}, {"incorporated", NULL}, {"gmbh", NULL}, {"co", NULL},
-	{"corp", NULL}, {"corporation", NULL}, {"plc", NULL}, {"pty", NULL},
-	{"pte", NULL}, {"sa", NULL}, {"sarl", NULL}, {"bv", NULL}, {"ag", NULL},
-	{"llp", NULL},
+/* Suffix words, longest phrases first; each entry is one to three words.
+ * Banks spell legal forms out ("Sendirian Berhad", "Public Limited
+ * Company", "S/B"): a name score that counts every word must not see them. */
+static const char *const suffixes[][3] = {
+	{"sp", "z", "oo"}, {"sdn", "bhd"}, {"sendirian", "berhad"}, {"s", "b"}, {"&", "co"}, {"and", "co"},
+	{"&", "company"}, {"and", "company"}, {"\xce\xb1", "\xce\xb5"} /* Greek Α.Ε. */,
+	{"bhd"}, {"berhad"}, {"ltd"}, {"limited"}, {"llc"},
+	{"inc"}, {"incorporated"}, {"gmbh"}, {"co"}, {"company"}, {"private"}, {"public"},
+	{"corp"}, {"corporation"}, {"plc"}, {"pty"}, {"pvt"},
+	{"pte"}, {"sa"}, {"sarl"}, {"sas"}, {"bv"}, {"nv"}, {"ag"}, {"kg"}, {"ab"}, {"aps"}, {"as"}, {"asa"},
+	{"oy"}, {"oyj"}, {"lda"}, {"spa"}, {"srl"}, {"kk"}, {"llp"}, {"\xce\xb1\xce\xb5"} /* ΑΕ */,
+	{"\xce\xb5\xcf\x80\xce\xb5"} /* ΕΠΕ */, {"\xce\xb9\xce\xba\xce\xb5"} /* ΙΚΕ */,
+};
+
+/* Legal forms written before the name: Russian and Ukrainian "ООО",
+ * "ЗАО", "ОАО", "ПАО", "АО", "ИП", "ТОВ"; Indonesian "PT", "CV". */
+static const char *const prefixes[] = {
+	"\xd0\xbe\xd0\xbe\xd0\xbe", "\xd0\xb7\xd0\xb0\xd0\xbe", "\xd0\xbe\xd0\xb0\xd0\xbe",
+	"\xd0\xbf\xd0\xb0\xd0\xbe", "\xd0\xb0\xd0\xbe", "\xd0\xb8\xd0\xbf", "\xd1\x82\xd0\xbe\xd0\xb2",
+	"pt", "cv",
 };
 
 static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
+static void put_upper_ascii(buf_t *out, const char *s, size_t n);
 static int is_separator_cp(uint32_t c);
 static int is_apostrophe(uint32_t c);
 static void word_char(words_t *ws, const char *p, size_t n, int digit);
@@ -106,9 +121,15 @@ void norm_name(const char *in, size_t len, buf_t *out)
 		} else if (c == 0xFFFFFFFF || is_separator_cp(c)) {
 			word_sep(&ws, c);
 		} else {
-			/* Another script's letter: kept as written. Counted like a
-			 * digit so that it never joins a dotted acronym. */
-			word_char(&ws, raw, l, 1);
+			/* Another script's letter: case-folded (Greek and Cyrillic
+			 * also lose their accents). Counted like a digit so that it
+			 * never joins a dotted acronym. */
+			size_t fl;
+			const char *f = norm_fold(c, &fl);
+			if (f)
+				word_char(&ws, f, fl, 1);
+			else
+				word_char(&ws, raw, l, 1);
 		}
 	}
 	word_end(&ws);
@@ -116,23 +137,29 @@ void norm_name(const char *in, size_t len, buf_t *out)
 	/* Strip suffixes from the end while a real word (not a leading "the",
 	 * not "&") would remain before them; then a leading "the" likewise. */
 	size_t from = ws.n && word_is(&ws, 0, "the") ? 1 : 0;
+	for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++)
+		if (ws.n > from + 1 && word_is(&ws, from, prefixes[k]) && has_word(&ws, from + 1, ws.n)) {
+			from++;
+			break;
+		}
 	for (int again = 1; again;) {
 		again = 0;
 		for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++) {
-			size_t nw = suffixes[k][1] ? 2 : 1;
+			size_t nw = suffixes[k][2] ? 3 : suffixes[k][1] ? 2 : 1;
 			if (ws.n < nw)
 				continue;
 			size_t at = ws.n - nw;
-			if (!word_is(&ws, at, suffixes[k][0]) ||
-			    (nw == 2 && !word_is(&ws, at + 1, suffixes[k][1])) ||
-			    !has_word(&ws, from, at))
+			bool all = true;
+			for (size_t j = 0; j < nw && all; j++)
+				all = word_is(&ws, at + j, suffixes[k][j]);
+			if (!all || !has_word(&ws, from, at))
 				continue;
 			ws.n = at;
 			again = 1;
 			break;
 		}
 	}
-	size_t first = from && has_word(&ws, 1, ws.n) ? 1 : 0;
+	size_t first = from && has_word(&ws, from, ws.n) ? from : 0;
 
 	int any = 0;
 	for (size_t k = first; k < ws.n; k++) {
@@ -171,6 +198,18 @@ void norm_invoice(const char *in, size_t len, buf_t *out)
 		    ((s[i + 1] == 0x80 && s[i + 2] >= 0x90 && s[i + 2] <= 0x95) ||
 		     (s[i + 1] == 0x88 && s[i + 2] == 0x92))) { /* dashes, minus */
 			i += 2;
+			continue;
+		}
+		if (c >= 0x80) {
+			uint32_t cp;
+			size_t l = utf8_next(s + i, len - i, &cp);
+			size_t fl;
+			const char *f = cp != 0xFFFFFFFF ? norm_fold(cp, &fl) : NULL;
+			if (f)
+				put_upper_ascii(out, f, fl);
+			else
+				buf_put(out, in + i, l);
+			i += l - 1;
 			continue;
 		}
 		if (c >= 'a' && c <= 'z')
@@ -311,4 +350,203 @@ static int has_word(const words_t *ws, size_t from, size_t to)
 		if (!ws->w[i].amp)
 			return 1;
 	return 0;
+}
+
+const char *norm_fold(uint32_t cp, size_t *len)
+{
+	size_t lo = 0, hi = FOLD_COUNT;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (fold_cp[m] < cp)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	if (lo == FOLD_COUNT || fold_cp[lo] != cp)
+		return NULL;
+	*len = fold_at[lo] & 15;
+	return (const char *)fold_pool + (fold_at[lo] >> 4);
+}
+
+/* A folding may give ASCII ("K" Kelvin sign -> "k"): invoice numbers keep
+ * ASCII letters upper-case whatever their origin. */
+static void put_upper_ascii(buf_t *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_putc(out, s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 'a' + 'A') : s[i]);
+}
+
+/* Words banks put before the payer's name. */
+static const char *const payer_noise[] = {
+	"payment from ", "pymt from ", "pmt from ", "trf from ", "transfer from ", "tt from ", "ibg from ",
+	"giro from ", "duitnow from ", "fpx from ", "remittance from ", "inward remittance from ", "from ",
+};
+
+void norm_payer(const char *in, size_t len, buf_t *out)
+{
+	size_t at = out->len;
+	norm_name(in, len, out);
+	for (size_t k = 0; k < sizeof payer_noise / sizeof payer_noise[0]; k++) {
+		size_t n = strlen(payer_noise[k]);
+		if (out->len - at > n && !memcmp(out->p + at, payer_noise[k], n)) {
+			memmove(out->p + at, out->p + at + n, out->len - at - n + 1);
+			out->len -= n;
+			break;
+		}
+	}
+}
+
+/* ---- structured invoice numbers ---- */
+
+typedef struct {
+	size_t off, len; /* in the key text */
+	bool digits;
+	size_t sep;      /* separator characters before the run */
+	bool hash;       /* '#' among them */
+	size_t zeros;    /* leading zeros dropped (digit runs) */
+} run_t;
+
+/* Splits s into letter and digit runs: digits lose leading zeros (one
+ * stays for "0"), letters are folded (ASCII upper-cased). Everything else
+ * separates; sep counts the characters between runs. Returns the number
+ * of runs (at most max are stored); txt receives the runs' text. */
+static size_t split_runs(const char *in, size_t len, buf_t *txt, run_t *run, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t n = 0, sep = 0;
+	bool hash = false;
+	int cur = -1; /* -1 none, 0 letters, 1 digits */
+	for (size_t i = 0; i < len;) {
+		uint32_t c;
+		size_t l = utf8_next(s + i, len - i, &c);
+		int kind;
+		if (c < 0x80)
+			kind = c >= '0' && c <= '9' ? 1 : ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? 0 : -1;
+		else
+			kind = c == 0xFFFFFFFF || is_separator_cp(c) || c == 0xA0 ? -1 : 0;
+		if (kind < 0) {
+			cur = -1;
+			sep += l;
+			hash |= c == '#';
+			i += l;
+			continue;
+		}
+		if (kind != cur) {
+			if (n == max)
+				return n;
+			run[n] = (run_t){.off = txt->len, .digits = kind == 1, .sep = sep, .hash = hash};
+			n++;
+			sep = 0;
+			hash = false;
+			cur = kind;
+		}
+		run_t *r = &run[n - 1];
+		if (kind == 1) {
+			if (c == '0' && r->len == 0) {
+				/* a leading zero: written only if the run ends here */
+				r->zeros++;
+				if (i + 1 >= len || s[i + 1] < '0' || s[i + 1] > '9') {
+					buf_putc(txt, '0');
+					r->len++;
+					r->zeros--;
+				}
+			} else {
+				buf_putc(txt, (char)c);
+				r->len++;
+			}
+		} else if (c < 0x80) {
+			buf_putc(txt, (char)(c >= 'a' ? c - 'a' + 'A' : c));
+			r->len++;
+		} else {
+			size_t fl;
+			const char *f = norm_fold(c, &fl);
+			size_t before = txt->len;
+			if (f)
+				put_upper_ascii(txt, f, fl);
+			else
+				buf_put(txt, in + i, l);
+			r->len += txt->len - before;
+		}
+		i += l;
+	}
+	return n;
+}
+
+static void put_runs(buf_t *out, const buf_t *txt, const run_t *run, size_t from, size_t to)
+{
+	for (size_t k = from; k < to; k++) {
+		if (k > from)
+			buf_putc(out, '.');
+		buf_put(out, txt->p + run[k].off, run[k].len);
+	}
+}
+
+#define KEY_RUNS 16
+
+void norm_invoice_key(const char *in, size_t len, buf_t *out)
+{
+	buf_t txt = BUF_INIT;
+	run_t run[KEY_RUNS];
+	size_t n = split_runs(in, len, &txt, run, KEY_RUNS);
+	put_runs(out, &txt, run, 0, n);
+	buf_put(out, "", 0);
+	buf_free(&txt);
+}
+
+/* Words that say "an invoice number follows" rather than being part of it. */
+static const char *const hints[] = {
+	"INV", "INVOICE", "INVOICES", "NO", "NR", "NUM", "NUMBER", "BILL", "FAKTURA", "RECHNUNG", "FACTURE",
+	"FACTURA", "FATTURA", "FACT", "\xe2\x84\x96" /* № */,
+};
+
+static bool is_hint(const buf_t *txt, const run_t *r)
+{
+	if (r->digits)
+		return false;
+	for (size_t k = 0; k < sizeof hints / sizeof hints[0]; k++)
+		if (strlen(hints[k]) == r->len && !memcmp(txt->p + r->off, hints[k], r->len))
+			return true;
+	return false;
+}
+
+static bool is_year(const buf_t *txt, const run_t *r)
+{
+	const char *p = txt->p + r->off;
+	return r->digits && r->len == 4 && !r->zeros && (!memcmp(p, "19", 2) || !memcmp(p, "20", 2));
+}
+
+size_t norm_ref_keys(const char *ref, size_t len, buf_t *out, norm_key *keys, size_t max)
+{
+	buf_t txt = BUF_INIT;
+	run_t run[64];
+	size_t n = split_runs(ref, len, &txt, run, 64), nk = 0;
+	for (size_t i = 0; i < n && nk < max; i++) {
+		if (!run[i].digits || (i > 0 && run[i - 1].digits && run[i].sep <= 1))
+			continue; /* not the start of a number */
+		size_t j = i + 1;
+		while (j < n && run[j].digits && run[j].sep == 1 && j - i < 4)
+			j++;
+		/* The word just before, and the one before it ("Inv. No. 42"). */
+		const run_t *pre = i > 0 && !run[i - 1].digits && run[i].sep <= 3 ? &run[i - 1] : NULL;
+		const run_t *pre2 = pre && i > 1 && !run[i - 2].digits && pre->sep <= 3 ? &run[i - 2] : NULL;
+		bool hint = run[i].hash || (pre && (is_hint(&txt, pre) || pre->hash)) || (pre2 && is_hint(&txt, pre2));
+		if (pre && nk < max) {
+			keys[nk].off = out->len;
+			put_runs(out, &txt, run, (size_t)(pre - run), j);
+			keys[nk].len = out->len - keys[nk].off;
+			keys[nk++].bare = false;
+		}
+		bool bare = (!pre || hint) &&
+		            (hint || run[i].zeros || (j - i >= 2 && is_year(&txt, &run[i])));
+		if (bare && nk < max) {
+			keys[nk].off = out->len;
+			put_runs(out, &txt, run, i, j);
+			keys[nk].len = out->len - keys[nk].off;
+			keys[nk++].bare = true;
+		}
+		i = j - 1;
+	}
+	buf_put(out, "", 0);
+	buf_free(&txt);
+	return nk;
 }

@@ -18,6 +18,9 @@
  *                            customer unknown: 0.92 / 0.70; clashes: 0.85 / 0.55
  *   rule 2  fuzzy reference  equal amount: 0.93 (1 edit), 0.90 (2); partial 0.82 / 0.78
  *   rule 3  amount+customer  0.80 .. 0.90 with the name similarity; 0.90 on equal ids
+ *   rule 1, a number without its prefix or year (unique, customer agrees):
+ *                            0.97 (equal amount), 0.90 (partial);
+ *                            customer unknown: 0.80 / 0.60
  *
  * A mistyped reference may name another open invoice exactly. When that one
  * only fits as a partial payment (0.95) while the true invoice has the exact
@@ -103,7 +106,9 @@ void score_payment_prepare(score_payment *p, const char *payer, size_t payer_len
 	buf_reset(&p->ref);
 	buf_reset(&p->start);
 	buf_reset(&p->toks);
-	norm_name(payer, payer_len, &p->payer);
+	buf_reset(&p->keys);
+	norm_payer(payer, payer_len, &p->payer);
+	p->nkey = norm_ref_keys(ref, ref_len, &p->keys, p->key, SCORE_MAX_KEYS);
 
 	/* Canonical tokens, concatenated; word[] remembers where each starts. */
 	size_t word[64], nword = 0;
@@ -152,7 +157,9 @@ void score_payment_free(score_payment *p)
 	buf_free(&p->ref);
 	buf_free(&p->start);
 	buf_free(&p->toks);
+	buf_free(&p->keys);
 	p->ntok = 0;
+	p->nkey = 0;
 }
 
 const char *score_payment_tok(const score_payment *p, size_t i, size_t *len)
@@ -161,9 +168,52 @@ const char *score_payment_tok(const score_payment *p, size_t i, size_t *len)
 	return (p->tok[i].joined ? p->toks.p : p->ref.p) + p->tok[i].off;
 }
 
+#define TRUNCATED_MIN 14 /* bytes: shorter payers are names, not cut fields */
+
 double score_name_sim(const char *a, size_t alen, const char *b, size_t blen, double cutoff)
 {
-	return fuzzy_token_set_ratio(a, alen, b, blen, cutoff * 100) / 100.0;
+	/* Token-set ratio is 100 whenever one name's words contain the other's
+	 * ("Global Logistics" in "Global Logistics Solutions"): an automatic
+	 * decision needs every word to count, on both sides. */
+	double sim = fuzzy_token_sort_ratio(a, alen, b, blen, 0) / 100.0;
+	if (alen >= TRUNCATED_MIN && alen < blen && b[alen] != ' ' && a[alen - 1] != ' ' && !memcmp(a, b, alen) &&
+	    sim < 0.9)
+		sim = 0.9;
+	return sim >= cutoff ? sim : 0;
+}
+
+static bool key_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return alen == blen && !memcmp(a, b, alen);
+}
+
+int score_key_match(const score_payment *p, const char *key, size_t len)
+{
+	if (!len || !p->nkey)
+		return 0;
+	bool prefixed = !is_digit(key[0]);
+	const char *dot1 = memchr(key, '.', len), *dotn = dot1;
+	for (const char *d = dot1; d; d = memchr(d + 1, '.', (size_t)(key + len - d - 1)))
+		dotn = d;
+	const char *last = dotn && is_digit(dotn[1]) ? dotn + 1 : NULL;
+	size_t last_len = last ? (size_t)(key + len - last) : 0;
+	size_t pre_len = prefixed && dot1 ? (size_t)(dot1 - key) : 0;
+	int best = 0;
+	for (size_t i = 0; i < p->nkey && best != 1; i++) {
+		const char *k = p->keys.p + p->key[i].off;
+		size_t kl = p->key[i].len;
+		if (key_eq(k, kl, key, len)) {
+			best = 1;
+		} else if (!p->key[i].bare) {
+			/* "INV.42" for "INV.2025.42": the prefix and the last number */
+			if (pre_len && last && dot1 != dotn && kl == pre_len + 1 + last_len && !memcmp(k, key, pre_len + 1) &&
+			    !memcmp(k + pre_len + 1, last, last_len))
+				best = 2;
+		} else if ((pre_len && key_eq(k, kl, dot1 + 1, len - pre_len - 1)) || (last && key_eq(k, kl, last, last_len))) {
+			best = 2;
+		}
+	}
+	return best;
 }
 
 bool score_ref_contains(const score_payment *p, const char *canon, size_t len)
@@ -245,11 +295,16 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
 	c->cid_rel = (int8_t)cid_rel;
 	c->rule = SCORE_RULE_NONE;
 	c->conf = 0;
-	if (score_ref_contains(p, v->canon, v->canon_len)) {
+	c->issue = v->issue;
+	c->due_gap = p->date > v->due ? p->date - v->due : v->due - p->date;
+	int km = score_ref_contains(p, v->canon, v->canon_len) ? 1 : score_key_match(p, v->key, v->key_len);
+	if (km == 1) {
 		f |= SCORE_EXACT_REF;
 		c->ref_dist = 0;
 	} else {
 		c->ref_dist = (uint8_t)score_ref_distance(p, v->canon, v->canon_len, o->max_ref_distance);
+		if (km == 2)
+			f |= SCORE_LOOSE_REF;
 	}
 	if (p->amount > 0 && p->amount == v->outstanding)
 		f |= SCORE_AMOUNT_EQUAL;
@@ -263,7 +318,7 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
 		f |= SCORE_CUST_AGREE;
 	if (cid_rel < 0 || (cid_rel == 0 && name_sim < 0.5))
 		f |= SCORE_CUST_CLASH;
-	c->flags = (uint8_t)f;
+	c->flags = (uint16_t)f;
 
 	bool eq = f & SCORE_AMOUNT_EQUAL, agree = f & SCORE_CUST_AGREE, clash = f & SCORE_CUST_CLASH;
 	double best = 0;
@@ -295,6 +350,19 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
 			rule = SCORE_RULE_AMOUNT_CUSTOMER;
 		}
 	}
+	c->rule_base = (uint8_t)rule;
+	c->conf_base = (float)best;
+	/* A number written without its prefix or year: as good as the number
+	 * when the customer agrees (score_decide checks it is unique). */
+	if ((f & SCORE_LOOSE_REF) && (f & SCORE_AMOUNT_FITS) && !clash) {
+		double k = agree ? (eq ? 0.97 : 0.90) : (eq ? 0.80 : 0.60);
+		if (f & SCORE_EARLY)
+			k -= 0.2;
+		if (k > best) {
+			best = k;
+			rule = SCORE_RULE_REFERENCE;
+		}
+	}
 	c->rule = (uint8_t)rule;
 	c->conf = (float)best;
 }
@@ -308,8 +376,85 @@ static bool better(const score_cand *a, const score_cand *b)
 	return a->inv < b->inv;
 }
 
-score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t *best, double *conf, size_t *rival)
+/* How closely the reference names the invoice: the number, the number
+ * without prefix or year, a few edits away, not at all. */
+static int ref_rank(const score_cand *c)
 {
+	if (c->flags & SCORE_EXACT_REF)
+		return 0;
+	if (c->flags & SCORE_LOOSE_REF)
+		return 1;
+	return c->ref_dist < 255 ? 2 + c->ref_dist : 255;
+}
+
+/* Order of a tie: reference, confidence (a closer name), due date
+ * proximity, age. */
+static bool tie_before(const score_cand *a, const score_cand *b)
+{
+	int ra = ref_rank(a), rb = ref_rank(b);
+	if (ra != rb)
+		return ra < rb;
+	if (fabsf(a->conf - b->conf) > 0.005f)
+		return a->conf > b->conf;
+	if (a->due_gap != b->due_gap)
+		return a->due_gap < b->due_gap;
+	if (a->issue != b->issue)
+		return a->issue < b->issue;
+	return a->inv < b->inv;
+}
+
+/* The one candidate with the exact amount and an agreeing customer that
+ * the reference names most closely (and some reference names it), or n
+ * when none or several share that place. */
+static size_t ref_leader(const score_cand *c, size_t n)
+{
+	size_t u = n;
+	int best = 255, nbest = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (c[i].rule == SCORE_RULE_NONE || !(c[i].flags & SCORE_AMOUNT_EQUAL) || !(c[i].flags & SCORE_CUST_AGREE))
+			continue;
+		int r = ref_rank(&c[i]);
+		if (r < best) {
+			best = r;
+			nbest = 1;
+			u = i;
+		} else if (r == best) {
+			nbest++;
+		}
+	}
+	return best < 255 && nbest == 1 ? u : n;
+}
+
+#define REF_ELSEWHERE 0.1 /* the reference points at another candidate */
+
+score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t closed_named, size_t *best,
+                           double *conf, size_t *rival)
+{
+	/* Invoices the reference names: exactly (whatever their rules), or
+	 * without prefix or year (when the customer does not clash). Such
+	 * loose evidence stands only when no number is named exactly. */
+	size_t named = 0, loose = 0, other = n;
+	for (size_t i = 0; i < n; i++) {
+		if (c[i].flags & SCORE_EXACT_REF)
+			named++;
+		else if ((c[i].flags & SCORE_LOOSE_REF) && !(c[i].flags & SCORE_CUST_CLASH))
+			loose++;
+	}
+	if (named || closed_named)
+		for (size_t i = 0; i < n; i++)
+			if ((c[i].flags & SCORE_LOOSE_REF) && !(c[i].flags & SCORE_EXACT_REF)) {
+				c[i].conf = c[i].conf_base;
+				c[i].rule = c[i].rule_base;
+				c[i].flags &= (uint16_t)~SCORE_LOOSE_REF;
+			}
+	/* Two invoices of the same amount and customer: a reference that
+	 * names one of them more closely than the others decides (the others
+	 * lose REF_ELSEWHERE), instead of a tie. */
+	size_t u = ref_leader(c, n);
+	if (u != n)
+		for (size_t i = 0; i < n; i++)
+			if (i != u && c[i].rule != SCORE_RULE_NONE && ref_rank(&c[i]) > ref_rank(&c[u]))
+				c[i].conf = c[i].conf > REF_ELSEWHERE ? c[i].conf - (float)REF_ELSEWHERE : 0;
 	size_t b = n, r = n;
 	for (size_t i = 0; i < n; i++)
 		if (c[i].rule != SCORE_RULE_NONE && (b == n || better(&c[i], &c[b])))
@@ -320,19 +465,46 @@ score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t 
 	if (b == n)
 		return SCORE_UNMATCHED;
 	double k = c[b].conf;
-	for (size_t i = 0; i < n; i++)
-		if (i != b && c[i].rule != SCORE_RULE_NONE && c[i].conf + o->tie_margin + 1e-6 >= k &&
-		    (r == n || better(&c[i], &c[r])))
-			r = i;
-	if (r != n) {
+	{
+		/* A tie: the first in tie order is proposed, the second is the rival. */
+		size_t first = n, second = n;
+		for (size_t i = 0; i < n; i++) {
+			if (c[i].rule == SCORE_RULE_NONE || c[i].conf + o->tie_margin + 1e-6 < k)
+				continue;
+			if (first == n || tie_before(&c[i], &c[first])) {
+				second = first;
+				first = i;
+			} else if (second == n || tie_before(&c[i], &c[second])) {
+				second = i;
+			}
+		}
+		if (second != n) {
+			b = first;
+			r = second;
+			k = c[b].conf;
+		}
+	}
+	*best = b;
+	/* A reference naming a paid or void invoice is not evidence for
+	 * another one (a payment made twice, a typo next to it). */
+	bool several = named + closed_named >= 2 || closed_named || (!named && loose >= 2);
+	if (several && r == n)
+		for (size_t i = 0; i < n && other == n; i++)
+			if (i != b && (c[i].flags & (named ? SCORE_EXACT_REF : SCORE_LOOSE_REF)) &&
+			    (named || !(c[i].flags & SCORE_CUST_CLASH)))
+				other = i;
+	if (r != n || several) {
 		k *= o->ambiguity_factor;
-		c[b].flags |= SCORE_AMBIGUOUS;
-		*rival = r;
+		if (r != n)
+			c[b].flags |= SCORE_AMBIGUOUS;
+		if (several)
+			c[b].flags |= SCORE_SEVERAL;
+		*rival = r != n ? r : other;
 	}
 	/* Stored as REAL and compared again on re-runs: keep 3 decimals. */
 	k = round(k * 1000) / 1000;
 	/* Whatever the thresholds, a tie is never applied automatically. */
-	if (r != n && k >= o->auto_threshold)
+	if ((r != n || several) && k >= o->auto_threshold)
 		k = fmax(0, ceil(o->auto_threshold * 1000 - 1) / 1000);
 	*conf = k;
 	if (k >= o->auto_threshold)

@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/date.h"
+#include "match/normalize.h"
 
 /* Rules, strongest first (DATA.md); SCORE_RULE_NONE when no rule holds. */
 enum { SCORE_RULE_NONE, SCORE_RULE_REFERENCE, SCORE_RULE_FUZZY, SCORE_RULE_AMOUNT_CUSTOMER, SCORE_RULE_MANUAL };
@@ -24,7 +25,7 @@ typedef enum { SCORE_UNMATCHED, SCORE_PROPOSED, SCORE_APPLIED } score_verdict;
 typedef struct {
 	double auto_threshold;   /* applied at or above (default 0.75) */
 	double review_threshold; /* proposed at or above, below auto (default 0.5) */
-	double name_threshold;   /* payer ~ customer, token-set ratio in [0,1] (0.8) */
+	double name_threshold;   /* payer ~ customer, score_name_sim in [0,1] (0.8) */
 	int days_before_issue;   /* rule 3 window starts issue_date - this (7) */
 	int days_after_due;      /* and ends due_date + this (90) */
 	int max_ref_distance;    /* rule 2 edit distance, 0..3 (2) */
@@ -38,6 +39,7 @@ void score_opts_init(score_opts *o);
 bool score_opts_check(const score_opts *o, char *why, size_t whylen);
 
 #define SCORE_MAX_TOKS 32
+#define SCORE_MAX_KEYS 8
 
 /* A payment prepared once for many pairs: normalised payer, the reference
  * as canonical tokens (norm_invoice per token) concatenated, and the tokens
@@ -50,6 +52,9 @@ typedef struct {
 	buf_t ref;    /* canonical tokens, concatenated */
 	buf_t start;  /* start.p[i] = 1 where a token of ref starts at i */
 	buf_t toks;   /* storage for joined tokens */
+	buf_t keys;   /* the reference's numbers as invoice keys (norm_ref_keys) */
+	norm_key key[SCORE_MAX_KEYS];
+	size_t nkey;
 	size_t ntok;
 	struct {
 		size_t off, len; /* in ref (plain token) or toks (join) */
@@ -67,12 +72,15 @@ void score_payment_free(score_payment *p);
 /* The i-th fuzzy token. */
 const char *score_payment_tok(const score_payment *p, size_t i, size_t *len);
 
-/* An invoice as the rules see it; canon is norm_invoice(number). */
+/* An invoice as the rules see it; canon is norm_invoice(number), key is
+ * norm_invoice_key(number). */
 typedef struct {
 	const char *canon;
 	size_t canon_len;
 	int64_t outstanding;
 	date_t issue, due;
+	const char *key;
+	size_t key_len;
 } score_invoice;
 
 /* Candidate flags. */
@@ -85,6 +93,8 @@ enum {
 	SCORE_CUST_CLASH = 32,   /* customer id differs, or name similarity < 0.5 */
 	SCORE_EARLY = 64,        /* paid before the window opens */
 	SCORE_AMBIGUOUS = 128,   /* set by score_decide on a tied best */
+	SCORE_LOOSE_REF = 256,   /* the reference writes the number without its prefix or year */
+	SCORE_SEVERAL = 512,     /* set by score_decide: the reference names several invoices */
 };
 
 /* One scored pair. inv is the caller's index of the invoice. */
@@ -92,14 +102,23 @@ typedef struct {
 	uint32_t inv;
 	float conf;       /* confidence of the best rule that holds, 0 if none */
 	float name_sim;   /* payer vs customer, [0,1] */
+	float conf_base;  /* the same without SCORE_LOOSE_REF's evidence */
+	date_t issue;     /* the invoice's, for ranking ties */
+	int32_t due_gap;  /* days between the payment and the due date */
+	uint16_t flags;   /* SCORE_* flags */
 	uint8_t rule;     /* SCORE_RULE_* */
+	uint8_t rule_base;
 	uint8_t ref_dist; /* 0 exact or prefix-less, 1..max fuzzy, 255 none */
-	uint8_t flags;    /* SCORE_* flags */
 	int8_t cid_rel;   /* +1 customer ids equal, -1 differ, 0 unknown */
 } score_cand;
 
-/* Name similarity in [0,1]: token-set ratio of two normalised names; 0 when
- * below cutoff (in [0,1]; 0 = exact value always). */
+/* Name similarity in [0,1] of a normalised payer a (norm_payer) and
+ * customer b (norm_name); 0 when below cutoff (in [0,1]; 0 = exact value
+ * always). Every word counts on both sides (token-sort ratio, not
+ * token-set's containment), so "global logistics solutions" is 0.76 to
+ * "global logistics"; a payer cut mid-word by the bank's field width (at
+ * least 14 bytes, a prefix of b ending inside one of b's words) scores at
+ * least 0.9. */
 double score_name_sim(const char *a, size_t alen, const char *b, size_t blen, double cutoff);
 
 /* True when the reference contains the canonical number at a sensible
@@ -112,6 +131,11 @@ bool score_ref_contains(const score_payment *p, const char *canon, size_t len);
  * above the allowed distance (max, and less for short numbers). */
 int score_ref_distance(const score_payment *p, const char *canon, size_t len, int max);
 
+/* 1 when one of the reference's numbers is the invoice key (zeros aside:
+ * "INV42" for INV-0042), 2 when it is the key without its letter prefix,
+ * or its year ("#42", "2025/42", "INV42" for INV-2025-000042), else 0. */
+int score_key_match(const score_payment *p, const char *key, size_t len);
+
 /* Scores a pair: c gets the flags, the rule that holds with the highest
  * confidence and the name similarity given (computed by the caller, who
  * can cache it per customer). cid_rel: +1 when the payment's customer_id
@@ -120,10 +144,21 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
                 score_cand *c);
 
 /* Picks the best of n candidates (one per invoice): *best its index (n when
- * none has a rule), *conf its confidence after ambiguity (a rival within
- * tie_margin scales it by ambiguity_factor and sets SCORE_AMBIGUOUS on the
- * best) and *rival the tied rival's index or n. Returns the verdict. */
-score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t *best, double *conf, size_t *rival);
+ * none has a rule), *conf its confidence after ambiguity and *rival the
+ * tied rival's (or the other named invoice's) index or n. Returns the
+ * verdict. When one candidate alone has the closest reference among those
+ * with the exact amount and an agreeing customer, the candidates the
+ * reference names less closely lose 0.1 first. Candidates within
+ * tie_margin of the best are a tie. A tie is ranked by reference, confidence,
+ * due date proximity, then age, and the first one kept with
+ * SCORE_AMBIGUOUS; a reference that names several invoices, or names
+ * closed_named paid or void invoices (found by the caller), or, without
+ * an exact number, leaves out a prefix or year that several share) sets
+ * SCORE_SEVERAL. Both scale the confidence by ambiguity_factor and keep it
+ * below auto: never applied. May change c (flags, and loose-number rules
+ * when an exact number is named). */
+score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t closed_named, size_t *best,
+                           double *conf, size_t *rival);
 
 /* "reference", "fuzzy_reference", "amount_customer", "manual", "" for none;
  * and back (0 when unknown). */

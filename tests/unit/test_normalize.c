@@ -2,6 +2,7 @@
  * suffixes) and invoice numbers. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "match/normalize.h"
@@ -50,7 +51,106 @@ Test(norm_name, accents_folded)
 Test(norm_name, other_scripts_kept)
 {
 	expect_name("\xe4\xb8\xad\xe6\x96\x87 Co", "\xe4\xb8\xad\xe6\x96\x87");
-	expect_name("\xd0\x9c\xd0\xb8\xd1\x80 Ltd", "\xd0\x9c\xd0\xb8\xd1\x80");
+	expect_name("\xd0\x9c\xd0\xb8\xd1\x80 Ltd", "\xd0\xbc\xd0\xb8\xd1\x80"); /* Мир -> мир */
+}
+
+/* Issue 21 item 4: full Unicode case folding, not Latin only. */
+Test(norm_name, unicode_case_folding)
+{
+	/* ООО РОМАШКА and ООО Ромашка: the same name, legal form dropped */
+	expect_name("\xd0\x9e\xd0\x9e\xd0\x9e \xd0\xa0\xd0\x9e\xd0\x9c\xd0\x90\xd0\xa8\xd0\x9a\xd0\x90",
+	            "\xd1\x80\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x88\xd0\xba\xd0\xb0");
+	expect_name("\xd0\x9e\xd0\x9e\xd0\x9e \xd0\xa0\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x88\xd0\xba\xd0\xb0",
+	            "\xd1\x80\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x88\xd0\xba\xd0\xb0");
+	/* ΑΘΗΝΑ, Αθηνά, αθηνα: Greek capitals carry no accents */
+	expect_name("\xce\x91\xce\x98\xce\x97\xce\x9d\xce\x91", "\xce\xb1\xce\xb8\xce\xb7\xce\xbd\xce\xb1");
+	expect_name("\xce\x91\xce\xb8\xce\xb7\xce\xbd\xce\xac", "\xce\xb1\xce\xb8\xce\xb7\xce\xbd\xce\xb1");
+	/* final sigma folds to sigma: ΟΔΟΣ and οδος */
+	expect_name("\xce\x9f\xce\x94\xce\x9f\xce\xa3", "\xce\xbf\xce\xb4\xce\xbf\xcf\x83");
+	expect_name("\xce\xbf\xce\xb4\xce\xbf\xcf\x82", "\xce\xbf\xce\xb4\xce\xbf\xcf\x83");
+	/* Armenian and Cherokee have cases too */
+	expect_name("\xd4\xb1", "\xd5\xa1");
+	/* Ukrainian ТОВ, Greek Α.Ε. are legal forms */
+	expect_name("\xd0\xa2\xd0\x9e\xd0\x92 \xd0\x9a\xd0\xb2\xd1\x96\xd1\x82\xd0\xba\xd0\xb0",
+	            "\xd0\xba\xd0\xb2\xd1\x96\xd1\x82\xd0\xba\xd0\xb0");
+	expect_name("\xce\x91\xce\xb8\xce\xb7\xce\xbd\xce\xac Trading \xce\x91.\xce\x95.",
+	            "\xce\xb1\xce\xb8\xce\xb7\xce\xbd\xce\xb1 trading");
+}
+
+Test(norm_name, spelled_out_legal_forms)
+{
+	expect_name("Klang Logistics Sendirian Berhad", "klang logistics");
+	expect_name("Klang Logistics S/B", "klang logistics");
+	expect_name("Acme Public Limited Company", "acme");
+	expect_name("Acme Private Limited", "acme");
+	expect_name("Lodz Trading Sp. z o.o.", "lodz trading");
+}
+
+Test(norm_payer, bank_words_before_the_name)
+{
+	const char *in[] = {"PAYMENT FROM GOLDEN BAKERY", "TRF FROM Golden Bakery Ltd", "IBG FROM GOLDEN BAKERY",
+	                    "Golden Bakery", "FROM"};
+	const char *want[] = {"golden bakery", "golden bakery", "golden bakery", "golden bakery", "from"};
+	for (size_t i = 0; i < 5; i++) {
+		buf_t b = BUF_INIT;
+		norm_payer(in[i], strlen(in[i]), &b);
+		cr_expect_str_eq(b.p, want[i], "norm_payer(\"%s\")", in[i]);
+		buf_free(&b);
+	}
+}
+
+static void expect_key(const char *in, const char *want)
+{
+	buf_t b = BUF_INIT;
+	norm_invoice_key(in, strlen(in), &b);
+	cr_expect_str_eq(b.p, want, "norm_invoice_key(\"%s\") = \"%s\", want \"%s\"", in, b.p, want);
+	buf_free(&b);
+}
+
+/* Issue 21 item 5: numbers without leading zeros, as runs. */
+Test(norm_invoice, keys)
+{
+	expect_key("INV-2025-000042", "INV.2025.42");
+	expect_key("INV-0042", "INV.42");
+	expect_key("inv0042", "INV.42");
+	expect_key("0042", "42");
+	expect_key("2025/0", "2025.0");
+	expect_key("\xd0\xa1\xd0\xa7-7", "\xd1\x81\xd1\x87.7"); /* СЧ-7: Cyrillic folded */
+	expect_key("", "");
+}
+
+static char *ref_keys(const char *ref)
+{
+	buf_t b = BUF_INIT, o = BUF_INIT;
+	norm_key k[8];
+	size_t n = norm_ref_keys(ref, strlen(ref), &b, k, 8);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&o, "%s%s%.*s", i ? " " : "", k[i].bare ? "=" : "", (int)k[i].len, b.p + k[i].off);
+	buf_put(&o, "", 0);
+	buf_free(&b);
+	return o.p;
+}
+
+Test(norm_invoice, reference_keys)
+{
+	const char *cases[][2] = {
+		{"INV42", "INV.42 =42"},
+		{"INV-42", "INV.42 =42"},
+		{"#42", "=42"},
+		{"0042", "=42"},
+		{"Invoice 42", "INVOICE.42 =42"},
+		{"Inv. No. 0042", "NO.42 =42"},
+		{"2025/42", "=2025.42"},
+		{"Payment for inv 2025-004213", "INV.2025.4213 =2025.4213"},
+		{"TRANSFER 346860", "TRANSFER.346860"}, /* a bank's number, not an invoice's */
+		{"12345", ""},
+		{"INV-2025-000123 part 1", "INV.2025.123 =2025.123 PART.1"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = ref_keys(cases[i][0]);
+		cr_expect_str_eq(got, cases[i][1], "norm_ref_keys(\"%s\")", cases[i][0]);
+		free(got);
+	}
 }
 
 Test(norm_name, punctuation_and_apostrophes)
@@ -98,7 +198,7 @@ Test(norm_name, suffixes_removed)
 	expect_name("Acme B.V.", "acme");
 	expect_name("Acme AG", "acme");
 	expect_name("Acme LLP", "acme");
-	expect_name("The Acme Company", "acme company");
+	expect_name("The Acme Company", "acme");
 	expect_name("THE ACME TRADING CO LTD", "acme trading");
 }
 
@@ -136,7 +236,10 @@ Test(norm_invoice, canonical)
 	expect_invoice("", "");
 	expect_invoice("---", "");
 	expect_invoice("Payment for inv-2025-004213, thanks", "PAYMENTFORINV2025004213,THANKS");
-	expect_invoice("r\xc3\xa9" "f 1", "R\xc3\xa9" "F1"); /* other bytes kept */
+	expect_invoice("r\xc3\xa9" "f 1", "REF1"); /* folded like names */
+	expect_invoice("\xd1\x81\xd1\x87-42", "\xd1\x81\xd1\x87" "42");     /* сч-42 */
+	expect_invoice("\xd0\xa1\xd0\xa7-42", "\xd1\x81\xd1\x87" "42");     /* СЧ-42: the same */
+	expect_invoice("\xe2\x84\xaa" "1", "K1");                            /* Kelvin sign */
 }
 
 Test(norm_tokens, split)

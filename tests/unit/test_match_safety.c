@@ -1,0 +1,304 @@
+/* Issue 21: reconciliation never settles the wrong invoice. One tiny data
+ * set per defect (look-alike names, references naming several invoices,
+ * Unicode case, invoice numbers written otherwise, ties inside one
+ * customer, void and paid invoices), imported into a real store and
+ * reconciled; then the property that no automatic decision is taken when
+ * the best two candidates are within the tie margin. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "helpers.h"
+#include "match/explain.h"
+#include "match/matcher.h"
+#include "match/score.h"
+
+#define INV_HEAD "id,number,customer,customer_id,issue_date,due_date,amount,status\n"
+#define PAY_HEAD "id,date,payer,amount,reference,customer_id\n"
+
+static store_fx fx;
+static char why[512];
+
+static void open_fx(void)
+{
+	store_fx_open(&fx, "acme");
+}
+
+static void close_fx(void)
+{
+	store_fx_close(&fx);
+}
+
+TestSuite(safety, .init = open_fx, .fini = close_fx);
+
+/* Imports invoices and payments (either may be NULL), then runs. */
+static matcher_result reconcile(const char *invoices, const char *payments)
+{
+	const char *csv[2] = {invoices, payments};
+	entity_kind kind[2] = {ENT_INVOICES, ENT_PAYMENTS};
+	for (int i = 0; i < 2; i++) {
+		if (!csv[i])
+			continue;
+		import_opts io = fx_opts(&fx, kind[i]);
+		import_result ir;
+		cr_assert_eq(fx_import(&fx, &io, csv[i], strlen(csv[i]), &ir, why, sizeof why), 0, "%s", why);
+		cr_assert_eq(ir.rejected, 0);
+	}
+	matcher_opts o;
+	matcher_opts_init(&o);
+	o.threads = 1;
+	matcher_result r;
+	cr_assert_eq(matcher_run(fx.store, fx.org, &o, &r, why, sizeof why), 0, "%s", why);
+	return r;
+}
+
+/* "invoice state rule" of a payment's allocation, "-" when it has none. */
+static void expect(const char *payment, const char *want)
+{
+	char sql[400];
+	snprintf(sql, sizeof sql,
+	         "SELECT coalesce((SELECT i.id || ' ' || a.state || ' ' || a.rule FROM allocations a "
+	         "JOIN invoices i ON i.rid = a.invoice JOIN payments p ON p.rid = a.payment WHERE p.id = '%s'), '-')",
+	         payment);
+	char *got = db_text(&fx, sql);
+	got[strcspn(got, "\n")] = '\0';
+	cr_expect_str_eq(got, want, "payment %s", payment);
+	free(got);
+}
+
+static json_t *explained(const char *payment)
+{
+	buf_t out = BUF_INIT;
+	cr_assert_eq(explain_payment(fx.store, fx.org, payment, strlen(payment), NULL, &out, why, sizeof why),
+	             MATCHER_OK, "%s", why);
+	json_t *j = json_loads(out.p, 0, NULL);
+	cr_assert_not_null(j, "%s", out.p);
+	buf_free(&out);
+	return j;
+}
+
+/* ---- item 1: look-alike names ---- */
+
+#define LOOKALIKES                                                                                        \
+	INV_HEAD "IV1,INV-2025-000001,Global Logistics Sdn Bhd,,2025-03-01,2025-03-31,500.00,open\n"          \
+	         "IV2,INV-2025-000002,Global Logistics Solutions Sdn Bhd,,2025-03-01,2025-03-31,700.00,open\n" \
+	         "IV3,INV-2025-000003,Lim Enterprise,,2025-03-01,2025-03-31,120.00,open\n"                     \
+	         "IV4,INV-2025-000004,Sunrise Trading,,2025-03-01,2025-03-31,300.00,open\n"                    \
+	         "IV5,INV-2025-000005,Sunrise Trading International,,2025-03-01,2025-03-31,300.00,open\n"
+
+Test(safety, item1_containment_lookalikes_are_not_applied)
+{
+	matcher_result r = reconcile(LOOKALIKES, PAY_HEAD "P1,2025-03-20,GLOBAL LOGISTICS SOLUTIONS SDN BHD,500.00,,\n"
+	                                                  "P2,2025-03-20,LIM,120.00,,\n");
+	cr_expect_eq(r.applied, 0);
+	expect("P1", "-");
+	expect("P2", "-");
+}
+
+Test(safety, item1_the_exact_name_wins)
+{
+	reconcile(LOOKALIKES, PAY_HEAD "P1,2025-03-20,SUNRISE TRADING INTERNATIONAL,300.00,,\n");
+	expect("P1", "IV5 applied amount_customer");
+	reconcile(NULL, PAY_HEAD "P2,2025-03-21,Sunrise Trading,300.00,,\n");
+	expect("P2", "IV4 applied amount_customer");
+}
+
+Test(safety, item1_two_names_within_the_margin_are_proposed)
+{
+	/* The payer is cut by the bank's field width: both customers fit. */
+	reconcile(LOOKALIKES, PAY_HEAD "P1,2025-03-20,SUNRISE TRADING INTE,300.00,,\n");
+	expect("P1", "IV5 proposed amount_customer");
+}
+
+/* ---- item 2: a reference naming several invoices ---- */
+
+Test(safety, item2_several_invoices_named_go_to_review)
+{
+	reconcile(INV_HEAD "IV1,INV-8001,Golden Bakery,,2025-03-01,2025-03-31,2000.00,open\n"
+	                   "IV2,INV-8002,Golden Bakery,,2025-03-01,2025-03-31,50.00,open\n",
+	          PAY_HEAD "P1,2025-03-20,GOLDEN BAKERY,1050.00,INV-8001 INV-8002,\n");
+	expect("P1", "IV1 proposed reference");
+	json_t *j = explained("P1");
+	json_t *d = json_object_get(j, "decision");
+	cr_expect_str_eq(json_string_value(json_object_get(d, "verdict")), "proposed");
+	cr_expect_str_eq(json_string_value(json_object_get(d, "also_named")), "IV2");
+	json_decref(j);
+}
+
+/* ---- item 4: Unicode case folding ---- */
+
+Test(safety, item4_cyrillic_and_greek_names_and_numbers)
+{
+	reconcile(INV_HEAD "IV1,INV-1001,\xd0\x9e\xd0\x9e\xd0\x9e \xd0\xa0\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x88\xd0\xba\xd0\xb0,,"
+	                   "2025-03-01,2025-03-31,777.00,open\n"
+	                   "IV2,INV-1002,\xce\x91\xce\xb8\xce\xb7\xce\xbd\xce\xac Trading Ltd,,2025-03-01,2025-03-31,555.00,open\n"
+	                   "IV3,\xd0\xa1\xd0\xa7-2025-0042,Golden Bakery,,2025-03-01,2025-03-31,90.00,open\n",
+	          PAY_HEAD "P1,2025-03-20,\xd0\x9e\xd0\x9e\xd0\x9e \xd0\xa0\xd0\x9e\xd0\x9c\xd0\x90\xd0\xa8\xd0\x9a\xd0\x90,777.00,,\n"
+	                   "P2,2025-03-20,\xce\x91\xce\x98\xce\x97\xce\x9d\xce\x91 TRADING LTD,555.00,,\n"
+	                   "P3,2025-03-20,Someone,40.00,\xd1\x81\xd1\x87 2025 0042,\n");
+	expect("P1", "IV1 applied amount_customer");
+	expect("P2", "IV2 applied amount_customer");
+	expect("P3", "IV3 proposed reference"); /* the payer is no one known: proposed */
+}
+
+/* ---- item 5: invoice numbers written otherwise ---- */
+
+Test(safety, item5_numbers_without_zeros_prefix_or_year)
+{
+	reconcile(INV_HEAD "IV1,INV-0042,Golden Bakery,,2025-03-01,2025-03-31,100.00,open\n"
+	                   "IV2,INV-0043,Golden Bakery,,2025-03-01,2025-03-31,100.00,open\n",
+	          PAY_HEAD "P1,2025-03-20,Golden Bakery,10.00,INV42,\n"
+	                   "P2,2025-03-20,Golden Bakery,10.00,INV-42,\n"
+	                   "P3,2025-03-20,Golden Bakery,10.00,#42,\n"
+	                   "P4,2025-03-20,Golden Bakery,10.00,0042,\n"
+	                   "P5,2025-03-20,Golden Bakery,10.00,Invoice 42,\n"
+	                   "P6,2025-03-20,Golden Bakery,10.00,Inv. No. 0042,\n");
+	for (int i = 1; i <= 6; i++) {
+		char p[8];
+		snprintf(p, sizeof p, "P%d", i);
+		expect(p, "IV1 applied reference");
+	}
+}
+
+Test(safety, item5_a_missing_year_when_unique)
+{
+	reconcile(INV_HEAD "IV1,INV-2025-000042,Golden Bakery,,2025-03-01,2025-03-31,100.00,open\n"
+	                   "IV2,INV-2025-000043,Golden Bakery,,2025-03-01,2025-03-31,100.00,open\n",
+	          PAY_HEAD "P1,2025-03-20,Golden Bakery,10.00,2025/42,\n"
+	                   "P2,2025-03-20,Golden Bakery,10.00,INV42,\n"
+	                   "P3,2025-03-20,Golden Bakery,10.00,Invoice 42,\n");
+	expect("P1", "IV1 applied reference");
+	expect("P2", "IV1 applied reference");
+	expect("P3", "IV1 applied reference");
+}
+
+Test(safety, item5_ambiguous_numbers_go_to_review)
+{
+	reconcile(INV_HEAD "IV1,INV-2024-000042,Golden Bakery,,2025-03-01,2025-03-31,100.00,open\n"
+	                   "IV2,INV-2025-000042,Golden Bakery,,2025-03-02,2025-04-01,100.00,open\n",
+	          PAY_HEAD "P1,2025-03-20,Golden Bakery,10.00,#42,\n"
+	                   "P2,2025-03-20,Golden Bakery,10.00,INV-2025-42,\n");
+	expect("P1", "IV1 proposed reference");
+	expect("P2", "IV2 applied reference"); /* the year decides */
+}
+
+/* ---- item 6: ties inside one customer ---- */
+
+#define TWINS                                                                              \
+	INV_HEAD "IV1,INV-2025-000101,Golden Bakery,,2025-03-01,2025-03-31,50.00,open\n" \
+	         "IV2,INV-2025-000102,Golden Bakery,,2025-04-01,2025-04-30,50.00,open\n"
+
+Test(safety, item6_a_reference_one_edit_away_decides)
+{
+	reconcile(TWINS, PAY_HEAD "P1,2025-04-25,GOLDEN BAKERY,50.00,INV-2025-000112,\n");
+	expect("P1", "IV2 applied fuzzy_reference");
+}
+
+Test(safety, item6_a_tie_is_proposed_at_the_nearest_due_date)
+{
+	reconcile(TWINS, PAY_HEAD "P1,2025-04-28,GOLDEN BAKERY,50.00,monthly fee,\n"
+	                          "P2,2025-03-29,GOLDEN BAKERY,50.00,monthly fee,\n");
+	expect("P1", "IV2 proposed amount_customer");
+	expect("P2", "IV1 proposed amount_customer");
+}
+
+/* ---- item 7: void and paid invoices ---- */
+
+Test(safety, item7_void_is_never_outstanding)
+{
+	reconcile(INV_HEAD "IV1,INV-2025-000001,Golden Bakery,,2025-03-01,2025-03-31,50.00,void\n", NULL);
+	cr_expect_eq(db_i64(&fx, "SELECT outstanding FROM invoices WHERE id = 'IV1'"), 0);
+	/* re-imported as open, it owes its amount again */
+	reconcile(INV_HEAD "IV1,INV-2025-000001,Golden Bakery,,2025-03-01,2025-03-31,50.00,open\n", NULL);
+	cr_expect_eq(db_i64(&fx, "SELECT outstanding FROM invoices WHERE id = 'IV1'"), 5000);
+}
+
+static const char *reason_of(json_t *j, size_t i)
+{
+	json_t *r = json_array_get(json_object_get(json_object_get(j, "decision"), "not_candidates"), i);
+	return r ? json_string_value(json_object_get(r, "reason")) : "(none)";
+}
+
+Test(safety, item7_explain_says_why_there_is_no_candidate)
+{
+	reconcile(INV_HEAD "IV1,INV-2025-000001,Golden Bakery,,2025-03-01,2025-03-31,50.00,void\n"
+	                   "IV2,INV-2025-000002,Golden Bakery,,2025-03-01,2025-03-31,60.00,open\n"
+	                   "IV3,INV-2025-000003,Golden Bakery,,2025-03-01,2025-03-31,70.00,open\n",
+	          PAY_HEAD "P0,2025-03-10,Golden Bakery,60.00,INV-2025-000002,\n");
+	expect("P0", "IV2 applied reference");
+	reconcile(NULL, PAY_HEAD "P1,2025-03-20,Golden Bakery,50.00,INV-2025-000001,\n"
+	                         "P2,2025-03-20,Golden Bakery,60.00,INV-2025-000002,\n"
+	                         "P3,2025-03-20,Golden Bakery,80.00,INV-2025-000003,\n");
+	json_t *j = explained("P1");
+	cr_expect_str_eq(reason_of(j, 0), "void");
+	json_decref(j);
+	j = explained("P2");
+	cr_expect_str_eq(reason_of(j, 0), "already paid");
+	json_decref(j);
+	j = explained("P3");
+	cr_expect_str_eq(reason_of(j, 0), "amount above outstanding");
+	json_decref(j);
+}
+
+/* ---- the property: a tie is never applied ---- */
+
+/* Random candidates, scored by score_pair from random evidence and decided:
+ * whenever the two best confidences after the decision are within the
+ * margin, the verdict is not "applied". */
+Test(safety, property_no_automatic_decision_within_the_margin)
+{
+	uint64_t rng = 21;
+	score_opts o;
+	score_opts_init(&o);
+	score_payment p = {0};
+	const char *refs[] = {"", "INV-2025-000101", "INV-2025-000112", "#101", "INV-2025-000101 INV-2025-000102",
+	                      "2025/102", "monthly fee"};
+	const char *nums[][2] = {{"INV2025000101", "INV.2025.101"}, {"INV2025000102", "INV.2025.102"},
+	                         {"INV2025000103", "INV.2025.103"}, {"INV2024000101", "INV.2024.101"}};
+	int applied = 0, ties = 0;
+	for (int iter = 0; iter < 20000; iter++) {
+		const char *ref = refs[test_rng_below(&rng, 7)];
+		int64_t amount = (int64_t)(1 + test_rng_below(&rng, 3)) * 1000;
+		date_t day = date_from_ymd(2025, 4, 1) + (date_t)test_rng_below(&rng, 60);
+		score_payment_prepare(&p, "Golden Bakery", 13, ref, strlen(ref), amount, day, 0, 0);
+		size_t n = 1 + test_rng_below(&rng, 4);
+		score_cand c[4];
+		for (size_t i = 0; i < n; i++) {
+			const char **num = nums[test_rng_below(&rng, 4)];
+			score_invoice v = {num[0], strlen(num[0]), (int64_t)(1 + test_rng_below(&rng, 3)) * 1000,
+			                   date_from_ymd(2025, 3, 1) + (date_t)test_rng_below(&rng, 40), 0, num[1],
+			                   strlen(num[1])};
+			v.due = v.issue + 30;
+			double sim = (double)(70 + test_rng_below(&rng, 31)) / 100;
+			int rel = (int)test_rng_below(&rng, 3) - 1;
+			memset(&c[i], 0, sizeof c[i]);
+			c[i].inv = (uint32_t)i;
+			score_pair(&o, &p, &v, sim, rel, &c[i]);
+		}
+		size_t best, rival;
+		double conf;
+		score_verdict v = score_decide(&o, c, n, 0, &best, &conf, &rival);
+		float top = -1, second = -1;
+		for (size_t i = 0; i < n; i++) {
+			if (!c[i].rule)
+				continue;
+			if (c[i].conf > top) {
+				second = top;
+				top = c[i].conf;
+			} else if (c[i].conf > second) {
+				second = c[i].conf;
+			}
+		}
+		bool tie = second >= 0 && second + o.tie_margin + 1e-6 >= top;
+		ties += tie;
+		applied += v == SCORE_APPLIED;
+		cr_assert(!(tie && v == SCORE_APPLIED), "iteration %d: applied with %.3f and %.3f within the margin", iter,
+		          top, second);
+	}
+	cr_expect_gt(ties, 100, "the property was exercised");
+	cr_expect_gt(applied, 100);
+	score_payment_free(&p);
+}
