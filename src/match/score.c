@@ -485,9 +485,9 @@ score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t 
 		}
 	}
 	*best = b;
-	/* A reference naming a paid or void invoice is not evidence for
-	 * another one (a payment made twice, a typo next to it). */
-	bool several = named + closed_named >= 2 || closed_named || (!named && loose >= 2);
+	/* Paid and void invoices count as named too, so that a re-run (when
+	 * the run before paid one of them) decides as the first run did. */
+	bool several = named + closed_named >= 2 || (!named && !closed_named && loose >= 2);
 	if (several && r == n)
 		for (size_t i = 0; i < n && other == n; i++)
 			if (i != b && (c[i].flags & (named ? SCORE_EXACT_REF : SCORE_LOOSE_REF)) &&

@@ -151,8 +151,8 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
  * reference names less closely lose 0.1 first. Candidates within
  * tie_margin of the best are a tie. A tie is ranked by reference, confidence,
  * due date proximity, then age, and the first one kept with
- * SCORE_AMBIGUOUS; a reference that names several invoices, or names
- * closed_named paid or void invoices (found by the caller), or, without
+ * SCORE_AMBIGUOUS; a reference that names several invoices (counting
+ * closed_named, the paid or void ones the caller found), or, without
  * an exact number, leaves out a prefix or year that several share) sets
  * SCORE_SEVERAL. Both scale the confidence by ambiguity_factor and keep it
  * below auto: never applied. May change c (flags, and loose-number rules

@@ -224,14 +224,15 @@ static const char *reason_of(json_t *j, size_t i)
 
 Test(safety, item7_explain_says_why_there_is_no_candidate)
 {
-	reconcile(INV_HEAD "IV1,INV-2025-000001,Golden Bakery,,2025-03-01,2025-03-31,50.00,void\n"
-	                   "IV2,INV-2025-000002,Golden Bakery,,2025-03-01,2025-03-31,60.00,open\n"
-	                   "IV3,INV-2025-000003,Golden Bakery,,2025-03-01,2025-03-31,70.00,open\n",
-	          PAY_HEAD "P0,2025-03-10,Golden Bakery,60.00,INV-2025-000002,\n");
+	reconcile(INV_HEAD "IV1,INV-2025-000100,Golden Bakery,,2025-03-01,2025-03-31,50.00,void\n"
+	                   "IV2,INV-2025-004567,Golden Bakery,,2025-03-01,2025-03-31,60.00,open\n"
+	                   "IV3,INV-2025-008912,Golden Bakery,,2025-03-01,2025-03-31,70.00,open\n",
+	          PAY_HEAD "P0,2025-03-10,Golden Bakery,60.00,INV-2025-004567,\n");
 	expect("P0", "IV2 applied reference");
-	reconcile(NULL, PAY_HEAD "P1,2025-03-20,Golden Bakery,50.00,INV-2025-000001,\n"
-	                         "P2,2025-03-20,Golden Bakery,60.00,INV-2025-000002,\n"
-	                         "P3,2025-03-20,Golden Bakery,80.00,INV-2025-000003,\n");
+	reconcile(NULL, PAY_HEAD "P1,2025-03-20,Golden Bakery,50.00,INV-2025-000100,\n"
+	                         "P2,2025-03-20,Golden Bakery,60.00,INV-2025-004567,\n"
+	                         "P3,2025-03-20,Golden Bakery,80.00,INV-2025-008912,\n");
+	expect("P1", "-");
 	json_t *j = explained("P1");
 	cr_expect_str_eq(reason_of(j, 0), "void");
 	json_decref(j);
