@@ -54,6 +54,8 @@ typedef struct {
 	double delay_sd;
 	double bad_debt;   /* chance an invoice is never paid */
 	int terms;         /* payment terms, days */
+	int64_t fee;       /* a fee some invoices repeat, at most monthly (ties, issue 21) */
+	date_t fee_issue;  /* when it was last invoiced */
 } customer;
 
 typedef struct {
@@ -456,9 +458,16 @@ static int write_invoices(ctx *c, uint64_t target)
 		}
 		for (uint32_t k = 0; k < per_day[day] && !c->failed; k++) {
 			size_t ci = pick_customer(c, &r);
-			const customer *cu = &c->cust[ci];
-			/* Random cents keep equal amounts within a customer rare. */
+			customer *cu = &c->cust[ci];
+			/* Random cents keep equal amounts within a customer rare,
+			 * except for the few repeated ones (ties, issue 21). */
 			int64_t amount = cents_of(gen_rng_lognormal(&r, cu->size, 0.6), 2000, 25000000);
+			if (gen_rng_chance(&r, 0.05) && (!cu->fee || d - cu->fee_issue >= 28)) {
+				if (!cu->fee)
+					cu->fee = amount;
+				amount = cu->fee;
+				cu->fee_issue = d;
+			}
 			date_t due = d + cu->terms;
 			int is_void = gen_rng_chance(&r, 0.01);
 			seq++;

@@ -180,6 +180,45 @@ static const char *const specials[] = {
 	"Zoë's Kitchen, LLC", "München Motoren GmbH", "Københavns Kaffe ApS",
 };
 
+/* Cyrillic and Greek customers (issue 21): banks print them in capitals,
+ * so only a full Unicode case folding matches them. */
+static const char *const cyr_forms[] = {"ООО", "ООО", "АО", "ЗАО", "ИП", "ТОВ"};
+static const char *const cyr_words[] = {
+	"Ромашка", "Вектор", "Альфа", "Техносервис", "Стройинвест", "Северный Ветер", "Гранит",
+	"Меридиан", "Солнечный Берег", "Восток Логистик", "Промресурс", "Сибирь Торг", "Ёлка",
+	"Заря", "Київ Трейд", "Дніпро Агро",
+};
+static const char *const greek_words[] = {
+	"Αθηνά", "Όλυμπος", "Ερμής", "Ποσειδών", "Απόλλων", "Ήλιος", "Αιγαίο", "Ιωνία", "Κρήτη", "Δελφοί",
+};
+static const char *const greek_trades[] = {"Εμπορική", "Τεχνική", "Ναυτιλιακή", "Τρόφιμα", "Trading", "Logistics"};
+static const char *const greek_forms[] = {"Α.Ε.", "ΕΠΕ", "ΙΚΕ", "Ltd", ""};
+
+/* Words a second company adds to a name another one has ("Global
+ * Logistics" and "Global Logistics Solutions"). */
+static const char *const lookalike_words[] = {
+	"International", "Solutions", "Holdings", "Global", "Group", "Services", "Asia", "Trading", "Enterprise",
+};
+
+static void intl_name(gen_rng *r, buf_t *b)
+{
+	if (gen_rng_chance(r, 0.6)) {
+		buf_printf(b, "%s %s", PICK(r, cyr_forms), PICK(r, cyr_words));
+		return;
+	}
+	const char *form = PICK(r, greek_forms);
+	buf_printf(b, "%s %s%s%s", PICK(r, greek_words), PICK(r, greek_trades), *form ? " " : "", form);
+}
+
+/* A name like prev's with one more word before the legal suffix. */
+static void lookalike_name(gen_rng *r, const gen_name *prev, buf_t *b)
+{
+	const char *w = PICK(r, lookalike_words);
+	buf_put(b, prev->name, prev->base_len);
+	buf_printf(b, " %s", w);
+	buf_put(b, prev->name + prev->base_len, prev->len - prev->base_len);
+}
+
 static uint64_t fnv1a(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -240,8 +279,13 @@ void gen_names_customers(gen_rng *r, gen_name *out, size_t n)
 	for (size_t i = 0; i < n;) {
 		buf_reset(&b);
 		/* Specials are spread over the list so that small scales get some. */
+		double u = gen_rng_unit(r);
 		if (sp < nspecial && gen_rng_below(r, n - i) < nspecial - sp)
 			buf_puts(&b, specials[sp++]);
+		else if (i > 0 && u < 0.04)
+			lookalike_name(r, &out[i - 1], &b);
+		else if (u < 0.07)
+			intl_name(r, &b);
 		else
 			random_name(r, &b);
 		uint64_t h = fnv1a(b.p, b.len);
@@ -267,16 +311,39 @@ void gen_names_customers(gen_rng *r, gen_name *out, size_t n)
 	free(set);
 }
 
-/* ASCII and Latin-1 letters (à..þ -> À..Þ); other scripts are left as they
- * are, as many bank systems do. */
+/* Greek small letters U+03AC..U+03CE as capitals without their accents
+ * (as Greek is written in capitals), low byte of U+03xx; 0 = unchanged. */
+static const unsigned char greek_upper[] = {
+	0x91, 0x95, 0x97, 0x99, 0, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E,
+	0x9F, 0xA0, 0xA1, 0xA3, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 0xA8, 0xA9, 0xAA, 0xAB, 0x9F, 0xA5, 0xA9,
+};
+
+/* ASCII, Latin-1 (à..þ -> À..Þ), Cyrillic and Greek letters; other
+ * scripts are left as they are, as many bank systems do. */
 static void upper_from(buf_t *b, size_t at)
 {
 	unsigned char *p = (unsigned char *)b->p;
 	for (size_t i = at; i < b->len; i++) {
-		if (p[i] >= 'a' && p[i] <= 'z')
-			p[i] = (unsigned char)(p[i] - 'a' + 'A');
-		else if (p[i] == 0xC3 && i + 1 < b->len && p[i + 1] >= 0xA0 && p[i + 1] <= 0xBE && p[i + 1] != 0xB7)
+		unsigned char c = p[i], d = i + 1 < b->len ? p[i + 1] : 0;
+		if (c >= 'a' && c <= 'z') {
+			p[i] = (unsigned char)(c - 'a' + 'A');
+		} else if (c == 0xC3 && d >= 0xA0 && d <= 0xBE && d != 0xB7) {
 			p[++i] -= 0x20;
+		} else if (c == 0xD0 && d >= 0xB0 && d <= 0xBF) { /* а..п */
+			p[++i] -= 0x20;
+		} else if (c == 0xD1 && d >= 0x80 && d <= 0x8F) { /* р..я */
+			p[i] = 0xD0;
+			p[++i] += 0x20;
+		} else if (c == 0xD1 && d >= 0x90 && d <= 0x9F) { /* ѐ..џ */
+			p[i] = 0xD0;
+			p[++i] -= 0x10;
+		} else if ((c == 0xCE && d >= 0xAC) || (c == 0xCF && d <= 0x8E && d >= 0x80)) {
+			unsigned cp = (c == 0xCE ? 0x380u : 0x3C0u) + (d & 0x3F);
+			if (cp >= 0x3AC && cp <= 0x3CE && greek_upper[cp - 0x3AC]) {
+				p[i] = 0xCE;
+				p[++i] = greek_upper[cp - 0x3AC];
+			}
+		}
 	}
 }
 

@@ -918,7 +918,8 @@ void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blo
 			add_agreeing(b, o, s, p->cid, b->moved[m].inv);
 	bool near = false;
 	for (size_t k = 0; k < s->ncand && !near; k++)
-		near = s->cand[k].ref_dist <= o->max_ref_distance && (s->cand[k].flags & SCORE_AMOUNT_FITS);
+		near = s->cand[k].ref_dist <= o->max_ref_distance && (s->cand[k].flags & SCORE_AMOUNT_FITS) &&
+		       !(s->cand[k].flags & SCORE_CUST_CLASH);
 	/* Only a token with about as many digits as a number can be one
 	 * mistyped ("TRANSFER 733683" is not). */
 	bool numberish = false;

@@ -296,7 +296,8 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
 	c->rule = SCORE_RULE_NONE;
 	c->conf = 0;
 	c->issue = v->issue;
-	c->due_gap = p->date > v->due ? p->date - v->due : v->due - p->date;
+	/* Paying well before the due date is rarer than paying late. */
+	c->due_gap = p->date >= v->due ? p->date - v->due : (v->due - p->date) * 2;
 	int km = score_ref_contains(p, v->canon, v->canon_len) ? 1 : score_key_match(p, v->key, v->key_len);
 	if (km == 1) {
 		f |= SCORE_EXACT_REF;

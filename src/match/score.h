@@ -104,7 +104,7 @@ typedef struct {
 	float name_sim;   /* payer vs customer, [0,1] */
 	float conf_base;  /* the same without SCORE_LOOSE_REF's evidence */
 	date_t issue;     /* the invoice's, for ranking ties */
-	int32_t due_gap;  /* days between the payment and the due date */
+	int32_t due_gap;  /* days the payment is late, or twice the days it is early */
 	uint16_t flags;   /* SCORE_* flags */
 	uint8_t rule;     /* SCORE_RULE_* */
 	uint8_t rule_base;

@@ -501,3 +501,42 @@ Test(gen, progress_reaches_one)
 	cr_expect_eq(p.last, 1.0);
 	cleanup(dir);
 }
+
+/* Issue 21: what reconciliation must not confuse. Look-alike customers (one
+ * name is another's plus a word), Cyrillic and Greek customers whose payer
+ * names come in capitals, and invoices of one customer with equal amounts. */
+Test(gen, lookalikes_scripts_and_ties)
+{
+	char dir[64];
+	generate(dir, 0.3, 5);
+	table inv = load(dir, "invoices.csv"), pay = load(dir, "payments.csv");
+	size_t cc = col(&inv, "customer"), ca = col(&inv, "amount"), cid = col(&inv, "customer_id");
+	int cyr = 0, greek = 0, lookalike = 0, ties = 0;
+	for (size_t k = 1; k < inv.n; k++) {
+		const char *s = inv.r[k].f[cc];
+		cyr |= strstr(s, "\xd0\x9e\xd0\x9e\xd0\x9e ") != NULL || strstr(s, "\xd0\x90\xd0\x9e ") != NULL; /* ООО, АО */
+		greek |= (unsigned char)s[0] == 0xCE;
+		for (size_t j = 1; j < k && j < 400; j++) {
+			const char *o = inv.r[j].f[cc];
+			size_t ol = strlen(o), sl = strlen(s);
+			/* "X Solutions Sdn Bhd" against "X Sdn Bhd": same start, one word more */
+			if (sl > ol + 4 && strcmp(s, o) && !strncmp(s, o, 6) && strlen(strchr(o, ' ') ? strchr(o, ' ') : o) > 0) {
+				const char *sp = strrchr(o, ' ');
+				lookalike |= sp && !strncmp(s, o, (size_t)(sp - o)) && strstr(s, sp);
+			}
+			ties += !strcmp(inv.r[j].f[cid], inv.r[k].f[cid]) && !strcmp(inv.r[j].f[ca], inv.r[k].f[ca]);
+		}
+	}
+	cr_expect(cyr && greek && lookalike, "Cyrillic %d Greek %d look-alike %d", cyr, greek, lookalike);
+	cr_expect_gt(ties, 0, "no customer has two invoices of the same amount");
+	/* capitals: ООО РОМАШКА-like payers exist */
+	int upper_cyr = 0;
+	size_t cp = col(&pay, "payer");
+	for (size_t k = 1; k < pay.n; k++)
+		upper_cyr |= strstr(pay.r[k].f[cp], "\xd0\x9e\xd0\x9e\xd0\x9e \xd0") != NULL &&
+		             (unsigned char)pay.r[k].f[cp][7] == 0xD0 && (unsigned char)pay.r[k].f[cp][8] < 0xB0;
+	cr_expect(upper_cyr, "no Cyrillic payer in capitals");
+	table_free(&inv);
+	table_free(&pay);
+	cleanup(dir);
+}
