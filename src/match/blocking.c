@@ -176,9 +176,10 @@ struct blocking {
 	size_t nmoved, cap_moved;
 	struct keyref {
 		uint64_t h;
-		uint32_t inv;
-	} *keys;                         /* hashes of invoice keys' forms, sorted */
+		uint32_t inv, next;
+	} *keys;                         /* hashes of invoice keys' forms, chained from keymap */
 	size_t nkeys;
+	map keymap;
 	/* Numbers of the paid and void invoices, canonical, by hash: a
 	 * reference naming one of them is no evidence for another invoice. */
 	map closedmap;
@@ -189,6 +190,7 @@ struct blocking {
 	} *closed;
 	size_t nclosed, cap_closed;
 	size_t clen[16], nclen; /* their distinct lengths (the first 16) */
+	uint8_t cfirst[256];    /* bytes that start one of them */
 	uint32_t *cust_start, *cust_inv; /* customer -> invoices by issue date */
 	uint32_t *tok_start, *tok_cust;  /* token -> customers */
 	size_t ntok;
@@ -347,6 +349,7 @@ static int load_closed(blocking_t *b, store_conn_t *c, int64_t org, atomic_int *
 		GROW(b->closed, b->nclosed, b->cap_closed);
 		b->closed[b->nclosed] = (struct closed){arena_dup(&b->a, tmp.p, n), (uint16_t)n, map_get(&b->closedmap, h)};
 		map_put(&b->closedmap, h, (uint32_t)b->nclosed++);
+		b->cfirst[(unsigned char)tmp.p[0]] = 1;
 		size_t k = 0;
 		while (k < b->nclen && b->clen[k] != n)
 			k++;
@@ -509,19 +512,12 @@ static void build_number_index(blocking_t *b)
 		qsort(b->lens, b->nlens, sizeof *b->lens, cmp_size);
 }
 
-static int cmp_keyref(const void *a, const void *b)
-{
-	const struct keyref *x = a, *y = b;
-	if (x->h != y->h)
-		return x->h < y->h ? -1 : 1;
-	return x->inv < y->inv ? -1 : x->inv > y->inv;
-}
-
 /* Every form of an invoice's key a reference may write (score_key_match):
  * the key, without its prefix, its last number, prefix and last number. */
 static void build_key_index(blocking_t *b)
 {
 	b->keys = xmalloc((b->ninv ? b->ninv : 1) * 4 * sizeof *b->keys);
+	map_init(&b->keymap, b->ninv * 3);
 	buf_t tmp = BUF_INIT;
 	for (size_t i = 0; i < b->ninv; i++) {
 		const blocking_invoice *v = &b->inv[i];
@@ -550,12 +546,13 @@ static void build_key_index(blocking_t *b)
 			bool dup = false;
 			for (size_t m = 0; m < j && !dup; m++)
 				dup = h[m] == h[j];
-			if (!dup)
-				b->keys[b->nkeys++] = (struct keyref){h[j], (uint32_t)i};
+			if (dup)
+				continue;
+			b->keys[b->nkeys] = (struct keyref){h[j], (uint32_t)i, map_get(&b->keymap, h[j])};
+			map_put(&b->keymap, h[j], (uint32_t)b->nkeys++);
 		}
 	}
 	buf_free(&tmp);
-	qsort(b->keys, b->nkeys, sizeof *b->keys, cmp_keyref);
 }
 
 static void build_customer_index(blocking_t *b)
@@ -655,6 +652,7 @@ void blocking_free(blocking_t *b)
 	map_free(&b->tokmap);
 	map_free(&b->movedmap);
 	map_free(&b->closedmap);
+	map_free(&b->keymap);
 	free(b->closed);
 	free(b->moved);
 	free(b->keys);
@@ -694,9 +692,9 @@ size_t blocking_bytes(const blocking_t *b)
 {
 	size_t m = b->a.bytes + b->cap_inv * sizeof *b->inv + b->cap_pay * sizeof *b->pay +
 	           b->cap_cust * sizeof *b->cust + b->cap_cid * sizeof *b->cid + (b->ninv ? b->ninv : 1) * 4 * sizeof *b->keys;
-	const map *maps[] = {&b->nummap, &b->amtmap, &b->cidmap, &b->tokmap, &b->closedmap};
+	const map *maps[] = {&b->nummap, &b->amtmap, &b->cidmap, &b->tokmap, &b->closedmap, &b->keymap};
 	m += b->cap_closed * sizeof *b->closed;
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 6; i++)
 		m += maps[i]->cap * sizeof(slot);
 	m += (b->ncust + 1 + b->ninv + b->ntok + 1 + (b->ntok ? b->tok_start[b->ntok] : 0)) * sizeof(uint32_t);
 	return m;
@@ -881,6 +879,9 @@ void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blo
 	/* Paid and void invoices the reference names. */
 	s->closed_named = 0;
 	for (size_t at = 0; at < rl && b->nclosed; at++) {
+		if (!b->cfirst[(unsigned char)r[at]] || (at && !s->pay.start.p[at] && r[at - 1] >= '0' && r[at - 1] <= '9' &&
+		                                        r[at] >= '0' && r[at] <= '9'))
+			continue; /* not where a number starts */
 		for (size_t k = 0; k < b->nclen; k++)
 			for (uint32_t v = at + b->clen[k] <= rl ? map_get(&b->closedmap, XXH3_64bits(r + at, b->clen[k]))
 			                                        : BLOCKING_NONE;
@@ -893,16 +894,9 @@ void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blo
 	/* Numbers written otherwise: "INV42", "#42", "2025/42". */
 	for (size_t k = 0; k < s->pay.nkey; k++) {
 		uint64_t h = XXH3_64bits(s->pay.keys.p + s->pay.key[k].off, s->pay.key[k].len);
-		size_t lo = 0, hi = b->nkeys;
-		while (lo < hi) {
-			size_t m = lo + (hi - lo) / 2;
-			if (b->keys[m].h < h)
-				lo = m + 1;
-			else
-				hi = m;
-		}
-		for (size_t e = lo; e < b->nkeys && b->keys[e].h == h && e - lo < KEY_WALK_MAX; e++)
-			if (b->inv[b->keys[e].inv].outstanding > 0)
+		size_t walk = 0;
+		for (uint32_t e = map_get(&b->keymap, h); e != BLOCKING_NONE && walk < KEY_WALK_MAX; e = b->keys[e].next)
+			if (b->keys[e].h == h && b->inv[b->keys[e].inv].outstanding > 0 && ++walk)
 				add(b, o, s, p->cid, b->keys[e].inv);
 	}
 	/* Invoices of the same amount, as loaded or as set since; on data with

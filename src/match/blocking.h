@@ -1,8 +1,8 @@
 /* blocking: an organisation's unsettled payments and open invoices loaded
  * compactly into memory, with the indexes that find a payment's candidate
  * invoices without comparing it to all of them: canonical invoice number
- * (hash), invoice key and its forms without prefix or year (sorted
- * hashes), outstanding amount (hash), customer-name tokens (inverted index
+ * (hash), invoice key and its forms without prefix or year (hash),
+ * outstanding amount (hash), customer-name tokens (inverted index
  * over customers, each with its invoices by issue date).
  *
  * Built once by one thread; afterwards read-only, so any number of threads

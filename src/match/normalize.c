@@ -485,12 +485,24 @@ static void put_runs(buf_t *out, const buf_t *txt, const run_t *run, size_t from
 
 void norm_invoice_key(const char *in, size_t len, buf_t *out)
 {
-	buf_t txt = BUF_INIT;
+	/* The runs are written contiguously where the key goes, then spread
+	 * out from the last one to make room for the dots: no scratch buffer
+	 * (called for every invoice of a run). */
 	run_t run[KEY_RUNS];
-	size_t n = split_runs(in, len, &txt, run, KEY_RUNS);
-	put_runs(out, &txt, run, 0, n);
+	size_t n = split_runs(in, len, out, run, KEY_RUNS);
+	if (n > 1) {
+		buf_reserve(out, n - 1);
+		size_t end = out->len + n - 1;
+		for (size_t k = n; k-- > 0;) {
+			size_t dst = end - run[k].len;
+			memmove(out->p + dst, out->p + run[k].off, run[k].len);
+			if (k)
+				out->p[--dst] = '.';
+			end = dst;
+		}
+		out->len += n - 1;
+	}
 	buf_put(out, "", 0);
-	buf_free(&txt);
 }
 
 /* Words that say "an invoice number follows" rather than being part of it. */
@@ -517,9 +529,13 @@ static bool is_year(const buf_t *txt, const run_t *r)
 
 size_t norm_ref_keys(const char *ref, size_t len, buf_t *out, norm_key *keys, size_t max)
 {
-	buf_t txt = BUF_INIT;
+	/* The runs' text goes to out first (the keys point after it): no
+	 * scratch buffer per payment. put_runs reads txt, which is out, while
+	 * appending to it: copy through a reserved buffer. */
+	buf_t *txt = out;
 	run_t run[64];
-	size_t n = split_runs(ref, len, &txt, run, 64), nk = 0;
+	size_t n = split_runs(ref, len, txt, run, 64), nk = 0;
+	buf_reserve(out, max * (txt->len + n + 1) + 1); /* every key fits without moving txt */
 	for (size_t i = 0; i < n && nk < max; i++) {
 		if (!run[i].digits || (i > 0 && run[i - 1].digits && run[i].sep <= 1))
 			continue; /* not the start of a number */
@@ -529,24 +545,23 @@ size_t norm_ref_keys(const char *ref, size_t len, buf_t *out, norm_key *keys, si
 		/* The word just before, and the one before it ("Inv. No. 42"). */
 		const run_t *pre = i > 0 && !run[i - 1].digits && run[i].sep <= 3 ? &run[i - 1] : NULL;
 		const run_t *pre2 = pre && i > 1 && !run[i - 2].digits && pre->sep <= 3 ? &run[i - 2] : NULL;
-		bool hint = run[i].hash || (pre && (is_hint(&txt, pre) || pre->hash)) || (pre2 && is_hint(&txt, pre2));
+		bool hint = run[i].hash || (pre && (is_hint(txt, pre) || pre->hash)) || (pre2 && is_hint(txt, pre2));
 		if (pre && nk < max) {
 			keys[nk].off = out->len;
-			put_runs(out, &txt, run, (size_t)(pre - run), j);
+			put_runs(out, txt, run, (size_t)(pre - run), j);
 			keys[nk].len = out->len - keys[nk].off;
 			keys[nk++].bare = false;
 		}
 		bool bare = (!pre || hint) &&
-		            (hint || run[i].zeros || (j - i >= 2 && is_year(&txt, &run[i])));
+		            (hint || run[i].zeros || (j - i >= 2 && is_year(txt, &run[i])));
 		if (bare && nk < max) {
 			keys[nk].off = out->len;
-			put_runs(out, &txt, run, i, j);
+			put_runs(out, txt, run, i, j);
 			keys[nk].len = out->len - keys[nk].off;
 			keys[nk++].bare = true;
 		}
 		i = j - 1;
 	}
 	buf_put(out, "", 0);
-	buf_free(&txt);
 	return nk;
 }

@@ -175,9 +175,9 @@ double score_name_sim(const char *a, size_t alen, const char *b, size_t blen, do
 	/* Token-set ratio is 100 whenever one name's words contain the other's
 	 * ("Global Logistics" in "Global Logistics Solutions"): an automatic
 	 * decision needs every word to count, on both sides. */
-	double sim = fuzzy_token_sort_ratio(a, alen, b, blen, 0) / 100.0;
-	if (alen >= TRUNCATED_MIN && alen < blen && b[alen] != ' ' && a[alen - 1] != ' ' && !memcmp(a, b, alen) &&
-	    sim < 0.9)
+	bool cut = alen >= TRUNCATED_MIN && alen < blen && b[alen] != ' ' && a[alen - 1] != ' ' && !memcmp(a, b, alen);
+	double sim = fuzzy_token_sort_ratio(a, alen, b, blen, cut ? 0 : cutoff * 100) / 100.0;
+	if (cut && sim < 0.9)
 		sim = 0.9;
 	return sim >= cutoff ? sim : 0;
 }
