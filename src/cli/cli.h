@@ -30,4 +30,22 @@ bool cli_wants_help(int argc, char **argv);
 /* Prints "brisk CMD: message" to stderr and returns the code. */
 int cli_fail(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Options collected under the API's parameter names, for the parsers the
+ * CLI shares with HTTP (they read through cli_params_get, ud = the set).
+ * Values are borrowed from argv unless joined. */
+typedef struct {
+	const char *name[32];
+	const char *value[32];
+	char *owned[32];
+	int n;
+} cli_params;
+
+/* The value of name, or NULL. */
+const char *cli_params_get(void *ud, const char *name);
+/* Adds name=value. Given again: with join, "old,value" (a list option
+ * repeated); else false (the caller says "given twice"). */
+bool cli_params_add(cli_params *p, const char *name, const char *value, bool join);
+/* Frees the joined values. */
+void cli_params_free(cli_params *p);
+
 #endif

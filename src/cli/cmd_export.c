@@ -33,21 +33,6 @@ static void usage(FILE *f)
 	           "  -q, --quiet        no progress bar\n");
 }
 
-typedef struct {
-	const char *name[16];
-	const char *value[16];
-	int n;
-} filters;
-
-static const char *get_filter(void *ud, const char *name)
-{
-	filters *f = ud;
-	for (int i = 0; i < f->n; i++)
-		if (!strcmp(f->name[i], name))
-			return f->value[i];
-	return NULL;
-}
-
 static void on_progress(void *ud, uint64_t rows, uint64_t estimate)
 {
 	progress_update(ud, estimate ? rows * 1000 / estimate : 0, rows);
@@ -69,7 +54,7 @@ int cmd_export(int argc, char **argv)
 		{0, 0, 0, 0}};
 	static const char *const api_names[] = {"from",     "to",         "category",   "status", "customer", "creator",
 	                                        "vendor",   "min_amount", "max_amount", "q",      "sort",     "fields"};
-	filters f = {0};
+	cli_params f = {0};
 	const char *out = NULL, *format = NULL, *org = "default", *data = NULL;
 	bool quiet = false;
 	int c, idx;
@@ -77,10 +62,8 @@ int cmd_export(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:f:qh", opts, &idx)) != -1) {
 		switch (c) {
 		case 1:
-			if (get_filter(&f, api_names[idx]))
+			if (!cli_params_add(&f, api_names[idx], optarg, false))
 				return cli_fail("export", EXIT_USAGE, "--%s is given twice", opts[idx].name);
-			f.name[f.n] = api_names[idx];
-			f.value[f.n++] = optarg;
 			break;
 		case 'o': out = optarg; break;
 		case 'f': format = optarg; break;
@@ -122,7 +105,7 @@ int cmd_export(int argc, char **argv)
 		goto done;
 	}
 	export_req q;
-	if (!export_parse(&q, kind, oid, get_filter, &f, err, sizeof err)) {
+	if (!export_parse(&q, kind, oid, cli_params_get, &f, err, sizeof err)) {
 		rc = cli_fail("export", EXIT_USAGE, "%s", err);
 		goto done;
 	}

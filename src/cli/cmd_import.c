@@ -21,27 +21,41 @@ static void usage(FILE *f)
 	        "Imports a CSV file of one kind (costs, sales_orders, invoices, payments, leads)\n"
 	        "into an organisation, in one transaction: either every valid row is stored or\n"
 	        "none is. Rows that break the data contract are rejected with their line and\n"
-	        "reason; the rest are imported. Re-importing a file is safe: rows with an\n"
-	        "existing id are replaced. FILE may be - for standard input.\n"
+	        "reason (and the option that would read them, when there is one); the rest are\n"
+	        "imported. Before anything is written, the first 1000 rows are checked against\n"
+	        "the options (a date format or thousands separator that cannot be right stops\n"
+	        "the import). Re-importing a file is safe: rows with an existing id are\n"
+	        "replaced; rows without an id get one from their raw content. Ids repeated\n"
+	        "within a file stop the import. FILE may be - for standard input.\n"
+	        "Exit status: 0 imported (warnings on stderr), 1 the file failed or every row\n"
+	        "was rejected (nothing stored), 2 bad usage.\n"
 	        "\n"
-	        "options:\n"
+	        "options (over HTTP the same names with _ for -, e.g. date_format=):\n"
 	        "  --org ORG             organisation (default: default; created if missing)\n"
 	        "  --data DIR            data directory (default $BRISK_DATA or ./brisk-data)\n"
 	        "  --map F=HEADER,...    read field F from column HEADER (or position without a header)\n"
 	        "  --set F=VALUE,...     constant value for a field the file lacks (status=completed)\n"
+	        "  --default F=VALUE,... value for a field when the file's is empty or missing\n"
 	        "  --rejects FILE        write rejected rows as CSV: line,reason,original columns\n"
 	        "  --delimiter C         , ; tab or |  (default ,)\n"
 	        "  --encoding E          utf-8 (default), windows-1252, iso-8859-1, iso-8859-2, windows-1250\n"
 	        "  --skip N              lines to skip before the header\n"
 	        "  --no-header           the file has no header: columns by position\n"
-	        "  --date-format FMT     e.g. %%d/%%m/%%Y, %%m/%%d/%%Y, %%d.%%m.%%y, '%%d %%b %%Y'\n"
+	        "  --date-format FMT     for every date and timestamp field, e.g. %%d/%%m/%%Y, %%m/%%d/%%Y,\n"
+	        "                        %%d.%%m.%%y, '%%d %%b %%Y' (%%y: 69-99 are 19yy, 00-68 20yy); a time\n"
+	        "                        and offset may follow the date (or use %%H %%M %%S %%z)\n"
 	        "  --decimal-comma       money uses , as the decimal mark\n"
 	        "  --thousands C         accept C as thousands separator (, . space ')\n"
 	        "  --currency            accept currency symbols and codes around amounts\n"
 	        "  --plus                accept a leading +\n"
 	        "  --parens              (12.50) means -12.50\n"
 	        "  --round               round more than 2 decimals half-to-even to the cent\n"
-	        "  --debit COL --credit COL   amount = credit - debit\n"
+	        "  --debit COL --credit COL   amount = credit - debit (a debit is money out\n"
+	        "                        whatever its sign; with --round rounded once, after)\n"
+	        "  --negate              amounts have the opposite sign (card statements)\n"
+	        "  --sign-column COL --negative-values V1,V2   a column whose values V1, V2...\n"
+	        "                        make the (unsigned) amount negative, e.g. DR or O\n"
+	        "  --allow-duplicate-ids an id repeated in the file: keep its last row\n"
 	        "  --dry-run             validate and report, store nothing\n"
 	        "  -q, --quiet           no progress bar\n");
 }
@@ -106,97 +120,95 @@ out:
 
 int cmd_import(int argc, char **argv)
 {
+	/* Long options whose name, with _ for -, is an import option. */
 	static const struct option opts[] = {
 		{"org", required_argument, 0, 'o'},       {"data", required_argument, 0, 'd'},
 		{"map", required_argument, 0, 'm'},       {"set", required_argument, 0, 's'},
-		{"rejects", required_argument, 0, 'r'},   {"delimiter", required_argument, 0, 'D'},
-		{"encoding", required_argument, 0, 'e'},  {"skip", required_argument, 0, 'k'},
-		{"no-header", no_argument, 0, 'H'},       {"date-format", required_argument, 0, 'f'},
-		{"decimal-comma", no_argument, 0, 'c'},   {"thousands", required_argument, 0, 't'},
-		{"currency", no_argument, 0, 'C'},        {"plus", no_argument, 0, 'p'},
-		{"parens", no_argument, 0, 'P'},          {"round", no_argument, 0, 'R'},
-		{"debit", required_argument, 0, 'b'},     {"credit", required_argument, 0, 'B'},
-		{"dry-run", no_argument, 0, 'n'},         {"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
-	const char *org = "default", *data = NULL, *map = NULL, *set = NULL, *rejects = NULL;
+		{"rejects", required_argument, 0, 'r'},   {"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'},            {"default", required_argument, 0, 0},
+		{"delimiter", required_argument, 0, 0},   {"encoding", required_argument, 0, 0},
+		{"skip", required_argument, 0, 0},        {"no-header", no_argument, 0, 0},
+		{"date-format", required_argument, 0, 0}, {"decimal-comma", no_argument, 0, 0},
+		{"thousands", required_argument, 0, 0},   {"currency", no_argument, 0, 0},
+		{"plus", no_argument, 0, 0},              {"parens", no_argument, 0, 0},
+		{"round", no_argument, 0, 0},             {"debit", required_argument, 0, 0},
+		{"credit", required_argument, 0, 0},      {"negate", no_argument, 0, 0},
+		{"sign-column", required_argument, 0, 0}, {"negative-values", required_argument, 0, 0},
+		{"allow-duplicate-ids", no_argument, 0, 0}, {"dry-run", no_argument, 0, 0},
+		{0, 0, 0, 0}};
+	static const char *const http_names[] = {
+		"default", "delimiter", "encoding", "skip", "no_header", "date_format", "decimal_comma", "thousands",
+		"currency", "plus", "parens", "round", "debit", "credit", "negate", "sign_column", "negative_values",
+		"allow_duplicate_ids", "dry_run"};
+	const char *org = "default", *data = NULL, *rejects = NULL;
+	cli_params g = {0};
 	import_opts o = {0};
 	bool quiet = false;
-	int c;
+	int c, idx, rc = EXIT_USAGE;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:d:m:s:r:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:d:m:s:r:qh", opts, &idx)) != -1) {
 		switch (c) {
+		case 0:
+			if (!cli_params_add(&g, http_names[idx - 7], optarg ? optarg : "1", !strcmp(http_names[idx - 7], "default"))) {
+				rc = cli_fail("import", EXIT_USAGE, "--%s is given twice", opts[idx].name);
+				goto out;
+			}
+			break;
 		case 'o': org = optarg; break;
 		case 'd': data = optarg; break;
-		case 'm': map = optarg; break;
-		case 's': set = optarg; break;
+		case 'm': cli_params_add(&g, "map", optarg, true); break;
+		case 's': cli_params_add(&g, "set", optarg, true); break;
 		case 'r': rejects = optarg; break;
-		case 'D':
-			if (!strcmp(optarg, "tab") || !strcmp(optarg, "\\t"))
-				o.delimiter = '\t';
-			else if (strlen(optarg) == 1 && strchr(",;\t|", optarg[0]))
-				o.delimiter = optarg[0];
-			else
-				return cli_fail("import", EXIT_USAGE, "--delimiter must be , ; tab or |");
-			break;
-		case 'e':
-			if (!import_parse_encoding(optarg, &o.encoding))
-				return cli_fail("import", EXIT_USAGE, "unknown encoding '%s'", optarg);
-			break;
-		case 'k': o.skip_lines = atoi(optarg); break;
-		case 'H': o.no_header = true; break;
-		case 'f': o.parse.date_format = optarg; break;
-		case 'c': o.parse.money.decimal = ','; o.parse.money_lenient = true; break;
-		case 't': o.parse.money.thousands = optarg[0]; o.parse.money_lenient = true; break;
-		case 'C': o.parse.money.symbols = true; o.parse.money_lenient = true; break;
-		case 'p': o.parse.money.plus = true; o.parse.money_lenient = true; break;
-		case 'P': o.parse.money.parens = true; o.parse.money_lenient = true; break;
-		case 'R': o.parse.money.round = true; o.parse.money_lenient = true; break;
-		case 'b': o.debit = optarg; break;
-		case 'B': o.credit = optarg; break;
-		case 'n': o.dry_run = true; break;
 		case 'q': quiet = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'h': usage(stdout); rc = EXIT_OK; goto out;
+		default: usage(stderr); goto out;
 		}
 	}
 	if (argc - optind != 2) {
 		usage(stderr);
-		return EXIT_USAGE;
+		goto out;
 	}
 	const char *kind = argv[optind], *path = argv[optind + 1];
-	if (!entity_by_name(kind, strlen(kind), &o.kind))
-		return cli_fail("import", EXIT_USAGE, "unknown kind '%s' (costs, sales_orders, invoices, payments, leads)", kind);
-	if (o.parse.money_lenient && !o.parse.money.decimal)
-		o.parse.money.decimal = '.';
-	char why[256];
-	if (map && !import_parse_map(&o, map, why, sizeof why)) {
-		import_opts_free(&o);
-		return cli_fail("import", EXIT_USAGE, "--map: %s", why);
+	if (!entity_by_name(kind, strlen(kind), &o.kind)) {
+		rc = cli_fail("import", EXIT_USAGE, "unknown kind '%s' (costs, sales_orders, invoices, payments, leads)", kind);
+		goto out;
 	}
-	if (set && !import_parse_consts(&o, set, why, sizeof why)) {
-		import_opts_free(&o);
-		return cli_fail("import", EXIT_USAGE, "--set: %s", why);
+	char why[320];
+	if (!import_options_parse(&o, cli_params_get, &g, why, sizeof why)) {
+		/* "map: ..." reads "--map: ..." on the command line */
+		bool list = !strncmp(why, "map:", 4) || !strncmp(why, "set:", 4) || !strncmp(why, "default:", 8);
+		rc = cli_fail("import", EXIT_USAGE, "%s%s", list ? "--" : "", why);
+		goto out;
 	}
 	import_result res;
-	char err[512];
-	int rc = run(&o, path, rejects, cli_data_dir(data), org, quiet, &res, err, sizeof err);
-	import_opts_free(&o);
+	char err[640];
+	rc = run(&o, path, rejects, cli_data_dir(data), org, quiet, &res, err, sizeof err);
 	if (rc != 0) {
 		/* "line N: why" becomes "FILE:N: why", the compiler convention */
 		unsigned long long line;
 		int off = 0;
 		if (sscanf(err, "line %llu: %n", &line, &off) == 1 && off > 0)
-			return cli_fail("import", EXIT_FAIL, "%s:%llu: %s", path, line, err + off);
-		return cli_fail("import", EXIT_FAIL, "%s", err);
+			rc = cli_fail("import", EXIT_FAIL, "%s:%llu: %s", path, line, err + off);
+		else
+			rc = cli_fail("import", EXIT_FAIL, "%s", err);
+		goto out;
 	}
 	for (int i = 0; i < res.nkept && i < 10; i++)
 		fprintf(stderr, "%s:%llu: rejected: %s\n", path, (unsigned long long)res.kept[i].line, res.kept[i].reason);
 	if (res.rejected > 10)
 		fprintf(stderr, "... and %lld more rejected rows%s\n", (long long)(res.rejected - 10),
 		        rejects ? " (all in the rejects file)" : " (use --rejects FILE to get them all)");
+	for (int i = 0; i < res.nwarnings; i++)
+		fprintf(stderr, "%s: warning: %s\n", path, res.warnings[i]);
 	double rows = (double)(res.inserted + res.replaced + res.rejected);
 	printf("%s %s: inserted %lld, replaced %lld, rejected %lld in %.2f s (%.0f rows/s)%s\n", kind, path,
 	       (long long)res.inserted, (long long)res.replaced, (long long)res.rejected, res.seconds,
 	       res.seconds > 0 ? rows / res.seconds : 0, o.dry_run ? " [dry run: nothing stored]" : "");
-	return EXIT_OK;
+	rc = EXIT_OK;
+	if (res.inserted + res.replaced == 0 && res.rejected > 0)
+		rc = cli_fail("import", EXIT_FAIL, "%s: every row was rejected: nothing was stored", path);
+out:
+	import_opts_free(&o);
+	cli_params_free(&g);
+	return rc;
 }

@@ -67,6 +67,43 @@ int cli_fail(const char *cmd, int code, const char *fmt, ...)
 	return code;
 }
 
+const char *cli_params_get(void *ud, const char *name)
+{
+	const cli_params *p = ud;
+	for (int i = 0; i < p->n; i++)
+		if (!strcmp(p->name[i], name))
+			return p->value[i];
+	return NULL;
+}
+
+bool cli_params_add(cli_params *p, const char *name, const char *value, bool join)
+{
+	for (int i = 0; i < p->n; i++) {
+		if (strcmp(p->name[i], name))
+			continue;
+		char *j;
+		if (!join || asprintf(&j, "%s,%s", p->value[i], value) < 0)
+			return false;
+		free(p->owned[i]);
+		p->owned[i] = j;
+		p->value[i] = j;
+		return true;
+	}
+	if (p->n == (int)(sizeof p->name / sizeof p->name[0]))
+		return false;
+	p->name[p->n] = name;
+	p->owned[p->n] = NULL;
+	p->value[p->n++] = value;
+	return true;
+}
+
+void cli_params_free(cli_params *p)
+{
+	for (int i = 0; i < p->n; i++)
+		free(p->owned[i]);
+	p->n = 0;
+}
+
 int cmd_version(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {

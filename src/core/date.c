@@ -1,5 +1,6 @@
 #include "core/date.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -133,12 +134,67 @@ static bool read_digits(const char **pp, const char *end, int min, int max, int 
 	return true;
 }
 
-bool date_parse_fmt(const char *s, size_t len, const char *fmt, date_t *out)
+/* A time of day and offset after a date: "[ T]HH:MM[:SS][ ][Z|+HH[:]MM]". */
+static bool read_offset(const char **pp, const char *end, int16_t *off)
 {
-	if (!s || !fmt)
+	const char *p = *pp;
+	if (p < end && *p == 'Z') {
+		*off = 0;
+		*pp = p + 1;
+		return true;
+	}
+	if (p >= end || (*p != '+' && *p != '-'))
 		return false;
-	const char *p = s, *end = s + len;
-	int y = -1, m = -1, d = -1;
+	int sign = *p == '-' ? -1 : 1, oh, om = 0;
+	p++;
+	if (!read_digits(&p, end, 2, 2, &oh))
+		return false;
+	if (p < end && *p == ':')
+		p++;
+	if (p < end && !read_digits(&p, end, 2, 2, &om))
+		return false;
+	if (om > 59 || oh * 60 + om > 18 * 60)
+		return false;
+	*off = (int16_t)(sign * (oh * 60 + om));
+	*pp = p;
+	return true;
+}
+
+static bool read_time(const char **pp, const char *end, timestamp_t *t)
+{
+	const char *p = *pp;
+	int hh, mi, ss = 0;
+	if (p >= end || (*p != ' ' && *p != 'T'))
+		return false;
+	p++;
+	if (!read_digits(&p, end, 1, 2, &hh) || p >= end || *p != ':')
+		return false;
+	p++;
+	if (!read_digits(&p, end, 2, 2, &mi))
+		return false;
+	if (p < end && *p == ':') {
+		p++;
+		if (!read_digits(&p, end, 2, 2, &ss))
+			return false;
+	}
+	if (hh > 23 || mi > 59 || ss > 59)
+		return false;
+	t->has_time = true;
+	t->seconds = hh * 3600 + mi * 60 + ss;
+	const char *q = p < end && *p == ' ' ? p + 1 : p;
+	if (read_offset(&q, end, &t->offset_min)) {
+		t->has_offset = true;
+		p = q;
+	}
+	*pp = p;
+	return true;
+}
+
+/* Reads the date of fmt at *pp (not necessarily the whole input). */
+static bool parse_fmt_at(const char **pp, const char *end, const char *fmt, timestamp_t *t)
+{
+	const char *p = *pp;
+	int y = -1, m = -1, d = -1, hh = -1, mi = 0, ss = 0;
 
 	for (const char *f = fmt; *f; f++) {
 		if (*f != '%') {
@@ -155,9 +211,10 @@ bool date_parse_fmt(const char *s, size_t len, const char *fmt, date_t *out)
 				return false;
 			break;
 		case 'y':
+			/* The POSIX strptime pivot: 69-99 are 1969-1999, 00-68 are 2000-2068. */
 			if (!read_digits(&p, end, 2, 2, &y))
 				return false;
-			y += 2000;
+			y += y >= 69 ? 1900 : 2000;
 			break;
 		case 'm':
 			if (!read_digits(&p, end, 1, 2, &m))
@@ -177,6 +234,23 @@ bool date_parse_fmt(const char *s, size_t len, const char *fmt, date_t *out)
 			if (!read_month_name(&p, end, &m))
 				return false;
 			break;
+		case 'H':
+			if (!read_digits(&p, end, 1, 2, &hh) || hh > 23)
+				return false;
+			break;
+		case 'M':
+			if (!read_digits(&p, end, 2, 2, &mi) || mi > 59)
+				return false;
+			break;
+		case 'S':
+			if (!read_digits(&p, end, 2, 2, &ss) || ss > 59)
+				return false;
+			break;
+		case 'z':
+			if (!read_offset(&p, end, &t->offset_min))
+				return false;
+			t->has_offset = true;
+			break;
 		case '%':
 			if (p >= end || *p != '%')
 				return false;
@@ -187,9 +261,82 @@ bool date_parse_fmt(const char *s, size_t len, const char *fmt, date_t *out)
 			return false;
 		}
 	}
-	if (p != end || y < 0 || m < 0 || d < 0 || !date_valid(y, m, d))
+	if (y < 0 || m < 0 || d < 0 || !date_valid(y, m, d))
 		return false;
-	*out = date_from_ymd(y, m, d);
+	t->date = date_from_ymd(y, m, d);
+	if (hh >= 0) {
+		t->has_time = true;
+		t->seconds = hh * 3600 + mi * 60 + ss;
+	}
+	*pp = p;
+	return true;
+}
+
+bool date_parse_fmt(const char *s, size_t len, const char *fmt, date_t *out)
+{
+	if (!s || !fmt)
+		return false;
+	const char *p = s, *end = s + len;
+	timestamp_t t = {0};
+	if (!parse_fmt_at(&p, end, fmt, &t) || p != end)
+		return false;
+	*out = t.date;
+	return true;
+}
+
+bool timestamp_parse_fmt(const char *s, size_t len, const char *fmt, timestamp_t *out)
+{
+	if (!s)
+		return false;
+	const char *p = s, *end = s + len;
+	timestamp_t t = {0};
+	if (!fmt) {
+		if (len < 10 || !parse_ymd10(s, &t.date))
+			return false;
+		p += 10;
+	} else if (!parse_fmt_at(&p, end, fmt, &t)) {
+		return false;
+	}
+	if (!t.has_time && p < end && !read_time(&p, end, &t))
+		return false;
+	if (!t.has_offset && p < end) {
+		const char *q = p < end && *p == ' ' && t.has_time ? p + 1 : p;
+		if (!read_offset(&q, end, &t.offset_min))
+			return false;
+		t.has_offset = true;
+		p = q;
+	}
+	if (p != end)
+		return false;
+	*out = t;
+	return true;
+}
+
+bool date_fmt_check(const char *fmt, char *why, size_t whylen)
+{
+	int y = 0, m = 0, d = 0;
+	for (const char *f = fmt; *f; f++) {
+		if (*f != '%')
+			continue;
+		switch (*++f) {
+		case 'Y': case 'y': y++; break;
+		case 'm': case 'b': case 'B': m++; break;
+		case 'd': case 'e': d++; break;
+		case 'H': case 'M': case 'S': case 'z': case '%': break;
+		case '\0':
+			snprintf(why, whylen, "date format '%.40s' ends with a lone %%", fmt);
+			return false;
+		default:
+			snprintf(why, whylen, "date format '%.40s': unknown conversion %%%c (use %%Y %%y %%m %%d %%e %%b %%B %%H %%M %%S %%z)",
+			         fmt, *f);
+			return false;
+		}
+	}
+	if (y != 1 || m != 1 || d != 1) {
+		snprintf(why, whylen, "date format '%.40s' needs one year (%%Y or %%y), one month (%%m, %%b) and one day (%%d, %%e)",
+		         fmt);
+		return false;
+	}
 	return true;
 }
 

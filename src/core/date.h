@@ -16,12 +16,17 @@ typedef int32_t date_t; /* days since 1970-01-01; valid years 1..9999 */
 bool date_parse(const char *s, size_t len, date_t *out);
 
 /* Parses by a strptime-like format: %Y (exactly 4 digits) %y (exactly 2
- * digits, 2000+yy) %m %d (1 or 2 digits) %e (like %d, after an optional
+ * digits, pivoting like strptime: 69-99 are 19yy, 00-68 are 20yy) %m %d (1 or 2 digits) %e (like %d, after an optional
  * space) %b %B (month name, case-insensitive; like strptime both take "Jan"
- * or "January") %%; other characters, spaces included, match literally.
+ * or "January") %H %M %S (time, ignored here) %z (+HHMM, +HH:MM or Z,
+ * ignored here) %%; other characters, spaces included, match literally.
  * Year, month and day must all appear, the whole input must be consumed and
  * the day must exist. Unknown conversions fail. */
 bool date_parse_fmt(const char *s, size_t len, const char *fmt, date_t *out);
+
+/* Checks a date format up front: known conversions only, exactly one year,
+ * month and day. False with a reason naming the format. */
+bool date_fmt_check(const char *fmt, char *why, size_t whylen);
 
 /* Writes "YYYY-MM-DD" + NUL into buf (DATE_BUFSZ bytes); returns 10.
  * Outside years 1..9999 the year is written modulo 10000 (never overruns). */
@@ -71,6 +76,11 @@ typedef struct {
 /* Parses a timestamp (strict). Returns false on any malformation, e.g. hour
  * 24, minute 60, offset past +-18:00, trailing garbage. */
 bool timestamp_parse(const char *s, size_t len, timestamp_t *out);
+
+/* The lenient form for imports: the date by fmt (NULL = YYYY-MM-DD), then
+ * optionally a time "[ T]H:MM[:SS]" and an offset "[ ]Z|+HH[:]MM", unless
+ * fmt itself read them. A date field keeps out->date, the date as written. */
+bool timestamp_parse_fmt(const char *s, size_t len, const char *fmt, timestamp_t *out);
 
 /* Formats canonically: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS" plus "Z" or
  * "+HH:MM" when an offset was given (a zero offset is written "Z"). buf

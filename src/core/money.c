@@ -61,29 +61,31 @@ static bool acc_digits(uint64_t *mag, const char *p, const char *end, uint64_t l
 }
 
 /*
- * Turns a located number into signed cents. Fraction digits beyond the second
- * are rounded half-to-even when round is set; callers that do not allow
- * rounding must reject nfrac > 2 before calling.
+ * Turns a located number into signed units of 10^-digits (cents for 2).
+ * Fraction digits beyond digits are rounded half-to-even when round is set;
+ * callers that do not allow rounding must reject them before calling.
  */
-static money_status to_cents(const number_t *n, bool neg, int64_t *out)
+static money_status to_units(const number_t *n, bool neg, int digits, int64_t *out)
 {
 	uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	uint64_t mag = 0;
+	uint64_t mag = 0, scale = 1;
+	for (int i = 0; i < digits; i++)
+		scale *= 10;
 
-	if (!acc_digits(&mag, n->p, n->end, lim / 100))
+	if (!acc_digits(&mag, n->p, n->end, lim / scale))
 		return MONEY_OVERFLOW;
-	mag *= 100;
-	unsigned f1 = n->nfrac > 0 ? (unsigned)(n->frac[0] - '0') : 0;
-	unsigned f2 = n->nfrac > 1 ? (unsigned)(n->frac[1] - '0') : 0;
-	unsigned f = f1 * 10 + f2;
+	mag *= scale;
+	uint64_t f = 0;
+	for (int i = 0; i < digits; i++)
+		f = f * 10 + ((size_t)i < n->nfrac ? (unsigned)(n->frac[i] - '0') : 0);
 	if (mag > lim - f)
 		return MONEY_OVERFLOW;
 	mag += f;
 
-	if (n->nfrac > 2) {
-		char first = n->frac[2];
+	if (n->nfrac > (size_t)digits) {
+		char first = n->frac[digits];
 		bool rest_nonzero = false;
-		for (size_t i = 3; i < n->nfrac; i++)
+		for (size_t i = (size_t)digits + 1; i < n->nfrac; i++)
 			if (n->frac[i] != '0')
 				rest_nonzero = true;
 		bool up = first > '5' || (first == '5' && (rest_nonzero || (mag & 1)));
@@ -101,6 +103,11 @@ static money_status to_cents(const number_t *n, bool neg, int64_t *out)
 	else
 		*out = -(int64_t)mag;
 	return MONEY_OK;
+}
+
+static money_status to_cents(const number_t *n, bool neg, int64_t *out)
+{
+	return to_units(n, neg, 2, out);
 }
 
 money_status money_parse(const char *s, size_t len, int64_t *out)
@@ -229,12 +236,41 @@ static size_t match_thousands(char t, const char *p, const char *end)
 	return 0;
 }
 
+static money_status parse_opts(const char *s, size_t len, const money_opts *o, int digits, int64_t *out);
+
 money_status money_parse_opts(const char *s, size_t len, const money_opts *o, int64_t *out)
 {
 	/* The zero options are the strict form, exactly (not a looser one). */
 	if (!o || ((!o->decimal || o->decimal == '.') && !o->thousands && !o->symbols && !o->plus && !o->parens &&
 	           !o->round))
 		return money_parse(s, len, out);
+	return parse_opts(s, len, o, 2, out);
+}
+
+money_status money_parse_units(const char *s, size_t len, const money_opts *o, int digits, int64_t *out)
+{
+	static const money_opts strict = {.decimal = '.'};
+	if (digits < 2 || digits > 9)
+		return MONEY_SYNTAX;
+	return parse_opts(s, len, o ? o : &strict, digits, out);
+}
+
+int64_t money_round_units(int64_t v, int digits)
+{
+	int64_t scale = 1;
+	for (int i = 2; i < digits; i++)
+		scale *= 10;
+	int64_t q = v / scale, r = v % scale;
+	if (r < 0)
+		r = -r;
+	/* Half-to-even on the magnitude, like the parser. */
+	if (r * 2 > scale || (r * 2 == scale && (q & 1)))
+		q += v < 0 ? -1 : 1;
+	return q;
+}
+
+static money_status parse_opts(const char *s, size_t len, const money_opts *o, int digits, int64_t *out)
+{
 	if (!s)
 		len = 0;
 
@@ -264,11 +300,12 @@ money_status money_parse_opts(const char *s, size_t len, const money_opts *o, in
 	for (;;) {
 		size_t n;
 		if (*p == '-' && !sign && !paren) {
+			/* "- 5.00", "+ £1,100.00": a sign may stand apart. */
 			neg = sign = true;
-			p++;
+			p = skip_spaces(p + 1, end);
 		} else if (*p == '+' && o->plus && !sign && !paren) {
 			sign = true;
-			p++;
+			p = skip_spaces(p + 1, end);
 		} else if (*p == '(' && o->parens && !paren && !sign) {
 			neg = paren = true;
 			p++;
@@ -331,9 +368,9 @@ money_status money_parse_opts(const char *s, size_t len, const money_opts *o, in
 	}
 	if (p != end || !closed)
 		return MONEY_SYNTAX;
-	if (num.nfrac > 2 && !o->round)
+	if (num.nfrac > (size_t)digits && !o->round)
 		return MONEY_PRECISION;
-	return to_cents(&num, neg, out);
+	return to_units(&num, neg, digits, out);
 }
 
 size_t money_format(int64_t cents, char *buf)

@@ -58,6 +58,14 @@ money_status money_parse(const char *s, size_t len, int64_t *out);
  * magnitude, so "-0.125" gives -12. */
 money_status money_parse_opts(const char *s, size_t len, const money_opts *o, int64_t *out);
 
+/* Like money_parse_opts (NULL opts = the strict form's syntax) but in units
+ * of 10^-digits (2..9): exact sub-cent values, e.g. debit and credit
+ * subtracted before one rounding. Digits past digits are rounded only with
+ * o->round (else MONEY_PRECISION). */
+money_status money_parse_units(const char *s, size_t len, const money_opts *o, int digits, int64_t *out);
+/* Rounds units of 10^-digits to cents, half-to-even. */
+int64_t money_round_units(int64_t v, int digits);
+
 /* Formats cents as "-1234.50" into buf (at least MONEY_BUFSZ bytes);
  * returns the length written (NUL-terminated). Never fails, INT64_MIN
  * included; the output always parses back with money_parse. */

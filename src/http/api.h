@@ -54,6 +54,8 @@ void api_match_explain(http_server_t *srv, http_req_t *r);
 void api_rows_list(http_server_t *srv, http_req_t *r);
 void api_rows_post(http_server_t *srv, http_req_t *r);
 void api_rows_delete(http_server_t *srv, http_req_t *r);
+/* Refuses (400) a query parameter that is not an import option or async. */
+bool api_check_import_params(http_req_t *r);
 void api_rows_import(http_server_t *srv, http_req_t *r);
 
 #endif

@@ -32,8 +32,31 @@ static void write_report(http_req_t *r, const import_result *res, const char *wh
 		buf_json_str(&r->out, res->kept[i].reason, strlen(res->kept[i].reason));
 		buf_putc(&r->out, '}');
 	}
-	buf_printf(&r->out, "],\"rejections_truncated\":%s,\"seconds\":%.3f}",
-	           res->rejected > res->nkept ? "true" : "false", res->seconds);
+	buf_printf(&r->out, "],\"rejections_truncated\":%s,\"warnings\":[", res->rejected > res->nkept ? "true" : "false");
+	for (int i = 0; i < res->nwarnings; i++) {
+		if (i)
+			buf_putc(&r->out, ',');
+		buf_json_str(&r->out, res->warnings[i], strlen(res->warnings[i]));
+	}
+	buf_printf(&r->out, "],\"seconds\":%.3f}", res->seconds);
+}
+
+/* A 422 problem+json when no row was valid, with the per-row report as
+ * extension members (RFC 9457). */
+static void none_valid(http_req_t *r, const import_result *res, const char *where)
+{
+	http_problem(r, 422, "no row was valid: %lld rejected (see rejections); nothing was stored",
+	             (long long)res->rejected);
+	buf_t rep = BUF_INIT;
+	buf_t keep = r->out;
+	r->out = rep;
+	write_report(r, res, where);
+	rep = r->out;
+	r->out = keep;
+	r->out.len--;
+	buf_putc(&r->out, ',');
+	buf_put(&r->out, rep.p + 1, rep.len - 1);
+	buf_free(&rep);
 }
 
 /* ---- CSV import over HTTP ---- */
@@ -55,67 +78,34 @@ static ssize_t read_mem(void *ud, char *buf, size_t n)
 }
 
 
+static const char *query_value(void *ud, const char *name)
+{
+	return query_get(ud, name);
+}
+
+bool api_check_import_params(http_req_t *r)
+{
+	const char *allowed[32];
+	size_t na = 0;
+	for (; import_option_names[na] && na < 30; na++)
+		allowed[na] = import_option_names[na];
+	allowed[na++] = "async";
+	allowed[na] = NULL;
+	return api_check_params(r, allowed);
+}
+
 void api_rows_import(http_server_t *srv, http_req_t *r)
 {
-	static const char *const allowed[] = {"map", "set", "delimiter", "encoding", "skip", "no_header",
-	                                      "date_format", "decimal_comma", "thousands", "currency", "plus",
-	                                      "parens", "round", "debit", "credit", "dry_run", "async", NULL};
 	import_opts o = {0};
-	if (!kind_param(r, &o.kind) || !api_check_params(r, allowed))
+	if (!kind_param(r, &o.kind) || !api_check_import_params(r))
 		return;
 	if (!r->body || r->body_len == 0) {
 		http_problem(r, 400, "the request body is empty: send the CSV file as the body");
 		return;
 	}
-	const query_t *q = &r->query;
 	char why[256];
-	const char *v;
-	if ((v = query_get(q, "delimiter"))) {
-		if (!strcmp(v, "tab") || !strcmp(v, "\t"))
-			o.delimiter = '\t';
-		else if (strlen(v) == 1 && strchr(",;|", v[0]))
-			o.delimiter = v[0];
-		else {
-			http_problem(r, 400, "delimiter must be , ; tab or |");
-			return;
-		}
-	}
-	if ((v = query_get(q, "encoding")) && !import_parse_encoding(v, &o.encoding)) {
-		http_problem(r, 400, "unknown encoding '%.40s' (utf-8, windows-1252, iso-8859-1, iso-8859-2, windows-1250)", v);
-		return;
-	}
-	if ((v = query_get(q, "skip"))) {
-		char *end;
-		long n = strtol(v, &end, 10);
-		if (*end || end == v || n < 0 || n > 1000) {
-			http_problem(r, 400, "skip must be a number of lines from 0 to 1000");
-			return;
-		}
-		o.skip_lines = (int)n;
-	}
-	bool decimal_comma;
-	if (!api_flag(r, "no_header", &o.no_header) || !api_flag(r, "decimal_comma", &decimal_comma) ||
-	    !api_flag(r, "currency", &o.parse.money.symbols) || !api_flag(r, "plus", &o.parse.money.plus) ||
-	    !api_flag(r, "parens", &o.parse.money.parens) || !api_flag(r, "round", &o.parse.money.round) ||
-	    !api_flag(r, "dry_run", &o.dry_run)) {
-		import_opts_free(&o);
-		return;
-	}
-	o.parse.date_format = query_get(q, "date_format");
-	o.parse.money.decimal = decimal_comma ? ',' : '.';
-	if ((v = query_get(q, "thousands")))
-		o.parse.money.thousands = v[0] ? v[0] : ' ';
-	o.parse.money_lenient = o.parse.money.decimal == ',' || o.parse.money.thousands || o.parse.money.symbols ||
-	                        o.parse.money.plus || o.parse.money.parens || o.parse.money.round;
-	o.debit = query_get(q, "debit");
-	o.credit = query_get(q, "credit");
-	if ((v = query_get(q, "map")) && !import_parse_map(&o, v, why, sizeof why)) {
-		http_problem(r, 400, "map: %s", why);
-		import_opts_free(&o);
-		return;
-	}
-	if ((v = query_get(q, "set")) && !import_parse_consts(&o, v, why, sizeof why)) {
-		http_problem(r, 400, "set: %s", why);
+	if (!import_options_parse(&o, query_value, &r->query, why, sizeof why)) {
+		http_problem(r, 400, "%s", why);
 		import_opts_free(&o);
 		return;
 	}
@@ -126,6 +116,8 @@ void api_rows_import(http_server_t *srv, http_req_t *r)
 	if (import_run(http_server_store(srv), read_mem, &m, &o, res, err, sizeof err) != 0) {
 		bool busy = strstr(err, "busy") != NULL;
 		http_problem(r, busy ? 503 : 422, "%s", err);
+	} else if (res->inserted + res->replaced == 0 && res->rejected > 0) {
+		none_valid(r, res, "line");
 	} else {
 		write_report(r, res, "line");
 		http_json(r, 200);
@@ -244,20 +236,8 @@ void api_rows_post(http_server_t *srv, http_req_t *r)
 		store_write_rollback(w);
 		http_problem(r, 500, "store error: %s", failed ? why : store_errmsg(w));
 	} else if (res->inserted + res->replaced == 0) {
-		/* problem+json, with the per-row report as extension members */
 		store_write_rollback(w);
-		http_problem(r, 422, "no row was valid: %lld rejected (see rejections)", (long long)res->rejected);
-		/* the report's members join the problem's (RFC 9457 extensions) */
-		buf_t rep = BUF_INIT;
-		buf_t keep = r->out;
-		r->out = rep;
-		write_report(r, res, "index");
-		rep = r->out;
-		r->out = keep;
-		r->out.len--;
-		buf_putc(&r->out, ',');
-		buf_put(&r->out, rep.p + 1, rep.len - 1);
-		buf_free(&rep);
+		none_valid(r, res, "index");
 	} else {
 		store_write_touch(w, r->org, entity_touch_mask(k));
 		if (store_write_commit(w, err, sizeof err) != 0) {

@@ -290,13 +290,7 @@ void api_tasks_import(http_server_t *srv, http_req_t *r)
 		             (int)(ks.len > 40 ? 40 : ks.len), ks.p);
 		return;
 	}
-	const char *allowed[32];
-	size_t na = 0;
-	for (; taskkind_import_option_names[na]; na++)
-		allowed[na] = taskkind_import_option_names[na];
-	allowed[na++] = "async";
-	allowed[na] = NULL;
-	if (!api_check_params(r, allowed))
+	if (!api_check_import_params(r))
 		return;
 	if (!r->body || r->body_len == 0) {
 		http_problem(r, 400, "the request body is empty: send the CSV file as the body");
@@ -304,7 +298,7 @@ void api_tasks_import(http_server_t *srv, http_req_t *r)
 	}
 	char why[256];
 	import_opts o = {.kind = k};
-	bool ok = taskkind_import_options(&o, query_lookup, &r->query, why, sizeof why);
+	bool ok = import_options_parse(&o, query_lookup, &r->query, why, sizeof why);
 	import_opts_free(&o);
 	if (!ok) {
 		http_problem(r, 400, "%s", why);

@@ -127,15 +127,16 @@ bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, cha
 		case COL_TEXT:
 			break;
 		case COL_DATE: {
-			date_t dt;
-			bool ok = o && o->date_format ? date_parse_fmt(v.p, v.len, o->date_format, &dt)
-			                              : date_parse(v.p, v.len, &dt);
-			if (!ok) {
+			/* A time and offset after the date are accepted; the date is
+			 * kept as written. */
+			timestamp_t t;
+			const char *fmt = o ? o->date_format : NULL;
+			if (!timestamp_parse_fmt(v.p, v.len, fmt, &t)) {
 				snprintf(why, whylen, "bad %s %s: expected %s", c->name, show(v, tmp, sizeof tmp),
-				         o && o->date_format ? o->date_format : "YYYY-MM-DD");
+				         fmt ? fmt : "YYYY-MM-DD");
 				return false;
 			}
-			r->num[i] = dt;
+			r->num[i] = t.date;
 			break;
 		}
 		case COL_MONEY: {
@@ -156,9 +157,9 @@ bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, cha
 			break;
 		}
 		case COL_TIMESTAMP:
-			if (!timestamp_parse(v.p, v.len, &r->ts)) {
-				snprintf(why, whylen, "bad %s %s: expected YYYY-MM-DD[THH:MM:SS][Z|+HH:MM]", c->name,
-				         show(v, tmp, sizeof tmp));
+			if (!timestamp_parse_fmt(v.p, v.len, o ? o->date_format : NULL, &r->ts)) {
+				snprintf(why, whylen, "bad %s %s: expected %s[THH:MM:SS][Z|+HH:MM]", c->name,
+				         show(v, tmp, sizeof tmp), o && o->date_format ? o->date_format : "YYYY-MM-DD");
 				return false;
 			}
 			r->num[i] = r->ts.date;

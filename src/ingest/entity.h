@@ -52,7 +52,7 @@ typedef struct {
 typedef struct {
 	money_opts money;
 	bool money_lenient; /* use money opts instead of the strict form */
-	const char *date_format; /* strptime-like, NULL = YYYY-MM-DD */
+	const char *date_format; /* strptime-like, NULL = YYYY-MM-DD; for every date and timestamp field */
 } entity_parse_opts;
 
 const entity_def *entity_get(entity_kind k);

@@ -1,6 +1,6 @@
 #include "ingest/import.h"
 
-#include <iconv.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,154 +9,23 @@
 #include "core/clock.h"
 #include "core/mem.h"
 #include "core/utf8.h"
+#include "ingest/layout.h"
+#include "ingest/sample.h"
+#include <xxhash.h>
 
 /* DESIGN
- * One pass: read a record, map its fields onto the entity's columns,
- * convert the encoding, validate, upsert. The write transaction spans the
- * file, so a crash or a cancel stores nothing; rollup deltas are summed in
- * memory (bounded by days x dims, not rows) and flushed before commit.
- * Rows without an id get one derived from their content, so re-running an
- * import replaces instead of duplicating. */
-
-bool import_parse_encoding(const char *n, import_encoding *out)
-{
-	static const struct {
-		const char *name;
-		import_encoding e;
-	} names[] = {{"utf-8", ENC_UTF8}, {"utf8", ENC_UTF8}, {"windows-1252", ENC_CP1252},
-	             {"cp1252", ENC_CP1252}, {"iso-8859-1", ENC_LATIN1}, {"latin1", ENC_LATIN1},
-	             {"iso-8859-2", ENC_LATIN2}, {"latin2", ENC_LATIN2}, {"windows-1250", ENC_CP1250},
-	             {"cp1250", ENC_CP1250}};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (!strcasecmp(n, names[i].name)) {
-			*out = names[i].e;
-			return true;
-		}
-	return false;
-}
-
-/* Splits "a=b,c=\"d, e\"" and stores each value in slots[index of a].
- * Values may be double-quoted (to hold commas; "" is a quote). The strings
- * live in one copy owned by the options (freed by import_opts_free). */
-static bool parse_pairs(import_opts *o, const char **slots, const char *spec, char *why, size_t whylen)
-{
-	const entity_def *d = entity_get(o->kind);
-	if (o->nowned == (int)(sizeof o->owned / sizeof o->owned[0])) {
-		snprintf(why, whylen, "too many option lists");
-		return false;
-	}
-	char *copy = xmalloc(strlen(spec) + 1);
-	o->owned[o->nowned++] = copy;
-	const char *p = spec;
-	char *w = copy;
-	while (*p) {
-		const char *eq = strchr(p, '=');
-		const char *comma = strchr(p, ',');
-		if (!eq || (comma && comma < eq)) {
-			size_t l = comma ? (size_t)(comma - p) : strlen(p);
-			snprintf(why, whylen, "'%.*s' is not field=value", (int)(l > 60 ? 60 : l), p);
-			return false;
-		}
-		char *name = w;
-		memcpy(w, p, (size_t)(eq - p));
-		w += eq - p;
-		*w++ = '\0';
-		p = eq + 1;
-		char *val = w;
-		if (*p == '"') {
-			for (p++;; p++) {
-				if (!*p) {
-					snprintf(why, whylen, "unclosed quote in the value of '%s'", name);
-					return false;
-				}
-				if (*p == '"' && p[1] == '"') {
-					*w++ = '"';
-					p++;
-				} else if (*p == '"') {
-					p++;
-					break;
-				} else {
-					*w++ = *p;
-				}
-			}
-			if (*p && *p != ',') {
-				snprintf(why, whylen, "unexpected text after the quoted value of '%s'", name);
-				return false;
-			}
-		} else {
-			while (*p && *p != ',')
-				*w++ = *p++;
-		}
-		*w++ = '\0';
-		if (*p == ',')
-			p++;
-		int ci = entity_col_index(d, name, strlen(name));
-		if (ci < 0) {
-			snprintf(why, whylen, "'%s' is not a field of %s", name, d->name);
-			return false;
-		}
-		slots[ci] = val;
-	}
-	return true;
-}
-
-bool import_parse_map(import_opts *o, const char *spec, char *why, size_t whylen)
-{
-	return parse_pairs(o, o->map, spec, why, whylen);
-}
-
-bool import_parse_consts(import_opts *o, const char *spec, char *why, size_t whylen)
-{
-	return parse_pairs(o, o->consts, spec, why, whylen);
-}
-
-void import_opts_free(import_opts *o)
-{
-	for (int i = 0; i < o->nowned; i++)
-		free(o->owned[i]);
-	o->nowned = 0;
-}
-
-/* A single-byte encoding as a table byte -> UTF-8 (empty = undefined). */
-typedef struct {
-	char utf8[256][4];
-	unsigned char len[256];
-} sb_table;
-
-static bool build_table(import_encoding e, sb_table *t, char *err, size_t errlen)
-{
-	static const char *const iconv_names[] = {"UTF-8", "WINDOWS-1252", "ISO-8859-1", "ISO-8859-2", "WINDOWS-1250"};
-	iconv_t cd = iconv_open("UTF-8", iconv_names[e]);
-	if (cd == (iconv_t)-1) {
-		snprintf(err, errlen, "encoding %s is not available on this system", iconv_names[e]);
-		return false;
-	}
-	for (int b = 0; b < 256; b++) {
-		char in = (char)b, *ip = &in, *op = t->utf8[b];
-		size_t il = 1, ol = 4;
-		iconv(cd, NULL, NULL, NULL, NULL);
-		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1)
-			t->len[b] = 0;
-		else
-			t->len[b] = (unsigned char)(4 - ol);
-	}
-	iconv_close(cd);
-	return true;
-}
-
-/* Converts in place into out; false if a byte is undefined in the encoding. */
-static bool convert(const sb_table *t, slice_t in, buf_t *out, size_t *bad)
-{
-	for (size_t i = 0; i < in.len; i++) {
-		unsigned char b = (unsigned char)in.p[i];
-		if (!t->len[b]) {
-			*bad = i;
-			return false;
-		}
-		buf_put(out, t->utf8[b], t->len[b]);
-	}
-	return true;
-}
+ * The first rows (up to SAMPLE_ROWS, at most PREFETCH_MAX bytes) are read
+ * ahead and checked against the options before any write (sample.c); the
+ * same bytes are then replayed to the main pass. One pass: read a record,
+ * map its fields onto the entity's columns (layout.c), validate, upsert.
+ * The write transaction spans the file, so a crash, a cancel or ids
+ * repeated in the file store nothing; rollup deltas are summed in memory
+ * (bounded by days x dims, not rows) and flushed as they fill up.
+ * Rows without an id get one derived from the raw record (not the mapping)
+ * and its occurrence number, so re-running an import replaces instead of
+ * duplicating, whatever options are given the second time. The id check
+ * and occurrence numbers keep one 64-bit hash per distinct id or record
+ * (about 16 bytes a row): the only memory that grows with the file. */
 
 typedef struct {
 	uint64_t *keys;
@@ -216,180 +85,11 @@ static void reject(import_result *res, const import_opts *o, const csv_row_t *ro
 	res->rejected++;
 	if (res->nkept < IMPORT_KEEP_REJECTS) {
 		res->kept[res->nkept].line = line;
-		snprintf(res->kept[res->nkept].reason, sizeof res->kept[0].reason, "%.150s", why);
+		snprintf(res->kept[res->nkept].reason, sizeof res->kept[0].reason, "%.*s", (int)sizeof res->kept[0].reason - 1, why);
 		res->nkept++;
 	}
 	if (o->rejects)
 		write_reject(o->rejects, line, why, row);
-}
-
-/* Where each entity column comes from: a file column, a constant, or none. */
-typedef struct {
-	int src[ENTITY_MAXCOLS]; /* file column index, or -1 */
-	int debit, credit;       /* file columns, or -1 */
-	size_t ncols;            /* columns in the header */
-} layout_t;
-
-static int find_header(const csv_row_t *h, const char *name)
-{
-	slice_t want = slice_trim(slice_cstr(name));
-	for (size_t i = 0; i < h->nfields; i++) {
-		slice_t got = slice_trim(h->fields[i]);
-		if (got.len == want.len && strncasecmp(got.p, want.p, want.len) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-static bool plan_layout(const entity_def *d, const import_opts *o, const csv_row_t *h, layout_t *l, char *err,
-                        size_t errlen)
-{
-	l->ncols = h ? h->nfields : 0;
-	l->debit = l->credit = -1;
-	/* Without a header, a map names every column read: the others are
-	 * absent, never guessed from their canonical position. */
-	bool any_map = false;
-	for (int i = 0; i < d->ncols; i++)
-		any_map |= o->map[i] != NULL;
-	for (int i = 0; i < d->ncols; i++) {
-		l->src[i] = -1;
-		if (o->consts[i])
-			continue;
-		if (o->no_header) {
-			if (o->map[i]) {
-				char *end;
-				long pos = strtol(o->map[i], &end, 10);
-				if (*end || pos < 1 || pos > CSV_MAX_FIELDS) {
-					snprintf(err, errlen, "--map %s=%s: without a header, give a column position (1, 2, ...)",
-					         d->cols[i].name, o->map[i]);
-					return false;
-				}
-				l->src[i] = (int)pos - 1;
-			} else if (!any_map) {
-				l->src[i] = i; /* canonical order of DATA.md, id first */
-			}
-			continue;
-		}
-		const char *name = o->map[i] ? o->map[i] : d->cols[i].name;
-		l->src[i] = find_header(h, name);
-		if (l->src[i] < 0 && o->map[i]) {
-			snprintf(err, errlen, "line 1: mapped column '%s' (for %s) is not in the header", name, d->cols[i].name);
-			return false;
-		}
-	}
-	if (o->debit || o->credit) {
-		if (!o->debit || !o->credit) {
-			snprintf(err, errlen, "debit and credit columns go together");
-			return false;
-		}
-		l->debit = o->no_header ? atoi(o->debit) - 1 : find_header(h, o->debit);
-		l->credit = o->no_header ? atoi(o->credit) - 1 : find_header(h, o->credit);
-		if (l->debit < 0 || l->credit < 0) {
-			snprintf(err, errlen, "line 1: debit/credit column '%s' not found", l->debit < 0 ? o->debit : o->credit);
-			return false;
-		}
-	}
-	for (int i = 0; i < d->ncols; i++) {
-		bool is_amount = d->cols[i].type == COL_MONEY && d->cols[i].required;
-		if (d->cols[i].required && l->src[i] < 0 && !o->consts[i] && !(is_amount && l->debit >= 0)) {
-			snprintf(err, errlen, "line 1: the header has no '%s' column (required for %s; map a column to it: --map %s=HEADER, or map= over HTTP)",
-			         d->cols[i].name, d->name, d->cols[i].name);
-			return false;
-		}
-	}
-	return true;
-}
-
-typedef struct {
-	store_t *store;
-	store_conn_t *w;
-	rollup_acc_t *acc;
-	sb_table *table;
-	buf_t conv; /* converted field bytes */
-	seq_map seqs;
-	char amount_buf[MONEY_BUFSZ];
-} run_state;
-
-/* Builds one record from a CSV row. Returns false with why set. */
-static bool build_record(const entity_def *d, const import_opts *o, const layout_t *l, run_state *rs,
-                         const csv_row_t *row, record_t *rec, char *why, size_t whylen)
-{
-	if (!o->no_header && row->nfields != l->ncols) {
-		snprintf(why, whylen, "has %zu columns, the header has %zu", row->nfields, l->ncols);
-		return false;
-	}
-	memset(rec->present, 0, sizeof rec->present);
-	memset(rec->parsed, 0, sizeof rec->parsed);
-	slice_t f[CSV_MAX_FIELDS];
-	size_t nf = row->nfields;
-	if (rs->table) {
-		/* Convert every field first; offsets are fixed up after, since the
-		 * conversion buffer may move while growing. */
-		size_t offs[CSV_MAX_FIELDS + 1];
-		buf_reset(&rs->conv);
-		for (size_t i = 0; i < nf; i++) {
-			size_t bad;
-			offs[i] = rs->conv.len;
-			if (!convert(rs->table, row->fields[i], &rs->conv, &bad)) {
-				snprintf(why, whylen, "column %zu: byte 0x%02x is not valid in the declared encoding", i + 1,
-				         (unsigned char)row->fields[i].p[bad]);
-				return false;
-			}
-		}
-		offs[nf] = rs->conv.len;
-		for (size_t i = 0; i < nf; i++)
-			f[i] = (slice_t){rs->conv.p ? rs->conv.p + offs[i] : "", offs[i + 1] - offs[i]};
-	} else {
-		memcpy(f, row->fields, nf * sizeof f[0]);
-	}
-	for (int i = 0; i < d->ncols; i++) {
-		if (o->consts[i]) {
-			rec->raw[i] = slice_cstr(o->consts[i]);
-			rec->present[i] = true;
-		} else if (l->src[i] >= 0) {
-			if ((size_t)l->src[i] >= nf) {
-				if (d->cols[i].required) {
-					snprintf(why, whylen, "has %zu columns, '%s' is column %d", nf, d->cols[i].name, l->src[i] + 1);
-					return false;
-				}
-				continue;
-			}
-			rec->raw[i] = f[l->src[i]];
-			rec->present[i] = true;
-		}
-	}
-	if (l->debit >= 0) {
-		/* amount = credit - debit; each side parsed with the same options. */
-		int64_t de = 0, cr = 0;
-		slice_t sd = (size_t)l->debit < nf ? slice_trim(f[l->debit]) : SLICE_LIT("");
-		slice_t sc = (size_t)l->credit < nf ? slice_trim(f[l->credit]) : SLICE_LIT("");
-		const money_opts *mo = o->parse.money_lenient ? &o->parse.money : NULL;
-		money_status st1 = sd.len ? money_parse_opts(sd.p, sd.len, mo, &de) : MONEY_OK;
-		money_status st2 = sc.len ? money_parse_opts(sc.p, sc.len, mo, &cr) : MONEY_OK;
-		if (st1 != MONEY_OK || st2 != MONEY_OK) {
-			snprintf(why, whylen, "bad %s amount: %s", st1 != MONEY_OK ? "debit" : "credit",
-			         money_strerror(st1 != MONEY_OK ? st1 : st2));
-			return false;
-		}
-		if (!sd.len && !sc.len) {
-			snprintf(why, whylen, "both debit and credit are empty");
-			return false;
-		}
-		int64_t amt = cr;
-		if (__builtin_sub_overflow(cr, de, &amt)) {
-			snprintf(why, whylen, "credit - debit overflows");
-			return false;
-		}
-		for (int i = 0; i < d->ncols; i++)
-			if (d->cols[i].type == COL_MONEY && d->cols[i].required) {
-				size_t n = money_format(amt, rs->amount_buf);
-				rec->raw[i] = (slice_t){rs->amount_buf, n};
-				rec->present[i] = true;
-				rec->parsed[i] = true; /* already exact: not re-read with the file's options */
-				rec->num[i] = amt;
-			}
-	}
-	return true;
 }
 
 /* Rollup cells held in memory before they are written (about 100 bytes
@@ -397,14 +97,85 @@ static bool build_record(const entity_def *d, const import_opts *o, const layout
 #define ROLLUP_FLUSH_CELLS 100000
 
 /* Writes the pending rollup cells; false with err set (the caller aborts). */
-static bool flush_rollups(run_state *rs, char *err, size_t errlen)
+static bool flush_rollups(rollup_acc_t *acc, store_conn_t *w, char *err, size_t errlen)
 {
-	int rc = rollup_flush(rs->acc, rs->w);
+	int rc = rollup_flush(acc, w);
 	if (rc == ROLLUP_E_BOUND)
 		snprintf(err, errlen, "%s", rollup_bound_reason());
 	else if (rc != 0)
-		snprintf(err, errlen, "store error while updating rollups: %s; nothing was stored", store_errmsg(rs->w));
+		snprintf(err, errlen, "store error while updating rollups: %s; nothing was stored", store_errmsg(w));
 	return rc == 0;
+}
+
+/* Bytes read ahead for the sample and the header hints; replayed after. */
+#define PREFETCH_MAX (8u << 20)
+
+typedef struct {
+	csv_read_fn fn;
+	void *ud;
+	char *head;          /* bytes read ahead */
+	size_t hlen, hpos;
+	bool eof;            /* fn returned 0 while reading ahead */
+	ssize_t err;         /* fn failed while reading ahead */
+	XXH3_state_t *hash;  /* of every byte of the file (its fingerprint) */
+} source_t;
+
+static void source_prefetch(source_t *s, int want_lines)
+{
+	size_t cap = 64 * 1024;
+	s->head = xmalloc(cap);
+	int lines = 0;
+	while (s->hlen < PREFETCH_MAX && lines < want_lines) {
+		if (cap - s->hlen < 16 * 1024) {
+			cap *= 2;
+			s->head = xrealloc(s->head, cap);
+		}
+		ssize_t n = s->fn(s->ud, s->head + s->hlen, cap - s->hlen);
+		if (n <= 0) {
+			s->eof = n == 0;
+			s->err = n < 0 ? n : 0;
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			lines += s->head[s->hlen + (size_t)i] == '\n';
+		s->hlen += (size_t)n;
+	}
+	XXH3_64bits_update(s->hash, s->head, s->hlen);
+}
+
+/* The whole file: the bytes read ahead, then the rest. */
+static ssize_t source_read(void *ud, char *buf, size_t n)
+{
+	source_t *s = ud;
+	if (s->hpos < s->hlen) {
+		size_t k = s->hlen - s->hpos < n ? s->hlen - s->hpos : n;
+		memcpy(buf, s->head + s->hpos, k);
+		s->hpos += k;
+		return (ssize_t)k;
+	}
+	if (s->err)
+		return s->err;
+	if (s->eof)
+		return 0;
+	ssize_t got = s->fn(s->ud, buf, n);
+	if (got > 0)
+		XXH3_64bits_update(s->hash, buf, (size_t)got);
+	return got;
+}
+
+typedef struct {
+	const char *p;
+	size_t len, pos;
+} head_reader;
+
+/* Only the bytes read ahead (cut at the last full line). */
+static ssize_t head_read(void *ud, char *buf, size_t n)
+{
+	head_reader *h = ud;
+	size_t k = h->len - h->pos < n ? h->len - h->pos : n;
+	memcpy(buf, h->p + h->pos, k);
+	h->pos += k;
+	return (ssize_t)k;
 }
 
 typedef struct {
@@ -438,69 +209,297 @@ static ssize_t read_skipping(void *ud, char *buf, size_t n)
 	}
 }
 
-int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, import_result *res, char *err,
-               size_t errlen)
+static void warn(import_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(import_result *res, const char *fmt, ...)
 {
-	memset(res, 0, sizeof *res);
-	double t0 = clock_now_s();
-	const entity_def *d = entity_get(o->kind);
-	run_state rs = {0};
-	skip_reader sk = {fn, ud, o->skip_lines};
-	csv_reader_t *r = o->skip_lines > 0 ? csv_new(read_skipping, &sk, o->delimiter, 0)
-	                                    : csv_new(fn, ud, o->delimiter, 0);
-	csv_set_first_line(r, (uint64_t)o->skip_lines + 1);
-	int rc = -1;
-	csv_row_t *row = xmalloc(sizeof *row);
-	record_t *rec = xmalloc(sizeof *rec);
-	store_conn_t *w = NULL;
+	if (res->nwarnings == IMPORT_MAX_WARNINGS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(res->warnings[res->nwarnings++], sizeof res->warnings[0], fmt, ap);
+	va_end(ap);
+}
+
+/* Lines of a few examples, for warnings: "4, 9, 12". */
+typedef struct {
+	uint64_t count;
+	uint64_t lines[5];
+	char first[48];
+} examples;
+
+static void example(examples *e, uint64_t line, slice_t v)
+{
+	if (e->count < 5)
+		e->lines[e->count] = line;
+	if (!e->count)
+		snprintf(e->first, sizeof e->first, "%.*s", (int)(v.len > 40 ? 40 : v.len), v.p);
+	e->count++;
+}
+
+static const char *example_lines(const examples *e, char *buf, size_t n)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	for (uint64_t i = 0; i < e->count && i < 5 && k < n; i++)
+		k += (size_t)snprintf(buf + k, n - k, "%s%llu", i ? ", " : "", (unsigned long long)e->lines[i]);
+	if (e->count > 5 && k < n)
+		snprintf(buf + k, n - k, ", ...");
+	return buf;
+}
+
+typedef struct {
 	layout_t layout;
+	layout_scratch scratch;
+	sb_table *table;
+	buf_t conv;          /* converted field bytes */
+	csv_row_t *crow;     /* the row converted to UTF-8 (the original goes to the rejects file) */
+	sample_t *sample;
+	seq_map seqs;        /* occurrences of record hashes, and ids seen */
+	examples dup_ids, placeholders;
+} run_state;
+
+/* Builds and validates one record; false with why (and the fixing option). */
+static bool make_record(const import_opts *o, run_state *rs, const csv_row_t *row, record_t *rec, uint64_t *hash,
+                        char *why, size_t whylen)
+{
+	const csv_row_t *src = row;
+	if (rs->table) {
+		rs->crow->nfields = row->nfields;
+		rs->crow->line = row->line;
+		memcpy(rs->crow->fields, row->fields, row->nfields * sizeof row->fields[0]);
+		if (!layout_convert_row(rs->table, rs->crow, &rs->conv, why, whylen))
+			return false;
+		src = rs->crow;
+	}
+	if (!layout_record(o, &rs->layout, src, rec, &rs->scratch, hash, why, whylen))
+		return false;
+	if (!entity_validate(o->kind, rec, &o->parse, why, whylen)) {
+		layout_hint(o, rec, why, whylen);
+		return false;
+	}
+	return layout_sign(o, &rs->layout, src, rec, why, whylen);
+}
+
+/* Reads the sample from the bytes read ahead and judges the options. */
+static bool check_sample(const import_opts *o, run_state *rs, source_t *src, record_t *rec, import_result *res,
+                         char *err, size_t errlen)
+{
+	size_t len = src->hlen;
+	if (!src->eof) /* the last line may be cut: leave it out */
+		while (len && src->head[len - 1] != '\n')
+			len--;
+	head_reader hr = {src->head, len, 0};
+	skip_reader sk = {head_read, &hr, o->skip_lines};
+	csv_reader_t *r = csv_new(read_skipping, &sk, o->delimiter, 0);
+	csv_row_t *row = xmalloc(sizeof *row);
+	size_t widest = 0;
 	char why[256];
-	if (o->encoding != ENC_UTF8) {
-		rs.table = xmalloc(sizeof *rs.table);
-		if (!build_table(o->encoding, rs.table, err, errlen))
-			goto out;
+	bool header = !o->no_header;
+	for (int n = 0; n < SAMPLE_ROWS + 1 && csv_next(r, row) == CSV_ROW;) {
+		if (header) {
+			header = false;
+			continue;
+		}
+		if (row->error)
+			continue;
+		n++;
+		widest = row->nfields > widest ? row->nfields : widest;
+		uint64_t h;
+		const csv_row_t *cr = row;
+		if (rs->table) {
+			if (!layout_convert_row(rs->table, row, &rs->conv, why, sizeof why))
+				continue;
+		}
+		if (layout_record(o, &rs->layout, cr, rec, &rs->scratch, &h, why, sizeof why))
+			sample_add(rs->sample, rec, row->line);
 	}
-	/* Lines before the header are skipped as raw lines (csv_new got a
-	 * reader that drops them), whatever quotes or blanks they hold. */
-	csv_row_t *header = NULL;
-	if (!o->no_header) {
-		csv_result cr = csv_next(r, row);
-		if (cr == CSV_FATAL) {
-			snprintf(err, errlen, "%s", csv_fatal(r));
-			goto out;
+	csv_free(r);
+	free(row);
+	char w[320];
+	if (!layout_check_positions(o, &rs->layout, widest, err, errlen) ||
+	    !sample_verdict(rs->sample, err, errlen, w, sizeof w))
+		return false;
+	if (w[0])
+		warn(res, "%s", w);
+	return true;
+}
+
+/* Placeholder dates (1111-11-11...) are stored as written, but said. */
+static void check_placeholders(const import_opts *o, run_state *rs, const record_t *rec, uint64_t line)
+{
+	const entity_def *d = entity_get(o->kind);
+	for (int i = 1; i < d->ncols; i++)
+		if (rec->present[i] && (d->cols[i].type == COL_DATE || d->cols[i].type == COL_TIMESTAMP) &&
+		    sample_placeholder(rs->sample, (date_t)rec->num[i])) {
+			example(&rs->placeholders, line, rec->raw[i]);
+			return;
 		}
-		if (cr == CSV_EOF) {
-			snprintf(err, errlen, "the file is empty: expected a header line");
-			goto out;
-		}
-		if (row->error) {
-			snprintf(err, errlen, "line %llu: bad header: %s", (unsigned long long)row->line, row->error);
-			goto out;
-		}
-		/* The header must be readable text in the declared encoding. */
-		for (size_t i = 0; i < row->nfields; i++)
-			if (!rs.table && !utf8_valid(row->fields[i].p, row->fields[i].len, NULL)) {
-				snprintf(err, errlen,
-				         "line %llu: the header is not valid UTF-8: declare the file's encoding (e.g. --encoding windows-1252)",
-				         (unsigned long long)row->line);
-				goto out;
-			}
-		header = row;
+}
+
+/* Gives rec its id: the file's (checked for repeats) or one derived from
+ * the raw record. False if the id was already seen in this file. */
+static bool assign_id(const import_opts *o, run_state *rs, record_t *rec, uint64_t hash, uint64_t line)
+{
+	if (rec->present[0]) {
+		uint64_t h = XXH3_64bits_withSeed(rec->raw[0].p, rec->raw[0].len, 0x1d5);
+		if (seq_next(&rs->seqs, h) == 0)
+			return true;
+		example(&rs->dup_ids, line, rec->raw[0]);
+		return false;
 	}
+	uint64_t seq = seq_next(&rs->seqs, hash);
+	snprintf(rec->idbuf, sizeof rec->idbuf, "h%016llx", (unsigned long long)hash);
+	if (seq)
+		snprintf(rec->idbuf + 17, sizeof rec->idbuf - 17, "-%llu", (unsigned long long)seq);
+	rec->raw[0] = slice_cstr(rec->idbuf);
+	rec->present[0] = true;
+	return true;
+}
+
+/* Remembers which options read this file; warns when a file imported
+ * before is imported again with other ones. w NULL: a dry run (no write). */
+static void fingerprint(store_t *s, store_conn_t *w, const import_opts *o, uint64_t file_hash, import_result *res)
+{
+	char fh[17], oh[17];
+	snprintf(fh, sizeof fh, "%016llx", (unsigned long long)file_hash);
+	snprintf(oh, sizeof oh, "%016llx", (unsigned long long)import_options_hash(o));
+	const char *kind = entity_get(o->kind)->name;
+	store_conn_t *c = w ? w : store_read_begin(s);
+	store_stmt_t *st = store_prepare(c, "SELECT options_hash, imported_at FROM import_files "
+	                                    "WHERE org = ? AND entity = ? AND file_hash = ?");
+	store_bind_i64(st, 1, o->org);
+	store_bind_text(st, 2, kind, strlen(kind));
+	store_bind_text(st, 3, fh, 16);
+	if (store_step(st) == STORE_ROW) {
+		size_t l1, l2;
+		const char *prev = store_col_text(st, 0, &l1);
+		const char *at = store_col_text(st, 1, &l2);
+		if (l1 != 16 || memcmp(prev, oh, 16))
+			warn(res,
+			     "this file was imported before (%.*s) with other options (mapping, formats or signs): its rows "
+			     "replaced the ones of that import (ids come from the raw records), now read with these options",
+			     (int)(l2 > 20 ? 20 : l2), at);
+	}
+	store_reset(st);
+	if (!w) {
+		store_read_end(c);
+		return;
+	}
+	char now[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	st = store_prepare(w, "INSERT INTO import_files(org, entity, file_hash, options_hash, imported_at) "
+	                      "VALUES(?,?,?,?,?) ON CONFLICT(org, entity, file_hash) DO UPDATE SET "
+	                      "options_hash = excluded.options_hash, imported_at = excluded.imported_at");
+	store_bind_i64(st, 1, o->org);
+	store_bind_text(st, 2, kind, strlen(kind));
+	store_bind_text(st, 3, fh, 16);
+	store_bind_text(st, 4, oh, 16);
+	store_bind_text(st, 5, now, strlen(now));
+	store_step(st);
+	store_reset(st);
+}
+
+static int read_header(const import_opts *o, run_state *rs, csv_reader_t *r, csv_row_t *row, csv_row_t **header,
+                       char *err, size_t errlen)
+{
+	*header = NULL;
+	if (o->no_header)
+		return 0;
+	csv_result cr = csv_next(r, row);
+	if (cr == CSV_FATAL) {
+		snprintf(err, errlen, "%s", csv_fatal(r));
+		return -1;
+	}
+	if (cr == CSV_EOF) {
+		snprintf(err, errlen, "the file is empty: expected a header line");
+		return -1;
+	}
+	if (row->error) {
+		snprintf(err, errlen, "line %llu: bad header: %s", (unsigned long long)row->line, row->error);
+		return -1;
+	}
+	/* The header must be readable text in the declared encoding. */
+	for (size_t i = 0; i < row->nfields; i++)
+		if (!rs->table && !utf8_valid(row->fields[i].p, row->fields[i].len, NULL)) {
+			snprintf(err, errlen,
+			         "line %llu: the header is not valid UTF-8: declare the file's encoding (e.g. --encoding windows-1252)",
+			         (unsigned long long)row->line);
+			return -1;
+		}
 	if (o->rejects) {
 		/* The rejects file keeps the original columns, so it can be fixed
 		 * and imported again as it is (line and reason are ignored). */
 		buf_t b = BUF_INIT;
 		buf_puts(&b, "line,reason");
-		for (size_t i = 0; header && i < header->nfields; i++) {
+		for (size_t i = 0; i < row->nfields; i++) {
 			buf_putc(&b, ',');
-			buf_csv_field(&b, header->fields[i].p, header->fields[i].len);
+			buf_csv_field(&b, row->fields[i].p, row->fields[i].len);
 		}
 		buf_putc(&b, '\n');
 		fwrite(b.p, 1, b.len, o->rejects);
 		buf_free(&b);
 	}
-	if (!plan_layout(d, o, header, &layout, err, errlen))
+	*header = row;
+	if (rs->table) {
+		/* Header names are matched as text, in the file's encoding. */
+		char why[160];
+		if (!layout_convert_row(rs->table, row, &rs->conv, why, sizeof why)) {
+			snprintf(err, errlen, "line %llu: bad header: %s", (unsigned long long)row->line, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void final_warnings(const import_opts *o, run_state *rs, import_result *res)
+{
+	char lines[96];
+	if (rs->placeholders.count)
+		warn(res,
+		     "%llu rows have a date that looks like a placeholder ('%s' on line %s): stored as written; fix the "
+		     "file if they are not real dates",
+		     (unsigned long long)rs->placeholders.count, rs->placeholders.first,
+		     example_lines(&rs->placeholders, lines, sizeof lines));
+	if (rs->dup_ids.count && o->allow_duplicate_ids)
+		warn(res, "%llu rows repeat an id seen earlier in the file ('%s' on lines %s): the last row of each id was kept",
+		     (unsigned long long)rs->dup_ids.count, rs->dup_ids.first, example_lines(&rs->dup_ids, lines, sizeof lines));
+}
+
+int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, import_result *res, char *err,
+               size_t errlen)
+{
+	memset(res, 0, sizeof *res);
+	double t0 = clock_now_s();
+	run_state rs = {0};
+	source_t src = {.fn = fn, .ud = ud, .hash = XXH3_createState()};
+	XXH3_64bits_reset(src.hash);
+	skip_reader sk = {source_read, &src, o->skip_lines};
+	csv_reader_t *r = NULL;
+	int rc = -1;
+	csv_row_t *row = xmalloc(sizeof *row);
+	record_t *rec = xmalloc(sizeof *rec);
+	store_conn_t *w = NULL;
+	rollup_acc_t *acc = NULL;
+	char why[320];
+	rs.sample = sample_new(o);
+	if (!import_options_check(o, err, errlen))
+		goto out;
+	if (o->encoding != ENC_UTF8) {
+		rs.table = xmalloc(sizeof *rs.table);
+		rs.crow = xmalloc(sizeof *rs.crow);
+		if (!layout_table(o->encoding, rs.table, err, errlen))
+			goto out;
+	}
+	source_prefetch(&src, o->skip_lines + SAMPLE_ROWS + 2);
+	r = csv_new(read_skipping, &sk, o->delimiter, 0);
+	csv_set_first_line(r, (uint64_t)o->skip_lines + 1);
+	csv_row_t *header;
+	if (read_header(o, &rs, r, row, &header, err, errlen) != 0 ||
+	    !layout_plan(o, header, src.head, src.hlen, &rs.layout, err, errlen) ||
+	    !check_sample(o, &rs, &src, rec, res, err, errlen))
 		goto out;
 
 	if (!o->dry_run) {
@@ -508,8 +507,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		if (!w)
 			goto out;
 	}
-	rs.w = w;
-	rs.acc = rollup_acc_new(o->org);
+	acc = rollup_acc_new(o->org);
 	uint64_t rows = 0, encoding_rejects = 0;
 	double last = clock_now_s();
 	for (;;) {
@@ -536,26 +534,22 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			reject(res, o, row, row->line, row->error);
 			continue;
 		}
-		if (!build_record(d, o, &layout, &rs, row, rec, why, sizeof why) ||
-		    !entity_validate(o->kind, rec, &o->parse, why, sizeof why)) {
+		uint64_t hash;
+		if (!make_record(o, &rs, row, rec, &hash, why, sizeof why)) {
 			if (strstr(why, "UTF-8") || strstr(why, "encoding"))
 				encoding_rejects++;
 			reject(res, o, row, row->line, why);
 			continue;
 		}
-		if (!rec->present[0]) {
-			entity_derive_id(o->kind, rec, 0);
-			uint64_t h = strtoull(rec->idbuf + 1, NULL, 16);
-			uint64_t seq = seq_next(&rs.seqs, h);
-			if (seq)
-				entity_derive_id(o->kind, rec, seq);
-		}
+		check_placeholders(o, &rs, rec, row->line);
+		if (!assign_id(o, &rs, rec, hash, row->line) && !o->allow_duplicate_ids)
+			continue; /* the import fails at the end; keep counting */
 		if (o->dry_run) {
 			res->inserted++;
 			continue;
 		}
 		bool replaced;
-		if (entity_upsert(w, o->kind, o->org, rec, rs.acc, &replaced, why, sizeof why) != 0) {
+		if (entity_upsert(w, o->kind, o->org, rec, acc, &replaced, why, sizeof why) != 0) {
 			snprintf(err, errlen, "line %llu: %s; nothing was stored", (unsigned long long)row->line, why);
 			goto abort;
 		}
@@ -565,11 +559,21 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			res->inserted++;
 		/* Constant memory: high-cardinality rollups (a cell per customer
 		 * and day) are flushed into the transaction as they fill up. */
-		if (rollup_pending(rs.acc) > ROLLUP_FLUSH_CELLS && !flush_rollups(&rs, err, errlen))
+		if (rollup_pending(acc) > ROLLUP_FLUSH_CELLS && !flush_rollups(acc, w, err, errlen))
 			goto abort;
 	}
 	if (rows > 0 && encoding_rejects == rows) {
 		snprintf(err, errlen, "no row is valid UTF-8: declare the file's encoding (e.g. --encoding windows-1252); nothing was stored");
+		goto abort;
+	}
+	if (rs.dup_ids.count && !o->allow_duplicate_ids) {
+		char lines[96];
+		snprintf(err, errlen,
+		         "%llu rows repeat an id seen earlier in the file ('%s' again on line %s): ids must be unique in a "
+		         "file; fix the ids, or pass --allow-duplicate-ids (allow_duplicate_ids=1) to keep the last row of "
+		         "each; nothing was stored",
+		         (unsigned long long)rs.dup_ids.count, rs.dup_ids.first,
+		         example_lines(&rs.dup_ids, lines, sizeof lines));
 		goto abort;
 	}
 	if (o->progress)
@@ -578,28 +582,35 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		snprintf(err, errlen, "cancelled after %llu rows; nothing was stored", (unsigned long long)rows);
 		goto abort;
 	}
+	final_warnings(o, &rs, res);
+	if (res->inserted || res->replaced)
+		fingerprint(s, w, o, XXH3_64bits_digest(src.hash), res);
 	if (w) {
-		if (!flush_rollups(&rs, err, errlen))
+		if (!flush_rollups(acc, w, err, errlen))
 			goto abort;
 		if (res->inserted || res->replaced)
 			store_write_touch(w, o->org, entity_touch_mask(o->kind));
 		if (store_write_commit(w, err, errlen) != 0)
-			goto out_acc;
+			goto out;
 	}
 	rc = 0;
-	goto out_acc;
+	goto out;
 abort:
 	if (w)
 		store_write_rollback(w);
 	res->inserted = res->replaced = 0;
-out_acc:
-	rollup_acc_free(rs.acc);
+	res->nwarnings = 0;
 out:
+	rollup_acc_free(acc);
 	res->seconds = clock_now_s() - t0;
 	free(rs.seqs.keys);
 	free(rs.seqs.counts);
 	buf_free(&rs.conv);
 	free(rs.table);
+	free(rs.crow);
+	sample_free(rs.sample);
+	free(src.head);
+	XXH3_freeState(src.hash);
 	free(row);
 	free(rec);
 	csv_free(r);

@@ -195,6 +195,15 @@ static const char *const migrations[] = {
 	 * amount (lists and exports showed it). Void rows were never in
 	 * open_recv, so its triggers change nothing. */
 	"UPDATE invoices SET outstanding = 0 WHERE status = 'void' AND outstanding <> 0;",
+	/* 7: which options read each imported file (src/ingest/import.c): a
+	 * file imported again with another mapping is said, not doubled. */
+	"CREATE TABLE import_files("
+	"  org INTEGER NOT NULL REFERENCES orgs(id),"
+	"  entity TEXT NOT NULL,"
+	"  file_hash TEXT NOT NULL,"
+	"  options_hash TEXT NOT NULL,"
+	"  imported_at TEXT NOT NULL,"
+	"  PRIMARY KEY(org, entity, file_hash));",
 };
 
 int schema_count(void)

@@ -63,84 +63,6 @@ static bool entity_param(json_t *params, entity_kind *k, char *why, size_t whyle
 
 /* ---- import ---- */
 
-const char *const taskkind_import_option_names[] = {
-	"map",   "set",  "delimiter", "encoding", "skip",  "no_header", "date_format", "decimal_comma", "thousands",
-	"currency", "plus", "parens", "round", "debit", "credit", "dry_run", NULL};
-
-/* A yes/no option; anything else is refused, so that a typo never
- * silently means "no" (dry_run=ture would write). */
-static bool flag(const char *(*get)(void *ud, const char *name), void *ud, const char *name, bool *out, char *why,
-                 size_t whylen)
-{
-	const char *v = get(ud, name);
-	*out = false;
-	if (!v)
-		return true;
-	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
-		*out = true;
-	else if (strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no")) {
-		snprintf(why, whylen, "'%s' must be 1, true, yes, 0, false or no, not '%.20s'", name, v);
-		return false;
-	}
-	return true;
-}
-
-bool taskkind_import_options(import_opts *o, const char *(*get)(void *ud, const char *name), void *ud, char *why,
-                             size_t whylen)
-{
-	const char *v;
-	if ((v = get(ud, "delimiter"))) {
-		if (!strcmp(v, "tab") || !strcmp(v, "\t"))
-			o->delimiter = '\t';
-		else if (strlen(v) == 1 && strchr(",;|", v[0]))
-			o->delimiter = v[0];
-		else {
-			snprintf(why, whylen, "delimiter must be , ; tab or |");
-			return false;
-		}
-	}
-	if ((v = get(ud, "encoding")) && !import_parse_encoding(v, &o->encoding)) {
-		snprintf(why, whylen,
-		         "unknown encoding '%.40s' (utf-8, windows-1252, iso-8859-1, iso-8859-2, windows-1250)", v);
-		return false;
-	}
-	if ((v = get(ud, "skip"))) {
-		char *end;
-		long n = strtol(v, &end, 10);
-		if (*end || end == v || n < 0 || n > 1000) {
-			snprintf(why, whylen, "skip must be a number of lines from 0 to 1000");
-			return false;
-		}
-		o->skip_lines = (int)n;
-	}
-	bool comma;
-	if (!flag(get, ud, "no_header", &o->no_header, why, whylen) || !flag(get, ud, "decimal_comma", &comma, why, whylen) ||
-	    !flag(get, ud, "currency", &o->parse.money.symbols, why, whylen) ||
-	    !flag(get, ud, "plus", &o->parse.money.plus, why, whylen) ||
-	    !flag(get, ud, "parens", &o->parse.money.parens, why, whylen) ||
-	    !flag(get, ud, "round", &o->parse.money.round, why, whylen) ||
-	    !flag(get, ud, "dry_run", &o->dry_run, why, whylen))
-		return false;
-	o->parse.date_format = get(ud, "date_format");
-	o->parse.money.decimal = comma ? ',' : '.';
-	if ((v = get(ud, "thousands")))
-		o->parse.money.thousands = v[0] ? v[0] : ' ';
-	o->parse.money_lenient = o->parse.money.decimal == ',' || o->parse.money.thousands || o->parse.money.symbols ||
-	                         o->parse.money.plus || o->parse.money.parens || o->parse.money.round;
-	o->debit = get(ud, "debit");
-	o->credit = get(ud, "credit");
-	char w[256];
-	if ((v = get(ud, "map")) && !import_parse_map(o, v, w, sizeof w)) {
-		snprintf(why, whylen, "map: %s", w);
-		return false;
-	}
-	if ((v = get(ud, "set")) && !import_parse_consts(o, v, w, sizeof w)) {
-		snprintf(why, whylen, "set: %s", w);
-		return false;
-	}
-	return true;
-}
-
 void taskkind_import_json(const import_result *res, buf_t *out)
 {
 	buf_printf(out, "{\"inserted\":%lld,\"replaced\":%lld,\"rejected\":%lld,\"rejections\":[",
@@ -150,8 +72,13 @@ void taskkind_import_json(const import_result *res, buf_t *out)
 		buf_json_str(out, res->kept[i].reason, strlen(res->kept[i].reason));
 		buf_putc(out, '}');
 	}
-	buf_printf(out, "],\"rejections_truncated\":%s,\"seconds\":%.3f}", res->rejected > res->nkept ? "true" : "false",
-	           res->seconds);
+	buf_printf(out, "],\"rejections_truncated\":%s,\"warnings\":[", res->rejected > res->nkept ? "true" : "false");
+	for (int i = 0; i < res->nwarnings; i++) {
+		if (i)
+			buf_putc(out, ',');
+		buf_json_str(out, res->warnings[i], strlen(res->warnings[i]));
+	}
+	buf_printf(out, "],\"seconds\":%.3f}", res->seconds);
 }
 
 static bool import_check(json_t *params, char *why, size_t whylen)
@@ -161,10 +88,10 @@ static bool import_check(json_t *params, char *why, size_t whylen)
 	if (!only_keys(params, allowed, false, why, whylen) || !entity_param(params, &k, why, whylen))
 		return false;
 	json_t *opts = json_object_get(params, "options");
-	if (opts && (!json_is_object(opts) || !only_keys(opts, taskkind_import_option_names, true, why, whylen)))
+	if (opts && (!json_is_object(opts) || !only_keys(opts, import_option_names, true, why, whylen)))
 		return false;
 	import_opts o = {.kind = k};
-	bool ok = taskkind_import_options(&o, json_get, opts, why, whylen);
+	bool ok = import_options_parse(&o, json_get, opts, why, whylen);
 	import_opts_free(&o);
 	return ok;
 }
@@ -199,7 +126,7 @@ static int import_run_task(taskkind_ctx *c)
 	int rc = -1;
 	import_src src = {.fd = -1, .c = c};
 	import_result *res = xcalloc(1, sizeof *res);
-	if (!taskkind_import_options(&o, json_get, opts, c->err, sizeof c->err))
+	if (!import_options_parse(&o, json_get, opts, c->err, sizeof c->err))
 		goto out;
 	if (!c->input) {
 		snprintf(c->err, sizeof c->err, "the uploaded file is missing");

@@ -58,18 +58,8 @@ const taskkind_t *taskkind_find(const char *name);
 /* "import, match, refresh, export, report" for messages. */
 const char *taskkind_list(void);
 
-/* Fills o (zeroed by the caller, kind and org set) from the import options
- * of POST /api/v1/import/{kind} (map, set, delimiter, encoding, skip,
- * no_header, date_format, decimal_comma, thousands, currency, plus, parens,
- * round, debit, credit, dry_run), read through get. Strings stay borrowed
- * from get's source; import_opts_free(o) after. False with a reason. */
-bool taskkind_import_options(import_opts *o, const char *(*get)(void *ud, const char *name), void *ud, char *why,
-                             size_t whylen);
-/* The option names taskkind_import_options reads (NULL-terminated). */
-extern const char *const taskkind_import_option_names[];
-
 /* Appends the import report {"inserted","replaced","rejected",
- * "rejections":[{"line","reason"}],"rejections_truncated","seconds"}. */
+ * "rejections":[{"line","reason"}],"rejections_truncated","warnings":[text],"seconds"}. */
 void taskkind_import_json(const import_result *res, buf_t *out);
 
 #endif

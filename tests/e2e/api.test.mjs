@@ -664,7 +664,7 @@ describe('writes', () => {
   test('POST one row as an object, money as integer cents', async () => {
     const r = await post(t(), '/api/v1/costs', { id: 'w1', date: '2026-02-01', category: 'Rent', amount: 123456, vendor: 'Landlord' });
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual({ ...r.json, seconds: 0 }, { inserted: 1, replaced: 0, rejected: 0, rejections: [], rejections_truncated: false, seconds: 0 });
+    assert.deepEqual({ ...r.json, seconds: 0 }, { inserted: 1, replaced: 0, rejected: 0, rejections: [], rejections_truncated: false, warnings: [], seconds: 0 });
     assert.deepStrictEqual(await one('w1'), [{ id: 'w1', date: '2026-02-01', category: 'Rent', amount: 123456, vendor: 'Landlord', description: '' }]);
     assert.equal(await cashOut(), 123456);
   });
@@ -843,6 +843,26 @@ describe('writes', () => {
       o1: ['2026-05-01', 'Rent', 123456], o2: ['2026-05-02', 'Rent', -50], o3: ['2026-05-03', 'Rent', 123456],
       o5: ['2026-05-06', 'Fees', 300], o6: ['2026-05-07', 'Bank', 400],
     });
+  });
+
+  test('issue 20 options over HTTP: negate, sign_column, default, allow_duplicate_ids; warnings; a stop before any write', async () => {
+    const imp = (q, body) => post(tok.imp, `/api/v1/import/payments?${q}`, body, { 'content-type': 'text/csv' });
+    let r = await imp('negate=1', 'id,date,payer,amount\nn1,2026-06-01,Card,12.50\n');
+    assert.equal(r.json.inserted, 1, r.text);
+    assert.deepEqual(r.json.warnings, []);
+    r = await imp('sign_column=Type&negative_values=DR', 'id,date,payer,amount,Type\nn2,2026-06-01,A,5.00,DR\nn3,2026-06-01,B,5.00,CR\n');
+    assert.equal(r.json.inserted, 2, r.text);
+    r = await imp('default=' + encodeURIComponent('payer=Unknown'), 'id,date,payer,amount\nn4,2026-06-02,,1.00\n');
+    assert.equal(r.json.inserted, 1, r.text);
+    const dup = 'id,date,payer,amount\nn5,2026-06-03,A,1.00\nn5,2026-06-03,A,2.00\n';
+    problem(await imp('', dup), 422, /repeat an id.*allow-duplicate-ids/);
+    r = await imp('allow_duplicate_ids=1', dup);
+    assert.equal(r.json.inserted, 1, r.text);
+    assert.match(r.json.warnings[0], /repeat an id/);
+    problem(await imp('date_format=' + encodeURIComponent('%m/%d/%Y'), 'id,date,payer,amount\nn6,13/02/2026,A,1.00\n'), 422, /use --date-format %d\/%m\/%Y/);
+    problem(await imp('set=payer%3DX&map=payer%3DWho', 'id,date,Who,amount\n'), 400, /both give 'payer'/);
+    const items = Object.fromEntries((await ok(tok.imp, '/api/v1/payments?from=2026-06-01&to=2026-06-30&limit=50')).items.map((x) => [x.id, [x.payer, x.amount]]));
+    assert.deepStrictEqual(items, { n1: ['Card', -1250], n2: ['A', -500], n3: ['B', 500], n4: ['Unknown', 100], n5: ['A', 200] });
   });
 
   test('import of every kind of the generated files over HTTP equals the CLI import', async () => {

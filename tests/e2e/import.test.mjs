@@ -129,7 +129,7 @@ describe('rows that break the contract', () => {
     const l = lines(r.stderr).filter((x) => x.includes(': rejected: '));
     assert.deepEqual(l.map((x) => x.slice(0, x.indexOf(': rejected: '))),
       [3, 4, 5, 6, 7, 9].map((n) => `${file}:${n}`));
-    assert.match(l[0], /rejected: missing required field 'category'$/);
+    assert.match(l[0], /rejected: missing required field 'category' \(--default category=VALUE fills empty ones\)$/);
     assert.match(l[1], /rejected: bad date '2025-02-30'/);
     assert.match(l[2], /rejected: bad amount '1e5'/);
     assert.match(l[3], /rejected: bad amount '12,50'/);
@@ -147,18 +147,20 @@ describe('rows that break the contract', () => {
     const text = readFileSync(rejects, 'utf8');
     assert.equal(text,
       'line,reason,id,date,category,amount,vendor\n'
-      + "3,missing required field 'category',c2,2025-01-06,,10.00,\n"
+      + "3,missing required field 'category' (--default category=VALUE fills empty ones),c2,2025-01-06,,10.00,\n"
       + "4,bad date '2025-02-30': expected YYYY-MM-DD,c3,2025-02-30,Food,1.00,\n"
       + "5,bad amount '1e5': not a valid amount,c4,2025-01-07,Food,1e5,\n"
-      + "6,\"bad amount '12,50': not a valid amount\",c5,2025-01-07,Food,\"12,50\",\n"
+      + "6,\"bad amount '12,50': not a valid amount; try --decimal-comma (decimal_comma=1)\",c5,2025-01-07,Food,\"12,50\",\n"
       + '7,"has 3 columns, the header has 5",c6,2025-01-07,Food\n'
       + '9,a quote inside an unquoted field (quote the whole field and double the quote)\n');
   });
 
   test('the rejects file imports again as it is', () => {
+    // every row rejected again: nothing stored, so exit 1 (issue 20 item 7)
     const again = run(importArgs('costs', rejects, data));
-    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.code, 1, again.stderr);
     assert.deepEqual(summary(again.stdout), { inserted: 0, replaced: 0, rejected: 6 });
+    assert.match(again.stderr, /every row was rejected: nothing was stored/);
     // fixed by hand (category filled in), the row goes in
     const fixed = write('fixed.csv', readFileSync(rejects, 'utf8').split('\n').slice(0, 2).join('\n')
       .replace(',c2,2025-01-06,,10.00,', ',c2,2025-01-06,Food,10.00,') + '\n');
@@ -172,7 +174,7 @@ describe('rows that break the contract', () => {
     let csv = 'id,date,category,amount\n';
     for (let i = 0; i < 25; i++) csv += `b${i},2025-01-01,Food,bad\n`;
     const x = run(importArgs('costs', write('many-bad.csv', csv), freshData()));
-    assert.equal(x.code, 0);
+    assert.equal(x.code, 1, 'every row rejected');
     const l = lines(x.stderr);
     assert.equal(l.filter((s) => s.includes(': rejected: ')).length, 10);
     assert.ok(l.some((s) => /15 more rejected rows .*--rejects/.test(s)), x.stderr);
@@ -198,6 +200,66 @@ describe('rows that break the contract', () => {
     const x = run(['import', 'costs', '-', '--data', d, '-q'], { input: 'date,category,amount\n2025-01-01,A,1.00\n' });
     assert.equal(x.code, 0, x.stderr);
     assert.deepEqual(summary(x.stdout), { inserted: 1, replaced: 0, rejected: 0 });
+  });
+});
+
+describe('issue 20: nothing wrong is stored silently', () => {
+  test('every row rejected exits 1; every missing column is listed at once', () => {
+    const d = freshData();
+    const all = run(importArgs('costs', write('allbad.csv', 'date,category,amount\n2025-01-01,A,x\n2025-01-02,B,y\n'), d));
+    assert.equal(all.code, 1, all.stderr);
+    assert.match(all.stderr, /every row was rejected: nothing was stored/);
+    assert.deepEqual(summary(all.stdout), { inserted: 0, replaced: 0, rejected: 2 });
+    const miss = run(importArgs('invoices', write('miss.csv', 'number,total\nI1,5.00\n'), d));
+    assert.equal(miss.code, 1);
+    assert.match(miss.stderr, /no 'customer' column; the header has no 'issue_date' column; the header has no 'due_date' column; the header has no 'amount' column/);
+  });
+
+  test('new sign options, --default, duplicate ids and warnings on the command line', () => {
+    const d = freshData();
+    const card = run(importArgs('costs', write('card.csv', 'date,category,amount\n2025-01-01,Food,12.50\n'), d, '--negate'));
+    assert.equal(card.code, 0, card.stderr);
+    assert.equal(sql(d, 'SELECT amount FROM costs'), '-1250');
+    const ind = run(importArgs('payments', write('ind.csv', 'date,payer,amount,CD\n2025-01-01,A,"+ £1,100.00",D\n2025-01-02,B,3.00,C\n'), d,
+      '--sign-column', 'CD', '--negative-values', 'D', '--currency', '--thousands', ',', '--plus'));
+    assert.equal(ind.code, 0, ind.stderr);
+    assert.equal(sql(d, 'SELECT group_concat(amount) FROM (SELECT amount FROM payments ORDER BY date)'), '-110000,300');
+    const dupf = write('dup.csv', 'id,date,category,amount\nx1,2025-01-01,A,1.00\nx1,2025-01-02,A,2.00\n');
+    const dup = run(importArgs('costs', dupf, d));
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /1 rows repeat an id seen earlier in the file \('x1' again on line 3\).*nothing was stored/);
+    const ok = run(importArgs('costs', dupf, d, '--allow-duplicate-ids'));
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /warning: 1 rows repeat an id/);
+    const def = run(importArgs('sales_orders', write('def.csv', 'date,customer,amount,status\n2025-01-01,A,1.00,\n'), d, '--default', 'status=completed'));
+    assert.equal(def.code, 0, def.stderr);
+    const both = run(importArgs('sales_orders', write('both.csv', 'date,customer,amount,status\n2025-01-01,A,1.00,pending\n'), d, '--set', 'status=completed'));
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /the file has a 'status' column; use --default status=completed/);
+    const bad = run(importArgs('costs', dupf, d, '--date-format', '%d/%m/%Q'));
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown conversion %Q/);
+  });
+
+  test('a changed mapping of a file imported before replaces its rows and warns', () => {
+    const d = freshData();
+    const f = write('remap.csv', 'Day,What,Sum,Who\n2025-01-01,Coffee,3.00,Cafe\n2025-01-01,Coffee,3.00,Cafe\n');
+    const a = run(importArgs('costs', f, d, '--map', 'date=Day,category=What,amount=Sum'));
+    assert.equal(a.code, 0, a.stderr);
+    const b = run(importArgs('costs', f, d, '--map', 'date=Day,category=Who', '--map', 'amount=Sum'));
+    assert.equal(b.code, 0, b.stderr);
+    assert.deepEqual(summary(b.stdout), { inserted: 0, replaced: 2, rejected: 0 });
+    assert.match(b.stderr, /warning: this file was imported before .* with other options/);
+    assert.equal(count(d, 'costs'), 2);
+  });
+
+  test('a swapped date format stops before any write, with the fix', () => {
+    const d = freshData();
+    const f = write('dmy.csv', 'date,category,amount\n03/02/21,A,1.00\n13/02/21,A,1.00\n25/12/21,A,1.00\n');
+    const r = run(importArgs('costs', f, d, '--date-format', '%m/%d/%y'));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /rejects 2 of 3 dates .* use --date-format %d\/%m\/%y/);
+    assert.equal(count(d, 'costs'), 0);
   });
 });
 

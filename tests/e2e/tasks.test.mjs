@@ -285,6 +285,14 @@ describe('imports as tasks', () => {
     const done = await waitFinal(srv, tok.beta, r.json.id);
     assert.equal(done.status, 'succeeded', JSON.stringify(done));
     assert.equal(done.result.inserted, 1);
+    // the options of issue 20 run in background tasks too, with their warnings
+    const neg = await api(srv, tok.beta, '/api/v1/import/payments?async=1&negate=1&allow_duplicate_ids=1', { method: 'POST', body: 'id,date,payer,amount\nNEG1,2025-03-02,Card,2.00\nNEG1,2025-03-02,Card,3.00\n' });
+    assert.equal(neg.status, 202, neg.text);
+    const nd = await waitFinal(srv, tok.beta, neg.json.id);
+    assert.equal(nd.status, 'succeeded', JSON.stringify(nd));
+    assert.equal(nd.result.inserted, 1);
+    assert.match(nd.result.warnings[0], /repeat an id/);
+    problem(await api(srv, tok.beta, '/api/v1/import/payments?async=1&sign_column=T', { method: 'POST', body: csv }), 400, /negative_values/);
     problem(await api(srv, tok.beta, '/api/v1/import/payments?async=1&delimiter=x', { method: 'POST', body: csv }), 400, /delimiter/);
     problem(await api(srv, tok.beta, '/api/v1/import/payments?async=1&frobnicate=1', { method: 'POST', body: csv }), 400, /frobnicate/);
     problem(await api(srv, tok.beta, '/api/v1/import/payments?async=1&dry_run=ture', { method: 'POST', body: csv }), 400, /dry_run/);

@@ -219,7 +219,10 @@ Test(date_parse_fmt, formats)
 	expect_fmt("12/31/2025", "%m/%d/%Y", 2025, 12, 31);
 	expect_fmt("31.12.25", "%d.%m.%y", 2025, 12, 31);
 	expect_fmt("5.1.00", "%d.%m.%y", 2000, 1, 5);
-	expect_fmt("01.01.99", "%d.%m.%y", 2099, 1, 1);
+	/* %y pivots like strptime (issue 22 item 11): 69-99 are 19yy, 00-68 20yy */
+	expect_fmt("01.01.99", "%d.%m.%y", 1999, 1, 1);
+	expect_fmt("31.12.69", "%d.%m.%y", 1969, 12, 31);
+	expect_fmt("01.01.68", "%d.%m.%y", 2068, 1, 1);
 	expect_fmt("05 Mar 2025", "%d %b %Y", 2025, 3, 5);
 	expect_fmt("5 mar 2025", "%d %b %Y", 2025, 3, 5);
 	expect_fmt("5 MAR 2025", "%d %b %Y", 2025, 3, 5);
@@ -277,6 +280,31 @@ Test(date_parse_fmt, rejects)
 	cr_expect_not(date_parse_fmt("31/12/2025", 9, "%d/%m/%Y", &d)); /* "31/12/202" */
 }
 
+/* Issue 20 item 8: times and offsets after a date, in the import's lenient
+ * form; the format string is checked up front. */
+Test(date_parse_fmt, timestamps_and_format_check)
+{
+	timestamp_t t;
+	cr_assert(timestamp_parse_fmt("2018-02-25 12:34:56 +0000", 25, NULL, &t));
+	cr_expect(t.date == ymd(2018, 2, 25) && t.has_time && t.seconds == 45296 && t.has_offset && t.offset_min == 0);
+	cr_assert(timestamp_parse_fmt("7/22/2017", 9, "%m/%d/%Y", &t));
+	cr_expect(t.date == ymd(2017, 7, 22) && !t.has_time);
+	cr_assert(timestamp_parse_fmt("7/22/2017 9:05", 14, "%m/%d/%Y", &t));
+	cr_expect(t.has_time && t.seconds == 9 * 3600 + 300);
+	cr_assert(timestamp_parse_fmt("22.07.2017 09:05:01+02:00", 25, "%d.%m.%Y", &t));
+	cr_expect(t.offset_min == 120);
+	cr_assert(timestamp_parse_fmt("2017-07-22T10:00:00-0530", 24, "%Y-%m-%dT%H:%M:%S%z", &t));
+	cr_expect(t.seconds == 36000 && t.offset_min == -330);
+	cr_expect_not(timestamp_parse_fmt("2018-02-25 25:00", 16, NULL, &t));
+	cr_expect_not(timestamp_parse_fmt("2018-02-25 12:34 junk", 21, NULL, &t));
+	char why[160];
+	cr_expect(date_fmt_check("%d/%m/%Y %H:%M", why, sizeof why));
+	cr_expect_not(date_fmt_check("%d/%m/%Q", why, sizeof why));
+	cr_expect(strstr(why, "unknown conversion %Q") != NULL, "%s", why);
+	cr_expect_not(date_fmt_check("%d/%m", why, sizeof why));
+	cr_expect_not(date_fmt_check("%Y-%m-%d %", why, sizeof why));
+}
+
 /* Every day formatted by glibc strftime must parse back with the same format. */
 Test(date_parse_fmt, against_strftime)
 {
@@ -285,8 +313,8 @@ Test(date_parse_fmt, against_strftime)
 	for (date_t d = ymd(1970, 1, 1); d <= ymd(2100, 12, 31); d++) {
 		struct tm tm = tm_of(d);
 		for (size_t i = 0; i < sizeof(fmts) / sizeof(*fmts); i++) {
-			/* %y means 2000+yy here, so only that century round-trips. */
-			if (strstr(fmts[i], "%y") && (tm.tm_year < 100 || tm.tm_year > 199))
+			/* %y pivots at 69, so only 1969-2068 round-trip. */
+			if (strstr(fmts[i], "%y") && (tm.tm_year < 69 || tm.tm_year > 168))
 				continue;
 			char s[64];
 			size_t n = strftime(s, sizeof(s), fmts[i], &tm);
