@@ -108,6 +108,10 @@ export default {
           h('tbody', {}, rep.rejections.map((r) => h('tr', {}, h('td', { class: 'num', text: String(r.line ?? r.index ?? '') }), h('td', { text: r.reason })))))));
         if (rep.rejections_truncated) box.append(h('p', { class: 'muted', text: `Only the first ${rep.rejections.length} rejections are listed.` }));
       }
+      // What was stored but deserves a look (placeholder dates, repeated ids, a re-import with other options).
+      if (rep.warnings && rep.warnings.length) {
+        box.append(h('h3', { text: 'Warnings' }), h('ul', { class: 'warnings' }, rep.warnings.map((w) => h('li', { text: w }))));
+      }
       if (!dryRun && rep.inserted + rep.replaced > 0) box.append(h('p', {}, h('a', { href: '/', 'data-nav': '', text: 'See the Overview' })));
       result.append(box);
     }

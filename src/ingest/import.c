@@ -464,7 +464,7 @@ static void final_warnings(const import_opts *o, run_state *rs, import_result *r
 		     (unsigned long long)rs->placeholders.count, rs->placeholders.first,
 		     example_lines(&rs->placeholders, lines, sizeof lines));
 	if (rs->dup_ids.count && o->allow_duplicate_ids)
-		warn(res, "%llu rows repeat an id seen earlier in the file ('%s' on lines %s): the last row of each id was kept",
+		warn(res, "%llu rows repeat an id seen earlier in the file ('%s' again on line %s): the last row of each id was kept",
 		     (unsigned long long)rs->dup_ids.count, rs->dup_ids.first, example_lines(&rs->dup_ids, lines, sizeof lines));
 }
 

@@ -18,7 +18,7 @@
 
 typedef struct {
 	uint64_t line;
-	char reason[160];
+	char reason[256];
 } import_rejection;
 
 #define IMPORT_MAX_WARNINGS 8

@@ -314,7 +314,11 @@ bool layout_record(const import_opts *o, const layout_t *l, const csv_row_t *row
 	if (l->debit >= 0 && !debit_credit(o, l, row, rec, sc, why, whylen))
 		return false;
 	/* The raw record's id: each column's name and value, summed so that the
-	 * column order does not matter, nor the mapping, nor empty columns. */
+	 * column order does not matter, nor the mapping, nor empty columns.
+	 * Only rows without an id need it. */
+	*hash = 0;
+	if (rec->present[0] && slice_trim(rec->raw[0]).len)
+		return true;
 	uint64_t h = 0;
 	for (size_t i = 0; i < nf; i++) {
 		slice_t v = slice_trim(f[i]);
