@@ -34,6 +34,9 @@ static const setting_t settings[] = {
 	NUM("server", "threads", threads, 0, 256, "BRISK_THREADS", false),
 	NUM("server", "workers", workers, 0, 1024, "BRISK_WORKERS", false),
 	SIZE("server", "max_body", max_body, 1024, (int64_t)16 << 30, NULL, false),
+	NUM("server", "max_connections", max_connections, 1, 1000000, NULL, false),
+	NUM("server", "max_connections_per_address", max_connections_per_address, 1, 1000000, NULL, false),
+	NUM("server", "connection_reserve", connection_reserve, 1, 10000, NULL, false),
 	{"server", "access_log", K_STR, FIELD(access_log), 0, 0, "BRISK_ACCESS_LOG", true},
 	{"server", "log_level", K_LEVEL, FIELD(log_level), 0, 3, "BRISK_LOG", true},
 	STR("store", "data_dir", data_dir, "BRISK_DATA"),
@@ -85,6 +88,9 @@ void config_defaults(config_t *c)
 	c->port = 8080;
 	c->max_body = (int64_t)256 << 20;
 	c->log_level = 1; /* info */
+	c->max_connections = 4096;
+	c->max_connections_per_address = 1024;
+	c->connection_reserve = 32;
 	snprintf(c->data_dir, sizeof c->data_dir, "./brisk-data");
 	c->cache_mib = 64;
 	c->cache_bytes = (int64_t)64 << 20;

@@ -18,6 +18,9 @@ typedef struct {
 	int threads;          /* 0 = cores */
 	int workers;          /* 0 = 2 x cores */
 	int64_t max_body;     /* bytes */
+	int max_connections;  /* open connections (0 = 4096) */
+	int max_connections_per_address;
+	int connection_reserve; /* extra connections that only serve health checks */
 	char access_log[256]; /* "" = off, "-" = stderr */
 	int log_level;        /* 0 debug, 1 info, 2 warn, 3 error (log.h) */
 	/* [store] */

@@ -168,47 +168,179 @@ static bool record_from_json(entity_kind k, json_t *obj, record_t *rec, char mon
 	return true;
 }
 
+/* A body is walked once without building anything (json_scan), so its
+ * shape is bounded before the first allocation; then each row is parsed
+ * alone and freed after its upsert. Whatever the body, parsing holds one
+ * row at a time: a body costs about its own size, not 100 times it. */
+#define MAX_ROW_VALUES 256 /* values inside one row, nested ones included */
+
+/* The end of the JSON value at p[i] (whitespace skipped), counting the
+ * values inside it into *values. Strings and escapes are skipped, not
+ * checked (the parser does that). Returns n on a truncated value. */
+static size_t value_end(const char *p, size_t n, size_t i, size_t *values)
+{
+	int depth = 0;
+	*values = 1;
+	for (; i < n; i++) {
+		char c = p[i];
+		if (c == '"') {
+			for (i++; i < n && p[i] != '"'; i++)
+				if (p[i] == '\\')
+					i++;
+			if (depth == 0)
+				return i < n ? i + 1 : n;
+		} else if (c == '{' || c == '[') {
+			if (depth++ > 0)
+				(*values)++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return i; /* closes the enclosing array: not ours */
+			if (--depth == 0)
+				return i + 1;
+		} else if (c == ',') {
+			if (depth == 0)
+				return i;
+			(*values)++;
+		} else if (depth == 0 && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+			return i; /* the end of a bare number or literal */
+		}
+	}
+	return n;
+}
+
+static size_t skip_ws(const char *p, size_t n, size_t i)
+{
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+		i++;
+	return i;
+}
+
+typedef struct {
+	const char *p;
+	size_t n, pos;
+	bool array;  /* rows in an array (else one row object) */
+	size_t rows; /* counted by json_rows_scan */
+} json_rows;
+
+/* Checks the outline of a body (a row object or an array of rows) and
+ * counts the rows, allocating nothing. False with why on a bad shape. */
+static bool json_rows_scan(json_rows *j, char *why, size_t whylen)
+{
+	size_t i = skip_ws(j->p, j->n, 0), values;
+	if (i < j->n && j->p[i] == '{') {
+		size_t e = value_end(j->p, j->n, i, &values);
+		if (skip_ws(j->p, j->n, e) != j->n) {
+			snprintf(why, whylen, "the body is not valid JSON: extra data after the row at byte %zu", e);
+			return false;
+		}
+		j->array = false;
+		j->rows = 1;
+		j->pos = i;
+		return values <= MAX_ROW_VALUES ||
+		       (snprintf(why, whylen, "a row holds more than %d values", MAX_ROW_VALUES), false);
+	}
+	if (i >= j->n || j->p[i] != '[') {
+		snprintf(why, whylen, "the body must be a row object or an array of 1 to %d row objects", MAX_JSON_ROWS);
+		return false;
+	}
+	j->array = true;
+	j->pos = i + 1;
+	i = skip_ws(j->p, j->n, i + 1);
+	j->rows = 0;
+	if (i < j->n && j->p[i] == ']')
+		i++;
+	else
+		for (;;) {
+			if (++j->rows > MAX_JSON_ROWS) {
+				snprintf(why, whylen, "more than %d rows in one request: split the array, or import a CSV file "
+				                      "with POST /api/v1/import/{kind}", MAX_JSON_ROWS);
+				return false;
+			}
+			size_t e = value_end(j->p, j->n, i, &values);
+			if (values > MAX_ROW_VALUES) {
+				snprintf(why, whylen, "row %zu holds more than %d values", j->rows - 1, MAX_ROW_VALUES);
+				return false;
+			}
+			i = skip_ws(j->p, j->n, e);
+			if (i < j->n && j->p[i] == ',') {
+				i = skip_ws(j->p, j->n, i + 1);
+				continue;
+			}
+			if (i < j->n && j->p[i] == ']') {
+				i++;
+				break;
+			}
+			snprintf(why, whylen, "the body is not valid JSON: expected ',' or ']' at byte %zu", i);
+			return false;
+		}
+	if (skip_ws(j->p, j->n, i) != j->n) {
+		snprintf(why, whylen, "the body is not valid JSON: extra data after the array at byte %zu", i);
+		return false;
+	}
+	if (j->rows == 0) {
+		snprintf(why, whylen, "the body must be a row object or an array of 1 to %d row objects", MAX_JSON_ROWS);
+		return false;
+	}
+	return true;
+}
+
+/* Parses the next row (after json_rows_scan accepted the body): a new
+ * reference, or NULL with why when its text is not valid JSON. */
+static json_t *json_rows_next(json_rows *j, char *why, size_t whylen)
+{
+	size_t values, i = skip_ws(j->p, j->n, j->pos);
+	size_t e = value_end(j->p, j->n, i, &values);
+	json_error_t jerr;
+	json_t *row = json_loadb(j->p + i, e - i, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!row)
+		snprintf(why, whylen, "the body is not valid JSON: %s (row at byte %zu)", jerr.text, i + (size_t)jerr.position);
+	i = skip_ws(j->p, j->n, e);
+	j->pos = i < j->n && j->p[i] == ',' ? i + 1 : i;
+	return row;
+}
+
+/* A disk-full store answers 507 with the same problem everywhere. */
+static int store_error_status(const char *err)
+{
+	return strstr(err, "disk is full") || strstr(err, "disk full") ? 507 : 500;
+}
+
 void api_rows_post(http_server_t *srv, http_req_t *r)
 {
 	static const char *const allowed[] = {NULL};
 	entity_kind k;
 	if (!kind_param(r, &k) || !api_check_params(r, allowed))
 		return;
-	if (r->content_type && !strstr(r->content_type, "json")) {
+	if (!http_body_is_json(r)) {
 		http_problem(r, 415, "send rows as application/json (CSV files go to POST /api/v1/import/%s)", entity_get(k)->name);
 		return;
 	}
-	json_error_t jerr;
-	json_t *root = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		http_problem(r, 400, "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
+	char err[512], why[256];
+	json_rows j = {r->body ? r->body : "", r->body_len, 0, false, 0};
+	if (!json_rows_scan(&j, why, sizeof why)) {
+		http_problem(r, strstr(why, "more than") && j.rows > MAX_JSON_ROWS ? 413 : 400, "%s", why);
 		return;
 	}
-	json_t *rows = root;
-	if (json_is_object(root)) {
-		rows = json_array();
-		json_array_append(rows, root);
-	}
-	if (!json_is_array(rows) || json_array_size(rows) == 0 || json_array_size(rows) > MAX_JSON_ROWS) {
-		http_problem(r, 400, "the body must be a row object or an array of 1 to %d row objects", MAX_JSON_ROWS);
-		goto out;
-	}
-	char err[512], why[256];
 	store_conn_t *w = store_write_begin(http_server_store(srv), err, sizeof err);
 	if (!w) {
 		http_problem(r, 503, "%s", err);
-		goto out;
+		return;
 	}
 	rollup_acc_t *acc = rollup_acc_new(r->org);
 	import_result *res = xcalloc(1, sizeof *res);
 	record_t rec;
 	char money[ENTITY_MAXCOLS][MONEY_BUFSZ];
-	size_t i;
-	json_t *row;
-	bool failed = false;
-	json_array_foreach(rows, i, row) {
-		if (!record_from_json(k, row, &rec, money, why, sizeof why) ||
-		    !entity_validate(k, &rec, NULL, why, sizeof why)) {
+	bool failed = false, bad_json = false;
+	for (size_t i = 0; i < j.rows; i++) {
+		json_t *row = json_rows_next(&j, why, sizeof why);
+		if (!row) {
+			bad_json = true;
+			break;
+		}
+		bool ok = record_from_json(k, row, &rec, money, why, sizeof why) &&
+		          entity_validate(k, &rec, NULL, why, sizeof why);
+		if (!ok) {
+			json_decref(row);
 			res->rejected++;
 			if (res->nkept < IMPORT_KEEP_REJECTS) {
 				res->kept[res->nkept].line = i;
@@ -219,7 +351,9 @@ void api_rows_post(http_server_t *srv, http_req_t *r)
 		if (!rec.present[0])
 			entity_derive_id(k, &rec, i);
 		bool replaced;
-		if (entity_upsert(w, k, r->org, &rec, acc, &replaced, why, sizeof why) != 0) {
+		int rc = entity_upsert(w, k, r->org, &rec, acc, &replaced, why, sizeof why);
+		json_decref(row);
+		if (rc != 0) {
 			failed = true;
 			break;
 		}
@@ -228,20 +362,26 @@ void api_rows_post(http_server_t *srv, http_req_t *r)
 		else
 			res->inserted++;
 	}
-	int frc = failed ? -1 : rollup_flush(acc, w);
-	if (frc == ROLLUP_E_BOUND) {
+	int frc = failed || bad_json ? -1 : rollup_flush(acc, w);
+	if (bad_json) {
+		store_write_rollback(w);
+		http_problem(r, 400, "%s", why);
+	} else if (frc == ROLLUP_E_BOUND) {
 		store_write_rollback(w);
 		http_problem(r, 422, "%s", rollup_bound_reason());
 	} else if (frc != 0) {
+		snprintf(err, sizeof err, "%s", failed ? why : store_errmsg(w));
 		store_write_rollback(w);
-		http_problem(r, 500, "store error: %s", failed ? why : store_errmsg(w));
+		int st = store_error_status(err);
+		http_problem(r, st, st == 507 ? "the disk is full: nothing was written (%s)" : "store error: %s", err);
 	} else if (res->inserted + res->replaced == 0) {
 		store_write_rollback(w);
 		none_valid(r, res, "index");
 	} else {
 		store_write_touch(w, r->org, entity_touch_mask(k));
 		if (store_write_commit(w, err, sizeof err) != 0) {
-			http_problem(r, 500, "%s", err);
+			int st = store_error_status(err);
+			http_problem(r, st, st == 507 ? "the disk is full: nothing was written (%s)" : "%s", err);
 		} else {
 			write_report(r, res, "index");
 			http_json(r, 200);
@@ -249,10 +389,6 @@ void api_rows_post(http_server_t *srv, http_req_t *r)
 	}
 	rollup_acc_free(acc);
 	free(res);
-out:
-	if (rows != root)
-		json_decref(rows);
-	json_decref(root);
 }
 
 void api_rows_delete(http_server_t *srv, http_req_t *r)

@@ -81,7 +81,7 @@ void api_tasks_submit(http_server_t *srv, http_req_t *r)
 	tasks_t *t = tasks_of(srv, r);
 	if (!t)
 		return;
-	if (r->content_type && !strstr(r->content_type, "json")) {
+	if (!http_body_is_json(r)) {
 		http_problem(r, 415, "send {\"kind\": ..., \"params\": {...}} as application/json");
 		return;
 	}

@@ -7,6 +7,8 @@
 
 #include "core/buf.h"
 
+static void auth_cache_clear(void);
+
 static void token_hash(const char *tok, size_t len, unsigned char out[crypto_hash_sha256_BYTES])
 {
 	crypto_hash_sha256(out, (const unsigned char *)tok, len);
@@ -78,11 +80,16 @@ int auth_token_revoke(store_t *s, int64_t id, char *err, size_t errlen)
 		snprintf(err, errlen, "no token with id %lld", (long long)id);
 		return -1;
 	}
-	return store_write_commit(w, err, errlen);
+	if (store_write_commit(w, err, errlen) != 0)
+		return -1;
+	auth_cache_clear();
+	return 0;
 }
 
 /* A small direct-mapped cache of hash -> org with an expiry, so a request
- * costs one SHA-256 and no store read; a revoke takes effect within TTL. */
+ * costs one SHA-256 and no store read. A revoke made by this process
+ * clears it at once; one made by another process (brisk token revoke
+ * while the server runs) takes effect within AUTH_TTL_S. */
 #define AUTH_CACHE 256
 #define AUTH_TTL_S 5
 
@@ -92,6 +99,13 @@ static struct {
 	time_t expires;
 } cache[AUTH_CACHE];
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void auth_cache_clear(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	memset(cache, 0, sizeof cache);
+	pthread_mutex_unlock(&cache_lock);
+}
 
 int64_t auth_resolve_cached(const char *token, size_t len)
 {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/mem.h"
 #include "http/server_int.h"
@@ -13,6 +14,19 @@ void http_add_header(http_req_t *r, const char *name, const char *value)
 		r->xh_name[r->nxh] = name;
 		r->xh_value[r->nxh++] = xstrdup(value);
 	}
+}
+
+bool http_body_is_json(const http_req_t *r)
+{
+	const char *ct = r->content_type;
+	if (!ct)
+		return true;
+	ct += strspn(ct, " \t");
+	size_t n = strcspn(ct, ";");
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	/* the media type itself, exactly; parameters (charset) may follow */
+	return n == 16 && !strncasecmp(ct, "application/json", 16);
 }
 
 void http_json(http_req_t *r, int status)

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,11 +37,11 @@
  * Shutdown: the signal flag stops accepting, asks h2o to close idle
  * connections, and the loops keep running until no job is in flight. */
 
-#define MAX_URL 8192
 /* Below h2o's own parser limit (100, answered with a plain 400), so a
  * request with many headers gets a proper 431 from us. */
 #define MAX_HEADERS 64
 #define COMPRESS_MIN 1024
+#define BIG_BODY ((size_t)1 << 20)
 
 static http_server_t *signal_target;
 
@@ -345,9 +347,14 @@ static void send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, con
 	h2o_add_header(pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept-Encoding"));
 	h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
 	                      h2o_strdup(pool, r->request_id, SIZE_MAX).base, strlen(r->request_id));
-	for (int i = 0; i < r->nxh; i++)
-		h2o_add_header_by_str(pool, &req->res.headers, r->xh_name[i], strlen(r->xh_name[i]), 0, NULL,
+	for (int i = 0; i < r->nxh; i++) {
+		/* HTTP/2 forbids upper-case field names (the stream is reset with
+		 * PROTOCOL_ERROR); HTTP/1 is case-blind, so lower-case for both. */
+		h2o_iovec_t name = h2o_strdup(pool, r->xh_name[i], SIZE_MAX);
+		h2o_strtolower(name.base, name.len);
+		h2o_add_header_by_str(pool, &req->res.headers, name.base, name.len, 1, NULL,
 		                      h2o_strdup(pool, r->xh_value[i], SIZE_MAX).base, strlen(r->xh_value[i]));
+	}
 	/* API answers revalidate every time (ETag makes that cheap) unless the
 	 * handler chose otherwise (hashed static assets). */
 	bool has_cc = false;
@@ -359,6 +366,7 @@ static void send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, con
 	srv_access_log(srv, req, r);
 	if (r->status == 304 || r->status == 204) {
 		h2o_send_inline(req, "", 0);
+		conn_after_final_send(req);
 		return;
 	}
 	/* One copy into the request pool, with a Content-Length (h2o_send_inline
@@ -371,6 +379,7 @@ static void send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, con
 		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
 	else
 		h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+	conn_after_final_send(req);
 }
 
 static void anchor_dispose(void *p)
@@ -403,9 +412,14 @@ static void on_job_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
 			a->job = NULL;
 			send_response(srv, j->req, &j->r, (const char *)j->r.priv);
 		}
+		size_t body = j->r.body_len;
 		req_free(&j->r);
 		free(j);
 		atomic_fetch_sub(&srv->inflight, 1);
+		/* A large body's copies were freed into the allocator's arenas:
+		 * hand them back to the system rather than keep the peak. */
+		if (body >= BIG_BODY)
+			malloc_trim(0);
 	}
 }
 
@@ -418,7 +432,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	j->req = req;
 	http_req_t *r = &j->r;
 	const char *enc = NULL;
-	if (req_copy(req, r)) {
+	bool ok = req_copy(req, r);
+	if (conn_begin_request(req, r))
+		ok = false; /* answered by the connection layer */
+	if (ok) {
 		char allow[64];
 		r->route = router_find(srv, r, allow, sizeof allow);
 		if (r->route && !router_decode_params(r)) {
@@ -465,59 +482,6 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	return 0;
 }
 
-static void on_accept(h2o_socket_t *listener, const char *err)
-{
-	if (err)
-		return;
-	loop_t *loop = listener->data;
-	h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-	if (sock)
-		h2o_accept(&loop->accept_ctx, sock);
-}
-
-static int probe_port(const char *host, int port, char *err, size_t errlen)
-{
-	struct sockaddr_in addr = {0};
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-		snprintf(err, errlen, "bad listen address '%s' (an IPv4 address such as 127.0.0.1 or 0.0.0.0)", host);
-		return -1;
-	}
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s%s", host, port, strerror(errno),
-		         errno == EADDRINUSE ? " (is another brisk or server running there?)" : "");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int open_listener(const char *host, int port, char *err, size_t errlen)
-{
-	struct sockaddr_in addr = {0};
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-		snprintf(err, errlen, "bad listen address '%s' (an IPv4 address such as 127.0.0.1 or 0.0.0.0)", host);
-		return -1;
-	}
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, SOMAXCONN) != 0) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void *loop_main(void *arg)
 {
 	loop_t *loop = arg;
@@ -531,9 +495,7 @@ static void *loop_main(void *arg)
 	h2o_multithread_register_receiver(loop->queue, &loop->receiver, on_job_done);
 	h2o_multithread_register_receiver(loop->queue, &loop->stream_receiver, stream_on_message);
 	h2o_linklist_init_anchor(&loop->streams);
-	loop->listener = h2o_evloop_socket_create(ev, loop->fd, H2O_SOCKET_FLAG_DONT_READ);
-	loop->listener->data = loop;
-	h2o_socket_read_start(loop->listener, on_accept);
+	conn_listen(loop);
 	bool closing = false;
 	double deadline = 0;
 	for (;;) {
@@ -574,6 +536,37 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
+/* Connection caps within the descriptor limit (raised to its maximum):
+ * the store, logs and accept itself need descriptors too. */
+static void conn_limits(http_config *c)
+{
+	struct rlimit rl;
+	long fds = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		fds = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20 ? 1 << 20 : (long)rl.rlim_cur;
+	}
+	if (c->conn_reserve <= 0)
+		c->conn_reserve = 32;
+	if (c->max_conns <= 0)
+		c->max_conns = 4096;
+	long room = fds - 256 - c->conn_reserve;
+	if (room < 16)
+		room = 16;
+	if (c->max_conns > room) {
+		log_warn("serve: server.max_connections lowered from %d to %ld: the process may open %ld files "
+		         "(raise it with ulimit -n)", c->max_conns, room, fds);
+		c->max_conns = (int)room;
+	}
+	if (c->max_conns_per_addr <= 0)
+		c->max_conns_per_addr = 1024;
+	if (c->max_conns_per_addr > c->max_conns)
+		c->max_conns_per_addr = c->max_conns;
+}
+
 http_server_t *http_server_new(const http_config *cfg, store_t *store, const http_route *routes, size_t nroutes,
                                char *err, size_t errlen)
 {
@@ -590,6 +583,7 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 		srv->cfg.workers = (int)cores * 2;
 	if (!srv->cfg.max_body)
 		srv->cfg.max_body = (size_t)256 << 20;
+	conn_limits(&srv->cfg);
 	srv->store = store;
 	srv->routes = routes;
 	srv->nroutes = nroutes;
@@ -616,7 +610,7 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 	/* SO_REUSEPORT would let a second brisk share the port silently (and
 	 * take half the connections): a plain bind first proves it is free. */
 	if (port != 0) {
-		int probe = probe_port(srv->cfg.host, port, err, errlen);
+		int probe = conn_probe_port(srv->cfg.host, port, err, errlen);
 		if (probe < 0) {
 			h2o_config_dispose(&srv->config);
 			free(srv->hist);
@@ -628,7 +622,7 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 	}
 	for (int i = 0; i < srv->cfg.threads; i++) {
 		srv->loops[i].srv = srv;
-		srv->loops[i].fd = open_listener(srv->cfg.host, port, err, errlen);
+		srv->loops[i].fd = conn_open_listener(srv->cfg.host, port, err, errlen);
 		if (srv->loops[i].fd < 0) {
 			for (int k = 0; k < i; k++)
 				close(srv->loops[k].fd);

@@ -77,6 +77,9 @@ typedef struct {
 	int threads;           /* event loops; default cores */
 	int workers;           /* compute pool; default 2 x cores */
 	size_t max_body;       /* bytes; default 256 MiB */
+	int max_conns;         /* open connections; default 4096 (bounded by the fd limit) */
+	int max_conns_per_addr;/* from one peer address; default 1024 */
+	int conn_reserve;      /* beyond max_conns, for /healthz etc.; default 32 */
 	const char *access_log;/* path, "-" = stderr, NULL = off */
 	bool naive;            /* analytics from base tables */
 } http_config;
@@ -128,6 +131,9 @@ void http_stream_release(http_stream_t *s);
 
 /* Response helpers for handlers (any thread). */
 void http_json(http_req_t *r, int status);  /* r->out already holds JSON */
+/* True when the request's Content-Type is absent or exactly
+ * application/json (parameters such as charset allowed). */
+bool http_body_is_json(const http_req_t *r);
 /* RFC 9457 problem+json with a person-readable detail. */
 void http_problem(http_req_t *r, int status, const char *detail, ...) __attribute__((format(printf, 3, 4)));
 void http_add_header(http_req_t *r, const char *name, const char *value);

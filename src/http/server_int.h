@@ -17,6 +17,12 @@
 #include "monitor/metrics.h"
 
 struct http_server;
+typedef struct conn conn_t;
+
+/* Longest URL answered (414 beyond). */
+#define MAX_URL 8192
+/* Per-address connection counts live in 2^CONN_ADDR_BITS hashed slots. */
+#define CONN_ADDR_BITS 16
 
 typedef struct {
 	struct http_server *srv;
@@ -26,6 +32,7 @@ typedef struct {
 	h2o_multithread_receiver_t receiver;
 	h2o_multithread_receiver_t stream_receiver;
 	h2o_linklist_t streams; /* open http_stream_t, loop thread only */
+	h2o_linklist_t conns;   /* open conn_t, oldest first, loop thread only */
 	h2o_socket_t *listener;
 	int fd;
 	pthread_t tid;
@@ -52,6 +59,8 @@ struct http_server {
 	workq_t *workers;
 	atomic_int stopping;
 	atomic_int inflight;
+	atomic_int nconns;                           /* open connections, every loop */
+	atomic_int addr_conns[1 << CONN_ADDR_BITS]; /* open connections by hashed peer address */
 	FILE *access;
 	int port;
 	void *app;
@@ -67,6 +76,16 @@ const char *router_method_name(http_method m);
 const char *reply_status_title(int status);
 /* server.c: logs and measures one answered request. */
 void srv_access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r);
+/* conn.c: listening sockets (-1 with err), the accept loop of a loop
+ * thread, and per-request hooks: conn_begin_request counts the request
+ * on its connection and answers it (true) when the connection layer
+ * refused its body or the connection only serves health checks;
+ * conn_after_final_send re-arms the head check for the next request. */
+int conn_probe_port(const char *host, int port, char *err, size_t errlen);
+int conn_open_listener(const char *host, int port, char *err, size_t errlen);
+void conn_listen(loop_t *loop);
+bool conn_begin_request(h2o_req_t *req, http_req_t *r);
+void conn_after_final_send(h2o_req_t *req);
 /* stream.c: loop-side hooks. */
 void stream_on_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 void stream_end_all(loop_t *loop);

@@ -65,8 +65,10 @@ static void stream_flush(http_stream_t *s)
 	h2o_iovec_t iov = h2o_iovec_init(s->inflight.p ? s->inflight.p : "", s->inflight.len);
 	s->sending = true;
 	h2o_send(s->req, &iov, 1, end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
-	if (end)
+	if (end) {
+		conn_after_final_send(s->req);
 		stream_finish(s, false);
+	}
 }
 
 static void stream_proceed(h2o_generator_t *g, h2o_req_t *req)
