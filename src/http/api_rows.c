@@ -115,7 +115,7 @@ void api_rows_import(http_server_t *srv, http_req_t *r)
 	char err[512];
 	if (import_run(http_server_store(srv), read_mem, &m, &o, res, err, sizeof err) != 0) {
 		bool busy = strstr(err, "busy") != NULL;
-		http_problem(r, busy ? 503 : 422, "%s", err);
+		http_store_failed(r, busy ? 503 : 422, err);
 	} else if (res->inserted + res->replaced == 0 && res->rejected > 0) {
 		none_valid(r, res, "line");
 	} else {
@@ -299,12 +299,6 @@ static json_t *json_rows_next(json_rows *j, char *why, size_t whylen)
 	return row;
 }
 
-/* A disk-full store answers 507 with the same problem everywhere. */
-static int store_error_status(const char *err)
-{
-	return strstr(err, "disk is full") || strstr(err, "disk full") ? 507 : 500;
-}
-
 void api_rows_post(http_server_t *srv, http_req_t *r)
 {
 	static const char *const allowed[] = {NULL};
@@ -370,18 +364,16 @@ void api_rows_post(http_server_t *srv, http_req_t *r)
 		store_write_rollback(w);
 		http_problem(r, 422, "%s", rollup_bound_reason());
 	} else if (frc != 0) {
-		snprintf(err, sizeof err, "%s", failed ? why : store_errmsg(w));
+		snprintf(err, sizeof err, "store error: %s", failed ? why : store_errmsg(w));
 		store_write_rollback(w);
-		int st = store_error_status(err);
-		http_problem(r, st, st == 507 ? "the disk is full: nothing was written (%s)" : "store error: %s", err);
+		http_store_failed(r, 500, err);
 	} else if (res->inserted + res->replaced == 0) {
 		store_write_rollback(w);
 		none_valid(r, res, "index");
 	} else {
 		store_write_touch(w, r->org, entity_touch_mask(k));
 		if (store_write_commit(w, err, sizeof err) != 0) {
-			int st = store_error_status(err);
-			http_problem(r, st, st == 507 ? "the disk is full: nothing was written (%s)" : "%s", err);
+			http_store_failed(r, 500, err);
 		} else {
 			write_report(r, res, "index");
 			http_json(r, 200);

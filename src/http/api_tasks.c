@@ -36,7 +36,7 @@ static void answer(http_req_t *r, tasks_status st, const char *err)
 	if (st == TASKS_NOT_FOUND)
 		http_problem(r, 404, "no such task");
 	else
-		http_problem(r, codes[st], "%s", err && *err ? err : "the task system failed");
+		http_store_failed(r, codes[st], err && *err ? err : "the task system failed");
 	if (st == TASKS_BUSY)
 		http_add_header(r, "Retry-After", "2");
 }
@@ -315,7 +315,7 @@ void api_tasks_import(http_server_t *srv, http_req_t *r)
 	char name[64], err[512] = "";
 	int64_t id;
 	if (tasks_spool(t, r->body, r->body_len, name, err, sizeof err) != 0) {
-		http_problem(r, 507, "%s", err);
+		http_store_failed(r, 507, err);
 	} else {
 		tasks_status st = tasks_submit(t, r->org, "import", ptext, -1, name, &id, err, sizeof err);
 		if (st == TASKS_OK)

@@ -52,6 +52,7 @@ const char *reply_status_title(int status)
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
 	default: return "Error";
 	}
 }
@@ -75,6 +76,17 @@ void http_problem(http_req_t *r, int status, const char *fmt, ...)
 	r->status = status;
 	r->content_type_out = "application/problem+json";
 	r->etag[0] = '\0';
+}
+
+bool http_store_failed(http_req_t *r, int status, const char *err)
+{
+	/* SQLite says "database or disk is full"; files say strerror(ENOSPC) */
+	if (strstr(err, "disk is full") || strstr(err, "No space left")) {
+		http_problem(r, 507, "the disk is full, so nothing was written; free some space and retry (%s)", err);
+		return true;
+	}
+	http_problem(r, status, "%s", err);
+	return false;
 }
 
 bool http_not_modified(http_req_t *r, const char *etag)

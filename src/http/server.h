@@ -137,6 +137,9 @@ bool http_body_is_json(const http_req_t *r);
 /* RFC 9457 problem+json with a person-readable detail. */
 void http_problem(http_req_t *r, int status, const char *detail, ...) __attribute__((format(printf, 3, 4)));
 void http_add_header(http_req_t *r, const char *name, const char *value);
+/* Answers a failed write: 507 when err says the disk is full (true), else
+ * status with err as the detail. */
+bool http_store_failed(http_req_t *r, int status, const char *err);
 /* True (and the response set to 304) when If-None-Match holds etag. */
 bool http_not_modified(http_req_t *r, const char *etag);
 

@@ -41,6 +41,8 @@
 #define MAX_ATTEMPTS 3  /* a task whose worker died this often is given up */
 #define LEASE_MS 15000  /* Redis lease by default; renewed every fifth of it */
 #define CANCEL_POLL_S 0.5
+#define RETRY_S 1.0     /* a store error: try the task again after this */
+#define FINISH_TRIES 60
 
 /* Waits on cv for at most sec seconds (lock held). */
 static void wait_for(tasks_t *t, pthread_cond_t *cv, double sec)
@@ -198,15 +200,43 @@ static void end_now(tasks_t *t, const taskrec_t *rec, pqueue_level lv, task_stat
 	queue_done(t, rec->id, lv);
 }
 
+/* Sleeps up to sec seconds; false when the tasks are stopping. */
+static bool pause_unless_stopping(tasks_t *t, double sec)
+{
+	double until = clock_now_s() + sec;
+	pthread_mutex_lock(&t->lock);
+	while (!t->stopping && clock_now_s() < until)
+		wait_for(t, &t->cond, until - clock_now_s());
+	bool go = !t->stopping;
+	pthread_mutex_unlock(&t->lock);
+	return go;
+}
+
+/* The store could not take the task's claim (a full disk, a stuck
+ * store): it stays pending and is tried again in a moment, so it starts
+ * once the store recovers instead of waiting for a restart. A shared
+ * queue redelivers it by itself when its lease runs out. */
+static void retry_later(tasks_t *t, int64_t id, pqueue_level lv)
+{
+	static atomic_long logged;
+	long now = (long)time(NULL);
+	if (atomic_exchange(&logged, now) != now)
+		log_warn("tasks: the store cannot start task %lld (disk full or unavailable); retrying", (long long)id);
+	if (t->rq || !pause_unless_stopping(t, RETRY_S))
+		return;
+	if (!tasks_queue_push(t, id, lv))
+		log_error("tasks: task %lld could not be queued again; it starts at the next restart", (long long)id);
+}
+
 static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 {
 	taskrec_t rec;
 	int found = taskrec_load(t->store, id, &rec);
 	if (found != 1) {
-		/* A store error leaves the item leased (Redis retries it later) or
-		 * the task pending (queued again at the next start). */
 		if (found == 0)
 			queue_done(t, id, lv);
+		else
+			retry_later(t, id, lv);
 		taskrec_clear(&rec);
 		return;
 	}
@@ -223,6 +253,8 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 		if (claimed != 1) {
 			if (claimed == 0)
 				queue_done(t, id, lv);
+			else
+				retry_later(t, id, lv);
 			taskrec_clear(&rec);
 			return;
 		}
@@ -298,6 +330,10 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 			taskrec_result res = {c.result.len ? c.result.p : NULL, c.file[0] ? c.file : NULL,
 			                      c.file[0] ? c.name : NULL, c.file[0] ? c.type : NULL};
 			int fin = taskrec_finish(t->store, id, t->owner, to, &res, to == TASK_SUCCEEDED ? NULL : error);
+			/* a full disk may refuse the record of the end too: try for a
+			 * while rather than leave the task running until a restart */
+			for (int i = 0; fin == -1 && i < FINISH_TRIES && pause_unless_stopping(t, RETRY_S); i++)
+				fin = taskrec_finish(t->store, id, t->owner, to, &res, to == TASK_SUCCEEDED ? NULL : error);
 			if (fin != 1 && c.file[0])
 				tasks_remove_file(t, c.file);
 			if (fin == 1 || to != TASK_SUCCEEDED)

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
 import http2 from 'node:http2';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { startServer, api, token, tempDir, cleanup, brisk } from './lib/harness.mjs';
 
 const MB = 1 << 20;
@@ -317,5 +318,73 @@ describe('connection cap (item 4)', () => {
       for (const q of streams) q.destroy();
       await srv.stop();
     }
+  });
+});
+
+describe('disk full (item 9)', () => {
+  // A small tmpfs holds the data directory; mounting needs root.
+  let dir, mnt, srv, tok, why = null;
+  before(async () => {
+    dir = tempDir();
+    mnt = `${dir}/disk`;
+    mkdirSync(mnt);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mnt], { stdio: 'pipe' });
+    } catch (e) {
+      why = `cannot mount a tmpfs (needs root): ${String(e.stderr || e.message).trim()}`;
+      return;
+    }
+    tok = token(`${mnt}/data`, 'acme');
+    srv = await startServer(`${mnt}/data`, ['--set', 'tasks.workers=1']);
+  });
+  after(async () => {
+    await srv?.stop();
+    if (!why) try { execFileSync('umount', ['-l', mnt]); } catch { /* already gone */ }
+    cleanup(dir);
+  });
+
+  const fill = () => {
+    // write until the disk refuses: what fits stays
+    const fd = openSync(`${mnt}/filler`, 'w');
+    const chunk = Buffer.alloc(MB, 1);
+    try { for (;;) writeSync(fd, chunk); } catch (e) { assert.equal(e.code, 'ENOSPC'); }
+    try { for (;;) writeSync(fd, chunk.subarray(0, 4096)); } catch { /* the last pages */ }
+    closeSync(fd);
+  };
+
+  test('writes answer 507 problem+json; a task submitted meanwhile ends once space returns', async (t) => {
+    if (why) { console.log(`# skipped: ${why}`); t.skip(why); return; }
+    // rows written before the disk fills leave a WAL file whose pages small
+    // writes reuse: the task's record then fits, its work does not
+    const some = JSON.stringify(Array.from({ length: 3000 }, (_, i) => ({ id: `w${i}`, date: '2026-04-01', amount: `${i}.00`, category: 'x'.repeat(100) })));
+    assert.equal((await api(srv, tok, '/api/v1/costs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: some })).status, 200);
+    fill();
+    const rows = JSON.stringify(Array.from({ length: 10000 }, (_, i) => ({ id: `d${i}`, date: '2026-04-01', amount: `${i}.00`, category: 'x'.repeat(300) })));
+    let r = await api(srv, tok, '/api/v1/costs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: rows });
+    assert.equal(r.status, 507, r.text);
+    assert.equal(r.headers.get('content-type'), 'application/problem+json');
+    assert.match(r.json.detail, /disk is full/);
+    const csv = 'id,date,amount,category\n' + Array.from({ length: 10000 }, (_, i) => `e${i},2026-04-02,${i}.00,${'y'.repeat(300)}`).join('\n') + '\n';
+    r = await api(srv, tok, '/api/v1/import/costs', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    assert.equal(r.status, 507, r.text);
+    assert.match(r.json.detail, /disk is full/);
+    const sub = await api(srv, tok, '/api/v1/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"export","params":{"entity":"costs","format":"csv"}}' });
+    assert.ok([202, 507].includes(sub.status), sub.text);
+    console.log(`# export submitted on a full disk: ${sub.status}`);
+    // space comes back
+    rmSync(`${mnt}/filler`);
+    if (sub.status === 202) {
+      let st;
+      for (let i = 0; i < 100; i++) {
+        st = (await api(srv, tok, `/api/v1/tasks/${sub.json.id}`)).json;
+        if (!['pending', 'running'].includes(st.status)) break;
+        await sleep(200);
+      }
+      console.log(`# the export then: ${st.status} ${st.error || ''}`);
+      assert.ok(['succeeded', 'failed'].includes(st.status), `the task is ${st.status}`);
+      if (st.status === 'failed') assert.ok(st.error, 'a failed task says why');
+    }
+    r = await api(srv, tok, '/api/v1/costs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: rows });
+    assert.equal(r.status, 200, r.text);
   });
 });
