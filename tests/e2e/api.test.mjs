@@ -322,11 +322,13 @@ describe('413 on a server with server.max_body=2048', () => {
     assert.equal(r.status, 200, r.text);
   });
 
-  // An oversized body is refused by the HTTP layer (h2o) before brisk sees
-  // the request, with its own short text body (documented in docs/api.md).
+  // An oversized body is refused on its Content-Length before it is read:
+  // problem+json, and the connection closes (the body was never taken).
   const tooLarge = (r) => {
     assert.equal(r.status, 413, r.text);
     assert.equal(r.headers.get('connection'), 'close');
+    assert.equal(r.headers.get('content-type'), 'application/problem+json');
+    assert.match(r.json.detail, /max_body/);
   };
 
   test('JSON rows over the limit: 413, connection closed', async () => {

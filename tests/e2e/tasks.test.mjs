@@ -301,6 +301,10 @@ describe('imports as tasks', () => {
 
   test('cancel in the middle of a large import: cancelled within a second or two, nothing stored', async () => {
     const body = bigPayments(700000, 'CANC');
+    // Building the body blocks this thread for seconds on a loaded machine:
+    // let fetch's keep-alive timers run first, or it reuses a socket the
+    // server closed as idle meanwhile ("fetch failed").
+    await new Promise((r) => setTimeout(r, 50));
     const r = await api(srv, tok.beta, '/api/v1/import/payments', { method: 'POST', body });
     assert.equal(r.status, 202, r.text);
     const id = r.json.id;
