@@ -25,31 +25,34 @@
  * and its occurrence number, so re-running an import replaces instead of
  * duplicating, whatever options are given the second time. The id check
  * and occurrence numbers keep one 64-bit hash per distinct id or record
- * (about 16 bytes a row): the only memory that grows with the file. */
+ * (11 to 21 bytes a row): the only memory that grows with the file. */
 
 typedef struct {
 	uint64_t *keys;
-	uint32_t *counts;
+	uint32_t *counts; /* allocated at the first repeat: most files have none */
 	size_t cap, n;
 } seq_map;
 
-/* Occurrence number of a content hash within this file (0 for the first). */
+/* Occurrence number of a hash (an id, or a record without one) within this
+ * file: 0 for the first. Keys only, at most 3/4 full: 11 to 21 bytes a
+ * distinct hash. */
 static uint64_t seq_next(seq_map *m, uint64_t h)
 {
-	if ((m->n + 1) * 2 > m->cap) {
+	if ((m->n + 1) * 4 > m->cap * 3) {
 		size_t oc = m->cap;
 		uint64_t *ok = m->keys;
 		uint32_t *ov = m->counts;
 		m->cap = oc ? oc * 2 : 1024;
 		m->keys = xcalloc(m->cap, sizeof *m->keys);
-		m->counts = xcalloc(m->cap, sizeof *m->counts);
+		m->counts = ov ? xcalloc(m->cap, sizeof *m->counts) : NULL;
 		for (size_t i = 0; i < oc; i++)
 			if (ok[i]) {
 				size_t j = ok[i] & (m->cap - 1);
 				while (m->keys[j])
 					j = (j + 1) & (m->cap - 1);
 				m->keys[j] = ok[i];
-				m->counts[j] = ov[i];
+				if (ov)
+					m->counts[j] = ov[i];
 			}
 		free(ok);
 		free(ov);
@@ -63,6 +66,8 @@ static uint64_t seq_next(seq_map *m, uint64_t h)
 		m->n++;
 		return 0;
 	}
+	if (!m->counts)
+		m->counts = xcalloc(m->cap, sizeof *m->counts);
 	return ++m->counts[j];
 }
 
