@@ -30,6 +30,8 @@
 /* Bodies up to this size are read whatever the head says: refusing them
  * early saves nothing, and their handler gives the precise answer. */
 #define GUARD_MIN_BODY ((size_t)64 << 10)
+/* An idle connection's input buffer above this is given back. */
+#define BIG_INPUT ((size_t)1 << 20)
 
 struct conn {
 	h2o_linklist_t link; /* in loop->conns, oldest first */
@@ -350,8 +352,16 @@ static void guard_write(h2o_socket_t *sock, const char *err)
 		vet(c, next_at);
 	c->refs++;
 	next(sock, err);
-	if (!c->closed && c->sock && c->sock->_cb.read == c->h1_read)
+	if (!c->closed && c->sock && c->sock->_cb.read == c->h1_read) {
 		c->sock->_cb.read = guard_read;
+		/* h2o keeps an input buffer at its largest: after a big body an
+		 * idle keep-alive connection would hold it until it closes */
+		h2o_buffer_t *in = c->sock->input;
+		if (in->size == 0 && in->capacity >= BIG_INPUT) {
+			h2o_buffer_dispose(&c->sock->input);
+			h2o_buffer_init(&c->sock->input, &h2o_socket_buffer_prototype);
+		}
+	}
 	conn_unref(c);
 }
 

@@ -267,7 +267,8 @@ describe('connection cap (item 4)', () => {
   })));
 
   test('idle floods shed the oldest idle connections; /healthz keeps answering; it is logged', async () => {
-    const srv = await startServer(`${dir}/data`, ['--set', 'server.max_connections=40', '--set', 'server.max_connections_per_address=30']);
+    const srv = await startServer(`${dir}/data`, ['--set', 'server.max_connections=40', '--set', 'server.max_connections_per_address=30',
+      '--set', 'server.connection_reserve=4']);
     try {
       const base = fds(srv.child.pid);
       // shed connections close as their loop gets to them: wait for it
@@ -281,12 +282,13 @@ describe('connection cap (item 4)', () => {
       const h = await api(srv, null, '/healthz');
       assert.equal(h.status, 200);
       assert.ok(Date.now() - t0 < 5000);
-      const open = await settle(32);
-      assert.ok(open <= 32, `${open} connections held for 400 opened from one address (cap 30)`);
+      // a burst may briefly land in the reserve while shed ones close
+      const open = await settle(30 + 4 + 1);
+      assert.ok(open <= 30 + 4 + 1, `${open} connections held for 400 opened from one address (cap 30, reserve 4)`);
       // another address has its own share, up to the total cap
       const other = await openIdle(srv.port, 30, '127.0.0.2');
-      const open2 = await settle(42);
-      assert.ok(open2 <= 40 + 2, `${open2} connections held (cap 40)`);
+      const open2 = await settle(40 + 4 + 1);
+      assert.ok(open2 <= 40 + 4 + 1, `${open2} connections held (cap 40, reserve 4)`);
       assert.equal((await api(srv, null, '/healthz')).status, 200);
       for (const s of [...socks, ...other]) s.destroy();
       assert.match(srv.stderr(), /max_connections_per_address/);
