@@ -2,8 +2,9 @@
 BUILD ?= build
 PORT ?= 8080
 SCALE ?= 5
+FUZZ_SECONDS ?= 60
 
-.PHONY: all release dev asan demo test unit e2e bench clean deps
+.PHONY: all release dev asan demo test unit e2e bench clean deps fuzz fuzz-build tsan
 
 all: release
 
@@ -40,6 +41,30 @@ asan: $(BUILD)/asan/build.ninja
 	@meson setup --reconfigure $(BUILD)/asan >/dev/null
 	ninja -C $(BUILD)/asan
 
+# libFuzzer drivers (clang, ASan + UBSan): fuzz/README.md. `make fuzz` runs
+# each for FUZZ_SECONDS; `make test` for 10 s each.
+$(BUILD)/fuzz/build.ninja:
+	@scripts/deps.sh test
+	CC=clang meson setup $(BUILD)/fuzz -Dfuzz=true --buildtype=debug -Doptimization=1 -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+
+fuzz-build: $(BUILD)/fuzz/build.ninja
+	@meson setup --reconfigure $(BUILD)/fuzz >/dev/null
+	ninja -C $(BUILD)/fuzz
+
+fuzz: fuzz-build
+	fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+# ThreadSanitizer build of everything; runs the concurrency tests (unit and
+# end-to-end against the TSan server): scripts/tsan.sh, tests/tsan.supp.
+$(BUILD)/tsan/build.ninja:
+	@scripts/deps.sh test
+	CC=clang meson setup $(BUILD)/tsan --buildtype=debug -Doptimization=1 -Db_sanitize=thread -Db_lundef=false >/dev/null
+
+tsan: $(BUILD)/tsan/build.ninja
+	@meson setup --reconfigure $(BUILD)/tsan >/dev/null
+	ninja -C $(BUILD)/tsan
+	@scripts/tsan.sh $(BUILD)/tsan
+
 demo:
 	@scripts/deps.sh build
 	@$(MAKE) --no-print-directory release
@@ -47,8 +72,8 @@ demo:
 
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory asan
-	@scripts/test.sh $(BUILD)/asan
+	@$(MAKE) --no-print-directory asan fuzz-build
+	@FUZZ_BUILD=$(BUILD)/fuzz scripts/test.sh $(BUILD)/asan
 
 bench:
 	@scripts/deps.sh bench

@@ -53,6 +53,19 @@ run_node_suite() { # title, glob
   passed=$((passed + p)); failed=$((failed + f))
 }
 
+# The fuzz drivers, 10 s each, when a fuzz build is given (make test does).
+if [ -n "${FUZZ_BUILD:-}" ]; then
+  echo "== fuzz ($FUZZ_BUILD, ${FUZZ_SECONDS:-10} s each)"
+  out=$(fuzz/run.sh "$FUZZ_BUILD" "${FUZZ_SECONDS:-10}")
+  nf=$?
+  printf '%s\n' "$out"
+  np=$(printf '%s\n' "$out" | grep -cE '^  fuzz_[a-z_]+ +ok ')
+  passed=$((passed + np)); failed=$((failed + nf))
+  [ $nf -gt 0 ] && failures+=("fuzz")
+else
+  echo "== fuzz: skipped (FUZZ_BUILD not set; make test sets it, or: make fuzz)"
+fi
+
 run_node_suite "end-to-end tests" tests/e2e/*.test.mjs
 run_node_suite "browser tests" tests/browser/*.test.mjs
 

@@ -183,14 +183,16 @@ csv_result csv_next(csv_reader_t *r, csv_row_t *row)
 		bool quoted = false, after_quote = false, field_start = true;
 		uint64_t newlines = 0;
 		for (;; c = getb(r)) {
+			/* The limit first: a run taken at once may have passed it
+			 * already, and the reason must not depend on read sizes. */
+			if (r->rec.len > r->max_record)
+				return fail(r, "line %llu: record longer than the limit: not a CSV file, or an unclosed quote",
+				            (unsigned long long)r->line);
 			if (c == 0)
 				return fail(r, "line %llu: NUL byte: this is not a text CSV file (binary or UTF-16?)",
 				            (unsigned long long)(r->line + newlines));
 			if (c == -2)
 				return fail(r, "read error (line %llu)", (unsigned long long)r->line);
-			if (r->rec.len > r->max_record)
-				return fail(r, "line %llu: record longer than the limit: not a CSV file, or an unclosed quote",
-				            (unsigned long long)r->line);
 			if (quoted) {
 				if (c == -1)
 					return fail(r, "line %llu: quoted field never closed before end of file",

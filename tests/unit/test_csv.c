@@ -112,10 +112,10 @@ static const char *first_error(const char *in)
 }
 
 /* The fatal message after reading all of in (static copy), or "". */
-static const char *fatal_of(const char *in, size_t len, size_t max_record)
+static const char *fatal_of_chunked(const char *in, size_t len, size_t max_record, size_t chunk)
 {
 	static char why[200];
-	mem_reader m = mem_reader_of(in, len, 0);
+	mem_reader m = mem_reader_of(in, len, chunk);
 	csv_reader_t *r = csv_new(mem_read, &m, ',', max_record);
 	csv_row_t *row = malloc(sizeof *row);
 	csv_result cr;
@@ -125,6 +125,11 @@ static const char *fatal_of(const char *in, size_t len, size_t max_record)
 	free(row);
 	csv_free(r);
 	return why;
+}
+
+static const char *fatal_of(const char *in, size_t len, size_t max_record)
+{
+	return fatal_of_chunked(in, len, max_record, 0);
 }
 
 /* ---- fields and quoting ---- */
@@ -352,6 +357,18 @@ Test(csv, record_over_limit_is_fatal)
 	got = dump_opts("\"xxxxxxxxxxxxxxxxxxxxxxxxxxx\nyyyyyyyyy\n", 39, ',', 0, 16);
 	cr_expect_str_eq(got, "FATAL\n");
 	free(got);
+}
+
+/* Found by fuzz_csv: a run copied at once past the limit and ending at a NUL
+ * was reported as a NUL byte, read byte by byte as over the limit. */
+Test(csv, over_limit_then_nul_same_reason_any_chunking)
+{
+	static const char in[] = "k1,2024-01-00,Rent,12xxxxxxxxxxxxxxxxxxxx\0tail\n";
+	char whole[200];
+	snprintf(whole, sizeof whole, "%s", fatal_of_chunked(in, sizeof in - 1, 16, 0));
+	cr_expect(strstr(whole, "longer than the limit"), "%s", whole);
+	for (size_t chunk = 1; chunk <= 7; chunk++)
+		cr_expect_str_eq(fatal_of_chunked(in, sizeof in - 1, 16, chunk), whole, "chunk %zu", chunk);
 }
 
 Test(csv, read_error_is_fatal)

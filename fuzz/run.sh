@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer driver of a fuzz build for a fixed time, from the
+# committed seeds plus what earlier runs found (kept in $FUZZ_WORK, default
+# /tmp/brisk-fuzz: the committed corpus is never written). Prints one line per
+# driver ("fuzz_csv  ok  123456 execs in 10 s") and, for a failure, the
+# sanitizer's report and the input saved as $FUZZ_WORK/NAME-crash-*.
+# Exit status: the number of drivers that failed.
+# Usage: fuzz/run.sh BUILD_DIR SECONDS [NAME...]   (NAME: csv, money, ...)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:?usage: fuzz/run.sh BUILD_DIR SECONDS [NAME...]}
+secs=${2:?usage: fuzz/run.sh BUILD_DIR SECONDS [NAME...]}
+shift 2
+work=${FUZZ_WORK:-/tmp/brisk-fuzz}
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  for d in fuzz/fuzz_*.c; do n=$(basename "$d" .c); names+=("${n#fuzz_}"); done
+fi
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=0
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+failed=0
+for n in "${names[@]}"; do
+  bin=$build/fuzz/fuzz_$n
+  if [ ! -x "$bin" ]; then
+    printf '  %-18s FAILED: %s is not built (make fuzz-build)\n' "fuzz_$n" "$bin"
+    failed=$((failed + 1)); continue
+  fi
+  mkdir -p "$work/$n"
+  dict=(); [ -f "fuzz/$n.dict" ] && dict=(-dict="fuzz/$n.dict")
+  # -rss_limit_mb: a leak or a runaway allocation fails instead of swapping a
+  # shared CI machine; -timeout: one input taking 10 s is a hang.
+  out=$("$bin" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+        -artifact_prefix="$work/$n-" "$work/$n" "fuzz/corpus/$n" 2>&1)
+  rc=$?
+  execs=$(printf '%s\n' "$out" | sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' | tail -n 1)
+  if [ $rc -eq 0 ]; then
+    printf '  %-18s ok  %9s execs in %s s\n' "fuzz_$n" "${execs:-?}" "$secs"
+  else
+    failed=$((failed + 1))
+    printf '%s\n' "$out" | grep -vE '^#[0-9]+|^INFO:' | tail -n 40
+    printf '  %-18s FAILED after %s execs: replay with %s %s\n' "fuzz_$n" "${execs:-?}" "$bin" \
+      "$(ls -t "$work/$n"-* 2>/dev/null | head -n 1)"
+  fi
+done
+exit $failed

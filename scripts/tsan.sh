@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs the concurrency tests under ThreadSanitizer against a TSan build
+# (make tsan sets one up in build/tsan): the unit tests of the task pool,
+# queue, event hub, LRU cache and metrics, then the end-to-end cache and task
+# tests against the TSan server binary (event loops, workers, single-flight,
+# the Redis queue). Every TSan report goes to a file under $out; any report
+# not suppressed by tests/tsan.supp fails the run. Ends "N passed, N failed".
+# Usage: scripts/tsan.sh [BUILD_DIR] [e2e files...]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/tsan}
+shift || true
+e2e=("$@")
+[ ${#e2e[@]} -eq 0 ] && e2e=(tests/e2e/cache.test.mjs tests/e2e/tasks.test.mjs)
+out=$(mktemp -d /tmp/brisk-tsan-XXXXXX)
+# exitcode=0: a report must not change how a test ends (the server would die
+# under the e2e test and hide which race it was); the reports are counted here.
+export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp log_path=$out/tsan exitcode=0 second_deadlock_stack=1 history_size=4"
+export BRISK_BIN="$PWD/$build/brisk"
+passed=0 failed=0
+
+for t in test_tasks test_lru test_metrics test_monitor_qstats; do
+  bin=$build/tests/unit/$t
+  [ -x "$bin" ] || { echo "  $t: not built"; failed=$((failed + 1)); continue; }
+  line=$("$bin" --jobs 1 2>&1 | grep -E 'Synthesis: Tested' | tail -n 1)
+  p=$(printf '%s' "$line" | sed -nE 's/.*Passing: ([0-9]+).*/\1/p')
+  f=$(printf '%s' "$line" | sed -nE 's/.*Failing: ([0-9]+).*Crashing: ([0-9]+).*/\1+\2/p')
+  p=${p:-0}; f=$((${f:-1}))
+  printf '  %-22s %4d passed, %d failed\n' "$t" "$p" "$f"
+  passed=$((passed + p)); failed=$((failed + f))
+done
+
+for f in "${e2e[@]}"; do
+  res=$(node --test --test-reporter=tap --test-concurrency=1 "$f" 2>&1)
+  p=$(printf '%s\n' "$res" | sed -nE 's/^# pass ([0-9]+)$/\1/p' | tail -n 1)
+  n=$(printf '%s\n' "$res" | sed -nE 's/^# fail ([0-9]+)$/\1/p' | tail -n 1)
+  printf '%s\n' "$res" | grep -E '^not ok|^ *(error|location):' | head -n 20
+  printf '  %-22s %4d passed, %d failed\n' "$(basename "$f")" "${p:-0}" "${n:-1}"
+  passed=$((passed + ${p:-0})); failed=$((failed + ${n:-1}))
+done
+
+reports=$(cat "$out"/tsan.* 2>/dev/null | grep -c '^WARNING: ThreadSanitizer')
+if [ "$reports" -gt 0 ]; then
+  echo "== $reports ThreadSanitizer report(s), in $out:"
+  cat "$out"/tsan.* | grep -A14 '^WARNING: ThreadSanitizer' | head -n 200
+  failed=$((failed + reports))
+else
+  echo "== no ThreadSanitizer report"
+  rm -rf "$out"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
