@@ -6,7 +6,8 @@
  * (5), skip one line (6), dry run (7); the rest is the file. Checks after
  * every input, on a separate connection: the row count moved by exactly
  * "inserted" (not at all on failure or dry run), the counts add up, and the
- * rollup cells of costs equal a recomputation from the rows. The tables
+ * rollup cells of costs equal a recomputation from the rows, the org's
+ * magnitude row the sum of the absolute amounts. The tables
  * are emptied every 512 inputs to keep the store small. */
 #include <ftw.h>
 #include <sqlite3.h>
@@ -19,7 +20,12 @@
 #include "common.h"
 #include "core/log.h"
 #include "ingest/import.h"
+#include "store/rollup.h"
 #include "store/store.h"
+
+/* ROLLUP_MAGNITUDE as SQL text */
+#define MAG "512"
+_Static_assert(ROLLUP_MAGNITUDE == 512, "MAG follows ROLLUP_MAGNITUDE");
 
 static char dir[] = "/tmp/brisk-fuzz-import-XXXXXX";
 static store_t *store;
@@ -78,7 +84,7 @@ static const char *const rollup_diff =
 	" both AS (SELECT * FROM exp UNION ALL SELECT metric | 256,"
 	"   day - (CAST(strftime('%d', day * 86400, 'unixepoch') AS INTEGER) - 1), dim, cnt, total FROM exp),"
 	" want AS (SELECT metric, day, dim, sum(cnt) AS cnt, sum(total) AS total FROM both GROUP BY 1, 2, 3),"
-	" have AS (SELECT metric, day, dim, cnt, total FROM rollup)"
+	" have AS (SELECT metric, day, dim, cnt, total FROM rollup WHERE metric <> " MAG ")"
 	" SELECT count(*) FROM (SELECT * FROM (SELECT * FROM want EXCEPT SELECT * FROM have)"
 	" UNION ALL SELECT * FROM (SELECT * FROM have EXCEPT SELECT * FROM want))";
 
@@ -127,6 +133,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(err[0] && res.inserted == 0 && res.replaced == 0, "a failure without a reason or with counts");
 	int64_t bad = one_i64(rollup_diff);
 	FUZZ_CHECK(bad == 0, "%lld rollup cells differ from the rows", (long long)bad);
+	/* the org's magnitude row bounds every total */
+	bad = one_i64("SELECT (SELECT coalesce(sum(abs(amount)), 0) FROM costs)"
+	              " - (SELECT coalesce(sum(total), 0) FROM rollup WHERE metric = " MAG ")");
+	FUZZ_CHECK(bad == 0, "the magnitude row is off by %lld", (long long)bad);
 	if (++runs % 512 == 0)
 		FUZZ_CHECK(sqlite3_exec(check_db, "BEGIN IMMEDIATE; DELETE FROM costs; DELETE FROM rollup; COMMIT", NULL,
 		                        NULL, NULL) == SQLITE_OK,
