@@ -374,10 +374,17 @@ static void *worker_main(void *arg)
 
 /* ---- watchdog and flusher ---- */
 
+static void recover_redis(tasks_t *t, bool at_start);
+
 static void *watchdog_main(void *arg)
 {
 	tasks_t *t = arg;
 	double next_poll = 0, next_renew = clock_now_s() + t->renew_s, next_reap = clock_now_s() + 1;
+	/* Redis may lose queued items while this server runs (killed without
+	 * persistence, flushed): look for orphans every few leases, not only at
+	 * the next start, or their tasks would stay pending until then. */
+	double orphan_s = t->lease_ms / 1000.0 * 4 > 10 ? t->lease_ms / 1000.0 * 4 : 10;
+	double next_orphans = clock_now_s() + orphan_s;
 	pthread_mutex_lock(&t->lock);
 	while (!t->stopping) {
 		wait_for(t, &t->tick, 0.1);
@@ -437,6 +444,10 @@ static void *watchdog_main(void *arg)
 			int back = redisq_reap(t->rq);
 			if (back > 0)
 				log_warn("tasks: %d task(s) of stopped workers went back to the shared queue", back);
+		}
+		if (t->rq && now >= next_orphans) {
+			next_orphans = now + orphan_s;
+			recover_redis(t, false);
 		}
 		pthread_mutex_lock(&t->lock);
 	}
@@ -553,7 +564,7 @@ static void requeue_orphan(void *ud, const taskrec_t *rec)
 		x->pushed++;
 }
 
-static void recover_redis(tasks_t *t)
+static void recover_redis(tasks_t *t, bool at_start)
 {
 	orphan_ctx x = {.t = t};
 	time_t cut = time(NULL) - 2 * (t->lease_ms / 1000 + 1);
@@ -561,7 +572,8 @@ static void recover_redis(tasks_t *t)
 	gmtime_r(&cut, &tm);
 	strftime(x.cutoff, sizeof x.cutoff, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (redisq_each(t->rq, note_item, &x) < 0) {
-		log_warn("tasks: the shared queue is unreachable at start; tasks it lost are queued again later");
+		if (at_start)
+			log_warn("tasks: the shared queue is unreachable at start; tasks it lost are queued again later");
 	} else {
 		taskrec_each_status(t->store, TASK_PENDING, requeue_orphan, &x);
 		taskrec_each_status(t->store, TASK_RUNNING, requeue_orphan, &x);
@@ -610,7 +622,7 @@ tasks_t *tasks_new(store_t *s, const tasks_opts *o, char *err, size_t errlen)
 			tasks_free(t);
 			return NULL;
 		}
-		recover_redis(t);
+		recover_redis(t, true);
 	} else {
 		/* Alone on this store: whatever was running died with its process.
 		 * With a shared queue other instances may be running them: their
