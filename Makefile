@@ -4,7 +4,7 @@ PORT ?= 8080
 SCALE ?= 5
 FUZZ_SECONDS ?= 60
 
-.PHONY: all release dev asan demo test unit e2e bench clean deps fuzz fuzz-build tsan
+.PHONY: all release dev asan demo test unit e2e bench clean deps fuzz fuzz-build tsan soak
 
 all: release
 
@@ -78,7 +78,13 @@ test:
 bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory release
-	@for b in bench/*.sh; do echo "== $$b"; bash $$b $(BUILD)/release/brisk || exit 1; done
+	@for b in bench/*.sh; do [ $$b = bench/soak.sh ] && continue; echo "== $$b"; bash $$b $(BUILD)/release/brisk || exit 1; done
+
+# Minutes of mixed load; SOAK_SECONDS (600) and SOAK_CONNECTIONS (64) set it.
+soak:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory release
+	bash bench/soak.sh $(BUILD)/release/brisk
 
 clean:
 	rm -rf $(BUILD)
