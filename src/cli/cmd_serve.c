@@ -251,8 +251,9 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	pthread_kill(rl->tid, SIGHUP);
 	pthread_join(rl->tid, NULL);
 	free(rl);
-	store_on_change(s, NULL, NULL);
+	/* after the task workers are gone: their last commits still call it */
 	tasks_free(app.tasks);
+	store_on_change(s, NULL, NULL);
 	events_free(app.events);
 	warm_free(app.warm);
 	http_server_free(srv);
