@@ -19,17 +19,17 @@ const char aging_sql_open[] = "SELECT due_date, cnt, total FROM open_recv WHERE 
  * unary + keeps the planner off invoices_open, which holds every open one. */
 const char aging_sql_future[] =
 	"SELECT due_date, count(*), sum(outstanding) FROM invoices "
-	"WHERE org = ? AND issue_date > ? AND +outstanding > 0 AND +status <> 'void' GROUP BY due_date";
+	"WHERE org = ? AND issue_date > ? AND +outstanding > 0 AND +status <> 'void' AND currency = '' GROUP BY due_date";
 /* Allocations after as_of, per invoice issued by as_of. */
 const char aging_sql_later[] =
 	"SELECT i.due_date, i.outstanding, sum(a.amount) FROM allocations a JOIN invoices i ON i.rid = a.invoice "
 	"WHERE a.org = ?1 AND a.pay_date > ?2 AND a.state IN ('applied','confirmed','manual') "
-	"AND i.issue_date <= ?2 AND i.status <> 'void' GROUP BY a.invoice";
+	"AND i.issue_date <= ?2 AND i.status <> 'void' AND i.currency = '' GROUP BY a.invoice";
 
 static const char naive_sql[] =
 	"SELECT i.due_date, i.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice = i.rid "
 	"AND a.state IN ('applied','confirmed','manual') AND a.pay_date <= ?2), 0) "
-	"FROM invoices i WHERE i.org = ?1 AND i.status <> 'void' AND i.issue_date <= ?2";
+	"FROM invoices i WHERE i.org = ?1 AND i.status <> 'void' AND i.currency = '' AND i.issue_date <= ?2";
 
 static const char *const bucket_names[5] = {"current", "1_30", "31_60", "61_90", "over_90"};
 

@@ -49,6 +49,8 @@
 	 " ORDER BY k, rid LIMIT ?14"}
 
 #define Q(col) " OR instr(lower(" col "), ?8) > 0"
+/* '' is stored for the org's own currency: a list names it. */
+#define CUR "coalesce(nullif(currency, ''), (SELECT o.currency FROM orgs o WHERE o.id = ?1))"
 #define EQ(col, n) " AND (?" n " IS NULL OR " col " = ?" n ")"
 
 static const char *const list_sql[ENT__COUNT][4] = {
@@ -58,11 +60,12 @@ static const char *const list_sql[ENT__COUNT][4] = {
 	[ENT_SALES_ORDERS] = LIST4("id, date, customer, status, amount", "sales_orders", "date", "amount",
 	                           " AND (?8 IS NULL" Q("id") Q("customer") ")" EQ("status", "10")
 	                           EQ("customer", "11")),
-	[ENT_INVOICES] = LIST4("id, number, customer, issue_date, due_date, amount, customer_id, status, outstanding",
+	[ENT_INVOICES] = LIST4("id, number, customer, issue_date, due_date, amount, customer_id, status, " CUR
+	                       ", outstanding",
 	                       "invoices", "issue_date", "amount",
 	                       " AND (?8 IS NULL" Q("id") Q("number") Q("customer") Q("customer_id") ")"
 	                       EQ("status", "10") EQ("customer", "11")),
-	[ENT_PAYMENTS] = LIST4("id, date, payer, amount, reference, customer_id", "payments", "date", "amount",
+	[ENT_PAYMENTS] = LIST4("id, date, payer, amount, reference, customer_id, " CUR, "payments", "date", "amount",
 	                       " AND (?8 IS NULL" Q("id") Q("payer") Q("reference") Q("customer_id") ")"
 	                       EQ("payer", "11")),
 	/* A lead's amount is its value; a lead without one sorts as 0. */

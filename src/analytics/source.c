@@ -32,24 +32,29 @@ const char source_sql_dim[] = "SELECT dim, cnt, total FROM rollup "
 	" GROUP BY 1"
 
 static const char *const naive_day[] = {
-	[ROLLUP_CASH_IN] = NAIVE_DAY("payments", "date", "amount", ""),
+	[ROLLUP_CASH_IN] = NAIVE_DAY("payments", "date", "amount", " AND currency = ''"),
 	[ROLLUP_COSTS_CATEGORY] = NAIVE_DAY("costs", "date", "amount", ""),
 	[ROLLUP_COSTS_VENDOR] = NAIVE_DAY("costs", "date", "amount", ""),
 	[ROLLUP_SALES_STATUS] = NAIVE_DAY("sales_orders", "date", "amount", ""),
 	[ROLLUP_SALES_CUSTOMER] = NAIVE_DAY("sales_orders", "date", "amount", " AND status <> 'cancelled'"),
-	[ROLLUP_INVOICED] = NAIVE_DAY("invoices", "issue_date", "amount", " AND status <> 'void'"),
+	[ROLLUP_INVOICED] = NAIVE_DAY("invoices", "issue_date", "amount", " AND status <> 'void' AND currency = ''"),
 	[ROLLUP_LEADS] = NAIVE_DAY("leads", "created_date", "coalesce(value, 0)", ""),
+	[ROLLUP_CASH_IN_FX] = NAIVE_DAY("payments", "date", "amount", " AND currency <> ''"),
+	[ROLLUP_INVOICED_FX] = NAIVE_DAY("invoices", "issue_date", "amount", " AND status <> 'void' AND currency <> ''"),
 };
 
 static const char *const naive_dim[] = {
-	[ROLLUP_CASH_IN] = NAIVE_DIM("payments", "date", "''", "amount", ""),
+	[ROLLUP_CASH_IN] = NAIVE_DIM("payments", "date", "''", "amount", " AND currency = ''"),
 	[ROLLUP_COSTS_CATEGORY] = NAIVE_DIM("costs", "date", "category", "amount", ""),
 	[ROLLUP_COSTS_VENDOR] = NAIVE_DIM("costs", "date", "vendor", "amount", ""),
 	[ROLLUP_SALES_STATUS] = NAIVE_DIM("sales_orders", "date", "status", "amount", ""),
 	[ROLLUP_SALES_CUSTOMER] = NAIVE_DIM("sales_orders", "date", "customer", "amount",
 	                                    " AND status <> 'cancelled'"),
-	[ROLLUP_INVOICED] = NAIVE_DIM("invoices", "issue_date", "''", "amount", " AND status <> 'void'"),
+	[ROLLUP_INVOICED] = NAIVE_DIM("invoices", "issue_date", "''", "amount", " AND status <> 'void' AND currency = ''"),
 	[ROLLUP_LEADS] = NAIVE_DIM("leads", "created_date", "creator || char(31) || status", "coalesce(value, 0)", ""),
+	[ROLLUP_CASH_IN_FX] = NAIVE_DIM("payments", "date", "currency", "amount", " AND currency <> ''"),
+	[ROLLUP_INVOICED_FX] = NAIVE_DIM("invoices", "issue_date", "currency", "amount",
+	                                 " AND status <> 'void' AND currency <> ''"),
 };
 
 #define NMETRICS (sizeof naive_day / sizeof naive_day[0])

@@ -14,6 +14,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_org(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -21,6 +21,7 @@ static const command_t commands[] = {
 	{"import", cmd_import, "import a CSV file into the store"},
 	{"gen", cmd_gen, "generate a realistic data set as CSV files"},
 	{"token", cmd_token, "create or list API tokens"},
+	{"org", cmd_org, "show or set an organisation's currency and opening balance"},
 	{"match", cmd_match, "reconcile payments with invoices"},
 	{"report", cmd_report, "write the monthly management report (PDF)"},
 	{"export", cmd_export, "export a filtered list to CSV or XLSX"},

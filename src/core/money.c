@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "core/currency.h"
+
 /*
  * DESIGN
  *
@@ -60,6 +62,7 @@ static bool acc_digits(uint64_t *mag, const char *p, const char *end, uint64_t l
 	return true;
 }
 
+
 /*
  * Turns a located number into signed units of 10^-digits (cents for 2).
  * Fraction digits beyond digits are rounded half-to-even when round is set;
@@ -105,12 +108,7 @@ static money_status to_units(const number_t *n, bool neg, int digits, int64_t *o
 	return MONEY_OK;
 }
 
-static money_status to_cents(const number_t *n, bool neg, int64_t *out)
-{
-	return to_units(n, neg, 2, out);
-}
-
-money_status money_parse(const char *s, size_t len, int64_t *out)
+static money_status parse_strict(const char *s, size_t len, int minor, int64_t *out)
 {
 	if (!s)
 		len = 0;
@@ -142,21 +140,29 @@ money_status money_parse(const char *s, size_t len, int64_t *out)
 	}
 	if (p != end)
 		return MONEY_SYNTAX;
-	if (n.nfrac > 2)
+	if (n.nfrac > (size_t)minor)
 		return MONEY_PRECISION;
-	return to_cents(&n, neg, out);
+	return to_units(&n, neg, minor, out);
 }
 
-/* Currency symbols and codes, longest first so "US$" wins over "$". */
-static const char *const currency_tokens[] = {
-	"US$", "HK$", "NZ$", "R$",  "S$",  "A$",  "C$",  "\xe2\x82\xac" /* € */,
-	"\xe2\x82\xb9" /* ₹ */, "\xe2\x82\xa9" /* ₩ */, "\xe2\x82\xb1" /* ₱ */,
-	"\xe2\x82\xab" /* ₫ */, "\xe0\xb8\xbf" /* ฿ */, "\xc2\xa3" /* £ */,
-	"\xc2\xa5" /* ¥ */, "z\xc5\x82" /* zł */, "K\xc4\x8d" /* Kč */,
-	"USD", "EUR", "GBP", "MYR", "SGD", "JPY", "CNY", "RMB", "INR", "AUD",
-	"CAD", "CHF", "HKD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF",
-	"RON", "IDR", "THB", "PHP", "VND", "KRW", "ZAR", "BRL", "MXN", "AED",
-	"SAR", "TWD", "TRY", "ILS", "RM",  "Rp",  "kr",  "Fr",  "$",
+money_status money_parse(const char *s, size_t len, int64_t *out)
+{
+	return parse_strict(s, len, 2, out);
+}
+
+/* Currency symbols real exports print, each with the ISO 4217 code it
+ * stands for, or "" when the symbol is shared ("$", "£", "¥", "kr"...): an
+ * ambiguous symbol is accepted and ignored, never turned into a guess. Any
+ * active ISO 4217 code (see currency.c) is accepted too. */
+static const struct {
+	const char *tok, *iso;
+} currency_tokens[] = {
+	{"US$", "USD"}, {"HK$", "HKD"}, {"NZ$", "NZD"}, {"R$", "BRL"}, {"S$", "SGD"}, {"A$", "AUD"},
+	{"C$", ""}, {"\xe2\x82\xac" /* € */, "EUR"}, {"\xe2\x82\xb9" /* ₹ */, "INR"},
+	{"\xe2\x82\xa9" /* ₩ */, "KRW"}, {"\xe2\x82\xb1" /* ₱ */, "PHP"}, {"\xe2\x82\xab" /* ₫ */, "VND"},
+	{"\xe0\xb8\xbf" /* ฿ */, "THB"}, {"\xc2\xa3" /* £ */, ""}, {"\xc2\xa5" /* ¥ */, ""},
+	{"z\xc5\x82" /* zł */, "PLN"}, {"K\xc4\x8d" /* Kč */, "CZK"}, {"RMB", "CNY"}, {"RM", "MYR"},
+	{"Rp", "IDR"}, {"kr", ""}, {"Fr", ""}, {"$", ""},
 };
 
 static bool ascii_ieq(const char *a, const char *b, size_t n)
@@ -178,12 +184,13 @@ static bool is_alpha(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Length of the currency token at p, 0 if none. */
-static size_t match_currency(const char *p, const char *end)
+/* Length of the currency token at p, 0 if none; its ISO code (or "")
+ * into code. */
+static size_t match_currency(const char *p, const char *end, char code[4])
 {
 	size_t best = 0;
 	for (size_t i = 0; i < sizeof(currency_tokens) / sizeof(*currency_tokens); i++) {
-		const char *t = currency_tokens[i];
+		const char *t = currency_tokens[i].tok;
 		size_t n = strlen(t);
 		if (n <= best || (size_t)(end - p) < n || !ascii_ieq(p, t, n))
 			continue;
@@ -191,7 +198,10 @@ static size_t match_currency(const char *p, const char *end)
 		if (is_alpha(t[n - 1]) && p + n < end && is_alpha(p[n]))
 			continue;
 		best = n;
+		memcpy(code, currency_tokens[i].iso, strlen(currency_tokens[i].iso) + 1);
 	}
+	if (best < 3 && end - p >= 3 && !(p + 3 < end && is_alpha(p[3])) && currency_canon(p, 3, code))
+		best = 3;
 	return best;
 }
 
@@ -236,15 +246,26 @@ static size_t match_thousands(char t, const char *p, const char *end)
 	return 0;
 }
 
-static money_status parse_opts(const char *s, size_t len, const money_opts *o, int digits, int64_t *out);
+static money_status parse_opts(const char *s, size_t len, const money_opts *o, int digits, int64_t *out,
+                               char code[4]);
 
 money_status money_parse_opts(const char *s, size_t len, const money_opts *o, int64_t *out)
 {
+	return money_parse_minor(s, len, o, 2, out, NULL);
+}
+
+money_status money_parse_minor(const char *s, size_t len, const money_opts *o, int minor, int64_t *out,
+                               char code[4])
+{
+	if (code)
+		code[0] = '\0';
+	if (minor < 0 || minor > MONEY_MAX_MINOR)
+		return MONEY_SYNTAX;
 	/* The zero options are the strict form, exactly (not a looser one). */
 	if (!o || ((!o->decimal || o->decimal == '.') && !o->thousands && !o->symbols && !o->plus && !o->parens &&
 	           !o->round))
-		return money_parse(s, len, out);
-	return parse_opts(s, len, o, 2, out);
+		return parse_strict(s, len, minor, out);
+	return parse_opts(s, len, o, minor, out, code);
 }
 
 money_status money_parse_units(const char *s, size_t len, const money_opts *o, int digits, int64_t *out)
@@ -252,7 +273,7 @@ money_status money_parse_units(const char *s, size_t len, const money_opts *o, i
 	static const money_opts strict = {.decimal = '.'};
 	if (digits < 2 || digits > 9)
 		return MONEY_SYNTAX;
-	return parse_opts(s, len, o ? o : &strict, digits, out);
+	return parse_opts(s, len, o ? o : &strict, digits, out, NULL);
 }
 
 int64_t money_round_units(int64_t v, int digits)
@@ -269,8 +290,10 @@ int64_t money_round_units(int64_t v, int digits)
 	return q;
 }
 
-static money_status parse_opts(const char *s, size_t len, const money_opts *o, int digits, int64_t *out)
+static money_status parse_opts(const char *s, size_t len, const money_opts *o, int digits, int64_t *out,
+                               char code[4])
 {
+	char found[4] = "";
 	if (!s)
 		len = 0;
 
@@ -309,7 +332,7 @@ static money_status parse_opts(const char *s, size_t len, const money_opts *o, i
 		} else if (*p == '(' && o->parens && !paren && !sign) {
 			neg = paren = true;
 			p++;
-		} else if (o->symbols && !sym && (n = match_currency(p, end))) {
+		} else if (o->symbols && !sym && (n = match_currency(p, end, found))) {
 			sym = true;
 			p = skip_spaces(p + n, end);
 		} else {
@@ -359,7 +382,7 @@ static money_status parse_opts(const char *s, size_t len, const money_opts *o, i
 		if (q < end && *q == ')' && !closed && q == p) {
 			closed = true;
 			p = q + 1;
-		} else if (o->symbols && !sym && (n = match_currency(q, end))) {
+		} else if (o->symbols && !sym && (n = match_currency(q, end, found))) {
 			sym = true;
 			p = q + n;
 		} else {
@@ -368,6 +391,8 @@ static money_status parse_opts(const char *s, size_t len, const money_opts *o, i
 	}
 	if (p != end || !closed)
 		return MONEY_SYNTAX;
+	if (code)
+		memcpy(code, found, 4);
 	if (num.nfrac > (size_t)digits && !o->round)
 		return MONEY_PRECISION;
 	return to_units(&num, neg, digits, out);
@@ -375,16 +400,24 @@ static money_status parse_opts(const char *s, size_t len, const money_opts *o, i
 
 size_t money_format(int64_t cents, char *buf)
 {
+	return money_format_minor(cents, 2, buf);
+}
+
+size_t money_format_minor(int64_t cents, int minor, char *buf)
+{
 	/* Negating INT64_MIN in int64 is undefined; do it in unsigned. */
 	uint64_t mag = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
 	char tmp[MONEY_BUFSZ];
 	size_t n = 0;
 
-	tmp[n++] = (char)('0' + mag % 10);
-	mag /= 10;
-	tmp[n++] = (char)('0' + mag % 10);
-	mag /= 10;
-	tmp[n++] = '.';
+	if (minor < 0 || minor > MONEY_MAX_MINOR)
+		minor = 2;
+	for (int i = 0; i < minor; i++) {
+		tmp[n++] = (char)('0' + mag % 10);
+		mag /= 10;
+	}
+	if (minor)
+		tmp[n++] = '.';
 	do {
 		tmp[n++] = (char)('0' + mag % 10);
 		mag /= 10;

@@ -31,7 +31,7 @@ static inline bool money_in_bounds(int64_t cents)
 typedef struct {
 	char decimal;       /* '.' (default when 0) or ',' */
 	char thousands;     /* 0 = none accepted; else ',', '.', ' ', '\'' */
-	bool symbols;       /* accept and ignore currency symbols/codes ($, €, £, RM, USD...) */
+	bool symbols;       /* accept currency symbols/codes ($, €, £, RM, USD...) */
 	bool plus;          /* accept a leading '+' */
 	bool parens;        /* "(12.50)" means -12.50 */
 	bool round;         /* >2 fraction digits are rounded half-to-even, not rejected */
@@ -66,11 +66,28 @@ money_status money_parse_units(const char *s, size_t len, const money_opts *o, i
 /* Rounds units of 10^-digits to cents, half-to-even. */
 int64_t money_round_units(int64_t v, int digits);
 
+/* The most fraction digits an ISO 4217 currency has (CLF, UYW). */
+#define MONEY_MAX_MINOR 4
+
+/* money_parse_opts (o NULL = the strict form) for a currency with minor
+ * fraction digits (0-4, see currency.h): "1500" is 1500 for JPY (0), "1.234"
+ * is 1234 for KWD (3); more fraction digits than minor is MONEY_PRECISION
+ * unless o->round. With o->symbols, the currency written in the value is
+ * reported in code (if not NULL): an ISO 4217 code upper-cased, the code of
+ * an unambiguous symbol (€ EUR, zł PLN, RM MYR...), or "" (none, or a
+ * shared symbol such as "$"); it is reported for MONEY_PRECISION and
+ * MONEY_OVERFLOW too, so a caller can retry with that code's minor units. */
+money_status money_parse_minor(const char *s, size_t len, const money_opts *o, int minor, int64_t *out,
+                               char code[4]);
+
 /* Formats cents as "-1234.50" into buf (at least MONEY_BUFSZ bytes);
  * returns the length written (NUL-terminated). Never fails, INT64_MIN
  * included; the output always parses back with money_parse. */
 #define MONEY_BUFSZ 24
 size_t money_format(int64_t cents, char *buf);
+/* The same for a currency with minor fraction digits (0-4): "1500" for
+ * JPY, "1.234" for KWD. Out-of-range minor formats with 2. */
+size_t money_format_minor(int64_t v, int minor, char *buf);
 
 /* A short English reason for a status, e.g. "more than 2 decimal places". */
 const char *money_strerror(money_status st);

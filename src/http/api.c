@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/currency.h"
 #include "http/api_tasks.h"
 #include "http/app.h"
 #include "http/static.h"
@@ -65,7 +66,11 @@ bool api_org_load(store_conn_t *c, http_req_t *r, api_org *o)
 	bool ok = store_step(st) == STORE_ROW;
 	if (ok) {
 		snprintf(o->slug, sizeof o->slug, "%s", store_col_text(st, 0, NULL));
-		snprintf(o->currency, sizeof o->currency, "%s", store_col_text(st, 1, NULL));
+		size_t len;
+		const char *cur = store_col_text(st, 1, &len);
+		if (!currency_canon(cur, len, o->currency))
+			snprintf(o->currency, sizeof o->currency, "%s", CURRENCY_DEFAULT);
+		o->minor_units = currency_minor(o->currency, 3);
 		o->opening_balance = store_col_i64(st, 2);
 	}
 	store_reset(st);
@@ -80,7 +85,7 @@ void api_envelope_begin(http_req_t *r, const api_org *o)
 	buf_json_str(&r->out, o->slug, strlen(o->slug));
 	buf_puts(&r->out, ",\"currency\":");
 	buf_json_str(&r->out, o->currency, strlen(o->currency));
-	buf_puts(&r->out, ",\"money\":\"integer minor units (cents)\",\"data\":");
+	buf_printf(&r->out, ",\"minor_units\":%d,\"money\":\"integer minor units (cents)\",\"data\":", o->minor_units);
 }
 
 void api_envelope_end(http_req_t *r)
@@ -155,6 +160,8 @@ static const http_route routes[] = {
 	{HTTP_DELETE, "/api/v1/tasks/{id}", api_tasks_cancel, true, false, "task_cancel", false},
 	{HTTP_GET, "/api/v1/tasks/{id}/result", api_tasks_result, true, false, "task_result", false},
 	{HTTP_GET, "/api/v1/events", api_events_stream, true, true, "events", true},
+	{HTTP_GET, "/api/v1/settings", api_settings_get, true, false, "settings", false},
+	{HTTP_PUT, "/api/v1/settings", api_settings_put, true, false, "settings_put", false},
 	{HTTP_POST, "/api/v1/import/{kind}", api_tasks_import, true, false, "import", false},
 	{HTTP_GET, "/api/v1/{kind}", api_rows_list, true, false, "list", false},
 	{HTTP_POST, "/api/v1/{kind}", api_rows_post, true, false, "write", false},

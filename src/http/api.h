@@ -15,13 +15,14 @@ const http_route *api_routes(size_t *n);
 /* Org settings read in the request's snapshot. */
 typedef struct {
 	char slug[128];
-	char currency[8];
+	char currency[8]; /* ISO 4217 */
+	int minor_units;  /* its decimals: what "minor units" means in this org's money */
 	int64_t opening_balance;
 } api_org;
 
 /* Loads the caller's org; false (and a 500 set on r) if it vanished. */
 bool api_org_load(store_conn_t *c, http_req_t *r, api_org *o);
-/* Starts the standard envelope {"org":..,"currency":..,"data": in r->out;
+/* Starts the standard envelope {"org":..,"currency":..,"minor_units":..,"data": in r->out;
  * api_envelope_end closes it. */
 void api_envelope_begin(http_req_t *r, const api_org *o);
 void api_envelope_end(http_req_t *r);
@@ -57,5 +58,7 @@ void api_rows_delete(http_server_t *srv, http_req_t *r);
 /* Refuses (400) a query parameter that is not an import option or async. */
 bool api_check_import_params(http_req_t *r);
 void api_rows_import(http_server_t *srv, http_req_t *r);
+void api_settings_get(http_server_t *srv, http_req_t *r);
+void api_settings_put(http_server_t *srv, http_req_t *r);
 
 #endif

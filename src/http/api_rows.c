@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "analytics/analytics.h"
+#include "core/currency.h"
 #include "core/mem.h"
 #include "http/api.h"
 #include "ingest/import.h"
+#include "store/settings.h"
 
 #define MAX_JSON_ROWS 10000
 
@@ -152,9 +154,12 @@ static bool record_from_json(entity_kind k, json_t *obj, record_t *rec, char mon
 		if (json_is_string(val)) {
 			rec->raw[ci] = (slice_t){json_string_value(val), json_string_length(val)};
 		} else if (json_is_integer(val) && d->cols[ci].type == COL_MONEY) {
-			/* integers are cents, as in every response */
+			/* integers are minor units (cents), as in every response:
+			 * exact whatever the currency's decimals */
 			size_t n = money_format((int64_t)json_integer_value(val), money[ci]);
 			rec->raw[ci] = (slice_t){money[ci], n};
+			rec->parsed[ci] = true;
+			rec->num[ci] = (int64_t)json_integer_value(val);
 		} else if (json_is_real(val) && d->cols[ci].type == COL_MONEY) {
 			snprintf(why, whylen, "field '%s': money is integer cents or a decimal string such as \"12.50\", "
 			                      "never a floating-point number", key);
@@ -323,6 +328,9 @@ void api_rows_post(http_server_t *srv, http_req_t *r)
 	rollup_acc_t *acc = rollup_acc_new(r->org);
 	import_result *res = xcalloc(1, sizeof *res);
 	record_t rec;
+	entity_parse_opts po = {0};
+	org_settings set;
+	memcpy(po.currency, settings_get(w, r->org, &set) ? set.currency : CURRENCY_DEFAULT, 4);
 	char money[ENTITY_MAXCOLS][MONEY_BUFSZ];
 	bool failed = false, bad_json = false;
 	for (size_t i = 0; i < j.rows; i++) {
@@ -332,7 +340,7 @@ void api_rows_post(http_server_t *srv, http_req_t *r)
 			break;
 		}
 		bool ok = record_from_json(k, row, &rec, money, why, sizeof why) &&
-		          entity_validate(k, &rec, NULL, why, sizeof why);
+		          entity_validate(k, &rec, &po, why, sizeof why);
 		if (!ok) {
 			json_decref(row);
 			res->rejected++;

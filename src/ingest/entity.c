@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <xxhash.h>
 
+#include "core/currency.h"
 #include "core/utf8.h"
 
 static const char *const sales_status[] = {"pending", "confirmed", "shipped", "completed", "cancelled", NULL};
@@ -21,15 +22,15 @@ static const entity_def defs[ENT__COUNT] = {
 	[ENT_SALES_ORDERS] = {"sales_orders", TBL_SALES_ORDERS, 5,
 		{ID, {"date", COL_DATE, true, NULL, NULL}, {"customer", COL_TEXT, true, NULL, NULL},
 		 {"status", COL_ENUM, true, sales_status, NULL}, {"amount", COL_MONEY, true, NULL, NULL}}},
-	[ENT_INVOICES] = {"invoices", TBL_INVOICES, 8,
+	[ENT_INVOICES] = {"invoices", TBL_INVOICES, 9,
 		{ID, {"number", COL_TEXT, true, NULL, NULL}, {"customer", COL_TEXT, true, NULL, NULL},
 		 {"issue_date", COL_DATE, true, NULL, NULL}, {"due_date", COL_DATE, true, NULL, NULL},
 		 {"amount", COL_MONEY, true, NULL, NULL}, {"customer_id", COL_TEXT, false, NULL, ""},
-		 {"status", COL_ENUM, false, invoice_status, "open"}}},
-	[ENT_PAYMENTS] = {"payments", TBL_PAYMENTS, 6,
+		 {"status", COL_ENUM, false, invoice_status, "open"}, {"currency", COL_CURRENCY, false, NULL, NULL}}},
+	[ENT_PAYMENTS] = {"payments", TBL_PAYMENTS, 7,
 		{ID, {"date", COL_DATE, true, NULL, NULL}, {"payer", COL_TEXT, true, NULL, NULL},
 		 {"amount", COL_MONEY, true, NULL, NULL}, {"reference", COL_TEXT, false, NULL, ""},
-		 {"customer_id", COL_TEXT, false, NULL, ""}}},
+		 {"customer_id", COL_TEXT, false, NULL, ""}, {"currency", COL_CURRENCY, false, NULL, NULL}}},
 	[ENT_LEADS] = {"leads", TBL_LEADS, 9,
 		{ID, {"created_at", COL_TIMESTAMP, true, NULL, NULL}, {"creator", COL_TEXT, true, NULL, NULL},
 		 {"status", COL_ENUM, true, lead_status, NULL}, {"name", COL_TEXT, false, NULL, ""},
@@ -40,8 +41,8 @@ static const entity_def defs[ENT__COUNT] = {
 /* Column positions used by the upserts below (must match defs). */
 enum { C_DATE = 1, C_CATEGORY = 2, C_AMOUNT = 3, C_VENDOR = 4, C_DESC = 5 };
 enum { S_DATE = 1, S_CUSTOMER = 2, S_STATUS = 3, S_AMOUNT = 4 };
-enum { I_NUMBER = 1, I_CUSTOMER = 2, I_ISSUE = 3, I_DUE = 4, I_AMOUNT = 5, I_CUSTID = 6, I_STATUS = 7 };
-enum { P_DATE = 1, P_PAYER = 2, P_AMOUNT = 3, P_REF = 4, P_CUSTID = 5 };
+enum { I_NUMBER = 1, I_CUSTOMER = 2, I_ISSUE = 3, I_DUE = 4, I_AMOUNT = 5, I_CUSTID = 6, I_STATUS = 7, I_CUR = 8 };
+enum { P_DATE = 1, P_PAYER = 2, P_AMOUNT = 3, P_REF = 4, P_CUSTID = 5, P_CUR = 6 };
 enum { L_CREATED = 1, L_CREATOR = 2, L_STATUS = 3, L_NAME = 4, L_MOBILE = 5, L_SOURCE = 6, L_FOLLOWUP = 7, L_VALUE = 8 };
 
 const entity_def *entity_get(entity_kind k)
@@ -85,10 +86,84 @@ static const char *show(slice_t v, char *tmp, size_t n)
 	return tmp;
 }
 
+int entity_currency_col(entity_kind k)
+{
+	return k == ENT_INVOICES ? I_CUR : k == ENT_PAYMENTS ? P_CUR : -1;
+}
+
+/* DESIGN (currencies)
+ * A row's currency is its currency column, else the code written in its
+ * amount (`EUR 95.00` with --currency), else the organisation's; the two
+ * written ones must agree. Amounts are read with that currency's minor
+ * units (JPY 0, KWD 3). A row in the org's currency stores '' (the column
+ * then follows the org's setting); a foreign one stores its code. Entities
+ * without a currency column are in the org's currency: a foreign code in
+ * their amounts is a rejection, never a silent sum. */
+static bool row_currency(entity_kind k, record_t *r, char cur[4], char *why, size_t whylen)
+{
+	int cc = entity_currency_col(k);
+	cur[0] = '\0';
+	if (cc < 0 || !r->present[cc])
+		return true;
+	slice_t v = slice_trim(r->raw[cc]);
+	if (v.len == 0)
+		return true;
+	if (!currency_canon(v.p, v.len, cur)) {
+		snprintf(why, whylen, "unknown currency '%.*s': expected an ISO 4217 code such as USD, EUR or JPY",
+		         (int)(v.len < 20 ? v.len : 20), v.p);
+		return false;
+	}
+	return true;
+}
+
+/* Parses one money value with the row's currency; a code written in the
+ * value settles an open currency or must agree with a settled one. */
+static bool parse_money(entity_kind k, const entity_col *c, slice_t v, const entity_parse_opts *o, char cur[4],
+                        bool cur_fixed, int64_t *out, char *why, size_t whylen)
+{
+	const char *org = o && o->currency[0] ? o->currency : CURRENCY_DEFAULT;
+	const char *eff = cur[0] ? cur : org;
+	int minor = currency_minor(eff, 3);
+	const money_opts *mo = o && o->money_lenient ? &o->money : NULL;
+	char code[4], tmp[64];
+	money_status st = money_parse_minor(v.p, v.len, mo, minor, out, code);
+	if ((st == MONEY_OK || st == MONEY_PRECISION || st == MONEY_OVERFLOW) && code[0] && strcmp(code, eff) != 0) {
+		if (cur_fixed) {
+			snprintf(why, whylen, "%s %s is in %s but the row's currency is %s", c->name, show(v, tmp, sizeof tmp),
+			         code, eff);
+			return false;
+		}
+		if (entity_currency_col(k) < 0) {
+			/* No column to keep it: refuse rather than sum it as the org's. */
+			snprintf(why, whylen, "%s %s is in %s, the organisation's currency is %s (set it: org set --currency %s)",
+			         c->name, show(v, tmp, sizeof tmp), code, eff, code);
+			return false;
+		}
+		memcpy(cur, code, 4);
+		if (currency_minor(code, 3) != minor) {
+			minor = currency_minor(code, 3);
+			st = money_parse_minor(v.p, v.len, mo, minor, out, code);
+		}
+	}
+	if (st == MONEY_PRECISION && minor != 2) {
+		snprintf(why, whylen, "bad %s %s: more than %d decimal place%s for %s", c->name, show(v, tmp, sizeof tmp),
+		         minor, minor == 1 ? "" : "s", cur[0] ? cur : org);
+		return false;
+	}
+	if (st != MONEY_OK) {
+		snprintf(why, whylen, "bad %s %s: %s", c->name, show(v, tmp, sizeof tmp), money_strerror(st));
+		return false;
+	}
+	return true;
+}
+
 bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, char *why, size_t whylen)
 {
 	const entity_def *d = &defs[k];
-	char tmp[64];
+	char tmp[64], cur[4];
+	if (!row_currency(k, r, cur, why, whylen))
+		return false;
+	bool cur_fixed = cur[0] != '\0';
 	for (int i = 0; i < d->ncols; i++) {
 		const entity_col *c = &d->cols[i];
 		if (r->present[i])
@@ -141,21 +216,20 @@ bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, cha
 		}
 		case COL_MONEY: {
 			int64_t cents = r->parsed[i] ? r->num[i] : 0;
-			money_status st = MONEY_OK;
-			if (!r->parsed[i])
-				st = o && o->money_lenient ? money_parse_opts(v.p, v.len, &o->money, &cents)
-				                           : money_parse(v.p, v.len, &cents);
+			if (!r->parsed[i] && !parse_money(k, c, v, o, cur, cur_fixed, &cents, why, whylen))
+				return false;
 			/* One bound for every write path (CSV, JSON, debit/credit):
 			 * it is what keeps every total of an org inside int64. */
-			if (st == MONEY_OK && !money_in_bounds(cents))
-				st = MONEY_BOUND;
-			if (st != MONEY_OK) {
-				snprintf(why, whylen, "bad %s %s: %s", c->name, show(v, tmp, sizeof tmp), money_strerror(st));
+			if (!money_in_bounds(cents)) {
+				snprintf(why, whylen, "bad %s %s: %s", c->name, show(v, tmp, sizeof tmp),
+				         money_strerror(MONEY_BOUND));
 				return false;
 			}
 			r->num[i] = cents;
 			break;
 		}
+		case COL_CURRENCY:
+			break; /* settled by row_currency and the amounts, stored below */
 		case COL_TIMESTAMP:
 			if (!timestamp_parse_fmt(v.p, v.len, o ? o->date_format : NULL, &r->ts)) {
 				snprintf(why, whylen, "bad %s %s: expected %s[THH:MM:SS][Z|+HH:MM]", c->name,
@@ -187,6 +261,14 @@ bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, cha
 		snprintf(why, whylen, "due_date is before issue_date");
 		return false;
 	}
+	int cc = entity_currency_col(k);
+	if (cc >= 0) {
+		/* The org's own currency is stored as '' (see DESIGN above). */
+		const char *org = o && o->currency[0] ? o->currency : CURRENCY_DEFAULT;
+		r->present[cc] = cur[0] && strcmp(cur, org) != 0;
+		memcpy(r->canon[cc], cur, 4);
+		r->raw[cc] = r->present[cc] ? (slice_t){r->canon[cc], 3} : SLICE_LIT("");
+	}
 	return true;
 }
 
@@ -195,6 +277,9 @@ void entity_derive_id(entity_kind k, record_t *r, uint64_t seq)
 	const entity_def *d = &defs[k];
 	buf_t b = BUF_INIT;
 	for (int i = 1; i < d->ncols; i++) {
+		/* A row in the org's currency hashes as before the column existed. */
+		if (i == entity_currency_col(k) && !r->present[i])
+			continue;
 		if (r->present[i])
 			buf_put(&b, r->raw[i].p, r->raw[i].len);
 		buf_putc(&b, '\x1f');
@@ -233,10 +318,24 @@ static void roll_sale(rollup_acc_t *a, int sign, date_t day, slice_t cust, slice
 		rollup_add(a, ROLLUP_SALES_CUSTOMER, day, cust.p, cust.len, sign, sign * amount);
 }
 
-static void roll_invoice(rollup_acc_t *a, int sign, date_t issue, slice_t status, int64_t amount)
+/* Foreign-currency rows go to their own metrics (dim = the code), so the
+ * org-currency figures never sum them. */
+static void roll_invoice(rollup_acc_t *a, int sign, date_t issue, slice_t status, slice_t cur, int64_t amount)
 {
-	if (!slice_eq_cstr(status, "void"))
+	if (slice_eq_cstr(status, "void"))
+		return;
+	if (cur.len)
+		rollup_add(a, ROLLUP_INVOICED_FX, issue, cur.p, cur.len, sign, sign * amount);
+	else
 		rollup_add(a, ROLLUP_INVOICED, issue, "", 0, sign, sign * amount);
+}
+
+static void roll_payment(rollup_acc_t *a, int sign, date_t day, slice_t cur, int64_t amount)
+{
+	if (cur.len)
+		rollup_add(a, ROLLUP_CASH_IN_FX, day, cur.p, cur.len, sign, sign * amount);
+	else
+		rollup_add(a, ROLLUP_CASH_IN, day, "", 0, sign, sign * amount);
 }
 
 static void roll_lead(rollup_acc_t *a, int sign, date_t day, slice_t creator, slice_t status, int64_t value)
@@ -250,6 +349,11 @@ static void roll_lead(rollup_acc_t *a, int sign, date_t day, slice_t creator, sl
 	rollup_add(a, ROLLUP_LEADS, day, dim, n, sign, sign * value);
 }
 
+static slice_t cur_of(const record_t *r, int col)
+{
+	return r->present[col] ? r->raw[col] : SLICE_LIT("");
+}
+
 static void roll_record(rollup_acc_t *a, entity_kind k, int sign, const record_t *r)
 {
 	switch (k) {
@@ -261,10 +365,10 @@ static void roll_record(rollup_acc_t *a, entity_kind k, int sign, const record_t
 		roll_sale(a, sign, (date_t)r->num[S_DATE], r->raw[S_CUSTOMER], r->raw[S_STATUS], r->num[S_AMOUNT]);
 		break;
 	case ENT_INVOICES:
-		roll_invoice(a, sign, (date_t)r->num[I_ISSUE], r->raw[I_STATUS], r->num[I_AMOUNT]);
+		roll_invoice(a, sign, (date_t)r->num[I_ISSUE], r->raw[I_STATUS], cur_of(r, I_CUR), r->num[I_AMOUNT]);
 		break;
 	case ENT_PAYMENTS:
-		rollup_add(a, ROLLUP_CASH_IN, (date_t)r->num[P_DATE], "", 0, sign, sign * r->num[P_AMOUNT]);
+		roll_payment(a, sign, (date_t)r->num[P_DATE], cur_of(r, P_CUR), r->num[P_AMOUNT]);
 		break;
 	case ENT_LEADS:
 		roll_lead(a, sign, (date_t)r->num[L_CREATED], r->raw[L_CREATOR], r->raw[L_STATUS],
@@ -282,9 +386,10 @@ static const char *const ins_sql[ENT__COUNT] = {
 	[ENT_SALES_ORDERS] = "INSERT INTO sales_orders(org, id, date, customer, status, amount) "
 	                     "VALUES(?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
 	[ENT_INVOICES] = "INSERT INTO invoices(org, id, number, customer, customer_id, issue_date, due_date, "
-	                 "amount, status, outstanding) VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
-	[ENT_PAYMENTS] = "INSERT INTO payments(org, id, date, payer, amount, reference, customer_id) "
-	                 "VALUES(?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
+	                 "amount, status, outstanding, currency) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
+	                 "ON CONFLICT(org, id) DO NOTHING",
+	[ENT_PAYMENTS] = "INSERT INTO payments(org, id, date, payer, amount, reference, customer_id, currency) "
+	                 "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
 	[ENT_LEADS] = "INSERT INTO leads(org, id, created_at, created_date, creator, status, name, mobile, source, "
 	              "followup_date, value) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
 };
@@ -292,8 +397,8 @@ static const char *const ins_sql[ENT__COUNT] = {
 static const char *const old_sql[ENT__COUNT] = {
 	[ENT_COSTS] = "SELECT rid, date, category, vendor, amount FROM costs WHERE org = ? AND id = ?",
 	[ENT_SALES_ORDERS] = "SELECT rid, date, customer, status, amount FROM sales_orders WHERE org = ? AND id = ?",
-	[ENT_INVOICES] = "SELECT rid, issue_date, '', status, amount FROM invoices WHERE org = ? AND id = ?",
-	[ENT_PAYMENTS] = "SELECT rid, date, '', '', amount FROM payments WHERE org = ? AND id = ?",
+	[ENT_INVOICES] = "SELECT rid, issue_date, currency, status, amount FROM invoices WHERE org = ? AND id = ?",
+	[ENT_PAYMENTS] = "SELECT rid, date, currency, '', amount FROM payments WHERE org = ? AND id = ?",
 	[ENT_LEADS] = "SELECT rid, created_date, creator, status, coalesce(value, 0) FROM leads "
 	              "WHERE org = ? AND id = ?",
 };
@@ -302,8 +407,9 @@ static const char *const upd_sql[ENT__COUNT] = {
 	[ENT_COSTS] = "UPDATE costs SET date=?3, category=?4, amount=?5, vendor=?6, description=?7 WHERE rid=?1",
 	[ENT_SALES_ORDERS] = "UPDATE sales_orders SET date=?3, customer=?4, status=?5, amount=?6 WHERE rid=?1",
 	[ENT_INVOICES] = "UPDATE invoices SET number=?3, customer=?4, customer_id=?5, issue_date=?6, due_date=?7, "
-	                 "amount=?8, status=?9, outstanding=?10 WHERE rid=?1",
-	[ENT_PAYMENTS] = "UPDATE payments SET date=?3, payer=?4, amount=?5, reference=?6, customer_id=?7 WHERE rid=?1",
+	                 "amount=?8, status=?9, outstanding=?10, currency=?11 WHERE rid=?1",
+	[ENT_PAYMENTS] = "UPDATE payments SET date=?3, payer=?4, amount=?5, reference=?6, customer_id=?7, currency=?8 "
+	                 "WHERE rid=?1",
 	[ENT_LEADS] = "UPDATE leads SET created_at=?3, created_date=?4, creator=?5, status=?6, name=?7, mobile=?8, "
 	              "source=?9, followup_date=?10, value=?11 WHERE rid=?1",
 };
@@ -336,6 +442,7 @@ static void bind_values(store_stmt_t *st, entity_kind k, const record_t *r)
 		store_bind_text_nocopy(st, 9, TXT(I_STATUS));
 		/* DATA.md: a void invoice is never outstanding. */
 		store_bind_i64(st, 10, slice_eq_cstr(r->raw[I_STATUS], "void") ? 0 : r->num[I_AMOUNT]);
+		bind_opt_text(st, 11, r, I_CUR);
 		break;
 	case ENT_PAYMENTS:
 		store_bind_i64(st, 3, r->num[P_DATE]);
@@ -343,6 +450,7 @@ static void bind_values(store_stmt_t *st, entity_kind k, const record_t *r)
 		store_bind_i64(st, 5, r->num[P_AMOUNT]);
 		bind_opt_text(st, 6, r, P_REF);
 		bind_opt_text(st, 7, r, P_CUSTID);
+		bind_opt_text(st, 8, r, P_CUR);
 		break;
 	case ENT_LEADS: {
 		size_t n = timestamp_format(&r->ts, ts);
@@ -445,10 +553,12 @@ int entity_upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r
 	switch (k) {
 	case ENT_COSTS: roll_cost(acc, -1, oday, s2, s3, oamount); break;
 	case ENT_SALES_ORDERS: roll_sale(acc, -1, oday, s2, s3, oamount); break;
-	case ENT_INVOICES: roll_invoice(acc, -1, oday, s3, oamount); break;
+	case ENT_INVOICES: roll_invoice(acc, -1, oday, s3, s2, oamount); break;
 	case ENT_PAYMENTS:
-		rollup_add(acc, ROLLUP_CASH_IN, oday, "", 0, -1, -oamount);
-		pay_moved = oday != (date_t)r->num[P_DATE] || oamount != r->num[P_AMOUNT];
+		roll_payment(acc, -1, oday, s2, oamount);
+		/* A payment now in another currency no longer pays what it paid. */
+		pay_moved = oday != (date_t)r->num[P_DATE] || oamount != r->num[P_AMOUNT] ||
+		            s2.len != cur_of(r, P_CUR).len || memcmp(s2.p, cur_of(r, P_CUR).p, s2.len) != 0;
 		break;
 	case ENT_LEADS: roll_lead(acc, -1, oday, s2, s3, oamount); break;
 	default: break;
@@ -501,8 +611,8 @@ int entity_delete(store_conn_t *w, entity_kind k, int64_t org, const char *id, s
 	switch (k) {
 	case ENT_COSTS: roll_cost(acc, -1, oday, s2, s3, oamount); break;
 	case ENT_SALES_ORDERS: roll_sale(acc, -1, oday, s2, s3, oamount); break;
-	case ENT_INVOICES: roll_invoice(acc, -1, oday, s3, oamount); break;
-	case ENT_PAYMENTS: rollup_add(acc, ROLLUP_CASH_IN, oday, "", 0, -1, -oamount); break;
+	case ENT_INVOICES: roll_invoice(acc, -1, oday, s3, s2, oamount); break;
+	case ENT_PAYMENTS: roll_payment(acc, -1, oday, s2, oamount); break;
 	case ENT_LEADS: roll_lead(acc, -1, oday, s2, s3, oamount); break;
 	default: break;
 	}

@@ -16,7 +16,7 @@
 
 typedef enum { ENT_COSTS, ENT_SALES_ORDERS, ENT_INVOICES, ENT_PAYMENTS, ENT_LEADS, ENT__COUNT } entity_kind;
 
-typedef enum { COL_TEXT, COL_DATE, COL_MONEY, COL_TIMESTAMP, COL_ENUM } col_type;
+typedef enum { COL_TEXT, COL_DATE, COL_MONEY, COL_TIMESTAMP, COL_ENUM, COL_CURRENCY } col_type;
 
 #define ENTITY_MAXCOLS 10
 #define ENTITY_MAX_TEXT 2000 /* bytes; longer is rejected, never truncated */
@@ -53,6 +53,7 @@ typedef struct {
 	money_opts money;
 	bool money_lenient; /* use money opts instead of the strict form */
 	const char *date_format; /* strptime-like, NULL = YYYY-MM-DD; for every date and timestamp field */
+	char currency[4];   /* the org's ISO 4217 currency ("" = USD): minor units and what is foreign */
 } entity_parse_opts;
 
 const entity_def *entity_get(entity_kind k);
@@ -61,8 +62,12 @@ const entity_def *entity_by_name(const char *name, size_t len, entity_kind *kind
 /* Column index by name (case-insensitive, trimmed), or -1. */
 int entity_col_index(const entity_def *d, const char *name, size_t len);
 
-/* Validates r in place (parses dates and money, checks enums and required
- * columns, fills defaults). Returns true, or false with a one-line reason
+/* Index of kind k's currency column (invoices, payments), or -1. */
+int entity_currency_col(entity_kind k);
+
+/* Validates r in place (parses dates and money with the minor units of the
+ * row's currency, checks enums and required columns, fills defaults; the
+ * currency column ends '' for the org's own currency, else the code). Returns true, or false with a one-line reason
  * in why (e.g. "bad amount '12,50': not a number"). */
 bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, char *why, size_t whylen);
 

@@ -7,11 +7,13 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/currency.h"
 #include "core/mem.h"
 #include "core/utf8.h"
 #include "ingest/layout.h"
 #include "ingest/sample.h"
 #include <xxhash.h>
+#include "store/settings.h"
 
 /* DESIGN
  * The first rows (up to SAMPLE_ROWS, at most PREFETCH_MAX bytes) are read
@@ -261,6 +263,7 @@ typedef struct {
 	sample_t *sample;
 	seq_map seqs;        /* occurrences of record hashes, and ids seen */
 	examples dup_ids, placeholders;
+	entity_parse_opts parse; /* o->parse with the org's currency */
 } run_state;
 
 /* Builds and validates one record; false with why (and the fixing option). */
@@ -278,7 +281,7 @@ static bool make_record(const import_opts *o, run_state *rs, const csv_row_t *ro
 	}
 	if (!layout_record(o, &rs->layout, src, rec, &rs->scratch, hash, why, whylen))
 		return false;
-	if (!entity_validate(o->kind, rec, &o->parse, why, whylen)) {
+	if (!entity_validate(o->kind, rec, &rs->parse, why, whylen)) {
 		layout_hint(o, rec, why, whylen);
 		return false;
 	}
@@ -479,6 +482,15 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	memset(res, 0, sizeof *res);
 	double t0 = clock_now_s();
 	run_state rs = {0};
+	rs.parse = o->parse;
+	{
+		/* Amounts are read with the minor units of the org's currency. */
+		org_settings set;
+		store_conn_t *rc0 = store_read_begin(s);
+		bool found = settings_get(rc0, o->org, &set);
+		store_read_end(rc0);
+		memcpy(rs.parse.currency, found ? set.currency : CURRENCY_DEFAULT, 4);
+	}
 	source_t src = {.fn = fn, .ud = ud, .hash = XXH3_createState()};
 	XXH3_64bits_reset(src.hash);
 	skip_reader sk = {source_read, &src, o->skip_lines};

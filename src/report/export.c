@@ -12,9 +12,11 @@
 
 #include "core/clock.h"
 #include "core/buf.h"
+#include "core/currency.h"
 #include "core/date.h"
 #include "core/mem.h"
 #include "core/money.h"
+#include "store/settings.h"
 
 /* DESIGN
  * The exporter does not know SQL: it asks analytics_list for pages of
@@ -170,7 +172,16 @@ typedef struct {
 	int sheets;
 	const char *entity;
 	lxw_error lxw_rc;
+	int minor; /* the org's currency's decimals */
 } writer;
+
+/* Decimals of a row's amounts: its own currency's when it names one. */
+static int row_minor(const writer *w, json_t *row)
+{
+	json_t *c = json_object_get(row, "currency");
+	int m = json_is_string(c) ? currency_minor(json_string_value(c), json_string_length(c)) : -1;
+	return m >= 0 ? m : w->minor;
+}
 
 static void xlsx_sheet(writer *w)
 {
@@ -227,6 +238,7 @@ static int writer_open(writer *w, const char *tmp, const char *dir, char *err, s
 /* Writes one JSON row. Returns 0 or -1 (disk). */
 static int writer_row(writer *w, json_t *row, char *err, size_t errlen)
 {
+	int minor = row_minor(w, row);
 	if (w->format == EXPORT_CSV) {
 		for (int i = 0; i < w->ncols; i++) {
 			if (i)
@@ -234,7 +246,7 @@ static int writer_row(writer *w, json_t *row, char *err, size_t errlen)
 			json_t *v = json_object_get(row, w->cols[i].name);
 			if (json_is_integer(v) && w->cols[i].type == COL_MONEY) {
 				char m[MONEY_BUFSZ];
-				buf_put(&w->line, m, money_format((int64_t)json_integer_value(v), m));
+				buf_put(&w->line, m, money_format_minor((int64_t)json_integer_value(v), minor, m));
 			} else if (json_is_integer(v)) {
 				buf_put_i64(&w->line, (int64_t)json_integer_value(v));
 			} else if (json_is_string(v)) {
@@ -260,7 +272,10 @@ static int writer_row(writer *w, json_t *row, char *err, size_t errlen)
 		lxw_error rc = LXW_NO_ERROR;
 		date_t d;
 		if (json_is_integer(v) && w->cols[i].type == COL_MONEY)
-			rc = worksheet_write_number(w->ws, w->row, col, (double)json_integer_value(v) / 100.0, w->f_money);
+			rc = worksheet_write_number(w->ws, w->row, col,
+			                            (double)json_integer_value(v) / (minor == 0 ? 1.0 : minor == 3 ? 1000.0 :
+			                                                             minor == 4 ? 10000.0 : 100.0),
+			                            w->f_money);
 		else if (json_is_integer(v))
 			rc = worksheet_write_number(w->ws, w->row, col, (double)json_integer_value(v), NULL);
 		else if (json_is_string(v) && w->cols[i].type == COL_DATE &&
@@ -360,6 +375,8 @@ int export_run(store_t *s, const export_req *q, const char *path, export_progres
 	if (writer_open(&w, tmp, dir, err, errlen) != 0)
 		goto out;
 	store_conn_t *c = store_read_begin(s);
+	org_settings set;
+	w.minor = settings_get(c, q->lp.org, &set) ? set.minor : 2;
 	uint64_t est = estimate(c, q);
 	analytics_list_params lp = q->lp;
 	lp.limit = PAGE;

@@ -113,7 +113,7 @@ static void add_cell(rollup_acc_t *a, int32_t m, date_t day, const char *dim, si
 static bool primary_metric(rollup_metric m)
 {
 	return m == ROLLUP_CASH_IN || m == ROLLUP_COSTS_CATEGORY || m == ROLLUP_SALES_STATUS ||
-	       m == ROLLUP_INVOICED || m == ROLLUP_LEADS;
+	       m == ROLLUP_INVOICED || m == ROLLUP_LEADS || m == ROLLUP_CASH_IN_FX || m == ROLLUP_INVOICED_FX;
 }
 
 void rollup_add(rollup_acc_t *a, rollup_metric m, date_t day, const char *dim, size_t dimlen, int64_t cnt,

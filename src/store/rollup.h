@@ -11,13 +11,15 @@
 #include "store/store.h"
 
 typedef enum {
-	ROLLUP_CASH_IN = 1,        /* payments by date; dim "" */
+	ROLLUP_CASH_IN = 1,        /* payments in the org's currency by date; dim "" */
 	ROLLUP_COSTS_CATEGORY = 2, /* costs by date; dim category */
 	ROLLUP_COSTS_VENDOR = 3,   /* costs by date; dim vendor */
 	ROLLUP_SALES_STATUS = 4,   /* sales orders by date; dim status */
 	ROLLUP_SALES_CUSTOMER = 5, /* sales orders by date, status not cancelled; dim customer */
-	ROLLUP_INVOICED = 6,       /* invoices by issue date, not void; dim "" */
+	ROLLUP_INVOICED = 6,       /* invoices in the org's currency by issue date, not void; dim "" */
 	ROLLUP_LEADS = 7,          /* leads by created date; dim creator "\x1f" status; total = value */
+	ROLLUP_CASH_IN_FX = 8,     /* payments in other currencies by date; dim the ISO code */
+	ROLLUP_INVOICED_FX = 9,    /* invoices in other currencies by issue date, not void; dim the ISO code */
 } rollup_metric;
 
 /* Added to a metric for its monthly rows (day = first day of the month). */

@@ -204,6 +204,35 @@ static const char *const migrations[] = {
 	"  options_hash TEXT NOT NULL,"
 	"  imported_at TEXT NOT NULL,"
 	"  PRIMARY KEY(org, entity, file_hash));",
+	/* 8: payments and invoices carry a currency: '' is the organisation's
+	 * own (orgs.currency), else the ISO 4217 code of a foreign one. Foreign
+	 * rows never count in the org-currency figures: open_recv keeps the
+	 * org's currency only (the triggers are rebuilt with that condition). */
+	"ALTER TABLE payments ADD COLUMN currency TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE invoices ADD COLUMN currency TEXT NOT NULL DEFAULT '';"
+	"DROP TRIGGER open_recv_ins;"
+	"DROP TRIGGER open_recv_del;"
+	"DROP TRIGGER open_recv_upd;"
+	"CREATE TRIGGER open_recv_ins AFTER INSERT ON invoices"
+	"  WHEN NEW.outstanding > 0 AND NEW.status <> 'void' AND NEW.currency = '' BEGIN"
+	"  INSERT INTO open_recv VALUES(NEW.org, NEW.due_date, 1, NEW.outstanding)"
+	"    ON CONFLICT(org, due_date) DO UPDATE SET cnt = cnt + 1, total = total + excluded.total;"
+	"END;"
+	"CREATE TRIGGER open_recv_del AFTER DELETE ON invoices"
+	"  WHEN OLD.outstanding > 0 AND OLD.status <> 'void' AND OLD.currency = '' BEGIN"
+	"  UPDATE open_recv SET cnt = cnt - 1, total = total - OLD.outstanding"
+	"    WHERE org = OLD.org AND due_date = OLD.due_date;"
+	"END;"
+	"CREATE TRIGGER open_recv_upd AFTER UPDATE OF outstanding, status, due_date, org, currency ON invoices"
+	"  WHEN OLD.outstanding IS NOT NEW.outstanding OR OLD.status IS NOT NEW.status"
+	"    OR OLD.due_date IS NOT NEW.due_date OR OLD.org IS NOT NEW.org OR OLD.currency IS NOT NEW.currency BEGIN"
+	"  UPDATE open_recv SET cnt = cnt - 1, total = total - OLD.outstanding"
+	"    WHERE OLD.outstanding > 0 AND OLD.status <> 'void' AND OLD.currency = ''"
+	"    AND org = OLD.org AND due_date = OLD.due_date;"
+	"  INSERT INTO open_recv SELECT NEW.org, NEW.due_date, 1, NEW.outstanding"
+	"    WHERE NEW.outstanding > 0 AND NEW.status <> 'void' AND NEW.currency = ''"
+	"    ON CONFLICT(org, due_date) DO UPDATE SET cnt = cnt + 1, total = total + excluded.total;"
+	"END;",
 };
 
 int schema_count(void)

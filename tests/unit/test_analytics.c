@@ -133,14 +133,14 @@ static void invoice(fx *f, const char *id, const char *cust, date_t issue, date_
 	strs t;
 	char num[48];
 	snprintf(num, sizeof num, "INV-%s", id);
-	const char *v[] = {id, num, cust, ds(&t, 0, issue), ds(&t, 1, due), ms(&t, 2, amount), "", status};
+	const char *v[] = {id, num, cust, ds(&t, 0, issue), ds(&t, 1, due), ms(&t, 2, amount), "", status, NULL};
 	put(f, ENT_INVOICES, v);
 }
 
 static void payment(fx *f, const char *id, date_t day, const char *payer, int64_t amount, const char *ref)
 {
 	strs t;
-	const char *v[] = {id, ds(&t, 0, day), payer, ms(&t, 1, amount), ref, NULL};
+	const char *v[] = {id, ds(&t, 0, day), payer, ms(&t, 1, amount), ref, NULL, NULL};
 	put(f, ENT_PAYMENTS, v);
 }
 
@@ -879,7 +879,8 @@ Test(analytics, list_rows_fields_and_errors)
 	cr_assert_eq(rc, 0, "%s", err);
 	cr_assert_str_eq(j, "{\"items\":[{\"id\":\"i1\",\"number\":\"INV-i1\",\"customer\":\"Quote \\\"Co\\\"\","
 	                    "\"issue_date\":\"2024-01-02\",\"due_date\":\"2024-02-01\",\"amount\":12345,"
-	                    "\"customer_id\":\"\",\"status\":\"partial\",\"outstanding\":10000}],\"next_cursor\":null}");
+	                    "\"customer_id\":\"\",\"status\":\"partial\",\"currency\":\"USD\",\"outstanding\":10000}],"
+	                    "\"next_cursor\":null}");
 	free(j);
 	lp.fields = analytics_field_bit(ENT_INVOICES, "amount", 6) | analytics_field_bit(ENT_INVOICES, "outstanding", 11);
 	j = list_page(&f, ENT_INVOICES, &lp, &rc, err, sizeof err);
