@@ -94,8 +94,8 @@ function cashflowOpts(width, cf, cents) {
         splits: () => { const step = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(width / 70)))); const s = []; for (let i = 0; i < n; i += step) s.push(i); return s; },
         values: (u, splits) => splits.map((i) => (cf.buckets[i] ? bucketLabel(cf.buckets[i].start, cf.interval) : '')),
       },
-      { stroke: '#5b6270', size: 64, grid: { stroke: '#eceef2' }, values: (u, splits) => splits.map((v) => fmt.moneyCompact(v * 100)) },
-      { scale: 'bal', side: 1, stroke: COLORS.balance, size: 64, grid: { show: false }, values: (u, splits) => splits.map((v) => fmt.moneyCompact(v * 100)) },
+      { stroke: '#5b6270', size: 64, grid: { stroke: '#eceef2' }, values: (u, splits) => splits.map((v) => fmt.moneyCompact(v * fmt.unit())) },
+      { scale: 'bal', side: 1, stroke: COLORS.balance, size: 64, grid: { show: false }, values: (u, splits) => splits.map((v) => fmt.moneyCompact(v * fmt.unit())) },
     ],
     series: [
       { label: 'Period', value: (u, v, s, idx) => (idx === null || idx === undefined || !cf.buckets[idx] ? '—' : fmt.dateRange(cf.buckets[idx].start, cf.buckets[idx].end)) },
@@ -113,7 +113,7 @@ export function cashflowChart(el, cf, prev) {
   const b = cf.buckets;
   const cents = [null, b.map((x) => x.inflow), b.map((x) => x.outflow), b.map((x) => x.net), b.map((x) => x.balance)];
   // Floats only to place points on the canvas; labels use the cents above.
-  const data = [b.map((_, i) => i), ...cents.slice(1).map((a) => a.map((c) => c / 100))];
+  const data = [b.map((_, i) => i), ...cents.slice(1).map((a) => a.map((c) => c / fmt.unit()))];
   const plotBox = h('div', { class: 'plot', role: 'img', 'aria-label': `Cash flow by ${cf.interval}: inflow, outflow, net and balance. The table below has the figures.` });
   const table = h('table', { class: 'cf-data' },
     h('caption', { text: `Cash flow by ${cf.interval}` }),

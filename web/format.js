@@ -3,24 +3,50 @@
 // amounts, ever (a float is used only to place a point on a chart).
 
 let currency = 'USD';
+let minor = 2; // the org's currency's decimals (the envelope's minor_units)
 let full = null, compact = null;
+const others = new Map(); // formatters of other currencies (rows in a foreign one)
 const locale = undefined; // the reader's own
 
-export function setCurrency(c) {
-  if (c && c !== currency) { currency = c; full = compact = null; }
+// ISO 4217 currencies whose minor units are not 2 (as in src/core/currency.c).
+const MINOR = {
+  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, UYI: 0, VND: 0,
+  VUV: 0, XAF: 0, XOF: 0, XPF: 0, BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3, CLF: 4, UYW: 4,
+};
+export function minorOf(code) { return code in MINOR ? MINOR[code] : 2; }
+
+export function setCurrency(c, m) {
+  const mm = Number.isInteger(m) ? m : minorOf(c);
+  if (c && (c !== currency || mm !== minor)) { currency = c; minor = mm; full = compact = null; }
 }
 export function getCurrency() { return currency; }
+// Minor units per major unit of the org's currency: 100 for USD, 1 for JPY.
+export function unit() { return 10 ** minor; }
 
-// 123456 -> "1234.56", -5 -> "-0.05" (exact for any safe integer)
-export function centsToDecimal(cents) {
+// 123456 -> "1234.56", -5 -> "-0.05" (exact for any safe integer); with
+// d decimals: 1500 -> "1500" (JPY), 1250 -> "1.250" (KWD)
+export function centsToDecimal(cents, d = minor) {
   const neg = cents < 0;
-  const s = String(Math.abs(cents)).padStart(3, '0');
-  return (neg ? '-' : '') + s.slice(0, -2) + '.' + s.slice(-2);
+  const s = String(Math.abs(cents)).padStart(d + 1, '0');
+  return (neg ? '-' : '') + (d ? s.slice(0, -d) + '.' + s.slice(-d) : s);
 }
 
-export function money(cents) {
+// Amounts are minor units of the org's currency, or of `code` when a row
+// names another one.
+export function money(cents, code) {
   if (cents === null || cents === undefined) return '—';
-  if (!full) full = new Intl.NumberFormat(locale, { style: 'currency', currency });
+  if (code && code !== currency) {
+    let f = others.get(code);
+    if (!f) {
+      const d = minorOf(code);
+      try {
+        f = new Intl.NumberFormat(locale, { style: 'currency', currency: code, minimumFractionDigits: d, maximumFractionDigits: d });
+      } catch { f = { format: (x) => `${code} ${x}` }; }
+      others.set(code, f);
+    }
+    return f.format(centsToDecimal(cents, minorOf(code)));
+  }
+  if (!full) full = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: minor, maximumFractionDigits: minor });
   // Intl formats a decimal string exactly (ECMA-402 v3).
   return full.format(centsToDecimal(cents));
 }

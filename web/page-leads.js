@@ -40,7 +40,7 @@ export default {
           from: r.from, to: r.to, creator: s.extra.creator, status: s.extra.status, q: s.extra.q, sort, limit: 1000, cursor,
           fields: 'created_at,name,creator,status,source,followup_date,value,mobile',
         }), { signal });
-        fmt.setCurrency(env.currency);
+        fmt.setCurrency(env.currency, env.minor_units);
         return env.data;
       },
       columns: [
@@ -66,7 +66,7 @@ export default {
       try {
         const res = await api.get('/api/v1/leads/summary' + api.qs({ ...state.rangeParams(s), date: s.to }), { signal: abort.signal, revalidate: true });
         const env = res.body, d = env.data;
-        fmt.setCurrency(env.currency);
+        fmt.setCurrency(env.currency, env.minor_units);
         sumTitle.textContent = `Follow-ups by creator on ${fmt.date(d.date)}`;
         renderSummary(d);
       } catch (err) {

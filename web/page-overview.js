@@ -8,9 +8,15 @@ import * as state from './state.js';
 import * as range from './range.js';
 import { LazyChart, cashflowChart, barList, columns } from './charts.js';
 
+// Cash received in other currencies: shown apart, never in the totals.
+function apart(o) {
+  const oc = (o.other_currencies || []).filter((c) => c.cash_in);
+  return oc.length ? ` · not in totals: ${oc.map((c) => fmt.money(c.cash_in, c.currency)).join(', ')}` : '';
+}
+
 // [key, label, value(o), change key, higher is good, note(o, d)]
 const KPIS = [
-  ['cash_in', 'Cash in', (o) => o.cash_in, 'cash_in', true, (o) => `previous ${fmt.money(o.previous.cash_in)}`],
+  ['cash_in', 'Cash in', (o) => o.cash_in, 'cash_in', true, (o) => `previous ${fmt.money(o.previous.cash_in)}${apart(o)}`],
   ['cash_out', 'Cash out', (o) => o.cash_out, 'cash_out', false, (o) => `previous ${fmt.money(o.previous.cash_out)}`],
   ['net', 'Net cash flow', (o) => o.net, 'net', true, (o) => `previous ${fmt.money(o.previous.net)}`],
   ['sales', 'Sales', (o) => o.sales, 'sales', true, (o) => `${fmt.count(o.sales_count)} orders · previous ${fmt.money(o.previous.sales)}`],
@@ -89,7 +95,7 @@ export default {
       clear(errors);
       const env = res.body;
       const d = env.data;
-      fmt.setCurrency(env.currency);
+      fmt.setCurrency(env.currency, env.minor_units);
       range.setEffective(d.overview.from, d.overview.to, d.cashflow.interval);
       period.textContent = `${fmt.dateRange(d.overview.from, d.overview.to)} · compared with ${fmt.dateRange(d.overview.previous.from, d.overview.previous.to)}`;
       if (!res.notModified || first) {

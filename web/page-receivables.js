@@ -21,7 +21,7 @@ function listFetcher(kind, extra) {
     const r = await range.resolved(s);
     const q = api.qs({ from: r.from, to: r.to, ...extra(), sort, limit: 1000, cursor });
     const env = await api.getJSON(`/api/v1/${kind}${q}`, { signal });
-    fmt.setCurrency(env.currency);
+    fmt.setCurrency(env.currency, env.minor_units);
     return env.data;
   };
 }
@@ -61,8 +61,8 @@ export default {
         { key: 'customer', label: 'Customer', width: 'minmax(10rem,2fr)' },
         { key: 'issue_date', label: 'Issued', width: '7.5rem', sort: 'date' },
         { key: 'due_date', label: 'Due', width: '7.5rem' },
-        { key: 'amount', label: 'Amount', width: '8.5rem', cls: 'num', sort: 'amount', format: (r) => fmt.money(r.amount) },
-        { key: 'outstanding', label: 'Outstanding', width: '8.5rem', cls: 'num', format: (r) => fmt.money(r.outstanding) },
+        { key: 'amount', label: 'Amount', width: '8.5rem', cls: 'num', sort: 'amount', format: (r) => fmt.money(r.amount, r.currency) },
+        { key: 'outstanding', label: 'Outstanding', width: '8.5rem', cls: 'num', format: (r) => fmt.money(r.outstanding, r.currency) },
         { key: 'status', label: 'Status', width: '5.5rem' },
       ],
     });
@@ -80,7 +80,7 @@ export default {
         { key: 'date', label: 'Date', width: '7.5rem', sort: 'date' },
         { key: 'payer', label: 'Payer', width: 'minmax(10rem,2fr)' },
         { key: 'reference', label: 'Reference', width: 'minmax(10rem,2fr)' },
-        { key: 'amount', label: 'Amount', width: '8.5rem', cls: 'num', sort: 'amount', format: (r) => fmt.money(r.amount) },
+        { key: 'amount', label: 'Amount', width: '8.5rem', cls: 'num', sort: 'amount', format: (r) => fmt.money(r.amount, r.currency) },
         { key: 'id', label: 'Id', width: '7rem', cls: 'muted' },
       ],
       onActivate: (row) => { if (explainAvailable) explain(row); },
@@ -146,7 +146,7 @@ export default {
       try {
         const res = await api.get('/api/v1/aging' + api.qs({ as_of: s.to }), { signal: agingAbort.signal, revalidate: true });
         const env = res.body, d = env.data;
-        fmt.setCurrency(env.currency);
+        fmt.setCurrency(env.currency, env.minor_units);
         agingTitle.textContent = `Aging at ${fmt.date(d.as_of)}`;
         agingTotal.textContent = `${fmt.money(d.total.amount)} outstanding on ${fmt.count(d.total.count)} invoices`;
         agingCard.dataset.total = String(d.total.amount);
@@ -196,7 +196,7 @@ export default {
     }
 
     function renderProposals(env) {
-      if (env.currency) fmt.setCurrency(env.currency);
+      if (env.currency) fmt.setCurrency(env.currency, env.minor_units);
       const d = env.data || env;
       const items = Array.isArray(d) ? d : d.items || d.proposals || [];
       clear(proposalsList);

@@ -51,6 +51,45 @@ static int open_leads(store_conn_t *c, const analytics_params *p, int64_t *n, ch
 	return rc;
 }
 
+/* Payments and invoices in currencies other than the org's, per currency
+ * over [from, to]: shown apart, never summed into the org's figures.
+ * cashflow set: {"currency","inflow","count"}; else the overview's
+ * {"currency","cash_in","cash_in_count","invoiced","invoiced_count"}. */
+static int other_currencies(store_conn_t *c, const analytics_params *p, date_t from, date_t to, bool cashflow,
+                            buf_t *out, char *err, size_t errlen)
+{
+	an_items in = {0}, inv = {0};
+	int rc = source_by_dim(c, p->org, p->naive, ROLLUP_CASH_IN_FX, from, to, &in, err, errlen);
+	if (rc == 0 && !cashflow)
+		rc = source_by_dim(c, p->org, p->naive, ROLLUP_INVOICED_FX, from, to, &inv, err, errlen);
+	if (rc == 0) {
+		/* Both lists are sorted by code: merge them. */
+		buf_puts(out, ",\"other_currencies\":[");
+		size_t i = 0, j = 0;
+		bool first = true;
+		while (i < in.n || j < inv.n) {
+			int cmp = i == in.n ? 1 : j == inv.n ? -1 : strcmp(in.v[i].key, inv.v[j].key);
+			const an_item *a = cmp <= 0 ? &in.v[i] : NULL, *b = cmp >= 0 ? &inv.v[j] : NULL;
+			const an_item *k = a ? a : b;
+			buf_puts(out, first ? "{\"currency\":" : ",{\"currency\":");
+			buf_json_str(out, k->key, k->klen);
+			if (cashflow)
+				buf_printf(out, ",\"inflow\":%lld,\"count\":%lld}", (long long)a->total, (long long)a->cnt);
+			else
+				buf_printf(out, ",\"cash_in\":%lld,\"cash_in_count\":%lld,\"invoiced\":%lld,\"invoiced_count\":%lld}",
+				           (long long)(a ? a->total : 0), (long long)(a ? a->cnt : 0), (long long)(b ? b->total : 0),
+				           (long long)(b ? b->cnt : 0));
+			first = false;
+			i += a != NULL;
+			j += b != NULL;
+		}
+		buf_putc(out, ']');
+	}
+	an_items_free(&in);
+	an_items_free(&inv);
+	return rc;
+}
+
 typedef struct {
 	int64_t cash_in, cash_out, sales, sales_cnt;
 } period;
@@ -117,7 +156,10 @@ int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging 
 	an_put_change(out, cur.cash_in - cur.cash_out, prev.cash_in - prev.cash_out);
 	buf_puts(out, ",\"sales\":");
 	an_put_change(out, cur.sales, prev.sales);
-	buf_puts(out, "}}");
+	buf_putc(out, '}');
+	if (other_currencies(c, p, p->from, p->to, false, out, err, errlen) != 0)
+		return -1;
+	buf_putc(out, '}');
 	return 0;
 }
 
@@ -197,7 +239,10 @@ int analytics_cashflow(store_conn_t *c, const analytics_params *p, buf_t *out, c
 		buf_printf(out, ",\"inflow\":%lld,\"outflow\":%lld,\"net\":%lld,\"balance\":%lld}", (long long)b[i].in,
 		           (long long)b[i].out, (long long)(b[i].in - b[i].out), (long long)bal);
 	}
-	buf_puts(out, "]}");
+	buf_putc(out, ']');
+	if (other_currencies(c, p, p->from, p->to, true, out, err, errlen) != 0)
+		goto done;
+	buf_putc(out, '}');
 	rc = 0;
 done:
 	source_rows_free(&in);

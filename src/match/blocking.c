@@ -265,8 +265,8 @@ static const char *col(store_stmt_t *st, int i, size_t *n)
 
 static int load_invoices(blocking_t *b, store_conn_t *c, int64_t org, atomic_int *cancel, char *err, size_t errlen)
 {
-	static const char *q = "SELECT rid, id, number, customer, customer_id, issue_date, due_date, amount, outstanding "
-	                       "FROM invoices WHERE org = ?1 AND outstanding > 0 AND status <> 'void' "
+	static const char *q = "SELECT rid, id, number, customer, customer_id, issue_date, due_date, amount, outstanding, "
+	                       "currency FROM invoices WHERE org = ?1 AND outstanding > 0 AND status <> 'void' "
 	                       "ORDER BY issue_date, rid";
 	store_stmt_t *st = store_prepare(c, q);
 	if (!st) {
@@ -307,6 +307,8 @@ static int load_invoices(blocking_t *b, store_conn_t *c, int64_t org, atomic_int
 		v->due = (date_t)store_col_i64(st, 6);
 		v->amount = store_col_i64(st, 7);
 		v->outstanding = store_col_i64(st, 8);
+		s = store_col_text(st, 9, &n);
+		snprintf(v->cur, sizeof v->cur, "%.*s", (int)(n < 3 ? n : 3), s);
 		v->next_num = v->next_amt = BLOCKING_NONE;
 		b->ninv++;
 	}
@@ -373,7 +375,7 @@ static int load_payments(blocking_t *b, store_conn_t *c, int64_t org, atomic_int
 {
 	/* A payment a person or an earlier run settled (any state but
 	 * proposed) is left alone; proposals are decided again. */
-	static const char *q = "SELECT rid, id, date, payer, amount, reference, customer_id FROM payments p "
+	static const char *q = "SELECT rid, id, date, payer, amount, reference, customer_id, currency FROM payments p "
 	                       "WHERE org = ?1 AND NOT EXISTS (SELECT 1 FROM allocations a "
 	                       "WHERE a.payment = p.rid AND a.state <> 'proposed') ORDER BY date, rid";
 	store_stmt_t *st = store_prepare(c, q);
@@ -408,6 +410,8 @@ static int load_payments(blocking_t *b, store_conn_t *c, int64_t org, atomic_int
 			uint32_t k = find_cid(b, s, n);
 			p->cid = k == BLOCKING_NONE ? BLOCKING_CID_UNKNOWN : k;
 		}
+		s = store_col_text(st, 7, &n);
+		snprintf(p->cur, sizeof p->cur, "%.*s", (int)(n < 3 ? n : 3), s);
 		b->npay++;
 	}
 	store_reset(st);
@@ -746,6 +750,9 @@ static int cid_rel(uint32_t pay_cid, uint32_t inv_cid)
 
 static void add(const blocking_t *b, const score_opts *o, blocking_scratch *s, uint32_t pay_cid, uint32_t k)
 {
+	/* Matching never crosses currencies: 95.00 EUR does not pay 95.00 USD. */
+	if (strncmp(b->inv[k].cur, s->cur, sizeof s->cur) != 0)
+		return;
 	for (size_t i = 0; i < s->ncand; i++)
 		if (s->cand[i].inv == k)
 			return;
@@ -862,6 +869,7 @@ void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blo
 {
 	const blocking_payment *p = &b->pay[i];
 	s->ncand = 0;
+	memcpy(s->cur, p->cur, sizeof s->cur);
 	size_t d = (size_t)o->max_ref_distance;
 	score_payment_prepare(&s->pay, p->payer, p->payer_len, p->ref, p->ref_len, p->amount, p->date,
 	                      b->min_len > d ? b->min_len - d : 1, b->max_len + d);

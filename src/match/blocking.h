@@ -29,6 +29,7 @@ typedef struct {
 	uint32_t next_amt; /* next invoice with the same outstanding */
 	const char *id, *canon, *key; /* key: norm_invoice_key of the number */
 	uint16_t id_len, canon_len, key_len;
+	char cur[4]; /* currency: "" the org's, else the ISO code */
 } blocking_invoice;
 
 /* A payment with no allocation other than proposals. */
@@ -42,6 +43,7 @@ typedef struct {
 	uint32_t cid; /* 0 none; BLOCKING_CID_UNKNOWN when on no open invoice */
 	const char *id, *payer, *ref;
 	uint16_t id_len, payer_len, ref_len;
+	char cur[4]; /* currency: "" the org's, else the ISO code */
 } blocking_payment;
 
 #define BLOCKING_NONE UINT32_MAX
@@ -78,6 +80,7 @@ typedef struct {
 	size_t ncust, cap_cust;
 	uint64_t payer_hash; /* of the prepared payer */
 	size_t closed_named;  /* paid or void invoices the reference names (score_decide) */
+	char cur[4];          /* the payment's currency: other ones are never candidates */
 	struct blocking_sim *sims; /* direct-mapped cache of (payer, customer) similarities */
 } blocking_scratch;
 
@@ -87,8 +90,8 @@ void blocking_scratch_free(blocking_scratch *s);
  * reference contains or writes otherwise (score_key_match), invoices whose outstanding equals the amount, and,
  * when the reference looks like a mistyped number and neither found one,
  * the open invoices of customers named like the payer (most recent first,
- * bounded). Leaves them in s->cand[0..s->ncand), s->pay prepared and
- * s->closed_named set. */
+ * bounded); never an invoice in another currency. Leaves them in
+ * s->cand[0..s->ncand), s->pay prepared and s->closed_named set. */
 void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blocking_scratch *s);
 
 #endif

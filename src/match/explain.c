@@ -8,9 +8,11 @@
 
 #include "core/date.h"
 #include "core/mem.h"
+#include "core/currency.h"
 #include "core/money.h"
 #include "match/fuzzy.h"
 #include "match/normalize.h"
+#include "store/settings.h"
 
 /* DESIGN
  * An explanation scores the payment against every open invoice with the
@@ -97,6 +99,8 @@ typedef struct {
 	int64_t rid;
 	double rank;
 	score_cand c;
+	char other_cur[4]; /* set when excluded for being in another currency ("" = the org's) */
+	bool other;
 } shown;
 
 /* Higher is shown first: a rule that holds, then its confidence, then how
@@ -123,9 +127,11 @@ typedef struct {
 	int64_t short_rid[EXPLAIN_CANDIDATES];
 	size_t nshort;
 	int64_t org;
+	char cur[4];     /* the payment's currency ("" = the org's) */
+	char org_cur[4]; /* the org's, to name it */
 } scan;
 
-static void keep(scan *sc, int64_t rid, const score_cand *c, size_t canon_len)
+static void keep(scan *sc, int64_t rid, const score_cand *c, size_t canon_len, const char *other_cur)
 {
 	double r = rank_of(c, canon_len);
 	if (sc->ntop == EXPLAIN_CANDIDATES && r <= sc->top[sc->ntop - 1].rank)
@@ -135,12 +141,14 @@ static void keep(scan *sc, int64_t rid, const score_cand *c, size_t canon_len)
 		sc->top[i] = sc->top[i - 1];
 		i--;
 	}
-	sc->top[i] = (shown){rid, r, *c};
+	sc->top[i] = (shown){rid, r, *c, "", other_cur != NULL};
+	if (other_cur)
+		snprintf(sc->top[i].other_cur, sizeof sc->top[i].other_cur, "%s", other_cur);
 }
 
 static int scan_invoices(store_conn_t *c, int64_t org, const score_opts *o, scan *sc, char *err, size_t errlen)
 {
-	static const char *q = "SELECT rid, number, customer, customer_id, issue_date, due_date, outstanding "
+	static const char *q = "SELECT rid, number, customer, customer_id, issue_date, due_date, outstanding, currency "
 	                       "FROM invoices WHERE org = ?1 AND outstanding > 0 AND status <> 'void'";
 	buf_t key = BUF_INIT;
 	store_stmt_t *st = store_prepare(c, q);
@@ -174,12 +182,22 @@ static int scan_invoices(store_conn_t *c, int64_t org, const score_opts *o, scan
 		score_cand cand = {.inv = (uint32_t)sc->nruled};
 		score_pair(o, &sc->pay, &v, *sim, rel, &cand);
 		int64_t rid = store_col_i64(st, 0);
-		if ((cand.flags & SCORE_EXACT_REF) && !(cand.flags & SCORE_AMOUNT_FITS) && sc->pay.amount > 0 &&
+		/* Another currency is never a candidate (as in a run): shown, with why. */
+		size_t ul;
+		const char *ucur = store_col_text(st, 7, &ul);
+		char icur[4];
+		snprintf(icur, sizeof icur, "%.*s", (int)(ul < 3 ? ul : 3), ucur);
+		bool other = strcmp(icur, sc->cur) != 0;
+		if (other) {
+			cand.rule = 0;
+			cand.conf = 0;
+		}
+		if (!other && (cand.flags & SCORE_EXACT_REF) && !(cand.flags & SCORE_AMOUNT_FITS) && sc->pay.amount > 0 &&
 		    sc->nshort < EXPLAIN_CANDIDATES)
 			sc->short_rid[sc->nshort++] = rid;
 		/* score_decide also sees the invoices the reference names whose
 		 * rules fail: a reference naming several is never applied. */
-		if (cand.rule || (cand.flags & (SCORE_EXACT_REF | SCORE_LOOSE_REF))) {
+		if (!other && (cand.rule || (cand.flags & (SCORE_EXACT_REF | SCORE_LOOSE_REF)))) {
 			if (sc->nruled == sc->cap) {
 				sc->cap = sc->cap ? sc->cap * 2 : 16;
 				sc->ruled = xrealloc(sc->ruled, sc->cap * sizeof *sc->ruled);
@@ -188,7 +206,7 @@ static int scan_invoices(store_conn_t *c, int64_t org, const score_opts *o, scan
 			sc->ruled[sc->nruled] = cand;
 			sc->ruled_rid[sc->nruled++] = rid;
 		}
-		keep(sc, rid, &cand, canon.len);
+		keep(sc, rid, &cand, canon.len, other ? icur : NULL);
 	}
 	store_reset(st);
 	cache_free(&cache);
@@ -391,7 +409,10 @@ static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t
 		store_reset(st);
 
 		buf_reset(&why);
-		if (!cd->rule) {
+		if (sh->other) {
+			buf_printf(&why, "other currency: the invoice is in %s, the payment in %s",
+			           sh->other_cur[0] ? sh->other_cur : sc->org_cur, sc->cur[0] ? sc->cur : sc->org_cur);
+		} else if (!cd->rule) {
 			score_refusal(o, &sc->pay, &v, cd, &why);
 		} else if (sh->rid == best_rid) {
 			if (rival_rid && (best_flags & SCORE_AMBIGUOUS))
@@ -471,7 +492,7 @@ static const char *put_allocations(store_conn_t *c, int64_t pay_rid, buf_t *out,
 matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, size_t len, const score_opts *o,
                                buf_t *out, char *err, size_t errlen)
 {
-	static const char *q = "SELECT rid, id, date, payer, amount, reference, customer_id FROM payments "
+	static const char *q = "SELECT rid, id, date, payer, amount, reference, customer_id, currency FROM payments "
 	                       "WHERE org = ?1 AND id = ?2";
 	score_opts defaults;
 	if (!o) {
@@ -504,6 +525,9 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	char *cid_copy = xstrndup(cid, cl);
 	sc.cid = cid_copy;
 	sc.cid_len = cl;
+	size_t ul;
+	const char *ucur = store_col_text(st, 7, &ul);
+	snprintf(sc.cur, sizeof sc.cur, "%.*s", (int)(ul < 3 ? ul : 3), ucur);
 	buf_puts(out, "{\"payment\":{");
 	bool first = true;
 	put_key(out, &first, "id");
@@ -520,6 +544,8 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	put_text(out, st, 6);
 	buf_putc(out, '}');
 	store_reset(st);
+	org_settings set;
+	memcpy(sc.org_cur, settings_get(c, org, &set) ? set.currency : CURRENCY_DEFAULT, 4);
 
 	int arc = 0;
 	buf_t allocs = BUF_INIT;

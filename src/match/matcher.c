@@ -409,6 +409,7 @@ int matcher_run(store_t *s, int64_t org, const matcher_opts *o, matcher_result *
 typedef struct {
 	int64_t rid, amount;
 	date_t date;
+	char cur[4]; /* "" the org's currency, else the ISO code */
 } payment_row;
 
 static matcher_status begin(store_t *s, writer *wr, char *err, size_t errlen)
@@ -431,7 +432,7 @@ static matcher_status finish(writer *wr, matcher_status st)
 
 static matcher_status find_payment(writer *wr, const char *id, size_t len, payment_row *p)
 {
-	static const char *q = "SELECT rid, amount, date FROM payments WHERE org = ?1 AND id = ?2";
+	static const char *q = "SELECT rid, amount, date, currency FROM payments WHERE org = ?1 AND id = ?2";
 	store_stmt_t *st = store_prepare(wr->w, q);
 	store_bind_i64(st, 1, wr->org);
 	store_bind_text(st, 2, id, len);
@@ -440,6 +441,9 @@ static matcher_status find_payment(writer *wr, const char *id, size_t len, payme
 		p->rid = store_col_i64(st, 0);
 		p->amount = store_col_i64(st, 1);
 		p->date = (date_t)store_col_i64(st, 2);
+		size_t n;
+		const char *c = store_col_text(st, 3, &n);
+		snprintf(p->cur, sizeof p->cur, "%.*s", (int)(n < 3 ? n : 3), c);
 	}
 	store_reset(st);
 	if (rc == STORE_ROW)
@@ -561,7 +565,7 @@ matcher_status matcher_reject(store_t *s, int64_t org, const char *payment_id, s
 matcher_status matcher_manual(store_t *s, int64_t org, const char *payment_id, size_t plen, const char *invoice_id,
                               size_t ilen, int64_t amount, char *err, size_t errlen)
 {
-	static const char *qi = "SELECT rid, outstanding, status FROM invoices WHERE org = ?1 AND id = ?2";
+	static const char *qi = "SELECT rid, outstanding, status, currency FROM invoices WHERE org = ?1 AND id = ?2";
 	static const char *qa = "SELECT coalesce(sum(amount), 0) FROM allocations "
 	                        "WHERE payment = ?1 AND state IN ('applied', 'confirmed', 'manual')";
 	int ip = (int)(plen > 80 ? 80 : plen), ii = (int)(ilen > 80 ? 80 : ilen);
@@ -581,13 +585,15 @@ matcher_status matcher_manual(store_t *s, int64_t org, const char *payment_id, s
 	store_bind_text(q, 2, invoice_id, ilen);
 	store_status rc = store_step(q);
 	int64_t inv = 0, outstanding = 0;
-	bool is_void = false;
+	bool is_void = false, other_cur = false;
 	if (rc == STORE_ROW) {
-		size_t sl;
+		size_t sl, cl;
 		const char *status = store_col_text(q, 2, &sl);
+		const char *cur = store_col_text(q, 3, &cl);
 		inv = store_col_i64(q, 0);
 		outstanding = store_col_i64(q, 1);
 		is_void = sl == 4 && !memcmp(status, "void", 4);
+		other_cur = cl != strlen(p.cur) || memcmp(cur, p.cur, cl) != 0;
 	}
 	store_reset(q);
 	if (rc == STORE_DONE) {
@@ -598,6 +604,12 @@ matcher_status matcher_manual(store_t *s, int64_t org, const char *payment_id, s
 		return finish(&wr, (fail_store(&wr, "finding the invoice"), MATCHER_FAILED));
 	if (is_void) {
 		snprintf(err, errlen, "invoice '%.*s' is void", ii, invoice_id);
+		return finish(&wr, MATCHER_CONFLICT);
+	}
+	if (other_cur) {
+		/* Amounts in two currencies cannot settle each other. */
+		snprintf(err, errlen, "invoice '%.*s' and payment '%.*s' are in different currencies", ii, invoice_id, ip,
+		         payment_id);
 		return finish(&wr, MATCHER_CONFLICT);
 	}
 	q = store_prepare(wr.w, qa);

@@ -23,11 +23,18 @@ static void set_rgb(cairo_t *cr, chart_rgb c)
 	cairo_set_source_rgb(cr, c.r, c.g, c.b);
 }
 
-void chart_money(int64_t cents, char *buf, size_t n)
+/* 10^minor, minor within ISO 4217's 0 to 4 (anything else reads as 2). */
+static uint64_t unit_of(int minor)
 {
-	uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
+	static const uint64_t u[] = {1, 10, 100, 1000, 10000};
+	return minor >= 0 && minor <= 4 ? u[minor] : 100;
+}
+
+void chart_money(int64_t cents, int minor, char *buf, size_t n)
+{
+	uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents, unit = unit_of(minor);
 	char digits[32];
-	int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)(a / 100));
+	int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)(a / unit));
 	char out[48];
 	size_t o = 0;
 	if (cents < 0)
@@ -37,13 +44,17 @@ void chart_money(int64_t cents, char *buf, size_t n)
 			out[o++] = ',';
 		out[o++] = digits[i];
 	}
-	snprintf(out + o, sizeof out - o, ".%02u", (unsigned)(a % 100));
+	if (unit > 1)
+		snprintf(out + o, sizeof out - o, ".%0*llu", minor >= 0 && minor <= 4 ? minor : 2,
+		         (unsigned long long)(a % unit));
+	else
+		out[o] = '\0';
 	snprintf(buf, n, "%s", out);
 }
 
-void chart_money_short(int64_t cents, char *buf, size_t n)
+void chart_money_short(int64_t cents, int minor, char *buf, size_t n)
 {
-	double v = (double)cents / 100.0, a = fabs(v);
+	double v = (double)cents / (double)unit_of(minor), a = fabs(v);
 	if (a >= 1e9)
 		snprintf(buf, n, "%.1fB", v / 1e9);
 	else if (a >= 1e6)
@@ -155,11 +166,11 @@ double chart_table(cairo_t *cr, double x, double y, const chart_table_spec *t, c
 }
 
 /* A "nice" axis over [lo, hi] (cents) with about four steps. */
-static void nice_axis(int64_t lo, int64_t hi, double *a0, double *a1, double *step)
+static void nice_axis(int64_t lo, int64_t hi, int minor, double *a0, double *a1, double *step)
 {
-	double l = (double)(lo < 0 ? lo : 0), h = (double)(hi > 0 ? hi : 0);
-	if (h - l < 100)
-		h = l + 100;
+	double l = (double)(lo < 0 ? lo : 0), h = (double)(hi > 0 ? hi : 0), unit = (double)unit_of(minor);
+	if (h - l < unit)
+		h = l + unit;
 	double raw = (h - l) / 4;
 	double mag = pow(10, floor(log10(raw)));
 	double f = raw / mag;
@@ -171,19 +182,20 @@ static void nice_axis(int64_t lo, int64_t hi, double *a0, double *a1, double *st
 
 /* Draws the value axis (gridlines and labels) inside the plot box;
  * returns the y of value 0 through scale. */
-static void value_axis(cairo_t *cr, double x, double y, double w, double h, double a0, double a1, double step)
+static void value_axis(cairo_t *cr, double x, double y, double w, double h, double a0, double a1, double step,
+                       int minor)
 {
 	for (double v = a0; v <= a1 + step / 2; v += step) {
 		double py = y + h - (v - a0) / (a1 - a0) * h;
 		chart_rule(cr, x, py, x + w, py, v == 0 ? 0.9 : 0.4, v == 0 ? CHART_GREY : CHART_RULE);
 		char lab[32];
-		chart_money_short((int64_t)llround(v), lab, sizeof lab);
+		chart_money_short((int64_t)llround(v), minor, lab, sizeof lab);
 		chart_text(cr, x - 4, py + 3, lab, 7.5, false, CHART_RIGHT, CHART_GREY);
 	}
 }
 
 void chart_bars(cairo_t *cr, double x, double y, double w, double h, const char *const *labels, int n,
-                const int64_t *a, const int64_t *b, chart_rgb ca, chart_rgb cb)
+                const int64_t *a, const int64_t *b, int minor, chart_rgb ca, chart_rgb cb)
 {
 	if (n <= 0)
 		return;
@@ -196,9 +208,9 @@ void chart_bars(cairo_t *cr, double x, double y, double w, double h, const char 
 		hi = vb > hi ? vb : hi;
 	}
 	double a0, a1, step;
-	nice_axis(lo, hi, &a0, &a1, &step);
+	nice_axis(lo, hi, minor, &a0, &a1, &step);
 	double ph = h - 16; /* labels below */
-	value_axis(cr, x, y, w, ph, a0, a1, step);
+	value_axis(cr, x, y, w, ph, a0, a1, step, minor);
 	double gw = w / n, bw = gw * (b ? 0.36 : 0.6);
 	double zero = y + ph - (0 - a0) / (a1 - a0) * ph;
 	for (int i = 0; i < n; i++) {
@@ -213,7 +225,7 @@ void chart_bars(cairo_t *cr, double x, double y, double w, double h, const char 
 }
 
 void chart_line(cairo_t *cr, double x, double y, double w, double h, const char *const *labels, int n,
-                const int64_t *v, chart_rgb c)
+                const int64_t *v, int minor, chart_rgb c)
 {
 	if (n <= 0)
 		return;
@@ -223,9 +235,9 @@ void chart_line(cairo_t *cr, double x, double y, double w, double h, const char 
 		hi = v[i] > hi ? v[i] : hi;
 	}
 	double a0, a1, step;
-	nice_axis(lo, hi, &a0, &a1, &step);
+	nice_axis(lo, hi, minor, &a0, &a1, &step);
 	double ph = h - 16, gw = w / n;
-	value_axis(cr, x, y, w, ph, a0, a1, step);
+	value_axis(cr, x, y, w, ph, a0, a1, step, minor);
 	cairo_set_source_rgb(cr, c.r, c.g, c.b);
 	cairo_set_line_width(cr, 1.8);
 	for (int i = 0; i < n; i++) {
@@ -248,7 +260,7 @@ void chart_line(cairo_t *cr, double x, double y, double w, double h, const char 
 }
 
 void chart_hbars(cairo_t *cr, double x, double y, double w, double h, const char *const *labels, int n,
-                 const int64_t *v, chart_rgb c)
+                 const int64_t *v, int minor, chart_rgb c)
 {
 	if (n <= 0)
 		return;
@@ -262,7 +274,7 @@ void chart_hbars(cairo_t *cr, double x, double y, double w, double h, const char
 		double len = v[i] > 0 ? bw * (double)v[i] / (double)hi : 0;
 		chart_fill(cr, x + lw, ry + rh * 0.18, len, rh * 0.64, c);
 		char m[40];
-		chart_money(v[i], m, sizeof m);
+		chart_money(v[i], minor, m, sizeof m);
 		chart_text(cr, x + lw + len + 4, ry + rh * 0.62, m, 7.5, false, CHART_LEFT, CHART_GREY);
 	}
 }

@@ -19,10 +19,12 @@ extern const chart_rgb CHART_INK, CHART_GREY, CHART_RULE, CHART_IN, CHART_OUT, C
 
 typedef enum { CHART_LEFT, CHART_CENTER, CHART_RIGHT } chart_align;
 
-/* Formats cents as "-1,234,567.89" into buf (n >= 32). */
-void chart_money(int64_t cents, char *buf, size_t n);
+/* Formats minor units of a currency with minor decimals as
+ * "-1,234,567.89" (2), "-1,234,567" (0), "1.250" (3) into buf (n >= 32).
+ * Every amount below takes the same minor. */
+void chart_money(int64_t cents, int minor, char *buf, size_t n);
 /* Axis labels: "-1.2M", "350k", "900". */
-void chart_money_short(int64_t cents, char *buf, size_t n);
+void chart_money_short(int64_t cents, int minor, char *buf, size_t n);
 
 /* Draws s with its baseline at y, aligned on x. Returns the width. */
 double chart_text(cairo_t *cr, double x, double y, const char *s, double size, bool bold, chart_align al,
@@ -49,13 +51,13 @@ double chart_table(cairo_t *cr, double x, double y, const chart_table_spec *t, c
 /* Vertical grouped bars: n groups labelled labels[i], series a (and b when
  * not NULL) side by side, a zero line and a labelled value axis. */
 void chart_bars(cairo_t *cr, double x, double y, double w, double h, const char *const *labels, int n,
-                const int64_t *a, const int64_t *b, chart_rgb ca, chart_rgb cb);
+                const int64_t *a, const int64_t *b, int minor, chart_rgb ca, chart_rgb cb);
 /* A line over n points (with a value axis), labels under every point. */
 void chart_line(cairo_t *cr, double x, double y, double w, double h, const char *const *labels, int n,
-                const int64_t *v, chart_rgb c);
+                const int64_t *v, int minor, chart_rgb c);
 /* Horizontal bars, one per label, the value written after each bar. */
 void chart_hbars(cairo_t *cr, double x, double y, double w, double h, const char *const *labels, int n,
-                 const int64_t *v, chart_rgb c);
+                 const int64_t *v, int minor, chart_rgb c);
 /* A legend swatch with its label; returns the x after it. */
 double chart_legend(cairo_t *cr, double x, double y, const char *label, chart_rgb c);
 

@@ -14,6 +14,7 @@
 
 #include "analytics/analytics.h"
 #include "core/buf.h"
+#include "core/currency.h"
 #include "core/date.h"
 #include "core/mem.h"
 #include "report/chart.h"
@@ -39,6 +40,7 @@ static const char *const month_abbr[12] = {"Jan", "Feb", "Mar", "Apr", "May", "J
 
 typedef struct {
 	char slug[128], name[128], currency[8];
+	int minor; /* the currency's decimals */
 	int64_t opening_balance;
 	int year, month;
 	date_t from, to, pfrom, pto;
@@ -98,7 +100,11 @@ static bool load_org(store_conn_t *c, int64_t org, rdata *d)
 	if (ok) {
 		snprintf(d->slug, sizeof d->slug, "%s", store_col_text(st, 0, NULL));
 		snprintf(d->name, sizeof d->name, "%s", store_col_text(st, 1, NULL));
-		snprintf(d->currency, sizeof d->currency, "%s", store_col_text(st, 2, NULL));
+		size_t cl;
+		const char *cur = store_col_text(st, 2, &cl);
+		if (!currency_canon(cur, cl, d->currency))
+			snprintf(d->currency, sizeof d->currency, "%s", CURRENCY_DEFAULT);
+		d->minor = currency_minor(d->currency, 3);
 		d->opening_balance = store_col_i64(st, 3);
 	}
 	store_reset(st);
@@ -199,10 +205,10 @@ static void cells_free(char ***t, int rows, int cols)
 	free(t);
 }
 
-static char *fmt_money(int64_t cents)
+static char *fmt_money(const rdata *d, int64_t cents)
 {
 	char b[48];
-	chart_money(cents, b, sizeof b);
+	chart_money(cents, d->minor, b, sizeof b);
 	return xstrdup(b);
 }
 
@@ -245,7 +251,7 @@ static void kpi_card(cairo_t *cr, double x, double y, double w, double h, const 
 	chart_text(cr, x + 10, y + 16, k->label, 8.5, false, CHART_LEFT, CHART_GREY);
 	char v[64];
 	if (k->money)
-		chart_money((int64_t)k->cur, v, sizeof v);
+		chart_money((int64_t)k->cur, d->minor, v, sizeof v);
 	else
 		snprintf(v, sizeof v, "%.1f days", k->cur);
 	chart_text_fit(cr, x + 10, y + 38, w - 16, v, 15, true, CHART_LEFT, CHART_INK);
@@ -294,9 +300,20 @@ static void page_kpis(cairo_t *cr, const rdata *d)
 		kpi_card(cr, MARGIN + (i % 3) * (w + gap), y + (i / 3) * (h + gap), w, h, &k[i], d);
 	}
 	y += 2 * h + gap + 34;
-	char note[128], m[48];
-	chart_money(jint(d->ov, "closing_balance"), m, sizeof m);
-	snprintf(note, sizeof note, "closing balance %s", m);
+	char note[320], m[48];
+	chart_money(jint(d->ov, "closing_balance"), d->minor, m, sizeof m);
+	int nn = snprintf(note, sizeof note, "closing balance %s", m);
+	/* Cash in other currencies is not in these figures: say so, apart. */
+	json_t *oc = json_object_get(d->ov, "other_currencies"), *oe;
+	size_t oi;
+	json_array_foreach(oc, oi, oe) {
+		const char *code = json_string_value(json_object_get(oe, "currency"));
+		if (!code || !jint(oe, "cash_in") || nn < 0 || (size_t)nn >= sizeof note)
+			continue;
+		chart_money(jint(oe, "cash_in"), currency_minor(code, strlen(code)), m, sizeof m);
+		nn += snprintf(note + nn, sizeof note - (size_t)nn, "%s%s %s", nn && strstr(note, "apart") ? ", " :
+		               "  ·  received apart: ", code, m);
+	}
 	y = section(cr, y, "Cash flow, last 12 months", note);
 	json_t *b = json_object_get(d->cf, "buckets");
 	int n = (int)json_array_size(b);
@@ -315,10 +332,10 @@ static void page_kpis(cairo_t *cr, const rdata *d)
 	}
 	double lx = chart_legend(cr, MARGIN + 40, y + 4, "Cash in (payments)", CHART_IN);
 	chart_legend(cr, lx, y + 4, "Cash out (costs)", CHART_OUT);
-	chart_bars(cr, MARGIN + 40, y + 16, CONTENT_W - 40, 220, labels, n, in, out, CHART_IN, CHART_OUT);
+	chart_bars(cr, MARGIN + 40, y + 16, CONTENT_W - 40, 220, labels, n, in, out, d->minor, CHART_IN, CHART_OUT);
 	y += 16 + 220 + 34;
 	y = section(cr, y, "Cash balance at month end", NULL);
-	chart_line(cr, MARGIN + 40, y + 8, CONTENT_W - 40, 170, labels, n, bal, CHART_ACCENT);
+	chart_line(cr, MARGIN + 40, y + 8, CONTENT_W - 40, 170, labels, n, bal, d->minor, CHART_ACCENT);
 }
 
 /* ---- page 2: the cash-flow table and costs by category ---- */
@@ -342,23 +359,23 @@ static void page_costs(cairo_t *cr, const rdata *d)
 		char lab[32];
 		snprintf(lab, sizeof lab, "%s %.4s", m >= 1 && m <= 12 ? month_names[m - 1] : "?", start);
 		rows[i][0] = xstrdup(lab);
-		rows[i][1] = fmt_money(jint(e, "inflow"));
-		rows[i][2] = fmt_money(jint(e, "outflow"));
-		rows[i][3] = fmt_money(jint(e, "net"));
-		rows[i][4] = fmt_money(jint(e, "balance"));
+		rows[i][1] = fmt_money(d, jint(e, "inflow"));
+		rows[i][2] = fmt_money(d, jint(e, "outflow"));
+		rows[i][3] = fmt_money(d, jint(e, "net"));
+		rows[i][4] = fmt_money(d, jint(e, "balance"));
 		tin += jint(e, "inflow");
 		tout += jint(e, "outflow");
 	}
 	rows[n][0] = xstrdup("12 months");
-	rows[n][1] = fmt_money(tin);
-	rows[n][2] = fmt_money(tout);
-	rows[n][3] = fmt_money(tin - tout);
+	rows[n][1] = fmt_money(d, tin);
+	rows[n][2] = fmt_money(d, tout);
+	rows[n][3] = fmt_money(d, tin - tout);
 	chart_table_spec t = {5, head, widths, al, 9, true};
 	y = chart_table(cr, MARGIN, y, &t, rows, n + 1);
 	cells_free(rows, n + 1, 5);
 
 	char note[160], m[48];
-	chart_money(jint(json_object_get(d->costs, "total"), "amount"), m, sizeof m);
+	chart_money(jint(json_object_get(d->costs, "total"), "amount"), d->minor, m, sizeof m);
 	snprintf(note, sizeof note, "%s, total %s", d->title, m);
 	y = section(cr, y + 34, "Costs by category", note);
 	json_t *items = json_object_get(d->costs, "items");
@@ -383,7 +400,7 @@ static void page_costs(cairo_t *cr, const rdata *d)
 		chart_text(cr, MARGIN, y + 12, "No costs were recorded this month.", 9, false, CHART_LEFT, CHART_GREY);
 		return;
 	}
-	chart_hbars(cr, MARGIN, y, CONTENT_W, 16.0 * nb, labels, nb, v, CHART_OUT);
+	chart_hbars(cr, MARGIN, y, CONTENT_W, 16.0 * nb, labels, nb, v, d->minor, CHART_OUT);
 	y += 16.0 * nb + 14;
 	static const char *const chead[] = {"Category", "Entries", "Amount", "Share"};
 	static const double cw[] = {231.28, 80, 120, 80};
@@ -394,12 +411,12 @@ static void page_costs(cairo_t *cr, const rdata *d)
 		json_t *e = i < ni ? json_array_get(items, (size_t)i) : other;
 		cr2[i][0] = xstrdup(labels[i]);
 		cr2[i][1] = fmt_int(jint(e, "count"));
-		cr2[i][2] = fmt_money(v[i]);
+		cr2[i][2] = fmt_money(d, v[i]);
 		cr2[i][3] = fmt_share(v[i], total);
 	}
 	cr2[nb][0] = xstrdup("Total");
 	cr2[nb][1] = fmt_int(jint(json_object_get(d->costs, "total"), "count"));
-	cr2[nb][2] = fmt_money(total);
+	cr2[nb][2] = fmt_money(d, total);
 	cr2[nb][3] = xstrdup(total ? "100.0%" : "-");
 	chart_table_spec ct = {4, chead, cw, cal, 9, true};
 	chart_table(cr, MARGIN, y, &ct, cr2, nb + 1);
@@ -425,7 +442,7 @@ static void page_receivables(cairo_t *cr, const rdata *d)
 	int64_t v[5];
 	for (int i = 0; i < 5; i++)
 		v[i] = jint(json_object_get(bk, keys[i]), "amount");
-	chart_bars(cr, MARGIN + 40, y, CONTENT_W - 40, 150, names, 5, v, NULL, CHART_ACCENT, CHART_ACCENT);
+	chart_bars(cr, MARGIN + 40, y, CONTENT_W - 40, 150, names, 5, v, NULL, d->minor, CHART_ACCENT, CHART_ACCENT);
 	y += 150 + 12;
 	static const char *const head[] = {"Bucket", "Invoices", "Outstanding", "Share"};
 	static const double w[] = {231.28, 80, 120, 80};
@@ -435,12 +452,12 @@ static void page_receivables(cairo_t *cr, const rdata *d)
 	for (int i = 0; i < 5; i++) {
 		rows[i][0] = xstrdup(names[i]);
 		rows[i][1] = fmt_int(jint(json_object_get(bk, keys[i]), "count"));
-		rows[i][2] = fmt_money(v[i]);
+		rows[i][2] = fmt_money(d, v[i]);
 		rows[i][3] = fmt_share(v[i], jint(tot, "amount"));
 	}
 	rows[5][0] = xstrdup("Total outstanding");
 	rows[5][1] = fmt_int(jint(tot, "count"));
-	rows[5][2] = fmt_money(jint(tot, "amount"));
+	rows[5][2] = fmt_money(d, jint(tot, "amount"));
 	rows[5][3] = xstrdup(jint(tot, "amount") ? "100.0%" : "-");
 	chart_table_spec t = {4, head, w, al, 9, true};
 	y = chart_table(cr, MARGIN, y, &t, rows, 6);
@@ -465,7 +482,7 @@ static void page_receivables(cairo_t *cr, const rdata *d)
 		tr[i][0] = fmt_int(i + 1);
 		tr[i][1] = xstrdup(jstr(e, "customer"));
 		tr[i][2] = fmt_int(jint(e, "count"));
-		tr[i][3] = fmt_money(jint(e, "amount"));
+		tr[i][3] = fmt_money(d, jint(e, "amount"));
 		tr[i][4] = fmt_share(jint(e, "amount"), sales);
 	}
 	chart_table_spec tt = {5, th, tw, ta, 9, false};

@@ -127,21 +127,34 @@ static void sale(fx *f, const char *id, date_t day, const char *cust, const char
 	put(f, ENT_SALES_ORDERS, v);
 }
 
-static void invoice(fx *f, const char *id, const char *cust, date_t issue, date_t due, int64_t amount,
-                    const char *status)
+/* cur: a currency code, NULL = the org's. */
+static void invoice_cur(fx *f, const char *id, const char *cust, date_t issue, date_t due, int64_t amount,
+                        const char *status, const char *cur)
 {
 	strs t;
 	char num[48];
 	snprintf(num, sizeof num, "INV-%s", id);
-	const char *v[] = {id, num, cust, ds(&t, 0, issue), ds(&t, 1, due), ms(&t, 2, amount), "", status, NULL};
+	const char *v[] = {id, num, cust, ds(&t, 0, issue), ds(&t, 1, due), ms(&t, 2, amount), "", status, cur};
 	put(f, ENT_INVOICES, v);
+}
+
+static void invoice(fx *f, const char *id, const char *cust, date_t issue, date_t due, int64_t amount,
+                    const char *status)
+{
+	invoice_cur(f, id, cust, issue, due, amount, status, NULL);
+}
+
+static void payment_cur(fx *f, const char *id, date_t day, const char *payer, int64_t amount, const char *ref,
+                        const char *cur)
+{
+	strs t;
+	const char *v[] = {id, ds(&t, 0, day), payer, ms(&t, 1, amount), ref, NULL, cur};
+	put(f, ENT_PAYMENTS, v);
 }
 
 static void payment(fx *f, const char *id, date_t day, const char *payer, int64_t amount, const char *ref)
 {
-	strs t;
-	const char *v[] = {id, ds(&t, 0, day), payer, ms(&t, 1, amount), ref, NULL, NULL};
-	put(f, ENT_PAYMENTS, v);
+	payment_cur(f, id, day, payer, amount, ref, NULL);
 }
 
 static void lead(fx *f, const char *id, const char *created_at, const char *creator, const char *status,
@@ -246,7 +259,7 @@ Test(analytics, cashflow_buckets_clip_and_balance)
 	       "{\"start\":\"2024-02-01\",\"end\":\"2024-02-29\",\"inflow\":20000,\"outflow\":0,\"net\":20000,"
 	       "\"balance\":1140000},"
 	       "{\"start\":\"2024-03-01\",\"end\":\"2024-03-10\",\"inflow\":0,\"outflow\":10001,\"net\":-10001,"
-	       "\"balance\":1129999}]}");
+	       "\"balance\":1129999}]," "\"other_currencies\":[]}");
 
 	/* Weeks: a Wednesday start clips the first week; empty weeks are listed. */
 	analytics_params_init(&p, f.org, D("2024-01-17"), D("2024-02-06"));
@@ -259,7 +272,7 @@ Test(analytics, cashflow_buckets_clip_and_balance)
 	       "{\"start\":\"2024-01-29\",\"end\":\"2024-02-04\",\"inflow\":50000,\"outflow\":0,\"net\":50000,"
 	       "\"balance\":120000},"
 	       "{\"start\":\"2024-02-05\",\"end\":\"2024-02-06\",\"inflow\":0,\"outflow\":0,\"net\":0,"
-	       "\"balance\":120000}]}");
+	       "\"balance\":120000}]," "\"other_currencies\":[]}");
 
 	/* Quarter and year buckets, clipped on both sides. */
 	analytics_params_init(&p, f.org, D("2024-02-10"), D("2024-04-01"));
@@ -270,7 +283,7 @@ Test(analytics, cashflow_buckets_clip_and_balance)
 	       "{\"start\":\"2024-02-10\",\"end\":\"2024-03-31\",\"inflow\":20000,\"outflow\":10001,\"net\":9999,"
 	       "\"balance\":129999},"
 	       "{\"start\":\"2024-04-01\",\"end\":\"2024-04-01\",\"inflow\":99900,\"outflow\":0,\"net\":99900,"
-	       "\"balance\":229899}]}");
+	       "\"balance\":229899}]," "\"other_currencies\":[]}");
 
 	/* Daily over two years: 731 buckets (2024 is a leap year). */
 	analytics_params_init(&p, f.org, D("2023-01-01"), D("2024-12-31"));
@@ -281,7 +294,7 @@ Test(analytics, cashflow_buckets_clip_and_balance)
 		n++;
 	cr_assert_eq(n, 731);
 	cr_assert(strstr(j, "{\"start\":\"2024-12-31\",\"end\":\"2024-12-31\",\"inflow\":0,\"outflow\":0,\"net\":0,"
-	                    "\"balance\":229899}]}"));
+	                    "\"balance\":229899}],\"other_currencies\":[]}"));
 	free(j);
 	expect(&f, analytics_cashflow, &p, NULL);
 	fx_close(&f);
@@ -462,7 +475,8 @@ Test(analytics, overview_previous_and_change)
 	       "\"outstanding\":10000,\"overdue\":4000,\"open_invoices\":2,\"open_leads\":2,\"followups_due\":1,"
 	       "\"previous\":{\"from\":\"2024-01-30\",\"to\":\"2024-02-29\",\"cash_in\":10000,\"cash_out\":0,"
 	       "\"net\":10000,\"sales\":3000},"
-	       "\"change\":{\"cash_in\":50.0,\"cash_out\":null,\"net\":20.0,\"sales\":-33.3}}");
+	       "\"change\":{\"cash_in\":50.0,\"cash_out\":null,\"net\":20.0,\"sales\":-33.3},"
+	       "\"other_currencies\":[]}");
 	fx_close(&f);
 }
 
@@ -539,6 +553,9 @@ static const char *const astate[] = {"applied", "confirmed", "manual", "proposed
 
 #define NEL(a) ((int64_t)(sizeof a / sizeof a[0]))
 
+/* Currencies other than the org's (USD): two decimals, and three (KWD). */
+static const char *const foreign[] = {"EUR", "GBP", "KWD", "usd"};
+
 static void gen_org(fx *f, int64_t org, int n)
 {
 	date_t base = D("2023-01-01");
@@ -555,16 +572,16 @@ static void gen_org(fx *f, int64_t org, int n)
 	}
 	for (int i = 0; i < n; i++) {
 		snprintf(id, sizeof id, "p%d", i);
-		payment(f, id, base + (date_t)rn(731), customers[rn(NEL(customers))], 1 + rn(200000),
-		        rn(2) ? "ref INV-x" : "Transfer");
+		payment_cur(f, id, base + (date_t)rn(731), customers[rn(NEL(customers))], 1 + rn(200000),
+		            rn(2) ? "ref INV-x" : "Transfer", rn(8) ? NULL : foreign[rn(NEL(foreign))]);
 	}
 	int ninv = n / 2;
 	for (int i = 0; i < ninv; i++) {
 		snprintf(id, sizeof id, "i%d", i);
 		date_t issue = base + (date_t)rn(731);
 		int64_t amount = 100 + rn(200000);
-		invoice(f, id, customers[rn(NEL(customers))], issue, issue + (date_t)rn(61), amount,
-		        rn(20) == 0 ? "void" : NULL);
+		invoice_cur(f, id, customers[rn(NEL(customers))], issue, issue + (date_t)rn(61), amount,
+		            rn(20) == 0 ? "void" : NULL, rn(8) ? NULL : foreign[rn(NEL(foreign))]);
 		/* Allocations: none, partial, or several summing to the amount. */
 		int kind = (int)rn(4);
 		int64_t left = amount;
@@ -604,7 +621,9 @@ static void gen_org(fx *f, int64_t org, int n)
 		snprintf(id, sizeof id, "s%d", (int)rn(n));
 		sale(f, id, base + (date_t)rn(731), customers[rn(NEL(customers))], "cancelled", rn(300000));
 		snprintf(id, sizeof id, "p%d", (int)rn(n));
-		payment(f, id, base + (date_t)rn(731), customers[rn(NEL(customers))], 1 + rn(200000), "");
+		/* a replacement may move a payment into or out of a foreign currency */
+		payment_cur(f, id, base + (date_t)rn(731), customers[rn(NEL(customers))], 1 + rn(200000), "",
+		            rn(4) ? NULL : foreign[rn(NEL(foreign))]);
 		snprintf(id, sizeof id, "l%d", (int)rn(n));
 		lead(f, id, "2024-02-29T12:00:00Z", "zed", "won", NULL, NULL);
 		static const entity_kind kinds[] = {ENT_COSTS, ENT_SALES_ORDERS, ENT_INVOICES, ENT_PAYMENTS, ENT_LEADS};
@@ -967,4 +986,49 @@ Test(analytics, ratio_rounding)
 	an_put_change(&b, INT64_MAX, INT64_MIN);
 	cr_assert_str_eq(b.p, "50.0 null 200.0");
 	buf_free(&b);
+}
+
+/* ---- currencies: foreign rows apart, never in the org's figures ---- */
+
+Test(analytics, other_currencies_apart_from_the_org_figures)
+{
+	fx f;
+	fx_open(&f);
+	int64_t org = fx_org(&f, "acme");
+	fx_begin(&f, org);
+	payment(&f, "p1", D("2024-03-05"), "A", 10000, "");
+	payment_cur(&f, "p2", D("2024-03-06"), "B", 9500, "", "EUR");
+	payment_cur(&f, "p3", D("2024-03-07"), "C", 500, "", "EUR");
+	payment_cur(&f, "p4", D("2024-03-07"), "D", 1250, "", "KWD"); /* "12.50" KWD: 12500 fils */
+	payment_cur(&f, "p5", D("2024-02-07"), "E", 700, "", "GBP"); /* outside the range */
+	invoice_cur(&f, "i1", "B", D("2024-03-01"), D("2024-03-31"), 9500, NULL, "EUR");
+	invoice_cur(&f, "i2", "C", D("2024-03-01"), D("2024-03-31"), 300, NULL, "CHF");
+	invoice_cur(&f, "i3", "D", D("2024-03-01"), D("2024-03-31"), 400, "void", "CHF");
+	invoice(&f, "i4", "A", D("2024-03-01"), D("2024-04-30"), 2000, NULL);
+	fx_commit(&f);
+	analytics_params p;
+	analytics_params_init(&p, org, D("2024-03-01"), D("2024-03-31"));
+	p.as_of = D("2024-03-31");
+	for (int naive = 0; naive < 2; naive++) {
+		p.naive = naive;
+		char *j = view(&f, analytics_overview, &p);
+		cr_expect(strstr(j, "\"cash_in\":10000,"), "%s", j);
+		cr_expect(strstr(j, "\"outstanding\":2000,"), "foreign invoices are not receivables in USD: %s", j);
+		cr_expect(strstr(j, ",\"other_currencies\":[{\"currency\":\"CHF\",\"cash_in\":0,\"cash_in_count\":0,"
+		                    "\"invoiced\":300,\"invoiced_count\":1},{\"currency\":\"EUR\",\"cash_in\":10000,"
+		                    "\"cash_in_count\":2,\"invoiced\":9500,\"invoiced_count\":1},{\"currency\":\"KWD\","
+		                    "\"cash_in\":12500,\"cash_in_count\":1,\"invoiced\":0,\"invoiced_count\":0}]}"),
+		          "%s", j);
+		free(j);
+		j = view(&f, analytics_cashflow, &p);
+		cr_expect(strstr(j, "\"inflow\":10000,") && strstr(j, "],\"other_currencies\":[{\"currency\":\"EUR\","
+		                                                      "\"inflow\":10000,\"count\":2},{\"currency\":\"KWD\","
+		                                                      "\"inflow\":12500,\"count\":1}]}"),
+		          "%s", j);
+		free(j);
+	}
+	/* and both paths agree byte for byte on every view */
+	p.naive = false;
+	compare_all(&f, &p);
+	fx_close(&f);
 }

@@ -10,6 +10,8 @@
 #include "core/money.h"
 #include "helpers.h"
 #include "ingest/import.h"
+#include "match/explain.h"
+#include "match/matcher.h"
 #include "store/settings.h"
 
 /* ---- the table ---- */
@@ -285,4 +287,45 @@ Test(settings, derived_ids_unchanged_by_the_currency_column)
 	cr_assert_eq(import_kind(ENT_PAYMENTS, "date,payer,amount,currency\n2024-01-02,A,10.00,EUR\n", false), 0);
 	cr_expect_eq(res.inserted, 1, "the same figure in EUR is another payment");
 	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM payments"), 2);
+}
+
+/* ---- matching never crosses currencies ---- */
+
+Test(settings, matching_never_crosses_currencies)
+{
+	cr_assert_eq(import_kind(ENT_INVOICES,
+	                         "id,number,customer,issue_date,due_date,amount\n"
+	                         "i1,INV-1001,Acme Ltd,2024-01-02,2024-02-01,95.00\n"
+	                         "i2,INV-1002,Acme Ltd,2024-01-02,2024-02-01,40.00\n",
+	                         false),
+	             0, "%s", err);
+	cr_assert_eq(import_kind(ENT_INVOICES, "id,number,customer,issue_date,due_date,amount,currency\n"
+	                                       "i3,INV-1003,Acme Ltd,2024-01-02,2024-02-01,40.00,EUR\n",
+	                         false),
+	             0, "%s", err);
+	/* same figure, same reference, same payer: only the currency differs */
+	cr_assert_eq(import_kind(ENT_PAYMENTS,
+	                         "id,date,payer,amount,reference\n"
+	                         "p1,2024-01-10,Acme Ltd,EUR 95.00,INV-1001\n"
+	                         "p2,2024-01-10,Acme Ltd,EUR 40.00,INV-1003\n",
+	                         true),
+	             0, "%s", err);
+	matcher_opts o;
+	matcher_opts_init(&o);
+	matcher_result mr;
+	cr_assert_eq(matcher_run(fx.store, fx.org, &o, &mr, err, sizeof err), 0, "%s", err);
+	char *t = db_text(&fx, "SELECT p.id, i.id, a.state FROM allocations a JOIN payments p ON p.rid = a.payment "
+	                       "JOIN invoices i ON i.rid = a.invoice ORDER BY p.id");
+	cr_expect_str_eq(t, "p2|i3|applied\n", "only the EUR invoice may take the EUR payment");
+	free(t);
+
+	buf_t out = BUF_INIT;
+	cr_assert_eq(explain_payment(fx.store, fx.org, "p1", 2, NULL, &out, err, sizeof err), MATCHER_OK, "%s", err);
+	cr_expect(strstr(out.p, "\"verdict\":\"unmatched\""), "%s", out.p);
+	cr_expect(strstr(out.p, "other currency: the invoice is in USD, the payment in EUR"), "%s", out.p);
+	buf_free(&out);
+
+	/* a person cannot cross currencies either */
+	cr_expect_eq(matcher_manual(fx.store, fx.org, "p1", 2, "i1", 2, 0, err, sizeof err), MATCHER_CONFLICT);
+	cr_expect(strstr(err, "different currencies"), "%s", err);
 }

@@ -118,7 +118,8 @@ export function cashflow(m, from, to, interval, opening = 0) {
     const balance = opening + sum(m.payments.filter((p) => p.day <= e)) - sum(m.costs.filter((c) => c.day <= e));
     buckets.push({ start: dayStr(s), end: dayStr(e), inflow, outflow, net: inflow - outflow, balance });
   }
-  return { from, to, interval, opening_balance: opening, buckets };
+  // generated data is all in the org's currency: nothing apart
+  return { from, to, interval, opening_balance: opening, buckets, other_currencies: [] };
 }
 
 export function aging(m, asOf) {
@@ -172,6 +173,7 @@ export function overview(m, from, to, { asOf = to, date = to, opening = 0 } = {}
       cash_in: change(cur.cash_in, prev.cash_in), cash_out: change(cur.cash_out, prev.cash_out),
       net: change(cur.net, prev.net), sales: change(cur.sales, prev.sales),
     },
+    other_currencies: [],
   };
 }
 
