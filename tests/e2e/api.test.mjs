@@ -111,7 +111,7 @@ function ordered(rows, sort, dateOf, amountOf) {
   });
 }
 
-const paymentRow = (p) => ({ id: p.id, date: p.date, payer: p.payer, amount: p.amount, reference: p.reference, customer_id: p.customer_id });
+const paymentRow = (p) => ({ id: p.id, date: p.date, payer: p.payer, amount: p.amount, reference: p.reference, customer_id: p.customer_id, currency: 'USD' });
 
 // ---- errors ----
 
@@ -569,8 +569,8 @@ describe('lists', () => {
     const cols = {
       costs: ['id', 'date', 'category', 'amount', 'vendor', 'description'],
       sales_orders: ['id', 'date', 'customer', 'status', 'amount'],
-      invoices: ['id', 'number', 'customer', 'issue_date', 'due_date', 'amount', 'customer_id', 'status', 'outstanding'],
-      payments: ['id', 'date', 'payer', 'amount', 'reference', 'customer_id'],
+      invoices: ['id', 'number', 'customer', 'issue_date', 'due_date', 'amount', 'customer_id', 'status', 'currency', 'outstanding'],
+      payments: ['id', 'date', 'payer', 'amount', 'reference', 'customer_id', 'currency'],
       leads: ['id', 'created_at', 'creator', 'status', 'name', 'mobile', 'source', 'followup_date', 'value'],
     };
     for (const [k, c] of Object.entries(cols)) {
@@ -709,7 +709,7 @@ describe('writes', () => {
       assert.equal(r.json.inserted, body.length);
     }
     assert.deepStrictEqual((await ok(t(), '/api/v1/invoices')).items,
-      [{ id: 'i1', number: 'INV-W-1', customer: 'Zeta Ltd', issue_date: '2026-03-01', due_date: '2026-03-31', amount: 25000, customer_id: '', status: 'open', outstanding: 25000 }]);
+      [{ id: 'i1', number: 'INV-W-1', customer: 'Zeta Ltd', issue_date: '2026-03-01', due_date: '2026-03-31', amount: 25000, customer_id: '', status: 'open', currency: 'USD', outstanding: 25000 }]);
     const so = (await ok(t(), '/api/v1/sales_orders')).items;
     assert.equal(so.length, 2);
     assert.ok(so.every((s) => typeof s.id === 'string' && s.id.length > 0), 'the server assigns an id');

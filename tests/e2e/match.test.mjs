@@ -265,7 +265,7 @@ describe('a run with the default thresholds (acme)', () => {
     for (const pathq of ['/api/v1/match/proposals', `/api/v1/payments/${paymentsCsv[1].id}/explain`]) {
       const r = await api(srv, tok.acme, pathq);
       assert.equal(r.status, 200);
-      assert.deepEqual(Object.keys(r.json).sort(), ['currency', 'data', 'money', 'org'], `${pathq}: ${r.text.slice(0, 120)}`);
+      assert.deepEqual(Object.keys(r.json).sort(), ['currency', 'data', 'minor_units', 'money', 'org'], `${pathq}: ${r.text.slice(0, 120)}`);
       assert.equal(r.json.org, 'acme');
     }
   });
