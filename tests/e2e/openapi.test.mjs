@@ -202,6 +202,10 @@ describe('real answers match the document', () => {
     await check('get', '/api/v1/performance/slow-queries');
     await check('get', '/api/v1/performance/report');
     await check('get', '/api/v1/alerts');
+    await check('get', '/api/v1/settings');
+    await check('put', '/api/v1/settings', { headers: { 'content-type': 'application/json' }, body: '{"opening_balance":"12.50"}' });
+    await check('put', '/api/v1/settings', { headers: { 'content-type': 'application/json' }, body: '{"currency":"EUR"}' }); // 409: rows exist
+    await check('put', '/api/v1/settings', { headers: { 'content-type': 'application/json' }, body: '{"currency":"XX"}' }); // 400
   });
 
   test('errors are problem documents as documented', async () => {
