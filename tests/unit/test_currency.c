@@ -279,16 +279,6 @@ Test(settings, amounts_follow_the_org_currency_minor_units)
 	cr_expect_eq(db_i64(&fx, "SELECT sum(amount) FROM costs"), 10);
 }
 
-Test(settings, derived_ids_unchanged_by_the_currency_column)
-{
-	cr_assert_eq(import_kind(ENT_PAYMENTS, "date,payer,amount\n2024-01-02,A,10.00\n", false), 0, "%s", err);
-	cr_assert_eq(import_kind(ENT_PAYMENTS, "date,payer,amount,currency\n2024-01-02,A,10.00,USD\n", false), 0);
-	cr_expect_eq(res.replaced, 1, "a row in the org's currency keeps its id");
-	cr_assert_eq(import_kind(ENT_PAYMENTS, "date,payer,amount,currency\n2024-01-02,A,10.00,EUR\n", false), 0);
-	cr_expect_eq(res.inserted, 1, "the same figure in EUR is another payment");
-	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM payments"), 2);
-}
-
 /* ---- matching never crosses currencies ---- */
 
 Test(settings, matching_never_crosses_currencies)
