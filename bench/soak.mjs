@@ -4,8 +4,8 @@
 // reconciliation and one export task at a time. Writes reuse a bounded set
 // of ids (upserts), so the store stops growing and memory must too. Prints a
 // line per minute: requests, 5xx, the server's RSS and open descriptors.
-// Exits 1 on any 5xx or a failed task, or when RSS or descriptors grow after
-// the warm-up minute beyond the tolerance.
+// Exits 1 on any 5xx or a failed task, or when RSS or descriptors grow in the
+// second half of the run (the first is the caches' warm-up) beyond the tolerance.
 // Usage: node bench/soak.mjs BASE_URL TOKEN SERVER_PID SECONDS CONNECTIONS
 import { readFileSync, readdirSync } from 'node:fs';
 
@@ -128,14 +128,16 @@ console.log(`total: ${stats.req} requests in ${((Date.now() - t0) / 1000).toFixe
   `; 5xx ${stats.s5xx}, other 4xx ${stats.s4xx}; tasks ${stats.tasks.ok} succeeded, ${stats.tasks.failed} not`);
 for (const e of stats.errors) console.log(`  ${e}`);
 
-// Flat after warm-up: compare the last sample with the first full minute.
+// Flat after warm-up: the caches (L1 cache.memory_bytes, SQLite's
+// store.cache_mib per connection) fill for a while by design, so the first
+// half of the run is warm-up; compare its last sample with the run's last.
 let bad = stats.s5xx > 0 || stats.tasks.failed > 0;
 if (samples.length >= 3) {
-  const w = samples[0], last = samples[samples.length - 1];
+  const w = samples[Math.floor((samples.length - 1) / 2)], last = samples[samples.length - 1];
   const growth = (last.rss - w.rss) / w.rss;
   const tol = Number(process.env.SOAK_RSS_TOLERANCE || 0.15);
   const fdGrowth = last.fds - w.fds;
-  console.log(`after warm-up (minute 1 -> ${last.minute}): RSS ${(growth * 100).toFixed(1)}% (tolerance ${tol * 100}%), fds ${fdGrowth >= 0 ? '+' : ''}${fdGrowth}`);
+  console.log(`after warm-up (minute ${w.minute} -> ${last.minute}): RSS ${(growth * 100).toFixed(1)}% (tolerance ${tol * 100}%), fds ${fdGrowth >= 0 ? '+' : ''}${fdGrowth}`);
   if (growth > tol || fdGrowth > 8) bad = true;
 } else {
   console.log('too short to judge RSS and descriptors after warm-up (needs 3 minutes)');

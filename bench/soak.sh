@@ -5,15 +5,15 @@
 #
 # Environment: SOAK_SECONDS (default 600), SOAK_CONNECTIONS (64), SCALE (5:
 # the data set, generated and imported once into /tmp/brisk-bench-SCALE and
-# reused), SOAK_RSS_TOLERANCE (0.15: RSS growth allowed after the warm-up
-# minute). Not part of `make test` or `make bench` (it takes minutes).
+# reused), SOAK_RSS_TOLERANCE (0.15: RSS growth allowed in the second half
+# of the run; the first half is warm-up while the caches fill). Not part of `make test` or `make bench` (it takes minutes).
 #
 # bench/soak.mjs drives SOAK_CONNECTIONS clients of mixed reads (every view,
 # lists, varying ranges), JSON row writes and small CSV imports (upserts over
 # a bounded set of ids, so the store stops growing), with one reconciliation
 # and one export task always under way. Prints a line per minute: requests,
 # 5xx so far, the server's RSS and open descriptors. Fails on any 5xx or
-# failed task, or when RSS or descriptors keep growing after the warm-up.
+# failed task, or when RSS or descriptors keep growing in the second half.
 set -euo pipefail
 
 brisk=$(readlink -f "${1:?usage: bench/soak.sh BRISK_BINARY}")
