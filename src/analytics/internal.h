@@ -80,5 +80,7 @@ extern const char leads_sql_followups[], leads_sql_due[];
 extern const char behaviour_sql[];
 /* The list statements (lists.c): *n of them. */
 const char *const *lists_statements(size_t *n);
+/* The searched list statements (q of 3+ characters): *n of them. */
+const char *const *lists_search_statements(size_t *n);
 
 #endif

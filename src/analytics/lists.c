@@ -7,6 +7,9 @@
 
 #include "analytics/analytics.h"
 #include "analytics/internal.h"
+#include "analytics/search.h"
+#include "core/seal.h"
+#include "store/secret.h"
 #include "core/mem.h"
 
 /* DESIGN
@@ -53,27 +56,45 @@
 #define CUR "coalesce(nullif(currency, ''), (SELECT o.currency FROM orgs o WHERE o.id = ?1))"
 #define EQ(col, n) " AND (?" n " IS NULL OR " col " = ?" n ")"
 
-static const char *const list_sql[ENT__COUNT][4] = {
-	[ENT_COSTS] = LIST4("id, date, category, amount, vendor, description", "costs", "date", "amount",
-	                    " AND (?8 IS NULL" Q("id") Q("category") Q("vendor") Q("description") ")"
-	                    EQ("category", "9") EQ("vendor", "13")),
-	[ENT_SALES_ORDERS] = LIST4("id, date, customer, status, amount", "sales_orders", "date", "amount",
-	                           " AND (?8 IS NULL" Q("id") Q("customer") ")" EQ("status", "10")
-	                           EQ("customer", "11")),
-	[ENT_INVOICES] = LIST4("id, number, customer, issue_date, due_date, amount, customer_id, status, " CUR
-	                       ", outstanding",
-	                       "invoices", "issue_date", "amount",
-	                       " AND (?8 IS NULL" Q("id") Q("number") Q("customer") Q("customer_id") ")"
-	                       EQ("status", "10") EQ("customer", "11")),
-	[ENT_PAYMENTS] = LIST4("id, date, payer, amount, reference, customer_id, " CUR, "payments", "date", "amount",
-	                       " AND (?8 IS NULL" Q("id") Q("payer") Q("reference") Q("customer_id") ")"
-	                       EQ("payer", "11")),
-	/* A lead's amount is its value; a lead without one sorts as 0. */
-	[ENT_LEADS] = LIST4("id, created_at, creator, status, name, mobile, source, followup_date, value", "leads",
-	                    "created_date", "coalesce(value, 0)",
-	                    " AND (?8 IS NULL" Q("id") Q("name") Q("creator") Q("mobile") Q("source") ")"
-	                    EQ("status", "10") EQ("creator", "12")),
-};
+/* A searched list (q of SEARCH_MIN_CHARS or more): the trigram index drives
+ * (search.h) and the rows it names are sorted, so the cost follows the
+ * matches; one statement per sort, the keyset bound is a plain OR. ?8 still
+ * checks the columns exactly (filt), the index only narrows. */
+#define SARM(cols, t, key, keyset, dc, amt, filt)                                                              \
+	"SELECT rid, " cols ", " key " AS k FROM " SEARCH_FROM(t) " WHERE " SEARCH_COND(t) " AND org = ?1 AND (" \
+	keyset ") AND " dc " BETWEEN ?4 AND ?5 AND " amt " BETWEEN ?6 AND ?7" filt
+#define SEARCH4(cols, t, dc, amt, filt)                                                                        \
+	{SARM(cols, t, dc, dc " = ?2 AND rid < ?3 OR " dc " < ?2", dc, amt, filt)                               \
+	 " ORDER BY k DESC, rid DESC LIMIT ?14",                                                                 \
+	 SARM(cols, t, dc, dc " = ?2 AND rid > ?3 OR " dc " > ?2", dc, amt, filt) " ORDER BY k, rid LIMIT ?14",  \
+	 SARM(cols, t, amt, amt " = ?2 AND rid < ?3 OR " amt " < ?2", dc, amt, filt)                             \
+	 " ORDER BY k DESC, rid DESC LIMIT ?14",                                                                 \
+	 SARM(cols, t, amt, amt " = ?2 AND rid > ?3 OR " amt " > ?2", dc, amt, filt) " ORDER BY k, rid LIMIT ?14"}
+
+/* Per kind: (columns, table, date column, amount column, filters). */
+#define KINDS(X)                                                                                               \
+	X(ENT_COSTS, "id, date, category, amount, vendor, description", "costs", "date", "amount",               \
+	  " AND (?8 IS NULL" Q("id") Q("category") Q("vendor") Q("description") ")" EQ("category", "9")          \
+	  EQ("vendor", "13"))                                                                                    \
+	X(ENT_SALES_ORDERS, "id, date, customer, status, amount", "sales_orders", "date", "amount",               \
+	  " AND (?8 IS NULL" Q("id") Q("customer") ")" EQ("status", "10") EQ("customer", "11"))                  \
+	X(ENT_INVOICES, "id, number, customer, issue_date, due_date, amount, customer_id, status, " CUR           \
+	  ", outstanding", "invoices", "issue_date", "amount",                                                                    \
+	  " AND (?8 IS NULL" Q("id") Q("number") Q("customer") Q("customer_id") ")" EQ("status", "10")           \
+	  EQ("customer", "11"))                                                                                  \
+	X(ENT_PAYMENTS, "id, date, payer, amount, reference, customer_id, " CUR, "payments", "date", "amount",          \
+	  " AND (?8 IS NULL" Q("id") Q("payer") Q("reference") Q("customer_id") ")" EQ("payer", "11"))           \
+	/* A lead's amount is its value; a lead without one sorts as 0. */                                      \
+	X(ENT_LEADS, "id, created_at, creator, status, name, mobile, source, followup_date, value", "leads",      \
+	  "created_date", "coalesce(value, 0)",                                                                  \
+	  " AND (?8 IS NULL" Q("id") Q("name") Q("creator") Q("mobile") Q("source") ")" EQ("status", "10")       \
+	  EQ("creator", "12"))
+
+#define AS_LIST(k, cols, t, dc, amt, filt) [k] = LIST4(cols, t, dc, amt, filt),
+#define AS_SEARCH(k, cols, t, dc, amt, filt) [k] = SEARCH4(cols, t, dc, amt, filt),
+
+static const char *const list_sql[ENT__COUNT][4] = {KINDS(AS_LIST)};
+static const char *const search_sql[ENT__COUNT][4] = {KINDS(AS_SEARCH)};
 
 enum { F_CATEGORY = 1, F_STATUS = 2, F_CUSTOMER = 4, F_CREATOR = 8, F_VENDOR = 16 };
 
@@ -103,6 +124,12 @@ const char *const *lists_statements(size_t *n)
 	return &list_sql[0][0];
 }
 
+const char *const *lists_search_statements(size_t *n)
+{
+	*n = ENT__COUNT * 4;
+	return &search_sql[0][0];
+}
+
 void analytics_list_params_init(analytics_list_params *lp, int64_t org)
 {
 	*lp = (analytics_list_params){.org = org};
@@ -121,61 +148,62 @@ uint32_t analytics_field_bit(entity_kind k, const char *name, size_t len)
 	return 0;
 }
 
-/* ---- cursors: base64url("v1:<kind>:<sort>:<value>:<rid>") ---- */
+/* ---- cursors ----
+ * A cursor is the sealed (core/seal.h) tuple ('L', kind, sort, org, sort
+ * value, rid): opaque, bound to its org, collection and sort, and it cannot
+ * be forged to start anywhere; the rid inside, a counter shared by every
+ * org, is never shown. */
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void put_cursor(buf_t *out, entity_kind k, analytics_sort s, int64_t key, int64_t rid)
+static void put_u64(uint8_t *p, uint64_t v)
 {
-	char raw[96], enc[136];
-	int n = snprintf(raw, sizeof raw, "v1:%d:%d:%" PRId64 ":%" PRId64, (int)k, (int)s, key, rid);
-	size_t o = 0;
-	for (int i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)raw[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)(unsigned char)raw[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)raw[i + 2];
-		enc[o++] = b64[v >> 18 & 63];
-		enc[o++] = b64[v >> 12 & 63];
-		if (i + 1 < n)
-			enc[o++] = b64[v >> 6 & 63];
-		if (i + 2 < n)
-			enc[o++] = b64[v & 63];
-	}
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+#define CURSOR_PT 27
+
+static void cursor_pt(uint8_t pt[CURSOR_PT], entity_kind k, analytics_sort s, int64_t org, int64_t key,
+                      int64_t rid)
+{
+	pt[0] = 'L';
+	pt[1] = (uint8_t)k;
+	pt[2] = (uint8_t)s;
+	put_u64(pt + 3, (uint64_t)org);
+	put_u64(pt + 11, (uint64_t)key);
+	put_u64(pt + 19, (uint64_t)rid);
+}
+
+static void put_cursor(buf_t *out, const uint8_t sk[SEAL_KEYBYTES], entity_kind k, analytics_sort s, int64_t org,
+                       int64_t key, int64_t rid)
+{
+	uint8_t pt[CURSOR_PT];
+	char tok[SEAL_TOKEN_BUFSZ];
+	cursor_pt(pt, k, s, org, key, rid);
+	size_t n = seal_token(sk, pt, sizeof pt, tok);
 	buf_putc(out, '"');
-	buf_put(out, enc, o);
+	buf_put(out, tok, n);
 	buf_putc(out, '"');
 }
 
-static bool get_cursor(const char *c, entity_kind k, analytics_sort s, int64_t *key, int64_t *rid)
+static bool get_cursor(const uint8_t sk[SEAL_KEYBYTES], const char *c, entity_kind k, analytics_sort s, int64_t org,
+                       int64_t *key, int64_t *rid)
 {
-	size_t len = strlen(c);
-	char raw[100];
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	if (len == 0 || len > 128 || len % 4 == 1)
+	uint8_t pt[SEAL_MAX_PT], want[CURSOR_PT];
+	if (seal_open(sk, c, pt, sizeof pt) != CURSOR_PT)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		const char *p = memchr(b64, c[i], 64);
-		if (!p || !c[i])
-			return false;
-		acc = acc << 6 | (uint32_t)(p - b64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			raw[o++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	raw[o] = '\0';
-	int kk, ss, used = 0;
-	long long kv, rv;
-	if (sscanf(raw, "v1:%d:%d:%lld:%lld%n", &kk, &ss, &kv, &rv, &used) != 4 || (size_t)used != o ||
-	    kk != (int)k || ss != (int)s)
-		return false;
-	*key = kv;
-	*rid = rv;
+	cursor_pt(want, k, s, org, 0, 0);
+	if (memcmp(pt, want, 11) != 0)
+		return false; /* another org's, collection's or sort's cursor */
+	*key = (int64_t)get_u64(pt + 11);
+	*rid = (int64_t)get_u64(pt + 19);
 	return true;
 }
 
@@ -263,9 +291,12 @@ int analytics_list(store_conn_t *c, entity_kind k, const analytics_list_params *
 	int64_t lo = lp->has_min ? lp->min_amount : INT64_MIN, hi = lp->has_max ? lp->max_amount : INT64_MAX;
 	/* The open end of the sort column's range is the starting bound. */
 	int64_t key = by_date ? (desc ? to : from) : (desc ? hi : lo), rid = desc ? INT64_MAX : INT64_MIN;
+	uint8_t sk[SEAL_KEYBYTES];
+	if (secret_key(c, sk) != 0)
+		return an_store_err(c, "reading the store key", err, errlen);
 	if (lp->cursor) {
 		int64_t ck, cr;
-		if (!get_cursor(lp->cursor, k, lp->sort, &ck, &cr)) {
+		if (!get_cursor(sk, lp->cursor, k, lp->sort, lp->org, &ck, &cr)) {
 			snprintf(err, errlen, "invalid cursor");
 			return -1;
 		}
@@ -285,9 +316,16 @@ int analytics_list(store_conn_t *c, entity_kind k, const analytics_list_params *
 		for (size_t i = 0; i <= n; i++)
 			q[i] = (char)tolower((unsigned char)lp->q[i]);
 	}
-	store_stmt_t *st = store_prepare(c, list_sql[k][lp->sort]);
-	if (!st)
+	buf_t terms = BUF_INIT;
+	bool indexed = has_q && search_terms(q, &terms);
+	store_stmt_t *st = store_prepare(c, indexed ? search_sql[k][lp->sort] : list_sql[k][lp->sort]);
+	if (!st) {
+		buf_free(&terms);
 		return an_store_err(c, "prepare", err, errlen);
+	}
+	if (indexed)
+		store_bind_text(st, 15, terms.p, terms.len);
+	buf_free(&terms);
 	store_bind_i64(st, 1, lp->org);
 	store_bind_i64(st, 2, key);
 	store_bind_i64(st, 3, rid);
@@ -334,7 +372,7 @@ int analytics_list(store_conn_t *c, entity_kind k, const analytics_list_params *
 		return an_store_err(c, "list", err, errlen);
 	buf_puts(out, "],\"next_cursor\":");
 	if (rc == STORE_ROW)
-		put_cursor(out, k, lp->sort, last_key, last_rid);
+		put_cursor(out, sk, k, lp->sort, lp->org, last_key, last_rid);
 	else
 		buf_puts(out, "null");
 	buf_putc(out, '}');

@@ -121,11 +121,16 @@ int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging 
                      size_t errlen)
 {
 	int64_t len = (int64_t)p->to - p->from + 1;
-	date_t pfrom = (date_t)(p->from - len), pto = p->from - 1;
+	/* The previous period stops at 0001-01-01, the first day a date can
+	 * print; a period starting there has none (null dates, zero figures). */
+	int64_t pf = (int64_t)p->from - len;
+	date_t pfrom = (date_t)(pf < AN_DATE_MIN ? AN_DATE_MIN : pf), pto = p->from - 1;
+	bool has_prev = p->from > AN_DATE_MIN;
 	period cur = {0}, prev = {0};
 	int64_t net_to, leads, due;
 	if (period_figures(c, p, p->from, p->to, &cur, err, errlen) != 0 ||
-	    period_figures(c, p, pfrom, pto, &prev, err, errlen) != 0 || net_through(c, p, p->to, &net_to, err, errlen) ||
+	    (has_prev && period_figures(c, p, pfrom, pto, &prev, err, errlen) != 0) ||
+	    net_through(c, p, p->to, &net_to, err, errlen) ||
 	    open_leads(c, p, &leads, err, errlen) != 0 ||
 	    an_followups_due(c, p->org, p->day, p->naive, &due, err, errlen) != 0)
 		return -1;
@@ -143,9 +148,15 @@ int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging 
 	           (long long)(ag->total_amount - ag->amount[0]), (long long)ag->total_cnt, (long long)leads,
 	           (long long)due);
 	buf_puts(out, ",\"previous\":{\"from\":");
-	an_put_date(out, pfrom);
+	if (has_prev)
+		an_put_date(out, pfrom);
+	else
+		buf_puts(out, "null");
 	buf_puts(out, ",\"to\":");
-	an_put_date(out, pto);
+	if (has_prev)
+		an_put_date(out, pto);
+	else
+		buf_puts(out, "null");
 	buf_printf(out, ",\"cash_in\":%lld,\"cash_out\":%lld,\"net\":%lld,\"sales\":%lld}", (long long)prev.cash_in,
 	           (long long)prev.cash_out, (long long)(prev.cash_in - prev.cash_out), (long long)prev.sales);
 	buf_puts(out, ",\"change\":{\"cash_in\":");
@@ -293,6 +304,9 @@ static void collect_statements(void)
 	for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++)
 		stmts[nstmts++] = fast[i];
 	const char *const *l = lists_statements(&nl);
+	for (size_t i = 0; i < nl && nstmts < sizeof stmts / sizeof stmts[0]; i++)
+		stmts[nstmts++] = l[i];
+	l = lists_search_statements(&nl);
 	for (size_t i = 0; i < nl && nstmts < sizeof stmts / sizeof stmts[0]; i++)
 		stmts[nstmts++] = l[i];
 }

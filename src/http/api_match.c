@@ -81,13 +81,10 @@ void api_match_proposals(http_server_t *srv, http_req_t *r)
 	static const char *const allowed[] = {"cursor", "limit", NULL};
 	if (!api_check_params(r, allowed))
 		return;
-	long long after = 0, limit = 100;
+	long long limit = 100;
 	const char *v;
 	char *end;
-	if ((v = query_get(&r->query, "cursor")) && ((after = strtoll(v, &end, 10)) < 0 || *end || end == v)) {
-		http_problem(r, 400, "cursor must be the next_cursor of the previous page");
-		return;
-	}
+	const char *cursor = query_get(&r->query, "cursor");
 	if ((v = query_get(&r->query, "limit")) && ((limit = strtoll(v, &end, 10)) < 1 || limit > 1000 || *end)) {
 		http_problem(r, 400, "limit must be a whole number from 1 to 1000");
 		return;
@@ -95,9 +92,9 @@ void api_match_proposals(http_server_t *srv, http_req_t *r)
 	char err[256];
 	if (!envelope(srv, r))
 		return;
-	matcher_status st = explain_proposals(http_server_store(srv), r->org, after, (int)limit, &r->out, err, sizeof err);
+	matcher_status st = explain_proposals(http_server_store(srv), r->org, cursor, (int)limit, &r->out, err, sizeof err);
 	if (st != MATCHER_OK) {
-		http_problem(r, status_of(st), "%s", err);
+		http_problem(r, st == MATCHER_INVALID ? 400 : status_of(st), "%s", err);
 		return;
 	}
 	buf_putc(&r->out, '}');

@@ -41,7 +41,9 @@ static void answer(http_req_t *r, tasks_status st, const char *err)
 		http_add_header(r, "Retry-After", "2");
 }
 
-static bool id_param(http_req_t *r, int64_t *id)
+/* The task named in the path: its public id (tasks_public_id) turned back
+ * into the store's. */
+static bool id_param(http_req_t *r, tasks_t *t, int64_t *id)
 {
 	slice_t s = r->params[0];
 	char buf[24];
@@ -53,11 +55,11 @@ static bool id_param(http_req_t *r, int64_t *id)
 	buf[s.len] = '\0';
 	char *end;
 	long long v = strtoll(buf, &end, 10);
-	if (*end || v <= 0) {
-		http_problem(r, 404, "no such task: task ids are positive numbers");
+	if (*end || end == buf || v < 0) {
+		http_problem(r, 404, "no such task: task ids are numbers");
 		return false;
 	}
-	*id = v;
+	*id = tasks_private_id(t, v);
 	return true;
 }
 
@@ -65,10 +67,11 @@ static bool id_param(http_req_t *r, int64_t *id)
 static void accepted(http_req_t *r, tasks_t *t, int64_t id)
 {
 	char loc[64];
-	snprintf(loc, sizeof loc, "/api/v1/tasks/%lld", (long long)id);
+	long long pub = (long long)tasks_public_id(t, id);
+	snprintf(loc, sizeof loc, "/api/v1/tasks/%lld", pub);
 	buf_reset(&r->out);
 	if (tasks_get(t, r->org, id, &r->out) != TASKS_OK)
-		buf_printf(&r->out, "{\"id\":%lld,\"status\":\"pending\"}", (long long)id);
+		buf_printf(&r->out, "{\"id\":%lld,\"status\":\"pending\"}", pub);
 	http_add_header(r, "Location", loc);
 	http_json(r, 202);
 }
@@ -161,10 +164,10 @@ void api_tasks_get(http_server_t *srv, http_req_t *r)
 {
 	static const char *const allowed[] = {NULL};
 	int64_t id;
-	if (!api_check_params(r, allowed) || !id_param(r, &id))
+	if (!api_check_params(r, allowed))
 		return;
 	tasks_t *t = tasks_of(srv, r);
-	if (!t)
+	if (!t || !id_param(r, t, &id))
 		return;
 	tasks_status st = tasks_get(t, r->org, id, &r->out);
 	if (st == TASKS_OK)
@@ -177,10 +180,10 @@ void api_tasks_cancel(http_server_t *srv, http_req_t *r)
 {
 	static const char *const allowed[] = {NULL};
 	int64_t id;
-	if (!api_check_params(r, allowed) || !id_param(r, &id))
+	if (!api_check_params(r, allowed))
 		return;
 	tasks_t *t = tasks_of(srv, r);
-	if (!t)
+	if (!t || !id_param(r, t, &id))
 		return;
 	char err[256] = "";
 	tasks_status st = tasks_cancel(t, r->org, id, &r->out, err, sizeof err);
@@ -200,10 +203,10 @@ void api_tasks_result(http_server_t *srv, http_req_t *r)
 {
 	static const char *const allowed[] = {NULL};
 	int64_t id;
-	if (!api_check_params(r, allowed) || !id_param(r, &id))
+	if (!api_check_params(r, allowed))
 		return;
 	tasks_t *t = tasks_of(srv, r);
-	if (!t)
+	if (!t || !id_param(r, t, &id))
 		return;
 	taskrec_t rec;
 	char path[1024], err[768] = "";

@@ -269,3 +269,23 @@ csv_result csv_next(csv_reader_t *r, csv_row_t *row)
 		return CSV_ROW;
 	}
 }
+
+/* The characters that make a spreadsheet read a cell as a formula. */
+static bool formula_lead(char c)
+{
+	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+bool csv_needs_guard(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	return formula_lead(s[0]) || (s[0] == '\'' && n > 1 && (formula_lead(s[1]) || s[1] == '\''));
+}
+
+slice_t csv_unguard(slice_t f)
+{
+	if (f.len > 1 && f.p[0] == '\'' && (formula_lead(f.p[1]) || f.p[1] == '\''))
+		return (slice_t){f.p + 1, f.len - 1};
+	return f;
+}

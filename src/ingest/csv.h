@@ -48,4 +48,15 @@ void csv_set_first_line(csv_reader_t *r, uint64_t line);
 /* Bytes consumed so far (for progress). */
 uint64_t csv_bytes(const csv_reader_t *r);
 
+/* Spreadsheet formula neutralisation (OWASP "CSV injection"), one rule for
+ * both directions so that export then import gives the exact value back.
+ * A cell that starts with = + - @ TAB or CR, or with an apostrophe followed
+ * by one of those or by another apostrophe, is written with one more
+ * leading apostrophe; a cell read that starts with an apostrophe followed by
+ * one of those (or another apostrophe) loses its first apostrophe.
+ * csv_needs_guard tells whether s must be prefixed when written. */
+bool csv_needs_guard(const char *s, size_t n);
+/* The field without the guard apostrophe csv_needs_guard asked for. */
+slice_t csv_unguard(slice_t f);
+
 #endif

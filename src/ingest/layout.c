@@ -299,7 +299,8 @@ bool layout_record(const import_opts *o, const layout_t *l, const csv_row_t *row
 			rec->present[i] = true;
 		} else if (l->src[i] >= 0) {
 			if ((size_t)l->src[i] < nf) {
-				rec->raw[i] = f[l->src[i]];
+				/* An exported cell comes back exactly (csv_needs_guard). */
+				rec->raw[i] = csv_unguard(f[l->src[i]]);
 				rec->present[i] = true;
 			} else if (d->cols[i].required && !o->defaults[i]) {
 				snprintf(why, whylen, "has %zu columns, '%s' is column %d", nf, d->cols[i].name, l->src[i] + 1);

@@ -10,8 +10,10 @@
 #include "core/mem.h"
 #include "core/currency.h"
 #include "core/money.h"
+#include "core/seal.h"
 #include "match/fuzzy.h"
 #include "match/normalize.h"
+#include "store/secret.h"
 #include "store/settings.h"
 
 /* DESIGN
@@ -592,7 +594,19 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	return ret;
 }
 
-matcher_status explain_proposals(store_t *s, int64_t org, int64_t after_rid, int limit, buf_t *out, char *err,
+#define PCURSOR_PT 17
+
+/* A proposals cursor: ('P', org, last payment rid), sealed. */
+static void pcursor_pt(uint8_t pt[PCURSOR_PT], int64_t org, int64_t rid)
+{
+	pt[0] = 'P';
+	for (int i = 0; i < 8; i++) {
+		pt[1 + i] = (uint8_t)((uint64_t)org >> (8 * i));
+		pt[9 + i] = (uint8_t)((uint64_t)rid >> (8 * i));
+	}
+}
+
+matcher_status explain_proposals(store_t *s, int64_t org, const char *cursor, int limit, buf_t *out, char *err,
                                  size_t errlen)
 {
 	static const char *q = "SELECT a.payment, p.id, p.date, p.payer, p.amount, p.reference, i.id, i.number, "
@@ -606,6 +620,24 @@ matcher_status explain_proposals(store_t *s, int64_t org, int64_t after_rid, int
 	}
 	size_t at = out->len;
 	store_conn_t *c = store_read_begin(s);
+	uint8_t sk[SEAL_KEYBYTES];
+	if (secret_key(c, sk) != 0) {
+		snprintf(err, errlen, "reading the store key: %s", store_errmsg(c));
+		store_read_end(c);
+		return MATCHER_FAILED;
+	}
+	int64_t after_rid = 0;
+	if (cursor) {
+		uint8_t pt[SEAL_MAX_PT], want[PCURSOR_PT];
+		pcursor_pt(want, org, 0);
+		if (seal_open(sk, cursor, pt, sizeof pt) != PCURSOR_PT || memcmp(pt, want, 9) != 0) {
+			snprintf(err, errlen, "cursor must be the next_cursor of the previous page");
+			store_read_end(c);
+			return MATCHER_INVALID;
+		}
+		for (int i = 0; i < 8; i++)
+			after_rid |= (int64_t)((uint64_t)pt[9 + i] << (8 * i));
+	}
 	store_stmt_t *st = store_prepare(c, q);
 	store_bind_i64(st, 1, org);
 	store_bind_i64(st, 2, after_rid);
@@ -628,8 +660,6 @@ matcher_status explain_proposals(store_t *s, int64_t org, int64_t after_rid, int
 		bool first = true;
 		put_key(out, &first, "payment_id");
 		put_text(out, st, 1);
-		put_key(out, &first, "payment_rid");
-		buf_put_i64(out, pay);
 		put_key(out, &first, "date");
 		put_date(out, (date_t)store_col_i64(st, 2));
 		put_key(out, &first, "payer");
@@ -663,9 +693,14 @@ matcher_status explain_proposals(store_t *s, int64_t org, int64_t after_rid, int
 	}
 	store_read_end(c);
 	buf_puts(out, "],\"next_cursor\":");
-	if (next)
-		buf_put_i64(out, next);
-	else
+	if (next) {
+		uint8_t pt[PCURSOR_PT];
+		char tok[SEAL_TOKEN_BUFSZ];
+		pcursor_pt(pt, org, next);
+		buf_putc(out, '"');
+		buf_put(out, tok, seal_token(sk, pt, sizeof pt, tok));
+		buf_putc(out, '"');
+	} else
 		buf_puts(out, "null");
 	buf_putc(out, '}');
 	return MATCHER_OK;

@@ -32,13 +32,15 @@
 matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, size_t len, const score_opts *o,
                                buf_t *out, char *err, size_t errlen);
 
-/* Appends the proposals waiting for review, ordered by payment rid, after
- * the cursor after_rid (0 = from the start), at most limit (1..1000):
- *   {"proposals": [{payment_id, payment_rid, date, payer, amount, reference,
+/* Appends the proposals waiting for review, in payment order, after the
+ * cursor (NULL = from the start), at most limit (1..1000):
+ *   {"proposals": [{payment_id, date, payer, amount, reference,
  *     invoice_id, invoice_number, customer, outstanding, rule, confidence}],
- *    "next_cursor": rid or null}
- * Returns MATCHER_OK, MATCHER_INVALID (bad limit) or MATCHER_FAILED. */
-matcher_status explain_proposals(store_t *s, int64_t org, int64_t after_rid, int limit, buf_t *out, char *err,
+ *    "next_cursor": an opaque string or null}
+ * The cursor is sealed (core/seal.h) for this org: it shows no row id.
+ * Returns MATCHER_OK, MATCHER_INVALID (bad limit; a cursor that is not a
+ * next_cursor of this org, with "cursor" in err) or MATCHER_FAILED. */
+matcher_status explain_proposals(store_t *s, int64_t org, const char *cursor, int limit, buf_t *out, char *err,
                                  size_t errlen);
 
 #endif

@@ -17,6 +17,7 @@
 #include "core/mem.h"
 #include "core/money.h"
 #include "store/settings.h"
+#include "ingest/csv.h"
 
 /* DESIGN
  * The exporter does not know SQL: it asks analytics_list for pages of
@@ -26,7 +27,14 @@
  * anyway. XLSX is written by libxlsxwriter in constant-memory mode (each
  * row is flushed to the sheet's temporary file once the next starts), and
  * a sheet holds at most 1,048,576 rows, so longer exports continue on a
- * new sheet. */
+ * new sheet.
+ *
+ * Text never becomes a formula: CSV cells that a spreadsheet would evaluate
+ * (= + - @ TAB CR first) get the apostrophe prefix of csv_needs_guard, which
+ * the importer removes again; XLSX text is always a string cell, where a
+ * leading "=" is inert. Money and dates stay numeric. XLSX text is also
+ * escaped the OOXML way (_xHHHH_) where XML cannot hold a character (U+FFFE,
+ * U+FFFF) and where the text itself looks like such an escape. */
 
 #define PAGE 1000
 #define XLSX_MAX_ROWS 1048576
@@ -165,6 +173,7 @@ typedef struct {
 	int ncols;
 	FILE *csv;
 	buf_t line;
+	buf_t text; /* an escaped XLSX string */
 	lxw_workbook *wb;
 	lxw_worksheet *ws;
 	lxw_format *f_head, *f_money, *f_date;
@@ -235,6 +244,54 @@ static int writer_open(writer *w, const char *tmp, const char *dir, char *err, s
 	return 0;
 }
 
+/* A CSV text cell, guarded against formula evaluation (see DESIGN). */
+static void csv_text(buf_t *b, const char *s, size_t n)
+{
+	if (!csv_needs_guard(s, n)) {
+		buf_csv_field(b, s, n);
+		return;
+	}
+	buf_t g = BUF_INIT;
+	buf_putc(&g, '\'');
+	buf_put(&g, s, n);
+	buf_csv_field(b, g.p, g.len);
+	buf_free(&g);
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* XLSX cell text: U+FFFE and U+FFFF, which XML cannot carry, become _xFFFE_
+ * and _xFFFF_, and a literal "_xHHHH_" gets its "_" escaped as _x005F_ so a
+ * reader does not decode it. Control characters are escaped by
+ * libxlsxwriter itself. Returns s, or the escaped copy kept in tmp. */
+static const char *xlsx_text(buf_t *tmp, const char *s, size_t n)
+{
+	size_t i = 0;
+	for (; i < n; i++)
+		if (s[i] == '_' || (unsigned char)s[i] == 0xef)
+			break;
+	if (i == n)
+		return s;
+	buf_reset(tmp);
+	buf_put(tmp, s, i);
+	for (; i < n; i++) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		if (u[0] == 0xef && i + 2 < n && u[1] == 0xbf && (u[2] == 0xbe || u[2] == 0xbf)) {
+			buf_puts(tmp, u[2] == 0xbe ? "_xFFFE_" : "_xFFFF_");
+			i += 2;
+		} else if (s[i] == '_' && i + 6 < n && s[i + 1] == 'x' && is_hex(s[i + 2]) && is_hex(s[i + 3]) &&
+		           is_hex(s[i + 4]) && is_hex(s[i + 5]) && s[i + 6] == '_') {
+			buf_puts(tmp, "_x005F_");
+		} else {
+			buf_putc(tmp, s[i]);
+		}
+	}
+	return tmp->p;
+}
+
 /* Writes one JSON row. Returns 0 or -1 (disk). */
 static int writer_row(writer *w, json_t *row, char *err, size_t errlen)
 {
@@ -250,7 +307,7 @@ static int writer_row(writer *w, json_t *row, char *err, size_t errlen)
 			} else if (json_is_integer(v)) {
 				buf_put_i64(&w->line, (int64_t)json_integer_value(v));
 			} else if (json_is_string(v)) {
-				buf_csv_field(&w->line, json_string_value(v), json_string_length(v));
+				csv_text(&w->line, json_string_value(v), json_string_length(v));
 			}
 		}
 		buf_puts(&w->line, "\r\n");
@@ -282,7 +339,8 @@ static int writer_row(writer *w, json_t *row, char *err, size_t errlen)
 		         date_parse(json_string_value(v), json_string_length(v), &d))
 			rc = worksheet_write_number(w->ws, w->row, col, (double)d + EXCEL_EPOCH, w->f_date);
 		else if (json_is_string(v) && json_string_length(v))
-			rc = worksheet_write_string(w->ws, w->row, col, json_string_value(v), NULL);
+			rc = worksheet_write_string(w->ws, w->row, col,
+			                            xlsx_text(&w->text, json_string_value(v), json_string_length(v)), NULL);
 		if (rc != LXW_NO_ERROR) {
 			snprintf(err, errlen, "cannot write the workbook: %s", lxw_strerror(rc));
 			return -1;
@@ -332,6 +390,7 @@ static int writer_close(writer *w, bool ok, const char *tmp, char *err, size_t e
 		}
 	}
 	buf_free(&w->line);
+	buf_free(&w->text);
 	return rc;
 }
 

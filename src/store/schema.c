@@ -233,6 +233,83 @@ static const char *const migrations[] = {
 	"    WHERE NEW.outstanding > 0 AND NEW.status <> 'void' AND NEW.currency = ''"
 	"    ON CONFLICT(org, due_date) DO UPDATE SET cnt = cnt + 1, total = total + excluded.total;"
 	"END;",
+	/* 9: text search indexes (src/analytics/search.h). Contentless FTS5
+	 * trigram tables, one per kind, rowid = the row's rid, over the searched
+	 * columns joined by U+001F; detail=none and columnsize=0 keep them small
+	 * and cheap to write (a search ANDs
+	 * the trigrams of q and re-checks the columns, so false positives do
+	 * not matter). Triggers queue each change in search_pending, which
+	 * store_write_commit applies in one statement per table: SQLite 3.40's
+	 * FTS5 flushes its buffer at every statement that writes it, so one
+	 * FTS write per row made imports ten times slower. An update is queued
+	 * only when a searched column changes. */
+	"CREATE TABLE search_pending(seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, rid INTEGER NOT NULL,"
+	"  del INTEGER NOT NULL, body TEXT NOT NULL);"
+	"CREATE VIRTUAL TABLE costs_fts USING fts5(body, content='', detail='none', columnsize=0, tokenize='trigram');"
+	"INSERT INTO costs_fts(rowid, body) SELECT rid, id || char(31) || category || char(31) || vendor || char(31) || description FROM costs;"
+	"CREATE TRIGGER costs_fts_ins AFTER INSERT ON costs BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(1, NEW.rid, 0, NEW.id || char(31) || NEW.category || char(31) || NEW.vendor || char(31) || NEW.description);"
+	"END;"
+	"CREATE TRIGGER costs_fts_del AFTER DELETE ON costs BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(1, OLD.rid, 1, OLD.id || char(31) || OLD.category || char(31) || OLD.vendor || char(31) || OLD.description);"
+	"END;"
+	"CREATE TRIGGER costs_fts_upd AFTER UPDATE OF id, category, vendor, description ON costs BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(1, OLD.rid, 1, OLD.id || char(31) || OLD.category || char(31) || OLD.vendor || char(31) || OLD.description);"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(1, NEW.rid, 0, NEW.id || char(31) || NEW.category || char(31) || NEW.vendor || char(31) || NEW.description);"
+	"END;"
+	"CREATE VIRTUAL TABLE sales_orders_fts USING fts5(body, content='', detail='none', columnsize=0, tokenize='trigram');"
+	"INSERT INTO sales_orders_fts(rowid, body) SELECT rid, id || char(31) || customer FROM sales_orders;"
+	"CREATE TRIGGER sales_orders_fts_ins AFTER INSERT ON sales_orders BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(2, NEW.rid, 0, NEW.id || char(31) || NEW.customer);"
+	"END;"
+	"CREATE TRIGGER sales_orders_fts_del AFTER DELETE ON sales_orders BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(2, OLD.rid, 1, OLD.id || char(31) || OLD.customer);"
+	"END;"
+	"CREATE TRIGGER sales_orders_fts_upd AFTER UPDATE OF id, customer ON sales_orders BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(2, OLD.rid, 1, OLD.id || char(31) || OLD.customer);"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(2, NEW.rid, 0, NEW.id || char(31) || NEW.customer);"
+	"END;"
+	"CREATE VIRTUAL TABLE invoices_fts USING fts5(body, content='', detail='none', columnsize=0, tokenize='trigram');"
+	"INSERT INTO invoices_fts(rowid, body) SELECT rid, id || char(31) || number || char(31) || customer || char(31) || customer_id FROM invoices;"
+	"CREATE TRIGGER invoices_fts_ins AFTER INSERT ON invoices BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(3, NEW.rid, 0, NEW.id || char(31) || NEW.number || char(31) || NEW.customer || char(31) || NEW.customer_id);"
+	"END;"
+	"CREATE TRIGGER invoices_fts_del AFTER DELETE ON invoices BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(3, OLD.rid, 1, OLD.id || char(31) || OLD.number || char(31) || OLD.customer || char(31) || OLD.customer_id);"
+	"END;"
+	"CREATE TRIGGER invoices_fts_upd AFTER UPDATE OF id, number, customer, customer_id ON invoices BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(3, OLD.rid, 1, OLD.id || char(31) || OLD.number || char(31) || OLD.customer || char(31) || OLD.customer_id);"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(3, NEW.rid, 0, NEW.id || char(31) || NEW.number || char(31) || NEW.customer || char(31) || NEW.customer_id);"
+	"END;"
+	"CREATE VIRTUAL TABLE payments_fts USING fts5(body, content='', detail='none', columnsize=0, tokenize='trigram');"
+	"INSERT INTO payments_fts(rowid, body) SELECT rid, id || char(31) || payer || char(31) || reference || char(31) || customer_id FROM payments;"
+	"CREATE TRIGGER payments_fts_ins AFTER INSERT ON payments BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(4, NEW.rid, 0, NEW.id || char(31) || NEW.payer || char(31) || NEW.reference || char(31) || NEW.customer_id);"
+	"END;"
+	"CREATE TRIGGER payments_fts_del AFTER DELETE ON payments BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(4, OLD.rid, 1, OLD.id || char(31) || OLD.payer || char(31) || OLD.reference || char(31) || OLD.customer_id);"
+	"END;"
+	"CREATE TRIGGER payments_fts_upd AFTER UPDATE OF id, payer, reference, customer_id ON payments BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(4, OLD.rid, 1, OLD.id || char(31) || OLD.payer || char(31) || OLD.reference || char(31) || OLD.customer_id);"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(4, NEW.rid, 0, NEW.id || char(31) || NEW.payer || char(31) || NEW.reference || char(31) || NEW.customer_id);"
+	"END;"
+	"CREATE VIRTUAL TABLE leads_fts USING fts5(body, content='', detail='none', columnsize=0, tokenize='trigram');"
+	"INSERT INTO leads_fts(rowid, body) SELECT rid, id || char(31) || name || char(31) || creator || char(31) || mobile || char(31) || source FROM leads;"
+	"CREATE TRIGGER leads_fts_ins AFTER INSERT ON leads BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(5, NEW.rid, 0, NEW.id || char(31) || NEW.name || char(31) || NEW.creator || char(31) || NEW.mobile || char(31) || NEW.source);"
+	"END;"
+	"CREATE TRIGGER leads_fts_del AFTER DELETE ON leads BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(5, OLD.rid, 1, OLD.id || char(31) || OLD.name || char(31) || OLD.creator || char(31) || OLD.mobile || char(31) || OLD.source);"
+	"END;"
+	"CREATE TRIGGER leads_fts_upd AFTER UPDATE OF id, name, creator, mobile, source ON leads BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(5, OLD.rid, 1, OLD.id || char(31) || OLD.name || char(31) || OLD.creator || char(31) || OLD.mobile || char(31) || OLD.source);"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(5, NEW.rid, 0, NEW.id || char(31) || NEW.name || char(31) || NEW.creator || char(31) || NEW.mobile || char(31) || NEW.source);"
+	"END;",
+	/* 10: the store's secret (src/store/secret.c), 32 random bytes as hex:
+	 * list cursors and task ids shown to an org are sealed with it, so
+	 * they reveal nothing about other orgs' rows or tasks. */
+	"CREATE TABLE server_keys(name TEXT PRIMARY KEY, secret TEXT NOT NULL);"
+	"INSERT INTO server_keys VALUES('seal', lower(hex(randomblob(32))));",
 };
 
 int schema_count(void)

@@ -1,4 +1,5 @@
 #include "store/store.h"
+#include "store/searchidx.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -440,6 +441,14 @@ int store_write_commit(store_conn_t *c, char *err, size_t errlen)
 	static const char *bump =
 		"INSERT INTO data_versions(org, tbl, version) VALUES(?, ?, 1) "
 		"ON CONFLICT(org, tbl) DO UPDATE SET version = version + 1 RETURNING version";
+	/* Text-search index changes queued by triggers (searchidx.c). */
+	if (searchidx_sync(c) != 0) {
+		snprintf(err, errlen, "commit failed: updating the search index: %s", sqlite3_errmsg(c->db));
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		c->ntouch = 0;
+		pthread_mutex_unlock(&s->write_lock);
+		return -1;
+	}
 	uint64_t (*newv)[TBL__COUNT] = xcalloc((size_t)c->ntouch + 1, sizeof *newv);
 	for (int i = 0; i < c->ntouch; i++)
 		for (int t = 0; t < TBL__COUNT; t++) {

@@ -50,6 +50,7 @@ typedef struct org_hub {
 	event *ring;
 	size_t head, n;
 	uint64_t evicted; /* highest id pushed out of the ring, 0 = none */
+	uint64_t next_id; /* this org's own counter: ids say nothing of others */
 	events_sub_t *subs;
 } org_hub;
 
@@ -57,7 +58,7 @@ struct events {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int ring_size, heartbeat_ms;
-	uint64_t first_id, next_id;
+	uint64_t first_id; /* start of every org's ids: this process's start in µs */
 	org_hub *buckets[BUCKETS];
 	int nsubs;
 	bool stop;
@@ -75,6 +76,7 @@ static org_hub *org_find(events_t *e, int64_t org, bool create)
 	org_hub *o = xcalloc(1, sizeof *o);
 	o->org = org;
 	o->ring = xcalloc((size_t)e->ring_size, sizeof *o->ring);
+	o->next_id = e->first_id; /* above every id of an earlier process */
 	o->next = e->buckets[b];
 	e->buckets[b] = o;
 	return o;
@@ -159,7 +161,7 @@ events_t *events_new(int ring_size, int heartbeat_ms)
 	gettimeofday(&tv, NULL);
 	/* microseconds: a restart would have to follow a million events a
 	 * second to reuse an id (and they stay below 2^53, exact in JSON) */
-	e->first_id = e->next_id = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+	e->first_id = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->cond, NULL);
 	pthread_create(&e->tid, NULL, heartbeat_main, e);
@@ -202,8 +204,8 @@ void events_free(events_t *e)
 uint64_t events_publish(events_t *e, int64_t org, const char *json, size_t len)
 {
 	pthread_mutex_lock(&e->lock);
-	uint64_t id = ++e->next_id;
 	org_hub *o = org_find(e, org, true);
+	uint64_t id = ++o->next_id;
 	buf_t b = BUF_INIT;
 	buf_printf(&b, "id: %llu\ndata: ", (unsigned long long)id);
 	buf_put(&b, json, len);
@@ -272,7 +274,7 @@ void events_subscribe(events_t *e, uint64_t key, int64_t org, const char *last_i
 		if (!valid || last < e->first_id || (o->evicted && last < o->evicted)) {
 			char reset[96];
 			int n = snprintf(reset, sizeof reset, "id: %llu\ndata: {\"type\":\"reset\"}\n\n",
-			                 (unsigned long long)++e->next_id);
+			                 (unsigned long long)o->next_id);
 			sub_send(s, reset, (size_t)n);
 		}
 		for (size_t i = 0; valid && i < o->n; i++) {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/seal.h"
 #include "tasks/pqueue.h"
 #include "tasks/redisq.h"
 #include "tasks/taskrec.h"
@@ -38,6 +39,7 @@ typedef struct running {
 
 struct tasks {
 	tasks_opts o;
+	uint8_t idkey[SEAL_KEYBYTES]; /* seals task ids shown to orgs (tasks_public_id) */
 	store_t *store;
 	char *dir;
 	char owner[96];

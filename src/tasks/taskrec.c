@@ -476,9 +476,9 @@ static void json_opt_str(buf_t *out, const char *key, const char *v)
 		buf_puts(out, "null");
 }
 
-void taskrec_json(const taskrec_t *t, int live_progress, const char *live_message, buf_t *out)
+void taskrec_json(const taskrec_t *t, int64_t public_id, int live_progress, const char *live_message, buf_t *out)
 {
-	buf_printf(out, "{\"id\":%lld,\"kind\":", (long long)t->id);
+	buf_printf(out, "{\"id\":%lld,\"kind\":", (long long)public_id);
 	buf_json_str(out, t->kind, strlen(t->kind));
 	buf_printf(out, ",\"status\":\"%s\",\"priority\":\"%s\",\"progress\":%d,\"message\":",
 	           taskrec_status_name(t->status), pqueue_level_name(t->priority),
@@ -491,7 +491,7 @@ void taskrec_json(const taskrec_t *t, int live_progress, const char *live_messag
 	json_opt_str(out, "finished_at", t->finished_at);
 	buf_printf(out, ",\"attempts\":%d,\"result\":%s", t->attempts, t->result && *t->result ? t->result : "null");
 	if (t->status == TASK_SUCCEEDED && (t->result_file || t->result)) {
-		buf_printf(out, ",\"result_url\":\"/api/v1/tasks/%lld/result\"", (long long)t->id);
+		buf_printf(out, ",\"result_url\":\"/api/v1/tasks/%lld/result\"", (long long)public_id);
 	} else {
 		buf_puts(out, ",\"result_url\":null");
 	}

@@ -116,6 +116,6 @@ bool taskrec_file_live(store_t *s, const char *file);
 /* Appends the API's JSON object for t. live_progress >= 0 overrides the
  * stored progress (a running task's latest, kept in memory); live_message
  * likewise when not NULL. */
-void taskrec_json(const taskrec_t *t, int live_progress, const char *live_message, buf_t *out);
+void taskrec_json(const taskrec_t *t, int64_t public_id, int live_progress, const char *live_message, buf_t *out);
 
 #endif

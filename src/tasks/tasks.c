@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "report/report.h"
+#include "store/secret.h"
 #include "tasks/internal.h"
 #include "tasks/pqueue.h"
 #include "tasks/redisq.h"
@@ -86,13 +87,25 @@ void tasks_remove_file(const tasks_t *t, const char *name)
 	free(p);
 }
 
+/* Task ids are a store-wide counter: orgs see them permuted (core/seal.h),
+ * so the numbers say nothing about other orgs' tasks. */
+int64_t tasks_public_id(const tasks_t *t, int64_t id)
+{
+	return (int64_t)seal_permute(t->idkey, (uint64_t)id);
+}
+
+int64_t tasks_private_id(const tasks_t *t, int64_t public_id)
+{
+	return (int64_t)seal_unpermute(t->idkey, (uint64_t)public_id);
+}
+
 void tasks_publish(tasks_t *t, int64_t org, int64_t id, const char *kind, task_status st, int progress,
                     const char *message)
 {
 	if (!t->o.events)
 		return;
 	buf_t b = BUF_INIT;
-	buf_printf(&b, "{\"type\":\"task\",\"id\":%lld,\"kind\":", (long long)id);
+	buf_printf(&b, "{\"type\":\"task\",\"id\":%lld,\"kind\":", (long long)tasks_public_id(t, id));
 	buf_json_str(&b, kind, strlen(kind));
 	buf_printf(&b, ",\"status\":\"%s\",\"progress\":%d,\"message\":", taskrec_status_name(st), progress);
 	buf_json_str(&b, message ? message : "", message ? strlen(message) : 0);
@@ -611,6 +624,18 @@ tasks_t *tasks_new(store_t *s, const tasks_opts *o, char *err, size_t errlen)
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
 	pthread_cond_init(&t->tick, NULL);
+	store_conn_t *kc = store_read_begin(s);
+	int krc = secret_key(kc, t->idkey);
+	store_read_end(kc);
+	if (krc != 0) {
+		snprintf(err, errlen, "cannot read the store key for task ids");
+		pthread_mutex_destroy(&t->lock);
+		pthread_cond_destroy(&t->cond);
+		pthread_cond_destroy(&t->tick);
+		free(t->dir);
+		free(t);
+		return NULL;
+	}
 	t->q = pqueue_new(o->queue_cap > 0 ? (size_t)o->queue_cap : 10000);
 	t->lease_ms = o->lease_ms > 0 ? o->lease_ms : LEASE_MS;
 	t->renew_s = t->lease_ms / 5000.0;

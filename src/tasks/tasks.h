@@ -84,6 +84,11 @@ int tasks_spool(tasks_t *t, const char *p, size_t len, char name[64], char *err,
  * one is told to stop (it ends as cancelled within about a second). out
  * gets the task's JSON afterwards. CONFLICT when it had already ended. */
 tasks_status tasks_cancel(tasks_t *t, int64_t org, int64_t id, buf_t *out, char *err, size_t errlen);
+/* The id an org is shown for task id, and back (a keyed permutation:
+ * ids shown reveal nothing about other orgs' tasks). Ids in every other
+ * function of this header are the private ones. */
+int64_t tasks_public_id(const tasks_t *t, int64_t id);
+int64_t tasks_private_id(const tasks_t *t, int64_t public_id);
 /* Appends the task's JSON (live progress when it runs here). */
 tasks_status tasks_get(tasks_t *t, int64_t org, int64_t id, buf_t *out);
 /* Appends {"items":[...]}: org's tasks, newest first, filtered by status

@@ -118,7 +118,7 @@ static void json_live(tasks_t *t, const taskrec_t *rec, buf_t *out)
 		}
 		pthread_mutex_unlock(&t->lock);
 	}
-	taskrec_json(rec, pct, live ? msg : NULL, out);
+	taskrec_json(rec, tasks_public_id(t, rec->id), pct, live ? msg : NULL, out);
 }
 
 tasks_status tasks_cancel(tasks_t *t, int64_t org, int64_t id, buf_t *out, char *err, size_t errlen)

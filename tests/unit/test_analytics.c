@@ -710,7 +710,10 @@ Test(analytics, statements_use_indexes)
 		cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK, "%s: %s", sqlite3_errmsg(db), sql[i]);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			const char *detail = (const char *)sqlite3_column_text(st, 3);
-			cr_assert(strncmp(detail, "SCAN ", 5) != 0, "%s\n  in: %s", detail, sql[i]);
+			/* A full-text MATCH shows as a SCAN of the virtual table
+			 * with a match index (":M"): an index lookup, not a scan. */
+			bool fts = strstr(detail, "VIRTUAL TABLE INDEX") && strstr(detail, ":M");
+			cr_assert(strncmp(detail, "SCAN ", 5) != 0 || fts, "%s\n  in: %s", detail, sql[i]);
 		}
 		sqlite3_finalize(st);
 		sqlite3_free(q);

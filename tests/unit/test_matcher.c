@@ -537,7 +537,7 @@ Test(matcher, explain_a_tie)
 	json_decref(j);
 }
 
-Test(matcher, proposals_page_by_payment_rid)
+Test(matcher, proposals_page_by_sealed_cursor)
 {
 	load(ENT_INVOICES, INVOICES);
 	load(ENT_PAYMENTS, PAY_HEAD "P1,2025-03-20,Zhang Wei,1.00,INV-2025-000123,\n"
@@ -545,11 +545,12 @@ Test(matcher, proposals_page_by_payment_rid)
 	                            "P3,2025-03-20,Zhang Wei,3.00,INV-2025-000789,\n");
 	run();
 	cr_assert_eq(res.proposed, 3);
-	int64_t cursor = 0;
+	char *cursor = NULL;
 	int pages = 0, rows = 0;
 	do {
 		buf_t out = BUF_INIT;
 		cr_assert_eq(explain_proposals(fx.store, fx.org, cursor, 2, &out, err, sizeof err), MATCHER_OK, "%s", err);
+		cr_expect_null(strstr(out.p, "rid"), "no row id is shown: %s", out.p);
 		json_t *j = json_loads(out.p, 0, NULL);
 		cr_assert_not_null(j, "%s", out.p);
 		json_t *list = json_object_get(j, "proposals");
@@ -561,15 +562,30 @@ Test(matcher, proposals_page_by_payment_rid)
 			cr_expect_str_eq(str_at(first, "rule"), "reference");
 		}
 		json_t *next = json_object_get(j, "next_cursor");
-		cursor = json_is_integer(next) ? json_integer_value(next) : 0;
+		if (json_is_string(next) && pages == 0) {
+			/* opaque and sealed: another org, an altered or a plain
+			 * number cursor are all refused */
+			buf_t o2 = BUF_INIT;
+			cr_expect_eq(explain_proposals(fx.store, fx.org + 1, json_string_value(next), 2, &o2, err, sizeof err),
+			             MATCHER_INVALID);
+			char bad[200];
+			snprintf(bad, sizeof bad, "%s", json_string_value(next));
+			bad[5] = bad[5] == 'A' ? 'B' : 'A';
+			cr_expect_eq(explain_proposals(fx.store, fx.org, bad, 2, &o2, err, sizeof err), MATCHER_INVALID);
+			cr_expect_eq(explain_proposals(fx.store, fx.org, "2", 2, &o2, err, sizeof err), MATCHER_INVALID);
+			buf_free(&o2);
+		}
+		free(cursor);
+		cursor = json_is_string(next) ? strdup(json_string_value(next)) : NULL;
 		pages++;
 		json_decref(j);
 		buf_free(&out);
 	} while (cursor && pages < 5);
+	free(cursor);
 	cr_expect_eq(pages, 2);
 	cr_expect_eq(rows, 3);
 	buf_t out = BUF_INIT;
-	cr_expect_eq(explain_proposals(fx.store, fx.org, 0, 0, &out, err, sizeof err), MATCHER_INVALID);
+	cr_expect_eq(explain_proposals(fx.store, fx.org, NULL, 0, &out, err, sizeof err), MATCHER_INVALID);
 	buf_free(&out);
 }
 

@@ -353,7 +353,7 @@ Test(taskrec, json_and_live_files)
 	taskrec_t t;
 	taskrec_load(fx.store, id, &t);
 	buf_t b = BUF_INIT;
-	taskrec_json(&t, -1, NULL, &b);
+	taskrec_json(&t, t.id, -1, NULL, &b);
 	json_error_t je;
 	json_t *j = json_loads(b.p, 0, &je);
 	cr_assert_not_null(j, "%s: %s", je.text, b.p);
