@@ -9,7 +9,8 @@
  * back that far it gets {"type":"reset"} (refetch everything) instead.
  *
  * Ids grow across restarts (they start from the clock in microseconds), so
- * an id from before a restart reads as "too old" rather than as "new". A
+ * an id from before a restart reads as "too old" rather than as "new".
+ * Each org has its own sequence, so its ids do not count others' events. A
  * thread sends ": ping" to every subscriber every heartbeat interval, so
  * proxies keep idle streams open and dead peers are noticed. */
 #ifndef BRISK_EVENTS_H
