@@ -24,7 +24,7 @@ const char aging_sql_future[] =
 const char aging_sql_later[] =
 	"SELECT i.due_date, i.outstanding, sum(a.amount) FROM allocations a JOIN invoices i ON i.rid = a.invoice "
 	"WHERE a.org = ?1 AND a.pay_date > ?2 AND a.state IN ('applied','confirmed','manual') "
-	"AND i.issue_date <= ?2 AND i.status <> 'void' AND i.currency = '' GROUP BY a.invoice";
+	"AND i.issue_date <= ?2 AND i.status <> 'void' AND i.currency = '' GROUP BY i.rid";
 
 static const char naive_sql[] =
 	"SELECT i.due_date, i.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice = i.rid "

@@ -42,6 +42,9 @@ static const setting_t settings[] = {
 	STR("store", "data_dir", data_dir, "BRISK_DATA"),
 	NUM("store", "read_conns", read_conns, 0, 256, NULL, false),
 	NUM("store", "cache_mib", cache_mib, 1, 1 << 20, NULL, false),
+	STR("store", "url", store_url, "DATABASE_URL"),
+	NUM("store", "pool_size", pool_size, 1, 1000, NULL, false),
+	NUM("store", "statement_timeout_ms", statement_timeout_ms, 1, 86400000, NULL, false),
 	BOOL("analytics", "naive", naive, "BRISK_NAIVE"),
 	SIZE("cache", "memory_bytes", cache_bytes, 0, (int64_t)64 << 30, "BRISK_CACHE_BYTES", false),
 	STR("cache", "redis_url", redis_url, "REDIS_URL"),
@@ -93,6 +96,8 @@ void config_defaults(config_t *c)
 	c->connection_reserve = 32;
 	snprintf(c->data_dir, sizeof c->data_dir, "./brisk-data");
 	c->cache_mib = 64;
+	c->pool_size = 20;
+	c->statement_timeout_ms = 60000;
 	c->cache_bytes = (int64_t)64 << 20;
 	c->cache_ttl_s = 600;
 	c->cache_warm = true;

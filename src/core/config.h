@@ -27,6 +27,9 @@ typedef struct {
 	char data_dir[512];
 	int read_conns;       /* 0 = 2 x cores */
 	int64_t cache_mib;
+	char store_url[512];  /* postgresql://...; "" = SQLite in data_dir */
+	int pool_size;        /* PostgreSQL read connections (default 20) */
+	int statement_timeout_ms; /* PostgreSQL statement_timeout (default 60000) */
 	/* [analytics] */
 	bool naive;
 	/* [cache] */

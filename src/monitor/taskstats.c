@@ -21,23 +21,18 @@ static size_t nseries;
 static int read_counts(store_t *s, struct count *out, size_t max)
 {
 	static const char *q = "SELECT kind, status, count(*) FROM tasks GROUP BY kind, status";
-	static const char *has = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tasks'";
 	store_conn_t *c = store_read_begin(s);
-	store_stmt_t *st = store_prepare(c, has);
-	bool present = store_step(st) == STORE_ROW;
-	store_reset(st);
+	store_stmt_t *st = store_prepare(c, q);
 	int n = 0;
-	if (present) {
-		st = store_prepare(c, q);
-		while (store_step(st) == STORE_ROW && (size_t)n < max) {
-			snprintf(out[n].kind, sizeof out[n].kind, "%s", store_col_text(st, 0, NULL));
-			snprintf(out[n].status, sizeof out[n].status, "%s", store_col_text(st, 1, NULL));
-			out[n++].n = (double)store_col_i64(st, 2);
-		}
-		store_reset(st);
+	store_status rc;
+	while ((rc = store_step(st)) == STORE_ROW && (size_t)n < max) {
+		snprintf(out[n].kind, sizeof out[n].kind, "%s", store_col_text(st, 0, NULL));
+		snprintf(out[n].status, sizeof out[n].status, "%s", store_col_text(st, 1, NULL));
+		out[n++].n = (double)store_col_i64(st, 2);
 	}
+	store_reset(st);
 	store_read_end(c);
-	return present ? n : -1;
+	return rc == STORE_ERROR ? -1 : n;
 }
 
 static double series_value(void *arg)

@@ -184,8 +184,8 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 {
 	static const char *up =
 		"INSERT INTO rollup(org, metric, day, dim, cnt, total) VALUES(?, ?, ?, ?, ?, ?) "
-		"ON CONFLICT(org, metric, day, dim) DO UPDATE SET cnt = cnt + excluded.cnt, "
-		"total = total + excluded.total";
+		"ON CONFLICT(org, metric, day, dim) DO UPDATE SET cnt = rollup.cnt + excluded.cnt, "
+		"total = rollup.total + excluded.total";
 	static const char *gc = "DELETE FROM rollup WHERE org = ? AND cnt = 0 AND total = 0";
 	int rc = flush_magnitude(a, w);
 	bool retracted = false;

@@ -2,6 +2,9 @@
 
 #include <stddef.h>
 
+#include "core/mem.h"
+#include "store/dialect.h"
+
 /* DESIGN
  * Dates are INTEGER days since 1970-01-01 and money INTEGER cents: compact
  * keys, exact sums, and the same representation as in memory. Every entity
@@ -15,10 +18,22 @@
  * with ROLLUP_MONTHLY set, day = first of month) keep long ranges over
  * high-cardinality dims (customers, vendors) small.
  *
+ * One list serves both backends: PostgreSQL runs each migration's SQLite
+ * text through dialect_pg_ddl (BIGINT for INTEGER, identity rids, ...),
+ * unless the entry gives its own PostgreSQL text (triggers: plpgsql).
+ * Write new migrations in the subset both read; add a .pg text only for
+ * what cannot be (triggers, SQLite-only functions).
+ *
  * Never edit a migration that has shipped: append a new one. */
 
-static const char *const migrations[] = {
+typedef struct {
+	const char *sql; /* SQLite's text, also PostgreSQL's after dialect_pg_ddl */
+	const char *pg;  /* PostgreSQL's own text where the two differ (triggers) */
+} migration;
+
+static const migration migrations[] = {
 	/* 1: the base schema */
+	{.sql =
 	"CREATE TABLE orgs("
 	"  id INTEGER PRIMARY KEY,"
 	"  slug TEXT NOT NULL UNIQUE,"
@@ -122,14 +137,14 @@ static const char *const migrations[] = {
 	"CREATE TABLE rollup("
 	"  org INTEGER NOT NULL, metric INTEGER NOT NULL, day INTEGER NOT NULL,"
 	"  dim TEXT NOT NULL, cnt INTEGER NOT NULL, total INTEGER NOT NULL,"
-	"  PRIMARY KEY(org, metric, day, dim)) WITHOUT ROWID;",
+	"  PRIMARY KEY(org, metric, day, dim)) WITHOUT ROWID;"},
 	/* 2: payment behaviour reads paid invoices by due date; only
 	 * reconciliation makes an invoice paid, so imports do not pay for it. */
-	"CREATE INDEX invoices_paid_due ON invoices(org, due_date) WHERE status = 'paid';",
+	{.sql = "CREATE INDEX invoices_paid_due ON invoices(org, due_date) WHERE status = 'paid';"},
 	/* 3: background task records (src/tasks/taskrec.c). Files live under
 	 * DATA/tasks; the row names them. The partial index keeps the restart
 	 * scan (running, pending) and the cancel poll independent of history. */
-	"CREATE TABLE tasks("
+	{.sql = "CREATE TABLE tasks("
 	"  id INTEGER PRIMARY KEY,"
 	"  org INTEGER NOT NULL REFERENCES orgs(id),"
 	"  created_by TEXT NOT NULL DEFAULT '',"
@@ -152,11 +167,11 @@ static const char *const migrations[] = {
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
 	"  cancel_requested INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX tasks_org ON tasks(org, id);"
-	"CREATE INDEX tasks_active ON tasks(status, id) WHERE status IN ('pending', 'running');",
+	"CREATE INDEX tasks_active ON tasks(status, id) WHERE status IN ('pending', 'running');"},
 	/* 4: open receivables by due date, kept by triggers on every write path
 	 * (imports, API writes, reconciliation): aging today reads a few hundred
 	 * rows instead of every open invoice. */
-	"CREATE TABLE open_recv("
+	{.sql = "CREATE TABLE open_recv("
 	"  org INTEGER NOT NULL, due_date INTEGER NOT NULL, cnt INTEGER NOT NULL, total INTEGER NOT NULL,"
 	"  PRIMARY KEY(org, due_date)) WITHOUT ROWID;"
 	"INSERT INTO open_recv SELECT org, due_date, count(*), sum(outstanding) FROM invoices"
@@ -180,35 +195,69 @@ static const char *const migrations[] = {
 	"    WHERE NEW.outstanding > 0 AND NEW.status <> 'void'"
 	"    ON CONFLICT(org, due_date) DO UPDATE SET cnt = cnt + 1, total = total + excluded.total;"
 	"END;",
+	 /* PostgreSQL: one plpgsql function for the three events */
+	 .pg = "CREATE TABLE open_recv("
+	 "  org BIGINT NOT NULL, due_date BIGINT NOT NULL, cnt BIGINT NOT NULL, total BIGINT NOT NULL,"
+	 "  PRIMARY KEY(org, due_date));"
+	 "INSERT INTO open_recv SELECT org, due_date, count(*), sum(outstanding) FROM invoices"
+	 "  WHERE outstanding > 0 AND status <> 'void' GROUP BY org, due_date;"
+	 "CREATE FUNCTION open_recv_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	 "  IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.outstanding > 0 AND OLD.status <> 'void' THEN"
+	 "    UPDATE open_recv SET cnt = cnt - 1, total = total - OLD.outstanding"
+	 "      WHERE org = OLD.org AND due_date = OLD.due_date;"
+	 "  END IF;"
+	 "  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.outstanding > 0 AND NEW.status <> 'void' THEN"
+	 "    INSERT INTO open_recv VALUES(NEW.org, NEW.due_date, 1, NEW.outstanding)"
+	 "      ON CONFLICT(org, due_date) DO UPDATE SET cnt = open_recv.cnt + 1,"
+	 "      total = open_recv.total + excluded.total;"
+	 "  END IF;"
+	 "  RETURN NULL;"
+	 "END $$;"
+	 "CREATE TRIGGER open_recv_ins AFTER INSERT ON invoices FOR EACH ROW"
+	 "  WHEN (NEW.outstanding > 0 AND NEW.status <> 'void') EXECUTE FUNCTION open_recv_keep();"
+	 "CREATE TRIGGER open_recv_del AFTER DELETE ON invoices FOR EACH ROW"
+	 "  WHEN (OLD.outstanding > 0 AND OLD.status <> 'void') EXECUTE FUNCTION open_recv_keep();"
+	 "CREATE TRIGGER open_recv_upd AFTER UPDATE OF outstanding, status, due_date, org ON invoices FOR EACH ROW"
+	 "  WHEN (OLD.outstanding IS DISTINCT FROM NEW.outstanding OR OLD.status IS DISTINCT FROM NEW.status"
+	 "    OR OLD.due_date IS DISTINCT FROM NEW.due_date OR OLD.org IS DISTINCT FROM NEW.org)"
+	 "  EXECUTE FUNCTION open_recv_keep();"},
 	/* 5: each org's magnitude (rollup.h ROLLUP_MAGNITUDE = 512): the sum of
 	 * |amount| over the rows that feed totals, which every write keeps below
 	 * 2^62 so that no total can overflow. Amounts are clamped as rollup_add
 	 * clamps them, so that old oversized rows cannot make this seed fail. */
-	"INSERT INTO rollup(org, metric, day, dim, cnt, total)"
+	{.sql = "INSERT INTO rollup(org, metric, day, dim, cnt, total)"
 	"  SELECT org, 512, 0, '', count(*), sum(abs(min(max(a, -999999999999999), 999999999999999))) FROM ("
 	"    SELECT org, amount AS a FROM costs UNION ALL"
 	"    SELECT org, amount FROM sales_orders UNION ALL"
 	"    SELECT org, amount FROM invoices WHERE status <> 'void' UNION ALL"
 	"    SELECT org, amount FROM payments UNION ALL"
 	"    SELECT org, coalesce(value, 0) FROM leads) GROUP BY org;",
+	 /* PostgreSQL: least/greatest for SQLite's scalar min/max; a named subquery */
+	 .pg = "INSERT INTO rollup(org, metric, day, dim, cnt, total)"
+	 "  SELECT org, 512, 0, '', count(*), sum(abs(least(greatest(a, -999999999999999), 999999999999999))) FROM ("
+	 "    SELECT org, amount AS a FROM costs UNION ALL"
+	 "    SELECT org, amount FROM sales_orders UNION ALL"
+	 "    SELECT org, amount FROM invoices WHERE status <> 'void' UNION ALL"
+	 "    SELECT org, amount FROM payments UNION ALL"
+	 "    SELECT org, coalesce(value, 0) FROM leads) AS m GROUP BY org;"},
 	/* 6: DATA.md, void invoices are never outstanding: imports stored their
 	 * amount (lists and exports showed it). Void rows were never in
 	 * open_recv, so its triggers change nothing. */
-	"UPDATE invoices SET outstanding = 0 WHERE status = 'void' AND outstanding <> 0;",
+	{.sql = "UPDATE invoices SET outstanding = 0 WHERE status = 'void' AND outstanding <> 0;"},
 	/* 7: which options read each imported file (src/ingest/import.c): a
 	 * file imported again with another mapping is said, not doubled. */
-	"CREATE TABLE import_files("
+	{.sql = "CREATE TABLE import_files("
 	"  org INTEGER NOT NULL REFERENCES orgs(id),"
 	"  entity TEXT NOT NULL,"
 	"  file_hash TEXT NOT NULL,"
 	"  options_hash TEXT NOT NULL,"
 	"  imported_at TEXT NOT NULL,"
-	"  PRIMARY KEY(org, entity, file_hash));",
+	"  PRIMARY KEY(org, entity, file_hash));"},
 	/* 8: payments and invoices carry a currency: '' is the organisation's
 	 * own (orgs.currency), else the ISO 4217 code of a foreign one. Foreign
 	 * rows never count in the org-currency figures: open_recv keeps the
 	 * org's currency only (the triggers are rebuilt with that condition). */
-	"ALTER TABLE payments ADD COLUMN currency TEXT NOT NULL DEFAULT '';"
+	{.sql = "ALTER TABLE payments ADD COLUMN currency TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE invoices ADD COLUMN currency TEXT NOT NULL DEFAULT '';"
 	"DROP TRIGGER open_recv_ins;"
 	"DROP TRIGGER open_recv_del;"
@@ -233,6 +282,33 @@ static const char *const migrations[] = {
 	"    WHERE NEW.outstanding > 0 AND NEW.status <> 'void' AND NEW.currency = ''"
 	"    ON CONFLICT(org, due_date) DO UPDATE SET cnt = cnt + 1, total = total + excluded.total;"
 	"END;",
+	 /* PostgreSQL: the same condition in the one trigger function */
+	 .pg = "ALTER TABLE payments ADD COLUMN currency TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE invoices ADD COLUMN currency TEXT NOT NULL DEFAULT '';"
+	 "DROP TRIGGER open_recv_ins ON invoices;"
+	 "DROP TRIGGER open_recv_del ON invoices;"
+	 "DROP TRIGGER open_recv_upd ON invoices;"
+	 "CREATE OR REPLACE FUNCTION open_recv_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	 "  IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.outstanding > 0 AND OLD.status <> 'void' AND OLD.currency = '' THEN"
+	 "    UPDATE open_recv SET cnt = cnt - 1, total = total - OLD.outstanding"
+	 "      WHERE org = OLD.org AND due_date = OLD.due_date;"
+	 "  END IF;"
+	 "  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.outstanding > 0 AND NEW.status <> 'void' AND NEW.currency = '' THEN"
+	 "    INSERT INTO open_recv VALUES(NEW.org, NEW.due_date, 1, NEW.outstanding)"
+	 "      ON CONFLICT(org, due_date) DO UPDATE SET cnt = open_recv.cnt + 1,"
+	 "      total = open_recv.total + excluded.total;"
+	 "  END IF;"
+	 "  RETURN NULL;"
+	 "END $$;"
+	 "CREATE TRIGGER open_recv_ins AFTER INSERT ON invoices FOR EACH ROW"
+	 "  WHEN (NEW.outstanding > 0 AND NEW.status <> 'void' AND NEW.currency = '') EXECUTE FUNCTION open_recv_keep();"
+	 "CREATE TRIGGER open_recv_del AFTER DELETE ON invoices FOR EACH ROW"
+	 "  WHEN (OLD.outstanding > 0 AND OLD.status <> 'void' AND OLD.currency = '') EXECUTE FUNCTION open_recv_keep();"
+	 "CREATE TRIGGER open_recv_upd AFTER UPDATE OF outstanding, status, due_date, org, currency ON invoices"
+	 "  FOR EACH ROW WHEN (OLD.outstanding IS DISTINCT FROM NEW.outstanding OR OLD.status IS DISTINCT FROM NEW.status"
+	 "    OR OLD.due_date IS DISTINCT FROM NEW.due_date OR OLD.org IS DISTINCT FROM NEW.org"
+	 "    OR OLD.currency IS DISTINCT FROM NEW.currency)"
+	 "  EXECUTE FUNCTION open_recv_keep();"},
 	/* 9: text search indexes (src/analytics/search.h). Contentless FTS5
 	 * trigram tables, one per kind, rowid = the row's rid, over the searched
 	 * columns joined by U+001F; detail=none and columnsize=0 keep them small
@@ -243,7 +319,7 @@ static const char *const migrations[] = {
 	 * FTS5 flushes its buffer at every statement that writes it, so one
 	 * FTS write per row made imports ten times slower. An update is queued
 	 * only when a searched column changes. */
-	"CREATE TABLE search_pending(seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, rid INTEGER NOT NULL,"
+	{.sql = "CREATE TABLE search_pending(seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, rid INTEGER NOT NULL,"
 	"  del INTEGER NOT NULL, body TEXT NOT NULL);"
 	"CREATE VIRTUAL TABLE costs_fts USING fts5(body, content='', detail='none', columnsize=0, tokenize='trigram');"
 	"INSERT INTO costs_fts(rowid, body) SELECT rid, id || char(31) || category || char(31) || vendor || char(31) || description FROM costs;"
@@ -310,6 +386,8 @@ static const char *const migrations[] = {
 	 * they reveal nothing about other orgs' rows or tasks. */
 	"CREATE TABLE server_keys(name TEXT PRIMARY KEY, secret TEXT NOT NULL);"
 	"INSERT INTO server_keys VALUES('seal', lower(hex(randomblob(32))));",
+	 /* PostgreSQL: not ported yet (FTS5 trigram; pg_trgm is the equivalent) */
+	 .pg = "SELECT 1;"},
 };
 
 int schema_count(void)
@@ -319,5 +397,12 @@ int schema_count(void)
 
 const char *schema_sql(int n)
 {
-	return n >= 1 && n <= schema_count() ? migrations[n - 1] : NULL;
+	return n >= 1 && n <= schema_count() ? migrations[n - 1].sql : NULL;
+}
+
+char *schema_sql_pg(int n)
+{
+	if (n < 1 || n > schema_count())
+		return NULL;
+	return migrations[n - 1].pg ? xstrdup(migrations[n - 1].pg) : dialect_pg_ddl(migrations[n - 1].sql);
 }

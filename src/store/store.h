@@ -35,14 +35,20 @@ typedef enum {
 typedef enum { STORE_ROW, STORE_DONE, STORE_ERROR, STORE_CONSTRAINT } store_status;
 
 typedef struct {
-	int read_conns;      /* read pool size (default 2 x cores, min 2) */
+	/* postgresql://... (or postgres://) selects PostgreSQL; NULL or empty
+	 * = $DATABASE_URL if set, else SQLite in the data directory. */
+	const char *url;
+	int read_conns;      /* read pool size (SQLite: default 2 x cores, min 2;
+	                      * PostgreSQL: default 20, opened on demand) */
+	int statement_timeout_ms; /* PostgreSQL statement_timeout (default 60000) */
 	int64_t cache_kib;   /* page cache per connection (default 64 MiB) */
 	int64_t mmap_bytes;  /* memory-mapped I/O window (default 1 GiB) */
 	int busy_timeout_ms; /* wait on a locked database (default 5000) */
 } store_opts;
 
 /* Opens (creating if needed) the store in data directory DIR
- * (DIR/brisk.db) and applies pending migrations. NULL opts = defaults.
+ * (DIR/brisk.db), or the PostgreSQL database the URL names (see
+ * store_opts.url), and applies pending migrations. NULL opts = defaults.
  * Returns NULL and writes a one-line reason into err on failure. */
 store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t errlen);
 /* Closes every connection; no transaction may be open. NULL is a no-op. */
@@ -130,7 +136,11 @@ void store_on_change(store_t *s, store_change_fn fn, void *ud);
  * Returns its id, or -1 when missing (or on error, reason in err). */
 int64_t store_org_id(store_t *s, const char *slug, bool create, char *err, size_t errlen);
 
-/* Database and WAL file sizes in bytes (for monitoring). */
+/* "sqlite" or "postgresql". */
+const char *store_backend_name(store_t *s);
+
+/* Database and WAL file sizes in bytes (for monitoring; PostgreSQL: the
+ * database's size, WAL 0). */
 void store_file_sizes(store_t *s, int64_t *db_bytes, int64_t *wal_bytes);
 
 #endif

@@ -125,7 +125,7 @@ int64_t taskrec_insert(store_t *s, int64_t org, const char *kind, pqueue_level p
                        const char *input_file, char *err, size_t errlen)
 {
 	static const char *sql = "INSERT INTO tasks(org, kind, priority, params, status, created_at, input_file) "
-	                         "VALUES(?, ?, ?, ?, 'pending', ?, ?)";
+	                         "VALUES(?, ?, ?, ?, 'pending', ?, ?) RETURNING id";
 	store_conn_t *w = write_begin(s, err, errlen);
 	if (!w)
 		return -1;
@@ -138,15 +138,6 @@ int64_t taskrec_insert(store_t *s, int64_t org, const char *kind, pqueue_level p
 	store_bind_text(st, 4, params ? params : "{}", strlen(params ? params : "{}"));
 	store_bind_text(st, 5, now, strlen(now));
 	bind_opt_text(st, 6, input_file);
-	store_status rc = store_step(st);
-	store_reset(st);
-	if (rc != STORE_DONE) {
-		snprintf(err, errlen, "cannot record the task: %s", store_errmsg(w));
-		store_write_rollback(w);
-		return -1;
-	}
-	static const char *last = "SELECT last_insert_rowid()";
-	st = store_prepare(w, last);
 	int64_t id = store_step(st) == STORE_ROW ? store_col_i64(st, 0) : -1;
 	store_reset(st);
 	if (id < 0) {
@@ -305,7 +296,7 @@ int taskrec_start(store_t *s, int64_t id, const char *owner, bool rerun)
 {
 	static const char *sql = "UPDATE tasks SET status = 'running', started_at = ?, owner = ?, "
 	                         "attempts = attempts + 1, progress = 0, message = '' WHERE id = ? "
-	                         "AND (status = 'pending' OR (? AND status = 'running'))";
+	                         "AND (status = 'pending' OR (? <> 0 AND status = 'running'))";
 	char now[32];
 	taskrec_now(now);
 	bind_args x = {.id = id, .a = owner, .now = now, .n = rerun};
@@ -349,8 +340,8 @@ int taskrec_finish(store_t *s, int64_t id, const char *owner, task_status to, co
 {
 	/* progress reads 100 only for a success: a cancelled task keeps where it stopped */
 	static const char *sql = "UPDATE tasks SET status = ?, finished_at = ?, result = ?, result_file = ?, "
-	                         "result_name = ?, result_type = ?, error = ?, progress = CASE WHEN ?8 THEN 100 "
-	                         "ELSE progress END, message = CASE WHEN ?8 THEN 'done' ELSE message END "
+	                         "result_name = ?, result_type = ?, error = ?, progress = CASE WHEN ?8 <> 0 THEN 100 "
+	                         "ELSE progress END, message = CASE WHEN ?8 <> 0 THEN 'done' ELSE message END "
 	                         "WHERE id = ?9 AND (status = 'pending' OR (status = 'running' AND owner = ?10))";
 	if (!taskrec_status_final(to))
 		return -1;

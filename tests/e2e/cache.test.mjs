@@ -14,7 +14,7 @@ import { spawn, execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { writeFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, dataset, startServer, api, token, cleanup } from './lib/harness.mjs';
+import { BIN, dataset, startServer, api, token, cleanup, SQLITE_ONLY } from './lib/harness.mjs';
 import { startRedis, redisBinary } from './lib/redis.mjs';
 
 const execFileP = promisify(execFile);
@@ -644,7 +644,7 @@ describe('L3: entries survive a restart', () => {
 
 // ---- (f) stale fallback when the store cannot be read ----
 
-describe('stale fallback: the store fails for reads', { skip: !HAVE_PY && 'python3 (for fcntl locks on the WAL index) is not installed' }, () => {
+describe('stale fallback: the store fails for reads', { skip: SQLITE_ONLY || (!HAVE_PY && 'python3 (for fcntl locks on the WAL index) is not installed') }, () => {
   let ds, srv, lock;
   before(async () => {
     ds = dataset({ scale: 0.2, seed: 15 });

@@ -9,7 +9,7 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, tempDir, cleanup } from './lib/harness.mjs';
+import { BIN, tempDir, cleanup, storeSql, storeExists, SQLITE_ONLY } from './lib/harness.mjs';
 
 let root;
 before(() => { root = tempDir('brisk-import-e2e-'); });
@@ -36,12 +36,12 @@ function write(name, content) {
 }
 
 function sql(data, query) {
-  return execFileSync('sqlite3', [path.join(data, 'brisk.db'), query], { encoding: 'utf8' }).trim();
+  return storeSql(data, query);
 }
 
 // Row count of a table, 0 when the store or table does not exist yet.
 function count(data, table) {
-  if (!existsSync(path.join(data, 'brisk.db'))) return 0;
+  if (!storeExists(data)) return 0;
   return Number(sql(data, `SELECT count(*) FROM ${table}`));
 }
 
@@ -188,7 +188,7 @@ describe('rows that break the contract', () => {
       '--parens', '--date-format', '%d.%m.%y', '--map', 'date=Buchung,category=Text,amount=Betrag'));
     assert.equal(x.code, 0, x.stderr);
     assert.deepEqual(summary(x.stdout), { inserted: 2, replaced: 0, rejected: 0 });
-    assert.equal(sql(d, 'SELECT group_concat(amount) FROM (SELECT amount FROM costs ORDER BY date)'), '-123450,-99');
+    assert.equal(sql(d, 'SELECT amount FROM costs ORDER BY date').split('\n').join(','), '-123450,-99');
     const s = run(importArgs('sales_orders', write('so.csv', 'date,customer,amount\n2025-01-01,Acme,5.00\n'), d,
       '--set', 'status=completed'));
     assert.equal(s.code, 0, s.stderr);
@@ -331,7 +331,7 @@ describe('files that are not CSV at all: exit 1, a clear message, nothing stored
     const ok = run(importArgs('costs', f, data, '--encoding', 'iso-8859-1'));
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(sql(data, "SELECT category FROM costs WHERE id = 'e1'"), 'Café');
-    assert.equal(sql(data, "DELETE FROM costs WHERE id IN ('e1', 'e2'); SELECT changes()"), '2');
+    assert.equal(sql(data, "DELETE FROM costs WHERE id IN ('e1', 'e2') RETURNING id").split('\n').length, 2);
   });
 
   test('an empty file', () => {
@@ -357,7 +357,7 @@ function bigCosts(file, n) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const size = (p) => (existsSync(p) ? statSync(p).size : 0);
 
-describe('crash safety', () => {
+describe('crash safety', { skip: SQLITE_ONLY }, () => {
   let big;
   before(() => {
     big = path.join(root, 'big.csv');

@@ -12,7 +12,7 @@ import net from 'node:net';
 import { spawn, execFileSync } from 'node:child_process';
 import { readdirSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { dataset, startServer, api, token, tempDir, cleanup } from './lib/harness.mjs';
+import { dataset, startServer, api, token, tempDir, cleanup, storeSql, dbUrl, PG_URL } from './lib/harness.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const JSONH = { 'content-type': 'application/json' };
@@ -38,7 +38,7 @@ after(async () => {
 // ---- helpers ----
 
 function sql(data, query) {
-  return execFileSync('sqlite3', [path.join(data, 'brisk.db'), query], { encoding: 'utf8' }).trim();
+  return storeSql(data, query);
 }
 
 // A private copy of the shared data set (a consistent SQLite backup, even
@@ -48,7 +48,14 @@ function copyData(prefix) {
   dirs.push(root);
   const data = path.join(root, 'data');
   mkdirSync(data);
-  execFileSync('sqlite3', [path.join(ds.data, 'brisk.db'), `.backup '${path.join(data, 'brisk.db')}'`]);
+  if (PG_URL) { // a dump of the shared store into the copy's own database
+    const dst = dbUrl(data);
+    const name = dst.slice(dst.lastIndexOf('/') + 1);
+    execFileSync('psql', ['-qX', `${PG_URL}/postgres`, '-c', `CREATE DATABASE ${name}`]);
+    execFileSync('sh', ['-c', `pg_dump "$0" | psql -qX "$1" >/dev/null`, dbUrl(ds.data), dst]);
+  } else {
+    execFileSync('sqlite3', [path.join(ds.data, 'brisk.db'), `.backup '${path.join(data, 'brisk.db')}'`]);
+  }
   return data;
 }
 

@@ -1,11 +1,38 @@
 // Test harness: a real brisk binary over real data in a temp dir, on a free
 // port of 127.0.0.1. Every helper cleans up after itself.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export const BIN = process.env.BRISK_BIN || path.resolve('build/asan/brisk');
+
+// The PostgreSQL pass (scripts/test.sh): BIN is tests/pg/brisk-pg.sh, which
+// gives every data dir its own database on this server; '' = SQLite.
+export const PG_URL = (process.env.BRISK_TEST_DATABASE_URL || '').replace(/\/$/, '');
+// For tests of what only SQLite has (its files, WAL, locks): skip on PostgreSQL.
+export const SQLITE_ONLY = PG_URL ? 'SQLite only (this pass runs on PostgreSQL)' : false;
+
+// The database URL brisk-pg.sh uses for data dir `data`.
+export function dbUrl(data) {
+  const h = createHash('md5').update(path.resolve(data)).digest('hex').slice(0, 16);
+  return `${PG_URL}/b_${h}`;
+}
+
+// Runs SQL on the store of data dir `data` (sqlite3 or psql): rows joined by
+// newlines, columns by '|'.
+export function storeSql(data, query) {
+  if (PG_URL)
+    return execFileSync('psql', ['-qtAX', dbUrl(data), '-c', query], { encoding: 'utf8' }).trim();
+  return execFileSync('sqlite3', [path.join(data, 'brisk.db'), query], { encoding: 'utf8' }).trim();
+}
+
+// Whether data dir `data` has a store yet.
+export function storeExists(data) {
+  if (!PG_URL) return existsSync(path.join(data, 'brisk.db'));
+  try { storeSql(data, 'SELECT 1 FROM brisk_schema'); return true; } catch { return false; }
+}
 
 export function tempDir(prefix = 'brisk-e2e-') {
   return mkdtempSync(path.join(tmpdir(), prefix));

@@ -1,0 +1,843 @@
+/* store backend: PostgreSQL over libpq (scale-out). */
+#include <endian.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "store/backend.h"
+#include "store/dialect.h"
+#include "store/schema.h"
+
+/* DESIGN
+ * The same contract as sqlite.c on a server:
+ * - Reads: a pool of connections (opened on first use, store.pool_size),
+ *   each read a REPEATABLE READ READ ONLY transaction: one snapshot, as a
+ *   SQLite read transaction.
+ * - Writes: one writer connection per process, and one writer across all
+ *   processes and instances through a transaction-scoped advisory lock
+ *   taken at BEGIN (SQLite's single-writer rule, which the rollups rely on:
+ *   no two transactions race to update one rollup cell). A writer waiting
+ *   longer than busy_timeout gets "busy", as on SQLite.
+ * - Statements: the caller's SQL literal is translated once (dialect.c),
+ *   prepared with PQprepare on first use per connection and cached by the
+ *   literal's address; parameter types come from the first binding (int8,
+ *   float8; text and NULL inferred) and PQdescribePrepared tells the types
+ *   PostgreSQL settled on, so each value is sent in binary when the types
+ *   agree and as text (converted by PostgreSQL) when they do not. Results
+ *   come as text and are parsed by the accessors.
+ * - Versions: every commit that touched a table NOTIFYs brisk_versions (in
+ *   the transaction: delivered only if it commits); a listener connection
+ *   reloads data_versions when one arrives, so commits of other processes
+ *   and instances are seen within milliseconds.
+ * - A lost connection is reset on its next use (statements re-prepared);
+ *   the statement that met the loss fails and the caller reports it. */
+
+#define STMT_SLOTS 256 /* per connection; power of two */
+#define ADVISORY_WRITER 0x6272736bLL /* "brsk": the one writer lock */
+#define OID_BOOL 16
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_TEXT 25
+#define OID_FLOAT8 701
+#define OID_VARCHAR 1043
+
+typedef struct {
+	int kind;
+	int64_t i;
+	double d;
+	const char *p;
+	size_t len;
+	char *owned; /* copy of text/blob, or a NUL-terminated rendering */
+	uint64_t be; /* big-endian binary for int8/float8 */
+} pg_val;
+
+typedef struct {
+	store_stmt_t base;
+	char name[24];
+	char *sql; /* translated */
+	int nparams;
+	bool prepared, writes;
+	Oid *types; /* as PostgreSQL settled them (describe) */
+	pg_val *vals;
+	PGresult *res;
+	int row, nrows;
+	bool finished;
+} pg_stmt;
+
+typedef struct {
+	store_conn_t base;
+	PGconn *pc;
+	pg_stmt *stmts[STMT_SLOTS];
+	int nnamed;
+	int64_t changes;
+	char err[512];
+	bool writer;
+} pg_conn;
+
+typedef struct {
+	store_t base;
+	char *url;
+	pg_conn *readers;
+	int nreaders;
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_cond;
+	pg_conn writer;
+	PGconn *listen; /* LISTEN brisk_versions; version loads; sizes (refresh_lock) */
+	bool loaded, pending;
+	atomic_bool refresh_ok;
+} pg_store;
+
+#define PS(s) ((pg_store *)(s))
+#define PC(c) ((pg_conn *)(c))
+#define PT(t) ((pg_stmt *)(t))
+
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg; /* NOTICEs (e.g. "relation exists, skipping") are not ours to print */
+}
+
+/* First line of libpq's message (they end in newlines, some have two). */
+static void first_line(char *dst, size_t n, const char *msg)
+{
+	snprintf(dst, n, "%s", msg ? msg : "?");
+	char *nl = strchr(dst, '\n');
+	if (nl)
+		*nl = 0;
+}
+
+static PGconn *connect_to(pg_store *s, char *err, size_t errlen)
+{
+	PGconn *pc = PQconnectdb(s->url);
+	if (!pc || PQstatus(pc) != CONNECTION_OK) {
+		char why[300];
+		first_line(why, sizeof why, pc ? PQerrorMessage(pc) : "out of memory");
+		snprintf(err, errlen, "cannot connect to PostgreSQL (%s:%s/%s): %s", pc && PQhost(pc) ? PQhost(pc) : "?",
+		         pc && PQport(pc) ? PQport(pc) : "?", pc && PQdb(pc) ? PQdb(pc) : "?", why);
+		PQfinish(pc);
+		return NULL;
+	}
+	PQsetNoticeProcessor(pc, quiet, NULL);
+	char sql[256];
+	snprintf(sql, sizeof sql,
+	         "SET statement_timeout = %d; SET application_name = 'brisk'; SET TIME ZONE 'UTC';"
+	         "SET client_min_messages = warning",
+	         s->base.opts.statement_timeout_ms);
+	PGresult *r = PQexec(pc, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		first_line(err, errlen, PQerrorMessage(pc));
+		PQclear(r);
+		PQfinish(pc);
+		return NULL;
+	}
+	PQclear(r);
+	return pc;
+}
+
+static void stmt_clear(pg_stmt *st)
+{
+	if (st->res)
+		PQclear(st->res);
+	st->res = NULL;
+	st->row = -1;
+	st->nrows = 0;
+	st->finished = false;
+	for (int i = 0; i < st->nparams; i++) {
+		free(st->vals[i].owned);
+		memset(&st->vals[i], 0, sizeof st->vals[i]);
+	}
+}
+
+static void stmt_free(pg_stmt *st)
+{
+	stmt_clear(st);
+	free(st->sql);
+	free(st->types);
+	free(st->vals);
+	free(st);
+}
+
+/* The connection is usable, reconnecting if it was lost (its prepared
+ * statements died with it). */
+static bool conn_ensure(pg_conn *c)
+{
+	pg_store *s = PS(c->base.store);
+	if (c->pc && PQstatus(c->pc) == CONNECTION_OK)
+		return true;
+	if (c->pc) {
+		PQreset(c->pc);
+		if (PQstatus(c->pc) == CONNECTION_OK) {
+			PQfinish(c->pc); /* reset kept no session settings: start clean */
+			c->pc = NULL;
+		}
+	}
+	if (c->pc) {
+		PQfinish(c->pc);
+		c->pc = NULL;
+	}
+	for (int i = 0; i < STMT_SLOTS; i++)
+		if (c->stmts[i]) {
+			stmt_clear(c->stmts[i]);
+			c->stmts[i]->prepared = false;
+		}
+	c->pc = connect_to(s, c->err, sizeof c->err);
+	if (!c->pc)
+		log_error("store: %s", c->err);
+	return c->pc != NULL;
+}
+
+static void conn_close(pg_conn *c)
+{
+	store_conn_free_touch(&c->base);
+	for (int i = 0; i < STMT_SLOTS; i++)
+		if (c->stmts[i])
+			stmt_free(c->stmts[i]);
+	memset(c->stmts, 0, sizeof c->stmts);
+	if (c->pc)
+		PQfinish(c->pc);
+	c->pc = NULL;
+}
+
+/* Runs sql (no parameters); false with the reason in err. */
+static bool run(PGconn *pc, const char *sql, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(pc, sql);
+	ExecStatusType rs = PQresultStatus(r);
+	bool ok = rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK;
+	if (!ok && err)
+		first_line(err, errlen, PQerrorMessage(pc));
+	PQclear(r);
+	return ok;
+}
+
+static int migrate(pg_store *s, char *err, size_t errlen)
+{
+	PGconn *pc = s->writer.pc;
+	char sql[256], why[400] = "";
+	/* Instances starting together: the lock makes one migrate, the others
+	 * wait and then find the schema current. DDL is transactional here, so
+	 * all pending migrations and the version commit as one. */
+	snprintf(sql, sizeof sql,
+	         "BEGIN; SELECT pg_advisory_xact_lock(%lld);"
+	         "CREATE TABLE IF NOT EXISTS brisk_schema(version BIGINT NOT NULL)",
+	         ADVISORY_WRITER);
+	if (!run(pc, sql, why, sizeof why)) {
+		snprintf(err, errlen, "cannot read the schema version: %s", why);
+		run(pc, "ROLLBACK", NULL, 0);
+		return -1;
+	}
+	PGresult *r = PQexec(pc, "SELECT coalesce(max(version), 0) FROM brisk_schema");
+	int have = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+	PQclear(r);
+	if (have < 0 || have > schema_count()) {
+		if (have < 0)
+			snprintf(err, errlen, "cannot read the schema version: %s", PQerrorMessage(pc));
+		else
+			snprintf(err, errlen, "the database has schema version %d, newer than this brisk (%d): upgrade brisk",
+			         have, schema_count());
+		run(pc, "ROLLBACK", NULL, 0);
+		return -1;
+	}
+	for (int n = have + 1; n <= schema_count(); n++) {
+		char *m = schema_sql_pg(n);
+		bool ok = run(pc, m, why, sizeof why);
+		free(m);
+		if (!ok) {
+			snprintf(err, errlen, "migration %d failed on PostgreSQL: %s", n, why);
+			run(pc, "ROLLBACK", NULL, 0);
+			return -1;
+		}
+		log_debug("store: applied migration %d", n);
+	}
+	snprintf(sql, sizeof sql, "DELETE FROM brisk_schema; INSERT INTO brisk_schema VALUES(%d); COMMIT",
+	         schema_count());
+	if (!run(pc, sql, why, sizeof why)) {
+		snprintf(err, errlen, "cannot commit the schema: %s", why);
+		run(pc, "ROLLBACK", NULL, 0);
+		return -1;
+	}
+	s->base.schema_version = schema_count();
+	return 0;
+}
+
+static bool listen_ensure(pg_store *s)
+{
+	if (s->listen && PQstatus(s->listen) == CONNECTION_OK)
+		return true;
+	if (s->listen)
+		PQfinish(s->listen);
+	char err[400];
+	s->listen = connect_to(s, err, sizeof err);
+	if (!s->listen)
+		return false;
+	if (!run(s->listen, "LISTEN brisk_versions", err, sizeof err)) {
+		log_error("store: cannot listen for version changes: %s", err);
+		PQfinish(s->listen);
+		s->listen = NULL;
+		return false;
+	}
+	s->loaded = false; /* notifications may have been missed meanwhile */
+	return true;
+}
+
+static bool vers_load(pg_store *s)
+{
+	PGresult *r = PQexec(s->listen, "SELECT org, tbl, version FROM data_versions");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return false;
+	}
+	pthread_mutex_lock(&s->base.ver_lock);
+	for (int i = 0; i < PQntuples(r); i++)
+		store_vers_put(&s->base, strtoll(PQgetvalue(r, i, 0), NULL, 10), atoi(PQgetvalue(r, i, 1)),
+		               strtoull(PQgetvalue(r, i, 2), NULL, 10));
+	pthread_mutex_unlock(&s->base.ver_lock);
+	PQclear(r);
+	return true;
+}
+
+static void pgs_close(store_t *base);
+
+static store_t *pgs_open(const char *url, const store_opts *o, char *err, size_t errlen)
+{
+	pg_store *s = xcalloc(1, sizeof *s);
+	store_common_init(&s->base, &store_pg_backend, o);
+	s->url = xstrdup(url);
+	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_cond_init(&s->pool_cond, NULL);
+	s->writer.base.store = &s->base;
+	s->writer.writer = true;
+	s->readers = xcalloc((size_t)o->read_conns, sizeof *s->readers);
+	s->nreaders = o->read_conns;
+	for (int i = 0; i < s->nreaders; i++)
+		s->readers[i].base.store = &s->base;
+	if (!(s->writer.pc = connect_to(s, err, errlen)))
+		goto fail;
+	if (migrate(s, err, errlen) != 0)
+		goto fail;
+	if (!listen_ensure(s) || !vers_load(s)) {
+		snprintf(err, errlen, "cannot read data versions from PostgreSQL");
+		goto fail;
+	}
+	s->loaded = true;
+	atomic_store(&s->refresh_ok, true);
+	return &s->base;
+fail:
+	pgs_close(&s->base);
+	return NULL;
+}
+
+static void pgs_close(store_t *base)
+{
+	pg_store *s = PS(base);
+	for (int i = 0; i < s->nreaders; i++)
+		conn_close(&s->readers[i]);
+	conn_close(&s->writer);
+	if (s->listen)
+		PQfinish(s->listen);
+	pthread_mutex_destroy(&s->pool_lock);
+	pthread_cond_destroy(&s->pool_cond);
+	store_common_free(base);
+	free(s->readers);
+	free(s->url);
+	free(s);
+}
+
+static store_conn_t *pgs_read_begin(store_t *base)
+{
+	pg_store *s = PS(base);
+	pthread_mutex_lock(&s->pool_lock);
+	pg_conn *c = NULL;
+	for (;;) {
+		/* connected ones first: a new connection costs milliseconds */
+		for (int pass = 0; pass < 2 && !c; pass++)
+			for (int i = 0; i < s->nreaders; i++)
+				if (!s->readers[i].base.in_use && (pass || s->readers[i].pc)) {
+					c = &s->readers[i];
+					break;
+				}
+		if (c)
+			break;
+		pthread_cond_wait(&s->pool_cond, &s->pool_lock);
+	}
+	c->base.in_use = true;
+	pthread_mutex_unlock(&s->pool_lock);
+	/* A failure here shows as STORE_ERROR on the first step. */
+	if (conn_ensure(c) && !run(c->pc, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", c->err, sizeof c->err)) {
+		log_error("store: %s", c->err);
+		if (PQstatus(c->pc) != CONNECTION_OK && conn_ensure(c))
+			run(c->pc, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", c->err, sizeof c->err);
+	}
+	return &c->base;
+}
+
+static void pgs_read_end(store_conn_t *base)
+{
+	pg_conn *c = PC(base);
+	for (int i = 0; i < STMT_SLOTS; i++)
+		if (c->stmts[i] && c->stmts[i]->res)
+			stmt_clear(c->stmts[i]);
+	if (c->pc && PQstatus(c->pc) == CONNECTION_OK)
+		run(c->pc, "ROLLBACK", NULL, 0); /* read only: nothing to commit */
+	pg_store *s = PS(base->store);
+	pthread_mutex_lock(&s->pool_lock);
+	base->in_use = false;
+	pthread_cond_signal(&s->pool_cond);
+	pthread_mutex_unlock(&s->pool_lock);
+}
+
+static store_conn_t *pgs_write_begin(store_t *base, char *err, size_t errlen)
+{
+	pg_conn *c = &PS(base)->writer;
+	if (!conn_ensure(c)) {
+		snprintf(err, errlen, "%s", c->err);
+		return NULL;
+	}
+	char sql[200];
+	snprintf(sql, sizeof sql, "BEGIN; SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%lld)",
+	         base->opts.busy_timeout_ms, ADVISORY_WRITER);
+	char why[400];
+	if (!run(c->pc, sql, why, sizeof why)) {
+		run(c->pc, "ROLLBACK", NULL, 0);
+		if (PQstatus(c->pc) != CONNECTION_OK)
+			snprintf(err, errlen, "the store is unavailable: %s", why);
+		else
+			snprintf(err, errlen, "the store is busy (%s): another process may be writing; try again", why);
+		return NULL;
+	}
+	return &c->base;
+}
+
+static int pgs_commit(store_conn_t *base, bool announce, char *err, size_t errlen)
+{
+	pg_conn *c = PC(base);
+	for (int i = 0; i < STMT_SLOTS; i++)
+		if (c->stmts[i] && c->stmts[i]->res)
+			stmt_clear(c->stmts[i]);
+	PGresult *r = PQexec(c->pc, announce ? "SELECT pg_notify('brisk_versions', ''); COMMIT" : "COMMIT");
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT");
+	if (!ok) {
+		char why[400];
+		first_line(why, sizeof why, PQresultStatus(r) == PGRES_COMMAND_OK ? "an earlier statement failed"
+		                                                                  : PQerrorMessage(c->pc));
+		snprintf(err, errlen, "commit failed: %s", why);
+		run(c->pc, "ROLLBACK", NULL, 0);
+	}
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+static void pgs_rollback(store_conn_t *base)
+{
+	pg_conn *c = PC(base);
+	for (int i = 0; i < STMT_SLOTS; i++)
+		if (c->stmts[i] && c->stmts[i]->res)
+			stmt_clear(c->stmts[i]);
+	if (c->pc)
+		run(c->pc, "ROLLBACK", NULL, 0);
+}
+
+static bool sql_writes(const char *sql)
+{
+	while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+		sql++;
+	return strncasecmp(sql, "SELECT", 6) != 0 && strncasecmp(sql, "WITH", 4) != 0 &&
+	       strncasecmp(sql, "VALUES", 6) != 0;
+}
+
+static store_stmt_t *pgs_prepare(store_conn_t *base, const char *sql)
+{
+	pg_conn *c = PC(base);
+	uintptr_t h = (uintptr_t)sql;
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	unsigned i = (unsigned)(h >> 40) & (STMT_SLOTS - 1);
+	for (unsigned probe = 0; probe < STMT_SLOTS; probe++, i = (i + 1) & (STMT_SLOTS - 1)) {
+		pg_stmt *e = c->stmts[i];
+		if (e && e->base.key == sql) {
+			if (e->base.t0)
+				store_stmt_timed(&e->base);
+			e->base.shape = 0;
+			stmt_clear(e);
+			return &e->base;
+		}
+		if (!e) {
+			e = xcalloc(1, sizeof *e);
+			e->base.key = sql;
+			e->base.conn = base;
+			e->sql = dialect_pg_query(sql, &e->nparams);
+			e->writes = sql_writes(sql);
+			e->vals = xcalloc((size_t)e->nparams + 1, sizeof *e->vals);
+			e->types = xcalloc((size_t)e->nparams + 1, sizeof *e->types);
+			e->row = -1;
+			snprintf(e->name, sizeof e->name, "b%d", ++c->nnamed);
+			c->stmts[i] = e;
+			return &e->base;
+		}
+	}
+	log_error("store: statement cache full");
+	return NULL;
+}
+
+static void pgs_bind(store_stmt_t *t, int idx, int kind, int64_t i, double d, const void *p, size_t len, bool copy)
+{
+	pg_stmt *st = PT(t);
+	if (idx < 1 || idx > st->nparams)
+		return;
+	pg_val *v = &st->vals[idx - 1];
+	free(v->owned);
+	memset(v, 0, sizeof *v);
+	v->kind = kind;
+	v->i = i;
+	v->d = d;
+	v->len = len;
+	if ((kind == STORE_V_TEXT || kind == STORE_V_BLOB) && copy) {
+		v->owned = xmalloc(len + 1);
+		memcpy(v->owned, p, len);
+		v->owned[len] = 0;
+		v->p = v->owned;
+	} else {
+		v->p = p;
+	}
+}
+
+/* Prepares on this connection with types from the current bindings. */
+static bool stmt_prepare(pg_conn *c, pg_stmt *st)
+{
+	Oid *types = xcalloc((size_t)st->nparams + 1, sizeof *types);
+	/* A failed prepare aborts the transaction: a savepoint keeps the
+	 * retry (and the caller's transaction) alive. Once per connection. */
+	bool sp = PQtransactionStatus(c->pc) == PQTRANS_INTRANS && run(c->pc, "SAVEPOINT brisk_prepare", NULL, 0);
+	for (int k = 0; k < st->nparams; k++) {
+		int kind = st->vals[k].kind;
+		types[k] = kind == STORE_V_INT ? OID_INT8 : kind == STORE_V_REAL ? OID_FLOAT8 : kind == STORE_V_BLOB ? OID_BYTEA : 0;
+	}
+	/* A parameter no context types (`? IS NULL`, one the SQL skips) is
+	 * named in the error: it becomes text, and the prepare is retried. */
+	for (int tries = 0;; tries++) {
+		PGresult *r = PQprepare(c->pc, st->name, st->sql, st->nparams, types);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		int bad = 0;
+		if (!ok && state && (!strcmp(state, "42P18") || !strcmp(state, "42P08"))) {
+			const char *m = strstr(PQresultErrorMessage(r), "parameter $");
+			bad = m ? atoi(m + 11) : 0;
+		}
+		if (!ok)
+			first_line(c->err, sizeof c->err, PQerrorMessage(c->pc));
+		PQclear(r);
+		if (ok)
+			break;
+		if (sp)
+			run(c->pc, "ROLLBACK TO SAVEPOINT brisk_prepare", NULL, 0);
+		if (bad < 1 || bad > st->nparams || types[bad - 1] != 0 || tries > st->nparams) {
+			if (sp)
+				run(c->pc, "RELEASE SAVEPOINT brisk_prepare", NULL, 0);
+			free(types);
+			log_error("store: cannot prepare: %s: %s", c->err, st->sql);
+			return false;
+		}
+		types[bad - 1] = OID_TEXT;
+	}
+	free(types);
+	if (sp)
+		run(c->pc, "RELEASE SAVEPOINT brisk_prepare", NULL, 0);
+	PGresult *r = PQdescribePrepared(c->pc, st->name);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		first_line(c->err, sizeof c->err, PQerrorMessage(c->pc));
+		PQclear(r);
+		return false;
+	}
+	for (int k = 0; k < st->nparams && k < PQnparams(r); k++)
+		st->types[k] = PQparamtype(r, k);
+	PQclear(r);
+	st->prepared = true;
+	return true;
+}
+
+/* One value in the form PostgreSQL reads for the parameter's type. */
+static void value_of(pg_val *v, Oid type, const char **val, int *len, int *fmt)
+{
+	char num[40];
+	*fmt = 1;
+	switch (v->kind) {
+	case STORE_V_NULL:
+		*val = NULL;
+		*len = 0;
+		return;
+	case STORE_V_INT:
+		if (type == OID_INT8) {
+			v->be = htobe64((uint64_t)v->i);
+			*val = (const char *)&v->be;
+			*len = 8;
+			return;
+		}
+		snprintf(num, sizeof num, "%lld", (long long)v->i);
+		break;
+	case STORE_V_REAL:
+		if (type == OID_FLOAT8) {
+			uint64_t u;
+			memcpy(&u, &v->d, 8);
+			v->be = htobe64(u);
+			*val = (const char *)&v->be;
+			*len = 8;
+			return;
+		}
+		snprintf(num, sizeof num, "%.17g", v->d);
+		break;
+	default:
+		/* text and bytea take raw bytes in binary */
+		if (v->kind == STORE_V_BLOB || type == OID_TEXT || type == OID_VARCHAR || type == OID_BYTEA ||
+		    type == 0) {
+			*val = v->p;
+			*len = (int)v->len;
+			return;
+		}
+		if (!v->owned) { /* text for another type: PostgreSQL converts it */
+			v->owned = xmalloc(v->len + 1);
+			memcpy(v->owned, v->p, v->len);
+			v->owned[v->len] = 0;
+			v->p = v->owned;
+		}
+		*val = v->p;
+		*len = 0;
+		*fmt = 0;
+		return;
+	}
+	free(v->owned);
+	v->owned = xstrdup(num);
+	*val = v->owned;
+	*len = 0;
+	*fmt = 0;
+}
+
+static store_status pgs_step(store_stmt_t *t)
+{
+	pg_stmt *st = PT(t);
+	pg_conn *c = PC(t->conn);
+	if (st->finished)
+		return STORE_DONE;
+	if (!st->res) {
+		if (!c->pc || PQstatus(c->pc) != CONNECTION_OK) {
+			snprintf(c->err, sizeof c->err, "the connection to PostgreSQL is lost");
+			st->finished = true;
+			return STORE_ERROR;
+		}
+		if (!st->prepared && !stmt_prepare(c, st)) {
+			st->finished = true;
+			return STORE_ERROR;
+		}
+		int n = st->nparams;
+		const char **vals = xcalloc((size_t)n + 1, sizeof *vals);
+		int *lens = xcalloc((size_t)n + 1, sizeof *lens);
+		int *fmts = xcalloc((size_t)n + 1, sizeof *fmts);
+		for (int k = 0; k < n; k++)
+			value_of(&st->vals[k], st->types[k], &vals[k], &lens[k], &fmts[k]);
+		st->res = PQexecPrepared(c->pc, st->name, n, vals, lens, fmts, 0);
+		free(vals);
+		free(lens);
+		free(fmts);
+		ExecStatusType rs = PQresultStatus(st->res);
+		if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
+			const char *state = PQresultErrorField(st->res, PG_DIAG_SQLSTATE);
+			first_line(c->err, sizeof c->err, PQerrorMessage(c->pc));
+			PQclear(st->res);
+			st->res = NULL;
+			st->finished = true;
+			if (state && !strncmp(state, "23", 2))
+				return STORE_CONSTRAINT;
+			log_error("store: %s", c->err);
+			return STORE_ERROR;
+		}
+		st->nrows = rs == PGRES_TUPLES_OK ? PQntuples(st->res) : 0;
+		st->row = -1;
+		c->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
+	}
+	if (++st->row < st->nrows)
+		return STORE_ROW;
+	st->finished = true;
+	return STORE_DONE;
+}
+
+static const char *cell(pg_stmt *st, int col)
+{
+	if (!st->res || st->row < 0 || st->row >= st->nrows || col < 0 || col >= PQnfields(st->res) ||
+	    PQgetisnull(st->res, st->row, col))
+		return NULL;
+	return PQgetvalue(st->res, st->row, col);
+}
+
+static int64_t pgs_col_i64(store_stmt_t *t, int col)
+{
+	const char *v = cell(PT(t), col);
+	if (!v)
+		return 0;
+	if (v[0] == 't' || v[0] == 'f') /* booleans read as SQLite's 1 / 0 */
+		return v[0] == 't';
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (*end == '.' || *end == 'e' || *end == 'E') /* numeric (sum, avg): truncates, as SQLite's cast */
+		return (int64_t)strtod(v, NULL);
+	return n;
+}
+
+static double pgs_col_double(store_stmt_t *t, int col)
+{
+	const char *v = cell(PT(t), col);
+	if (!v)
+		return 0;
+	if (v[0] == 't' || v[0] == 'f')
+		return v[0] == 't';
+	return strtod(v, NULL);
+}
+
+static const char *pgs_col_text(store_stmt_t *t, int col, size_t *len)
+{
+	pg_stmt *st = PT(t);
+	const char *v = cell(st, col);
+	if (len)
+		*len = v ? (size_t)PQgetlength(st->res, st->row, col) : 0;
+	return v ? v : "";
+}
+
+static bool pgs_col_is_null(store_stmt_t *t, int col)
+{
+	return cell(PT(t), col) == NULL;
+}
+
+static void pgs_reset(store_stmt_t *t)
+{
+	stmt_clear(PT(t));
+}
+
+static bool pgs_stmt_writes(store_stmt_t *t)
+{
+	return PT(t)->writes;
+}
+
+static int pgs_stmt_nparams(store_stmt_t *t)
+{
+	return PT(t)->nparams;
+}
+
+static int pgs_exec(store_conn_t *base, const char *sql)
+{
+	pg_conn *c = PC(base);
+	if (!c->pc || !run(c->pc, sql, c->err, sizeof c->err)) {
+		if (!c->pc)
+			snprintf(c->err, sizeof c->err, "not connected");
+		log_error("store: %s: %s", c->err, sql);
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t pgs_changes(store_conn_t *c)
+{
+	return PC(c)->changes;
+}
+
+static const char *pgs_errmsg(store_conn_t *c)
+{
+	return PC(c)->err;
+}
+
+/* Takes the notifications that arrived; true if there was one. Never
+ * blocks. */
+static bool drain(pg_store *s)
+{
+	bool any = false;
+	if (!PQconsumeInput(s->listen))
+		return false;
+	PGnotify *n;
+	while ((n = PQnotifies(s->listen))) {
+		any = true;
+		PQfreemem(n);
+	}
+	return any;
+}
+
+static bool pgs_refresh(store_t *base)
+{
+	pg_store *s = PS(base);
+	bool ok = listen_ensure(s);
+	if (ok) {
+		bool changed = drain(s) || s->pending || !s->loaded;
+		if (PQstatus(s->listen) != CONNECTION_OK)
+			ok = false;
+		else if (changed) {
+			ok = vers_load(s);
+			if (ok) {
+				s->loaded = true;
+				s->pending = false;
+				atomic_fetch_add(&base->reloads, 1);
+			}
+		}
+	}
+	atomic_store(&s->refresh_ok, ok);
+	return ok;
+}
+
+static int pgs_refresh_try(store_t *base)
+{
+	pg_store *s = PS(base);
+	/* A look in progress (the watch thread): let a worker wait for it. */
+	if (pthread_mutex_trylock(&base->refresh_lock) != 0)
+		return 0;
+	int r = 0;
+	if (s->listen && PQstatus(s->listen) == CONNECTION_OK && s->loaded && atomic_load(&s->refresh_ok)) {
+		if (drain(s))
+			s->pending = true; /* the next full look reloads */
+		r = s->pending || PQstatus(s->listen) != CONNECTION_OK ? 0 : 1;
+	}
+	pthread_mutex_unlock(&base->refresh_lock);
+	return r;
+}
+
+static void pgs_sizes(store_t *base, int64_t *db_bytes, int64_t *wal_bytes)
+{
+	pg_store *s = PS(base);
+	*db_bytes = 0;
+	*wal_bytes = 0;
+	pthread_mutex_lock(&base->refresh_lock);
+	if (listen_ensure(s)) {
+		PGresult *r = PQexec(s->listen, "SELECT pg_database_size(current_database())");
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+			*db_bytes = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+	}
+	pthread_mutex_unlock(&base->refresh_lock);
+}
+
+const store_backend store_pg_backend = {
+	.name = "postgresql",
+	.open = pgs_open,
+	.close = pgs_close,
+	.read_begin = pgs_read_begin,
+	.read_end = pgs_read_end,
+	.write_begin = pgs_write_begin,
+	.commit = pgs_commit,
+	.rollback = pgs_rollback,
+	.prepare = pgs_prepare,
+	.bind = pgs_bind,
+	.step = pgs_step,
+	.col_i64 = pgs_col_i64,
+	.col_double = pgs_col_double,
+	.col_text = pgs_col_text,
+	.col_is_null = pgs_col_is_null,
+	.reset = pgs_reset,
+	.stmt_writes = pgs_stmt_writes,
+	.stmt_nparams = pgs_stmt_nparams,
+	.exec = pgs_exec,
+	.changes = pgs_changes,
+	.errmsg = pgs_errmsg,
+	.refresh = pgs_refresh,
+	.refresh_try = pgs_refresh_try,
+	.sizes = pgs_sizes,
+};
