@@ -31,6 +31,8 @@ struct store {
 	int nvers, capvers;
 	pthread_mutex_t refresh_lock; /* one look at outside commits at a time */
 	_Atomic uint64_t refresh_since_us;
+	uint64_t look_started_ns; /* of the last completed look (refresh_lock) */
+	bool look_ok;
 	_Atomic uint64_t reloads;
 	pthread_t watch_tid;
 	bool watching;

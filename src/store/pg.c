@@ -90,6 +90,7 @@ typedef struct {
 	pg_conn writer;
 	PGconn *listen; /* LISTEN brisk_versions; version loads; sizes (refresh_lock) */
 	bool loaded, pending;
+	int64_t commits_seen; /* brisk_commits.n at the last load */
 	atomic_bool refresh_ok;
 } pg_store;
 
@@ -225,7 +226,9 @@ static int migrate(pg_store *s, char *err, size_t errlen)
 	 * all pending migrations and the version commit as one. */
 	snprintf(sql, sizeof sql,
 	         "BEGIN; SELECT pg_advisory_xact_lock(%lld);"
-	         "CREATE TABLE IF NOT EXISTS brisk_schema(version BIGINT NOT NULL)",
+	         "CREATE TABLE IF NOT EXISTS brisk_schema(version BIGINT NOT NULL);"
+	         "CREATE TABLE IF NOT EXISTS brisk_commits(n BIGINT NOT NULL);"
+	         "INSERT INTO brisk_commits SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM brisk_commits)",
 	         ADVISORY_WRITER);
 	if (!run(pc, sql, why, sizeof why)) {
 		snprintf(err, errlen, "cannot read the schema version: %s", why);
@@ -420,7 +423,9 @@ static int pgs_commit(store_conn_t *base, bool announce, char *err, size_t errle
 	for (int i = 0; i < STMT_SLOTS; i++)
 		if (c->stmts[i] && c->stmts[i]->res)
 			stmt_clear(c->stmts[i]);
-	PGresult *r = PQexec(c->pc, announce ? "SELECT pg_notify('brisk_versions', ''); COMMIT" : "COMMIT");
+	PGresult *r = PQexec(c->pc, announce ? "UPDATE brisk_commits SET n = n + 1;"
+	                                       "SELECT pg_notify('brisk_versions', ''); COMMIT"
+	                                     : "COMMIT");
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT");
 	if (!ok) {
 		char why[400];
@@ -763,17 +768,24 @@ static bool drain(pg_store *s)
 	return any;
 }
 
+/* Exact, at the price of one round trip: the commit counter tells whether
+ * anyone committed since the last load. A notification alone could still
+ * be on its way when a client that got its write acknowledged by another
+ * instance asks this one. */
 static bool pgs_refresh(store_t *base)
 {
 	pg_store *s = PS(base);
 	bool ok = listen_ensure(s);
 	if (ok) {
-		bool changed = drain(s) || s->pending || !s->loaded;
-		if (PQstatus(s->listen) != CONNECTION_OK)
-			ok = false;
-		else if (changed) {
+		drain(s);
+		PGresult *r = PQexec(s->listen, "SELECT n FROM brisk_commits");
+		ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		int64_t n = ok ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+		PQclear(r);
+		if (ok && (n != s->commits_seen || !s->loaded || s->pending)) {
 			ok = vers_load(s);
 			if (ok) {
+				s->commits_seen = n;
 				s->loaded = true;
 				s->pending = false;
 				atomic_fetch_add(&base->reloads, 1);
@@ -784,20 +796,11 @@ static bool pgs_refresh(store_t *base)
 	return ok;
 }
 
+/* Nothing in this process can tell without asking the server: look. */
 static int pgs_refresh_try(store_t *base)
 {
-	pg_store *s = PS(base);
-	/* A look in progress (the watch thread): let a worker wait for it. */
-	if (pthread_mutex_trylock(&base->refresh_lock) != 0)
-		return 0;
-	int r = 0;
-	if (s->listen && PQstatus(s->listen) == CONNECTION_OK && s->loaded && atomic_load(&s->refresh_ok)) {
-		if (drain(s))
-			s->pending = true; /* the next full look reloads */
-		r = s->pending || PQstatus(s->listen) != CONNECTION_OK ? 0 : 1;
-	}
-	pthread_mutex_unlock(&base->refresh_lock);
-	return r;
+	(void)base;
+	return 0;
 }
 
 static void pgs_sizes(store_t *base, int64_t *db_bytes, int64_t *wal_bytes)

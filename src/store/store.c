@@ -373,10 +373,21 @@ uint64_t store_version(store_t *s, int64_t org, store_table t)
 
 bool store_refresh_versions(store_t *s)
 {
+	/* A look that began after this call did is as good as one of its own:
+	 * concurrent callers share it instead of queueing a look each. */
+	uint64_t asked = qstats_now_ns();
 	pthread_mutex_lock(&s->refresh_lock);
+	if (s->look_started_ns > asked) {
+		bool ok = s->look_ok;
+		pthread_mutex_unlock(&s->refresh_lock);
+		return ok;
+	}
+	uint64_t started = qstats_now_ns();
 	atomic_store(&s->refresh_since_us, (uint64_t)(clock_now_s() * 1e6));
 	bool ok = s->be->refresh(s);
 	atomic_store(&s->refresh_since_us, 0);
+	s->look_started_ns = started;
+	s->look_ok = ok;
 	pthread_mutex_unlock(&s->refresh_lock);
 	return ok;
 }
