@@ -69,6 +69,22 @@ fi
 run_node_suite "end-to-end tests" tests/e2e/*.test.mjs
 run_node_suite "browser tests" tests/browser/*.test.mjs
 
+# The end-to-end suite again on PostgreSQL: a throwaway cluster, one
+# database per data dir (tests/pg/brisk-pg.sh). BRISK_TEST_PG=0 skips it.
+if [ "${BRISK_TEST_PG:-0}" != 0 ]; then
+  if pgenv=$(tests/pg/cluster.sh start); then
+    eval "$pgenv"
+    marks=$(mktemp -d)
+    trap 'tests/pg/cluster.sh stop "$BRISK_PG_DIR"; rm -rf "$marks"' EXIT
+    export BRISK_REAL_BIN=$BRISK_BIN BRISK_BIN="$PWD/tests/pg/brisk-pg.sh" BRISK_PG_MARKERS=$marks
+    run_node_suite "end-to-end tests on PostgreSQL" tests/e2e/*.test.mjs
+    export BRISK_BIN=$BRISK_REAL_BIN
+  else
+    failures+=("postgresql (cannot start a test cluster)")
+    failed=$((failed + 1))
+  fi
+fi
+
 if [ ${#failures[@]} -gt 0 ]; then
   echo "failed suites: ${failures[*]}"
 fi

@@ -517,6 +517,25 @@ static int payment_changed(store_conn_t *w, int64_t payment_rid)
 	return rc;
 }
 
+store_batch_t *entity_batch_new(store_conn_t *w, entity_kind k)
+{
+	return store_batch_new(w, ins_sql[k]);
+}
+
+void entity_batch_add(store_batch_t *b, entity_kind k, int64_t org, const record_t *r)
+{
+	store_stmt_t *st = store_batch_stmt(b);
+	store_bind_i64(st, 1, org);
+	store_bind_text_nocopy(st, 2, TXT(0));
+	bind_values(st, k, r);
+	store_batch_row(b);
+}
+
+void entity_inserted(rollup_acc_t *acc, entity_kind k, const record_t *r)
+{
+	roll_record(acc, k, +1, r);
+}
+
 int entity_upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r, rollup_acc_t *acc,
                   bool *replaced, char *why, size_t whylen)
 {

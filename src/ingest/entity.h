@@ -76,6 +76,14 @@ bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, cha
  * identical rows of one file apart. */
 void entity_derive_id(entity_kind k, record_t *r, uint64_t seq);
 
+/* Bulk inserts (PostgreSQL: COPY): NULL when the store has none. Rows are
+ * added with entity_batch_add, then store_batch_run tells which went in:
+ * give those to entity_inserted (their rollups), and run entity_upsert for
+ * the others (they replace an existing row). */
+store_batch_t *entity_batch_new(store_conn_t *w, entity_kind k);
+void entity_batch_add(store_batch_t *b, entity_kind k, int64_t org, const record_t *r);
+void entity_inserted(rollup_acc_t *acc, entity_kind k, const record_t *r);
+
 /* Inserts or replaces one validated row of org inside an open write
  * transaction, adding its rollup deltas to acc. *replaced tells which.
  * Returns 0, or -1 with the store's reason in why. */

@@ -51,6 +51,11 @@ struct store_conn {
 	int ntouch, captouch;
 };
 
+/* A backend's batch starts with this. */
+struct store_batch {
+	store_conn_t *conn;
+};
+
 struct store_stmt {
 	store_conn_t *conn;
 	const char *key; /* the caller's SQL literal (cache key, qstats id) */
@@ -99,6 +104,13 @@ struct store_backend {
 	/* Never blocks: 1 = versions in memory are exact, 0 = look. */
 	int (*refresh_try)(store_t *s);
 	void (*sizes)(store_t *s, int64_t *db_bytes, int64_t *wal_bytes);
+	/* Bulk inserts (store_batch_*); batch_new NULL = none. */
+	store_batch_t *(*batch_new)(store_conn_t *w, const char *insert_sql);
+	store_stmt_t *(*batch_stmt)(store_batch_t *b);
+	void (*batch_row)(store_batch_t *b);
+	size_t (*batch_rows)(store_batch_t *b);
+	int (*batch_run)(store_batch_t *b, bool *inserted, char *err, size_t errlen);
+	void (*batch_free)(store_batch_t *b);
 };
 
 extern const store_backend store_sqlite_backend;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/money.h"
 
@@ -189,22 +190,36 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 	static const char *gc = "DELETE FROM rollup WHERE org = ? AND cnt = 0 AND total = 0";
 	int rc = flush_magnitude(a, w);
 	bool retracted = false;
+	/* Cells are distinct keys: one bulk statement where the store has it. */
+	store_batch_t *b = store_batch_new(w, up);
 	for (size_t i = 0; i < a->cap && rc == 0; i++) {
 		cell_t *c = &a->cells[i];
 		if (!c->hash || (c->cnt == 0 && c->total == 0))
 			continue;
 		if (c->cnt < 0)
 			retracted = true;
-		store_stmt_t *st = store_prepare(w, up);
+		store_stmt_t *st = b ? store_batch_stmt(b) : store_prepare(w, up);
 		store_bind_i64(st, 1, a->org);
 		store_bind_i64(st, 2, c->metric);
 		store_bind_i64(st, 3, c->day);
 		store_bind_text(st, 4, c->dim, c->dimlen);
 		store_bind_i64(st, 5, c->cnt);
 		store_bind_i64(st, 6, c->total);
+		if (b) {
+			store_batch_row(b);
+			continue;
+		}
 		if (store_step(st) != STORE_DONE)
 			rc = -1;
 		store_reset(st);
+	}
+	if (b) {
+		char why[256];
+		if (rc == 0 && store_batch_run(b, NULL, why, sizeof why) != 0) {
+			log_error("store: rollups: %s", why);
+			rc = -1;
+		}
+		store_batch_free(b);
 	}
 	if (rc == 0 && retracted) {
 		/* Cells emptied by deletes/replacements would otherwise linger as

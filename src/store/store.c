@@ -460,6 +460,38 @@ int64_t store_org_id(store_t *s, const char *slug, bool create, char *err, size_
 	return id;
 }
 
+store_batch_t *store_batch_new(store_conn_t *w, const char *insert_sql)
+{
+	const store_backend *be = w->store->be;
+	return be->batch_new ? be->batch_new(w, insert_sql) : NULL;
+}
+
+store_stmt_t *store_batch_stmt(store_batch_t *b)
+{
+	return b->conn->store->be->batch_stmt(b);
+}
+
+void store_batch_row(store_batch_t *b)
+{
+	b->conn->store->be->batch_row(b);
+}
+
+size_t store_batch_rows(store_batch_t *b)
+{
+	return b->conn->store->be->batch_rows(b);
+}
+
+int store_batch_run(store_batch_t *b, bool *inserted, char *err, size_t errlen)
+{
+	return b->conn->store->be->batch_run(b, inserted, err, errlen);
+}
+
+void store_batch_free(store_batch_t *b)
+{
+	if (b)
+		b->conn->store->be->batch_free(b);
+}
+
 void store_file_sizes(store_t *s, int64_t *db_bytes, int64_t *wal_bytes)
 {
 	s->be->sizes(s, db_bytes, wal_bytes);

@@ -136,6 +136,28 @@ void store_on_change(store_t *s, store_change_fn fn, void *ud);
  * Returns its id, or -1 when missing (or on error, reason in err). */
 int64_t store_org_id(store_t *s, const char *slug, bool create, char *err, size_t errlen);
 
+/* Bulk insert for imports. insert_sql is an `INSERT INTO t(cols)
+ * VALUES(?, ...) ON CONFLICT(key) DO ...` (with an `id` column for
+ * inserted[], below); rows are
+ * bound through store_batch_stmt (parameters 1..n, as for the statement)
+ * and ended with store_batch_row. store_batch_run inserts them as the
+ * statement would, in order, and sets inserted[i] for each row that went
+ * in (false: its id existed, or an earlier row of the batch had it);
+ * inserted may be NULL, and must be for a DO UPDATE statement (whose rows
+ * must then have distinct keys).
+ * PostgreSQL streams the rows by COPY into a staging table and inserts
+ * them in one statement; NULL where the backend has no bulk path (SQLite,
+ * where a prepared INSERT per row costs no round trip): use statements. */
+typedef struct store_batch store_batch_t;
+store_batch_t *store_batch_new(store_conn_t *w, const char *insert_sql);
+store_stmt_t *store_batch_stmt(store_batch_t *b);
+void store_batch_row(store_batch_t *b);
+size_t store_batch_rows(store_batch_t *b);
+/* Returns 0, or -1 with the reason in err (the transaction is then
+ * aborted: roll it back). Empties the batch either way. */
+int store_batch_run(store_batch_t *b, bool *inserted, char *err, size_t errlen);
+void store_batch_free(store_batch_t *b);
+
 /* "sqlite" or "postgresql". */
 const char *store_backend_name(store_t *s);
 

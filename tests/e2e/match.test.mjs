@@ -21,7 +21,7 @@ import { cpSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  BIN, dataset, startServer, api, token, brisk, readCsv, cents, tempDir, cleanup,
+  BIN, dataset, startServer, api, token, brisk, readCsv, cents, tempDir, cleanup, copyStore,
 } from './lib/harness.mjs';
 import { dayNum, ratio } from './lib/expect.mjs';
 
@@ -47,8 +47,8 @@ before(async () => {
   paymentById = new Map(paymentsCsv.map((r) => [r.id, r]));
   // Copies for the CLI, before the server opens the store.
   cliRoot = tempDir('brisk-match-cli-');
-  cpSync(ds.data, path.join(cliRoot, 'a'), { recursive: true });
-  cpSync(ds.data, path.join(cliRoot, 'b'), { recursive: true });
+  copyStore(ds.data, path.join(cliRoot, 'a'));
+  copyStore(ds.data, path.join(cliRoot, 'b'));
   srv = await startServer(ds.data);
 });
 

@@ -12,7 +12,7 @@ import net from 'node:net';
 import { spawn, execFileSync } from 'node:child_process';
 import { readdirSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { dataset, startServer, api, token, tempDir, cleanup, storeSql, dbUrl, PG_URL } from './lib/harness.mjs';
+import { dataset, startServer, api, token, tempDir, cleanup, storeSql, copyStore } from './lib/harness.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const JSONH = { 'content-type': 'application/json' };
@@ -47,15 +47,7 @@ function copyData(prefix) {
   const root = tempDir(prefix);
   dirs.push(root);
   const data = path.join(root, 'data');
-  mkdirSync(data);
-  if (PG_URL) { // a dump of the shared store into the copy's own database
-    const dst = dbUrl(data);
-    const name = dst.slice(dst.lastIndexOf('/') + 1);
-    execFileSync('psql', ['-qX', `${PG_URL}/postgres`, '-c', `CREATE DATABASE ${name}`]);
-    execFileSync('sh', ['-c', `pg_dump "$0" | psql -qX "$1" >/dev/null`, dbUrl(ds.data), dst]);
-  } else {
-    execFileSync('sqlite3', [path.join(ds.data, 'brisk.db'), `.backup '${path.join(data, 'brisk.db')}'`]);
-  }
+  copyStore(ds.data, data);
   return data;
 }
 

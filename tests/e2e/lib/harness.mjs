@@ -2,7 +2,7 @@
 // port of 127.0.0.1. Every helper cleans up after itself.
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -26,6 +26,21 @@ export function storeSql(data, query) {
   if (PG_URL)
     return execFileSync('psql', ['-qtAX', dbUrl(data), '-c', query], { encoding: 'utf8' }).trim();
   return execFileSync('sqlite3', [path.join(data, 'brisk.db'), query], { encoding: 'utf8' }).trim();
+}
+
+// Copies the store of data dir `src` into a new data dir `dst`: a
+// consistent copy even while a server writes to it (SQLite's online
+// backup; pg_dump into dst's own database).
+export function copyStore(src, dst) {
+  mkdirSync(dst, { recursive: true });
+  if (!PG_URL) {
+    execFileSync('sqlite3', [path.join(src, 'brisk.db'), `.backup '${path.join(dst, 'brisk.db')}'`]);
+    return;
+  }
+  const url = dbUrl(dst);
+  const name = url.slice(url.lastIndexOf('/') + 1);
+  execFileSync('psql', ['-qX', `${PG_URL}/postgres`, '-c', `CREATE DATABASE ${name}`]);
+  execFileSync('sh', ['-c', 'pg_dump "$0" | psql -qX "$1" >/dev/null', dbUrl(src), url]);
 }
 
 // Whether data dir `data` has a store yet.
