@@ -70,7 +70,7 @@ run_node_suite "end-to-end tests" tests/e2e/*.test.mjs
 run_node_suite "browser tests" tests/browser/*.test.mjs
 
 # The end-to-end suite again on PostgreSQL: a throwaway cluster, one
-# database per data dir (tests/pg/brisk-pg.sh). BRISK_TEST_PG=0 skips it.
+# database per data dir (tests/pg/brisk-pg.sh). On with BRISK_TEST_PG=1.
 if [ "${BRISK_TEST_PG:-0}" != 0 ]; then
   if pgenv=$(tests/pg/cluster.sh start); then
     eval "$pgenv"

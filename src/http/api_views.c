@@ -173,6 +173,7 @@ static void serve_view(http_server_t *srv, http_req_t *r, compute_ctx *x, unsign
 		/* On the event loop only an L1 hit is answered; anything else
 		 * goes to a worker so the loop never waits on the store. */
 		lru_entry_t *e = rcache_get_l1(app->cache, &k);
+		r->l1_looked = true;
 		if (!e) {
 			r->defer = true;
 			return;
@@ -184,6 +185,18 @@ static void serve_view(http_server_t *srv, http_req_t *r, compute_ctx *x, unsign
 	}
 	if (app->warm && strcmp(r->request_id, "warm") != 0)
 		warm_note(app->warm, r->org, r->route->name, r->raw_query);
+	if (!r->l1_looked) {
+		/* Deferred before the loop could look (the versions needed a look
+		 * at the store, as every request on PostgreSQL): look and count
+		 * here, as the loop would have. */
+		lru_entry_t *e = rcache_get_l1(app->cache, &k);
+		if (e) {
+			rcache_count_l1_hit(app->cache, e);
+			respond_entry(r, e, "HIT-L1");
+			lru_entry_release(e);
+			return;
+		}
+	}
 	rcache_source src;
 	char err[256];
 	lru_entry_t *e = rcache_fetch(app->cache, &k, "application/json", compute, x, &src, err, sizeof err);

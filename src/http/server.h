@@ -48,6 +48,7 @@ typedef struct http_req {
 	const char *encoding_out; /* body already compressed ("gzip"/"zstd") */
 	bool defer;            /* set on the loop: "run me again on a worker" */
 	bool on_worker;        /* the handler runs on a worker thread */
+	bool l1_looked;        /* the loop looked the view up in L1 (and counted it) */
 	const char *xh_name[HTTP_MAX_XHEADERS];
 	char *xh_value[HTTP_MAX_XHEADERS];
 	int nxh;

@@ -88,12 +88,20 @@ char *dialect_pg_query(const char *sql, int *nparams)
 			prev = '0';
 			continue;
 		}
-		/* instr(a, b) is strpos(a, b): same arguments, same 1-based answer */
-		if ((c == 'i' || c == 'I') && !strncasecmp(sql + i, "instr(", 6) && (!i || !ident_char(sql[i - 1]))) {
-			buf_puts(&b, "strpos(");
-			i += 6;
-			prev = '(';
-			continue;
+		/* functions by another name: instr(a, b) is strpos(a, b) (same
+		 * 1-based answer), char(n) is chr(n) */
+		if (!i || !ident_char(sql[i - 1])) {
+			static const char *const fn[][2] = {{"instr(", "strpos("}, {"char(", "chr("}};
+			size_t k = 0;
+			for (; k < sizeof fn / sizeof fn[0]; k++)
+				if (!strncasecmp(sql + i, fn[k][0], strlen(fn[k][0])))
+					break;
+			if (k < sizeof fn / sizeof fn[0]) {
+				buf_puts(&b, fn[k][1]);
+				i += strlen(fn[k][0]);
+				prev = '(';
+				continue;
+			}
 		}
 		/* unary plus: after an operator, a comma, a parenthesis or a keyword */
 		if (c == '+' && (ident_char(sql[i + 1]) || sql[i + 1] == '(') && unary_after(&b, prev)) {

@@ -4,7 +4,7 @@
 #define BRISK_STORE_DIALECT_H
 
 /* A statement: `?` and `?N` placeholders become `$N`, SQLite's unary `+`
- * (an index hint) is dropped, instr() becomes strpos(). Sets *nparams to the highest parameter.
+ * (an index hint) is dropped, instr() becomes strpos(), char() chr(). Sets *nparams to the highest parameter.
  * Returns malloc'd text (never NULL). */
 char *dialect_pg_query(const char *sql, int *nparams);
 

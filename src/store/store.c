@@ -1,8 +1,10 @@
 #include "store/store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -47,6 +49,11 @@ store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t e
 	if (d.busy_timeout_ms <= 0)
 		d.busy_timeout_ms = 5000;
 	if (d.url) {
+		/* The data directory still holds task files. */
+		if (dir && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create data directory %s: %s", dir, strerror(errno));
+			return NULL;
+		}
 		if (d.read_conns <= 0)
 			d.read_conns = 20;
 		return store_pg_backend.open(d.url, &d, err, errlen);
