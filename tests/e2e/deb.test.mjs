@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN, tempDir, cleanup } from './lib/harness.mjs';
+import { BIN, tempDir, cleanup, SQLITE_ONLY } from './lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const why = process.getuid?.() !== 0 ? 'not root: installing a package needs root (CI runs as root)'
+const why = SQLITE_ONLY ? 'the package is built from the SQLite pass\'s binary' : process.getuid?.() !== 0 ? 'not root: installing a package needs root (CI runs as root)'
   : !has('dpkg-deb') || !has('dpkg') ? 'dpkg is not installed (not a Debian system)'
     : !has('flock') || !has('setpriv') || !has('curl') ? 'flock, setpriv or curl is missing'
       : false;

@@ -365,7 +365,7 @@ describe('a real Prometheus scrapes brisk', { skip: !which('prometheus') && 'pro
 
 // ---- brisk validate ----
 
-test('brisk validate --quick runs every scenario and writes its report', async () => {
+test('brisk validate --quick runs every scenario and writes its report', { skip: SQLITE_ONLY }, async () => {
   const dir = tempDir('brisk-validate-e2e-');
   dirs.push(dir);
   const out = path.join(dir, 'report.json');
