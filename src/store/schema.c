@@ -381,13 +381,15 @@ static const migration migrations[] = {
 	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(5, OLD.rid, 1, OLD.id || char(31) || OLD.name || char(31) || OLD.creator || char(31) || OLD.mobile || char(31) || OLD.source);"
 	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(5, NEW.rid, 0, NEW.id || char(31) || NEW.name || char(31) || NEW.creator || char(31) || NEW.mobile || char(31) || NEW.source);"
 	"END;",
+	 /* PostgreSQL: not ported yet (FTS5 trigram; pg_trgm is the equivalent) */
+	 .pg = "SELECT 1;"},
 	/* 10: the store's secret (src/store/secret.c), 32 random bytes as hex:
 	 * list cursors and task ids shown to an org are sealed with it, so
 	 * they reveal nothing about other orgs' rows or tasks. */
-	"CREATE TABLE server_keys(name TEXT PRIMARY KEY, secret TEXT NOT NULL);"
+	{.sql = "CREATE TABLE server_keys(name TEXT PRIMARY KEY, secret TEXT NOT NULL);"
 	"INSERT INTO server_keys VALUES('seal', lower(hex(randomblob(32))));",
-	 /* PostgreSQL: not ported yet (FTS5 trigram; pg_trgm is the equivalent) */
-	 .pg = "SELECT 1;"},
+	 .pg = "CREATE TABLE server_keys(name TEXT PRIMARY KEY, secret TEXT NOT NULL);"
+	 "INSERT INTO server_keys VALUES('seal', md5(random()::text) || md5(random()::text));"},
 };
 
 int schema_count(void)
