@@ -490,6 +490,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		bool found = settings_get(rc0, o->org, &set);
 		store_read_end(rc0);
 		memcpy(rs.parse.currency, found ? set.currency : CURRENCY_DEFAULT, 4);
+		rs.scratch.minor = currency_minor(rs.parse.currency, 3);
 	}
 	source_t src = {.fn = fn, .ud = ud, .hash = XXH3_createState()};
 	XXH3_64bits_reset(src.hash);

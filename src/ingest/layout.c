@@ -237,8 +237,9 @@ bool layout_check_positions(const import_opts *o, const layout_t *l, size_t ncol
 	return true;
 }
 
-/* Debit and credit in micro-units when rounding (so the difference is
- * rounded once, exactly), else in cents. */
+/* Debit and credit in micro-units when rounding or when the currency has
+ * other than 2 fraction digits (so the difference is rounded once, exactly,
+ * into the currency's minor units), else in cents. */
 static bool debit_credit(const import_opts *o, const layout_t *l, const csv_row_t *row, record_t *rec,
                          layout_scratch *sc, char *why, size_t whylen)
 {
@@ -246,7 +247,9 @@ static bool debit_credit(const import_opts *o, const layout_t *l, const csv_row_
 	slice_t sd = (size_t)l->debit < nf ? slice_trim(row->fields[l->debit]) : SLICE_LIT("");
 	slice_t sc_ = (size_t)l->credit < nf ? slice_trim(row->fields[l->credit]) : SLICE_LIT("");
 	const money_opts *mo = o->parse.money_lenient ? &o->parse.money : NULL;
-	int digits = mo && mo->round ? 6 : 2;
+	int minor = sc->minor;
+	bool round = mo && mo->round;
+	int digits = round || minor != 2 ? 6 : 2;
 	int64_t de = 0, cr = 0;
 	money_status st1 = sd.len ? money_parse_units(sd.p, sd.len, mo, digits, &de) : MONEY_OK;
 	money_status st2 = sc_.len ? money_parse_units(sc_.p, sc_.len, mo, digits, &cr) : MONEY_OK;
@@ -269,10 +272,21 @@ static bool debit_credit(const import_opts *o, const layout_t *l, const csv_row_
 		snprintf(why, whylen, "credit - debit overflows");
 		return false;
 	}
-	if (digits != 2)
-		amt = money_round_units(amt, digits);
+	if (digits != minor) {
+		int64_t scale = 1;
+		for (int k = minor; k < digits; k++)
+			scale *= 10;
+		if (!round && amt % scale != 0) {
+			snprintf(why, whylen, "credit - debit has more than %d decimal place%s for the organisation's currency; try --round",
+			         minor, minor == 1 ? "" : "s");
+			return false;
+		}
+		/* money_round_units rounds 10^-d units to 10^-2: d = digits - minor + 2
+		 * divides by exactly 10^(digits - minor). */
+		amt = money_round_units(amt, digits - minor + 2);
+	}
 	int i = l->amount;
-	size_t n = money_format(amt, sc->amount_buf);
+	size_t n = money_format_minor(amt, minor, sc->amount_buf);
 	rec->raw[i] = (slice_t){sc->amount_buf, n};
 	rec->present[i] = true;
 	rec->parsed[i] = true; /* already exact: not re-read with the file's options */

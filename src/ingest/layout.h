@@ -48,6 +48,7 @@ bool layout_check_positions(const import_opts *o, const layout_t *l, size_t ncol
 /* Scratch space for layout_record. */
 typedef struct {
 	char amount_buf[MONEY_BUFSZ];
+	int minor; /* fraction digits of the org's currency (set by the caller) */
 } layout_scratch;
 
 /* Fills rec from the (converted) row: fields, constants and defaults, the

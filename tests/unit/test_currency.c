@@ -279,6 +279,38 @@ Test(settings, amounts_follow_the_org_currency_minor_units)
 	cr_expect_eq(db_i64(&fx, "SELECT sum(amount) FROM costs"), 10);
 }
 
+/* debit/credit columns are read in the org's minor units too, not cents */
+Test(settings, debit_credit_follow_the_org_currency_minor_units)
+{
+	int64_t bal = 0;
+	cr_assert_eq(set("JPY", &bal, false), SETTINGS_OK, "%s", err);
+	import_opts o = fx_opts(&fx, ENT_PAYMENTS);
+	o.debit = "D";
+	o.credit = "C";
+	const char *y = "id,date,payer,D,C\np1,2024-01-02,A,1500,\np2,2024-01-02,A,,2000\n"
+	                "p3,2024-01-02,A,15.5,\n";
+	cr_assert_eq(fx_import(&fx, &o, y, strlen(y), &res, err, sizeof err), 0, "%s", err);
+	expect_rejection(0, 4, "more than 0 decimal places");
+	cr_expect_eq(db_i64(&fx, "SELECT amount FROM payments WHERE id = 'p1'"), -1500);
+	cr_expect_eq(db_i64(&fx, "SELECT amount FROM payments WHERE id = 'p2'"), 2000);
+	/* with --round the difference is rounded once, half-to-even, to yen */
+	o.parse.money = (money_opts){.decimal = '.', .round = true};
+	o.parse.money_lenient = true;
+	const char *r = "id,date,payer,D,C\np4,2024-01-02,A,0.2,16.7\n";
+	cr_assert_eq(fx_import(&fx, &o, r, strlen(r), &res, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(db_i64(&fx, "SELECT amount FROM payments WHERE id = 'p4'"), 16);
+	/* three fraction digits for KWD */
+	store_fx_close(&fx);
+	store_fx_open(&fx, "kw");
+	cr_assert_eq(set("KWD", &bal, false), SETTINGS_OK, "%s", err);
+	import_opts k = fx_opts(&fx, ENT_PAYMENTS);
+	k.debit = "D";
+	k.credit = "C";
+	const char *kw = "id,date,payer,D,C\nk1,2024-01-02,A,0.001,1.234\n";
+	cr_assert_eq(fx_import(&fx, &k, kw, strlen(kw), &res, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(db_i64(&fx, "SELECT amount FROM payments WHERE id = 'k1'"), 1233);
+}
+
 /* ---- matching never crosses currencies ---- */
 
 Test(settings, matching_never_crosses_currencies)
