@@ -147,6 +147,14 @@ static int import_run_task(taskkind_ctx *c)
 	if (import_run(c->store, read_fd, &src, &o, res, c->err, sizeof c->err) != 0)
 		goto out;
 	taskkind_import_json(res, &c->result);
+	/* As the CLI exits 1 and the sync API answers 422: a file of which no
+	 * row was stored did not import, whatever the task did (the result
+	 * keeps the rejections). */
+	if (res->inserted + res->replaced == 0 && res->rejected > 0) {
+		snprintf(c->err, sizeof c->err, "no row was valid: %lld rejected (see the result's rejections); nothing was stored",
+		         (long long)res->rejected);
+		goto out;
+	}
 	rc = 0;
 out:
 	if (src.fd >= 0)

@@ -277,6 +277,16 @@ describe('imports as tasks', () => {
     assert.deepEqual(readdirSync(path.join(ds.data, 'tasks')).filter((f) => f.startsWith('spool-')), [], 'the upload is gone');
   });
 
+  test('a background import of which every row is rejected fails, with the rejections in its result', async () => {
+    const r = await api(srv, tok.beta, '/api/v1/import/payments?async=1', { method: 'POST', body: 'id,date,payer,amount\nBAD1,2025-03-01,,1.00\nBAD2,2025-03-02,,2.00\n' });
+    assert.equal(r.status, 202, r.text);
+    const done = await waitFinal(srv, tok.beta, r.json.id);
+    assert.equal(done.status, 'failed', JSON.stringify(done));
+    assert.match(done.error, /no row was valid: 2 rejected/);
+    assert.equal(done.result.rejected, 2);
+    assert.equal(done.result.inserted, 0);
+  });
+
   test('async=1 with options; a bad option is refused before anything is queued', async () => {
     const csv = 'id;date;payer;amount\nSEMI1;2025-03-01;Semi Co;1,50\n';
     const r = await api(srv, tok.beta, '/api/v1/import/payments?async=1&delimiter=%3B&decimal_comma=1', { method: 'POST', body: csv });
