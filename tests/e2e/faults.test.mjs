@@ -26,6 +26,11 @@ before(() => {
   const big = path.join(ds.root, 'big.csv');
   writeFileSync(big, bigPayments(150000, 'BIG'));
   brisk(['import', 'payments', big, '--org', 'big', '--data', ds.data, '-q']);
+  // and an invoice for each payment: a reconciliation of 150k payments runs
+  // long enough to be killed in the middle even on an idle machine
+  const inv = path.join(ds.root, 'big-invoices.csv');
+  writeFileSync(inv, bigInvoices(150000));
+  brisk(['import', 'invoices', inv, '--org', 'big', '--data', ds.data, '-q']);
   ds.big = brisk(['token', 'create', '--org', 'big', '--data', ds.data]).trim();
 });
 
@@ -37,7 +42,7 @@ after(() => {
 // ---- helpers ----
 
 function sql(data, query) {
-  return execFileSync('sqlite3', [path.join(data, 'brisk.db'), query], { encoding: 'utf8' }).trim();
+  return execFileSync('sqlite3', [path.join(data, 'brisk.db'), query], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
 }
 
 // A private copy of the shared data set in a fresh temp dir (or in `into`).
@@ -59,6 +64,17 @@ function bigPayments(n, prefix) {
     const c = 100 + (i % 100000);
     parts.push(`${prefix}${i},2025-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},` +
       `Payer ${i % 5000},${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')},REF-${i}\n`);
+  }
+  return Buffer.from(parts.join(''));
+}
+
+// One open invoice per payment of bigPayments: same payer and amount, its
+// reference as the number.
+function bigInvoices(n) {
+  const parts = ['id,number,customer,issue_date,due_date,amount\n'];
+  for (let i = 0; i < n; i++) {
+    const c = 100 + (i % 100000);
+    parts.push(`I${i},REF-${i},Payer ${i % 5000},2025-01-01,2025-12-31,${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}\n`);
   }
   return Buffer.from(parts.join(''));
 }
@@ -98,9 +114,15 @@ async function waitFinal(s, t, id, ms = 120000) {
 // server over the same data and returns it with the task's id.
 async function killDuring(data, tok, kind, params) {
   const s = await startServer(data);
-  const { id } = await submit(s, tok, kind, params);
-  await until(async () => { const j = await getTask(s, tok, id); return j.status === 'running' && j.progress >= 5; },
-    60000, `${kind} under way`);
+  let id;
+  try {
+    ({ id } = await submit(s, tok, kind, params));
+    await until(async () => { const j = await getTask(s, tok, id); return j.status === 'running' && j.progress >= 5; },
+      60000, `${kind} under way`);
+  } catch (e) {
+    await s.stop(); // a server left running would keep the test process alive
+    throw e;
+  }
   const exited = new Promise((res) => s.child.once('exit', res));
   s.child.kill('SIGKILL');
   await exited;
@@ -122,15 +144,15 @@ describe('SIGKILL in the middle of a task', () => {
   test('reconciliation: interrupted at the next start, allocations as before, a re-run equals an uninterrupted run', async () => {
     const data = copyData('brisk-faults-match-');
     const before = allocations(data);
-    const { s, id } = await killDuring(data, ds.token, 'match', {});
+    const { s, id } = await killDuring(data, ds.big, 'match', {});
     try {
-      const t = await getTask(s, ds.token, id);
+      const t = await getTask(s, ds.big, id);
       assert.equal(t.status, 'interrupted');
       assert.match(t.error, /server stopped/);
       assert.equal(allocations(data), before, 'not one allocation of the killed run');
       assert.equal(sql(data, 'PRAGMA integrity_check'), 'ok');
       // recovery: the same run again, no manual step
-      const again = await waitFinal(s, ds.token, (await submit(s, ds.token, 'match', {})).id);
+      const again = await waitFinal(s, ds.big, (await submit(s, ds.big, 'match', {})).id);
       assert.equal(again.status, 'succeeded', JSON.stringify(again));
     } finally {
       await s.stop();
@@ -139,7 +161,7 @@ describe('SIGKILL in the middle of a task', () => {
     const ref = copyData('brisk-faults-match-ref-');
     const r = await startServer(ref);
     try {
-      const done = await waitFinal(r, ds.token, (await submit(r, ds.token, 'match', {})).id);
+      const done = await waitFinal(r, ds.big, (await submit(r, ds.big, 'match', {})).id);
       assert.equal(done.status, 'succeeded');
     } finally {
       await r.stop();
