@@ -579,8 +579,8 @@ Test(store, explain_no_full_scan_on_dashboard_statements, .timeout = 240)
 	}
 	/* the store's own hot statements too */
 	static const char *const own[] = {
-		"SELECT coalesce(sum(cnt),0), coalesce(sum(total),0) FROM rollup WHERE org = ? AND metric = ? AND day "
-		"BETWEEN ? AND ? AND dim = ?",
+		("SELECT coalesce(sum(cnt),0), coalesce(sum(total),0) FROM rollup WHERE org = ? AND metric = ? AND day "
+		 "BETWEEN ? AND ? AND dim = ?"),
 		"DELETE FROM rollup WHERE org = ? AND cnt = 0 AND total = 0",
 		"SELECT rid, date, category, vendor, amount FROM costs WHERE org = ? AND id = ?",
 		"SELECT DISTINCT invoice FROM allocations WHERE payment = ?",
