@@ -57,6 +57,18 @@ static void usage(FILE *f)
 	        "  --sign-column COL --negative-values V1,V2   a column whose values V1, V2...\n"
 	        "                        make the (unsigned) amount negative, e.g. DR or O\n"
 	        "  --allow-duplicate-ids an id repeated in the file: keep its last row\n"
+	        "  --values F=FROM:TO,FROM:TO,...   recode a field's values (FROM ignores case and\n"
+	        "                        spaces), e.g. status=Prospecting:new,Engaging:contacted\n"
+	        "  --compute F=EXPR,...  a field from the columns: + - and * by a constant, exact\n"
+	        "                        (amount=\"Sales - Profit\"), coalesce(a, b), abs(x);\n"
+	        "                        a column name with spaces goes in [brackets]\n"
+	        "  --where COND          keep only rows where COND holds (deal_stage != Lost,\n"
+	        "                        amount != 0; and/or/not, = != < <= > >=, ~ pattern);\n"
+	        "                        repeated: all must hold; left-out rows are counted as skipped\n"
+	        "  --rule 'if COND then F=VALUE,...'   set fields on rows where COND holds\n"
+	        "                        (description ~ SALARY|PAYROLL then category=Payroll);\n"
+	        "                        two matching rules that disagree reject the row\n"
+	        "  --rules FILE          rules, one per line (# comments)\n"
 	        "  --dry-run             validate and report, store nothing\n"
 	        "  -q, --quiet           no progress bar\n");
 }
@@ -70,6 +82,22 @@ static ssize_t read_fd(void *ud, char *buf, size_t n)
 			continue;
 		return r;
 	}
+}
+
+/* Appends a rules file to rules (a line each). False with errno set. */
+static bool read_rules(const char *path, buf_t *rules)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_put(rules, chunk, n);
+	bool ok = !ferror(f);
+	fclose(f);
+	buf_putc(rules, '\n');
+	return ok;
 }
 
 static void on_progress(void *ud, uint64_t bytes, uint64_t rows)
@@ -136,7 +164,9 @@ int cmd_import(int argc, char **argv)
 		{"credit", required_argument, 0, 0},      {"negate", no_argument, 0, 0},
 		{"sign-column", required_argument, 0, 0}, {"negative-values", required_argument, 0, 0},
 		{"allow-duplicate-ids", no_argument, 0, 0}, {"dry-run", no_argument, 0, 0},
-		{0, 0, 0, 0}};
+		{"values", required_argument, 0, 'V'},    {"compute", required_argument, 0, 'C'},
+		{"where", required_argument, 0, 'W'},     {"rule", required_argument, 0, 'R'},
+		{"rules", required_argument, 0, 'F'},     {0, 0, 0, 0}};
 	static const char *const http_names[] = {
 		"default", "delimiter", "encoding", "skip", "no_header", "date_format", "decimal_comma", "thousands",
 		"currency", "plus", "parens", "round", "debit", "credit", "negate", "sign_column", "negative_values",
@@ -144,6 +174,9 @@ int cmd_import(int argc, char **argv)
 	const char *org = "default", *data = NULL, *rejects = NULL;
 	cli_params g = {0};
 	import_opts o = {0};
+	/* Repeated recoding options add up: values and compute as lists,
+	 * --where as "all of them", rules one per line. */
+	buf_t where = BUF_INIT, rules = BUF_INIT;
 	bool quiet = false;
 	int c, idx, rc = EXIT_USAGE;
 	optind = 1;
@@ -160,6 +193,16 @@ int cmd_import(int argc, char **argv)
 		case 'm': cli_params_add(&g, "map", optarg, true); break;
 		case 's': cli_params_add(&g, "set", optarg, true); break;
 		case 'r': rejects = optarg; break;
+		case 'V': cli_params_add(&g, "values", optarg, true); break;
+		case 'C': cli_params_add(&g, "compute", optarg, true); break;
+		case 'W': buf_printf(&where, "%s(%s)", where.len ? " and " : "", optarg); break;
+		case 'R': buf_printf(&rules, "%s\n", optarg); break;
+		case 'F':
+			if (!read_rules(optarg, &rules)) {
+				rc = cli_fail("import", EXIT_USAGE, "--rules %s: %s", optarg, strerror(errno));
+				goto out;
+			}
+			break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); rc = EXIT_OK; goto out;
 		default: usage(stderr); goto out;
@@ -174,10 +217,19 @@ int cmd_import(int argc, char **argv)
 		rc = cli_fail("import", EXIT_USAGE, "unknown kind '%s' (costs, sales_orders, invoices, payments, leads)", kind);
 		goto out;
 	}
+	if (where.len) {
+		buf_putc(&where, '\0');
+		cli_params_add(&g, "where", where.p, false);
+	}
+	if (rules.len) {
+		buf_putc(&rules, '\0');
+		cli_params_add(&g, "rules", rules.p, false);
+	}
 	char why[320];
 	if (!import_options_parse(&o, cli_params_get, &g, why, sizeof why)) {
 		/* "map: ..." reads "--map: ..." on the command line */
-		bool list = !strncmp(why, "map:", 4) || !strncmp(why, "set:", 4) || !strncmp(why, "default:", 8);
+		bool list = !strncmp(why, "map:", 4) || !strncmp(why, "set:", 4) || !strncmp(why, "default:", 8) ||
+		            !strncmp(why, "values", 6) || !strncmp(why, "compute", 7) || !strncmp(why, "where:", 6);
 		rc = cli_fail("import", EXIT_USAGE, "%s%s", list ? "--" : "", why);
 		goto out;
 	}
@@ -202,8 +254,11 @@ int cmd_import(int argc, char **argv)
 	for (int i = 0; i < res.nwarnings; i++)
 		fprintf(stderr, "%s: warning: %s\n", path, res.warnings[i]);
 	double rows = (double)(res.inserted + res.replaced + res.rejected);
-	printf("%s %s: inserted %lld, replaced %lld, rejected %lld in %.2f s (%.0f rows/s)%s\n", kind, path,
-	       (long long)res.inserted, (long long)res.replaced, (long long)res.rejected, res.seconds,
+	char skipped[64] = "";
+	if (o.where)
+		snprintf(skipped, sizeof skipped, ", skipped %lld (--where)", (long long)res.skipped);
+	printf("%s %s: inserted %lld, replaced %lld, rejected %lld%s in %.2f s (%.0f rows/s)%s\n", kind, path,
+	       (long long)res.inserted, (long long)res.replaced, (long long)res.rejected, skipped, res.seconds,
 	       res.seconds > 0 ? rows / res.seconds : 0, o.dry_run ? " [dry run: nothing stored]" : "");
 	rc = EXIT_OK;
 	if (res.inserted + res.replaced == 0 && res.rejected > 0)
@@ -211,5 +266,7 @@ int cmd_import(int argc, char **argv)
 out:
 	import_opts_free(&o);
 	cli_params_free(&g);
+	buf_free(&where);
+	buf_free(&rules);
 	return rc;
 }

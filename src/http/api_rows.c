@@ -27,8 +27,11 @@ static bool kind_param(http_req_t *r, entity_kind *k)
 
 static void write_report(http_req_t *r, const import_result *res, const char *where)
 {
-	buf_printf(&r->out, "{\"inserted\":%lld,\"replaced\":%lld,\"rejected\":%lld,\"rejections\":[",
-	           (long long)res->inserted, (long long)res->replaced, (long long)res->rejected);
+	buf_printf(&r->out, "{\"inserted\":%lld,\"replaced\":%lld,\"rejected\":%lld,", (long long)res->inserted,
+	           (long long)res->replaced, (long long)res->rejected);
+	if (strcmp(where, "index"))
+		buf_printf(&r->out, "\"skipped\":%lld,", (long long)res->skipped); /* CSV imports only (--where) */
+	buf_puts(&r->out, "\"rejections\":[");
 	for (int i = 0; i < res->nkept; i++) {
 		buf_printf(&r->out, "%s{\"%s\":%llu,\"reason\":", i ? "," : "", where, (unsigned long long)res->kept[i].line);
 		buf_json_str(&r->out, res->kept[i].reason, strlen(res->kept[i].reason));
@@ -87,9 +90,9 @@ static const char *query_value(void *ud, const char *name)
 
 bool api_check_import_params(http_req_t *r)
 {
-	const char *allowed[32];
+	const char *allowed[64];
 	size_t na = 0;
-	for (; import_option_names[na] && na < 30; na++)
+	for (; import_option_names[na] && na < 62; na++)
 		allowed[na] = import_option_names[na];
 	allowed[na++] = "async";
 	allowed[na] = NULL;

@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "core/utf8.h"
 #include "ingest/layout.h"
+#include "ingest/recode.h"
 #include "ingest/sample.h"
 #include <xxhash.h>
 #include "store/settings.h"
@@ -264,12 +265,15 @@ typedef struct {
 	seq_map seqs;        /* occurrences of record hashes, and ids seen */
 	examples dup_ids, placeholders;
 	entity_parse_opts parse; /* o->parse with the org's currency */
+	recode_plan *recode;     /* --compute, --values, rules, --where (NULL: none) */
 } run_state;
 
-/* Builds and validates one record; false with why (and the fixing option). */
+/* Builds and validates one record; false with why (and the fixing option),
+ * or false with *skipped set for a row --where leaves out. */
 static bool make_record(const import_opts *o, run_state *rs, const csv_row_t *row, record_t *rec, uint64_t *hash,
-                        char *why, size_t whylen)
+                        bool *skipped, char *why, size_t whylen)
 {
+	*skipped = false;
 	const csv_row_t *src = row;
 	if (rs->table) {
 		rs->crow->nfields = row->nfields;
@@ -281,6 +285,12 @@ static bool make_record(const import_opts *o, run_state *rs, const csv_row_t *ro
 	}
 	if (!layout_record(o, &rs->layout, src, rec, &rs->scratch, hash, why, whylen))
 		return false;
+	if (rs->recode) {
+		recode_verdict v = recode_apply(rs->recode, src, rec, why, whylen);
+		*skipped = v == RECODE_SKIP;
+		if (v != RECODE_KEEP)
+			return false;
+	}
 	if (!entity_validate(o->kind, rec, &rs->parse, why, whylen)) {
 		layout_hint(o, rec, why, whylen);
 		return false;
@@ -318,7 +328,8 @@ static bool check_sample(const import_opts *o, run_state *rs, source_t *src, rec
 			if (!layout_convert_row(rs->table, row, &rs->conv, why, sizeof why))
 				continue;
 		}
-		if (layout_record(o, &rs->layout, cr, rec, &rs->scratch, &h, why, sizeof why))
+		if (layout_record(o, &rs->layout, cr, rec, &rs->scratch, &h, why, sizeof why) &&
+		    (!rs->recode || recode_apply(rs->recode, cr, rec, why, sizeof why) == RECODE_KEEP))
 			sample_add(rs->sample, rec, row->line);
 	}
 	csv_free(r);
@@ -516,8 +527,11 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	csv_set_first_line(r, (uint64_t)o->skip_lines + 1);
 	csv_row_t *header;
 	if (read_header(o, &rs, r, row, &header, err, errlen) != 0 ||
-	    !layout_plan(o, header, src.head, src.hlen, &rs.layout, err, errlen) ||
-	    !check_sample(o, &rs, &src, rec, res, err, errlen))
+	    !layout_plan(o, header, src.head, src.hlen, &rs.layout, err, errlen))
+		goto out;
+	if (o->recode && !(rs.recode = recode_bind(o, header, rs.scratch.minor, err, errlen)))
+		goto out;
+	if (!check_sample(o, &rs, &src, rec, res, err, errlen))
 		goto out;
 
 	if (!o->dry_run) {
@@ -553,7 +567,12 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			continue;
 		}
 		uint64_t hash;
-		if (!make_record(o, &rs, row, rec, &hash, why, sizeof why)) {
+		bool skipped;
+		if (!make_record(o, &rs, row, rec, &hash, &skipped, why, sizeof why)) {
+			if (skipped) {
+				res->skipped++;
+				continue;
+			}
 			if (strstr(why, "UTF-8") || strstr(why, "encoding"))
 				encoding_rejects++;
 			reject(res, o, row, row->line, why);
@@ -620,6 +639,7 @@ abort:
 	res->nwarnings = 0;
 out:
 	rollup_acc_free(acc);
+	recode_plan_free(rs.recode);
 	res->seconds = clock_now_s() - t0;
 	free(rs.seqs.keys);
 	free(rs.seqs.counts);

@@ -25,6 +25,7 @@ typedef struct {
 
 typedef struct {
 	int64_t inserted, replaced, rejected;
+	int64_t skipped;                            /* rows --where left out (not rejections) */
 	int nwarnings;                              /* things stored that deserve a look */
 	char warnings[IMPORT_MAX_WARNINGS][320];
 	int nkept;                                 /* rejections kept below */

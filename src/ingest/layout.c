@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <xxhash.h>
 
+#include "ingest/recode.h"
 #include "ingest/sample.h"
 
 bool layout_table(import_encoding e, sb_table *t, char *err, size_t errlen)
@@ -159,6 +160,8 @@ bool layout_plan(const import_opts *o, const csv_row_t *h, const char *head, siz
 		const char *f = d->cols[i].name;
 		int other;
 		l->src[i] = -1;
+		if (recode_computes(o->recode, i))
+			continue; /* from its expression, even when a column has its name */
 		if (o->consts[i]) {
 			if (h && find_col(h, f, &other) != -1) {
 				snprintf(err, errlen,
@@ -194,7 +197,7 @@ bool layout_plan(const import_opts *o, const csv_row_t *h, const char *head, siz
 		return false;
 	bool required_missing = false;
 	for (int i = 0; i < d->ncols; i++) {
-		bool computed = i == l->amount && o->debit;
+		bool computed = (i == l->amount && o->debit) || recode_computes(o->recode, i) || recode_rule_sets(o->recode, i);
 		if (d->cols[i].required && l->src[i] < 0 && !o->consts[i] && !o->defaults[i] && !computed &&
 		    !o->map[i]) {
 			problem(&pb, d->cols[i].name, "the header has no '%s' column%s", d->cols[i].name, "");
@@ -409,6 +412,18 @@ void layout_hint(const import_opts *o, const record_t *rec, char *why, size_t wh
 		}
 		if (rec->parsed[i])
 			continue;
+		if (c->type == COL_ENUM) {
+			bool known = false;
+			for (int j = 0; c->values[j] && !known; j++)
+				known = slice_ieq_cstr(v, c->values[j]);
+			if (!known) {
+				bool q = memchr(v.p, ' ', v.len) || memchr(v.p, ',', v.len) || memchr(v.p, ':', v.len);
+				snprintf(why + n, whylen - n, "; recode it with --values %s=%s%.*s%s:VALUE (values= over HTTP)",
+				         c->name, q ? "\"" : "", (int)(v.len > 30 ? 30 : v.len), v.p, q ? "\"" : "");
+				return;
+			}
+			continue;
+		}
 		timestamp_t t;
 		if ((c->type == COL_DATE || c->type == COL_TIMESTAMP) && !timestamp_parse_fmt(v.p, v.len, fmt, &t)) {
 			const char *h = sample_date_hint(v, fmt);

@@ -7,11 +7,12 @@
 
 #include "core/date.h"
 #include "core/mem.h"
+#include "ingest/recode.h"
 
 const char *const import_option_names[] = {
 	"map",      "set",    "default", "delimiter", "encoding", "skip",  "no_header",   "date_format",
 	"decimal_comma", "thousands", "currency", "plus", "parens", "round", "debit", "credit", "negate",
-	"sign_column", "negative_values", "allow_duplicate_ids", "dry_run", NULL};
+	"sign_column", "negative_values", "allow_duplicate_ids", "dry_run", "values", "compute", "where", "rules", NULL};
 
 bool import_parse_encoding(const char *n, import_encoding *out)
 {
@@ -119,6 +120,8 @@ void import_opts_free(import_opts *o)
 	for (int i = 0; i < o->nowned; i++)
 		free(o->owned[i]);
 	o->nowned = 0;
+	recode_free(o->recode);
+	o->recode = NULL;
 }
 
 /* A yes/no option; anything else is refused, so that a typo never
@@ -218,6 +221,13 @@ bool import_options_parse(import_opts *o, const char *(*get)(void *ud, const cha
 			return false;
 		}
 	}
+	o->values = get(ud, "values");
+	o->compute = get(ud, "compute");
+	o->where = get(ud, "where");
+	o->rules = get(ud, "rules");
+	recode_free(o->recode);
+	if (!recode_parse(o->kind, o->values, o->compute, o->where, o->rules, &o->recode, why, whylen))
+		return false;
 	return import_options_check(o, why, whylen);
 }
 
@@ -255,6 +265,11 @@ bool import_options_check(const import_opts *o, char *why, size_t whylen)
 			         f, f, f);
 			return false;
 		}
+		if (recode_computes(o->recode, i) && (o->consts[i] || o->map[i])) {
+			snprintf(why, whylen, "compute %s=... and %s %s=... both give '%s': keep one", f, o->map[i] ? "map" : "set", f,
+			         f);
+			return false;
+		}
 	}
 	if ((o->debit != NULL) != (o->credit != NULL)) {
 		snprintf(why, whylen, "debit and credit columns go together");
@@ -269,8 +284,8 @@ bool import_options_check(const import_opts *o, char *why, size_t whylen)
 			snprintf(why, whylen, "debit and credit are the same column '%.40s'", o->debit);
 			return false;
 		}
-		if (amount >= 0 && (o->map[amount] || o->consts[amount])) {
-			snprintf(why, whylen, "debit/credit compute '%s': do not also map or set it", d->cols[amount].name);
+		if (amount >= 0 && (o->map[amount] || o->consts[amount] || recode_computes(o->recode, amount))) {
+			snprintf(why, whylen, "debit/credit compute '%s': do not also map, set or compute it", d->cols[amount].name);
 			return false;
 		}
 	}
@@ -320,6 +335,13 @@ uint64_t import_options_hash(const import_opts *o)
 	const char *strs[] = {o->debit, o->credit, o->sign_column, o->negative_values, o->parse.date_format};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		hash_str(st, strs[i]);
+	/* Only when given: imports without recoding keep their earlier hash. */
+	const char *recoding[] = {o->values, o->compute, o->where, o->rules};
+	for (size_t i = 0; i < sizeof recoding / sizeof recoding[0]; i++)
+		if (recoding[i]) {
+			XXH3_64bits_update(st, &i, sizeof i);
+			hash_str(st, recoding[i]);
+		}
 	const money_opts *m = &o->parse.money;
 	char flags[] = {o->delimiter, (char)o->encoding, (char)o->skip_lines, o->no_header, o->negate,
 	                o->parse.money_lenient, m->decimal, m->thousands, m->symbols, m->plus, m->parens, m->round};

@@ -30,6 +30,10 @@ typedef struct {
 	const char *sign_column;      /* a column telling the sign (O/I, CR/DR, +/-) */
 	const char *negative_values;  /* its values meaning negative, comma-separated */
 	bool allow_duplicate_ids;     /* an id twice in the file: the last row wins */
+	/* Recoding (recode.h), as given: per-field values, computed fields,
+	 * the row filter and the rules; parsed into recode (owned). */
+	const char *values, *compute, *where, *rules;
+	struct recode *recode;
 	entity_parse_opts parse;
 	FILE *rejects;                /* if set, rejected rows are written here as CSV */
 	bool dry_run;                 /* validate everything, store nothing */
@@ -48,7 +52,8 @@ extern const char *const import_option_names[];
 /* Fills o (zeroed by the caller, kind set) from name -> value lookups:
  * map, set, default, delimiter, encoding, skip, no_header, date_format,
  * decimal_comma, thousands, currency, plus, parens, round, debit, credit,
- * negate, sign_column, negative_values, allow_duplicate_ids, dry_run. Flags
+ * negate, sign_column, negative_values, allow_duplicate_ids, dry_run,
+ * values, compute, where, rules (recode.h). Flags
  * take 1/true/yes/0/false/no. Then checks the options against each other
  * (import_options_check). Strings stay borrowed from get's source except
  * the parsed lists (import_opts_free). False with a reason. */
@@ -73,7 +78,7 @@ bool import_parse_map(import_opts *o, const char *spec, char *why, size_t whylen
 bool import_parse_consts(import_opts *o, const char *spec, char *why, size_t whylen);
 /* Parses "field=value,..." into o->defaults. */
 bool import_parse_defaults(import_opts *o, const char *spec, char *why, size_t whylen);
-/* Frees what the parsers above allocated. */
+/* Frees what the parsers above allocated (and o->recode). */
 void import_opts_free(import_opts *o);
 /* "utf-8", "windows-1252"/"cp1252", "iso-8859-1"/"latin1", "iso-8859-2",
  * "windows-1250"/"cp1250". */

@@ -65,8 +65,8 @@ static bool entity_param(json_t *params, entity_kind *k, char *why, size_t whyle
 
 void taskkind_import_json(const import_result *res, buf_t *out)
 {
-	buf_printf(out, "{\"inserted\":%lld,\"replaced\":%lld,\"rejected\":%lld,\"rejections\":[",
-	           (long long)res->inserted, (long long)res->replaced, (long long)res->rejected);
+	buf_printf(out, "{\"inserted\":%lld,\"replaced\":%lld,\"rejected\":%lld,\"skipped\":%lld,\"rejections\":[",
+	           (long long)res->inserted, (long long)res->replaced, (long long)res->rejected, (long long)res->skipped);
 	for (int i = 0; i < res->nkept; i++) {
 		buf_printf(out, "%s{\"line\":%llu,\"reason\":", i ? "," : "", (unsigned long long)res->kept[i].line);
 		buf_json_str(out, res->kept[i].reason, strlen(res->kept[i].reason));
