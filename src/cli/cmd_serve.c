@@ -16,6 +16,7 @@
 #include "http/app.h"
 #include "http/warm.h"
 #include "monitor/monitor.h"
+#include "notify/notify.h"
 #include "tasks/events.h"
 #include "tasks/tasks.h"
 
@@ -52,6 +53,31 @@ static void on_store_change(void *ud, int64_t org, unsigned mask)
 	rcache_publish_change(app->cache, org, mask);
 	warm_org(app->warm, org);
 	events_publish_data(app->events, org, mask);
+	notify_changed(app->notify, org, mask);
+}
+
+/* Performance alerts of the monitor go to the operator's channels too. */
+static void on_monitor_alert(void *ud, const char *json, bool firing)
+{
+	app_t *app = ud;
+	notify_operator(app->notify, firing ? "[brisk] performance alert firing" : "[brisk] performance alert resolved",
+	                json);
+}
+
+static notify_t *start_notify(const config_t *cfg, app_t *app)
+{
+	notify_opts no = {
+		.tick_ms = cfg->notify_tick_s * 1000,
+		.out = {.smtp_url = cfg->smtp_url, .smtp_from = cfg->smtp_from, .smtp_user = cfg->smtp_user,
+		        .smtp_password = cfg->smtp_password, .timeout_ms = cfg->notify_timeout_ms,
+		        .max_attempts = cfg->notify_max_attempts, .retry_base_ms = cfg->notify_retry_s * 1000},
+		.operator_webhook = cfg->operator_webhook,
+		.operator_email = cfg->operator_email,
+	};
+	notify_t *n = notify_new(app->store, app->events, &no);
+	notify_start(n);
+	monitor_on_alert(on_monitor_alert, app);
+	return n;
 }
 
 /* The refresh task's work: warm the org's cache now. */
@@ -223,6 +249,7 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	mo.db_path = dbpath;
 	app.monitor = monitor_new(&mo, s, app.cache);
 	app.events = events_new(0, cfg->sse_heartbeat_s * 1000);
+	app.notify = start_notify(cfg, &app);
 	http_server_set_app(srv, &app);
 	if (rcache_enabled(app.cache) && cfg->cache_warm) {
 		app.warm = warm_new(srv);
@@ -257,6 +284,8 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	/* after the task workers are gone: their last commits still call it */
 	tasks_free(app.tasks);
 	store_on_change(s, NULL, NULL);
+	monitor_on_alert(NULL, NULL);
+	notify_free(app.notify);
 	events_free(app.events);
 	warm_free(app.warm);
 	http_server_free(srv);

@@ -78,6 +78,16 @@ static const setting_t settings[] = {
 	SIZE("alerts", "rss_critical_bytes", alert_rss_crit_bytes, 1 << 20, (int64_t)1 << 40, NULL, true),
 	NUM("alerts", "cpu_warn_percent", alert_cpu_warn_pct, 1, 100, NULL, true),
 	NUM("alerts", "cpu_critical_percent", alert_cpu_crit_pct, 1, 100, NULL, true),
+	NUM("notify", "tick_seconds", notify_tick_s, 1, 86400, NULL, false),
+	STR("notify", "smtp_url", smtp_url, "BRISK_SMTP_URL"),
+	STR("notify", "smtp_from", smtp_from, NULL),
+	STR("notify", "smtp_user", smtp_user, NULL),
+	STR("notify", "smtp_password", smtp_password, "BRISK_SMTP_PASSWORD"),
+	STR("notify", "operator_webhook", operator_webhook, NULL),
+	STR("notify", "operator_email", operator_email, NULL),
+	NUM("notify", "timeout_ms", notify_timeout_ms, 100, 600000, NULL, false),
+	NUM("notify", "max_attempts", notify_max_attempts, 1, 100, NULL, false),
+	NUM("notify", "retry_seconds", notify_retry_s, 1, 86400, NULL, false),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 _Static_assert(NSETTINGS <= CONFIG_MAX_SETTINGS, "raise CONFIG_MAX_SETTINGS");
@@ -108,6 +118,11 @@ void config_defaults(config_t *c)
 	c->task_timeout_match = 900;
 	c->task_timeout_export = 300;
 	c->task_timeout_report = 300;
+	c->notify_tick_s = 60;
+	snprintf(c->smtp_from, sizeof c->smtp_from, "brisk@localhost");
+	c->notify_timeout_ms = 10000;
+	c->notify_max_attempts = 8;
+	c->notify_retry_s = 5;
 	c->task_timeout_refresh = 120;
 	c->task_async_bytes = (int64_t)1 << 20;
 	c->task_redis = true;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_MAX_SETTINGS 96
+#define CONFIG_MAX_SETTINGS 160
 
 typedef struct {
 	/* [server] */
@@ -63,6 +63,17 @@ typedef struct {
 	int64_t alert_cache_min_requests;    /* lookups in 5 minutes before judging */
 	int64_t alert_rss_warn_bytes, alert_rss_crit_bytes;
 	int64_t alert_cpu_warn_pct, alert_cpu_crit_pct; /* of all cores over a minute */
+	/* [notify] business alerts and their deliveries */
+	int notify_tick_s;          /* timer evaluation (durations, days passing) */
+	char smtp_url[256];         /* smtp://host:port; "" = no e-mail */
+	char smtp_from[128];
+	char smtp_user[128];
+	char smtp_password[128];
+	char operator_webhook[512]; /* performance alerts are posted here too */
+	char operator_email[128];
+	int notify_timeout_ms;      /* per delivery attempt */
+	int notify_max_attempts;
+	int notify_retry_s;         /* first backoff, doubled per attempt */
 	/* Where each setting came from ("" = default, "FILE:LINE", "env VAR",
 	 * "command line"), by table index; config_set records origin_now. */
 	char origin[CONFIG_MAX_SETTINGS][96];

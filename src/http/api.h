@@ -60,5 +60,13 @@ bool api_check_import_params(http_req_t *r);
 void api_rows_import(http_server_t *srv, http_req_t *r);
 void api_settings_get(http_server_t *srv, http_req_t *r);
 void api_settings_put(http_server_t *srv, http_req_t *r);
+void api_alerts_figures(http_server_t *srv, http_req_t *r);
+void api_alerts_list(http_server_t *srv, http_req_t *r);
+void api_alerts_get(http_server_t *srv, http_req_t *r);
+void api_alerts_create(http_server_t *srv, http_req_t *r);
+void api_alerts_put(http_server_t *srv, http_req_t *r);
+void api_alerts_delete(http_server_t *srv, http_req_t *r);
+void api_alerts_events(http_server_t *srv, http_req_t *r);
+void api_alerts_deliveries(http_server_t *srv, http_req_t *r);
 
 #endif

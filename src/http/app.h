@@ -14,6 +14,7 @@ typedef struct {
 	struct tasks *tasks;   /* background tasks, or NULL */
 	struct events *events; /* the SSE event hub, or NULL */
 	struct monitor *monitor; /* performance, alerts, advisor; or NULL */
+	struct notify *notify;   /* business alerts and their deliveries, or NULL */
 } app_t;
 
 #endif
