@@ -17,10 +17,11 @@ const PAGES = {
   leads: async () => (await import('./page-leads.js')).default,
   imports: async () => (await import('./page-imports.js')).default,
   performance: async () => (await import('./page-performance.js')).default,
+  alerts: async () => (await import('./page-alerts.js')).default,
 };
-const TITLES = { overview: 'Overview', receivables: 'Receivables', leads: 'Leads', imports: 'Imports', performance: 'Performance' };
+const TITLES = { overview: 'Overview', receivables: 'Receivables', leads: 'Leads', imports: 'Imports', performance: 'Performance', alerts: 'Alerts' };
 let showing = 0;
-const NAV = [['overview', 'Overview'], ['receivables', 'Receivables'], ['leads', 'Leads'], ['imports', 'Imports'], ['performance', 'Performance']];
+const NAV = [['overview', 'Overview'], ['receivables', 'Receivables'], ['leads', 'Leads'], ['imports', 'Imports'], ['alerts', 'Alerts'], ['performance', 'Performance']];
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -84,7 +85,7 @@ async function showPage(s) {
   delete main.dataset.loaded;
   main.dataset.page = s.page;
   // The range means nothing to these pages; it stays in the URL for the others.
-  toolbar.hidden = s.page === 'imports' || s.page === 'performance';
+  toolbar.hidden = s.page === 'imports' || s.page === 'performance' || s.page === 'alerts';
   let def;
   try {
     def = await PAGES[s.page]();
@@ -122,11 +123,30 @@ function start() {
   showPage(state.current());
   if (!stopEvents) {
     stopEvents = events.start((type, payload) => {
+      if (type === 'alert') showAlert(payload);
       if (!page) return;
+      if (type === 'alert' && page.onAlert) page.onAlert(payload);
       if ((type === 'data' || type === 'reset') && page.refresh) page.refresh();
       else if (type === 'task' && page.onTask) page.onTask(payload);
     });
   }
+}
+
+// A business alert that fires or resolves while the page is open: a banner
+// above the page (the Alerts page has the history).
+function showAlert(ev) {
+  if (!ev || !ev.message) return;
+  let bar = document.getElementById('alert-banner');
+  if (!bar) {
+    bar = h('div', { id: 'alert-banner', class: 'alert-banner', role: 'alert' });
+    main.before(bar);
+  }
+  const item = h('div', { class: `alert-item sev-${ev.severity} ev-${ev.event}` },
+    h('span', { text: ev.event === 'fired' ? '⚠ ' : '✓ ' }), h('span', { class: 'alert-text', text: ev.message }), ' ',
+    h('a', { href: '/alerts', 'data-nav': '', text: 'Alerts' }), ' ',
+    h('button', { type: 'button', class: 'btn', 'aria-label': 'Dismiss', text: '×', onclick: () => item.remove() }));
+  bar.append(item);
+  while (bar.children.length > 3) bar.firstChild.remove();
 }
 
 // Internal links change the page without reloading it.

@@ -21,6 +21,7 @@ int cmd_export(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
+int cmd_alert(int argc, char **argv);
 
 /* The data directory: --data DIR if given, else $BRISK_DATA, else ./brisk-data. */
 const char *cli_data_dir(const char *flag_value);

@@ -259,6 +259,7 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	store_watch_versions(s, 5000);
 	rcache_on_peer_change(app.cache, on_peer_change, &app);
 	app.tasks = start_tasks(cfg, &app, err, sizeof err);
+	notify_set_tasks(app.notify, app.tasks);
 	if (!app.tasks)
 		log_error("serve: background tasks are off: %s", err);
 	http_server_handle_signals(srv);
@@ -282,6 +283,7 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	pthread_join(rl->tid, NULL);
 	free(rl);
 	/* after the task workers are gone: their last commits still call it */
+	notify_stop(app.notify); /* it may be submitting a scheduled run */
 	tasks_free(app.tasks);
 	store_on_change(s, NULL, NULL);
 	monitor_on_alert(NULL, NULL);

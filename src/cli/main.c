@@ -28,6 +28,7 @@ static const command_t commands[] = {
 	{"validate", cmd_validate, "benchmark scenarios against the performance targets"},
 	{"config", cmd_config, "check a configuration file and show the effective settings"},
 	{"routes", cmd_routes, "list the HTTP routes of the server"},
+	{"alert", cmd_alert, "business alert rules: add, list, history, check"},
 	{"version", cmd_version, "print the version"},
 };
 

@@ -68,5 +68,10 @@ void api_alerts_put(http_server_t *srv, http_req_t *r);
 void api_alerts_delete(http_server_t *srv, http_req_t *r);
 void api_alerts_events(http_server_t *srv, http_req_t *r);
 void api_alerts_deliveries(http_server_t *srv, http_req_t *r);
+void api_schedules_list(http_server_t *srv, http_req_t *r);
+void api_schedules_create(http_server_t *srv, http_req_t *r);
+void api_schedules_get(http_server_t *srv, http_req_t *r);
+void api_schedules_delete(http_server_t *srv, http_req_t *r);
+void api_schedules_run(http_server_t *srv, http_req_t *r);
 
 #endif

@@ -11,8 +11,10 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "notify/rules.h"
+#include "notify/schedule.h"
 #include "store/settings.h"
 #include "tasks/events.h"
+#include "tasks/tasks.h"
 
 typedef struct {
 	int64_t org;
@@ -26,11 +28,12 @@ typedef struct {
 struct notify {
 	store_t *store;
 	struct events *ev;
+	struct tasks *tasks;
 	outbox_t *ob;
 	int tick_ms;
 	char *op_webhook, *op_email;
 	pthread_t tid;
-	bool started, stop;
+	bool started, stop, sched_soon;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	dirty_t *dirty;
@@ -51,6 +54,23 @@ notify_t *notify_new(store_t *s, struct events *ev, const notify_opts *o)
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_cond_init(&n->wake, NULL);
 	return n;
+}
+
+void notify_schedules_soon(notify_t *n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&n->lock);
+	n->sched_soon = true;
+	pthread_cond_signal(&n->wake);
+	pthread_mutex_unlock(&n->lock);
+}
+
+void notify_set_tasks(notify_t *n, struct tasks *t)
+{
+	pthread_mutex_lock(&n->lock);
+	n->tasks = t;
+	pthread_mutex_unlock(&n->lock);
 }
 
 outbox_t *notify_outbox(notify_t *n)
@@ -264,6 +284,152 @@ static void tick(notify_t *n)
 	free(orgs);
 }
 
+
+/* ---- scheduled reports ---- */
+
+/* Queues the deliveries of run s of the schedule: its file attached to
+ * e-mails (path "" when it failed: then why says so). */
+static void deliver_run(notify_t *n, store_conn_t *w, const report_schedule *s, const char *path, const char *file,
+                        const char *why)
+{
+	char subject[300], source[32];
+	snprintf(source, sizeof source, "schedule:%lld", (long long)s->id);
+	snprintf(subject, sizeof subject, "[brisk] %s: %s", s->name, why ? "failed" : file);
+	buf_t text = BUF_INIT, ev = BUF_INIT;
+	if (why)
+		buf_printf(&text, "The scheduled run of \"%s\" failed: %s\n", s->name, why);
+	else
+		buf_printf(&text, "The scheduled run of \"%s\" produced %s, attached.\n", s->name, file);
+	int64_t pub = n->tasks ? tasks_public_id(n->tasks, s->last_task) : 0;
+	buf_printf(&ev, "{\"type\":\"schedule\",\"event\":\"%s\",\"schedule\":", why ? "failed" : "succeeded");
+	schedule_json(s, &ev);
+	buf_printf(&ev, ",\"task\":%lld,\"file\":", (long long)pub);
+	buf_json_str(&ev, file ? file : "", file ? strlen(file) : 0);
+	buf_printf(&ev, ",\"result_url\":\"/api/v1/tasks/%lld/result\",\"error\":", (long long)pub);
+	if (why)
+		buf_json_str(&ev, why, strlen(why));
+	else
+		buf_puts(&ev, "null");
+	buf_putc(&ev, '}');
+	json_t *ch = json_loads(s->channels ? s->channels : "{}", 0, NULL);
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(ch, "webhooks"), i, e)
+		outbox_add(w, s->org, source, "webhook", json_string_value(e), subject, ev.p, NULL);
+	json_array_foreach(json_object_get(ch, "emails"), i, e)
+		outbox_add(w, s->org, source, "email", json_string_value(e), subject, text.p, path && *path ? path : NULL);
+	json_decref(ch);
+	if (n->ev)
+		events_publish(n->ev, s->org, ev.p, ev.len);
+	buf_free(&text);
+	buf_free(&ev);
+}
+
+/* The status of the run's task: 1 finished (*ok, path/file of its result
+ * or why it failed), 0 still going, -1 gone. */
+static int run_state(notify_t *n, const report_schedule *s, bool *ok, char *path, size_t plen, char *file,
+                     size_t flen, char *why, size_t wlen)
+{
+	buf_t out = BUF_INIT;
+	tasks_status st = tasks_get(n->tasks, s->org, s->last_task, &out);
+	json_t *j = st == TASKS_OK ? json_loadb(out.p, out.len, 0, NULL) : NULL;
+	buf_free(&out);
+	if (!j)
+		return -1;
+	const char *status = json_string_value(json_object_get(j, "status"));
+	int rc = 1;
+	*ok = status && !strcmp(status, "succeeded");
+	if (!status || !strcmp(status, "pending") || !strcmp(status, "running"))
+		rc = 0;
+	else if (*ok) {
+		taskrec_t rec;
+		char err[256];
+		if (tasks_result(n->tasks, s->org, s->last_task, &rec, path, plen, err, sizeof err) == TASKS_OK) {
+			snprintf(file, flen, "%s", rec.result_name ? rec.result_name : "result");
+			taskrec_clear(&rec);
+		} else {
+			*ok = false;
+			snprintf(why, wlen, "%s", err);
+		}
+	} else {
+		const char *e = json_string_value(json_object_get(j, "error"));
+		snprintf(why, wlen, "the task ended %s%s%s", status, e ? ": " : "", e ? e : "");
+	}
+	json_decref(j);
+	return rc;
+}
+
+void notify_run_schedules(notify_t *n)
+{
+	pthread_mutex_lock(&n->lock);
+	struct tasks *t = n->tasks;
+	pthread_mutex_unlock(&n->lock);
+	if (!t)
+		return;
+	int64_t now = (int64_t)time(NULL);
+	store_conn_t *c = store_read_begin(n->store);
+	report_schedule *list = NULL;
+	size_t cnt = 0;
+	int rc = schedule_list(c, 0, now, &list, &cnt);
+	store_read_end(c);
+	char err[512];
+	for (size_t i = 0; rc == 0 && i < cnt; i++) {
+		report_schedule *s = &list[i];
+		store_conn_t *w = NULL;
+		if (!s->delivered) {
+			bool ok = false;
+			char path[600] = "", file[160] = "", why[600] = "";
+			int st = s->last_task ? run_state(n, s, &ok, path, sizeof path, file, sizeof file, why, sizeof why)
+			         : now - s->last_run > 600 ? -1 : 0; /* submitting; or an instance died doing it */
+			if (st == 0)
+				continue;
+			if (st < 0)
+				snprintf(why, sizeof why, "the run's task is gone");
+			if (!(w = store_write_begin(n->store, err, sizeof err)))
+				continue;
+			deliver_run(n, w, s, ok ? path : NULL, ok ? file : NULL, ok ? NULL : why);
+			schedule_delivered(w, s);
+			if (store_write_commit(w, err, sizeof err) == 0)
+				outbox_kick(n->ob);
+			continue;
+		}
+		if (!s->enabled || s->next_run > now || !(w = store_write_begin(n->store, err, sizeof err)))
+			continue;
+		int claimed = schedule_claim(w, s, now, 0);
+		if (claimed != 1 || store_write_commit(w, err, sizeof err) != 0) {
+			if (claimed != 1)
+				store_write_rollback(w);
+			continue;
+		}
+		json_t *task = json_loads(s->task, 0, NULL);
+		char *params = json_dumps(json_object_get(task, "params"), JSON_COMPACT);
+		int64_t id = 0;
+		tasks_status ts = tasks_submit(t, s->org, json_string_value(json_object_get(task, "kind")), params, -1, NULL,
+		                               &id, err, sizeof err);
+		free(params);
+		json_decref(task);
+		if (!(w = store_write_begin(n->store, err, sizeof err)))
+			continue;
+		store_stmt_t *st = store_prepare(w, "UPDATE report_schedules SET last_task = ? WHERE org = ? AND id = ?");
+		if (ts == TASKS_OK && st) {
+			store_bind_i64(st, 1, id);
+			store_bind_i64(st, 2, s->org);
+			store_bind_i64(st, 3, s->id);
+			store_step(st);
+			log_info("notify: schedule %lld of org %lld started task %lld", (long long)s->id, (long long)s->org,
+			         (long long)tasks_public_id(t, id));
+		} else {
+			deliver_run(n, w, s, NULL, NULL, err);
+			schedule_delivered(w, s);
+		}
+		if (store_write_commit(w, err, sizeof err) == 0)
+			outbox_kick(n->ob);
+	}
+	for (size_t i = 0; i < cnt; i++)
+		schedule_clear(&list[i]);
+	free(list);
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -271,14 +437,24 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Evaluation batches start at most this often: a burst of single-row
+ * writes costs one evaluation per org per gap, not one per write, and an
+ * alert still follows its commit within about this long. */
+#define EVAL_GAP_MS 200
+
 static void *run(void *arg)
 {
 	notify_t *n = arg;
-	int64_t next_tick = mono_ms() + n->tick_ms;
+	int64_t next_tick = mono_ms() + n->tick_ms, last_batch = 0;
 	for (;;) {
 		pthread_mutex_lock(&n->lock);
-		while (!n->stop && !n->ndirty && !n->nops && mono_ms() < next_tick) {
-			int64_t wait = next_tick - mono_ms();
+		while (!n->stop && !n->nops && !n->sched_soon) {
+			int64_t deadline = next_tick;
+			if (n->ndirty && last_batch + EVAL_GAP_MS < deadline)
+				deadline = last_batch + EVAL_GAP_MS;
+			int64_t wait = deadline - mono_ms();
+			if (wait <= 0)
+				break;
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += wait / 1000;
@@ -301,17 +477,24 @@ static void *run(void *arg)
 		n->ndirty = n->cap = 0;
 		n->ops = NULL;
 		n->nops = n->opcap = 0;
+		bool sched = n->sched_soon;
+		n->sched_soon = false;
 		pthread_mutex_unlock(&n->lock);
+		if (sched)
+			notify_run_schedules(n);
 		char err[256];
 		for (size_t i = 0; i < ndirty; i++)
 			if (notify_evaluate(n, dirty[i].org, dirty[i].mask, err, sizeof err) < 0)
 				log_warn("notify: evaluating org %lld: %s", (long long)dirty[i].org, err);
+		if (ndirty)
+			last_batch = mono_ms();
 		free(dirty);
 		if (nops)
 			flush_operator(n, ops, nops);
 		free(ops);
 		if (mono_ms() >= next_tick) {
 			tick(n);
+			notify_run_schedules(n);
 			next_tick = mono_ms() + n->tick_ms;
 		}
 	}
@@ -325,17 +508,25 @@ void notify_start(notify_t *n)
 		n->started = true;
 }
 
+void notify_stop(notify_t *n)
+{
+	if (!n || !n->started)
+		return;
+	pthread_mutex_lock(&n->lock);
+	n->stop = true;
+	pthread_cond_signal(&n->wake);
+	pthread_mutex_unlock(&n->lock);
+	pthread_join(n->tid, NULL);
+	n->started = false;
+	outbox_free(n->ob);
+	n->ob = NULL;
+}
+
 void notify_free(notify_t *n)
 {
 	if (!n)
 		return;
-	if (n->started) {
-		pthread_mutex_lock(&n->lock);
-		n->stop = true;
-		pthread_cond_signal(&n->wake);
-		pthread_mutex_unlock(&n->lock);
-		pthread_join(n->tid, NULL);
-	}
+	notify_stop(n);
 	outbox_free(n->ob);
 	for (size_t i = 0; i < n->nops; i++) {
 		free(n->ops[i].subject);

@@ -62,42 +62,45 @@ static bool valid_target(const char *s, bool email)
 	return (!strncmp(s, "http://", 7) && n > 7) || (!strncmp(s, "https://", 8) && n > 8);
 }
 
-static int parse_channels(json_t *o, alert_rule *r, char *err, size_t errlen)
+int alert_channels_parse(json_t *o, const char *old, char **out, char *err, size_t errlen)
 {
 	json_t *ch = json_object();
+	json_t *prev = old ? json_loads(old, 0, NULL) : NULL;
 	static const char *const keys[] = {"webhooks", "emails"};
-	for (int k = 0; k < 2; k++) {
+	int rc = 0;
+	for (int k = 0; k < 2 && rc == 0; k++) {
 		json_t *v = json_object_get(o, keys[k]);
+		if (!v) /* an update naming one list keeps the other */
+			v = json_object_get(prev, keys[k]);
 		json_t *arr = json_array();
+		json_object_set_new(ch, keys[k], arr);
 		if (v && !json_is_array(v)) {
 			snprintf(err, errlen, "%s must be an array of %s", keys[k], k ? "e-mail addresses" : "http(s) URLs");
-			goto bad;
-		}
-		if (json_array_size(v) > RULE_MAX_TARGETS) {
+			rc = -1;
+		} else if (json_array_size(v) > RULE_MAX_TARGETS) {
 			snprintf(err, errlen, "%s: at most %d", keys[k], RULE_MAX_TARGETS);
-			goto bad;
+			rc = -1;
 		}
 		size_t i;
 		json_t *e;
 		json_array_foreach(v, i, e) {
+			if (rc)
+				break;
 			if (!json_is_string(e) || !valid_target(json_string_value(e), k == 1)) {
 				snprintf(err, errlen, "%s[%zu] is not %s", keys[k], i,
 				         k ? "an e-mail address such as ops@example.com" : "an http:// or https:// URL");
-				goto bad;
-			}
-			json_array_append(arr, e);
+				rc = -1;
+			} else
+				json_array_append(arr, e);
 		}
-		json_object_set_new(ch, keys[k], arr);
-		continue;
-	bad:
-		json_decref(arr);
-		json_decref(ch);
-		return -1;
 	}
-	free(r->channels);
-	r->channels = json_dumps(ch, JSON_COMPACT);
+	if (rc == 0) {
+		free(*out);
+		*out = json_dumps(ch, JSON_COMPACT);
+	}
 	json_decref(ch);
-	return 0;
+	json_decref(prev);
+	return rc;
 }
 
 int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char *err, size_t errlen)
@@ -194,24 +197,9 @@ int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char 
 		}
 		r->enabled = json_is_true(v);
 	}
-	if (create || json_object_get(o, "webhooks") || json_object_get(o, "emails")) {
-		/* an update naming one list keeps the other */
-		json_t *merged = json_object();
-		json_t *old = r->channels ? json_loads(r->channels, 0, NULL) : NULL;
-		static const char *const keys[] = {"webhooks", "emails"};
-		for (int k = 0; k < 2; k++) {
-			json_t *e = json_object_get(o, keys[k]);
-			if (!e)
-				e = json_object_get(old, keys[k]);
-			if (e)
-				json_object_set(merged, keys[k], e);
-		}
-		int rc = parse_channels(merged, r, err, errlen);
-		json_decref(merged);
-		json_decref(old);
-		if (rc != 0)
-			return -1;
-	}
+	if ((create || json_object_get(o, "webhooks") || json_object_get(o, "emails")) &&
+	    alert_channels_parse(o, r->channels, &r->channels, err, errlen) != 0)
+		return -1;
 	return 0;
 }
 

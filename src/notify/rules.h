@@ -42,6 +42,11 @@ void alert_rule_init(alert_rule *r, int64_t org);
  * are integer minor units or a decimal string). 0, or -1 with a reason
  * naming the field. */
 int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char *err, size_t errlen);
+/* Reads "webhooks" and "emails" of o (each absent one kept from old, a
+ * channels text or NULL) into *out as {"webhooks":[...],"emails":[...]}
+ * (malloc'd; the old *out is freed). URLs must be http(s), addresses plain;
+ * neither may hold spaces or controls. 0, or -1 with a reason. */
+int alert_channels_parse(json_t *o, const char *old, char **out, char *err, size_t errlen);
 /* Appends r as a JSON object (thresholds and values both as integers in
  * the figure's units and formatted). */
 void alert_rule_json(const alert_rule *r, int minor, buf_t *out);

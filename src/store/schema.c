@@ -438,7 +438,22 @@ static const migration migrations[] = {
 	"  sent_at INTEGER,"
 	"  PRIMARY KEY(org, id));"
 	"CREATE INDEX notify_outbox_due ON notify_outbox(state, next_at);"
-	"CREATE TABLE notify_keys(org INTEGER NOT NULL PRIMARY KEY, secret TEXT NOT NULL);"},
+	"CREATE TABLE notify_keys(org INTEGER NOT NULL PRIMARY KEY, secret TEXT NOT NULL);"
+	"CREATE TABLE report_schedules("
+	"  org INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+	"  id INTEGER NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  task TEXT NOT NULL,"
+	"  every TEXT NOT NULL,"
+	"  at_minute INTEGER NOT NULL,"
+	"  channels TEXT NOT NULL,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  next_run INTEGER NOT NULL,"
+	"  last_run INTEGER NOT NULL DEFAULT 0,"
+	"  last_task INTEGER NOT NULL DEFAULT 0,"
+	"  delivered INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY(org, id));"},
 };
 
 int schema_count(void)
