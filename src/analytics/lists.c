@@ -317,7 +317,7 @@ int analytics_list(store_conn_t *c, entity_kind k, const analytics_list_params *
 			q[i] = (char)tolower((unsigned char)lp->q[i]);
 	}
 	buf_t terms = BUF_INIT;
-	bool indexed = has_q && search_terms(q, &terms);
+	bool indexed = has_q && search_terms(c, q, &terms);
 	store_stmt_t *st = store_prepare(c, indexed ? search_sql[k][lp->sort] : list_sql[k][lp->sort]);
 	if (!st) {
 		buf_free(&terms);

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "store/store.h"
+
 /* DESIGN
  * The trigram tables use detail=none (a quarter of the size of a full
  * index, and faster to keep up to date): FTS5 then refuses phrase queries,
@@ -9,7 +11,12 @@
  * phrase. That finds every row holding the substring and a few that hold
  * the trigrams elsewhere; the list statement's column test (instr over the
  * searched columns) removes those, so results are exactly the old scan's.
- * A handful of trigrams spread over q narrows as well as all of them. */
+ * A handful of trigrams spread over q narrows as well as all of them.
+ *
+ * PostgreSQL reads the same statement with `t_fts MATCH ?15` turned into
+ * `<searched columns> LIKE ?15` (dialect.c) over a pg_trgm GIN index on
+ * that expression: the value is then a LIKE pattern, %q% with q's own %, _
+ * and \ escaped, which the index narrows by q's trigrams. */
 
 #define MAX_TRIGRAMS 8
 
@@ -27,7 +34,19 @@ static void put_trigram(buf_t *out, const char *q, const size_t *starts, size_t 
 	buf_putc(out, '"');
 }
 
-bool search_terms(const char *q, buf_t *out)
+/* PostgreSQL: %q% as a LIKE pattern. */
+static void like_pattern(const char *q, buf_t *out)
+{
+	buf_putc(out, '%');
+	for (; *q; q++) {
+		if (*q == '%' || *q == '_' || *q == '\\')
+			buf_putc(out, '\\');
+		buf_putc(out, *q);
+	}
+	buf_putc(out, '%');
+}
+
+bool search_terms(store_conn_t *c, const char *q, buf_t *out)
 {
 	buf_reset(out);
 	size_t len = strlen(q);
@@ -41,6 +60,10 @@ bool search_terms(const char *q, buf_t *out)
 	starts[n] = len;
 	if (n < SEARCH_MIN_CHARS)
 		return false;
+	if (!strcmp(store_backend_name(store_of(c)), "postgresql")) {
+		like_pattern(q, out);
+		return true;
+	}
 	size_t ntri = n - 2;
 	size_t want = ntri < MAX_TRIGRAMS ? ntri : MAX_TRIGRAMS;
 	size_t last = (size_t)-1;

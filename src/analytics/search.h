@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "store/store.h"
 
 /* The FROM clause of a searched list of table t: the index drives, the
  * table is probed by rid. Its condition is SEARCH_COND(t), which takes the
@@ -22,10 +23,11 @@
 /* The fewest characters (code points) a query needs to use the index. */
 #define SEARCH_MIN_CHARS 3
 
-/* Writes into out (reset first) the index expression for the substring q:
- * some of q's trigrams (at most 8, first and last included), all required.
+/* Writes into out (reset first) the index expression for the substring q
+ * on c's store: SQLite, some of q's trigrams (at most 8, first and last
+ * included), all required; PostgreSQL, the LIKE pattern %q%.
  * Returns false when q has fewer than SEARCH_MIN_CHARS characters: no
  * index can narrow it, the caller filters the org's rows instead. */
-bool search_terms(const char *q, buf_t *out);
+bool search_terms(store_conn_t *c, const char *q, buf_t *out);
 
 #endif

@@ -32,9 +32,18 @@ static void ready(http_server_t *srv, http_req_t *r)
 	store_t *s = http_server_store(srv);
 	store_conn_t *c = store_read_begin(s);
 	store_stmt_t *st = store_prepare(c, q);
-	bool ok = store_step(st) == STORE_ROW;
+	bool ok = st && store_step(st) == STORE_ROW;
+	char why[300] = "";
+	if (!ok)
+		snprintf(why, sizeof why, "%s", store_errmsg(c));
 	store_reset(st);
 	store_read_end(c);
+	/* A server store that went away says why, even between requests. */
+	char down[300];
+	if (!store_reachable(s, down, sizeof down)) {
+		ok = false;
+		snprintf(why, sizeof why, "%s", down);
+	}
 	int64_t db, wal;
 	store_file_sizes(s, &db, &wal);
 	/* Redis is reported, never fatal: without it the cache is local only. */
@@ -42,11 +51,16 @@ static void ready(http_server_t *srv, http_req_t *r)
 	bool redis_on = false, redis_up = false;
 	monitor_redis_state(app ? app->cache : NULL, &redis_on, &redis_up);
 	bool migrated = store_schema_version(s) >= schema_count();
-	buf_printf(&r->out, "{\"status\":\"%s\",\"store\":{\"reachable\":%s,\"schema_version\":%d,\"db_bytes\":%lld,"
+	buf_printf(&r->out, "{\"status\":\"%s\",\"store\":{\"backend\":\"%s\",\"reachable\":%s,\"reason\":",
+	           ok && migrated ? "ready" : "unavailable", store_backend_name(s), ok ? "true" : "false");
+	if (ok)
+		buf_puts(&r->out, "null");
+	else
+		buf_json_str(&r->out, why, strlen(why));
+	buf_printf(&r->out, ",\"schema_version\":%d,\"db_bytes\":%lld,"
 	                    "\"wal_bytes\":%lld},\"migrations\":{\"applied\":%d,\"expected\":%d,\"ok\":%s},"
 	                    "\"redis\":{\"configured\":%s,\"up\":%s}}",
-	           ok && migrated ? "ready" : "unavailable", ok ? "true" : "false", store_schema_version(s),
-	           (long long)db, (long long)wal, store_schema_version(s), schema_count(), migrated ? "true" : "false",
+	           store_schema_version(s), (long long)db, (long long)wal, store_schema_version(s), schema_count(), migrated ? "true" : "false",
 	           redis_on ? "true" : "false", redis_up ? "true" : "false");
 	http_json(r, ok && migrated ? 200 : 503);
 }

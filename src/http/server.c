@@ -201,6 +201,37 @@ static bool req_copy(h2o_req_t *req, http_req_t *r)
 }
 
 
+/* A request that failed because the store (PostgreSQL) went away, or that
+ * failed while it is away, is told so: 503 with Retry-After, never a 500
+ * (nor a 422 for a write the store could not take). faults0: the store's
+ * fault count before the handler ran. */
+static void store_fault_reply(http_server_t *srv, http_req_t *r, uint64_t faults0)
+{
+	if (r->status < 500 && r->status != 422)
+		return;
+	char why[300];
+	bool up = store_reachable(srv->store, why, sizeof why);
+	bool hit = store_faults(srv->store) != faults0;
+	if (up && !hit)
+		return;
+	if (r->status == 422 && !hit)
+		return;
+	if (!why[0])
+		snprintf(why, sizeof why, "the connection was lost");
+	if (r->status == 503) { /* the handler's own words; when to retry */
+		for (int i = 0; i < r->nxh; i++)
+			if (!strcmp(r->xh_name[i], "Retry-After"))
+				return;
+		http_add_header(r, "Retry-After", "2");
+		return;
+	}
+	for (int i = 0; i < r->nxh; i++)
+		free(r->xh_value[i]);
+	r->nxh = 0;
+	http_problem(r, 503, "the store is unavailable (%s); retry shortly", why);
+	http_add_header(r, "Retry-After", "2");
+}
+
 static void run_handler(http_server_t *srv, http_req_t *r)
 {
 	const http_route *rt = r->route;
@@ -232,11 +263,13 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 			return;
 		}
 	}
+	uint64_t faults = store_faults(srv->store);
 	rt->fn(srv, r);
 	if (r->defer)
 		return;
 	if (!r->status)
 		http_problem(r, 500, "the handler produced no response");
+	store_fault_reply(srv, r, faults);
 }
 
 /* Compresses src into dst; false if it does not pay off or fails. */

@@ -104,6 +104,9 @@ struct store_backend {
 	/* Never blocks: 1 = versions in memory are exact, 0 = look. */
 	int (*refresh_try)(store_t *s);
 	void (*sizes)(store_t *s, int64_t *db_bytes, int64_t *wal_bytes);
+	/* store_faults / store_reachable; NULL = never faults (SQLite). */
+	uint64_t (*faults)(store_t *s);
+	bool (*reachable)(store_t *s, char *why, size_t whylen);
 	/* Bulk inserts (store_batch_*); batch_new NULL = none. */
 	store_batch_t *(*batch_new)(store_conn_t *w, const char *insert_sql);
 	store_stmt_t *(*batch_stmt)(store_batch_t *b);

@@ -1,12 +1,14 @@
 #include "store/dialect.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
 
 #include "core/buf.h"
+#include "store/searchidx.h"
 
 /* DESIGN
  * Callers write one SQL: the subset both engines read alike (ON CONFLICT
@@ -15,7 +17,10 @@
  * here once per prepared statement (cached with it): placeholders, and the
  * unary plus SQLite uses to keep an index out of a plan. Schema text is
  * rewritten by type names; triggers differ too much and come per backend
- * from schema.c. Literals and quoted names are copied untouched. */
+ * from schema.c. Literals and quoted names are copied untouched.
+ * SQLite's text search (analytics/search.h: `t_fts CROSS JOIN t ON t.rid =
+ * t_fts.rowid ... t_fts MATCH ?N`) becomes a LIKE over t's searched columns,
+ * the expression migration 9 indexes with pg_trgm (searchidx.h). */
 
 static bool ident_char(char c)
 {
@@ -62,6 +67,35 @@ static bool unary_after(const buf_t *b, char prev)
 	return false;
 }
 
+/* At an identifier t_fts of a search table: writes its PostgreSQL form
+ * and returns the length of SQL consumed, or 0. */
+static size_t search_rewrite(buf_t *b, const char *sql)
+{
+	size_t j = 0;
+	while (ident_char(sql[j]))
+		j++;
+	if (j < 5 || strncmp(sql + j - 4, "_fts", 4) != 0)
+		return 0;
+	size_t tl = j - 4;
+	const char *body = searchidx_pg_body(sql, tl);
+	if (!body)
+		return 0;
+	if (!strncmp(sql + j, " MATCH ", 7)) {
+		buf_puts(b, body);
+		buf_puts(b, " LIKE ");
+		return j + 7;
+	}
+	/* " CROSS JOIN t ON t.rid = t_fts.rowid": the table alone */
+	char join[200];
+	int n = snprintf(join, sizeof join, " CROSS JOIN %.*s ON %.*s.rid = %.*s_fts.rowid", (int)tl, sql, (int)tl, sql,
+	                 (int)tl, sql);
+	if (n > 0 && (size_t)n < sizeof join && !strncmp(sql + j, join, (size_t)n)) {
+		buf_put(b, sql, tl);
+		return j + (size_t)n;
+	}
+	return 0;
+}
+
 char *dialect_pg_query(const char *sql, int *nparams)
 {
 	buf_t b = BUF_INIT;
@@ -91,6 +125,12 @@ char *dialect_pg_query(const char *sql, int *nparams)
 		/* functions by another name: instr(a, b) is strpos(a, b) (same
 		 * 1-based answer), char(n) is chr(n) */
 		if (!i || !ident_char(sql[i - 1])) {
+			size_t used = ident_char(c) ? search_rewrite(&b, sql + i) : 0;
+			if (used) {
+				i += used;
+				prev = 'a';
+				continue;
+			}
 			static const char *const fn[][2] = {{"instr(", "strpos("}, {"char(", "chr("}};
 			size_t k = 0;
 			for (; k < sizeof fn / sizeof fn[0]; k++)

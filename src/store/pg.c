@@ -38,7 +38,13 @@
  *   reloads data_versions when one arrives, so commits of other processes
  *   and instances are seen within milliseconds.
  * - A lost connection is reset on its next use (statements re-prepared);
- *   the statement that met the loss fails and the caller reports it. */
+ *   the statement that met the loss fails and the caller reports it. A
+ *   read or write that finds its pooled connection dead at BEGIN (the
+ *   server restarted while it idled) reconnects and goes on: only work in
+ *   flight when the server went away fails. Every loss and failed connect
+ *   is counted (store_faults), and the last connect's outcome kept
+ *   (store_reachable), so the HTTP layer answers 503 + Retry-After, not
+ *   500, for the seconds the server is away. */
 
 #define STMT_SLOTS 256 /* per connection; power of two */
 #define ADVISORY_WRITER 0x6272736bLL /* "brsk": the one writer lock */
@@ -94,6 +100,11 @@ typedef struct {
 	bool loaded, pending;
 	int64_t commits_seen; /* brisk_commits.n at the last load */
 	atomic_bool refresh_ok;
+	_Atomic uint64_t faults; /* lost connections + failed connects */
+	atomic_bool down;        /* the last connect failed, or a loss since */
+	bool opened;             /* open succeeded: outages are logged */
+	pthread_mutex_t why_lock;
+	char why[300]; /* of the last fault (why_lock) */
 } pg_store;
 
 #define PS(s) ((pg_store *)(s))
@@ -115,6 +126,36 @@ static void first_line(char *dst, size_t n, const char *msg)
 		*nl = 0;
 }
 
+/* The server went away (or could not be reached): counted, kept. */
+static void note_down(pg_store *s, const char *why)
+{
+	atomic_fetch_add(&s->faults, 1);
+	pthread_mutex_lock(&s->why_lock);
+	snprintf(s->why, sizeof s->why, "%s", why);
+	pthread_mutex_unlock(&s->why_lock);
+	/* logged once per outage, not at every attempt of every connection;
+	 * brisk's own start says it once, as its error */
+	if (!atomic_exchange(&s->down, true) && s->opened)
+		log_error("store: PostgreSQL is unavailable (%s); requests get 503 until it is back", why);
+}
+
+static void note_up(pg_store *s)
+{
+	if (atomic_exchange(&s->down, false) && s->opened)
+		log_info("store: PostgreSQL is reachable again");
+}
+
+/* Whether a failure means the connection (or the server) is gone rather
+ * than the statement being wrong: connection exceptions (08), the server
+ * shutting down or restarting (57P0x). */
+static bool is_loss(PGconn *pc, const PGresult *r)
+{
+	if (!pc || PQstatus(pc) != CONNECTION_OK)
+		return true;
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	return state && (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3));
+}
+
 static PGconn *connect_to(pg_store *s, char *err, size_t errlen)
 {
 	PGconn *pc = PQconnectdb(s->url);
@@ -124,6 +165,7 @@ static PGconn *connect_to(pg_store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot connect to PostgreSQL (%s:%s/%s): %s", pc && PQhost(pc) ? PQhost(pc) : "?",
 		         pc && PQport(pc) ? PQport(pc) : "?", pc && PQdb(pc) ? PQdb(pc) : "?", why);
 		PQfinish(pc);
+		note_down(s, err);
 		return NULL;
 	}
 	PQsetNoticeProcessor(pc, quiet, NULL);
@@ -135,11 +177,14 @@ static PGconn *connect_to(pg_store *s, char *err, size_t errlen)
 	PGresult *r = PQexec(pc, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		first_line(err, errlen, PQerrorMessage(pc));
+		if (is_loss(pc, r))
+			note_down(s, err);
 		PQclear(r);
 		PQfinish(pc);
 		return NULL;
 	}
 	PQclear(r);
+	note_up(s);
 	return pc;
 }
 
@@ -190,8 +235,6 @@ static bool conn_ensure(pg_conn *c)
 			c->stmts[i]->prepared = false;
 		}
 	c->pc = connect_to(s, c->err, sizeof c->err);
-	if (!c->pc)
-		log_error("store: %s", c->err);
 	return c->pc != NULL;
 }
 
@@ -316,6 +359,7 @@ static store_t *pgs_open(const char *url, const store_opts *o, char *err, size_t
 	s->url = xstrdup(url);
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_cond_init(&s->pool_cond, NULL);
+	pthread_mutex_init(&s->why_lock, NULL);
 	s->writer.base.store = &s->base;
 	s->writer.writer = true;
 	s->readers = xcalloc((size_t)o->read_conns, sizeof *s->readers);
@@ -332,6 +376,7 @@ static store_t *pgs_open(const char *url, const store_opts *o, char *err, size_t
 	}
 	s->loaded = true;
 	atomic_store(&s->refresh_ok, true);
+	s->opened = true;
 	return &s->base;
 fail:
 	pgs_close(&s->base);
@@ -348,6 +393,7 @@ static void pgs_close(store_t *base)
 		PQfinish(s->listen);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->pool_cond);
+	pthread_mutex_destroy(&s->why_lock);
 	store_common_free(base);
 	free(s->readers);
 	free(s->url);
@@ -375,7 +421,8 @@ static store_conn_t *pgs_read_begin(store_t *base)
 	pthread_mutex_unlock(&s->pool_lock);
 	/* A failure here shows as STORE_ERROR on the first step. */
 	if (conn_ensure(c) && !run(c->pc, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", c->err, sizeof c->err)) {
-		log_error("store: %s", c->err);
+		if (PQstatus(c->pc) == CONNECTION_OK)
+			log_error("store: %s", c->err);
 		if (PQstatus(c->pc) != CONNECTION_OK && conn_ensure(c))
 			run(c->pc, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", c->err, sizeof c->err);
 	}
@@ -408,7 +455,10 @@ static store_conn_t *pgs_write_begin(store_t *base, char *err, size_t errlen)
 	snprintf(sql, sizeof sql, "BEGIN; SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%lld)",
 	         base->opts.busy_timeout_ms, ADVISORY_WRITER);
 	char why[400];
-	if (!run(c->pc, sql, why, sizeof why)) {
+	bool ok = run(c->pc, sql, why, sizeof why);
+	if (!ok && PQstatus(c->pc) != CONNECTION_OK && conn_ensure(c)) /* died while idle */
+		ok = run(c->pc, sql, why, sizeof why);
+	if (!ok) {
 		run(c->pc, "ROLLBACK", NULL, 0);
 		if (PQstatus(c->pc) != CONNECTION_OK)
 			snprintf(err, errlen, "the store is unavailable: %s", why);
@@ -434,6 +484,8 @@ static int pgs_commit(store_conn_t *base, bool announce, char *err, size_t errle
 		first_line(why, sizeof why, PQresultStatus(r) == PGRES_COMMAND_OK ? "an earlier statement failed"
 		                                                                  : PQerrorMessage(c->pc));
 		snprintf(err, errlen, "commit failed: %s", why);
+		if (is_loss(c->pc, r))
+			note_down(PS(base->store), why);
 		run(c->pc, "ROLLBACK", NULL, 0);
 	}
 	PQclear(r);
@@ -633,6 +685,7 @@ static store_status pgs_step(store_stmt_t *t)
 	if (!st->res) {
 		if (!c->pc || PQstatus(c->pc) != CONNECTION_OK) {
 			snprintf(c->err, sizeof c->err, "the connection to PostgreSQL is lost");
+			note_down(PS(c->base.store), c->err);
 			st->finished = true;
 			return STORE_ERROR;
 		}
@@ -653,13 +706,18 @@ static store_status pgs_step(store_stmt_t *t)
 		ExecStatusType rs = PQresultStatus(st->res);
 		if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
 			const char *state = PQresultErrorField(st->res, PG_DIAG_SQLSTATE);
+			bool constraint = state && !strncmp(state, "23", 2);
+			bool loss = is_loss(c->pc, st->res);
 			first_line(c->err, sizeof c->err, PQerrorMessage(c->pc));
+			if (loss)
+				note_down(PS(c->base.store), c->err);
 			PQclear(st->res);
 			st->res = NULL;
 			st->finished = true;
-			if (state && !strncmp(state, "23", 2))
+			if (constraint)
 				return STORE_CONSTRAINT;
-			log_error("store: %s", c->err);
+			if (!loss)
+				log_error("store: %s", c->err);
 			return STORE_ERROR;
 		}
 		st->nrows = rs == PGRES_TUPLES_OK ? PQntuples(st->res) : 0;
@@ -782,6 +840,11 @@ static bool pgs_refresh(store_t *base)
 		drain(s);
 		PGresult *r = PQexec(s->listen, "SELECT n FROM brisk_commits");
 		ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		if (!ok && is_loss(s->listen, r)) {
+			char why[300];
+			first_line(why, sizeof why, PQerrorMessage(s->listen));
+			note_down(s, why);
+		}
 		int64_t n = ok ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
 		PQclear(r);
 		if (ok && (n != s->commits_seen || !s->loaded || s->pending)) {
@@ -818,6 +881,22 @@ static void pgs_sizes(store_t *base, int64_t *db_bytes, int64_t *wal_bytes)
 		PQclear(r);
 	}
 	pthread_mutex_unlock(&base->refresh_lock);
+}
+
+static uint64_t pgs_faults(store_t *base)
+{
+	return atomic_load(&PS(base)->faults);
+}
+
+static bool pgs_reachable(store_t *base, char *why, size_t whylen)
+{
+	pg_store *s = PS(base);
+	if (!atomic_load(&s->down))
+		return true;
+	pthread_mutex_lock(&s->why_lock);
+	snprintf(why, whylen, "%s", s->why);
+	pthread_mutex_unlock(&s->why_lock);
+	return false;
 }
 
 /* ---- bulk inserts: COPY into a staging table, one INSERT ... SELECT ---- */
@@ -1075,6 +1154,8 @@ const store_backend store_pg_backend = {
 	.refresh = pgs_refresh,
 	.refresh_try = pgs_refresh_try,
 	.sizes = pgs_sizes,
+	.faults = pgs_faults,
+	.reachable = pgs_reachable,
 	.batch_new = pgs_batch_new,
 	.batch_stmt = pgs_batch_stmt,
 	.batch_row = pgs_batch_row,

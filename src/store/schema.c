@@ -4,6 +4,7 @@
 
 #include "core/mem.h"
 #include "store/dialect.h"
+#include "store/searchidx.h"
 
 /* DESIGN
  * Dates are INTEGER days since 1970-01-01 and money INTEGER cents: compact
@@ -381,8 +382,16 @@ static const migration migrations[] = {
 	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(5, OLD.rid, 1, OLD.id || char(31) || OLD.name || char(31) || OLD.creator || char(31) || OLD.mobile || char(31) || OLD.source);"
 	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(5, NEW.rid, 0, NEW.id || char(31) || NEW.name || char(31) || NEW.creator || char(31) || NEW.mobile || char(31) || NEW.source);"
 	"END;",
-	 /* PostgreSQL: not ported yet (FTS5 trigram; pg_trgm is the equivalent) */
-	 .pg = "SELECT 1;"},
+	 /* PostgreSQL: pg_trgm GIN indexes on the searched columns' expression
+	  * (searchidx.h), which the dialect's LIKE names; kept by PostgreSQL
+	  * itself, so no queue. pg_trgm is a trusted extension: the database's
+	  * owner (or any role with CREATE on it) may create it. */
+	 .pg = "CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+	 "CREATE INDEX costs_search ON costs USING gin ((" SEARCH_PG_BODY_COSTS ") gin_trgm_ops);"
+	 "CREATE INDEX sales_orders_search ON sales_orders USING gin ((" SEARCH_PG_BODY_SALES_ORDERS ") gin_trgm_ops);"
+	 "CREATE INDEX invoices_search ON invoices USING gin ((" SEARCH_PG_BODY_INVOICES ") gin_trgm_ops);"
+	 "CREATE INDEX payments_search ON payments USING gin ((" SEARCH_PG_BODY_PAYMENTS ") gin_trgm_ops);"
+	 "CREATE INDEX leads_search ON leads USING gin ((" SEARCH_PG_BODY_LEADS ") gin_trgm_ops);"},
 	/* 10: the store's secret (src/store/secret.c), 32 random bytes as hex:
 	 * list cursors and task ids shown to an org are sealed with it, so
 	 * they reveal nothing about other orgs' rows or tasks. */

@@ -1,6 +1,7 @@
 #include "store/searchidx.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 /* DESIGN
  * One INSERT ... SELECT per FTS table moves every queued change in order
@@ -35,8 +36,24 @@ static bool run(store_conn_t *w, const char *sql)
 	return rc == STORE_DONE;
 }
 
+const char *searchidx_pg_body(const char *t, size_t tlen)
+{
+	static const char *const body[][2] = {
+		{"costs", SEARCH_PG_BODY_COSTS},       {"sales_orders", SEARCH_PG_BODY_SALES_ORDERS},
+		{"invoices", SEARCH_PG_BODY_INVOICES}, {"payments", SEARCH_PG_BODY_PAYMENTS},
+		{"leads", SEARCH_PG_BODY_LEADS},
+	};
+	for (size_t i = 0; i < sizeof body / sizeof body[0]; i++)
+		if (strlen(body[i][0]) == tlen && !memcmp(body[i][0], t, tlen))
+			return body[i][1];
+	return NULL;
+}
+
 int searchidx_sync(store_conn_t *w)
 {
+	/* PostgreSQL's trigram indexes are ordinary indexes: no queue. */
+	if (!strcmp(store_backend_name(store_of(w)), "postgresql"))
+		return 0;
 	static const char *tables = "SELECT DISTINCT tbl FROM search_pending";
 	static const char *clear = "DELETE FROM search_pending";
 	store_stmt_t *st = store_prepare(w, tables);

@@ -6,7 +6,31 @@
 
 #include "store/store.h"
 
-/* Called by store_write_commit before COMMIT. Returns 0, or -1 on a store
+/* PostgreSQL's text-search index (migration 9's .pg, pg_trgm): a GIN
+ * trigram index per kind on this expression of the searched columns; the
+ * dialect (dialect.c) turns SQLite's `t_fts MATCH ?15` into a LIKE on the
+ * same expression, so the planner can use the index. */
+#define SEARCH_PG_SEP " || chr(31) || "
+#define SEARCH_PG_COL(c) "coalesce(" c ", '')"
+#define SEARCH_PG_BODY_COSTS                                                                                 \
+	"lower(" SEARCH_PG_COL("id") SEARCH_PG_SEP SEARCH_PG_COL("category") SEARCH_PG_SEP SEARCH_PG_COL("vendor") \
+	SEARCH_PG_SEP SEARCH_PG_COL("description") ")"
+#define SEARCH_PG_BODY_SALES_ORDERS "lower(" SEARCH_PG_COL("id") SEARCH_PG_SEP SEARCH_PG_COL("customer") ")"
+#define SEARCH_PG_BODY_INVOICES                                                                              \
+	"lower(" SEARCH_PG_COL("id") SEARCH_PG_SEP SEARCH_PG_COL("number") SEARCH_PG_SEP SEARCH_PG_COL("customer")  \
+	SEARCH_PG_SEP SEARCH_PG_COL("customer_id") ")"
+#define SEARCH_PG_BODY_PAYMENTS                                                                              \
+	"lower(" SEARCH_PG_COL("id") SEARCH_PG_SEP SEARCH_PG_COL("payer") SEARCH_PG_SEP SEARCH_PG_COL("reference")  \
+	SEARCH_PG_SEP SEARCH_PG_COL("customer_id") ")"
+#define SEARCH_PG_BODY_LEADS                                                                                 \
+	"lower(" SEARCH_PG_COL("id") SEARCH_PG_SEP SEARCH_PG_COL("name") SEARCH_PG_SEP SEARCH_PG_COL("creator")      \
+	SEARCH_PG_SEP SEARCH_PG_COL("mobile") SEARCH_PG_SEP SEARCH_PG_COL("source") ")"
+
+/* The expression above for table t ("costs", ...), or NULL. */
+const char *searchidx_pg_body(const char *t, size_t tlen);
+
+/* Called by store_write_commit before COMMIT (PostgreSQL: nothing to do,
+ * its indexes are kept by the table writes). Returns 0, or -1 on a store
  * error (store_errmsg tells; the caller rolls back). Cheap when nothing is
  * queued. */
 int searchidx_sync(store_conn_t *w);

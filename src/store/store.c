@@ -102,6 +102,18 @@ const char *store_backend_name(store_t *s)
 	return s->be->name;
 }
 
+uint64_t store_faults(store_t *s)
+{
+	return s->be->faults ? s->be->faults(s) : 0;
+}
+
+bool store_reachable(store_t *s, char *why, size_t whylen)
+{
+	if (whylen)
+		why[0] = 0;
+	return s->be->reachable ? s->be->reachable(s, why, whylen) : true;
+}
+
 int store_schema_version(store_t *s)
 {
 	return s->schema_version;

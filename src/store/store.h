@@ -158,6 +158,14 @@ size_t store_batch_rows(store_batch_t *b);
 int store_batch_run(store_batch_t *b, bool *inserted, char *err, size_t errlen);
 void store_batch_free(store_batch_t *b);
 
+/* Faults of a server store (PostgreSQL) as this process saw them: a count
+ * that grows at every lost connection and failed connect, so a caller can
+ * tell a failure of its own request was the store going away; and whether
+ * the last attempt to reach it failed (why: the reason, or ""). SQLite: 0
+ * and true. */
+uint64_t store_faults(store_t *s);
+bool store_reachable(store_t *s, char *why, size_t whylen);
+
 /* "sqlite" or "postgresql". */
 const char *store_backend_name(store_t *s);
 

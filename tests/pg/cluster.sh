@@ -3,6 +3,7 @@
 # dir, started on a free 127.0.0.1 port (trust auth, user brisk).
 #   eval "$(tests/pg/cluster.sh start)"   sets BRISK_PG_DIR and BRISK_TEST_DATABASE_URL
 #   tests/pg/cluster.sh stop "$BRISK_PG_DIR"
+#   tests/pg/cluster.sh pause|resume "$BRISK_PG_DIR"   (fault tests: server away, back)
 # As root, the server runs as the postgres user (initdb refuses root).
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -19,15 +20,24 @@ start)
     { cat "$dir/initdb.log" >&2; exit 1; }
   # fsync off: a test cluster is thrown away; durability is PostgreSQL's
   # own business, tested by its authors. max_connections: 3 instances x pool.
-  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB" \
+  echo "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB" >"$dir/opts"
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/opts")" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   echo "export BRISK_PG_DIR=$dir BRISK_TEST_DATABASE_URL=postgresql://brisk@127.0.0.1:$port"
+  ;;
+pause) # stops the server (fast: sessions are cut), keeping its files
+  dir=${2:?usage: cluster.sh pause DIR}
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+  ;;
+resume) # starts a paused server again on its port
+  dir=${2:?usage: cluster.sh resume DIR}
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/opts")" \
+    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   ;;
 stop)
   dir=${2:?usage: cluster.sh stop DIR}
   "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
   ;;
-*) echo "usage: cluster.sh start | stop DIR" >&2; exit 2 ;;
+*) echo "usage: cluster.sh start | stop DIR | pause DIR | resume DIR" >&2; exit 2 ;;
 esac
