@@ -20,7 +20,10 @@
  * The same contract as sqlite.c on a server:
  * - Reads: a pool of connections (opened on first use, store.pool_size),
  *   each read a REPEATABLE READ READ ONLY transaction: one snapshot, as a
- *   SQLite read transaction.
+ *   SQLite read transaction. Its BEGIN travels in one pipeline with the
+ *   first statement and its ROLLBACK is not waited for (its answer is
+ *   read when the connection is next taken), so a read costs one round
+ *   trip per statement and none more: a dashboard runs about twenty.
  * - Writes: one writer connection per process, and one writer across all
  *   processes and instances through a transaction-scoped advisory lock
  *   taken at BEGIN (SQLite's single-writer rule, which the rollups rely on:
@@ -47,6 +50,7 @@
  *   500, for the seconds the server is away. */
 
 #define STMT_SLOTS 256 /* per connection; power of two */
+#define READ_BEGIN "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 #define ADVISORY_WRITER 0x6272736bLL /* "brsk": the one writer lock */
 #define OID_BOOL 16
 #define OID_BYTEA 17
@@ -86,7 +90,22 @@ typedef struct {
 	int64_t changes;
 	char err[512];
 	bool writer;
+	/* Read transactions cost no round trip of their own: BEGIN goes in one
+	 * pipeline with the first statement, ROLLBACK is sent without waiting
+	 * and its answer read at the next read_begin. */
+	bool begin_pending, rollback_pending;
+	/* rows bulk-loaded into each table by the open write transaction */
+	struct {
+		char table[48];
+		int64_t rows;
+	} bulk[8];
+	int nbulk;
 } pg_conn;
+
+/* A table that took this many rows in one transaction is analysed after
+ * the commit: until autovacuum comes round (a minute or more), the planner
+ * would plan the first dashboards after an import on the sizes of before. */
+#define ANALYZE_AFTER_ROWS 10000
 
 typedef struct {
 	store_t base;
@@ -104,7 +123,7 @@ typedef struct {
 	atomic_bool down;        /* the last connect failed, or a loss since */
 	bool opened;             /* open succeeded: outages are logged */
 	pthread_mutex_t why_lock;
-	char why[300]; /* of the last fault (why_lock) */
+	char why[512]; /* of the last fault (why_lock) */
 } pg_store;
 
 #define PS(s) ((pg_store *)(s))
@@ -235,6 +254,7 @@ static bool conn_ensure(pg_conn *c)
 			c->stmts[i]->prepared = false;
 		}
 	c->pc = connect_to(s, c->err, sizeof c->err);
+	c->rollback_pending = false;
 	return c->pc != NULL;
 }
 
@@ -419,14 +439,82 @@ static store_conn_t *pgs_read_begin(store_t *base)
 	}
 	c->base.in_use = true;
 	pthread_mutex_unlock(&s->pool_lock);
-	/* A failure here shows as STORE_ERROR on the first step. */
-	if (conn_ensure(c) && !run(c->pc, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", c->err, sizeof c->err)) {
-		if (PQstatus(c->pc) == CONNECTION_OK)
-			log_error("store: %s", c->err);
-		if (PQstatus(c->pc) != CONNECTION_OK && conn_ensure(c))
-			run(c->pc, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", c->err, sizeof c->err);
+	if (c->pc && c->rollback_pending) { /* the last read's ROLLBACK answer */
+		PGresult *r;
+		while ((r = PQgetResult(c->pc)))
+			PQclear(r);
+		c->rollback_pending = false;
 	}
+	/* A connection the server closed while it idled (a restart) has its
+	 * goodbye, or EOF, waiting on the socket: found without a round trip,
+	 * and replaced before the read starts. */
+	if (c->pc && PQstatus(c->pc) == CONNECTION_OK) {
+		struct pollfd pfd = {.fd = PQsocket(c->pc), .events = POLLIN};
+		if (poll(&pfd, 1, 0) > 0)
+			PQconsumeInput(c->pc);
+	}
+	/* A failure here shows as STORE_ERROR on the first step. */
+	conn_ensure(c);
+	c->begin_pending = true;
 	return &c->base;
+}
+
+/* Runs a pending BEGIN of a read on its own (before a statement that
+ * cannot share its pipeline). False with the reason in c->err. */
+static bool begin_now(pg_conn *c)
+{
+	if (!c->begin_pending)
+		return true;
+	c->begin_pending = false;
+	return run(c->pc, READ_BEGIN, c->err, sizeof c->err);
+}
+
+/* The read's BEGIN and the statement's execution in one pipeline: one
+ * round trip. Returns the statement's result (NULL on a send failure). */
+static PGresult *exec_with_begin(pg_conn *c, pg_stmt *st, int n, const char *const *vals, const int *lens,
+                                 const int *fmts)
+{
+	c->begin_pending = false;
+	PGconn *pc = c->pc;
+	if (PQenterPipelineMode(pc) != 1)
+		return NULL;
+	PGresult *res = NULL, *r;
+	bool sent = PQsendQueryParams(pc, READ_BEGIN, 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+	            PQsendQueryPrepared(pc, st->name, n, vals, lens, fmts, 0) == 1 && PQpipelineSync(pc) == 1;
+	if (sent) {
+		/* BEGIN's result, the statement's, each ended by NULL, then the sync */
+		bool begun = false;
+		if ((r = PQgetResult(pc))) {
+			begun = PQresultStatus(r) == PGRES_COMMAND_OK;
+			if (!begun)
+				res = r; /* its error is the statement's */
+			else
+				PQclear(r);
+			while ((r = PQgetResult(pc)))
+				PQclear(r);
+		}
+		if ((r = PQgetResult(pc))) {
+			if (begun)
+				res = r;
+			else
+				PQclear(r);
+			while ((r = PQgetResult(pc)))
+				PQclear(r);
+		}
+		while ((r = PQgetResult(pc))) { /* the sync */
+			bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+			PQclear(r);
+			if (sync)
+				break;
+		}
+	}
+	if (PQexitPipelineMode(pc) != 1) {
+		/* results left behind (a broken exchange): the connection is
+		 * replaced at its next use rather than trusted */
+		PQfinish(pc);
+		c->pc = NULL;
+	}
+	return res;
 }
 
 static void pgs_read_end(store_conn_t *base)
@@ -435,8 +523,10 @@ static void pgs_read_end(store_conn_t *base)
 	for (int i = 0; i < STMT_SLOTS; i++)
 		if (c->stmts[i] && c->stmts[i]->res)
 			stmt_clear(c->stmts[i]);
-	if (c->pc && PQstatus(c->pc) == CONNECTION_OK)
-		run(c->pc, "ROLLBACK", NULL, 0); /* read only: nothing to commit */
+	/* read only: nothing to commit; not waited for (read_begin reads it) */
+	if (c->pc && PQstatus(c->pc) == CONNECTION_OK && !c->begin_pending)
+		c->rollback_pending = PQsendQuery(c->pc, "ROLLBACK") == 1;
+	c->begin_pending = false;
 	pg_store *s = PS(base->store);
 	pthread_mutex_lock(&s->pool_lock);
 	base->in_use = false;
@@ -489,6 +579,14 @@ static int pgs_commit(store_conn_t *base, bool announce, char *err, size_t errle
 		run(c->pc, "ROLLBACK", NULL, 0);
 	}
 	PQclear(r);
+	for (int i = 0; ok && i < c->nbulk; i++)
+		if (c->bulk[i].rows >= ANALYZE_AFTER_ROWS) {
+			char sql[80], why[300];
+			snprintf(sql, sizeof sql, "ANALYZE %s", c->bulk[i].table);
+			if (!run(c->pc, sql, why, sizeof why))
+				log_warn("store: %s after a bulk load: %s", sql, why); /* statistics only: the data is in */
+		}
+	c->nbulk = 0;
 	return ok ? 0 : -1;
 }
 
@@ -498,6 +596,7 @@ static void pgs_rollback(store_conn_t *base)
 	for (int i = 0; i < STMT_SLOTS; i++)
 		if (c->stmts[i] && c->stmts[i]->res)
 			stmt_clear(c->stmts[i]);
+	c->nbulk = 0;
 	if (c->pc)
 		run(c->pc, "ROLLBACK", NULL, 0);
 }
@@ -699,7 +798,10 @@ static store_status pgs_step(store_stmt_t *t)
 		int *fmts = xcalloc((size_t)n + 1, sizeof *fmts);
 		for (int k = 0; k < n; k++)
 			value_of(&st->vals[k], st->types[k], &vals[k], &lens[k], &fmts[k]);
-		st->res = PQexecPrepared(c->pc, st->name, n, vals, lens, fmts, 0);
+		if (c->begin_pending)
+			st->res = exec_with_begin(c, st, n, vals, lens, fmts);
+		else
+			st->res = PQexecPrepared(c->pc, st->name, n, vals, lens, fmts, 0);
 		free(vals);
 		free(lens);
 		free(fmts);
@@ -794,7 +896,7 @@ static int pgs_stmt_nparams(store_stmt_t *t)
 static int pgs_exec(store_conn_t *base, const char *sql)
 {
 	pg_conn *c = PC(base);
-	if (!c->pc || !run(c->pc, sql, c->err, sizeof c->err)) {
+	if (!c->pc || !begin_now(c) || !run(c->pc, sql, c->err, sizeof c->err)) {
 		if (!c->pc)
 			snprintf(c->err, sizeof c->err, "not connected");
 		log_error("store: %s: %s", c->err, sql);
@@ -1094,9 +1196,27 @@ truncate:
 	rc = run(c->pc, q.p, err, errlen) ? 0 : -1;
 out:
 	buf_free(&q);
-	if (rc != 0)
+	if (rc != 0) {
 		snprintf(c->err, sizeof c->err, "%s", err); /* for store_errmsg */
+		if (is_loss(c->pc, NULL))
+			note_down(PS(c->base.store), err);
+	}
 	return rc;
+}
+
+/* Counts rows bulk-loaded into table by c's transaction (see pgs_commit). */
+static void note_bulk(pg_conn *c, const char *table, size_t rows)
+{
+	int i = 0;
+	while (i < c->nbulk && strcmp(c->bulk[i].table, table))
+		i++;
+	if (i == c->nbulk) {
+		if (c->nbulk == (int)(sizeof c->bulk / sizeof c->bulk[0]) || strlen(table) >= sizeof c->bulk[0].table)
+			return;
+		snprintf(c->bulk[c->nbulk].table, sizeof c->bulk[0].table, "%s", table);
+		c->bulk[c->nbulk++].rows = 0;
+	}
+	c->bulk[i].rows += (int64_t)rows;
 }
 
 static int pgs_batch_run(store_batch_t *base, bool *inserted, char *err, size_t errlen)
@@ -1107,6 +1227,8 @@ static int pgs_batch_run(store_batch_t *base, bool *inserted, char *err, size_t 
 		uint64_t t0 = qstats_now_ns();
 		rc = batch_load(b, inserted, err, errlen);
 		qstats_record(b->st.base.key, qstats_now_ns() - t0, true, b->st.nparams, 0);
+		if (rc == 0)
+			note_bulk(PC(b->base.conn), b->table, b->nrows);
 	}
 	buf_reset(&b->data);
 	buf_reset(&b->ids);

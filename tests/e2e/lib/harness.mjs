@@ -24,8 +24,8 @@ export function dbUrl(data) {
 // newlines, columns by '|'.
 export function storeSql(data, query) {
   if (PG_URL)
-    return execFileSync('psql', ['-qtAX', dbUrl(data), '-c', query], { encoding: 'utf8' }).trim();
-  return execFileSync('sqlite3', [path.join(data, 'brisk.db'), query], { encoding: 'utf8' }).trim();
+    return execFileSync('psql', ['-qtAX', dbUrl(data), '-c', query], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
+  return execFileSync('sqlite3', [path.join(data, 'brisk.db'), query], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
 }
 
 // Copies the store of data dir `src` into a new data dir `dst`: a

@@ -1,0 +1,195 @@
+/* Tests of src/store/pg.c on a real PostgreSQL server: the bulk path
+ * (COPY into a staging table, one INSERT ... SELECT) that imports use,
+ * and the store's fault reporting. BRISK_TEST_PG_URL names a server
+ * (postgresql://user@host:port, scripts/test.sh sets it in its PostgreSQL
+ * pass); each test creates its own database there. Without it every test
+ * is skipped. */
+#include <criterion/criterion.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+static store_t *s;
+static int64_t org;
+
+/* A fresh database on the test server; its URL in url. */
+static bool fresh_db(char *url, size_t n)
+{
+	const char *base = getenv("BRISK_TEST_PG_URL");
+	if (!base || !*base)
+		return false;
+	static int seq;
+	char name[64], admin[512], sql[128];
+	snprintf(name, sizeof name, "t_pgstore_%d_%d", (int)getpid(), ++seq);
+	snprintf(admin, sizeof admin, "%s/postgres", base);
+	PGconn *pc = PQconnectdb(admin);
+	cr_assert_eq(PQstatus(pc), CONNECTION_OK, "%s", PQerrorMessage(pc));
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	PGresult *r = PQexec(pc, sql);
+	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(pc));
+	PQclear(r);
+	PQfinish(pc);
+	snprintf(url, n, "%s/%s", base, name);
+	return true;
+}
+
+static void setup(void)
+{
+	char url[600], err[400] = "";
+	if (!fresh_db(url, sizeof url))
+		return;
+	store_opts o = {.url = url};
+	s = store_open("/nonexistent-unused", &o, err, sizeof err);
+	cr_assert_not_null(s, "%s", err);
+	org = store_org_id(s, "acme", true, err, sizeof err);
+	cr_assert_geq(org, 0, "%s", err);
+}
+
+static void teardown(void)
+{
+	store_close(s);
+	s = NULL;
+}
+
+TestSuite(pgstore, .init = setup, .fini = teardown);
+
+#define NEED_PG()                                                                                       \
+	do {                                                                                                \
+		if (!s)                                                                                         \
+			cr_skip_test("BRISK_TEST_PG_URL is not set (scripts/test.sh sets it in its PostgreSQL pass)"); \
+	} while (0)
+
+static const char *const ins =
+	"INSERT INTO costs(org, id, date, category, amount, vendor, description) VALUES(?,?,?,?,?,?,?) "
+	"ON CONFLICT(org, id) DO NOTHING";
+
+static void add(store_batch_t *b, const char *id, int64_t amount, const char *desc)
+{
+	store_stmt_t *st = store_batch_stmt(b);
+	store_bind_i64(st, 1, org);
+	store_bind_text(st, 2, id, strlen(id));
+	store_bind_i64(st, 3, 19000);
+	store_bind_text(st, 4, "Rent", 4);
+	store_bind_i64(st, 5, amount);
+	store_bind_text(st, 6, "", 0);
+	store_bind_text(st, 7, desc, strlen(desc));
+	store_batch_row(b);
+}
+
+Test(pgstore, batch_tells_which_rows_went_in)
+{
+	NEED_PG();
+	char err[400] = "";
+	store_conn_t *w = store_write_begin(s, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	store_batch_t *b = store_batch_new(w, ins);
+	cr_assert_not_null(b, "PostgreSQL has a bulk path");
+	add(b, "a", 100, "first");
+	cr_assert_eq(store_batch_run(b, NULL, err, sizeof err), 0, "%s", err);
+	/* b new, a existed, c new, b again (its twin went in first), odd text */
+	add(b, "b", 200, "tab\there");
+	add(b, "a", 999, "replaced?");
+	add(b, "c", 300, "back\\slash\nnew line \xc3\xa9");
+	add(b, "b", 201, "twin");
+	cr_assert_eq(store_batch_rows(b), 4);
+	bool got[4] = {true, true, true, true};
+	cr_assert_eq(store_batch_run(b, got, err, sizeof err), 0, "%s", err);
+	cr_expect(got[0] && !got[1] && got[2] && !got[3], "inserted: %d %d %d %d", got[0], got[1], got[2], got[3]);
+	cr_assert_eq(store_batch_rows(b), 0, "a run empties the batch");
+	store_batch_free(b);
+	cr_assert_eq(store_write_commit(w, err, sizeof err), 0, "%s", err);
+
+	store_conn_t *c = store_read_begin(s);
+	static const char *q = "SELECT id, amount, description FROM costs WHERE org = ? ORDER BY id";
+	store_stmt_t *st = store_prepare(c, q);
+	store_bind_i64(st, 1, org);
+	const char *want_id[] = {"a", "b", "c"};
+	const int64_t want_amt[] = {100, 200, 300};
+	const char *want_desc[] = {"first", "tab\there", "back\\slash\nnew line \xc3\xa9"};
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(store_step(st), STORE_ROW, "%s", store_errmsg(c));
+		cr_expect_str_eq(store_col_text(st, 0, NULL), want_id[i]);
+		cr_expect_eq(store_col_i64(st, 1), want_amt[i]);
+		cr_expect_str_eq(store_col_text(st, 2, NULL), want_desc[i], "text goes through COPY unchanged");
+	}
+	cr_expect_eq(store_step(st), STORE_DONE);
+	store_reset(st);
+	store_read_end(c);
+}
+
+Test(pgstore, batch_upsert_sums)
+{
+	NEED_PG();
+	static const char *up = "INSERT INTO rollup(org, metric, day, dim, cnt, total) VALUES(?,?,?,?,?,?) "
+	                        "ON CONFLICT(org, metric, day, dim) DO UPDATE SET cnt = rollup.cnt + excluded.cnt, "
+	                        "total = rollup.total + excluded.total";
+	char err[400] = "";
+	for (int round = 0; round < 2; round++) {
+		store_conn_t *w = store_write_begin(s, err, sizeof err);
+		cr_assert_not_null(w, "%s", err);
+		store_batch_t *b = store_batch_new(w, up);
+		cr_assert_not_null(b);
+		for (int d = 0; d < 3; d++) {
+			store_stmt_t *st = store_batch_stmt(b);
+			store_bind_i64(st, 1, org);
+			store_bind_i64(st, 2, 900);
+			store_bind_i64(st, 3, 20000 + d);
+			store_bind_text(st, 4, "", 0);
+			store_bind_i64(st, 5, 1);
+			store_bind_i64(st, 6, 10 * (d + 1));
+			store_batch_row(b);
+		}
+		cr_assert_eq(store_batch_run(b, NULL, err, sizeof err), 0, "%s", err);
+		store_batch_free(b);
+		cr_assert_eq(store_write_commit(w, err, sizeof err), 0, "%s", err);
+	}
+	store_conn_t *c = store_read_begin(s);
+	static const char *q = "SELECT sum(cnt), sum(total) FROM rollup WHERE org = ? AND metric = 900";
+	store_stmt_t *st = store_prepare(c, q);
+	store_bind_i64(st, 1, org);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_expect_eq(store_col_i64(st, 0), 6);
+	cr_expect_eq(store_col_i64(st, 1), 120);
+	store_reset(st);
+	store_read_end(c);
+}
+
+Test(pgstore, a_failed_batch_aborts_with_a_reason)
+{
+	NEED_PG();
+	char err[400] = "";
+	store_conn_t *w = store_write_begin(s, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	store_batch_t *b = store_batch_new(w, ins);
+	store_stmt_t *st = store_batch_stmt(b);
+	store_bind_i64(st, 1, org + 1000); /* no such org: the foreign key refuses */
+	store_bind_text(st, 2, "x", 1);
+	store_bind_i64(st, 3, 19000);
+	store_bind_text(st, 4, "Rent", 4);
+	store_bind_i64(st, 5, 1);
+	store_bind_text(st, 6, "", 0);
+	store_bind_text(st, 7, "", 0);
+	store_batch_row(b);
+	cr_expect_neq(store_batch_run(b, NULL, err, sizeof err), 0);
+	cr_expect(strstr(err, "foreign key") != NULL, "%s", err);
+	store_batch_free(b);
+	store_write_rollback(w);
+	cr_expect(store_reachable(s, err, sizeof err), "a refused row is not an outage");
+}
+
+Test(pgstore, unreachable_server_is_one_clear_reason)
+{
+	NEED_PG();
+	char err[400] = "";
+	store_opts o = {.url = "postgresql://brisk@127.0.0.1:1/nothing"};
+	store_t *other = store_open("/nonexistent-unused", &o, err, sizeof err);
+	cr_assert_null(other);
+	cr_expect(strstr(err, "cannot connect to PostgreSQL (127.0.0.1:1/nothing)") != NULL, "%s", err);
+	cr_expect_null(strchr(err, '\n'), "one line: %s", err);
+	cr_expect(store_reachable(s, err, sizeof err), "the other store is fine");
+	cr_expect_eq(store_faults(s), 0);
+}
