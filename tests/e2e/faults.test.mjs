@@ -101,7 +101,7 @@ async function submit(s, t, kind, params) {
   return r.json;
 }
 
-async function waitFinal(s, t, id, ms = 120000) {
+async function waitFinal(s, t, id, ms = 600000) {
   let last = null;
   try {
     return await until(async () => { last = await getTask(s, t, id); return FINAL.includes(last.status) && last; }, ms, `task ${id}`);
