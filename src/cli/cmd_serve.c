@@ -14,6 +14,7 @@
 #include "core/mem.h"
 #include "http/api.h"
 #include "http/app.h"
+#include "http/ratelimit.h"
 #include "http/warm.h"
 #include "monitor/monitor.h"
 #include "notify/notify.h"
@@ -217,8 +218,25 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 		.max_conns_per_addr = cfg->max_connections_per_address,
 		.conn_reserve = cfg->connection_reserve,
 		.access_log = cfg->access_log[0] ? cfg->access_log : NULL,
+		.tls_cert = cfg->tls_cert[0] ? cfg->tls_cert : NULL,
+		.tls_key = cfg->tls_key[0] ? cfg->tls_key : NULL,
+		.hsts_max_age = cfg->hsts_max_age,
+		.adm_queue = cfg->adm_queue,
+		.adm_org_queue = cfg->adm_org_queue,
+		.adm_org_concurrency = cfg->adm_org_concurrency,
 		.naive = cfg->naive,
 	};
+	ratelimit_config rlc = {
+		.cls = {[RL_VIEWS] = {cfg->rl_views_pm, cfg->rl_views_burst},
+		        [RL_LISTS] = {cfg->rl_lists_pm, cfg->rl_lists_burst},
+		        [RL_WRITES] = {cfg->rl_writes_pm, cfg->rl_writes_burst},
+		        [RL_IMPORTS] = {cfg->rl_imports_pm, cfg->rl_imports_burst},
+		        [RL_EXPORTS] = {cfg->rl_exports_pm, cfg->rl_exports_burst}},
+		.bad_tokens = {cfg->rl_bad_tokens_pm, cfg->rl_bad_tokens_burst},
+		.signin_free_failures = cfg->rl_signin_free_failures,
+		.signin_max_backoff_s = cfg->rl_signin_max_backoff_s,
+	};
+	ratelimit_configure(&rlc);
 	size_t nroutes;
 	const http_route *routes = api_routes(&nroutes);
 	http_server_t *srv = http_server_new(&hc, s, routes, nroutes, err, sizeof err);
@@ -271,7 +289,8 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	rl->app = &app;
 	pthread_create(&rl->tid, NULL, reload_main, rl);
 	/* The line scripts and tests wait for: it carries the real port. */
-	printf("brisk %s listening on http://%s:%d/ (data %s%s)\n", BRISK_VERSION, cfg->host, http_server_port(srv),
+	printf("brisk %s listening on %s://%s:%d/ (data %s%s)\n", BRISK_VERSION, http_server_tls(srv) ? "https" : "http",
+	       cfg->host, http_server_port(srv),
 	       cfg->data_dir, cfg->naive ? ", naive mode" : "");
 	if (announce)
 		printf("%s\n", announce);

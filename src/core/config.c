@@ -39,6 +39,26 @@ static const setting_t settings[] = {
 	NUM("server", "connection_reserve", connection_reserve, 1, 10000, NULL, false),
 	{"server", "access_log", K_STR, FIELD(access_log), 0, 0, "BRISK_ACCESS_LOG", true},
 	{"server", "log_level", K_LEVEL, FIELD(log_level), 0, 3, "BRISK_LOG", true},
+	STR("server", "tls_cert", tls_cert, "BRISK_TLS_CERT"),
+	STR("server", "tls_key", tls_key, "BRISK_TLS_KEY"),
+	NUM("server", "hsts_max_age", hsts_max_age, 0, 63072000, NULL, false),
+	NUM("ratelimit", "views_per_minute", rl_views_pm, 0, 100000000, NULL, false),
+	NUM("ratelimit", "views_burst", rl_views_burst, 1, 1000000, NULL, false),
+	NUM("ratelimit", "lists_per_minute", rl_lists_pm, 0, 100000000, NULL, false),
+	NUM("ratelimit", "lists_burst", rl_lists_burst, 1, 1000000, NULL, false),
+	NUM("ratelimit", "writes_per_minute", rl_writes_pm, 0, 100000000, NULL, false),
+	NUM("ratelimit", "writes_burst", rl_writes_burst, 1, 1000000, NULL, false),
+	NUM("ratelimit", "imports_per_minute", rl_imports_pm, 0, 100000000, NULL, false),
+	NUM("ratelimit", "imports_burst", rl_imports_burst, 1, 1000000, NULL, false),
+	NUM("ratelimit", "exports_per_minute", rl_exports_pm, 0, 100000000, NULL, false),
+	NUM("ratelimit", "exports_burst", rl_exports_burst, 1, 1000000, NULL, false),
+	NUM("ratelimit", "bad_tokens_per_minute", rl_bad_tokens_pm, 0, 100000000, NULL, false),
+	NUM("ratelimit", "bad_tokens_burst", rl_bad_tokens_burst, 1, 1000000, NULL, false),
+	NUM("ratelimit", "signin_free_failures", rl_signin_free_failures, 0, 1000, NULL, false),
+	NUM("ratelimit", "signin_max_backoff_seconds", rl_signin_max_backoff_s, 1, 86400, NULL, false),
+	NUM("admission", "queue", adm_queue, 1, 1000000, NULL, false),
+	NUM("admission", "org_queue", adm_org_queue, 1, 1000000, NULL, false),
+	NUM("admission", "org_concurrency", adm_org_concurrency, 0, 1024, NULL, false),
 	STR("store", "data_dir", data_dir, "BRISK_DATA"),
 	NUM("store", "read_conns", read_conns, 0, 256, NULL, false),
 	NUM("store", "cache_mib", cache_mib, 1, 1 << 20, NULL, false),
@@ -104,6 +124,18 @@ void config_defaults(config_t *c)
 	c->max_connections = 4096;
 	c->max_connections_per_address = 1024;
 	c->connection_reserve = 32;
+	c->hsts_max_age = 31536000;
+	/* rate limits: generous for people and scripts that behave (a
+	 * dashboard page is about ten views) */
+	c->rl_views_pm = 18000, c->rl_views_burst = 600;
+	c->rl_lists_pm = 6000, c->rl_lists_burst = 300;
+	c->rl_writes_pm = 6000, c->rl_writes_burst = 300;
+	c->rl_imports_pm = 600, c->rl_imports_burst = 30;
+	c->rl_exports_pm = 600, c->rl_exports_burst = 30;
+	c->rl_bad_tokens_pm = 600, c->rl_bad_tokens_burst = 50;
+	c->rl_signin_free_failures = 5, c->rl_signin_max_backoff_s = 300;
+	c->adm_queue = 1024;
+	c->adm_org_queue = 64;
 	snprintf(c->data_dir, sizeof c->data_dir, "./brisk-data");
 	c->cache_mib = 64;
 	c->pool_size = 20;

@@ -22,6 +22,16 @@ typedef struct {
 	int max_connections_per_address;
 	int connection_reserve; /* extra connections that only serve health checks */
 	char access_log[256]; /* "" = off, "-" = stderr */
+	char tls_cert[512];   /* PEM chain: HTTPS + HTTP/2 by ALPN; "" = plain HTTP */
+	char tls_key[512];
+	int hsts_max_age;     /* seconds; 0 = no Strict-Transport-Security */
+	/* [ratelimit] per principal and class: per minute and burst, 0 = off */
+	int rl_views_pm, rl_views_burst, rl_lists_pm, rl_lists_burst, rl_writes_pm, rl_writes_burst;
+	int rl_imports_pm, rl_imports_burst, rl_exports_pm, rl_exports_burst;
+	int rl_bad_tokens_pm, rl_bad_tokens_burst; /* per peer address */
+	int rl_signin_free_failures, rl_signin_max_backoff_s;
+	/* [admission] */
+	int adm_queue, adm_org_queue, adm_org_concurrency; /* 0 = defaults */
 	int log_level;        /* 0 debug, 1 info, 2 warn, 3 error (log.h) */
 	/* [store] */
 	char data_dir[512];

@@ -7,6 +7,7 @@
 
 #include "analytics/analytics.h"
 #include "http/api.h"
+#include "http/admission.h"
 #include "http/app.h"
 #include "http/warm.h"
 
@@ -175,7 +176,9 @@ static void serve_view(http_server_t *srv, http_req_t *r, compute_ctx *x, unsign
 		lru_entry_t *e = rcache_get_l1(app->cache, &k);
 		r->l1_looked = true;
 		if (!e) {
+			/* a miss: computed from the admission pool, in its turn */
 			r->defer = true;
+			r->admit = 1 + ADM_DASHBOARD;
 			return;
 		}
 		rcache_count_l1_hit(app->cache, e);
@@ -196,6 +199,13 @@ static void serve_view(http_server_t *srv, http_req_t *r, compute_ctx *x, unsign
 			lru_entry_release(e);
 			return;
 		}
+		r->l1_looked = true;
+	}
+	if (!r->admitted) {
+		/* found missing on a plain worker: wait for admission */
+		r->defer = true;
+		r->admit = 1 + ADM_DASHBOARD;
+		return;
 	}
 	rcache_source src;
 	char err[256];

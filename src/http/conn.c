@@ -27,6 +27,9 @@
 #include "http/auth.h"
 #include "http/server_int.h"
 
+#include <h2o/http1.h>
+#include <h2o/http2.h>
+
 /* Bodies up to this size are read whatever the head says: refusing them
  * early saves nothing, and their handler gives the precise answer. */
 #define GUARD_MIN_BODY ((size_t)64 << 10)
@@ -397,6 +400,7 @@ bool conn_begin_request(h2o_req_t *req, http_req_t *r)
 	*hold = c;
 	c->active++;
 	c->refs++;
+	r->peer = c->addr;
 	if (c->drop_body && req->version < 0x200) {
 		req->http1_is_persistent = 0; /* the unread body must not be taken for a request */
 		if (c->reject) {
@@ -420,6 +424,32 @@ bool conn_begin_request(h2o_req_t *req, http_req_t *r)
 }
 
 /* ---- accepting ---- */
+
+/* The HTTP/1 head check goes in front of h2o's reader. */
+static void guard_install(h2o_socket_t *sock)
+{
+	conn_t *c = conn_of_sock(sock);
+	if (c && !c->closed && sock->_cb.read) {
+		c->h1_read = sock->_cb.read;
+		sock->_cb.read = guard_read;
+	}
+}
+
+/* A TLS handshake is done: a head that came with it is checked before
+ * h2o's HTTP/1 reader parses it (it does so as it starts). */
+static void on_tls_ready(h2o_socket_t *sock, bool h2, struct timeval at)
+{
+	loop_t *loop = conn_of_sock(sock)->loop;
+	if (h2) {
+		h2o_http2_accept(&loop->accept_ctx, sock, at);
+		return;
+	}
+	conn_t *c = conn_of_sock(sock);
+	if (sock->input->size)
+		vet(c, 0);
+	h2o_http1_accept(&loop->accept_ctx, sock, at);
+	guard_install(sock);
+}
 
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
@@ -469,12 +499,12 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 	atomic_fetch_add(&srv->addr_conns[slot], 1);
 	sock->on_close.cb = on_conn_closed;
 	sock->on_close.data = c;
-	h2o_accept(&loop->accept_ctx, sock);
-	/* h2o's HTTP/1 reader is installed now: the head check goes first */
-	if (!c->closed && sock->_cb.read) {
-		c->h1_read = sock->_cb.read;
-		sock->_cb.read = guard_read;
+	if (srv->ssl_ctx) {
+		tls_accept(loop, sock, on_tls_ready);
+		return;
 	}
+	h2o_accept(&loop->accept_ctx, sock);
+	guard_install(sock);
 }
 
 void conn_listen(loop_t *loop)

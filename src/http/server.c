@@ -236,7 +236,14 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 {
 	const http_route *rt = r->route;
 	if (rt->auth) {
+		/* An address sending unknown tokens by the dozen is refused
+		 * before its tokens are looked up (a token the cache knows as
+		 * good still passes: one bad client behind a shared address
+		 * does not lock the others out). */
 		if (!r->bearer) {
+			if (limits_bad_token_blocked(r))
+				return;
+			limits_bad_token(r);
 			http_problem(r, 401, "this call needs an API token: send 'Authorization: Bearer TOKEN' "
 			                     "(create one with 'brisk token create --org ORG')");
 			http_add_header(r, "WWW-Authenticate", "Bearer");
@@ -246,8 +253,11 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 		 * must look up in the store goes to a worker with its request
 		 * (a stream must start on its loop, so it looks up there). */
 		bool may_wait = r->on_worker || rt->loop_only;
-		r->org = may_wait ? auth_resolve(srv->store, r->bearer, strlen(r->bearer))
-		                  : auth_resolve_cached(r->bearer, strlen(r->bearer));
+		r->org = auth_resolve_cached(r->bearer, strlen(r->bearer));
+		if (r->org < 0 && limits_bad_token_blocked(r))
+			return;
+		if (r->org == AUTH_NEEDS_LOOKUP && may_wait)
+			r->org = auth_resolve(srv->store, r->bearer, strlen(r->bearer));
 		if (r->org == AUTH_NEEDS_LOOKUP) {
 			r->defer = true;
 			return;
@@ -258,10 +268,13 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 			return;
 		}
 		if (r->org < 0) {
+			limits_bad_token(r);
 			http_problem(r, 401, "the API token is unknown or revoked");
 			http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
 			return;
 		}
+		if (!limits_check(srv, r))
+			return;
 	}
 	uint64_t faults = store_faults(srv->store);
 	rt->fn(srv, r);
@@ -396,6 +409,7 @@ static void send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, con
 			has_cc = true;
 	if (!has_cc)
 		h2o_add_header(pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
+	limits_headers(srv, req, r);
 	srv_access_log(srv, req, r);
 	if (r->status == 304 || r->status == 204) {
 		h2o_send_inline(req, "", 0);
@@ -422,11 +436,32 @@ static void anchor_dispose(void *p)
 		a->job->req = NULL;
 }
 
+static void job_work(void *arg);
+
+/* The handler found its work expensive (a cache miss): it runs again
+ * from the admission pool. Resets what the first run answered. */
+static bool requeue_admitted(http_server_t *srv, job_t *j)
+{
+	http_req_t *r = &j->r;
+	buf_reset(&r->out);
+	r->status = 0;
+	r->defer = false;
+	r->etag[0] = '\0';
+	for (int i = 0; i < r->nxh; i++)
+		free(r->xh_value[i]);
+	r->nxh = 0;
+	return limits_admit(srv, j, job_work);
+}
+
 static void job_work(void *arg)
 {
 	job_t *j = arg;
 	http_server_t *srv = j->loop->srv;
 	run_handler(srv, &j->r);
+	if (j->r.defer && j->r.admit > 0 && !j->r.admitted && requeue_admitted(srv, j))
+		return;
+	if (j->r.defer && !j->r.status)
+		http_problem(&j->r, 500, "the handler deferred its work twice");
 	const char *enc;
 	finish_response(&j->r, &enc);
 	j->r.priv = (void *)enc;
@@ -456,6 +491,19 @@ static void on_job_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
 	}
 }
 
+/* Rate limits of a worker route whose token the cache knows, taken on
+ * the loop so a flood is refused before it queues. True when refused. */
+static bool limited_early(http_server_t *srv, http_req_t *r)
+{
+	if (!r->route->auth || !r->bearer)
+		return false;
+	int64_t org = auth_resolve_cached(r->bearer, strlen(r->bearer));
+	if (org <= 0)
+		return false;
+	r->org = org;
+	return !limits_check(srv, r);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	loop_t *loop = H2O_STRUCT_FROM_MEMBER(loop_t, ctx, req->conn->ctx);
@@ -480,6 +528,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 			} else {
 				http_problem(r, 404, "no such resource: %s", r->path);
 			}
+		} else if (!r->route->on_loop && limited_early(srv, r)) {
+			/* 429 before it waits for a worker */
 		} else if (r->route->on_loop && (r->priv = req, run_handler(srv, r), !r->defer)) {
 			/* answered on the loop */
 			if (r->status == HTTP_STATUS_STREAMING) {
@@ -491,14 +541,23 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 			/* a deferred loop attempt starts over on the worker */
 			buf_reset(&r->out);
 			r->status = 0;
-			r->defer = false;
 			r->etag[0] = '\0';
 			r->on_worker = true;
 			req_anchor *a = h2o_mem_alloc_shared(&req->pool, sizeof *a, anchor_dispose);
 			a->job = j;
 			r->priv2 = a;
+			/* expensive work (a known miss, a list, an import) waits its
+			 * turn in the admission pool; the rest takes a plain worker */
+			bool expensive = r->admit > 0 || admission_prio_of(r->route->name) >= 0;
+			r->defer = false;
 			atomic_fetch_add(&srv->inflight, 1);
-			if (workq_push(srv->workers, job_work, j) != 0) {
+			if (expensive) {
+				r->status = 0;
+				if (limits_admit(srv, j, job_work))
+					return 0;
+				atomic_fetch_sub(&srv->inflight, 1);
+				a->job = NULL;
+			} else if (workq_push(srv->workers, job_work, j) != 0) {
 				atomic_fetch_sub(&srv->inflight, 1);
 				a->job = NULL;
 				http_problem(r, 503, "the server is overloaded; retry shortly");
@@ -673,7 +732,28 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 		}
 	}
 	srv->port = port;
+	if (srv->cfg.tls_cert || srv->cfg.tls_key) {
+		if (!srv->cfg.tls_cert || !srv->cfg.tls_key || !*srv->cfg.tls_cert || !*srv->cfg.tls_key) {
+			snprintf(err, errlen, "TLS needs both server.tls_cert and server.tls_key");
+		} else {
+			srv->ssl_ctx = tls_context_new(&srv->cfg, err, errlen);
+		}
+		if (!srv->ssl_ctx) {
+			for (int k = 0; k < srv->cfg.threads; k++)
+				close(srv->loops[k].fd);
+			h2o_config_dispose(&srv->config);
+			free(srv->hist);
+			free(srv->loops);
+			free(srv);
+			return NULL;
+		}
+	}
 	srv->workers = workq_new(srv->cfg.workers, 4096);
+	admission_opts ao = {.threads = srv->cfg.workers,
+	                     .queue = srv->cfg.adm_queue,
+	                     .org_queue = srv->cfg.adm_org_queue,
+	                     .org_concurrency = srv->cfg.adm_org_concurrency};
+	srv->admission = admission_new(&ao);
 	return srv;
 }
 
@@ -712,7 +792,10 @@ void http_server_free(http_server_t *srv)
 {
 	if (!srv)
 		return;
+	admission_free(srv->admission);
 	workq_free(srv->workers);
+	if (srv->ssl_ctx)
+		SSL_CTX_free(srv->ssl_ctx);
 	h2o_config_dispose(&srv->config);
 	if (srv->access && srv->access != stderr)
 		fclose(srv->access);
@@ -742,6 +825,7 @@ void http_req_synthetic(http_req_t *r, const http_route *route, int64_t org, con
 	r->route = route;
 	r->org = org;
 	r->on_worker = true;
+	r->admitted = true; /* the caller's own thread computes it */
 	snprintf(r->request_id, sizeof r->request_id, "warm");
 	if (query && *query) {
 		char why[160];
@@ -771,6 +855,11 @@ store_t *http_server_store(http_server_t *srv)
 const http_config *http_server_config(http_server_t *srv)
 {
 	return &srv->cfg;
+}
+
+bool http_server_tls(http_server_t *srv)
+{
+	return srv->ssl_ctx != NULL;
 }
 
 int http_server_port(http_server_t *srv)

@@ -49,6 +49,18 @@ typedef struct http_req {
 	bool defer;            /* set on the loop: "run me again on a worker" */
 	bool on_worker;        /* the handler runs on a worker thread */
 	bool l1_looked;        /* the loop looked the view up in L1 (and counted it) */
+	/* admission (admission.h): a handler about to do expensive work (a
+	 * cache miss) sets admit = 1 + priority with defer; the server queues
+	 * it for the admission pool and runs it again there (admitted). */
+	signed char admit;
+	bool admitted;
+	/* rate limits (ratelimit.h) */
+	uint32_t peer;         /* IPv4 peer address, network order (0: unknown) */
+	uint64_t principal;    /* who asks, for rate limits: set by auth (a user id);
+	                          0 = derived from the bearer token */
+	bool rl_checked;       /* this request's token was taken (once, loop or worker) */
+	int rl_limit, rl_remaining, rl_reset, rl_window; /* RateLimit-* headers; rl_limit 0 = none */
+	const char *rl_class;
 	const char *xh_name[HTTP_MAX_XHEADERS];
 	char *xh_value[HTTP_MAX_XHEADERS];
 	int nxh;
@@ -82,6 +94,10 @@ typedef struct {
 	int max_conns_per_addr;/* from one peer address; default 1024 */
 	int conn_reserve;      /* beyond max_conns, for /healthz etc.; default 32 */
 	const char *access_log;/* path, "-" = stderr, NULL = off */
+	const char *tls_cert;  /* PEM certificate chain: serve HTTPS (and h2 by ALPN); NULL = plain */
+	const char *tls_key;   /* PEM private key of tls_cert */
+	int hsts_max_age;      /* Strict-Transport-Security max-age under TLS; 0 = no header */
+	int adm_queue, adm_org_queue, adm_org_concurrency; /* admission.h; 0 = defaults */
 	bool naive;            /* analytics from base tables */
 } http_config;
 
@@ -111,6 +127,8 @@ const http_config *http_server_config(http_server_t *srv);
 /* Reopens the access log file at its path (after log rotation moved it);
  * a no-op when it is off or stderr. False with a reason. */
 bool http_server_reopen_access_log(http_server_t *srv, char *err, size_t errlen);
+/* True when the server speaks TLS. */
+bool http_server_tls(http_server_t *srv);
 /* The port actually bound (useful with port 0). */
 int http_server_port(http_server_t *srv);
 

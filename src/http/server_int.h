@@ -12,6 +12,7 @@
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
 
+#include "http/admission.h"
 #include "http/server.h"
 #include "http/workq.h"
 #include "monitor/metrics.h"
@@ -56,7 +57,9 @@ struct http_server {
 	size_t nroutes;
 	h2o_globalconf_t config;
 	loop_t *loops;
-	workq_t *workers;
+	workq_t *workers;      /* cheap work off the loop */
+	admission_t *admission;/* expensive work: cache misses, lists, bulk */
+	SSL_CTX *ssl_ctx;      /* NULL: plain HTTP */
 	atomic_int stopping;
 	atomic_int inflight;
 	atomic_int nconns;                           /* open connections, every loop */
@@ -86,6 +89,19 @@ int conn_open_listener(const char *host, int port, char *err, size_t errlen);
 void conn_listen(loop_t *loop);
 bool conn_begin_request(h2o_req_t *req, http_req_t *r);
 void conn_after_final_send(h2o_req_t *req);
+/* limits.c: rate limits of an authenticated request (false: answered
+ * 429), refused-token floods per address, admission of a job (false:
+ * answered 503), the security and RateLimit headers of every answer. */
+bool limits_check(http_server_t *srv, http_req_t *r);
+bool limits_bad_token_blocked(http_req_t *r);
+void limits_bad_token(http_req_t *r);
+bool limits_admit(http_server_t *srv, job_t *j, void (*fn)(void *));
+void limits_headers(http_server_t *srv, h2o_req_t *req, http_req_t *r);
+/* tls.c: the server's TLS context from cfg (NULL with err when it cannot
+ * be built); the handshake of an accepted socket, then on_ready with the
+ * protocol ALPN chose (the socket is closed instead when it fails). */
+SSL_CTX *tls_context_new(const http_config *cfg, char *err, size_t errlen);
+void tls_accept(loop_t *loop, h2o_socket_t *sock, void (*on_ready)(h2o_socket_t *sock, bool h2, struct timeval at));
 /* stream.c: loop-side hooks. */
 void stream_on_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 void stream_end_all(loop_t *loop);

@@ -89,18 +89,18 @@ export async function startServer(data, extra = [], env = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, BRISK_TODAY: '2026-10-31', ...env },
   });
-  let out = '', err = '';
+  let out = '', err = '', scheme = 'http';
   child.stderr.on('data', (d) => { err += d; });
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 15000);
     child.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/listening on http:\/\/[\d.]+:(\d+)\//);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      const m = out.match(/listening on (https?):\/\/[\d.]+:(\d+)\//);
+      if (m) { clearTimeout(timer); scheme = m[1]; resolve(Number(m[2])); }
     });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${err}`)); });
   });
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${scheme}://127.0.0.1:${port}`;
   return {
     port, base, child,
     stderr: () => err,
