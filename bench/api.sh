@@ -64,14 +64,7 @@ run_wrk() {
 	local out
 	out=$(wrk -t"$threads" -c"$conns" -d"$duration" --timeout 60s --latency -H "$auth" "$1")
 	echo "$out" >>"$tmp/wrk.log"
-	echo "$out" | awk '
-		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-		/Requests\/sec/ { rps = $2 }
-		/^ +50%/ { p50 = ms($2) }
-		/^ +99%/ { p99 = ms($2) }
-		/Non-2xx/ { err += $NF }
-		/Socket errors/ { err += 1 }
-		END { printf "%.1f %.3f %.3f %d\n", rps, p50, p99, err }'
+	echo "$out" | wrk_summary
 }
 
 # The cursor DEPTH pages of 100 costs deep (following next_cursor).

@@ -83,14 +83,7 @@ run_wrk() {
 	local out
 	out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "$@")
 	echo "$out" >>"$tmp/wrk.log"
-	echo "$out" | awk '
-		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-		/Requests\/sec/ { rps = $2 }
-		/^ +50%/ { p50 = ms($2) }
-		/^ +99%/ { p99 = ms($2) }
-		/Non-2xx/ { err += $NF }
-		/Socket errors/ { err += 1 }
-		END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err }'
+	echo "$out" | wrk_summary
 }
 
 # ---- 1. warm overview: brisk (L1) against nginx (static file) ----

@@ -125,14 +125,15 @@ void config_defaults(config_t *c)
 	c->max_connections_per_address = 1024;
 	c->connection_reserve = 32;
 	c->hsts_max_age = 31536000;
-	/* rate limits: generous for people and scripts that behave (a
-	 * dashboard page is about ten views) */
-	c->rl_views_pm = 18000, c->rl_views_burst = 600;
-	c->rl_lists_pm = 6000, c->rl_lists_burst = 300;
-	c->rl_writes_pm = 6000, c->rl_writes_burst = 300;
-	c->rl_imports_pm = 600, c->rl_imports_burst = 30;
-	c->rl_exports_pm = 600, c->rl_exports_burst = 30;
-	c->rl_bad_tokens_pm = 600, c->rl_bad_tokens_burst = 50;
+	/* rate limits: they stop a runaway loop, not a busy script (a
+	 * reconciliation check may explain thousands of payments in a row);
+	 * admission control keeps tenants apart below them */
+	c->rl_views_pm = 60000, c->rl_views_burst = 3000;
+	c->rl_lists_pm = 60000, c->rl_lists_burst = 3000;
+	c->rl_writes_pm = 30000, c->rl_writes_burst = 1500;
+	c->rl_imports_pm = 6000, c->rl_imports_burst = 300;
+	c->rl_exports_pm = 6000, c->rl_exports_burst = 300;
+	c->rl_bad_tokens_pm = 1200, c->rl_bad_tokens_burst = 300;
 	c->rl_signin_free_failures = 5, c->rl_signin_max_backoff_s = 300;
 	c->adm_queue = 1024;
 	c->adm_org_queue = 64;

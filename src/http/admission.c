@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/mem.h"
 
 /* DESIGN
@@ -14,7 +15,10 @@
  * fewest jobs right now (oldest first among equals), skipping
  * organisations at their concurrency cap. So within a class the
  * organisations take turns, a flooding one never holds more than its cap
- * of workers, and the others find a free worker at once. Organisations
+ * of workers, and the others find a free worker at once. While several
+ * organisations have work (or had, within the last second), the cap is
+ * also at most their share of the cores (cores / such organisations, at
+ * least 1). Organisations
  * with queued or running jobs are counted in a small array (there are
  * few at a time; it is scanned). */
 
@@ -28,7 +32,13 @@ typedef struct node {
 typedef struct {
 	int64_t org;
 	int running, queued;
+	double last; /* when its last job ended (monotonic s) */
 } org_count;
+
+/* An organisation whose last job ended this recently still counts as one
+ * with work: a client asking one view after another is idle between
+ * them for a moment only, and should not lose its share each time. */
+#define RECENT_S 1.0
 
 struct admission {
 	pthread_mutex_t lock;
@@ -38,6 +48,7 @@ struct admission {
 	org_count *orgs;
 	size_t norgs, orgs_cap;
 	admission_opts o;
+	int cores;
 	bool stop;
 	pthread_t *tids;
 };
@@ -53,27 +64,49 @@ static org_count *org_find(admission_t *a, int64_t org, bool add)
 		a->orgs_cap = a->orgs_cap ? a->orgs_cap * 2 : 16;
 		a->orgs = xrealloc(a->orgs, a->orgs_cap * sizeof *a->orgs);
 	}
-	a->orgs[a->norgs] = (org_count){org, 0, 0};
+	a->orgs[a->norgs] = (org_count){org, 0, 0, 0};
 	return &a->orgs[a->norgs++];
 }
 
 static void org_drop_if_idle(admission_t *a, org_count *c)
 {
-	if (c->running || c->queued)
+	if (c->running || c->queued || c->last)
 		return;
 	*c = a->orgs[--a->norgs];
+}
+
+/* Forgets organisations idle for longer than RECENT_S. */
+static void orgs_expire(admission_t *a)
+{
+	double now = clock_now_s();
+	for (size_t i = 0; i < a->norgs;) {
+		org_count *c = &a->orgs[i];
+		if (!c->running && !c->queued && now - c->last > RECENT_S)
+			*c = a->orgs[--a->norgs];
+		else
+			i++;
+	}
 }
 
 /* The next job to run, unlinked, or NULL when none may run now. */
 static node_t *pick(admission_t *a)
 {
+	/* An organisation's cap shrinks to its share of the cores while others
+	 * have work too: a flood then holds one core of two, not both. */
+	orgs_expire(a);
+	int cap = a->o.org_concurrency;
+	int share = a->norgs ? a->cores / (int)a->norgs : a->cores;
+	if (share < 1)
+		share = 1;
+	if (cap > share)
+		cap = share;
 	for (int p = 0; p < ADM__PRIOS; p++) {
 		node_t *best = NULL;
 		int best_running = 0;
 		for (node_t *n = a->head[p].next; n != &a->head[p]; n = n->next) {
 			org_count *c = org_find(a, n->org, false);
 			int running = c ? c->running : 0;
-			if (running >= a->o.org_concurrency)
+			if (running >= cap)
 				continue;
 			if (!best || running < best_running) {
 				best = n;
@@ -112,7 +145,7 @@ static void *worker(void *p)
 		pthread_mutex_lock(&a->lock);
 		c = org_find(a, n->org, true);
 		c->running--;
-		org_drop_if_idle(a, c);
+		c->last = clock_now_s();
 		free(n);
 		/* a job of this org may have waited on its cap */
 		pthread_cond_broadcast(&a->cond);
@@ -128,6 +161,7 @@ admission_t *admission_new(const admission_opts *o)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	if (cores < 1)
 		cores = 1;
+	a->cores = (int)cores;
 	if (a->o.threads <= 0)
 		a->o.threads = (int)cores * 2;
 	if (a->o.queue <= 0)

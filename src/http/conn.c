@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/auth.h"
+#include "http/h2guard.h"
 #include "http/server_int.h"
 
 #include <h2o/http1.h>
@@ -52,6 +53,10 @@ struct conn {
 	int reject;         /* answer this status instead of the handler */
 	bool drop_body;     /* the body was not read: close after answering */
 	char why[240];
+	/* HTTP/2 head check (h2guard.h) */
+	h2o_socket_cb h2_read;
+	bool h2_preface;    /* the HTTP/1 reader saw the h2c preface */
+	h2guard_t *h2g;
 };
 
 static unsigned addr_slot(uint32_t addr)
@@ -81,8 +86,10 @@ static void log_limited(const char *fmt, const char *addr, int limit)
 
 static void conn_unref(conn_t *c)
 {
-	if (--c->refs == 0 && c->closed)
+	if (--c->refs == 0 && c->closed) {
+		h2guard_free(c->h2g);
 		free(c);
+	}
 }
 
 static void on_conn_closed(void *data)
@@ -252,6 +259,56 @@ static void refuse_body(conn_t *c, head_t *h, int status, const char *fmt, const
 	snprintf(c->why, sizeof c->why, fmt, arg);
 }
 
+/* Whether anyone will take a large body of this request: -1 yes (read
+ * it); else the status to answer without reading it (why gets the
+ * detail), 0 when the handler answers (404, 405) on its own. */
+static int judge_body(http_server_t *srv, http_method method, const char *target, size_t target_len,
+                      const char *auth, size_t auth_len, char *why, size_t whylen)
+{
+	char path[MAX_URL + 1];
+	size_t pl = strcspn(target, "? \r\n");
+	if (pl > target_len)
+		pl = target_len;
+	if (pl > MAX_URL)
+		return -1; /* answered 414 without reading anything large */
+	memcpy(path, target, pl);
+	path[pl] = '\0';
+	http_req_t fr;
+	memset(&fr, 0, sizeof fr);
+	fr.method = method;
+	fr.raw_path = path;
+	char allow[64];
+	const http_route *rt = router_find(srv, &fr, allow, sizeof allow);
+	why[0] = '\0';
+	if (!rt)
+		return 0;
+	if (!rt->auth)
+		return -1;
+	const char *tok = NULL;
+	size_t tl = 0;
+	if (auth && auth_len > 7 && !strncasecmp(auth, "Bearer ", 7)) {
+		tok = auth + 7;
+		tl = auth_len - 7;
+		trim(&tok, &tl);
+	}
+	if (!tok) {
+		snprintf(why, whylen, "this call needs an API token: send 'Authorization: Bearer TOKEN' (the body was not read)");
+		return 401;
+	}
+	int64_t org = auth_resolve_cached(tok, tl);
+	if (org == AUTH_NEEDS_LOOKUP)
+		org = auth_resolve(srv->store, tok, tl); /* one indexed read, only ahead of a large body */
+	if (org == AUTH_UNAVAILABLE) {
+		snprintf(why, whylen, "the store is unavailable, so the API token cannot be checked; retry shortly");
+		return 503;
+	}
+	if (org < 0) {
+		snprintf(why, whylen, "the API token is unknown or revoked (the body was not read)");
+		return 401;
+	}
+	return -1;
+}
+
 /* Checks the head at offset off of the socket's input, if complete. */
 static void vet(conn_t *c, size_t off)
 {
@@ -269,6 +326,8 @@ static void vet(conn_t *c, size_t off)
 	head_t h;
 	if (!head_parse(p, hl, &h))
 		return; /* h2o answers a malformed head itself */
+	if (h.method == HTTP_OTHER && h.target_len == 1 && h.target[0] == '*' && !strncmp(p, "PRI ", 4))
+		c->h2_preface = true; /* HTTP/2 with prior knowledge: h2o switches to its HTTP/2 reader */
 	if (h.cl_conflict || h.cl_bad) {
 		refuse_body(c, &h, 400, "%s", h.cl_conflict ? "two different Content-Length headers: the request is ambiguous"
 		                                             : "the Content-Length header is not a number");
@@ -288,47 +347,15 @@ static void vet(conn_t *c, size_t off)
 		c->req_len = off + hl + h.cl;
 	if (!h.has_te && h.cl < GUARD_MIN_BODY)
 		return;
-	/* a large body: is anyone going to take it? */
-	char path[MAX_URL + 1];
-	size_t pl = strcspn(h.target, "? \r\n");
-	if (pl > h.target_len)
-		pl = h.target_len;
-	if (pl > MAX_URL)
-		return; /* answered 414 without reading anything large */
-	memcpy(path, h.target, pl);
-	path[pl] = '\0';
-	http_req_t fr;
-	memset(&fr, 0, sizeof fr);
-	fr.method = h.method;
-	fr.raw_path = path;
-	char allow[64];
-	const http_route *rt = router_find(srv, &fr, allow, sizeof allow);
-	if (!rt) {
-		refuse_body(c, &h, 0, "%s", "");
-		return; /* the handler answers 404 or 405 */
-	}
-	if (!rt->auth)
-		return;
-	const char *tok = NULL;
-	size_t tl = 0;
-	if (h.auth && h.auth_len > 7 && !strncasecmp(h.auth, "Bearer ", 7)) {
-		tok = h.auth + 7;
-		tl = h.auth_len - 7;
-		trim(&tok, &tl);
-	}
-	if (!tok) {
-		refuse_body(c, &h, 401, "%s", "this call needs an API token: send 'Authorization: Bearer TOKEN' "
-		                              "(the body was not read)");
-		return;
-	}
-	int64_t org = auth_resolve_cached(tok, tl);
-	if (org == AUTH_NEEDS_LOOKUP)
-		org = auth_resolve(srv->store, tok, tl); /* one indexed read, only ahead of a large body */
-	if (org == AUTH_UNAVAILABLE)
-		refuse_body(c, &h, 503, "%s", "the store is unavailable, so the API token cannot be checked; retry shortly");
-	else if (org < 0)
-		refuse_body(c, &h, 401, "%s", "the API token is unknown or revoked (the body was not read)");
+	char why[sizeof c->why];
+	int st = judge_body(srv, h.method, h.target, h.target_len, h.auth, h.auth_len, why, sizeof why);
+	if (st >= 0)
+		refuse_body(c, &h, st, "%s", why);
 }
+
+static void h2_install(conn_t *c, h2o_socket_t *sock);
+static void h2_rearm(conn_t *c);
+static void h2_scan(conn_t *c, h2o_socket_t *sock, bool preface);
 
 static void guard_read(h2o_socket_t *sock, const char *err)
 {
@@ -336,7 +363,76 @@ static void guard_read(h2o_socket_t *sock, const char *err)
 	h2o_socket_cb next = c->h1_read;
 	if (!err && !c->vetted)
 		vet(c, 0);
+	if (!err && c->h2_preface && !c->h2g) {
+		/* h2c with prior knowledge: the frames after the preface are
+		 * judged before h2o's HTTP/1 reader hands them to HTTP/2 */
+		c->h2g = h2guard_new();
+		h2_scan(c, sock, true);
+	}
+	c->refs++;
 	next(sock, err);
+	if (!c->closed && c->sock && c->h2g && !c->h2_read && sock->_cb.read && sock->_cb.read != c->h1_read &&
+	    sock->_cb.read != guard_read)
+		h2_install(c, sock);
+	conn_unref(c);
+}
+
+/* ---- HTTP/2 head check (h2guard.h) ---- */
+
+static int h2_judge(void *ud, const char *method, size_t method_len, const char *path, size_t path_len,
+                    const char *auth, size_t auth_len, size_t cl, char *why, size_t whylen)
+{
+	conn_t *c = ud;
+	http_server_t *srv = c->loop->srv;
+	if (cl != SIZE_MAX && cl > srv->cfg.max_body) {
+		snprintf(why, whylen, "the body is larger than max_body (%zu bytes)", srv->cfg.max_body);
+		return 413;
+	}
+	if (cl != SIZE_MAX && cl < GUARD_MIN_BODY)
+		return -1;
+	char m[8];
+	snprintf(m, sizeof m, "%.*s", (int)(method_len < 7 ? method_len : 7), method);
+	return judge_body(srv, method_of(m, strlen(m)), path, path_len, auth, auth_len, why, whylen);
+}
+
+static void h2_scan(conn_t *c, h2o_socket_t *sock, bool preface)
+{
+	h2o_buffer_t *in = sock->input;
+	size_t n = in->size;
+	h2guard_scan(c->h2g, in->bytes, &n, preface, h2_judge, c);
+	in->size = n;
+}
+
+static void h2_guard_read(h2o_socket_t *sock, const char *err)
+{
+	conn_t *c = conn_of_sock(sock);
+	h2o_socket_cb next = c->h2_read;
+	if (!err)
+		h2_scan(c, sock, false);
+	c->refs++;
+	next(sock, err);
+	if (!c->closed && c->sock == sock)
+		h2guard_after(c->h2g, sock->input->size);
+	h2_rearm(c);
+	conn_unref(c);
+}
+
+/* h2o restarts reading with its own reader after a pause (a full write
+ * buffer): the check goes back in front. */
+static void h2_rearm(conn_t *c)
+{
+	if (!c->closed && c->sock && c->h2_read && c->sock->_cb.read == c->h2_read)
+		c->sock->_cb.read = h2_guard_read;
+}
+
+/* h2o's HTTP/2 reader is in place: the check goes in front of it. */
+static void h2_install(conn_t *c, h2o_socket_t *sock)
+{
+	if (c->closed || c->sock != sock || !sock->_cb.read)
+		return;
+	c->h2_read = sock->_cb.read;
+	sock->_cb.read = h2_guard_read;
+	h2guard_after(c->h2g, sock->input->size);
 }
 
 static void guard_write(h2o_socket_t *sock, const char *err)
@@ -401,6 +497,21 @@ bool conn_begin_request(h2o_req_t *req, http_req_t *r)
 	c->active++;
 	c->refs++;
 	r->peer = c->addr;
+	if (req->version >= 0x200 && c->h2g) {
+		h2_rearm(c);
+		ssize_t ai = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+		h2o_iovec_t auth = ai >= 0 ? req->headers.entries[ai].value : h2o_iovec_init(NULL, 0);
+		int status;
+		char why[200];
+		if (!req->entity.base && h2guard_refused(c->h2g, req->input.method.base, req->input.method.len,
+		                                         req->input.path.base, req->input.path.len, auth.base, auth.len,
+		                                         &status, why, sizeof why) && status > 0) {
+			http_problem(r, status, "%s", why);
+			if (status == 401)
+				http_add_header(r, "WWW-Authenticate", "Bearer");
+			return true;
+		}
+	}
 	if (c->drop_body && req->version < 0x200) {
 		req->http1_is_persistent = 0; /* the unread body must not be taken for a request */
 		if (c->reject) {
@@ -439,12 +550,16 @@ static void guard_install(h2o_socket_t *sock)
  * h2o's HTTP/1 reader parses it (it does so as it starts). */
 static void on_tls_ready(h2o_socket_t *sock, bool h2, struct timeval at)
 {
-	loop_t *loop = conn_of_sock(sock)->loop;
+	conn_t *c = conn_of_sock(sock);
+	loop_t *loop = c->loop;
 	if (h2) {
+		c->h2g = h2guard_new();
+		if (sock->input->size)
+			h2_scan(c, sock, true);
 		h2o_http2_accept(&loop->accept_ctx, sock, at);
+		h2_install(c, sock);
 		return;
 	}
-	conn_t *c = conn_of_sock(sock);
 	if (sock->input->size)
 		vet(c, 0);
 	h2o_http1_accept(&loop->accept_ctx, sock, at);

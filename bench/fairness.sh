@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Fairness between tenants under admission control (issue 12).
+#
+#   bench/fairness.sh BRISK_BINARY          (use a release build: make release)
+#
+# Three organisations hold the same generated data (SCALE, default 5):
+#   hammer  asks for uncached views as fast as it can (HAMMER_CONNS
+#           connections, default 16; every request a new date range, so
+#           every one is a cache miss computed on a worker);
+#   warm    reads its dashboards, already in the cache (one connection);
+#   cold    asks for uncached views (one connection).
+# Phase 1 runs warm and cold together on an otherwise idle server; phase 2
+# runs them again, together with hammer. Same server, same run: the figures
+# are ratios of phase 2 to phase 1.
+#   target: warm's p99 under load <= 2 x its idle p99
+#           cold's p50 under load <= 2 x its idle p50
+# Rate limits are off (the point is admission, not 429s). DURATION (10,
+# seconds) is each phase's length. Prints one table and PASS/FAIL per target.
+set -euo pipefail
+
+brisk=$(readlink -f "${1:?usage: bench/fairness.sh BRISK_BINARY}")
+scale=${SCALE:-5}
+duration=${DURATION:-10}
+hammer_conns=${HAMMER_CONNS:-16}
+end=2026-10-31
+
+for tool in curl wrk; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "fairness.sh: $tool not found (apt-get install -y wrk curl)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/brisk-fairness.XXXXXX)
+. "$(dirname "$0")/lib/common.sh"
+
+# ---- three organisations with the same data, built once per scale ----
+root=/tmp/brisk-fairness-$scale
+if [ ! -f "$root/.ready" ]; then
+	echo "fairness.sh: generating scale $scale into $root for orgs hammer, warm, cold (once)" >&2
+	rm -rf "$root"
+	mkdir -p "$root"
+	"$brisk" gen --scale "$scale" --seed 42 --end "$end" --out "$root/csv" >&2
+	for org in hammer warm cold; do
+		for k in costs sales_orders invoices payments leads; do
+			"$brisk" import "$k" "$root/csv/$k.csv" --org "$org" --data "$root/data" -q >&2
+		done
+		"$brisk" token create --org "$org" --data "$root/data" >"$root/token.$org"
+	done
+	touch "$root/.ready"
+fi
+tok_hammer=$(cat "$root/token.hammer")
+tok_warm=$(cat "$root/token.warm")
+tok_cold=$(cat "$root/token.cold")
+
+bench_serve "$root/data" --set cache.warm=false --set ratelimit.views_per_minute=0 --set ratelimit.lists_per_minute=0
+base=http://127.0.0.1:$port
+
+# Uncached: each request a date range not asked before (from walks back a
+# day at a time from a random start, to varies too).
+cat >"$tmp/cold.lua" <<'EOF'
+local views = {"overview", "cashflow", "dashboard"}
+local n = 0
+math.randomseed(os.time())
+local seed = math.random(0, 1000000)
+local function day(k)
+	return os.date("!%Y-%m-%d", os.time({year = 2017, month = 1, day = 1, hour = 12}) + k * 86400)
+end
+request = function()
+	n = n + 1
+	local k = (seed + n * 7919) % 2500
+	local path = "/api/v1/" .. views[n % #views + 1] .. "?from=" .. day(k) .. "&to=" .. day(k + 300 + n % 400)
+	return wrk.format("GET", path)
+end
+EOF
+# Warm: the dashboard views a page opens, in turn (each asked once first).
+warm_paths=(/api/v1/dashboard /api/v1/overview "/api/v1/cashflow?interval=month" /api/v1/aging
+	"/api/v1/top-customers?top=10" /api/v1/leads/summary)
+{
+	echo 'local paths = {'
+	for p in "${warm_paths[@]}"; do echo "\"$p\","; done
+	echo '}'
+	echo 'local n = 0'
+	echo 'request = function() n = n + 1; return wrk.format("GET", paths[n % #paths + 1]) end'
+} >"$tmp/warm.lua"
+for p in "${warm_paths[@]}"; do
+	curl -sf -o /dev/null -H "Authorization: Bearer $tok_warm" "$base$p"
+done
+
+# "requests/s p50_ms p99_ms non2xx"
+wrk_run() { # name token script conns [seconds]
+	local out
+	out=$(wrk -t1 -c"$4" -d"${5:-$duration}s" --timeout 30s --latency -H "Authorization: Bearer $2" -s "$3" "$base/")
+	echo "$out" >"$tmp/wrk.$1"
+	echo "$out" | wrk_summary
+}
+
+load() { uptime | sed 's/.*load average: \([^,]*\),.*/\1/'; }
+
+echo "fairness.sh: phase 1 (warm + cold, idle server), ${duration}s" >&2
+wrk_run warm1 "$tok_warm" "$tmp/warm.lua" 1 >"$tmp/warm1" &
+w=$!
+wrk_run cold1 "$tok_cold" "$tmp/cold.lua" 1 >"$tmp/cold1"
+wait "$w"
+load1=$(load)
+
+echo "fairness.sh: phase 2 (the same, with hammer on $hammer_conns connections), ${duration}s" >&2
+wrk_run hammer "$tok_hammer" "$tmp/cold.lua" "$hammer_conns" $((duration + 2)) >"$tmp/hammer" &
+h=$!
+sleep 1 # the hammer is at full speed before anything is measured
+wrk_run warm2 "$tok_warm" "$tmp/warm.lua" 1 >"$tmp/warm2" &
+w=$!
+wrk_run cold2 "$tok_cold" "$tmp/cold.lua" 1 >"$tmp/cold2"
+wait "$w"
+wait "$h"
+load2=$(load)
+
+read -r w1_rps w1_p50 w1_p99 w1_err <"$tmp/warm1"
+read -r c1_rps c1_p50 c1_p99 c1_err <"$tmp/cold1"
+read -r w2_rps w2_p50 w2_p99 w2_err <"$tmp/warm2"
+read -r c2_rps c2_p50 c2_p99 c2_err <"$tmp/cold2"
+read -r h_rps h_p50 h_p99 h_err <"$tmp/hammer"
+
+printf '\n%-28s %10s %10s %10s %8s\n' "scale $scale, ${duration}s" "req/s" "p50 ms" "p99 ms" "non-2xx"
+printf '%-28s %10s %10s %10s %8s\n' "warm dashboards, idle" "$w1_rps" "$w1_p50" "$w1_p99" "$w1_err"
+printf '%-28s %10s %10s %10s %8s\n' "cold views, idle" "$c1_rps" "$c1_p50" "$c1_p99" "$c1_err"
+printf '%-28s %10s %10s %10s %8s\n' "hammer (${hammer_conns} conns)" "$h_rps" "$h_p50" "$h_p99" "$h_err"
+printf '%-28s %10s %10s %10s %8s\n' "warm dashboards, hammered" "$w2_rps" "$w2_p50" "$w2_p99" "$w2_err"
+printf '%-28s %10s %10s %10s %8s\n' "cold views, hammered" "$c2_rps" "$c2_p50" "$c2_p99" "$c2_err"
+echo "load average: $load1 after phase 1, $load2 after phase 2"
+
+fail=0
+judge() { # label ratio-numerator denominator
+	local r
+	r=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	if awk -v r="$r" 'BEGIN { exit !(r <= 2.0) }'; then
+		echo "PASS $1: $r x (target <= 2 x)"
+	else
+		echo "FAIL $1: $r x (target <= 2 x)"
+		fail=1
+	fi
+}
+judge "warm p99 hammered / idle" "$w2_p99" "$w1_p99"
+judge "cold p50 hammered / idle" "$c2_p50" "$c1_p50"
+[ "$w1_err$w2_err$c1_err$c2_err" = "0000" ] || { echo "FAIL: warm or cold requests were refused (non-2xx above)"; fail=1; }
+exit "$fail"
