@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -127,6 +129,11 @@ static node_t *pick(admission_t *a)
 static void *worker(void *p)
 {
 	admission_t *a = p;
+	/* Misses yield the CPU to the event loops (nice is per thread on
+	 * Linux): a cache hit is answered at once even while every worker
+	 * computes. Lowering one's own priority needs no privilege. */
+	if (a->o.nice > 0)
+		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), a->o.nice);
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
 		node_t *n = pick(a);

@@ -23,6 +23,7 @@ typedef struct {
 	int org_queue;       /* queued jobs of one org at most; default 64 */
 	int org_concurrency; /* running jobs of one org at most; default threads / 2 (at least 1);
 	                        lowered to cores / orgs with work while others have some */
+	int nice;            /* CPU priority of the workers below the event loops (0: same) */
 } admission_opts;
 
 typedef struct admission admission_t;

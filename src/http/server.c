@@ -752,7 +752,8 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 	admission_opts ao = {.threads = srv->cfg.workers,
 	                     .queue = srv->cfg.adm_queue,
 	                     .org_queue = srv->cfg.adm_org_queue,
-	                     .org_concurrency = srv->cfg.adm_org_concurrency};
+	                     .org_concurrency = srv->cfg.adm_org_concurrency,
+	                     .nice = 5};
 	srv->admission = admission_new(&ao);
 	return srv;
 }
