@@ -27,6 +27,9 @@ static void usage(FILE *f)
 	        "the import). Re-importing a file is safe: rows with an existing id are\n"
 	        "replaced; rows without an id get one from their raw content. Ids repeated\n"
 	        "within a file stop the import. FILE may be - for standard input.\n"
+	        "Exports whose values are not brisk's (CRM stages, Sales and Profit, bank\n"
+	        "descriptions) import with --compute, --values, rules and --where, applied in\n"
+	        "that order before validation: worked examples in docs/import-recipes.md.\n"
 	        "Exit status: 0 imported (warnings on stderr), 1 the file failed or every row\n"
 	        "was rejected (nothing stored), 2 bad usage.\n"
 	        "\n"
@@ -177,6 +180,8 @@ int cmd_import(int argc, char **argv)
 	/* Repeated recoding options add up: values and compute as lists,
 	 * --where as "all of them", rules one per line. */
 	buf_t where = BUF_INIT, rules = BUF_INIT;
+	const char *where1 = NULL; /* the only --where, as typed (its errors point into it) */
+	int nwhere = 0;
 	bool quiet = false;
 	int c, idx, rc = EXIT_USAGE;
 	optind = 1;
@@ -195,7 +200,10 @@ int cmd_import(int argc, char **argv)
 		case 'r': rejects = optarg; break;
 		case 'V': cli_params_add(&g, "values", optarg, true); break;
 		case 'C': cli_params_add(&g, "compute", optarg, true); break;
-		case 'W': buf_printf(&where, "%s(%s)", where.len ? " and " : "", optarg); break;
+		case 'W':
+			where1 = optarg;
+			buf_printf(&where, "%s(%s)", nwhere++ ? " and " : "", optarg);
+			break;
 		case 'R': buf_printf(&rules, "%s\n", optarg); break;
 		case 'F':
 			if (!read_rules(optarg, &rules)) {
@@ -217,9 +225,9 @@ int cmd_import(int argc, char **argv)
 		rc = cli_fail("import", EXIT_USAGE, "unknown kind '%s' (costs, sales_orders, invoices, payments, leads)", kind);
 		goto out;
 	}
-	if (where.len) {
+	if (nwhere) {
 		buf_putc(&where, '\0');
-		cli_params_add(&g, "where", where.p, false);
+		cli_params_add(&g, "where", nwhere == 1 ? where1 : where.p, false);
 	}
 	if (rules.len) {
 		buf_putc(&rules, '\0');

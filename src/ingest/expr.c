@@ -1,5 +1,7 @@
 #include "ingest/expr.h"
 
+#include "ingest/expr_int.h"
+
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,7 @@
 #include <strings.h>
 
 #include "core/date.h"
+#include "core/decimal.h"
 #include "core/mem.h"
 
 /* DESIGN
@@ -26,33 +29,6 @@
  * those); [Name] there reads a column. Numbers are 128-bit integers with
  * a decimal scale, so sums of int64 cents and products by constants with
  * up to 18 decimals cannot lose a digit; overflow is an error. */
-
-typedef enum { N_NAME, N_NUM, N_TEXT, N_NEG, N_ADD, N_SUB, N_MUL, N_COALESCE, N_ABS, N_CMP, N_MATCH, N_AND, N_OR, N_NOT } node_kind;
-enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
-
-#define MAX_NODES 1024
-#define MAX_DEPTH 48
-#define MAX_SCALE 18
-
-typedef struct {
-	node_kind k;
-	int a, b, next; /* children; N_COALESCE chains its arguments by next */
-	int op;         /* N_CMP: OP_*; N_MATCH: 1 when negated */
-	int name;       /* N_NAME */
-	__int128 num;   /* N_NUM */
-	int scale;
-	char *text;     /* N_TEXT (owned) */
-	size_t tlen;
-	regex_t *re;    /* N_MATCH (owned) */
-} node;
-
-struct expr {
-	node *nodes;
-	int nnodes, cap;
-	char **names;
-	int nnames, namecap;
-	int root;
-};
 
 typedef struct {
 	const char *s;
@@ -126,16 +102,16 @@ static bool punct(parser *p, char c)
 	return false;
 }
 
-static int new_node(parser *p, node_kind k)
+static int new_node(parser *p, expr_node_kind k)
 {
 	expr_t *e = p->e;
-	if (e->nnodes == MAX_NODES)
+	if (e->nnodes == EXPR_MAX_NODES)
 		return fail(p, "the expression is too long%s", "");
 	if (e->nnodes == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 16;
 		e->nodes = xrealloc(e->nodes, (size_t)e->cap * sizeof *e->nodes);
 	}
-	node *n = &e->nodes[e->nnodes];
+	expr_node *n = &e->nodes[e->nnodes];
 	memset(n, 0, sizeof *n);
 	n->k = k;
 	n->a = n->b = n->next = -1;
@@ -178,7 +154,7 @@ static int text_node(parser *p, const char *s, size_t len)
 	int n = new_node(p, N_TEXT);
 	if (n < 0)
 		return -1;
-	node *d = &p->e->nodes[n];
+	expr_node *d = &p->e->nodes[n];
 	d->text = xmalloc(len + 1);
 	memcpy(d->text, s, len);
 	d->text[len] = '\0';
@@ -261,15 +237,13 @@ static int number(parser *p)
 		p->pos = st;
 		return fail(p, "a number followed by letters: put a column name in [brackets]%s", "");
 	}
-	if (scale > MAX_SCALE) {
+	if (scale > EXPR_MAX_SCALE) {
 		p->pos = st;
 		return fail(p, "more than 18 decimal places%s", "");
 	}
 	int n = new_node(p, N_NUM);
-	if (n >= 0) {
-		p->e->nodes[n].num = v;
-		p->e->nodes[n].scale = scale;
-	}
+	if (n >= 0)
+		p->e->nodes[n].num = (decimal_t){v, scale};
 	return n;
 }
 
@@ -277,7 +251,7 @@ static int sum(parser *p);
 
 static int call(parser *p, const char *fn, size_t fnlen)
 {
-	node_kind k;
+	expr_node_kind k;
 	if (fnlen == 8 && !strncasecmp(fn, "coalesce", 8))
 		k = N_COALESCE;
 	else if (fnlen == 3 && !strncasecmp(fn, "abs", 3))
@@ -345,7 +319,7 @@ static int primary(parser *p)
 
 static int unary(parser *p)
 {
-	if (++p->depth > MAX_DEPTH)
+	if (++p->depth > EXPR_MAX_DEPTH)
 		return fail(p, "the expression is nested too deeply%s", "");
 	int n;
 	if (punct(p, '-')) {
@@ -365,7 +339,7 @@ static int unary(parser *p)
 /* A subtree without columns or text: a constant. */
 static bool constant(const expr_t *e, int n)
 {
-	const node *d = &e->nodes[n];
+	const expr_node *d = &e->nodes[n];
 	switch (d->k) {
 	case N_NUM:
 		return true;
@@ -381,7 +355,7 @@ static bool constant(const expr_t *e, int n)
 	}
 }
 
-static int binary(parser *p, node_kind k, int a, int b)
+static int binary(parser *p, expr_node_kind k, int a, int b)
 {
 	if (b < 0)
 		return -1;
@@ -480,12 +454,12 @@ static int rhs(parser *p, bool pattern)
 	return text_node(p, v.p, v.len);
 }
 
-static bool comparison_op(parser *p, node_kind *k, int *op)
+static bool comparison_op(parser *p, expr_node_kind *k, int *op)
 {
 	skip_ws(p);
 	static const struct {
 		const char *t;
-		node_kind k;
+		expr_node_kind k;
 		int op;
 	} ops[] = {{"==", N_CMP, OP_EQ}, {"!=", N_CMP, OP_NE}, {"<>", N_CMP, OP_NE}, {"<=", N_CMP, OP_LE},
 	           {">=", N_CMP, OP_GE}, {"!~", N_MATCH, 1},   {"=", N_CMP, OP_EQ},  {"<", N_CMP, OP_LT},
@@ -507,7 +481,7 @@ static int comparison(parser *p)
 	int a = sum(p);
 	if (a < 0)
 		return -1;
-	node_kind k;
+	expr_node_kind k;
 	int op;
 	if (!comparison_op(p, &k, &op))
 		return fail(p, "expected a comparison (=, !=, <, <=, >, >=, ~ for a pattern, !~)%s", "");
@@ -517,7 +491,7 @@ static int comparison(parser *p)
 	int n = new_node(p, k);
 	if (n < 0)
 		return -1;
-	node *d = &p->e->nodes[n];
+	expr_node *d = &p->e->nodes[n];
 	d->a = a;
 	d->b = b;
 	d->op = op;
@@ -553,7 +527,7 @@ static void truncate_to(expr_t *e, int nnodes, int nnames)
 
 static int cond_not(parser *p)
 {
-	if (++p->depth > MAX_DEPTH)
+	if (++p->depth > EXPR_MAX_DEPTH)
 		return fail(p, "the condition is nested too deeply%s", "");
 	int n;
 	if (keyword(p, "not")) {
@@ -567,7 +541,7 @@ static int cond_not(parser *p)
 		size_t at = p->pos - 1;
 		int nn = p->e->nnodes, nm = p->e->nnames;
 		n = cond_or(p);
-		node_kind k;
+		expr_node_kind k;
 		int op;
 		size_t after;
 		if (n >= 0 && punct(p, ')') && ((after = p->pos), !comparison_op(p, &k, &op))) {
@@ -644,349 +618,4 @@ int expr_nnames(const expr_t *e)
 const char *expr_name(const expr_t *e, int i)
 {
 	return e->names[i];
-}
-
-/* ---- evaluation ---- */
-
-static bool pow10_128(int k, __int128 *out)
-{
-	__int128 v = 1;
-	for (int i = 0; i < k; i++)
-		if (__builtin_mul_overflow(v, 10, &v))
-			return false;
-	*out = v;
-	return true;
-}
-
-/* Text as a number, with the import's money options, at the finest scale
- * it needs (so "0.125" is exact, and large amounts still fit). */
-static bool text_number(slice_t t, const money_opts *mo, expr_val *v)
-{
-	money_opts o;
-	if (mo) {
-		o = *mo;
-		o.round = false;
-	}
-	for (int d = 2; d <= 9; d++) {
-		int64_t x;
-		money_status st = money_parse_units(t.p, t.len, mo ? &o : NULL, d, &x);
-		if (st == MONEY_OK) {
-			v->kind = EXPR_NUM;
-			v->num = x;
-			v->scale = d;
-			return true;
-		}
-		if (st != MONEY_PRECISION)
-			return false;
-	}
-	return false;
-}
-
-static bool eval(const expr_t *e, int n, const expr_ctx *c, expr_val *out, char *why, size_t whylen);
-static bool test(const expr_t *e, int n, const expr_ctx *c, bool *out, char *why, size_t whylen);
-
-static bool as_number(const expr_t *e, int n, const expr_ctx *c, expr_val *v, char *why, size_t whylen)
-{
-	if (!eval(e, n, c, v, why, whylen))
-		return false;
-	if (v->kind != EXPR_TEXT)
-		return true;
-	slice_t t = v->text;
-	if (text_number(t, c->money, v))
-		return true;
-	const node *d = &e->nodes[n];
-	snprintf(why, whylen, "%s%s%s'%.*s%s' is not a number", d->k == N_NAME ? "column '" : "",
-	         d->k == N_NAME ? e->names[d->name] : "", d->k == N_NAME ? "': " : "", (int)(t.len > 40 ? 40 : t.len),
-	         t.p, t.len > 40 ? "..." : "");
-	return false;
-}
-
-static bool align(expr_val *a, expr_val *b, char *why, size_t whylen)
-{
-	expr_val *lo = a->scale < b->scale ? a : b;
-	int hi = a->scale < b->scale ? b->scale : a->scale;
-	__int128 f;
-	if (!pow10_128(hi - lo->scale, &f) || __builtin_mul_overflow(lo->num, f, &lo->num)) {
-		snprintf(why, whylen, "a number is too large");
-		return false;
-	}
-	lo->scale = hi;
-	return true;
-}
-
-static bool arith(const expr_t *e, const node *d, const expr_ctx *c, expr_val *out, char *why, size_t whylen)
-{
-	expr_val a, b;
-	if (!as_number(e, d->a, c, &a, why, whylen) || !as_number(e, d->b, c, &b, why, whylen))
-		return false;
-	if (a.kind == EXPR_NULL || b.kind == EXPR_NULL) {
-		out->kind = EXPR_NULL;
-		return true;
-	}
-	bool ovf;
-	out->kind = EXPR_NUM;
-	if (d->k == N_MUL) {
-		out->scale = a.scale + b.scale;
-		ovf = out->scale > 2 * MAX_SCALE || __builtin_mul_overflow(a.num, b.num, &out->num);
-	} else {
-		if (!align(&a, &b, why, whylen))
-			return false;
-		out->scale = a.scale;
-		ovf = d->k == N_ADD ? __builtin_add_overflow(a.num, b.num, &out->num)
-		                    : __builtin_sub_overflow(a.num, b.num, &out->num);
-	}
-	if (ovf) {
-		snprintf(why, whylen, "the result is too large");
-		return false;
-	}
-	return true;
-}
-
-static bool eval(const expr_t *e, int n, const expr_ctx *c, expr_val *out, char *why, size_t whylen)
-{
-	const node *d = &e->nodes[n];
-	switch (d->k) {
-	case N_NAME:
-		out->text = slice_trim(c->get(c->ud, c->slots[d->name]));
-		out->kind = out->text.len ? EXPR_TEXT : EXPR_NULL;
-		return true;
-	case N_TEXT:
-		out->text = (slice_t){d->text, d->tlen};
-		out->kind = d->tlen ? EXPR_TEXT : EXPR_NULL;
-		return true;
-	case N_NUM:
-		out->kind = EXPR_NUM;
-		out->num = d->num;
-		out->scale = d->scale;
-		return true;
-	case N_NEG:
-	case N_ABS:
-		if (!as_number(e, d->a, c, out, why, whylen))
-			return false;
-		if (out->kind == EXPR_NUM && (d->k == N_NEG || out->num < 0))
-			out->num = -out->num; /* magnitudes stay far below the 128-bit minimum */
-		return true;
-	case N_ADD:
-	case N_SUB:
-	case N_MUL:
-		return arith(e, d, c, out, why, whylen);
-	case N_COALESCE:
-		for (int a = d->a; a >= 0; a = e->nodes[a].next) {
-			if (!eval(e, a, c, out, why, whylen))
-				return false;
-			if (out->kind != EXPR_NULL)
-				return true;
-		}
-		out->kind = EXPR_NULL;
-		return true;
-	default: {
-		bool t;
-		if (!test(e, n, c, &t, why, whylen))
-			return false;
-		out->kind = EXPR_TEXT;
-		out->text = t ? SLICE_LIT("true") : SLICE_LIT("false");
-		return true;
-	}
-	}
-}
-
-bool expr_eval(const expr_t *e, const expr_ctx *c, expr_val *out, char *why, size_t whylen)
-{
-	memset(out, 0, sizeof *out);
-	return eval(e, e->root, c, out, why, whylen);
-}
-
-size_t expr_format_num(const expr_val *v, char *buf, size_t n)
-{
-	char tmp[64];
-	int k = 0;
-	unsigned __int128 m = v->num < 0 ? -(unsigned __int128)v->num : (unsigned __int128)v->num;
-	do {
-		tmp[k++] = (char)('0' + (int)(m % 10));
-		m /= 10;
-		if (k == v->scale)
-			tmp[k++] = '.';
-	} while (m || k <= v->scale);
-	if (tmp[k - 1] == '.')
-		tmp[k++] = '0';
-	if (v->num < 0)
-		tmp[k++] = '-';
-	size_t w = 0;
-	while (k > 0 && w + 1 < n)
-		buf[w++] = tmp[--k];
-	if (n)
-		buf[w] = '\0';
-	return w;
-}
-
-bool expr_to_minor(const expr_val *v, int minor, bool round, int64_t *out, char *why, size_t whylen)
-{
-	__int128 x = v->num, f;
-	if (v->scale > minor) {
-		pow10_128(v->scale - minor, &f);
-		__int128 q = x / f, r = x % f;
-		if (r) {
-			if (!round) {
-				char t[64];
-				expr_format_num(v, t, sizeof t);
-				snprintf(why, whylen, "%s has more than %d decimal place%s for the organisation's currency; try --round",
-				         t, minor, minor == 1 ? "" : "s");
-				return false;
-			}
-			__int128 ar = r < 0 ? -r : r;
-			/* half to even, on the magnitude */
-			if (2 * ar > f || (2 * ar == f && (q & 1)))
-				q += x < 0 ? -1 : 1;
-		}
-		x = q;
-	} else if (v->scale < minor) {
-		pow10_128(minor - v->scale, &f);
-		if (__builtin_mul_overflow(x, f, &x))
-			x = (__int128)MONEY_MAX_ABS;
-	}
-	if (x <= -(__int128)MONEY_MAX_ABS || x >= (__int128)MONEY_MAX_ABS) {
-		snprintf(why, whylen, "the result is out of bounds (%s)", money_strerror(MONEY_BOUND));
-		return false;
-	}
-	*out = (int64_t)x;
-	return true;
-}
-
-/* ---- conditions ---- */
-
-bool expr_text_same(slice_t a, slice_t b)
-{
-	size_t i = 0, j = 0;
-	for (;;) {
-		while (i < a.len && is_space(a.p[i]))
-			i++;
-		while (j < b.len && is_space(b.p[j]))
-			j++;
-		if (i == a.len || j == b.len)
-			return i == a.len && j == b.len;
-		char x = a.p[i++], y = b.p[j++];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y)
-			return false;
-	}
-}
-
-static int text_order(slice_t a, slice_t b)
-{
-	size_t i = 0, j = 0;
-	for (;;) {
-		while (i < a.len && is_space(a.p[i]))
-			i++;
-		while (j < b.len && is_space(b.p[j]))
-			j++;
-		if (i == a.len || j == b.len)
-			return (i < a.len) - (j < b.len);
-		unsigned char x = (unsigned char)a.p[i++], y = (unsigned char)b.p[j++];
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y - 'A' + 'a');
-		if (x != y)
-			return x < y ? -1 : 1;
-	}
-}
-
-static bool as_date(slice_t t, const char *fmt, int64_t *out)
-{
-	timestamp_t ts;
-	if (!t.len)
-		return false;
-	if ((fmt && timestamp_parse_fmt(t.p, t.len, fmt, &ts)) || timestamp_parse_fmt(t.p, t.len, NULL, &ts)) {
-		*out = (int64_t)ts.date * 86400 + ts.seconds - ts.offset_min * 60;
-		return true;
-	}
-	return false;
-}
-
-static int order(expr_val *a, expr_val *b, const expr_ctx *c)
-{
-	expr_val x = *a, y = *b;
-	bool xn = x.kind == EXPR_NUM || (x.kind == EXPR_TEXT && text_number(x.text, c->money, &x));
-	bool yn = y.kind == EXPR_NUM || (y.kind == EXPR_TEXT && text_number(y.text, c->money, &y));
-	if (xn && yn) {
-		char why[8];
-		if (align(&x, &y, why, sizeof why))
-			return (x.num > y.num) - (x.num < y.num);
-	}
-	char tx[64], ty[64];
-	slice_t sa = a->kind == EXPR_TEXT ? a->text : SLICE_LIT("");
-	slice_t sb = b->kind == EXPR_TEXT ? b->text : SLICE_LIT("");
-	if (a->kind == EXPR_NUM)
-		sa = (slice_t){tx, expr_format_num(a, tx, sizeof tx)};
-	if (b->kind == EXPR_NUM)
-		sb = (slice_t){ty, expr_format_num(b, ty, sizeof ty)};
-	int64_t da, db;
-	if (as_date(sa, c->date_format, &da) && as_date(sb, c->date_format, &db))
-		return (da > db) - (da < db);
-	return text_order(sa, sb);
-}
-
-static bool test(const expr_t *e, int n, const expr_ctx *c, bool *out, char *why, size_t whylen)
-{
-	const node *d = &e->nodes[n];
-	bool x;
-	switch (d->k) {
-	case N_AND:
-	case N_OR:
-		if (!test(e, d->a, c, &x, why, whylen))
-			return false;
-		if (x == (d->k == N_OR)) {
-			*out = x;
-			return true;
-		}
-		return test(e, d->b, c, out, why, whylen);
-	case N_NOT:
-		if (!test(e, d->a, c, &x, why, whylen))
-			return false;
-		*out = !x;
-		return true;
-	case N_MATCH: {
-		expr_val v;
-		if (!eval(e, d->a, c, &v, why, whylen))
-			return false;
-		char tmp[64];
-		slice_t t = v.kind == EXPR_TEXT ? v.text : SLICE_LIT("");
-		if (v.kind == EXPR_NUM)
-			t = (slice_t){tmp, expr_format_num(&v, tmp, sizeof tmp)};
-		regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)t.len};
-		x = regexec(d->re, t.len ? t.p : "", 1, &m, REG_STARTEND) == 0;
-		*out = d->op ? !x : x;
-		return true;
-	}
-	case N_CMP: {
-		expr_val a, b;
-		if (!eval(e, d->a, c, &a, why, whylen) || !eval(e, d->b, c, &b, why, whylen))
-			return false;
-		/* Numbers, else dates, else text (case and spaces aside). */
-		int o = order(&a, &b, c);
-		*out = d->op == OP_EQ   ? o == 0
-		       : d->op == OP_NE ? o != 0
-		       : d->op == OP_LT ? o < 0
-		       : d->op == OP_LE ? o <= 0
-		       : d->op == OP_GT ? o > 0
-		                        : o >= 0;
-		return true;
-	}
-	default: {
-		/* A value used as a condition: true when not empty. */
-		expr_val v;
-		if (!eval(e, n, c, &v, why, whylen))
-			return false;
-		*out = v.kind != EXPR_NULL;
-		return true;
-	}
-	}
-}
-
-bool expr_test(const expr_t *e, const expr_ctx *c, bool *out, char *why, size_t whylen)
-{
-	return test(e, e->root, c, out, why, whylen);
 }

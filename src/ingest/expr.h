@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/decimal.h"
 #include "core/money.h"
 
 typedef struct expr expr_t;
@@ -40,12 +41,11 @@ const char *expr_name(const expr_t *e, int i);
 typedef enum { EXPR_NULL, EXPR_TEXT, EXPR_NUM } expr_kind;
 
 /* A value: empty text is EXPR_NULL (arithmetic on it gives EXPR_NULL,
- * coalesce skips it); a number is num / 10^scale exactly. */
+ * coalesce skips it); a number is exact (decimal.h). */
 typedef struct {
 	expr_kind kind;
 	slice_t text;
-	__int128 num;
-	int scale;
+	decimal_t num;
 } expr_val;
 
 /* What evaluation reads: the text of name i is get(ud, slots[i]);
@@ -67,14 +67,6 @@ bool expr_eval(const expr_t *e, const expr_ctx *c, expr_val *out, char *why, siz
  * spaces; an empty value is empty text. False with why only when an
  * arithmetic operand fails. */
 bool expr_test(const expr_t *e, const expr_ctx *c, bool *out, char *why, size_t whylen);
-
-/* Writes a number as plain decimal text ("-12.5", trailing zeros kept to
- * its scale) into buf of n bytes (64 is always enough); returns the length. */
-size_t expr_format_num(const expr_val *v, char *buf, size_t n);
-/* A number in units of 10^-minor: exact, or rounded half-to-even with
- * round; false with why when it needs rounding without round, or when
- * |result| is not below MONEY_MAX_ABS. */
-bool expr_to_minor(const expr_val *v, int minor, bool round, int64_t *out, char *why, size_t whylen);
 
 /* Text equality as --values and conditions see it: ASCII case and all
  * whitespace ignored ("Closed  won" = "closedWon"). */

@@ -412,7 +412,7 @@ struct recode_plan {
 	int *where_slots;
 	int **rule_slots;
 	bool *matched;
-	char num[ENTITY_MAXCOLS][64];
+	char num[ENTITY_MAXCOLS][DECIMAL_BUFSZ];
 	const csv_row_t *row; /* the row being recoded */
 	const record_t *rec;
 };
@@ -550,12 +550,19 @@ static void computed(recode_plan *p, record_t *rec, int i, const expr_val *v, ch
 		return;
 	}
 	if (c->type != COL_MONEY) {
-		set_field(rec, i, (slice_t){p->num[i], expr_format_num(v, p->num[i], sizeof p->num[i])});
+		set_field(rec, i, (slice_t){p->num[i], decimal_format(v->num, p->num[i], sizeof p->num[i])});
 		return;
 	}
 	int64_t x;
-	char w[200];
-	if (!expr_to_minor(v, p->minor, p->o->parse.money.round, &x, w, sizeof w)) {
+	decimal_status st = decimal_to_minor(v->num, p->minor, p->o->parse.money.round, &x);
+	if (st != DECIMAL_OK) {
+		char t[DECIMAL_BUFSZ], w[200];
+		decimal_format(v->num, t, sizeof t);
+		if (st == DECIMAL_INEXACT)
+			snprintf(w, sizeof w, "%s has more than %d decimal place%s for the organisation's currency; try --round", t,
+			         p->minor, p->minor == 1 ? "" : "s");
+		else
+			snprintf(w, sizeof w, "%.40s is out of bounds (%s)", t, money_strerror(MONEY_BOUND));
 		first_error(err, errlen, "compute %s: %s", c->name, w);
 		set_field(rec, i, SLICE_LIT(""));
 		return;

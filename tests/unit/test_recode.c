@@ -52,7 +52,7 @@ static void expect_num(const char *text, row_vals *rv, const char *want)
 	char why[200] = "", got[64];
 	cr_assert(eval_with(text, rv, &v, why), "%s: %s", text, why);
 	cr_assert_eq(v.kind, EXPR_NUM, "%s: not a number", text);
-	expr_format_num(&v, got, sizeof got);
+	decimal_format(v.num, got, sizeof got);
 	cr_expect_str_eq(got, want, "%s = %s, want %s", text, got, want);
 }
 
@@ -123,27 +123,33 @@ Test(expr, a_text_operand_is_an_error_naming_its_column)
 
 Test(expr, minor_units_exact_or_rounded_half_even)
 {
-	expr_val v = {EXPR_NUM, {0}, 220046, 3}; /* 220.046 */
+	decimal_t v = {220046, 3}; /* 220.046 */
 	int64_t out = 0;
-	char why[200] = "";
-	cr_expect_not(expr_to_minor(&v, 2, false, &out, why, sizeof why));
-	cr_expect(strstr(why, "more than 2 decimal places"), "%s", why);
-	cr_assert(expr_to_minor(&v, 2, true, &out, why, sizeof why));
+	cr_expect_eq(decimal_to_minor(v, 2, false, &out), DECIMAL_INEXACT);
+	cr_assert_eq(decimal_to_minor(v, 2, true, &out), DECIMAL_OK);
 	cr_expect_eq(out, 22005);
 	v.num = -1125; /* -1.125 -> -1.12 (half to even) */
-	cr_assert(expr_to_minor(&v, 2, true, &out, why, sizeof why));
+	cr_assert_eq(decimal_to_minor(v, 2, true, &out), DECIMAL_OK);
 	cr_expect_eq(out, -112);
-	v = (expr_val){EXPR_NUM, {0}, 15, 0}; /* 15 -> 1500 cents, 15 yen */
-	cr_assert(expr_to_minor(&v, 2, false, &out, why, sizeof why));
+	v.num = -1135; /* -1.135 -> -1.14 */
+	cr_assert_eq(decimal_to_minor(v, 2, true, &out), DECIMAL_OK);
+	cr_expect_eq(out, -114);
+	v = (decimal_t){15, 0}; /* 15 -> 1500 cents, 15 yen */
+	cr_assert_eq(decimal_to_minor(v, 2, false, &out), DECIMAL_OK);
 	cr_expect_eq(out, 1500);
-	cr_assert(expr_to_minor(&v, 0, false, &out, why, sizeof why));
+	cr_assert_eq(decimal_to_minor(v, 0, false, &out), DECIMAL_OK);
 	cr_expect_eq(out, 15);
 	/* |amount| < 10^15 cents */
-	v = (expr_val){EXPR_NUM, {0}, (__int128)10000000000000, 0};
-	cr_expect_not(expr_to_minor(&v, 2, false, &out, why, sizeof why));
+	v = (decimal_t){(__int128)10000000000000, 0};
+	cr_expect_eq(decimal_to_minor(v, 2, false, &out), DECIMAL_BOUND);
 	v.num -= 1;
-	cr_expect(expr_to_minor(&v, 2, false, &out, why, sizeof why));
+	cr_expect_eq(decimal_to_minor(v, 2, false, &out), DECIMAL_OK);
 	cr_expect_eq(out, 999999999999900);
+	/* a product of 30-digit constants overflows, never wraps */
+	decimal_t big = {(__int128)1000000000000000000 * 1000000000000000000, 0}, r;
+	cr_expect_not(decimal_mul(big, big, &r));
+	cr_expect_eq(decimal_cmp((decimal_t){1, 0}, (decimal_t){big.num, 36}), 0, "1 = 10^36 / 10^36");
+	cr_expect_lt(decimal_cmp((decimal_t){-5, 1}, (decimal_t){1, 36}), 0);
 }
 
 Test(expr, conditions)
