@@ -476,6 +476,60 @@ static bool comparison_op(parser *p, expr_node_kind *k, int *op)
 	return false;
 }
 
+/* glibc's regcomp copies a group once per repetition operator and per
+ * count of a bound, so stacked or nested repetitions grow exponentially:
+ * patterns that could are refused (a bank or CRM pattern never needs
+ * them). NULL when fine, else why. */
+static const char *pattern_risk(const char *re)
+{
+	if (strlen(re) > 512)
+		return "longer than 512 bytes";
+	int depth = 0;
+	long copies = 1;
+	bool after_rep = false;
+	for (const char *c = re; *c; c++) {
+		if (*c == '\\' && c[1]) {
+			c++;
+			after_rep = false;
+			continue;
+		}
+		if (*c == '[') { /* a bracket expression: no operators inside */
+			const char *e = c + 1;
+			if (*e == '^')
+				e++;
+			if (*e == ']')
+				e++;
+			e = strchr(e, ']');
+			if (!e)
+				return NULL; /* regcomp says what is wrong */
+			c = e;
+			after_rep = false;
+			continue;
+		}
+		bool rep = *c == '*' || *c == '+' || *c == '?' || *c == '{';
+		if (rep && after_rep)
+			return "a repetition of a repetition (such as a++ or a*{2})";
+		if (*c == '{') {
+			char *end;
+			long m = strtol(c + 1, &end, 10), n = m;
+			if (*end == ',')
+				n = end[1] == '}' ? m : strtol(end + 1, &end, 10);
+			if (m > 100 || n > 100)
+				return "a repetition count above 100";
+			copies *= n > 1 ? n : 1;
+			if (copies > 1000)
+				return "repetition counts multiplying past 1000";
+			c = strchr(c, '}') ? strchr(c, '}') : c;
+		} else if (*c == '(' && ++depth > 8) {
+			return "groups nested more than 8 deep";
+		} else if (*c == ')') {
+			depth--;
+		}
+		after_rep = rep;
+	}
+	return NULL;
+}
+
 static int comparison(parser *p)
 {
 	int a = sum(p);
@@ -496,6 +550,9 @@ static int comparison(parser *p)
 	d->b = b;
 	d->op = op;
 	if (k == N_MATCH) {
+		const char *risk = pattern_risk(p->e->nodes[b].text);
+		if (risk)
+			return fail(p, "bad pattern: %s", risk);
 		d->re = xmalloc(sizeof *d->re);
 		int rc = regcomp(d->re, p->e->nodes[b].text, REG_EXTENDED | REG_ICASE | REG_NOSUB);
 		if (rc != 0) {
@@ -578,6 +635,10 @@ expr_t *expr_parse(const char *text, size_t len, expr_mode mode, size_t *consume
 {
 	if (len > EXPR_MAX_TEXT) {
 		snprintf(why, whylen, "longer than %d bytes", EXPR_MAX_TEXT);
+		return NULL;
+	}
+	if (memchr(text, '\0', len)) {
+		snprintf(why, whylen, "contains a NUL byte");
 		return NULL;
 	}
 	expr_t *e = xcalloc(1, sizeof *e);

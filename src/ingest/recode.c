@@ -1,5 +1,6 @@
 #include "ingest/recode.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,14 +462,19 @@ static int *bind_expr(const expr_t *e, const entity_def *d, const csv_row_t *h, 
 			snprintf(err, errlen, "%s: unknown column '%.60s': without a header, name columns by position ($1, $2, ...)",
 			         what, name);
 		} else {
-			char list[300] = "";
-			for (size_t j = 0; j < h->nfields && strlen(list) < 240; j++) {
+			char list[300] = "", guess[64] = "";
+			size_t nl = strlen(name);
+			for (size_t j = 0; j < h->nfields; j++) {
 				slice_t c = slice_trim(h->fields[j]);
-				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%.*s", j ? ", " : "",
-				         (int)(c.len > 40 ? 40 : c.len), c.p);
+				/* "Sub" of Sub-Category, "Order" of Order Date: the rest was read as more of the expression */
+				if (!guess[0] && c.len > nl && !strncasecmp(c.p, name, nl) && !isalnum((unsigned char)c.p[nl]))
+					snprintf(guess, sizeof guess, "; did you mean [%.*s]?", (int)(c.len > 40 ? 40 : c.len), c.p);
+				if (strlen(list) < 240)
+					snprintf(list + strlen(list), sizeof list - strlen(list), "%s%.*s", j ? ", " : "",
+					         (int)(c.len > 40 ? 40 : c.len), c.p);
 			}
-			snprintf(err, errlen, "%s: unknown column '%.60s' (the header has: %s%s; a name with spaces goes in [brackets])",
-			         what, name, list, strlen(list) >= 240 ? ", ..." : "");
+			snprintf(err, errlen, "%s: unknown column '%.60s' (the header has: %s%s; a name with spaces or symbols goes in [brackets])%s",
+			         what, name, list, strlen(list) >= 240 ? ", ..." : "", guess);
 		}
 		free(slots);
 		return NULL;

@@ -184,6 +184,10 @@ Test(expr, bad_expressions_say_where)
 	expect_parse_error("deal_stage", EXPR_COND, "expected a comparison");
 	expect_parse_error("deal_stage !=", EXPR_COND, "expected a value");
 	expect_parse_error("memo ~ (a", EXPR_COND, "bad pattern");
+	/* glibc's regcomp would need memory exponential in these */
+	expect_parse_error("memo ~ ve++++++++++++++++++++++++", EXPR_COND, "a repetition of a repetition");
+	expect_parse_error("memo ~ ((((((((((a+)+)+)+)+)+)+)+)+)+)", EXPR_COND, "nested more than 8 deep");
+	expect_parse_error("memo ~ (a{100}){100}", EXPR_COND, "multiplying past 1000");
 	expect_parse_error("a = 1 and", EXPR_COND, "at the end");
 	char deep[300];
 	memset(deep, '(', 200);
@@ -380,6 +384,11 @@ Test(recode, compute_errors_come_before_any_row)
 	cr_expect_eq(import_with(ENT_COSTS, p, superstore), -1);
 	cr_expect(strstr(err, "compute amount: unknown column 'Proft' (the header has: Row ID, Order ID"), "%s", err);
 	cr_expect_eq(res.inserted + res.rejected, 0);
+	p.v[1] = "amount=Sales - Order Date";
+	cr_expect_eq(import_with(ENT_COSTS, p, superstore), -2, "two names side by side: %s", err);
+	p.v[1] = "amount=Sales - Row-ID";
+	cr_expect_eq(import_with(ENT_COSTS, p, superstore), -1);
+	cr_expect(strstr(err, "unknown column 'Row'") && strstr(err, "did you mean [Row ID]?"), "%s", err);
 	p.v[1] = "amount=Sales -";
 	cr_expect_eq(import_with(ENT_COSTS, p, superstore), -2);
 	cr_expect(strstr(err, "compute amount: at the end"), "%s", err);
