@@ -20,14 +20,14 @@ const char aging_sql_open[] = "SELECT due_date, cnt, total FROM open_recv WHERE 
 const char aging_sql_future[] =
 	"SELECT due_date, count(*), sum(outstanding) FROM invoices "
 	"WHERE org = ? AND issue_date > ? AND +outstanding > 0 AND +status <> 'void' AND currency = '' GROUP BY due_date";
-/* Allocations after as_of, per invoice issued by as_of. */
+/* Allocations (and the write-offs they carry) after as_of, per invoice issued by as_of. */
 const char aging_sql_later[] =
-	"SELECT i.due_date, i.outstanding, sum(a.amount) FROM allocations a JOIN invoices i ON i.rid = a.invoice "
+	"SELECT i.due_date, i.outstanding, sum(a.amount + a.writeoff) FROM allocations a JOIN invoices i ON i.rid = a.invoice "
 	"WHERE a.org = ?1 AND a.pay_date > ?2 AND a.state IN ('applied','confirmed','manual') "
 	"AND i.issue_date <= ?2 AND i.status <> 'void' AND i.currency = '' GROUP BY i.rid";
 
 static const char naive_sql[] =
-	"SELECT i.due_date, i.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice = i.rid "
+	"SELECT i.due_date, i.amount - coalesce((SELECT sum(a.amount + a.writeoff) FROM allocations a WHERE a.invoice = i.rid "
 	"AND a.state IN ('applied','confirmed','manual') AND a.pay_date <= ?2), 0) "
 	"FROM invoices i WHERE i.org = ?1 AND i.status <> 'void' AND i.currency = '' AND i.issue_date <= ?2";
 

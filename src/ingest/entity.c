@@ -482,7 +482,7 @@ int entity_invoice_refresh(store_conn_t *w, int64_t invoice_rid)
 		"UPDATE invoices SET outstanding = CASE WHEN status = 'void' THEN 0 ELSE amount - a.paid END, "
 		"status = CASE WHEN status = 'void' THEN 'void' WHEN a.paid = 0 THEN 'open' "
 		"WHEN a.paid >= amount THEN 'paid' ELSE 'partial' END "
-		"FROM (SELECT coalesce(sum(amount), 0) AS paid FROM allocations "
+		"FROM (SELECT coalesce(sum(amount + writeoff), 0) AS paid FROM allocations "
 		"      WHERE invoice = ?1 AND state IN ('applied','confirmed','manual')) AS a "
 		"WHERE rid = ?1";
 	store_stmt_t *st = store_prepare(w, q);

@@ -166,6 +166,7 @@ struct blocking {
 	cid_entry *cid; /* cid[0] unused: 0 means none */
 	size_t ncid, cap_cid;
 	map nummap, amtmap, custmap, cidmap, tokmap;
+	map aliasmap; /* hash of a normalised payer -> customer (learned) */
 	/* Amounts set after loading: amount -> first of a list in moved[]
 	 * (append-only, so an invoice moved twice leaves a stale entry that
 	 * lookups skip by checking the amount). */
@@ -636,7 +637,6 @@ blocking_t *blocking_load(store_conn_t *c, int64_t org, atomic_int *cancel, char
 	build_number_index(b);
 	build_key_index(b);
 	build_customer_index(b);
-	map_free(&b->custmap);
 	return b;
 }
 
@@ -657,6 +657,7 @@ void blocking_free(blocking_t *b)
 	map_free(&b->movedmap);
 	map_free(&b->closedmap);
 	map_free(&b->keymap);
+	map_free(&b->aliasmap);
 	free(b->closed);
 	free(b->moved);
 	free(b->keys);
@@ -734,6 +735,11 @@ static double name_sim(const blocking_t *b, blocking_scratch *s, uint32_t cust)
 	if (e->key == key)
 		return e->sim;
 	const customer *c = &b->cust[cust];
+	if (blocking_is_alias(b, s, cust)) {
+		e->key = key;
+		e->sim = 1.0f;
+		return 1.0;
+	}
 	/* Below 0.5 only "clash" matters, so the ratio may stop early. */
 	double sim = score_name_sim(s->pay.payer.p, s->pay.payer.len, c->norm, c->norm_len, 0.5);
 	e->key = key;
@@ -929,4 +935,59 @@ void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blo
 		numberish = s->pay.tok[k].ndigits + d >= b->min_digits && s->pay.tok[k].ndigits <= b->max_digits + d;
 	if (!near && numberish && p->amount > 0)
 		fallback(b, o, s, p->cid);
+}
+
+void blocking_payer_customers(const blocking_t *b, const score_opts *o, blocking_scratch *s)
+{
+	similar_customers(b, o, s);
+	uint32_t a = b->aliasmap.cap ? map_get(&b->aliasmap, s->payer_hash) : BLOCKING_NONE;
+	bool listed = false;
+	for (size_t k = 0; k < s->ncust && !listed; k++)
+		listed = s->cust[k] == a;
+	if (a != BLOCKING_NONE && !listed) {
+		if (s->ncust == s->cap_cust) {
+			s->cap_cust = s->cap_cust ? s->cap_cust * 2 : 16;
+			s->cust = xrealloc(s->cust, s->cap_cust * sizeof *s->cust);
+			s->cust_sim = xrealloc(s->cust_sim, s->cap_cust * sizeof *s->cust_sim);
+		}
+		s->cust[s->ncust] = a;
+		s->cust_sim[s->ncust++] = 1.0f;
+	}
+	/* Best first (insertion sort: a handful). */
+	for (size_t i = 1; i < s->ncust; i++)
+		for (size_t j = i; j > 0 && s->cust_sim[j] > s->cust_sim[j - 1]; j--) {
+			uint32_t c = s->cust[j];
+			float f = s->cust_sim[j];
+			s->cust[j] = s->cust[j - 1], s->cust_sim[j] = s->cust_sim[j - 1];
+			s->cust[j - 1] = c, s->cust_sim[j - 1] = f;
+		}
+}
+
+const uint32_t *blocking_customer_invoices(const blocking_t *b, uint32_t k, size_t *n)
+{
+	*n = b->cust_start[k + 1] - b->cust_start[k];
+	return b->cust_inv + b->cust_start[k];
+}
+
+uint32_t blocking_find_customer(const blocking_t *b, const char *s, size_t n)
+{
+	for (uint32_t k = map_get(&b->custmap, XXH3_64bits(s, n)); k != BLOCKING_NONE; k = b->cust[k].next)
+		if (b->cust[k].raw_len == n && !memcmp(b->cust[k].raw, s, n))
+			return k;
+	return BLOCKING_NONE;
+}
+
+void blocking_add_alias(blocking_t *b, const char *payer_norm, size_t plen, const char *cust, size_t clen)
+{
+	uint32_t k = blocking_find_customer(b, cust, clen);
+	if (k == BLOCKING_NONE)
+		return; /* the customer has nothing open: nothing to find */
+	if (!b->aliasmap.cap)
+		map_init(&b->aliasmap, 64);
+	map_put(&b->aliasmap, XXH3_64bits(payer_norm, plen), k);
+}
+
+bool blocking_is_alias(const blocking_t *b, const blocking_scratch *s, uint32_t k)
+{
+	return b->aliasmap.cap && map_get(&b->aliasmap, s->payer_hash) == k;
 }

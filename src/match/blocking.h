@@ -11,6 +11,7 @@
 #define BRISK_BLOCKING_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,5 +94,22 @@ void blocking_scratch_free(blocking_scratch *s);
  * bounded); never an invoice in another currency. Leaves them in
  * s->cand[0..s->ncand), s->pay prepared and s->closed_named set. */
 void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blocking_scratch *s);
+
+/* After blocking_candidates(i): the customers named like the payer, best
+ * first, in s->cust[0..s->ncust) with their similarity in s->cust_sim
+ * (the payer's learned alias, if any, at 1.0). */
+void blocking_payer_customers(const blocking_t *b, const score_opts *o, blocking_scratch *s);
+/* Customer k's open invoices (indexes into blocking_invoices), oldest
+ * first; *n their count. */
+const uint32_t *blocking_customer_invoices(const blocking_t *b, uint32_t k, size_t *n);
+/* The customer of that exact text, or BLOCKING_NONE when none has an open
+ * invoice. */
+uint32_t blocking_find_customer(const blocking_t *b, const char *s, size_t n);
+/* Learned aliases (match/alias.h): payer text -> customer text. Call
+ * before blocking_candidates; a payer normalising to an alias's payer
+ * scores 1.0 against its customer. */
+void blocking_add_alias(blocking_t *b, const char *payer_norm, size_t plen, const char *customer, size_t clen);
+/* True when payment i's payer is a learned alias of customer k. */
+bool blocking_is_alias(const blocking_t *b, const blocking_scratch *s, uint32_t k);
 
 #endif

@@ -11,6 +11,8 @@
 #include "core/currency.h"
 #include "core/money.h"
 #include "core/seal.h"
+#include "match/alias.h"
+#include "match/credit.h"
 #include "match/fuzzy.h"
 #include "match/normalize.h"
 #include "store/secret.h"
@@ -131,6 +133,8 @@ typedef struct {
 	int64_t org;
 	char cur[4];     /* the payment's currency ("" = the org's) */
 	char org_cur[4]; /* the org's, to name it */
+	const char *alias; /* the customer the payer is a learned alias of, or NULL */
+	size_t alias_len;
 } scan;
 
 static void keep(scan *sc, int64_t rid, const score_cand *c, size_t canon_len, const char *other_cur)
@@ -176,7 +180,9 @@ static int scan_invoices(store_conn_t *c, int64_t org, const score_opts *o, scan
 		if (fresh) {
 			buf_reset(&name);
 			norm_name(cust, cl, &name);
-			*sim = (float)score_name_sim(sc->pay.payer.p, sc->pay.payer.len, name.p, name.len, 0);
+			*sim = sc->alias && sc->alias_len == cl && !memcmp(sc->alias, cust, cl)
+			               ? 1.0f
+			               : (float)score_name_sim(sc->pay.payer.p, sc->pay.payer.len, name.p, name.len, 0);
 		}
 		int rel = !sc->cid_len || !il ? 0 : il == sc->cid_len && !memcmp(cid, sc->cid, il) ? 1 : -1;
 		score_invoice v = {canon.p ? canon.p : "", canon.len, store_col_i64(st, 6),
@@ -450,10 +456,30 @@ static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t
 	buf_free(&tmp);
 }
 
-/* Writes the allocations; returns the payment's status. */
-static const char *put_allocations(store_conn_t *c, int64_t pay_rid, buf_t *out, int *rc)
+/* Collects a several-invoice decision's rule and set for "batch". */
+static void batch_note(buf_t *set, store_stmt_t *st, const char *rule, size_t rl)
 {
-	static const char *q = "SELECT i.id, i.number, a.amount, a.rule, a.confidence, a.state FROM allocations a "
+	if (!set->len) {
+		buf_puts(set, ",\"batch\":{\"rule\":");
+		buf_json_str(set, rule, rl);
+		bool by_ref = rl == 15 && !memcmp(rule, "batch_reference", 15);
+		buf_puts(set, by_ref ? ",\"why\":\"the reference names these invoices; the payment settles them together\""
+		                     : ",\"why\":\"no usable reference; the amount equals the total of this set of the "
+		                       "payer's open invoices (searched oldest first; a set that is not the only one adding up "
+		                       "is only proposed)\"");
+		buf_puts(set, ",\"set\":[");
+	} else {
+		buf_putc(set, ',');
+	}
+	put_text(set, st, 1);
+}
+
+/* Writes the allocations (and in set the several-invoice rule and set, if
+ * any); returns the payment's status. */
+static const char *put_allocations(store_conn_t *c, int64_t pay_rid, buf_t *out, buf_t *set, int *rc)
+{
+	static const char *q = "SELECT i.id, i.number, a.amount, a.rule, a.confidence, a.state, a.writeoff, "
+	                       "a.writeoff_reason FROM allocations a "
 	                       "JOIN invoices i ON i.rid = a.invoice WHERE a.payment = ?1 ORDER BY a.rid";
 	static const char *const states[] = {"applied", "confirmed", "manual", "proposed", "rejected"};
 	int rank = 5;
@@ -483,7 +509,17 @@ static const char *put_allocations(store_conn_t *c, int64_t pay_rid, buf_t *out,
 		buf_printf(out, "%.3f", store_col_double(st, 4));
 		put_key(out, &first, "state");
 		put_text(out, st, 5);
+		if (store_col_i64(st, 6) > 0) {
+			put_key(out, &first, "writeoff");
+			put_money(out, store_col_i64(st, 6));
+			put_key(out, &first, "writeoff_reason");
+			put_text(out, st, 7);
+		}
 		buf_putc(out, '}');
+		size_t rl;
+		const char *rule = store_col_text(st, 3, &rl);
+		if (rl > 6 && !memcmp(rule, "batch_", 6) && !(n == 8 && !memcmp(state, "rejected", 8)))
+			batch_note(set, st, rule, rl);
 	}
 	store_reset(st);
 	buf_putc(out, ']');
@@ -524,7 +560,7 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	const char *ref = store_col_text(st, 5, &rl);
 	const char *cid = store_col_text(st, 6, &cl);
 	score_payment_prepare(&sc.pay, payer, pl, ref, rl, amount, day, 0, 0);
-	char *cid_copy = xstrndup(cid, cl);
+	char *cid_copy = xstrndup(cid, cl), *payer_copy = xstrndup(payer, pl);
 	sc.cid = cid_copy;
 	sc.cid_len = cl;
 	size_t ul;
@@ -550,11 +586,28 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	memcpy(sc.org_cur, settings_get(c, org, &set) ? set.currency : CURRENCY_DEFAULT, 4);
 
 	int arc = 0;
-	buf_t allocs = BUF_INIT;
-	const char *status = put_allocations(c, rid, &allocs, &arc);
+	buf_t allocs = BUF_INIT, bset = BUF_INIT, learned = BUF_INIT;
+	const char *status = put_allocations(c, rid, &allocs, &bset, &arc);
 	buf_printf(out, ",\"status\":\"%s\"", status);
 	buf_put(out, allocs.p, allocs.len);
+	if (bset.len) {
+		buf_put(out, bset.p, bset.len);
+		buf_puts(out, "]}");
+	}
+	int64_t credit = credit_left(c, rid);
+	if (credit > 0) {
+		buf_puts(out, ",\"credit\":");
+		put_money(out, credit);
+	}
+	if (o->use_aliases && alias_of(c, org, payer_copy, pl, &learned)) {
+		buf_puts(out, ",\"learned\":{\"customer\":");
+		buf_json_str(out, learned.p, learned.len);
+		buf_puts(out, ",\"why\":\"a person matched this payer's spelling to this customer; it scores 1.0 against it\"}");
+		sc.alias = learned.p;
+		sc.alias_len = learned.len;
+	}
 	buf_free(&allocs);
+	buf_free(&bset);
 	matcher_status ret = MATCHER_OK;
 	bool settled = !strcmp(status, "applied") || !strcmp(status, "confirmed") || !strcmp(status, "manual");
 	if (arc != 0) {
@@ -588,6 +641,8 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 			out->p[at] = '\0';
 	}
 	free(cid_copy);
+	free(payer_copy);
+	buf_free(&learned);
 	free(sc.ruled);
 	free(sc.ruled_rid);
 	score_payment_free(&sc.pay);

@@ -12,7 +12,10 @@
 #include "core/mem.h"
 #include "core/money.h"
 #include "ingest/entity.h"
+#include "match/alias.h"
+#include "match/batch.h"
 #include "match/blocking.h"
+#include "match/credit.h"
 
 /* DESIGN
  * Three phases. Load: one read snapshot into the blocking index (no lock
@@ -39,6 +42,7 @@ typedef struct {
 	uint32_t inv;
 	float conf;
 	uint8_t rule, verdict;
+	uint32_t entry; /* 1-based in the run's batch_set: several invoices, a write-off or a credit */
 } decision;
 
 typedef struct {
@@ -77,6 +81,7 @@ static void score_range(pool *p, blocking_scratch *s, size_t from, size_t to)
 		d->conf = (float)conf;
 		d->inv = best < s->ncand ? s->cand[best].inv : BLOCKING_NONE;
 		d->rule = best < s->ncand ? s->cand[best].rule : SCORE_RULE_NONE;
+		d->entry = 0;
 	}
 }
 
@@ -148,7 +153,7 @@ static bool score_all(const blocking_t *b, const matcher_opts *o, decision *dec,
  * reference go first: a payment whose amount merely equals an invoice's
  * (a part of another invoice, by coincidence) must not take the invoice
  * from the payment that names it. Returns how many were applied. */
-static size_t settle(blocking_t *b, decision *dec, const uint32_t *idx, size_t n)
+static size_t settle(blocking_t *b, const score_opts *o, batch_set *bs, decision *dec, const uint32_t *idx, size_t n)
 {
 	size_t npay, ninv, applied = 0;
 	const blocking_payment *pay = blocking_payments(b, &npay);
@@ -163,11 +168,48 @@ static size_t settle(blocking_t *b, decision *dec, const uint32_t *idx, size_t n
 				d->verdict = SCORE_UNMATCHED;
 				continue;
 			}
-			blocking_set_outstanding(b, d->inv, inv[d->inv].outstanding - pay[i].amount);
+			/* A little less than a named invoice's amount: fees, a discount. */
+			if (d->rule == SCORE_RULE_REFERENCE || d->rule == SCORE_RULE_FUZZY)
+				d->entry = batch_tolerance(b, o, i, d->inv, bs);
+			blocking_set_outstanding(b, d->inv, d->entry ? 0 : inv[d->inv].outstanding - pay[i].amount);
 			applied++;
 		}
 	}
 	return applied;
+}
+
+/* The payments the single-invoice rounds left: several invoices, an
+ * overpayment, an underpayment (match/batch.h), one at a time in payment
+ * date order, since each one applied changes invoices' amounts. */
+static void decide_batches(blocking_t *b, const matcher_opts *o, batch_set *bs, decision *dec)
+{
+	size_t npay;
+	blocking_payments(b, &npay);
+	blocking_scratch s = {0};
+	for (size_t i = 0; i < npay && !cancelled(o); i++) {
+		decision *d = &dec[i];
+		if (d->verdict == SCORE_APPLIED)
+			continue;
+		size_t mark = bs->ne, amark = bs->n;
+		batch_decision bd = batch_payment(b, &o->score, i, &s, bs);
+		score_verdict v = bd.conf >= o->score.auto_threshold     ? SCORE_APPLIED
+		                  : bd.conf >= o->score.review_threshold ? SCORE_PROPOSED
+		                                                         : SCORE_UNMATCHED;
+		bool better = bd.rule && v != SCORE_UNMATCHED && (v == SCORE_APPLIED || bd.conf > d->conf);
+		if (better && v == SCORE_APPLIED && !batch_settle(b, bs, bd.entry))
+			better = false;
+		if (!better) {
+			bs->ne = mark; /* forget its allocations */
+			bs->n = amark;
+			continue;
+		}
+		d->verdict = (uint8_t)v;
+		d->conf = (float)bd.conf;
+		d->rule = (uint8_t)bd.rule;
+		d->entry = bd.entry;
+		d->inv = bs->a[bs->e[bd.entry - 1].first].inv;
+	}
+	blocking_scratch_free(&s);
 }
 
 /* Decides every payment. Applying a payment changes its invoice's
@@ -175,13 +217,14 @@ static size_t settle(blocking_t *b, decision *dec, const uint32_t *idx, size_t n
  * (the rest of a split payment whose reference says nothing): so the
  * payments left over are scored again against the new amounts, until a
  * round applies nothing more. A re-run then finds nothing new either. */
-static bool decide(blocking_t *b, const matcher_opts *o, decision *dec, uint64_t *done, uint64_t total)
+static bool decide(blocking_t *b, const matcher_opts *o, batch_set *bs, decision *dec, uint64_t *done,
+                   uint64_t total)
 {
 	size_t npay;
 	blocking_payments(b, &npay);
 	if (!score_all(b, o, dec, NULL, npay, done, total))
 		return false;
-	size_t applied = settle(b, dec, NULL, npay);
+	size_t applied = settle(b, &o->score, bs, dec, NULL, npay);
 	uint32_t *left = xmalloc((npay ? npay : 1) * sizeof *left);
 	bool ok = true;
 	for (int round = 1; round < MAX_ROUNDS && applied > 0 && ok; round++) {
@@ -190,9 +233,11 @@ static bool decide(blocking_t *b, const matcher_opts *o, decision *dec, uint64_t
 			if (dec[i].verdict != SCORE_APPLIED)
 				left[n++] = (uint32_t)i;
 		ok = score_all(b, o, dec, left, n, done, total);
-		applied = ok ? settle(b, dec, left, n) : 0;
+		applied = ok ? settle(b, &o->score, bs, dec, left, n) : 0;
 	}
 	free(left);
+	if (ok)
+		decide_batches(b, o, bs, dec);
 	return ok;
 }
 
@@ -222,12 +267,12 @@ static int drop_proposals(writer *wr, int64_t payment)
 }
 
 static int insert_alloc(writer *wr, int64_t payment, int64_t invoice, int64_t amount, date_t day, int rule,
-                        double conf, const char *state)
+                        double conf, const char *state, int64_t writeoff, int reason)
 {
-	static const char *q = "INSERT INTO allocations(org, payment, invoice, amount, pay_date, rule, confidence, state) "
-	                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	static const char *q = "INSERT INTO allocations(org, payment, invoice, amount, pay_date, rule, confidence, state, "
+	                       "writeoff, writeoff_reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 	store_stmt_t *st = store_prepare(wr->w, q);
-	const char *rn = score_rule_name(rule);
+	const char *rn = score_rule_name(rule), *why = batch_reason_name(reason);
 	store_bind_i64(st, 1, wr->org);
 	store_bind_i64(st, 2, payment);
 	store_bind_i64(st, 3, invoice);
@@ -237,15 +282,54 @@ static int insert_alloc(writer *wr, int64_t payment, int64_t invoice, int64_t am
 	/* Decisions hold a float; store the 3 decimals it stands for. */
 	store_bind_double(st, 7, round(conf * 1000) / 1000);
 	store_bind_text(st, 8, state, strlen(state));
+	store_bind_i64(st, 9, writeoff);
+	store_bind_text(st, 10, why, strlen(why));
 	store_status rc = store_step(st);
 	store_reset(st);
 	return rc == STORE_DONE ? 0 : fail_store(wr, "storing an allocation");
 }
 
+/* Stores entry e's allocations (several invoices, a write-off) and the
+ * credit an applied overpayment leaves, and reports each allocation. */
+static int store_entry(const blocking_t *b, const matcher_opts *o, const batch_set *bs, const decision *d,
+                       const blocking_payment *p, writer *wr, uint8_t *touched)
+{
+	size_t ninv;
+	const blocking_invoice *inv = blocking_invoices(b, &ninv);
+	const batch_entry *e = &bs->e[d->entry - 1];
+	const char *state = d->verdict == SCORE_APPLIED ? "applied" : "proposed";
+	int rc = 0;
+	for (uint32_t k = e->first; k < e->first + e->n && rc == 0; k++) {
+		const batch_alloc *a = &bs->a[k];
+		if (d->verdict == SCORE_APPLIED)
+			touched[a->inv] = 1;
+		if (wr->w)
+			rc = insert_alloc(wr, p->rid, inv[a->inv].rid, a->amount, p->date, d->rule, d->conf, state,
+			                  a->writeoff, a->writeoff ? e->reason : 0);
+		if (o->on_decision) {
+			matcher_decision md = {
+				.payment_id = p->id,
+				.payment_id_len = p->id_len,
+				.invoice_id = inv[a->inv].id,
+				.invoice_id_len = inv[a->inv].id_len,
+				.amount = a->amount,
+				.rule = d->rule,
+				.confidence = d->conf,
+				.verdict = (score_verdict)d->verdict,
+			};
+			o->on_decision(o->decision_ud, &md);
+		}
+	}
+	if (rc == 0 && wr->w && e->credit > 0 && d->verdict == SCORE_APPLIED &&
+	    credit_record(wr->w, wr->org, p->rid, inv[bs->a[e->first + e->n - 1].inv].rid) != 0)
+		rc = fail_store(wr, "storing a credit");
+	return rc;
+}
+
 /* Stores the settled decisions in payment date order and reports them;
  * wr->w NULL = dry run. */
-static int apply(const blocking_t *b, const matcher_opts *o, const decision *dec, writer *wr, matcher_result *res,
-                 uint64_t total)
+static int apply(const blocking_t *b, const matcher_opts *o, const batch_set *bs, const credit_set *cs,
+                 const decision *dec, writer *wr, matcher_result *res, uint64_t total)
 {
 	size_t ninv, npay;
 	const blocking_invoice *inv = blocking_invoices(b, &ninv);
@@ -269,11 +353,21 @@ static int apply(const blocking_t *b, const matcher_opts *o, const decision *dec
 			}
 		}
 		const blocking_invoice *v = d->verdict != SCORE_UNMATCHED ? &inv[d->inv] : NULL;
-		if (d->verdict == SCORE_APPLIED)
-			touched[d->inv] = 1;
 		res->applied += d->verdict == SCORE_APPLIED;
 		res->proposed += d->verdict == SCORE_PROPOSED;
 		res->unmatched += d->verdict == SCORE_UNMATCHED;
+		if (v && d->entry) {
+			if (wr->w && p->prop_rid) {
+				rc = drop_proposals(wr, p->rid);
+				res->changed++;
+			}
+			if (rc == 0)
+				rc = store_entry(b, o, bs, d, p, wr, touched);
+			res->changed += bs->e[d->entry - 1].n;
+			continue;
+		}
+		if (d->verdict == SCORE_APPLIED)
+			touched[d->inv] = 1;
 		if (wr->w) {
 			bool keep = p->prop_rid > 0 && d->verdict == SCORE_PROPOSED && p->prop_inv == v->rid &&
 			            p->prop_rule == d->rule && fabs(p->prop_conf - d->conf) < 5e-4;
@@ -283,7 +377,7 @@ static int apply(const blocking_t *b, const matcher_opts *o, const decision *dec
 			}
 			if (rc == 0 && v && !keep) {
 				rc = insert_alloc(wr, p->rid, v->rid, p->amount, p->date, d->rule, d->conf,
-				                  d->verdict == SCORE_APPLIED ? "applied" : "proposed");
+				                  d->verdict == SCORE_APPLIED ? "applied" : "proposed", 0, 0);
 				res->changed++;
 			}
 		}
@@ -300,6 +394,15 @@ static int apply(const blocking_t *b, const matcher_opts *o, const decision *dec
 			};
 			o->on_decision(o->decision_ud, &md);
 		}
+	}
+	/* Credits go after the payments: they cover what is left unpaid. */
+	for (size_t k = 0; k < cs->nu && rc == 0; k++) {
+		const credit_use *u = &cs->u[k];
+		touched[u->inv] = 1;
+		res->changed++;
+		if (wr->w)
+			rc = insert_alloc(wr, u->payment, inv[u->inv].rid, u->amount, u->date, SCORE_RULE_CREDIT, 1.0,
+			                  "applied", 0, 0);
 	}
 	for (size_t k = 0; k < ninv && rc == 0 && wr->w; k++)
 		if (touched[k] && entity_invoice_refresh(wr->w, inv[k].rid) != 0)
@@ -325,6 +428,13 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 	versions(s, org, v0);
 	store_conn_t *rc = store_read_begin(s);
 	blocking_t *b = blocking_load(rc, org, o->cancel, err, errlen);
+	credit_set cs = {0};
+	batch_set bs = {0};
+	if (b && ((o->score.use_aliases && alias_load(rc, org, b, err, errlen) != 0) ||
+	          (o->score.use_credit && credit_load(rc, org, b, &cs, err, errlen) != 0))) {
+		blocking_free(b);
+		b = NULL;
+	}
 	store_read_end(rc);
 	if (!b) {
 		if (cancelled(o))
@@ -347,10 +457,11 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 	int ret = -1;
 	writer wr = {.org = org, .err = err, .errlen = errlen};
 	uint64_t done = 0;
-	if (!decide(b, o, dec, &done, total)) {
+	if (!decide(b, o, &bs, dec, &done, total)) {
 		snprintf(err, errlen, "cancelled; nothing was stored");
 		goto out;
 	}
+	credit_decide(b, &cs);
 	double t2 = clock_now_s();
 	res->score_seconds = t2 - t1;
 	if (!o->dry_run) {
@@ -365,7 +476,7 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 			goto out;
 		}
 	}
-	if (apply(b, o, dec, &wr, res, total) != 0) {
+	if (apply(b, o, &bs, &cs, dec, &wr, res, total) != 0) {
 		if (wr.w)
 			store_write_rollback(wr.w);
 		goto out;
@@ -383,6 +494,8 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 	ret = 0;
 out:
 	free(dec);
+	batch_set_free(&bs);
+	credit_free(&cs);
 	blocking_free(b);
 	return ret;
 }
@@ -472,10 +585,12 @@ static void money_str(int64_t cents, char *buf)
 matcher_status matcher_confirm(store_t *s, int64_t org, const char *payment_id, size_t len, char *err,
                                size_t errlen)
 {
-	static const char *q = "SELECT a.rid, a.invoice, a.amount, i.outstanding, i.status, i.id FROM allocations a "
-	                       "JOIN invoices i ON i.rid = a.invoice WHERE a.payment = ?1 AND a.state = 'proposed' "
-	                       "ORDER BY a.rid LIMIT 1";
-	static const char *upd = "UPDATE allocations SET state = 'confirmed' WHERE rid = ?1";
+	/* A proposal is one decision: one invoice, or the set of a payment
+	 * for several; confirming takes all of it. */
+	static const char *q = "SELECT a.rid, a.invoice, a.amount + a.writeoff, i.outstanding, i.status, i.id, a.amount "
+	                       "FROM allocations a JOIN invoices i ON i.rid = a.invoice "
+	                       "WHERE a.payment = ?1 AND a.state = 'proposed' ORDER BY a.rid LIMIT 64";
+	static const char *upd = "UPDATE allocations SET state = 'confirmed' WHERE payment = ?1 AND state = 'proposed'";
 	writer wr = {.org = org};
 	payment_row p;
 	matcher_status st = begin(s, &wr, err, errlen);
@@ -485,44 +600,55 @@ matcher_status matcher_confirm(store_t *s, int64_t org, const char *payment_id, 
 		return finish(&wr, st);
 	store_stmt_t *sel = store_prepare(wr.w, q);
 	store_bind_i64(sel, 1, p.rid);
-	store_status rc = store_step(sel);
-	if (rc != STORE_ROW) {
-		store_reset(sel);
-		if (rc != STORE_DONE)
-			return finish(&wr, (fail_store(&wr, "finding the proposal"), MATCHER_FAILED));
+	int64_t inv[64], cash = 0;
+	size_t n = 0;
+	bool full = true;
+	store_status rc;
+	while ((rc = store_step(sel)) == STORE_ROW && n < 64) {
+		int64_t settles = store_col_i64(sel, 2), outstanding = store_col_i64(sel, 3);
+		size_t sl, il;
+		const char *status = store_col_text(sel, 4, &sl);
+		const char *iid = store_col_text(sel, 5, &il);
+		bool is_void = sl == 4 && !memcmp(status, "void", 4);
+		if (is_void || settles > outstanding) {
+			char a[MONEY_BUFSZ], b[MONEY_BUFSZ];
+			money_str(settles, a);
+			money_str(outstanding, b);
+			if (is_void)
+				snprintf(err, errlen, "invoice '%.*s' is void", (int)(il > 80 ? 80 : il), iid);
+			else
+				snprintf(err, errlen, "invoice '%.*s' has %s outstanding, less than the %s proposed",
+				         (int)(il > 80 ? 80 : il), iid, b, a);
+			store_reset(sel);
+			return finish(&wr, MATCHER_CONFLICT);
+		}
+		full = full && settles == outstanding;
+		cash += store_col_i64(sel, 6);
+		inv[n++] = store_col_i64(sel, 1);
+	}
+	store_reset(sel);
+	if (rc != STORE_DONE && rc != STORE_ROW)
+		return finish(&wr, (fail_store(&wr, "finding the proposal"), MATCHER_FAILED));
+	if (n == 0) {
 		snprintf(err, errlen, "payment '%.*s' has no proposed match to confirm", (int)(len > 80 ? 80 : len),
 		         payment_id);
 		return finish(&wr, MATCHER_CONFLICT);
 	}
-	int64_t arid = store_col_i64(sel, 0), inv = store_col_i64(sel, 1), amount = store_col_i64(sel, 2);
-	int64_t outstanding = store_col_i64(sel, 3);
-	size_t sl, il;
-	const char *status = store_col_text(sel, 4, &sl);
-	const char *iid = store_col_text(sel, 5, &il);
-	bool is_void = sl == 4 && !memcmp(status, "void", 4);
-	if (is_void || amount > outstanding) {
-		char a[MONEY_BUFSZ], b[MONEY_BUFSZ];
-		money_str(amount, a);
-		money_str(outstanding, b);
-		if (is_void)
-			snprintf(err, errlen, "invoice '%.*s' is void", (int)(il > 80 ? 80 : il), iid);
-		else
-			snprintf(err, errlen, "invoice '%.*s' has %s outstanding, less than the %s proposed",
-			         (int)(il > 80 ? 80 : il), iid, b, a);
-		store_reset(sel);
-		return finish(&wr, MATCHER_CONFLICT);
-	}
-	store_reset(sel);
 	store_stmt_t *u = store_prepare(wr.w, upd);
-	store_bind_i64(u, 1, arid);
+	store_bind_i64(u, 1, p.rid);
 	rc = store_step(u);
 	store_reset(u);
 	if (rc != STORE_DONE)
 		return finish(&wr, (fail_store(&wr, "confirming"), MATCHER_FAILED));
-	/* A payment goes to one invoice: other proposals of it are moot. */
-	if (drop_proposals(&wr, p.rid) != 0)
-		return finish(&wr, MATCHER_FAILED);
-	return finish(&wr, refresh(&wr, inv));
+	for (size_t i = 0; i < n && st == MATCHER_OK; i++)
+		st = refresh(&wr, inv[i]);
+	/* A person said this payer is this customer; an overpayment's rest is
+	 * the customer's credit. */
+	if (st == MATCHER_OK && alias_learn(wr.w, org, p.rid, inv[0]) != 0)
+		st = (fail_store(&wr, "learning the payer's alias"), MATCHER_FAILED);
+	if (st == MATCHER_OK && full && cash < p.amount && credit_record(wr.w, org, p.rid, inv[n - 1]) != 0)
+		st = (fail_store(&wr, "storing the credit"), MATCHER_FAILED);
+	return finish(&wr, st);
 }
 
 matcher_status matcher_reject(store_t *s, int64_t org, const char *payment_id, size_t len, char *err,
@@ -639,7 +765,9 @@ matcher_status matcher_manual(store_t *s, int64_t org, const char *payment_id, s
 		return finish(&wr, MATCHER_CONFLICT);
 	}
 	if (drop_proposals(&wr, p.rid) != 0 ||
-	    insert_alloc(&wr, p.rid, inv, amount, p.date, SCORE_RULE_MANUAL, 1.0, "manual") != 0)
+	    insert_alloc(&wr, p.rid, inv, amount, p.date, SCORE_RULE_MANUAL, 1.0, "manual", 0, 0) != 0)
 		return finish(&wr, MATCHER_FAILED);
+	if (alias_learn(wr.w, org, p.rid, inv) != 0)
+		return finish(&wr, (fail_store(&wr, "learning the payer's alias"), MATCHER_FAILED));
 	return finish(&wr, refresh(&wr, inv));
 }

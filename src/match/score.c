@@ -40,6 +40,17 @@ void score_opts_init(score_opts *o)
 		.max_ref_distance = 2,
 		.tie_margin = 0.05,
 		.ambiguity_factor = 0.7,
+		.tol_abs = 1000,
+		.tol_pct = 0.02,
+		.overpay_max = 0.5,
+		.batch_max = 5,
+		.use_fuzzy = true,
+		.use_amount_customer = true,
+		.use_batch_reference = true,
+		.use_batch_amount = true,
+		.use_writeoff = true,
+		.use_credit = true,
+		.use_aliases = true,
 	};
 }
 
@@ -58,6 +69,12 @@ bool score_opts_check(const score_opts *o, char *why, size_t whylen)
 		bad = "the reference edit distance must be 0 to 3";
 	else if (!(o->tie_margin >= 0 && o->tie_margin < 1) || !(o->ambiguity_factor >= 0 && o->ambiguity_factor <= 1))
 		bad = "tie margin and ambiguity factor must be within [0, 1]";
+	else if (o->tol_abs < 0 || o->tol_abs > 100000000 || !(o->tol_pct >= 0 && o->tol_pct <= 0.2))
+		bad = "the write-off tolerance must be 0 to 1000000.00 and 0 to 20%";
+	else if (!(o->overpay_max >= 0 && o->overpay_max <= 1))
+		bad = "the overpayment share must be within [0, 1]";
+	else if (o->batch_max < 2 || o->batch_max > 6)
+		bad = "the invoices per batch payment must be 2 to 6";
 	if (bad)
 		snprintf(why, whylen, "%s", bad);
 	return !bad;
@@ -331,7 +348,8 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
 		best = k;
 		rule = SCORE_RULE_REFERENCE;
 	}
-	if (!(f & SCORE_EXACT_REF) && c->ref_dist <= o->max_ref_distance && (f & SCORE_AMOUNT_FITS) && agree) {
+	if (o->use_fuzzy && !(f & SCORE_EXACT_REF) && c->ref_dist <= o->max_ref_distance && (f & SCORE_AMOUNT_FITS) &&
+	    agree) {
 		double k = eq ? (c->ref_dist <= 1 ? 0.93 : 0.90) : (c->ref_dist <= 1 ? 0.82 : 0.78);
 		if (cid_rel > 0)
 			k += 0.02;
@@ -342,7 +360,7 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
 			rule = SCORE_RULE_FUZZY;
 		}
 	}
-	if (eq && agree && (f & SCORE_DATE_OK)) {
+	if (o->use_amount_customer && eq && agree && (f & SCORE_DATE_OK)) {
 		double t = o->name_threshold < 1 ? (name_sim - o->name_threshold) / (1 - o->name_threshold) : 1;
 		t = t < 0 ? 0 : t > 1 ? 1 : t;
 		double k = cid_rel > 0 ? 0.90 : 0.80 + 0.10 * t;
@@ -513,16 +531,17 @@ score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t 
 	return k >= o->review_threshold ? SCORE_PROPOSED : SCORE_UNMATCHED;
 }
 
-static const char *const rule_names[] = {"", "reference", "fuzzy_reference", "amount_customer", "manual"};
+static const char *const rule_names[] = {"",       "reference",       "fuzzy_reference", "amount_customer",
+                                         "manual", "batch_reference", "batch_amount",    "credit"};
 
 const char *score_rule_name(int rule)
 {
-	return rule >= 0 && rule <= SCORE_RULE_MANUAL ? rule_names[rule] : "";
+	return rule >= 0 && rule < SCORE_RULE_COUNT ? rule_names[rule] : "";
 }
 
 int score_rule_parse(const char *s, size_t len)
 {
-	for (int i = 1; i <= SCORE_RULE_MANUAL; i++)
+	for (int i = 1; i < SCORE_RULE_COUNT; i++)
 		if (strlen(rule_names[i]) == len && !memcmp(rule_names[i], s, len))
 			return i;
 	return 0;

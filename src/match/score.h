@@ -17,7 +17,17 @@
 #include "match/normalize.h"
 
 /* Rules, strongest first (DATA.md); SCORE_RULE_NONE when no rule holds. */
-enum { SCORE_RULE_NONE, SCORE_RULE_REFERENCE, SCORE_RULE_FUZZY, SCORE_RULE_AMOUNT_CUSTOMER, SCORE_RULE_MANUAL };
+enum {
+	SCORE_RULE_NONE,
+	SCORE_RULE_REFERENCE,
+	SCORE_RULE_FUZZY,
+	SCORE_RULE_AMOUNT_CUSTOMER,
+	SCORE_RULE_MANUAL,
+	SCORE_RULE_BATCH_REFERENCE, /* one payment, the invoices its reference names (match/batch.h) */
+	SCORE_RULE_BATCH_AMOUNT,    /* one payment, a set of the payer's invoices by amount */
+	SCORE_RULE_CREDIT,          /* an earlier overpayment's credit, on a later invoice */
+	SCORE_RULE_COUNT
+};
 
 typedef enum { SCORE_UNMATCHED, SCORE_PROPOSED, SCORE_APPLIED } score_verdict;
 
@@ -31,6 +41,14 @@ typedef struct {
 	int max_ref_distance;    /* rule 2 edit distance, 0..3 (2) */
 	double tie_margin;       /* a rival this close to the best is a tie (0.05) */
 	double ambiguity_factor; /* a tied best is scaled by this (0.7), and kept below auto */
+	/* Issue 15 (match/batch.h): what is left after an invoice's payment. */
+	int64_t tol_abs;         /* an underpayment is written off up to this, minor units (1000) */
+	double tol_pct;          /* and up to this share of what was due (0.02) */
+	double overpay_max;      /* an applied overpayment leaves at most this share as credit (0.5) */
+	int batch_max;           /* invoices one payment may settle by amount, 2..6 (5) */
+	/* Which rules are on (all by default); the reference rule always is. */
+	bool use_fuzzy, use_amount_customer, use_batch_reference, use_batch_amount, use_writeoff, use_credit,
+		use_aliases;
 } score_opts;
 
 /* Fills the defaults above. */
@@ -160,7 +178,8 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
 score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t closed_named, size_t *best,
                            double *conf, size_t *rival);
 
-/* "reference", "fuzzy_reference", "amount_customer", "manual", "" for none;
+/* "reference", "fuzzy_reference", "amount_customer", "manual",
+ * "batch_reference", "batch_amount", "credit", "" for none;
  * and back (0 when unknown). */
 const char *score_rule_name(int rule);
 int score_rule_parse(const char *s, size_t len);

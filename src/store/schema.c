@@ -463,6 +463,36 @@ static const migration migrations[] = {
 	"  delivered INTEGER NOT NULL DEFAULT 1,"
 	"  created_at INTEGER NOT NULL,"
 	"  PRIMARY KEY(org, id));"},
+	/* 12: reconciliation the way a bookkeeper works (issue 15): an
+	 * allocation may write off the rest of its invoice (fees, a
+	 * discount); payments holding an overpayment's credit and whose it
+	 * is; payers' spellings learned as customers' aliases; the rules an
+	 * organisation chose and their change history. */
+	{.sql = "ALTER TABLE allocations ADD COLUMN writeoff INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE allocations ADD COLUMN writeoff_reason TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE payment_credits("
+	"  payment INTEGER PRIMARY KEY REFERENCES payments(rid) ON DELETE CASCADE,"
+	"  org INTEGER NOT NULL,"
+	"  invoice INTEGER NOT NULL REFERENCES invoices(rid) ON DELETE CASCADE);"
+	"CREATE INDEX payment_credits_org ON payment_credits(org);"
+	"CREATE TABLE payer_aliases("
+	"  org INTEGER NOT NULL,"
+	"  payer TEXT NOT NULL,"
+	"  spelling TEXT NOT NULL,"
+	"  customer TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+	"  PRIMARY KEY(org, payer));"
+	"CREATE TABLE match_rules("
+	"  org INTEGER PRIMARY KEY,"
+	"  rules TEXT NOT NULL);"
+	"CREATE TABLE match_rules_history("
+	"  rid INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  before TEXT NOT NULL,"
+	"  after TEXT NOT NULL,"
+	"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+	"CREATE INDEX match_rules_history_org ON match_rules_history(org, rid);"},
 };
 
 int schema_count(void)

@@ -1,0 +1,337 @@
+/* Issue 15: one payment for several invoices, overpayments' credits,
+ * underpayments written off within the tolerance, aliases learned from
+ * people. One tiny hand-written data set per case, imported into a real
+ * store and reconciled; then properties of the subset-sum search and of a
+ * whole run on random small books (cents conserved, no invoice over-settled). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "match/alias.h"
+#include "match/batch.h"
+#include "match/matcher.h"
+
+#define INV_HEAD "id,number,customer,customer_id,issue_date,due_date,amount,status\n"
+#define PAY_HEAD "id,date,payer,amount,reference,customer_id\n"
+
+static store_fx fx;
+static char why[512];
+
+static void open_fx(void)
+{
+	store_fx_open(&fx, "acme");
+}
+
+static void close_fx(void)
+{
+	store_fx_close(&fx);
+}
+
+TestSuite(batch, .init = open_fx, .fini = close_fx);
+
+static void load(const char *invoices, const char *payments)
+{
+	const char *csv[2] = {invoices, payments};
+	entity_kind kind[2] = {ENT_INVOICES, ENT_PAYMENTS};
+	for (int i = 0; i < 2; i++) {
+		if (!csv[i])
+			continue;
+		import_opts io = fx_opts(&fx, kind[i]);
+		import_result ir;
+		cr_assert_eq(fx_import(&fx, &io, csv[i], strlen(csv[i]), &ir, why, sizeof why), 0, "%s", why);
+		cr_assert_eq(ir.rejected, 0);
+	}
+}
+
+static matcher_result run_with(const matcher_opts *o)
+{
+	matcher_result r;
+	cr_assert_eq(matcher_run(fx.store, fx.org, o, &r, why, sizeof why), 0, "%s", why);
+	return r;
+}
+
+static matcher_result run(void)
+{
+	matcher_opts o;
+	matcher_opts_init(&o);
+	o.threads = 1;
+	return run_with(&o);
+}
+
+/* The payment's allocations, "invoice:amount+writeoff:state:rule" by
+ * invoice id, space-separated; "-" when none. */
+static void expect(const char *payment, const char *want)
+{
+	char sql[600];
+	snprintf(sql, sizeof sql,
+	         "SELECT coalesce((SELECT group_concat(x, ' ') FROM (SELECT i.id || ':' || a.amount || '+' || a.writeoff "
+	         "|| ':' || a.state || ':' || a.rule AS x FROM allocations a JOIN invoices i ON i.rid = a.invoice "
+	         "JOIN payments p ON p.rid = a.payment WHERE p.id = '%s' AND a.state <> 'rejected' ORDER BY i.id)), '-')",
+	         payment);
+	char *got = db_text(&fx, sql);
+	got[strcspn(got, "\n")] = '\0';
+	cr_expect_str_eq(got, want, "payment %s", payment);
+	free(got);
+}
+
+static void expect_status(const char *invoice, const char *want)
+{
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT status || ' ' || outstanding FROM invoices WHERE id = '%s'", invoice);
+	char *got = db_text(&fx, sql);
+	got[strcspn(got, "\n")] = '\0';
+	cr_expect_str_eq(got, want, "invoice %s", invoice);
+	free(got);
+}
+
+Test(batch, reference_names_several_invoices)
+{
+	load(INV_HEAD "A,INV-2025-0101,Kowalski Bau GmbH,,2025-03-01,2025-03-31,100.00,open\n"
+	              "B,INV-2025-0102,Kowalski Bau GmbH,,2025-03-05,2025-04-04,250.50,open\n"
+	              "C,INV-2025-0103,Kowalski Bau GmbH,,2025-03-09,2025-04-08,49.50,open\n"
+	              "D,INV-2025-0104,Kowalski Bau GmbH,,2025-03-10,2025-04-09,77.00,open\n",
+	     PAY_HEAD "P1,2025-04-02,KOWALSKI BAU,400.00,INV-2025-0101 INV-2025-0102 INV-2025-0103,\n");
+	matcher_result r = run();
+	cr_expect_eq(r.applied, 1);
+	expect("P1", "A:10000+0:applied:batch_reference B:25050+0:applied:batch_reference "
+	             "C:4950+0:applied:batch_reference");
+	expect_status("A", "paid 0");
+	expect_status("D", "open 7700");
+}
+
+Test(batch, amount_is_the_sum_of_a_set_of_the_payers_invoices)
+{
+	load(INV_HEAD "A,INV-0201,Nordlicht Optik AG,,2025-01-10,2025-02-09,120.00,open\n"
+	              "B,INV-0202,Nordlicht Optik AG,,2025-01-20,2025-02-19,310.25,open\n"
+	              "C,INV-0203,Nordlicht Optik AG,,2025-02-01,2025-03-03,89.90,open\n"
+	              "D,INV-0204,Nordlicht Optik AG,,2025-02-10,2025-03-12,455.00,open\n"
+	              "E,INV-0205,Other Firm Ltd,,2025-02-10,2025-03-12,89.90,open\n",
+	     PAY_HEAD "P1,2025-03-05,Nordlicht Optik,400.15,Thank you,\n");
+	run();
+	expect("P1", "B:31025+0:applied:batch_amount C:8990+0:applied:batch_amount");
+	expect_status("A", "open 12000");
+}
+
+Test(batch, two_sets_adding_up_are_proposed_oldest_first)
+{
+	load(INV_HEAD "A,INV-0301,Vega Foods,,2025-01-10,2025-02-09,100.00,open\n"
+	              "B,INV-0302,Vega Foods,,2025-01-20,2025-02-19,50.00,open\n"
+	              "C,INV-0303,Vega Foods,,2025-02-01,2025-03-03,60.00,open\n"
+	              "D,INV-0304,Vega Foods,,2025-02-10,2025-03-12,90.00,open\n",
+	     PAY_HEAD "P1,2025-03-05,VEGA FOODS,150.00,payment,\n");
+	matcher_result r = run();
+	cr_expect_eq(r.applied, 0);
+	cr_expect_eq(r.proposed, 1);
+	/* 100 + 50 and 60 + 90: the older set, for a person to confirm. */
+	expect("P1", "A:10000+0:proposed:batch_amount B:5000+0:proposed:batch_amount");
+	cr_assert_eq(matcher_confirm(fx.store, fx.org, "P1", 2, why, sizeof why), MATCHER_OK, "%s", why);
+	expect("P1", "A:10000+0:confirmed:batch_amount B:5000+0:confirmed:batch_amount");
+	expect_status("B", "paid 0");
+}
+
+Test(batch, overpayment_leaves_a_credit_a_later_invoice_uses)
+{
+	load(INV_HEAD "A,INV-0401,Sato Trading,,2025-01-10,2025-02-09,100.00,open\n",
+	     PAY_HEAD "P1,2025-02-01,SATO TRADING,130.00,INV-0401,\n");
+	run();
+	expect("P1", "A:10000+0:applied:reference");
+	expect_status("A", "paid 0");
+	char *c = db_text(&fx, "SELECT count(*) FROM payment_credits");
+	cr_expect_str_eq(c, "1\n");
+	free(c);
+	/* A later invoice of the same customer takes the 30.00 left. */
+	load(INV_HEAD "B,INV-0402,Sato Trading,,2025-02-15,2025-03-15,50.00,open\n"
+	              "X,INV-0403,Someone Else,,2025-02-15,2025-03-15,50.00,open\n",
+	     NULL);
+	run();
+	expect("P1", "A:10000+0:applied:reference B:3000+0:applied:credit");
+	expect_status("B", "partial 2000");
+	expect_status("X", "open 5000");
+	/* Nothing is left: a third run changes nothing. */
+	matcher_result r = run();
+	cr_expect_eq(r.changed, 0);
+}
+
+Test(batch, underpayment_within_tolerance_is_written_off)
+{
+	load(INV_HEAD "A,INV-0501,Lumen Labs,,2025-01-10,2025-02-09,1000.00,open\n"
+	              "B,INV-0502,Lumen Labs,,2025-01-12,2025-02-11,500.00,open\n"
+	              "C,INV-0503,Lumen Labs,,2025-01-14,2025-02-13,800.00,open\n",
+	     PAY_HEAD "P1,2025-02-05,LUMEN LABS,992.50,INV-0501,\n"
+	              "P2,2025-02-06,LUMEN LABS,490.00,INV-0502 skonto 2%,\n"
+	              "P3,2025-02-07,LUMEN LABS,700.00,INV-0503,\n");
+	run();
+	expect("P1", "A:99250+750:applied:reference");
+	expect_status("A", "paid 0");
+	expect("P2", "B:49000+1000:applied:reference");
+	char *r = db_text(&fx, "SELECT writeoff_reason FROM allocations WHERE writeoff > 0 ORDER BY rid");
+	cr_expect_str_eq(r, "fees\ndiscount\n");
+	free(r);
+	/* 100.00 short is not a fee: a partial payment. */
+	expect("P3", "C:70000+0:applied:reference");
+	expect_status("C", "partial 10000");
+}
+
+Test(batch, tolerance_and_rules_are_per_run_options)
+{
+	load(INV_HEAD "A,INV-0601,Lumen Labs,,2025-01-10,2025-02-09,1000.00,open\n",
+	     PAY_HEAD "P1,2025-02-05,LUMEN LABS,992.50,INV-0601,\n");
+	matcher_opts o;
+	matcher_opts_init(&o);
+	o.threads = 1;
+	o.score.use_writeoff = false;
+	run_with(&o);
+	expect("P1", "A:99250+0:applied:reference");
+	expect_status("A", "partial 750");
+}
+
+Test(batch, a_confirmed_payer_spelling_is_learned)
+{
+	load(INV_HEAD "A,INV-0701,Johnson Smith Trading Ltd,,2025-01-10,2025-02-09,300.00,open\n"
+	              "B,INV-0702,Johnson Smith Trading Ltd,,2025-02-10,2025-03-12,410.00,open\n",
+	     PAY_HEAD "P1,2025-02-01,JST HOLDING,300.00,,\n");
+	run();
+	expect("P1", "-");
+	cr_assert_eq(matcher_manual(fx.store, fx.org, "P1", 2, "A", 1, 0, why, sizeof why), MATCHER_OK, "%s", why);
+	buf_t out = BUF_INIT;
+	cr_assert_eq(alias_list(fx.store, fx.org, &out, why, sizeof why), MATCHER_OK);
+	cr_expect(strstr(out.p, "\"customer\":\"Johnson Smith Trading Ltd\""), "%s", out.p);
+	cr_expect(strstr(out.p, "\"spelling\":\"JST HOLDING\""), "%s", out.p);
+	buf_free(&out);
+	/* The same payer, next month: found by the learned alias. */
+	load(NULL, PAY_HEAD "P2,2025-03-01,JST Holding,410.00,,\n");
+	run();
+	expect("P2", "B:41000+0:applied:amount_customer");
+	cr_assert_eq(alias_remove(fx.store, fx.org, "JST HOLDING", 11, why, sizeof why), MATCHER_OK, "%s", why);
+	cr_expect_eq(alias_remove(fx.store, fx.org, "JST HOLDING", 11, why, sizeof why), MATCHER_NOT_FOUND);
+}
+
+Test(batch, a_set_of_another_customers_invoices_is_never_taken)
+{
+	load(INV_HEAD "A,INV-0801,Blue Harbor Inc,,2025-01-10,2025-02-09,40.00,open\n"
+	              "B,INV-0802,Blue Harbor Inc,,2025-01-20,2025-02-19,60.00,open\n",
+	     PAY_HEAD "P1,2025-02-20,GREEN FIELD LLC,100.00,,\n");
+	run();
+	expect("P1", "-");
+}
+
+/* ---- properties ---- */
+
+/* Brute force: is there a set of kmin..kmax amounts within [t, t + slack]? */
+static int64_t brute_best(const int64_t *a, size_t n, int64_t t, int64_t slack, int kmin, int kmax)
+{
+	int64_t best = -1;
+	for (uint32_t m = 1; m < (1u << n); m++) {
+		int k = __builtin_popcount(m);
+		if (k < kmin || k > kmax)
+			continue;
+		int64_t s = 0;
+		for (size_t i = 0; i < n; i++)
+			if (m & (1u << i))
+				s += a[i];
+		if (s >= t && s <= t + slack && (best < 0 || s - t < best))
+			best = s - t;
+	}
+	return best;
+}
+
+Test(batch, subset_search_properties)
+{
+	uint64_t seed = 15;
+	for (int round = 0; round < 3000; round++) {
+		size_t n = 1 + test_rng_below(&seed, 14);
+		int64_t a[BATCH_SCAN];
+		for (size_t i = 0; i < n; i++)
+			a[i] = 1 + (int64_t)test_rng_below(&seed, round % 3 ? 20000 : 50); /* small: many ties */
+		int kmin = 1 + (int)test_rng_below(&seed, 2), kmax = kmin + (int)test_rng_below(&seed, 4);
+		int64_t t = 1 + (int64_t)test_rng_below(&seed, 40000);
+		if (round % 2) { /* a target that some set reaches */
+			t = 0;
+			for (size_t i = 0; i < n; i += 2)
+				t += a[i];
+		}
+		int64_t slack = round % 4 == 0 ? (int64_t)test_rng_below(&seed, 500) : 0;
+		size_t budget = round % 5 == 0 ? 1 + test_rng_below(&seed, 50) : BATCH_BUDGET;
+		batch_query q = {a, n, t, slack, kmin, kmax, budget};
+		batch_found f;
+		batch_subset(&q, &f);
+		/* Bounded: never more sets than the budget. */
+		cr_assert_leq(f.steps, budget);
+		if (f.k) {
+			cr_assert(f.k >= kmin && f.k <= kmax);
+			int64_t s = 0;
+			for (int i = 0; i < f.k; i++) {
+				cr_assert_lt(f.pick[i], n);
+				if (i)
+					cr_assert_gt(f.pick[i], f.pick[i - 1], "each amount at most once");
+				s += a[f.pick[i]];
+			}
+			cr_assert_eq(s, f.sum);
+			cr_assert(s >= t && s <= t + slack);
+		}
+		if (!f.exhausted) {
+			int64_t best = brute_best(a, n, t, slack, kmin, kmax > BATCH_KMAX ? BATCH_KMAX : kmax);
+			cr_assert_eq(f.k ? f.sum - t : -1, best, "round %d: the closest set", round);
+		}
+	}
+}
+
+/* Random small books through whole runs: whatever the rules decide, no
+ * invoice is settled beyond its amount, and every payment's applied cash
+ * plus the credit it holds never exceeds the payment (it equals it when a
+ * credit was recorded). */
+Test(batch, cents_are_conserved_over_random_books)
+{
+	uint64_t seed = 2115;
+	for (int round = 0; round < 12; round++) {
+		buf_t inv = BUF_INIT, pay = BUF_INIT;
+		buf_puts(&inv, INV_HEAD);
+		buf_puts(&pay, PAY_HEAD);
+		const char *names[] = {"Alpha Metal", "Beta Cloth", "Gamma Paper"};
+		int64_t amt[24];
+		for (int i = 0; i < 24; i++) {
+			amt[i] = 1000 + (int64_t)test_rng_below(&seed, 30) * 500;
+			buf_printf(&inv, "R%dI%d,INV-%d-%03d,%s,,2025-01-%02d,2025-02-%02d,%lld.%02lld,open\n", round, i, round,
+			           i, names[i % 3], 1 + i, 1 + i, (long long)(amt[i] / 100), (long long)(amt[i] % 100));
+		}
+		for (int j = 0; j < 16; j++) {
+			int i = (int)test_rng_below(&seed, 24), k = (int)test_rng_below(&seed, 24);
+			int64_t v = amt[i];
+			char ref[64] = "";
+			switch (test_rng_below(&seed, 5)) {
+			case 0: v += amt[k]; snprintf(ref, sizeof ref, "INV-%d-%03d INV-%d-%03d", round, i, round, k); break;
+			case 1: v += amt[k]; break;
+			case 2: v -= (int64_t)test_rng_below(&seed, 900); snprintf(ref, sizeof ref, "INV-%d-%03d", round, i); break;
+			case 3: v += (int64_t)test_rng_below(&seed, 5000); snprintf(ref, sizeof ref, "INV-%d-%03d", round, i); break;
+			default: break;
+			}
+			buf_printf(&pay, "R%dP%d,2025-02-%02d,%s,%lld.%02lld,%s,\n", round, j, 1 + j, names[i % 3],
+			           (long long)(v / 100), (long long)(v % 100), ref);
+		}
+		buf_putc(&inv, '\0');
+		buf_putc(&pay, '\0');
+		load(inv.p, pay.p);
+		buf_free(&inv);
+		buf_free(&pay);
+		run();
+		run(); /* credits spent on a second run */
+		char *bad = db_text(&fx, "SELECT i.id FROM invoices i WHERE i.amount < (SELECT coalesce(sum(a.amount + "
+		                         "a.writeoff), 0) FROM allocations a WHERE a.invoice = i.rid AND a.state IN "
+		                         "('applied','confirmed','manual')) OR i.outstanding < 0");
+		cr_expect_str_eq(bad, "", "invoices settled beyond their amount: %s", bad);
+		free(bad);
+		bad = db_text(&fx, "SELECT p.id FROM payments p WHERE p.amount < (SELECT coalesce(sum(a.amount), 0) FROM "
+		                   "allocations a WHERE a.payment = p.rid AND a.state IN ('applied','confirmed','manual'))");
+		cr_expect_str_eq(bad, "", "payments allocated beyond their amount: %s", bad);
+		free(bad);
+		bad = db_text(&fx, "SELECT p.id FROM payments p WHERE p.amount < (SELECT coalesce(sum(a.amount), 0) FROM "
+		                   "allocations a WHERE a.payment = p.rid AND a.state = 'proposed')");
+		cr_expect_str_eq(bad, "", "proposals beyond their payment: %s", bad);
+		free(bad);
+		bad = db_text(&fx, "SELECT a.rid FROM allocations a WHERE a.amount <= 0 OR a.writeoff < 0");
+		cr_expect_str_eq(bad, "");
+		free(bad);
+	}
+}
