@@ -14,6 +14,7 @@
 
 static const char usage[] =
 	"usage: brisk gen [--scale N] [--seed S] [--out DIR] [--end YYYY-MM-DD]\n"
+	"                 [--batch X] [--fees X] [--overpay X]\n"
 	"\n"
 	"Writes realistic demo data: costs.csv, sales_orders.csv, invoices.csv,\n"
 	"payments.csv, leads.csv, and truth.csv (payment_id,invoice_id: the true\n"
@@ -25,7 +26,13 @@ static const char usage[] =
 	"  --scale N   about N x 10,000 rows per file; fractions allowed (default 1)\n"
 	"  --seed S    random seed, an unsigned integer (default 42)\n"
 	"  --out DIR   output directory, created if missing (default ./brisk-gen)\n"
-	"  --end DATE  last day of the two years of data (default today, UTC)\n";
+	"  --end DATE  last day of the two years of data (default today, UTC)\n"
+	"  --batch X   share of payments that pay 2-4 invoices of a customer at once,\n"
+	"              naming them or not (0 to 0.5; default 0); truth.csv then has a\n"
+	"              row per invoice of such a payment\n"
+	"  --fees X    share of single payments short by a bank fee (up to 2% of the\n"
+	"              invoice and 10.00; default 0)\n"
+	"  --overpay X share of single payments above the invoice (up to +10%; default 0)\n";
 
 static void show_progress(void *ud, double frac)
 {
@@ -41,6 +48,9 @@ int cmd_gen(int argc, char **argv)
 		{"seed", required_argument, NULL, 'r'},
 		{"out", required_argument, NULL, 'o'},
 		{"end", required_argument, NULL, 'e'},
+		{"batch", required_argument, NULL, 'b'},
+		{"fees", required_argument, NULL, 'f'},
+		{"overpay", required_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -77,6 +87,18 @@ int cmd_gen(int argc, char **argv)
 			if (!date_parse(optarg, strlen(optarg), &o.end))
 				return cli_fail("gen", EXIT_USAGE, "--end wants a date YYYY-MM-DD, not '%s'", optarg);
 			break;
+		case 'b':
+		case 'f':
+		case 'v': {
+			double *dst = ch == 'b' ? &o.batch : ch == 'f' ? &o.fees : &o.overpay;
+			double most = ch == 'b' ? 0.5 : 1;
+			errno = 0;
+			*dst = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(*dst >= 0 && *dst <= most))
+				return cli_fail("gen", EXIT_USAGE, "%s wants a share within [0, %g], not '%s'",
+						ch == 'b' ? "--batch" : ch == 'f' ? "--fees" : "--overpay", most, optarg);
+			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/money.h"
+#include "ingest/gen_batch.h"
 #include "ingest/gen_names.h"
 
 /*
@@ -67,6 +68,7 @@ typedef struct {
 	uint32_t inv_seq;
 	uint16_t inv_year;
 	uint8_t part, nparts;
+	uint32_t batch;    /* gen_batches index + 1 when it pays several invoices */
 } pay_rec;
 
 #define DAY_PAD 400 /* days cached as strings either side of the range */
@@ -81,6 +83,8 @@ typedef struct {
 	size_t ncust;
 	pay_rec *pays;
 	size_t npays, cap_pays;
+	gen_batches batches;
+	double batch_p; /* chance an invoice joins a batch */
 	FILE *f[F_COUNT];
 	buf_t row, tmp, tmp2;
 	char (*day_str)[DATE_BUFSZ];
@@ -388,6 +392,28 @@ static pay_rec *new_pay(ctx *c)
 	return p;
 }
 
+/* A payment for batch k (1-based), unless it falls after the end. */
+static void pay_batch(ctx *c, uint32_t k)
+{
+	const gen_batch *b = &c->batches.b[k - 1];
+	if (b->when > c->end)
+		return;
+	pay_rec *p = new_pay(c);
+	p->amount = b->amount;
+	p->date = b->when;
+	p->invoice = b->inv[0];
+	p->customer = b->customer;
+	p->inv_seq = b->seq[0];
+	p->inv_year = b->year[0];
+	p->part = p->nparts = 1;
+	p->batch = k;
+}
+
+static void flush_batch(void *ud, uint32_t k)
+{
+	pay_batch(ud, k);
+}
+
 /* Plans how invoice `inv` gets paid: mostly once around the due date (the
  * customer's habit plus noise, a tail very late), ~5% in 2-3 parts that sum
  * to the amount, a few never. Payments after `end` have not happened yet,
@@ -406,7 +432,25 @@ static void plan_payments(ctx *c, gen_rng *r, uint32_t inv, size_t cu, int year,
 		when = issue + (date_t)gen_rng_range(r, 0, 3);
 	int64_t parts[3] = {amount, 0, 0};
 	int nparts = 1;
-	if (gen_rng_chance(r, 0.05)) {
+	if (c->batch_p > 0 && gen_rng_chance(r, c->batch_p)) {
+		uint32_t closed, full = gen_batches_add(&c->batches, r, (uint32_t)cu, inv, seq, year, amount, issue, when,
+		                                        &closed);
+		if (closed)
+			pay_batch(c, closed);
+		if (full)
+			pay_batch(c, full);
+		return;
+	}
+	if (c->o->fees > 0 && gen_rng_chance(r, c->o->fees)) {
+		int64_t most = amount / 50 < 1000 ? amount / 50 : 1000; /* 2%, 10.00 */
+		if (most >= 50)
+			parts[0] -= gen_rng_range(r, 50, most);
+	} else if (c->o->overpay > 0 && gen_rng_chance(r, c->o->overpay)) {
+		parts[0] += gen_rng_range(r, 100, amount / 10 > 100 ? amount / 10 : 100);
+	}
+	if (parts[0] != amount) {
+		/* A fee or an overpayment: paid once. */
+	} else if (gen_rng_chance(r, 0.05)) {
 		nparts = gen_rng_chance(r, 0.7) ? 2 : 3;
 		int64_t left = amount;
 		for (int i = 0; i < nparts - 1; i++) {
@@ -524,7 +568,10 @@ static int write_payments(ctx *c)
 		buf_reset(&c->tmp);
 		buf_reset(&c->tmp2);
 		int64_t amount = p->amount;
-		if (p->invoice) {
+		if (p->batch) {
+			gen_names_payer(&r, &c->cust[p->customer].name, &c->tmp);
+			gen_batch_reference(&r, &c->batches.b[p->batch - 1], &c->tmp2);
+		} else if (p->invoice) {
 			gen_names_payer(&r, &c->cust[p->customer].name, &c->tmp);
 			gen_names_reference(&r, p->inv_year, p->inv_seq, p->part, p->nparts, &c->tmp2);
 		} else {
@@ -544,13 +591,19 @@ static int write_payments(ctx *c)
 			buf_puts(b, c->cust[p->customer].id);
 		if (emit(c, F_PAYMENTS))
 			break;
-		put_id(b, "PAY", i + 1, 6);
-		buf_putc(b, ',');
-		if (p->invoice)
-			put_id(b, "IV", p->invoice, 6);
-		emit(c, F_TRUTH);
+		const gen_batch *bt = p->batch ? &c->batches.b[p->batch - 1] : NULL;
+		for (uint8_t k = 0; k < (bt ? bt->n : 1); k++) {
+			put_id(b, "PAY", i + 1, 6);
+			buf_putc(b, ',');
+			if (p->invoice)
+				put_id(b, "IV", bt ? bt->inv[k] : p->invoice, 6);
+			emit(c, F_TRUTH);
+			c->n.truth++;
+		}
 	}
-	c->n.payments = c->n.truth = c->failed ? 0 : c->npays;
+	c->n.payments = c->failed ? 0 : c->npays;
+	if (c->failed)
+		c->n.truth = 0;
 	return c->failed ? -1 : 0;
 }
 
@@ -734,6 +787,12 @@ int gen_write(const char *dir, const gen_opts *o, gen_counts *counts, char *err,
 		err[0] = '\0';
 	if (!(o->scale > 0 && o->scale <= GEN_SCALE_MAX))
 		return fail(&c, "scale must be > 0 and <= %g", GEN_SCALE_MAX);
+	if (!(o->batch >= 0 && o->batch <= 0.5) || !(o->fees >= 0 && o->fees <= 1) ||
+	    !(o->overpay >= 0 && o->overpay <= 1) || o->fees + o->overpay > 1)
+		return fail(&c, "batch must be within [0, 0.5], fees and overpay within [0, 1] and at most 1 together");
+	/* An invoice joins a batch with chance q; batches hold 2.6 invoices on
+	 * average, so batch payments are a share q/2.6 / (1 - q + q/2.6) of all. */
+	c.batch_p = o->batch > 0 ? 2.6 * o->batch / (1 + 1.6 * o->batch) : 0;
 	c.end = o->end;
 	c.start = date_add_months(o->end, -24) + 1;
 	int y, m, d;
@@ -754,9 +813,12 @@ int gen_write(const char *dir, const gen_opts *o, gen_counts *counts, char *err,
 		date_format(c.start - DAY_PAD + (date_t)i, c.day_str[i]);
 	make_customers(&c);
 	c.n.customers = c.ncust;
-	if (!write_costs(&c, target) && !write_sales(&c, target) && !write_invoices(&c, target))
+	gen_batches_init(&c.batches, c.ncust);
+	if (!write_costs(&c, target) && !write_sales(&c, target) && !write_invoices(&c, target)) {
+		gen_batches_flush(&c.batches, flush_batch, &c);
 		if (!write_payments(&c))
 			write_leads(&c, target);
+	}
 out:
 	close_files(&c);
 	if (c.cust)
@@ -765,6 +827,7 @@ out:
 	free(c.cust);
 	free(c.cust_cdf);
 	free(c.pays);
+	gen_batches_free(&c.batches);
 	free(c.day_str);
 	buf_free(&c.row);
 	buf_free(&c.tmp);

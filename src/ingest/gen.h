@@ -1,7 +1,8 @@
 /* gen: a deterministic generator of realistic business data: the five CSV
  * files of DATA.md (costs, sales_orders, invoices, payments, leads) plus
- * truth.csv (payment_id,invoice_id), the ground truth that the
- * reconciliation benchmark scores matches against. The same options give
+ * truth.csv (payment_id,invoice_id, one row per invoice a payment settles;
+ * a payment of no invoice has one row with an empty invoice_id), the
+ * ground truth that the reconciliation benchmark scores matches against. The same options give
  * byte-identical files. */
 #ifndef BRISK_GEN_H
 #define BRISK_GEN_H
@@ -17,6 +18,10 @@ typedef struct {
 	double scale;  /* 1 = about 10,000 rows per entity; 0 < scale <= GEN_SCALE_MAX */
 	uint64_t seed;
 	date_t end;    /* last day of the two years of data */
+	/* Issue 15 (all 0 by default, which keeps the historical bytes): */
+	double batch;   /* share of payments that settle 2-4 invoices at once, 0..0.5 */
+	double fees;    /* share of single payments short by a bank fee (within 2% and 10.00), 0..1 */
+	double overpay; /* share of single payments above the invoice (up to +10%), 0..1 */
 	/* Optional (NULL = none): called now and then with the fraction done,
 	 * in [0, 1], from the calling thread; the last call is with 1. */
 	void (*progress)(void *ud, double frac);

@@ -221,22 +221,22 @@ static batch_decision by_reference(const blocking_t *b, const score_opts *o, con
 }
 
 /* The payer's open invoices whose amounts add up to the payment. */
-static batch_decision by_amount(const blocking_t *b, const score_opts *o, const blocking_payment *p,
-                                blocking_scratch *s, batch_set *bs)
-{
-	batch_decision d = {0};
-	if (p->cid == BLOCKING_CID_UNKNOWN)
-		return d; /* its customer id is on no open invoice */
-	blocking_payer_customers(b, o, s);
-	if (!s->ncust || (s->ncust > 1 && s->cust_sim[1] >= s->cust_sim[0] - 0.05f))
-		return d; /* nobody in particular, or two alike */
-	size_t ninv, nc;
-	const blocking_invoice *v = blocking_invoices(b, &ninv);
-	const uint32_t *ci = blocking_customer_invoices(b, s->cust[0], &nc);
+/* A search over one customer's open invoices in the payment's window:
+ * sets of 2..batch_max adding up exactly, else (write-offs on) one invoice
+ * a little above the payment. *single says which. */
+typedef struct {
 	uint32_t idx[BATCH_SCAN];
 	int64_t amt[BATCH_SCAN];
-	size_t n = 0;
-	bool cid_agree = p->cid != 0;
+	batch_found f;
+	bool single;
+} amount_search;
+
+static bool search_customer(const blocking_t *b, const score_opts *o, const blocking_payment *p, uint32_t cust,
+                            amount_search *a)
+{
+	size_t ninv, nc, n = 0;
+	const blocking_invoice *v = blocking_invoices(b, &ninv);
+	const uint32_t *ci = blocking_customer_invoices(b, cust, &nc);
 	for (size_t k = 0; k < nc && n < BATCH_SCAN; k++) {
 		const blocking_invoice *w = &v[ci[k]];
 		if (w->outstanding <= 0 || strncmp(w->cur, p->cur, sizeof w->cur) != 0)
@@ -245,35 +245,65 @@ static batch_decision by_amount(const blocking_t *b, const score_opts *o, const 
 			continue;
 		if (p->cid && w->cid != p->cid)
 			continue;
-		idx[n] = ci[k];
-		amt[n++] = w->outstanding;
+		a->idx[n] = ci[k];
+		a->amt[n++] = w->outstanding;
 	}
+	a->single = false;
+	memset(&a->f, 0, sizeof a->f);
 	if (!n)
-		return d;
-	batch_found f = {0};
-	batch_query q = {amt, n, p->amount, 0, 2, o->batch_max, BATCH_BUDGET};
-	bool single = false;
-	if ((!o->use_batch_amount || !batch_subset(&q, &f)) && o->use_writeoff) {
-		/* One invoice, a little less paid (fees, a discount). */
-		int64_t slack = o->tol_abs;
-		q = (batch_query){amt, n, p->amount, slack, 1, 1, BATCH_BUDGET};
-		if (!batch_subset(&q, &f) || f.sum == p->amount || !batch_within_tolerance(o, f.sum - p->amount, f.sum))
-			return d;
-		single = true;
+		return false;
+	batch_query q = {a->amt, n, p->amount, 0, 2, o->batch_max, BATCH_BUDGET};
+	if (o->use_batch_amount && batch_subset(&q, &a->f))
+		return true;
+	if (!o->use_writeoff)
+		return false;
+	/* One invoice, a little less paid (fees, a discount). */
+	q = (batch_query){a->amt, n, p->amount, o->tol_abs, 1, 1, BATCH_BUDGET};
+	if (!batch_subset(&q, &a->f) || a->f.sum == p->amount ||
+	    !batch_within_tolerance(o, a->f.sum - p->amount, a->f.sum)) {
+		a->f.k = 0;
+		return false;
 	}
-	if (!f.k)
+	a->single = true;
+	return true;
+}
+
+#define AMOUNT_CUSTOMERS 8 /* look-alike customers searched, at most */
+
+/* The payer's open invoices whose amounts add up to the payment. The
+ * customers named about as well as the best are all searched: a set found
+ * for one of them alone is applied; sets for several are only proposed. */
+static batch_decision by_amount(const blocking_t *b, const score_opts *o, const blocking_payment *p,
+                                blocking_scratch *s, batch_set *bs)
+{
+	batch_decision d = {0};
+	if (p->cid == BLOCKING_CID_UNKNOWN)
+		return d; /* its customer id is on no open invoice */
+	blocking_payer_customers(b, o, s);
+	size_t nc = 0;
+	while (nc < s->ncust && s->cust_sim[nc] >= s->cust_sim[0] - 0.05f)
+		nc++;
+	if (!nc || nc > AMOUNT_CUSTOMERS)
+		return d; /* nobody, or a name that fits many */
+	amount_search a, first;
+	size_t found = 0;
+	for (size_t j = 0; j < nc; j++)
+		if (search_customer(b, o, p, s->cust[j], &a) && found++ == 0)
+			first = a;
+	if (!found)
 		return d;
-	bool unique = !f.ties && !f.exhausted;
-	double conf = single ? 0.85 : 0.90;
-	conf += cid_agree ? 0.02 : 0;
+	/* One customer of those named alike has a set: look-alikes ("Ong &
+	 * Sons S.A.", "Ong & Sons PLC") rarely both have one to the cent. */
+	bool unique = found == 1 && !first.f.ties && !first.f.exhausted;
+	double conf = (first.single ? 0.85 : 0.90) + (p->cid ? 0.02 : 0);
 	if (!unique)
 		conf = held(o, conf);
 	uint32_t set[BATCH_KMAX];
-	for (int k = 0; k < f.k; k++)
-		set[k] = idx[f.pick[k]];
-	d.rule = single ? SCORE_RULE_AMOUNT_CUSTOMER : SCORE_RULE_BATCH_AMOUNT;
+	for (int k = 0; k < first.f.k; k++)
+		set[k] = first.idx[first.f.pick[k]];
+	d.rule = first.single ? SCORE_RULE_AMOUNT_CUSTOMER : SCORE_RULE_BATCH_AMOUNT;
 	d.conf = conf;
-	d.entry = allocate(b, o, p, set, (size_t)f.k, true, bs);
+	d.entry = allocate(b, o, p, set, (size_t)first.f.k, true, bs);
 	return d;
 }
 

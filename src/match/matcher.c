@@ -76,6 +76,15 @@ static void score_range(pool *p, blocking_scratch *s, size_t from, size_t to)
 		size_t best, rival;
 		double conf;
 		score_verdict v = score_decide(&p->o->score, s->cand, s->ncand, s->closed_named, &best, &conf, &rival);
+		/* A reference naming an invoice exactly, paid more than it has
+		 * left (an overpayment, match/batch.h), outranks a near number
+		 * or an equal amount elsewhere. */
+		if (v != SCORE_UNMATCHED && best < s->ncand && p->o->score.use_credit &&
+		    (s->cand[best].rule == SCORE_RULE_FUZZY || s->cand[best].rule == SCORE_RULE_AMOUNT_CUSTOMER))
+			for (size_t c = 0; c < s->ncand; c++)
+				if ((s->cand[c].flags & SCORE_EXACT_REF) && !(s->cand[c].flags & SCORE_CUST_CLASH) &&
+				    !(s->cand[c].flags & SCORE_AMOUNT_FITS))
+					v = SCORE_UNMATCHED;
 		decision *d = &p->dec[i];
 		d->verdict = (uint8_t)v;
 		d->conf = (float)conf;

@@ -402,6 +402,56 @@ Test(gen, truth_matches_payments_and_invoices)
 	cleanup(dir);
 }
 
+/* Issue 15: --batch, --fees, --overpay. A batch payment has a truth row
+ * per invoice and pays exactly their total; a fee is within 2% and 10.00,
+ * an overpayment within +10%. */
+Test(gen, batch_fee_and_overpayment_truth)
+{
+	char dir[64];
+	strcpy(dir, "/tmp/brisk-test-gen-XXXXXX");
+	cr_assert(mkdtemp(dir));
+	gen_opts o;
+	gen_opts_init(&o);
+	o.scale = 0.5;
+	o.end = end_date();
+	o.batch = 0.1;
+	o.fees = 0.05;
+	o.overpay = 0.05;
+	gen_counts n;
+	char err[256];
+	cr_assert_eq(gen_write(dir, &o, &n, err, sizeof err), 0, "%s", err);
+	table inv = load(dir, "invoices.csv"), pay = load(dir, "payments.csv"), tr = load(dir, "truth.csv");
+	cr_expect_eq(n.truth, tr.n - 1);
+	size_t ia = col(&inv, "amount"), pa = col(&pay, "amount"), pid = col(&pay, "id");
+	size_t batches = 0, fees = 0, over = 0, k = 1;
+	for (size_t p = 1; p < pay.n; p++) {
+		int64_t sum = 0;
+		size_t rows = 0;
+		for (; k < tr.n && !strcmp(tr.r[k].f[0], pay.r[p].f[pid]); k++, rows++)
+			if (tr.r[k].f[1][0])
+				sum += money(inv.r[inv_row(tr.r[k].f[1])].f[ia]);
+		cr_assert_gt(rows, 0, "payment %s has no truth row", pay.r[p].f[pid]);
+		int64_t amount = money(pay.r[p].f[pa]);
+		if (rows > 1) {
+			batches++;
+			cr_expect_eq(amount, sum, "batch payment %s", pay.r[p].f[pid]);
+		} else if (sum && amount < sum && sum - amount <= 1000 && (sum - amount) * 50 <= sum) {
+			fees++;
+		} else if (sum && amount > sum) {
+			over++;
+			cr_expect_leq(amount - sum, sum / 10 > 100 ? sum / 10 : 100);
+		}
+	}
+	cr_expect_eq(k, tr.n, "truth rows in payment order");
+	cr_expect_gt(batches, (pay.n - 1) / 50, "only %zu batch payments of %zu", batches, pay.n - 1);
+	cr_expect_gt(fees, (pay.n - 1) / 100);
+	cr_expect_gt(over, (pay.n - 1) / 100);
+	table_free(&inv);
+	table_free(&pay);
+	table_free(&tr);
+	cleanup(dir);
+}
+
 Test(gen, messy_customers_and_followups)
 {
 	char dir[64];
