@@ -1,7 +1,7 @@
 // Receivables: aging at the range's end, the invoices and payments tables
 // (virtual-scrolled over keyset pages), and, once the reconciliation
-// endpoints exist on the server, the proposed matches with confirm/reject
-// and the explanation of a payment's match. Until then those parts are not
+// endpoints exist on the server, the proposed matches as a review inbox
+// (review.js) and the explanation of a payment's match. Until then those parts are not
 // shown at all.
 
 import { h, clear, errorBox, describe, debounce, skeleton, jsonView } from './dom.js';
@@ -11,6 +11,8 @@ import * as state from './state.js';
 import * as range from './range.js';
 import { VirtualTable } from './table.js';
 import { columns } from './charts.js';
+import { inbox } from './review.js';
+import { probeRules, rulesForm } from './rules.js';
 
 const AGING = [['current', 'Current', 'ok'], ['1_30', '1–30 days', 'warn1'], ['31_60', '31–60', 'warn2'], ['61_90', '61–90', 'warn3'], ['over_90', '90+', 'bad']];
 const PROPOSALS = '/api/v1/match/proposals';
@@ -89,7 +91,8 @@ export default {
     const tablePanels = { invoices, payments };
     const proposalsMsg = h('p', { class: 'proposals-msg', role: 'status', 'aria-live': 'polite' });
     const proposalsList = h('div');
-    const proposalsPanel = h('div', { class: 'proposals' }, proposalsMsg, proposalsList);
+    const proposalsSide = h('aside', { class: 'explain card review-side', hidden: true, 'aria-live': 'polite', 'aria-labelledby': 'rv-side-title' });
+    const proposalsPanel = h('div', { class: 'proposals' }, proposalsMsg, h('div', { class: 'with-side' }, proposalsList, proposalsSide));
     let proposalsTab = null;
 
     function selectTab(key, { push = true, focus = false } = {}) {
@@ -102,7 +105,7 @@ export default {
       }
       for (const [k, el] of Object.entries(panelEls)) el.hidden = k !== key;
       statusWrap.hidden = key !== 'invoices';
-      filters.hidden = key === 'proposals';
+      filters.hidden = key === 'proposals' || key === 'rules';
       if (push) state.update({ extra: { tab: key === 'invoices' ? '' : key } }, { replace: false });
       if (key === 'proposals') loadProposals();
     }
@@ -172,6 +175,16 @@ export default {
           if (state.current().extra.tab === 'proposals') selectTab('proposals', { push: false });
         }
       } catch { /* shown when the tab is opened */ }
+      try {
+        api.forgetProbe('/api/v1/match/rules');
+        const rules = await probeRules();
+        if (rules) {
+          const panel = h('div', { class: 'rules' });
+          addTab({ key: 'rules', label: 'Matching rules' }, panel);
+          rulesForm(panel, rules);
+          if (state.current().extra.tab === 'rules') selectTab('rules', { push: false });
+        }
+      } catch { /* the rules tab stays away */ }
     }
 
     // The explain route is there or not; asked once, about a real payment.
@@ -199,57 +212,9 @@ export default {
       if (env.currency) fmt.setCurrency(env.currency, env.minor_units);
       const d = env.data || env;
       const items = Array.isArray(d) ? d : d.items || d.proposals || [];
-      clear(proposalsList);
       proposalsPanel.dataset.count = String(items.length);
-      if (!items.length) {
-        proposalsList.append(h('p', { class: 'muted', text: 'No matches are waiting for review.' }));
-        return;
-      }
-      proposalsList.append(h('p', { class: 'muted', text: d.next_cursor
-        ? `The first ${items.length} matches waiting for review; decide these to see more.`
-        : `${items.length} ${items.length === 1 ? 'match is' : 'matches are'} waiting for review: the reconciliation was not sure enough to apply ${items.length === 1 ? 'it' : 'them'}.` }));
-      const tbody = h('tbody');
-      for (const p of items) {
-        const pid = p.payment_id ?? p.payment?.id;
-        const inv = p.invoice_number ?? p.invoice?.number ?? p.invoice_id ?? p.invoice?.id ?? '';
-        const conf = p.confidence ?? p.score;
-        const amount = p.amount ?? p.amount_allocated ?? p.payment?.amount;
-        const msg = h('span', { class: 'row-msg', role: 'status' });
-        const act = (verb) => async (e) => {
-          e.target.disabled = true;
-          try {
-            await api.send('POST', `/api/v1/match/${encodeURIComponent(pid)}/${verb}`);
-            msg.textContent = verb === 'confirm' ? 'Confirmed' : 'Rejected';
-            tr.classList.add('decided');
-            proposalsMsg.textContent = `${verb === 'confirm' ? 'Confirmed' : 'Rejected'}: payment ${pid} ${verb === 'confirm' ? 'pays' : 'does not pay'} ${inv}.`;
-            proposalsMsg.dataset.payment = pid;
-            proposalsMsg.dataset.decision = verb;
-            loadAging();
-            invoices.reset();
-          } catch (err) {
-            e.target.disabled = false;
-            msg.textContent = describe(err);
-          }
-        };
-        const tr = h('tr', { dataset: { payment: pid } },
-          h('td', { text: pid }),
-          h('td', { text: p.payer ?? p.payment?.payer ?? '' }),
-          h('td', { text: inv }),
-          h('td', { text: p.customer ?? p.invoice?.customer ?? '' }),
-          h('td', { text: p.date ?? '' }),
-          h('td', { class: 'num', text: amount !== undefined ? fmt.money(amount) : '' }),
-          h('td', { class: 'num', text: p.outstanding !== undefined ? fmt.money(p.outstanding) : '' }),
-          h('td', { class: 'num', text: conf !== undefined ? (conf <= 1 ? (conf * 100).toFixed(0) + '%' : String(conf)) : '' }),
-          h('td', { text: (p.rule ?? '').replace(/_/g, ' ') }),
-          h('td', { class: 'actions' },
-            h('button', { type: 'button', class: 'btn small primary', text: 'Confirm', 'aria-label': `Confirm match of payment ${pid} to ${inv}`, onclick: act('confirm') }),
-            h('button', { type: 'button', class: 'btn small', text: 'Reject', 'aria-label': `Reject match of payment ${pid} to ${inv}`, onclick: act('reject') }),
-            msg));
-        tbody.append(tr);
-      }
-      proposalsList.append(h('div', { class: 'table-scroll tall' }, h('table', { class: 'plain' },
-        h('thead', {}, h('tr', {}, ['Payment', 'Payer', 'Invoice', 'Customer', 'Paid on', 'Amount', 'Invoice outstanding', 'Confidence', 'Rule', ''].map((t) => h('th', { scope: 'col', text: t })))),
-        tbody)));
+      inbox({ list: proposalsList, side: proposalsSide, msg: proposalsMsg, items, nextCursor: d.next_cursor,
+        onDecided: () => { loadAging(); invoices.reset(); } });
     }
 
     async function explain(row) {

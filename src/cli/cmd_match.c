@@ -9,7 +9,9 @@
 #include "cli/progress.h"
 #include "core/buf.h"
 #include "core/money.h"
+#include "match/alias.h"
 #include "match/matcher.h"
+#include "match/rules.h"
 
 static void usage(FILE *f)
 {
@@ -33,7 +35,56 @@ static void usage(FILE *f)
 	        "  --review X         confidence to propose for review (default 0.5)\n"
 	        "  --name-threshold X payer/customer name similarity for rules 2-3 (default 0.8)\n"
 	        "  -q, --quiet        no progress bar\n"
-	        "  --verbose          also print the time of each phase and the index size\n");
+	        "  --verbose          also print the time of each phase and the index size\n"
+	        "\n"
+	        "The organisation's own rules (thresholds, tolerances, date windows, which\n"
+	        "rules are on; docs/api.md) apply unless an option above says otherwise.\n"
+	        "Instead of a run:\n"
+	        "  --rules            print the organisation's rules (JSON)\n"
+	        "  --set-rules JSON   change some of them, e.g. '{\"writeoff_max\": \"5.00\",\n"
+	        "                     \"rules\": {\"batch_amount\": false}}' (the change is kept)\n"
+	        "  --rules-history    print the changes of the rules, newest first\n"
+	        "  --aliases          print the payer spellings learned from confirmed matches\n"
+	        "  --forget-alias P   forget the learned alias of payer P\n");
+}
+
+enum { ADMIN_NONE, ADMIN_RULES, ADMIN_SET_RULES, ADMIN_HISTORY, ADMIN_ALIASES, ADMIN_FORGET };
+
+/* The actions that replace a run: rules and aliases. */
+static int admin(store_t *s, int64_t org, int action, const char *arg)
+{
+	buf_t out = BUF_INIT;
+	char err[512];
+	matcher_status st = MATCHER_OK;
+	if (action == ADMIN_RULES) {
+		score_opts o;
+		store_conn_t *c = store_read_begin(s);
+		if (rules_load(c, org, &o, err, sizeof err) != 0)
+			st = MATCHER_FAILED;
+		else
+			rules_json(&o, &out);
+		store_read_end(c);
+	} else if (action == ADMIN_SET_RULES) {
+		const char *user = getenv("USER");
+		char actor[128];
+		snprintf(actor, sizeof actor, "cli:%s", user && *user ? user : "?");
+		st = rules_update(s, org, arg, strlen(arg), actor, &out, err, sizeof err);
+	} else if (action == ADMIN_HISTORY) {
+		st = rules_history(s, org, 1000, &out, err, sizeof err);
+	} else if (action == ADMIN_ALIASES) {
+		st = alias_list(s, org, &out, err, sizeof err);
+	} else {
+		st = alias_remove(s, org, arg, strlen(arg), err, sizeof err);
+		if (st == MATCHER_OK)
+			buf_printf(&out, "forgot the alias of '%s'", arg);
+	}
+	int rc = EXIT_OK;
+	if (st == MATCHER_OK)
+		printf("%s\n", out.p ? out.p : "");
+	else
+		rc = cli_fail("match", st == MATCHER_INVALID ? EXIT_USAGE : EXIT_FAIL, "%s", err);
+	buf_free(&out);
+	return rc;
 }
 
 typedef struct {
@@ -88,8 +139,12 @@ int cmd_match(int argc, char **argv)
 		{"report", required_argument, 0, 'r'},  {"auto", required_argument, 0, 'a'},
 		{"review", required_argument, 0, 'v'},  {"name-threshold", required_argument, 0, 'N'},
 		{"quiet", no_argument, 0, 'q'},         {"verbose", no_argument, 0, 'V'},
-		{"help", no_argument, 0, 'h'},
+		{"help", no_argument, 0, 'h'},          {"rules", no_argument, 0, 'R'},
+		{"set-rules", required_argument, 0, 'S'}, {"rules-history", no_argument, 0, 'H'},
+		{"aliases", no_argument, 0, 'A'},       {"forget-alias", required_argument, 0, 'F'},
 		{0, 0, 0, 0}};
+	int action = ADMIN_NONE;
+	const char *action_arg = NULL;
 	const char *org = "default", *data = NULL, *report_path = NULL;
 	matcher_opts o;
 	matcher_opts_init(&o);
@@ -124,6 +179,11 @@ int cmd_match(int argc, char **argv)
 			break;
 		case 'q': quiet = true; break;
 		case 'V': verbose = true; break;
+		case 'R': action = ADMIN_RULES; break;
+		case 'S': action = ADMIN_SET_RULES, action_arg = optarg; break;
+		case 'H': action = ADMIN_HISTORY; break;
+		case 'A': action = ADMIN_ALIASES; break;
+		case 'F': action = ADMIN_FORGET, action_arg = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -155,6 +215,10 @@ int cmd_match(int argc, char **argv)
 	int64_t oid = store_org_id(s, org, false, err, sizeof err);
 	if (oid < 0) {
 		rc = cli_fail("match", EXIT_FAIL, "unknown organisation '%s'%s%s", org, *err ? ": " : "", err);
+		goto out;
+	}
+	if (action != ADMIN_NONE) {
+		rc = admin(s, oid, action, action_arg);
 		goto out;
 	}
 	progress_t *pg = progress_new(quiet ? NULL : stderr, 1000, "payments");

@@ -429,7 +429,7 @@ static int load_payments(blocking_t *b, store_conn_t *c, int64_t org, atomic_int
 
 static int load_proposals(blocking_t *b, store_conn_t *c, int64_t org, char *err, size_t errlen)
 {
-	static const char *q = "SELECT payment, rid, invoice, rule, confidence FROM allocations "
+	static const char *q = "SELECT payment, rid, invoice, rule, confidence, amount FROM allocations "
 	                       "WHERE org = ?1 AND state = 'proposed'";
 	store_stmt_t *st = store_prepare(c, q);
 	if (!st) {
@@ -449,6 +449,8 @@ static int load_proposals(blocking_t *b, store_conn_t *c, int64_t org, char *err
 		if (k == BLOCKING_NONE)
 			continue;
 		blocking_payment *p = &b->pay[k];
+		p->prop_sig += blocking_alloc_sig(store_col_i64(st, 2), store_col_i64(st, 5));
+		p->prop_n += p->prop_n < UINT8_MAX;
 		if (p->prop_rid) {
 			p->prop_rid = -1;
 			continue;

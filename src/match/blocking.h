@@ -40,12 +40,23 @@ typedef struct {
 	int64_t prop_inv; /* that proposal's invoice rid */
 	float prop_conf;
 	uint8_t prop_rule;
+	uint8_t prop_n;    /* its proposed allocations (several for a batch) */
+	uint64_t prop_sig; /* blocking_alloc_sig summed over them */
 	date_t date;
 	uint32_t cid; /* 0 none; BLOCKING_CID_UNKNOWN when on no open invoice */
 	const char *id, *payer, *ref;
 	uint16_t id_len, payer_len, ref_len;
 	char cur[4]; /* currency: "" the org's, else the ISO code */
 } blocking_payment;
+
+/* An allocation's signature (invoice rid, amount), summed over a
+ * payment's allocations to tell whether a new decision is the same set. */
+static inline uint64_t blocking_alloc_sig(int64_t invoice, int64_t amount)
+{
+	uint64_t k = (uint64_t)invoice * 0x9E3779B97F4A7C15ull ^ (uint64_t)amount;
+	k ^= k >> 31;
+	return k * 0xBF58476D1CE4E5B9ull;
+}
 
 #define BLOCKING_NONE UINT32_MAX
 #define BLOCKING_CID_UNKNOWN (UINT32_MAX - 1)

@@ -15,6 +15,7 @@
 #include "match/credit.h"
 #include "match/fuzzy.h"
 #include "match/normalize.h"
+#include "match/rules.h"
 #include "store/secret.h"
 #include "store/settings.h"
 
@@ -533,11 +534,15 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	static const char *q = "SELECT rid, id, date, payer, amount, reference, customer_id, currency FROM payments "
 	                       "WHERE org = ?1 AND id = ?2";
 	score_opts defaults;
+	store_conn_t *c = store_read_begin(s);
 	if (!o) {
-		score_opts_init(&defaults);
+		/* The org's rules, as a run takes them. */
+		if (rules_load(c, org, &defaults, err, errlen) != 0) {
+			store_read_end(c);
+			return MATCHER_FAILED;
+		}
 		o = &defaults;
 	}
-	store_conn_t *c = store_read_begin(s);
 	store_stmt_t *st = store_prepare(c, q);
 	store_bind_i64(st, 1, org);
 	store_bind_text(st, 2, payment_id, len);
@@ -661,11 +666,36 @@ static void pcursor_pt(uint8_t pt[PCURSOR_PT], int64_t org, int64_t rid)
 	}
 }
 
+/* One invoice of a proposal: {invoice_id, invoice_number, customer,
+ * outstanding, amount, writeoff}. */
+static void put_invoice_fields(buf_t *out, bool *first, store_stmt_t *st)
+{
+	static const char *const keys[] = {"invoice_id", "invoice_number", "customer"};
+	for (int i = 0; i < 3; i++) {
+		put_key(out, first, keys[i]);
+		put_text(out, st, 6 + i);
+	}
+	put_key(out, first, "outstanding");
+	put_money(out, store_col_i64(st, 9));
+}
+
+static void put_proposed_invoice(buf_t *out, store_stmt_t *st)
+{
+	bool first = true;
+	buf_putc(out, '{');
+	put_invoice_fields(out, &first, st);
+	put_key(out, &first, "amount");
+	put_money(out, store_col_i64(st, 12));
+	put_key(out, &first, "writeoff");
+	put_money(out, store_col_i64(st, 13));
+	buf_putc(out, '}');
+}
+
 matcher_status explain_proposals(store_t *s, int64_t org, const char *cursor, int limit, buf_t *out, char *err,
                                  size_t errlen)
 {
 	static const char *q = "SELECT a.payment, p.id, p.date, p.payer, p.amount, p.reference, i.id, i.number, "
-	                       "i.customer, i.outstanding, a.rule, a.confidence FROM allocations a "
+	                       "i.customer, i.outstanding, a.rule, a.confidence, a.amount, a.writeoff FROM allocations a "
 	                       "JOIN payments p ON p.rid = a.payment JOIN invoices i ON i.rid = a.invoice "
 	                       "WHERE a.org = ?1 AND a.state = 'proposed' AND a.payment > ?2 "
 	                       "ORDER BY a.payment, a.rid LIMIT ?3";
@@ -696,20 +726,28 @@ matcher_status explain_proposals(store_t *s, int64_t org, const char *cursor, in
 	store_stmt_t *st = store_prepare(c, q);
 	store_bind_i64(st, 1, org);
 	store_bind_i64(st, 2, after_rid);
-	store_bind_i64(st, 3, limit + 1);
+	/* Rows, not payments: a payment for several invoices has one each. */
+	store_bind_i64(st, 3, ((int64_t)limit + 1) * 16);
 	buf_puts(out, "{\"proposals\":[");
 	int n = 0;
 	int64_t last = 0, next = 0;
 	store_status rc;
 	while ((rc = store_step(st)) == STORE_ROW) {
 		int64_t pay = store_col_i64(st, 0);
+		if (pay == last) {
+			/* The same payment, another invoice: a payment for several. */
+			buf_putc(out, ',');
+			put_proposed_invoice(out, st);
+			continue;
+		}
+		if (last)
+			buf_puts(out, "]}");
 		if (n == limit) {
-			/* One row more than asked says whether a next page exists. */
+			/* One payment more than asked says whether a next page exists. */
 			next = last;
+			last = 0;
 			break;
 		}
-		if (pay == last)
-			continue; /* a payment has one proposal; tolerate strays */
 		last = pay;
 		buf_puts(out, n++ ? ",{" : "{");
 		bool first = true;
@@ -723,20 +761,17 @@ matcher_status explain_proposals(store_t *s, int64_t org, const char *cursor, in
 		put_money(out, store_col_i64(st, 4));
 		put_key(out, &first, "reference");
 		put_text(out, st, 5);
-		put_key(out, &first, "invoice_id");
-		put_text(out, st, 6);
-		put_key(out, &first, "invoice_number");
-		put_text(out, st, 7);
-		put_key(out, &first, "customer");
-		put_text(out, st, 8);
-		put_key(out, &first, "outstanding");
-		put_money(out, store_col_i64(st, 9));
+		put_invoice_fields(out, &first, st);
 		put_key(out, &first, "rule");
 		put_text(out, st, 10);
 		put_key(out, &first, "confidence");
 		buf_printf(out, "%.3f", store_col_double(st, 11));
-		buf_putc(out, '}');
+		put_key(out, &first, "invoices");
+		buf_putc(out, '[');
+		put_proposed_invoice(out, st);
 	}
+	if (last && rc == STORE_DONE)
+		buf_puts(out, "]}");
 	store_reset(st);
 	if (rc != STORE_ROW && rc != STORE_DONE) {
 		snprintf(err, errlen, "reading proposals: %s", store_errmsg(c));

@@ -16,6 +16,7 @@
 #include "match/batch.h"
 #include "match/blocking.h"
 #include "match/credit.h"
+#include "match/rules.h"
 
 /* DESIGN
  * Three phases. Load: one read snapshot into the blocking index (no lock
@@ -64,6 +65,7 @@ void matcher_opts_init(matcher_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	score_opts_init(&o->score);
+	o->org_rules = true;
 }
 
 /* ---- scoring ---- */
@@ -366,13 +368,23 @@ static int apply(const blocking_t *b, const matcher_opts *o, const batch_set *bs
 		res->proposed += d->verdict == SCORE_PROPOSED;
 		res->unmatched += d->verdict == SCORE_UNMATCHED;
 		if (v && d->entry) {
-			if (wr->w && p->prop_rid) {
+			const batch_entry *e = &bs->e[d->entry - 1];
+			uint64_t sig = 0;
+			for (uint32_t k = e->first; k < e->first + e->n; k++)
+				sig += blocking_alloc_sig(inv[bs->a[k].inv].rid, bs->a[k].amount);
+			/* The same proposal as before: nothing to write (a re-run changes nothing). */
+			bool keep = d->verdict == SCORE_PROPOSED && p->prop_n == e->n && p->prop_sig == sig &&
+			            p->prop_rule == d->rule && fabs(p->prop_conf - d->conf) < 5e-4;
+			if (wr->w && p->prop_rid && !keep) {
 				rc = drop_proposals(wr, p->rid);
 				res->changed++;
 			}
-			if (rc == 0)
+			if (rc == 0 && !keep) {
 				rc = store_entry(b, o, bs, d, p, wr, touched);
-			res->changed += bs->e[d->entry - 1].n;
+				res->changed += e->n;
+			} else if (rc == 0 && o->on_decision) {
+				store_entry(b, o, bs, d, p, &(writer){.org = wr->org}, touched); /* report only */
+			}
 			continue;
 		}
 		if (d->verdict == SCORE_APPLIED)
@@ -514,6 +526,17 @@ int matcher_run(store_t *s, int64_t org, const matcher_opts *o, matcher_result *
 	double t0 = clock_now_s();
 	memset(res, 0, sizeof *res);
 	char why[160];
+	matcher_opts mo = *o;
+	if (o->org_rules) {
+		score_opts stored;
+		store_conn_t *c = store_read_begin(s);
+		int lrc = rules_load(c, org, &stored, err, errlen);
+		store_read_end(c);
+		if (lrc != 0)
+			return -1;
+		rules_merge(&stored, &o->score, &mo.score);
+		o = &mo;
+	}
 	if (!score_opts_check(&o->score, why, sizeof why)) {
 		snprintf(err, errlen, "%s", why);
 		return -1;

@@ -47,6 +47,9 @@ typedef struct {
 	score_opts score;
 	int threads;  /* scoring threads; <= 0 = online cores */
 	bool dry_run; /* decide and report, store nothing */
+	/* Take the organisation's stored rules (match/rules.h) for the score
+	 * fields left at their defaults (true after matcher_opts_init). */
+	bool org_rules;
 	/* Optional: called from the calling thread at most every 100 ms, with
 	 * work done out of total (loading, scoring, then storing). */
 	void (*progress)(void *ud, uint64_t done, uint64_t total);
@@ -67,7 +70,7 @@ typedef struct {
 	double load_seconds, score_seconds, store_seconds;
 } matcher_result;
 
-/* Defaults: score_opts_init, threads 0, no dry run, no callbacks. */
+/* Defaults: score_opts_init, the org's rules, threads 0, no dry run, no callbacks. */
 void matcher_opts_init(matcher_opts *o);
 
 /* Runs reconciliation for org. Returns 0 (res filled), or -1 with a reason

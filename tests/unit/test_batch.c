@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analytics/analytics.h"
 #include "helpers.h"
+#include "ingest/gen.h"
 #include "match/alias.h"
 #include "match/batch.h"
 #include "match/matcher.h"
@@ -126,6 +128,8 @@ Test(batch, two_sets_adding_up_are_proposed_oldest_first)
 	cr_expect_eq(r.proposed, 1);
 	/* 100 + 50 and 60 + 90: the older set, for a person to confirm. */
 	expect("P1", "A:10000+0:proposed:batch_amount B:5000+0:proposed:batch_amount");
+	r = run();
+	cr_expect_eq(r.changed, 0, "the same proposal again writes nothing");
 	cr_assert_eq(matcher_confirm(fx.store, fx.org, "P1", 2, why, sizeof why), MATCHER_OK, "%s", why);
 	expect("P1", "A:10000+0:confirmed:batch_amount B:5000+0:confirmed:batch_amount");
 	expect_status("B", "paid 0");
@@ -334,4 +338,53 @@ Test(batch, cents_are_conserved_over_random_books)
 		cr_expect_str_eq(bad, "");
 		free(bad);
 	}
+}
+
+/* Issue 15 item 6: the demo's receivables look like a small business's:
+ * generated with the demo's shares of batch payments, fees and
+ * overpayments, reconciled, DSO is within 30 to 60 days and few invoices
+ * are bad debts (over 90 days past due). */
+Test(batch, demo_receivables_look_like_a_small_business)
+{
+	char dir[] = "/tmp/brisk-test-demo-XXXXXX";
+	cr_assert(mkdtemp(dir));
+	gen_opts g;
+	gen_opts_init(&g);
+	g.scale = 0.3;
+	g.end = date_from_ymd(2026, 6, 30);
+	g.batch = 0.05;
+	g.fees = 0.02;
+	g.overpay = 0.01;
+	gen_counts n;
+	cr_assert_eq(gen_write(dir, &g, &n, why, sizeof why), 0, "%s", why);
+	char path[256];
+	import_result ir;
+	snprintf(path, sizeof path, "%s/invoices.csv", dir);
+	fx_import_file(&fx, ENT_INVOICES, path, &ir);
+	snprintf(path, sizeof path, "%s/payments.csv", dir);
+	fx_import_file(&fx, ENT_PAYMENTS, path, &ir);
+	run();
+	analytics_params p;
+	analytics_params_init(&p, fx.org, g.end - 90, g.end);
+	buf_t out = BUF_INIT;
+	store_conn_t *c = store_read_begin(fx.store);
+	cr_assert_eq(analytics_dso(c, &p, &out, why, sizeof why), 0, "%s", why);
+	store_read_end(c);
+	const char *d = strstr(out.p, "\"dso\":");
+	cr_assert_not_null(d, "%s", out.p);
+	double dso = strtod(d + 6, NULL);
+	cr_expect(dso >= 30 && dso <= 60, "DSO %.1f days: %s", dso, out.p);
+	buf_free(&out);
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM invoices WHERE outstanding > 0 AND status <> 'void' AND due_date < %d",
+	         (int)(g.end - 90));
+	int64_t bad = db_i64(&fx, sql);
+	cr_expect(bad > 0 && bad * 100 < (int64_t)n.invoices * 3, "%lld bad debts of %llu invoices", (long long)bad,
+	          (unsigned long long)n.invoices);
+	const char *files[] = {"costs", "sales_orders", "invoices", "payments", "leads", "truth"};
+	for (size_t i = 0; i < 6; i++) {
+		snprintf(path, sizeof path, "%s/%s.csv", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
 }
