@@ -9,12 +9,17 @@
 #define CREDIT_LEFT                                                                                           \
 	"p.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment = p.rid "                 \
 	"AND a.state IN ('applied', 'confirmed', 'manual')), 0)"
+/* A payment whose own match is gone (rejected, or the payment replaced)
+ * holds no credit, whatever payment_credits says. */
+#define CREDIT_HELD                                                                                           \
+	" AND EXISTS (SELECT 1 FROM allocations a WHERE a.payment = p.rid "                                     \
+	"AND a.state IN ('applied', 'confirmed', 'manual') AND a.rule <> 'credit')"
 
 int credit_load(store_conn_t *c, int64_t org, const blocking_t *b, credit_set *cs, char *err, size_t errlen)
 {
 	static const char *q = "SELECT p.rid, " CREDIT_LEFT ", p.date, p.currency, i.customer FROM payment_credits k "
 	                       "JOIN payments p ON p.rid = k.payment JOIN invoices i ON i.rid = k.invoice "
-	                       "WHERE k.org = ?1 ORDER BY p.date, p.rid";
+	                       "WHERE k.org = ?1" CREDIT_HELD " ORDER BY p.date, p.rid";
 	memset(cs, 0, sizeof *cs);
 	store_stmt_t *st = store_prepare(c, q);
 	if (!st) {
@@ -101,7 +106,7 @@ int credit_record(store_conn_t *w, int64_t org, int64_t payment, int64_t invoice
 int64_t credit_left(store_conn_t *c, int64_t payment)
 {
 	static const char *q = "SELECT " CREDIT_LEFT " FROM payment_credits k JOIN payments p ON p.rid = k.payment "
-	                       "WHERE k.payment = ?1";
+	                       "WHERE k.payment = ?1" CREDIT_HELD;
 	store_stmt_t *st = store_prepare(c, q);
 	if (!st)
 		return -1;

@@ -709,12 +709,16 @@ matcher_status matcher_reject(store_t *s, int64_t org, const char *payment_id, s
 		snprintf(err, errlen, "payment '%.*s' has no match to reject", (int)(len > 80 ? 80 : len), payment_id);
 		return finish(&wr, MATCHER_CONFLICT);
 	}
-	q = store_prepare(wr.w, upd);
-	store_bind_i64(q, 1, p.rid);
-	rc = store_step(q);
-	store_reset(q);
-	if (rc != STORE_DONE)
-		return finish(&wr, (fail_store(&wr, "rejecting"), MATCHER_FAILED));
+	/* A rejected payment holds no credit any more (match/credit.h). */
+	const char *const stmts[] = {upd, "DELETE FROM payment_credits WHERE payment = ?1"};
+	for (int k = 0; k < 2; k++) {
+		q = store_prepare(wr.w, stmts[k]);
+		store_bind_i64(q, 1, p.rid);
+		rc = store_step(q);
+		store_reset(q);
+		if (rc != STORE_DONE)
+			return finish(&wr, (fail_store(&wr, "rejecting"), MATCHER_FAILED));
+	}
 	for (size_t i = 0; i < n && st == MATCHER_OK; i++)
 		st = refresh(&wr, inv[i]);
 	return finish(&wr, st);

@@ -156,6 +156,16 @@ Test(batch, overpayment_leaves_a_credit_a_later_invoice_uses)
 	/* Nothing is left: a third run changes nothing. */
 	matcher_result r = run();
 	cr_expect_eq(r.changed, 0);
+	/* Rejecting the payment takes its match and its credit away. */
+	cr_assert_eq(matcher_reject(fx.store, fx.org, "P1", 2, why, sizeof why), MATCHER_OK, "%s", why);
+	expect("P1", "-");
+	expect_status("B", "open 5000");
+	char *c2 = db_text(&fx, "SELECT count(*) FROM payment_credits");
+	cr_expect_str_eq(c2, "0\n");
+	free(c2);
+	r = run();
+	expect("P1", "-");
+	expect_status("B", "open 5000");
 }
 
 Test(batch, underpayment_within_tolerance_is_written_off)
