@@ -12,6 +12,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 int cmd_demo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_org(int argc, char **argv);

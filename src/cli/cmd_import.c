@@ -11,7 +11,11 @@
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "core/log.h"
+#include "core/currency.h"
 #include "ingest/import.h"
+#include "ingest/prepare.h"
+#include "ingest/preview.h"
+#include "store/settings.h"
 
 static void usage(FILE *f)
 {
@@ -72,7 +76,19 @@ static void usage(FILE *f)
 	        "                        (description ~ SALARY|PAYROLL then category=Payroll);\n"
 	        "                        two matching rules that disagree reject the row\n"
 	        "  --rules FILE          rules, one per line (# comments)\n"
-	        "  --dry-run             validate and report, store nothing\n"
+	        "  --dry-run             validate and report, store nothing; shows the first rows as\n"
+	        "                        they would be stored\n"
+	        "  --detect              choose the options from the file's first rows (encoding,\n"
+	        "                        delimiter, header, columns, dates, amounts, signs); prints\n"
+	        "                        them as a command line with a confidence; refuses with the\n"
+	        "                        candidates when unsure. Options given win over detection\n"
+	        "  --profile NAME        the options saved as NAME (brisk profile save); options\n"
+	        "                        given win over the profile's\n"
+	        "  --max-rejects N|P%%    more than N rejected rows (or P%% of the rows): store nothing\n"
+	        "  --split               a bank statement (import as payments): credits are stored\n"
+	        "                        as payments, debits as costs, in one transaction\n"
+	        "  --split-category COL  with --split: the column of a cost's category (default\n"
+	        "                        Uncategorised)\n"
 	        "  -q, --quiet           no progress bar\n");
 }
 
@@ -108,13 +124,43 @@ static void on_progress(void *ud, uint64_t bytes, uint64_t rows)
 	progress_update(ud, bytes, rows);
 }
 
+typedef struct {
+	int shown, minor;
+} preview_state;
+
+#define PREVIEW_ROWS 10
+
+static void on_preview(void *ud, entity_kind k, const record_t *rec, uint64_t line)
+{
+	preview_state *ps = ud;
+	if (ps->shown++ >= PREVIEW_ROWS)
+		return;
+	buf_t b = BUF_INIT;
+	preview_text(k, rec, ps->minor, &b);
+	printf("  line %llu -> %s: %.*s\n", (unsigned long long)line, entity_get(k)->name, (int)b.len, b.p);
+	buf_free(&b);
+}
+
+/* "map: ..." reads "--map: ..." on the command line: "--" before the
+ * reasons that start with a list option's name, "" for the others. */
+static const char *flag_prefix(const char *why)
+{
+	static const char *const lists[] = {"map:", "set:", "default:", "values", "compute", "where:"};
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		if (!strncmp(why, lists[i], strlen(lists[i])))
+			return "--";
+	return "";
+}
+
 /* Opens the file, the rejects file and the store, imports, closes them.
  * Returns 0, or -1 with err ("FILE: reason" or "line N: reason"). */
-static int run(import_opts *o, const char *path, const char *rejects, const char *dir, const char *org, bool quiet,
-               import_result *res, char *err, size_t errlen)
+static int run(import_opts *o, cli_params *g, const char *path, const char *rejects, const char *dir, const char *org,
+               bool quiet, import_result *res, char *err, size_t errlen)
 {
 	int rc = -1;
 	store_t *s = NULL;
+	import_prep prep;
+	memset(&prep, 0, sizeof prep);
 	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -130,10 +176,34 @@ static int run(import_opts *o, const char *path, const char *rejects, const char
 		goto out;
 	if ((o->org = store_org_id(s, org, true, err, errlen)) < 0)
 		goto out;
+	char why[512];
+	if (!import_prepare(&prep, s, o, cli_params_get, g, read_fd, &fd, why, sizeof why)) {
+		snprintf(err, errlen, "%s%s%s", prep.refused ? "detection is unsure: " : "", flag_prefix(why), why);
+		goto out;
+	}
+	if (prep.detected) {
+		buf_t b = BUF_INIT;
+		import_prep_cmdline(&prep, o, path, &b);
+		fprintf(stderr, "detected (confidence %d%%): %.*s\n", prep.det.confidence, (int)b.len, b.p);
+		if (prep.det.notes[0])
+			fprintf(stderr, "  because: %s\n", prep.det.notes);
+		buf_free(&b);
+	}
+	preview_state ps = {0, 2};
+	if (o->dry_run) {
+		org_settings set;
+		store_conn_t *c = store_read_begin(s);
+		if (settings_get(c, o->org, &set))
+			ps.minor = set.minor;
+		store_read_end(c);
+		o->preview = on_preview;
+		o->preview_ud = &ps;
+		printf("first rows as they would be stored:\n");
+	}
 	progress_t *pg = progress_new(quiet ? NULL : stderr, total, "rows");
 	o->progress = on_progress;
 	o->progress_ud = pg;
-	rc = import_run(s, read_fd, &fd, o, res, err, errlen);
+	rc = import_run(s, import_prep_read, &prep, o, res, err, errlen);
 	progress_done(pg);
 	progress_free(pg);
 	if (rc != 0 && strncmp(err, "line ", 5) != 0) {
@@ -142,6 +212,7 @@ static int run(import_opts *o, const char *path, const char *rejects, const char
 		snprintf(err, errlen, "%s", tmp);
 	}
 out:
+	import_prep_free(&prep);
 	store_close(s);
 	if (fd > 0)
 		close(fd);
@@ -169,11 +240,11 @@ int cmd_import(int argc, char **argv)
 		{"allow-duplicate-ids", no_argument, 0, 0}, {"dry-run", no_argument, 0, 0},
 		{"values", required_argument, 0, 'V'},    {"compute", required_argument, 0, 'C'},
 		{"where", required_argument, 0, 'W'},     {"rule", required_argument, 0, 'R'},
-		{"rules", required_argument, 0, 'F'},     {0, 0, 0, 0}};
-	static const char *const http_names[] = {
-		"default", "delimiter", "encoding", "skip", "no_header", "date_format", "decimal_comma", "thousands",
-		"currency", "plus", "parens", "round", "debit", "credit", "negate", "sign_column", "negative_values",
-		"allow_duplicate_ids", "dry_run"};
+		{"rules", required_argument, 0, 'F'},
+		{"detect", no_argument, 0, 0},            {"profile", required_argument, 0, 0},
+		{"max-rejects", required_argument, 0, 0}, {"split", no_argument, 0, 0},
+		{"split-category", required_argument, 0, 0},
+		{0, 0, 0, 0}};
 	const char *org = "default", *data = NULL, *rejects = NULL;
 	cli_params g = {0};
 	import_opts o = {0};
@@ -187,12 +258,26 @@ int cmd_import(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:d:m:s:r:qh", opts, &idx)) != -1) {
 		switch (c) {
-		case 0:
-			if (!cli_params_add(&g, http_names[idx - 7], optarg ? optarg : "1", !strcmp(http_names[idx - 7], "default"))) {
+		case 0: {
+			/* the API's name: the long option's with _ for - */
+			char name[32];
+			snprintf(name, sizeof name, "%s", opts[idx].name);
+			for (char *p = name; *p; p++)
+				*p = *p == '-' ? '_' : *p;
+			const char *api = name; /* kept by g: the table's own string */
+			for (int k = 0; import_option_names[k]; k++)
+				if (!strcmp(import_option_names[k], name))
+					api = import_option_names[k];
+			if (api == name) {
+				rc = cli_fail("import", EXIT_USAGE, "--%s is not an import option", opts[idx].name);
+				goto out;
+			}
+			if (!cli_params_add(&g, api, optarg ? optarg : "1", !strcmp(api, "default"))) {
 				rc = cli_fail("import", EXIT_USAGE, "--%s is given twice", opts[idx].name);
 				goto out;
 			}
 			break;
+		}
 		case 'o': org = optarg; break;
 		case 'd': data = optarg; break;
 		case 'm': cli_params_add(&g, "map", optarg, true); break;
@@ -234,16 +319,20 @@ int cmd_import(int argc, char **argv)
 		cli_params_add(&g, "rules", rules.p, false);
 	}
 	char why[320];
-	if (!import_options_parse(&o, cli_params_get, &g, why, sizeof why)) {
-		/* "map: ..." reads "--map: ..." on the command line */
-		bool list = !strncmp(why, "map:", 4) || !strncmp(why, "set:", 4) || !strncmp(why, "default:", 8) ||
-		            !strncmp(why, "values", 6) || !strncmp(why, "compute", 7) || !strncmp(why, "where:", 6);
-		rc = cli_fail("import", EXIT_USAGE, "%s%s", list ? "--" : "", why);
-		goto out;
+	{
+		/* Bad options are a usage error before the store is opened; a
+		 * profile or detection adds options later (run). */
+		import_opts check = {.kind = o.kind};
+		bool ok = import_options_parse(&check, cli_params_get, &g, why, sizeof why);
+		import_opts_free(&check);
+		if (!ok) {
+			rc = cli_fail("import", EXIT_USAGE, "%s%s", flag_prefix(why), why);
+			goto out;
+		}
 	}
 	import_result res;
-	char err[640];
-	rc = run(&o, path, rejects, cli_data_dir(data), org, quiet, &res, err, sizeof err);
+	char err[900];
+	rc = run(&o, &g, path, rejects, cli_data_dir(data), org, quiet, &res, err, sizeof err);
 	if (rc != 0) {
 		/* "line N: why" becomes "FILE:N: why", the compiler convention */
 		unsigned long long line;
@@ -262,12 +351,14 @@ int cmd_import(int argc, char **argv)
 	for (int i = 0; i < res.nwarnings; i++)
 		fprintf(stderr, "%s: warning: %s\n", path, res.warnings[i]);
 	double rows = (double)(res.inserted + res.replaced + res.rejected);
-	char skipped[64] = "";
+	char skipped[64] = "", split[64] = "";
 	if (o.where)
 		snprintf(skipped, sizeof skipped, ", skipped %lld (--where)", (long long)res.skipped);
-	printf("%s %s: inserted %lld, replaced %lld, rejected %lld%s in %.2f s (%.0f rows/s)%s\n", kind, path,
+	if (o.split)
+		snprintf(split, sizeof split, " (%lld debits as costs)", (long long)res.split_costs);
+	printf("%s %s: inserted %lld, replaced %lld, rejected %lld%s in %.2f s (%.0f rows/s)%s%s\n", kind, path,
 	       (long long)res.inserted, (long long)res.replaced, (long long)res.rejected, skipped, res.seconds,
-	       res.seconds > 0 ? rows / res.seconds : 0, o.dry_run ? " [dry run: nothing stored]" : "");
+	       res.seconds > 0 ? rows / res.seconds : 0, split, o.dry_run ? " [dry run: nothing stored]" : "");
 	rc = EXIT_OK;
 	if (res.inserted + res.replaced == 0 && res.rejected > 0)
 		rc = cli_fail("import", EXIT_FAIL, "%s: every row was rejected: nothing was stored", path);

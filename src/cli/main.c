@@ -19,6 +19,7 @@ static const command_t commands[] = {
 	{"demo", cmd_demo, "generate demo data, import it and serve it"},
 	{"serve", cmd_serve, "run the HTTP server"},
 	{"import", cmd_import, "import a CSV file into the store"},
+	{"profile", cmd_profile, "save, list, show or delete named import options"},
 	{"gen", cmd_gen, "generate a realistic data set as CSV files"},
 	{"token", cmd_token, "create or list API tokens"},
 	{"org", cmd_org, "show or set an organisation's currency and opening balance"},

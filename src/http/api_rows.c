@@ -10,6 +10,9 @@
 #include "core/mem.h"
 #include "http/api.h"
 #include "ingest/import.h"
+#include "ingest/prepare.h"
+#include "ingest/preview.h"
+#include "ingest/profile.h"
 #include "store/settings.h"
 
 #define MAX_JSON_ROWS 10000
@@ -88,6 +91,57 @@ static const char *query_value(void *ud, const char *name)
 	return query_get(ud, name);
 }
 
+typedef struct {
+	buf_t out;
+	int n, minor;
+} preview_acc;
+
+#define PREVIEW_ROWS 20
+
+static void on_preview(void *ud, entity_kind k, const record_t *rec, uint64_t line)
+{
+	preview_acc *pv = ud;
+	if (pv->n >= PREVIEW_ROWS)
+		return;
+	buf_putc(&pv->out, pv->n++ ? ',' : '[');
+	preview_json(k, rec, line, pv->minor, &pv->out);
+}
+
+/* After write_report: split_costs, what detection chose, the preview. */
+static void extra_report(http_req_t *r, const import_prep *p, const import_opts *o, const import_result *res,
+                         const preview_acc *pv)
+{
+	r->out.len--; /* the report's closing brace */
+	if (o->split)
+		buf_printf(&r->out, ",\"split_costs\":%lld", (long long)res->split_costs);
+	if (p->detected) {
+		buf_printf(&r->out, ",\"detected\":{\"confidence\":%d,\"options\":", p->det.confidence);
+		profile_options_json(&p->det.opts, &r->out);
+		buf_puts(&r->out, ",\"notes\":");
+		buf_json_str(&r->out, p->det.notes, strlen(p->det.notes));
+		buf_puts(&r->out, ",\"columns\":[");
+		for (int i = 0; i < p->det.ncolumns; i++) {
+			if (i)
+				buf_putc(&r->out, ',');
+			buf_json_str(&r->out, p->det.columns[i], strlen(p->det.columns[i]));
+		}
+		buf_t cmd = BUF_INIT;
+		import_prep_cmdline(p, o, "FILE", &cmd);
+		buf_puts(&r->out, "],\"command\":");
+		buf_json_str(&r->out, cmd.p, cmd.len);
+		buf_free(&cmd);
+		buf_putc(&r->out, '}');
+	}
+	if (o->dry_run) {
+		buf_puts(&r->out, ",\"preview\":");
+		if (pv->n)
+			buf_put(&r->out, pv->out.p, pv->out.len), buf_putc(&r->out, ']');
+		else
+			buf_puts(&r->out, "[]");
+	}
+	buf_putc(&r->out, '}');
+}
+
 bool api_check_import_params(http_req_t *r)
 {
 	const char *allowed[64];
@@ -108,27 +162,47 @@ void api_rows_import(http_server_t *srv, http_req_t *r)
 		http_problem(r, 400, "the request body is empty: send the CSV file as the body");
 		return;
 	}
-	char why[256];
-	if (!import_options_parse(&o, query_value, &r->query, why, sizeof why)) {
-		http_problem(r, 400, "%s", why);
-		import_opts_free(&o);
-		return;
-	}
+	char why[512];
 	o.org = r->org;
 	mem_reader m = {r->body, r->body_len, 0};
+	import_prep prep;
+	store_t *st = http_server_store(srv);
+	if (!import_prepare(&prep, st, &o, query_value, &r->query, read_mem, &m, why, sizeof why)) {
+		/* detection unsure: the file is not usable as it is (422) */
+		if (prep.refused)
+			http_problem(r, 422, "detection is unsure: %s; give the options (or a profile) yourself", why);
+		else
+			http_problem(r, 400, "%s", why);
+		import_opts_free(&o);
+		import_prep_free(&prep);
+		return;
+	}
+	preview_acc pv = {.out = BUF_INIT, .minor = 2};
+	if (o.dry_run) {
+		org_settings set;
+		store_conn_t *c = store_read_begin(st);
+		if (settings_get(c, o.org, &set))
+			pv.minor = set.minor;
+		store_read_end(c);
+		o.preview = on_preview;
+		o.preview_ud = &pv;
+	}
 	import_result *res = xmalloc(sizeof *res);
 	char err[512];
-	if (import_run(http_server_store(srv), read_mem, &m, &o, res, err, sizeof err) != 0) {
+	if (import_run(st, import_prep_read, &prep, &o, res, err, sizeof err) != 0) {
 		bool busy = strstr(err, "busy") != NULL;
 		http_store_failed(r, busy ? 503 : 422, err);
 	} else if (res->inserted + res->replaced == 0 && res->rejected > 0) {
 		none_valid(r, res, "line");
 	} else {
 		write_report(r, res, "line");
+		extra_report(r, &prep, &o, res, &pv);
 		http_json(r, 200);
 	}
+	buf_free(&pv.out);
 	free(res);
 	import_opts_free(&o);
+	import_prep_free(&prep);
 }
 
 /* ---- JSON writes ---- */

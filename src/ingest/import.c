@@ -13,6 +13,7 @@
 #include "ingest/layout.h"
 #include "ingest/recode.h"
 #include "ingest/sample.h"
+#include "ingest/split.h"
 #include <xxhash.h>
 #include "store/settings.h"
 
@@ -266,6 +267,8 @@ typedef struct {
 	examples dup_ids, placeholders;
 	entity_parse_opts parse; /* o->parse with the org's currency */
 	recode_plan *recode;     /* --compute, --values, rules, --where (NULL: none) */
+	int split_col;       /* --split: the category column, or -1 */
+	record_t *cost;      /* --split: a debit as a cost */
 } run_state;
 
 /* Builds and validates one record; false with why (and the fixing option),
@@ -473,6 +476,29 @@ static int read_header(const import_opts *o, run_state *rs, csv_reader_t *r, csv
 	return 0;
 }
 
+/* --max-rejects N: past N rejections the import stops (nothing stored). */
+static bool too_many_rejects(const import_opts *o, const import_result *res, uint64_t rows, char *err, size_t errlen)
+{
+	if (o->max_rejects_kind != MAXREJ_COUNT || res->rejected <= o->max_rejects)
+		return false;
+	snprintf(err, errlen,
+	         "more than %lld rows rejected (--max-rejects %lld), the last on line %llu after %llu rows read: nothing "
+	         "was stored",
+	         (long long)o->max_rejects, (long long)o->max_rejects,
+	         (unsigned long long)(res->nkept ? res->kept[res->nkept - 1].line : 0), (unsigned long long)rows);
+	return true;
+}
+
+/* --max-rejects P%: judged on the whole file. Always true (the caller aborts). */
+static bool share_error(const import_opts *o, const import_result *res, uint64_t rows, char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+	         "%lld of %llu rows rejected (%.2f%%), more than --max-rejects %lld.%02lld%%: nothing was stored",
+	         (long long)res->rejected, (unsigned long long)rows, (double)res->rejected * 100.0 / (double)rows,
+	         (long long)(o->max_rejects / 100), (long long)(o->max_rejects % 100));
+	return true;
+}
+
 static void final_warnings(const import_opts *o, run_state *rs, import_result *res)
 {
 	char lines[96];
@@ -531,8 +557,11 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		goto out;
 	if (o->recode && !(rs.recode = recode_bind(o, header, rs.scratch.minor, err, errlen)))
 		goto out;
-	if (!check_sample(o, &rs, &src, rec, res, err, errlen))
+	/* split_plan before the sample reuses the header's bytes */
+	if (!split_plan(o, header, &rs.split_col, err, errlen) || !check_sample(o, &rs, &src, rec, res, err, errlen))
 		goto out;
+	if (o->split)
+		rs.cost = xmalloc(sizeof *rs.cost);
 
 	if (!o->dry_run) {
 		w = store_write_begin(s, err, errlen);
@@ -564,6 +593,8 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		}
 		if (row->error) {
 			reject(res, o, row, row->line, row->error);
+			if (too_many_rejects(o, res, rows, err, errlen))
+				goto abort;
 			continue;
 		}
 		uint64_t hash;
@@ -576,17 +607,34 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			if (strstr(why, "UTF-8") || strstr(why, "encoding"))
 				encoding_rejects++;
 			reject(res, o, row, row->line, why);
+			if (too_many_rejects(o, res, rows, err, errlen))
+				goto abort;
 			continue;
 		}
 		check_placeholders(o, &rs, rec, row->line);
 		if (!assign_id(o, &rs, rec, hash, row->line) && !o->allow_duplicate_ids)
 			continue; /* the import fails at the end; keep counting */
+		entity_kind kind = o->kind;
+		const record_t *out = rec;
+		if (split_is_debit(o, rec)) {
+			if (!split_cost(rec, rs.table ? rs.crow : row, rs.split_col, &rs.parse, rs.cost, why, sizeof why)) {
+				reject(res, o, row, row->line, why);
+				if (too_many_rejects(o, res, rows, err, errlen))
+					goto abort;
+				continue;
+			}
+			kind = ENT_COSTS;
+			out = rs.cost;
+			res->split_costs++;
+		}
+		if (o->preview)
+			o->preview(o->preview_ud, kind, out, row->line);
 		if (o->dry_run) {
 			res->inserted++;
 			continue;
 		}
 		bool replaced;
-		if (entity_upsert(w, o->kind, o->org, rec, acc, &replaced, why, sizeof why) != 0) {
+		if (entity_upsert(w, kind, o->org, out, acc, &replaced, why, sizeof why) != 0) {
 			snprintf(err, errlen, "line %llu: %s; nothing was stored", (unsigned long long)row->line, why);
 			goto abort;
 		}
@@ -599,6 +647,9 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		if (rollup_pending(acc) > ROLLUP_FLUSH_CELLS && !flush_rollups(acc, w, err, errlen))
 			goto abort;
 	}
+	if (too_many_rejects(o, res, rows, err, errlen) || (o->max_rejects_kind == MAXREJ_PERCENT && rows &&
+	    res->rejected * 10000 > o->max_rejects * (int64_t)rows && share_error(o, res, rows, err, errlen)))
+		goto abort;
 	if (rows > 0 && encoding_rejects == rows) {
 		snprintf(err, errlen, "no row is valid UTF-8: declare the file's encoding (e.g. --encoding windows-1252); nothing was stored");
 		goto abort;
@@ -626,7 +677,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		if (!flush_rollups(acc, w, err, errlen))
 			goto abort;
 		if (res->inserted || res->replaced)
-			store_write_touch(w, o->org, entity_touch_mask(o->kind));
+			store_write_touch(w, o->org, entity_touch_mask(o->kind) | (res->split_costs ? entity_touch_mask(ENT_COSTS) : 0));
 		if (store_write_commit(w, err, errlen) != 0)
 			goto out;
 	}
@@ -646,6 +697,7 @@ out:
 	buf_free(&rs.conv);
 	free(rs.table);
 	free(rs.crow);
+	free(rs.cost);
 	sample_free(rs.sample);
 	free(src.head);
 	XXH3_freeState(src.hash);

@@ -12,7 +12,8 @@
 const char *const import_option_names[] = {
 	"map",      "set",    "default", "delimiter", "encoding", "skip",  "no_header",   "date_format",
 	"decimal_comma", "thousands", "currency", "plus", "parens", "round", "debit", "credit", "negate",
-	"sign_column", "negative_values", "allow_duplicate_ids", "dry_run", "values", "compute", "where", "rules", NULL};
+	"sign_column", "negative_values", "allow_duplicate_ids", "dry_run", "values", "compute", "where", "rules",
+	"max_rejects", "split", "split_category", "detect", "profile", NULL};
 
 bool import_parse_encoding(const char *n, import_encoding *out)
 {
@@ -160,6 +161,43 @@ static bool thousands_char(const char *v, char *out)
 	return false;
 }
 
+/* "N" rows or "P%" (0 to 100, up to 2 decimals). */
+static bool max_rejects(import_opts *o, const char *v, char *why, size_t whylen)
+{
+	if (!v)
+		return true;
+	size_t n = strlen(v);
+	bool pct = n && v[n - 1] == '%';
+	int64_t x = 0;
+	int frac = -1;
+	size_t i = 0;
+	for (; i < n - pct; i++) {
+		if (v[i] == '.' && pct && frac < 0) {
+			frac = 0;
+		} else if (v[i] >= '0' && v[i] <= '9' && x < INT64_C(1000000000000) && frac < 2) {
+			x = x * 10 + (v[i] - '0');
+			frac += frac >= 0;
+		} else {
+			break;
+		}
+	}
+	if (i != n - pct || i == 0 || frac == 0) {
+		snprintf(why, whylen, "max_rejects must be a number of rows (100) or a share of them (5%%, 0.5%%), not '%.20s'", v);
+		return false;
+	}
+	if (pct) {
+		for (int k = frac < 0 ? 0 : frac; k < 2; k++)
+			x *= 10;
+		if (x > 10000) {
+			snprintf(why, whylen, "max_rejects: a share is at most 100%%");
+			return false;
+		}
+	}
+	o->max_rejects_kind = pct ? MAXREJ_PERCENT : MAXREJ_COUNT;
+	o->max_rejects = x;
+	return true;
+}
+
 bool import_options_parse(import_opts *o, const char *(*get)(void *ud, const char *name), void *ud, char *why,
                           size_t whylen)
 {
@@ -198,6 +236,9 @@ bool import_options_parse(import_opts *o, const char *(*get)(void *ud, const cha
 	    !flag(get, ud, "allow_duplicate_ids", &o->allow_duplicate_ids, why, whylen) ||
 	    !flag(get, ud, "dry_run", &o->dry_run, why, whylen))
 		return false;
+	if (!flag(get, ud, "split", &o->split, why, whylen) || !max_rejects(o, get(ud, "max_rejects"), why, whylen))
+		return false;
+	o->split_category = get(ud, "split_category");
 	o->parse.date_format = get(ud, "date_format");
 	o->parse.money.decimal = comma ? ',' : '.';
 	if ((v = get(ud, "thousands")) && !thousands_char(v, &o->parse.money.thousands)) {
@@ -306,6 +347,15 @@ bool import_options_check(const import_opts *o, char *why, size_t whylen)
 		         "(or a space); without it, thousands ,", o->parse.money.thousands);
 		return false;
 	}
+	if (o->split && o->kind != ENT_PAYMENTS) {
+		snprintf(why, whylen, "split reads a bank statement as payments (credits) and costs (debits): import it "
+		                      "as payments");
+		return false;
+	}
+	if (o->split_category && !o->split) {
+		snprintf(why, whylen, "split_category names the category column of split: give split too");
+		return false;
+	}
 	if (o->parse.date_format && !date_fmt_check(o->parse.date_format, why, whylen))
 		return false;
 	if (!position_ok(o, o->debit, "debit", why, whylen) || !position_ok(o, o->credit, "credit", why, whylen) ||
@@ -342,6 +392,10 @@ uint64_t import_options_hash(const import_opts *o)
 			XXH3_64bits_update(st, &i, sizeof i);
 			hash_str(st, recoding[i]);
 		}
+	if (o->split) { /* only then: earlier imports keep their hash */
+		hash_str(st, "split");
+		hash_str(st, o->split_category);
+	}
 	const money_opts *m = &o->parse.money;
 	char flags[] = {o->delimiter, (char)o->encoding, (char)o->skip_lines, o->no_header, o->negate,
 	                o->parse.money_lenient, m->decimal, m->thousands, m->symbols, m->plus, m->parens, m->round};

@@ -37,6 +37,14 @@ typedef struct {
 	entity_parse_opts parse;
 	FILE *rejects;                /* if set, rejected rows are written here as CSV */
 	bool dry_run;                 /* validate everything, store nothing */
+	/* --max-rejects: more rejected rows than this stores nothing */
+	enum { MAXREJ_NONE, MAXREJ_COUNT, MAXREJ_PERCENT } max_rejects_kind;
+	int64_t max_rejects;          /* rows, or hundredths of a percent */
+	bool split;                   /* payments import of a bank statement: debits go to costs */
+	const char *split_category;   /* --split: the column giving a cost's category */
+	/* called for each row as it would be stored (dry-run previews) */
+	void (*preview)(void *ud, entity_kind kind, const record_t *rec, uint64_t line);
+	void *preview_ud;
 	/* progress: called at most every 100 ms with bytes read and rows seen */
 	void (*progress)(void *ud, uint64_t bytes, uint64_t rows);
 	void *progress_ud;
@@ -53,7 +61,9 @@ extern const char *const import_option_names[];
  * map, set, default, delimiter, encoding, skip, no_header, date_format,
  * decimal_comma, thousands, currency, plus, parens, round, debit, credit,
  * negate, sign_column, negative_values, allow_duplicate_ids, dry_run,
- * values, compute, where, rules (recode.h). Flags
+ * values, compute, where, rules (recode.h), max_rejects (N or P%), split,
+ * split_category (profile and detect are read by prepare.c, before;
+ * listed so every caller accepts them). Flags
  * take 1/true/yes/0/false/no. Then checks the options against each other
  * (import_options_check). Strings stay borrowed from get's source except
  * the parsed lists (import_opts_free). False with a reason. */

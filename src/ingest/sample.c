@@ -37,6 +37,12 @@ static const char *const date_formats[] = {
 };
 #define NFORMATS (sizeof date_formats / sizeof date_formats[0])
 
+const char *const *sample_date_formats(size_t *n)
+{
+	*n = NFORMATS;
+	return date_formats;
+}
+
 sample_t *sample_new(const import_opts *o)
 {
 	sample_t *s = xcalloc(1, sizeof *s);

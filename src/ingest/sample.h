@@ -32,6 +32,10 @@ bool sample_verdict(sample_t *s, char *err, size_t errlen, char *warn, size_t wa
  * median year. */
 bool sample_placeholder(const sample_t *s, date_t d);
 
+/* The common date formats of real exports, most frequent first (n gets
+ * how many): what --detect tries. */
+const char *const *sample_date_formats(size_t *n);
+
 /* A date format among the common ones that reads v (NULL if none): the
  * hint of a rejected date. */
 const char *sample_date_hint(slice_t v, const char *current);

@@ -493,6 +493,12 @@ static const migration migrations[] = {
 	"  after TEXT NOT NULL,"
 	"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
 	"CREATE INDEX match_rules_history_org ON match_rules_history(org, rid);"},
+	/* 13: import profiles (src/ingest/profile.c): an organisation's named
+	 * import options, as optlist text (name=value lines); kind '' = any. */
+	{.sql = "CREATE TABLE import_profiles(org INTEGER NOT NULL REFERENCES orgs(id), name TEXT NOT NULL,"
+	        " kind TEXT NOT NULL, options TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY(org, name));",
+	 .pg = "CREATE TABLE import_profiles(org BIGINT NOT NULL REFERENCES orgs(id), name TEXT NOT NULL,"
+	       " kind TEXT NOT NULL, options TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY(org, name));"},
 };
 
 int schema_count(void)

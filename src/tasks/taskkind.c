@@ -10,6 +10,7 @@
 
 #include "core/date.h"
 #include "core/mem.h"
+#include "ingest/prepare.h"
 #include "match/matcher.h"
 #include "report/export.h"
 #include "report/report.h"
@@ -126,8 +127,8 @@ static int import_run_task(taskkind_ctx *c)
 	int rc = -1;
 	import_src src = {.fd = -1, .c = c};
 	import_result *res = xcalloc(1, sizeof *res);
-	if (!import_options_parse(&o, json_get, opts, c->err, sizeof c->err))
-		goto out;
+	import_prep prep;
+	memset(&prep, 0, sizeof prep);
 	if (!c->input) {
 		snprintf(c->err, sizeof c->err, "the uploaded file is missing");
 		goto out;
@@ -140,11 +141,14 @@ static int import_run_task(taskkind_ctx *c)
 	struct stat sb;
 	if (fstat(src.fd, &sb) == 0)
 		src.size = (uint64_t)sb.st_size;
+	/* a profile and detection (profile=, detect=1) add to the options */
+	if (!import_prepare(&prep, c->store, &o, json_get, opts, read_fd, &src, c->err, sizeof c->err))
+		goto out;
 	o.progress = import_progress;
 	o.progress_ud = &src;
 	o.cancel = c->cancel;
 	c->progress(c->progress_ud, 0, "reading the upload");
-	if (import_run(c->store, read_fd, &src, &o, res, c->err, sizeof c->err) != 0)
+	if (import_run(c->store, import_prep_read, &prep, &o, res, c->err, sizeof c->err) != 0)
 		goto out;
 	taskkind_import_json(res, &c->result);
 	/* As the CLI exits 1 and the sync API answers 422: a file of which no
@@ -161,6 +165,7 @@ out:
 		close(src.fd);
 	free(res);
 	import_opts_free(&o);
+	import_prep_free(&prep);
 	return rc;
 }
 

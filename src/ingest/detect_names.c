@@ -1,0 +1,149 @@
+#include "ingest/detect_names.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+/* Names as lowercase UTF-8, most specific first. Each list is what a
+ * column of that role is called in exports of banks (DE, AT, CH, NL, BE,
+ * FR, ES, IT, PT, PL, UK, US) and accounting packages (QuickBooks, Xero,
+ * Sage, DATEV, Lexware). */
+static const char *const names[ROLE__COUNT][64] = {
+	[ROLE_DATE] = {"buchungstag", "buchungsdatum", "transaction date", "posting date", "booking date", "date",
+	               "datum", "fecha", "fecha operación", "fecha operacion", "f. operación", "fecha contable",
+	               "date opération", "date operation", "date de l'opération", "date de comptabilisation",
+	               "data", "data operacji", "data księgowania", "data transakcji", "data operazione",
+	               "data contabile", "posted date", "post date", "trans. date", "trans date", "txn date",
+	               "value date", "belegdatum", "datum boeking", "boekdatum", "created date", "order date",
+	               "transactiedatum", "wertstellung", "valutadatum", "valuta", "date de valeur", "fecha valor",
+	               NULL},
+	[ROLE_AMOUNT] = {"betrag", "amount", "bedrag", "importe", "montant", "kwota", "kwota operacji", "importo",
+	                 "valor", "montante", "umsatz", "transaction amount", "amount (gbp)", "value", "total",
+	                 "total amount", "invoice total", "gross", "bruttobetrag", "montant ttc", "net amount",
+	                 "sales", "revenue", "betrag (eur)", "sum", NULL},
+	[ROLE_DEBIT] = {"soll", "debit", "débit", "debit amount", "paid out", "money out", "withdrawals",
+	                "withdrawal", "withdrawal amount", "cargo", "cargos", "obciążenia", "wypłata", "uitgaven",
+	                "af", "ausgang", "ausgabe", "debet", "addebiti", "dare", "spent", NULL},
+	[ROLE_CREDIT] = {"haben", "credit", "crédit", "credit amount", "paid in", "money in", "deposits", "deposit",
+	                 "deposit amount", "abono", "abonos", "uznania", "wpłata", "inkomsten", "bij", "eingang",
+	                 "einnahme", "accrediti", "avere", "received", NULL},
+	[ROLE_INDICATOR] = {"af bij", "af/bij", "bij/af", "debit/credit", "credit/debit", "soll/haben",
+	                    "soll/haben-kennzeichen", "s/h", "cr/dr", "dr/cr", "debit credit", "credit debit indicator",
+	                    "debit/credit indicator", "d/c", "c/d", "+/-", "sign", "vorzeichen", "sens", "in/out",
+	                    NULL},
+	[ROLE_PARTY] = {"begünstigter / auftraggeber", "auftraggeber / begünstigter", "begünstigter/auftraggeber",
+	                "auftraggeber/begünstigter", "beguenstigter/zahlungspflichtiger", "beguenstigter / zahlungspflichtiger",
+	                "name zahlungsbeteiligter", "zahlungspflichtiger", "auftraggeber", "empfänger", "begünstigter",
+	                "naam / omschrijving", "naam tegenpartij", "tegenpartij", "naam", "payee", "payer", "payee name",
+	                "counterparty", "counter party", "counterparty name", "merchant", "merchant name", "vendor",
+	                "supplier", "lieferant", "kreditor", "customer", "customer name", "client", "kunde",
+	                "klant", "cliente", "contact", "contactname", "contact name", "name", "beneficiario",
+	                "ordenante", "bénéficiaire", "tiers", "nadawca / odbiorca", "nadawca/odbiorca",
+	                "dane kontrahenta", "kontrahent", "odbiorca", "nadawca", "partner name", "name / description",
+	                NULL},
+	[ROLE_TEXT] = {"verwendungszweck", "mededelingen", "omschrijving", "omschrijving-1", "description", "memo",
+	               "reference", "referenz", "details", "narrative", "transaction description", "concepto",
+	               "libellé", "libelle", "libellé de l'opération", "libellé opération", "tytuł", "tytul",
+	               "tytuł operacji", "opis", "opis operacji", "descrizione", "causale", "descrição", "buchungstext",
+	               "text", "notes", "note", "memo/description", "reference number", "detalles", "observaciones",
+	               "communication", "mitteilung", "beschreibung", NULL},
+	[ROLE_CATEGORY] = {"category", "kategorie", "categorie", "categoría", "categoria", "catégorie", "kategoria",
+	                   "expense account", "sachkonto", "cost type",
+	                   "kostenart", "type de dépense", NULL},
+	[ROLE_NUMBER] = {"invoice number", "invoicenumber", "invoice no", "invoice no.", "invoice #", "invoice",
+	                 "rechnungsnummer", "rechnungsnr", "rechnungsnr.", "factuurnummer", "número de factura",
+	                 "numero de factura", "numéro de facture", "numero de facture", "numer faktury", "nr faktury",
+	                 "num", "no.", "number", "belegnummer", "belegfeld 1", "document number", "doc number",
+	                 "reference", NULL},
+	[ROLE_ISSUE_DATE] = {"invoice date", "invoicedate", "issue date", "issued", "date issued", "rechnungsdatum",
+	                     "factuurdatum", "fecha factura", "fecha de factura", "fecha emisión", "date de facture",
+	                     "date facture", "data wystawienia", "belegdatum", NULL},
+	[ROLE_DUE_DATE] = {"due date", "duedate", "due", "payment due", "fällig am", "fälligkeit", "fälligkeitsdatum",
+	                   "faellig am", "vervaldatum", "fecha de vencimiento", "vencimiento", "date d'échéance",
+	                   "échéance", "echeance", "termin płatności", "termin platnosci", NULL},
+	[ROLE_STATUS] = {"status", "state", "order status", "lead status", "stage", "deal stage", "estado", "statut",
+	                 NULL},
+	[ROLE_CUSTOMER_ID] = {"customer id", "customer_id", "customerid", "customer number", "customer no",
+	                      "kundennummer", "kundennr", "klantnummer", "debitor", "account number", NULL},
+	[ROLE_CURRENCY] = {"currency", "währung", "waehrung", "munt", "moneda", "devise", "waluta",
+	                   "currency code", "ccy", NULL},
+	[ROLE_CREATED_AT] = {"created", "created at", "created_at", "created date", "create date", "date created",
+	                     "erstellt am", "lead created", NULL},
+	[ROLE_CREATOR] = {"owner", "lead owner", "created by", "creator", "sales rep", "salesperson", "assigned to",
+	                  "agent", NULL},
+	[ROLE_NAME] = {"name", "lead name", "full name", "contact", "contact name", "company", NULL},
+	[ROLE_MOBILE] = {"mobile", "phone", "mobile phone", "telephone", "tel", "handy", "telefon", NULL},
+	[ROLE_SOURCE] = {"source", "lead source", "channel", "origin", NULL},
+	[ROLE_FOLLOWUP] = {"follow up", "follow-up", "followup", "follow up date", "next contact", "next step date",
+	                   NULL},
+	[ROLE_ID] = {"id", "transaction id", "transactionid", "transaction reference", "order id", "order number",
+	             "lead id", "fitid", NULL},
+};
+
+/* Lowercase ASCII, trimmed, inner runs of spaces as one, quotes and a
+ * trailing ':' dropped, '_' as a space. */
+static size_t normalise(const char *h, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+	bool space = false;
+	for (size_t i = 0; i < len && n + 1 < cap; i++) {
+		char c = h[i];
+		if (c == '"' || c == '\r' || c == '\n' || (c == '#' && n == 0))
+			continue;
+		if (c == ' ' || c == '\t' || c == '_') {
+			space = n > 0;
+			continue;
+		}
+		if (space)
+			out[n++] = ' ';
+		space = false;
+		if (n + 1 < cap)
+			out[n++] = (char)tolower((unsigned char)c);
+	}
+	while (n && out[n - 1] == ':')
+		n--;
+	out[n] = '\0';
+	return n;
+}
+
+int detect_name_score(detect_role role, const char *h, size_t len)
+{
+	char n[128];
+	size_t nl = normalise(h, len, n, sizeof n);
+	if (!nl)
+		return 0;
+	int best = 0;
+	for (int i = 0; names[role][i]; i++) {
+		const char *s = names[role][i];
+		size_t sl = strlen(s);
+		int score = 0;
+		if (nl == sl && !memcmp(n, s, sl))
+			score = 3000 - i;
+		/* "Bedrag (EUR)", "Betrag in EUR", "Amount GBP" */
+		else if (nl > sl && !memcmp(n, s, sl) && (n[sl] == ' ' || n[sl] == '(' || n[sl] == '['))
+			score = 2000 - i;
+		if (score > best)
+			best = score;
+	}
+	return best;
+}
+
+int detect_direction(const char *v, size_t len)
+{
+	static const char *const out[] = {"af", "d", "dr", "debit", "débit", "debet", "s", "soll", "-", "cargo",
+	                                  "o", "out", "uit", "withdrawal", "obciążenie", "wypłata", "ausgang", NULL};
+	static const char *const in[] = {"bij", "c", "cr", "credit", "crédit", "h", "haben", "+", "abono", "i",
+	                                 "in", "deposit", "uznanie", "wpłata", "eingang", NULL};
+	while (len && v[0] == ' ')
+		v++, len--;
+	while (len && v[len - 1] == ' ')
+		len--;
+	for (int i = 0; out[i]; i++)
+		if (strlen(out[i]) == len && !strncasecmp(v, out[i], len))
+			return -1;
+	for (int i = 0; in[i]; i++)
+		if (strlen(in[i]) == len && !strncasecmp(v, in[i], len))
+			return 1;
+	return 0;
+}

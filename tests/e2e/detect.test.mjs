@@ -1,0 +1,202 @@
+// Real bank and accounting exports with one command (issue 14 items 2-6):
+// --detect on a corpus of 18 export formats of several countries (each
+// with its rows and cent sums), refusals with candidates, --dry-run's
+// preview, profiles (CLI and HTTP), --split, overlapping statements and
+// --max-rejects.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BIN, tempDir, cleanup, storeSql } from './lib/harness.mjs';
+
+const CORPUS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'corpus');
+const manifest = JSON.parse(readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8'));
+
+let root;
+before(() => { root = tempDir('brisk-detect-e2e-'); });
+after(() => { if (root) cleanup(root); });
+let dirs = 0;
+const freshData = () => path.join(root, `data${++dirs}`);
+
+function run(args) {
+  const r = spawnSync(BIN, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+function write(name, content) {
+  const p = path.join(root, name);
+  writeFileSync(p, content);
+  return p;
+}
+function summary(stdout) {
+  const m = /inserted (\d+), replaced (\d+), rejected (\d+) in/.exec(stdout);
+  assert.ok(m, `no summary line in ${JSON.stringify(stdout)}`);
+  return { inserted: Number(m[1]), replaced: Number(m[2]), rejected: Number(m[3]) };
+}
+// [rows, cents] of a table of the default org.
+function table(data, name) {
+  const out = storeSql(data, `SELECT count(*) || '|' || coalesce(sum(amount), 0) FROM ${name}`);
+  return out.split('|').map(Number);
+}
+const shellValue = (v) => (/^[A-Za-z0-9\-_.,/=:]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
+
+describe('--detect on the corpus of real export formats', () => {
+  assert.ok(manifest.length >= 15);
+  for (const e of manifest) {
+    test(`${e.file}: ${e.kind} ${e.args.join(' ')}`, () => {
+      const data = freshData();
+      if (e.currency) assert.equal(run(['org', 'set', '--org', 'default', '--currency', e.currency, '--data', data]).code, 0);
+      const file = path.join(CORPUS, e.file);
+      const r = run(['import', e.kind, file, '--data', data, '-q', '--detect', ...e.args]);
+      assert.equal(r.code, 0, r.stderr);
+      const line = r.stderr.split('\n').find((l) => l.startsWith('detected (confidence '));
+      assert.ok(line, r.stderr);
+      for (const [name, value] of Object.entries(e.detect)) {
+        const flag = `--${name.replaceAll('_', '-')}`;
+        const want = value === '1' && !['skip'].includes(name) ? flag : `${flag} ${shellValue(value)}`;
+        assert.ok(line.includes(want), `expected ${want} in: ${line}`);
+      }
+      const s = summary(r.stdout);
+      assert.equal(s.rejected, e.rejected, r.stderr);
+      for (const [t, [rows, cents]] of Object.entries(e.tables)) assert.deepEqual(table(data, t), [rows, cents], `${t} of ${e.file}`);
+      // The printed command line, run as it is, reads the file the same way
+      // (no detection the second time: nothing changes).
+      const again = run(['import', e.kind, file, '--data', data, '-q', ...shellSplit(line.replace(/^detected \(confidence \d+%\): brisk import \S+ \S+/, ''))]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(summary(again.stdout).inserted, 0, again.stdout);
+      for (const [t, [rows, cents]] of Object.entries(e.tables)) assert.deepEqual(table(data, t), [rows, cents]);
+    });
+  }
+});
+
+// Splits a POSIX shell command line of words and '...' quotes.
+function shellSplit(s) {
+  const out = [];
+  let cur = null;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === ' ') { if (cur !== null) { out.push(cur); cur = null; } continue; }
+    if (c === "'") {
+      const j = s.indexOf("'", i + 1);
+      cur = (cur ?? '') + s.slice(i + 1, j);
+      i = j;
+      if (s.startsWith("\\''", j + 1)) { cur += "'"; i = j + 3; }
+      continue;
+    }
+    cur = (cur ?? '') + c;
+  }
+  if (cur !== null) out.push(cur);
+  return out;
+}
+
+describe('--detect refuses when unsure, reads only a sample', () => {
+  test('day/month order that no value decides: refused with both candidates, nothing stored', () => {
+    const data = freshData();
+    const f = write('ambig.csv', 'Date,Description,Amount\n01/02/2024,Coffee,-3.50\n03/04/2024,Rent,-900.00\n05/06/2024,Client,1200.00\n');
+    const r = run(['import', 'payments', f, '--data', data, '-q', '--detect']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /detection is unsure: cannot tell the date format.*--date-format '%d\/%m\/%Y' or --date-format '%m\/%d\/%Y'/);
+    // giving the one the user knows settles it
+    const ok = run(['import', 'payments', f, '--data', data, '-q', '--detect', '--date-format', '%d/%m/%Y']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(table(data, 'payments'), [3, 120000 - 350 - 90000]);
+  });
+  test('no column for a required field: refused naming the columns', () => {
+    const f = write('nocols.csv', 'Foo;Bar;Baz\n1;2;3\n4;5;6\n');
+    const r = run(['import', 'payments', f, '--data', freshData(), '-q', '--detect']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /detection is unsure/);
+  });
+  test('--dry-run shows the first rows as they would be stored', () => {
+    const r = run(['import', 'payments', path.join(CORPUS, 'nl_ing.csv'), '--data', freshData(), '-q', '--detect', '--split', '--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /line 2 -> payments: .*date=2024-01-02 .*amount=1250\.00/);
+    assert.match(r.stdout, /line 3 -> costs: .*category=Uncategorised .*amount=84\.20/);
+    assert.match(r.stdout, /dry run: nothing stored/);
+  });
+  test('a file past the sample: detection reads the first MiB only and the import reads it all', () => {
+    const rows = ['Buchungstag;Verwendungszweck;Betrag'];
+    for (let i = 0; i < 60000; i++) rows.push(`${String(1 + (i % 28)).padStart(2, '0')}.03.2024;Zahlung ${i};${i % 2 ? '-' : ''}${i % 1000},${String(i % 100).padStart(2, '0')}`);
+    const f = write('big.csv', rows.join('\n') + '\n');
+    const data = freshData();
+    const r = run(['import', 'payments', f, '--data', data, '-q', '--detect', '--map', 'payer=Verwendungszweck']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(summary(r.stdout).inserted, 60000);
+  });
+});
+
+describe('profiles', () => {
+  test('save, show, list, import with --profile (options given win), delete', () => {
+    const data = freshData();
+    const save = run(['profile', 'save', 'ing', '--kind', 'payments', '--data', data, '--delimiter', ';', '--decimal-comma',
+      '--date-format', '%Y%m%d', '--map', 'date=Datum,payer=Naam / Omschrijving,amount=Bedrag (EUR)',
+      '--sign-column', 'Af Bij', '--negative-values', 'Af', '--split']);
+    assert.equal(save.code, 0, save.stderr);
+    const show = run(['profile', 'show', 'ing', '--data', data]);
+    assert.match(show.stdout, /--sign-column 'Af Bij' --negative-values Af --split/);
+    assert.match(run(['profile', 'list', '--data', data]).stdout, /"name":"ing","kind":"payments"/);
+    const r = run(['import', 'payments', path.join(CORPUS, 'nl_ing.csv'), '--data', data, '-q', '--profile', 'ing', '--map', 'reference=Mededelingen']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(table(data, 'payments'), [3, 246249]);
+    assert.equal(storeSql(data, "SELECT count(*) FROM payments WHERE reference = 'Invoice 4471 payment'"), '1');
+    assert.equal(run(['import', 'costs', path.join(CORPUS, 'nl_ing.csv'), '--data', data, '-q', '--profile', 'ing']).code, 1);
+    assert.match(run(['import', 'payments', path.join(CORPUS, 'nl_ing.csv'), '--data', data, '-q', '--profile', 'nope']).stderr, /no profile 'nope'/);
+    assert.equal(run(['profile', 'save', 'bad', '--data', data, '--map', 'nosuch=X']).code, 2);
+    assert.equal(run(['profile', 'delete', 'ing', '--data', data]).code, 0);
+    assert.equal(run(['profile', 'show', 'ing', '--data', data]).code, 1);
+  });
+});
+
+describe('--split, overlapping statements, --max-rejects', () => {
+  const head = 'Date,Description,Amount\n';
+  const jan = ['05/01/2024,Client A,1000.00', '09/01/2024,Coffee,-3.50', '09/01/2024,Coffee,-3.50'];
+  const feb = ['03/02/2024,Client B,500.00', '14/02/2024,Rent,-900.00'];
+  const mar = ['02/03/2024,Client C,250.00'];
+  const opts = ['--map', 'payer=Description', '--date-format', '%d/%m/%Y', '--split'];
+  test('credits to payments, debits to costs (category from a column or Uncategorised)', () => {
+    const data = freshData();
+    const f = write('split.csv', 'Date,Description,Amount,Category\n05/01/2024,Client A,1000.00,\n09/01/2024,Coffee,-3.50,Food\n14/02/2024,Rent,-900.00,\n');
+    const r = run(['import', 'payments', f, '--data', data, '-q', ...opts, '--split-category', 'Category']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(table(data, 'payments'), [1, 100000]);
+    assert.deepEqual(table(data, 'costs'), [2, 90350]);
+    assert.equal(storeSql(data, 'SELECT category FROM costs ORDER BY amount'), 'Food\nUncategorised');
+    assert.equal(run(['import', 'costs', f, '--data', data, '-q', '--split']).code, 2);
+  });
+  test('a failure stores neither side (one transaction)', () => {
+    const data = freshData();
+    const f = write('split_dup.csv', 'id,Date,Description,Amount\nA,05/01/2024,Client A,1000.00\nB,09/01/2024,Coffee,-3.50\nA,10/01/2024,Again,5.00\n');
+    const r = run(['import', 'payments', f, '--data', data, '-q', ...opts]);
+    assert.equal(r.code, 1);
+    assert.equal(storeSql(data, 'SELECT (SELECT count(*) FROM payments) + (SELECT count(*) FROM costs)'), '0');
+  });
+  test('January-March then February-April: each bank line once; two equal coffees in one file stay two', () => {
+    const data = freshData();
+    const a = write('q1.csv', head + [...jan, ...feb, ...mar].join('\n') + '\n');
+    const b = write('q2.csv', head + [...feb, ...mar, '01/04/2024,Client D,75.00', '02/04/2024,Coffee,-3.50'].join('\n') + '\n');
+    assert.equal(run(['import', 'payments', a, '--data', data, '-q', ...opts]).code, 0);
+    const r = run(['import', 'payments', b, '--data', data, '-q', ...opts]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(summary(r.stdout), { inserted: 2, replaced: 3, rejected: 0 });
+    assert.deepEqual(table(data, 'payments'), [4, 100000 + 50000 + 25000 + 7500]);
+    assert.deepEqual(table(data, 'costs'), [4, 350 + 350 + 90000 + 350]);
+  });
+  test('--max-rejects N and P%: too many rejected rows store nothing', () => {
+    const f = write('rej.csv', head + ['05/01/2024,A,1.00', 'bad,B,2.00', '07/01/2024,C,x', '08/01/2024,D,4.00'].join('\n') + '\n');
+    const base = ['--map', 'payer=Description', '--date-format', '%d/%m/%Y'];
+    let data = freshData();
+    let r = run(['import', 'payments', f, '--data', data, '-q', ...base, '--max-rejects', '1']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /more than 1 rows rejected \(--max-rejects 1\).*nothing was stored/);
+    assert.equal(storeSql(data, 'SELECT count(*) FROM payments'), '0');
+    r = run(['import', 'payments', f, '--data', data, '-q', ...base, '--max-rejects', '25%']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /2 of 4 rows rejected \(50\.00%\), more than --max-rejects 25\.00%: nothing was stored/);
+    r = run(['import', 'payments', f, '--data', data, '-q', ...base, '--max-rejects', '50%']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(storeSql(data, 'SELECT count(*) FROM payments'), '2');
+    assert.equal(run(['import', 'payments', f, '--data', data, '-q', '--max-rejects', '5x']).code, 2);
+  });
+});
