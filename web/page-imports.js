@@ -1,18 +1,21 @@
 // Imports: a CSV file to POST /api/v1/import/{kind} with upload progress,
-// then the server's report. Once the server has background tasks
+// then the server's report. The upload detects the file's format by
+// default (detect=1) or uses a saved profile; Preview shows what detection
+// chose, lets the user pick each field's column and saves a profile. Once the server has background tasks
 // (/api/v1/tasks), their list with progress, cancel and downloads appears
 // here too; until then it is not shown.
 
 import { h, clear, errorBox, describe } from './dom.js';
 import * as api from './api.js';
 import * as fmt from './format.js';
+import { preview, PROFILES } from './import-preview.js';
 
 const KINDS = [
-  ['costs', 'Costs', 'date, category, amount (+ id, vendor, description)'],
-  ['sales_orders', 'Sales orders', 'date, customer, status, amount (+ id)'],
-  ['invoices', 'Invoices', 'number, customer, issue_date, due_date, amount (+ id, customer_id, status)'],
-  ['payments', 'Payments', 'date, payer, amount (+ id, reference, customer_id)'],
-  ['leads', 'Leads', 'created_at, creator, status (+ id, name, mobile, source, followup_date, value)'],
+  ['costs', 'Costs', 'date, category, amount (+ id, vendor, description)', ['date', 'category', 'amount', 'id', 'vendor', 'description']],
+  ['sales_orders', 'Sales orders', 'date, customer, status, amount (+ id)', ['date', 'customer', 'status', 'amount', 'id']],
+  ['invoices', 'Invoices', 'number, customer, issue_date, due_date, amount (+ id, customer_id, status)', ['number', 'customer', 'issue_date', 'due_date', 'amount', 'id', 'customer_id', 'status']],
+  ['payments', 'Payments', 'date, payer, amount (+ id, reference, customer_id)', ['date', 'payer', 'amount', 'id', 'reference', 'customer_id']],
+  ['leads', 'Leads', 'created_at, creator, status (+ id, name, mobile, source, followup_date, value)', ['created_at', 'creator', 'status', 'id', 'name', 'mobile', 'source', 'followup_date', 'value']],
 ];
 const TASKS = '/api/v1/tasks';
 const FINAL = ['succeeded', 'failed', 'cancelled', 'interrupted'];
@@ -24,23 +27,53 @@ export default {
     const kind = h('select', { id: 'imp-kind', name: 'kind', required: true }, KINDS.map(([v, t]) => h('option', { value: v, text: t })));
     const file = h('input', { type: 'file', id: 'imp-file', name: 'file', accept: '.csv,text/csv,text/plain', required: true });
     const dry = h('input', { type: 'checkbox', id: 'imp-dry', name: 'dry_run' });
+    const detect = h('input', { type: 'checkbox', id: 'imp-detect', name: 'detect', checked: true });
+    const split = h('input', { type: 'checkbox', id: 'imp-split', name: 'split' });
+    const splitField = h('span', { class: 'field check' }, split, h('label', { for: 'imp-split', text: 'Bank statement: debits to costs' }));
+    const profile = h('select', { id: 'imp-profile', name: 'profile' }, h('option', { value: '', text: 'none' }));
+    const previewBox = h('div', { class: 'import-preview', 'aria-live': 'polite' });
+    const previewBtn = h('button', { type: 'button', class: 'btn', id: 'imp-preview', text: 'Preview', onclick: () => {
+      const f = file.files && file.files[0];
+      if (!f) { clear(result).append(errorBox(new Error('Choose a CSV file first.'))); file.focus(); return; }
+      clear(result);
+      const k = KINDS.find((x) => x[0] === kind.value);
+      preview(previewBox, { file: f, kind: kind.value, fields: k[3], query, onSaved: (name) => loadProfiles(name) });
+    } });
+    const query = () => ({ detect: detect.checked ? '1' : '', profile: profile.value, split: split.checked && kind.value === 'payments' ? '1' : '' });
+    async function loadProfiles(select) {
+      try {
+        const env = await api.send('GET', PROFILES);
+        const keep = select ?? profile.value;
+        clear(profile).append(h('option', { value: '', text: 'none' }),
+          ...(env.data || []).filter((p) => !p.kind || p.kind === kind.value).map((p) => h('option', { value: p.name, text: p.name })));
+        profile.value = [...profile.options].some((o) => o.value === keep) ? keep : '';
+      } catch { /* a server without profiles: the select stays empty */ }
+    }
     const cols = h('p', { class: 'muted', id: 'imp-cols' });
     const submit = h('button', { type: 'submit', class: 'btn primary', text: 'Upload and import' });
     const progress = h('progress', { id: 'imp-progress', max: 100, value: 0, 'aria-label': 'Upload progress' });
     const progressText = h('span', { class: 'progress-text', role: 'status', 'aria-live': 'polite' });
     const progressBox = h('div', { class: 'progress', hidden: true }, progress, progressText);
     const result = h('div', { class: 'import-result', 'aria-live': 'polite' });
-    const showCols = () => { cols.textContent = 'Columns: ' + KINDS.find((k) => k[0] === kind.value)[2] + '. The first row names the columns.'; };
+    const showCols = () => {
+      cols.textContent = 'Columns: ' + KINDS.find((k) => k[0] === kind.value)[2] + '. With "Detect the format", bank and accounting exports are read as they come (Preview shows how).';
+      splitField.hidden = kind.value !== 'payments';
+      clear(previewBox);
+      loadProfiles();
+    };
     kind.addEventListener('change', showCols);
     showCols();
 
     const form = h('form', { class: 'import-form', 'aria-describedby': 'imp-cols', onsubmit: (e) => { e.preventDefault(); go(); } },
       h('span', { class: 'field' }, h('label', { for: 'imp-kind', text: 'What the file holds' }), kind),
       h('span', { class: 'field' }, h('label', { for: 'imp-file', text: 'CSV file' }), file),
+      h('span', { class: 'field' }, h('label', { for: 'imp-profile', text: 'Profile' }), profile),
+      h('span', { class: 'field check' }, detect, h('label', { for: 'imp-detect', text: 'Detect the format' })),
+      splitField,
       h('span', { class: 'field check' }, dry, h('label', { for: 'imp-dry', text: 'Check only (import nothing)' })),
-      submit);
+      previewBtn, submit);
     const upCard = h('section', { class: 'card', 'aria-labelledby': 'imp-title' },
-      h('div', { class: 'card-head' }, h('h2', { id: 'imp-title', text: 'Import a CSV file' })), form, cols, progressBox, result);
+      h('div', { class: 'card-head' }, h('h2', { id: 'imp-title', text: 'Import a CSV file' })), form, cols, previewBox, progressBox, result);
     const tasksCard = h('section', { class: 'card', id: 'tasks', hidden: true, 'aria-labelledby': 'tasks-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'tasks-title', text: 'Tasks' })));
     const tasksBody = h('div', { class: 'table-scroll' });
@@ -60,7 +93,7 @@ export default {
       progress.max = 100;
       upCard.dataset.maxProgress = '0';
       progressText.textContent = `Uploading ${f.name} (${fmt.bytes(f.size)})…`;
-      const path = `/api/v1/import/${kind.value}` + api.qs({ dry_run: dry.checked ? '1' : '' });
+      const path = `/api/v1/import/${kind.value}` + api.qs({ ...query(), dry_run: dry.checked ? '1' : '' });
       const t0 = performance.now();
       try {
         const res = await api.upload(path, f, {
@@ -102,6 +135,8 @@ export default {
       const box = h('div', { class: 'report', dataset: { inserted: rep.inserted, replaced: rep.replaced, rejected: rep.rejected } },
         h('p', { class: 'report-head', text: dryRun ? 'Checked: nothing was imported.' : `Imported in ${rep.seconds !== undefined ? rep.seconds.toFixed(2) + ' s' : 'no time'}. The dashboards show the new figures now.` }),
         h('div', { class: 'stats' }, stat(dryRun ? 'would be new' : 'new rows', rep.inserted, 'ok'), stat(dryRun ? 'would replace' : 'replaced', rep.replaced), stat('rejected', rep.rejected, rep.rejected ? 'bad' : '')));
+      if (rep.split_costs) box.append(h('p', { class: 'muted', text: `${fmt.count(rep.split_costs)} debits were stored as costs.` }));
+      if (rep.detected) box.append(h('p', { class: 'muted detected-line' }, `Detected (confidence ${rep.detected.confidence}%): `, h('code', { text: rep.detected.command })));
       if (rep.rejections && rep.rejections.length) {
         box.append(h('h3', { text: 'Rejected rows' }), h('div', { class: 'table-scroll short' }, h('table', { class: 'plain' },
           h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Line' }), h('th', { scope: 'col', text: 'Reason' }))),

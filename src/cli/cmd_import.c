@@ -187,6 +187,7 @@ static int run(import_opts *o, cli_params *g, const char *path, const char *reje
 		fprintf(stderr, "detected (confidence %d%%): %.*s\n", prep.det.confidence, (int)b.len, b.p);
 		if (prep.det.notes[0])
 			fprintf(stderr, "  because: %s\n", prep.det.notes);
+		fprintf(stderr, "  from the first %zu bytes of the file, in %.3f s\n", prep.hlen, prep.detect_seconds);
 		buf_free(&b);
 	}
 	preview_state ps = {0, 2};

@@ -123,6 +123,19 @@ bool api_flag(http_req_t *r, const char *name, bool *out)
 	return true;
 }
 
+json_t *api_json_body(http_req_t *r, const char *what)
+{
+	if (r->content_type && !strstr(r->content_type, "json")) {
+		http_problem(r, 415, "send %s as application/json", what);
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *root = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		http_problem(r, 400, "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
+	return root;
+}
+
 bool api_check_params(http_req_t *r, const char *const *allowed)
 {
 	const char *bad = query_unknown(&r->query, allowed);
@@ -196,6 +209,9 @@ static const http_route routes[] = {
 	{HTTP_DELETE, "/api/v1/schedules/{id}", api_schedules_delete, true, false, "schedule_delete", false},
 	{HTTP_POST, "/api/v1/schedules/{id}/run", api_schedules_run, true, false, "schedule_run", false},
 	{HTTP_POST, "/api/v1/import/{kind}", api_tasks_import, true, false, "import", false},
+	{HTTP_GET, "/api/v1/import-profiles", api_profiles_list, true, false, "profiles", false},
+	{HTTP_PUT, "/api/v1/import-profiles/{name}", api_profiles_put, true, false, "profile_put", false},
+	{HTTP_DELETE, "/api/v1/import-profiles/{name}", api_profiles_delete, true, false, "profile_delete", false},
 	{HTTP_GET, "/api/v1/{kind}", api_rows_list, true, false, "list", false},
 	{HTTP_POST, "/api/v1/{kind}", api_rows_post, true, false, "write", false},
 	{HTTP_DELETE, "/api/v1/{kind}/{id}", api_rows_delete, true, false, "delete", false},

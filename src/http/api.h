@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "http/server.h"
 
 /* The whole route table (static). */
@@ -29,6 +31,11 @@ void api_envelope_end(http_req_t *r);
 /* Rejects parameters outside allowed (NULL-terminated) with a 400 naming
  * the first unknown one. Returns false when it did. */
 bool api_check_params(http_req_t *r, const char *const *allowed);
+
+/* The request body as JSON (the caller json_decrefs it), or NULL with a
+ * 415 (a Content-Type that is not JSON) or 400 (malformed) set on r; what
+ * names the body in the 415 ("settings"). */
+json_t *api_json_body(http_req_t *r, const char *what);
 
 /* Reads a boolean parameter (1/true/yes, 0/false/no; absent = false).
  * Anything else is a 400 set on r, and false is returned. */
@@ -64,6 +71,9 @@ void api_rows_delete(http_server_t *srv, http_req_t *r);
 bool api_check_import_params(http_req_t *r);
 void api_rows_import(http_server_t *srv, http_req_t *r);
 void api_settings_get(http_server_t *srv, http_req_t *r);
+void api_profiles_list(http_server_t *srv, http_req_t *r);
+void api_profiles_put(http_server_t *srv, http_req_t *r);
+void api_profiles_delete(http_server_t *srv, http_req_t *r);
 void api_settings_put(http_server_t *srv, http_req_t *r);
 void api_alerts_figures(http_server_t *srv, http_req_t *r);
 void api_alerts_list(http_server_t *srv, http_req_t *r);

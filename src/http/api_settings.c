@@ -59,16 +59,9 @@ void api_settings_put(http_server_t *srv, http_req_t *r)
 	static const char *const allowed[] = {NULL};
 	if (!api_check_params(r, allowed))
 		return;
-	if (r->content_type && !strstr(r->content_type, "json")) {
-		http_problem(r, 415, "send settings as application/json");
+	json_t *root = api_json_body(r, "settings");
+	if (!root)
 		return;
-	}
-	json_error_t jerr;
-	json_t *root = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		http_problem(r, 400, "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
-		return;
-	}
 	store_conn_t *w = NULL;
 	if (!json_is_object(root)) {
 		http_problem(r, 400, "the body must be an object such as {\"currency\":\"EUR\",\"opening_balance\":0}");

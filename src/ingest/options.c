@@ -172,7 +172,7 @@ static bool max_rejects(import_opts *o, const char *v, char *why, size_t whylen)
 	int frac = -1;
 	size_t i = 0;
 	for (; i < n - pct; i++) {
-		if (v[i] == '.' && pct && frac < 0) {
+		if (v[i] == '.' && pct && frac < 0 && i > 0) {
 			frac = 0;
 		} else if (v[i] >= '0' && v[i] <= '9' && x < INT64_C(1000000000000) && frac < 2) {
 			x = x * 10 + (v[i] - '0');

@@ -172,6 +172,35 @@ bool optlist_list_has(const char *spec, const char *field)
 	return spec && list_has(spec, field, strlen(field));
 }
 
+bool optlist_list_value(const char *spec, const char *field, char *out, size_t cap)
+{
+	size_t fl = strlen(field);
+	for (const char *p = spec; p && *p;) {
+		const char *q = entry_end(p);
+		const char *eq = memchr(p, '=', (size_t)(q - p));
+		if (eq && (size_t)(eq - p) == fl && !strncasecmp(p, field, fl)) {
+			const char *v = eq + 1;
+			size_t n = 0;
+			if (*v == '"') {
+				for (v++; v < q && n + 1 < cap; v++) {
+					if (*v == '"' && v[1] == '"')
+						v++;
+					else if (*v == '"')
+						break;
+					out[n++] = *v;
+				}
+			} else {
+				for (; v < q && n + 1 < cap; v++)
+					out[n++] = *v;
+			}
+			out[n] = '\0';
+			return true;
+		}
+		p = *q ? q + 1 : q;
+	}
+	return false;
+}
+
 static bool is_list(const char *name)
 {
 	return !strcmp(name, "map") || !strcmp(name, "set") || !strcmp(name, "default");

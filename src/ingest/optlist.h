@@ -39,6 +39,10 @@ void optlist_cmdline(const optlist *l, buf_t *out);
  * field? */
 bool optlist_list_has(const char *spec, const char *field);
 
+/* The value field has in the list spec (unquoted) into out (cap bytes);
+ * false if spec does not give field. */
+bool optlist_list_value(const char *spec, const char *field, char *out, size_t cap);
+
 /* Reads options through a getter (as import_options_parse does) from a
  * stack: get(ud) first, then each layer in order. For the list options
  * (map, set, default) the entries of the layers below are added for the

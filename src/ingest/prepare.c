@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/mem.h"
 #include "ingest/profile.h"
 
@@ -73,6 +74,7 @@ bool import_prepare(import_prep *p, store_t *s, import_opts *o, const char *(*ge
 		return false;
 	}
 	if (yes(det)) {
+		double t0 = clock_now_s();
 		read_head(p);
 		if (p->err < 0) {
 			snprintf(why, whylen, "cannot read the file");
@@ -83,6 +85,7 @@ bool import_prepare(import_prep *p, store_t *s, import_opts *o, const char *(*ge
 			return false;
 		}
 		p->detected = true;
+		p->detect_seconds = clock_now_s() - t0;
 		p->layers.layer[p->layers.nlayers++] = &p->det.opts;
 	}
 	return import_options_parse(o, optlayers_get, &p->layers, why, whylen);

@@ -23,6 +23,7 @@ typedef struct {
 	detect_result det;
 	bool detected;          /* det holds what detection chose */
 	bool refused;           /* detection was unsure: why says the candidates */
+	double detect_seconds;  /* reading the sample and detecting */
 	csv_read_fn fn;
 	void *ud;
 	char *head;             /* bytes detection read, replayed */

@@ -200,3 +200,80 @@ describe('--split, overlapping statements, --max-rejects', () => {
     assert.equal(run(['import', 'payments', f, '--data', data, '-q', '--max-rejects', '5x']).code, 2);
   });
 });
+
+describe('over HTTP: detect=1, profile=, the profiles API, a background import', () => {
+  let srv, tok, data;
+  before(async () => {
+    const { startServer, token } = await import('./lib/harness.mjs');
+    data = freshData();
+    assert.equal(run(['org', 'set', '--org', 'acme', '--currency', 'EUR', '--data', data]).code, 0);
+    tok = token(data, 'acme');
+    srv = await startServer(data);
+  });
+  after(async () => { if (srv) await srv.stop(); });
+  const call = async (method, p, body, type = 'text/csv') => {
+    const res = await fetch(srv.base + p, { method, body, headers: { authorization: `Bearer ${tok}`, 'content-type': type } });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
+  };
+  const ing = () => readFileSync(path.join(CORPUS, 'nl_ing.csv'));
+
+  test('a dry run with detect answers what was chosen and the first rows as stored', async () => {
+    const r = await call('POST', '/api/v1/import/payments?detect=1&dry_run=1&split=1', ing());
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    const d = r.json.detected;
+    assert.equal(d.options.sign_column, 'Af Bij');
+    assert.equal(d.options.date_format, '%Y%m%d');
+    assert.ok(d.confidence >= 50 && d.confidence <= 100);
+    assert.ok(d.columns.includes('Bedrag (EUR)'));
+    assert.match(d.command, /^brisk import payments FILE .*--split/);
+    assert.equal(r.json.split_costs, 6);
+    assert.equal(r.json.preview.length, 9);
+    assert.deepEqual(r.json.preview[1], { kind: 'costs', line: 3, row: { id: r.json.preview[1].row.id, date: '2024-01-05', category: 'Uncategorised', amount: '84.20', vendor: 'Stadtwerke Köln', description: 'Abschlag Strom Januar' } });
+    assert.equal(storeSql(data, 'SELECT count(*) FROM payments'), '0');
+  });
+  test('detection unsure is a 422 naming the candidates', async () => {
+    const r = await call('POST', '/api/v1/import/payments?detect=1', 'Date,Description,Amount\n01/02/2024,A,1.00\n02/03/2024,B,2.00\n');
+    assert.equal(r.status, 422);
+    assert.match(r.json.detail, /detection is unsure: cannot tell the date format/);
+  });
+  test('profiles: PUT, GET, import with profile=, DELETE', async () => {
+    const options = { delimiter: ';', decimal_comma: '1', date_format: '%Y%m%d', map: 'date=Datum,payer=Naam / Omschrijving,amount=Bedrag (EUR)', sign_column: 'Af Bij', negative_values: 'Af', split: '1' };
+    let r = await call('PUT', '/api/v1/import-profiles/ing-nl', JSON.stringify({ kind: 'payments', options }), 'application/json');
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.deepEqual(r.json.data.options, options);
+    r = await call('PUT', '/api/v1/import-profiles/bad', JSON.stringify({ options: { nosuch: '1' } }), 'application/json');
+    assert.equal(r.status, 400);
+    r = await call('PUT', '/api/v1/import-profiles/bad', JSON.stringify({ kind: 'payments', options: { map: 'nosuch=X' } }), 'application/json');
+    assert.equal(r.status, 400);
+    r = await call('GET', '/api/v1/import-profiles');
+    assert.deepEqual(r.json.data.map((p) => p.name), ['ing-nl']);
+    r = await call('POST', '/api/v1/import/payments?profile=ing-nl', ing());
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.inserted, 9);
+    assert.equal(storeSql(data, "SELECT count(*) || '|' || sum(amount) FROM payments"), '3|246249');
+    assert.equal(storeSql(data, "SELECT count(*) || '|' || sum(amount) FROM costs"), '6|157905');
+    r = await call('POST', '/api/v1/import/payments?profile=nope', ing());
+    assert.equal(r.status, 400);
+    assert.match(r.json.detail, /no profile 'nope'/);
+    r = await call('DELETE', '/api/v1/import-profiles/ing-nl');
+    assert.equal(r.status, 200);
+    r = await call('DELETE', '/api/v1/import-profiles/ing-nl');
+    assert.equal(r.status, 404);
+  });
+  test('a background import with detect and max_rejects', async () => {
+    const { api } = await import('./lib/harness.mjs');
+    let r = await call('POST', '/api/v1/import/payments?async=1&detect=1&split=1&max_rejects=1', readFileSync(path.join(CORPUS, 'de_sparkasse_camt.csv')));
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    const id = (r.json.data || r.json).id;
+    let t;
+    for (let i = 0; i < 600; i++) {
+      t = (await api(srv, tok, `/api/v1/tasks/${id}`)).json;
+      t = t.data || t;
+      if (['succeeded', 'failed', 'cancelled', 'interrupted'].includes(t.status)) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(t.status, 'succeeded', JSON.stringify(t));
+    assert.equal(t.result.inserted, 9);
+  });
+});

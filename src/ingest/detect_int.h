@@ -1,0 +1,73 @@
+/* detect_int: what detect.c (structure: encoding, delimiter, header,
+ * columns by name) and detect_values.c (what the values say: dates,
+ * amounts, signs, columns of a file without a header) share. Internal to
+ * detection. */
+#ifndef BRISK_DETECT_INT_H
+#define BRISK_DETECT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/money.h"
+#include "ingest/detect.h"
+
+#define MAX_ROWS 1100
+
+/* The sample as rows of cells (copies, NUL-terminated in text). */
+typedef struct {
+	buf_t text;
+	size_t *off;    /* per cell: offset in text */
+	int *first, *n; /* per row: first cell, cell count */
+	uint64_t *line; /* per row: its first line */
+	int nrows, ncells, capcells;
+} grid;
+
+/* One detection: its inputs, the sample and what was decided so far. */
+typedef struct {
+	detect_result *r;
+	entity_kind kind;
+	const char *(*given)(void *ud, const char *name);
+	void *ud;
+	char *why;
+	size_t whylen;
+	buf_t utf8;       /* the sample in UTF-8 */
+	grid g;
+	int header;       /* row of the header, -1 without one */
+	int data;         /* first data row */
+	int width;        /* columns of the data rows */
+	int col[ENTITY_MAXCOLS]; /* per field: its column, or -1 */
+	bool mapped[ENTITY_MAXCOLS]; /* the caller maps this field (col is its column) */
+	int debit, credit, indicator, category;
+	money_opts money;
+	bool signed_values; /* some amount is negative */
+} ctx;
+
+/* The text of a cell ("" past the row's end). */
+const char *dt_cell(const grid *g, int row, int col);
+/* An option the caller fixed, or NULL. */
+const char *dt_given(ctx *c, const char *name);
+/* Adds a clause to the notes and takes cost off the confidence. */
+void dt_note(ctx *c, int cost, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Sets an option detection chose. */
+void dt_choose(ctx *c, const char *name, const char *value);
+/* Share of data rows whose cell col is not empty, in percent. */
+int dt_filled(const ctx *c, int col);
+/* Does the caller give field (in map, set or default)? */
+bool dt_user_gives(ctx *c, const char *field);
+
+/* detect_values.c */
+/* A value that reads as a date or an amount in a common format. */
+bool dt_looks_like_data(const char *v);
+/* Without a header: the fields' columns by their values. */
+void dt_map_by_content(ctx *c);
+/* The date format that reads every date (false with why when none, or
+ * when two disagree). */
+bool dt_pick_dates(ctx *c);
+/* Decimal mark, thousands separator, symbols, signs of the amounts. */
+bool dt_pick_money(ctx *c);
+/* An indicator column, debit/credit, --negate for costs. */
+void dt_pick_signs(ctx *c);
+
+#endif

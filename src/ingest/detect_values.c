@@ -1,0 +1,409 @@
+#include "ingest/detect_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "core/mem.h"
+#include "ingest/csv.h"
+#include "ingest/detect_names.h"
+#include "ingest/sample.h"
+
+bool dt_looks_like_data(const char *v)
+{
+	size_t nf;
+	const char *const *fmts = sample_date_formats(&nf);
+	timestamp_t t;
+	for (size_t i = 0; i < nf; i++)
+		if (timestamp_parse_fmt(v, strlen(v), fmts[i], &t))
+			return true;
+	int64_t x;
+	money_opts m = {.decimal = '.', .thousands = ',', .symbols = true, .plus = true, .parens = true};
+	money_opts e = {.decimal = ',', .thousands = '.', .symbols = true, .plus = true, .parens = true};
+	return *v && (money_parse_opts(v, strlen(v), &m, &x) == MONEY_OK || money_parse_opts(v, strlen(v), &e, &x) == MONEY_OK);
+}
+
+
+/* The decimal mark a value shows: ',' or '.' followed by 1-2 digits at the
+ * end (or the last of two different marks); 0 when it does not say. */
+static char decimal_of(const char *v)
+{
+	const char *last = NULL;
+	bool both = strchr(v, ',') && strchr(v, '.');
+	for (const char *p = v; *p; p++)
+		if (*p == ',' || *p == '.')
+			last = p;
+	if (!last)
+		return 0;
+	if (both)
+		return *last;
+	int digits = 0;
+	const char *p = last + 1;
+	while (*p >= '0' && *p <= '9')
+		p++, digits++;
+	return digits >= 1 && digits != 3 ? *last : 0;
+}
+
+/* Without a header, columns are told by their values: the first whose
+ * values are all dates, the first all amounts, then the text ones. */
+static bool all_values(const ctx *c, int col, bool dates)
+{
+	int n = 0;
+	for (int i = c->data; i < c->g.nrows; i++) {
+		if (c->g.n[i] < 2)
+			continue;
+		const char *v = dt_cell(&c->g, i, col);
+		if (!*v)
+			continue;
+		n++;
+		size_t nf;
+		const char *const *fmts = sample_date_formats(&nf);
+		timestamp_t t;
+		bool is_date = false;
+		for (size_t f = 0; f < nf && !is_date; f++)
+			is_date = timestamp_parse_fmt(v, strlen(v), fmts[f], &t);
+		int64_t x;
+		money_opts m1 = {.decimal = '.', .symbols = true, .plus = true, .parens = true, .thousands = ','};
+		money_opts m2 = {.decimal = ',', .symbols = true, .plus = true, .parens = true, .thousands = '.'};
+		bool is_money = money_parse_opts(v, strlen(v), &m1, &x) == MONEY_OK ||
+		                money_parse_opts(v, strlen(v), &m2, &x) == MONEY_OK;
+		if (dates ? !is_date : (is_date || !is_money))
+			return false;
+	}
+	return n > 0;
+}
+
+/* How much column col looks like the amount: some values negative (a
+ * balance rarely is), values with a decimal mark. */
+static int amount_score(const ctx *c, int col)
+{
+	int neg = 0, dec = 0;
+	for (int i = c->data; i < c->g.nrows; i++) {
+		const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, col) : "";
+		neg += strchr(v, '-') != NULL || strchr(v, '(') != NULL;
+		dec += decimal_of(v) != 0;
+	}
+	return (neg ? 2 : 0) + (dec ? 1 : 0);
+}
+
+/* Mean length of column col's values (text columns: the longest is the
+ * description). */
+static size_t mean_len(const ctx *c, int col)
+{
+	size_t sum = 0, n = 0;
+	for (int i = c->data; i < c->g.nrows; i++)
+		if (c->g.n[i] >= 2) {
+			sum += strlen(dt_cell(&c->g, i, col));
+			n++;
+		}
+	return n ? sum / n : 0;
+}
+
+void dt_map_by_content(ctx *c)
+{
+	const entity_def *d = entity_get(c->kind);
+	int date = -1, amount = -1, ascore = -1, text[2] = {-1, -1};
+	for (int i = 0; i < c->width && i < CSV_MAX_FIELDS; i++) {
+		if (all_values(c, i, true)) {
+			if (date < 0)
+				date = i;
+		} else if (all_values(c, i, false)) {
+			int sc = amount_score(c, i);
+			if (sc > ascore) {
+				ascore = sc;
+				amount = i;
+			}
+		} else if (dt_filled(c, i) > 50) {
+			if (text[0] < 0 || mean_len(c, i) > mean_len(c, text[0])) {
+				text[1] = text[0];
+				text[0] = i;
+			} else if (text[1] < 0 || mean_len(c, i) > mean_len(c, text[1])) {
+				text[1] = i;
+			}
+		}
+	}
+	static const char *const party[] = {"payer", "vendor", "customer", "name"};
+	static const char *const desc[] = {"reference", "description"};
+	for (int i = 1; i < d->ncols; i++) {
+		const char *f = d->cols[i].name;
+		if (dt_user_gives(c, f))
+			continue;
+		if (d->cols[i].type == COL_DATE || d->cols[i].type == COL_TIMESTAMP) {
+			c->col[i] = d->cols[i].required ? date : -1;
+		} else if (d->cols[i].type == COL_MONEY) {
+			c->col[i] = amount;
+		} else {
+			for (size_t k = 0; k < 4; k++)
+				if (!strcmp(f, party[k]))
+					c->col[i] = text[0];
+			for (size_t k = 0; k < 2; k++)
+				if (!strcmp(f, desc[k]))
+					c->col[i] = text[1];
+		}
+	}
+	dt_note(c, 10, "columns told by their values");
+}
+
+/* ---- values ---- */
+
+/* Up to cap values of column col in the data rows (non-empty). */
+static int values(const ctx *c, int col, const char **out, int cap)
+{
+	int n = 0;
+	for (int i = c->data; i < c->g.nrows && n < cap; i++)
+		if (c->g.n[i] >= 2 && col < c->g.n[i] && *dt_cell(&c->g, i, col))
+			out[n++] = dt_cell(&c->g, i, col);
+	return n;
+}
+
+bool dt_pick_dates(ctx *c)
+{
+	if (dt_given(c, "date_format"))
+		return true;
+	const entity_def *d = entity_get(c->kind);
+	const char **v = xmalloc(MAX_ROWS * 3 * sizeof *v);
+	int n = 0;
+	for (int i = 0; i < d->ncols; i++)
+		if (c->col[i] >= 0 && (d->cols[i].type == COL_DATE || d->cols[i].type == COL_TIMESTAMP))
+			n += values(c, c->col[i], v + n, MAX_ROWS);
+	bool ok = true;
+	timestamp_t t, u;
+	size_t nf;
+	const char *const *fmts = sample_date_formats(&nf);
+	const char *fits[24];
+	int nfits = 0, bestk = 0;
+	const char *bestf = NULL;
+	for (size_t f = 0; f < nf && n; f++) {
+		int k = 0;
+		for (int i = 0; i < n; i++)
+			k += timestamp_parse_fmt(v[i], strlen(v[i]), f ? fmts[f] : NULL, &t);
+		if (k == n)
+			fits[nfits++] = f ? fmts[f] : NULL;
+		if (k > bestk) {
+			bestk = k;
+			bestf = fmts[f];
+		}
+	}
+	if (!n)
+		goto out;
+	if (!nfits) {
+		/* a total or balance line among the rows: rejected alone */
+		if (bestf && (bestk * 10 >= n * 9 || (n >= 4 && bestk >= n - 1))) {
+			dt_choose(c, "date_format", bestf);
+			dt_note(c, 15, "date format %s reads %d of %d dates of the sample (the others will be rejected)", bestf,
+			     bestk, n);
+			goto out;
+		}
+		int bad = 0;
+		for (int i = 0; i < n && bestf; i++)
+			if (!timestamp_parse_fmt(v[i], strlen(v[i]), bestf, &t)) {
+				bad = i;
+				break;
+			}
+		snprintf(c->why, c->whylen, "no common date format reads the dates (e.g. '%.40s'): give --date-format", v[bad]);
+		ok = false;
+		goto out;
+	}
+	/* Formats that read every date: they must mean the same dates. */
+	for (int f = 1; f < nfits; f++)
+		for (int i = 0; i < n; i++) {
+			timestamp_parse_fmt(v[i], strlen(v[i]), fits[0], &t);
+			timestamp_parse_fmt(v[i], strlen(v[i]), fits[f], &u);
+			if (t.date != u.date) {
+				snprintf(c->why, c->whylen,
+				         "cannot tell the date format: every date of the sample reads as %s and as %s (e.g. '%.30s'; "
+				         "no day above 12 decides); candidates: --date-format '%s' or --date-format '%s'",
+				         fits[0] ? fits[0] : "%Y-%m-%d", fits[f], v[i], fits[0] ? fits[0] : "%Y-%m-%d", fits[f]);
+				ok = false;
+				goto out;
+			}
+		}
+	if (fits[0]) {
+		dt_choose(c, "date_format", fits[0]);
+		dt_note(c, n < 5 ? 10 : 0, "date format %s reads all %d dates of the sample", fits[0], n);
+	}
+out:
+	free(v);
+	return ok;
+}
+
+bool dt_pick_money(ctx *c)
+{
+	const entity_def *d = entity_get(c->kind);
+	int cols[3], nc = 0;
+	for (int i = 0; i < d->ncols; i++)
+		if (c->col[i] >= 0 && d->cols[i].type == COL_MONEY)
+			cols[nc++] = c->col[i];
+	if (c->debit >= 0) {
+		cols[nc++] = c->debit;
+		cols[nc++] = c->credit;
+	}
+	static const char *const money_names[] = {"decimal_comma", "thousands", "currency", "plus", "parens", "round"};
+	bool money_given = false;
+	for (size_t i = 0; i < sizeof money_names / sizeof money_names[0]; i++)
+		money_given |= dt_given(c, money_names[i]) != NULL;
+	const char **v = xmalloc(MAX_ROWS * 3 * sizeof *v);
+	int n = 0;
+	for (int i = 0; i < nc && nc <= 3; i++)
+		n += values(c, cols[i], v + n, MAX_ROWS);
+	int comma = 0, dot = 0;
+	bool sym = false, plus = false, parens = false, space = false, apos = false, commas = false, dots = false;
+	for (int i = 0; i < n; i++) {
+		char m = decimal_of(v[i]);
+		comma += m == ',';
+		dot += m == '.';
+		for (const unsigned char *p = (const unsigned char *)v[i]; *p; p++) {
+			if (*p == 0xc2 && p[1] == 0xa0) {
+				space = true;
+				p++;
+			} else if (*p == ' ' && p != (const unsigned char *)v[i] && p[-1] >= '0' && p[-1] <= '9' &&
+			           p[1] >= '0' && p[1] <= '9') {
+				space = true;
+			} else if (*p == '\'' || (*p == 0xe2 && p[1] == 0x80 && p[2] == 0x99)) {
+				apos = true;
+			} else if (!strchr("0123456789.,-+() ", *p)) {
+				sym = true;
+			}
+			commas |= *p == ',';
+			dots |= *p == '.';
+		}
+		slice_t s = slice_trim(slice_cstr(v[i]));
+		plus |= s.len && s.p[0] == '+';
+		parens |= s.len && (s.p[0] == '(' || strchr(v[i], '('));
+	}
+	bool ok = true;
+	if (money_given) {
+		c->money.decimal = dt_given(c, "decimal_comma") ? ',' : '.';
+		goto check_signs;
+	}
+	if (comma && dot) {
+		snprintf(c->why, c->whylen,
+		         "cannot tell the decimal mark: %d amounts of the sample end in ,NN and %d in .NN; candidates: "
+		         "--decimal-comma --thousands . or --thousands ,",
+		         comma, dot);
+		ok = false;
+		goto out;
+	}
+	money_opts m = {.decimal = comma ? ',' : '.'};
+	if (comma) {
+		dt_choose(c, "decimal_comma", "1");
+		dt_note(c, 0, "decimal comma (%d amounts end in ,NN)", comma);
+	}
+	if (space)
+		m.thousands = ' ';
+	else if (apos)
+		m.thousands = '\'';
+	else if (m.decimal == ',' && dots)
+		m.thousands = '.';
+	else if (m.decimal == '.' && commas)
+		m.thousands = ',';
+	if (m.thousands)
+		dt_choose(c, "thousands", m.thousands == ' ' ? "space" : (char[]){m.thousands, 0});
+	m.symbols = sym;
+	m.plus = plus;
+	m.parens = parens;
+	if (sym)
+		dt_choose(c, "currency", "1");
+	if (plus)
+		dt_choose(c, "plus", "1");
+	if (parens)
+		dt_choose(c, "parens", "1");
+	if (!comma && !dot && n)
+		dt_note(c, 5, "no amount of the sample shows a decimal mark: . assumed");
+	c->money = m;
+	int bad = 0;
+	const char *first = NULL;
+	int64_t x;
+	for (int i = 0; i < n; i++)
+		if (money_parse_opts(v[i], strlen(v[i]), &m, &x) != MONEY_OK && !bad++)
+			first = v[i];
+	if (bad * 5 > n) {
+		snprintf(c->why, c->whylen,
+		         "cannot read the amounts: %d of %d in the sample are not amounts with these options (e.g. '%.30s')",
+		         bad, n, first);
+		ok = false;
+		goto out;
+	}
+	if (bad)
+		dt_note(c, 10, "%d of %d amounts of the sample are not read (e.g. '%.30s'): their rows will be rejected", bad, n,
+		     first);
+check_signs:
+	for (int i = 0; i < n; i++)
+		if (money_parse_opts(v[i], strlen(v[i]), &c->money, &x) == MONEY_OK && x < 0)
+			c->signed_values = true;
+out:
+	free(v);
+	return ok;
+}
+
+void dt_pick_signs(ctx *c)
+{
+	const entity_def *d = entity_get(c->kind);
+	int amount = entity_col_index(d, "amount", 6);
+	if (c->debit >= 0) {
+		dt_choose(c, "debit", dt_cell(&c->g, c->header, c->debit));
+		dt_choose(c, "credit", dt_cell(&c->g, c->header, c->credit));
+		dt_note(c, 0, "separate debit and credit columns");
+		if (c->kind == ENT_COSTS && !dt_given(c, "negate") &&
+		    dt_filled(c, c->debit) > dt_filled(c, c->credit)) {
+			dt_choose(c, "negate", "1");
+			dt_note(c, 10, "most rows are debits: costs are money out (--negate)");
+		}
+		return;
+	}
+	if (amount < 0 || c->col[amount] < 0)
+		return;
+	if (c->indicator >= 0 && !c->signed_values) {
+		/* The distinct values of the indicator and what they say. */
+		char list[128] = "";
+		const char *seen[8];
+		int nseen = 0, unknown = 0;
+		for (int i = c->data; i < c->g.nrows; i++) {
+			if (c->g.n[i] < 2)
+				continue;
+			const char *v = dt_cell(&c->g, i, c->indicator);
+			bool dup = false;
+			for (int j = 0; j < nseen; j++)
+				dup |= !strcmp(seen[j], v);
+			if (dup || !*v)
+				continue;
+			if (nseen == 8) {
+				unknown++;
+				break;
+			}
+			seen[nseen++] = v;
+			int dir = detect_direction(v, strlen(v));
+			unknown += dir == 0;
+			/* costs are money out: a credit makes one negative */
+			if (dir == (c->kind == ENT_COSTS ? 1 : -1))
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? "," : "", v);
+		}
+		if (!unknown && nseen) {
+			if (list[0]) {
+				dt_choose(c, "sign_column", dt_cell(&c->g, c->header, c->indicator));
+				dt_choose(c, "negative_values", list);
+			}
+			dt_note(c, 0, "column '%s' tells the sign", dt_cell(&c->g, c->header, c->indicator));
+			return;
+		}
+		dt_note(c, 10, "column '%s' may tell the sign but its values are not known ones: amounts read as written",
+		     dt_cell(&c->g, c->header, c->indicator));
+	}
+	if (c->kind == ENT_COSTS && c->signed_values && !dt_given(c, "negate")) {
+		int neg = 0, n = 0;
+		int64_t x;
+		for (int i = c->data; i < c->g.nrows; i++) {
+			const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, c->col[amount]) : "";
+			if (*v && money_parse_opts(v, strlen(v), &c->money, &x) == MONEY_OK) {
+				n++;
+				neg += x < 0;
+			}
+		}
+		if (neg * 2 > n) {
+			dt_choose(c, "negate", "1");
+			dt_note(c, 10, "%d of %d amounts are negative: costs are money out (--negate)", neg, n);
+		}
+	}
+}
+

@@ -1,0 +1,158 @@
+/* detect, optlist and the --max-rejects parser: the decisions that need
+ * evidence (decimal mark, day/month order, encoding), the layering of a
+ * caller's options over a profile's and detection's, and the text forms. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "ingest/detect.h"
+#include "ingest/options.h"
+#include "ingest/optlist.h"
+
+static const char *given_get(void *ud, const char *name)
+{
+	return optlist_get(ud, name);
+}
+
+static bool run(entity_kind k, const char *text, detect_result *r, char *why, size_t n)
+{
+	return detect_run(k, text, strlen(text), true, NULL, NULL, r, why, n);
+}
+
+Test(detect, decimal_comma_and_thousands_from_the_values)
+{
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_PAYMENTS, "Datum;Naam;Bedrag\n13-01-2024;A;1.250,00\n14-01-2024;B;-3,50\n15-01-2024;C;7,00\n", &r,
+	              why, sizeof why), "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "delimiter"), ";");
+	cr_assert_str_eq(optlist_get(&r.opts, "decimal_comma"), "1");
+	cr_assert_str_eq(optlist_get(&r.opts, "thousands"), ".");
+	cr_assert_str_eq(optlist_get(&r.opts, "date_format"), "%d-%m-%Y");
+	cr_assert_str_eq(optlist_get(&r.opts, "map"), "date=Datum,payer=Naam,amount=Bedrag");
+	detect_free(&r);
+}
+
+Test(detect, both_decimal_marks_refused_with_candidates)
+{
+	detect_result r;
+	char why[512];
+	cr_assert_not(run(ENT_PAYMENTS, "date,payer,amount\n2024-01-01,A,\"1,50\"\n2024-01-02,B,2.50\n", &r, why, sizeof why));
+	cr_assert(strstr(why, "cannot tell the decimal mark"), "%s", why);
+	detect_free(&r);
+}
+
+Test(detect, day_month_needs_a_day_above_12)
+{
+	detect_result r;
+	char why[512];
+	cr_assert_not(run(ENT_COSTS, "Date,Category,Amount\n01/02/2024,A,1.00\n02/03/2024,B,2.00\n", &r, why, sizeof why));
+	cr_assert(strstr(why, "%d/%m/%Y") && strstr(why, "%m/%d/%Y"), "%s", why);
+	detect_free(&r);
+	cr_assert(run(ENT_COSTS, "Date,Category,Amount\n01/02/2024,A,1.00\n02/13/2024,B,2.00\n", &r, why, sizeof why), "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "date_format"), "%m/%d/%Y");
+	detect_free(&r);
+}
+
+Test(detect, windows_1250_over_1252_for_polish_letters)
+{
+	/* "Kwota;Opis" rows with ą (0xB9) ł (0xB3) ś (0x9C) in windows-1250 */
+	const char *t = "Data;Opis;Kwota\n2024-01-15;Op\xb3\x61ta za pr\xb9\x64;-12,50\n2024-01-16;Zakupy \x9c\x72odki;-3,00\n";
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_PAYMENTS, t, &r, why, sizeof why), "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "encoding"), "windows-1250");
+	detect_free(&r);
+}
+
+Test(detect, costs_without_category_and_negative_amounts)
+{
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_COSTS, "Date,Description,Amount\n2024-01-15,Rent,-900.00\n2024-01-16,Coffee,-3.50\n", &r, why,
+	              sizeof why), "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "default"), "category=Uncategorised");
+	cr_assert_str_eq(optlist_get(&r.opts, "negate"), "1");
+	detect_free(&r);
+}
+
+Test(optlist, layers_join_lists_and_the_caller_wins)
+{
+	optlist user = {0}, prof = {0}, det = {0};
+	optlist_set(&user, "map", "date=Booked");
+	optlist_set(&prof, "map", "date=Datum,payer=\"Name, full\"");
+	optlist_set(&prof, "delimiter", ";");
+	optlist_set(&det, "delimiter", ",");
+	optlist_set(&det, "map", "amount=Betrag,payer=X");
+	optlayers s = {.get = given_get, .ud = &user, .layer = {&prof, &det}, .nlayers = 2};
+	cr_assert_str_eq(optlayers_get(&s, "delimiter"), ";");
+	cr_assert_str_eq(optlayers_get(&s, "map"), "date=Booked,payer=\"Name, full\",amount=Betrag");
+	cr_assert_null(optlayers_get(&s, "skip"));
+	optlayers_free(&s);
+	optlist_free(&user);
+	optlist_free(&prof);
+	optlist_free(&det);
+}
+
+Test(optlist, text_and_command_line)
+{
+	optlist l = {0};
+	char why[128];
+	const char *t = "delimiter=;\nskip=1\ndecimal_comma=1\nmap=payer=O'Neil & Co\n";
+	cr_assert(optlist_parse(&l, t, strlen(t), why, sizeof why), "%s", why);
+	buf_t b = BUF_INIT;
+	optlist_cmdline(&l, &b);
+	buf_putc(&b, '\0');
+	cr_assert_str_eq(b.p, " --delimiter ';' --skip 1 --decimal-comma --map 'payer=O'\\''Neil & Co'");
+	b.len = 0;
+	optlist_text(&l, &b);
+	cr_assert_eq(b.len, strlen(t));
+	cr_assert(!memcmp(b.p, t, b.len));
+	buf_free(&b);
+	optlist_free(&l);
+	cr_assert_not(optlist_parse(&l, "skip=1\nskip=2\n", 14, why, sizeof why));
+	optlist_free(&l);
+}
+
+static const char *one(void *ud, const char *name)
+{
+	return !strcmp(name, "max_rejects") ? ud : NULL;
+}
+
+Test(options, max_rejects_rows_or_share)
+{
+	static const struct {
+		const char *v;
+		int kind;
+		int64_t n;
+	} ok[] = {{"0", MAXREJ_COUNT, 0}, {"100", MAXREJ_COUNT, 100}, {"5%", MAXREJ_PERCENT, 500},
+	          {"0.5%", MAXREJ_PERCENT, 50}, {"12.25%", MAXREJ_PERCENT, 1225}, {"100%", MAXREJ_PERCENT, 10000}};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		import_opts o = {.kind = ENT_PAYMENTS};
+		char why[256];
+		cr_assert(import_options_parse(&o, one, (void *)ok[i].v, why, sizeof why), "%s: %s", ok[i].v, why);
+		cr_assert_eq((int)o.max_rejects_kind, ok[i].kind, "%s", ok[i].v);
+		cr_assert_eq(o.max_rejects, ok[i].n, "%s", ok[i].v);
+		import_opts_free(&o);
+	}
+	static const char *const bad[] = {"", "-1", "5x", "1.5", "%", "101%", "1.234%", ".5%", "5.%"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		import_opts o = {.kind = ENT_PAYMENTS};
+		char why[256];
+		cr_assert_not(import_options_parse(&o, one, (void *)bad[i], why, sizeof why), "%s", bad[i]);
+		import_opts_free(&o);
+	}
+}
+
+Test(detect, the_callers_mapping_is_judged_too)
+{
+	optlist user = {0};
+	optlist_set(&user, "map", "date=Booked");
+	detect_result r;
+	char why[512];
+	const char *t = "Booked;Valuta;Name;Betrag\n13.01.2024;2024-01-13;A;-1,00\n14.01.2024;2024-01-14;B;2,00\n";
+	cr_assert(detect_run(ENT_PAYMENTS, t, strlen(t), true, given_get, &user, &r, why, sizeof why), "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "date_format"), "%d.%m.%Y");
+	cr_assert_str_eq(optlist_get(&r.opts, "map"), "payer=Name,amount=Betrag");
+	detect_free(&r);
+	optlist_free(&user);
+}
