@@ -65,7 +65,18 @@ bool optlist_parse(optlist *l, const char *text, size_t len, char *why, size_t w
 				snprintf(why, whylen, "option '%s' is given twice", name);
 				return false;
 			}
-			char *v = xstrndup(eq + 1, n - nn - 1);
+			/* "\n" is a line break of the value, "\\" a backslash */
+			char *v = xmalloc(n - nn);
+			size_t k = 0;
+			for (const char *q = eq + 1; q < p + n; q++) {
+				if (*q == '\\' && q + 1 < p + n && (q[1] == 'n' || q[1] == '\\')) {
+					v[k++] = q[1] == 'n' ? '\n' : '\\';
+					q++;
+				} else {
+					v[k++] = *q;
+				}
+			}
+			v[k] = '\0';
 			bool ok = optlist_set(l, name, v);
 			free(v);
 			if (!ok) {
@@ -80,8 +91,17 @@ bool optlist_parse(optlist *l, const char *text, size_t len, char *why, size_t w
 
 void optlist_text(const optlist *l, buf_t *out)
 {
-	for (int i = 0; i < l->n; i++)
-		buf_printf(out, "%s=%s\n", l->name[i], l->value[i]);
+	for (int i = 0; i < l->n; i++) {
+		buf_printf(out, "%s=", l->name[i]);
+		for (const char *c = l->value[i]; *c; c++)
+			if (*c == '\n')
+				buf_puts(out, "\\n");
+			else if (*c == '\\' && (c[1] == 'n' || c[1] == '\\'))
+				buf_puts(out, "\\\\");
+			else
+				buf_putc(out, *c);
+		buf_putc(out, '\n');
+	}
 }
 
 /* 'text' with each ' as '\'' (POSIX shell). */

@@ -1,7 +1,8 @@
 /* optlist: import options as name/value pairs, outside of any parser: the
  * options a profile keeps, the ones --detect chose, and their layering over
  * what the caller gave (the caller wins). The text form is one "name=value"
- * a line, the API names (date_format, not --date-format). */
+ * a line, the API names (date_format, not --date-format); a line break in
+ * a value (rules) is written \n, a backslash before n or \ doubled. */
 #ifndef BRISK_OPTLIST_H
 #define BRISK_OPTLIST_H
 

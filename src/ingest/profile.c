@@ -41,10 +41,6 @@ bool profile_check(const optlist *opts, const char *kind, char *why, size_t whyl
 			snprintf(why, whylen, "'%s' is not an import option a profile can hold", opts->name[i]);
 			return false;
 		}
-		if (strchr(opts->value[i], '\n')) {
-			snprintf(why, whylen, "the value of '%s' holds a line break", opts->name[i]);
-			return false;
-		}
 	}
 	entity_kind k;
 	if (kind && kind[0]) {

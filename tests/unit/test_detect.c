@@ -156,3 +156,21 @@ Test(detect, the_callers_mapping_is_judged_too)
 	detect_free(&r);
 	optlist_free(&user);
 }
+
+Test(optlist, line_breaks_and_backslashes_round_trip)
+{
+	static const char *const vals[] = {"if a ~ X then category=Y\nif b ~ Z then category=W", "C:\\new", "end\\", "\\\\"};
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+		optlist l = {0}, back = {0};
+		char why[128];
+		optlist_set(&l, "rules", vals[i]);
+		buf_t b = BUF_INIT;
+		optlist_text(&l, &b);
+		cr_assert_eq(memchr(b.p, '\n', b.len), b.p + b.len - 1, "one line for %s", vals[i]);
+		cr_assert(optlist_parse(&back, b.p, b.len, why, sizeof why), "%s", why);
+		cr_assert_str_eq(optlist_get(&back, "rules"), vals[i]);
+		buf_free(&b);
+		optlist_free(&l);
+		optlist_free(&back);
+	}
+}
