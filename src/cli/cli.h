@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "core/buf.h"
+
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 int cmd_demo(int argc, char **argv);
@@ -23,6 +25,10 @@ int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_alert(int argc, char **argv);
+
+/* Appends a rules file (brisk import --rules FILE) to rules, a line each.
+ * False with errno set. */
+bool cli_read_rules(const char *path, buf_t *rules);
 
 /* The data directory: --data DIR if given, else $BRISK_DATA, else ./brisk-data. */
 const char *cli_data_dir(const char *flag_value);

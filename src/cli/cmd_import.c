@@ -103,8 +103,7 @@ static ssize_t read_fd(void *ud, char *buf, size_t n)
 	}
 }
 
-/* Appends a rules file to rules (a line each). False with errno set. */
-static bool read_rules(const char *path, buf_t *rules)
+bool cli_read_rules(const char *path, buf_t *rules)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -292,7 +291,7 @@ int cmd_import(int argc, char **argv)
 			break;
 		case 'R': buf_printf(&rules, "%s\n", optarg); break;
 		case 'F':
-			if (!read_rules(optarg, &rules)) {
+			if (!cli_read_rules(optarg, &rules)) {
 				rc = cli_fail("import", EXIT_USAGE, "--rules %s: %s", optarg, strerror(errno));
 				goto out;
 			}

@@ -1,6 +1,7 @@
 /* brisk profile save|list|show|delete: an organisation's named import
  * options (src/ingest/profile.c), used by brisk import --profile NAME and
  * profile= over HTTP. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,36 @@ static void usage(FILE *f)
 	           "the options against it. save replaces a profile of the same name.\n");
 }
 
+/* As brisk import reads them: --rule adds a line to the rules, --rules
+ * FILE the file's lines, a repeated --where must hold too. False with a
+ * message printed. */
+static bool add_recoding(optlist *l, const char *name, const char *v)
+{
+	bool rule = !strcmp(name, "rule"), file = !strcmp(name, "rules"), where = !strcmp(name, "where");
+	if (!rule && !file && !where)
+		return true;
+	const char *key = where ? "where" : "rules";
+	const char *old = optlist_get(l, key);
+	buf_t b = BUF_INIT;
+	if (where)
+		buf_printf(&b, "%s%s(%s)", old ? old : "", old ? " and " : "", v);
+	else if (old)
+		buf_puts(&b, old);
+	if (rule)
+		buf_printf(&b, "%s\n", v);
+	if (file && !cli_read_rules(v, &b)) {
+		cli_fail("profile", EXIT_USAGE, "--rules %s: %s", v, strerror(errno));
+		buf_free(&b);
+		return false;
+	}
+	buf_putc(&b, '\0');
+	bool ok = optlist_set(l, key, b.p);
+	buf_free(&b);
+	if (!ok)
+		cli_fail("profile", EXIT_USAGE, "too many options");
+	return ok;
+}
+
 /* The import options of argv[from..] ("--date-format X", "--decimal-comma",
  * "--map=a=b") into l; the others (--org, --data, --kind) into the out
  * parameters. Returns false with a message printed. */
@@ -49,7 +80,7 @@ static bool parse_args(int argc, char **argv, int from, optlist *l, const char *
 			name[k] = a[2 + k] == '-' ? '_' : a[2 + k];
 		name[n] = '\0';
 		const char **slot = !strcmp(name, "org") ? org : !strcmp(name, "data") ? data : !strcmp(name, "kind") ? kind : NULL;
-		bool known = slot != NULL;
+		bool known = slot != NULL || !strcmp(name, "rule");
 		for (int k = 0; import_option_names[k]; k++)
 			known |= !strcmp(import_option_names[k], name);
 		if (!known || !strcmp(name, "profile")) {
@@ -70,6 +101,10 @@ static bool parse_args(int argc, char **argv, int from, optlist *l, const char *
 			*slot = v;
 			continue;
 		}
+		if (!add_recoding(l, name, v))
+			return false;
+		if (!strcmp(name, "rules") || !strcmp(name, "rule") || !strcmp(name, "where"))
+			continue;
 		const char *old = optlist_get(l, name);
 		bool list = !strcmp(name, "map") || !strcmp(name, "set") || !strcmp(name, "default");
 		if (old && !list) {
