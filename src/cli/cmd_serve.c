@@ -202,6 +202,7 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	pthread_sigmask(SIG_BLOCK, &hup, NULL);
 	log_set_level((log_level)cfg->log_level);
 	store_opts so = {.url = cfg->store_url,
+	                 .read_urls = cfg->store_read_url,
 	                 .read_conns = cfg->store_url[0] ? cfg->pool_size : cfg->read_conns,
 	                 .statement_timeout_ms = cfg->statement_timeout_ms,
 	                 .cache_kib = cfg->cache_mib * 1024};

@@ -63,6 +63,7 @@ static const setting_t settings[] = {
 	NUM("store", "read_conns", read_conns, 0, 256, NULL, false),
 	NUM("store", "cache_mib", cache_mib, 1, 1 << 20, NULL, false),
 	STR("store", "url", store_url, "DATABASE_URL"),
+	STR("store", "read_url", store_read_url, "DATABASE_READ_URL"),
 	NUM("store", "pool_size", pool_size, 1, 1000, NULL, false),
 	NUM("store", "statement_timeout_ms", statement_timeout_ms, 1, 86400000, NULL, false),
 	BOOL("analytics", "naive", naive, "BRISK_NAIVE"),
@@ -500,6 +501,21 @@ static void mask_url(char *v, size_t n)
 	snprintf(from, n - (size_t)(from - v), "***%s", rest);
 }
 
+/* mask_url on each of a list of URLs separated by commas or spaces. */
+static void mask_urls(char *v, size_t n)
+{
+	char out[2200] = "", one[2200];
+	size_t used = 0;
+	for (const char *p = v; *p && used < sizeof out;) {
+		size_t sep = strspn(p, ", \t"), len = strcspn(p + sep, ", \t");
+		snprintf(one, sizeof one, "%.*s", (int)len, p + sep);
+		mask_url(one, sizeof one);
+		used += (size_t)snprintf(out + used, sizeof out - used, "%.*s%s", (int)sep, p, one);
+		p += sep + len;
+	}
+	snprintf(v, n, "%s", out);
+}
+
 static bool secret_name(const char *key)
 {
 	static const char *const words[] = {"password", "secret", "token", "passwd", "_key"};
@@ -527,7 +543,7 @@ bool config_describe(const config_t *c, size_t i, config_item *out)
 		if (secret_name(s->key) && *p)
 			snprintf(out->value, sizeof out->value, "***");
 		else
-			mask_url(out->value, sizeof out->value);
+			mask_urls(out->value, sizeof out->value);
 		break;
 	case K_BOOL:
 		snprintf(out->value, sizeof out->value, "%s", *(const bool *)p ? "true" : "false");

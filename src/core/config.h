@@ -38,6 +38,7 @@ typedef struct {
 	int read_conns;       /* 0 = 2 x cores */
 	int64_t cache_mib;
 	char store_url[512];  /* postgresql://...; "" = SQLite in data_dir */
+	char store_read_url[2048]; /* read replicas: URLs separated by commas; "" = none */
 	int pool_size;        /* PostgreSQL read connections (default 20) */
 	int statement_timeout_ms; /* PostgreSQL statement_timeout (default 60000) */
 	/* [analytics] */

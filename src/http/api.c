@@ -51,6 +51,9 @@ static void ready(http_server_t *srv, http_req_t *r)
 	bool redis_on = false, redis_up = false;
 	monitor_redis_state(app ? app->cache : NULL, &redis_on, &redis_up);
 	bool migrated = store_schema_version(s) >= schema_count();
+	int nrep;
+	uint64_t rserved, rbehind;
+	store_replica_stats(s, &nrep, &rserved, &rbehind);
 	buf_printf(&r->out, "{\"status\":\"%s\",\"store\":{\"backend\":\"%s\",\"reachable\":%s,\"reason\":",
 	           ok && migrated ? "ready" : "unavailable", store_backend_name(s), ok ? "true" : "false");
 	if (ok)
@@ -59,9 +62,11 @@ static void ready(http_server_t *srv, http_req_t *r)
 		buf_json_str(&r->out, why, strlen(why));
 	buf_printf(&r->out, ",\"schema_version\":%d,\"db_bytes\":%lld,"
 	                    "\"wal_bytes\":%lld},\"migrations\":{\"applied\":%d,\"expected\":%d,\"ok\":%s},"
-	                    "\"redis\":{\"configured\":%s,\"up\":%s}}",
+	                    "\"redis\":{\"configured\":%s,\"up\":%s},"
+	                    "\"replicas\":{\"configured\":%d,\"reads_served\":%llu,\"reads_to_primary\":%llu}}",
 	           store_schema_version(s), (long long)db, (long long)wal, store_schema_version(s), schema_count(), migrated ? "true" : "false",
-	           redis_on ? "true" : "false", redis_up ? "true" : "false");
+	           redis_on ? "true" : "false", redis_up ? "true" : "false", nrep, (unsigned long long)rserved,
+	           (unsigned long long)rbehind);
 	http_json(r, ok && migrated ? 200 : 503);
 }
 

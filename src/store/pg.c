@@ -47,7 +47,15 @@
  *   flight when the server went away fails. Every loss and failed connect
  *   is counted (store_faults), and the last connect's outcome kept
  *   (store_reachable), so the HTTP layer answers 503 + Retry-After, not
- *   500, for the seconds the server is away. */
+ *   500, for the seconds the server is away.
+ * - Read replicas (store_opts.read_urls): every commit bumps
+ *   brisk_commits.n. A read first learns the primary's counter (a shared
+ *   version look: at least every write acknowledged before it began), then
+ *   opens its snapshot on a replica with `SELECT n FROM brisk_commits`: a
+ *   replica that has replayed that far serves the whole read transaction
+ *   from a snapshot holding every such write; one that has not is left and
+ *   the read goes to the primary. A replica is never waited for, and its
+ *   faults never make the store unavailable. */
 
 #define STMT_SLOTS 256 /* per connection; power of two */
 #define READ_BEGIN "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -100,6 +108,8 @@ typedef struct {
 		int64_t rows;
 	} bulk[8];
 	int nbulk;
+	bool replica;    /* in the replica pool */
+	const char *url; /* the server it connects to (the store's) */
 } pg_conn;
 
 /* A table that took this many rows in one transaction is analysed after
@@ -117,13 +127,20 @@ typedef struct {
 	pg_conn writer;
 	PGconn *listen; /* LISTEN brisk_versions; version loads; sizes (refresh_lock) */
 	bool loaded, pending;
-	int64_t commits_seen; /* brisk_commits.n at the last load */
+	_Atomic int64_t commits_seen; /* brisk_commits.n at the last load */
 	atomic_bool refresh_ok;
 	_Atomic uint64_t faults; /* lost connections + failed connects */
 	atomic_bool down;        /* the last connect failed, or a loss since */
 	bool opened;             /* open succeeded: outages are logged */
 	pthread_mutex_t why_lock;
 	char why[512]; /* of the last fault (why_lock) */
+	char **rurls; /* read replicas */
+	int nrurls;
+	pg_conn *rreaders; /* read_conns per replica, url round robin */
+	int nrreaders;
+	atomic_uint rnext;
+	_Atomic uint64_t rdown_until_ns; /* a replica could not be reached: primary only until then */
+	_Atomic uint64_t rserved, rbehind; /* reads a replica served / left to the primary */
 } pg_store;
 
 #define PS(s) ((pg_store *)(s))
@@ -175,16 +192,20 @@ static bool is_loss(PGconn *pc, const PGresult *r)
 	return state && (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3));
 }
 
-static PGconn *connect_to(pg_store *s, char *err, size_t errlen)
+/* A connection to url (the primary's or a replica's: only the primary's
+ * faults make the store unavailable). */
+static PGconn *connect_url(pg_store *s, const char *url, char *err, size_t errlen)
 {
-	PGconn *pc = PQconnectdb(s->url);
+	bool primary = url == s->url;
+	PGconn *pc = PQconnectdb(url);
 	if (!pc || PQstatus(pc) != CONNECTION_OK) {
 		char why[300];
 		first_line(why, sizeof why, pc ? PQerrorMessage(pc) : "out of memory");
 		snprintf(err, errlen, "cannot connect to PostgreSQL (%s:%s/%s): %s", pc && PQhost(pc) ? PQhost(pc) : "?",
 		         pc && PQport(pc) ? PQport(pc) : "?", pc && PQdb(pc) ? PQdb(pc) : "?", why);
 		PQfinish(pc);
-		note_down(s, err);
+		if (primary)
+			note_down(s, err);
 		return NULL;
 	}
 	PQsetNoticeProcessor(pc, quiet, NULL);
@@ -196,15 +217,21 @@ static PGconn *connect_to(pg_store *s, char *err, size_t errlen)
 	PGresult *r = PQexec(pc, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		first_line(err, errlen, PQerrorMessage(pc));
-		if (is_loss(pc, r))
+		if (primary && is_loss(pc, r))
 			note_down(s, err);
 		PQclear(r);
 		PQfinish(pc);
 		return NULL;
 	}
 	PQclear(r);
-	note_up(s);
+	if (primary)
+		note_up(s);
 	return pc;
+}
+
+static PGconn *connect_to(pg_store *s, char *err, size_t errlen)
+{
+	return connect_url(s, s->url, err, errlen);
 }
 
 static void stmt_clear(pg_stmt *st)
@@ -253,7 +280,7 @@ static bool conn_ensure(pg_conn *c)
 			stmt_clear(c->stmts[i]);
 			c->stmts[i]->prepared = false;
 		}
-	c->pc = connect_to(s, c->err, sizeof c->err);
+	c->pc = connect_url(s, c->url ? c->url : s->url, c->err, sizeof c->err);
 	c->rollback_pending = false;
 	return c->pc != NULL;
 }
@@ -370,6 +397,44 @@ static bool vers_load(pg_store *s)
 	return true;
 }
 
+/* Parses the replica URLs (separated by commas or spaces) and lays out
+ * their pool: read_conns connections per replica, interleaved so that a
+ * round robin over the pool is one over the replicas. */
+static int replicas_init(pg_store *s, const char *urls, char *err, size_t errlen)
+{
+	for (const char *p = urls ? urls : ""; *p;) {
+		size_t n = strcspn(p, ", \t");
+		if (n) {
+			if (strncmp(p, "postgresql://", 13) && strncmp(p, "postgres://", 11)) {
+				snprintf(err, errlen, "store.read_url: '%.*s' is not a postgresql:// URL", (int)(n > 60 ? 60 : n), p);
+				return -1;
+			}
+			s->rurls = xrealloc(s->rurls, (size_t)(s->nrurls + 1) * sizeof *s->rurls);
+			s->rurls[s->nrurls++] = xstrndup(p, n);
+		}
+		p += n;
+		p += strspn(p, ", \t");
+	}
+	if (!s->nrurls)
+		return 0;
+	s->nrreaders = s->nrurls * s->base.opts.read_conns;
+	s->rreaders = xcalloc((size_t)s->nrreaders, sizeof *s->rreaders);
+	for (int i = 0; i < s->nrreaders; i++) {
+		s->rreaders[i].base.store = &s->base;
+		s->rreaders[i].replica = true;
+		s->rreaders[i].url = s->rurls[i % s->nrurls];
+	}
+	return 0;
+}
+
+void store_replica_stats(store_t *base, int *replicas, uint64_t *served, uint64_t *behind)
+{
+	bool pg = base->be == &store_pg_backend;
+	*replicas = pg ? PS(base)->nrurls : 0;
+	*served = pg ? atomic_load(&PS(base)->rserved) : 0;
+	*behind = pg ? atomic_load(&PS(base)->rbehind) : 0;
+}
+
 static void pgs_close(store_t *base);
 
 static store_t *pgs_open(const char *url, const store_opts *o, char *err, size_t errlen)
@@ -386,6 +451,8 @@ static store_t *pgs_open(const char *url, const store_opts *o, char *err, size_t
 	s->nreaders = o->read_conns;
 	for (int i = 0; i < s->nreaders; i++)
 		s->readers[i].base.store = &s->base;
+	if (replicas_init(s, o->read_urls, err, errlen) != 0)
+		goto fail;
 	if (!(s->writer.pc = connect_to(s, err, errlen)))
 		goto fail;
 	if (migrate(s, err, errlen) != 0)
@@ -408,6 +475,12 @@ static void pgs_close(store_t *base)
 	pg_store *s = PS(base);
 	for (int i = 0; i < s->nreaders; i++)
 		conn_close(&s->readers[i]);
+	for (int i = 0; i < s->nrreaders; i++)
+		conn_close(&s->rreaders[i]);
+	for (int i = 0; i < s->nrurls; i++)
+		free(s->rurls[i]);
+	free(s->rurls);
+	free(s->rreaders);
 	conn_close(&s->writer);
 	if (s->listen)
 		PQfinish(s->listen);
@@ -420,19 +493,23 @@ static void pgs_close(store_t *base)
 	free(s);
 }
 
-static store_conn_t *pgs_read_begin(store_t *base)
+/* Takes a free connection of pool[0..n), looking from start, connected
+ * ones first (a new connection costs milliseconds), waiting while all are
+ * busy, and readies it: the last read's ROLLBACK answer taken, a
+ * connection the server closed while it idled found and replaced. */
+static pg_conn *pool_take(pg_store *s, pg_conn *pool, int n, int start)
 {
-	pg_store *s = PS(base);
 	pthread_mutex_lock(&s->pool_lock);
 	pg_conn *c = NULL;
 	for (;;) {
-		/* connected ones first: a new connection costs milliseconds */
 		for (int pass = 0; pass < 2 && !c; pass++)
-			for (int i = 0; i < s->nreaders; i++)
-				if (!s->readers[i].base.in_use && (pass || s->readers[i].pc)) {
-					c = &s->readers[i];
+			for (int k = 0; k < n; k++) {
+				pg_conn *e = &pool[(start + k) % n];
+				if (!e->base.in_use && (pass || e->pc)) {
+					c = e;
 					break;
 				}
+			}
 		if (c)
 			break;
 		pthread_cond_wait(&s->pool_cond, &s->pool_lock);
@@ -453,6 +530,56 @@ static store_conn_t *pgs_read_begin(store_t *base)
 		if (poll(&pfd, 1, 0) > 0)
 			PQconsumeInput(c->pc);
 	}
+	return c;
+}
+
+static void pool_give(pg_store *s, pg_conn *c)
+{
+	pthread_mutex_lock(&s->pool_lock);
+	c->base.in_use = false;
+	pthread_cond_broadcast(&s->pool_cond); /* waiters wait on either pool */
+	pthread_mutex_unlock(&s->pool_lock);
+}
+
+/* A read transaction on a replica that has replayed every commit the
+ * primary had when this read began, or NULL (none has, none answers: the
+ * caller reads on the primary). */
+static pg_conn *replica_begin(pg_store *s)
+{
+	if (atomic_load(&s->rdown_until_ns) > qstats_now_ns() || !store_refresh_versions(&s->base))
+		return NULL;
+	int64_t need = atomic_load(&s->commits_seen);
+	unsigned start = atomic_fetch_add(&s->rnext, 1) % (unsigned)s->nrreaders;
+	pg_conn *c = pool_take(s, s->rreaders, s->nrreaders, (int)start);
+	bool ok = false;
+	if (conn_ensure(c)) {
+		/* The first statement takes the snapshot the whole read sees. */
+		PGresult *r = PQexec(c->pc, READ_BEGIN "; SELECT n FROM brisk_commits");
+		ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		     strtoll(PQgetvalue(r, 0, 0), NULL, 10) >= need;
+		PQclear(r);
+		if (!ok && PQstatus(c->pc) == CONNECTION_OK)
+			run(c->pc, "ROLLBACK", NULL, 0);
+	} else {
+		atomic_store(&s->rdown_until_ns, qstats_now_ns() + 5000000000ull); /* retried in 5 s */
+	}
+	c->begin_pending = false; /* begun (or given back) */
+	if (ok) {
+		atomic_fetch_add(&s->rserved, 1);
+		return c;
+	}
+	atomic_fetch_add(&s->rbehind, 1);
+	pool_give(s, c);
+	return NULL;
+}
+
+static store_conn_t *pgs_read_begin(store_t *base)
+{
+	pg_store *s = PS(base);
+	pg_conn *c = s->nrreaders ? replica_begin(s) : NULL;
+	if (c)
+		return &c->base;
+	c = pool_take(s, s->readers, s->nreaders, 0);
 	/* A failure here shows as STORE_ERROR on the first step. */
 	conn_ensure(c);
 	c->begin_pending = true;
@@ -527,11 +654,7 @@ static void pgs_read_end(store_conn_t *base)
 	if (c->pc && PQstatus(c->pc) == CONNECTION_OK && !c->begin_pending)
 		c->rollback_pending = PQsendQuery(c->pc, "ROLLBACK") == 1;
 	c->begin_pending = false;
-	pg_store *s = PS(base->store);
-	pthread_mutex_lock(&s->pool_lock);
-	base->in_use = false;
-	pthread_cond_signal(&s->pool_cond);
-	pthread_mutex_unlock(&s->pool_lock);
+	pool_give(PS(base->store), c);
 }
 
 static store_conn_t *pgs_write_begin(store_t *base, char *err, size_t errlen)
@@ -565,9 +688,11 @@ static int pgs_commit(store_conn_t *base, bool announce, char *err, size_t errle
 	for (int i = 0; i < STMT_SLOTS; i++)
 		if (c->stmts[i] && c->stmts[i]->res)
 			stmt_clear(c->stmts[i]);
+	/* Every commit counts (a task row, a token): a replica's counter then
+	 * tells whether it holds every acknowledged write. */
 	PGresult *r = PQexec(c->pc, announce ? "UPDATE brisk_commits SET n = n + 1;"
 	                                       "SELECT pg_notify('brisk_versions', ''); COMMIT"
-	                                     : "COMMIT");
+	                                     : "UPDATE brisk_commits SET n = n + 1; COMMIT");
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT");
 	if (!ok) {
 		char why[400];
@@ -784,7 +909,8 @@ static store_status pgs_step(store_stmt_t *t)
 	if (!st->res) {
 		if (!c->pc || PQstatus(c->pc) != CONNECTION_OK) {
 			snprintf(c->err, sizeof c->err, "the connection to PostgreSQL is lost");
-			note_down(PS(c->base.store), c->err);
+			if (!c->replica)
+				note_down(PS(c->base.store), c->err);
 			st->finished = true;
 			return STORE_ERROR;
 		}
@@ -811,7 +937,7 @@ static store_status pgs_step(store_stmt_t *t)
 			bool constraint = state && !strncmp(state, "23", 2);
 			bool loss = is_loss(c->pc, st->res);
 			first_line(c->err, sizeof c->err, PQerrorMessage(c->pc));
-			if (loss)
+			if (loss && !c->replica)
 				note_down(PS(c->base.store), c->err);
 			PQclear(st->res);
 			st->res = NULL;

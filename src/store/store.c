@@ -40,6 +40,12 @@ store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t e
 		snprintf(err, errlen, "store URL must start with postgresql:// (got '%.40s')", d.url);
 		return NULL;
 	}
+	if (d.read_urls && strspn(d.read_urls, ", \t") == strlen(d.read_urls))
+		d.read_urls = NULL;
+	if (d.read_urls && !d.url) {
+		snprintf(err, errlen, "store.read_url (read replicas) needs a PostgreSQL store (store.url)");
+		return NULL;
+	}
 	if (d.statement_timeout_ms <= 0)
 		d.statement_timeout_ms = 60000;
 	if (d.cache_kib <= 0)
@@ -72,6 +78,7 @@ void store_common_init(store_t *s, const store_backend *be, const store_opts *o)
 	s->be = be;
 	s->opts = *o;
 	s->opts.url = NULL; /* not kept: the caller owns it */
+	s->opts.read_urls = NULL;
 	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_mutex_init(&s->ver_lock, NULL);
 	pthread_mutex_init(&s->refresh_lock, NULL);

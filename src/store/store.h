@@ -38,6 +38,10 @@ typedef struct {
 	/* postgresql://... (or postgres://) selects PostgreSQL; NULL or empty
 	 * = $DATABASE_URL if set, else SQLite in the data directory. */
 	const char *url;
+	/* PostgreSQL read replicas: URLs separated by commas or spaces (NULL
+	 * or empty = none). A read goes to one only when it has replayed every
+	 * commit the primary had when the read began; else to the primary. */
+	const char *read_urls;
 	int read_conns;      /* read pool size (SQLite: default 2 x cores, min 2;
 	                      * PostgreSQL: default 20, opened on demand) */
 	int statement_timeout_ms; /* PostgreSQL statement_timeout (default 60000) */
@@ -165,6 +169,11 @@ void store_batch_free(store_batch_t *b);
  * and true. */
 uint64_t store_faults(store_t *s);
 bool store_reachable(store_t *s, char *why, size_t whylen);
+
+/* Replicas configured, reads they served, and reads left to the primary
+ * because the replica chosen had not replayed far enough (or was down).
+ * Zeros on SQLite. */
+void store_replica_stats(store_t *s, int *replicas, uint64_t *served, uint64_t *behind);
 
 /* "sqlite" or "postgresql". */
 const char *store_backend_name(store_t *s);
