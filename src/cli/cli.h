@@ -25,6 +25,7 @@ int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_alert(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 /* Appends a rules file (brisk import --rules FILE) to rules, a line each.
  * False with errno set. */

@@ -32,8 +32,10 @@ store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t e
 	store_opts d = {0};
 	if (opts)
 		d = *opts;
-	if (!d.url || !*d.url)
+	if ((!d.url || !*d.url) && !d.embedded)
 		d.url = getenv("DATABASE_URL");
+	if (d.embedded)
+		d.url = NULL;
 	if (d.url && !*d.url)
 		d.url = NULL;
 	if (d.url && !backend_for(d.url)) {

@@ -42,6 +42,7 @@ typedef struct {
 	 * or empty = none). A read goes to one only when it has replayed every
 	 * commit the primary had when the read began; else to the primary. */
 	const char *read_urls;
+	bool embedded;       /* SQLite in the data directory, whatever DATABASE_URL says */
 	int read_conns;      /* read pool size (SQLite: default 2 x cores, min 2;
 	                      * PostgreSQL: default 20, opened on demand) */
 	int statement_timeout_ms; /* PostgreSQL statement_timeout (default 60000) */
