@@ -8,27 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { PG_URL, api, cleanup, startServer, tempDir } from './lib/harness.mjs';
+import { api, cleanup, startServer, tempDir } from './lib/harness.mjs';
+import { REAL_BIN as BIN, pgSkip, psql, startCluster } from './lib/pgcluster.mjs';
 
-const BIN = process.env.BRISK_REAL_BIN || process.env.BRISK_BIN || path.resolve('build/asan/brisk');
-const CLUSTER = path.resolve('tests/pg/cluster.sh');
-
-function pgAvailable() {
-  try {
-    execFileSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const skip = PG_URL
-  ? 'runs in the SQLite pass (it starts its own PostgreSQL)'
-  : !pgAvailable() ? 'PostgreSQL server binaries not installed (apt-get install postgresql)' : false;
+const skip = pgSkip();
 if (skip) console.log(`migrate.test: skipped: ${skip}`);
 
-const envOf = (text) => Object.fromEntries([...text.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
-const psql = (url, q) => execFileSync('psql', ['-qtAX', url, '-c', q], { encoding: 'utf8' }).trim();
 const sqlite = (data, q) => execFileSync('sqlite3', [path.join(data, 'brisk.db'), q], { encoding: 'utf8' }).trim();
 const env0 = { ...process.env };
 delete env0.DATABASE_URL;
@@ -58,11 +43,11 @@ function figures(q, slug) {
 }
 
 test('migrate: a SQLite store into PostgreSQL, verified, re-run, one org', { skip, timeout: 600000 }, async () => {
-  const env = envOf(execFileSync(CLUSTER, ['start'], { encoding: 'utf8' }));
+  const pg = startCluster();
   const root = tempDir();
   const servers = [];
   try {
-    const base = env.BRISK_TEST_DATABASE_URL;
+    const base = pg.url;
     psql(`${base}/postgres`, 'CREATE DATABASE whole');
     psql(`${base}/postgres`, 'CREATE DATABASE one');
     const data = path.join(root, 'data');
@@ -136,7 +121,7 @@ test('migrate: a SQLite store into PostgreSQL, verified, re-run, one org', { ski
     assert.equal(w.status, 200, w.text);
   } finally {
     for (const s of servers) await s.stop();
-    execFileSync(CLUSTER, ['stop', env.BRISK_PG_DIR]);
+    pg.stop();
     cleanup(root);
   }
 });

@@ -5,31 +5,16 @@
 // it has caught up. Runs in the SQLite pass only (it brings its own
 // cluster); skipped with the reason where PostgreSQL is not installed.
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import assert from 'node:assert/strict';
 import path from 'node:path';
-import { PG_URL, api, cleanup, startServer, tempDir } from './lib/harness.mjs';
+import { api, cleanup, startServer, tempDir } from './lib/harness.mjs';
+import { REAL_BIN as BIN, pgSkip, psql as sql, startCluster } from './lib/pgcluster.mjs';
 
-const BIN = process.env.BRISK_REAL_BIN || process.env.BRISK_BIN || path.resolve('build/asan/brisk');
-const CLUSTER = path.resolve('tests/pg/cluster.sh');
-
-function pgAvailable() {
-  try {
-    execFileSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/pg_basebackup'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const skip = PG_URL
-  ? 'runs in the SQLite pass (it starts its own primary and replica)'
-  : !pgAvailable() ? 'PostgreSQL server binaries not installed (apt-get install postgresql)' : false;
-if (skip) console.log(`# replica.test: skipped: ${skip}`);
+const skip = pgSkip();
+if (skip) console.log(`replica.test: skipped: ${skip}`);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sql = (url, q) => execFileSync('psql', ['-qtAX', url, '-c', q], { encoding: 'utf8' }).trim();
-const envOf = (text) => Object.fromEntries([...text.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
 
 async function waitFor(what, fn, ms = 60000) {
   const until = Date.now() + ms;
@@ -41,14 +26,13 @@ async function waitFor(what, fn, ms = 60000) {
 }
 
 test('replica: reads stay fresh while replay is paused, and go back to the replica', { skip, timeout: 600000 }, async () => {
-  const env = envOf(execFileSync(CLUSTER, ['start'], { encoding: 'utf8' }));
+  const pg = startCluster({ replica: true });
   const root = tempDir();
   let srv = null;
   try {
-    Object.assign(env, envOf(execFileSync(CLUSTER, ['replica', env.BRISK_PG_DIR], { encoding: 'utf8' })));
-    const primary = `${env.BRISK_TEST_DATABASE_URL}/brisk`;
-    const replica = `${env.BRISK_TEST_REPLICA_URL}/brisk`;
-    sql(`${env.BRISK_TEST_DATABASE_URL}/postgres`, 'CREATE DATABASE brisk');
+    const primary = `${pg.url}/brisk`;
+    const replica = `${pg.replicaUrl}/brisk`;
+    sql(`${pg.url}/postgres`, 'CREATE DATABASE brisk');
     const data = path.join(root, 'data');
     const run = (args) => execFileSync(BIN, args, { encoding: 'utf8', env: { ...process.env, DATABASE_URL: primary } });
     run(['gen', '--scale', '0.05', '--seed', '3', '--end', '2026-10-31', '--out', path.join(root, 'csv')]);
@@ -89,7 +73,7 @@ test('replica: reads stay fresh while replay is paused, and go back to the repli
       assert.equal(l.status, 200, l.text);
       assert.ok(l.text.includes(`REPL-${i}`), `list after write ${i} shows it: ${l.text.slice(0, 300)}`);
       lagCommits = commits(primary) - commits(replica);
-      lagBytes = Number(sql(env.BRISK_TEST_DATABASE_URL + '/postgres',
+      lagBytes = Number(sql(`${pg.url}/postgres`,
         `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '${sql(replica, 'SELECT pg_last_wal_replay_lsn()')}')`));
     }
     const r1 = await ready();
@@ -109,7 +93,7 @@ test('replica: reads stay fresh while replay is paused, and go back to the repli
     assert.ok((await ready()).replicas.reads_served > served, 'the caught-up replica serves reads again');
   } finally {
     if (srv) await srv.stop();
-    execFileSync(CLUSTER, ['stop', env.BRISK_PG_DIR]);
+    pg.stop();
     cleanup(root);
   }
 });

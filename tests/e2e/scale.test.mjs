@@ -9,33 +9,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PG_URL, api, cleanup, startServer, tempDir } from './lib/harness.mjs';
+import { api, cleanup, startServer, tempDir } from './lib/harness.mjs';
+import { REAL_BIN as BIN, pgSkip, psql, startCluster } from './lib/pgcluster.mjs';
 import { freePort, redisBinary, startRedis } from './lib/redis.mjs';
 
-const BIN = process.env.BRISK_REAL_BIN || process.env.BRISK_BIN || path.resolve('build/asan/brisk');
-const CLUSTER = path.resolve('tests/pg/cluster.sh');
-
-function have(cmd) {
-  try {
-    execFileSync('sh', ['-c', cmd], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const NGINX = ['/usr/sbin/nginx', 'nginx'].find((c) => have(`command -v ${c}`));
-
-const skip = PG_URL ? 'runs in the SQLite pass (it starts its own PostgreSQL)'
-  : !have('ls /usr/lib/postgresql/*/bin/initdb') ? 'PostgreSQL server binaries not installed (apt-get install postgresql)'
-  : !redisBinary() ? 'redis-server not installed (apt-get install redis-server)'
-  : !NGINX ? 'nginx not installed (apt-get install nginx)' : false;
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((c) => existsSync(c));
+const skip = pgSkip() || (!redisBinary() ? 'redis-server not installed (apt-get install redis-server)'
+  : !NGINX ? 'nginx not installed (apt-get install nginx)' : false);
 if (skip) console.log(`scale.test: skipped: ${skip}`);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const envOf = (text) => Object.fromEntries([...text.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
-const psql = (url, q) => execFileSync('psql', ['-qtAX', url, '-c', q], { encoding: 'utf8' }).trim();
 
 async function waitFor(what, fn, ms = 120000) {
   const until = Date.now() + ms;
@@ -108,13 +93,13 @@ function bigPayments(n, prefix) {
 }
 
 test('three instances behind nginx: never stale, a killed task finishes elsewhere', { skip, timeout: 900000 }, async () => {
-  const env = envOf(execFileSync(CLUSTER, ['start'], { encoding: 'utf8' }));
+  const pg = startCluster();
   const root = tempDir();
   const servers = [];
   let redis = null, nginx = null;
   try {
-    const url = `${env.BRISK_TEST_DATABASE_URL}/brisk`;
-    psql(`${env.BRISK_TEST_DATABASE_URL}/postgres`, 'CREATE DATABASE brisk');
+    const url = `${pg.url}/brisk`;
+    psql(`${pg.url}/postgres`, 'CREATE DATABASE brisk');
     redis = await startRedis();
     const data = path.join(root, 'data'); // shared: task uploads live there
     const shared = { DATABASE_URL: url, REDIS_URL: redis.url };
@@ -189,7 +174,7 @@ test('three instances behind nginx: never stale, a killed task finishes elsewher
     if (nginx) await nginx.stop();
     for (const s of servers) await s.stop();
     if (redis) await redis.stop();
-    execFileSync(CLUSTER, ['stop', env.BRISK_PG_DIR]);
+    pg.stop();
     cleanup(root);
   }
 });
