@@ -1,4 +1,4 @@
-// The API client: bearer token, ETag reuse, errors in plain words, and the
+// The API client: bearer token or signed-in session (cookie + CSRF token), ETag reuse, errors in plain words, and the
 // detection of endpoints that other parts of brisk add later (a 404 or 405
 // means "not there yet": the UI then shows nothing for it, never a stand-in).
 
@@ -21,9 +21,53 @@ export function setToken(t) {
 }
 export function clearToken() {
   sessionStorage.removeItem(TOKEN_KEY);
+  who = null;
   etags.clear();
   probes.clear();
   prefetched.clear();
+}
+
+// Who is signed in: {user, org, role, scope, via, csrf} from GET
+// /api/v1/session (a token's owner, or the session the cookie holds; the
+// cookie itself is HttpOnly and never seen here).
+let who = null;
+const RANK = { viewer: 1, analyst: 2, admin: 3, operator: 4 };
+export function whoami() { return who; }
+export function signedIn() { return !!(getToken() || who); }
+// May the signed-in user do what needs `role` (a change: also a token of scope write)?
+export function can(role, change = true) {
+  if (!who) return true; // not known yet: the server decides
+  return (RANK[who.role] || 0) >= RANK[role] && (!change || who.scope === 'write');
+}
+// Asks the server who we are: true when signed in (by token or cookie).
+export async function loadSession() {
+  const headers = authHeaders({ Accept: 'application/json' });
+  const res = await fetch('/api/v1/session', { headers, cache: 'no-store' });
+  if (!res.ok) { who = null; return false; }
+  who = (await res.json()).data;
+  return true;
+}
+export async function signIn(user, password) {
+  const res = await fetch('/api/v1/session', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ user, password }), cache: 'no-store' });
+  if (!res.ok) throw await toError(res);
+  sessionStorage.removeItem(TOKEN_KEY);
+  who = (await res.json()).data;
+  return who;
+}
+export async function signOut() {
+  if (who && who.via === 'session') {
+    await fetch('/api/v1/session', { method: 'DELETE', headers: writeHeaders(), cache: 'no-store' }).catch(() => {});
+  }
+  clearToken();
+}
+
+// A write of a signed-in browser proves it comes from this page.
+function writeHeaders(extra = {}) {
+  const hs = authHeaders(extra);
+  if (who && who.csrf && !getToken()) hs['X-CSRF-Token'] = who.csrf;
+  return hs;
 }
 
 let onUnauthorized = () => {};
@@ -48,7 +92,7 @@ export function errorFor(status, problem) {
   let msg = problem && (problem.detail || problem.title);
   if (!msg) {
     msg = status === 401 ? 'Your token was not accepted. Sign in again.'
-      : status === 403 ? 'This token is not allowed to do that.'
+      : status === 403 ? 'Your role does not allow that.'
       : status === 404 ? 'Not found.'
       : status === 413 ? 'The file is too large for the server.'
       : status === 429 ? 'Too many requests: wait a moment and try again.'
@@ -126,7 +170,7 @@ export async function getJSON(path, opts) {
 }
 
 export async function send(method, path, body, { signal } = {}) {
-  const headers = authHeaders({ Accept: 'application/json' });
+  const headers = writeHeaders({ Accept: 'application/json' });
   let payload;
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -173,8 +217,7 @@ export function upload(path, file, { onProgress, onUploaded, contentType = 'text
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', path);
-    const t = getToken();
-    if (t) xhr.setRequestHeader('Authorization', 'Bearer ' + t);
+    for (const [k, v] of Object.entries(writeHeaders())) xhr.setRequestHeader(k, v);
     xhr.setRequestHeader('Content-Type', contentType);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.responseType = 'text';

@@ -28,47 +28,76 @@ const nav = document.getElementById('nav');
 const toolbar = document.getElementById('toolbar');
 const orgEl = document.getElementById('org');
 const signOutBtn = document.getElementById('signout');
+const whoEl = document.getElementById('who');
 
 let page = null, pageName = null, stopEvents = null;
 
-function showSignIn(message) {
+// Sign-in: a user name and password (a session cookie), or an API token
+// (kept for this tab only), as the link of `brisk demo` carries.
+function showSignIn(message, mode = 'password') {
   if (page) { page.unmount(); page = null; pageName = null; }
   if (stopEvents) { stopEvents(); stopEvents = null; }
   document.body.classList.add('signed-out');
   document.title = 'Sign in · brisk';
-  const input = h('input', { type: 'password', id: 'token', name: 'token', autocomplete: 'off', spellcheck: 'false', required: true, placeholder: 'brisk_…', 'aria-describedby': 'token-help' });
+  const byToken = mode === 'token';
   const err = h('div', { class: 'signin-error', role: 'alert' }, message || '');
   const btn = h('button', { type: 'submit', class: 'btn primary', text: 'Sign in' });
-  const form = h('form', { class: 'signin card', 'aria-labelledby': 'signin-title', onsubmit: async (e) => {
+  const user = h('input', { type: 'text', id: 'user', name: 'username', autocomplete: 'username', spellcheck: 'false', required: true });
+  const password = h('input', { type: 'password', id: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const token = h('input', { type: 'password', id: 'token', name: 'token', autocomplete: 'off', spellcheck: 'false', required: true, placeholder: 'brisk_…', 'aria-describedby': 'token-help' });
+  const fail = (ex, what) => {
+    err.textContent = ex.status === 401 ? what : describe(ex);
+    btn.disabled = false;
+  };
+  const form = h('form', { class: 'signin card', 'aria-labelledby': 'signin-title', dataset: { mode }, onsubmit: async (e) => {
     e.preventDefault();
-    const t = input.value.trim();
-    if (!t) { err.textContent = 'Paste an API token first.'; input.focus(); return; }
-    btn.disabled = true;
     err.textContent = '';
-    api.setToken(t);
+    if (byToken) {
+      const t = token.value.trim();
+      if (!t) { err.textContent = 'Paste an API token first.'; token.focus(); return; }
+      btn.disabled = true;
+      api.setToken(t);
+      try {
+        if (!await api.loadSession()) throw Object.assign(new Error('refused'), { status: 401 });
+        start();
+      } catch (ex) {
+        api.clearToken();
+        fail(ex, 'That token was not accepted: check it, or create a new one.');
+        token.focus();
+      }
+      return;
+    }
+    if (!user.value.trim() || !password.value) { err.textContent = 'Enter your user name and password.'; return; }
+    btn.disabled = true;
     try {
-      await api.getJSON('/api/v1/payments?limit=1&fields=id');
+      await api.signIn(user.value.trim(), password.value);
       start();
     } catch (ex) {
-      api.clearToken();
-      err.textContent = ex.status === 401 ? 'That token was not accepted: check it, or create a new one.' : describe(ex);
-      btn.disabled = false;
-      input.focus();
+      fail(ex, 'Wrong user name or password.');
+      password.value = '';
+      password.focus();
     }
   } },
   h('h1', { id: 'signin-title', text: 'Sign in to brisk' }),
-  h('label', { for: 'token', text: 'API token' }), input,
-  h('p', { id: 'token-help', class: 'muted' }, 'Create one with ', h('code', { text: 'brisk token create --org ORG' }),
-    ', or open the link that ', h('code', { text: 'brisk demo' }), ' prints.'),
-  err, btn);
+  ...(byToken
+    ? [h('label', { for: 'token', text: 'API token' }), token,
+      h('p', { id: 'token-help', class: 'muted' }, 'Create one with ', h('code', { text: 'brisk token create --org ORG' }),
+        ', or open the link that ', h('code', { text: 'brisk demo' }), ' prints.')]
+    : [h('label', { for: 'user', text: 'User name' }), user, h('label', { for: 'password', text: 'Password' }), password]),
+  err, btn,
+  h('p', { class: 'muted' }, h('button', { type: 'button', class: 'linkish', id: byToken ? 'use-password' : 'use-token',
+    text: byToken ? 'Sign in with a user name and password' : 'Use an API token instead',
+    onclick: () => showSignIn('', byToken ? 'password' : 'token') })));
   clear(main).append(form);
-  input.focus();
+  (byToken ? token : user).focus();
 }
 
 function renderNav() {
   const s = state.current();
   clear(nav);
   for (const [key, label] of NAV) {
+    // Server-wide monitoring is the operator's: others do not see the page.
+    if (key === 'performance' && !api.can('operator', false)) continue;
     const a = h('a', { href: state.url({ page: key, extra: {} }), 'data-nav': '', dataset: { page: key }, text: label });
     if (key === s.page) a.setAttribute('aria-current', 'page');
     nav.append(a);
@@ -98,7 +127,7 @@ async function showPage(s) {
 }
 
 function onState(s, before) {
-  if (!api.getToken()) return;
+  if (!api.signedIn()) return;
   renderNav();
   if (s.page !== pageName) {
     // Focus moves to the new page's heading (not on the first load).
@@ -116,7 +145,20 @@ api.setEnvelopeHandler((env) => {
   if (orgEl.textContent !== text) orgEl.textContent = text;
 });
 
-function start() {
+// Shows who is signed in and with which role; pages disable what the role
+// may not do (body[data-role], api.can).
+function showWho() {
+  const w = api.whoami();
+  document.body.dataset.role = w ? w.role : '';
+  document.body.dataset.scope = w ? w.scope : '';
+  whoEl.textContent = w ? `${w.user} (${w.role}${w.scope === 'read' ? ', read only' : ''})` : '';
+}
+
+async function start() {
+  if (!api.whoami()) {
+    try { await api.loadSession(); } catch { /* the pages will say what fails */ }
+  }
+  showWho();
   document.body.classList.remove('signed-out');
   range.mount(toolbar);
   renderNav();
@@ -163,14 +205,19 @@ document.addEventListener('click', (e) => {
     interval: q.get('interval') || keepRange.interval, extra: Object.fromEntries([...q].filter(([k]) => !['from', 'to', 'interval'].includes(k))) });
 });
 
-signOutBtn.addEventListener('click', () => {
-  api.clearToken();
-  showSignIn('Signed out.');
+signOutBtn.addEventListener('click', async () => {
+  const wasToken = !!api.getToken();
+  await api.signOut();
+  showWho();
+  showSignIn('Signed out.', wasToken ? 'token' : 'password');
 });
 
 api.setUnauthorizedHandler((err) => {
+  const wasToken = !!api.getToken();
   api.clearToken();
-  showSignIn('Your token was not accepted (it may have been revoked). Sign in again.');
+  showWho();
+  showSignIn(wasToken ? 'Your token was not accepted (it may have been revoked). Sign in again.'
+    : 'Your session has ended. Sign in again.', wasToken ? 'token' : 'password');
 });
 
 // The demo link opened in a tab that already shows the page.
@@ -183,4 +230,7 @@ window.addEventListener('hashchange', () => {
 state.onChange(onState);
 takeTokenFromFragment();
 if (api.getToken()) start();
-else showSignIn();
+else {
+  // a browser that signed in before holds a session cookie
+  api.loadSession().then((ok) => (ok ? start() : showSignIn()), () => showSignIn());
+}

@@ -1,6 +1,6 @@
 // Live refresh: GET /api/v1/events (server-sent events) once the server has
 // it. EventSource cannot send the bearer token, so the stream is read with
-// fetch. A "data" event means figures changed: the page refreshes, and the
+// fetch (a signed-in browser's cookie goes along by itself). A "data" event means figures changed: the page refreshes, and the
 // ETags make that a 304 wherever nothing it shows changed. A server
 // without the endpoint (404/405) is left alone.
 
@@ -14,7 +14,8 @@ export function start(onEvent) {
   async function connect() {
     if (stopped) return;
     ctl = new AbortController();
-    const headers = { Accept: 'text/event-stream', Authorization: 'Bearer ' + getToken() };
+    const headers = { Accept: 'text/event-stream' };
+    if (getToken()) headers.Authorization = 'Bearer ' + getToken();
     if (lastId) headers['Last-Event-ID'] = lastId;
     let res;
     try {

@@ -79,6 +79,11 @@ export default {
     const tasksBody = h('div', { class: 'table-scroll' });
     tasksCard.append(tasksBody);
     main.append(heading, upCard, tasksCard);
+    // Importing is an analyst's: a viewer sees the form, disabled, and why.
+    if (!api.can('analyst')) {
+      for (const el of [kind, file, dry, submit]) el.disabled = true;
+      form.after(h('p', { class: 'role-note', id: 'imp-role', text: `Your role (${api.whoami().role}${api.whoami().scope === 'read' ? ', read only' : ''}) cannot import: ask an analyst or an admin.` }));
+    }
 
     let busy = false;
     async function go() {
@@ -158,7 +163,7 @@ export default {
     async function followTask(task, dryRun) {
       const id = task && task.id;
       if (id === undefined) { result.append(h('p', { text: 'The server is importing the file in the background.' })); return; }
-      const cancel = h('button', { type: 'button', class: 'btn small', text: 'Cancel import', onclick: async () => {
+      const cancel = h('button', { type: 'button', class: 'btn small', text: 'Cancel import', disabled: !api.can('analyst'), onclick: async () => {
         cancel.disabled = true;
         try { await api.send('DELETE', `${TASKS}/${encodeURIComponent(id)}`); } catch (err) { result.append(errorBox(err)); }
       } });
@@ -216,7 +221,7 @@ export default {
           const pct = Number(t.progress ?? 0);
           const act = h('td', { class: 'actions' });
           if (['pending', 'running'].includes(t.status)) {
-            act.append(h('button', { type: 'button', class: 'btn small', text: 'Cancel', 'aria-label': `Cancel task ${t.id}`, onclick: async (e) => {
+            act.append(h('button', { type: 'button', class: 'btn small', text: 'Cancel', 'aria-label': `Cancel task ${t.id}`, disabled: !api.can('analyst'), onclick: async (e) => {
               e.target.disabled = true;
               try { await api.send('DELETE', `${TASKS}/${encodeURIComponent(t.id)}`); } catch (err) { act.append(h('span', { class: 'row-msg', text: describe(err) })); }
               loadTasks();

@@ -54,7 +54,7 @@ export default {
     async function load() {
       clearTimeout(timer);
       try {
-        const text = await api.getText('/metrics');
+        const text = await api.getText('/metrics', { auth: true }); // an operator's
         const parsed = metrics.parse(text);
         const hist = metrics.histograms(parsed, LATENCY, 'route');
         if (current) recent = metrics.diff(hist, current);

@@ -26,6 +26,12 @@ int cmd_config(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_alert(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+/* Who the audit log names for a change made from the command line
+ * ("cli:LOGIN", static). */
+const char *cli_actor(void);
 
 /* Appends a rules file (brisk import --rules FILE) to rules, a line each.
  * False with errno set. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/policy.h"
 #include "cli/cli.h"
 #include "http/api.h"
 
@@ -13,7 +14,8 @@ int cmd_routes(int argc, char **argv)
 		       "\n"
 		       "Prints every route of 'brisk serve', one a line: METHOD, path pattern\n"
 		       "({name} matches one path segment), 'token' when it needs a bearer token\n"
-		       "else 'public', and the route's name (the route label of the metrics).\n"
+		       "else 'public', the route's name (the route label of the metrics), and the\n"
+		       "least role it needs (viewer, analyst, admin, operator; public: none).\n"
 		       "GET routes also answer HEAD. The API is described in full by\n"
 		       "GET /api/v1/openapi.json.\n");
 		return EXIT_OK;
@@ -24,6 +26,7 @@ int cmd_routes(int argc, char **argv)
 	size_t n;
 	const http_route *rt = api_routes(&n);
 	for (size_t i = 0; i < n; i++)
-		printf("%s\t%s\t%s\t%s\n", names[rt[i].method], rt[i].pattern, rt[i].auth ? "token" : "public", rt[i].name);
+		printf("%s\t%s\t%s\t%s\t%s\n", names[rt[i].method], rt[i].pattern, rt[i].auth ? "token" : "public", rt[i].name,
+		       policy_role_name(policy_route_role(rt[i].name)));
 	return EXIT_OK;
 }

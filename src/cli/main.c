@@ -21,7 +21,9 @@ static const command_t commands[] = {
 	{"import", cmd_import, "import a CSV file into the store"},
 	{"profile", cmd_profile, "save, list, show or delete named import options"},
 	{"gen", cmd_gen, "generate a realistic data set as CSV files"},
-	{"token", cmd_token, "create or list API tokens"},
+	{"user", cmd_user, "add, list, disable users; set passwords and roles"},
+	{"token", cmd_token, "create, list or revoke API tokens"},
+	{"audit", cmd_audit, "show an organisation's audit log"},
 	{"org", cmd_org, "show or set an organisation's currency and opening balance"},
 	{"match", cmd_match, "reconcile payments with invoices"},
 	{"report", cmd_report, "write the monthly management report (PDF)"},
@@ -42,6 +44,14 @@ static void usage(FILE *f)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "  %-9s %s\n", "help", "this text; 'brisk COMMAND --help' for one command");
 	fprintf(f, "\nData directory: --data DIR, else $BRISK_DATA, else ./brisk-data\n");
+}
+
+const char *cli_actor(void)
+{
+	static char actor[80];
+	const char *u = getenv("USER");
+	snprintf(actor, sizeof actor, "cli:%.60s", u && *u ? u : "?");
+	return actor;
 }
 
 const char *cli_data_dir(const char *flag_value)

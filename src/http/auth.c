@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/audit.h"
+#include "auth/users.h"
 #include "core/buf.h"
-
-static void auth_cache_clear(void);
 
 static void token_hash(const char *tok, size_t len, unsigned char out[crypto_hash_sha256_BYTES])
 {
@@ -17,11 +17,23 @@ static void token_hash(const char *tok, size_t len, unsigned char out[crypto_has
 int auth_token_create(store_t *s, int64_t org, const char *label, char out[AUTH_TOKEN_BUFSZ], char *err,
                       size_t errlen)
 {
-	static const char *ins = "INSERT INTO tokens(org, hash, label) VALUES(?, ?, ?)";
+	auth_token_opts o = {.org = org, .label = label, .actor = "brisk"};
+	return auth_token_create_opts(s, &o, out, err, errlen);
+}
+
+int auth_token_create_opts(store_t *s, const auth_token_opts *o, char out[AUTH_TOKEN_BUFSZ], char *err,
+                           size_t errlen)
+{
+	static const char *ins = "INSERT INTO tokens(org, hash, label, user_id, scope, expires_at) "
+	                         "SELECT u.org, ?, ?, u.id, ?, ? FROM users u WHERE u.id = ?";
+	static const char *org_q = "SELECT org FROM users WHERE id = ?";
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium failed to initialise");
 		return -1;
 	}
+	int64_t user = o->user;
+	if (!user && (user = users_org_admin(s, o->org, err, errlen)) < 0)
+		return -1;
 	unsigned char rnd[32];
 	randombytes_buf(rnd, sizeof rnd);
 	memcpy(out, "brisk_", 6);
@@ -31,43 +43,73 @@ int auth_token_create(store_t *s, int64_t org, const char *label, char out[AUTH_
 	store_conn_t *w = store_write_begin(s, err, errlen);
 	if (!w)
 		return -1;
+	const char *label = o->label ? o->label : "";
+	const char *scope = o->read_only ? "read" : "write";
 	store_stmt_t *st = store_prepare(w, ins);
-	store_bind_i64(st, 1, org);
-	store_bind_blob(st, 2, h, sizeof h);
-	store_bind_text(st, 3, label, strlen(label));
-	if (store_step(st) != STORE_DONE) {
-		snprintf(err, errlen, "cannot store token: %s", store_errmsg(w));
+	store_bind_blob(st, 1, h, sizeof h);
+	store_bind_text(st, 2, label, strlen(label));
+	store_bind_text(st, 3, scope, strlen(scope));
+	store_bind_i64(st, 4, o->expires_at);
+	store_bind_i64(st, 5, user);
+	store_status rc = store_step(st);
+	store_reset(st);
+	int64_t org = -1;
+	if (rc == STORE_DONE && store_changes(w) == 1) {
+		st = store_prepare(w, org_q);
+		store_bind_i64(st, 1, user);
+		if (store_step(st) == STORE_ROW)
+			org = store_col_i64(st, 0);
 		store_reset(st);
+	}
+	char detail[96];
+	snprintf(detail, sizeof detail, "scope %s%s", scope, o->expires_at ? ", expires" : "");
+	if (org < 0 || audit_add(w, org, o->actor ? o->actor : "brisk", "token_create", label, detail) != 0) {
+		snprintf(err, errlen, "cannot store token: %s", org < 0 ? "no such user" : store_errmsg(w));
 		store_write_rollback(w);
 		return -1;
 	}
-	store_reset(st);
 	return store_write_commit(w, err, errlen);
 }
 
 int auth_token_list(store_t *s, const char *org_slug, FILE *f, char *err, size_t errlen)
 {
-	static const char *q = "SELECT t.id, o.slug, t.label, t.created_at, t.revoked FROM tokens t "
-	                       "JOIN orgs o ON o.id = t.org WHERE ?1 IS NULL OR o.slug = ?1 ORDER BY t.id";
+	static const char *q = "SELECT t.id, o.slug, coalesce(u.name, ''), t.scope, t.label, t.created_at, t.expires_at, "
+	                       "t.revoked FROM tokens t JOIN orgs o ON o.id = t.org LEFT JOIN users u ON u.id = t.user_id "
+	                       "WHERE ? = '' OR o.slug = ? ORDER BY t.id";
+	const char *slug = org_slug ? org_slug : "";
 	store_conn_t *c = store_read_begin(s);
 	store_stmt_t *st = store_prepare(c, q);
-	if (org_slug)
-		store_bind_text(st, 1, org_slug, strlen(org_slug));
-	fprintf(f, "%-6s %-20s %-20s %-22s %s\n", "id", "org", "label", "created", "state");
-	while (store_step(st) == STORE_ROW)
-		fprintf(f, "%-6lld %-20s %-20s %-22s %s\n", (long long)store_col_i64(st, 0), store_col_text(st, 1, NULL),
-		        store_col_text(st, 2, NULL), store_col_text(st, 3, NULL),
-		        store_col_i64(st, 4) ? "revoked" : "active");
+	store_bind_text(st, 1, slug, strlen(slug));
+	store_bind_text(st, 2, slug, strlen(slug));
+	fprintf(f, "%-6s %-16s %-24s %-6s %-16s %-22s %-22s %s\n", "id", "org", "user", "scope", "label", "created",
+	        "expires", "state");
+	time_t now = time(NULL);
+	store_status rc;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		int64_t exp = store_col_i64(st, 6);
+		char expires[32] = "never";
+		if (exp) {
+			time_t t = (time_t)exp;
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		}
+		fprintf(f, "%-6lld %-16s %-24s %-6s %-16s %-22s %-22s %s\n", (long long)store_col_i64(st, 0),
+		        store_col_text(st, 1, NULL), store_col_text(st, 2, NULL), store_col_text(st, 3, NULL),
+		        store_col_text(st, 4, NULL), store_col_text(st, 5, NULL), expires,
+		        store_col_i64(st, 7) ? "revoked" : exp && exp <= now ? "expired" : "active");
+	}
+	if (rc != STORE_DONE)
+		snprintf(err, errlen, "cannot list tokens: %s", store_errmsg(c));
 	store_reset(st);
 	store_read_end(c);
-	(void)err;
-	(void)errlen;
-	return 0;
+	return rc == STORE_DONE ? 0 : -1;
 }
 
-int auth_token_revoke(store_t *s, int64_t id, char *err, size_t errlen)
+int auth_token_revoke(store_t *s, int64_t id, const char *actor, char *err, size_t errlen)
 {
 	static const char *q = "UPDATE tokens SET revoked = 1 WHERE id = ?";
+	static const char *org_q = "SELECT org, label FROM tokens WHERE id = ?";
 	store_conn_t *w = store_write_begin(s, err, errlen);
 	if (!w)
 		return -1;
@@ -80,34 +122,65 @@ int auth_token_revoke(store_t *s, int64_t id, char *err, size_t errlen)
 		snprintf(err, errlen, "no token with id %lld", (long long)id);
 		return -1;
 	}
+	st = store_prepare(w, org_q);
+	store_bind_i64(st, 1, id);
+	int64_t org = 0;
+	char label[128] = "";
+	if (store_step(st) == STORE_ROW) {
+		org = store_col_i64(st, 0);
+		snprintf(label, sizeof label, "%s", store_col_text(st, 1, NULL));
+	}
+	store_reset(st);
+	char target[160];
+	snprintf(target, sizeof target, "token %lld%s%s", (long long)id, label[0] ? " " : "", label);
+	if (audit_add(w, org, actor ? actor : "brisk", "token_revoke", target, "") != 0) {
+		snprintf(err, errlen, "cannot write the audit log: %s", store_errmsg(w));
+		store_write_rollback(w);
+		return -1;
+	}
 	if (store_write_commit(w, err, errlen) != 0)
 		return -1;
 	auth_cache_clear();
 	return 0;
 }
 
-/* A small direct-mapped cache of hash -> org with an expiry, so a request
- * costs one SHA-256 and no store read. A revoke made by this process
- * clears it at once; one made by another process (brisk token revoke
- * while the server runs) takes effect within AUTH_TTL_S. */
+/* A small direct-mapped cache of hash -> principal with an expiry, so a
+ * request costs one SHA-256 and no store read. A revoke (or a user's
+ * change) made by this process clears it at once; one made by another
+ * process (brisk token revoke while the server runs) takes effect within
+ * AUTH_TTL_S. A token's own expiry is checked on every use. */
 #define AUTH_CACHE 256
 #define AUTH_TTL_S 5
 
 static struct {
 	unsigned char h[crypto_hash_sha256_BYTES];
 	int64_t org;
+	int64_t token_expires; /* 0 = never */
+	auth_principal who;
 	time_t expires;
 } cache[AUTH_CACHE];
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void auth_cache_clear(void)
+void auth_cache_clear(void)
 {
 	pthread_mutex_lock(&cache_lock);
 	memset(cache, 0, sizeof cache);
 	pthread_mutex_unlock(&cache_lock);
 }
 
-int64_t auth_resolve_cached(const char *token, size_t len)
+/* The cached answer for slot (locked): its org, or -1 past the token's expiry. */
+static int64_t cached_answer(unsigned slot, time_t now, auth_principal *p)
+{
+	if (cache[slot].org < 0)
+		return -1;
+	if (cache[slot].token_expires && cache[slot].token_expires <= now)
+		return -1;
+	if (p)
+		*p = cache[slot].who;
+	return cache[slot].org;
+}
+
+int64_t auth_resolve_cached(const char *token, size_t len, auth_principal *p)
 {
 	if (len < 10 || len > AUTH_TOKEN_BUFSZ)
 		return -1;
@@ -115,29 +188,36 @@ int64_t auth_resolve_cached(const char *token, size_t len)
 	token_hash(token, len, h);
 	unsigned slot = (h[0] | (unsigned)h[1] << 8) % AUTH_CACHE;
 	int64_t org = AUTH_NEEDS_LOOKUP;
+	time_t now = time(NULL);
 	pthread_mutex_lock(&cache_lock);
-	if (cache[slot].expires > time(NULL) && !memcmp(cache[slot].h, h, sizeof h))
-		org = cache[slot].org;
+	if (cache[slot].expires > now && !memcmp(cache[slot].h, h, sizeof h))
+		org = cached_answer(slot, now, p);
 	pthread_mutex_unlock(&cache_lock);
 	return org;
 }
 
-int64_t auth_resolve(store_t *s, const char *token, size_t len)
+int64_t auth_resolve(store_t *s, const char *token, size_t len, auth_principal *p)
 {
-	static const char *q = "SELECT org FROM tokens WHERE hash = ? AND revoked = 0";
+	static const char *q = "SELECT t.org, t.user_id, u.role, u.name, t.scope, t.expires_at FROM tokens t "
+	                       "JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.revoked = 0 AND u.disabled = 0";
 	if (len < 10 || len > AUTH_TOKEN_BUFSZ)
 		return -1;
 	unsigned char h[crypto_hash_sha256_BYTES];
 	token_hash(token, len, h);
 	unsigned slot = (h[0] | (unsigned)h[1] << 8) % AUTH_CACHE;
 	time_t now = time(NULL);
-	int64_t known = -1; /* what the cache said, even if expired */
+	bool known = false; /* the cache knew it, even if expired */
+	auth_principal was;
+	int64_t known_org = -1;
 	pthread_mutex_lock(&cache_lock);
 	if (!memcmp(cache[slot].h, h, sizeof h)) {
-		known = cache[slot].org;
+		known = true;
+		known_org = cached_answer(slot, now, &was);
 		if (cache[slot].expires > now) {
 			pthread_mutex_unlock(&cache_lock);
-			return known;
+			if (p && known_org >= 0)
+				*p = was;
+			return known_org;
 		}
 	}
 	pthread_mutex_unlock(&cache_lock);
@@ -145,19 +225,40 @@ int64_t auth_resolve(store_t *s, const char *token, size_t len)
 	store_stmt_t *st = store_prepare(c, q);
 	store_bind_blob(st, 1, h, sizeof h);
 	store_status rc = store_step(st);
-	int64_t org = rc == STORE_ROW ? store_col_i64(st, 0) : -1;
+	int64_t org = -1, token_expires = 0;
+	auth_principal who;
+	memset(&who, 0, sizeof who);
+	if (rc == STORE_ROW) {
+		org = store_col_i64(st, 0);
+		who.org = org;
+		who.user = store_col_i64(st, 1);
+		who.role = policy_role_parse(store_col_text(st, 2, NULL));
+		snprintf(who.name, sizeof who.name, "%s", store_col_text(st, 3, NULL));
+		who.read_only = !strcmp(store_col_text(st, 4, NULL), "read");
+		token_expires = store_col_i64(st, 5);
+		if (who.role < 0)
+			org = -1;
+	}
 	store_reset(st);
 	store_read_end(c);
 	if (rc != STORE_ROW && rc != STORE_DONE) {
 		/* The store cannot answer: a token known a moment ago still stands
 		 * (so cached dashboards can be served, marked stale); an unknown
 		 * one is neither accepted nor remembered as refused. */
-		return known >= 0 ? known : AUTH_UNAVAILABLE;
+		if (known && known_org >= 0) {
+			if (p)
+				*p = was;
+			return known_org;
+		}
+		return AUTH_UNAVAILABLE;
 	}
 	pthread_mutex_lock(&cache_lock);
 	memcpy(cache[slot].h, h, sizeof h);
 	cache[slot].org = org;
+	cache[slot].token_expires = token_expires;
+	cache[slot].who = who;
 	cache[slot].expires = now + AUTH_TTL_S;
+	int64_t ans = cached_answer(slot, now, p);
 	pthread_mutex_unlock(&cache_lock);
-	return org;
+	return ans;
 }

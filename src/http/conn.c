@@ -185,6 +185,7 @@ typedef struct {
 	size_t cl;
 	const char *auth;
 	size_t auth_len;
+	bool cookie; /* a Cookie header came: a session may stand for the token */
 } head_t;
 
 static bool head_parse(char *p, size_t n, head_t *h)
@@ -240,6 +241,8 @@ static bool head_parse(char *p, size_t n, head_t *h)
 			} else if (name_is(line, nl, "authorization")) {
 				h->auth = v;
 				h->auth_len = vl;
+			} else if (name_is(line, nl, "cookie")) {
+				h->cookie = true;
 			}
 		}
 		line = e + 1;
@@ -263,7 +266,7 @@ static void refuse_body(conn_t *c, head_t *h, int status, const char *fmt, const
  * it); else the status to answer without reading it (why gets the
  * detail), 0 when the handler answers (404, 405) on its own. */
 static int judge_body(http_server_t *srv, http_method method, const char *target, size_t target_len,
-                      const char *auth, size_t auth_len, char *why, size_t whylen)
+                      const char *auth, size_t auth_len, bool cookie, char *why, size_t whylen)
 {
 	char path[MAX_URL + 1];
 	size_t pl = strcspn(target, "? \r\n");
@@ -291,13 +294,15 @@ static int judge_body(http_server_t *srv, http_method method, const char *target
 		tl = auth_len - 7;
 		trim(&tok, &tl);
 	}
+	if (!tok && cookie)
+		return -1; /* a signed-in browser: its session is checked with the request */
 	if (!tok) {
 		snprintf(why, whylen, "this call needs an API token: send 'Authorization: Bearer TOKEN' (the body was not read)");
 		return 401;
 	}
-	int64_t org = auth_resolve_cached(tok, tl);
+	int64_t org = auth_resolve_cached(tok, tl, NULL);
 	if (org == AUTH_NEEDS_LOOKUP)
-		org = auth_resolve(srv->store, tok, tl); /* one indexed read, only ahead of a large body */
+		org = auth_resolve(srv->store, tok, tl, NULL); /* one indexed read, only ahead of a large body */
 	if (org == AUTH_UNAVAILABLE) {
 		snprintf(why, whylen, "the store is unavailable, so the API token cannot be checked; retry shortly");
 		return 503;
@@ -348,7 +353,7 @@ static void vet(conn_t *c, size_t off)
 	if (!h.has_te && h.cl < GUARD_MIN_BODY)
 		return;
 	char why[sizeof c->why];
-	int st = judge_body(srv, h.method, h.target, h.target_len, h.auth, h.auth_len, why, sizeof why);
+	int st = judge_body(srv, h.method, h.target, h.target_len, h.auth, h.auth_len, h.cookie, why, sizeof why);
 	if (st >= 0)
 		refuse_body(c, &h, st, "%s", why);
 }
@@ -380,7 +385,7 @@ static void guard_read(h2o_socket_t *sock, const char *err)
 /* ---- HTTP/2 head check (h2guard.h) ---- */
 
 static int h2_judge(void *ud, const char *method, size_t method_len, const char *path, size_t path_len,
-                    const char *auth, size_t auth_len, size_t cl, char *why, size_t whylen)
+                    const char *auth, size_t auth_len, bool cookie, size_t cl, char *why, size_t whylen)
 {
 	conn_t *c = ud;
 	http_server_t *srv = c->loop->srv;
@@ -392,7 +397,7 @@ static int h2_judge(void *ud, const char *method, size_t method_len, const char 
 		return -1;
 	char m[8];
 	snprintf(m, sizeof m, "%.*s", (int)(method_len < 7 ? method_len : 7), method);
-	return judge_body(srv, method_of(m, strlen(m)), path, path_len, auth, auth_len, why, whylen);
+	return judge_body(srv, method_of(m, strlen(m)), path, path_len, auth, auth_len, cookie, why, whylen);
 }
 
 static void h2_scan(conn_t *c, h2o_socket_t *sock, bool preface)

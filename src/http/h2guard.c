@@ -133,8 +133,9 @@ static void end_block(h2guard_t *g, h2guard_judge_fn judge, void *ud)
 		ssize_t ai = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
 		h2o_iovec_t auth = ai >= 0 ? req->headers.entries[ai].value : h2o_iovec_init(NULL, 0);
 		char why[200] = "";
+		bool cookie = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, -1) >= 0;
 		int status = judge(ud, req->input.method.base, req->input.method.len, req->input.path.base,
-		                   req->input.path.len, auth.base, auth.len, cl, why, sizeof why);
+		                   req->input.path.len, auth.base, auth.len, cookie, cl, why, sizeof why);
 		if (status >= 0) {
 			/* h2o now takes the request as complete, without a body;
 			 * status 0: the handler's own answer (404, 405) is right */

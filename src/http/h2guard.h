@@ -24,8 +24,8 @@ typedef struct h2guard h2guard_t;
 /* The verdict on a request with a body: -1 read it, else the status to
  * answer without it (why gets the detail; 0: the handler answers alone). */
 typedef int (*h2guard_judge_fn)(void *ud, const char *method, size_t method_len, const char *path, size_t path_len,
-                                const char *auth, size_t auth_len, size_t content_length /* SIZE_MAX: unknown */,
-                                char *why, size_t whylen);
+                                const char *auth, size_t auth_len, bool cookie /* a Cookie header came */,
+                                size_t content_length /* SIZE_MAX: unknown */, char *why, size_t whylen);
 
 h2guard_t *h2guard_new(void);
 void h2guard_free(h2guard_t *g);

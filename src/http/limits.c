@@ -74,7 +74,7 @@ bool limits_admit(http_server_t *srv, job_t *j, void (*fn)(void *))
 	 * for one (its lookup happens when the job runs) */
 	int64_t org = r->org > 0 ? r->org : -1;
 	if (org <= 0 && r->bearer) {
-		int64_t o = r->route->auth ? auth_resolve_cached(r->bearer, strlen(r->bearer)) : -1;
+		int64_t o = r->route->auth ? auth_resolve_cached(r->bearer, strlen(r->bearer), NULL) : -1;
 		org = o > 0 ? o : -(int64_t)(XXH3_64bits(r->bearer, strlen(r->bearer)) >> 2) - 1;
 	}
 	r->admit = 0;

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/auth.h"
+#include "http/authz.h"
 #include "http/server_int.h"
 
 /* DESIGN
@@ -57,6 +58,8 @@ static void req_free(http_req_t *r)
 	free(r->body);
 	free(r->content_type);
 	free(r->bearer);
+	free(r->cookie);
+	free(r->csrf);
 	free(r->if_none_match);
 	buf_free(&r->out);
 	for (int i = 0; i < r->nxh; i++)
@@ -191,6 +194,11 @@ static bool req_copy(h2o_req_t *req, http_req_t *r)
 		}
 		free(auth);
 	}
+	r->cookie = hdr_dup(req, H2O_TOKEN_COOKIE);
+	ssize_t xi = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-csrf-token"), -1);
+	if (xi >= 0)
+		r->csrf = xstrndup(req->headers.entries[xi].value.base, req->headers.entries[xi].value.len);
+	r->tls = req->scheme == &H2O_URL_SCHEME_HTTPS;
 	char *ae = hdr_dup(req, H2O_TOKEN_ACCEPT_ENCODING);
 	if (ae) {
 		r->accept_gzip = accepts(ae, "gzip");
@@ -235,47 +243,10 @@ static void store_fault_reply(http_server_t *srv, http_req_t *r, uint64_t faults
 static void run_handler(http_server_t *srv, http_req_t *r)
 {
 	const http_route *rt = r->route;
-	if (rt->auth) {
-		/* An address sending unknown tokens by the dozen is refused
-		 * before its tokens are looked up (a token the cache knows as
-		 * good still passes: one bad client behind a shared address
-		 * does not lock the others out). */
-		if (!r->bearer) {
-			if (limits_bad_token_blocked(r))
-				return;
-			limits_bad_token(r);
-			http_problem(r, 401, "this call needs an API token: send 'Authorization: Bearer TOKEN' "
-			                     "(create one with 'brisk token create --org ORG')");
-			http_add_header(r, "WWW-Authenticate", "Bearer");
-			return;
-		}
-		/* An event loop only uses what the token cache knows; a token it
-		 * must look up in the store goes to a worker with its request
-		 * (a stream must start on its loop, so it looks up there). */
-		bool may_wait = r->on_worker || rt->loop_only;
-		r->org = auth_resolve_cached(r->bearer, strlen(r->bearer));
-		if (r->org < 0 && limits_bad_token_blocked(r))
-			return;
-		if (r->org == AUTH_NEEDS_LOOKUP && may_wait)
-			r->org = auth_resolve(srv->store, r->bearer, strlen(r->bearer));
-		if (r->org == AUTH_NEEDS_LOOKUP) {
-			r->defer = true;
-			return;
-		}
-		if (r->org == AUTH_UNAVAILABLE) {
-			http_problem(r, 503, "the store is unavailable, so the API token cannot be checked; retry shortly");
-			http_add_header(r, "Retry-After", "5");
-			return;
-		}
-		if (r->org < 0) {
-			limits_bad_token(r);
-			http_problem(r, 401, "the API token is unknown or revoked");
-			http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-			return;
-		}
-		if (!limits_check(srv, r))
-			return;
-	}
+	if (!authz_request(srv, r))
+		return; /* refused (answered), or r->defer: the store must be asked */
+	if (rt->auth && !limits_check(srv, r))
+		return;
 	uint64_t faults = store_faults(srv->store);
 	rt->fn(srv, r);
 	if (r->defer)
@@ -283,6 +254,7 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 	if (!r->status)
 		http_problem(r, 500, "the handler produced no response");
 	store_fault_reply(srv, r, faults);
+	authz_after(srv, r);
 }
 
 /* Compresses src into dst; false if it does not pay off or fails. */
@@ -497,10 +469,12 @@ static bool limited_early(http_server_t *srv, http_req_t *r)
 {
 	if (!r->route->auth || !r->bearer)
 		return false;
-	int64_t org = auth_resolve_cached(r->bearer, strlen(r->bearer));
+	auth_principal who;
+	int64_t org = auth_resolve_cached(r->bearer, strlen(r->bearer), &who);
 	if (org <= 0)
 		return false;
 	r->org = org;
+	r->principal = auth_rate_key(who.user);
 	return !limits_check(srv, r);
 }
 

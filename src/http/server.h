@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/policy.h"
 #include "core/buf.h"
 #include "http/query.h"
 #include "store/store.h"
@@ -33,12 +34,16 @@ typedef struct http_req {
 	size_t body_len;
 	char *content_type;
 	char *bearer;          /* Authorization: Bearer token, or NULL */
+	char *cookie;          /* Cookie header (a signed-in browser), or NULL */
+	char *csrf;            /* X-CSRF-Token header, or NULL */
+	bool tls;              /* arrived over HTTPS */
 	char *if_none_match;
 	bool accept_gzip, accept_zstd;
 	char request_id[40];
 	slice_t params[HTTP_MAX_PARAMS]; /* path parameters, in route order */
 	int nparams;
 	int64_t org;           /* after authentication */
+	auth_principal who;    /* after authentication: user, role, scope */
 	const struct http_route *route;
 	/* response */
 	int status;
@@ -78,7 +83,7 @@ typedef struct http_route {
 	http_method method;
 	const char *pattern;  /* "/api/v1/costs/{id}": {x} matches one segment */
 	http_handler_fn fn;
-	bool auth;            /* needs a bearer token */
+	bool auth;            /* needs a signed-in caller (token or session); the role: auth/policy.c */
 	bool on_loop;         /* cheap: answered on the event loop */
 	const char *name;     /* for metrics and logs ("overview") */
 	bool loop_only;       /* must finish on the loop (streams): never deferred */

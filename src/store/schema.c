@@ -499,6 +499,41 @@ static const migration migrations[] = {
 	        " kind TEXT NOT NULL, options TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY(org, name));",
 	 .pg = "CREATE TABLE import_profiles(org BIGINT NOT NULL REFERENCES orgs(id), name TEXT NOT NULL,"
 	       " kind TEXT NOT NULL, options TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY(org, name));"},
+	/* 14: users with roles and argon2id password hashes; tokens belong to
+	 * a user and carry a scope and an expiry (0 = none); web sessions;
+	 * the audit log. Tokens made before belong to a generated admin user
+	 * of their org ("SLUG-admin", no password), so they keep working. */
+	{.sql = "CREATE TABLE users("
+	"  id INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL REFERENCES orgs(id),"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  role TEXT NOT NULL,"
+	"  pw_hash TEXT NOT NULL DEFAULT '',"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX users_org ON users(org);"
+	"ALTER TABLE tokens ADD COLUMN user_id INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write';"
+	"ALTER TABLE tokens ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;"
+	"INSERT INTO users(org, name, role) SELECT o.id, o.slug || '-admin', 'admin' FROM orgs o "
+	"  WHERE EXISTS (SELECT 1 FROM tokens t WHERE t.org = o.id);"
+	"UPDATE tokens SET user_id = (SELECT u.id FROM users u WHERE u.org = tokens.org);"
+	"CREATE TABLE sessions("
+	"  hash BLOB PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL,"
+	"  csrf TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  seen_at INTEGER NOT NULL);"
+	"CREATE INDEX sessions_user ON sessions(user_id);"
+	"CREATE TABLE audit("
+	"  id INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  target TEXT NOT NULL DEFAULT '',"
+	"  detail TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX audit_org ON audit(org, id);"},
 };
 
 int schema_count(void)

@@ -7,13 +7,19 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { dataset, startServer, api, cleanup } from '../e2e/lib/harness.mjs';
+import { dataset, startServer, api, cleanup, operatorToken, briskRun } from '../e2e/lib/harness.mjs';
 import { launch, screenshot, drawAllCharts } from './lib/browser.mjs';
 
 let ds, srv, browser, page;
+const PW = 'browser-pass-1';
 
 before(async () => {
   ds = dataset({ scale: 0.2 });
+  ds.op = operatorToken(ds.data); // every page, Performance included
+  for (const [name, role] of [['acme.viewer', 'viewer'], ['acme.analyst', 'analyst']]) {
+    const r = briskRun(['user', 'add', name, '--org', 'acme', '--role', role, '--data', ds.data], { input: `${PW}\n` });
+    assert.equal(r.code, 0, r.stderr);
+  }
   srv = await startServer(ds.data);
   browser = await launch();
   page = await browser.page();
@@ -29,7 +35,7 @@ after(async () => {
 // Opens a page of the app, signed in (the token rides in the fragment, as
 // in the link brisk demo prints), so each test stands on its own.
 async function open(pathq) {
-  await page.goto(srv.base + pathq + '#token=' + ds.token);
+  await page.goto(srv.base + pathq + '#token=' + ds.op);
 }
 
 function noProblems() {
@@ -65,6 +71,8 @@ test('sign-in: a pasted token is checked, kept for the tab only, and opens the O
   await page.goto(srv.base + '/');
   await page.waitForSelector('form.signin');
   await screenshot(page, 'signin');
+  await page.click('#use-token');
+  await page.waitForSelector('form.signin[data-mode="token"]');
   await page.fill('#token', 'brisk_not-a-real-token');
   await page.click('form.signin button[type=submit]');
   await page.waitForSelector('.signin-error:has-text("not accepted")');
@@ -79,6 +87,79 @@ test('sign-in: a pasted token is checked, kept for the tab only, and opens the O
   await page.click('#signout');
   await page.waitForSelector('form.signin');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('brisk.token')), null);
+  noProblems();
+});
+
+// Signs in through the form with a user name and password, from a tab
+// that holds no token.
+async function signIn(name, password) {
+  await page.goto(srv.base + '/');
+  await page.evaluate(() => sessionStorage.clear());
+  await page.goto(srv.base + '/');
+  await page.waitForSelector('form.signin[data-mode="password"]');
+  await page.fill('#user', name);
+  await page.fill('#password', password);
+  await page.click('form.signin button[type=submit]');
+}
+
+test('sign-in with a user name and password: an HttpOnly session cookie that survives a reload; sign-out ends it', async () => {
+  await signIn('acme.analyst', 'not-the-password');
+  await page.waitForSelector('.signin-error:has-text("Wrong user name or password")');
+  browser.problems.splice(0); // the refused sign-in is logged as a 401
+  await page.fill('#password', PW);
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('[data-kpi="cash_in"][data-value]');
+  assert.equal(await page.textContent('#who'), 'acme.analyst (analyst)');
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'no token kept: the cookie is the session');
+  assert.equal(await page.evaluate(() => document.cookie), '', 'the page script cannot read the cookie');
+  const cookies = await browser.context.cookies(srv.base);
+  const c = cookies.find((x) => x.name === 'brisk_session');
+  assert.ok(c && c.httpOnly && c.sameSite === 'Strict' && !c.secure, JSON.stringify(cookies));
+  assert.equal(await page.locator('#nav a[data-page="performance"]').count(), 0, 'monitoring is the operator\'s');
+  await page.reload();
+  await page.waitForSelector('[data-kpi="cash_in"][data-value]');
+  // an analyst's write from the page carries the session's CSRF token
+  await page.click('#nav a[data-page="imports"]');
+  await page.waitForSelector('#imp-file');
+  assert.equal(await page.isDisabled('form.import-form button[type=submit]'), false);
+  await page.click('#signout');
+  await page.waitForSelector('form.signin');
+  const after = await browser.context.cookies(srv.base);
+  assert.ok(!after.some((x) => x.name === 'brisk_session' && x.value), 'the cookie is cleared');
+  // the old cookie is dead on the server too
+  const r = await api(srv, null, '/api/v1/session', { headers: { cookie: `brisk_session=${c.value}` } });
+  assert.equal(r.status, 401);
+  await page.reload();
+  await page.waitForSelector('form.signin');
+  noProblems();
+});
+
+test('a viewer sees the controls that change data disabled, and why', async () => {
+  await signIn('acme.viewer', PW);
+  await page.waitForSelector('[data-kpi="cash_in"][data-value]');
+  assert.equal(await page.textContent('#who'), 'acme.viewer (viewer)');
+  await page.click('#nav a[data-page="imports"]');
+  await page.waitForSelector('#imp-role');
+  for (const sel of ['#imp-kind', '#imp-file', '#imp-dry', 'form.import-form button[type=submit]'])
+    assert.equal(await page.isDisabled(sel), true, `${sel} is disabled`);
+  assert.match(await page.textContent('#imp-role'), /Your role \(viewer\) cannot import/);
+  await screenshot(page, 'imports-viewer');
+  await page.click('#nav a[data-page="receivables"]');
+  await page.waitForSelector('#aging[data-loaded]');
+  const review = page.locator('[data-tab="proposals"]');
+  if (await review.count()) {
+    await review.click();
+    const buttons = page.locator('td.actions button');
+    await page.waitForSelector('#panel-proposals p.muted');
+    for (let i = 0; i < await buttons.count(); i++) assert.equal(await buttons.nth(i).isDisabled(), true);
+  }
+  // what the page would not offer, the server refuses anyway
+  const csrf = await page.evaluate(async () => (await (await fetch('/api/v1/session')).json()).data.csrf);
+  const refused = await page.evaluate(async (t) => (await fetch('/api/v1/costs/x', { method: 'DELETE', headers: { 'X-CSRF-Token': t } })).status, csrf);
+  assert.equal(refused, 403);
+  browser.problems.splice(0); // that refusal is logged
+  await page.click('#signout');
+  await page.waitForSelector('form.signin');
   noProblems();
 });
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { dataset, startServer, api, token, tempDir, cleanup } from './lib/harness.mjs';
+import { dataset, startServer, api, token, operatorToken, tempDir, cleanup } from './lib/harness.mjs';
 import * as X from './lib/expect.mjs';
 
 let ds, srv, model;
@@ -22,6 +22,7 @@ before(async () => {
   ds = dataset({ scale: 0.2, seed: 5, end: '2026-10-31', org: 'acme' });
   tok.acme = ds.token;
   for (const o of ['beta', 'w', 'imp', 'etag', 'httpimp']) tok[o] = token(ds.data, o);
+  tok.operator = operatorToken(ds.data);
   model = X.loadModel(ds.csv);
   srv = await startServer(ds.data);
 });
@@ -993,7 +994,7 @@ test('/metrics: Prometheus text with a latency histogram per route', async () =>
   await ok(tok.acme, '/api/v1/overview');
   await ok(tok.acme, '/api/v1/payments?limit=1');
   await api(srv, tok.acme, '/api/v1/overview?bogus=1');
-  const m = await api(srv, null, '/metrics');
+  const m = await api(srv, tok.operator, '/metrics');
   assert.equal(m.status, 200);
   assert.match(m.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
   assert.match(m.text, /^# TYPE brisk_http_request_duration_seconds histogram$/m);

@@ -14,7 +14,7 @@ import { spawn, execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { writeFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, dataset, startServer, api, token, cleanup, SQLITE_ONLY } from './lib/harness.mjs';
+import { BIN, dataset, startServer, api, token, operatorToken, cleanup, SQLITE_ONLY } from './lib/harness.mjs';
 import { startRedis, redisBinary } from './lib/redis.mjs';
 
 const execFileP = promisify(execFile);
@@ -78,8 +78,12 @@ async function stopAll(...srvs) {
   }
 }
 
+// The cache's statistics are server-wide: an operator's (one per data dir).
+const operators = new Map();
 async function stats(srv, tok) {
-  return (await ok(srv, tok, '/api/v1/cache/stats')).data;
+  const data = srv.data;
+  if (!operators.has(data)) operators.set(data, operatorToken(data));
+  return (await ok(srv, operators.get(data), '/api/v1/cache/stats')).data;
 }
 
 // Waits until background warming is over: `computed` unchanged over three
@@ -209,6 +213,7 @@ describe('freshness: no read after a commit returns older figures', () => {
   let ds, srv;
   before(async () => {
     ds = dataset({ scale: 0.2, seed: 11 });
+    operators.set(ds.data, operatorToken(ds.data));
     srv = await startServer(ds.data);
   });
   after(async () => {
@@ -289,6 +294,7 @@ describe('one instance, memory only', () => {
   let ds, srv, beta;
   before(async () => {
     ds = dataset({ scale: 0.2, seed: 12 });
+    operators.set(ds.data, operatorToken(ds.data));
     beta = token(ds.data, 'beta');
     srv = await startServer(ds.data);
     await postCost(srv, beta, 'B-1', '2026-10-02', 12345);
@@ -401,6 +407,7 @@ describe('L2: two instances on one redis-server', { skip: !HAVE_REDIS && 'redis-
   let ds, redis, A, B;
   before(async () => {
     ds = dataset({ scale: 0.2, seed: 13 });
+    operators.set(ds.data, operatorToken(ds.data));
     redis = await startRedis();
     A = await startServer(ds.data, [], { REDIS_URL: redis.url });
     B = await startServer(ds.data, [], { REDIS_URL: redis.url });
@@ -552,6 +559,7 @@ describe('L2: a stalled Redis', { skip: !HAVE_REDIS && 'redis-server is not inst
   let ds, redis, A;
   before(async () => {
     ds = dataset({ scale: 0.2, seed: 17 });
+    operators.set(ds.data, operatorToken(ds.data));
     redis = await startRedis();
     A = await startServer(ds.data, [], { REDIS_URL: redis.url });
     await quiet(A, ds.token);
@@ -600,6 +608,7 @@ describe('L3: entries survive a restart', () => {
   let ds, srv, dir;
   before(() => {
     ds = dataset({ scale: 0.2, seed: 14 });
+    operators.set(ds.data, operatorToken(ds.data));
     dir = path.join(ds.root, 'l3');
   });
   after(async () => {
@@ -648,6 +657,7 @@ describe('stale fallback: the store fails for reads', { skip: SQLITE_ONLY || (!H
   let ds, srv, lock;
   before(async () => {
     ds = dataset({ scale: 0.2, seed: 15 });
+    operators.set(ds.data, operatorToken(ds.data));
     // no warming: it would recompute the views after the outside commit
     // before the lock, and there would be nothing stale left to serve
     srv = await startServer(ds.data, ['--threads', '1', '--set', 'cache.warm=false']);
@@ -734,6 +744,7 @@ describe('warming after an import', () => {
   let ds, srv;
   before(async () => {
     ds = dataset({ scale: 0.2, seed: 16 });
+    operators.set(ds.data, operatorToken(ds.data));
     srv = await startServer(ds.data);
     await quiet(srv, ds.token);
   });

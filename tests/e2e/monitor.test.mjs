@@ -10,7 +10,7 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { dataset, startServer, api, tempDir, cleanup, BIN, SQLITE_ONLY } from './lib/harness.mjs';
+import { dataset, startServer, api, tempDir, cleanup, operatorToken, BIN, SQLITE_ONLY } from './lib/harness.mjs';
 
 let ds, srv;
 const dirs = [];
@@ -19,6 +19,7 @@ const FROM2Y = '2024-11-01';
 
 before(async () => {
   ds = dataset({ scale: 0.2, seed: 11, end: END, org: 'acme' });
+  ds.op = operatorToken(ds.data);
   srv = await startServer(ds.data);
 });
 
@@ -28,7 +29,8 @@ after(async () => {
   for (const d of dirs) cleanup(d);
 });
 
-const get = (s, p) => api(s, ds.token, p);
+// Monitoring is the operator's: an operator of acme also reads acme's views.
+const get = (s, p) => api(s, ds.op, p);
 
 async function ok(s, p) {
   const r = await get(s, p);
@@ -99,6 +101,19 @@ test('/readyz with an unreachable Redis is still ready and says Redis is down', 
 test('GET /api/v1/performance needs a token', async () => {
   const r = await api(srv, null, '/api/v1/performance');
   assert.equal(r.status, 401);
+});
+
+test('server-wide monitoring is the operator\'s alone: an org admin gets 403, no token 401', async () => {
+  for (const p of ['/api/v1/performance', '/api/v1/performance/slow-queries', '/api/v1/performance/report',
+    '/api/v1/alerts', '/api/v1/cache/stats', '/metrics']) {
+    const a = await api(srv, ds.token, p);
+    assert.equal(a.status, 403, `${p}: ${a.text}`);
+    assert.match(a.json.detail, /operator role/);
+    const n = await api(srv, null, p);
+    assert.equal(n.status, 401, p);
+  }
+  const m = await api(srv, ds.op, '/metrics');
+  assert.equal(m.status, 200);
 });
 
 test('GET /api/v1/performance: route windows, cache tiers and views, store, tasks, process', async () => {
@@ -199,10 +214,11 @@ test('the report names a dashboard statement scanning a large table (sorted list
   // nothing is large; a bigger data set is what shows it.
   const big = dataset({ scale: 1.2, seed: 3, end: END, org: 'acme' });
   dirs.push(big.root);
+  big.op = operatorToken(big.data);
   const s = await startServer(big.data);
   try {
     await api(s, big.token, '/api/v1/costs?sort=amount_desc&limit=5');
-    const r = await api(s, big.token, '/api/v1/performance/report');
+    const r = await api(s, big.op, '/api/v1/performance/report');
     assert.equal(r.status, 200);
     const scans = r.json.data.recommendations.filter((x) => x.kind === 'plan_scan');
     assert.ok(scans.length > 0, JSON.stringify(r.json.data.checks));
@@ -246,7 +262,7 @@ test('GET /api/v1/alerts: thresholds from the configuration; an alert fires and 
     await until('the log line', async () => /warn alert warning: p95 latency of overview/.test(s.stderr()));
     const p = await ok(s, '/api/v1/performance');
     assert.ok(p.json.data.alerts.warning >= 1);
-    const m = await api(s, null, '/metrics');
+    const m = await api(s, ds.op, '/metrics');
     assert.match(m.text, /^brisk_alerts_firing\{severity="warning"\} [1-9]/m);
   } finally {
     await s.stop();
@@ -265,7 +281,7 @@ test('alert thresholds are validated like every setting', () => {
 async function metricsText(s) {
   await ok(s, `/api/v1/overview?from=${FROM2Y}&to=${END}`);
   await ok(s, `/api/v1/overview?from=${FROM2Y}&to=${END}`);
-  const m = await api(s, null, '/metrics');
+  const m = await api(s, ds.op, '/metrics');
   assert.equal(m.status, 200);
   return m.text;
 }
@@ -304,6 +320,9 @@ describe('a real Prometheus scrapes brisk', { skip: !which('prometheus') && 'pro
     dirs.push(dir);
     promPort = await freePort();
     const cfg = path.join(dir, 'prometheus.yml');
+    // Prometheus authenticates as an operator, its token in a file
+    const tokFile = path.join(dir, 'brisk-token');
+    writeFileSync(tokFile, ds.op + '\n', { mode: 0o600 });
     writeFileSync(cfg, [
       'global:',
       '  scrape_interval: 1s',
@@ -311,6 +330,9 @@ describe('a real Prometheus scrapes brisk', { skip: !which('prometheus') && 'pro
       'scrape_configs:',
       '  - job_name: brisk',
       '    metrics_path: /metrics',
+      '    authorization:',
+      '      type: Bearer',
+      `      credentials_file: ${tokFile}`,
       '    static_configs:',
       `      - targets: ['127.0.0.1:${srv.port}']`,
       '',

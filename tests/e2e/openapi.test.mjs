@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { brisk, dataset, startServer, api, cleanup } from './lib/harness.mjs';
+import { brisk, dataset, startServer, api, cleanup, operatorToken, roleToken } from './lib/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const doc = JSON.parse(readFileSync(path.join(root, 'docs/openapi.json'), 'utf8'));
@@ -19,8 +19,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'tr
 
 function routeTable() {
   return brisk(['routes']).trim().split('\n').map((l) => {
-    const [method, pattern, auth, name] = l.split('\t');
-    return { method: method.toLowerCase(), pattern, auth, name };
+    const [method, pattern, auth, name, role] = l.split('\t');
+    return { method: method.toLowerCase(), pattern, auth, name, role };
   });
 }
 
@@ -52,6 +52,8 @@ describe('the document and the route table', () => {
       const pub = Array.isArray(security) && security.length === 0;
       assert.equal(pub, r.auth === 'public', `${r.method} ${r.pattern}: the document says ${pub ? 'public' : 'token'}`);
       if (r.auth === 'token') assert.ok(op.responses['401'], `${r.method} ${r.pattern} lacks its 401`);
+      assert.equal(op['x-brisk-role'], r.role, `${r.method} ${r.pattern}: the role of auth/policy.c`);
+      if (r.role !== 'public') assert.ok(op.responses['403'], `${r.method} ${r.pattern} lacks its 403`);
     }
   });
 
@@ -196,16 +198,33 @@ describe('real answers match the document', () => {
     await check('get', '/api/v1/tasks?limit=5');
     await check('get', `/api/v1/tasks/${t.json.id}`);
     await check('get', '/api/v1/tasks/999999');
-    await check('get', '/api/v1/cache/stats');
+    const op = operatorToken(ds.data, ds.org);
+    await check('get', '/api/v1/cache/stats', { tok: op });
     await check('delete', '/api/v1/cache');
-    await check('get', '/api/v1/performance');
-    await check('get', '/api/v1/performance/slow-queries');
-    await check('get', '/api/v1/performance/report');
-    await check('get', '/api/v1/alerts');
+    await check('get', '/api/v1/performance', { tok: op });
+    await check('get', '/api/v1/performance/slow-queries', { tok: op });
+    await check('get', '/api/v1/performance/report', { tok: op });
+    await check('get', '/api/v1/alerts', { tok: op });
+    await check('get', '/api/v1/alerts'); // 403: an org admin
+    await check('get', '/metrics', { tok: op });
     await check('get', '/api/v1/settings');
     await check('put', '/api/v1/settings', { headers: { 'content-type': 'application/json' }, body: '{"opening_balance":"12.50"}' });
     await check('put', '/api/v1/settings', { headers: { 'content-type': 'application/json' }, body: '{"currency":"EUR"}' }); // 409: rows exist
     await check('put', '/api/v1/settings', { headers: { 'content-type': 'application/json' }, body: '{"currency":"XX"}' }); // 400
+  });
+
+  test('sessions, users and the audit log', async () => {
+    await check('get', '/api/v1/session');
+    await check('get', '/api/v1/users');
+    await check('post', '/api/v1/users', { headers: { 'content-type': 'application/json' }, body: '{"name":"doc-viewer","role":"viewer","password":"long-enough-1"}' });
+    await check('post', '/api/v1/users', { headers: { 'content-type': 'application/json' }, body: '{"name":"doc-viewer","role":"viewer"}' }); // 409
+    await check('put', '/api/v1/users/doc-viewer', { headers: { 'content-type': 'application/json' }, body: '{"role":"analyst"}' });
+    await check('put', '/api/v1/users/nobody', { headers: { 'content-type': 'application/json' }, body: '{"role":"analyst"}' }); // 404
+    await check('get', '/api/v1/audit?limit=3');
+    await check('post', '/api/v1/session', { tok: null, headers: { 'content-type': 'application/json' }, body: '{"user":"doc-viewer","password":"long-enough-1"}' });
+    await check('post', '/api/v1/session', { tok: null, headers: { 'content-type': 'application/json' }, body: '{"user":"doc-viewer","password":"wrong"}' }); // 401
+    await check('delete', '/api/v1/session');
+    await check('get', '/api/v1/users', { tok: roleToken(ds.data, ds.org, 'viewer') }); // 403
   });
 
   test('errors are problem documents as documented', async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { writeFileSync, readFileSync, renameSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { briskRun, tempDir, token, startServer, cleanup } from './lib/harness.mjs';
+import { briskRun, tempDir, token, operatorToken, startServer, cleanup } from './lib/harness.mjs';
 
 describe('brisk config check', () => {
   let dir;
@@ -89,7 +89,7 @@ describe('SIGHUP reload', () => {
     dir = tempDir('brisk-hup-');
     data = path.join(dir, 'data');
     mkdirSync(data);
-    tok = token(data, 'acme');
+    tok = operatorToken(data, 'acme'); // the alerts are the operator's
     file = path.join(dir, 'brisk.ini');
     writeFileSync(file, ini(200, 'info', 100));
     srv = await startServer(data, ['--config', file]);

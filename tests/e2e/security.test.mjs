@@ -224,7 +224,7 @@ describe('HTTP/2 (h2c, prior knowledge) on every route class (item 7)', () => {
 
   test('views, lists, writes, 202 tasks, downloads, 401, 404, 405, pages, health', async () => {
     const cases = [
-      ['GET', '/', {}, 200], ['GET', '/healthz', {}, 200], ['GET', '/readyz', {}, 200], ['GET', '/metrics', {}, 200],
+      ['GET', '/', {}, 200], ['GET', '/healthz', {}, 200], ['GET', '/readyz', {}, 200], ['GET', '/metrics', {}, 403],
       ['GET', '/overview', {}, 200], ['HEAD', '/healthz', {}, 200],
       ['GET', '/api/v1/overview', {}, 200], ['GET', '/api/v1/dashboard', {}, 200], ['GET', '/api/v1/costs?limit=2', {}, 200],
       ['GET', '/api/v1/overview', { auth: false }, 401], ['GET', '/api/v1/overview', { auth: false, headers: { authorization: 'Bearer nope' } }, 401],

@@ -31,7 +31,10 @@ export async function launch({ viewport = { width: 1280, height: 900 } } = {}) {
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
       const url = m.location()?.url || '';
-      const probe = /status of 40[45]/.test(m.text()) && OPTIONAL_ENDPOINTS.some((re) => re.test(new URL(url, 'http://x').pathname));
+      const where = new URL(url, 'http://x').pathname;
+      const probe = (/status of 40[45]/.test(m.text()) && OPTIONAL_ENDPOINTS.some((re) => re.test(where)))
+        // a page opened without a token asks whether a session cookie signs it in
+        || (/status of 401/.test(m.text()) && where === '/api/v1/session');
       if (!probe) problems.push(`console: ${m.text()} (${url})`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));

@@ -83,6 +83,19 @@ export function token(data, org) {
   return brisk(['token', 'create', '--org', org, '--data', data]).trim();
 }
 
+// A token of a user with `role` in org (created without a password on
+// first use, named ORG-ROLE): the server-wide monitoring routes and
+// /metrics need an operator; the plain token() is the org's admin.
+export function roleToken(data, org, role, extra = []) {
+  const name = `${org}-${role}`;
+  briskRun(['user', 'add', name, '--org', org, '--role', role, '--no-password', '--data', data]);
+  return brisk(['token', 'create', '--user', name, '--data', data, ...extra]).trim();
+}
+
+export function operatorToken(data, org = 'acme') {
+  return roleToken(data, org, 'operator');
+}
+
 // Starts `brisk serve` and resolves once it listens; returns a handle.
 export async function startServer(data, extra = [], env = {}) {
   const child = spawn(BIN, ['serve', '--data', data, '--port', '0', '--threads', '2', ...extra], {
@@ -102,7 +115,7 @@ export async function startServer(data, extra = [], env = {}) {
   });
   const base = `${scheme}://127.0.0.1:${port}`;
   return {
-    port, base, child,
+    port, base, child, data,
     stderr: () => err,
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
