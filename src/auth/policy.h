@@ -5,7 +5,8 @@
  * exports and writes rows; admin also manages users, tokens and settings;
  * operator also sees the server-wide monitoring (every organisation's
  * load, slow queries, alerts, /metrics). A route absent from the table is
- * refused to everyone (tests/unit/test_policy.c fails on such a route). */
+ * refused to everyone (tests/unit/test_auth.c and tests/e2e/authz.test.mjs
+ * fail on such a route). */
 #ifndef BRISK_POLICY_H
 #define BRISK_POLICY_H
 

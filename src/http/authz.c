@@ -38,7 +38,7 @@ static bool from_token(http_server_t *srv, http_req_t *r, bool may_wait)
 	}
 	if (r->org < 0) {
 		limits_bad_token(r);
-		http_problem(r, 401, "the API token is unknown, revoked or expired, or its user is disabled");
+		http_problem(r, 401, "the API token is unknown or revoked (or expired, or its user is disabled)");
 		http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
 		return false;
 	}
