@@ -123,13 +123,13 @@ void api_session_create(http_server_t *srv, http_req_t *r)
 		json_decref(root);
 		return;
 	}
-	json_decref(root);
+	ratelimit_signin_succeeded(r->peer, name, strlen(name));
+	json_decref(root); /* name was in it */
 	char id[SESSION_ID_BUFSZ], csrf[SESSION_ID_BUFSZ], err[256];
 	if (session_create(http_server_store(srv), p.user, id, csrf, err, sizeof err) != 0) {
 		http_store_failed(r, 503, err);
 		return;
 	}
-	ratelimit_signin_succeeded(r->peer, name, strlen(name));
 	r->who = p;
 	r->org = p.org;
 	session_cookie(r, id, SESSION_MAX_S);

@@ -36,8 +36,8 @@ int auth_token_revoke(store_t *s, int64_t id, const char *actor, char *err, size
 /* Forgets every cached answer (a user's role or state changed). */
 void auth_cache_clear(void);
 
-/* The rate limiter's key of a user (its buckets are per user, whether
- * the user comes by token or by session). */
+/* The rate limiter's key of a signed-in browser's user (a token's own
+ * buckets are keyed by the token). */
 static inline uint64_t auth_rate_key(int64_t user)
 {
 	return (uint64_t)user | (uint64_t)1 << 62;

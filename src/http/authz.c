@@ -105,8 +105,10 @@ bool authz_request(http_server_t *srv, http_req_t *r)
 		http_add_header(r, "WWW-Authenticate", "Bearer");
 		return false;
 	}
-	/* rate limits count per user, whether by token or by session */
-	r->principal = auth_rate_key(r->who.user);
+	/* rate limits count per token (the limiter hashes it), or per user
+	 * for a signed-in browser */
+	if (!r->bearer)
+		r->principal = auth_rate_key(r->who.user);
 	if (r->who.read_only && is_write(r)) {
 		http_problem(r, 403, "this token's scope is read: it cannot change anything");
 		return false;

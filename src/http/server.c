@@ -469,12 +469,10 @@ static bool limited_early(http_server_t *srv, http_req_t *r)
 {
 	if (!r->route->auth || !r->bearer)
 		return false;
-	auth_principal who;
-	int64_t org = auth_resolve_cached(r->bearer, strlen(r->bearer), &who);
+	int64_t org = auth_resolve_cached(r->bearer, strlen(r->bearer), NULL);
 	if (org <= 0)
 		return false;
 	r->org = org;
-	r->principal = auth_rate_key(who.user);
 	return !limits_check(srv, r);
 }
 
