@@ -14,6 +14,7 @@
 #include "ingest/recode.h"
 #include "ingest/sample.h"
 #include "ingest/split.h"
+#include "ingest/writer.h"
 #include <xxhash.h>
 #include "store/settings.h"
 
@@ -538,6 +539,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	record_t *rec = xmalloc(sizeof *rec);
 	store_conn_t *w = NULL;
 	rollup_acc_t *acc = NULL;
+	import_writer *iw = NULL;
 	char why[320];
 	rs.sample = sample_new(o);
 	if (!import_options_check(o, err, errlen))
@@ -569,6 +571,10 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			goto out;
 	}
 	acc = rollup_acc_new(o->org);
+	/* One kind per file: batches on the writer thread (writer.c); --split
+	 * writes two kinds, row by row here. */
+	if (w && !o->split)
+		iw = import_writer_new(w, o->kind, o->org);
 	uint64_t rows = 0, encoding_rejects = 0;
 	double last = clock_now_s();
 	for (;;) {
@@ -633,6 +639,11 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			res->inserted++;
 			continue;
 		}
+		if (iw) {
+			if (!import_writer_add(iw, out, row->line, err, errlen))
+				goto abort;
+			continue;
+		}
 		bool replaced;
 		if (entity_upsert(w, kind, o->org, out, acc, &replaced, why, sizeof why) != 0) {
 			snprintf(err, errlen, "line %llu: %s; nothing was stored", (unsigned long long)row->line, why);
@@ -670,6 +681,15 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		snprintf(err, errlen, "cancelled after %llu rows; nothing was stored", (unsigned long long)rows);
 		goto abort;
 	}
+	if (iw) {
+		/* The writer's counts, before the fingerprint that depends on them. */
+		uint64_t ins, rep;
+		if (!import_writer_finish(iw, err, errlen))
+			goto abort;
+		import_writer_counts(iw, &ins, &rep);
+		res->inserted = (int64_t)ins;
+		res->replaced = (int64_t)rep;
+	}
 	final_warnings(o, &rs, res);
 	if (res->inserted || res->replaced)
 		fingerprint(s, w, o, XXH3_64bits_digest(src.hash), res);
@@ -684,11 +704,15 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	rc = 0;
 	goto out;
 abort:
+	/* The writer thread lets go of the connection first. */
+	import_writer_free(iw);
+	iw = NULL;
 	if (w)
 		store_write_rollback(w);
 	res->inserted = res->replaced = 0;
 	res->nwarnings = 0;
 out:
+	import_writer_free(iw);
 	rollup_acc_free(acc);
 	recode_plan_free(rs.recode);
 	res->seconds = clock_now_s() - t0;

@@ -49,6 +49,9 @@ struct store_conn {
 	int64_t *touch_org;
 	unsigned *touch_mask;
 	int ntouch, captouch;
+	/* largest rid of each searched table when the write began (searchidx.c) */
+	int64_t search_mark[6];
+	bool search_marked;
 };
 
 /* A backend's batch starts with this. */
@@ -115,6 +118,11 @@ struct store_backend {
 	int (*batch_run)(store_batch_t *b, bool *inserted, char *err, size_t errlen);
 	void (*batch_free)(store_batch_t *b);
 };
+
+/* Splits a batch's "INSERT INTO t(a, b) VALUES(...) ON CONFLICT(k) DO ..."
+ * into t, "a, b" and "k) DO ..." (caller frees the three); false if the
+ * statement has another shape. */
+bool store_parse_insert(const char *sql, char **table, char **cols, char **key);
 
 extern const store_backend store_sqlite_backend;
 extern const store_backend store_pg_backend;

@@ -1140,30 +1140,10 @@ typedef struct {
 	size_t nrows, cap;
 } pg_batch;
 
-/* "INSERT INTO t(a, b) VALUES(...) ON CONFLICT(k) DO ..." -> t, cols,
- * "k) DO ..."; false if the statement has another shape. */
-static bool parse_insert(const char *sql, char **table, char **cols, char **key)
-{
-	const char *p = strcasestr(sql, "INSERT INTO ");
-	if (!p)
-		return false;
-	p += 12;
-	const char *lp = strchr(p, '(');
-	const char *rp = lp ? strchr(lp, ')') : NULL;
-	const char *oc = rp ? strcasestr(rp, "ON CONFLICT(") : NULL;
-	const char *ke = oc ? strchr(oc + 12, ')') : NULL;
-	if (!ke || strchr(ke, '?'))
-		return false;
-	*table = xstrndup(p, (size_t)(lp - p));
-	*cols = xstrndup(lp + 1, (size_t)(rp - lp - 1));
-	*key = xstrdup(oc + 12);
-	return true;
-}
-
 static store_batch_t *pgs_batch_new(store_conn_t *w, const char *insert_sql)
 {
 	char *table, *cols, *key;
-	if (!parse_insert(insert_sql, &table, &cols, &key))
+	if (!store_parse_insert(insert_sql, &table, &cols, &key))
 		return NULL;
 	pg_batch *b = xcalloc(1, sizeof *b);
 	b->base.conn = w;

@@ -181,6 +181,20 @@ static int flush_magnitude(rollup_acc_t *a, store_conn_t *w)
 	return rc == STORE_DONE ? 0 : -1;
 }
 
+/* (metric, day, dim) order, as the rollup table's key. Dims compare as
+ * bytes, as SQLite's BINARY collation does. */
+static int cell_cmp(const void *x, const void *y)
+{
+	const cell_t *a = *(cell_t *const *)x, *b = *(cell_t *const *)y;
+	if (a->metric != b->metric)
+		return a->metric < b->metric ? -1 : 1;
+	if (a->day != b->day)
+		return a->day < b->day ? -1 : 1;
+	size_t n = a->dimlen < b->dimlen ? a->dimlen : b->dimlen;
+	int c = memcmp(a->dim, b->dim, n);
+	return c ? c : (a->dimlen > b->dimlen) - (a->dimlen < b->dimlen);
+}
+
 int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 {
 	static const char *up =
@@ -190,12 +204,18 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 	static const char *gc = "DELETE FROM rollup WHERE org = ? AND cnt = 0 AND total = 0";
 	int rc = flush_magnitude(a, w);
 	bool retracted = false;
-	/* Cells are distinct keys: one bulk statement where the store has it. */
+	/* Cells are distinct keys: one bulk statement where the store has it,
+	 * in key order, so the rollup index takes them as appends rather than
+	 * at random places (the hash order). */
+	cell_t **order = xmalloc((a->n + 1) * sizeof *order);
+	size_t n = 0;
+	for (size_t i = 0; i < a->cap; i++)
+		if (a->cells[i].hash && (a->cells[i].cnt != 0 || a->cells[i].total != 0))
+			order[n++] = &a->cells[i];
+	qsort(order, n, sizeof *order, cell_cmp);
 	store_batch_t *b = store_batch_new(w, up);
-	for (size_t i = 0; i < a->cap && rc == 0; i++) {
-		cell_t *c = &a->cells[i];
-		if (!c->hash || (c->cnt == 0 && c->total == 0))
-			continue;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		cell_t *c = order[i];
 		if (c->cnt < 0)
 			retracted = true;
 		store_stmt_t *st = b ? store_batch_stmt(b) : store_prepare(w, up);
@@ -213,6 +233,7 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 			rc = -1;
 		store_reset(st);
 	}
+	free(order);
 	if (b) {
 		char why[256];
 		if (rc == 0 && store_batch_run(b, NULL, why, sizeof why) != 0) {

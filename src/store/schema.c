@@ -534,6 +534,39 @@ static const migration migrations[] = {
 	"  target TEXT NOT NULL DEFAULT '',"
 	"  detail TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX audit_org ON audit(org, id);"},
+	/* 15: new rows are indexed for search at commit from the table itself
+	 * (searchidx.c: the rows above the largest rid the transaction began
+	 * with), not queued one by one by a trigger: an import of a million
+	 * rows no longer writes a million queue rows. Updates queue only the
+	 * old text (what the index holds, which a contentless table cannot
+	 * look up); the new text is read from the row at commit. */
+	{.sql = "DROP TRIGGER costs_fts_ins;"
+	"DROP TRIGGER costs_fts_upd;"
+	"CREATE TRIGGER costs_fts_upd AFTER UPDATE OF id, category, vendor, description ON costs BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(1, OLD.rid, 1, OLD.id || char(31) || OLD.category || char(31) || OLD.vendor || char(31) || OLD.description);"
+	"END;"
+	"DROP TRIGGER sales_orders_fts_ins;"
+	"DROP TRIGGER sales_orders_fts_upd;"
+	"CREATE TRIGGER sales_orders_fts_upd AFTER UPDATE OF id, customer ON sales_orders BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(2, OLD.rid, 1, OLD.id || char(31) || OLD.customer);"
+	"END;"
+	"DROP TRIGGER invoices_fts_ins;"
+	"DROP TRIGGER invoices_fts_upd;"
+	"CREATE TRIGGER invoices_fts_upd AFTER UPDATE OF id, number, customer, customer_id ON invoices BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(3, OLD.rid, 1, OLD.id || char(31) || OLD.number || char(31) || OLD.customer || char(31) || OLD.customer_id);"
+	"END;"
+	"DROP TRIGGER payments_fts_ins;"
+	"DROP TRIGGER payments_fts_upd;"
+	"CREATE TRIGGER payments_fts_upd AFTER UPDATE OF id, payer, reference, customer_id ON payments BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(4, OLD.rid, 1, OLD.id || char(31) || OLD.payer || char(31) || OLD.reference || char(31) || OLD.customer_id);"
+	"END;"
+	"DROP TRIGGER leads_fts_ins;"
+	"DROP TRIGGER leads_fts_upd;"
+	"CREATE TRIGGER leads_fts_upd AFTER UPDATE OF id, name, creator, mobile, source ON leads BEGIN"
+	"  INSERT INTO search_pending(tbl, rid, del, body) VALUES(5, OLD.rid, 1, OLD.id || char(31) || OLD.name || char(31) || OLD.creator || char(31) || OLD.mobile || char(31) || OLD.source);"
+	"END;",
+	 /* PostgreSQL: no queue (its search indexes are kept by the table) */
+	 .pg = "SELECT 1;"},
 };
 
 int schema_count(void)

@@ -1,6 +1,6 @@
-/* searchidx: applies the text-search index changes queued by the triggers
- * of schema migration 9 (table search_pending) to the FTS5 tables, one
- * statement per table, inside the open write transaction. */
+/* searchidx: keeps the FTS5 text-search tables (schema migrations 9, 15)
+ * in step with the rows inside each write transaction: the rows it
+ * inserted, and the changes the triggers queued in search_pending. */
 #ifndef BRISK_SEARCHIDX_H
 #define BRISK_SEARCHIDX_H
 
@@ -28,6 +28,11 @@
 
 /* The expression above for table t ("costs", ...), or NULL. */
 const char *searchidx_pg_body(const char *t, size_t tlen);
+
+/* Called by store_write_begin: notes the largest rid of each table (the
+ * rows above it at commit are the transaction's new ones; PostgreSQL:
+ * nothing). 0 or -1. */
+int searchidx_begin(store_conn_t *w);
 
 /* Called by store_write_commit before COMMIT (PostgreSQL: nothing to do,
  * its indexes are kept by the table writes). Returns 0, or -1 on a store

@@ -147,6 +147,12 @@ store_conn_t *store_write_begin(store_t *s, char *err, size_t errlen)
 		return NULL;
 	}
 	c->ntouch = 0;
+	if (searchidx_begin(c) != 0) {
+		snprintf(err, errlen, "cannot begin a write: %s", store_errmsg(c));
+		s->be->rollback(c);
+		pthread_mutex_unlock(&s->write_lock);
+		return NULL;
+	}
 	return c;
 }
 
@@ -486,6 +492,24 @@ int64_t store_org_id(store_t *s, const char *slug, bool create, char *err, size_
 	if (store_write_commit(c, err, errlen) != 0)
 		return -1;
 	return id;
+}
+
+bool store_parse_insert(const char *sql, char **table, char **cols, char **key)
+{
+	const char *p = strcasestr(sql, "INSERT INTO ");
+	if (!p)
+		return false;
+	p += 12;
+	const char *lp = strchr(p, '(');
+	const char *rp = lp ? strchr(lp, ')') : NULL;
+	const char *oc = rp ? strcasestr(rp, "ON CONFLICT(") : NULL;
+	const char *ke = oc ? strchr(oc + 12, ')') : NULL;
+	if (!ke || strchr(ke, '?'))
+		return false;
+	*table = xstrndup(p, (size_t)(lp - p));
+	*cols = xstrndup(lp + 1, (size_t)(rp - lp - 1));
+	*key = xstrdup(oc + 12);
+	return true;
 }
 
 store_batch_t *store_batch_new(store_conn_t *w, const char *insert_sql)

@@ -656,3 +656,119 @@ Test(store, rollup_refuses_a_write_past_the_magnitude_bound)
 	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM rollup WHERE typeof(total) <> 'integer'"), 0);
 	rollup_acc_free(a);
 }
+
+/* ---- bulk inserts (store_batch_*) and the search index ---- */
+
+static const char *const batch_ins_sql = "INSERT INTO costs(org, id, date, category, amount) VALUES(?,?,?,?,?) "
+                                         "ON CONFLICT(org, id) DO NOTHING";
+static const char *const cost_cat_sql = "SELECT category FROM costs WHERE org = ? AND id = ?";
+
+static void batch_add(store_batch_t *b, int64_t org, const char *id, const char *cat)
+{
+	store_stmt_t *st = store_batch_stmt(b);
+	store_bind_i64(st, 1, org);
+	store_bind_text(st, 2, id, strlen(id));
+	store_bind_i64(st, 3, 0);
+	store_bind_text(st, 4, cat, strlen(cat));
+	store_bind_i64(st, 5, 1);
+	store_batch_row(b);
+}
+
+/* inserted[] names exactly the rows that went in: not an id stored
+ * before, not the later twins of an id in the batch. */
+Test(store, batch_tells_which_rows_went_in)
+{
+	import_costs(fx.store, fx.org, three_costs);
+	char err[256] = "";
+	store_conn_t *w = store_write_begin(fx.store, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	store_batch_t *b = store_batch_new(w, batch_ins_sql);
+	cr_assert_not_null(b, "SQLite has a bulk path");
+	const char *ids[] = {"n1", "c2", "n2", "n1", "c3", "n3", "n2"};
+	const bool want[] = {true, false, true, false, false, true, false};
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < 7; i++)
+			batch_add(b, fx.org, round ? "m" : ids[i], round ? "Again" : "New");
+		cr_assert_eq(store_batch_rows(b), 7);
+		bool got[7];
+		cr_assert_eq(store_batch_run(b, got, err, sizeof err), 0, "%s", err);
+		for (size_t i = 0; i < 7; i++)
+			cr_expect_eq(got[i], round ? i == 0 : want[i], "round %d row %zu", round, i);
+		cr_expect_eq(store_batch_rows(b), 0, "a run empties the batch");
+	}
+	/* the first row of an id is the one stored */
+	store_stmt_t *st = store_prepare(w, cost_cat_sql);
+	store_bind_i64(st, 1, fx.org);
+	store_bind_text(st, 2, "c2", 2);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_expect_str_eq(store_col_text(st, 0, NULL), "Food", "an id stored before is left alone");
+	store_reset(st);
+	/* every row went in: the fast path */
+	batch_add(b, fx.org, "f1", "X");
+	batch_add(b, fx.org, "f2", "X");
+	bool two[2] = {false, false};
+	cr_assert_eq(store_batch_run(b, two, err, sizeof err), 0, "%s", err);
+	cr_expect(two[0] && two[1]);
+	store_batch_free(b);
+	cr_assert_eq(store_write_commit(w, err, sizeof err), 0, "%s", err);
+	store_conn_t *r = store_read_begin(fx.store);
+	cr_expect_eq(count_costs(r), 3 + 3 + 1 + 2);
+	store_read_end(r);
+}
+
+static const char *const fts_count_sql = "SELECT count(*) FROM costs_fts WHERE costs_fts MATCH ?";
+static const char *const like_count_sql =
+	"SELECT count(*) FROM costs WHERE (id || char(31) || category || char(31) || vendor || char(31) || description) "
+	"LIKE '%' || ? || '%'";
+
+static int64_t count_of(store_conn_t *c, const char *sql, const char *arg)
+{
+	store_stmt_t *st = store_prepare(c, sql);
+	store_bind_text(st, 1, arg, strlen(arg));
+	cr_assert_eq(store_step(st), STORE_ROW, "%s", store_errmsg(c));
+	int64_t n = store_col_i64(st, 0);
+	store_reset(st);
+	return n;
+}
+
+static void exec_w(store_conn_t *w, const char *sql)
+{
+	cr_assert_eq(store_exec(w, sql), 0, "%s: %s", sql, store_errmsg(w));
+}
+
+/* The index names exactly the rows whose text holds a trigram, whatever
+ * a transaction did to them: inserted, updated twice, deleted, inserted
+ * then updated or deleted, the newest row deleted and its rid reused. */
+Test(store, search_index_follows_every_write)
+{
+	import_costs(fx.store, fx.org, "id,date,category,amount,vendor\n"
+	                               "a1,2024-01-01,Alpha,1.00,Qop\na2,2024-01-02,Beta,2.00,Qop\n"
+	                               "a3,2024-01-03,Gamma,3.00,Zed\na4,2024-01-04,Delta,4.00,Zed\n");
+	char err[256] = "";
+	for (int round = 0; round < 2; round++) {
+		store_conn_t *w = store_write_begin(fx.store, err, sizeof err);
+		cr_assert_not_null(w, "%s", err);
+		if (round == 0) {
+			exec_w(w, "UPDATE costs SET category = 'Kappa' WHERE id = 'a1'");
+			exec_w(w, "UPDATE costs SET category = 'Lambda' WHERE id = 'a1'");
+			exec_w(w, "UPDATE costs SET amount = 9 WHERE id = 'a2'"); /* no searched column */
+			exec_w(w, "DELETE FROM costs WHERE id = 'a4'");           /* the newest: its rid is reused */
+			exec_w(w, "INSERT INTO costs(org, id, date, category, amount) VALUES(1, 'b1', 0, 'Omega', 1)");
+			exec_w(w, "INSERT INTO costs(org, id, date, category, amount) VALUES(1, 'b2', 0, 'Sigma', 1)");
+			exec_w(w, "UPDATE costs SET category = 'Theta' WHERE id = 'b2'");
+			exec_w(w, "INSERT INTO costs(org, id, date, category, amount) VALUES(1, 'b3', 0, 'Ypsilon', 1)");
+			exec_w(w, "DELETE FROM costs WHERE id = 'b3'");
+		} else {
+			exec_w(w, "UPDATE costs SET vendor = 'Xix' WHERE id = 'b1'");
+			exec_w(w, "DELETE FROM costs WHERE id = 'a3'");
+		}
+		cr_assert_eq(store_write_commit(w, err, sizeof err), 0, "%s", err);
+		store_conn_t *r = store_read_begin(fx.store);
+		const char *probe[] = {"alp", "kap", "lam", "bet", "gam", "del", "ome", "sig", "the", "yps", "qop", "zed", "xix"};
+		for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++)
+			cr_expect_eq(count_of(r, fts_count_sql, probe[i]), count_of(r, like_count_sql, probe[i]),
+			             "round %d: '%s'", round, probe[i]);
+		cr_expect_eq(count_of(r, "SELECT count(*) FROM search_pending WHERE ? <> ''", "x"), 0);
+		store_read_end(r);
+	}
+}

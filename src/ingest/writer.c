@@ -1,0 +1,322 @@
+#include "ingest/writer.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "store/rollup.h"
+
+/* DESIGN
+ * Two threads: the caller's reads, parses and validates, and copies each
+ * record into a chunk (its text into slabs reused from one chunk to the
+ * next); a writer thread owns the store connection while the import runs
+ * and writes full chunks in order, while the caller fills the other one.
+ * A chunk is staged with store_batch_*, which inserts the new rows in one
+ * statement per batch and tells which went in. The others (an
+ * id stored before, or repeated in the file with --allow-duplicate-ids)
+ * then go through entity_upsert in file order, so the last row of an id
+ * wins and the rollups retract exactly what they replace. A backend
+ * without a bulk path gets entity_upsert for every row. Memory is bounded
+ * by the batch (BATCH_ROWS records) and the rollup cells, never the file. */
+
+#define BATCH_ROWS 5000
+#define SLAB_BYTES (256u * 1024)
+
+/* Rollup cells held in memory before they are written (about 100 bytes
+ * each, in a table kept under 3/4 full): bounds an import's memory
+ * whatever the file (50000: 7 MiB of table; 100000 took 15). */
+#define ROLLUP_FLUSH_CELLS 50000
+
+typedef struct slab {
+	struct slab *next;
+	size_t used, cap;
+	char data[];
+} slab;
+
+typedef struct {
+	record_t rec;
+	uint64_t line;
+} pending;
+
+/* Records copied out of the reader's buffers: one batch. */
+typedef struct {
+	pending *rows;
+	size_t n;
+	slab *slabs, *cur;
+} chunk;
+
+struct import_writer {
+	store_conn_t *w;
+	entity_kind kind;
+	int64_t org;
+	/* the writer thread's (the caller's once it has stopped) */
+	rollup_acc_t *acc;
+	store_batch_t *batch; /* NULL: the backend has no bulk path */
+	bool *inserted;
+	uint64_t inserted_n, replaced_n;
+	/* the reader fills chunks[fill] while the writer writes the other */
+	chunk chunks[2];
+	int fill, next;       /* next: the chunk the writer takes next */
+	pthread_t tid;
+	bool started;
+	pthread_mutex_t mu;   /* guards what follows */
+	pthread_cond_t cv;
+	bool busy[2];         /* handed to the writer, not yet written */
+	bool stop;
+	bool failed;
+	char err[400];
+};
+
+/* Room for len bytes that stay put until the chunk is written. */
+static char *slab_alloc(chunk *c, size_t len)
+{
+	while (!c->cur || c->cur->cap - c->cur->used < len) {
+		if (c->cur && c->cur->next) {
+			c->cur = c->cur->next;
+			c->cur->used = 0;
+			continue;
+		}
+		size_t cap = len > SLAB_BYTES ? len : SLAB_BYTES;
+		slab *s = xmalloc(sizeof *s + cap);
+		s->next = NULL;
+		s->used = 0;
+		s->cap = cap;
+		if (c->cur)
+			c->cur->next = s;
+		else
+			c->slabs = s;
+		c->cur = s;
+	}
+	char *p = c->cur->data + c->cur->used;
+	c->cur->used += len;
+	return p;
+}
+
+static void keep(import_writer *iw, chunk *c, const record_t *rec, uint64_t line)
+{
+	pending *p = &c->rows[c->n++];
+	p->rec = *rec;
+	p->line = line;
+	for (int i = 0; i < entity_get(iw->kind)->ncols; i++)
+		if (rec->present[i] && rec->raw[i].len) {
+			char *t = slab_alloc(c, rec->raw[i].len);
+			memcpy(t, rec->raw[i].p, rec->raw[i].len);
+			p->rec.raw[i].p = t;
+		}
+}
+
+static void chunk_clear(chunk *c)
+{
+	c->n = 0;
+	c->cur = c->slabs;
+	if (c->cur)
+		c->cur->used = 0;
+}
+
+/* Records the first failure (the writer's or the caller's). */
+static void set_failed(import_writer *iw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_failed(import_writer *iw, const char *fmt, ...)
+{
+	pthread_mutex_lock(&iw->mu);
+	if (!iw->failed) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(iw->err, sizeof iw->err, fmt, ap);
+		va_end(ap);
+		iw->failed = true;
+	}
+	pthread_mutex_unlock(&iw->mu);
+}
+
+/* False with the first failure in err, if there was one. */
+static bool check(import_writer *iw, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&iw->mu);
+	bool ok = !iw->failed;
+	if (!ok)
+		snprintf(err, errlen, "%s", iw->err);
+	pthread_mutex_unlock(&iw->mu);
+	return ok;
+}
+
+/* Stores one row by the row-by-row path (replace when its id exists). */
+static bool upsert(import_writer *iw, const record_t *rec, uint64_t line)
+{
+	bool replaced;
+	char why[320];
+	if (entity_upsert(iw->w, iw->kind, iw->org, rec, iw->acc, &replaced, why, sizeof why) != 0) {
+		set_failed(iw, "line %llu: %s; nothing was stored", (unsigned long long)line, why);
+		return false;
+	}
+	if (replaced)
+		iw->replaced_n++;
+	else
+		iw->inserted_n++;
+	return true;
+}
+
+static bool flush_rollups(import_writer *iw)
+{
+	int rc = rollup_flush(iw->acc, iw->w);
+	if (rc == ROLLUP_E_BOUND)
+		set_failed(iw, "%s", rollup_bound_reason());
+	else if (rc != 0)
+		set_failed(iw, "store error while updating rollups: %s; nothing was stored", store_errmsg(iw->w));
+	return rc == 0;
+}
+
+/* Writes one chunk (writer thread): new rows in one batch, the others
+ * replaced in file order; then, past the bound, the rollup cells (high-
+ * cardinality rollups, a cell per customer and day, would otherwise grow
+ * with the file). */
+static bool write_chunk(import_writer *iw, chunk *c)
+{
+	if (!iw->batch) {
+		for (size_t i = 0; i < c->n; i++)
+			if (!upsert(iw, &c->rows[i].rec, c->rows[i].line))
+				return false;
+	} else if (c->n) {
+		for (size_t i = 0; i < c->n; i++)
+			entity_batch_add(iw->batch, iw->kind, iw->org, &c->rows[i].rec);
+		char why[320];
+		if (store_batch_run(iw->batch, iw->inserted, why, sizeof why) != 0) {
+			set_failed(iw, "lines %llu-%llu: store error: %s; nothing was stored",
+			           (unsigned long long)c->rows[0].line, (unsigned long long)c->rows[c->n - 1].line, why);
+			return false;
+		}
+		for (size_t i = 0; i < c->n; i++) {
+			if (iw->inserted[i]) {
+				entity_inserted(iw->acc, iw->kind, &c->rows[i].rec);
+				iw->inserted_n++;
+			} else if (!upsert(iw, &c->rows[i].rec, c->rows[i].line)) {
+				return false;
+			}
+		}
+	}
+	return rollup_pending(iw->acc) <= ROLLUP_FLUSH_CELLS || flush_rollups(iw);
+}
+
+static void *writer_main(void *arg)
+{
+	import_writer *iw = arg;
+	pthread_mutex_lock(&iw->mu);
+	for (;;) {
+		while (!iw->busy[iw->next] && !iw->stop)
+			pthread_cond_wait(&iw->cv, &iw->mu);
+		if (!iw->busy[iw->next])
+			break; /* stopped with nothing left */
+		chunk *c = &iw->chunks[iw->next];
+		bool skip = iw->failed; /* abandoned or failed: only drain */
+		pthread_mutex_unlock(&iw->mu);
+		if (!skip)
+			write_chunk(iw, c);
+		chunk_clear(c);
+		pthread_mutex_lock(&iw->mu);
+		iw->busy[iw->next] = false;
+		iw->next ^= 1;
+		pthread_cond_broadcast(&iw->cv);
+	}
+	pthread_mutex_unlock(&iw->mu);
+	return NULL;
+}
+
+import_writer *import_writer_new(store_conn_t *w, entity_kind k, int64_t org)
+{
+	import_writer *iw = xcalloc(1, sizeof *iw);
+	iw->w = w;
+	iw->kind = k;
+	iw->org = org;
+	iw->acc = rollup_acc_new(org);
+	iw->batch = entity_batch_new(w, k);
+	iw->inserted = xmalloc(BATCH_ROWS * sizeof *iw->inserted);
+	for (int i = 0; i < 2; i++)
+		iw->chunks[i].rows = xmalloc(BATCH_ROWS * sizeof *iw->chunks[i].rows);
+	pthread_mutex_init(&iw->mu, NULL);
+	pthread_cond_init(&iw->cv, NULL);
+	/* Without a thread (none could be started) the caller writes. */
+	iw->started = pthread_create(&iw->tid, NULL, writer_main, iw) == 0;
+	return iw;
+}
+
+/* Hands the chunk being filled to the writer and waits for the other. */
+static void hand_over(import_writer *iw)
+{
+	if (!iw->started) {
+		write_chunk(iw, &iw->chunks[iw->fill]);
+		chunk_clear(&iw->chunks[iw->fill]);
+		return;
+	}
+	pthread_mutex_lock(&iw->mu);
+	iw->busy[iw->fill] = true;
+	iw->fill ^= 1;
+	pthread_cond_broadcast(&iw->cv);
+	while (iw->busy[iw->fill])
+		pthread_cond_wait(&iw->cv, &iw->mu);
+	pthread_mutex_unlock(&iw->mu);
+}
+
+bool import_writer_add(import_writer *iw, const record_t *rec, uint64_t line, char *err, size_t errlen)
+{
+	chunk *c = &iw->chunks[iw->fill];
+	keep(iw, c, rec, line);
+	if (c->n == BATCH_ROWS)
+		hand_over(iw);
+	return check(iw, err, errlen);
+}
+
+/* Stops the writer thread once it has written what it was handed (or at
+ * once after a failure, or when abandon is set). */
+static void stop_writer(import_writer *iw, bool abandon)
+{
+	if (!iw->started)
+		return;
+	pthread_mutex_lock(&iw->mu);
+	iw->stop = true;
+	if (abandon)
+		iw->failed = true;
+	pthread_cond_broadcast(&iw->cv);
+	pthread_mutex_unlock(&iw->mu);
+	pthread_join(iw->tid, NULL);
+	iw->started = false;
+}
+
+bool import_writer_finish(import_writer *iw, char *err, size_t errlen)
+{
+	if (iw->chunks[iw->fill].n)
+		hand_over(iw);
+	stop_writer(iw, false);
+	/* The connection is the caller's again. */
+	if (check(iw, err, errlen))
+		flush_rollups(iw);
+	return check(iw, err, errlen);
+}
+
+void import_writer_counts(const import_writer *iw, uint64_t *inserted, uint64_t *replaced)
+{
+	*inserted = iw->inserted_n;
+	*replaced = iw->replaced_n;
+}
+
+void import_writer_free(import_writer *iw)
+{
+	if (!iw)
+		return;
+	stop_writer(iw, true);
+	store_batch_free(iw->batch);
+	rollup_acc_free(iw->acc);
+	for (int i = 0; i < 2; i++) {
+		for (slab *s = iw->chunks[i].slabs; s;) {
+			slab *next = s->next;
+			free(s);
+			s = next;
+		}
+		free(iw->chunks[i].rows);
+	}
+	pthread_mutex_destroy(&iw->mu);
+	pthread_cond_destroy(&iw->cv);
+	free(iw->inserted);
+	free(iw);
+}
