@@ -47,7 +47,9 @@ run_node_suite() { # title, glob
   if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   if [ "$f" -gt 0 ]; then
     failures+=("$title")
-    printf '%s\n' "$out" | grep -E '^not ok|^ *(error|expected|actual|stack|location|operator|failureType):|^ +---|^ +\.\.\.|# Subtest' | head -n 120
+    # each failing test's own block (from its "not ok" line to the "..."
+    # that closes its details), not the passing subtests around it
+    printf '%s\n' "$out" | awk '/^ *not ok /{p=1} p{print} p && /^ *\.\.\.$/{p=0}' | head -n 200
   fi
   printf '%s\n' "$out" | grep -E '^(ok|not ok) ' | sed 's/^/  /'
   passed=$((passed + p)); failed=$((failed + f))
