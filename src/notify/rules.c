@@ -103,6 +103,31 @@ int alert_channels_parse(json_t *o, const char *old, char **out, char *err, size
 	return rc;
 }
 
+int notify_common_fields(json_t *o, bool create, const char *default_name, char *name, size_t namelen, bool *enabled,
+                         char **channels, char *err, size_t errlen)
+{
+	json_t *v;
+	if ((v = json_object_get(o, "name"))) {
+		if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= namelen) {
+			snprintf(err, errlen, "name is a string of 1 to %zu bytes", namelen - 1);
+			return -1;
+		}
+		snprintf(name, namelen, "%s", json_string_value(v));
+	} else if (create)
+		snprintf(name, namelen, "%s", default_name);
+	if ((v = json_object_get(o, "enabled"))) {
+		if (!json_is_boolean(v)) {
+			snprintf(err, errlen, "enabled must be true or false");
+			return -1;
+		}
+		*enabled = json_is_true(v);
+	}
+	if ((create || json_object_get(o, "webhooks") || json_object_get(o, "emails")) &&
+	    alert_channels_parse(o, *channels, channels, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
 int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char *err, size_t errlen)
 {
 	static const char *const known[] = {"name", "figure", "op", "threshold", "for", "severity",
@@ -182,23 +207,9 @@ int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char 
 		}
 		snprintf(r->severity, sizeof r->severity, "%s", s);
 	}
-	if ((v = json_object_get(o, "name"))) {
-		if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= sizeof r->name) {
-			snprintf(err, errlen, "name is a string of 1 to %zu bytes", sizeof r->name - 1);
-			return -1;
-		}
-		snprintf(r->name, sizeof r->name, "%s", json_string_value(v));
-	} else if (create)
-		snprintf(r->name, sizeof r->name, "%s %s", r->fig->name, r->op);
-	if ((v = json_object_get(o, "enabled"))) {
-		if (!json_is_boolean(v)) {
-			snprintf(err, errlen, "enabled must be true or false");
-			return -1;
-		}
-		r->enabled = json_is_true(v);
-	}
-	if ((create || json_object_get(o, "webhooks") || json_object_get(o, "emails")) &&
-	    alert_channels_parse(o, r->channels, &r->channels, err, errlen) != 0)
+	char dflt[sizeof r->name];
+	snprintf(dflt, sizeof dflt, "%s %s", r->fig->name, r->op);
+	if (notify_common_fields(o, create, dflt, r->name, sizeof r->name, &r->enabled, &r->channels, err, errlen) != 0)
 		return -1;
 	return 0;
 }

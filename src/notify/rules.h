@@ -47,6 +47,11 @@ int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char 
  * (malloc'd; the old *out is freed). URLs must be http(s), addresses plain;
  * neither may hold spaces or controls. 0, or -1 with a reason. */
 int alert_channels_parse(json_t *o, const char *old, char **out, char *err, size_t errlen);
+/* The fields rules and schedules share: "name" (1 to namelen-1 bytes;
+ * default_name on create when absent), "enabled" (a boolean) and the
+ * channels (alert_channels_parse). 0, or -1 with a reason. */
+int notify_common_fields(json_t *o, bool create, const char *default_name, char *name, size_t namelen, bool *enabled,
+                         char **channels, char *err, size_t errlen);
 /* Appends r as a JSON object (thresholds and values both as integers in
  * the figure's units and formatted). */
 void alert_rule_json(const alert_rule *r, int minor, buf_t *out);

@@ -118,23 +118,10 @@ int schedule_from_json(json_t *o, bool create, schedule_check_fn check, report_s
 		}
 		s->at_minute = h * 60 + m;
 	}
-	if ((v = json_object_get(o, "name"))) {
-		if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= sizeof s->name) {
-			snprintf(err, errlen, "name is a string of 1 to %zu bytes", sizeof s->name - 1);
-			return -1;
-		}
-		snprintf(s->name, sizeof s->name, "%s", json_string_value(v));
-	} else if (create)
-		snprintf(s->name, sizeof s->name, "%s %s", json_string_value(kind), s->every);
-	if ((v = json_object_get(o, "enabled"))) {
-		if (!json_is_boolean(v)) {
-			snprintf(err, errlen, "enabled must be true or false");
-			return -1;
-		}
-		s->enabled = json_is_true(v);
-	}
-	if ((create || json_object_get(o, "webhooks") || json_object_get(o, "emails")) &&
-	    alert_channels_parse(o, s->channels, &s->channels, err, errlen) != 0)
+	char dflt[sizeof s->name] = ""; /* on create kind is the body's (required), never old's freed one */
+	if (create)
+		snprintf(dflt, sizeof dflt, "%s %s", json_string_value(kind), s->every);
+	if (notify_common_fields(o, create, dflt, s->name, sizeof s->name, &s->enabled, &s->channels, err, errlen) != 0)
 		return -1;
 	return 0;
 }
@@ -153,8 +140,8 @@ void schedule_json(const report_schedule *s, buf_t *out)
 	buf_printf(out, "{\"id\":%lld,\"name\":", (long long)s->id);
 	buf_json_str(out, s->name, strlen(s->name));
 	json_t *t = json_loads(s->task ? s->task : "{}", 0, NULL);
-	char *params = json_dumps(json_object_get(t, "params") ? json_object_get(t, "params") : json_object(),
-	                          JSON_COMPACT);
+	json_t *pj = json_object_get(t, "params");
+	char *params = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
 	buf_printf(out, ",\"kind\":\"%s\",\"params\":%s,\"every\":\"%s\",\"at\":\"%02d:%02d\",\"enabled\":%s",
 	           json_string_value(json_object_get(t, "kind")) ? json_string_value(json_object_get(t, "kind")) : "",
 	           params ? params : "{}", s->every, s->at_minute / 60, s->at_minute % 60, s->enabled ? "true" : "false");
