@@ -1,0 +1,238 @@
+/* store backend PostgreSQL: bulk inserts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "monitor/qstats.h"
+#include "store/pg_copy.h"
+#include "store/pg_stmt.h"
+
+typedef struct {
+	store_batch_t base;
+	pg_stmt st; /* receives the bindings of one row */
+	char *table, *cols, *key; /* key: "k) DO ..." */
+	int idpos;     /* 0-based position of the id column */
+	buf_t data;    /* COPY text rows */
+	buf_t ids;     /* each row's id, NUL-terminated */
+	size_t *idoff;
+	size_t nrows, cap;
+} pg_batch;
+
+store_batch_t *pgs_batch_new(store_conn_t *w, const char *insert_sql)
+{
+	char *table, *cols, *key;
+	if (!store_parse_insert(insert_sql, &table, &cols, &key))
+		return NULL;
+	pg_batch *b = xcalloc(1, sizeof *b);
+	b->base.conn = w;
+	b->table = table;
+	b->cols = cols;
+	b->key = key;
+	int n = 1, pos = -1, i = 0;
+	for (const char *c = cols; *c; c++)
+		if (*c == ',')
+			n++;
+	/* the position of the column named id */
+	for (const char *c = cols; c && *c; i++) {
+		while (*c == ' ')
+			c++;
+		if (!strncmp(c, "id", 2) && (c[2] == ',' || c[2] == ' ' || !c[2]))
+			pos = i;
+		c = strchr(c, ',');
+		if (c)
+			c++;
+	}
+	b->idpos = pos;
+	b->st.base.conn = w;
+	b->st.base.key = insert_sql;
+	b->st.nparams = n;
+	b->st.vals = xcalloc((size_t)n + 1, sizeof *b->st.vals);
+	b->st.types = xcalloc((size_t)n + 1, sizeof *b->st.types);
+	return &b->base;
+}
+
+store_stmt_t *pgs_batch_stmt(store_batch_t *base)
+{
+	return &((pg_batch *)base)->st.base;
+}
+
+/* One value in COPY's text format. */
+static void copy_value(buf_t *out, const pg_val *v)
+{
+	switch (v->kind) {
+	case STORE_V_INT: buf_printf(out, "%lld", (long long)v->i); return;
+	case STORE_V_REAL: buf_printf(out, "%.17g", v->d); return;
+	case STORE_V_TEXT:
+		for (size_t i = 0; i < v->len; i++) {
+			char c = v->p[i];
+			switch (c) {
+			case '\\': buf_puts(out, "\\\\"); break;
+			case '\n': buf_puts(out, "\\n"); break;
+			case '\r': buf_puts(out, "\\r"); break;
+			case '\t': buf_puts(out, "\\t"); break;
+			default: buf_putc(out, c); break;
+			}
+		}
+		return;
+	default: buf_puts(out, "\\N"); return; /* NULL (blobs are not imported) */
+	}
+}
+
+void pgs_batch_row(store_batch_t *base)
+{
+	pg_batch *b = (pg_batch *)base;
+	buf_printf(&b->data, "%zu", b->nrows);
+	for (int k = 0; k < b->st.nparams; k++) {
+		buf_putc(&b->data, '\t');
+		copy_value(&b->data, &b->st.vals[k]);
+	}
+	buf_putc(&b->data, '\n');
+	if (b->nrows == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 1024;
+		b->idoff = xrealloc(b->idoff, b->cap * sizeof *b->idoff);
+	}
+	b->idoff[b->nrows++] = b->ids.len;
+	if (b->idpos >= 0)
+		buf_put(&b->ids, b->st.vals[b->idpos].p, b->st.vals[b->idpos].len);
+	buf_putc(&b->ids, 0);
+	pg_stmt_clear(&b->st);
+}
+
+size_t pgs_batch_rows(store_batch_t *base)
+{
+	return ((pg_batch *)base)->nrows;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int batch_load(pg_batch *b, bool *inserted, char *err, size_t errlen)
+{
+	pg_conn *c = PC(b->base.conn);
+	buf_t q = BUF_INIT;
+	int rc = -1;
+	buf_printf(&q,
+	           "CREATE TEMP TABLE IF NOT EXISTS brisk_stage_%s AS SELECT 0::bigint AS brisk_seq, %s FROM %s WITH NO DATA;"
+	           "COPY brisk_stage_%s(brisk_seq, %s) FROM STDIN",
+	           b->table, b->cols, b->table, b->table, b->cols);
+	PGresult *r = PQexec(c->pc, q.p);
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		pg_first_line(err, errlen, PQerrorMessage(c->pc));
+		PQclear(r);
+		goto out;
+	}
+	PQclear(r);
+	bool sent = PQputCopyData(c->pc, b->data.p ? b->data.p : "", (int)b->data.len) == 1;
+	PQputCopyEnd(c->pc, sent ? NULL : "brisk: sending failed");
+	bool copied = true;
+	while ((r = PQgetResult(c->pc))) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			if (copied)
+				pg_first_line(err, errlen, PQerrorMessage(c->pc));
+			copied = false;
+		}
+		PQclear(r);
+	}
+	if (!copied)
+		goto out;
+	buf_reset(&q);
+	buf_printf(&q,
+	           "INSERT INTO %s(%s) SELECT %s FROM brisk_stage_%s ORDER BY brisk_seq ON CONFLICT(%s%s",
+	           b->table, b->cols, b->cols, b->table, b->key, inserted && b->idpos >= 0 ? " RETURNING id" : "");
+	r = PQexec(c->pc, q.p);
+	if (!inserted && PQresultStatus(r) == PGRES_COMMAND_OK) {
+		PQclear(r);
+		goto truncate;
+	}
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || b->idpos < 0) {
+		pg_first_line(err, errlen, PQerrorMessage(c->pc));
+		PQclear(r);
+		goto out;
+	}
+	/* Inserted: the first row of the batch holding each returned id (the
+	 * rows went in in batch order; a later twin met the first). */
+	int n = PQntuples(r);
+	char **got = xmalloc(((size_t)n + 1) * sizeof *got);
+	for (int i = 0; i < n; i++)
+		got[i] = PQgetvalue(r, i, 0);
+	qsort(got, (size_t)n, sizeof *got, cmp_str);
+	bool *taken = xcalloc((size_t)n + 1, 1);
+	for (size_t i = 0; i < b->nrows; i++) {
+		const char *id = b->ids.p + b->idoff[i];
+		char **hit = n ? bsearch(&id, got, (size_t)n, sizeof *got, cmp_str) : NULL;
+		/* twins sit side by side: step to the first one not yet taken */
+		while (hit && hit > got && !strcmp(hit[-1], id))
+			hit--;
+		while (hit && hit < got + n && !strcmp(*hit, id) && taken[hit - got])
+			hit++;
+		inserted[i] = hit && hit < got + n && !strcmp(*hit, id);
+		if (inserted[i])
+			taken[hit - got] = true;
+	}
+	free(taken);
+	free(got);
+	PQclear(r);
+truncate:
+	buf_reset(&q);
+	buf_printf(&q, "TRUNCATE brisk_stage_%s", b->table);
+	rc = pg_run(c->pc, q.p, err, errlen) ? 0 : -1;
+out:
+	buf_free(&q);
+	if (rc != 0) {
+		snprintf(c->err, sizeof c->err, "%s", err); /* for store_errmsg */
+		if (pg_is_loss(c->pc, NULL))
+			pg_note_down(PS(c->base.store), err);
+	}
+	return rc;
+}
+
+/* Counts rows bulk-loaded into table by c's transaction (see pgs_commit). */
+static void note_bulk(pg_conn *c, const char *table, size_t rows)
+{
+	int i = 0;
+	while (i < c->nbulk && strcmp(c->bulk[i].table, table))
+		i++;
+	if (i == c->nbulk) {
+		if (c->nbulk == (int)(sizeof c->bulk / sizeof c->bulk[0]) || strlen(table) >= sizeof c->bulk[0].table)
+			return;
+		snprintf(c->bulk[c->nbulk].table, sizeof c->bulk[0].table, "%s", table);
+		c->bulk[c->nbulk++].rows = 0;
+	}
+	c->bulk[i].rows += (int64_t)rows;
+}
+
+int pgs_batch_run(store_batch_t *base, bool *inserted, char *err, size_t errlen)
+{
+	pg_batch *b = (pg_batch *)base;
+	int rc = 0;
+	if (b->nrows) {
+		uint64_t t0 = qstats_now_ns();
+		rc = batch_load(b, inserted, err, errlen);
+		qstats_record(b->st.base.key, qstats_now_ns() - t0, true, b->st.nparams, 0);
+		if (rc == 0)
+			note_bulk(PC(b->base.conn), b->table, b->nrows);
+	}
+	buf_reset(&b->data);
+	buf_reset(&b->ids);
+	b->nrows = 0;
+	return rc;
+}
+
+void pgs_batch_free(store_batch_t *base)
+{
+	pg_batch *b = (pg_batch *)base;
+	pg_stmt_clear(&b->st);
+	free(b->st.vals);
+	free(b->st.types);
+	free(b->table);
+	free(b->cols);
+	free(b->key);
+	free(b->idoff);
+	buf_free(&b->data);
+	buf_free(&b->ids);
+	free(b);
+}
