@@ -39,6 +39,15 @@ export function can(role, change = true) {
   if (!who) return true; // not known yet: the server decides
   return (RANK[who.role] || 0) >= RANK[role] && (!change || who.scope === 'write');
 }
+// Why the signed-in user may not make a change that needs `role`, in plain
+// words for a disabled control's tooltip; '' when they may (or when who is
+// signed in is not known yet: the server decides then).
+export function refusal(role) {
+  if (can(role)) return '';
+  if ((RANK[who.role] || 0) >= RANK[role]) return 'Your token is read only: it cannot change anything.';
+  const needs = role === 'analyst' ? 'an analyst or an admin' : `an ${role}`;
+  return `Your role (${who.role}) cannot do this: ask ${needs}.`;
+}
 // Asks the server who we are: true when signed in (by token or cookie).
 export async function loadSession() {
   const headers = authHeaders({ Accept: 'application/json' });

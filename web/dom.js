@@ -69,6 +69,22 @@ export function describe(err) {
   return err.message || String(err);
 }
 
+// Disables controls the signed-in user's role may not use, with the reason
+// (api.refusal) as their tooltip and description; nothing when reason is ''.
+// A form or fieldset given here disables every control inside it.
+export function forbid(reason, ...els) {
+  if (!reason) return;
+  for (const el of els.flat()) {
+    if (!el) continue;
+    const all = el.elements ? [...el.elements] : [el];
+    for (const c of all) {
+      c.disabled = true;
+      c.title = reason;
+      c.dataset.forbidden = '1';
+    }
+  }
+}
+
 // Visually hidden but read by screen readers.
 export function srOnly(...children) {
   return h('div', { class: 'sr-only' }, ...children);

@@ -3,7 +3,7 @@
 // state, a form to add one, and the history of firings. The banner for a
 // firing that happens while any page is open lives in app.js.
 
-import { h, clear, errorBox, skeleton, describe } from './dom.js';
+import { h, clear, errorBox, skeleton, describe, forbid } from './dom.js';
 import * as api from './api.js';
 
 const OPS = ['<', '<=', '>', '>='];
@@ -26,6 +26,8 @@ function list(v) {
 export default {
   title: 'Alerts',
   mount(main) {
+    // Rules send the org's figures out (webhooks, e-mail): an analyst's.
+    const refused = api.refusal('analyst');
     let figures = [];
     let alive = true;
     const heading = h('h1', { class: 'page-title', tabindex: -1, text: 'Alerts' });
@@ -74,6 +76,8 @@ export default {
     const hist = h('section', { class: 'card', 'aria-labelledby': 'ah-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'ah-title', text: 'History' })), histBody);
     main.append(heading, intro, rules, add, hist);
+    forbid(refused, form);
+    if (refused) form.before(h('p', { class: 'role-note', id: 'al-role', text: refused }));
 
     async function act(method, id, body) {
       try {
@@ -102,6 +106,7 @@ export default {
             onclick: () => act('PUT', r.id, { enabled: !r.enabled }) }), ' ',
           h('button', { class: 'btn', type: 'button', text: 'Delete', 'aria-label': `Delete ${r.name}`,
             onclick: () => { if (confirm(`Delete the rule "${r.name}"?`)) act('DELETE', r.id); } }))));
+      forbid(refused, rows.map((tr) => [...tr.querySelectorAll('button')]));
       clear(rulesBody).append(h('table', { class: 'data' },
         h('thead', {}, h('tr', {}, ['Name', 'Figure', 'Condition', 'Now', 'State', 'Severity', 'Tells', ''].map((t) => h('th', { text: t })))),
         h('tbody', {}, rows)));

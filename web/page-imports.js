@@ -5,7 +5,7 @@
 // (/api/v1/tasks), their list with progress, cancel and downloads appears
 // here too; until then it is not shown.
 
-import { h, clear, errorBox, describe } from './dom.js';
+import { h, clear, errorBox, describe, forbid } from './dom.js';
 import * as api from './api.js';
 import * as fmt from './format.js';
 import { preview, PROFILES } from './import-preview.js';
@@ -80,8 +80,10 @@ export default {
     tasksCard.append(tasksBody);
     main.append(heading, upCard, tasksCard);
     // Importing is an analyst's: a viewer sees the form, disabled, and why.
-    if (!api.can('analyst')) {
-      for (const el of [kind, file, dry, submit]) el.disabled = true;
+    // (Preview is a dry-run import: the same route, the same role.)
+    const refused = api.refusal('analyst');
+    if (refused) {
+      forbid(refused, form);
       form.after(h('p', { class: 'role-note', id: 'imp-role', text: `Your role (${api.whoami().role}${api.whoami().scope === 'read' ? ', read only' : ''}) cannot import: ask an analyst or an admin.` }));
     }
 
@@ -130,7 +132,7 @@ export default {
         result.prepend(errorBox(err));
       } finally {
         busy = false;
-        submit.disabled = false;
+        submit.disabled = !!refused;
         upCard.dataset.state = 'done';
       }
     }
@@ -163,7 +165,7 @@ export default {
     async function followTask(task, dryRun) {
       const id = task && task.id;
       if (id === undefined) { result.append(h('p', { text: 'The server is importing the file in the background.' })); return; }
-      const cancel = h('button', { type: 'button', class: 'btn small', text: 'Cancel import', disabled: !api.can('analyst'), onclick: async () => {
+      const cancel = h('button', { type: 'button', class: 'btn small', text: 'Cancel import', disabled: !!refused, title: refused || undefined, onclick: async () => {
         cancel.disabled = true;
         try { await api.send('DELETE', `${TASKS}/${encodeURIComponent(id)}`); } catch (err) { result.append(errorBox(err)); }
       } });
@@ -221,7 +223,7 @@ export default {
           const pct = Number(t.progress ?? 0);
           const act = h('td', { class: 'actions' });
           if (['pending', 'running'].includes(t.status)) {
-            act.append(h('button', { type: 'button', class: 'btn small', text: 'Cancel', 'aria-label': `Cancel task ${t.id}`, disabled: !api.can('analyst'), onclick: async (e) => {
+            act.append(h('button', { type: 'button', class: 'btn small', text: 'Cancel', 'aria-label': `Cancel task ${t.id}`, disabled: !!refused, title: refused || undefined, onclick: async (e) => {
               e.target.disabled = true;
               try { await api.send('DELETE', `${TASKS}/${encodeURIComponent(t.id)}`); } catch (err) { act.append(h('span', { class: 'row-msg', text: describe(err) })); }
               loadTasks();

@@ -5,7 +5,7 @@
 // beside the list the selected payment's proposal and the other invoices
 // the engine weighed, each with its reason.
 
-import { h, clear, describe } from './dom.js';
+import { h, clear, describe, forbid } from './dom.js';
 import * as api from './api.js';
 import * as fmt from './format.js';
 
@@ -34,6 +34,9 @@ export function group(items) {
 // live region other code and tests read. onDecided(pid, verb) after each.
 export function inbox({ list, side, msg, items, nextCursor, onDecided }) {
   const groups = group(items);
+  // Deciding is an analyst's: a viewer sees the inbox with its controls
+  // disabled, each saying why.
+  const refused = api.refusal('analyst');
   // Live refreshes re-render the list: keep the filter, the selection (or
   // its place) and the keyboard focus of the previous rendering.
   const prev = list.rvState || {};
@@ -57,7 +60,8 @@ export function inbox({ list, side, msg, items, nextCursor, onDecided }) {
   list.append(h('p', { class: 'muted', text: nextCursor
     ? `The first ${groups.length} payments waiting for review; decide these to see more.`
     : `${groups.length} ${groups.length === 1 ? 'payment waits' : 'payments wait'} for review: the reconciliation was not sure enough to apply ${groups.length === 1 ? 'it' : 'them'}.` }),
-  h('div', { class: 'filters' }, filterBox, ruleSel, bulk, count), help);
+  h('div', { class: 'filters' }, filterBox, ruleSel, bulk, count), help,
+  refused ? h('p', { class: 'role-note', id: 'rv-role', text: `${refused} You can read the proposals and why they were made.` }) : null);
 
   const tbody = h('tbody');
   const rows = [];
@@ -89,6 +93,10 @@ export function inbox({ list, side, msg, items, nextCursor, onDecided }) {
 
   async function decide(r, verb) {
     if (!r || r.done) return false;
+    if (refused) {
+      msg.textContent = refused;
+      return false;
+    }
     for (const b of r.tr.querySelectorAll('button')) b.disabled = true;
     try {
       await api.send('POST', `/api/v1/match/${encodeURIComponent(r.g.pid)}/${verb}`);
@@ -125,7 +133,7 @@ export function inbox({ list, side, msg, items, nextCursor, onDecided }) {
     }
     const n = visible().length;
     bulk.textContent = `Confirm all ${n} shown`;
-    bulk.disabled = n === 0;
+    bulk.disabled = n === 0 || !!refused;
     count.textContent = `${n} of ${rows.filter((r) => !r.done).length} undecided`;
   }
 
@@ -146,6 +154,7 @@ export function inbox({ list, side, msg, items, nextCursor, onDecided }) {
         h('button', { type: 'button', class: 'btn small primary', text: 'Confirm', 'aria-label': `Confirm match of payment ${g.pid} to ${inv}`, onclick: () => decideAndNext(r, 'confirm') }),
         h('button', { type: 'button', class: 'btn small', text: 'Reject', 'aria-label': `Reject match of payment ${g.pid} to ${inv}`, onclick: () => decideAndNext(r, 'reject') }),
         r.msg));
+    forbid(refused, [...r.tr.querySelectorAll('td.actions button')]);
     rows.push(r);
     tbody.append(r.tr);
   }
@@ -181,6 +190,7 @@ export function inbox({ list, side, msg, items, nextCursor, onDecided }) {
     msg.dataset.bulk = String(ok);
     applyFilter();
   });
+  forbid(refused, bulk);
   filterBox.addEventListener('input', () => { applyFilter(); remember(); });
   ruleSel.addEventListener('change', () => { applyFilter(); remember(); });
   filterBox.value = prev.filter || '';

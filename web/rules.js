@@ -3,7 +3,7 @@
 // PUT /api/v1/match/rules (the server validates and keeps every change),
 // and the history of changes below.
 
-import { h, clear, describe, errorBox } from './dom.js';
+import { h, clear, describe, errorBox, forbid } from './dom.js';
 import * as api from './api.js';
 import * as fmt from './format.js';
 
@@ -103,5 +103,9 @@ export function rulesForm(container, first) {
   clear(container).append(h('p', { class: 'muted', text: 'How this organisation\u2019s payments are matched to its invoices. The reference rule (the invoice number in the payment reference) is always on.' }),
     msg, form, history);
   fill(first.data ?? first);
+  // The org's reconciliation settings are an admin's to change.
+  const refused = api.refusal('admin');
+  forbid(refused, form);
+  if (refused) form.before(h('p', { class: 'role-note', id: 'rules-role', text: refused }));
   loadHistory();
 }

@@ -2,7 +2,7 @@
 // plus a page's own keys (tab, status, q, ...). Pages read it through
 // current() and change it through update(); the back button replays it.
 
-const PAGES = ['overview', 'receivables', 'leads', 'imports', 'performance'];
+const PAGES = ['overview', 'receivables', 'leads', 'imports', 'performance', 'alerts'];
 const INTERVALS = ['day', 'week', 'month', 'quarter', 'year'];
 const listeners = new Set();
 
