@@ -97,6 +97,9 @@ static const struct {
 	{"users", ROLE_ADMIN},
 	{"users_add", ROLE_ADMIN},
 	{"user_put", ROLE_ADMIN},
+	{"tokens", ROLE_ADMIN},
+	{"tokens_add", ROLE_ADMIN},
+	{"token_delete", ROLE_ADMIN},
 	{"audit", ROLE_ADMIN},
 	{"alert_deliveries", ROLE_ADMIN}, /* where the org's figures went: URLs, addresses */
 	/* the whole server */

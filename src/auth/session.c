@@ -1,5 +1,6 @@
 #include "auth/session.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,36 @@
 /* Used-at is written at most this often: one write a minute per active
  * session, not one per request. */
 #define SEEN_GRANULE_S 60
+
+/* Who a session was, remembered from its last check: the event loop
+ * keys admission and rate limits by it before the worker checks the
+ * session in the store (a stale hint only picks the wrong queue for a
+ * moment; it never lets a request in). Direct-mapped by the id's hash. */
+#define HINTS 256
+#define HINT_TTL_S 60
+
+static struct {
+	unsigned char h[crypto_hash_sha256_BYTES];
+	int64_t org, user;
+	int64_t until;
+} hints[HINTS];
+static pthread_mutex_t hints_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned hint_slot(const unsigned char *h)
+{
+	return (h[0] | (unsigned)h[1] << 8) % HINTS;
+}
+
+static void hint_set(const unsigned char *h, int64_t org, int64_t user, int64_t until)
+{
+	unsigned i = hint_slot(h);
+	pthread_mutex_lock(&hints_lock);
+	memcpy(hints[i].h, h, crypto_hash_sha256_BYTES);
+	hints[i].org = org;
+	hints[i].user = user;
+	hints[i].until = until;
+	pthread_mutex_unlock(&hints_lock);
+}
 
 static void random_id(char out[SESSION_ID_BUFSZ])
 {
@@ -92,6 +123,10 @@ int session_resolve(store_t *s, const char *id, size_t len, auth_principal *p, c
 	}
 	store_reset(st);
 	store_read_end(c);
+	if (ok == 0)
+		hint_set(h, p->org, p->user, now + HINT_TTL_S);
+	else if (ok == -1)
+		hint_set(h, 0, 0, 0);
 	if (ok == 0 && now - seen >= SEEN_GRANULE_S) {
 		char err[160];
 		store_conn_t *w = store_write_begin(s, err, sizeof err);
@@ -112,6 +147,7 @@ void session_end(store_t *s, const char *id, size_t len)
 	static const char *q = "DELETE FROM sessions WHERE hash = ?";
 	unsigned char h[crypto_hash_sha256_BYTES];
 	id_hash(id, len, h);
+	hint_set(h, 0, 0, 0);
 	char err[160];
 	store_conn_t *w = store_write_begin(s, err, sizeof err);
 	if (!w)
@@ -121,6 +157,23 @@ void session_end(store_t *s, const char *id, size_t len)
 	store_step(st);
 	store_reset(st);
 	store_write_commit(w, err, sizeof err);
+}
+
+bool session_hint(const char *id, size_t len, int64_t *org, int64_t *user)
+{
+	if (len < 20 || len >= SESSION_ID_BUFSZ)
+		return false;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	id_hash(id, len, h);
+	unsigned i = hint_slot(h);
+	pthread_mutex_lock(&hints_lock);
+	bool ok = hints[i].until > (int64_t)time(NULL) && hints[i].org > 0 && !memcmp(hints[i].h, h, sizeof h);
+	if (ok) {
+		*org = hints[i].org;
+		*user = hints[i].user;
+	}
+	pthread_mutex_unlock(&hints_lock);
+	return ok;
 }
 
 int session_end_user(store_conn_t *w, int64_t user)

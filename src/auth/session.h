@@ -7,6 +7,8 @@
 #ifndef BRISK_SESSION_H
 #define BRISK_SESSION_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "auth/policy.h"
@@ -24,6 +26,11 @@ int session_create(store_t *s, int64_t user, char id[SESSION_ID_BUFSZ], char csr
 /* Resolves a session id: fills p and csrf. 0 valid; -1 unknown, expired
  * or its user disabled; -2 the store cannot answer. Marks it used. */
 int session_resolve(store_t *s, const char *id, size_t len, auth_principal *p, char csrf[SESSION_ID_BUFSZ]);
+/* Who session id was when last resolved in this process (within a
+ * minute): its org and user, from memory only, never the store. False
+ * when unknown. A hint to key queues and rate limits by before the
+ * session is checked; never a proof the session is valid. */
+bool session_hint(const char *id, size_t len, int64_t *org, int64_t *user);
 /* Ends one session (sign-out). */
 void session_end(store_t *s, const char *id, size_t len);
 /* Ends every session of user inside write transaction w. 0 or -1. */

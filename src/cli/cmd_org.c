@@ -1,11 +1,11 @@
 /* brisk org show|set: an organisation's settings (currency, opening
  * balance). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/subcmd.h"
 #include "core/currency.h"
 #include "core/money.h"
 #include "store/settings.h"
@@ -38,38 +38,23 @@ static void show(const char *slug, const org_settings *o)
 
 int cmd_org(int argc, char **argv)
 {
-	static const struct option opts[] = {{"org", required_argument, 0, 'o'},
-	                                      {"currency", required_argument, 0, 'c'},
-	                                      {"opening-balance", required_argument, 0, 'b'},
-	                                      {"force", no_argument, 0, 'f'},
-	                                      {"data", required_argument, 0, 'd'},
-	                                      {"help", no_argument, 0, 'h'},
-	                                      {0, 0, 0, 0}};
-	const char *org = NULL, *currency = NULL, *opening = NULL, *data = NULL;
+	const char *org = NULL, *currency = NULL, *opening = NULL;
 	bool force = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:c:b:fd:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': org = optarg; break;
-		case 'c': currency = optarg; break;
-		case 'b': opening = optarg; break;
-		case 'f': force = true; break;
-		case 'd': data = optarg; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	const char *sub = argv[optind];
+	const subcmd_opt opts[] = {{"org", 'o', &org, NULL},
+	                           {"currency", 'c', &currency, NULL},
+	                           {"opening-balance", 'b', &opening, NULL},
+	                           {"force", 'f', NULL, &force},
+	                           {0}};
+	subcmd_args a;
+	int done = subcmd_parse(argc, argv, opts, usage, &a);
+	if (done >= 0)
+		return done;
+	const char *sub = a.sub, *data = a.data;
 	bool set = !strcmp(sub, "set");
 	if (!set && strcmp(sub, "show"))
 		return cli_fail("org", EXIT_USAGE, "unknown subcommand '%s' (show, set)", sub);
-	if (optind + 1 < argc)
-		return cli_fail("org", EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
+	if (a.nargs > 0)
+		return cli_fail("org", EXIT_USAGE, "unexpected argument '%s'", a.args[0]);
 	if (!org)
 		return cli_fail("org", EXIT_USAGE, "%s needs --org ORG", sub);
 	if (!set && (currency || opening || force))

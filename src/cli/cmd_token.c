@@ -1,5 +1,4 @@
 /* brisk token create|list|revoke: API bearer tokens, stored hashed. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +6,7 @@
 
 #include "auth/users.h"
 #include "cli/cli.h"
-#include "core/date.h"
+#include "cli/subcmd.h"
 #include "http/auth.h"
 #include "store/store.h"
 
@@ -28,47 +27,17 @@ static void usage(FILE *f)
 	           "server may accept it for up to 5 more seconds).\n");
 }
 
-/* Unix seconds for --expires; 0 = never; -1 when unreadable. */
-static int64_t parse_expiry(const char *s)
-{
-	if (!strcmp(s, "never"))
-		return 0;
-	char *end;
-	long n = strtol(s, &end, 10);
-	if (end != s && n > 0 && end[1] == '\0' && strchr("dhm", *end))
-		return (int64_t)time(NULL) + n * (*end == 'd' ? 86400 : *end == 'h' ? 3600 : 60);
-	date_t day;
-	if (strlen(s) == 10 && date_parse(s, 10, &day))
-		return (int64_t)day * 86400;
-	return -1;
-}
-
 int cmd_token(int argc, char **argv)
 {
-	static const struct option opts[] = {{"org", required_argument, 0, 'o'},     {"label", required_argument, 0, 'l'},
-	                                      {"user", required_argument, 0, 'u'},    {"scope", required_argument, 0, 's'},
-	                                      {"expires", required_argument, 0, 'e'}, {"data", required_argument, 0, 'd'},
-	                                      {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
-	const char *org = NULL, *label = "", *data = NULL, *user = NULL, *scope = "write", *expires = "never";
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:l:u:s:e:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': org = optarg; break;
-		case 'l': label = optarg; break;
-		case 'u': user = optarg; break;
-		case 's': scope = optarg; break;
-		case 'e': expires = optarg; break;
-		case 'd': data = optarg; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	const char *sub = argv[optind];
+	const char *org = NULL, *label = "", *user = NULL, *scope = "write", *expires = "never";
+	const subcmd_opt opts[] = {{"org", 'o', &org, NULL},     {"label", 'l', &label, NULL},
+	                           {"user", 'u', &user, NULL},   {"scope", 's', &scope, NULL},
+	                           {"expires", 'e', &expires, NULL}, {0}};
+	subcmd_args a;
+	int done = subcmd_parse(argc, argv, opts, usage, &a);
+	if (done >= 0)
+		return done;
+	const char *sub = a.sub, *data = a.data;
 	char err[512];
 	if (!strcmp(sub, "create")) {
 		if (!org && !user)
@@ -76,7 +45,7 @@ int cmd_token(int argc, char **argv)
 		if (strcmp(scope, "read") && strcmp(scope, "write"))
 			return cli_fail("token", EXIT_USAGE, "--scope is read or write, not '%s'", scope);
 		auth_token_opts o = {.label = label, .read_only = !strcmp(scope, "read"), .actor = cli_actor()};
-		if ((o.expires_at = parse_expiry(expires)) < 0)
+		if ((o.expires_at = auth_expiry_parse(expires, (int64_t)time(NULL))) < 0)
 			return cli_fail("token", EXIT_USAGE, "--expires '%s': use 30d, 12h, 90m, YYYY-MM-DD or never", expires);
 		if (o.expires_at && o.expires_at <= time(NULL))
 			return cli_fail("token", EXIT_USAGE, "--expires '%s' is in the past", expires);
@@ -114,11 +83,13 @@ int cmd_token(int argc, char **argv)
 		if (!strcmp(sub, "list")) {
 			rc = auth_token_list(s, org, stdout, err, sizeof err);
 		} else {
-			if (optind + 1 >= argc) {
+			char *end = NULL;
+			long long id = a.nargs == 1 ? strtoll(a.args[0], &end, 10) : 0;
+			if (!end || *end || id <= 0) {
 				store_close(s);
-				return cli_fail("token", EXIT_USAGE, "revoke needs a token id (see 'brisk token list')");
+				return cli_fail("token", EXIT_USAGE, "revoke needs one token id, a number (see 'brisk token list')");
 			}
-			rc = auth_token_revoke(s, atoll(argv[optind + 1]), cli_actor(), err, sizeof err);
+			rc = auth_token_revoke(s, id, 0, cli_actor(), err, sizeof err);
 		}
 		store_close(s);
 		return rc == 0 ? EXIT_OK : cli_fail("token", EXIT_FAIL, "%s", err);

@@ -1,5 +1,4 @@
 /* brisk user add|list|disable|enable|passwd|role: the people who sign in. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "auth/password.h"
 #include "auth/users.h"
 #include "cli/cli.h"
+#include "cli/subcmd.h"
 #include "store/store.h"
 
 static void usage(FILE *f)
@@ -64,29 +64,16 @@ static int read_password(char *out, size_t outlen)
 
 int cmd_user(int argc, char **argv)
 {
-	static const struct option opts[] = {{"org", required_argument, 0, 'o'},  {"role", required_argument, 0, 'r'},
-	                                      {"data", required_argument, 0, 'd'}, {"no-password", no_argument, 0, 'n'},
-	                                      {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
-	const char *org = NULL, *role_s = NULL, *data = NULL;
+	const char *org = NULL, *role_s = NULL;
 	bool no_pw = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:r:d:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': org = optarg; break;
-		case 'r': role_s = optarg; break;
-		case 'd': data = optarg; break;
-		case 'n': no_pw = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	const char *sub = argv[optind];
-	const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
+	const subcmd_opt opts[] = {{"org", 'o', &org, NULL}, {"role", 'r', &role_s, NULL},
+	                           {"no-password", 'n', NULL, &no_pw}, {0}};
+	subcmd_args a;
+	int done = subcmd_parse(argc, argv, opts, usage, &a);
+	if (done >= 0)
+		return done;
+	const char *sub = a.sub, *data = a.data;
+	const char *name = a.nargs > 0 ? a.args[0] : NULL;
 	bool known = !strcmp(sub, "add") || !strcmp(sub, "list") || !strcmp(sub, "passwd") || !strcmp(sub, "role") ||
 	             !strcmp(sub, "disable") || !strcmp(sub, "enable");
 	if (!known)
@@ -95,7 +82,7 @@ int cmd_user(int argc, char **argv)
 		return cli_fail("user", EXIT_USAGE, "%s needs a user name", sub);
 	int role = -1;
 	if (!strcmp(sub, "add") || !strcmp(sub, "role")) {
-		const char *rs = !strcmp(sub, "role") ? (optind + 2 < argc ? argv[optind + 2] : NULL) : role_s;
+		const char *rs = !strcmp(sub, "role") ? (a.nargs > 1 ? a.args[1] : NULL) : role_s;
 		if (!rs)
 			return cli_fail("user", EXIT_USAGE, "%s needs a role (viewer, analyst, admin or operator)", sub);
 		if ((role = policy_role_parse(rs)) < 0)

@@ -88,13 +88,16 @@ void api_schedules_create(http_server_t *srv, http_req_t *r);
 void api_schedules_get(http_server_t *srv, http_req_t *r);
 void api_schedules_delete(http_server_t *srv, http_req_t *r);
 void api_schedules_run(http_server_t *srv, http_req_t *r);
-/* api_auth.c: sign-in sessions, users, the audit log */
+/* api_auth.c: sign-in sessions, users, API tokens, the audit log */
 void api_session_create(http_server_t *srv, http_req_t *r);
 void api_session_get(http_server_t *srv, http_req_t *r);
 void api_session_delete(http_server_t *srv, http_req_t *r);
 void api_users_list(http_server_t *srv, http_req_t *r);
 void api_users_add(http_server_t *srv, http_req_t *r);
 void api_user_put(http_server_t *srv, http_req_t *r);
+void api_tokens_list(http_server_t *srv, http_req_t *r);
+void api_tokens_create(http_server_t *srv, http_req_t *r);
+void api_token_delete(http_server_t *srv, http_req_t *r);
 void api_audit_list(http_server_t *srv, http_req_t *r);
 
 #endif

@@ -1,6 +1,9 @@
-/* Sign-in sessions, an organisation's users, and its audit log. */
+/* Sign-in sessions, an organisation's users and API tokens, and its
+ * audit log. */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/audit.h"
 #include "auth/password.h"
@@ -165,14 +168,15 @@ void api_session_delete(http_server_t *srv, http_req_t *r)
 	r->status = 204;
 }
 
-void api_users_list(http_server_t *srv, http_req_t *r)
+/* {"data": the org's list as fill writes it}: users, tokens. */
+static void org_list(http_server_t *srv, http_req_t *r, bool (*fill)(store_conn_t *, int64_t, buf_t *))
 {
 	static const char *const allowed[] = {NULL};
 	if (!api_check_params(r, allowed))
 		return;
 	store_conn_t *c = store_read_begin(http_server_store(srv));
 	buf_puts(&r->out, "{\"data\":");
-	bool ok = users_json(c, r->org, &r->out);
+	bool ok = fill(c, r->org, &r->out);
 	store_read_end(c);
 	buf_putc(&r->out, '}');
 	if (!ok) {
@@ -181,6 +185,11 @@ void api_users_list(http_server_t *srv, http_req_t *r)
 		return;
 	}
 	http_json(r, 200);
+}
+
+void api_users_list(http_server_t *srv, http_req_t *r)
+{
+	org_list(srv, r, users_json);
 }
 
 /* A role the caller may hand out: none above its own. -1 with a 4xx set. */
@@ -270,6 +279,112 @@ void api_user_put(http_server_t *srv, http_req_t *r)
 	store_read_end(c);
 	buf_putc(&r->out, '}');
 	http_json(r, 200);
+}
+
+void api_tokens_list(http_server_t *srv, http_req_t *r)
+{
+	org_list(srv, r, auth_tokens_json);
+}
+
+/* The owner a new token may have: a user of the caller's organisation
+ * whose role is not above the caller's (the caller itself by default).
+ * Its id, or -1 with a 4xx set. */
+static int64_t token_owner(http_server_t *srv, http_req_t *r, const char *name)
+{
+	if (!name)
+		return r->who.user;
+	auth_principal p;
+	char hash[PASSWORD_HASH_BUFSZ];
+	bool disabled;
+	int found = users_find(http_server_store(srv), name, &p, hash, sizeof hash, &disabled);
+	if (found < 0) {
+		http_problem(r, 503, "the store is unavailable; retry shortly");
+		return -1;
+	}
+	if (found != 1 || p.org != r->org) {
+		http_problem(r, 404, "no user named '%.64s' in this organisation", name);
+		return -1;
+	}
+	if (p.role > r->who.role) {
+		http_problem(r, 403, "an %s cannot make a token of an %s", policy_role_name(r->who.role),
+		             policy_role_name(p.role));
+		return -1;
+	}
+	if (disabled) {
+		http_problem(r, 422, "user '%.64s' is disabled: its tokens would not work", name);
+		return -1;
+	}
+	return p.user;
+}
+
+void api_tokens_create(http_server_t *srv, http_req_t *r)
+{
+	static const char *const allowed[] = {NULL};
+	static const char *const keys[] = {"user", "scope", "expires", "label", NULL};
+	static const char *const example = "{\"user\":\"reports\",\"scope\":\"read\",\"expires\":\"90d\",\"label\":\"grafana\"}";
+	if (!api_check_params(r, allowed))
+		return;
+	json_t *root = json_body(r, keys, example);
+	if (!root)
+		return;
+	const char *scope = str_field(root, "scope"), *expires = str_field(root, "expires");
+	const char *label = str_field(root, "label");
+	int64_t now = (int64_t)time(NULL);
+	char tok[AUTH_TOKEN_BUFSZ], err[256];
+	int64_t id = 0;
+	auth_token_opts o = {.label = label ? label : "", .actor = r->who.name, .id_out = &id};
+	if (json_object_get(root, "scope") && (!scope || (strcmp(scope, "read") && strcmp(scope, "write"))))
+		http_problem(r, 400, "\"scope\" is \"read\" or \"write\"");
+	else if (json_object_get(root, "expires") && (!expires || (o.expires_at = auth_expiry_parse(expires, now)) < 0))
+		http_problem(r, 400, "\"expires\" is 30d, 12h, 90m, a date YYYY-MM-DD or never");
+	else if (o.expires_at && o.expires_at <= now)
+		http_problem(r, 400, "\"expires\" '%.20s' is in the past", expires);
+	else if ((json_object_get(root, "user") && !str_field(root, "user")) ||
+	         (json_object_get(root, "label") && !label) || strlen(o.label) > 100)
+		http_problem(r, 400, "\"user\" and \"label\" are strings (a label of at most 100 bytes)");
+	else if ((o.user = token_owner(srv, r, str_field(root, "user"))) > 0) {
+		o.read_only = scope && !strcmp(scope, "read");
+		if (auth_token_create_opts(http_server_store(srv), &o, tok, err, sizeof err) != 0) {
+			http_store_failed(r, 503, err);
+		} else {
+			const char *owner = str_field(root, "user") ? str_field(root, "user") : r->who.name;
+			buf_printf(&r->out, "{\"data\":{\"id\":%lld,\"token\":\"%s\",\"user\":", (long long)id, tok);
+			buf_json_str(&r->out, owner, strlen(owner));
+			buf_printf(&r->out, ",\"scope\":\"%s\",\"label\":", o.read_only ? "read" : "write");
+			buf_json_str(&r->out, o.label, strlen(o.label));
+			buf_puts(&r->out, "}}");
+			r->etag[0] = '\0';
+			http_json(r, 201);
+			explicit_bzero(tok, sizeof tok);
+		}
+	}
+	json_decref(root);
+}
+
+void api_token_delete(http_server_t *srv, http_req_t *r)
+{
+	static const char *const allowed[] = {NULL};
+	if (!api_check_params(r, allowed))
+		return;
+	char idtext[24];
+	snprintf(idtext, sizeof idtext, "%.*s", (int)(r->params[0].len < 20 ? r->params[0].len : 20), r->params[0].p);
+	char *end;
+	long long id = strtoll(idtext, &end, 10);
+	store_t *s = http_server_store(srv);
+	/* another org's token is no different from none */
+	int role = id > 0 && !*end && r->params[0].len < 20 ? auth_token_role(s, id, r->org) : -1;
+	char err[256];
+	if (role == -2)
+		http_problem(r, 503, "the store is unavailable; retry shortly");
+	else if (role < 0)
+		http_problem(r, 404, "no token %.20s in this organisation (GET /api/v1/tokens lists them)", idtext);
+	else if (role > r->who.role)
+		http_problem(r, 403, "an %s cannot revoke a token of an %s", policy_role_name(r->who.role),
+		             policy_role_name(role));
+	else if (auth_token_revoke(s, id, r->org, r->who.name, err, sizeof err) != 0)
+		http_problem(r, strstr(err, "no token") ? 404 : 503, "%s", err);
+	else
+		r->status = 204;
 }
 
 void api_audit_list(http_server_t *srv, http_req_t *r)

@@ -2,16 +2,26 @@
 
 #include <pthread.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "auth/audit.h"
 #include "auth/users.h"
 #include "core/buf.h"
+#include "core/date.h"
 
 static void token_hash(const char *tok, size_t len, unsigned char out[crypto_hash_sha256_BYTES])
 {
 	crypto_hash_sha256(out, (const unsigned char *)tok, len);
+}
+
+static void iso_time(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 int auth_token_create(store_t *s, int64_t org, const char *label, char out[AUTH_TOKEN_BUFSZ], char *err,
@@ -26,7 +36,7 @@ int auth_token_create_opts(store_t *s, const auth_token_opts *o, char out[AUTH_T
 {
 	static const char *ins = "INSERT INTO tokens(org, hash, label, user_id, scope, expires_at) "
 	                         "SELECT u.org, ?, ?, u.id, ?, ? FROM users u WHERE u.id = ?";
-	static const char *org_q = "SELECT org FROM users WHERE id = ?";
+	static const char *org_q = "SELECT org, id FROM tokens WHERE hash = ?";
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium failed to initialise");
 		return -1;
@@ -56,9 +66,12 @@ int auth_token_create_opts(store_t *s, const auth_token_opts *o, char out[AUTH_T
 	int64_t org = -1;
 	if (rc == STORE_DONE && store_changes(w) == 1) {
 		st = store_prepare(w, org_q);
-		store_bind_i64(st, 1, user);
-		if (store_step(st) == STORE_ROW)
+		store_bind_blob(st, 1, h, sizeof h);
+		if (store_step(st) == STORE_ROW) {
 			org = store_col_i64(st, 0);
+			if (o->id_out)
+				*o->id_out = store_col_i64(st, 1);
+		}
 		store_reset(st);
 	}
 	char detail[96];
@@ -88,12 +101,8 @@ int auth_token_list(store_t *s, const char *org_slug, FILE *f, char *err, size_t
 	while ((rc = store_step(st)) == STORE_ROW) {
 		int64_t exp = store_col_i64(st, 6);
 		char expires[32] = "never";
-		if (exp) {
-			time_t t = (time_t)exp;
-			struct tm tm;
-			gmtime_r(&t, &tm);
-			strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		}
+		if (exp)
+			iso_time(exp, expires);
 		fprintf(f, "%-6lld %-16s %-24s %-6s %-16s %-22s %-22s %s\n", (long long)store_col_i64(st, 0),
 		        store_col_text(st, 1, NULL), store_col_text(st, 2, NULL), store_col_text(st, 3, NULL),
 		        store_col_text(st, 4, NULL), store_col_text(st, 5, NULL), expires,
@@ -106,15 +115,17 @@ int auth_token_list(store_t *s, const char *org_slug, FILE *f, char *err, size_t
 	return rc == STORE_DONE ? 0 : -1;
 }
 
-int auth_token_revoke(store_t *s, int64_t id, const char *actor, char *err, size_t errlen)
+int auth_token_revoke(store_t *s, int64_t id, int64_t in_org, const char *actor, char *err, size_t errlen)
 {
-	static const char *q = "UPDATE tokens SET revoked = 1 WHERE id = ?";
+	static const char *q = "UPDATE tokens SET revoked = 1 WHERE id = ? AND (? = 0 OR org = ?)";
 	static const char *org_q = "SELECT org, label FROM tokens WHERE id = ?";
 	store_conn_t *w = store_write_begin(s, err, errlen);
 	if (!w)
 		return -1;
 	store_stmt_t *st = store_prepare(w, q);
 	store_bind_i64(st, 1, id);
+	store_bind_i64(st, 2, in_org);
+	store_bind_i64(st, 3, in_org);
 	store_step(st);
 	store_reset(st);
 	if (store_changes(w) != 1) {
@@ -142,6 +153,73 @@ int auth_token_revoke(store_t *s, int64_t id, const char *actor, char *err, size
 		return -1;
 	auth_cache_clear();
 	return 0;
+}
+
+int64_t auth_expiry_parse(const char *s, int64_t now)
+{
+	if (!strcmp(s, "never"))
+		return 0;
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (end != s && n > 0 && n <= 100000 && *end && strchr("dhm", *end) && end[1] == '\0')
+		return now + n * (*end == 'd' ? 86400 : *end == 'h' ? 3600 : 60);
+	date_t day;
+	if (strlen(s) == 10 && date_parse(s, 10, &day))
+		return (int64_t)day * 86400;
+	return -1;
+}
+
+int auth_token_role(store_t *s, int64_t id, int64_t org)
+{
+	static const char *q = "SELECT u.role FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ? AND t.org = ?";
+	store_conn_t *c = store_read_begin(s);
+	store_stmt_t *st = store_prepare(c, q);
+	store_bind_i64(st, 1, id);
+	store_bind_i64(st, 2, org);
+	store_status rc = store_step(st);
+	int role = rc == STORE_DONE ? -1 : -2;
+	if (rc == STORE_ROW && (role = policy_role_parse(store_col_text(st, 0, NULL))) < 0)
+		role = ROLE_OPERATOR; /* a role this build does not know: only the highest may touch it */
+	store_reset(st);
+	store_read_end(c);
+	return role;
+}
+
+bool auth_tokens_json(store_conn_t *c, int64_t org, buf_t *out)
+{
+	static const char *q = "SELECT t.id, coalesce(u.name, ''), t.scope, t.label, t.created_at, t.expires_at, t.revoked "
+	                       "FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.org = ? ORDER BY t.id";
+	store_stmt_t *st = store_prepare(c, q);
+	store_bind_i64(st, 1, org);
+	int64_t now = (int64_t)time(NULL);
+	buf_putc(out, '[');
+	store_status rc;
+	int n = 0;
+	while ((rc = store_step(st)) == STORE_ROW) {
+		size_t len;
+		buf_printf(out, "%s{\"id\":%lld,\"user\":", n++ ? "," : "", (long long)store_col_i64(st, 0));
+		const char *v = store_col_text(st, 1, &len);
+		buf_json_str(out, v, len);
+		buf_printf(out, ",\"scope\":\"%s\",\"label\":", store_col_text(st, 2, NULL));
+		v = store_col_text(st, 3, &len);
+		buf_json_str(out, v, len);
+		buf_puts(out, ",\"created\":");
+		v = store_col_text(st, 4, &len);
+		buf_json_str(out, v, len);
+		int64_t exp = store_col_i64(st, 5);
+		char at[32];
+		if (exp) {
+			iso_time(exp, at);
+			buf_printf(out, ",\"expires\":\"%s\"", at);
+		} else {
+			buf_puts(out, ",\"expires\":null");
+		}
+		buf_printf(out, ",\"state\":\"%s\"}",
+		           store_col_i64(st, 6) ? "revoked" : exp && exp <= now ? "expired" : "active");
+	}
+	store_reset(st);
+	buf_putc(out, ']');
+	return rc == STORE_DONE;
 }
 
 /* A small direct-mapped cache of hash -> principal with an expiry, so a

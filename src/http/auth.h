@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "auth/policy.h"
+#include "core/buf.h"
 #include "store/store.h"
 
 #define AUTH_TOKEN_BUFSZ 64
@@ -22,6 +23,7 @@ typedef struct {
 	int64_t expires_at; /* Unix seconds; 0 = never */
 	const char *label;
 	const char *actor;  /* who creates it, for the audit log */
+	int64_t *id_out;    /* when set: receives the new token's id */
 } auth_token_opts;
 
 /* Creates a token for org (its generated admin user); writes it
@@ -32,7 +34,19 @@ int auth_token_create_opts(store_t *s, const auth_token_opts *o, char out[AUTH_T
                            size_t errlen);
 /* Prints id, org, user, scope, label, created, expiry, state for org slug (NULL = all). */
 int auth_token_list(store_t *s, const char *org_slug, FILE *f, char *err, size_t errlen);
-int auth_token_revoke(store_t *s, int64_t id, const char *actor, char *err, size_t errlen);
+/* Revokes token id (of org in_org; 0: any org). 0, or -1 with a reason
+ * ("no token with id N" when there is none in that org). */
+int auth_token_revoke(store_t *s, int64_t id, int64_t in_org, const char *actor, char *err, size_t errlen);
+/* The role of the user token id acts as, when it is org's; -1 when org
+ * has no such token; -2 when the store cannot answer. */
+int auth_token_role(store_t *s, int64_t id, int64_t org);
+/* Appends org's tokens as a JSON array of {id, user, scope, label,
+ * created, expires (null: never), state (active, revoked, expired)}.
+ * False when the store failed (out holds a partial array). */
+bool auth_tokens_json(store_conn_t *c, int64_t org, buf_t *out);
+/* Unix seconds of an expiry as typed (30d, 12h, 90m, YYYY-MM-DD at UTC
+ * midnight, never = 0) from now; -1 when unreadable. */
+int64_t auth_expiry_parse(const char *s, int64_t now);
 /* Forgets every cached answer (a user's role or state changed). */
 void auth_cache_clear(void);
 

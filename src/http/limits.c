@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "core/log.h"
+#include "auth/session.h"
 #include "http/auth.h"
 #include "http/ratelimit.h"
 #include "http/server_int.h"
@@ -64,18 +65,58 @@ void limits_bad_token(http_req_t *r)
 	ratelimit_bad_token_note(r->peer);
 }
 
+/* Who a request acts for, as far as memory knows before its check (on
+ * the loop): a token the cache knows, or a session resolved before. The
+ * org (0 when unknown) and, through *principal, its rate-limit key. */
+static int64_t known_org(const http_req_t *r, uint64_t *principal)
+{
+	*principal = 0;
+	if (r->org > 0)
+		return r->org;
+	if (r->bearer) {
+		int64_t o = auth_resolve_cached(r->bearer, strlen(r->bearer), NULL);
+		return o > 0 ? o : 0;
+	}
+	size_t sl;
+	const char *sid = r->cookie ? session_from_cookie(r->cookie, &sl) : NULL;
+	int64_t org, user;
+	if (!sid || !session_hint(sid, sl, &org, &user))
+		return 0;
+	*principal = auth_rate_key(user);
+	return org;
+}
+
+bool limits_early(http_server_t *srv, http_req_t *r)
+{
+	if (!r->route->auth)
+		return false;
+	uint64_t principal;
+	int64_t org = known_org(r, &principal);
+	if (org <= 0)
+		return false;
+	r->org = org;
+	if (principal)
+		r->principal = principal;
+	return !limits_check(srv, r);
+}
+
 bool limits_admit(http_server_t *srv, job_t *j, void (*fn)(void *))
 {
 	http_req_t *r = &j->r;
 	int prio = r->admit > 0 ? r->admit - 1 : admission_prio_of(r->route->name);
 	if (prio < 0)
 		prio = ADM_BULK;
-	/* the org, when the token is known; else the token itself stands
-	 * for one (its lookup happens when the job runs) */
-	int64_t org = r->org > 0 ? r->org : -1;
-	if (org <= 0 && r->bearer) {
-		int64_t o = r->route->auth ? auth_resolve_cached(r->bearer, strlen(r->bearer), NULL) : -1;
-		org = o > 0 ? o : -(int64_t)(XXH3_64bits(r->bearer, strlen(r->bearer)) >> 2) - 1;
+	/* the org, when memory knows the token or session; else the token
+	 * (or session id) itself stands for one, its check happening when
+	 * the job runs: never one slot shared by every unknown caller */
+	uint64_t principal;
+	int64_t org = r->route->auth ? known_org(r, &principal) : 0;
+	if (org <= 0) {
+		size_t sl = 0;
+		const char *key = r->bearer ? r->bearer : r->cookie ? session_from_cookie(r->cookie, &sl) : NULL;
+		if (key && !sl)
+			sl = strlen(key);
+		org = key ? -(int64_t)(XXH3_64bits(key, sl) >> 2) - 1 : -1;
 	}
 	r->admit = 0;
 	r->admitted = true;

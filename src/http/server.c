@@ -16,11 +16,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
-
-
 #include "core/clock.h"
-#include "core/compress.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/auth.h"
@@ -38,175 +34,9 @@
  * Shutdown: the signal flag stops accepting, asks h2o to close idle
  * connections, and the loops keep running until no job is in flight. */
 
-/* Below h2o's own parser limit (100, answered with a plain 400), so a
- * request with many headers gets a proper 431 from us. */
-#define MAX_HEADERS 64
-#define COMPRESS_MIN 1024
 #define BIG_BODY ((size_t)1 << 20)
 
 static http_server_t *signal_target;
-
-/* ---- request lifecycle ---- */
-
-static void req_free(http_req_t *r)
-{
-	free(r->path);
-	free(r->raw_path);
-	free(r->param_mem);
-	free(r->raw_query);
-	query_free(&r->query);
-	free(r->body);
-	free(r->content_type);
-	free(r->bearer);
-	free(r->cookie);
-	free(r->csrf);
-	free(r->if_none_match);
-	buf_free(&r->out);
-	for (int i = 0; i < r->nxh; i++)
-		free(r->xh_value[i]);
-}
-
-static char *hdr_dup(h2o_req_t *req, const h2o_token_t *tok)
-{
-	ssize_t i = h2o_find_header(&req->headers, tok, -1);
-	if (i < 0)
-		return NULL;
-	h2o_iovec_t v = req->headers.entries[i].value;
-	return xstrndup(v.base, v.len);
-}
-
-static void make_request_id(http_req_t *r, h2o_req_t *req)
-{
-	ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
-	if (i >= 0) {
-		h2o_iovec_t v = req->headers.entries[i].value;
-		/* A caller's id is echoed only if it is short and plain. */
-		bool ok = v.len > 0 && v.len < sizeof r->request_id;
-		for (size_t k = 0; ok && k < v.len; k++) {
-			char c = v.base[k];
-			ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
-		}
-		if (ok) {
-			memcpy(r->request_id, v.base, v.len);
-			r->request_id[v.len] = '\0';
-			return;
-		}
-	}
-	static atomic_uint_fast64_t seq;
-	static uint64_t boot;
-	if (!boot)
-		boot = (uint64_t)time(NULL);
-	snprintf(r->request_id, sizeof r->request_id, "%08llx-%06llx", (unsigned long long)(boot & 0xffffffff),
-	         (unsigned long long)atomic_fetch_add(&seq, 1));
-}
-
-static http_method parse_method(h2o_iovec_t m)
-{
-	if (h2o_memis(m.base, m.len, H2O_STRLIT("GET")))
-		return HTTP_GET;
-	if (h2o_memis(m.base, m.len, H2O_STRLIT("HEAD")))
-		return HTTP_HEAD;
-	if (h2o_memis(m.base, m.len, H2O_STRLIT("POST")))
-		return HTTP_POST;
-	if (h2o_memis(m.base, m.len, H2O_STRLIT("PUT")))
-		return HTTP_PUT;
-	if (h2o_memis(m.base, m.len, H2O_STRLIT("DELETE")))
-		return HTTP_DELETE;
-	return HTTP_OTHER;
-}
-
-/* True when an Accept-Encoding value lists coding with a q-value above 0. */
-static bool accepts(const char *ae, const char *coding)
-{
-	size_t cl = strlen(coding);
-	const char *p = ae;
-	while (*p) {
-		p += strspn(p, " ,");
-		size_t tl = strcspn(p, " ;,");
-		bool match = tl == cl && !strncasecmp(p, coding, cl);
-		p += tl;
-		double q = 1;
-		p += strspn(p, " ");
-		while (*p == ';') {
-			p++;
-			p += strspn(p, " ");
-			if ((*p == 'q' || *p == 'Q') && p[1] == '=')
-				q = strtod(p + 2, NULL);
-			p += strcspn(p, ";,");
-		}
-		if (match)
-			return q > 0;
-		p += strcspn(p, ",");
-	}
-	return false;
-}
-
-/* Copies what handlers need out of h2o. Returns false with r set to a
- * problem response when the request breaks a limit. */
-static bool req_copy(h2o_req_t *req, http_req_t *r)
-{
-	memset(r, 0, sizeof *r);
-	r->started = clock_now_s();
-	make_request_id(r, req);
-	r->method = parse_method(req->method);
-	size_t qa = req->query_at;
-	size_t plen = qa != SIZE_MAX ? qa : req->path.len;
-	char *path = xmalloc(plen + 1);
-	long dl = query_decode(req->path.base, plen, path, false);
-	if (dl < 0) {
-		path[0] = '\0';
-		r->path = path;
-		http_problem(r, 400, "malformed %%-escape in the path");
-		return false;
-	}
-	path[dl] = '\0';
-	r->path = path;
-	r->raw_path = xstrndup(req->path.base, plen);
-	if (req->path.len > MAX_URL) {
-		http_problem(r, 414, "the URL is %zu bytes long; at most %d are accepted", req->path.len, MAX_URL);
-		return false;
-	}
-	if (req->headers.size > MAX_HEADERS) {
-		http_problem(r, 431, "%zu request headers; at most %d are accepted", req->headers.size, MAX_HEADERS);
-		return false;
-	}
-	if (qa != SIZE_MAX) {
-		r->raw_query = xstrndup(req->path.base + qa + 1, req->path.len - qa - 1);
-		char why[160];
-		if (!query_parse(&r->query, r->raw_query, strlen(r->raw_query), why, sizeof why)) {
-			http_problem(r, 400, "%s", why);
-			return false;
-		}
-	}
-	if (req->entity.base) {
-		r->body = xstrndup(req->entity.base, req->entity.len);
-		r->body_len = req->entity.len;
-	}
-	r->content_type = hdr_dup(req, H2O_TOKEN_CONTENT_TYPE);
-	r->if_none_match = hdr_dup(req, H2O_TOKEN_IF_NONE_MATCH);
-	char *auth = hdr_dup(req, H2O_TOKEN_AUTHORIZATION);
-	if (auth) {
-		if (!strncasecmp(auth, "Bearer ", 7)) {
-			char *t = auth + 7;
-			while (*t == ' ')
-				t++;
-			r->bearer = xstrdup(t);
-		}
-		free(auth);
-	}
-	r->cookie = hdr_dup(req, H2O_TOKEN_COOKIE);
-	ssize_t xi = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-csrf-token"), -1);
-	if (xi >= 0)
-		r->csrf = xstrndup(req->headers.entries[xi].value.base, req->headers.entries[xi].value.len);
-	r->tls = req->scheme == &H2O_URL_SCHEME_HTTPS;
-	char *ae = hdr_dup(req, H2O_TOKEN_ACCEPT_ENCODING);
-	if (ae) {
-		r->accept_gzip = accepts(ae, "gzip");
-		r->accept_zstd = accepts(ae, "zstd");
-		free(ae);
-	}
-	return true;
-}
 
 
 /* A request that failed because the store (PostgreSQL) went away, or that
@@ -257,150 +87,6 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 	authz_after(srv, r);
 }
 
-/* Compresses src into dst; false if it does not pay off or fails. */
-static bool gzip_body(const buf_t *src, buf_t *dst)
-{
-	return compress_gzip(src->p, src->len, 5, dst) && dst->len < src->len;
-}
-
-static bool zstd_body(const buf_t *src, buf_t *dst)
-{
-	return compress_zstd(src->p, src->len, 3, dst) && dst->len < src->len;
-}
-
-/* After the handler: ETag, 304, compression. Runs where the handler ran. */
-static void finish_response(http_req_t *r, const char **encoding)
-{
-	*encoding = NULL;
-	if (r->status == 200 && r->method != HTTP_POST) {
-		if (!r->etag[0]) {
-			uint64_t h = XXH3_64bits(r->out.p, r->out.len);
-			char tag[40];
-			snprintf(tag, sizeof tag, "\"%016llx\"", (unsigned long long)h);
-			http_not_modified(r, tag);
-		} else if (r->if_none_match && strstr(r->if_none_match, r->etag)) {
-			r->status = 304;
-			buf_reset(&r->out);
-		}
-	}
-	if (r->encoding_out) {
-		*encoding = r->status == 304 ? NULL : r->encoding_out;
-		return;
-	}
-	if (r->status == 304 || r->out.len < COMPRESS_MIN)
-		return;
-	buf_t z = BUF_INIT;
-	if (r->accept_zstd && zstd_body(&r->out, &z))
-		*encoding = "zstd";
-	else if (r->accept_gzip && gzip_body(&r->out, &z))
-		*encoding = "gzip";
-	if (*encoding) {
-		buf_free(&r->out);
-		r->out = z;
-	} else {
-		buf_free(&z);
-	}
-}
-
-/* Per (route, status) latency histograms, created on first use and then
- * found in a small table without touching the registry lock. */
-#define STATUS_SLOTS 16
-static const int status_slot_codes[STATUS_SLOTS] = {200, 201, 202, 204, 304, 400, 401, 403,
-                                                    404, 405, 413, 415, 422, 429, 500, 503};
-
-static void observe(http_server_t *srv, http_req_t *r)
-{
-	int slot = STATUS_SLOTS - 1;
-	for (int i = 0; i < STATUS_SLOTS; i++)
-		if (status_slot_codes[i] == r->status)
-			slot = i;
-	size_t ri = r->route ? (size_t)(r->route - srv->routes) : srv->nroutes;
-	metrics_histogram_t **cell = &srv->hist[ri * STATUS_SLOTS + (size_t)slot];
-	metrics_histogram_t *h = atomic_load((_Atomic(metrics_histogram_t *) *)cell);
-	if (!h) {
-		buf_t labels = BUF_INIT;
-		const char *name = r->route ? r->route->name : "unmatched";
-		char code[8];
-		snprintf(code, sizeof code, "%d", status_slot_codes[slot]);
-		metrics_label_append(&labels, "route", name, strlen(name));
-		metrics_label_append(&labels, "code", code, strlen(code));
-		h = metrics_histogram("brisk_http_request_duration_seconds", "HTTP request latency by route and status",
-		                      labels.p);
-		buf_free(&labels);
-		atomic_store((_Atomic(metrics_histogram_t *) *)cell, h);
-	}
-	metrics_histogram_observe(h, clock_now_s() - r->started);
-}
-
-void srv_access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r)
-{
-	observe(srv, r);
-	if (!srv->access)
-		return;
-	char ts[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(srv->access, "%s %s %.*s %d %zu %.2fms %s\n", ts, r->request_id, (int)req->method.len, req->method.base,
-	        r->status, r->out.len, (clock_now_s() - r->started) * 1000, r->path ? r->path : "-");
-}
-
-static void send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, const char *encoding)
-{
-	req->res.status = r->status;
-	req->res.reason = r->status == 304 ? "Not Modified" : reply_status_title(r->status);
-	if (r->status < 400)
-		req->res.reason = r->status == 200 ? "OK" : r->status == 201 ? "Created" : r->status == 202 ? "Accepted"
-		                : r->status == 204 ? "No Content" : r->status == 304 ? "Not Modified" : "OK";
-	h2o_mem_pool_t *pool = &req->pool;
-	if (r->content_type_out && r->status != 304)
-		h2o_add_header(pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, r->content_type_out,
-		               strlen(r->content_type_out));
-	if (r->etag[0])
-		h2o_add_header(pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(pool, r->etag, SIZE_MAX).base,
-		               strlen(r->etag));
-	if (encoding)
-		h2o_add_header(pool, &req->res.headers, H2O_TOKEN_CONTENT_ENCODING, NULL, encoding, strlen(encoding));
-	h2o_add_header(pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept-Encoding"));
-	h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
-	                      h2o_strdup(pool, r->request_id, SIZE_MAX).base, strlen(r->request_id));
-	for (int i = 0; i < r->nxh; i++) {
-		/* HTTP/2 forbids upper-case field names (the stream is reset with
-		 * PROTOCOL_ERROR); HTTP/1 is case-blind, so lower-case for both. */
-		h2o_iovec_t name = h2o_strdup(pool, r->xh_name[i], SIZE_MAX);
-		h2o_strtolower(name.base, name.len);
-		h2o_add_header_by_str(pool, &req->res.headers, name.base, name.len, 1, NULL,
-		                      h2o_strdup(pool, r->xh_value[i], SIZE_MAX).base, strlen(r->xh_value[i]));
-	}
-	/* API answers revalidate every time (ETag makes that cheap) unless the
-	 * handler chose otherwise (hashed static assets). */
-	bool has_cc = false;
-	for (int i = 0; i < r->nxh; i++)
-		if (!strcasecmp(r->xh_name[i], "Cache-Control"))
-			has_cc = true;
-	if (!has_cc)
-		h2o_add_header(pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
-	limits_headers(srv, req, r);
-	srv_access_log(srv, req, r);
-	if (r->status == 304 || r->status == 204) {
-		h2o_send_inline(req, "", 0);
-		conn_after_final_send(req);
-		return;
-	}
-	/* One copy into the request pool, with a Content-Length (h2o_send_inline
-	 * would copy again and fall back to chunked encoding). */
-	static h2o_generator_t generator = {NULL, NULL};
-	h2o_iovec_t body = h2o_strdup(pool, r->out.p ? r->out.p : "", r->out.len);
-	req->res.content_length = body.len;
-	h2o_start_response(req, &generator);
-	if (r->method == HTTP_HEAD)
-		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
-	else
-		h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
-	conn_after_final_send(req);
-}
-
 static void anchor_dispose(void *p)
 {
 	req_anchor *a = p;
@@ -435,7 +121,7 @@ static void job_work(void *arg)
 	if (j->r.defer && !j->r.status)
 		http_problem(&j->r, 500, "the handler deferred its work twice");
 	const char *enc;
-	finish_response(&j->r, &enc);
+	srv_finish_response(&j->r, &enc);
 	j->r.priv = (void *)enc;
 	h2o_multithread_send_message(&j->loop->receiver, &j->msg);
 }
@@ -450,10 +136,10 @@ static void on_job_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
 		if (j->req) {
 			req_anchor *a = j->r.priv2;
 			a->job = NULL;
-			send_response(srv, j->req, &j->r, (const char *)j->r.priv);
+			srv_send_response(srv, j->req, &j->r, (const char *)j->r.priv);
 		}
 		size_t body = j->r.body_len;
-		req_free(&j->r);
+		srv_req_free(&j->r);
 		free(j);
 		atomic_fetch_sub(&srv->inflight, 1);
 		/* A large body's copies were freed into the allocator's arenas:
@@ -461,19 +147,6 @@ static void on_job_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
 		if (body >= BIG_BODY)
 			malloc_trim(0);
 	}
-}
-
-/* Rate limits of a worker route whose token the cache knows, taken on
- * the loop so a flood is refused before it queues. True when refused. */
-static bool limited_early(http_server_t *srv, http_req_t *r)
-{
-	if (!r->route->auth || !r->bearer)
-		return false;
-	int64_t org = auth_resolve_cached(r->bearer, strlen(r->bearer), NULL);
-	if (org <= 0)
-		return false;
-	r->org = org;
-	return !limits_check(srv, r);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -485,7 +158,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	j->req = req;
 	http_req_t *r = &j->r;
 	const char *enc = NULL;
-	bool ok = req_copy(req, r);
+	bool ok = srv_req_copy(req, r);
 	if (conn_begin_request(req, r))
 		ok = false; /* answered by the connection layer */
 	if (ok) {
@@ -500,12 +173,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 			} else {
 				http_problem(r, 404, "no such resource: %s", r->path);
 			}
-		} else if (!r->route->on_loop && limited_early(srv, r)) {
+		} else if (!r->route->on_loop && limits_early(srv, r)) {
 			/* 429 before it waits for a worker */
 		} else if (r->route->on_loop && (r->priv = req, run_handler(srv, r), !r->defer)) {
 			/* answered on the loop */
 			if (r->status == HTTP_STATUS_STREAMING) {
-				req_free(r);
+				srv_req_free(r);
 				free(j);
 				return 0;
 			}
@@ -515,6 +188,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 			r->status = 0;
 			r->etag[0] = '\0';
 			r->on_worker = true;
+			if (limits_early(srv, r))
+				goto answer; /* a known session's flood: 429 before it queues */
 			req_anchor *a = h2o_mem_alloc_shared(&req->pool, sizeof *a, anchor_dispose);
 			a->job = j;
 			r->priv2 = a;
@@ -539,9 +214,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 			}
 		}
 	}
-	finish_response(r, &enc);
-	send_response(srv, req, r, enc);
-	req_free(r);
+answer:
+	srv_finish_response(r, &enc);
+	srv_send_response(srv, req, r, enc);
+	srv_req_free(r);
 	free(j);
 	return 0;
 }
@@ -787,29 +463,6 @@ void http_server_set_app(http_server_t *srv, void *app)
 void *http_server_app(http_server_t *srv)
 {
 	return srv->app;
-}
-
-void http_req_synthetic(http_req_t *r, const http_route *route, int64_t org, const char *query)
-{
-	memset(r, 0, sizeof *r);
-	r->started = clock_now_s();
-	r->method = HTTP_GET;
-	r->path = xstrdup(route->pattern);
-	r->route = route;
-	r->org = org;
-	r->on_worker = true;
-	r->admitted = true; /* the caller's own thread computes it */
-	snprintf(r->request_id, sizeof r->request_id, "warm");
-	if (query && *query) {
-		char why[160];
-		r->raw_query = xstrdup(query);
-		query_parse(&r->query, r->raw_query, strlen(r->raw_query), why, sizeof why);
-	}
-}
-
-void http_req_release(http_req_t *r)
-{
-	req_free(r);
 }
 
 const http_route *http_server_route(http_server_t *srv, const char *name)

@@ -77,7 +77,17 @@ bool router_decode_params(http_req_t *r);
 const char *router_method_name(http_method m);
 /* reply.c */
 const char *reply_status_title(int status);
-/* server.c: logs and measures one answered request. */
+/* request.c: copies what handlers need out of h2o into r; false with r
+ * set to a problem answer when the request breaks a limit (r is to be
+ * freed with srv_req_free either way). */
+bool srv_req_copy(h2o_req_t *req, http_req_t *r);
+void srv_req_free(http_req_t *r);
+/* response.c: after the handler, where it ran: ETag, 304, compression
+ * (*encoding: the Content-Encoding, or NULL). Then, on the loop: the
+ * answer's headers and body to h2o, logged and measured. */
+void srv_finish_response(http_req_t *r, const char **encoding);
+void srv_send_response(http_server_t *srv, h2o_req_t *req, http_req_t *r, const char *encoding);
+/* Logs and measures one answered request. */
 void srv_access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r);
 /* conn.c: listening sockets (-1 with err), the accept loop of a loop
  * thread, and per-request hooks: conn_begin_request counts the request
@@ -96,6 +106,10 @@ bool limits_check(http_server_t *srv, http_req_t *r);
 bool limits_bad_token_blocked(http_req_t *r);
 void limits_bad_token(http_req_t *r);
 bool limits_admit(http_server_t *srv, job_t *j, void (*fn)(void *));
+/* On the loop: the rate limits of a request whose token or session
+ * memory knows, so a flood is refused before it queues; sets r->org to
+ * that hint. True when refused (answered). */
+bool limits_early(http_server_t *srv, http_req_t *r);
 void limits_headers(http_server_t *srv, h2o_req_t *req, http_req_t *r);
 /* tls.c: the server's TLS context from cfg (NULL with err when it cannot
  * be built); the handshake of an accepted socket, then on_ready with the

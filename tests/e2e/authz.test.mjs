@@ -195,6 +195,67 @@ test('tokens: expiry and revocation; a disabled user\'s tokens stop working', as
   await until('the enabled user\'s token to work again', async () => (await api(srv, v, '/api/v1/overview')).status === 200);
 });
 
+test('tokens over HTTP: an admin lists, creates and revokes its organisation\'s tokens', async () => {
+  const post = (t, body) => api(srv, t, '/api/v1/tokens', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const made = await post(tok.beta.admin, { user: user('beta', 'viewer'), scope: 'read', expires: '1h', label: 'http-made' });
+  assert.equal(made.status, 201, made.text);
+  const { id, token } = made.json.data;
+  assert.match(token, /^brisk_[A-Za-z0-9_-]{40,}$/);
+  assert.deepEqual({ ...made.json.data, id: 0, token: '' },
+    { id: 0, token: '', user: 'beta.viewer', scope: 'read', label: 'http-made' });
+  // it works as its user, with its scope
+  const ov = await api(srv, token, '/api/v1/overview');
+  assert.equal(ov.status, 200);
+  assert.equal(ov.json.org, 'beta');
+  assert.equal((await api(srv, token, '/api/v1/costs/x', { method: 'DELETE' })).status, 403, 'scope read');
+
+  const list = await api(srv, tok.beta.admin, '/api/v1/tokens');
+  assert.equal(list.status, 200);
+  const mine = list.json.data.find((x) => x.id === id);
+  assert.equal(mine.user, 'beta.viewer');
+  assert.equal(mine.state, 'active');
+  assert.match(mine.expires, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.ok(!list.text.includes(token), 'a token is never shown again');
+  assert.ok(list.json.data.every((x) => x.user.startsWith('beta')), 'only its own organisation\'s tokens');
+  const other = await api(srv, tok.gamma.admin, '/api/v1/tokens');
+  assert.ok(!other.json.data.some((x) => x.id === id), 'gamma does not see beta\'s token');
+
+  // the caller's own by default; refused: above one's role, another org's user, bad fields
+  const own = await post(tok.beta.admin, { label: 'own' });
+  assert.equal(own.status, 201, own.text);
+  assert.equal(own.json.data.user, 'beta.admin');
+  assert.equal(own.json.data.scope, 'write');
+  assert.equal((await post(tok.beta.admin, { user: user('beta', 'operator') })).status, 403);
+  assert.equal((await post(tok.beta.admin, { user: user('acme', 'viewer') })).status, 404);
+  assert.equal((await post(tok.beta.admin, { user: 'no.such' })).status, 404);
+  assert.equal((await post(tok.beta.admin, { scope: 'admin' })).status, 400);
+  assert.equal((await post(tok.beta.admin, { expires: 'soon' })).status, 400);
+  assert.equal((await post(tok.beta.admin, { expires: '2001-01-01' })).status, 400);
+  assert.equal((await post(tok.beta.admin, { colour: 'red' })).status, 400);
+  assert.equal((await post(tok.beta.analyst, {})).status, 403);
+
+  // revoke: another org's id is a 404; revoked at once in this server
+  const del = (t, tid) => api(srv, t, `/api/v1/tokens/${tid}`, { method: 'DELETE' });
+  assert.equal((await del(tok.gamma.admin, id)).status, 404);
+  assert.equal((await api(srv, token, '/api/v1/overview')).status, 200, 'still works');
+  assert.equal((await del(tok.beta.admin, 'x1')).status, 404);
+  const opTok = (await api(srv, tok.beta.admin, '/api/v1/tokens')).json.data.find((x) => x.user === 'beta.operator');
+  assert.equal((await del(tok.beta.admin, opTok.id)).status, 403, 'an admin cannot revoke an operator\'s token');
+  assert.equal((await del(tok.beta.admin, id)).status, 204);
+  assert.equal((await api(srv, token, '/api/v1/overview')).status, 401);
+  const after = (await api(srv, tok.beta.admin, '/api/v1/tokens')).json.data.find((x) => x.id === id);
+  assert.equal(after.state, 'revoked');
+  const au = await api(srv, tok.beta.admin, '/api/v1/audit?limit=50');
+  const acts = au.json.data.map((e) => `${e.user} ${e.action} ${e.target}`);
+  assert.ok(acts.includes('beta.admin token_create http-made'), acts.join('\n'));
+  assert.ok(acts.includes(`beta.admin token_revoke token ${id} http-made`), acts.join('\n'));
+  // the CLI shows the same state
+  assert.match(brisk(['token', 'list', '--org', 'beta', '--data', ds.data]), /http-made .* revoked/);
+  const bad = briskRun(['token', 'revoke', 'abc', '--data', ds.data]);
+  assert.equal(bad.code, 2);
+});
+
 async function until(what, fn, ms = 20000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {

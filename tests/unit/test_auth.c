@@ -1,12 +1,16 @@
 /* Tests of src/auth: the route x role table against the router's own
- * route list, role names, argon2id password hashes, session cookies. */
+ * route list, role names, argon2id password hashes, session cookies and
+ * the session hints the event loop keys queues by. */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "auth/password.h"
 #include "auth/policy.h"
 #include "auth/session.h"
+#include "auth/users.h"
+#include "helpers.h"
 #include "http/api.h"
+#include "store/store.h"
 
 Test(policy, every_route_of_the_table_has_a_rule_that_matches_its_auth_flag)
 {
@@ -83,4 +87,37 @@ Test(session, cookie_header_parsing)
 	cr_expect_null(session_from_cookie("brisk_session=; a=1", &n), "an emptied cookie is none");
 	cr_expect_null(session_from_cookie("", &n));
 	cr_expect_null(session_from_cookie("brisk_sessionx=1", &n));
+}
+
+/* The event loop keys admission and rate limits by who a session was the
+ * last time it was checked: known after a check, forgotten at sign-out,
+ * never for an id that failed. */
+Test(session, hint_follows_checks_and_sign_out)
+{
+	char *dir = tmpdir_new();
+	char err[256];
+	store_t *s = store_open(dir, NULL, err, sizeof err);
+	cr_assert_not_null(s, "%s", err);
+	int64_t org = store_org_id(s, "hintco", true, err, sizeof err);
+	cr_assert_gt(org, 0, "%s", err);
+	int64_t user = users_add(s, org, "hint.user", ROLE_ANALYST, "long-enough-1", "test", err, sizeof err);
+	cr_assert_gt(user, 0, "%s", err);
+	char id[SESSION_ID_BUFSZ], csrf[SESSION_ID_BUFSZ], csrf2[SESSION_ID_BUFSZ];
+	cr_assert_eq(session_create(s, user, id, csrf, err, sizeof err), 0, "%s", err);
+	int64_t o = 0, u = 0;
+	cr_expect_not(session_hint(id, strlen(id), &o, &u), "not checked yet: no hint");
+	auth_principal p;
+	cr_assert_eq(session_resolve(s, id, strlen(id), &p, csrf2), 0);
+	cr_expect(session_hint(id, strlen(id), &o, &u));
+	cr_expect_eq(o, org);
+	cr_expect_eq(u, user);
+	char other[SESSION_ID_BUFSZ];
+	snprintf(other, sizeof other, "%s", id);
+	other[0] = other[0] == 'A' ? 'B' : 'A';
+	cr_expect_not(session_hint(other, strlen(other), &o, &u), "another id is not hinted");
+	cr_expect_eq(session_resolve(s, other, strlen(other), &p, csrf2), -1);
+	session_end(s, id, strlen(id));
+	cr_expect_not(session_hint(id, strlen(id), &o, &u), "signed out: no hint");
+	store_close(s);
+	tmpdir_remove(dir);
 }
