@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "auth/users.h"
 #include "http/auth.h"
+#include "http/peer.h"
 #include "ingest/gen.h"
 #include "ingest/import.h"
 #include "match/matcher.h"
@@ -185,8 +186,11 @@ int cmd_demo(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	char announce[512];
+	/* a wildcard address is not one to open: its loopback is */
+	const char *host = !strcmp(cfg.host, "0.0.0.0") ? "127.0.0.1" : !strcmp(cfg.host, "::") ? "::1" : cfg.host;
+	bool v6 = peer_host_is_ipv6(host) && host[0] != '[';
 	snprintf(announce, sizeof announce,
-	         "\n  Open http://%s:%d/#token=%s\n  API token (org 'demo'): %s\n  Stop with Ctrl-C.\n",
-	         strcmp(cfg.host, "0.0.0.0") ? cfg.host : "127.0.0.1", cfg.port, token, token);
+	         "\n  Open http://%s%s%s:%d/#token=%s\n  API token (org 'demo'): %s\n  Stop with Ctrl-C.\n",
+	         v6 ? "[" : "", host, v6 ? "]" : "", cfg.port, token, token);
 	return serve_run(&cfg, announce, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "core/mem.h"
 #include "http/api.h"
 #include "http/app.h"
+#include "http/peer.h"
 #include "http/ratelimit.h"
 #include "http/warm.h"
 #include "monitor/monitor.h"
@@ -31,7 +32,8 @@ static void usage(FILE *f)
 	           "options:\n"
 	           "  --config FILE       INI file of settings (every one: docs/operations.md)\n"
 	           "  --data DIR          data directory (default $BRISK_DATA or ./brisk-data)\n"
-	           "  --host ADDR         listen address (default 127.0.0.1; 0.0.0.0 for all)\n"
+	           "  --host ADDR         listen address (default 127.0.0.1; 0.0.0.0 for all IPv4,\n"
+	           "                      ::1 or :: for IPv6: :: takes IPv4 clients too)\n"
 	           "  --port N            listen port (default 8080; 0 = any free port)\n"
 	           "  --threads N         event loops (default: cores)\n"
 	           "  --workers N         compute threads (default: 2 x cores)\n"
@@ -290,8 +292,9 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	rl->app = &app;
 	pthread_create(&rl->tid, NULL, reload_main, rl);
 	/* The line scripts and tests wait for: it carries the real port. */
-	printf("brisk %s listening on %s://%s:%d/ (data %s%s)\n", BRISK_VERSION, http_server_tls(srv) ? "https" : "http",
-	       cfg->host, http_server_port(srv),
+	bool v6 = peer_host_is_ipv6(cfg->host) && cfg->host[0] != '[';
+	printf("brisk %s listening on %s://%s%s%s:%d/ (data %s%s)\n", BRISK_VERSION, http_server_tls(srv) ? "https" : "http",
+	       v6 ? "[" : "", cfg->host, v6 ? "]" : "", http_server_port(srv),
 	       cfg->data_dir, cfg->naive ? ", naive mode" : "");
 	if (announce)
 		printf("%s\n", announce);

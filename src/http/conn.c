@@ -26,6 +26,7 @@
 #include "core/mem.h"
 #include "http/auth.h"
 #include "http/h2guard.h"
+#include "http/peer.h"
 #include "http/server_int.h"
 
 #include <h2o/http1.h>
@@ -42,7 +43,7 @@ struct conn {
 	loop_t *loop;
 	h2o_socket_t *sock;
 	int fd;
-	uint32_t addr;      /* IPv4 peer, network order */
+	uint64_t addr;      /* the peer's key (peer.h): IPv4 address or IPv6 /64 */
 	int active;         /* requests in progress */
 	int refs;           /* active requests + callbacks running; freed at 0 once closed */
 	bool closed, shed, reserve;
@@ -59,10 +60,10 @@ struct conn {
 	h2guard_t *h2g;
 };
 
-static unsigned addr_slot(uint32_t addr)
+static unsigned addr_slot(uint64_t addr)
 {
-	uint32_t h = addr * 2654435761u;
-	return h >> (32 - CONN_ADDR_BITS);
+	uint64_t h = addr * 0x9e3779b97f4a7c15ull;
+	return (unsigned)(h >> (64 - CONN_ADDR_BITS));
 }
 
 /* At most one line a second, with how many were not printed. */
@@ -120,7 +121,7 @@ static conn_t *conn_of_req(h2o_req_t *req)
 /* Closes the oldest idle connection of this loop (from addr when
  * same_addr): shutdown() makes h2o see the end of the stream and close
  * it the usual way. False when every connection is busy. */
-static bool shed_idle(loop_t *loop, uint32_t addr, bool same_addr)
+static bool shed_idle(loop_t *loop, uint64_t addr, bool same_addr)
 {
 	for (h2o_linklist_t *l = loop->conns.next; l != &loop->conns; l = l->next) {
 		conn_t *c = H2O_STRUCT_FROM_MEMBER(conn_t, link, l);
@@ -583,9 +584,9 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
 	h2o_socket_getpeername(sock, (struct sockaddr *)&ss);
-	uint32_t addr = ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_addr.s_addr : 0;
-	char as[INET_ADDRSTRLEN] = "?";
-	inet_ntop(AF_INET, &addr, as, sizeof as);
+	uint64_t addr = peer_key((struct sockaddr *)&ss);
+	char as[PEER_NAME_BUFSZ];
+	peer_name((struct sockaddr *)&ss, as);
 	unsigned slot = addr_slot(addr);
 	bool reserve = false;
 	bool over_addr = atomic_load(&srv->addr_conns[slot]) >= srv->cfg.max_conns_per_addr;
@@ -635,34 +636,30 @@ void conn_listen(loop_t *loop)
 	h2o_socket_read_start(loop->listener, on_accept);
 }
 
-static bool parse_addr(const char *host, int port, struct sockaddr_in *addr, char *err, size_t errlen)
-{
-	memset(addr, 0, sizeof *addr);
-	addr->sin_family = AF_INET;
-	addr->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &addr->sin_addr) != 1) {
-		snprintf(err, errlen, "bad listen address '%s' (an IPv4 address such as 127.0.0.1 or 0.0.0.0)", host);
-		return false;
-	}
-	return true;
-}
-
-/* A bound IPv4 socket; listening (and shared with SO_REUSEPORT) when
- * listen_it, else only proving the port is free. -1 with err. */
+/* A bound socket (IPv4 or IPv6; "::" takes both families); listening
+ * (and shared with SO_REUSEPORT) when listen_it, else only proving the
+ * port is free. -1 with err. */
 static int bound_socket(const char *host, int port, bool listen_it, char *err, size_t errlen)
 {
-	struct sockaddr_in addr;
-	if (!parse_addr(host, port, &addr, err, errlen))
+	struct sockaddr_storage addr;
+	socklen_t len;
+	if (!peer_listen_addr(host, port, &addr, &len, err, errlen))
 		return -1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
+	int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", host, strerror(errno));
+		return -1;
+	}
+	int one = 1, zero = 0;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (addr.ss_family == AF_INET6) /* IPv4 clients too, as ::ffff:a.b.c.d */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
 	if (listen_it) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	}
-	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || (listen_it && listen(fd, SOMAXCONN) != 0)) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s%s", host, port, strerror(errno),
+	if (bind(fd, (struct sockaddr *)&addr, len) != 0 || (listen_it && listen(fd, SOMAXCONN) != 0)) {
+		snprintf(err, errlen, "cannot listen on %s port %d: %s%s", host, port, strerror(errno),
 		         !listen_it && errno == EADDRINUSE ? " (is another brisk or server running there?)" : "");
 		close(fd);
 		return -1;

@@ -150,7 +150,7 @@ bool ratelimit_take(uint64_t principal, rl_class cls, rl_verdict *v)
 	return take(key_of(K_PRINCIPAL, k, sizeof k), (unsigned)cls < RL__CLASSES ? c.cls[cls] : (rl_policy){0, 0}, v);
 }
 
-bool ratelimit_bad_token_blocked(uint32_t addr, int *retry_after)
+bool ratelimit_bad_token_blocked(uint64_t addr, int *retry_after)
 {
 	ratelimit_config c;
 	config_get(&c);
@@ -171,7 +171,7 @@ bool ratelimit_bad_token_blocked(uint32_t addr, int *retry_after)
 	return true;
 }
 
-void ratelimit_bad_token_note(uint32_t addr)
+void ratelimit_bad_token_note(uint64_t addr)
 {
 	ratelimit_config c;
 	config_get(&c);
@@ -217,7 +217,7 @@ static void signin_fail(uint64_t key, const ratelimit_config *c, double now)
 	unlock_slot(key);
 }
 
-bool ratelimit_signin_allowed(uint32_t addr, const char *account, size_t account_len, int *retry_after)
+bool ratelimit_signin_allowed(uint64_t addr, const char *account, size_t account_len, int *retry_after)
 {
 	double now = clock_now_s();
 	*retry_after = 0;
@@ -226,7 +226,7 @@ bool ratelimit_signin_allowed(uint32_t addr, const char *account, size_t account
 	return a && b;
 }
 
-void ratelimit_signin_failed(uint32_t addr, const char *account, size_t account_len)
+void ratelimit_signin_failed(uint64_t addr, const char *account, size_t account_len)
 {
 	ratelimit_config c;
 	config_get(&c);
@@ -235,7 +235,7 @@ void ratelimit_signin_failed(uint32_t addr, const char *account, size_t account_
 	signin_fail(key_of(K_SIGNIN_ADDR, &addr, sizeof addr), &c, now);
 }
 
-void ratelimit_signin_succeeded(uint32_t addr, const char *account, size_t account_len)
+void ratelimit_signin_succeeded(uint64_t addr, const char *account, size_t account_len)
 {
 	(void)addr;
 	uint64_t key = key_of(K_SIGNIN_ACCOUNT, account, account_len);

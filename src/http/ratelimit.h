@@ -53,11 +53,11 @@ typedef struct {
  * with v->retry_after set when the bucket is empty. */
 bool ratelimit_take(uint64_t principal, rl_class cls, rl_verdict *v);
 
-/* Refused tokens per peer address (IPv4, network order): _blocked is true
+/* Refused tokens per peer address (its key: http/peer.h): _blocked is true
  * while the address's bucket is empty (answer 429 without looking the
  * token up), with the wait in *retry_after; _note counts one refusal. */
-bool ratelimit_bad_token_blocked(uint32_t addr, int *retry_after);
-void ratelimit_bad_token_note(uint32_t addr);
+bool ratelimit_bad_token_blocked(uint64_t addr, int *retry_after);
+void ratelimit_bad_token_note(uint64_t addr);
 
 /* Sign-in backoff (for the users/sessions code). Call _allowed before
  * checking a password: false means refuse now (429, Retry-After:
@@ -67,9 +67,9 @@ void ratelimit_bad_token_note(uint32_t addr);
  * 1 s after signin_free_failures failures up to signin_max_backoff_s,
  * separately per account and per address; failures are forgotten after
  * 15 minutes without one. account is the name as typed (any bytes). */
-bool ratelimit_signin_allowed(uint32_t addr, const char *account, size_t account_len, int *retry_after);
-void ratelimit_signin_failed(uint32_t addr, const char *account, size_t account_len);
-void ratelimit_signin_succeeded(uint32_t addr, const char *account, size_t account_len);
+bool ratelimit_signin_allowed(uint64_t addr, const char *account, size_t account_len, int *retry_after);
+void ratelimit_signin_failed(uint64_t addr, const char *account, size_t account_len);
+void ratelimit_signin_succeeded(uint64_t addr, const char *account, size_t account_len);
 
 /* Forgets every bucket and backoff (tests). */
 void ratelimit_reset(void);

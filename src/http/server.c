@@ -373,10 +373,11 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 		}
 		if (port == 0) {
 			/* bind the other loops to the port the kernel chose */
-			struct sockaddr_in a;
+			struct sockaddr_storage a;
 			socklen_t al = sizeof a;
 			getsockname(srv->loops[i].fd, (struct sockaddr *)&a, &al);
-			port = ntohs(a.sin_port);
+			port = ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
+			                                     : ((struct sockaddr_in *)&a)->sin_port);
 		}
 	}
 	srv->port = port;

@@ -60,7 +60,7 @@ typedef struct http_req {
 	signed char admit;
 	bool admitted;
 	/* rate limits (ratelimit.h) */
-	uint32_t peer;         /* IPv4 peer address, network order (0: unknown) */
+	uint64_t peer;         /* the peer's address key (http/peer.h: IPv4, or IPv6 /64; 0: unknown) */
 	uint64_t principal;    /* who asks, for rate limits: set by auth (a user id);
 	                          0 = derived from the bearer token */
 	bool rl_checked;       /* this request's token was taken (once, loop or worker) */

@@ -108,6 +108,56 @@ describe('admission: one org flooding uncached requests', () => {
     for (const r of await other) assert.equal(r.status, 200, r.text);
     console.log(`# flood: ${res.filter((r) => r.status === 200).length} answered, ${res.filter((r) => r.status === 503).length} refused 503`);
   });
+
+  test('signed-in browsers count for their own organisation, not one slot shared by every session', async () => {
+    const pw = 'flood-pass-123';
+    for (const [name, org] of [['flood.acme', 'acme'], ['calm.beta', 'beta']])
+      assert.equal(briskRun(['user', 'add', name, '--org', org, '--role', 'viewer', '--data', ds.data], { input: pw + '\n' }).code, 0);
+    const signIn = async (user) => {
+      const res = await fetch(srv.base + '/api/v1/session', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, password: pw }) });
+      assert.equal(res.status, 200, await res.text());
+      return (res.headers.get('set-cookie') || '').split(';')[0];
+    };
+    const flooder = await signIn('flood.acme'), calm = await signIn('calm.beta');
+    const get = (cookie, pq) => api(srv, null, pq, { headers: { cookie } });
+    // lists (searches that scan) enter the admission pool before the
+    // session is checked: the flooder's fill its organisation's queue
+    const flood = [];
+    for (let i = 0; i < 40; i++) flood.push(get(flooder, `/api/v1/payments?q=${'ab'[i % 2]}${i % 10}&limit=50`));
+    const other = [];
+    for (let i = 0; i < 5; i++) other.push(await get(calm, `/api/v1/payments?q=c${i}&limit=50`));
+    const res = await Promise.all(flood);
+    for (const r of res) assert.ok(r.status === 200 || r.status === 503, `${r.status} ${r.text.slice(0, 200)}`);
+    for (const r of other) assert.equal(r.status, 200, r.text);
+    console.log(`# session flood: ${res.filter((r) => r.status === 200).length} answered, ${res.filter((r) => r.status === 503).length} refused 503`);
+  });
+});
+
+describe('per-address limits over IPv6 (listening on ::, which takes IPv4 clients too)', () => {
+  let dir, srv, v6;
+  before(async () => {
+    dir = tempDir();
+    token(`${dir}/data`, 'acme');
+    srv = await startServer(`${dir}/data`, ['--host', '::',
+      '--set', 'ratelimit.bad_tokens_burst=3', '--set', 'ratelimit.bad_tokens_per_minute=1']);
+    v6 = { ...srv, base: `http://[::1]:${srv.port}` };
+  });
+  after(async () => { await srv?.stop(); cleanup(dir); });
+
+  test('an IPv6 client and an IPv4 one (seen as ::ffff:127.0.0.1) have buckets of their own', async () => {
+    assert.match(srv.child.spawnargs.join(' '), /--host ::/);
+    const bad = (s, i) => api(s, 'brisk_' + String(i).repeat(43).slice(0, 43), '/api/v1/overview');
+    const six = [];
+    for (let i = 0; i < 5; i++) six.push((await bad(v6, i)).status);
+    assert.deepEqual(six, [401, 401, 401, 429, 429]);
+    // the IPv4 client's bucket is its own (a mapped address is the IPv4 one)
+    const four = [];
+    for (let i = 0; i < 5; i++) four.push((await bad(srv, i)).status);
+    assert.deepEqual(four, [401, 401, 401, 429, 429]);
+    assert.equal((await api(v6, null, '/api/v1/overview')).status, 429, 'no token counts too');
+    assert.equal((await api(v6, null, '/healthz')).status, 200);
+  });
 });
 
 describe('security headers', () => {

@@ -1,13 +1,17 @@
 /* The rate limiter (buckets, classes, refused tokens, sign-in backoff)
- * and the admission pool (priority, per-org cap and queue bound). No
+ * and the admission pool (priority, per-org cap and queue bound), and
+ * the per-address keys of IPv4 and IPv6 peers. No
  * timing is asserted: buckets are judged right after they are filled,
  * long before a refill could count; the pool's jobs block on gates. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "http/admission.h"
+#include "http/peer.h"
 #include "http/ratelimit.h"
 
 static void configure(int per_minute, int burst)
@@ -210,4 +214,64 @@ Test(admission, full_queue_refused)
 	open_gate(&g);
 	admission_free(a);
 	cr_assert_eq(g.n, 3);
+}
+
+static uint64_t key4(const char *a)
+{
+	struct sockaddr_in s = {.sin_family = AF_INET};
+	cr_assert_eq(inet_pton(AF_INET, a, &s.sin_addr), 1);
+	return peer_key((struct sockaddr *)&s);
+}
+
+static uint64_t key6(const char *a)
+{
+	struct sockaddr_in6 s = {.sin6_family = AF_INET6};
+	cr_assert_eq(inet_pton(AF_INET6, a, &s.sin6_addr), 1);
+	return peer_key((struct sockaddr *)&s);
+}
+
+Test(peer, ipv6_by_its_64_prefix_and_mapped_ipv4_as_ipv4)
+{
+	cr_expect_neq(key4("10.0.0.7"), 0);
+	cr_expect_neq(key4("10.0.0.7"), key4("10.0.0.8"));
+	cr_expect_eq(key6("::ffff:10.0.0.7"), key4("10.0.0.7"), "a dual-stack listener's IPv4 client is that client");
+	cr_expect_eq(key6("2001:db8:1:2::1"), key6("2001:db8:1:2:ffff:abcd:1234:5678"), "one /64 is one client");
+	cr_expect_neq(key6("2001:db8:1:2::1"), key6("2001:db8:1:3::1"));
+	cr_expect_neq(key6("::1"), 0);
+	cr_expect_neq(key6("::1"), key4("127.0.0.1"));
+	cr_expect_neq(key6("::ffff:0:0"), 0);
+	struct sockaddr un = {.sa_family = AF_UNIX};
+	cr_expect_eq(peer_key(&un), 0);
+	char name[PEER_NAME_BUFSZ];
+	struct sockaddr_in6 m = {.sin6_family = AF_INET6};
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &m.sin6_addr);
+	peer_name((struct sockaddr *)&m, name);
+	cr_expect_str_eq(name, "192.0.2.1");
+}
+
+Test(peer, refused_tokens_count_per_64_prefix)
+{
+	configure(1, 5);
+	uint64_t a = key6("2001:db8:aa:1::1"), same = key6("2001:db8:aa:1::99"), other = key6("2001:db8:aa:2::1");
+	int wait;
+	for (int i = 0; i < 3; i++)
+		ratelimit_bad_token_note(a);
+	cr_expect(ratelimit_bad_token_blocked(same, &wait), "another address of the /64 is the same client");
+	cr_expect_not(ratelimit_bad_token_blocked(other, &wait));
+}
+
+Test(peer, listen_addresses)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[200];
+	cr_expect(peer_listen_addr("127.0.0.1", 80, &ss, &len, err, sizeof err));
+	cr_expect_eq(ss.ss_family, AF_INET);
+	cr_expect(peer_listen_addr("::", 80, &ss, &len, err, sizeof err));
+	cr_expect_eq(ss.ss_family, AF_INET6);
+	cr_expect(peer_listen_addr("[::1]", 80, &ss, &len, err, sizeof err));
+	cr_expect_eq(ss.ss_family, AF_INET6);
+	cr_expect_not(peer_listen_addr("localhost", 80, &ss, &len, err, sizeof err));
+	cr_expect(strstr(err, "bad listen address 'localhost'") != NULL, "%s", err);
+	cr_expect_not(peer_listen_addr("[::1", 80, &ss, &len, err, sizeof err));
 }

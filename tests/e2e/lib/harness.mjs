@@ -108,7 +108,7 @@ export async function startServer(data, extra = [], env = {}) {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 15000);
     child.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/listening on (https?):\/\/[\d.]+:(\d+)\//);
+      const m = out.match(/listening on (https?):\/\/(?:[\d.]+|\[[\da-f:.]+\]):(\d+)\//);
       if (m) { clearTimeout(timer); scheme = m[1]; resolve(Number(m[2])); }
     });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${err}`)); });
