@@ -307,6 +307,22 @@ static void conn_limits(http_config *c)
 		c->max_conns_per_addr = c->max_conns;
 }
 
+/* Undoes a half-made server: its first nfds listeners, its h2o config
+ * (when made), the access log. Always NULL. */
+static http_server_t *server_new_failed(http_server_t *srv, int nfds, bool config)
+{
+	for (int k = 0; k < nfds; k++)
+		close(srv->loops[k].fd);
+	if (config)
+		h2o_config_dispose(&srv->config);
+	if (srv->access && srv->access != stderr)
+		fclose(srv->access);
+	free(srv->hist);
+	free(srv->loops);
+	free(srv);
+	return NULL;
+}
+
 http_server_t *http_server_new(const http_config *cfg, store_t *store, const http_route *routes, size_t nroutes,
                                char *err, size_t errlen)
 {
@@ -332,8 +348,7 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 		srv->access = strcmp(cfg->access_log, "-") ? fopen(cfg->access_log, "a") : stderr;
 		if (!srv->access) {
 			snprintf(err, errlen, "cannot open access log %s: %s", cfg->access_log, strerror(errno));
-			free(srv);
-			return NULL;
+			return server_new_failed(srv, 0, false);
 		}
 		setvbuf(srv->access, NULL, _IOLBF, 0);
 	}
@@ -351,26 +366,15 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 	 * take half the connections): a plain bind first proves it is free. */
 	if (port != 0) {
 		int probe = conn_probe_port(srv->cfg.host, port, err, errlen);
-		if (probe < 0) {
-			h2o_config_dispose(&srv->config);
-			free(srv->hist);
-			free(srv->loops);
-			free(srv);
-			return NULL;
-		}
+		if (probe < 0)
+			return server_new_failed(srv, 0, true);
 		close(probe);
 	}
 	for (int i = 0; i < srv->cfg.threads; i++) {
 		srv->loops[i].srv = srv;
 		srv->loops[i].fd = conn_open_listener(srv->cfg.host, port, err, errlen);
-		if (srv->loops[i].fd < 0) {
-			for (int k = 0; k < i; k++)
-				close(srv->loops[k].fd);
-			h2o_config_dispose(&srv->config);
-			free(srv->loops);
-			free(srv);
-			return NULL;
-		}
+		if (srv->loops[i].fd < 0)
+			return server_new_failed(srv, i, true);
 		if (port == 0) {
 			/* bind the other loops to the port the kernel chose */
 			struct sockaddr_storage a;
@@ -387,15 +391,8 @@ http_server_t *http_server_new(const http_config *cfg, store_t *store, const htt
 		} else {
 			srv->ssl_ctx = tls_context_new(&srv->cfg, err, errlen);
 		}
-		if (!srv->ssl_ctx) {
-			for (int k = 0; k < srv->cfg.threads; k++)
-				close(srv->loops[k].fd);
-			h2o_config_dispose(&srv->config);
-			free(srv->hist);
-			free(srv->loops);
-			free(srv);
-			return NULL;
-		}
+		if (!srv->ssl_ctx)
+			return server_new_failed(srv, srv->cfg.threads, true);
 	}
 	srv->workers = workq_new(srv->cfg.workers, 4096);
 	admission_opts ao = {.threads = srv->cfg.workers,
