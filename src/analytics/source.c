@@ -215,3 +215,106 @@ int source_series(store_conn_t *c, int64_t org, bool naive, rollup_metric m, dat
 			return -1;
 	return 0;
 }
+
+/* The segments of many requests, each knowing its request (store_each). */
+typedef struct {
+	int64_t org;
+	segment *seg;
+	int *owner;
+	int n;
+	source_sum *sums;
+	source_dim *dims;
+} many;
+
+static void many_init(many *x, int64_t org, int nreq)
+{
+	*x = (many){.org = org};
+	x->seg = xmalloc((size_t)nreq * 3 * sizeof *x->seg + 1);
+	x->owner = xmalloc((size_t)nreq * 3 * sizeof *x->owner + 1);
+}
+
+static void many_add(many *x, int req, rollup_metric m, date_t from, date_t to)
+{
+	int k = segments(m, from, to, true, x->seg + x->n);
+	for (int i = 0; i < k; i++)
+		x->owner[x->n++] = req;
+}
+
+static void many_free(many *x)
+{
+	free(x->seg);
+	free(x->owner);
+}
+
+static void many_bind(void *ud, store_stmt_t *st, int i)
+{
+	many *x = ud;
+	store_bind_i64(st, 1, x->org);
+	store_bind_i64(st, 2, x->seg[i].metric);
+	store_bind_i64(st, 3, x->seg[i].from);
+	store_bind_i64(st, 4, x->seg[i].to);
+}
+
+static void sum_row(void *ud, store_stmt_t *st, int i)
+{
+	many *x = ud;
+	x->sums[x->owner[i]].cnt += store_col_i64(st, 0);
+	x->sums[x->owner[i]].total += store_col_i64(st, 1);
+}
+
+static void dim_row(void *ud, store_stmt_t *st, int i)
+{
+	many *x = ud;
+	int64_t cnt = store_col_i64(st, 1), total = store_col_i64(st, 2);
+	if (cnt == 0)
+		return;
+	size_t len;
+	const char *k = store_col_text(st, 0, &len);
+	an_items_add(x->dims[x->owner[i]].out, k, len, cnt, total);
+}
+
+int source_totals(store_conn_t *c, int64_t org, bool naive, source_sum *v, int n, char *err, size_t errlen)
+{
+	for (int i = 0; i < n; i++)
+		if (!metric_ok(v[i].m, err, errlen))
+			return -1;
+	if (naive) { /* the reference: range by range */
+		for (int i = 0; i < n; i++)
+			if (source_total(c, org, true, v[i].m, v[i].from, v[i].to, &v[i].cnt, &v[i].total, err, errlen) != 0)
+				return -1;
+		return 0;
+	}
+	many x;
+	many_init(&x, org, n);
+	x.sums = v;
+	for (int i = 0; i < n; i++) {
+		v[i].cnt = v[i].total = 0;
+		many_add(&x, i, v[i].m, v[i].from, v[i].to);
+	}
+	int rc = store_each(c, source_sql_sum, x.n, many_bind, sum_row, &x);
+	many_free(&x);
+	return rc == 0 ? 0 : an_store_err(c, "rollup", err, errlen);
+}
+
+int source_by_dims(store_conn_t *c, int64_t org, bool naive, source_dim *v, int n, char *err, size_t errlen)
+{
+	for (int i = 0; i < n; i++)
+		if (!metric_ok(v[i].m, err, errlen))
+			return -1;
+	if (naive) {
+		for (int i = 0; i < n; i++)
+			if (source_by_dim(c, org, true, v[i].m, v[i].from, v[i].to, v[i].out, err, errlen) != 0)
+				return -1;
+		return 0;
+	}
+	many x;
+	many_init(&x, org, n);
+	x.dims = v;
+	for (int i = 0; i < n; i++)
+		many_add(&x, i, v[i].m, v[i].from, v[i].to);
+	int rc = store_each(c, source_sql_dim, x.n, many_bind, dim_row, &x);
+	many_free(&x);
+	for (int i = 0; i < n; i++)
+		an_items_sort_key(v[i].out);
+	return rc == 0 ? 0 : an_store_err(c, "rollup", err, errlen);
+}

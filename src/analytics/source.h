@@ -29,6 +29,23 @@ int source_total(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date
 int source_by_dim(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date_t from, date_t to,
                   an_items *out, char *err, size_t errlen);
 
+/* Many ranges at once: each request's figures over its [from, to], read
+ * in one round trip of the store (store_each) where one per range and
+ * month segment would cost one each. sums: (cnt, total) set; dims: per
+ * dim added into out, which ends sorted by key. 0, or -1 with a reason. */
+typedef struct {
+	rollup_metric m;
+	date_t from, to;
+	int64_t cnt, total; /* out */
+} source_sum;
+typedef struct {
+	rollup_metric m;
+	date_t from, to;
+	an_items *out;
+} source_dim;
+int source_totals(store_conn_t *c, int64_t org, bool naive, source_sum *v, int n, char *err, size_t errlen);
+int source_by_dims(store_conn_t *c, int64_t org, bool naive, source_dim *v, int n, char *err, size_t errlen);
+
 /* Per day over [from, to], ascending, appended to out. With months set a
  * whole calendar month inside the range may come as one row dated the first
  * of the month (callers whose buckets are whole months set it). */

@@ -19,103 +19,75 @@ void analytics_params_init(analytics_params *p, int64_t org, date_t from, date_t
 	};
 }
 
-/* Sales (status not cancelled) from the by-status rollup: five dims per
- * month, where the by-customer rollup would read one row per customer. */
-static int sales_total(store_conn_t *c, const analytics_params *p, date_t from, date_t to, int64_t *cnt,
-                       int64_t *total, char *err, size_t errlen)
+/* Sales (status not cancelled) from the by-status rollup's items: five
+ * dims per month, where the by-customer rollup would read one row per
+ * customer. */
+static void sales_of(const an_items *it, int64_t *cnt, int64_t *total)
 {
-	an_items it = {0};
 	*cnt = *total = 0;
-	int rc = source_by_dim(c, p->org, p->naive, ROLLUP_SALES_STATUS, from, to, &it, err, errlen);
-	for (size_t i = 0; i < it.n; i++)
-		if (strcmp(it.v[i].key, "cancelled") != 0) {
-			*cnt += it.v[i].cnt;
-			*total += it.v[i].total;
+	for (size_t i = 0; i < it->n; i++)
+		if (strcmp(it->v[i].key, "cancelled") != 0) {
+			*cnt += it->v[i].cnt;
+			*total += it->v[i].total;
 		}
-	an_items_free(&it);
-	return rc;
 }
 
-static int open_leads(store_conn_t *c, const analytics_params *p, int64_t *n, char *err, size_t errlen)
+/* Leads not won or lost, from the (creator, status) rollup's items. */
+static int64_t open_of(const an_items *it)
 {
-	an_items it = {0};
-	*n = 0;
-	int rc = source_by_dim(c, p->org, p->naive, ROLLUP_LEADS, AN_DATE_MIN, AN_DATE_MAX, &it, err, errlen);
-	for (size_t i = 0; i < it.n; i++) {
-		const char *st = memchr(it.v[i].key, '\x1f', it.v[i].klen);
-		st = st ? st + 1 : it.v[i].key;
+	int64_t n = 0;
+	for (size_t i = 0; i < it->n; i++) {
+		const char *st = memchr(it->v[i].key, '\x1f', it->v[i].klen);
+		st = st ? st + 1 : it->v[i].key;
 		if (strcmp(st, "won") != 0 && strcmp(st, "lost") != 0)
-			*n += it.v[i].cnt;
+			n += it->v[i].cnt;
 	}
-	an_items_free(&it);
-	return rc;
+	return n;
 }
 
-/* Payments and invoices in currencies other than the org's, per currency
- * over [from, to]: shown apart, never summed into the org's figures.
+/* Payments (in) and invoices (inv) in currencies other than the org's,
+ * per currency: shown apart, never summed into the org's figures.
  * cashflow set: {"currency","inflow","count"}; else the overview's
  * {"currency","cash_in","cash_in_count","invoiced","invoiced_count"}. */
-static int other_currencies(store_conn_t *c, const analytics_params *p, date_t from, date_t to, bool cashflow,
-                            buf_t *out, char *err, size_t errlen)
+static void currencies_put(buf_t *out, const an_items *in, const an_items *inv, bool cashflow)
 {
-	an_items in = {0}, inv = {0};
-	int rc = source_by_dim(c, p->org, p->naive, ROLLUP_CASH_IN_FX, from, to, &in, err, errlen);
-	if (rc == 0 && !cashflow)
-		rc = source_by_dim(c, p->org, p->naive, ROLLUP_INVOICED_FX, from, to, &inv, err, errlen);
-	if (rc == 0) {
-		/* Both lists are sorted by code: merge them. */
-		buf_puts(out, ",\"other_currencies\":[");
-		size_t i = 0, j = 0;
-		bool first = true;
-		while (i < in.n || j < inv.n) {
-			int cmp = i == in.n ? 1 : j == inv.n ? -1 : strcmp(in.v[i].key, inv.v[j].key);
-			const an_item *a = cmp <= 0 ? &in.v[i] : NULL, *b = cmp >= 0 ? &inv.v[j] : NULL;
-			const an_item *k = a ? a : b;
-			buf_puts(out, first ? "{\"currency\":" : ",{\"currency\":");
-			buf_json_str(out, k->key, k->klen);
-			if (cashflow)
-				buf_printf(out, ",\"inflow\":%lld,\"count\":%lld}", (long long)a->total, (long long)a->cnt);
-			else
-				buf_printf(out, ",\"cash_in\":%lld,\"cash_in_count\":%lld,\"invoiced\":%lld,\"invoiced_count\":%lld}",
-				           (long long)(a ? a->total : 0), (long long)(a ? a->cnt : 0), (long long)(b ? b->total : 0),
-				           (long long)(b ? b->cnt : 0));
-			first = false;
-			i += a != NULL;
-			j += b != NULL;
-		}
-		buf_putc(out, ']');
+	/* Both lists are sorted by code: merge them. */
+	buf_puts(out, ",\"other_currencies\":[");
+	size_t i = 0, j = 0;
+	bool first = true;
+	while (i < in->n || j < inv->n) {
+		int cmp = i == in->n ? 1 : j == inv->n ? -1 : strcmp(in->v[i].key, inv->v[j].key);
+		const an_item *a = cmp <= 0 ? &in->v[i] : NULL, *b = cmp >= 0 ? &inv->v[j] : NULL;
+		const an_item *k = a ? a : b;
+		buf_puts(out, first ? "{\"currency\":" : ",{\"currency\":");
+		buf_json_str(out, k->key, k->klen);
+		if (cashflow)
+			buf_printf(out, ",\"inflow\":%lld,\"count\":%lld}", (long long)a->total, (long long)a->cnt);
+		else
+			buf_printf(out, ",\"cash_in\":%lld,\"cash_in_count\":%lld,\"invoiced\":%lld,\"invoiced_count\":%lld}",
+			           (long long)(a ? a->total : 0), (long long)(a ? a->cnt : 0), (long long)(b ? b->total : 0),
+			           (long long)(b ? b->cnt : 0));
+		first = false;
+		i += a != NULL;
+		j += b != NULL;
 	}
-	an_items_free(&in);
-	an_items_free(&inv);
-	return rc;
-}
-
-typedef struct {
-	int64_t cash_in, cash_out, sales, sales_cnt;
-} period;
-
-static int period_figures(store_conn_t *c, const analytics_params *p, date_t from, date_t to, period *f,
-                          char *err, size_t errlen)
-{
-	int64_t n;
-	if (source_total(c, p->org, p->naive, ROLLUP_CASH_IN, from, to, &n, &f->cash_in, err, errlen) != 0 ||
-	    source_total(c, p->org, p->naive, ROLLUP_COSTS_CATEGORY, from, to, &n, &f->cash_out, err, errlen) != 0 ||
-	    sales_total(c, p, from, to, &f->sales_cnt, &f->sales, err, errlen) != 0)
-		return -1;
-	return 0;
+	buf_putc(out, ']');
 }
 
 /* Net of every day up to and including `to`, before the opening balance. */
 static int net_through(store_conn_t *c, const analytics_params *p, date_t to, int64_t *net, char *err,
                        size_t errlen)
 {
-	int64_t n, in, outv;
-	if (source_total(c, p->org, p->naive, ROLLUP_CASH_IN, AN_DATE_MIN, to, &n, &in, err, errlen) != 0 ||
-	    source_total(c, p->org, p->naive, ROLLUP_COSTS_CATEGORY, AN_DATE_MIN, to, &n, &outv, err, errlen) != 0)
+	source_sum v[] = {{ROLLUP_CASH_IN, AN_DATE_MIN, to, 0, 0}, {ROLLUP_COSTS_CATEGORY, AN_DATE_MIN, to, 0, 0}};
+	if (source_totals(c, p->org, p->naive, v, 2, err, errlen) != 0)
 		return -1;
-	*net = in - outv;
+	*net = v[0].total - v[1].total;
 	return 0;
 }
+
+typedef struct {
+	int64_t cash_in, cash_out, sales, sales_cnt;
+} period;
 
 int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging *ag, buf_t *out, char *err,
                      size_t errlen)
@@ -127,13 +99,34 @@ int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging 
 	date_t pfrom = (date_t)(pf < AN_DATE_MIN ? AN_DATE_MIN : pf), pto = p->from - 1;
 	bool has_prev = p->from > AN_DATE_MIN;
 	period cur = {0}, prev = {0};
-	int64_t net_to, leads, due;
-	if (period_figures(c, p, p->from, p->to, &cur, err, errlen) != 0 ||
-	    (has_prev && period_figures(c, p, pfrom, pto, &prev, err, errlen) != 0) ||
-	    net_through(c, p, p->to, &net_to, err, errlen) ||
-	    open_leads(c, p, &leads, err, errlen) != 0 ||
+	int64_t due;
+	/* Every rollup figure in two round trips (sums, then per dim): on a
+	 * server store each one costs more than reading the rows. */
+	source_sum sums[] = {
+		{ROLLUP_CASH_IN, p->from, p->to, 0, 0},   {ROLLUP_COSTS_CATEGORY, p->from, p->to, 0, 0},
+		{ROLLUP_CASH_IN, AN_DATE_MIN, p->to, 0, 0}, {ROLLUP_COSTS_CATEGORY, AN_DATE_MIN, p->to, 0, 0},
+		{ROLLUP_CASH_IN, pfrom, pto, 0, 0},         {ROLLUP_COSTS_CATEGORY, pfrom, pto, 0, 0},
+	};
+	an_items sales = {0}, psales = {0}, leads = {0}, fx_in = {0}, fx_inv = {0};
+	source_dim dims[] = {
+		{ROLLUP_SALES_STATUS, p->from, p->to, &sales}, {ROLLUP_LEADS, AN_DATE_MIN, AN_DATE_MAX, &leads},
+		{ROLLUP_CASH_IN_FX, p->from, p->to, &fx_in},   {ROLLUP_INVOICED_FX, p->from, p->to, &fx_inv},
+		{ROLLUP_SALES_STATUS, pfrom, pto, &psales},
+	};
+	int rc = -1;
+	if (source_totals(c, p->org, p->naive, sums, has_prev ? 6 : 4, err, errlen) != 0 ||
+	    source_by_dims(c, p->org, p->naive, dims, has_prev ? 5 : 4, err, errlen) != 0 ||
 	    an_followups_due(c, p->org, p->day, p->naive, &due, err, errlen) != 0)
-		return -1;
+		goto done;
+	cur.cash_in = sums[0].total;
+	cur.cash_out = sums[1].total;
+	int64_t net_to = sums[2].total - sums[3].total;
+	if (has_prev) {
+		prev.cash_in = sums[4].total;
+		prev.cash_out = sums[5].total;
+	}
+	sales_of(&sales, &cur.sales_cnt, &cur.sales);
+	sales_of(&psales, &prev.sales_cnt, &prev.sales);
 	buf_puts(out, "{\"from\":");
 	an_put_date(out, p->from);
 	buf_puts(out, ",\"to\":");
@@ -145,7 +138,7 @@ int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging 
 	           (long long)cur.cash_in, (long long)cur.cash_out, (long long)(cur.cash_in - cur.cash_out),
 	           (long long)p->opening_balance, (long long)(p->opening_balance + net_to), (long long)cur.sales,
 	           (long long)cur.sales_cnt, (long long)ag->total_amount,
-	           (long long)(ag->total_amount - ag->amount[0]), (long long)ag->total_cnt, (long long)leads,
+	           (long long)(ag->total_amount - ag->amount[0]), (long long)ag->total_cnt, (long long)open_of(&leads),
 	           (long long)due);
 	buf_puts(out, ",\"previous\":{\"from\":");
 	if (has_prev)
@@ -168,10 +161,16 @@ int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging 
 	buf_puts(out, ",\"sales\":");
 	an_put_change(out, cur.sales, prev.sales);
 	buf_putc(out, '}');
-	if (other_currencies(c, p, p->from, p->to, false, out, err, errlen) != 0)
-		return -1;
+	currencies_put(out, &fx_in, &fx_inv, false);
 	buf_putc(out, '}');
-	return 0;
+	rc = 0;
+done:
+	an_items_free(&sales);
+	an_items_free(&psales);
+	an_items_free(&leads);
+	an_items_free(&fx_in);
+	an_items_free(&fx_inv);
+	return rc;
 }
 
 int analytics_overview(store_conn_t *c, const analytics_params *p, buf_t *out, char *err, size_t errlen)
@@ -251,10 +250,14 @@ int analytics_cashflow(store_conn_t *c, const analytics_params *p, buf_t *out, c
 		           (long long)b[i].out, (long long)(b[i].in - b[i].out), (long long)bal);
 	}
 	buf_putc(out, ']');
-	if (other_currencies(c, p, p->from, p->to, true, out, err, errlen) != 0)
-		goto done;
-	buf_putc(out, '}');
-	rc = 0;
+	an_items fx_in = {0}, none = {0};
+	source_dim fx = {ROLLUP_CASH_IN_FX, p->from, p->to, &fx_in};
+	rc = source_by_dims(c, p->org, p->naive, &fx, 1, err, errlen);
+	if (rc == 0) {
+		currencies_put(out, &fx_in, &none, true);
+		buf_putc(out, '}');
+	}
+	an_items_free(&fx_in);
 done:
 	source_rows_free(&in);
 	source_rows_free(&cost);

@@ -40,6 +40,8 @@ struct store {
 	unsigned watch_period_us;
 	store_change_fn on_change;
 	void *on_change_ud;
+	store_change_fn on_outside; /* (ver_lock) */
+	void *on_outside_ud;
 };
 
 struct store_conn {
@@ -96,6 +98,9 @@ struct store_backend {
 	void (*reset)(store_stmt_t *st);
 	/* Whether the statement may write, and its parameter count (qstats). */
 	bool (*stmt_writes)(store_stmt_t *st);
+	/* store_each in one round trip (NULL: store_step each set in turn);
+	 * 0 or -1 with the reason in errmsg. */
+	int (*each)(store_stmt_t *st, int n, store_each_fn bind, store_each_fn row, void *ud);
 	int (*stmt_nparams)(store_stmt_t *st);
 	int (*exec)(store_conn_t *c, const char *sql);
 	int64_t (*changes)(store_conn_t *c);
@@ -110,6 +115,9 @@ struct store_backend {
 	/* store_faults / store_reachable; NULL = never faults (SQLite). */
 	uint64_t (*faults)(store_t *s);
 	bool (*reachable)(store_t *s, char *why, size_t whylen);
+	/* The watcher thread's loop (store_watch_versions) until watch_stop;
+	 * NULL = look every watch_period_us. */
+	void (*watch)(store_t *s);
 	/* Bulk inserts (store_batch_*); batch_new NULL = none. */
 	store_batch_t *(*batch_new)(store_conn_t *w, const char *insert_sql);
 	store_stmt_t *(*batch_stmt)(store_batch_t *b);
@@ -130,11 +138,14 @@ extern const store_backend store_pg_backend;
 /* Initialises the common part of a store the backend allocated. */
 void store_common_init(store_t *s, const store_backend *be, const store_opts *o);
 void store_common_free(store_t *s);
-/* Sets one version read from the store (keeps the larger); caller holds
- * ver_lock. */
-void store_vers_put(store_t *s, int64_t org, int tbl, uint64_t v);
+/* Sets one version read from the store (keeps the larger); true if it
+ * grew. Caller holds ver_lock. */
+bool store_vers_put(store_t *s, int64_t org, int tbl, uint64_t v);
 /* Reports the end of one statement execution to monitoring. */
 void store_stmt_timed(store_stmt_t *st);
 void store_conn_free_touch(store_conn_t *c);
+/* Adds mask to org's entry of the parallel lists (orgs, masks), n long,
+ * cap allocated, making one if needed. */
+void store_masks_add(int64_t **orgs, unsigned **masks, int *n, int *cap, int64_t org, unsigned mask);
 
 #endif

@@ -35,10 +35,12 @@
  *   PostgreSQL settled on, so each value is sent in binary when the types
  *   agree and as text (converted by PostgreSQL) when they do not. Results
  *   come as text and are parsed by the accessors.
- * - Versions: every commit that touched a table NOTIFYs brisk_versions (in
- *   the transaction: delivered only if it commits); a listener connection
- *   reloads data_versions when one arrives, so commits of other processes
- *   and instances are seen within milliseconds.
+ * - Versions (pg_vers.c): a request looks at the commit counter (one round
+ *   trip) and reloads data_versions when it moved; every commit that
+ *   touched a table NOTIFYs brisk_versions (in the transaction: delivered
+ *   only if it commits), which wakes the watcher thread, so commits of
+ *   other processes and instances are seen within milliseconds without
+ *   polling.
  * - A lost connection is reset on its next use (statements re-prepared);
  *   the statement that met the loss fails and the caller reports it. A
  *   read or write that finds its pooled connection dead at BEGIN (the
@@ -307,7 +309,7 @@ static store_t *pgs_open(const char *url, const store_opts *o, char *err, size_t
 		goto fail;
 	if (migrate(s, err, errlen) != 0)
 		goto fail;
-	if (!pg_listen_ensure(s) || !pg_vers_load(s)) {
+	if (!pg_look_ensure(s) || !pg_vers_load(s)) {
 		snprintf(err, errlen, "cannot read data versions from PostgreSQL");
 		goto fail;
 	}
@@ -332,8 +334,10 @@ static void pgs_close(store_t *base)
 	free(s->rurls);
 	free(s->rreaders);
 	conn_close(&s->writer);
-	if (s->listen)
-		PQfinish(s->listen);
+	if (s->look)
+		PQfinish(s->look);
+	free(s->outside_org);
+	free(s->outside_mask);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->why_lock);
@@ -584,6 +588,7 @@ const store_backend store_pg_backend = {
 	.col_is_null = pgs_col_is_null,
 	.reset = pgs_reset,
 	.stmt_writes = pgs_stmt_writes,
+	.each = pgs_each,
 	.stmt_nparams = pgs_stmt_nparams,
 	.exec = pgs_exec,
 	.changes = pgs_changes,
@@ -593,6 +598,7 @@ const store_backend store_pg_backend = {
 	.sizes = pgs_sizes,
 	.faults = pgs_faults,
 	.reachable = pgs_reachable,
+	.watch = pgs_watch,
 	.batch_new = pgs_batch_new,
 	.batch_stmt = pgs_batch_stmt,
 	.batch_row = pgs_batch_row,

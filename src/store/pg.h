@@ -76,7 +76,12 @@ typedef struct {
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;
 	pg_conn writer;
-	PGconn *listen; /* LISTEN brisk_versions; version loads; sizes (refresh_lock) */
+	PGconn *look;  /* version looks and loads; sizes (refresh_lock) */
+	PGconn *watch; /* LISTEN brisk_versions (the watcher thread's) */
+	/* (org, mask)s changed by others, for store_on_outside_change (ver_lock) */
+	int64_t *outside_org;
+	unsigned *outside_mask;
+	int noutside, capoutside;
 	bool loaded, pending;
 	_Atomic int64_t commits_seen; /* brisk_commits.n at the last load */
 	atomic_bool refresh_ok;

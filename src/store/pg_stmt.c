@@ -255,6 +255,42 @@ static void value_of(pg_val *v, Oid type, const char **val, int *len, int *fmt)
 	*fmt = 0;
 }
 
+/* The statement's bound values as libpq takes them (params_free). */
+typedef struct {
+	const char **vals;
+	int *lens, *fmts;
+} params;
+
+static void params_of(pg_stmt *st, params *p)
+{
+	int n = st->nparams;
+	p->vals = xcalloc((size_t)n + 1, sizeof *p->vals);
+	p->lens = xcalloc((size_t)n + 1, sizeof *p->lens);
+	p->fmts = xcalloc((size_t)n + 1, sizeof *p->fmts);
+	for (int k = 0; k < n; k++)
+		value_of(&st->vals[k], st->types[k], &p->vals[k], &p->lens[k], &p->fmts[k]);
+}
+
+static void params_free(params *p)
+{
+	free(p->vals);
+	free(p->lens);
+	free(p->fmts);
+}
+
+/* The connection is up and st prepared on it; false with the reason in
+ * c->err (a lost connection counted as a fault). */
+static bool ready(pg_conn *c, pg_stmt *st)
+{
+	if (!c->pc || PQstatus(c->pc) != CONNECTION_OK) {
+		snprintf(c->err, sizeof c->err, "the connection to PostgreSQL is lost");
+		if (!c->replica)
+			pg_note_down(PS(c->base.store), c->err);
+		return false;
+	}
+	return st->prepared || stmt_prepare(c, st);
+}
+
 store_status pgs_step(store_stmt_t *t)
 {
 	pg_stmt *st = PT(t);
@@ -262,30 +298,18 @@ store_status pgs_step(store_stmt_t *t)
 	if (st->finished)
 		return STORE_DONE;
 	if (!st->res) {
-		if (!c->pc || PQstatus(c->pc) != CONNECTION_OK) {
-			snprintf(c->err, sizeof c->err, "the connection to PostgreSQL is lost");
-			if (!c->replica)
-				pg_note_down(PS(c->base.store), c->err);
-			st->finished = true;
-			return STORE_ERROR;
-		}
-		if (!st->prepared && !stmt_prepare(c, st)) {
+		if (!ready(c, st)) {
 			st->finished = true;
 			return STORE_ERROR;
 		}
 		int n = st->nparams;
-		const char **vals = xcalloc((size_t)n + 1, sizeof *vals);
-		int *lens = xcalloc((size_t)n + 1, sizeof *lens);
-		int *fmts = xcalloc((size_t)n + 1, sizeof *fmts);
-		for (int k = 0; k < n; k++)
-			value_of(&st->vals[k], st->types[k], &vals[k], &lens[k], &fmts[k]);
+		params p;
+		params_of(st, &p);
 		if (c->begin_pending)
-			st->res = exec_with_begin(c, st, n, vals, lens, fmts);
+			st->res = exec_with_begin(c, st, n, p.vals, p.lens, p.fmts);
 		else
-			st->res = PQexecPrepared(c->pc, st->name, n, vals, lens, fmts, 0);
-		free(vals);
-		free(lens);
-		free(fmts);
+			st->res = PQexecPrepared(c->pc, st->name, n, p.vals, p.lens, p.fmts, 0);
+		params_free(&p);
 		ExecStatusType rs = PQresultStatus(st->res);
 		if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
 			const char *state = PQresultErrorField(st->res, PG_DIAG_SQLSTATE);
@@ -372,4 +396,82 @@ bool pgs_stmt_writes(store_stmt_t *t)
 int pgs_stmt_nparams(store_stmt_t *t)
 {
 	return PT(t)->nparams;
+}
+
+/* Takes one query's result in a pipeline (and the NULL that ends it);
+ * false with the reason in c->err (the first failure's) if it failed. */
+static bool pipeline_result(pg_conn *c, pg_stmt *st, bool first_failure)
+{
+	PGresult *r = PQgetResult(c->pc);
+	ExecStatusType rs = PQresultStatus(r);
+	bool ok = r && (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK);
+	if (!ok && first_failure) {
+		pg_first_line(c->err, sizeof c->err, r && rs != PGRES_PIPELINE_ABORTED ? PQresultErrorMessage(r)
+		                                                                         : PQerrorMessage(c->pc));
+		if (pg_is_loss(c->pc, r) && !c->replica)
+			pg_note_down(PS(c->base.store), c->err);
+		else
+			log_error("store: %s", c->err);
+	}
+	bool got = r != NULL;
+	if (st && ok) {
+		st->res = r;
+		st->nrows = rs == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+	} else {
+		PQclear(r);
+	}
+	while (got && (r = PQgetResult(c->pc)))
+		PQclear(r);
+	return ok;
+}
+
+int pgs_each(store_stmt_t *t, int n, store_each_fn bind, store_each_fn row, void *ud)
+{
+	pg_stmt *st = PT(t);
+	pg_conn *c = PC(t->conn);
+	bind(ud, t, 0); /* the first set's types prepare the statement */
+	if (!ready(c, st) || PQenterPipelineMode(c->pc) != 1)
+		return -1;
+	bool begin = c->begin_pending, sent = true;
+	c->begin_pending = false;
+	if (begin)
+		sent = PQsendQueryParams(c->pc, READ_BEGIN, 0, NULL, NULL, NULL, NULL, 0) == 1;
+	for (int i = 0; sent && i < n; i++) {
+		if (i) {
+			pg_stmt_clear(st);
+			bind(ud, t, i);
+		}
+		params p;
+		params_of(st, &p);
+		sent = PQsendQueryPrepared(c->pc, st->name, st->nparams, p.vals, p.lens, p.fmts, 0) == 1;
+		params_free(&p);
+	}
+	sent = sent && PQpipelineSync(c->pc) == 1;
+	bool ok = sent;
+	if (!sent)
+		pg_first_line(c->err, sizeof c->err, PQerrorMessage(c->pc));
+	if (sent && begin)
+		ok = pipeline_result(c, NULL, true);
+	for (int i = 0; sent && i < n; i++) {
+		pg_stmt_clear(st);
+		if (!pipeline_result(c, st, ok)) {
+			ok = false;
+			continue; /* the rest come back aborted: taken, not read */
+		}
+		for (st->row = 0; st->row < st->nrows; st->row++)
+			row(ud, t, i);
+	}
+	pg_stmt_clear(st);
+	PGresult *r;
+	while (sent && (r = PQgetResult(c->pc))) { /* the sync */
+		bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		PQclear(r);
+		if (sync)
+			break;
+	}
+	if (PQexitPipelineMode(c->pc) != 1) { /* a broken exchange: replaced at the next use */
+		PQfinish(c->pc);
+		c->pc = NULL;
+	}
+	return ok ? 0 : -1;
 }

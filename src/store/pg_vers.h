@@ -5,9 +5,9 @@
 
 #include "store/pg.h"
 
-/* The listener connection is up (reconnecting it if needed); false if the
+/* The connection for version looks is up (reconnecting it if needed); false if the
  * server cannot be reached. Caller holds refresh_lock (or is opening). */
-bool pg_listen_ensure(pg_store *s);
+bool pg_look_ensure(pg_store *s);
 /* Reads every (org, table) version into the store; false on failure. */
 bool pg_vers_load(pg_store *s);
 
@@ -15,5 +15,6 @@ bool pg_vers_load(pg_store *s);
 bool pgs_refresh(store_t *base);
 int pgs_refresh_try(store_t *base);
 void pgs_sizes(store_t *base, int64_t *db_bytes, int64_t *wal_bytes);
+void pgs_watch(store_t *base);
 
 #endif

@@ -156,20 +156,25 @@ store_conn_t *store_write_begin(store_t *s, char *err, size_t errlen)
 	return c;
 }
 
-void store_write_touch(store_conn_t *c, int64_t org, unsigned mask)
+void store_masks_add(int64_t **orgs, unsigned **masks, int *n, int *cap, int64_t org, unsigned mask)
 {
-	for (int i = 0; i < c->ntouch; i++)
-		if (c->touch_org[i] == org) {
-			c->touch_mask[i] |= mask;
+	for (int i = 0; i < *n; i++)
+		if ((*orgs)[i] == org) {
+			(*masks)[i] |= mask;
 			return;
 		}
-	if (c->ntouch == c->captouch) {
-		c->captouch = c->captouch ? c->captouch * 2 : 8;
-		c->touch_org = xrealloc(c->touch_org, (size_t)c->captouch * sizeof *c->touch_org);
-		c->touch_mask = xrealloc(c->touch_mask, (size_t)c->captouch * sizeof *c->touch_mask);
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*orgs = xrealloc(*orgs, (size_t)*cap * sizeof **orgs);
+		*masks = xrealloc(*masks, (size_t)*cap * sizeof **masks);
 	}
-	c->touch_org[c->ntouch] = org;
-	c->touch_mask[c->ntouch++] = mask;
+	(*orgs)[*n] = org;
+	(*masks)[(*n)++] = mask;
+}
+
+void store_write_touch(store_conn_t *c, int64_t org, unsigned mask)
+{
+	store_masks_add(&c->touch_org, &c->touch_mask, &c->ntouch, &c->captouch, org, mask);
 }
 
 void store_conn_free_touch(store_conn_t *c)
@@ -198,13 +203,15 @@ static store_org_versions *vers_find(store_t *s, int64_t org, bool create)
 	return v;
 }
 
-void store_vers_put(store_t *s, int64_t org, int tbl, uint64_t v)
+bool store_vers_put(store_t *s, int64_t org, int tbl, uint64_t v)
 {
 	if (tbl < 0 || tbl >= TBL__COUNT)
-		return;
+		return false;
 	store_org_versions *o = vers_find(s, org, true);
-	if (v > o->v[tbl])
-		o->v[tbl] = v;
+	if (v <= o->v[tbl])
+		return false;
+	o->v[tbl] = v;
+	return true;
 }
 
 int store_write_commit(store_conn_t *c, char *err, size_t errlen)
@@ -376,6 +383,29 @@ void store_reset(store_stmt_t *st)
 	}
 }
 
+int store_each(store_conn_t *c, const char *sql, int n, store_each_fn bind, store_each_fn row, void *ud)
+{
+	store_stmt_t *st = store_prepare(c, sql);
+	if (!st)
+		return -1;
+	if (n > 1 && c->store->be->each) {
+		st->t0 = qstats_now_ns(); /* monitoring sees one execution */
+		int rc = c->store->be->each(st, n, bind, row, ud);
+		store_reset(st);
+		return rc;
+	}
+	for (int i = 0; i < n; i++) {
+		bind(ud, st, i);
+		store_status r;
+		while ((r = store_step(st)) == STORE_ROW)
+			row(ud, st, i);
+		store_reset(st);
+		if (r != STORE_DONE)
+			return -1;
+	}
+	return 0;
+}
+
 int store_exec(store_conn_t *c, const char *sql)
 {
 	return c->store->be->exec(c, sql);
@@ -439,6 +469,10 @@ uint64_t store_version_reloads(store_t *s)
 static void *watch_main(void *arg)
 {
 	store_t *s = arg;
+	if (s->be->watch) {
+		s->be->watch(s);
+		return NULL;
+	}
 	while (!atomic_load(&s->watch_stop)) {
 		store_refresh_versions(s);
 		usleep((useconds_t)s->watch_period_us);
@@ -458,6 +492,14 @@ void store_on_change(store_t *s, store_change_fn fn, void *ud)
 {
 	s->on_change = fn;
 	s->on_change_ud = ud;
+}
+
+void store_on_outside_change(store_t *s, store_change_fn fn, void *ud)
+{
+	pthread_mutex_lock(&s->ver_lock);
+	s->on_outside = fn;
+	s->on_outside_ud = ud;
+	pthread_mutex_unlock(&s->ver_lock);
 }
 
 int64_t store_org_id(store_t *s, const char *slug, bool create, char *err, size_t errlen)

@@ -105,6 +105,15 @@ const char *store_col_text(store_stmt_t *st, int col, size_t *len);
 bool store_col_is_null(store_stmt_t *st, int col);
 /* Resets the statement so it can be bound and stepped again. */
 void store_reset(store_stmt_t *st);
+/* Runs the statement sql (as store_prepare takes it) once for each of n
+ * parameter sets: bind(ud, st, i) binds set i (0-based) as for
+ * store_step, row(ud, st, i) reads each row set i returns (store_col_*).
+ * PostgreSQL sends all n executions in one pipeline, so the whole costs
+ * one round trip where n store_step loops cost n; SQLite steps them in
+ * turn. Returns 0, or -1 (store_errmsg tells; rows of sets before the
+ * failure may have been read). */
+typedef void (*store_each_fn)(void *ud, store_stmt_t *st, int i);
+int store_each(store_conn_t *c, const char *sql, int n, store_each_fn bind, store_each_fn row, void *ud);
 /* Runs SQL with no parameters and no result rows (DDL, pragmas). 0 or -1. */
 int store_exec(store_conn_t *c, const char *sql);
 /* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
@@ -130,12 +139,22 @@ uint64_t store_version_reloads(store_t *s);
 /* Starts a thread that looks at the versions every period_us (0 = 1 ms):
  * if the store gets stuck, this thread is the one left waiting, and event
  * loops see a look in progress and hand their requests to workers.
+ * PostgreSQL does not poll: the thread sleeps on LISTEN brisk_versions
+ * and looks when a commit announces itself, or once a second.
  * Stopped by store_close. */
 void store_watch_versions(store_t *s, unsigned period_us);
 /* Called after each commit with the org and the mask of tables bumped.
  * Used by the cache and the event stream. One listener per store. */
 typedef void (*store_change_fn)(void *ud, int64_t org, unsigned table_mask);
 void store_on_change(store_t *s, store_change_fn fn, void *ud);
+/* Called from the watcher thread (store_watch_versions), with no store
+ * lock held, with each org whose versions commits of OTHER processes or
+ * instances moved and the mask of those tables: on PostgreSQL within
+ * milliseconds of the commit (LISTEN/NOTIFY), so instances without Redis
+ * can warm caches and tell event streams. Rarely also for a commit of this
+ * process (seen before its own bookkeeping). Not called on SQLite (yet).
+ * NULL fn = none. */
+void store_on_outside_change(store_t *s, store_change_fn fn, void *ud);
 
 /* Looks up an organisation by slug; creates it when create is set.
  * Returns its id, or -1 when missing (or on error, reason in err). */

@@ -6,6 +6,7 @@
  * is skipped. */
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 static store_t *s;
 static int64_t org;
+static char db_url[600];
 
 /* A fresh database on the test server; its URL in url. */
 static bool fresh_db(char *url, size_t n)
@@ -39,10 +41,10 @@ static bool fresh_db(char *url, size_t n)
 
 static void setup(void)
 {
-	char url[600], err[400] = "";
-	if (!fresh_db(url, sizeof url))
+	char err[400] = "";
+	if (!fresh_db(db_url, sizeof db_url))
 		return;
-	store_opts o = {.url = url};
+	store_opts o = {.url = db_url};
 	s = store_open("/nonexistent-unused", &o, err, sizeof err);
 	cr_assert_not_null(s, "%s", err);
 	org = store_org_id(s, "acme", true, err, sizeof err);
@@ -192,4 +194,93 @@ Test(pgstore, unreachable_server_is_one_clear_reason)
 	cr_expect_null(strchr(err, '\n'), "one line: %s", err);
 	cr_expect(store_reachable(s, err, sizeof err), "the other store is fine");
 	cr_expect_eq(store_faults(s), 0);
+}
+
+typedef struct {
+	pthread_mutex_t mu;
+	int64_t org;
+	unsigned mask;
+} heard;
+
+static void on_outside(void *ud, int64_t o, unsigned mask)
+{
+	heard *h = ud;
+	pthread_mutex_lock(&h->mu);
+	if (o == org) {
+		h->org = o;
+		h->mask |= mask;
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+Test(pgstore, another_instance_hears_a_commit)
+{
+	NEED_PG();
+	char err[400] = "";
+	store_opts o = {.url = db_url};
+	store_t *other = store_open("/nonexistent-unused", &o, err, sizeof err);
+	cr_assert_not_null(other, "%s", err);
+	heard h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	store_on_outside_change(other, on_outside, &h);
+	store_watch_versions(other, 0);
+	uint64_t before = store_version(other, org, TBL_COSTS);
+	store_conn_t *w = store_write_begin(s, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	store_write_touch(w, org, TBL_BIT(TBL_COSTS));
+	cr_assert_eq(store_write_commit(w, err, sizeof err), 0, "%s", err);
+	/* told by the watcher (NOTIFY, or its slow look): wait for it */
+	unsigned mask = 0;
+	for (int i = 0; i < 600 && !(mask & TBL_BIT(TBL_COSTS)); i++) {
+		usleep(50000);
+		pthread_mutex_lock(&h.mu);
+		mask = h.mask;
+		pthread_mutex_unlock(&h.mu);
+	}
+	cr_expect(mask & TBL_BIT(TBL_COSTS), "the other store heard the costs change (mask %x)", mask);
+	cr_expect_gt(store_version(other, org, TBL_COSTS), before, "and knows its version");
+	store_close(other);
+}
+
+typedef struct {
+	int64_t div[4];
+	int64_t got[4];
+	int rows;
+} each_ctx;
+
+static void each_bind(void *ud, store_stmt_t *st, int i)
+{
+	store_bind_i64(st, 1, ((each_ctx *)ud)->div[i]);
+}
+
+static void each_row(void *ud, store_stmt_t *st, int i)
+{
+	each_ctx *x = ud;
+	x->got[i] = store_col_i64(st, 0);
+	x->rows++;
+}
+
+Test(pgstore, each_runs_many_sets_in_one_go)
+{
+	NEED_PG();
+	static const char *q = "SELECT 100 / ?";
+	store_conn_t *c = store_read_begin(s); /* its BEGIN goes in the same pipeline */
+	each_ctx x = {.div = {1, 2, 4, 5}};
+	cr_assert_eq(store_each(c, q, 4, each_bind, each_row, &x), 0, "%s", store_errmsg(c));
+	cr_expect_eq(x.rows, 4);
+	cr_expect(x.got[0] == 100 && x.got[1] == 50 && x.got[2] == 25 && x.got[3] == 20);
+	store_read_end(c);
+
+	c = store_read_begin(s);
+	each_ctx y = {.div = {1, 0, 4, 5}};
+	cr_expect_eq(store_each(c, q, 4, each_bind, each_row, &y), -1, "a failing set fails the run");
+	cr_expect(strstr(store_errmsg(c), "division by zero") != NULL, "%s", store_errmsg(c));
+	cr_expect_eq(y.rows, 1, "the sets before it were read, none after");
+	store_read_end(c);
+
+	c = store_read_begin(s); /* the connection is fine afterwards */
+	each_ctx z = {.div = {10, 20}};
+	cr_assert_eq(store_each(c, q, 2, each_bind, each_row, &z), 0, "%s", store_errmsg(c));
+	cr_expect(z.got[0] == 10 && z.got[1] == 5);
+	store_read_end(c);
+	cr_expect(store_reachable(s, NULL, 0), "a failed statement is not an outage");
 }

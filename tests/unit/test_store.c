@@ -772,3 +772,32 @@ Test(store, search_index_follows_every_write)
 		store_read_end(r);
 	}
 }
+
+typedef struct {
+	int64_t v[3];
+	int64_t got[3];
+	int rows;
+} each_ctx;
+
+static void each_bind(void *ud, store_stmt_t *st, int i)
+{
+	store_bind_i64(st, 1, ((each_ctx *)ud)->v[i]);
+}
+
+static void each_row(void *ud, store_stmt_t *st, int i)
+{
+	each_ctx *x = ud;
+	x->got[i] += store_col_i64(st, 0);
+	x->rows++;
+}
+
+Test(store, each_runs_a_statement_per_parameter_set)
+{
+	static const char *q = "SELECT ? * 2 UNION ALL SELECT 1";
+	store_conn_t *c = store_read_begin(fx.store);
+	each_ctx x = {.v = {1, 5, 7}};
+	cr_assert_eq(store_each(c, q, 3, each_bind, each_row, &x), 0, "%s", store_errmsg(c));
+	cr_expect_eq(x.rows, 6);
+	cr_expect(x.got[0] == 3 && x.got[1] == 11 && x.got[2] == 15);
+	store_read_end(c);
+}
