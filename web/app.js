@@ -18,10 +18,17 @@ const PAGES = {
   imports: async () => (await import('./page-imports.js')).default,
   performance: async () => (await import('./page-performance.js')).default,
   alerts: async () => (await import('./page-alerts.js')).default,
+  // the list of data sets, or one of them (/datasets/NAME)
+  datasets: async (s) => (s.item ? (await import('./page-dataset.js')).default : (await import('./page-datasets.js')).default),
 };
-const TITLES = { overview: 'Overview', receivables: 'Receivables', leads: 'Leads', imports: 'Imports', performance: 'Performance', alerts: 'Alerts' };
+const TITLES = { overview: 'Overview', receivables: 'Receivables', leads: 'Leads', imports: 'Imports', performance: 'Performance', alerts: 'Alerts', datasets: 'Data sets' };
 let showing = 0;
-const NAV = [['overview', 'Overview'], ['receivables', 'Receivables'], ['leads', 'Leads'], ['imports', 'Imports'], ['alerts', 'Alerts'], ['performance', 'Performance']];
+const NAV = [['overview', 'Overview'], ['receivables', 'Receivables'], ['leads', 'Leads'], ['datasets', 'Data sets'], ['imports', 'Imports'], ['alerts', 'Alerts'], ['performance', 'Performance']];
+// A page is one module per path: /datasets and /datasets/NAME are two.
+const pageKey = (s) => s.page + (s.item ? '/' + s.item : '');
+// Data sets are shown once the server has them (GET /api/v1/datasets
+// answers); a server without them shows no entry.
+let hasDatasets = false;
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -98,7 +105,8 @@ function renderNav() {
   for (const [key, label] of NAV) {
     // Server-wide monitoring is the operator's: others do not see the page.
     if (key === 'performance' && !api.can('operator', false)) continue;
-    const a = h('a', { href: state.url({ page: key, extra: {} }), 'data-nav': '', dataset: { page: key }, text: label });
+    if (key === 'datasets' && !hasDatasets && s.page !== 'datasets') continue;
+    const a = h('a', { href: state.url({ page: key, item: '', extra: {} }), 'data-nav': '', dataset: { page: key }, text: label });
     if (key === s.page) a.setAttribute('aria-current', 'page');
     nav.append(a);
   }
@@ -107,17 +115,17 @@ function renderNav() {
 async function showPage(s) {
   if (page) page.unmount();
   page = null;
-  pageName = s.page;
+  pageName = pageKey(s);
   const my = ++showing;
-  document.title = `${TITLES[s.page]} · brisk`;
+  document.title = `${s.item || TITLES[s.page]} · brisk`;
   clear(main);
   delete main.dataset.loaded;
   main.dataset.page = s.page;
   // The range means nothing to these pages; it stays in the URL for the others.
-  toolbar.hidden = s.page === 'imports' || s.page === 'performance' || s.page === 'alerts';
+  toolbar.hidden = s.page === 'imports' || s.page === 'performance' || s.page === 'alerts' || (s.page === 'datasets' && !s.item);
   let def;
   try {
-    def = await PAGES[s.page]();
+    def = await PAGES[s.page](s);
   } catch (err) {
     if (my === showing) clear(main).append(errorBox(new Error('This page could not be loaded (was brisk upgraded? Reload the page).')));
     return;
@@ -129,7 +137,7 @@ async function showPage(s) {
 function onState(s, before) {
   if (!api.signedIn()) return;
   renderNav();
-  if (s.page !== pageName) {
+  if (pageKey(s) !== pageName) {
     // Focus moves to the new page's heading (not on the first load).
     showPage(s).then(() => {
       if (before === undefined) return;
@@ -162,6 +170,7 @@ async function start() {
   document.body.classList.remove('signed-out');
   range.mount(toolbar);
   renderNav();
+  api.probe('/api/v1/datasets').then((d) => { hasDatasets = !!d; if (hasDatasets) renderNav(); }, () => {});
   showPage(state.current());
   if (!stopEvents) {
     stopEvents = events.start((type, payload) => {
@@ -198,10 +207,10 @@ document.addEventListener('click', (e) => {
   const u = new URL(a.href, location.href);
   if (u.origin !== location.origin) return;
   e.preventDefault();
-  const target = u.pathname.replace(/^\/+/, '') || 'overview';
+  const [target, item] = (u.pathname.replace(/^\/+/, '') || 'overview').split('/');
   const keepRange = state.current();
   const q = new URLSearchParams(u.search);
-  state.update({ page: target, from: q.get('from') || keepRange.from, to: q.get('to') || keepRange.to,
+  state.update({ page: target, item: item ? decodeURIComponent(item) : '', from: q.get('from') || keepRange.from, to: q.get('to') || keepRange.to,
     interval: q.get('interval') || keepRange.interval, extra: Object.fromEntries([...q].filter(([k]) => !['from', 'to', 'interval'].includes(k))) });
 });
 

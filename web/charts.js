@@ -121,20 +121,75 @@ export function cashflowChart(el, cf, prev) {
     h('tbody', {}, b.map((x) => h('tr', {}, h('th', { scope: 'row', text: fmt.dateRange(x.start, x.end) }),
       [x.inflow, x.outflow, x.net, x.balance].map((c) => h('td', { text: fmt.money(c) }))))));
   el.append(plotBox, srOnly(table));
+  return fitted(el, plotBox, 280, (width) => cashflowOpts(width, cf, cents), data);
+}
+
+// A uPlot of el's width that follows it when the page is resized; the
+// handle destroys both.
+function fitted(el, box, height, opts, data) {
   const width = Math.max(280, Math.floor(el.clientWidth || 600));
-  const u = new uPlot(cashflowOpts(width, cf, cents), data, plotBox);
+  const u = new uPlot(opts(width), data, box);
   let lastW = width;
   const ro = new ResizeObserver(() => {
     const w = Math.max(280, Math.floor(el.clientWidth));
-    if (w !== lastW) { lastW = w; u.setSize({ width: w, height: 280 }); }
+    if (w !== lastW) { lastW = w; u.setSize({ width: w, height }); }
   });
   ro.observe(el);
   return { destroy() { ro.disconnect(); u.destroy(); } };
 }
 
+// ---- one measure over time (uPlot): a data set's series ----
+
+// d: {interval, label, points: [{start, value (integer, or null), rows}]};
+// format(value) -> exact text; scale: the value's 10^scale (a float only
+// places the bar).
+export function seriesChart(el, d, prev) {
+  if (prev) prev.destroy();
+  clear(el);
+  const pts = d.points;
+  const n = pts.length;
+  const ys = pts.map((p) => (p.value === null || p.value === undefined ? null : p.value / 10 ** d.scale));
+  const plotBox = h('div', { class: 'plot', role: 'img', 'aria-label': `${d.label} by ${d.interval}. The table below has the figures.` });
+  const table = h('table', { class: 'cf-data' },
+    h('caption', { text: `${d.label} by ${d.interval}` }),
+    h('thead', {}, h('tr', {}, ['Period', d.label, 'Rows'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, pts.map((p) => h('tr', {}, h('th', { scope: 'row', text: bucketLabel(p.start, d.interval) }),
+      h('td', { text: p.value === null || p.value === undefined ? '—' : d.format(p.value) }), h('td', { text: fmt.count(p.rows) })))));
+  el.append(plotBox, srOnly(table));
+  if (!n) {
+    plotBox.append(h('p', { class: 'muted', text: 'Nothing in this range.' }));
+    return null;
+  }
+  const opts = (w) => ({
+    width: w, height: 260,
+    padding: [12, 8, 0, 8],
+    cursor: { points: { show: false }, drag: { x: false, y: false } },
+    legend: { live: true },
+    scales: {
+      x: { time: false, range: () => [-0.6, n - 0.4] },
+      y: { range: (u, min, max) => [Math.min(0, min ?? 0), Math.max(0, max ?? 0) * 1.05 || 1] },
+    },
+    axes: [
+      {
+        stroke: '#5b6270', grid: { show: false }, ticks: { show: false },
+        splits: () => { const step = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(w / 70)))); const s = []; for (let i = 0; i < n; i += step) s.push(i); return s; },
+        values: (u, splits) => splits.map((i) => (pts[i] ? bucketLabel(pts[i].start, d.interval) : '')),
+      },
+      { stroke: '#5b6270', size: 70, grid: { stroke: '#eceef2' }, values: (u, splits) => splits.map((v) => d.axis(v)) },
+    ],
+    series: [
+      { label: 'Period', value: (u, v, si, idx) => (idx === null || idx === undefined || !pts[idx] ? '—' : bucketLabel(pts[idx].start, d.interval)) },
+      { label: d.label, fill: COLORS.balance + 'cc', stroke: COLORS.balance, width: 0, paths: uPlot.paths.bars({ size: [0.7, 60] }), points: { show: false },
+        value: (u, v, si, idx) => (idx === null || idx === undefined || pts[idx].value === null ? '—' : d.format(pts[idx].value)) },
+    ],
+  });
+  return fitted(el, plotBox, 260, opts, [pts.map((_, i) => i), ys]);
+}
+
 // ---- HTML bars ----
 
-// items: [{label, value (cents or count), note, cls}]; value drives the bar
+// items: [{label, value (cents or count), note, cls, pick}]; value drives
+// the bar; an item with pick (a function) has its label as a button.
 export function barList(el, items, { format = fmt.money, empty = 'Nothing in this range.', caption } = {}) {
   clear(el);
   if (!items.length) {
@@ -146,8 +201,10 @@ export function barList(el, items, { format = fmt.money, empty = 'Nothing in thi
   for (const it of items) {
     const bar = h('span', { class: 'bar-fill ' + (it.cls || '') });
     bar.style.width = (Math.abs(it.value) / max * 100).toFixed(2) + '%';
-    list.append(h('li', { class: 'bar-row' },
-      h('span', { class: 'bar-label', text: it.label, title: it.label }),
+    list.append(h('li', { class: 'bar-row', dataset: it.data },
+      it.pick
+        ? h('button', { type: 'button', class: 'bar-label linkish', text: it.label, title: it.title || it.label, onclick: it.pick })
+        : h('span', { class: 'bar-label', text: it.label, title: it.label }),
       h('span', { class: 'bar-track', 'aria-hidden': 'true' }, bar),
       h('span', { class: 'bar-value' }, format(it.value), it.note ? h('small', { text: ' ' + it.note }) : null)));
   }

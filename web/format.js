@@ -51,6 +51,43 @@ export function money(cents, code) {
   return full.format(centsToDecimal(cents));
 }
 
+// A measure's integer value scaled by 10^scale (decimals of a data set) as
+// a number for people: 12345, 2 -> "123.45", grouped as the reader's locale
+// does; exact (the decimal string is formatted, never a float).
+const scaledFmts = new Map();
+export function scaled(v, scale) {
+  if (v === null || v === undefined) return '—';
+  let f = scaledFmts.get(scale);
+  if (!f) scaledFmts.set(scale, f = new Intl.NumberFormat(locale, { minimumFractionDigits: scale, maximumFractionDigits: scale }));
+  return f.format(centsToDecimal(v, scale));
+}
+
+// A decimal string as the server writes it ("-123.4567") for people, with
+// all its decimals; anything else is shown as it came.
+const decFmts = new Map();
+export function decimalText(s) {
+  if (s === null || s === undefined) return '—';
+  const m = /^-?\d+(?:\.(\d+))?$/.exec(String(s));
+  if (!m) return String(s);
+  const d = m[1] ? m[1].length : 0;
+  let f = decFmts.get(d);
+  if (!f) decFmts.set(d, f = new Intl.NumberFormat(locale, { minimumFractionDigits: d, maximumFractionDigits: d }));
+  return f.format(String(s));
+}
+
+// An amount of the org's currency written as a decimal string of major
+// units ("123.4567", an average), with all its decimals.
+const moneyDecFmts = new Map();
+export function moneyDecimal(s) {
+  const m = /^-?\d+(?:\.(\d+))?$/.exec(String(s ?? ''));
+  if (!m) return s === null || s === undefined ? '—' : String(s);
+  const d = Math.max(m[1] ? m[1].length : 0, minor);
+  const k = currency + d;
+  let f = moneyDecFmts.get(k);
+  if (!f) moneyDecFmts.set(k, f = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: d, maximumFractionDigits: d }));
+  return f.format(String(s));
+}
+
 // "$1.2M" for chart axes and tight spots; display only.
 export function moneyCompact(cents) {
   if (cents === null || cents === undefined) return '—';

@@ -10,7 +10,7 @@ const PREVIEW_BYTES = 256 * 1024;
 export const PROFILES = '/api/v1/import-profiles';
 
 // The first PREVIEW_BYTES of f, cut after its last full line.
-async function head(f) {
+export async function head(f) {
   const buf = new Uint8Array(await f.slice(0, PREVIEW_BYTES).arrayBuffer());
   if (f.size <= PREVIEW_BYTES) return new Blob([buf]);
   let end = buf.lastIndexOf(10);

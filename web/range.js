@@ -80,6 +80,15 @@ export function setEffective(from, to, interval) {
   reflect();
 }
 
+// A page whose own default range is not the server's (a data set's: its
+// first to its last date) forgets it on leaving, so the next page's calls
+// ask the server again.
+export function forgetEffective() {
+  effective = { from: '', to: '', interval: 'month' };
+  resolving.clear();
+  reflect();
+}
+
 // The concrete range of a state, for calls that need both ends (lists):
 // what the URL says, completed by the server (a cheap yearly cash-flow call
 // reports the range it used), so every page shows the same rows as the

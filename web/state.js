@@ -1,8 +1,10 @@
 // The URL is the state: /PAGE?from=YYYY-MM-DD&to=YYYY-MM-DD&interval=month
-// plus a page's own keys (tab, status, q, ...). Pages read it through
+// plus a page's own keys (tab, status, q, ...); a page of many things (a
+// data set) names the one shown as /PAGE/ITEM. Pages read it through
 // current() and change it through update(); the back button replays it.
 
-const PAGES = ['overview', 'receivables', 'leads', 'imports', 'performance', 'alerts'];
+const PAGES = ['overview', 'receivables', 'leads', 'imports', 'performance', 'alerts', 'datasets'];
+const WITH_ITEM = ['datasets'];
 const INTERVALS = ['day', 'week', 'month', 'quarter', 'year'];
 const listeners = new Set();
 
@@ -11,13 +13,16 @@ export function intervals() { return INTERVALS; }
 
 export function current() {
   const path = location.pathname.replace(/^\/+|\/+$/g, '');
-  const page = PAGES.includes(path) ? path : 'overview';
+  const [first, second, ...more] = path.split('/');
+  const page = PAGES.includes(first) && (!second || WITH_ITEM.includes(first)) && !more.length ? first : 'overview';
+  let item = '';
+  try { item = page === first && second ? decodeURIComponent(second) : ''; } catch { /* a malformed escape: no item */ }
   const q = new URLSearchParams(location.search);
   const valid = (s) => (s && /^\d{4}-\d{2}-\d{2}$/.test(s) ? s : '');
   const interval = INTERVALS.includes(q.get('interval')) ? q.get('interval') : '';
   const extra = {};
   for (const [k, v] of q) if (!['from', 'to', 'interval'].includes(k)) extra[k] = v;
-  return { page, from: valid(q.get('from')), to: valid(q.get('to')), interval, extra };
+  return { page, item, from: valid(q.get('from')), to: valid(q.get('to')), interval, extra };
 }
 
 // Range parameters for a view call: only what the person chose, so the
@@ -44,7 +49,8 @@ function build(s) {
   if (s.interval) q.set('interval', s.interval);
   for (const [k, v] of Object.entries(s.extra || {})) if (v !== '' && v !== null && v !== undefined) q.set(k, v);
   const qs = q.toString();
-  return '/' + (s.page === 'overview' ? '' : s.page) + (qs ? '?' + qs : '');
+  const item = s.item && WITH_ITEM.includes(s.page) ? '/' + encodeURIComponent(s.item) : '';
+  return '/' + (s.page === 'overview' ? '' : s.page) + item + (qs ? '?' + qs : '');
 }
 
 export function url(changes) {
@@ -53,8 +59,8 @@ export function url(changes) {
 
 function merge(s, changes) {
   // A page's own keys (tab, filters) do not travel to another page.
-  const pageChange = changes.page && changes.page !== s.page;
-  const next = { ...s, ...changes, extra: pageChange ? {} : { ...s.extra } };
+  const pageChange = (changes.page && changes.page !== s.page) || ('item' in changes && changes.item !== s.item);
+  const next = { ...s, item: changes.page && changes.page !== s.page ? '' : s.item, ...changes, extra: pageChange ? {} : { ...s.extra } };
   if (changes.extra) Object.assign(next.extra, changes.extra);
   return next;
 }

@@ -35,6 +35,8 @@ static const struct {
 	{"page_imports", ROLE_PUBLIC},
 	{"page_performance", ROLE_PUBLIC},
 	{"page_alerts", ROLE_PUBLIC},
+	{"page_datasets", ROLE_PUBLIC},
+	{"page_dataset", ROLE_PUBLIC},
 	{"healthz", ROLE_PUBLIC},
 	{"readyz", ROLE_PUBLIC},
 	{"openapi", ROLE_PUBLIC},

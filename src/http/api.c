@@ -162,6 +162,8 @@ static const http_route routes[] = {
 	{HTTP_GET, "/imports", static_page, false, true, "page_imports", false},
 	{HTTP_GET, "/performance", static_page, false, true, "page_performance", false},
 	{HTTP_GET, "/alerts", static_page, false, true, "page_alerts", false},
+	{HTTP_GET, "/datasets", static_page, false, true, "page_datasets", false},
+	{HTTP_GET, "/datasets/{name}", static_page, false, true, "page_dataset", false},
 	{HTTP_GET, "/healthz", health, false, true, "healthz", false},
 	{HTTP_GET, "/readyz", ready, false, false, "readyz", false},
 	{HTTP_GET, "/metrics", metrics_page, true, false, "metrics", false},

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brisk, briskRun, startServer, api, token, tempDir, cleanup } from '../e2e/lib/harness.mjs';
-import { launch, screenshot } from './lib/browser.mjs';
+import { launch, signIn as signInAs, screenshot } from './lib/browser.mjs';
 
 let root, data, srv, tok, browser, page;
 const PW = 'roles-pass-1';
@@ -51,16 +51,8 @@ after(async () => {
   if (root) cleanup(root);
 });
 
-async function signIn(role) {
-  await browser.context.clearCookies(); // whoever signed in before (a failed test) is gone
-  await page.goto(srv.base + '/');
-  await page.evaluate(() => sessionStorage.clear());
-  await page.goto(srv.base + '/');
-  await page.waitForSelector('form.signin[data-mode="password"]');
-  await page.fill('#user', `acme.${role}`);
-  await page.fill('#password', PW);
-  await page.click('form.signin button[type=submit]');
-  await page.waitForSelector(`#who:has-text("acme.${role} (${role})")`);
+function signIn(role) {
+  return signInAs(browser, page, srv.base, `acme.${role}`, PW, role);
 }
 
 async function signOut() {

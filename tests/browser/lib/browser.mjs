@@ -19,6 +19,7 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 export const OPTIONAL_ENDPOINTS = [
   /\/api\/v1\/events$/, /\/api\/v1\/match\/proposals$/, /\/api\/v1\/payments\/[^/]+\/explain$/,
   /\/api\/v1\/tasks$/, /\/api\/v1\/performance$/, /\/api\/v1\/alerts$/, /\/api\/v1\/cache\/stats$/,
+  /\/api\/v1\/datasets$/,
 ];
 
 export async function launch({ viewport = { width: 1280, height: 900 } } = {}) {
@@ -70,4 +71,19 @@ export async function drawAllCharts(page) {
     window.scrollTo(0, 0);
   });
   await page.waitForFunction(() => [...document.querySelectorAll('[data-drawn]')].every((e) => e.dataset.drawn === '1'));
+}
+
+// Signs in through the form as user (a session cookie), from a tab that
+// holds neither a token nor an earlier session (a failed test's); waits
+// until the header names the user and role.
+export async function signIn(browser, page, base, user, password, role) {
+  await browser.context.clearCookies();
+  await page.goto(base + '/');
+  await page.evaluate(() => sessionStorage.clear());
+  await page.goto(base + '/');
+  await page.waitForSelector('form.signin[data-mode="password"]');
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector(`#who:has-text("${user} (${role})")`);
 }
