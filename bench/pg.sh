@@ -69,7 +69,7 @@ serve_p50() { # label cache-bytes env... -> prints p50
 	done
 	local u="http://127.0.0.1:$port/api/v1/overview?from=2024-11-01&to=2026-10-31"
 	p50 "$u" "$tok" 3 >/dev/null # connections, statements prepared
-	p50 "$u" "$tok" 31
+	p50 "$u" "$tok" 61
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 }

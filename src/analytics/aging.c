@@ -72,45 +72,57 @@ static int compute_naive(store_conn_t *c, int64_t org, date_t as_of, an_aging *a
 	return rc == STORE_DONE ? 0 : an_store_err(c, "aging", err, errlen);
 }
 
+typedef struct {
+	int64_t org;
+	date_t as_of;
+	an_aging *a;
+} fast_ctx;
+
+static void bind_org(void *ud, store_stmt_t *st, int i)
+{
+	store_bind_i64(st, 1, ((fast_ctx *)ud)->org);
+}
+
+static void bind_org_date(void *ud, store_stmt_t *st, int i)
+{
+	fast_ctx *x = ud;
+	store_bind_i64(st, 1, x->org);
+	store_bind_i64(st, 2, x->as_of);
+}
+
+static void row_open(void *ud, store_stmt_t *st, int i)
+{
+	fast_ctx *x = ud;
+	add(x->a, bucket_of(x->as_of, (date_t)store_col_i64(st, 0)), store_col_i64(st, 1), store_col_i64(st, 2));
+}
+
+static void row_future(void *ud, store_stmt_t *st, int i)
+{
+	fast_ctx *x = ud;
+	add(x->a, bucket_of(x->as_of, (date_t)store_col_i64(st, 0)), -store_col_i64(st, 1), -store_col_i64(st, 2));
+}
+
+static void row_later(void *ud, store_stmt_t *st, int i)
+{
+	fast_ctx *x = ud;
+	int b = bucket_of(x->as_of, (date_t)store_col_i64(st, 0));
+	int64_t now = store_col_i64(st, 1), then = now + store_col_i64(st, 2);
+	if (now > 0) /* counted above with today's balance */
+		add(x->a, b, -1, -now);
+	if (then > 0)
+		add(x->a, b, 1, then);
+}
+
+/* The three reads in one round trip of the store (store_each_many). */
 static int compute_fast(store_conn_t *c, int64_t org, date_t as_of, an_aging *a, char *err, size_t errlen)
 {
-	store_stmt_t *st = store_prepare(c, aging_sql_open);
-	if (!st)
-		return an_store_err(c, "prepare", err, errlen);
-	store_bind_i64(st, 1, org);
-	store_status rc;
-	while ((rc = store_step(st)) == STORE_ROW)
-		add(a, bucket_of(as_of, (date_t)store_col_i64(st, 0)), store_col_i64(st, 1), store_col_i64(st, 2));
-	store_reset(st);
-	if (rc != STORE_DONE)
-		return an_store_err(c, "aging", err, errlen);
-
-	st = store_prepare(c, aging_sql_future);
-	if (!st)
-		return an_store_err(c, "prepare", err, errlen);
-	store_bind_i64(st, 1, org);
-	store_bind_i64(st, 2, as_of);
-	while ((rc = store_step(st)) == STORE_ROW)
-		add(a, bucket_of(as_of, (date_t)store_col_i64(st, 0)), -store_col_i64(st, 1), -store_col_i64(st, 2));
-	store_reset(st);
-	if (rc != STORE_DONE)
-		return an_store_err(c, "aging", err, errlen);
-
-	st = store_prepare(c, aging_sql_later);
-	if (!st)
-		return an_store_err(c, "prepare", err, errlen);
-	store_bind_i64(st, 1, org);
-	store_bind_i64(st, 2, as_of);
-	while ((rc = store_step(st)) == STORE_ROW) {
-		int b = bucket_of(as_of, (date_t)store_col_i64(st, 0));
-		int64_t now = store_col_i64(st, 1), then = now + store_col_i64(st, 2);
-		if (now > 0) /* counted above with today's balance */
-			add(a, b, -1, -now);
-		if (then > 0)
-			add(a, b, 1, then);
-	}
-	store_reset(st);
-	return rc == STORE_DONE ? 0 : an_store_err(c, "aging", err, errlen);
+	fast_ctx x = {org, as_of, a};
+	store_each_t v[] = {
+		{aging_sql_open, 1, bind_org, row_open, &x},
+		{aging_sql_future, 1, bind_org_date, row_future, &x},
+		{aging_sql_later, 1, bind_org_date, row_later, &x},
+	};
+	return store_each_many(c, v, 3) == 0 ? 0 : an_store_err(c, "aging", err, errlen);
 }
 
 int an_aging_compute(store_conn_t *c, int64_t org, date_t as_of, bool naive, an_aging *a, char *err,

@@ -273,48 +273,54 @@ static void dim_row(void *ud, store_stmt_t *st, int i)
 	an_items_add(x->dims[x->owner[i]].out, k, len, cnt, total);
 }
 
-int source_totals(store_conn_t *c, int64_t org, bool naive, source_sum *v, int n, char *err, size_t errlen)
+int source_figures(store_conn_t *c, int64_t org, bool naive, source_sum *sums, int nsums, source_dim *dims,
+                   int ndims, char *err, size_t errlen)
 {
-	for (int i = 0; i < n; i++)
-		if (!metric_ok(v[i].m, err, errlen))
+	for (int i = 0; i < nsums; i++)
+		if (!metric_ok(sums[i].m, err, errlen))
+			return -1;
+	for (int i = 0; i < ndims; i++)
+		if (!metric_ok(dims[i].m, err, errlen))
 			return -1;
 	if (naive) { /* the reference: range by range */
-		for (int i = 0; i < n; i++)
-			if (source_total(c, org, true, v[i].m, v[i].from, v[i].to, &v[i].cnt, &v[i].total, err, errlen) != 0)
+		for (int i = 0; i < nsums; i++)
+			if (source_total(c, org, true, sums[i].m, sums[i].from, sums[i].to, &sums[i].cnt, &sums[i].total, err,
+			                 errlen) != 0)
+				return -1;
+		for (int i = 0; i < ndims; i++)
+			if (source_by_dim(c, org, true, dims[i].m, dims[i].from, dims[i].to, dims[i].out, err, errlen) != 0)
 				return -1;
 		return 0;
 	}
-	many x;
-	many_init(&x, org, n);
-	x.sums = v;
-	for (int i = 0; i < n; i++) {
-		v[i].cnt = v[i].total = 0;
-		many_add(&x, i, v[i].m, v[i].from, v[i].to);
+	many s, d;
+	many_init(&s, org, nsums);
+	many_init(&d, org, ndims);
+	s.sums = sums;
+	d.dims = dims;
+	for (int i = 0; i < nsums; i++) {
+		sums[i].cnt = sums[i].total = 0;
+		many_add(&s, i, sums[i].m, sums[i].from, sums[i].to);
 	}
-	int rc = store_each(c, source_sql_sum, x.n, many_bind, sum_row, &x);
-	many_free(&x);
+	for (int i = 0; i < ndims; i++)
+		many_add(&d, i, dims[i].m, dims[i].from, dims[i].to);
+	store_each_t v[] = {
+		{source_sql_sum, s.n, many_bind, sum_row, &s},
+		{source_sql_dim, d.n, many_bind, dim_row, &d},
+	};
+	int rc = store_each_many(c, v, 2);
+	many_free(&s);
+	many_free(&d);
+	for (int i = 0; i < ndims; i++)
+		an_items_sort_key(dims[i].out);
 	return rc == 0 ? 0 : an_store_err(c, "rollup", err, errlen);
+}
+
+int source_totals(store_conn_t *c, int64_t org, bool naive, source_sum *v, int n, char *err, size_t errlen)
+{
+	return source_figures(c, org, naive, v, n, NULL, 0, err, errlen);
 }
 
 int source_by_dims(store_conn_t *c, int64_t org, bool naive, source_dim *v, int n, char *err, size_t errlen)
 {
-	for (int i = 0; i < n; i++)
-		if (!metric_ok(v[i].m, err, errlen))
-			return -1;
-	if (naive) {
-		for (int i = 0; i < n; i++)
-			if (source_by_dim(c, org, true, v[i].m, v[i].from, v[i].to, v[i].out, err, errlen) != 0)
-				return -1;
-		return 0;
-	}
-	many x;
-	many_init(&x, org, n);
-	x.dims = v;
-	for (int i = 0; i < n; i++)
-		many_add(&x, i, v[i].m, v[i].from, v[i].to);
-	int rc = store_each(c, source_sql_dim, x.n, many_bind, dim_row, &x);
-	many_free(&x);
-	for (int i = 0; i < n; i++)
-		an_items_sort_key(v[i].out);
-	return rc == 0 ? 0 : an_store_err(c, "rollup", err, errlen);
+	return source_figures(c, org, naive, NULL, 0, v, n, err, errlen);
 }

@@ -45,6 +45,9 @@ typedef struct {
 } source_dim;
 int source_totals(store_conn_t *c, int64_t org, bool naive, source_sum *v, int n, char *err, size_t errlen);
 int source_by_dims(store_conn_t *c, int64_t org, bool naive, source_dim *v, int n, char *err, size_t errlen);
+/* Both at once: one round trip for all. */
+int source_figures(store_conn_t *c, int64_t org, bool naive, source_sum *sums, int nsums, source_dim *dims,
+                   int ndims, char *err, size_t errlen);
 
 /* Per day over [from, to], ascending, appended to out. With months set a
  * whole calendar month inside the range may come as one row dated the first

@@ -100,8 +100,8 @@ int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging 
 	bool has_prev = p->from > AN_DATE_MIN;
 	period cur = {0}, prev = {0};
 	int64_t due;
-	/* Every rollup figure in two round trips (sums, then per dim): on a
-	 * server store each one costs more than reading the rows. */
+	/* Every rollup figure in one round trip (store_each_many): on a server
+	 * store each one costs more than reading the rows. */
 	source_sum sums[] = {
 		{ROLLUP_CASH_IN, p->from, p->to, 0, 0},   {ROLLUP_COSTS_CATEGORY, p->from, p->to, 0, 0},
 		{ROLLUP_CASH_IN, AN_DATE_MIN, p->to, 0, 0}, {ROLLUP_COSTS_CATEGORY, AN_DATE_MIN, p->to, 0, 0},
@@ -114,8 +114,7 @@ int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging 
 		{ROLLUP_SALES_STATUS, pfrom, pto, &psales},
 	};
 	int rc = -1;
-	if (source_totals(c, p->org, p->naive, sums, has_prev ? 6 : 4, err, errlen) != 0 ||
-	    source_by_dims(c, p->org, p->naive, dims, has_prev ? 5 : 4, err, errlen) != 0 ||
+	if (source_figures(c, p->org, p->naive, sums, has_prev ? 6 : 4, dims, has_prev ? 5 : 4, err, errlen) != 0 ||
 	    an_followups_due(c, p->org, p->day, p->naive, &due, err, errlen) != 0)
 		goto done;
 	cur.cash_in = sums[0].total;

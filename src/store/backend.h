@@ -98,9 +98,9 @@ struct store_backend {
 	void (*reset)(store_stmt_t *st);
 	/* Whether the statement may write, and its parameter count (qstats). */
 	bool (*stmt_writes)(store_stmt_t *st);
-	/* store_each in one round trip (NULL: store_step each set in turn);
-	 * 0 or -1 with the reason in errmsg. */
-	int (*each)(store_stmt_t *st, int n, store_each_fn bind, store_each_fn row, void *ud);
+	/* store_each_many in one round trip, st[g] prepared for v[g] (NULL:
+	 * store_step each set in turn); 0 or -1 with the reason in errmsg. */
+	int (*each)(store_conn_t *c, store_stmt_t *const *st, const store_each_t *v, int k);
 	int (*stmt_nparams)(store_stmt_t *st);
 	int (*exec)(store_conn_t *c, const char *sql);
 	int64_t (*changes)(store_conn_t *c);

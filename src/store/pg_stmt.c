@@ -425,43 +425,53 @@ static bool pipeline_result(pg_conn *c, pg_stmt *st, bool first_failure)
 	return ok;
 }
 
-int pgs_each(store_stmt_t *t, int n, store_each_fn bind, store_each_fn row, void *ud)
+int pgs_each(store_conn_t *base, store_stmt_t *const *sts, const store_each_t *v, int k)
 {
-	pg_stmt *st = PT(t);
-	pg_conn *c = PC(t->conn);
-	bind(ud, t, 0); /* the first set's types prepare the statement */
-	if (!ready(c, st) || PQenterPipelineMode(c->pc) != 1)
+	pg_conn *c = PC(base);
+	/* prepared first (a prepare is a round trip of its own), on the types
+	 * of each statement's first set */
+	for (int g = 0; g < k; g++)
+		if (v[g].n > 0) {
+			v[g].bind(v[g].ud, sts[g], 0);
+			if (!ready(c, PT(sts[g])))
+				return -1;
+		}
+	if (PQenterPipelineMode(c->pc) != 1) {
+		pg_first_line(c->err, sizeof c->err, PQerrorMessage(c->pc));
 		return -1;
+	}
 	bool begin = c->begin_pending, sent = true;
 	c->begin_pending = false;
 	if (begin)
 		sent = PQsendQueryParams(c->pc, READ_BEGIN, 0, NULL, NULL, NULL, NULL, 0) == 1;
-	for (int i = 0; sent && i < n; i++) {
-		if (i) {
+	for (int g = 0; g < k; g++)
+		for (int i = 0; sent && i < v[g].n; i++) {
+			pg_stmt *st = PT(sts[g]);
 			pg_stmt_clear(st);
-			bind(ud, t, i);
+			v[g].bind(v[g].ud, sts[g], i);
+			params p;
+			params_of(st, &p);
+			sent = PQsendQueryPrepared(c->pc, st->name, st->nparams, p.vals, p.lens, p.fmts, 0) == 1;
+			params_free(&p);
 		}
-		params p;
-		params_of(st, &p);
-		sent = PQsendQueryPrepared(c->pc, st->name, st->nparams, p.vals, p.lens, p.fmts, 0) == 1;
-		params_free(&p);
-	}
 	sent = sent && PQpipelineSync(c->pc) == 1;
 	bool ok = sent;
 	if (!sent)
 		pg_first_line(c->err, sizeof c->err, PQerrorMessage(c->pc));
 	if (sent && begin)
 		ok = pipeline_result(c, NULL, true);
-	for (int i = 0; sent && i < n; i++) {
-		pg_stmt_clear(st);
-		if (!pipeline_result(c, st, ok)) {
-			ok = false;
-			continue; /* the rest come back aborted: taken, not read */
+	for (int g = 0; g < k; g++)
+		for (int i = 0; sent && i < v[g].n; i++) {
+			pg_stmt *st = PT(sts[g]);
+			pg_stmt_clear(st);
+			if (!pipeline_result(c, st, ok)) {
+				ok = false;
+				continue; /* the rest come back aborted: taken, not read */
+			}
+			for (st->row = 0; st->row < st->nrows; st->row++)
+				v[g].row(v[g].ud, sts[g], i);
+			pg_stmt_clear(st);
 		}
-		for (st->row = 0; st->row < st->nrows; st->row++)
-			row(ud, t, i);
-	}
-	pg_stmt_clear(st);
 	PGresult *r;
 	while (sent && (r = PQgetResult(c->pc))) { /* the sync */
 		bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;

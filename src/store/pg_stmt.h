@@ -22,6 +22,6 @@ bool pgs_col_is_null(store_stmt_t *t, int col);
 void pgs_reset(store_stmt_t *t);
 bool pgs_stmt_writes(store_stmt_t *t);
 int pgs_stmt_nparams(store_stmt_t *t);
-int pgs_each(store_stmt_t *t, int n, store_each_fn bind, store_each_fn row, void *ud);
+int pgs_each(store_conn_t *base, store_stmt_t *const *sts, const store_each_t *v, int k);
 
 #endif

@@ -383,27 +383,44 @@ void store_reset(store_stmt_t *st)
 	}
 }
 
-int store_each(store_conn_t *c, const char *sql, int n, store_each_fn bind, store_each_fn row, void *ud)
+int store_each_many(store_conn_t *c, const store_each_t *v, int k)
 {
-	store_stmt_t *st = store_prepare(c, sql);
-	if (!st)
-		return -1;
-	if (n > 1 && c->store->be->each) {
-		st->t0 = qstats_now_ns(); /* monitoring sees one execution */
-		int rc = c->store->be->each(st, n, bind, row, ud);
-		store_reset(st);
+	store_stmt_t **st = xcalloc((size_t)k + 1, sizeof *st);
+	int total = 0, rc = 0;
+	for (int g = 0; g < k; g++) {
+		if (!(st[g] = store_prepare(c, v[g].sql))) {
+			free(st);
+			return -1;
+		}
+		total += v[g].n;
+	}
+	if (total > 1 && c->store->be->each) {
+		uint64_t t0 = qstats_now_ns();
+		rc = c->store->be->each(c, st, v, k);
+		for (int g = 0; g < k; g++) {
+			st[g]->t0 = t0; /* monitoring sees one execution each, as long as all */
+			store_reset(st[g]);
+		}
+		free(st);
 		return rc;
 	}
-	for (int i = 0; i < n; i++) {
-		bind(ud, st, i);
-		store_status r;
-		while ((r = store_step(st)) == STORE_ROW)
-			row(ud, st, i);
-		store_reset(st);
-		if (r != STORE_DONE)
-			return -1;
-	}
-	return 0;
+	for (int g = 0; g < k && rc == 0; g++)
+		for (int i = 0; i < v[g].n && rc == 0; i++) {
+			v[g].bind(v[g].ud, st[g], i);
+			store_status r;
+			while ((r = store_step(st[g])) == STORE_ROW)
+				v[g].row(v[g].ud, st[g], i);
+			store_reset(st[g]);
+			rc = r == STORE_DONE ? 0 : -1;
+		}
+	free(st);
+	return rc;
+}
+
+int store_each(store_conn_t *c, const char *sql, int n, store_each_fn bind, store_each_fn row, void *ud)
+{
+	store_each_t e = {sql, n, bind, row, ud};
+	return store_each_many(c, &e, 1);
 }
 
 int store_exec(store_conn_t *c, const char *sql)

@@ -114,6 +114,16 @@ void store_reset(store_stmt_t *st);
  * failure may have been read). */
 typedef void (*store_each_fn)(void *ud, store_stmt_t *st, int i);
 int store_each(store_conn_t *c, const char *sql, int n, store_each_fn bind, store_each_fn row, void *ud);
+/* The same for k statements at once (several reads that do not depend on
+ * each other): all of v[0]'s sets, then v[1]'s, ... in one round trip on
+ * PostgreSQL. */
+typedef struct {
+	const char *sql;
+	int n;
+	store_each_fn bind, row;
+	void *ud;
+} store_each_t;
+int store_each_many(store_conn_t *c, const store_each_t *v, int k);
 /* Runs SQL with no parameters and no result rows (DDL, pragmas). 0 or -1. */
 int store_exec(store_conn_t *c, const char *sql);
 /* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
