@@ -45,10 +45,11 @@ lite_rps=$(env -u DATABASE_URL "$brisk" import costs "$csv/costs.csv" --org acme
 echo "brisk import, SQLite: $lite_rps rows/s"
 
 # 2. the two-year overview, uncached and warm, on each store
-p50() { # URL TOKEN N -> median seconds of N requests
+p50() { # URL TOKEN N -> median seconds of N requests (each must answer 200)
 	for _ in $(seq "$3"); do
-		curl -s -o /dev/null -w '%{time_total}\n' -H "authorization: Bearer $2" "$1"
-	done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+		curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "authorization: Bearer $2" "$1"
+	done | awk '$1 != 200 {print "bench/pg.sh: a request answered " $1 > "/dev/stderr"; exit 1} {print $2}' |
+		sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 serve_p50() { # label cache-bytes env... -> prints p50
 	local label=$1 bytes=$2
@@ -57,13 +58,15 @@ serve_p50() { # label cache-bytes env... -> prints p50
 	[ "$label" = sqlite ] && dir=$tmp/lite
 	local tok
 	tok=$(env "$@" "$brisk" token create --org acme --data "$dir")
+	# a file per run: the previous run's line must never be read for this one
+	local out=$tmp/serve-$label-$bytes.out
 	env "$@" "$brisk" serve --data "$dir" --port 0 --set cache.memory_bytes="$bytes" --set cache.warm=false \
-		>"$tmp/serve.out" 2>"$tmp/serve.err" &
+		>"$out" 2>"$tmp/serve.err" &
 	local pid=$!
 	pids+=("$pid")
 	local port=""
-	for _ in $(seq 100); do
-		port=$(sed -nE 's/.*listening on http:\/\/[0-9.]+:([0-9]+)\/.*/\1/p' "$tmp/serve.out")
+	for _ in $(seq 300); do
+		port=$(sed -nE 's/.*listening on http:\/\/[0-9.]+:([0-9]+)\/.*/\1/p' "$out")
 		[ -n "$port" ] && break
 		sleep 0.1
 	done
