@@ -250,10 +250,11 @@ export function upload(path, file, { onProgress, onUploaded, contentType = 'text
   });
 }
 
-// Query string from an object, skipping empty values.
+// Query string from an object, skipping empty values (but a data set's
+// filter on the blank value, f.<dimension>=, is sent).
 export function qs(params) {
   const u = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, v);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && (v !== '' || k.startsWith('f.'))) u.set(k, v);
   const s = u.toString();
   return s ? '?' + s : '';
 }

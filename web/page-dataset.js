@@ -36,7 +36,7 @@ function filtersOf(s, ds) {
   const out = {};
   for (const d of ds.dimensions || []) {
     const v = s.extra['f.' + d.name];
-    if (v !== undefined && v !== '') out[d.name] = v;
+    if (v !== undefined && v !== null) out[d.name] = v; // '' filters the blank value
   }
   return out;
 }
@@ -166,11 +166,11 @@ export default {
       clear(ui.chips);
       for (const [k, v] of Object.entries(f)) {
         ui.chips.append(h('button', { type: 'button', class: 'chip active', dataset: { filter: k, value: v }, 'aria-label': `Remove the filter ${k} = ${v}`,
-          title: 'Remove this filter', onclick: () => state.update({ extra: { ['f.' + k]: '' } }) }, `${k}: ${v || '(blank)'} `, h('span', { 'aria-hidden': 'true', text: '×' })));
+          title: 'Remove this filter', onclick: () => state.update({ extra: { ['f.' + k]: null } }) }, `${k}: ${v || '(blank)'} `, h('span', { 'aria-hidden': 'true', text: '×' })));
       }
       if (Object.keys(f).length > 1) {
         ui.chips.append(h('button', { type: 'button', class: 'linkish', id: 'dsv-clear', text: 'Clear filters',
-          onclick: () => state.update({ extra: Object.fromEntries(Object.keys(f).map((k) => ['f.' + k, ''])) }) }));
+          onclick: () => state.update({ extra: Object.fromEntries(Object.keys(f).map((k) => ['f.' + k, null])) }) }));
       }
       if (!Object.keys(f).length && (ds.dimensions || []).length) ui.chips.append(h('span', { class: 'muted small', text: 'Click a bar to filter by its value.' }));
     }
@@ -192,7 +192,7 @@ export default {
       renderChips(s);
       const f = filtersOf(s, ds);
       sub.textContent = `${q.from ? fmt.dateRange(q.from, q.to) : 'No rows yet'} · ${fmt.count(ds.rows)} rows in all` +
-        (Object.keys(f).length ? ` · filtered by ${Object.entries(f).map(([k, v]) => `${k} = ${v}`).join(', ')}` : '');
+        (Object.keys(f).length ? ` · filtered by ${Object.entries(f).map(([k, v]) => `${k} = ${v === '' ? '(blank)' : v}`).join(', ')}` : '');
       main.setAttribute('aria-busy', 'true');
       const opt = { signal: abort.signal, revalidate: true };
       const views = [
@@ -229,9 +229,8 @@ export default {
           label: it.value === '' ? '(blank)' : it.value, value: it.sum, note: `(${fmt.count(it.rows)})`,
           data: { value: it.value, rows: it.rows, sum: it.sum },
           cls: active ? 'ok' : '',
-          // a blank value cannot travel in the URL: it is not a filter
-          pick: active || it.value === '' ? null : () => state.update({ extra: { ['f.' + d.name]: it.value } }),
-          title: `Show only ${d.name} = ${it.value}`,
+          pick: active ? null : () => state.update({ extra: { ['f.' + d.name]: it.value } }),
+          title: `Show only ${d.name} = ${it.value === '' ? '(blank)' : it.value}`,
         }));
         if (b.other && b.other.rows) items.push({ label: `${fmt.count(b.other.values)} others`, value: b.other.sum, note: `(${fmt.count(b.other.rows)})`, cls: 'muted', data: { other: '1' } });
         ui.charts.by[d.name].set({ items, format: fm, measure: m.name });

@@ -47,7 +47,8 @@ function build(s) {
   if (s.from) q.set('from', s.from);
   if (s.to) q.set('to', s.to);
   if (s.interval) q.set('interval', s.interval);
-  for (const [k, v] of Object.entries(s.extra || {})) if (v !== '' && v !== null && v !== undefined) q.set(k, v);
+  // a filter on the blank value (f.<dimension>=) is a value too
+  for (const [k, v] of Object.entries(s.extra || {})) if ((v !== '' || k.startsWith('f.')) && v !== null && v !== undefined) q.set(k, v);
   const qs = q.toString();
   const item = s.item && WITH_ITEM.includes(s.page) ? '/' + encodeURIComponent(s.item) : '';
   return '/' + (s.page === 'overview' ? '' : s.page) + item + (qs ? '?' + qs : '');

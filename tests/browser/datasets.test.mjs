@@ -194,6 +194,12 @@ test('the data set\'s page: KPIs equal to the file\'s sums, the series, a breakd
   await page.goto(`${srv.base}/datasets/orders?f.region=${encodeURIComponent('Süd')}`);
   n = await loadedAfter(0);
   await expectSales(lines.filter((l) => l.region === 'Süd'), 'Süd');
+  // The blank category is a value to filter by too (f.category= in the URL).
+  await page.locator('#dsv-by-category li.bar-row[data-value=""] button.bar-label').click();
+  await page.waitForURL(/f\.category=(&|$)/);
+  n = await loadedAfter(n);
+  await page.locator('#dsv-filters .chip[data-filter="category"][data-value=""]').waitFor();
+  await expectSales(lines.filter((l) => l.region === 'Süd' && l.cat === ''), 'Süd, blank category');
   // A range: one month of the file.
   await page.goto(`${srv.base}/datasets/orders?from=2024-03-01&to=2024-03-31&interval=day`);
   n = await loadedAfter(0);
