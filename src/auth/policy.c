@@ -65,6 +65,13 @@ static const struct {
 	{"events", ROLE_VIEWER},
 	{"settings", ROLE_VIEWER},
 	{"list", ROLE_VIEWER},
+	{"datasets", ROLE_VIEWER},
+	{"dataset", ROLE_VIEWER},
+	{"dataset_totals", ROLE_VIEWER},
+	{"dataset_series", ROLE_VIEWER},
+	{"dataset_breakdown", ROLE_VIEWER},
+	{"dataset_pivot", ROLE_VIEWER},
+	{"dataset_rows", ROLE_VIEWER},
 	{"alert_figures", ROLE_VIEWER},
 	{"alert_rules", ROLE_VIEWER},
 	{"alert_rule", ROLE_VIEWER},
@@ -82,6 +89,9 @@ static const struct {
 	{"tasks_submit", ROLE_ANALYST},
 	{"task_cancel", ROLE_ANALYST},
 	{"import", ROLE_ANALYST},
+	{"dataset_create", ROLE_ANALYST}, /* a new data set of the org's files: the importers' */
+	{"dataset_infer", ROLE_ANALYST},
+	{"dataset_import", ROLE_ANALYST},
 	{"write", ROLE_ANALYST},
 	{"delete", ROLE_ANALYST},
 	/* business alerts and scheduled reports send the org's figures out
@@ -96,6 +106,7 @@ static const struct {
 	{"settings_put", ROLE_ADMIN},
 	{"match_rules_put", ROLE_ADMIN}, /* the org's reconciliation settings */
 	{"cache_clear", ROLE_ADMIN},
+	{"dataset_drop", ROLE_ADMIN}, /* its rows go with it */
 	{"users", ROLE_ADMIN},
 	{"users_add", ROLE_ADMIN},
 	{"user_put", ROLE_ADMIN},

@@ -28,6 +28,7 @@ int cmd_alert(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_dataset(int argc, char **argv);
 
 /* Who the audit log names for a change made from the command line
  * ("cli:LOGIN", static). */

@@ -20,6 +20,7 @@ static const command_t commands[] = {
 	{"serve", cmd_serve, "run the HTTP server"},
 	{"import", cmd_import, "import a CSV file into the store"},
 	{"profile", cmd_profile, "save, list, show or delete named import options"},
+	{"dataset", cmd_dataset, "declare any CSV as a data set: create, list, describe, drop, import"},
 	{"gen", cmd_gen, "generate a realistic data set as CSV files"},
 	{"user", cmd_user, "add, list, disable users; set passwords and roles"},
 	{"token", cmd_token, "create, list or revoke API tokens"},

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "http/server.h"
+#include "ingest/import.h"
 
 /* The whole route table (static). */
 const http_route *api_routes(size_t *n);
@@ -41,6 +42,17 @@ json_t *api_json_body(http_req_t *r, const char *what);
  * Anything else is a 400 set on r, and false is returned. */
 bool api_flag(http_req_t *r, const char *name, bool *out);
 
+/* A cached view (api_views.c): computes the "data" member of the envelope
+ * into out from c's snapshot; 0, or -1 with err. */
+typedef int (*api_view_fn)(void *ud, store_conn_t *c, const api_org *o, buf_t *out, char *err, size_t errlen);
+/* Serves r from the cache (ETag, 304, compression, tiers, single flight,
+ * stale copy when the store fails) keyed by the route, km (the normalised
+ * parameters) and the versions of tables; computing with fn(ud) on a
+ * miss, from the admission pool. warmable: the cache warmer may replay the
+ * request by its route and query alone. ud must live until it returns. */
+void api_view_serve(http_server_t *srv, http_req_t *r, unsigned tables, const void *km, size_t kmlen, bool warmable,
+                    api_view_fn fn, void *ud);
+
 /* Route handlers. */
 void api_views_dashboard(http_server_t *srv, http_req_t *r);
 void api_views_overview(http_server_t *srv, http_req_t *r);
@@ -70,6 +82,8 @@ void api_rows_delete(http_server_t *srv, http_req_t *r);
 /* Refuses (400) a query parameter that is not an import option or async. */
 bool api_check_import_params(http_req_t *r);
 void api_rows_import(http_server_t *srv, http_req_t *r);
+/* Answers an import's report (200), or 422 when no row was valid. */
+void api_import_report(http_req_t *r, const import_result *res);
 void api_settings_get(http_server_t *srv, http_req_t *r);
 void api_profiles_list(http_server_t *srv, http_req_t *r);
 void api_profiles_put(http_server_t *srv, http_req_t *r);
@@ -99,5 +113,17 @@ void api_tokens_list(http_server_t *srv, http_req_t *r);
 void api_tokens_create(http_server_t *srv, http_req_t *r);
 void api_token_delete(http_server_t *srv, http_req_t *r);
 void api_audit_list(http_server_t *srv, http_req_t *r);
+/* api_datasets.c: data sets (issue 13) */
+void api_datasets_list(http_server_t *srv, http_req_t *r);
+void api_datasets_create(http_server_t *srv, http_req_t *r);
+void api_datasets_infer(http_server_t *srv, http_req_t *r);
+void api_datasets_get(http_server_t *srv, http_req_t *r);
+void api_datasets_drop(http_server_t *srv, http_req_t *r);
+void api_datasets_import(http_server_t *srv, http_req_t *r);
+void api_datasets_totals(http_server_t *srv, http_req_t *r);
+void api_datasets_series(http_server_t *srv, http_req_t *r);
+void api_datasets_breakdown(http_server_t *srv, http_req_t *r);
+void api_datasets_pivot(http_server_t *srv, http_req_t *r);
+void api_datasets_rows(http_server_t *srv, http_req_t *r);
 
 #endif

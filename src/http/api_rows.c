@@ -67,6 +67,16 @@ static void none_valid(http_req_t *r, const import_result *res, const char *wher
 	buf_free(&rep);
 }
 
+void api_import_report(http_req_t *r, const import_result *res)
+{
+	if (res->inserted + res->replaced == 0 && res->rejected > 0) {
+		none_valid(r, res, "line");
+	} else {
+		write_report(r, res, "line");
+		http_json(r, 200);
+	}
+}
+
 /* ---- CSV import over HTTP ---- */
 
 typedef struct {

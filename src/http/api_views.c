@@ -71,11 +71,11 @@ static bool parse_params(http_server_t *srv, http_req_t *r, analytics_params *p)
 	return true;
 }
 
-/* The cache key (and ETag) = org + view + normalised parameters + the data
- * versions the view reads, so an unchanged answer costs no computation and
- * a write makes every older answer unreachable at once. */
-static bool view_key(http_server_t *srv, http_req_t *r, const analytics_params *p, unsigned tables,
-                     const char *extra, rcache_key *k)
+/* The cache key (and ETag) = org + view + normalised parameters (km) + the
+ * data versions the view reads, so an unchanged answer costs no
+ * computation and a write makes every older answer unreachable at once. */
+static bool view_key(http_server_t *srv, http_req_t *r, unsigned tables, const void *km, size_t kmlen,
+                     rcache_key *k)
 {
 	store_t *s = http_server_store(srv);
 	/* Versions are looked up exactly on every request (a commit by another
@@ -94,11 +94,8 @@ static bool view_key(http_server_t *srv, http_req_t *r, const analytics_params *
 	uint64_t v[TBL__COUNT];
 	for (int t = 0; t < TBL__COUNT; t++)
 		v[t] = tables & TBL_BIT(t) ? store_version(s, r->org, (store_table)t) : 0;
-	int32_t parts[] = {p->from, p->to, p->as_of, p->day, (int32_t)p->interval, p->top, p->naive};
 	rcache_key_init(k, r->org, r->route->name);
-	rcache_key_add(k, parts, sizeof parts);
-	if (extra)
-		rcache_key_add(k, extra, strlen(extra) + 1);
+	rcache_key_add(k, km, kmlen);
 	rcache_key_finish(k, v, TBL__COUNT);
 	/* Unreadable store: the versions may be stale, so no cached answer may
 	 * pass for fresh; compute (which will likely fail) or say stale. */
@@ -109,9 +106,8 @@ static bool view_key(http_server_t *srv, http_req_t *r, const analytics_params *
 typedef struct {
 	http_server_t *srv;
 	http_req_t *r;
-	analytics_params p;
-	view_fn fn;
-	const char *of, *by; /* breakdown only */
+	api_view_fn fn;
+	void *ud;
 } compute_ctx;
 
 /* Computes the enveloped view in a fresh read snapshot. */
@@ -125,18 +121,29 @@ static int compute(void *ud, buf_t *out, char *err, size_t errlen)
 		snprintf(err, errlen, "the organisation no longer exists");
 		goto out;
 	}
-	x->p.opening_balance = o.opening_balance;
 	http_req_t tmp = {0}; /* the envelope helpers write to a request */
 	tmp.out = *out;
 	api_envelope_begin(&tmp, &o);
 	*out = tmp.out;
-	rc = x->of ? analytics_breakdown(c, &x->p, x->of, x->by, out, err, errlen)
-	           : x->fn(c, &x->p, out, err, errlen);
+	rc = x->fn(x->ud, c, &o, out, err, errlen);
 	if (rc == 0)
 		buf_putc(out, '}');
 out:
 	store_read_end(c);
 	return rc;
+}
+
+typedef struct {
+	analytics_params p;
+	view_fn fn;
+	const char *of, *by; /* breakdown only */
+} builtin_view;
+
+static int compute_builtin(void *ud, store_conn_t *c, const api_org *o, buf_t *out, char *err, size_t errlen)
+{
+	builtin_view *v = ud;
+	v->p.opening_balance = o->opening_balance;
+	return v->of ? analytics_breakdown(c, &v->p, v->of, v->by, out, err, errlen) : v->fn(c, &v->p, out, err, errlen);
 }
 
 /* Answers from a cached (or freshly built) entry, picking the variant the
@@ -160,11 +167,13 @@ static void respond_entry(http_req_t *r, lru_entry_t *e, const char *source)
 	http_json(r, 200);
 }
 
-static void serve_view(http_server_t *srv, http_req_t *r, compute_ctx *x, unsigned tables, const char *extra)
+void api_view_serve(http_server_t *srv, http_req_t *r, unsigned tables, const void *km, size_t kmlen, bool warmable,
+                    api_view_fn fn, void *ud)
 {
 	app_t *app = http_server_app(srv);
 	rcache_key k;
-	if (!view_key(srv, r, &x->p, tables | TBL_BIT(TBL_SETTINGS), extra, &k))
+	compute_ctx cx = {srv, r, fn, ud}, *x = &cx;
+	if (!view_key(srv, r, tables | TBL_BIT(TBL_SETTINGS), km, kmlen, &k))
 		return; /* deferred to a worker */
 	char tag[24];
 	snprintf(tag, sizeof tag, "\"v%016llx\"", (unsigned long long)k.hash);
@@ -186,7 +195,7 @@ static void serve_view(http_server_t *srv, http_req_t *r, compute_ctx *x, unsign
 		lru_entry_release(e);
 		return;
 	}
-	if (app->warm && strcmp(r->request_id, "warm") != 0)
+	if (warmable && app->warm && strcmp(r->request_id, "warm") != 0)
 		warm_note(app->warm, r->org, r->route->name, r->raw_query);
 	if (!r->l1_looked) {
 		/* Deferred before the loop could look (the versions needed a look
@@ -224,15 +233,28 @@ static void serve_view(http_server_t *srv, http_req_t *r, compute_ctx *x, unsign
 	lru_entry_release(e);
 }
 
-static void run_view(http_server_t *srv, http_req_t *r, const char *const *allowed, unsigned tables, view_fn fn)
+/* The key material of a built-in view: its normalised parameters. */
+static void builtin_serve(http_server_t *srv, http_req_t *r, builtin_view *v, unsigned tables, const char *extra)
 {
-	compute_ctx x = {srv, r, {0}, fn, NULL, NULL};
-	if (!api_check_params(r, allowed) || !parse_params(srv, r, &x.p))
-		return;
-	serve_view(srv, r, &x, tables, NULL);
+	const analytics_params *p = &v->p;
+	int32_t parts[] = {p->from, p->to, p->as_of, p->day, (int32_t)p->interval, p->top, p->naive};
+	char km[sizeof parts + 64] = {0};
+	memcpy(km, parts, sizeof parts);
+	size_t n = sizeof parts;
+	if (extra)
+		n += (size_t)snprintf(km + n, sizeof km - n, "%s", extra) + 1;
+	api_view_serve(srv, r, tables, km, n, true, compute_builtin, v);
 }
 
-#define ALL_TABLES 0xffffu
+static void run_view(http_server_t *srv, http_req_t *r, const char *const *allowed, unsigned tables, view_fn fn)
+{
+	builtin_view v = {.fn = fn};
+	if (!api_check_params(r, allowed) || !parse_params(srv, r, &v.p))
+		return;
+	builtin_serve(srv, r, &v, tables, NULL);
+}
+
+#define ALL_TABLES (TBL_BIT(TBL_DATASETS) - 1) /* every built-in table */
 #define RANGE "from", "to"
 
 void api_views_dashboard(http_server_t *srv, http_req_t *r)
@@ -307,6 +329,6 @@ void api_views_breakdown(http_server_t *srv, http_req_t *r)
 	}
 	char extra[64];
 	snprintf(extra, sizeof extra, "%s/%s", of, by);
-	compute_ctx x = {srv, r, p, NULL, of, by};
-	serve_view(srv, r, &x, TBL_BIT(costs ? TBL_COSTS : TBL_SALES_ORDERS), extra);
+	builtin_view v = {p, NULL, of, by};
+	builtin_serve(srv, r, &v, TBL_BIT(costs ? TBL_COSTS : TBL_SALES_ORDERS), extra);
 }

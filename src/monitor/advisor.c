@@ -110,7 +110,7 @@ unsigned advisor_view_tables(const char *view)
 const char *advisor_table_name(store_table t)
 {
 	static const char *const names[TBL__COUNT] = {"costs", "sales_orders", "invoices", "payments",
-						      "leads", "allocations", "settings"};
+						      "leads", "allocations", "settings", "datasets"};
 	return (unsigned)t < TBL__COUNT ? names[t] : "?";
 }
 

@@ -26,6 +26,7 @@ typedef enum {
 	TBL_LEADS,
 	TBL_ALLOCATIONS,
 	TBL_SETTINGS,
+	TBL_DATASETS, /* every data set of the org (issue 13) */
 	TBL__COUNT
 } store_table;
 

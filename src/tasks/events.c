@@ -232,7 +232,7 @@ uint64_t events_publish(events_t *e, int64_t org, const char *json, size_t len)
 static const char *const table_names[TBL__COUNT] = {
 	[TBL_COSTS] = "costs",       [TBL_SALES_ORDERS] = "sales_orders", [TBL_INVOICES] = "invoices",
 	[TBL_PAYMENTS] = "payments", [TBL_LEADS] = "leads",               [TBL_ALLOCATIONS] = "allocations",
-	[TBL_SETTINGS] = "settings",
+	[TBL_SETTINGS] = "settings",   [TBL_DATASETS] = "datasets",
 };
 
 void events_publish_data(events_t *e, int64_t org, unsigned table_mask)

@@ -1,0 +1,585 @@
+#include "dataset/dsimport.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <xxhash.h>
+
+#include "core/clock.h"
+#include "core/mem.h"
+#include "core/utf8.h"
+#include "dataset/dsrollup.h"
+#include "dataset/dsstore.h"
+#include "dataset/dsvalue.h"
+#include "ingest/layout.h"
+#include "store/settings.h"
+
+/* DESIGN
+ * The reader, the encodings, the option parser and the number and date
+ * parsers are the importer's; what differs is the target: a row becomes
+ * (key, day, d0..d7, m0..m7) in ds_rows. The key is a 128-bit hash (hex)
+ * of the definition's key columns, or without a key of the stored values
+ * plus the occurrence of those values in the file (so identical rows of
+ * one file are all kept, and the same file imported again replaces each
+ * row by itself). A replaced row whose values did not change touches no
+ * rollup; one that changed is retracted and added again. */
+
+const char *const dsimport_option_names[] = {"delimiter", "encoding", "skip", "date_format", "decimal_comma",
+                                             "thousands", "currency", "plus", "parens", "round", "dry_run",
+                                             "max_rejects", NULL};
+
+typedef struct {
+	const char *(*get)(void *ud, const char *name);
+	void *ud;
+	const char *refused;
+} filter;
+
+static const char *filtered(void *ud, const char *name)
+{
+	filter *f = ud;
+	for (int i = 0; dsimport_option_names[i]; i++)
+		if (!strcmp(name, dsimport_option_names[i]))
+			return f->get(f->ud, name);
+	if (!f->refused && f->get(f->ud, name))
+		f->refused = name;
+	return NULL;
+}
+
+bool dsimport_options(import_opts *o, const char *(*get)(void *ud, const char *name), void *ud, char *why,
+                      size_t whylen)
+{
+	filter f = {get, ud, NULL};
+	o->kind = ENT_COSTS; /* the mapping options it would read are refused above */
+	if (!import_options_parse(o, filtered, &f, why, whylen))
+		return false;
+	if (f.refused) {
+		snprintf(why, whylen, "option '%s' does not apply to data sets (their definition names the columns); "
+		                      "they take: delimiter, encoding, skip, date_format, decimal_comma, thousands, currency, "
+		                      "plus, parens, round, dry_run, max_rejects", f.refused);
+		return false;
+	}
+	return true;
+}
+
+#define ROLLUP_FLUSH_CELLS 100000
+
+typedef struct {
+	dsstore_info *info;
+	const import_opts *o;
+	int minor;
+	int tcol, dcol[DSDEF_MAX_DIMS], mcol[DSDEF_MAX_MEASURES], kcol[DSDEF_MAX_KEY], rcol[DSDEF_MAX_REQUIRED];
+	sb_table *table;
+	csv_row_t *crow;
+	buf_t conv;
+	/* occurrences of each content hash in this file (no key) */
+	uint64_t *seen;
+	uint32_t *count;
+	size_t seen_cap, seen_n;
+	store_conn_t *w;
+	dsrollup_t *acc;
+	import_result *res;
+	XXH3_state_t *hs;
+} run_t;
+
+/* ---- header ---- */
+
+static int find_col(const csv_row_t *h, const char *name, char *err, size_t errlen)
+{
+	int at = -1;
+	slice_t want = slice_cstr(name);
+	for (size_t i = 0; i < h->nfields; i++) {
+		slice_t f = slice_trim(h->fields[i]);
+		if (f.len == want.len && !strncasecmp(f.p, want.p, f.len)) {
+			if (at >= 0) {
+				snprintf(err, errlen, "the header has column '%s' twice (columns %d and %zu)", name, at + 1, i + 1);
+				return -2;
+			}
+			at = (int)i;
+		}
+	}
+	return at;
+}
+
+static bool plan(run_t *r, const csv_row_t *h, char *err, size_t errlen)
+{
+	const dsdef_t *d = &r->info->def;
+	char missing[600] = "";
+	size_t ml = 0;
+	int nmiss = 0;
+	struct {
+		const char *name;
+		int *slot;
+	} want[1 + DSDEF_MAX_DIMS + DSDEF_MAX_MEASURES + DSDEF_MAX_KEY + DSDEF_MAX_REQUIRED];
+	int n = 0;
+	want[n].name = d->time_column, want[n++].slot = &r->tcol;
+	for (int i = 0; i < d->ndims; i++)
+		want[n].name = d->dims[i].column, want[n++].slot = &r->dcol[i];
+	for (int i = 0; i < d->nmeasures; i++)
+		want[n].name = d->measures[i].column, want[n++].slot = &r->mcol[i];
+	for (int i = 0; i < d->nkey; i++)
+		want[n].name = d->key[i], want[n++].slot = &r->kcol[i];
+	for (int i = 0; i < d->nrequired; i++)
+		want[n].name = d->required[i], want[n++].slot = &r->rcol[i];
+	for (int i = 0; i < n; i++) {
+		int at = find_col(h, want[i].name, err, errlen);
+		if (at == -2)
+			return false;
+		if (at < 0 && ml < sizeof missing - 1) {
+			ml += (size_t)snprintf(missing + ml, sizeof missing - ml, "%s'%s'", nmiss ? ", " : "", want[i].name);
+			nmiss++;
+		}
+		*want[i].slot = at;
+	}
+	if (nmiss) {
+		buf_t cols = BUF_INIT;
+		for (size_t i = 0; i < h->nfields && i < 30; i++)
+			buf_printf(&cols, "%s'%.*s'", i ? ", " : "", (int)(h->fields[i].len > 40 ? 40 : h->fields[i].len),
+			           h->fields[i].p);
+		snprintf(err, errlen, "the file lacks column%s %s of data set '%s' (its header has: %s)", nmiss > 1 ? "s" : "",
+		         missing, d->name, cols.len ? cols.p : "nothing");
+		buf_free(&cols);
+		return false;
+	}
+	return true;
+}
+
+/* ---- rejections ---- */
+
+static void reject(run_t *r, const csv_row_t *row, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void reject(run_t *r, const csv_row_t *row, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	import_result *res = r->res;
+	res->rejected++;
+	if (res->nkept < IMPORT_KEEP_REJECTS) {
+		res->kept[res->nkept].line = row->line;
+		snprintf(res->kept[res->nkept].reason, sizeof res->kept[0].reason, "%s", why);
+		res->nkept++;
+	}
+	if (r->o->rejects) {
+		/* the original columns, so the file can be fixed and imported again */
+		buf_t b = BUF_INIT;
+		buf_printf(&b, "%llu,", (unsigned long long)row->line);
+		buf_csv_field(&b, why, strlen(why));
+		for (size_t i = 0; i < row->nfields; i++) {
+			buf_putc(&b, ',');
+			buf_csv_field(&b, row->fields[i].p, row->fields[i].len);
+		}
+		buf_putc(&b, '\n');
+		fwrite(b.p, 1, b.len, r->o->rejects);
+		buf_free(&b);
+	}
+}
+
+/* ---- one row ---- */
+
+typedef struct {
+	date_t day;
+	slice_t dims[DSDEF_MAX_DIMS];
+	int64_t m[DSDEF_MAX_MEASURES];
+	bool has[DSDEF_MAX_MEASURES];
+	char key[33];
+} dsrow;
+
+static slice_t field(const csv_row_t *row, int col)
+{
+	return col >= 0 && (size_t)col < row->nfields ? row->fields[col] : (slice_t){"", 0};
+}
+
+/* Occurrence of content hash h in this file so far (0 the first time). */
+static uint32_t occurrence(run_t *r, uint64_t h)
+{
+	if (r->seen_n * 2 >= r->seen_cap) {
+		size_t ncap = r->seen_cap ? r->seen_cap * 2 : 4096;
+		uint64_t *ns = xcalloc(ncap, sizeof *ns);
+		uint32_t *nc = xcalloc(ncap, sizeof *nc);
+		for (size_t i = 0; i < r->seen_cap; i++)
+			if (r->seen[i]) {
+				size_t j = r->seen[i] & (ncap - 1);
+				while (ns[j])
+					j = (j + 1) & (ncap - 1);
+				ns[j] = r->seen[i];
+				nc[j] = r->count[i];
+			}
+		free(r->seen);
+		free(r->count);
+		r->seen = ns;
+		r->count = nc;
+		r->seen_cap = ncap;
+	}
+	h |= 1;
+	size_t j = h & (r->seen_cap - 1);
+	while (r->seen[j] && r->seen[j] != h)
+		j = (j + 1) & (r->seen_cap - 1);
+	if (!r->seen[j]) {
+		r->seen[j] = h;
+		r->seen_n++;
+		return 0;
+	}
+	return ++r->count[j];
+}
+
+static void make_key(run_t *r, const csv_row_t *row, dsrow *x)
+{
+	const dsdef_t *d = &r->info->def;
+	XXH3_state_t *st = r->hs;
+	XXH3_128bits_reset(st);
+	if (d->nkey) {
+		for (int i = 0; i < d->nkey; i++) {
+			slice_t v = slice_trim(field(row, r->kcol[i]));
+			uint32_t len = (uint32_t)v.len;
+			XXH3_128bits_update(st, &len, sizeof len);
+			XXH3_128bits_update(st, v.p, v.len);
+		}
+	} else {
+		XXH3_128bits_update(st, &x->day, sizeof x->day);
+		for (int i = 0; i < d->ndims; i++) {
+			uint32_t len = (uint32_t)x->dims[i].len;
+			XXH3_128bits_update(st, &len, sizeof len);
+			XXH3_128bits_update(st, x->dims[i].p, x->dims[i].len);
+		}
+		for (int i = 0; i < d->nmeasures; i++) {
+			int64_t v[2] = {x->has[i], x->has[i] ? x->m[i] : 0};
+			XXH3_128bits_update(st, v, sizeof v);
+		}
+		XXH128_hash_t h0 = XXH3_128bits_digest(st);
+		uint32_t seq = occurrence(r, h0.low64 ^ h0.high64);
+		XXH3_128bits_update(st, &seq, sizeof seq);
+	}
+	XXH128_hash_t h = XXH3_128bits_digest(st);
+	snprintf(x->key, sizeof x->key, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+}
+
+/* Parses a row into x; false (rejected, reason recorded) when it is bad. */
+static bool parse_row(run_t *r, const csv_row_t *row, dsrow *x)
+{
+	const dsdef_t *d = &r->info->def;
+	const import_opts *o = r->o;
+	char why[224];
+	if (!r->table) {
+		int cols[1 + DSDEF_MAX_DIMS + DSDEF_MAX_MEASURES];
+		int n = 0;
+		cols[n++] = r->tcol;
+		for (int i = 0; i < d->ndims; i++)
+			cols[n++] = r->dcol[i];
+		for (int i = 0; i < n; i++) {
+			slice_t f = field(row, cols[i]);
+			if (!utf8_valid(f.p, f.len, NULL)) {
+				reject(r, row, "column %d is not valid UTF-8: declare the file's encoding (e.g. encoding=windows-1252)",
+				       cols[i] + 1);
+				return false;
+			}
+		}
+	}
+	for (int i = 0; i < d->nrequired; i++)
+		if (!slice_trim(field(row, r->rcol[i])).len) {
+			reject(r, row, "'%s' is required but blank", d->required[i]);
+			return false;
+		}
+	if (!dsvalue_time(field(row, r->tcol), d->grain, o->parse.date_format, &x->day, why, sizeof why)) {
+		reject(r, row, "%s: %s", d->time_column, why);
+		return false;
+	}
+	for (int i = 0; i < d->ndims; i++)
+		if (!dsvalue_dim(field(row, r->dcol[i]), &x->dims[i], why, sizeof why)) {
+			reject(r, row, "%s: %s", d->dims[i].column, why);
+			return false;
+		}
+	const money_opts *mo = o->parse.money_lenient ? &o->parse.money : NULL;
+	for (int i = 0; i < d->nmeasures; i++) {
+		const dsdef_measure *m = &d->measures[i];
+		slice_t v = field(row, r->mcol[i]);
+		x->has[i] = slice_trim(v).len > 0;
+		x->m[i] = 0;
+		int scale = m->type == DSM_MONEY ? r->minor : m->scale;
+		if (x->has[i] && !dsvalue_measure(v, scale, mo, &x->m[i], why, sizeof why)) {
+			reject(r, row, "%s: %s", m->column, why);
+			return false;
+		}
+	}
+	make_key(r, row, x);
+	return true;
+}
+
+/* ---- the store ---- */
+
+#define D8 "d0, d1, d2, d3, d4, d5, d6, d7"
+#define M8 "m0, m1, m2, m3, m4, m5, m6, m7"
+static const char *const ins_sql = "INSERT INTO ds_rows(ds, rkey, day, " D8 ", " M8 ") VALUES(?, ?, ?, "
+                                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                   "ON CONFLICT(ds, rkey) DO NOTHING RETURNING rid";
+static const char *const old_sql = "SELECT rid, day, " D8 ", " M8 " FROM ds_rows WHERE ds = ? AND rkey = ?";
+static const char *const upd_sql = "UPDATE ds_rows SET day = ?, d0 = ?, d1 = ?, d2 = ?, d3 = ?, d4 = ?, d5 = ?, "
+                                   "d6 = ?, d7 = ?, m0 = ?, m1 = ?, m2 = ?, m3 = ?, m4 = ?, m5 = ?, m6 = ?, m7 = ? "
+                                   "WHERE rid = ?";
+
+/* Binds day, d0..d7, m0..m7 from parameter first. */
+static void bind_values(store_stmt_t *st, int first, const dsdef_t *d, const dsrow *x)
+{
+	store_bind_i64(st, first, x->day);
+	for (int i = 0; i < DSDEF_MAX_DIMS; i++)
+		if (i < d->ndims)
+			store_bind_text_nocopy(st, first + 1 + i, x->dims[i].p, x->dims[i].len);
+		else
+			store_bind_text(st, first + 1 + i, "", 0);
+	for (int i = 0; i < DSDEF_MAX_MEASURES; i++)
+		if (i < d->nmeasures && x->has[i])
+			store_bind_i64(st, first + 9 + i, x->m[i]);
+		else
+			store_bind_null(st, first + 9 + i);
+}
+
+/* Replaces the stored row of x's key when its values differ. */
+static int replace(run_t *r, const dsrow *x, char *err, size_t errlen)
+{
+	const dsdef_t *d = &r->info->def;
+	store_stmt_t *st = store_prepare(r->w, old_sql);
+	store_bind_i64(st, 1, r->info->id);
+	store_bind_text(st, 2, x->key, strlen(x->key));
+	if (store_step(st) != STORE_ROW) {
+		snprintf(err, errlen, "store error: %s; nothing was stored", store_errmsg(r->w));
+		store_reset(st);
+		return -1;
+	}
+	int64_t rid = store_col_i64(st, 0);
+	dsrow old = {.day = (date_t)store_col_i64(st, 1)};
+	bool same = old.day == x->day;
+	for (int i = 0; i < d->ndims; i++) {
+		old.dims[i].p = store_col_text(st, 2 + i, &old.dims[i].len);
+		same = same && old.dims[i].len == x->dims[i].len && !memcmp(old.dims[i].p, x->dims[i].p, x->dims[i].len);
+	}
+	for (int i = 0; i < d->nmeasures; i++) {
+		old.has[i] = !store_col_is_null(st, 10 + i);
+		old.m[i] = old.has[i] ? store_col_i64(st, 10 + i) : 0;
+		same = same && old.has[i] == x->has[i] && old.m[i] == x->m[i];
+	}
+	if (!same)
+		dsrollup_add(r->acc, old.day, old.dims, old.m, old.has, -1);
+	store_reset(st);
+	if (same)
+		return 0;
+	st = store_prepare(r->w, upd_sql);
+	bind_values(st, 1, d, x);
+	store_bind_i64(st, 18, rid);
+	store_status rc = store_step(st);
+	store_reset(st);
+	if (rc != STORE_DONE) {
+		snprintf(err, errlen, "store error: %s; nothing was stored", store_errmsg(r->w));
+		return -1;
+	}
+	dsrollup_add(r->acc, x->day, x->dims, x->m, x->has, 1);
+	return 0;
+}
+
+static int store_row(run_t *r, const dsrow *x, char *err, size_t errlen)
+{
+	const dsdef_t *d = &r->info->def;
+	store_stmt_t *st = store_prepare(r->w, ins_sql);
+	store_bind_i64(st, 1, r->info->id);
+	store_bind_text(st, 2, x->key, strlen(x->key));
+	bind_values(st, 3, d, x);
+	store_status rc = store_step(st);
+	store_reset(st);
+	if (rc == STORE_ROW) {
+		r->res->inserted++;
+		dsrollup_add(r->acc, x->day, x->dims, x->m, x->has, 1);
+	} else if (rc == STORE_DONE) {
+		r->res->replaced++;
+		if (replace(r, x, err, errlen) != 0)
+			return -1;
+	} else {
+		snprintf(err, errlen, "store error: %s; nothing was stored", store_errmsg(r->w));
+		return -1;
+	}
+	if (dsrollup_cells(r->acc) > ROLLUP_FLUSH_CELLS && dsrollup_flush(r->acc, r->w, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* ---- the file ---- */
+
+typedef struct {
+	csv_read_fn fn;
+	void *ud;
+	int lines_left;
+} skipper;
+
+/* Drops the lines before the header (skip=N). */
+static ssize_t skip_read(void *ud, char *buf, size_t n)
+{
+	skipper *k = ud;
+	for (;;) {
+		ssize_t got = k->fn(k->ud, buf, n);
+		if (got <= 0 || !k->lines_left)
+			return got;
+		char *p = buf, *end = buf + got;
+		while (k->lines_left && p < end) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+			p = nl ? nl + 1 : end;
+			k->lines_left -= nl != NULL;
+		}
+		if (p < end) {
+			memmove(buf, p, (size_t)(end - p));
+			return end - p;
+		}
+	}
+}
+
+static bool too_many(const import_opts *o, const import_result *res, uint64_t rows, bool final, char *err,
+                     size_t errlen)
+{
+	if (o->max_rejects_kind == MAXREJ_COUNT && res->rejected > o->max_rejects) {
+		snprintf(err, errlen, "more than %lld rows rejected (max_rejects %lld): nothing was stored",
+		         (long long)o->max_rejects, (long long)o->max_rejects);
+		return true;
+	}
+	if (final && o->max_rejects_kind == MAXREJ_PERCENT && rows && res->rejected * 10000 > o->max_rejects * (int64_t)rows) {
+		snprintf(err, errlen, "%lld of %llu rows rejected, more than max_rejects %lld.%02lld%%: nothing was stored",
+		         (long long)res->rejected, (unsigned long long)rows, (long long)(o->max_rejects / 100),
+		         (long long)(o->max_rejects % 100));
+		return true;
+	}
+	return false;
+}
+
+static int load(run_t *r, store_t *s, const char *name, char *err, size_t errlen)
+{
+	store_conn_t *c = r->w ? r->w : store_read_begin(s);
+	int found = dsstore_get(c, r->o->org, name, r->info);
+	org_settings set;
+	r->minor = settings_get(c, r->o->org, &set) ? set.minor : 2;
+	if (!r->w)
+		store_read_end(c);
+	if (found < 0)
+		snprintf(err, errlen, "store error while reading data set '%s'", name);
+	else if (!found)
+		snprintf(err, errlen, "no data set '%s' in this organisation", name);
+	return found == 1 ? 0 : found == 0 ? -2 : -1;
+}
+
+int dsimport_run(store_t *s, const char *name, csv_read_fn fn, void *ud, const import_opts *o, import_result *res,
+                 char *err, size_t errlen)
+{
+	memset(res, 0, sizeof *res);
+	double t0 = clock_now_s();
+	run_t r = {.o = o, .res = res, .info = xmalloc(sizeof(dsstore_info)), .hs = XXH3_createState()};
+	skipper sk = {fn, ud, o->skip_lines};
+	csv_row_t *row = xmalloc(sizeof *row);
+	csv_reader_t *cr = NULL;
+	int rc = -1;
+	if (o->no_header) {
+		snprintf(err, errlen, "a data set's file needs its header: the definition names the columns");
+		goto out;
+	}
+	if (!o->dry_run && !(r.w = store_write_begin(s, err, errlen)))
+		goto out;
+	if ((rc = load(&r, s, name, err, errlen)) != 0)
+		goto out;
+	rc = -1;
+	if (o->encoding != ENC_UTF8) {
+		r.table = xmalloc(sizeof *r.table);
+		r.crow = xmalloc(sizeof *r.crow);
+		if (!layout_table(o->encoding, r.table, err, errlen))
+			goto out;
+	}
+	cr = csv_new(skip_read, &sk, o->delimiter ? o->delimiter : ',', 0);
+	csv_set_first_line(cr, (uint64_t)o->skip_lines + 1);
+	csv_result got = csv_next(cr, row);
+	if (got != CSV_ROW || row->error) {
+		snprintf(err, errlen, "%s", got == CSV_FATAL ? csv_fatal(cr) : got == CSV_EOF ? "the file is empty: expected a header line" : row->error);
+		goto out;
+	}
+	if (r.table && !layout_convert_row(r.table, row, &r.conv, err, errlen))
+		goto out;
+	if (!plan(&r, row, err, errlen))
+		goto out;
+	if (o->rejects) {
+		buf_t b = BUF_INIT;
+		buf_puts(&b, "line,reason");
+		for (size_t i = 0; i < row->nfields; i++) {
+			buf_putc(&b, ',');
+			buf_csv_field(&b, row->fields[i].p, row->fields[i].len);
+		}
+		buf_putc(&b, '\n');
+		fwrite(b.p, 1, b.len, o->rejects);
+		buf_free(&b);
+	}
+	r.acc = dsrollup_new(r.info->id, &r.info->def);
+	uint64_t rows = 0;
+	double last = t0;
+	dsrow x;
+	for (;;) {
+		got = csv_next(cr, row);
+		if (got == CSV_EOF)
+			break;
+		if (got == CSV_FATAL) {
+			snprintf(err, errlen, "%s; nothing was stored", csv_fatal(cr));
+			goto out;
+		}
+		rows++;
+		if ((rows & 1023) == 0) {
+			if (o->cancel && atomic_load(o->cancel)) {
+				snprintf(err, errlen, "cancelled after %llu rows; nothing was stored", (unsigned long long)rows);
+				goto out;
+			}
+			double t = clock_now_s();
+			if (o->progress && t - last >= 0.1) {
+				o->progress(o->progress_ud, csv_bytes(cr), rows);
+				last = t;
+			}
+		}
+		if (row->error) {
+			reject(&r, row, "%s", row->error);
+		} else {
+			const csv_row_t *use = row;
+			char why[256];
+			if (r.table) {
+				*r.crow = *row;
+				use = r.crow;
+			}
+			if (r.table && !layout_convert_row(r.table, r.crow, &r.conv, why, sizeof why))
+				reject(&r, row, "%s", why);
+			else if (parse_row(&r, use, &x)) {
+				if (!r.w)
+					res->inserted++;
+				else if (store_row(&r, &x, err, errlen) != 0)
+					goto out;
+			}
+		}
+		if (too_many(o, res, rows, false, err, errlen))
+			goto out;
+	}
+	if (too_many(o, res, rows, true, err, errlen))
+		goto out;
+	if (r.w) {
+		if (dsrollup_flush(r.acc, r.w, err, errlen) != 0)
+			goto out;
+		store_write_touch(r.w, o->org, TBL_BIT(TBL_DATASETS));
+		store_conn_t *w = r.w;
+		r.w = NULL;
+		if (store_write_commit(w, err, errlen) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (r.w)
+		store_write_rollback(r.w);
+	res->seconds = clock_now_s() - t0;
+	dsrollup_free(r.acc);
+	csv_free(cr);
+	free(row);
+	free(r.table);
+	free(r.crow);
+	buf_free(&r.conv);
+	free(r.seen);
+	free(r.count);
+	free(r.info);
+	XXH3_freeState(r.hs);
+	return rc;
+}
