@@ -19,9 +19,9 @@
 /* DESIGN
  * The reader, the encodings, the option parser and the number and date
  * parsers are the importer's; what differs is the target: a row becomes
- * (key, day, d0..d7, m0..m7) in ds_rows. The key is a 128-bit hash (hex)
- * of the definition's key columns, or without a key of the stored values
- * plus the occurrence of those values in the file (so identical rows of
+ * (key, day, d0..d7, m0..m7) in ds_rows. The key is the definition's key
+ * columns' values (a 128-bit hash of them when long), or without a key a
+ * hash of the stored values plus the occurrence of those values in the file (so identical rows of
  * one file are all kept, and the same file imported again replaces each
  * row by itself). A replaced row whose values did not change touches no
  * rollup; one that changed is retracted and added again. */
@@ -63,7 +63,9 @@ bool dsimport_options(import_opts *o, const char *(*get)(void *ud, const char *n
 	return true;
 }
 
-#define ROLLUP_FLUSH_CELLS 100000
+/* Rollup cells are flushed past this many bytes: few flushes (a cell of a
+ * low-cardinality dimension is rewritten at each), bounded memory. */
+#define ROLLUP_FLUSH_BYTES (48u << 20)
 
 typedef struct {
 	dsstore_info *info;
@@ -184,7 +186,8 @@ typedef struct {
 	slice_t dims[DSDEF_MAX_DIMS];
 	int64_t m[DSDEF_MAX_MEASURES];
 	bool has[DSDEF_MAX_MEASURES];
-	char key[33];
+	char key[128]; /* "k:" the key's values, or "h:"/"c:" a hash */
+	size_t keylen;
 } dsrow;
 
 static slice_t field(const csv_row_t *row, int col)
@@ -231,11 +234,28 @@ static void make_key(run_t *r, const csv_row_t *row, dsrow *x)
 	XXH3_state_t *st = r->hs;
 	XXH3_128bits_reset(st);
 	if (d->nkey) {
+		/* short keys are stored as they are (their order keeps the index
+		 * writes of a sorted file local); long ones as a hash */
+		size_t k = 2;
+		memcpy(x->key, "k:", 2);
 		for (int i = 0; i < d->nkey; i++) {
 			slice_t v = slice_trim(field(row, r->kcol[i]));
 			uint32_t len = (uint32_t)v.len;
 			XXH3_128bits_update(st, &len, sizeof len);
 			XXH3_128bits_update(st, v.p, v.len);
+			if (k != SIZE_MAX && k + v.len + 1 < sizeof x->key && !memchr(v.p, 0x1f, v.len)) {
+				if (i)
+					x->key[k++] = 0x1f;
+				memcpy(x->key + k, v.p, v.len);
+				k += v.len;
+			} else {
+				k = SIZE_MAX;
+			}
+		}
+		if (k != SIZE_MAX) {
+			x->key[k] = '\0';
+			x->keylen = k;
+			return;
 		}
 	} else {
 		XXH3_128bits_update(st, &x->day, sizeof x->day);
@@ -253,7 +273,8 @@ static void make_key(run_t *r, const csv_row_t *row, dsrow *x)
 		XXH3_128bits_update(st, &seq, sizeof seq);
 	}
 	XXH128_hash_t h = XXH3_128bits_digest(st);
-	snprintf(x->key, sizeof x->key, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+	x->keylen = (size_t)snprintf(x->key, sizeof x->key, "%s%016llx%016llx", d->nkey ? "h:" : "c:",
+	                             (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
 /* Parses a row into x; false (rejected, reason recorded) when it is bad. */
@@ -311,8 +332,8 @@ static bool parse_row(run_t *r, const csv_row_t *row, dsrow *x)
 
 #define D8 "d0, d1, d2, d3, d4, d5, d6, d7"
 #define M8 "m0, m1, m2, m3, m4, m5, m6, m7"
-static const char *const ins_sql = "INSERT INTO ds_rows(ds, rkey, day, " D8 ", " M8 ") VALUES(?, ?, ?, "
-                                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+static const char *const ins_sql = "INSERT INTO ds_rows(ds, rkey, day, " D8 ", " M8 ", org) VALUES(?, ?, ?, "
+                                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                    "ON CONFLICT(ds, rkey) DO NOTHING RETURNING rid";
 static const char *const old_sql = "SELECT rid, day, " D8 ", " M8 " FROM ds_rows WHERE ds = ? AND rkey = ?";
 static const char *const upd_sql = "UPDATE ds_rows SET day = ?, d0 = ?, d1 = ?, d2 = ?, d3 = ?, d4 = ?, d5 = ?, "
@@ -341,7 +362,7 @@ static int replace(run_t *r, const dsrow *x, char *err, size_t errlen)
 	const dsdef_t *d = &r->info->def;
 	store_stmt_t *st = store_prepare(r->w, old_sql);
 	store_bind_i64(st, 1, r->info->id);
-	store_bind_text(st, 2, x->key, strlen(x->key));
+	store_bind_text(st, 2, x->key, x->keylen);
 	if (store_step(st) != STORE_ROW) {
 		snprintf(err, errlen, "store error: %s; nothing was stored", store_errmsg(r->w));
 		store_reset(st);
@@ -382,8 +403,9 @@ static int store_row(run_t *r, const dsrow *x, char *err, size_t errlen)
 	const dsdef_t *d = &r->info->def;
 	store_stmt_t *st = store_prepare(r->w, ins_sql);
 	store_bind_i64(st, 1, r->info->id);
-	store_bind_text(st, 2, x->key, strlen(x->key));
+	store_bind_text(st, 2, x->key, x->keylen);
 	bind_values(st, 3, d, x);
+	store_bind_i64(st, 20, r->o->org);
 	store_status rc = store_step(st);
 	store_reset(st);
 	if (rc == STORE_ROW) {
@@ -397,7 +419,7 @@ static int store_row(run_t *r, const dsrow *x, char *err, size_t errlen)
 		snprintf(err, errlen, "store error: %s; nothing was stored", store_errmsg(r->w));
 		return -1;
 	}
-	if (dsrollup_cells(r->acc) > ROLLUP_FLUSH_CELLS && dsrollup_flush(r->acc, r->w, err, errlen) != 0)
+	if (dsrollup_bytes(r->acc) > ROLLUP_FLUSH_BYTES && dsrollup_flush(r->acc, r->w, err, errlen) != 0)
 		return -1;
 	return 0;
 }
@@ -510,7 +532,7 @@ int dsimport_run(store_t *s, const char *name, csv_read_fn fn, void *ud, const i
 		fwrite(b.p, 1, b.len, o->rejects);
 		buf_free(&b);
 	}
-	r.acc = dsrollup_new(r.info->id, &r.info->def);
+	r.acc = dsrollup_new(r.info->id, o->org, &r.info->def);
 	uint64_t rows = 0;
 	double last = t0;
 	dsrow x;

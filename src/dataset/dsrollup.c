@@ -28,12 +28,12 @@ typedef struct {
 } cell;
 
 struct dsrollup {
-	int64_t ds;
+	int64_t ds, org;
 	const dsdef_t *d;
 	int nm, nlv;
 	interval_t lv[3];
 	cell **slots;
-	size_t cap, n;
+	size_t cap, n, bytes;
 	int64_t rows, mag; /* deltas */
 	bool mag_bad;
 };
@@ -49,10 +49,11 @@ int dsrollup_levels(interval_t grain, interval_t out[3])
 	return n;
 }
 
-dsrollup_t *dsrollup_new(int64_t ds, const dsdef_t *d)
+dsrollup_t *dsrollup_new(int64_t ds, int64_t org, const dsdef_t *d)
 {
 	dsrollup_t *a = xcalloc(1, sizeof *a);
 	a->ds = ds;
+	a->org = org;
 	a->d = d;
 	a->nm = d->nmeasures;
 	a->nlv = dsrollup_levels(d->grain, a->lv);
@@ -67,7 +68,7 @@ static void clear(dsrollup_t *a)
 		free(a->slots[i]);
 		a->slots[i] = NULL;
 	}
-	a->n = 0;
+	a->n = a->bytes = 0;
 	a->rows = a->mag = 0;
 	a->mag_bad = false;
 }
@@ -81,9 +82,9 @@ void dsrollup_free(dsrollup_t *a)
 	free(a);
 }
 
-size_t dsrollup_cells(const dsrollup_t *a)
+size_t dsrollup_bytes(const dsrollup_t *a)
 {
-	return a->n;
+	return a->bytes;
 }
 
 static const char *cell_val(const dsrollup_t *a, const cell *c)
@@ -116,7 +117,9 @@ static cell *find(dsrollup_t *a, int dim, int lvl, int32_t bucket, slice_t val)
 		if (c->h == h && c->dim == dim && c->lvl == lvl && c->bucket == bucket && c->vlen == val.len &&
 		    !memcmp(cell_val(a, c), val.p, val.len))
 			return c;
-	cell *c = xcalloc(1, sizeof *c + 4 * (size_t)a->nm * sizeof(int64_t) + val.len + 1);
+	size_t sz = sizeof(cell) + 4 * (size_t)a->nm * sizeof(int64_t) + val.len + 1;
+	cell *c = xcalloc(1, sz);
+	a->bytes += sz + 2 * sizeof *a->slots + 16; /* its slot and malloc's own */
 	c->h = h;
 	c->dim = (int8_t)dim;
 	c->lvl = (int8_t)lvl;
@@ -177,7 +180,7 @@ void dsrollup_add(dsrollup_t *a, date_t day, const slice_t *dims, const int64_t 
 
 static const char *const upsert_sql =
 	"INSERT INTO ds_rollup(ds, dim, lvl, bucket, val, cnt, " COLS("n") ", " COLS("s") ", " COLS("lo") ", " COLS(
-		"hi") ") VALUES(?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?) "
+		"hi") ", org) VALUES(?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?) "
 	      "ON CONFLICT(ds, dim, lvl, bucket, val) DO UPDATE SET cnt = ds_rollup.cnt + excluded.cnt, " UPD(0) ", " UPD(
 		      1) ", " UPD(2) ", " UPD(3) ", " UPD(4) ", " UPD(5) ", " UPD(6) ", " UPD(7);
 
@@ -203,6 +206,7 @@ static bool upsert(dsrollup_t *a, store_conn_t *w, const cell *c)
 	store_bind_i64(st, 4, c->bucket);
 	store_bind_text(st, 5, cell_val(a, c), c->vlen);
 	store_bind_i64(st, 6, c->cnt);
+	store_bind_i64(st, 39, a->org);
 	for (int i = 0; i < DSDEF_MAX_MEASURES; i++) {
 		bool in = i < a->nm, lo = in && (c->has_lo & (1u << i));
 		store_bind_i64(st, 7 + i, in ? c->v[i] : 0);
@@ -288,18 +292,42 @@ static bool totals(dsrollup_t *a, store_conn_t *w, char *err, size_t errlen)
 	return ok;
 }
 
+static __thread int sort_nm; /* qsort has no context argument */
+
+/* The table's key order (dim, lvl, bucket, val): upserts in that order
+ * touch the B-tree's pages in sequence instead of at random. */
+static int cell_cmp(const void *x, const void *y)
+{
+	const cell *a = *(const cell *const *)x, *b = *(const cell *const *)y;
+	if (a->dim != b->dim)
+		return a->dim - b->dim;
+	if (a->lvl != b->lvl)
+		return a->lvl - b->lvl;
+	if (a->bucket != b->bucket)
+		return a->bucket < b->bucket ? -1 : 1;
+	size_t n = a->vlen < b->vlen ? a->vlen : b->vlen;
+	int c = memcmp(a->v + 4 * sort_nm, b->v + 4 * sort_nm, n);
+	return c ? c : (a->vlen > b->vlen) - (a->vlen < b->vlen);
+}
+
 int dsrollup_flush(dsrollup_t *a, store_conn_t *w, char *err, size_t errlen)
 {
 	static const char *qzero = "DELETE FROM ds_rollup WHERE ds = ? AND cnt = 0";
 	err[0] = '\0';
 	bool ok = totals(a, w, err, errlen), dirty = false;
-	for (size_t i = 0; ok && i < a->cap; i++) {
-		cell *c = a->slots[i];
-		if (!c)
-			continue;
+	cell **list = xmalloc((a->n + 1) * sizeof *list);
+	size_t k = 0;
+	for (size_t i = 0; i < a->cap; i++)
+		if (a->slots[i])
+			list[k++] = a->slots[i];
+	sort_nm = a->nm;
+	qsort(list, k, sizeof *list, cell_cmp);
+	for (size_t i = 0; ok && i < k; i++) {
+		cell *c = list[i];
 		ok = upsert(a, w, c) && (!c->dirty || recompute(a, w, c));
 		dirty |= c->dirty;
 	}
+	free(list);
 	if (ok && dirty) {
 		store_stmt_t *st = store_prepare(w, qzero);
 		store_bind_i64(st, 1, a->ds);

@@ -27,14 +27,14 @@ int dsrollup_levels(interval_t grain, interval_t out[3]);
 
 typedef struct dsrollup dsrollup_t;
 
-/* An accumulator for data set ds (store id) of definition d (borrowed). */
-dsrollup_t *dsrollup_new(int64_t ds, const dsdef_t *d);
+/* An accumulator for data set ds (store id) of org, definition d (borrowed). */
+dsrollup_t *dsrollup_new(int64_t ds, int64_t org, const dsdef_t *d);
 void dsrollup_free(dsrollup_t *a);
 /* Adds (sign 1) or retracts (sign -1) one row: its day, dimension values
  * (d->ndims, already trimmed) and measures (has[i] false = blank). */
 void dsrollup_add(dsrollup_t *a, date_t day, const slice_t *dims, const int64_t *m, const bool *has, int sign);
-/* Cells held in memory (callers flush past ~100,000 to bound memory). */
-size_t dsrollup_cells(const dsrollup_t *a);
+/* Bytes the cells held in memory take, about (callers flush past a bound). */
+size_t dsrollup_bytes(const dsrollup_t *a);
 /* Writes the pending cells and the data set's row count and magnitude.
  * 0, or -1 with err (the magnitude bound, or a store error): the caller
  * rolls the whole write back. Empties the accumulator either way. */

@@ -82,6 +82,14 @@ void api_rows_delete(http_server_t *srv, http_req_t *r);
 /* Refuses (400) a query parameter that is not an import option or async. */
 bool api_check_import_params(http_req_t *r);
 void api_rows_import(http_server_t *srv, http_req_t *r);
+/* A request body as a csv_read_fn (ud = the reader), and the query as an
+ * option lookup (ud = &r->query), for the importers' parsers. */
+typedef struct {
+	const char *p;
+	size_t len, pos;
+} api_mem_reader;
+ssize_t api_mem_read(void *ud, char *buf, size_t n);
+const char *api_query_value(void *ud, const char *name);
 /* Answers an import's report (200), or 422 when no row was valid. */
 void api_import_report(http_req_t *r, const import_result *res);
 void api_settings_get(http_server_t *srv, http_req_t *r);

@@ -42,14 +42,19 @@ static bool load(store_conn_t *c, http_req_t *r, const char *name, dsstore_info 
 	return rc == 1;
 }
 
+typedef struct {
+	buf_t *out;
+	store_conn_t *c;
+	bool any;
+} list_ctx;
+
 static void emit(void *ud, const dsstore_info *i)
 {
-	void **x = ud;
-	buf_t *out = x[0];
-	if (*(int *)x[2])
-		buf_putc(out, ',');
-	*(int *)x[2] = 1;
-	dsstore_json(x[1], i, out);
+	list_ctx *x = ud;
+	if (x->any)
+		buf_putc(x->out, ',');
+	x->any = true;
+	dsstore_json(x->c, i, x->out);
 }
 
 void api_datasets_list(http_server_t *srv, http_req_t *r)
@@ -62,9 +67,8 @@ void api_datasets_list(http_server_t *srv, http_req_t *r)
 	if (api_org_load(c, r, &o)) {
 		api_envelope_begin(r, &o);
 		buf_puts(&r->out, "{\"items\":[");
-		int any = 0;
-		void *x[3] = {&r->out, c, &any};
-		if (dsstore_list(c, r->org, emit, x) < 0)
+		list_ctx x = {&r->out, c, false};
+		if (dsstore_list(c, r->org, emit, &x) < 0)
 			http_store_failed(r, 500, store_errmsg(c));
 		else {
 			buf_puts(&r->out, "]}");
@@ -142,27 +146,6 @@ void api_datasets_drop(http_server_t *srv, http_req_t *r)
 
 /* ---- import ---- */
 
-typedef struct {
-	const char *p;
-	size_t len, pos;
-} mem_reader;
-
-static ssize_t read_mem(void *ud, char *buf, size_t n)
-{
-	mem_reader *m = ud;
-	size_t left = m->len - m->pos;
-	if (n > left)
-		n = left;
-	memcpy(buf, m->p + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
-}
-
-static const char *query_value(void *ud, const char *name)
-{
-	return query_get(ud, name);
-}
-
 void api_datasets_import(http_server_t *srv, http_req_t *r)
 {
 	char name[DSDEF_NAME_MAX + 1], why[512];
@@ -173,14 +156,14 @@ void api_datasets_import(http_server_t *srv, http_req_t *r)
 		return;
 	}
 	import_opts o = {.org = r->org};
-	if (!dsimport_options(&o, query_value, &r->query, why, sizeof why)) {
+	if (!dsimport_options(&o, api_query_value, &r->query, why, sizeof why)) {
 		http_problem(r, 400, "%s", why);
 		import_opts_free(&o);
 		return;
 	}
-	mem_reader m = {r->body, r->body_len, 0};
+	api_mem_reader m = {r->body, r->body_len, 0};
 	import_result *res = xmalloc(sizeof *res);
-	int rc = dsimport_run(http_server_store(srv), name, read_mem, &m, &o, res, why, sizeof why);
+	int rc = dsimport_run(http_server_store(srv), name, api_mem_read, &m, &o, res, why, sizeof why);
 	if (rc == -2)
 		http_problem(r, 404, "%s", why);
 	else if (rc != 0)
@@ -210,7 +193,7 @@ void api_datasets_infer(http_server_t *srv, http_req_t *r)
 		return;
 	}
 	import_opts o = {.org = r->org};
-	if (!dsimport_options(&o, query_value, &r->query, why, sizeof why)) {
+	if (!dsimport_options(&o, api_query_value, &r->query, why, sizeof why)) {
 		http_problem(r, 400, "%s", why);
 		import_opts_free(&o);
 		return;

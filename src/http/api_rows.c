@@ -79,14 +79,9 @@ void api_import_report(http_req_t *r, const import_result *res)
 
 /* ---- CSV import over HTTP ---- */
 
-typedef struct {
-	const char *p;
-	size_t len, pos;
-} mem_reader;
-
-static ssize_t read_mem(void *ud, char *buf, size_t n)
+ssize_t api_mem_read(void *ud, char *buf, size_t n)
 {
-	mem_reader *m = ud;
+	api_mem_reader *m = ud;
 	size_t left = m->len - m->pos;
 	if (n > left)
 		n = left;
@@ -95,8 +90,7 @@ static ssize_t read_mem(void *ud, char *buf, size_t n)
 	return (ssize_t)n;
 }
 
-
-static const char *query_value(void *ud, const char *name)
+const char *api_query_value(void *ud, const char *name)
 {
 	return query_get(ud, name);
 }
@@ -174,10 +168,10 @@ void api_rows_import(http_server_t *srv, http_req_t *r)
 	}
 	char why[512];
 	o.org = r->org;
-	mem_reader m = {r->body, r->body_len, 0};
+	api_mem_reader m = {r->body, r->body_len, 0};
 	import_prep prep;
 	store_t *st = http_server_store(srv);
-	if (!import_prepare(&prep, st, &o, query_value, &r->query, read_mem, &m, why, sizeof why)) {
+	if (!import_prepare(&prep, st, &o, api_query_value, &r->query, api_mem_read, &m, why, sizeof why)) {
 		/* detection unsure: the file is not usable as it is (422) */
 		if (prep.refused)
 			http_problem(r, 422, "detection is unsure: %s; give the options (or a profile) yourself", why);

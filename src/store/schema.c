@@ -570,7 +570,9 @@ static const migration migrations[] = {
 	/* 16: data sets (issue 13): the catalogue, their rows in one generic
 	 * table with fixed slots (d0..d7 text dimensions, m0..m7 exact integer
 	 * measures; NULL = blank), and per (dimension, level, bucket, value)
-	 * rollups of every measure (count, sum, min, max). See dataset/. */
+	 * rollups of every measure (count, sum, min, max). See dataset/. The
+	 * org column (unused by queries: ds ids are global) lets brisk migrate
+	 * copy them as every organisation's table. */
 	{.sql =
 	"CREATE TABLE datasets("
 	"  id INTEGER PRIMARY KEY,"
@@ -583,6 +585,7 @@ static const migration migrations[] = {
 	"CREATE UNIQUE INDEX datasets_name ON datasets(org, name);"
 	"CREATE TABLE ds_rows("
 	"  rid INTEGER PRIMARY KEY,"
+	"  org INTEGER NOT NULL,"
 	"  ds INTEGER NOT NULL,"
 	"  rkey TEXT NOT NULL,"
 	"  day INTEGER NOT NULL,"
@@ -605,6 +608,7 @@ static const migration migrations[] = {
 	"CREATE UNIQUE INDEX ds_rows_key ON ds_rows(ds, rkey);"
 	"CREATE INDEX ds_rows_day ON ds_rows(ds, day, rid);"
 	"CREATE TABLE ds_rollup("
+	"  org INTEGER NOT NULL,"
 	"  ds INTEGER NOT NULL,"
 	"  dim INTEGER NOT NULL,"
 	"  lvl INTEGER NOT NULL,"

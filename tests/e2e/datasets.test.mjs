@@ -408,3 +408,41 @@ describe('a data set over a generated file', () => {
     assert.equal(cli(['describe', 'orders_cli']).code, 1);
   });
 });
+
+describe('a yearly data set (adoption by sector and year)', () => {
+  test('year grain: years read as YYYY, series by year, quarter refused', async () => {
+    const lines = ['Sector,Year,Firms,Adoption rate'];
+    const model = [];
+    const r = rng(7);
+    for (const sector of ['Manufacturing', 'Retail', 'Finance', 'Energía']) {
+      for (let y = 2010; y <= 2023; y++) {
+        const firms = Math.floor(r() * 5000), rate = Math.floor(r() * 10000);
+        lines.push(`${sector},${y},${firms},${fmtScaled(rate, 4)}`);
+        model.push({ sector, year: y, firms, rate });
+      }
+    }
+    const def = { name: 'adoption', time: { column: 'Year', grain: 'year' }, dimensions: [{ name: 'sector', column: 'Sector' }],
+      measures: [{ name: 'firms', column: 'Firms', type: 'integer' }, { name: 'rate', column: 'Adoption rate', type: 'decimal', scale: 4 }],
+      key: ['Sector', 'Year'] };
+    const c = await api(srv, tok, '/api/v1/datasets', { method: 'POST', body: JSON.stringify(def), headers: JSON_CT });
+    assert.equal(c.status, 201, c.text);
+    const imp = await api(srv, tok, '/api/v1/datasets/adoption/import', { method: 'POST', body: lines.join('\r\n') + '\r\n' });
+    assert.equal(imp.json.inserted, model.length, imp.text);
+    const s = (await view(srv, '/api/v1/datasets/adoption/series?f.sector=Energ%C3%ADa')).json.data;
+    assert.equal(s.interval, 'year', 'the default interval is the grain when coarser than a month');
+    assert.equal(s.from, '2010-01-01');
+    assert.equal(s.to, '2023-01-01');
+    assert.deepEqual(s.points.map((p) => [p.start, p.measures.firms.sum]),
+      model.filter((m) => m.sector === 'Energía').map((m) => [`${m.year}-01-01`, m.firms]));
+    const t = (await view(srv, '/api/v1/datasets/adoption/totals?from=2015-01-01&to=2019-12-31')).json.data;
+    const sel = model.filter((m) => m.year >= 2015 && m.year <= 2019);
+    assert.equal(t.rows, sel.length);
+    assert.equal(t.measures.rate.sum, sel.reduce((a, m) => a + m.rate, 0));
+    assert.equal(t.measures.rate.avg, avg(sel.reduce((a, m) => a + m.rate, 0), sel.length, 4));
+    const q = await api(srv, tok, '/api/v1/datasets/adoption/series?interval=quarter');
+    assert.equal(q.status, 400);
+    const a = await view(srv, '/api/v1/datasets/adoption/breakdown?by=sector&measure=firms');
+    const b = await view(naive, '/api/v1/datasets/adoption/breakdown?by=sector&measure=firms');
+    assert.equal(a.text, b.text);
+  });
+});
