@@ -389,27 +389,7 @@ describe('a data set over a generated file', () => {
     assert.ok(r.json.data.notes.length > 3);
   });
 
-  test('the CLI: create from a file, list, describe, import, drop', () => {
-    const cli = (args) => briskRun(['dataset', ...args, '--org', 'acme', '--data', data]);
-    const def2 = { ...DEF, name: 'orders_cli', key: undefined };
-    writeFileSync(path.join(root, 'def2.json'), JSON.stringify(def2));
-    assert.equal(cli(['create', '--file', path.join(root, 'def2.json')]).code, 0);
-    const imp = cli(['import', 'orders_cli', path.join(root, 'orders.csv'), '-q']);
-    assert.equal(imp.code, 0, imp.stderr);
-    assert.match(imp.stdout, /inserted/);
-    const again = cli(['import', 'orders_cli', path.join(root, 'orders.csv')]);
-    assert.match(again.stdout, /^0 inserted/, 'by content: the same file again inserts nothing');
-    assert.match(cli(['list']).stdout, /orders_cli/);
-    assert.equal(JSON.parse(cli(['describe', 'orders_cli']).stdout).name, 'orders_cli');
-    const inf = briskRun(['dataset', 'create', '--infer', path.join(root, 'orders.csv'), '--name', 'x']);
-    assert.equal(inf.code, 0, inf.stderr);
-    assert.equal(JSON.parse(inf.stdout).time.column, 'Order Date');
-    assert.equal(cli(['drop', 'orders_cli']).code, 0);
-    assert.equal(cli(['describe', 'orders_cli']).code, 1);
-  });
-});
-
-describe('a yearly data set (adoption by sector and year)', () => {
+  // a yearly data set (adoption by sector and year)
   test('year grain: years read as YYYY, series by year, quarter refused', async () => {
     const lines = ['Sector,Year,Firms,Adoption rate'];
     const model = [];
@@ -445,4 +425,24 @@ describe('a yearly data set (adoption by sector and year)', () => {
     const b = await view(naive, '/api/v1/datasets/adoption/breakdown?by=sector&measure=firms');
     assert.equal(a.text, b.text);
   });
+
+  test('the CLI: create from a file, list, describe, import, drop', () => {
+    const cli = (args) => briskRun(['dataset', ...args, '--org', 'acme', '--data', data]);
+    const def2 = { ...DEF, name: 'orders_cli', key: undefined };
+    writeFileSync(path.join(root, 'def2.json'), JSON.stringify(def2));
+    assert.equal(cli(['create', '--file', path.join(root, 'def2.json')]).code, 0);
+    const imp = cli(['import', 'orders_cli', path.join(root, 'orders.csv'), '-q']);
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.match(imp.stdout, /inserted/);
+    const again = cli(['import', 'orders_cli', path.join(root, 'orders.csv')]);
+    assert.match(again.stdout, /^0 inserted/, 'by content: the same file again inserts nothing');
+    assert.match(cli(['list']).stdout, /orders_cli/);
+    assert.equal(JSON.parse(cli(['describe', 'orders_cli']).stdout).name, 'orders_cli');
+    const inf = briskRun(['dataset', 'create', '--infer', path.join(root, 'orders.csv'), '--name', 'x']);
+    assert.equal(inf.code, 0, inf.stderr);
+    assert.equal(JSON.parse(inf.stdout).time.column, 'Order Date');
+    assert.equal(cli(['drop', 'orders_cli']).code, 0);
+    assert.equal(cli(['describe', 'orders_cli']).code, 1);
+  });
+
 });

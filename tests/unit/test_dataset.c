@@ -68,7 +68,7 @@ Test(dsdef, refuses_with_a_reason)
 	refused("{\"name\":\"x\"," T ",\"measures\":[{\"name\":\"m\",\"type\":\"money\",\"scale\":2}]}", "decimal measures only");
 	refused("{\"name\":\"x\"," T "," M ",\"dimension\":[]}", "unknown member 'dimension'");
 	refused("{\"name\":\"x\"," T "," M ",\"dimensions\":[{\"name\":\"m\"}]}", "used twice");
-	refused("{\"name\":\"x\"," T "," M ",\"dimensions\":[{\"name\":\"a\",\"column\":\"d\"}]}", "column 'D' is used twice");
+	refused("{\"name\":\"x\"," T "," M ",\"dimensions\":[{\"name\":\"a\",\"column\":\"d\"}]}", "is used twice (time, dimensions");
 	refused("{\"name\":\"x\"," T "," M ",\"key\":[\"A\",\"a\"]}", "twice");
 	refused("{\"name\":\"x\"," T "," M ",\"dimensions\":[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\"},{\"name\":\"d1\"},"
 	        "{\"name\":\"e\"},{\"name\":\"f\"},{\"name\":\"g\"},{\"name\":\"h\"},{\"name\":\"i\"}]}", "at most 8");
