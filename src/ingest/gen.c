@@ -13,6 +13,7 @@
 #include "core/money.h"
 #include "ingest/gen_batch.h"
 #include "ingest/gen_names.h"
+#include "ingest/gen_int.h"
 
 /*
  * DESIGN
@@ -29,7 +30,6 @@
  * from them, drawing payer and reference text only then.
  */
 
-enum { F_COSTS, F_SALES, F_INVOICES, F_PAYMENTS, F_LEADS, F_TRUTH, F_COUNT };
 
 static const char *const file_names[F_COUNT] = {
 	"costs.csv", "sales_orders.csv", "invoices.csv", "payments.csv", "leads.csv", "truth.csv",
@@ -44,56 +44,6 @@ static const char *const file_headers[F_COUNT] = {
 	"payment_id,invoice_id\n",
 };
 
-/* PRNG streams, one per use. */
-enum { S_CUSTOMERS = 1, S_COSTS, S_SALES, S_INVOICES, S_PAYMENTS, S_LEADS, S_DAYS };
-
-typedef struct {
-	gen_name name;
-	char id[8];        /* "C00042" */
-	double size;       /* median invoice amount, currency units */
-	double delay_mean; /* days after the due date it usually pays */
-	double delay_sd;
-	double bad_debt;   /* chance an invoice is never paid */
-	int terms;         /* payment terms, days */
-	int64_t fee;       /* a fee some invoices repeat, at most monthly (ties, issue 21) */
-	date_t fee_issue;  /* when it was last invoiced */
-} customer;
-
-typedef struct {
-	int64_t amount;    /* 0 for unrelated payments until written */
-	date_t date;
-	uint32_t seq;      /* creation order: the unique tie-break of the sort */
-	uint32_t invoice;  /* invoice row number, 1-based; 0 = belongs to none */
-	uint32_t customer;
-	uint32_t inv_seq;
-	uint16_t inv_year;
-	uint8_t part, nparts;
-	uint32_t batch;    /* gen_batches index + 1 when it pays several invoices */
-} pay_rec;
-
-#define DAY_PAD 400 /* days cached as strings either side of the range */
-
-typedef struct {
-	const gen_opts *o;
-	const char *dir;
-	date_t start, end;
-	uint32_t ndays;
-	customer *cust;
-	double *cust_cdf;
-	size_t ncust;
-	pay_rec *pays;
-	size_t npays, cap_pays;
-	gen_batches batches;
-	double batch_p; /* chance an invoice joins a batch */
-	FILE *f[F_COUNT];
-	buf_t row, tmp, tmp2;
-	char (*day_str)[DATE_BUFSZ];
-	gen_counts n;
-	uint64_t done, total, next_report;
-	char *err;
-	size_t errlen;
-	int failed;
-} ctx;
 
 static int fail(ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -119,7 +69,7 @@ void gen_opts_init(gen_opts *o)
 
 /* ---- row output ---- */
 
-static void put_date(ctx *c, buf_t *b, date_t d)
+void gen_put_date(ctx *c, buf_t *b, date_t d)
 {
 	int64_t k = (int64_t)d - c->start + DAY_PAD;
 	if (k >= 0 && k < (int64_t)c->ndays + 2 * DAY_PAD) {
@@ -130,14 +80,14 @@ static void put_date(ctx *c, buf_t *b, date_t d)
 	buf_put(b, s, date_format(d, s));
 }
 
-static void put_money(buf_t *b, int64_t cents)
+void gen_put_money(buf_t *b, int64_t cents)
 {
 	char s[MONEY_BUFSZ];
 	buf_put(b, s, money_format(cents, s));
 }
 
 /* prefix + the number zero-padded to at least `width` digits. */
-static void put_id(buf_t *b, const char *prefix, uint64_t n, int width)
+void gen_put_id(buf_t *b, const char *prefix, uint64_t n, int width)
 {
 	char s[24];
 	int k = 0;
@@ -154,12 +104,12 @@ static void put_id(buf_t *b, const char *prefix, uint64_t n, int width)
 	b->p[b->len] = '\0';
 }
 
-static void put_field(buf_t *b, const buf_t *text)
+void gen_put_field(buf_t *b, const buf_t *text)
 {
 	buf_csv_field(b, text->p, text->len);
 }
 
-static void put_cfield(buf_t *b, const char *s)
+void gen_put_cfield(buf_t *b, const char *s)
 {
 	buf_csv_field(b, s, strlen(s));
 }
@@ -175,7 +125,7 @@ static void progress(ctx *c, uint64_t rows)
 }
 
 /* Writes the row buffer (plus LF) to file f and empties it. */
-static int emit(ctx *c, int f)
+int gen_emit(ctx *c, int f)
 {
 	buf_putc(&c->row, '\n');
 	if (fwrite(c->row.p, 1, c->row.len, c->f[f]) != c->row.len)
@@ -193,7 +143,7 @@ static const double season[12] = {0.92, 0.85, 1.0, 1.0, 1.04, 0.98, 0.95, 0.96, 
 /* Spreads target rows over the days: rows per day follow growth over the
  * two years, quieter weekends (weekend = their weight), a yearly season and
  * daily noise; rounding is carried so the total is exactly target. */
-static uint32_t *day_counts(ctx *c, uint64_t stream, uint64_t target, double weekend)
+uint32_t *gen_day_counts(ctx *c, uint64_t stream, uint64_t target, double weekend)
 {
 	gen_rng r;
 	gen_rng_seed(&r, c->o->seed, S_DAYS * 100 + stream);
@@ -226,7 +176,7 @@ static uint32_t *day_counts(ctx *c, uint64_t stream, uint64_t target, double wee
 }
 
 /* Index of u in a cumulative table (the first entry > u). */
-static size_t cdf_pick(const double *cdf, size_t n, double u)
+size_t gen_cdf_pick(const double *cdf, size_t n, double u)
 {
 	size_t lo = 0, hi = n - 1;
 	while (lo < hi) {
@@ -239,12 +189,12 @@ static size_t cdf_pick(const double *cdf, size_t n, double u)
 	return lo;
 }
 
-static size_t pick_customer(ctx *c, gen_rng *r)
+size_t gen_pick_customer(ctx *c, gen_rng *r)
 {
-	return cdf_pick(c->cust_cdf, c->ncust, gen_rng_unit(r) * c->cust_cdf[c->ncust - 1]);
+	return gen_cdf_pick(c->cust_cdf, c->ncust, gen_rng_unit(r) * c->cust_cdf[c->ncust - 1]);
 }
 
-static int64_t cents_of(double units, int64_t min, int64_t max)
+int64_t gen_cents_of(double units, int64_t min, int64_t max)
 {
 	int64_t v = llround(units * 100);
 	return v < min ? min : v > max ? max : v;
@@ -289,96 +239,6 @@ static void make_customers(ctx *c)
 	free(names);
 }
 
-/* ---- costs ---- */
-
-static int write_costs(ctx *c, uint64_t target)
-{
-	gen_rng r;
-	gen_rng_seed(&r, c->o->seed, S_COSTS);
-	size_t ncat = gen_names_category_count();
-	double cdf[64], cum = 0;
-	for (size_t i = 0; i < ncat; i++) {
-		cum += 1.0 / (double)(i + 1);
-		cdf[i] = cum;
-	}
-	uint32_t *per_day = day_counts(c, S_COSTS, target, 0.2);
-	uint64_t id = 0;
-	for (uint32_t day = 0; day < c->ndays && !c->failed; day++) {
-		date_t d = c->start + (date_t)day;
-		for (uint32_t k = 0; k < per_day[day] && !c->failed; k++) {
-			size_t cat = cdf_pick(cdf, ncat, gen_rng_unit(&r) * cum);
-			double median, sigma;
-			const char *name = gen_names_category(cat, &median, &sigma);
-			int64_t amount = cents_of(gen_rng_lognormal(&r, median, sigma), 100, 50000000);
-			if (sigma <= 0.1) /* fixed charges such as rent are round */
-				amount = (amount + 5000) / 10000 * 10000;
-			buf_t *b = &c->row;
-			put_id(b, "EXP", ++id, 6);
-			buf_putc(b, ',');
-			put_date(c, b, d);
-			buf_putc(b, ',');
-			put_cfield(b, name);
-			buf_putc(b, ',');
-			put_money(b, amount);
-			buf_putc(b, ',');
-			buf_reset(&c->tmp);
-			gen_names_vendor(&r, cat, &c->tmp);
-			put_field(b, &c->tmp);
-			buf_putc(b, ',');
-			buf_reset(&c->tmp);
-			gen_names_description(&r, cat, d, &c->tmp);
-			put_field(b, &c->tmp);
-			emit(c, F_COSTS);
-		}
-	}
-	free(per_day);
-	c->n.costs = id;
-	return c->failed ? -1 : 0;
-}
-
-/* ---- sales orders ---- */
-
-static const char *order_status(gen_rng *r, int age)
-{
-	static const char *const st[] = {"pending", "confirmed", "shipped", "completed", "cancelled"};
-	static const double fresh[] = {40, 35, 18, 2, 5};   /* up to 3 days old */
-	static const double recent[] = {8, 20, 42, 25, 5};  /* up to 14 days */
-	static const double month[] = {1, 4, 15, 75, 5};    /* up to 30 days */
-	static const double old[] = {0.2, 0.3, 0.5, 93, 6};
-	const double *w = age <= 3 ? fresh : age <= 14 ? recent : age <= 30 ? month : old;
-	return st[gen_rng_weighted(r, w, 5)];
-}
-
-static int write_sales(ctx *c, uint64_t target)
-{
-	gen_rng r;
-	gen_rng_seed(&r, c->o->seed, S_SALES);
-	uint32_t *per_day = day_counts(c, S_SALES, target, 0.35);
-	uint64_t id = 0;
-	for (uint32_t day = 0; day < c->ndays && !c->failed; day++) {
-		date_t d = c->start + (date_t)day;
-		for (uint32_t k = 0; k < per_day[day] && !c->failed; k++) {
-			const customer *cu = &c->cust[pick_customer(c, &r)];
-			int64_t amount = cents_of(gen_rng_lognormal(&r, cu->size * 0.8, 0.7), 500, 50000000);
-			buf_t *b = &c->row;
-			put_id(b, "SO", ++id, 6);
-			buf_putc(b, ',');
-			put_date(c, b, d);
-			buf_putc(b, ',');
-			buf_csv_field(b, cu->name.name, cu->name.len);
-			buf_putc(b, ',');
-			buf_puts(b, order_status(&r, (int)(c->end - d)));
-			buf_putc(b, ',');
-			put_money(b, amount);
-			emit(c, F_SALES);
-		}
-	}
-	free(per_day);
-	c->n.sales_orders = id;
-	return c->failed ? -1 : 0;
-}
-
-/* ---- invoices and their payment plans ---- */
 
 static pay_rec *new_pay(ctx *c)
 {
@@ -489,7 +349,7 @@ static int write_invoices(ctx *c, uint64_t target)
 {
 	gen_rng r;
 	gen_rng_seed(&r, c->o->seed, S_INVOICES);
-	uint32_t *per_day = day_counts(c, S_INVOICES, target, 0.1);
+	uint32_t *per_day = gen_day_counts(c, S_INVOICES, target, 0.1);
 	uint32_t id = 0, seq = 0;
 	int cur_year = 0;
 	for (uint32_t day = 0; day < c->ndays && !c->failed; day++) {
@@ -501,11 +361,11 @@ static int write_invoices(ctx *c, uint64_t target)
 			seq = 0;
 		}
 		for (uint32_t k = 0; k < per_day[day] && !c->failed; k++) {
-			size_t ci = pick_customer(c, &r);
+			size_t ci = gen_pick_customer(c, &r);
 			customer *cu = &c->cust[ci];
 			/* Random cents keep equal amounts within a customer rare,
 			 * except for the few repeated ones (ties, issue 21). */
-			int64_t amount = cents_of(gen_rng_lognormal(&r, cu->size, 0.6), 2000, 25000000);
+			int64_t amount = gen_cents_of(gen_rng_lognormal(&r, cu->size, 0.6), 2000, 25000000);
 			if (gen_rng_chance(&r, 0.05) && (!cu->fee || d - cu->fee_issue >= 28)) {
 				if (!cu->fee)
 					cu->fee = amount;
@@ -516,7 +376,7 @@ static int write_invoices(ctx *c, uint64_t target)
 			int is_void = gen_rng_chance(&r, 0.01);
 			seq++;
 			buf_t *b = &c->row;
-			put_id(b, "IV", ++id, 6);
+			gen_put_id(b, "IV", ++id, 6);
 			buf_putc(b, ',');
 			gen_names_invoice_number(y, seq, b);
 			buf_putc(b, ',');
@@ -524,13 +384,13 @@ static int write_invoices(ctx *c, uint64_t target)
 			buf_putc(b, ',');
 			buf_puts(b, cu->id);
 			buf_putc(b, ',');
-			put_date(c, b, d);
+			gen_put_date(c, b, d);
 			buf_putc(b, ',');
-			put_date(c, b, due);
+			gen_put_date(c, b, due);
 			buf_putc(b, ',');
-			put_money(b, amount);
+			gen_put_money(b, amount);
 			buf_puts(b, is_void ? ",void" : ",open");
-			emit(c, F_INVOICES);
+			gen_emit(c, F_INVOICES);
 			if (!is_void)
 				plan_payments(c, &r, id, ci, y, seq, d, due, amount);
 		}
@@ -577,27 +437,27 @@ static int write_payments(ctx *c)
 		} else {
 			amount = gen_names_unrelated(&r, p->date, &c->tmp, &c->tmp2);
 		}
-		put_id(b, "PAY", i + 1, 6);
+		gen_put_id(b, "PAY", i + 1, 6);
 		buf_putc(b, ',');
-		put_date(c, b, p->date);
+		gen_put_date(c, b, p->date);
 		buf_putc(b, ',');
-		put_field(b, &c->tmp);
+		gen_put_field(b, &c->tmp);
 		buf_putc(b, ',');
-		put_money(b, amount);
+		gen_put_money(b, amount);
 		buf_putc(b, ',');
-		put_field(b, &c->tmp2);
+		gen_put_field(b, &c->tmp2);
 		buf_putc(b, ',');
 		if (p->invoice && gen_rng_chance(&r, 0.25))
 			buf_puts(b, c->cust[p->customer].id);
-		if (emit(c, F_PAYMENTS))
+		if (gen_emit(c, F_PAYMENTS))
 			break;
 		const gen_batch *bt = p->batch ? &c->batches.b[p->batch - 1] : NULL;
 		for (uint8_t k = 0; k < (bt ? bt->n : 1); k++) {
-			put_id(b, "PAY", i + 1, 6);
+			gen_put_id(b, "PAY", i + 1, 6);
 			buf_putc(b, ',');
 			if (p->invoice)
-				put_id(b, "IV", bt ? bt->inv[k] : p->invoice, 6);
-			emit(c, F_TRUTH);
+				gen_put_id(b, "IV", bt ? bt->inv[k] : p->invoice, 6);
+			gen_emit(c, F_TRUTH);
 			c->n.truth++;
 		}
 	}
@@ -608,112 +468,6 @@ static int write_payments(ctx *c)
 }
 
 /* ---- leads ---- */
-
-static const char *const lead_status[] = {"new", "contacted", "qualified", "proposal", "won", "lost"};
-
-static size_t pick_lead_status(gen_rng *r, int age)
-{
-	static const double week[] = {55, 30, 10, 3, 1, 1};
-	static const double month[] = {15, 30, 20, 15, 10, 10};
-	static const double quarter[] = {5, 10, 10, 10, 30, 35};
-	static const double old[] = {2, 3, 3, 2, 40, 50};
-	const double *w = age <= 7 ? week : age <= 30 ? month : age <= 90 ? quarter : old;
-	return gen_rng_weighted(r, w, 6);
-}
-
-static void put_created_at(gen_rng *r, buf_t *b, ctx *c, date_t d)
-{
-	static const double form_w[] = {35, 25, 10, 12, 3, 15};
-	size_t form = gen_rng_weighted(r, form_w, 6);
-	put_date(c, b, d);
-	if (form == 5)
-		return;
-	int hh = (int)gen_rng_range(r, 8, 19), mm = (int)gen_rng_range(r, 0, 59);
-	int ss = gen_rng_chance(r, 0.4) ? 0 : (int)gen_rng_range(r, 0, 59);
-	buf_printf(b, "%c%02d:%02d:%02d", form == 1 ? ' ' : 'T', hh, mm, ss);
-	if (form == 2)
-		buf_putc(b, 'Z');
-	else if (form == 3)
-		buf_puts(b, "+08:00");
-	else if (form == 4)
-		buf_puts(b, "-05:00");
-}
-
-/* Follow-ups of open leads cluster around `end`: some due that day, some
- * overdue, some ahead, some not set; closed leads mostly have none. */
-static date_t followup(ctx *c, gen_rng *r, date_t created, size_t status)
-{
-	date_t f;
-	if (status >= 4) {
-		if (gen_rng_chance(r, 0.7))
-			return -1;
-		f = created + (date_t)gen_rng_range(r, 0, 30);
-		return f > c->end ? c->end : f;
-	}
-	double u = gen_rng_unit(r);
-	if (u < 0.12)
-		return -1;
-	if (u < 0.30)
-		f = c->end;
-	else if (u < 0.65)
-		f = c->end - (date_t)(gen_rng_chance(r, 0.8) ? gen_rng_range(r, 1, 14) : gen_rng_range(r, 15, 120));
-	else
-		f = c->end + (date_t)gen_rng_range(r, 1, 30);
-	if (f < created)
-		f = created + (date_t)gen_rng_range(r, 0, 10);
-	return f;
-}
-
-static int write_leads(ctx *c, uint64_t target)
-{
-	gen_rng r;
-	gen_rng_seed(&r, c->o->seed, S_LEADS);
-	static const double creator_w[GEN_NAMES_CREATORS] = {1.6, 1.3, 1.2, 1.0, 1.0, 0.8, 0.6, 0.5};
-	uint32_t *per_day = day_counts(c, S_LEADS, target, 0.3);
-	uint64_t id = 0;
-	for (uint32_t day = 0; day < c->ndays && !c->failed; day++) {
-		date_t d = c->start + (date_t)day;
-		for (uint32_t k = 0; k < per_day[day] && !c->failed; k++) {
-			buf_t *b = &c->row;
-			size_t st = pick_lead_status(&r, (int)(c->end - d));
-			put_id(b, "LD", ++id, 6);
-			buf_putc(b, ',');
-			put_created_at(&r, b, c, d);
-			buf_putc(b, ',');
-			put_cfield(b, gen_names_creator(gen_rng_weighted(&r, creator_w, GEN_NAMES_CREATORS)));
-			buf_putc(b, ',');
-			buf_puts(b, lead_status[st]);
-			buf_putc(b, ',');
-			buf_reset(&c->tmp);
-			if (gen_rng_chance(&r, 0.95))
-				gen_names_person(&r, &c->tmp);
-			put_field(b, &c->tmp);
-			buf_putc(b, ',');
-			buf_reset(&c->tmp);
-			if (gen_rng_chance(&r, 0.88))
-				gen_names_mobile(&r, &c->tmp);
-			put_field(b, &c->tmp);
-			buf_putc(b, ',');
-			if (gen_rng_chance(&r, 0.95))
-				put_cfield(b, gen_names_source(&r));
-			buf_putc(b, ',');
-			date_t f = followup(c, &r, d, st);
-			if (f >= 0)
-				put_date(c, b, f);
-			buf_putc(b, ',');
-			if (gen_rng_chance(&r, 0.78)) {
-				int64_t v = cents_of(gen_rng_lognormal(&r, st == 4 ? 4000 : 2500, 1.0), 5000, 100000000);
-				if (gen_rng_chance(&r, 0.7)) /* estimates are round */
-					v = (v + 5000) / 10000 * 10000;
-				put_money(b, v);
-			}
-			emit(c, F_LEADS);
-		}
-	}
-	free(per_day);
-	c->n.leads = id;
-	return c->failed ? -1 : 0;
-}
 
 /* ---- files ---- */
 
@@ -814,10 +568,10 @@ int gen_write(const char *dir, const gen_opts *o, gen_counts *counts, char *err,
 	make_customers(&c);
 	c.n.customers = c.ncust;
 	gen_batches_init(&c.batches, c.ncust);
-	if (!write_costs(&c, target) && !write_sales(&c, target) && !write_invoices(&c, target)) {
+	if (!gen_write_costs(&c, target) && !gen_write_sales(&c, target) && !write_invoices(&c, target)) {
 		gen_batches_flush(&c.batches, flush_batch, &c);
 		if (!write_payments(&c))
-			write_leads(&c, target);
+			gen_write_leads(&c, target);
 	}
 out:
 	close_files(&c);
