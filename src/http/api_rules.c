@@ -45,8 +45,10 @@ void api_rules_put(http_server_t *srv, http_req_t *r)
 	}
 	char err[256];
 	buf_t out = BUF_INIT;
-	/* No user accounts yet: the change history names the channel. */
-	matcher_status st = rules_update(http_server_store(srv), r->org, r->body, r->body_len, "api", &out, err,
+	/* The history and the audit log name the user; a token of no user
+	 * is named by its channel. */
+	const char *actor = r->who.name[0] ? r->who.name : "api";
+	matcher_status st = rules_update(http_server_store(srv), r->org, r->body, r->body_len, actor, &out, err,
 	                                 sizeof err);
 	if (st != MATCHER_OK) {
 		http_problem(r, st == MATCHER_INVALID ? 422 : status_of(st), "%s", err);

@@ -129,6 +129,10 @@ void authz_after(http_server_t *srv, http_req_t *r)
 	 * make the next reads look at the store again. */
 	if (!strcmp(r->route->name, "cache_clear"))
 		return;
+	/* A change of the match rules logs itself, with what changed
+	 * (match/rules.c), in its own transaction. */
+	if (!strcmp(r->route->name, "match_rules_put"))
+		return;
 	char target[512];
 	snprintf(target, sizeof target, "%s %s", r->method == HTTP_POST ? "POST" : r->method == HTTP_PUT ? "PUT" : "DELETE",
 	         r->path ? r->path : "");

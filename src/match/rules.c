@@ -4,9 +4,11 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/currency.h"
+#include "auth/audit.h"
 #include "core/money.h"
 #include "store/settings.h"
 
@@ -239,6 +241,45 @@ int rules_load(store_conn_t *c, int64_t org, score_opts *o, char *err, size_t er
 	return rc < 0 ? -1 : 0;
 }
 
+/* "key: old -> new, ..." of the settings that differ between two objects
+ * of rules_json (one level of nesting: "rules.credit"), for the audit log. */
+static void diff_json(const json_t *a, const json_t *b, const char *prefix, buf_t *out)
+{
+	const char *key;
+	json_t *vb;
+	json_object_foreach((json_t *)b, key, vb) {
+		json_t *va = json_object_get(a, key);
+		if (json_is_object(vb)) {
+			char sub[64];
+			snprintf(sub, sizeof sub, "%s%s.", prefix, key);
+			diff_json(va, vb, sub, out);
+			continue;
+		}
+		if (va && json_equal(va, vb))
+			continue;
+		char *sa = va ? json_dumps(va, JSON_ENCODE_ANY) : NULL, *sb = json_dumps(vb, JSON_ENCODE_ANY);
+		buf_printf(out, "%s%s%s: %s -> %s", out->len ? ", " : "", prefix, key, sa ? sa : "(none)",
+		           sb ? sb : "?");
+		free(sa);
+		free(sb);
+	}
+}
+
+/* Records a change of the rules in the audit log, in transaction w. */
+static int audit_change(store_conn_t *w, int64_t org, const char *actor, const buf_t *before, const buf_t *after)
+{
+	json_t *a = json_loadb(before->p, before->len, 0, NULL), *b = json_loadb(after->p, after->len, 0, NULL);
+	buf_t detail = BUF_INIT;
+	if (a && b)
+		diff_json(a, b, "", &detail);
+	buf_putc(&detail, '\0');
+	int rc = audit_add(w, org, actor, "match_rules_put", "match rules", detail.p);
+	buf_free(&detail);
+	json_decref(a);
+	json_decref(b);
+	return rc;
+}
+
 matcher_status rules_update(store_t *s, int64_t org, const char *body, size_t len, const char *actor, buf_t *out,
                             char *err, size_t errlen)
 {
@@ -286,6 +327,10 @@ matcher_status rules_update(store_t *s, int64_t org, const char *body, size_t le
 				st = MATCHER_FAILED;
 			}
 			store_reset(ps);
+		}
+		if (st == MATCHER_OK && changed && audit_change(w, org, actor, &before, &after) != 0) {
+			snprintf(err, errlen, "recording the change in the audit log: %s", store_errmsg(w));
+			st = MATCHER_FAILED;
 		}
 		if (st == MATCHER_OK && changed) {
 			/* Proposals and explanations follow the rules: caches go. */

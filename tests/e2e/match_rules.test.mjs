@@ -143,6 +143,14 @@ test('rules per organisation: read, change, refuse nonsense, keep the history', 
   assert.equal(ch.length, 1);
   assert.equal(ch[0].before.writeoff_max, 1000);
   assert.equal(ch[0].after.writeoff_max, 500);
+  // The audit log has the change too, once, with what changed (the
+  // refused ones changed nothing and are not there).
+  r = await api(srv, tok, '/api/v1/audit?limit=1000');
+  assert.equal(r.status, 200, r.text);
+  const puts = r.json.data.filter((e) => e.action === 'match_rules_put');
+  assert.equal(puts.length, 1, JSON.stringify(r.json.data));
+  assert.match(puts[0].detail, /writeoff_max: 1000 -> 500/);
+  assert.match(puts[0].detail, /rules\.batch_amount: true -> false/);
   // Another organisation has its own rules.
   const other = token(data, 'other');
   r = await api(srv, other, '/api/v1/match/rules');
@@ -162,6 +170,8 @@ test('the command line shows and changes the same rules and aliases', async () =
   const hist = JSON.parse(brisk(['match', '--rules-history', '--org', 'acme', '--data', data]));
   assert.equal(hist.changes.length, 2);
   assert.match(hist.changes[0].actor, /^cli:/);
+  const log = brisk(['audit', '--org', 'acme', '--data', data]);
+  assert.match(log, /cli:\S*\s+match_rules_put\s+match rules\s+days_after_due: \d+ -> 120/);
   const aliases = JSON.parse(brisk(['match', '--aliases', '--org', 'acme', '--data', data]));
   assert.deepEqual(aliases.aliases, []);
   const gone = briskRun(['match', '--forget-alias', 'nobody', '--org', 'acme', '--data', data]);
