@@ -21,12 +21,17 @@ typedef struct {
 	uint32_t entry; /* 1-based in the run's batch_set: several invoices, a write-off or a credit */
 } decision;
 
-/* The write transaction of a run or a review decision; w NULL = dry run. */
+typedef struct alloc_pend alloc_pend;
+
+/* The write transaction of a run or a review decision; w NULL = dry run.
+ * pend NULL: each allocation is inserted at once; else rows wait there and
+ * go in by many-row statements (a run's store phase, matcher_store.c). */
 typedef struct {
 	store_conn_t *w;
 	int64_t org;
 	char *err;
 	size_t errlen;
+	alloc_pend *pend;
 } writer;
 
 static inline bool matcher_cancelled(const matcher_opts *o)
@@ -38,7 +43,7 @@ static inline bool matcher_cancelled(const matcher_opts *o)
 int matcher_fail_store(writer *wr, const char *what);
 /* Deletes payment's proposed allocations; 0 or -1 (wr->err set). */
 int matcher_drop_proposals(writer *wr, int64_t payment);
-/* Inserts one allocation row; 0 or -1 (wr->err set). */
+/* Inserts one allocation row (or queues it, wr->pend); 0 or -1 (wr->err set). */
 int matcher_insert_alloc(writer *wr, int64_t payment, int64_t invoice, int64_t amount, date_t day, int rule,
                          double conf, const char *state, int64_t writeoff, int reason);
 /* Stores the settled decisions (dec, one per payment of b) and the credit

@@ -37,27 +37,177 @@ int matcher_drop_proposals(writer *wr, int64_t payment)
 	return rc == STORE_DONE ? 0 : matcher_fail_store(wr, "removing a proposal");
 }
 
-int matcher_insert_alloc(writer *wr, int64_t payment, int64_t invoice, int64_t amount, date_t day, int rule,
-                        double conf, const char *state, int64_t writeoff, int reason)
+/* DESIGN (store phase)
+ * A run writes an allocation per settled payment and rewrites every
+ * invoice it paid: at a million payments, a statement per row is most of
+ * the run. Allocations wait in a buffer and go in ROWS at a time through
+ * one many-row INSERT (the tail row by row); the invoices' new amounts are
+ * the ones settling computed in memory (blocking_set_outstanding: the same
+ * sum of allocations and write-offs the store would add up), written ROWS
+ * at a time by one UPDATE ... FROM (VALUES ...), in rid order so that the
+ * table and its indexes are walked forwards. Both statements are plain SQL
+ * both backends read (dialect.c numbers the ?). */
+
+#define ROWS 64           /* rows per many-row statement */
+#define ALLOC_COLS 10
+#define ALLOC_SQL "INSERT INTO allocations(org, payment, invoice, amount, pay_date, rule, confidence, state, " \
+                  "writeoff, writeoff_reason) VALUES"
+#define ALLOC_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+/* An invoice's amounts from its new outstanding (v.column2): what
+ * entity_invoice_refresh computes from the allocations. */
+#define REFRESH_SQL "UPDATE invoices SET outstanding = v.column2, status = CASE WHEN status = 'void' THEN 'void' " \
+                    "WHEN v.column2 >= amount THEN 'open' WHEN v.column2 <= 0 THEN 'paid' ELSE 'partial' END " \
+                    "FROM (VALUES"
+#define REFRESH_ROW "(CAST(? AS BIGINT), CAST(? AS BIGINT))"
+#define REFRESH_END ") AS v WHERE invoices.rid = v.column1"
+
+typedef struct {
+	int64_t payment, invoice, amount, writeoff;
+	date_t day;
+	float conf;
+	uint8_t rule, reason;
+	bool applied;
+} pend_row;
+
+struct alloc_pend {
+	pend_row r[ROWS];
+	size_t n;
+};
+
+static char alloc_many[sizeof ALLOC_SQL + ROWS * (sizeof ALLOC_ROW + 1)];
+static char refresh_many[sizeof REFRESH_SQL + ROWS * (sizeof REFRESH_ROW + 1) + sizeof REFRESH_END];
+static char refresh_one[sizeof REFRESH_SQL + sizeof REFRESH_ROW + sizeof REFRESH_END];
+static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
+
+/* The statements are built once: the statement cache is keyed by the
+ * text's address. */
+static void build_sql(void)
 {
-	static const char *q = "INSERT INTO allocations(org, payment, invoice, amount, pay_date, rule, confidence, state, "
-	                       "writeoff, writeoff_reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-	store_stmt_t *st = store_prepare(wr->w, q);
-	const char *rn = score_rule_name(rule), *why = batch_reason_name(reason);
-	store_bind_i64(st, 1, wr->org);
-	store_bind_i64(st, 2, payment);
-	store_bind_i64(st, 3, invoice);
-	store_bind_i64(st, 4, amount);
-	store_bind_i64(st, 5, day);
-	store_bind_text(st, 6, rn, strlen(rn));
+	char *p = alloc_many;
+	p += sprintf(p, "%s", ALLOC_SQL);
+	for (int i = 0; i < ROWS; i++)
+		p += sprintf(p, "%s%s", i ? "," : "", ALLOC_ROW);
+	p = refresh_many;
+	p += sprintf(p, "%s", REFRESH_SQL);
+	for (int i = 0; i < ROWS; i++)
+		p += sprintf(p, "%s%s", i ? "," : "", REFRESH_ROW);
+	sprintf(p, "%s", REFRESH_END);
+	sprintf(refresh_one, "%s%s%s", REFRESH_SQL, REFRESH_ROW, REFRESH_END);
+}
+
+/* Binds row r's ten columns from parameter base + 1 on. */
+static void bind_alloc(store_stmt_t *st, int base, int64_t org, const pend_row *r)
+{
+	const char *rn = score_rule_name(r->rule), *why = batch_reason_name(r->reason);
+	const char *state = r->applied ? "applied" : "proposed";
+	store_bind_i64(st, base + 1, org);
+	store_bind_i64(st, base + 2, r->payment);
+	store_bind_i64(st, base + 3, r->invoice);
+	store_bind_i64(st, base + 4, r->amount);
+	store_bind_i64(st, base + 5, r->day);
+	store_bind_text(st, base + 6, rn, strlen(rn));
 	/* Decisions hold a float; store the 3 decimals it stands for. */
-	store_bind_double(st, 7, round(conf * 1000) / 1000);
-	store_bind_text(st, 8, state, strlen(state));
-	store_bind_i64(st, 9, writeoff);
-	store_bind_text(st, 10, why, strlen(why));
+	store_bind_double(st, base + 7, round((double)r->conf * 1000) / 1000);
+	store_bind_text(st, base + 8, state, strlen(state));
+	store_bind_i64(st, base + 9, r->writeoff);
+	store_bind_text(st, base + 10, why, strlen(why));
+}
+
+/* Inserts rows[0..n) through the statement sql holding n rows. */
+static int insert_rows(writer *wr, const char *sql, const pend_row *rows, size_t n)
+{
+	store_stmt_t *st = store_prepare(wr->w, sql);
+	if (!st)
+		return matcher_fail_store(wr, "preparing the allocations' insert");
+	for (size_t i = 0; i < n; i++)
+		bind_alloc(st, (int)i * ALLOC_COLS, wr->org, &rows[i]);
 	store_status rc = store_step(st);
 	store_reset(st);
 	return rc == STORE_DONE ? 0 : matcher_fail_store(wr, "storing an allocation");
+}
+
+static const char *const one_alloc = ALLOC_SQL ALLOC_ROW;
+
+/* Writes the queued rows: a full buffer by one statement, else row by row. */
+static int flush_pend(writer *wr)
+{
+	alloc_pend *p = wr->pend;
+	int rc = 0;
+	if (p->n == ROWS)
+		rc = insert_rows(wr, alloc_many, p->r, ROWS);
+	else
+		for (size_t i = 0; i < p->n && rc == 0; i++)
+			rc = insert_rows(wr, one_alloc, &p->r[i], 1);
+	p->n = 0;
+	return rc;
+}
+
+int matcher_insert_alloc(writer *wr, int64_t payment, int64_t invoice, int64_t amount, date_t day, int rule,
+                        double conf, const char *state, int64_t writeoff, int reason)
+{
+	pend_row r = {payment, invoice, amount, writeoff, day, (float)conf, (uint8_t)rule, (uint8_t)reason,
+	              !strcmp(state, "applied")};
+	if (strcmp(state, "applied") != 0 && strcmp(state, "proposed") != 0) {
+		/* Review decisions (confirmed, manual) are single rows anyway. */
+		static const char *q = "INSERT INTO allocations(org, payment, invoice, amount, pay_date, rule, confidence, "
+		                       "state, writeoff, writeoff_reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+		store_stmt_t *st = store_prepare(wr->w, q);
+		bind_alloc(st, 0, wr->org, &r);
+		store_bind_text(st, 8, state, strlen(state));
+		store_status rc = store_step(st);
+		store_reset(st);
+		return rc == STORE_DONE ? 0 : matcher_fail_store(wr, "storing an allocation");
+	}
+	pthread_once(&sql_once, build_sql);
+	if (!wr->pend)
+		return insert_rows(wr, one_alloc, &r, 1);
+	wr->pend->r[wr->pend->n++] = r;
+	return wr->pend->n == ROWS ? flush_pend(wr) : 0;
+}
+
+typedef struct {
+	int64_t rid, outstanding;
+} inv_amount;
+
+static int cmp_rid(const void *a, const void *b)
+{
+	int64_t x = ((const inv_amount *)a)->rid, y = ((const inv_amount *)b)->rid;
+	return (x > y) - (x < y);
+}
+
+/* Sets the touched invoices' outstanding amounts and statuses to what
+ * settling left in b. */
+static int refresh_invoices(const blocking_t *b, const uint8_t *touched, writer *wr)
+{
+	size_t ninv, n = 0;
+	const blocking_invoice *inv = blocking_invoices(b, &ninv);
+	for (size_t k = 0; k < ninv; k++)
+		n += touched[k];
+	inv_amount *v = xmalloc((n ? n : 1) * sizeof *v);
+	n = 0;
+	for (size_t k = 0; k < ninv; k++)
+		if (touched[k])
+			v[n++] = (inv_amount){inv[k].rid, inv[k].outstanding};
+	qsort(v, n, sizeof *v, cmp_rid);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0;) {
+		size_t m = n - i >= ROWS ? ROWS : 1;
+		store_stmt_t *st = store_prepare(wr->w, m == ROWS ? refresh_many : refresh_one);
+		if (!st) {
+			rc = matcher_fail_store(wr, "preparing the invoices' update");
+			break;
+		}
+		for (size_t j = 0; j < m; j++) {
+			store_bind_i64(st, (int)(2 * j + 1), v[i + j].rid);
+			store_bind_i64(st, (int)(2 * j + 2), v[i + j].outstanding);
+		}
+		if (store_step(st) != STORE_DONE)
+			rc = matcher_fail_store(wr, "refreshing an invoice");
+		store_reset(st);
+		i += m;
+	}
+	free(v);
+	return rc;
 }
 
 /* Stores entry e's allocations (several invoices, a write-off) and the
@@ -106,6 +256,10 @@ int matcher_apply(const blocking_t *b, const matcher_opts *o, const batch_set *b
 	const blocking_invoice *inv = blocking_invoices(b, &ninv);
 	const blocking_payment *pay = blocking_payments(b, &npay);
 	uint8_t *touched = xcalloc(ninv ? ninv : 1, 1);
+	alloc_pend *pend = wr->w ? xmalloc(sizeof *pend) : NULL;
+	if (pend)
+		pend->n = 0;
+	wr->pend = pend;
 	int rc = 0;
 	double last = clock_now_s();
 	for (size_t i = 0; i < npay && rc == 0; i++) {
@@ -185,9 +339,14 @@ int matcher_apply(const blocking_t *b, const matcher_opts *o, const batch_set *b
 			rc = matcher_insert_alloc(wr, u->payment, inv[u->inv].rid, u->amount, u->date, SCORE_RULE_CREDIT, 1.0,
 			                  "applied", 0, 0);
 	}
-	for (size_t k = 0; k < ninv && rc == 0 && wr->w; k++)
-		if (touched[k] && entity_invoice_refresh(wr->w, inv[k].rid) != 0)
-			rc = matcher_fail_store(wr, "refreshing an invoice");
+	if (rc == 0 && wr->w && wr->pend)
+		rc = flush_pend(wr);
+	if (rc == 0 && wr->w) {
+		pthread_once(&sql_once, build_sql);
+		rc = refresh_invoices(b, touched, wr);
+	}
+	wr->pend = NULL;
+	free(pend);
 	free(touched);
 	return rc;
 }

@@ -713,6 +713,23 @@ Test(matcher, generated_data_meets_the_quality_bar, .timeout = 120)
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
+	/* The store phase writes the invoices' amounts settling computed in
+	 * memory, in many-row statements: they must be what the allocations
+	 * add up to, as entity_invoice_refresh would compute them. */
+	sqlite3_prepare_v2(db,
+	                   "SELECT count(*) FROM invoices i LEFT JOIN (SELECT invoice, sum(amount + writeoff) AS paid "
+	                   "FROM allocations WHERE state IN ('applied','confirmed','manual') GROUP BY invoice) a "
+	                   "ON a.invoice = i.rid WHERE i.status <> 'void' AND (i.outstanding <> i.amount - "
+	                   "coalesce(a.paid, 0) OR i.status <> CASE WHEN coalesce(a.paid, 0) = 0 THEN 'open' "
+	                   "WHEN a.paid >= i.amount THEN 'paid' ELSE 'partial' END)",
+	                   -1, &st, NULL);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_expect_eq(sqlite3_column_int64(st, 0), 0, "invoices whose amounts disagree with their allocations");
+	sqlite3_finalize(st);
+	sqlite3_prepare_v2(db, "SELECT count(*) FROM allocations", -1, &st, NULL);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_expect_gt(sqlite3_column_int64(st, 0), 64, "enough allocations for the many-row statements");
+	sqlite3_finalize(st);
 	sqlite3_close(db);
 	fclose(f);
 	double precision = res.applied ? (double)right / (double)res.applied : 0;
