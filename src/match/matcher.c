@@ -19,6 +19,8 @@
 #include "match/rules.h"
 #include "match/matcher_int.h"
 
+#include <sys/resource.h>
+
 /* DESIGN
  * Three phases. Load: one read snapshot into the blocking index (no lock
  * held). Decide: threads take chunks of payments and write one decision
@@ -49,6 +51,14 @@ typedef struct {
 	atomic_size_t next, done;
 	atomic_int stop;
 } pool;
+
+/* Processor seconds of the whole process (every thread) so far. */
+static double cpu_now(void)
+{
+	struct rusage u;
+	getrusage(RUSAGE_SELF, &u);
+	return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 void matcher_opts_init(matcher_opts *o)
 {
@@ -254,7 +264,7 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
                     size_t errlen)
 {
 	*retry = false;
-	double t0 = clock_now_s();
+	double t0 = clock_now_s(), c0 = cpu_now();
 	uint64_t v0[3], v1[3];
 	versions(s, org, v0);
 	store_conn_t *rc = store_read_begin(s);
@@ -280,8 +290,9 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 	res->payments = (int64_t)npay;
 	res->invoices = (int64_t)ninv;
 	res->memory = blocking_bytes(b);
-	double t1 = clock_now_s();
+	double t1 = clock_now_s(), c1 = cpu_now();
 	res->load_seconds = t1 - t0;
+	res->load_cpu = c1 - c0;
 	if (o->progress)
 		o->progress(o->progress_ud, 0, total);
 	decision *dec = xcalloc(npay ? npay : 1, sizeof *dec);
@@ -293,8 +304,9 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 		goto out;
 	}
 	credit_decide(b, &cs);
-	double t2 = clock_now_s();
+	double t2 = clock_now_s(), c2 = cpu_now();
 	res->score_seconds = t2 - t1;
+	res->score_cpu = c2 - c1;
 	if (!o->dry_run) {
 		wr.w = store_write_begin(s, err, errlen);
 		if (!wr.w)
@@ -320,6 +332,7 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 			goto out;
 	}
 	res->store_seconds = clock_now_s() - t2;
+	res->store_cpu = cpu_now() - c2;
 	if (o->progress)
 		o->progress(o->progress_ud, total, total);
 	ret = 0;

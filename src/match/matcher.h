@@ -68,6 +68,9 @@ typedef struct {
 	size_t memory;    /* bytes held by the in-memory index */
 	double seconds;   /* in all, and per phase: */
 	double load_seconds, score_seconds, store_seconds;
+	/* processor time per phase (all threads): what a busy machine's wall
+	 * clock hides */
+	double load_cpu, score_cpu, store_cpu;
 } matcher_result;
 
 /* Defaults: score_opts_init, the org's rules, threads 0, no dry run, no callbacks. */

@@ -52,8 +52,10 @@ store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t e
 		d.statement_timeout_ms = 60000;
 	if (d.cache_kib <= 0)
 		d.cache_kib = 64 * 1024;
-	if (d.mmap_bytes <= 0)
+	if (d.mmap_bytes == 0)
 		d.mmap_bytes = (int64_t)1 << 30;
+	else if (d.mmap_bytes < 0)
+		d.mmap_bytes = 0; /* off: pages go through the bounded page cache */
 	if (d.busy_timeout_ms <= 0)
 		d.busy_timeout_ms = 5000;
 	if (d.url) {

@@ -48,7 +48,8 @@ typedef struct {
 	                      * PostgreSQL: default 20, opened on demand) */
 	int statement_timeout_ms; /* PostgreSQL statement_timeout (default 60000) */
 	int64_t cache_kib;   /* page cache per connection (default 64 MiB) */
-	int64_t mmap_bytes;  /* memory-mapped I/O window (default 1 GiB) */
+	int64_t mmap_bytes;  /* memory-mapped I/O window (0: default 1 GiB; < 0: none,
+	                      * so a one-pass reader's RSS stays bounded) */
 	int busy_timeout_ms; /* wait on a locked database (default 5000) */
 } store_opts;
 
