@@ -313,7 +313,7 @@ static int plan_of(entity_kind k, field_plan *p)
 		break;
 	case ENT_PAYMENTS:
 		F("id", ROLE_ID); F("date", ROLE_DATE); F("amount", ROLE_AMOUNT); F("payer", ROLE_PARTY);
-		F("reference", ROLE_TEXT); F("customer_id", ROLE_CUSTOMER_ID);
+		F("reference", ROLE_TEXT); F("customer_id", ROLE_CUSTOMER_ID); F("payer_account", ROLE_ACCOUNT);
 		break;
 	case ENT_SALES_ORDERS:
 		F("id", ROLE_ID, ROLE_NUMBER); F("date", ROLE_DATE); F("amount", ROLE_AMOUNT); F("customer", ROLE_PARTY);

@@ -79,6 +79,16 @@ static const char *const names[ROLE__COUNT][96] = {
 	                   NULL},
 	[ROLE_ID] = {"id", "transaction id", "transactionid", "transaction reference", "order id", "order number",
 	             "lead id", "fitid", NULL},
+	/* The other party's account in a bank export (never the exporting
+	 * account's own: "Rekening", "Auftragskonto" are not here). */
+	[ROLE_ACCOUNT] = {"payer account", "payer iban", "iban", "bban", "counterparty account", "counterparty iban",
+	                  "counter account", "other account", "from account", "sender account", "remitter account",
+	                  "gegenkonto", "iban gegenkonto", "kontonummer/iban", "iban auftraggeber",
+	                  "iban zahlungsbeteiligter", "iban zahlungspflichtiger", "tegenrekening", "tegenrekening iban",
+	                  "tegenrekening iban/bban", "rekening tegenpartij", "iban tegenpartij", "cuenta",
+	                  "cuenta ordenante", "cuenta origen", "iban ordenante", "compte contrepartie",
+	                  "iban émetteur", "iban donneur d'ordre", "conto ordinante", "iban ordinante",
+	                  "rachunek nadawcy", "rachunek kontrahenta", "numer rachunku nadawcy", NULL},
 };
 
 /* Lowercase ASCII, trimmed, inner runs of spaces as one, quotes and a

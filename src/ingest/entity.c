@@ -27,10 +27,11 @@ static const entity_def defs[ENT__COUNT] = {
 		 {"issue_date", COL_DATE, true, NULL, NULL}, {"due_date", COL_DATE, true, NULL, NULL},
 		 {"amount", COL_MONEY, true, NULL, NULL}, {"customer_id", COL_TEXT, false, NULL, ""},
 		 {"status", COL_ENUM, false, invoice_status, "open"}, {"currency", COL_CURRENCY, false, NULL, NULL}}},
-	[ENT_PAYMENTS] = {"payments", TBL_PAYMENTS, 7,
+	[ENT_PAYMENTS] = {"payments", TBL_PAYMENTS, 8,
 		{ID, {"date", COL_DATE, true, NULL, NULL}, {"payer", COL_TEXT, true, NULL, NULL},
 		 {"amount", COL_MONEY, true, NULL, NULL}, {"reference", COL_TEXT, false, NULL, ""},
-		 {"customer_id", COL_TEXT, false, NULL, ""}, {"currency", COL_CURRENCY, false, NULL, NULL}}},
+		 {"customer_id", COL_TEXT, false, NULL, ""}, {"currency", COL_CURRENCY, false, NULL, NULL},
+		 {"payer_account", COL_TEXT, false, NULL, ""}}},
 	[ENT_LEADS] = {"leads", TBL_LEADS, 9,
 		{ID, {"created_at", COL_TIMESTAMP, true, NULL, NULL}, {"creator", COL_TEXT, true, NULL, NULL},
 		 {"status", COL_ENUM, true, lead_status, NULL}, {"name", COL_TEXT, false, NULL, ""},
@@ -42,7 +43,7 @@ static const entity_def defs[ENT__COUNT] = {
 enum { C_DATE = 1, C_CATEGORY = 2, C_AMOUNT = 3, C_VENDOR = 4, C_DESC = 5 };
 enum { S_DATE = 1, S_CUSTOMER = 2, S_STATUS = 3, S_AMOUNT = 4 };
 enum { I_NUMBER = 1, I_CUSTOMER = 2, I_ISSUE = 3, I_DUE = 4, I_AMOUNT = 5, I_CUSTID = 6, I_STATUS = 7, I_CUR = 8 };
-enum { P_DATE = 1, P_PAYER = 2, P_AMOUNT = 3, P_REF = 4, P_CUSTID = 5, P_CUR = 6 };
+enum { P_DATE = 1, P_PAYER = 2, P_AMOUNT = 3, P_REF = 4, P_CUSTID = 5, P_CUR = 6, P_ACCOUNT = 7 };
 enum { L_CREATED = 1, L_CREATOR = 2, L_STATUS = 3, L_NAME = 4, L_MOBILE = 5, L_SOURCE = 6, L_FOLLOWUP = 7, L_VALUE = 8 };
 
 const entity_def *entity_get(entity_kind k)
@@ -261,6 +262,11 @@ bool entity_validate(entity_kind k, record_t *r, const entity_parse_opts *o, cha
 		snprintf(why, whylen, "due_date is before issue_date");
 		return false;
 	}
+	if (k == ENT_PAYMENTS && r->present[P_ACCOUNT] && r->raw[P_ACCOUNT].len > ENTITY_ACCOUNT_MAX) {
+		snprintf(why, whylen, "payer_account is %zu bytes long: an IBAN or account number has at most %d",
+		         r->raw[P_ACCOUNT].len, ENTITY_ACCOUNT_MAX);
+		return false;
+	}
 	int cc = entity_currency_col(k);
 	if (cc >= 0) {
 		/* The org's own currency is stored as '' (see DESIGN above). */
@@ -388,8 +394,8 @@ static const char *const ins_sql[ENT__COUNT] = {
 	[ENT_INVOICES] = "INSERT INTO invoices(org, id, number, customer, customer_id, issue_date, due_date, "
 	                 "amount, status, outstanding, currency) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
 	                 "ON CONFLICT(org, id) DO NOTHING",
-	[ENT_PAYMENTS] = "INSERT INTO payments(org, id, date, payer, amount, reference, customer_id, currency) "
-	                 "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
+	[ENT_PAYMENTS] = "INSERT INTO payments(org, id, date, payer, amount, reference, customer_id, currency, "
+	                 "payer_account) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
 	[ENT_LEADS] = "INSERT INTO leads(org, id, created_at, created_date, creator, status, name, mobile, source, "
 	              "followup_date, value) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(org, id) DO NOTHING",
 };
@@ -408,11 +414,35 @@ static const char *const upd_sql[ENT__COUNT] = {
 	[ENT_SALES_ORDERS] = "UPDATE sales_orders SET date=?3, customer=?4, status=?5, amount=?6 WHERE rid=?1",
 	[ENT_INVOICES] = "UPDATE invoices SET number=?3, customer=?4, customer_id=?5, issue_date=?6, due_date=?7, "
 	                 "amount=?8, status=?9, outstanding=?10, currency=?11 WHERE rid=?1",
-	[ENT_PAYMENTS] = "UPDATE payments SET date=?3, payer=?4, amount=?5, reference=?6, customer_id=?7, currency=?8 "
-	                 "WHERE rid=?1",
+	[ENT_PAYMENTS] = "UPDATE payments SET date=?3, payer=?4, amount=?5, reference=?6, customer_id=?7, currency=?8, "
+	                 "payer_account=?9 WHERE rid=?1",
 	[ENT_LEADS] = "UPDATE leads SET created_at=?3, created_date=?4, creator=?5, status=?6, name=?7, mobile=?8, "
 	              "source=?9, followup_date=?10, value=?11 WHERE rid=?1",
 };
+
+size_t entity_norm_account(const char *s, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == ' ' || c == '\t')
+			continue;
+		if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0xa0) { /* no-break space */
+			i++;
+			continue;
+		}
+		out[n++] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+	}
+	return n;
+}
+
+static void bind_account(store_stmt_t *st, int idx, const record_t *r)
+{
+	char acc[ENTITY_ACCOUNT_MAX]; /* entity_validate refused longer ones */
+	size_t n = r->present[P_ACCOUNT] ? entity_norm_account(r->raw[P_ACCOUNT].p, r->raw[P_ACCOUNT].len, acc, sizeof acc)
+	                                 : 0;
+	store_bind_text(st, idx, acc, n); /* a local buffer: copied */
+}
 
 /* Binds the row's values from index 3 on (1 = org or rid, 2 = id). */
 static void bind_values(store_stmt_t *st, entity_kind k, const record_t *r)
@@ -451,6 +481,7 @@ static void bind_values(store_stmt_t *st, entity_kind k, const record_t *r)
 		bind_opt_text(st, 6, r, P_REF);
 		bind_opt_text(st, 7, r, P_CUSTID);
 		bind_opt_text(st, 8, r, P_CUR);
+		bind_account(st, 9, r);
 		break;
 	case ENT_LEADS: {
 		size_t n = timestamp_format(&r->ts, ts);

@@ -102,4 +102,13 @@ int entity_invoice_refresh(store_conn_t *w, int64_t invoice_rid);
  * allocations). */
 unsigned entity_touch_mask(entity_kind k);
 
+/* Longest payer_account accepted, in bytes as written (IBANs: 34 + spaces). */
+#define ENTITY_ACCOUNT_MAX 64
+
+/* A payer's account as it is stored and compared (issue 15): IBANs are
+ * printed in groups of four and typed in any case, so blanks go and ASCII
+ * letters are upper case ("de89 3704 0044" is "DE8937040044"). Writes at
+ * most cap bytes to out; returns how many. */
+size_t entity_norm_account(const char *s, size_t len, char *out, size_t cap);
+
 #endif

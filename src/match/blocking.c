@@ -7,6 +7,7 @@
 
 #include "core/mem.h"
 #include "match/blocking_int.h"
+#include "match/alias.h"
 #include "match/normalize.h"
 
 /* Candidate generation over the loaded data (match/blocking_load.c):
@@ -30,26 +31,25 @@ struct blocking_sim {
 };
 
 /* Payers repeat (a customer pays many invoices, written a few ways), so
- * similarities are cached per (payer text, customer) across payments. */
+ * similarities are cached per (payer text, customer) across payments. A
+ * learned alias is looked at first: it depends on the payment's account
+ * too, so it is never cached under the payer's text. */
 static double name_sim(const blocking_t *b, blocking_scratch *s, uint32_t cust)
 {
+	if (blocking_is_alias(b, s, cust))
+		return 1.0;
 	if (!s->sims)
 		s->sims = xcalloc(SIM_CACHE, sizeof *s->sims);
 	uint64_t key = mix(s->payer_hash + 0x9E3779B97F4A7C15ull * (cust + 1)) | 1;
 	struct blocking_sim *e = &s->sims[key & (SIM_CACHE - 1)];
 	if (e->key == key)
-		return e->sim;
+		return s->alias_account ? alias_beaten(e->sim) : e->sim;
 	const customer *c = &b->cust[cust];
-	if (blocking_is_alias(b, s, cust)) {
-		e->key = key;
-		e->sim = 1.0f;
-		return 1.0;
-	}
 	/* Below 0.5 only "clash" matters, so the ratio may stop early. */
 	double sim = score_name_sim(s->pay.payer.p, s->pay.payer.len, c->norm, c->norm_len, 0.5);
 	e->key = key;
 	e->sim = (float)sim;
-	return e->sim;
+	return s->alias_account ? alias_beaten(e->sim) : e->sim;
 }
 
 static int cid_rel(uint32_t pay_cid, uint32_t inv_cid)
@@ -185,6 +185,10 @@ void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blo
 	score_payment_prepare(&s->pay, p->payer, p->payer_len, p->ref, p->ref_len, p->amount, p->date,
 	                      b->min_len > d ? b->min_len - d : 1, b->max_len + d);
 	s->payer_hash = XXH3_64bits(s->pay.payer.p, s->pay.payer.len);
+	s->alias = p->account && b->acctmap.cap ? map_get(&b->acctmap, p->account) : BLOCKING_NONE;
+	s->alias_account = s->alias != BLOCKING_NONE;
+	if (s->alias == BLOCKING_NONE && b->aliasmap.cap)
+		s->alias = map_get(&b->aliasmap, s->payer_hash);
 	const char *r = s->pay.ref.p;
 	size_t rl = s->pay.ref.len;
 	for (size_t at = 0; at < rl; at++) {
@@ -245,7 +249,7 @@ void blocking_candidates(const blocking_t *b, const score_opts *o, size_t i, blo
 void blocking_payer_customers(const blocking_t *b, const score_opts *o, blocking_scratch *s)
 {
 	similar_customers(b, o, s);
-	uint32_t a = b->aliasmap.cap ? map_get(&b->aliasmap, s->payer_hash) : BLOCKING_NONE;
+	uint32_t a = s->alias;
 	bool listed = false;
 	for (size_t k = 0; k < s->ncust && !listed; k++)
 		listed = s->cust[k] == a;
@@ -292,7 +296,18 @@ void blocking_add_alias(blocking_t *b, const char *payer_norm, size_t plen, cons
 	map_put(&b->aliasmap, XXH3_64bits(payer_norm, plen), k);
 }
 
+void blocking_add_account(blocking_t *b, const char *account, size_t alen, const char *cust, size_t clen)
+{
+	uint32_t k = blocking_find_customer(b, cust, clen);
+	if (k == BLOCKING_NONE || alen == 0)
+		return;
+	if (!b->acctmap.cap)
+		map_init(&b->acctmap, 64);
+	map_put(&b->acctmap, XXH3_64bits(account, alen) | 1, k);
+}
+
 bool blocking_is_alias(const blocking_t *b, const blocking_scratch *s, uint32_t k)
 {
-	return b->aliasmap.cap && map_get(&b->aliasmap, s->payer_hash) == k;
+	(void)b;
+	return s->alias != BLOCKING_NONE && s->alias == k;
 }

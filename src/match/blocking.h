@@ -44,6 +44,7 @@ typedef struct {
 	uint64_t prop_sig; /* blocking_alloc_sig summed over them */
 	date_t date;
 	uint32_t cid; /* 0 none; BLOCKING_CID_UNKNOWN when on no open invoice */
+	uint64_t account; /* hash of the payer's account (payer_account), 0 = none */
 	const char *id, *payer, *ref;
 	uint16_t id_len, payer_len, ref_len;
 	char cur[4]; /* currency: "" the org's, else the ISO code */
@@ -91,6 +92,8 @@ typedef struct {
 	float *cust_sim;
 	size_t ncust, cap_cust;
 	uint64_t payer_hash; /* of the prepared payer */
+	uint32_t alias;      /* the customer its learned account or spelling names, or BLOCKING_NONE */
+	bool alias_account;  /* alias comes from the account: other customers' names count less */
 	size_t closed_named;  /* paid or void invoices the reference names (score_decide) */
 	char cur[4];          /* the payment's currency: other ones are never candidates */
 	struct blocking_sim *sims; /* direct-mapped cache of (payer, customer) similarities */
@@ -120,7 +123,11 @@ uint32_t blocking_find_customer(const blocking_t *b, const char *s, size_t n);
  * before blocking_candidates; a payer normalising to an alias's payer
  * scores 1.0 against its customer. */
 void blocking_add_alias(blocking_t *b, const char *payer_norm, size_t plen, const char *customer, size_t clen);
-/* True when payment i's payer is a learned alias of customer k. */
+/* Learned accounts: a payment from that account (payer_account, as
+ * stored) scores 1.0 against the customer, whatever its payer's spelling
+ * says (an account outranks a spelling). */
+void blocking_add_account(blocking_t *b, const char *account, size_t alen, const char *customer, size_t clen);
+/* True when payment i's account or payer is a learned alias of customer k. */
 bool blocking_is_alias(const blocking_t *b, const blocking_scratch *s, uint32_t k);
 
 #endif

@@ -152,6 +152,7 @@ struct blocking {
 	size_t ncid, cap_cid;
 	map nummap, amtmap, custmap, cidmap, tokmap;
 	map aliasmap; /* hash of a normalised payer -> customer (learned) */
+	map acctmap;  /* hash of a payer's account -> customer (learned) */
 	/* Amounts set after loading: amount -> first of a list in moved[]
 	 * (append-only, so an invoice moved twice leaves a stale entry that
 	 * lookups skip by checking the amount). */

@@ -195,7 +195,8 @@ static int load_payments(blocking_t *b, store_conn_t *c, int64_t org, atomic_int
 {
 	/* A payment a person or an earlier run settled (any state but
 	 * proposed) is left alone; proposals are decided again. */
-	static const char *q = "SELECT rid, id, date, payer, amount, reference, customer_id, currency FROM payments p "
+	static const char *q = "SELECT rid, id, date, payer, amount, reference, customer_id, currency, payer_account "
+	                       "FROM payments p "
 	                       "WHERE org = ?1 AND NOT EXISTS (SELECT 1 FROM allocations a "
 	                       "WHERE a.payment = p.rid AND a.state <> 'proposed') ORDER BY date, rid";
 	store_stmt_t *st = store_prepare(c, q);
@@ -232,6 +233,8 @@ static int load_payments(blocking_t *b, store_conn_t *c, int64_t org, atomic_int
 		}
 		s = store_col_text(st, 7, &n);
 		snprintf(p->cur, sizeof p->cur, "%.*s", (int)(n < 3 ? n : 3), s);
+		s = store_col_text(st, 8, &n);
+		p->account = n ? XXH3_64bits(s, n) | 1 : 0;
 		b->npay++;
 	}
 	store_reset(st);
@@ -479,6 +482,7 @@ void blocking_free(blocking_t *b)
 	map_free(&b->closedmap);
 	map_free(&b->keymap);
 	map_free(&b->aliasmap);
+	map_free(&b->acctmap);
 	free(b->closed);
 	free(b->moved);
 	free(b->keys);

@@ -136,6 +136,7 @@ typedef struct {
 	char org_cur[4]; /* the org's, to name it */
 	const char *alias; /* the customer the payer is a learned alias of, or NULL */
 	size_t alias_len;
+	bool alias_account; /* the alias comes from the payer's account (alias_beaten) */
 } scan;
 
 static void keep(scan *sc, int64_t rid, const score_cand *c, size_t canon_len, const char *other_cur)
@@ -181,9 +182,10 @@ static int scan_invoices(store_conn_t *c, int64_t org, const score_opts *o, scan
 		if (fresh) {
 			buf_reset(&name);
 			norm_name(cust, cl, &name);
-			*sim = sc->alias && sc->alias_len == cl && !memcmp(sc->alias, cust, cl)
-			               ? 1.0f
-			               : (float)score_name_sim(sc->pay.payer.p, sc->pay.payer.len, name.p, name.len, 0);
+			bool learned = sc->alias && sc->alias_len == cl && !memcmp(sc->alias, cust, cl);
+			*sim = learned ? 1.0f : (float)score_name_sim(sc->pay.payer.p, sc->pay.payer.len, name.p, name.len, 0);
+			if (!learned && sc->alias_account)
+				*sim = (float)alias_beaten(*sim);
 		}
 		int rel = !sc->cid_len || !il ? 0 : il == sc->cid_len && !memcmp(cid, sc->cid, il) ? 1 : -1;
 		score_invoice v = {canon.p ? canon.p : "", canon.len, store_col_i64(st, 6),
@@ -531,8 +533,8 @@ static const char *put_allocations(store_conn_t *c, int64_t pay_rid, buf_t *out,
 matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, size_t len, const score_opts *o,
                                buf_t *out, char *err, size_t errlen)
 {
-	static const char *q = "SELECT rid, id, date, payer, amount, reference, customer_id, currency FROM payments "
-	                       "WHERE org = ?1 AND id = ?2";
+	static const char *q = "SELECT rid, id, date, payer, amount, reference, customer_id, currency, payer_account "
+	                       "FROM payments WHERE org = ?1 AND id = ?2";
 	score_opts defaults;
 	store_conn_t *c = store_read_begin(s);
 	if (!o) {
@@ -565,7 +567,9 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	const char *ref = store_col_text(st, 5, &rl);
 	const char *cid = store_col_text(st, 6, &cl);
 	score_payment_prepare(&sc.pay, payer, pl, ref, rl, amount, day, 0, 0);
-	char *cid_copy = xstrndup(cid, cl), *payer_copy = xstrndup(payer, pl);
+	size_t al;
+	const char *account = store_col_text(st, 8, &al);
+	char *cid_copy = xstrndup(cid, cl), *payer_copy = xstrndup(payer, pl), *account_copy = xstrndup(account, al);
 	sc.cid = cid_copy;
 	sc.cid_len = cl;
 	size_t ul;
@@ -585,6 +589,10 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	put_text(out, st, 5);
 	put_key(out, &first, "customer_id");
 	put_text(out, st, 6);
+	if (al) {
+		put_key(out, &first, "payer_account");
+		put_text(out, st, 8);
+	}
 	buf_putc(out, '}');
 	store_reset(st);
 	org_settings set;
@@ -604,12 +612,16 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 		buf_puts(out, ",\"credit\":");
 		put_money(out, credit);
 	}
-	if (o->use_aliases && alias_of(c, org, payer_copy, pl, &learned)) {
+	alias_kind ak = o->use_aliases ? alias_of(c, org, payer_copy, pl, account_copy, al, &learned) : ALIAS_NONE;
+	if (ak != ALIAS_NONE) {
 		buf_puts(out, ",\"learned\":{\"customer\":");
 		buf_json_str(out, learned.p, learned.len);
-		buf_puts(out, ",\"why\":\"a person matched this payer's spelling to this customer; it scores 1.0 against it\"}");
+		buf_printf(out, ",\"by\":\"%s\",\"why\":\"a person matched this payer's %s to this customer; it scores 1.0 "
+		                "against it\"}",
+		           ak == ALIAS_ACCOUNT ? "account" : "spelling", ak == ALIAS_ACCOUNT ? "account" : "spelling");
 		sc.alias = learned.p;
 		sc.alias_len = learned.len;
+		sc.alias_account = ak == ALIAS_ACCOUNT;
 	}
 	buf_free(&allocs);
 	buf_free(&bset);
@@ -647,6 +659,7 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	}
 	free(cid_copy);
 	free(payer_copy);
+	free(account_copy);
 	buf_free(&learned);
 	free(sc.ruled);
 	free(sc.ruled_rid);

@@ -649,6 +649,16 @@ static const migration migrations[] = {
 	"  hi7 INTEGER,"
 	"  PRIMARY KEY(ds, dim, lvl, bucket, val)) WITHOUT ROWID;"
 	"CREATE INDEX ds_rollup_val ON ds_rollup(ds, dim, val, lvl, bucket);"},
+	/* 17: the payer's account (IBAN or account number, normalised) of a
+	 * payment, and the accounts people's decisions taught (issue 15): a
+	 * learned account names its customer before any spelling does. */
+	{.sql = "ALTER TABLE payments ADD COLUMN payer_account TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE account_aliases("
+	"  org INTEGER NOT NULL,"
+	"  account TEXT NOT NULL,"
+	"  customer TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+	"  PRIMARY KEY(org, account));"},
 };
 
 int schema_count(void)

@@ -118,6 +118,54 @@ test('a manual match teaches the payer spelling; aliases are listed and removed'
   assert.equal(r.status, 400, r.text);
 });
 
+test('a manual match teaches the payer account; the account beats a namesake', async () => {
+  // The bank file names the other party's account "IBAN": detected as
+  // payer_account and stored without spaces, in upper case.
+  load('invoices', INV +
+    'M,INV-0120,Quantum Paper GmbH,,2025-03-01,2025-03-31,77.00,open\n' +
+    'N,INV-0121,Quantum Paper GmbH,,2025-04-01,2025-05-01,88.00,open\n' +
+    'O,INV-0122,Lumen Labs,,2025-04-01,2025-05-01,88.00,open\n');
+  const f = path.join(root, 'bank-iban.csv');
+  writeFileSync(f, 'Transaction ID;Buchungstag;Auftraggeber / Begünstigter;Verwendungszweck;IBAN;Betrag\n' +
+    'P7;05.04.2025;QP HANDELSKONTOR;Danke;de89 3704 0044 0532 0130 00;77,00\n' +
+    'P7b;16.04.2025;Kiosk Nord;Miete;NL91 ABNA 0417 1643 00;5,00\n');
+  brisk(['import', 'payments', f, '--detect', '--org', 'acme', '--data', data, '-q']);
+  await run();
+  let p7 = await explain('P7');
+  assert.equal(p7.payment.payer_account, 'DE89370400440532013000');
+  assert.equal(p7.status, 'unmatched');
+  let r = await api(srv, tok, '/api/v1/match/manual', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ payment_id: 'P7', invoice_id: 'M' }),
+  });
+  assert.equal(r.status, 200, r.text);
+  r = await api(srv, tok, '/api/v1/match/aliases');
+  assert.deepEqual(r.json.data.accounts.map((a) => [a.account, a.customer]),
+    [['DE89370400440532013000', 'Quantum Paper GmbH']]);
+  // Another payment from that account, under a namesake's name: the
+  // learned account names the customer, the spelling does not tie with it.
+  load('payments', 'id,date,payer,amount,reference,payer_account\n' +
+    'P8,2025-04-20,LUMEN LABS,88.00,,DE89370400440532013000\n');
+  await run();
+  const p8 = await explain('P8');
+  assert.equal(p8.status, 'applied', JSON.stringify(p8));
+  assert.equal(p8.allocations[0].invoice_id, 'N');
+  assert.equal(p8.learned.customer, 'Quantum Paper GmbH');
+  assert.equal(p8.learned.by, 'account');
+  // Forgotten by the account as written on a statement.
+  r = await api(srv, tok, '/api/v1/match/aliases?payer=DE89%203704%200044%200532%200130%2000', { method: 'DELETE' });
+  assert.equal(r.status, 200, r.text);
+  r = await api(srv, tok, '/api/v1/match/aliases?payer=QP%20HANDELSKONTOR', { method: 'DELETE' });
+  assert.equal(r.status, 200, r.text);
+  r = await api(srv, tok, '/api/v1/match/aliases');
+  assert.deepEqual(r.json.data, { aliases: [], accounts: [] });
+  // An account no bank writes is refused with the reason.
+  const bad = path.join(root, 'bank-long.csv');
+  writeFileSync(bad, 'id,date,payer,amount,payer_account\nP9,2025-04-05,X,1.00,' + 'A'.repeat(80) + '\n');
+  const res = briskRun(['import', 'payments', bad, '--org', 'acme', '--data', data]);
+  assert.match(res.stdout + res.stderr, /payer_account is 80 bytes long/);
+});
+
 test('rules per organisation: read, change, refuse nonsense, keep the history', async () => {
   let r = await api(srv, tok, '/api/v1/match/rules');
   assert.equal(r.status, 200, r.text);
