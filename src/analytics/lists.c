@@ -9,6 +9,7 @@
 #include "analytics/internal.h"
 #include "analytics/search.h"
 #include "core/seal.h"
+#include "store/searchidx.h"
 #include "store/secret.h"
 #include "core/mem.h"
 
@@ -59,10 +60,16 @@
 /* A searched list (q of SEARCH_MIN_CHARS or more): the trigram index drives
  * (search.h) and the rows it names are sorted, so the cost follows the
  * matches; one statement per sort, the keyset bound is a plain OR. ?8 still
- * checks the columns exactly (filt), the index only narrows. */
+ * checks the columns exactly (filt), the index only narrows. The index
+ * holds the rows up to rid ?16 (searchidx.h): those above it, just
+ * imported and not indexed yet, are scanned by rid (the unary + keep the
+ * planner on that range), so the answer never depends on the index's
+ * progress. */
 #define SARM(cols, t, key, keyset, dc, amt, filt)                                                              \
-	"SELECT rid, " cols ", " key " AS k FROM " SEARCH_FROM(t) " WHERE " SEARCH_COND(t) " AND org = ?1 AND (" \
-	keyset ") AND " dc " BETWEEN ?4 AND ?5 AND " amt " BETWEEN ?6 AND ?7" filt
+	"SELECT rid, " cols ", " key " AS k FROM " SEARCH_FROM(t) " WHERE " SEARCH_COND(t) " AND rid <= ?16"     \
+	" AND org = ?1 AND (" keyset ") AND " dc " BETWEEN ?4 AND ?5 AND " amt " BETWEEN ?6 AND ?7" filt         \
+	" UNION ALL SELECT rid, " cols ", " key " AS k FROM " t " WHERE rid > ?16 AND +org = ?1 AND (" keyset     \
+	") AND +" dc " BETWEEN ?4 AND ?5 AND +" amt " BETWEEN ?6 AND ?7" filt
 #define SEARCH4(cols, t, dc, amt, filt)                                                                        \
 	{SARM(cols, t, dc, dc " = ?2 AND rid < ?3 OR " dc " < ?2", dc, amt, filt)                               \
 	 " ORDER BY k DESC, rid DESC LIMIT ?14",                                                                 \
@@ -323,8 +330,16 @@ int analytics_list(store_conn_t *c, entity_kind k, const analytics_list_params *
 		buf_free(&terms);
 		return an_store_err(c, "prepare", err, errlen);
 	}
-	if (indexed)
+	if (indexed) {
+		int64_t upto;
+		if (!searchidx_upto(c, d->name, &upto)) {
+			buf_free(&terms);
+			store_reset(st);
+			return an_store_err(c, "search index", err, errlen);
+		}
 		store_bind_text(st, 15, terms.p, terms.len);
+		store_bind_i64(st, 16, upto);
+	}
 	buf_free(&terms);
 	store_bind_i64(st, 1, lp->org);
 	store_bind_i64(st, 2, key);

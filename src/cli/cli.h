@@ -26,6 +26,7 @@ int cmd_config(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_alert(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);

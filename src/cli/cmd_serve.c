@@ -19,6 +19,7 @@
 #include "http/warm.h"
 #include "monitor/monitor.h"
 #include "notify/notify.h"
+#include "store/searchidx.h"
 #include "tasks/events.h"
 #include "tasks/tasks.h"
 
@@ -278,6 +279,8 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	}
 	store_on_change(s, on_store_change, &app);
 	store_watch_versions(s, 5000);
+	/* rows a large import left out of the search index get in here */
+	searchidx_indexer_start(s);
 	rcache_on_peer_change(app.cache, on_peer_change, &app);
 	app.tasks = start_tasks(cfg, &app, err, sizeof err);
 	notify_set_tasks(app.notify, app.tasks);

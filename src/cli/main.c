@@ -32,6 +32,7 @@ static const command_t commands[] = {
 	{"validate", cmd_validate, "benchmark scenarios against the performance targets"},
 	{"config", cmd_config, "check a configuration file and show the effective settings"},
 	{"migrate", cmd_migrate, "copy the embedded store into PostgreSQL and verify the copy"},
+	{"index", cmd_index, "bring the text-search index up to date after a large import"},
 	{"routes", cmd_routes, "list the HTTP routes of the server"},
 	{"alert", cmd_alert, "business alert rules: add, list, history, check"},
 	{"version", cmd_version, "print the version"},

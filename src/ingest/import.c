@@ -16,6 +16,7 @@
 #include "ingest/split.h"
 #include "ingest/writer.h"
 #include <xxhash.h>
+#include "store/searchidx.h"
 #include "store/settings.h"
 
 /* DESIGN
@@ -102,23 +103,13 @@ static void reject(import_result *res, const import_opts *o, const csv_row_t *ro
 		write_reject(o->rejects, line, why, row);
 }
 
-/* Rollup cells held in memory before they are written (about 100 bytes
- * each): bounds an import's memory whatever the file. */
-#define ROLLUP_FLUSH_CELLS 100000
-
-/* Writes the pending rollup cells; false with err set (the caller aborts). */
-static bool flush_rollups(rollup_acc_t *acc, store_conn_t *w, char *err, size_t errlen)
-{
-	int rc = rollup_flush(acc, w);
-	if (rc == ROLLUP_E_BOUND)
-		snprintf(err, errlen, "%s", rollup_bound_reason());
-	else if (rc != 0)
-		snprintf(err, errlen, "store error while updating rollups: %s; nothing was stored", store_errmsg(w));
-	return rc == 0;
-}
-
 /* Bytes read ahead for the sample and the header hints; replayed after. */
 #define PREFETCH_MAX (8u << 20)
+
+/* New rows from which an import leaves them to the search index's
+ * catch-up (searchidx.h) instead of indexing them in its transaction:
+ * below it the index is built at commit as for any write. */
+#define IMPORT_DEFER_INDEX_ROWS 10000
 
 typedef struct {
 	csv_read_fn fn;
@@ -538,7 +529,6 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	csv_row_t *row = xmalloc(sizeof *row);
 	record_t *rec = xmalloc(sizeof *rec);
 	store_conn_t *w = NULL;
-	rollup_acc_t *acc = NULL;
 	import_writer *iw = NULL;
 	char why[320];
 	rs.sample = sample_new(o);
@@ -570,10 +560,8 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		if (!w)
 			goto out;
 	}
-	acc = rollup_acc_new(o->org);
-	/* One kind per file: batches on the writer thread (writer.c); --split
-	 * writes two kinds, row by row here. */
-	if (w && !o->split)
+	/* Batches on the writer thread (writer.c), --split's costs too. */
+	if (w)
 		iw = import_writer_new(w, o->kind, o->org);
 	uint64_t rows = 0, encoding_rejects = 0;
 	double last = clock_now_s();
@@ -639,23 +627,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			res->inserted++;
 			continue;
 		}
-		if (iw) {
-			if (!import_writer_add(iw, out, row->line, err, errlen))
-				goto abort;
-			continue;
-		}
-		bool replaced;
-		if (entity_upsert(w, kind, o->org, out, acc, &replaced, why, sizeof why) != 0) {
-			snprintf(err, errlen, "line %llu: %s; nothing was stored", (unsigned long long)row->line, why);
-			goto abort;
-		}
-		if (replaced)
-			res->replaced++;
-		else
-			res->inserted++;
-		/* Constant memory: high-cardinality rollups (a cell per customer
-		 * and day) are flushed into the transaction as they fill up. */
-		if (rollup_pending(acc) > ROLLUP_FLUSH_CELLS && !flush_rollups(acc, w, err, errlen))
+		if (!import_writer_add(iw, kind, out, row->line, err, errlen))
 			goto abort;
 	}
 	if (too_many_rejects(o, res, rows, err, errlen) || (o->max_rejects_kind == MAXREJ_PERCENT && rows &&
@@ -694,10 +666,12 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	if (res->inserted || res->replaced)
 		fingerprint(s, w, o, XXH3_64bits_digest(src.hash), res);
 	if (w) {
-		if (!flush_rollups(acc, w, err, errlen))
-			goto abort;
 		if (res->inserted || res->replaced)
 			store_write_touch(w, o->org, entity_touch_mask(o->kind) | (res->split_costs ? entity_touch_mask(ENT_COSTS) : 0));
+		/* A large import commits without building the search index: its
+		 * catch-up follows in transactions of its own (searchidx.h). */
+		if (res->inserted >= IMPORT_DEFER_INDEX_ROWS)
+			searchidx_defer(w);
 		if (store_write_commit(w, err, errlen) != 0)
 			goto out;
 	}
@@ -713,7 +687,6 @@ abort:
 	res->nwarnings = 0;
 out:
 	import_writer_free(iw);
-	rollup_acc_free(acc);
 	recode_plan_free(rs.recode);
 	res->seconds = clock_now_s() - t0;
 	free(rs.seqs.keys);

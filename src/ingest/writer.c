@@ -14,8 +14,9 @@
  * record into a chunk (its text into slabs reused from one chunk to the
  * next); a writer thread owns the store connection while the import runs
  * and writes full chunks in order, while the caller fills the other one.
- * A chunk is staged with store_batch_*, which inserts the new rows in one
- * statement per batch and tells which went in. The others (an
+ * A chunk is staged with store_batch_* (a batch per kind: --split writes
+ * payments and costs), which inserts the new rows in one statement per
+ * batch and tells which went in. The others (an
  * id stored before, or repeated in the file with --allow-duplicate-ids)
  * then go through entity_upsert in file order, so the last row of an id
  * wins and the rollups retract exactly what they replace. A backend
@@ -39,6 +40,7 @@ typedef struct slab {
 typedef struct {
 	record_t rec;
 	uint64_t line;
+	entity_kind kind; /* the file's, or costs for a --split debit */
 } pending;
 
 /* Records copied out of the reader's buffers: one batch. */
@@ -54,8 +56,11 @@ struct import_writer {
 	int64_t org;
 	/* the writer thread's (the caller's once it has stopped) */
 	rollup_acc_t *acc;
-	store_batch_t *batch; /* NULL: the backend has no bulk path */
+	bool bulk;                          /* the backend has a bulk path */
+	store_batch_t *batch[ENT__COUNT];   /* per kind, made at its first row */
 	bool *inserted;
+	size_t *pos; /* a batch's row i is the chunk's row pos[i] */
+	bool checked[ENT__COUNT]; /* store_batch_bulk was considered */
 	uint64_t inserted_n, replaced_n;
 	/* the reader fills chunks[fill] while the writer writes the other */
 	chunk chunks[2];
@@ -95,12 +100,13 @@ static char *slab_alloc(chunk *c, size_t len)
 	return p;
 }
 
-static void keep(import_writer *iw, chunk *c, const record_t *rec, uint64_t line)
+static void keep(chunk *c, entity_kind k, const record_t *rec, uint64_t line)
 {
 	pending *p = &c->rows[c->n++];
 	p->rec = *rec;
 	p->line = line;
-	for (int i = 0; i < entity_get(iw->kind)->ncols; i++)
+	p->kind = k;
+	for (int i = 0; i < entity_get(k)->ncols; i++)
 		if (rec->present[i] && rec->raw[i].len) {
 			char *t = slab_alloc(c, rec->raw[i].len);
 			memcpy(t, rec->raw[i].p, rec->raw[i].len);
@@ -143,12 +149,12 @@ static bool check(import_writer *iw, char *err, size_t errlen)
 }
 
 /* Stores one row by the row-by-row path (replace when its id exists). */
-static bool upsert(import_writer *iw, const record_t *rec, uint64_t line)
+static bool upsert(import_writer *iw, const pending *p)
 {
 	bool replaced;
 	char why[320];
-	if (entity_upsert(iw->w, iw->kind, iw->org, rec, iw->acc, &replaced, why, sizeof why) != 0) {
-		set_failed(iw, "line %llu: %s; nothing was stored", (unsigned long long)line, why);
+	if (entity_upsert(iw->w, p->kind, iw->org, &p->rec, iw->acc, &replaced, why, sizeof why) != 0) {
+		set_failed(iw, "line %llu: %s; nothing was stored", (unsigned long long)p->line, why);
 		return false;
 	}
 	if (replaced)
@@ -168,33 +174,69 @@ static bool flush_rollups(import_writer *iw)
 	return rc == 0;
 }
 
-/* Writes one chunk (writer thread): new rows in one batch, the others
- * replaced in file order; then, past the bound, the rollup cells (high-
- * cardinality rollups, a cell per customer and day, would otherwise grow
- * with the file). */
-static bool write_chunk(import_writer *iw, chunk *c)
+/* Writes the chunk's rows of kind k: the new ones in one batch, the
+ * others replaced in file order. */
+static bool write_kind(import_writer *iw, chunk *c, entity_kind k)
 {
-	if (!iw->batch) {
-		for (size_t i = 0; i < c->n; i++)
-			if (!upsert(iw, &c->rows[i].rec, c->rows[i].line))
-				return false;
-	} else if (c->n) {
-		for (size_t i = 0; i < c->n; i++)
-			entity_batch_add(iw->batch, iw->kind, iw->org, &c->rows[i].rec);
-		char why[320];
-		if (store_batch_run(iw->batch, iw->inserted, why, sizeof why) != 0) {
-			set_failed(iw, "lines %llu-%llu: store error: %s; nothing was stored",
-			           (unsigned long long)c->rows[0].line, (unsigned long long)c->rows[c->n - 1].line, why);
+	char why[320];
+	if (!iw->batch[k]) {
+		iw->batch[k] = entity_batch_new(iw->w, k);
+		if (!iw->batch[k]) {
+			set_failed(iw, "store error: %s; nothing was stored", store_errmsg(iw->w));
 			return false;
 		}
-		for (size_t i = 0; i < c->n; i++) {
-			if (iw->inserted[i]) {
-				entity_inserted(iw->acc, iw->kind, &c->rows[i].rec);
-				iw->inserted_n++;
-			} else if (!upsert(iw, &c->rows[i].rec, c->rows[i].line)) {
-				return false;
-			}
+	}
+	/* A file of more than one chunk into an empty table: its indexes are
+	 * built at the commit (store_batch_bulk). */
+	if (!iw->checked[k]) {
+		iw->checked[k] = true;
+		if (c->n == BATCH_ROWS && store_batch_bulk(iw->batch[k], why, sizeof why) != 0) {
+			set_failed(iw, "store error: %s; nothing was stored", why);
+			return false;
 		}
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->rows[i].kind == k) {
+			entity_batch_add(iw->batch[k], k, iw->org, &c->rows[i].rec);
+			iw->pos[n++] = i;
+		}
+	if (!n)
+		return true;
+	if (store_batch_run(iw->batch[k], iw->inserted, why, sizeof why) != 0) {
+		set_failed(iw, "lines %llu-%llu: store error: %s; nothing was stored",
+		           (unsigned long long)c->rows[iw->pos[0]].line, (unsigned long long)c->rows[iw->pos[n - 1]].line, why);
+		return false;
+	}
+	for (size_t j = 0; j < n; j++) {
+		const pending *p = &c->rows[iw->pos[j]];
+		if (iw->inserted[j]) {
+			entity_inserted(iw->acc, k, &p->rec);
+			iw->inserted_n++;
+		} else if (!upsert(iw, p)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Writes one chunk (writer thread): per kind (two with --split), new rows
+ * in one batch, the others replaced in file order; then, past the bound,
+ * the rollup cells (high-cardinality rollups, a cell per customer and
+ * day, would otherwise grow with the file). */
+static bool write_chunk(import_writer *iw, chunk *c)
+{
+	if (!iw->bulk) {
+		for (size_t i = 0; i < c->n; i++)
+			if (!upsert(iw, &c->rows[i]))
+				return false;
+	} else {
+		bool seen[ENT__COUNT] = {false};
+		for (size_t i = 0; i < c->n; i++)
+			seen[c->rows[i].kind] = true;
+		for (int k = 0; k < ENT__COUNT; k++)
+			if (seen[k] && !write_kind(iw, c, (entity_kind)k))
+				return false;
 	}
 	return rollup_pending(iw->acc) <= ROLLUP_FLUSH_CELLS || flush_rollups(iw);
 }
@@ -230,8 +272,10 @@ import_writer *import_writer_new(store_conn_t *w, entity_kind k, int64_t org)
 	iw->kind = k;
 	iw->org = org;
 	iw->acc = rollup_acc_new(org);
-	iw->batch = entity_batch_new(w, k);
+	iw->batch[k] = entity_batch_new(w, k);
+	iw->bulk = iw->batch[k] != NULL;
 	iw->inserted = xmalloc(BATCH_ROWS * sizeof *iw->inserted);
+	iw->pos = xmalloc(BATCH_ROWS * sizeof *iw->pos);
 	for (int i = 0; i < 2; i++)
 		iw->chunks[i].rows = xmalloc(BATCH_ROWS * sizeof *iw->chunks[i].rows);
 	pthread_mutex_init(&iw->mu, NULL);
@@ -258,10 +302,11 @@ static void hand_over(import_writer *iw)
 	pthread_mutex_unlock(&iw->mu);
 }
 
-bool import_writer_add(import_writer *iw, const record_t *rec, uint64_t line, char *err, size_t errlen)
+bool import_writer_add(import_writer *iw, entity_kind k, const record_t *rec, uint64_t line, char *err,
+                       size_t errlen)
 {
 	chunk *c = &iw->chunks[iw->fill];
-	keep(iw, c, rec, line);
+	keep(c, k, rec, line);
 	if (c->n == BATCH_ROWS)
 		hand_over(iw);
 	return check(iw, err, errlen);
@@ -305,7 +350,8 @@ void import_writer_free(import_writer *iw)
 	if (!iw)
 		return;
 	stop_writer(iw, true);
-	store_batch_free(iw->batch);
+	for (int k = 0; k < ENT__COUNT; k++)
+		store_batch_free(iw->batch[k]);
 	rollup_acc_free(iw->acc);
 	for (int i = 0; i < 2; i++) {
 		for (slab *s = iw->chunks[i].slabs; s;) {
@@ -318,5 +364,6 @@ void import_writer_free(import_writer *iw)
 	pthread_mutex_destroy(&iw->mu);
 	pthread_cond_destroy(&iw->cv);
 	free(iw->inserted);
+	free(iw->pos);
 	free(iw);
 }

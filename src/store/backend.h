@@ -42,6 +42,10 @@ struct store {
 	void *on_change_ud;
 	store_change_fn on_outside; /* (ver_lock) */
 	void *on_outside_ud;
+	/* the search index catch-up thread (searchidx.c) */
+	pthread_t indexer_tid;
+	bool indexing;
+	atomic_bool indexer_stop;
 };
 
 struct store_conn {
@@ -51,9 +55,11 @@ struct store_conn {
 	int64_t *touch_org;
 	unsigned *touch_mask;
 	int ntouch, captouch;
-	/* largest rid of each searched table when the write began (searchidx.c) */
-	int64_t search_mark[6];
-	bool search_marked;
+	/* searchidx.c: largest rid of each searched table when the write
+	 * began, how far its index went then (stored and as used), how far it
+	 * goes at commit, and whether new rows are left to the catch-up */
+	int64_t search_mark[6], search_w0[6], search_w[6], search_upto[6];
+	bool search_marked, search_defer;
 };
 
 /* A backend's batch starts with this. */
@@ -124,6 +130,7 @@ struct store_backend {
 	void (*batch_row)(store_batch_t *b);
 	size_t (*batch_rows)(store_batch_t *b);
 	int (*batch_run)(store_batch_t *b, bool *inserted, char *err, size_t errlen);
+	int (*batch_bulk)(store_batch_t *b, char *err, size_t errlen); /* NULL: nothing to do */
 	void (*batch_free)(store_batch_t *b);
 };
 

@@ -1,27 +1,45 @@
 #include "store/searchidx.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/log.h"
 #include "store/backend.h"
 
 /* DESIGN
- * Rows inserted by a transaction are exactly those above the largest rid
- * each table had when it began (SQLite gives a new row the largest rid +
- * 1; one writer at a time): at commit one INSERT ... SELECT per table
- * indexes them from the table itself, so no trigger runs per new row, and
- * FTS5 flushes its buffer once per table and commit, not once per row.
- * Updates and deletes of older rows are queued by triggers with the text
- * the index holds (a contentless table cannot look it up). At commit, for
- * each queued rid, its first queued text is deleted from the index and
- * the row, if it still exists, is indexed again as it is now. Rows above
- * the mark were never indexed: what the queue says of them is ignored. */
+ * search_mark holds, per table, W: every row with rid <= W is in the index
+ * as it is now, and nothing above W is. A search reads the index for rids
+ * up to W and scans the rows above it (lists.c), so its answer is exact
+ * wherever the index stands.
+ *
+ * A write transaction notes each table's largest rid when it begins (B)
+ * and uses min(W, B) as W (rows above B do not exist, and their entries
+ * went with them). SQLite gives a new row the largest rid + 1 (one writer
+ * at a time), so the rows it inserts are those above B. At commit a small
+ * write indexes them in one INSERT ... SELECT per table (when W = B) and W
+ * becomes the largest rid; a large import defers them (searchidx_defer):
+ * W stays, the import commits without building the index, and
+ * searchidx_catch_up indexes the rows above W afterwards, in transactions
+ * of their own that each move W (a crash in between leaves W where the
+ * index is). Updates and deletes of rows up to W are queued by triggers
+ * with the text the index holds (a contentless table cannot look it up):
+ * at commit, for each queued rid, its first queued text leaves the index
+ * and the row, if it still exists, is indexed again as it is now. What the
+ * queue says of rows above W is ignored: they were never indexed. */
 
-/* The largest rid of each table, in one statement (run twice a write). */
+/* The largest rid of each table, then its W, in one statement. */
 static const char *const max_sql =
 	"SELECT (SELECT coalesce(max(rid), 0) FROM costs), (SELECT coalesce(max(rid), 0) FROM sales_orders), "
 	"(SELECT coalesce(max(rid), 0) FROM invoices), (SELECT coalesce(max(rid), 0) FROM payments), "
-	"(SELECT coalesce(max(rid), 0) FROM leads)";
+	"(SELECT coalesce(max(rid), 0) FROM leads), "
+	"(SELECT rid FROM search_mark WHERE tbl = 1), (SELECT rid FROM search_mark WHERE tbl = 2), "
+	"(SELECT rid FROM search_mark WHERE tbl = 3), (SELECT rid FROM search_mark WHERE tbl = 4), "
+	"(SELECT rid FROM search_mark WHERE tbl = 5)";
+
+static const char *const set_w_sql = "UPDATE search_mark SET rid = ? WHERE tbl = ?";
 
 /* Per table: the first queued text of each older rid leaves the index. */
 static const char *const del_sql[] = {
@@ -59,30 +77,35 @@ static const char *const again_sql[] = {
 	"WHERE rid IN (SELECT rid FROM search_pending WHERE tbl = 5 AND rid <= ?)",
 };
 
-/* Per table: the rows this transaction inserted. */
+/* Per table: the rows in a rid range (new ones, or the catch-up's). */
 static const char *const new_sql[] = {
 	NULL,
-	"INSERT INTO costs_fts(rowid, body) SELECT rid, " COSTS_BODY " FROM costs WHERE rid > ?",
-	"INSERT INTO sales_orders_fts(rowid, body) SELECT rid, " SALES_BODY " FROM sales_orders WHERE rid > ?",
-	"INSERT INTO invoices_fts(rowid, body) SELECT rid, " INVOICES_BODY " FROM invoices WHERE rid > ?",
-	"INSERT INTO payments_fts(rowid, body) SELECT rid, " PAYMENTS_BODY " FROM payments WHERE rid > ?",
-	"INSERT INTO leads_fts(rowid, body) SELECT rid, " LEADS_BODY " FROM leads WHERE rid > ?",
+	"INSERT INTO costs_fts(rowid, body) SELECT rid, " COSTS_BODY " FROM costs WHERE rid > ? AND rid <= ?",
+	"INSERT INTO sales_orders_fts(rowid, body) SELECT rid, " SALES_BODY
+	" FROM sales_orders WHERE rid > ? AND rid <= ?",
+	"INSERT INTO invoices_fts(rowid, body) SELECT rid, " INVOICES_BODY " FROM invoices WHERE rid > ? AND rid <= ?",
+	"INSERT INTO payments_fts(rowid, body) SELECT rid, " PAYMENTS_BODY " FROM payments WHERE rid > ? AND rid <= ?",
+	"INSERT INTO leads_fts(rowid, body) SELECT rid, " LEADS_BODY " FROM leads WHERE rid > ? AND rid <= ?",
 };
+
+static const char *const tables[] = {NULL, "costs", "sales_orders", "invoices", "payments", "leads"};
 
 static bool is_pg(store_conn_t *w)
 {
 	return !strcmp(store_backend_name(store_of(w)), "postgresql");
 }
 
-/* Runs one statement (with arg as its parameter unless arg < 0); false on
- * a store error. */
-static bool run(store_conn_t *w, const char *sql, int64_t arg)
+/* Runs one statement (with a, then b, as its parameters when they are not
+ * negative); false on a store error. */
+static bool run(store_conn_t *w, const char *sql, int64_t a, int64_t b)
 {
 	store_stmt_t *st = store_prepare(w, sql);
 	if (!st)
 		return false;
-	if (arg >= 0)
-		store_bind_i64(st, 1, arg);
+	if (a >= 0)
+		store_bind_i64(st, 1, a);
+	if (b >= 0)
+		store_bind_i64(st, 2, b);
 	store_status rc;
 	while ((rc = store_step(st)) == STORE_ROW)
 		;
@@ -90,13 +113,18 @@ static bool run(store_conn_t *w, const char *sql, int64_t arg)
 	return rc == STORE_DONE;
 }
 
-/* The largest rid of each table into max[1..5]; false on a store error. */
-static bool max_rids(store_conn_t *w, int64_t *max)
+/* The largest rid of each table into max[1..5] and its W into w[1..5]
+ * (either may be NULL); false on a store error. */
+static bool max_rids(store_conn_t *c, int64_t *max, int64_t *w)
 {
-	store_stmt_t *st = store_prepare(w, max_sql);
+	store_stmt_t *st = store_prepare(c, max_sql);
 	bool ok = st && store_step(st) == STORE_ROW;
-	for (int t = 1; ok && t <= 5; t++)
-		max[t] = store_col_i64(st, t - 1);
+	for (int t = 1; ok && t <= 5; t++) {
+		if (max)
+			max[t] = store_col_i64(st, t - 1);
+		if (w)
+			w[t] = store_col_i64(st, t + 4);
+	}
 	store_reset(st);
 	return ok;
 }
@@ -116,22 +144,31 @@ const char *searchidx_pg_body(const char *t, size_t tlen)
 
 int searchidx_begin(store_conn_t *w)
 {
-	w->search_marked = false;
+	w->search_marked = w->search_defer = false;
 	if (is_pg(w))
 		return 0;
-	if (!max_rids(w, w->search_mark))
+	if (!max_rids(w, w->search_mark, w->search_w0))
 		return -1;
+	for (int t = 1; t <= 5; t++) {
+		int64_t b = w->search_mark[t];
+		w->search_w[t] = w->search_upto[t] = w->search_w0[t] < b ? w->search_w0[t] : b;
+	}
 	w->search_marked = true;
 	return 0;
 }
 
+void searchidx_defer(store_conn_t *w)
+{
+	w->search_defer = true;
+}
+
 int searchidx_sync(store_conn_t *w)
 {
-	static const char *tables = "SELECT DISTINCT tbl FROM search_pending";
+	static const char *queued_sql = "SELECT DISTINCT tbl FROM search_pending";
 	static const char *clear = "DELETE FROM search_pending";
 	if (!w->search_marked)
 		return 0; /* PostgreSQL: its trigram indexes are kept by the table */
-	store_stmt_t *st = store_prepare(w, tables);
+	store_stmt_t *st = store_prepare(w, queued_sql);
 	if (!st)
 		return -1;
 	bool queued[6] = {false}, any = false;
@@ -145,14 +182,148 @@ int searchidx_sync(store_conn_t *w)
 	if (rc != STORE_DONE)
 		return -1;
 	int64_t now[6];
-	if (!max_rids(w, now))
+	if (!max_rids(w, now, NULL))
 		return -1;
 	for (int t = 1; t <= 5; t++) {
-		int64_t mark = w->search_mark[t];
-		if (queued[t] && (!run(w, del_sql[t], mark) || !run(w, again_sql[t], mark)))
+		int64_t wb = w->search_w[t], b = w->search_mark[t], upto = w->search_upto[t];
+		if (queued[t] && (!run(w, del_sql[t], wb, -1) || !run(w, again_sql[t], wb, -1)))
 			return -1;
-		if (now[t] > mark && !run(w, new_sql[t], mark))
+		if (!w->search_defer && upto == b && now[t] > b) {
+			if (!run(w, new_sql[t], b, now[t]))
+				return -1;
+			upto = now[t];
+		}
+		if (upto != w->search_w0[t] && !run(w, set_w_sql, upto, t))
 			return -1;
 	}
-	return !any || run(w, clear, -1) ? 0 : -1;
+	return !any || run(w, clear, -1, -1) ? 0 : -1;
+}
+
+int searchidx_behind(store_conn_t *c, int64_t *rows)
+{
+	*rows = 0;
+	if (is_pg(c))
+		return 0;
+	int64_t max[6], w[6];
+	if (!max_rids(c, max, w))
+		return -1;
+	for (int t = 1; t <= 5; t++)
+		if (max[t] > w[t])
+			*rows += max[t] - w[t];
+	return *rows > 0;
+}
+
+int searchidx_catch_up(store_t *s, int64_t budget, char *err, size_t errlen)
+{
+	if (!strcmp(store_backend_name(s), "postgresql"))
+		return 0;
+	store_conn_t *w = store_write_begin(s, err, errlen);
+	if (!w)
+		return -1;
+	bool more = false;
+	for (int t = 1; t <= 5; t++) {
+		int64_t from = w->search_w[t], b = w->search_mark[t];
+		if (from >= b)
+			continue;
+		if (budget <= 0) {
+			more = true;
+			continue;
+		}
+		int64_t to = b - from > budget ? from + budget : b;
+		if (!run(w, new_sql[t], from, to)) {
+			snprintf(err, errlen, "indexing %s for search: %s", tables[t], store_errmsg(w));
+			store_write_rollback(w);
+			return -1;
+		}
+		w->search_upto[t] = to;
+		budget -= to - from;
+		more = more || to < b;
+	}
+	if (store_write_commit(w, err, errlen) != 0)
+		return -1;
+	return more ? 1 : 0;
+}
+
+bool searchidx_upto(store_conn_t *c, const char *table, int64_t *upto)
+{
+	static const char *sql = "SELECT rid FROM search_mark WHERE tbl = ?";
+	*upto = INT64_MAX;
+	if (is_pg(c))
+		return true;
+	int t = 1;
+	while (t <= 5 && strcmp(tables[t], table))
+		t++;
+	if (t > 5)
+		return false;
+	store_stmt_t *st = store_prepare(c, sql);
+	if (!st)
+		return false;
+	store_bind_i64(st, 1, t);
+	bool ok = store_step(st) == STORE_ROW;
+	if (ok)
+		*upto = store_col_i64(st, 0);
+	store_reset(st);
+	return ok;
+}
+
+/* Rows indexed per catch-up transaction: long enough that FTS5 flushes
+ * its buffer rarely, short enough that other writers wait well under a
+ * second for the lock. */
+#define CATCH_UP_ROWS 50000
+
+/* Rows behind, or -1 when the store could not be read. */
+static int64_t rows_behind(store_t *s)
+{
+	store_conn_t *r = store_read_begin(s);
+	if (!r)
+		return -1;
+	int64_t rows;
+	int rc = searchidx_behind(r, &rows);
+	store_read_end(r);
+	return rc < 0 ? -1 : rows;
+}
+
+static void *indexer_main(void *arg)
+{
+	store_t *s = arg;
+	bool logged = false;
+	while (!atomic_load(&s->indexer_stop)) {
+		int64_t behind = rows_behind(s);
+		if (behind > 0) {
+			char err[300];
+			if (!logged && behind >= CATCH_UP_ROWS)
+				log_info("search index: indexing %lld new rows in the background", (long long)behind);
+			logged = true;
+			int rc = searchidx_catch_up(s, CATCH_UP_ROWS, err, sizeof err);
+			if (rc < 0)
+				log_error("search index: %s (tried again in a second)", err);
+			if (rc == 1) {
+				usleep(2000); /* the lock's other waiters go first */
+				continue;
+			}
+		} else {
+			logged = false;
+		}
+		/* a second between looks, stopping early on store_close */
+		for (int i = 0; i < 20 && !atomic_load(&s->indexer_stop); i++)
+			usleep(50000);
+	}
+	return NULL;
+}
+
+void searchidx_indexer_start(store_t *s)
+{
+	if (s->indexing || !strcmp(store_backend_name(s), "postgresql"))
+		return;
+	atomic_store(&s->indexer_stop, false);
+	s->indexing = pthread_create(&s->indexer_tid, NULL, indexer_main, s) == 0;
+}
+
+void searchidx_indexer_stop(store_t *s)
+{
+	if (!s->indexing)
+		return;
+	atomic_store(&s->indexer_stop, true);
+	pthread_join(s->indexer_tid, NULL);
+	s->indexing = false;
 }

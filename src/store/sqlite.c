@@ -18,6 +18,7 @@
 #include "monitor/qstats.h"
 #include "store/backend.h"
 #include "store/schema.h"
+#include "store/sqlite_bulk.h"
 
 /* DESIGN
  * SQLite in WAL mode: readers never block the writer nor each other, and
@@ -45,6 +46,7 @@ typedef struct {
 	store_conn_t base;
 	sqlite3 *db;
 	lite_stmt stmts[STMT_SLOTS];
+	buf_t bulk; /* indexes to build before COMMIT (sqlite_bulk.h) */
 } lite_conn;
 
 typedef struct {
@@ -116,6 +118,7 @@ static int conn_open(lite_store *s, lite_conn *c, bool writer, char *err, size_t
 static void conn_close(lite_conn *c)
 {
 	store_conn_free_touch(&c->base);
+	buf_free(&c->bulk);
 	if (!c->db)
 		return;
 	for (int i = 0; i < STMT_SLOTS; i++)
@@ -353,6 +356,10 @@ static int lite_commit(store_conn_t *c, bool announce, char *err, size_t errlen)
 {
 	(void)announce; /* other processes see the commit in data_version */
 	sqlite3 *db = LC(c)->db;
+	if (lite_bulk_rebuild(db, &LC(c)->bulk, err, errlen) != 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "commit failed: %s", sqlite3_errmsg(db));
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -364,6 +371,7 @@ static int lite_commit(store_conn_t *c, bool announce, char *err, size_t errlen)
 static void lite_rollback(store_conn_t *c)
 {
 	sqlite3_exec(LC(c)->db, "ROLLBACK", NULL, NULL, NULL);
+	buf_reset(&LC(c)->bulk); /* the dropped indexes are back */
 }
 
 static store_stmt_t *lite_prepare(store_conn_t *base, const char *sql)
@@ -758,6 +766,12 @@ out:
 	return rc;
 }
 
+static int lite_batch_bulk(store_batch_t *base, char *err, size_t errlen)
+{
+	lite_batch *b = (lite_batch *)base;
+	return lite_bulk_drop(LC(base->conn)->db, b->table, &LC(base->conn)->bulk, err, errlen) ? 0 : -1;
+}
+
 static void lite_batch_free(store_batch_t *base)
 {
 	lite_batch *b = (lite_batch *)base;
@@ -805,5 +819,6 @@ const store_backend store_sqlite_backend = {
 	.batch_row = lite_batch_row,
 	.batch_rows = lite_batch_rows,
 	.batch_run = lite_batch_run,
+	.batch_bulk = lite_batch_bulk,
 	.batch_free = lite_batch_free,
 };

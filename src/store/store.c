@@ -100,6 +100,7 @@ void store_close(store_t *s)
 {
 	if (!s)
 		return;
+	searchidx_indexer_stop(s);
 	if (s->watching) {
 		atomic_store(&s->watch_stop, true);
 		pthread_join(s->watch_tid, NULL);
@@ -597,6 +598,12 @@ size_t store_batch_rows(store_batch_t *b)
 int store_batch_run(store_batch_t *b, bool *inserted, char *err, size_t errlen)
 {
 	return b->conn->store->be->batch_run(b, inserted, err, errlen);
+}
+
+int store_batch_bulk(store_batch_t *b, char *err, size_t errlen)
+{
+	const store_backend *be = b->conn->store->be;
+	return be->batch_bulk ? be->batch_bulk(b, err, errlen) : 0;
 }
 
 void store_batch_free(store_batch_t *b)

@@ -189,6 +189,12 @@ store_batch_t *store_batch_new(store_conn_t *w, const char *insert_sql);
 store_stmt_t *store_batch_stmt(store_batch_t *b);
 void store_batch_row(store_batch_t *b);
 size_t store_batch_rows(store_batch_t *b);
+/* Before a large load through b: when b's table holds no row at all (a
+ * new store), SQLite builds its non-unique indexes at the commit, sorted,
+ * instead of entry by entry (a rollback restores them); nothing otherwise,
+ * and nothing on PostgreSQL. 0, or -1 on a store error (in err: roll
+ * back). */
+int store_batch_bulk(store_batch_t *b, char *err, size_t errlen);
 /* Returns 0, or -1 with the reason in err (the transaction is then
  * aborted: roll it back). Empties the batch either way. */
 int store_batch_run(store_batch_t *b, bool *inserted, char *err, size_t errlen);

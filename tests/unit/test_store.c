@@ -716,6 +716,50 @@ Test(store, batch_tells_which_rows_went_in)
 	store_read_end(r);
 }
 
+static const char *const cost_index_sql = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'costs' "
+                                          "AND sql IS NOT NULL";
+
+/* store_batch_bulk on a table with no row: its non-unique indexes are gone
+ * while the load runs (the unique one still refuses twins), back at the
+ * commit and equal to the rows; a rollback brings them back too; a table
+ * with rows keeps them. */
+Test(store, batch_bulk_builds_indexes_at_commit)
+{
+	int64_t n_idx = db_i64(&fx, cost_index_sql);
+	cr_assert(n_idx >= 2);
+	char err[256] = "";
+	for (int round = 0; round < 3; round++) {
+		store_conn_t *w = store_write_begin(fx.store, err, sizeof err);
+		cr_assert_not_null(w, "%s", err);
+		store_batch_t *b = store_batch_new(w, batch_ins_sql);
+		cr_assert_not_null(b);
+		cr_assert_eq(store_batch_bulk(b, err, sizeof err), 0, "%s", err);
+		store_stmt_t *st = store_prepare(w, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+		                                    "tbl_name = 'costs' AND sql IS NOT NULL AND ? = 1");
+		store_bind_i64(st, 1, 1);
+		cr_assert_eq(store_step(st), STORE_ROW);
+		cr_expect_eq(store_col_i64(st, 0), round == 2 ? n_idx : 1, "round %d: only the unique index stays", round);
+		store_reset(st);
+		const char *ids[] = {"b1", "b2", "b1", "b3"};
+		bool got[4];
+		for (int i = 0; i < 4; i++)
+			batch_add(b, fx.org, round == 2 ? "later" : ids[i], "Bulk");
+		cr_assert_eq(store_batch_run(b, got, err, sizeof err), 0, "%s", err);
+		if (round < 2)
+			cr_expect(got[0] && got[1] && !got[2] && got[3], "the unique index still refuses a twin");
+		store_batch_free(b);
+		if (round == 0) {
+			store_write_rollback(w);
+			cr_expect_eq(db_i64(&fx, cost_index_sql), n_idx, "a rollback brings the indexes back");
+			continue;
+		}
+		cr_assert_eq(store_write_commit(w, err, sizeof err), 0, "%s", err);
+		cr_expect_eq(db_i64(&fx, cost_index_sql), n_idx, "round %d: the commit built them", round);
+	}
+	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM costs INDEXED BY costs_date WHERE org > 0 AND date >= 0"), 4);
+}
+
 static const char *const fts_count_sql = "SELECT count(*) FROM costs_fts WHERE costs_fts MATCH ?";
 static const char *const like_count_sql =
 	"SELECT count(*) FROM costs WHERE (id || char(31) || category || char(31) || vendor || char(31) || description) "
