@@ -89,7 +89,7 @@
 	  ", outstanding", "invoices", "issue_date", "amount",                                                                    \
 	  " AND (?8 IS NULL" Q("id") Q("number") Q("customer") Q("customer_id") ")" EQ("status", "10")           \
 	  EQ("customer", "11"))                                                                                  \
-	X(ENT_PAYMENTS, "id, date, payer, amount, reference, customer_id, " CUR, "payments", "date", "amount",          \
+	X(ENT_PAYMENTS, "id, date, payer, amount, reference, customer_id, " CUR ", payer_account", "payments", "date", "amount",          \
 	  " AND (?8 IS NULL" Q("id") Q("payer") Q("reference") Q("customer_id") ")" EQ("payer", "11"))           \
 	/* A lead's amount is its value; a lead without one sorts as 0. */                                      \
 	X(ENT_LEADS, "id, created_at, creator, status, name, mobile, source, followup_date, value", "leads",      \

@@ -150,7 +150,7 @@ static void payment_cur(fx *f, const char *id, date_t day, const char *payer, in
                         const char *cur)
 {
 	strs t;
-	const char *v[] = {id, ds(&t, 0, day), payer, ms(&t, 1, amount), ref, NULL, cur};
+	const char *v[] = {id, ds(&t, 0, day), payer, ms(&t, 1, amount), ref, NULL, cur, NULL}; /* no payer_account */
 	put(f, ENT_PAYMENTS, v);
 }
 
