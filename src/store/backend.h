@@ -124,6 +124,10 @@ struct store_backend {
 	/* The watcher thread's loop (store_watch_versions) until watch_stop;
 	 * NULL = look every watch_period_us. */
 	void (*watch)(store_t *s);
+	/* store_lock_* with the key made of namespace and id; NULL = none. */
+	int (*lock_try)(store_t *s, int64_t key);
+	void (*lock_release)(store_t *s, int64_t key);
+	int (*lock_held)(store_t *s, int64_t key);
 	/* Bulk inserts (store_batch_*); batch_new NULL = none. */
 	store_batch_t *(*batch_new)(store_conn_t *w, const char *insert_sql);
 	store_stmt_t *(*batch_stmt)(store_batch_t *b);

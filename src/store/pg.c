@@ -10,6 +10,7 @@
 #include "core/mem.h"
 #include "monitor/qstats.h"
 #include "store/pg.h"
+#include "store/pg_lock.h"
 #include "store/pg_copy.h"
 #include "store/pg_stmt.h"
 #include "store/pg_vers.h"
@@ -303,6 +304,7 @@ static store_t *pgs_open(const char *url, const store_opts *o, char *err, size_t
 	s->nreaders = o->read_conns;
 	for (int i = 0; i < s->nreaders; i++)
 		s->readers[i].base.store = &s->base;
+	s->locks = pg_locks_new(url);
 	if (replicas_init(s, o->read_urls, err, errlen) != 0)
 		goto fail;
 	if (!(s->writer.pc = pg_connect(s, err, errlen)))
@@ -338,6 +340,7 @@ static void pgs_close(store_t *base)
 		PQfinish(s->look);
 	free(s->outside_org);
 	free(s->outside_mask);
+	pg_locks_free(s->locks);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->why_lock);
@@ -570,6 +573,21 @@ static bool pgs_reachable(store_t *base, char *why, size_t whylen)
 	return false;
 }
 
+static int pgs_lock_try(store_t *base, int64_t key)
+{
+	return pg_locks_try(PS(base)->locks, key);
+}
+
+static void pgs_lock_release(store_t *base, int64_t key)
+{
+	pg_locks_release(PS(base)->locks, key);
+}
+
+static int pgs_lock_held(store_t *base, int64_t key)
+{
+	return pg_locks_held(PS(base)->locks, key);
+}
+
 const store_backend store_pg_backend = {
 	.name = "postgresql",
 	.open = pgs_open,
@@ -599,6 +617,9 @@ const store_backend store_pg_backend = {
 	.faults = pgs_faults,
 	.reachable = pgs_reachable,
 	.watch = pgs_watch,
+	.lock_try = pgs_lock_try,
+	.lock_release = pgs_lock_release,
+	.lock_held = pgs_lock_held,
 	.batch_new = pgs_batch_new,
 	.batch_stmt = pgs_batch_stmt,
 	.batch_row = pgs_batch_row,

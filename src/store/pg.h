@@ -97,6 +97,7 @@ typedef struct {
 	atomic_uint rnext;
 	_Atomic uint64_t rdown_until_ns; /* a replica could not be reached: primary only until then */
 	_Atomic uint64_t rserved, rbehind; /* reads a replica served / left to the primary */
+	struct pg_locks *locks; /* store_lock_*, store_shared_* (pg_lock.c) */
 } pg_store;
 
 #define PS(s) ((pg_store *)(s))

@@ -126,6 +126,32 @@ bool store_reachable(store_t *s, char *why, size_t whylen)
 	return s->be->reachable ? s->be->reachable(s, why, whylen) : true;
 }
 
+static int64_t lock_key(int ns, int64_t id)
+{
+	return (int64_t)(((uint64_t)ns << 48) | ((uint64_t)id & 0xffffffffffffULL));
+}
+
+bool store_has_locks(store_t *s)
+{
+	return s->be->lock_try != NULL;
+}
+
+int store_lock_try(store_t *s, int ns, int64_t id)
+{
+	return s->be->lock_try ? s->be->lock_try(s, lock_key(ns, id)) : -1;
+}
+
+void store_lock_release(store_t *s, int ns, int64_t id)
+{
+	if (s->be->lock_release)
+		s->be->lock_release(s, lock_key(ns, id));
+}
+
+int store_lock_held(store_t *s, int ns, int64_t id)
+{
+	return s->be->lock_held ? s->be->lock_held(s, lock_key(ns, id)) : -1;
+}
+
 int store_schema_version(store_t *s)
 {
 	return s->schema_version;

@@ -213,6 +213,24 @@ bool store_reachable(store_t *s, char *why, size_t whylen);
  * Zeros on SQLite. */
 void store_replica_stats(store_t *s, int *replicas, uint64_t *served, uint64_t *behind);
 
+/* Locks across processes and instances of a server store (PostgreSQL
+ * session advisory locks on one connection of this process), held until
+ * released or until the process dies (its session ends with it): a lock
+ * held while working on something says a live process works on it. A
+ * lock is named by a namespace (STORE_LOCK_*) and an id (48 bits kept).
+ * store_lock_try: 1 taken, 0 another process (or another caller in this
+ * one: the locks are not reentrant) holds it, -1 no such locks (SQLite: store_has_locks is false) or the server
+ * cannot be reached now. */
+enum { STORE_LOCK_TASK = 1, STORE_LOCK_CACHE = 2 };
+bool store_has_locks(store_t *s);
+int store_lock_try(store_t *s, int ns, int64_t id);
+/* Releases a lock held here (no-op otherwise). */
+void store_lock_release(store_t *s, int ns, int64_t id);
+/* 1 still held here; 0 lost (the session dropped and another process took
+ * it meanwhile: stop what it guards); -1 cannot tell now (the server is
+ * away). At most one round trip a second. */
+int store_lock_held(store_t *s, int ns, int64_t id);
+
 /* "sqlite" or "postgresql". */
 const char *store_backend_name(store_t *s);
 

@@ -16,7 +16,7 @@
 #include "tasks/tasks.h"
 
 /* Why a running task's cancel flag was set. STOP_LOST: its Redis lease
- * is gone, so another worker may be running it: hand it back, record
+ * (or its store lock) is gone, so another worker may be running it: hand it back, record
  * nothing. */
 enum { STOP_NONE, STOP_USER, STOP_TIMEOUT, STOP_SHUTDOWN, STOP_LOST };
 
@@ -54,6 +54,11 @@ struct tasks {
 	pthread_t *workers, watchdog, flusher;
 	int lease_ms;
 	double renew_s, reap_s;
+	/* No Redis, a store shared by instances (PostgreSQL): pending tasks are
+	 * polled from the store, a running task is guarded by a store lock
+	 * (store_lock_*) that dies with its process. */
+	bool shared, polling;
+	double next_poll;
 };
 
 /* The full path of a file of the task directory (caller frees). */

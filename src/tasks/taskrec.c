@@ -440,6 +440,29 @@ int taskrec_interrupt_running(store_t *s, const char *owner, void (*each)(void *
 	return store_write_commit(w, err, sizeof err) == 0 ? n : -1;
 }
 
+int taskrec_pending(store_t *s, int64_t *ids, pqueue_level *lvs, int max)
+{
+	static const char *sql = "SELECT id, priority FROM tasks WHERE status = 'pending' ORDER BY priority, id LIMIT ?";
+	store_conn_t *c = store_read_begin(s);
+	store_stmt_t *st = store_prepare(c, sql);
+	int n = -1;
+	if (st) {
+		store_bind_i64(st, 1, max);
+		n = 0;
+		store_status rc = STORE_DONE;
+		while (n < max && (rc = store_step(st)) == STORE_ROW) {
+			int64_t p = store_col_i64(st, 1);
+			ids[n] = store_col_i64(st, 0);
+			lvs[n++] = p >= PQ_INTERACTIVE && p < PQ__LEVELS ? (pqueue_level)p : PQ_NORMAL;
+		}
+		if (n < max && rc == STORE_ERROR)
+			n = -1;
+		store_reset(st);
+	}
+	store_read_end(c);
+	return n;
+}
+
 bool taskrec_file_live(store_t *s, const char *file)
 {
 	static const char *sql = "SELECT 1 FROM tasks WHERE status IN ('pending', 'running') "

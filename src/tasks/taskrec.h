@@ -84,6 +84,11 @@ int taskrec_list(store_t *s, int64_t org, int status, const char *kind, int limi
 /* Calls each for every task in status st (any org), oldest first. */
 int taskrec_each_status(store_t *s, task_status st, void (*each)(void *ud, const taskrec_t *t), void *ud);
 
+/* Ids and priorities of the oldest pending tasks, most urgent first (at
+ * most max): for instances sharing a store without a shared queue.
+ * Returns how many, or -1. */
+int taskrec_pending(store_t *s, int64_t *ids, pqueue_level *lvs, int max);
+
 /* pending -> running, claimed by owner (attempts + 1); with rerun also
  * running -> running (a shared queue re-delivered the task of a dead
  * worker). Returns 1 when this caller claimed it, 0 when it was not

@@ -33,6 +33,16 @@
  *   deadline, polls the store for cancels asked on other instances, and,
  *   with Redis, renews the leases of running tasks and reaps those of dead
  *   workers.
+ * - Without Redis on a store other instances share (PostgreSQL: `shared`),
+ *   the store is the queue: an idle runner polls it for pending tasks
+ *   (every POLL_S, one runner at a time), and a runner takes the task's
+ *   store lock (a session advisory lock, which dies with its process)
+ *   before the claim and keeps it until the end. So a claim is exactly
+ *   once (the lock, then the guarded update), and the watchdog of any
+ *   instance finding a running task whose lock it can take knows its
+ *   process died: it hands the task back to pending (runs it again, as
+ *   with Redis). A runner whose lock was lost (the store restarted and
+ *   another took it) stops, as one whose Redis lease ran out.
  * - The flusher writes progress to the store once a second. It is its own
  *   thread because a store write can wait for a long import's transaction
  *   (SQLite has one writer) and nothing else should wait with it; reads of
@@ -44,6 +54,8 @@
 #define CANCEL_POLL_S 0.5
 #define RETRY_S 1.0     /* a store error: try the task again after this */
 #define FINISH_TRIES 60
+#define POLL_S 0.5     /* shared store: idle runners look for pending tasks */
+#define TAKEOVER_S 2.0 /* shared store: look for running tasks of dead processes */
 
 /* Waits on cv for at most sec seconds (lock held). */
 static void wait_for(tasks_t *t, pthread_cond_t *cv, double sec)
@@ -135,6 +147,27 @@ bool tasks_queue_push(tasks_t *t, int64_t id, pqueue_level lv)
 	return ok;
 }
 
+/* Shared store: queues the oldest pending tasks here too, whichever
+ * instance recorded them (the claim decides who runs one). Lock held;
+ * released while the store is read. */
+static void poll_pending(tasks_t *t)
+{
+	int64_t ids[16];
+	pqueue_level lvs[16];
+	t->polling = true;
+	t->next_poll = clock_now_s() + POLL_S;
+	pthread_mutex_unlock(&t->lock);
+	int n = taskrec_pending(t->store, ids, lvs, 16);
+	pthread_mutex_lock(&t->lock);
+	t->polling = false;
+	for (int i = 0; i < n; i++) {
+		pqueue_remove(t->q, ids[i]); /* once, even if submitted here */
+		pqueue_push(t->q, lvs[i], ids[i]);
+	}
+	if (n > 0)
+		pthread_cond_broadcast(&t->cond);
+}
+
 /* Blocks for the next id; false when stopping. */
 static bool queue_pop(tasks_t *t, int64_t *id, pqueue_level *lv)
 {
@@ -150,6 +183,10 @@ static bool queue_pop(tasks_t *t, int64_t *id, pqueue_level *lv)
 				wait_for(t, &t->cond, 0.2);
 		} else if (pqueue_pop(t->q, id, lv)) {
 			got = true;
+		} else if (t->shared && !t->polling && clock_now_s() >= t->next_poll) {
+			poll_pending(t);
+		} else if (t->shared) {
+			wait_for(t, &t->cond, POLL_S);
 		} else {
 			pthread_cond_wait(&t->cond, &t->lock);
 		}
@@ -262,10 +299,15 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 	} else if (rec.attempts >= MAX_ATTEMPTS) {
 		end_now(t, &rec, lv, TASK_INTERRUPTED, "its worker stopped three times; given up");
 	} else {
-		int claimed = taskrec_start(t->store, id, t->owner, rerun);
+		/* shared store: the lock first, so a running task without its lock
+		 * is one whose process died */
+		int locked = t->shared ? store_lock_try(t->store, STORE_LOCK_TASK, id) : 1;
+		int claimed = locked == 1 ? taskrec_start(t->store, id, t->owner, rerun) : locked;
 		if (claimed != 1) {
+			if (locked == 1 && t->shared)
+				store_lock_release(t->store, STORE_LOCK_TASK, id);
 			if (claimed == 0)
-				queue_done(t, id, lv);
+				queue_done(t, id, lv); /* another worker has it */
 			else
 				retry_later(t, id, lv);
 			taskrec_clear(&rec);
@@ -331,14 +373,15 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 		}
 		if (to != TASK_SUCCEEDED && c.file[0])
 			tasks_remove_file(t, c.file);
-		if (to == TASK_INTERRUPTED && t->rq) {
+		if (to == TASK_INTERRUPTED && (t->rq || t->shared)) {
 			/* another instance takes it over (both steps are no-ops when one
 			 * already has) */
 			const char *m = why == STOP_LOST ? "handed back to the queue: its worker lost its lease"
 			                                 : "handed back to the queue: its server stopped";
 			if (taskrec_requeue(t->store, id, t->owner, m) == 1)
 				tasks_publish(t, rec.org, id, rec.kind, TASK_PENDING, 0, m);
-			redisq_requeue(t->rq, id, lv);
+			if (t->rq)
+				redisq_requeue(t->rq, id, lv);
 		} else {
 			taskrec_result res = {c.result.len ? c.result.p : NULL, c.file[0] ? c.file : NULL,
 			                      c.file[0] ? c.name : NULL, c.file[0] ? c.type : NULL};
@@ -367,6 +410,8 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 				break;
 			}
 		pthread_mutex_unlock(&t->lock);
+		if (t->shared)
+			store_lock_release(t->store, STORE_LOCK_TASK, id);
 		free(r);
 		free(input);
 		json_decref(params);
@@ -388,6 +433,32 @@ static void *worker_main(void *arg)
 /* ---- watchdog and flusher ---- */
 
 static void recover_redis(tasks_t *t, bool at_start);
+static void take_over_dead(tasks_t *t);
+
+/* Shared store: a running task whose store lock this process no longer
+ * holds (the store restarted and another instance took it) stops and is
+ * handed back, as one whose Redis lease ran out. */
+static void check_locks(tasks_t *t)
+{
+	int64_t ids[64];
+	int n = 0;
+	pthread_mutex_lock(&t->lock);
+	for (running *r = t->running; r && n < 64; r = r->next)
+		ids[n++] = r->id;
+	pthread_mutex_unlock(&t->lock);
+	for (int i = 0; i < n; i++) {
+		if (store_lock_held(t->store, STORE_LOCK_TASK, ids[i]) != 0)
+			continue;
+		pthread_mutex_lock(&t->lock);
+		running *r = tasks_find_running(t, ids[i]);
+		if (r && r->why == STOP_NONE) {
+			r->why = STOP_LOST;
+			atomic_store(&r->cancel, 1);
+			log_warn("tasks: task %lld lost its store lock; handing it back", (long long)ids[i]);
+		}
+		pthread_mutex_unlock(&t->lock);
+	}
+}
 
 static void *watchdog_main(void *arg)
 {
@@ -398,6 +469,7 @@ static void *watchdog_main(void *arg)
 	 * the next start, or their tasks would stay pending until then. */
 	double orphan_s = t->lease_ms / 1000.0 * 4 > 10 ? t->lease_ms / 1000.0 * 4 : 10;
 	double next_orphans = clock_now_s() + orphan_s;
+	double next_takeover = clock_now_s() + TAKEOVER_S, next_check = clock_now_s() + 1;
 	pthread_mutex_lock(&t->lock);
 	while (!t->stopping) {
 		wait_for(t, &t->tick, 0.1);
@@ -461,6 +533,14 @@ static void *watchdog_main(void *arg)
 		if (t->rq && now >= next_orphans) {
 			next_orphans = now + orphan_s;
 			recover_redis(t, false);
+		}
+		if (t->shared && now >= next_check) {
+			next_check = now + 1;
+			check_locks(t);
+		}
+		if (t->shared && now >= next_takeover) {
+			next_takeover = now + TAKEOVER_S;
+			take_over_dead(t);
 		}
 		pthread_mutex_lock(&t->lock);
 	}
@@ -596,6 +676,53 @@ static void recover_redis(tasks_t *t, bool at_start)
 	free(x.ids);
 }
 
+/* Shared store: running tasks of other processes whose store lock is
+ * free belong to a process that died (SIGKILL, power loss, a stop that
+ * could not say): each goes back to pending, to be run again here or
+ * anywhere (a claim takes the lock first, so a live one never looks
+ * dead). Their temporary files are swept once they are not running. */
+typedef struct {
+	tasks_t *t;
+	int64_t ids[64];
+	char owners[64][64];
+	int n;
+} dead_ctx;
+
+static void note_running(void *ud, const taskrec_t *rec)
+{
+	dead_ctx *x = ud;
+	if (x->n < 64 && strcmp(rec->owner, x->t->owner) != 0) {
+		x->ids[x->n] = rec->id;
+		snprintf(x->owners[x->n++], sizeof x->owners[0], "%s", rec->owner);
+	}
+}
+
+static void take_over_dead(tasks_t *t)
+{
+	static const char *m = "handed back to the queue: its server stopped";
+	dead_ctx *x = xcalloc(1, sizeof *x);
+	x->t = t;
+	if (taskrec_each_status(t->store, TASK_RUNNING, note_running, x) != 0)
+		x->n = 0;
+	for (int i = 0; i < x->n; i++) {
+		if (store_lock_try(t->store, STORE_LOCK_TASK, x->ids[i]) != 1)
+			continue; /* alive (or cannot tell now) */
+		int back = taskrec_requeue(t->store, x->ids[i], x->owners[i], m);
+		store_lock_release(t->store, STORE_LOCK_TASK, x->ids[i]);
+		if (back != 1)
+			continue; /* it ended or moved meanwhile */
+		taskrec_t rec;
+		if (taskrec_load(t->store, x->ids[i], &rec) == 1) {
+			log_warn("tasks: task %lld (%s) of a stopped process (%s) is queued again", (long long)rec.id,
+			         rec.kind, x->owners[i]);
+			tasks_publish(t, rec.org, rec.id, rec.kind, TASK_PENDING, 0, m);
+			tasks_queue_push(t, rec.id, rec.priority);
+		}
+		taskrec_clear(&rec);
+	}
+	free(x);
+}
+
 static void queue_pending(void *ud, const taskrec_t *rec)
 {
 	tasks_t *t = ud;
@@ -648,6 +775,11 @@ tasks_t *tasks_new(store_t *s, const tasks_opts *o, char *err, size_t errlen)
 			return NULL;
 		}
 		recover_redis(t, true);
+	} else if ((t->shared = store_has_locks(s))) {
+		/* Other instances may be running theirs: only a task whose lock is
+		 * free died with its process. */
+		take_over_dead(t);
+		taskrec_each_status(s, TASK_PENDING, queue_pending, t);
 	} else {
 		/* Alone on this store: whatever was running died with its process.
 		 * With a shared queue other instances may be running them: their

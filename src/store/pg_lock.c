@@ -1,0 +1,198 @@
+/* pg_lock: cross-instance locks on PostgreSQL (session advisory locks). */
+#include "store/pg_lock.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+
+/* DESIGN
+ * One connection of its own, serialised by a mutex: lock calls are a few
+ * per task and per cold key, never waiting on the server (try-locks only),
+ * so they do not need a pool. The locks this process holds are also kept
+ * here: when the session drops (the server restarted, a network cut) the
+ * server has released them all, so the next call reconnects and takes
+ * them again; one another session took meanwhile is lost (held says 0)
+ * and its owner stops the work it guarded. Reconnects are tried at most
+ * once a second, so an outage costs each caller one quick failure. */
+
+#define RETRY_NS 1000000000ULL
+#define CHECK_NS 1000000000ULL
+
+struct pg_locks {
+	pthread_mutex_t mu;
+	char *url;
+	PGconn *pc;
+	uint64_t tried_ns, checked_ns;
+	int64_t *keys;
+	size_t n, cap;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+pg_locks *pg_locks_new(const char *url)
+{
+	pg_locks *l = xcalloc(1, sizeof *l);
+	pthread_mutex_init(&l->mu, NULL);
+	l->url = xstrdup(url);
+	return l;
+}
+
+void pg_locks_free(pg_locks *l)
+{
+	if (!l)
+		return;
+	if (l->pc)
+		PQfinish(l->pc);
+	pthread_mutex_destroy(&l->mu);
+	free(l->keys);
+	free(l->url);
+	free(l);
+}
+
+static ssize_t find(const pg_locks *l, int64_t key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->keys[i] == key)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void forget(pg_locks *l, size_t i)
+{
+	l->keys[i] = l->keys[--l->n];
+}
+
+/* 1 / 0 as pg_try_advisory_lock answers, -1 the session is gone (then
+ * closed). Lock held. */
+static int try_lock(pg_locks *l, int64_t key)
+{
+	char v[24];
+	snprintf(v, sizeof v, "%lld", (long long)key);
+	const char *vals[] = {v};
+	PGresult *r = PQexecParams(l->pc, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, vals, NULL, NULL, 0);
+	int rc = -1;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		rc = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (rc < 0) {
+		PQfinish(l->pc);
+		l->pc = NULL;
+	}
+	return rc;
+}
+
+/* A working session, reconnecting (and retaking every lock held) when it
+ * was lost; false when the server cannot be reached. Lock held. */
+static bool ensure(pg_locks *l)
+{
+	if (l->pc && PQstatus(l->pc) == CONNECTION_OK)
+		return true;
+	if (l->pc) {
+		PQfinish(l->pc);
+		l->pc = NULL;
+	}
+	uint64_t now = now_ns();
+	if (l->tried_ns && now - l->tried_ns < RETRY_NS)
+		return false;
+	l->tried_ns = now;
+	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+	const char *vals[] = {l->url, "brisk locks", "5", NULL};
+	l->pc = PQconnectdbParams(keys, vals, 1);
+	if (!l->pc || PQstatus(l->pc) != CONNECTION_OK) {
+		if (l->pc)
+			PQfinish(l->pc);
+		l->pc = NULL;
+		return false;
+	}
+	PQsetNoticeProcessor(l->pc, quiet, NULL);
+	l->checked_ns = now;
+	for (size_t i = 0; i < l->n;) {
+		int rc = try_lock(l, l->keys[i]);
+		if (rc < 0)
+			return false; /* gone again: the keys are retaken at the next connect */
+		if (rc == 0) {
+			log_warn("store: lock %lld was taken by another instance while PostgreSQL was away",
+			         (long long)l->keys[i]);
+			forget(l, i);
+		} else {
+			i++;
+		}
+	}
+	return true;
+}
+
+int pg_locks_try(pg_locks *l, int64_t key)
+{
+	pthread_mutex_lock(&l->mu);
+	int rc = 0; /* held by another thread of this process: as good as another's */
+	if (find(l, key) < 0) {
+		rc = ensure(l) ? try_lock(l, key) : -1;
+		if (rc == 1) {
+			if (l->n == l->cap) {
+				l->cap = l->cap ? l->cap * 2 : 16;
+				l->keys = xrealloc(l->keys, l->cap * sizeof *l->keys);
+			}
+			l->keys[l->n++] = key;
+		}
+	}
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+void pg_locks_release(pg_locks *l, int64_t key)
+{
+	pthread_mutex_lock(&l->mu);
+	ssize_t i = find(l, key);
+	if (i >= 0) {
+		forget(l, (size_t)i);
+		if (l->pc && PQstatus(l->pc) == CONNECTION_OK) {
+			char v[24];
+			snprintf(v, sizeof v, "%lld", (long long)key);
+			const char *vals[] = {v};
+			PQclear(PQexecParams(l->pc, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, vals, NULL, NULL, 0));
+		}
+	}
+	pthread_mutex_unlock(&l->mu);
+}
+
+int pg_locks_held(pg_locks *l, int64_t key)
+{
+	pthread_mutex_lock(&l->mu);
+	uint64_t now = now_ns();
+	if (l->pc && now - l->checked_ns >= CHECK_NS) {
+		/* a dead session shows only when used */
+		l->checked_ns = now;
+		PGresult *r = PQexec(l->pc, "SELECT 1");
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			PQfinish(l->pc);
+			l->pc = NULL;
+		}
+		PQclear(r);
+	}
+	int rc = find(l, key) < 0 ? 0 : 1;
+	if (rc == 1 && !ensure(l))
+		rc = -1;
+	else if (rc == 1)
+		rc = find(l, key) < 0 ? 0 : 1; /* the reconnect may have lost it */
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
