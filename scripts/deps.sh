@@ -8,7 +8,7 @@ build_pkgs=(meson ninja-build pkg-config gcc
   libh2o-evloop-dev libssl-dev zlib1g-dev libzstd-dev libxxhash-dev
   libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libhiredis-dev libjansson-dev libcsv-dev
   libinih-dev libsodium-dev libxlsxwriter-dev libcairo2-dev libcriterion-dev)
-test_pkgs=(redis-server nodejs npm chromium poppler-utils python3-openpyxl prometheus man-db curl clang libclang-rt-dev postgresql nginx)
+test_pkgs=(redis-server nodejs npm chromium poppler-utils python3-openpyxl prometheus man-db curl clang libclang-rt-dev postgresql postgresql-contrib nginx)
 bench_pkgs=(wrk nginx-light python3-levenshtein)
 
 want=("${build_pkgs[@]}")

@@ -72,19 +72,26 @@ run_node_suite "end-to-end tests" tests/e2e/*.test.mjs
 run_node_suite "browser tests" tests/browser/*.test.mjs
 
 # The end-to-end suite again on PostgreSQL: a throwaway cluster, one
-# database per data dir (tests/pg/brisk-pg.sh). On with BRISK_TEST_PG=1.
+# database per data dir (tests/pg/brisk-pg.sh). On with BRISK_TEST_PG=1
+# (make test sets it; BRISK_TEST_PG=0 make test leaves it out). The
+# browser tests run in the SQLite pass only: they drive the web UI, whose
+# data comes through the same API the end-to-end files check on both.
 if [ "${BRISK_TEST_PG:-0}" != 0 ]; then
   if pgenv=$(tests/pg/cluster.sh start); then
     eval "$pgenv"
     marks=$(mktemp -d)
     trap 'tests/pg/cluster.sh stop "$BRISK_PG_DIR"; rm -rf "$marks"' EXIT
     export BRISK_REAL_BIN=$BRISK_BIN BRISK_BIN="$PWD/tests/pg/brisk-pg.sh" BRISK_PG_MARKERS=$marks
+    pg_t0=$SECONDS
     run_node_suite "end-to-end tests on PostgreSQL" tests/e2e/*.test.mjs
+    echo "  (PostgreSQL pass: $((SECONDS - pg_t0)) s; browser tests: SQLite pass only, they test the UI, not the store)"
     export BRISK_BIN=$BRISK_REAL_BIN
   else
     failures+=("postgresql (cannot start a test cluster)")
     failed=$((failed + 1))
   fi
+else
+  echo "== end-to-end tests on PostgreSQL: skipped (BRISK_TEST_PG=1, or make test, runs them)"
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then
