@@ -12,6 +12,24 @@ mkdir -p tests/artifacts
 passed=0 failed=0
 declare -a failures=()
 
+# PostgreSQL (BRISK_TEST_PG=1; make test sets it): one throwaway cluster
+# (tests/pg/cluster.sh) for the PostgreSQL unit tests (test_pgstore) and
+# the second end-to-end pass below.
+pg_url=""
+if [ "${BRISK_TEST_PG:-0}" != 0 ]; then
+  if pgenv=$(tests/pg/cluster.sh start); then
+    eval "$pgenv"
+    pg_url=$BRISK_TEST_DATABASE_URL
+    unset BRISK_TEST_DATABASE_URL # the SQLite pass must not see it
+    marks=$(mktemp -d)
+    trap 'tests/pg/cluster.sh stop "$BRISK_PG_DIR"; rm -rf "$marks"' EXIT
+    export BRISK_TEST_PG_URL=$pg_url
+  else
+    failures+=("postgresql (cannot start a test cluster)")
+    failed=$((failed + 1))
+  fi
+fi
+
 echo "== unit tests ($build)"
 for t in "$build"/tests/unit/test_*; do
   [ -f "$t" ] && [ -x "$t" ] || continue
@@ -77,18 +95,13 @@ run_node_suite "browser tests" tests/browser/*.test.mjs
 # browser tests run in the SQLite pass only: they drive the web UI, whose
 # data comes through the same API the end-to-end files check on both.
 if [ "${BRISK_TEST_PG:-0}" != 0 ]; then
-  if pgenv=$(tests/pg/cluster.sh start); then
-    eval "$pgenv"
-    marks=$(mktemp -d)
-    trap 'tests/pg/cluster.sh stop "$BRISK_PG_DIR"; rm -rf "$marks"' EXIT
+  if [ -n "$pg_url" ]; then
+    export BRISK_TEST_DATABASE_URL=$pg_url
     export BRISK_REAL_BIN=$BRISK_BIN BRISK_BIN="$PWD/tests/pg/brisk-pg.sh" BRISK_PG_MARKERS=$marks
     pg_t0=$SECONDS
     run_node_suite "end-to-end tests on PostgreSQL" tests/e2e/*.test.mjs
     echo "  (PostgreSQL pass: $((SECONDS - pg_t0)) s; browser tests: SQLite pass only, they test the UI, not the store)"
     export BRISK_BIN=$BRISK_REAL_BIN
-  else
-    failures+=("postgresql (cannot start a test cluster)")
-    failed=$((failed + 1))
   fi
 else
   echo "== end-to-end tests on PostgreSQL: skipped (BRISK_TEST_PG=1, or make test, runs them)"

@@ -30,6 +30,10 @@
 
 #define COMPRESS_MIN 1024
 #define INFLIGHT_SLOTS 64
+/* How long another instance's computation of a key is waited for while it
+ * holds the key's lock (which it lets go when it fails or dies): about
+ * the longest a view may take (statements time out at 60 s by default). */
+#define SHARED_WAIT_S 30.0
 
 typedef struct flight {
 	bool busy;
@@ -50,6 +54,8 @@ struct rcache {
 	pthread_mutex_t flock;
 	flight_t flights[INFLIGHT_SLOTS];
 	atomic_uint_fast64_t l1_hits, l1_misses, computed, waited, stale, compute_us, saved_us, compute_errors;
+	rcache_shared shared; /* o.shared's copy; all NULL: none */
+	atomic_uint_fast64_t sh_hits, sh_misses, sh_waits;
 	void (*peer_fn)(void *ud, int64_t org, unsigned mask);
 	void *peer_ud;
 };
@@ -110,6 +116,8 @@ rcache_t *rcache_new(const rcache_opts *o, char *err, size_t errlen)
 			return NULL;
 		}
 		l2_subscribe(c->l2, on_peer_message, c);
+	} else if (o->shared && o->shared->get && o->shared->put && o->shared->lock && o->shared->unlock) {
+		c->shared = *o->shared;
 	}
 	if (o->disk_dir && *o->disk_dir) {
 		c->l3 = l3_new(o->disk_dir, o->disk_bytes, c->o.ttl_ms, err, errlen);
@@ -214,6 +222,22 @@ lru_entry_t *rcache_build(const rcache_key *k, const char *content_type, const b
 	return e;
 }
 
+/* The shared tier's entry for k into rec (counted). */
+static bool shared_get(rcache_t *c, const rcache_key *k, buf_t *rec)
+{
+	size_t n = 0;
+	void *p = c->shared.get(c->shared.ud, k->bytes, k->len, &n);
+	if (!p) {
+		atomic_fetch_add(&c->sh_misses, 1);
+		return false;
+	}
+	atomic_fetch_add(&c->sh_hits, 1);
+	buf_reset(rec);
+	buf_put(rec, p, n);
+	free(p);
+	return true;
+}
+
 static lru_entry_t *from_record(rcache_t *c, const rcache_key *k, const buf_t *rec)
 {
 	lru_value_t v;
@@ -289,12 +313,36 @@ lru_entry_t *rcache_fetch(rcache_t *c, const rcache_key *k, const char *content_
 	}
 
 	buf_t rec = BUF_INIT;
-	bool locked = false;
+	bool locked = false, slocked = false;
 	if (k->no_lookup)
 		goto compute;
 	if (c && c->l3 && l3_get(c->l3, k->hash, &rec) && (e = from_record(c, k, &rec))) {
 		*src = RC_FROM_L3;
 		goto done;
+	}
+	if (c && !c->l2 && c->shared.get) {
+		if (shared_get(c, k, &rec) && (e = from_record(c, k, &rec))) {
+			*src = RC_FROM_L2;
+			goto done;
+		}
+		/* Another instance may be computing this key: wait for its answer
+		 * while it holds the key's lock; take over if it lets go without
+		 * one (its computation failed, or it died). */
+		int lk = c->shared.lock(c->shared.ud, k->hash);
+		if (lk == 0)
+			atomic_fetch_add(&c->sh_waits, 1);
+		double until = clock_now_s() + SHARED_WAIT_S;
+		for (int i = 1, nap = 10000; lk == 0 && clock_now_s() < until; i++) {
+			usleep((useconds_t)nap);
+			nap = nap < 200000 ? nap * 5 / 4 : 200000;
+			if (shared_get(c, k, &rec) && (e = from_record(c, k, &rec))) {
+				*src = RC_FROM_L2;
+				goto done;
+			}
+			if (i % 4 == 0)
+				lk = c->shared.lock(c->shared.ud, k->hash);
+		}
+		slocked = lk == 1;
 	}
 	if (c && c->l2) {
 		if (l2_get(c->l2, k->bytes, k->len, &rec) && (e = from_record(c, k, &rec))) {
@@ -323,11 +371,13 @@ compute:;
 		lru_value_t v;
 		build_value(k, content_type, &body, us, &gz, &zs, etag, &v);
 		e = fill_l1(c, k, &v);
-		if (c && (c->l2 || c->l3)) {
+		if (c && (c->l2 || c->l3 || c->shared.put)) {
 			buf_reset(&rec);
 			record_encode(&v, k->bytes, k->len, &rec);
 			if (c->l2)
 				l2_set(c->l2, k->bytes, k->len, rec.p, rec.len, c->o.ttl_ms);
+			else if (c->shared.put)
+				c->shared.put(c->shared.ud, k->bytes, k->len, rec.p, rec.len, c->o.ttl_ms);
 			if (c->l3)
 				l3_put(c->l3, k->hash, rec.p, rec.len);
 		}
@@ -352,6 +402,8 @@ compute:;
 	buf_free(&body);
 	if (locked)
 		l2_unlock(c->l2, k->bytes, k->len);
+	if (slocked)
+		c->shared.unlock(c->shared.ud, k->hash);
 done:
 	buf_free(&rec);
 	if (f) {
@@ -416,6 +468,13 @@ void rcache_stats_json(rcache_t *c, buf_t *out)
 		           r.up ? "true" : "false", (unsigned long long)r.hits, (unsigned long long)r.misses,
 		           rate(r.hits, r.misses), (unsigned long long)r.errors, (unsigned long long)r.outages,
 		           (unsigned long long)r.lock_waits);
+	} else if (c->shared.get) {
+		uint64_t sh = atomic_load(&c->sh_hits), sm = atomic_load(&c->sh_misses);
+		buf_printf(out,
+		           ",\"l2\":{\"enabled\":true,\"backend\":\"store\",\"up\":true,\"hits\":%llu,\"misses\":%llu,"
+		           "\"hit_rate\":%.4f,\"errors\":0,\"outages\":0,\"lock_waits\":%llu}",
+		           (unsigned long long)sh, (unsigned long long)sm, rate(sh, sm),
+		           (unsigned long long)atomic_load(&c->sh_waits));
 	} else {
 		buf_puts(out, ",\"l2\":{\"enabled\":false}");
 	}

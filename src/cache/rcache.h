@@ -6,7 +6,8 @@
  * of final bytes (identity, gzip, zstd, ETag), L2 Redis shared by all
  * instances (optional), L3 zstd files on disk surviving restarts
  * (optional). Misses are computed once per key (single-flight), across
- * instances too when Redis is there (a short SET NX PX lock). */
+ * instances too when Redis is there (a short SET NX PX lock), or through
+ * a tier the store shares (rcache_shared: PostgreSQL without Redis). */
 #ifndef BRISK_RCACHE_H
 #define BRISK_RCACHE_H
 
@@ -19,11 +20,23 @@
 
 typedef struct rcache rcache_t;
 
+/* A shared tier without Redis (the store's: store_shared_*, store_lock_*),
+ * used as L2 when no redis_url is given. get returns a malloc'd copy or
+ * NULL; lock: 1 taken, 0 another instance holds it, -1 none. */
+typedef struct {
+	void *ud;
+	void *(*get)(void *ud, const void *key, size_t klen, size_t *n);
+	void (*put)(void *ud, const void *key, size_t klen, const void *v, size_t n, uint64_t ttl_ms);
+	int (*lock)(void *ud, uint64_t hash);
+	void (*unlock)(void *ud, uint64_t hash);
+} rcache_shared;
+
 typedef struct {
 	int64_t memory_bytes;  /* L1 budget; 0 disables caching entirely */
 	unsigned shards;       /* L1 shards (default 16) */
 	uint64_t ttl_ms;       /* L1/L2/L3 lifetime bound (default 10 min) */
 	const char *redis_url; /* redis://host:port[/db] or NULL: no L2 */
+	const rcache_shared *shared; /* L2 without Redis, or NULL */
 	int redis_timeout_ms;  /* connect and command timeout (default 50) */
 	const char *disk_dir;  /* L3 directory or NULL: no L3 */
 	int64_t disk_bytes;    /* L3 budget (default 256 MiB) */

@@ -115,6 +115,27 @@ static tasks_t *start_tasks(const config_t *cfg, app_t *app, char *err, size_t e
 	return t;
 }
 
+/* The response cache's shared tier without Redis: the store's (PostgreSQL). */
+static void *shared_get(void *ud, const void *key, size_t klen, size_t *n)
+{
+	return store_shared_get(ud, key, klen, n);
+}
+
+static void shared_put(void *ud, const void *key, size_t klen, const void *v, size_t n, uint64_t ttl_ms)
+{
+	store_shared_put(ud, key, klen, v, n, ttl_ms);
+}
+
+static int shared_lock(void *ud, uint64_t hash)
+{
+	return store_lock_try(ud, STORE_LOCK_CACHE, (int64_t)hash);
+}
+
+static void shared_unlock(void *ud, uint64_t hash)
+{
+	store_lock_release(ud, STORE_LOCK_CACHE, (int64_t)hash);
+}
+
 static void on_peer_change(void *ud, int64_t org, unsigned mask)
 {
 	app_t *app = ud;
@@ -248,7 +269,9 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 		store_close(s);
 		return cli_fail("serve", EXIT_FAIL, "%s", err);
 	}
+	rcache_shared shared = {s, shared_get, shared_put, shared_lock, shared_unlock};
 	rcache_opts co = {
+		.shared = store_has_locks(s) ? &shared : NULL,
 		.memory_bytes = cfg->cache_bytes,
 		.ttl_ms = (uint64_t)cfg->cache_ttl_s * 1000,
 		.redis_url = cfg->redis_url,

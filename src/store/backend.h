@@ -128,6 +128,8 @@ struct store_backend {
 	int (*lock_try)(store_t *s, int64_t key);
 	void (*lock_release)(store_t *s, int64_t key);
 	int (*lock_held)(store_t *s, int64_t key);
+	void *(*shared_get)(store_t *s, const void *key, size_t klen, size_t *n);
+	void (*shared_put)(store_t *s, const void *key, size_t klen, const void *v, size_t n, uint64_t ttl_ms);
 	/* Bulk inserts (store_batch_*); batch_new NULL = none. */
 	store_batch_t *(*batch_new)(store_conn_t *w, const char *insert_sql);
 	store_stmt_t *(*batch_stmt)(store_batch_t *b);

@@ -588,6 +588,16 @@ static int pgs_lock_held(store_t *base, int64_t key)
 	return pg_locks_held(PS(base)->locks, key);
 }
 
+static void *pgs_shared_get(store_t *base, const void *key, size_t klen, size_t *n)
+{
+	return pg_locks_cache_get(PS(base)->locks, key, klen, n);
+}
+
+static void pgs_shared_put(store_t *base, const void *key, size_t klen, const void *v, size_t n, uint64_t ttl_ms)
+{
+	pg_locks_cache_put(PS(base)->locks, key, klen, v, n, ttl_ms);
+}
+
 const store_backend store_pg_backend = {
 	.name = "postgresql",
 	.open = pgs_open,
@@ -620,6 +630,8 @@ const store_backend store_pg_backend = {
 	.lock_try = pgs_lock_try,
 	.lock_release = pgs_lock_release,
 	.lock_held = pgs_lock_held,
+	.shared_get = pgs_shared_get,
+	.shared_put = pgs_shared_put,
 	.batch_new = pgs_batch_new,
 	.batch_stmt = pgs_batch_stmt,
 	.batch_row = pgs_batch_row,

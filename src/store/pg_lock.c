@@ -1,4 +1,5 @@
-/* pg_lock: cross-instance locks on PostgreSQL (session advisory locks). */
+/* pg_lock: cross-instance locks on PostgreSQL (session advisory locks)
+ * and the cache table instances share without Redis. */
 #include "store/pg_lock.h"
 
 #include <libpq-fe.h>
@@ -21,7 +22,13 @@
  * server has released them all, so the next call reconnects and takes
  * them again; one another session took meanwhile is lost (held says 0)
  * and its owner stops the work it guarded. Reconnects are tried at most
- * once a second, so an outage costs each caller one quick failure. */
+ * once a second, so an outage costs each caller one quick failure.
+ *
+ * The same connection reads and writes brisk_cache (UNLOGGED: a crash
+ * empties it, which a cache may be), outside the store's writer: a cache
+ * fill never waits for an import's transaction. Keys name data versions,
+ * so an entry is never stale, only unused; expired ones are deleted now
+ * and then by the writes. */
 
 #define RETRY_NS 1000000000ULL
 #define CHECK_NS 1000000000ULL
@@ -169,6 +176,59 @@ void pg_locks_release(pg_locks *l, int64_t key)
 			snprintf(v, sizeof v, "%lld", (long long)key);
 			const char *vals[] = {v};
 			PQclear(PQexecParams(l->pc, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, vals, NULL, NULL, 0));
+		}
+	}
+	pthread_mutex_unlock(&l->mu);
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000ULL + (uint64_t)ts.tv_nsec / 1000000ULL;
+}
+
+void *pg_locks_cache_get(pg_locks *l, const void *key, size_t klen, size_t *n)
+{
+	char now[24];
+	snprintf(now, sizeof now, "%llu", (unsigned long long)wall_ms());
+	const char *vals[] = {key, now};
+	int lens[] = {(int)klen, 0}, fmts[] = {1, 0};
+	void *out = NULL;
+	pthread_mutex_lock(&l->mu);
+	if (ensure(l)) {
+		PGresult *r = PQexecParams(l->pc, "SELECT v FROM brisk_cache WHERE k = $1 AND expires_ms > $2::bigint", 2,
+		                           NULL, vals, lens, fmts, 1);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+			*n = (size_t)PQgetlength(r, 0, 0);
+			out = xmalloc(*n + 1);
+			memcpy(out, PQgetvalue(r, 0, 0), *n);
+		}
+		PQclear(r);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return out;
+}
+
+void pg_locks_cache_put(pg_locks *l, const void *key, size_t klen, const void *v, size_t n, uint64_t ttl_ms)
+{
+	static _Atomic unsigned puts;
+	uint64_t now = wall_ms();
+	char exp[24], nows[24];
+	snprintf(exp, sizeof exp, "%llu", (unsigned long long)(now + ttl_ms));
+	snprintf(nows, sizeof nows, "%llu", (unsigned long long)now);
+	const char *vals[] = {key, v, exp};
+	int lens[] = {(int)klen, (int)n, 0}, fmts[] = {1, 1, 0};
+	pthread_mutex_lock(&l->mu);
+	if (ensure(l)) {
+		PQclear(PQexecParams(l->pc,
+		                     "INSERT INTO brisk_cache(k, v, expires_ms) VALUES($1, $2, $3::bigint) "
+		                     "ON CONFLICT(k) DO UPDATE SET v = excluded.v, expires_ms = excluded.expires_ms",
+		                     3, NULL, vals, lens, fmts, 0));
+		if (++puts % 256 == 0) {
+			const char *dv[] = {nows};
+			PQclear(PQexecParams(l->pc, "DELETE FROM brisk_cache WHERE expires_ms <= $1::bigint", 1, NULL, dv, NULL,
+			                     NULL, 0));
 		}
 	}
 	pthread_mutex_unlock(&l->mu);

@@ -5,6 +5,7 @@
 #ifndef BRISK_PG_LOCK_H
 #define BRISK_PG_LOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct pg_locks pg_locks;
@@ -22,5 +23,10 @@ void pg_locks_release(pg_locks *l, int64_t key);
  * lock before it could be taken again), -1 cannot tell now (the server is
  * away). Checks the session at most once a second (one round trip). */
 int pg_locks_held(pg_locks *l, int64_t key);
+/* The entry of the shared cache table (brisk_cache) under key, unexpired:
+ * malloc'd (caller frees) with its size in *n, or NULL. */
+void *pg_locks_cache_get(pg_locks *l, const void *key, size_t klen, size_t *n);
+/* Stores (replaces) an entry living ttl_ms; failures are ignored (a cache). */
+void pg_locks_cache_put(pg_locks *l, const void *key, size_t klen, const void *v, size_t n, uint64_t ttl_ms);
 
 #endif

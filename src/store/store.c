@@ -152,6 +152,17 @@ int store_lock_held(store_t *s, int ns, int64_t id)
 	return s->be->lock_held ? s->be->lock_held(s, lock_key(ns, id)) : -1;
 }
 
+void *store_shared_get(store_t *s, const void *key, size_t klen, size_t *n)
+{
+	return s->be->shared_get ? s->be->shared_get(s, key, klen, n) : NULL;
+}
+
+void store_shared_put(store_t *s, const void *key, size_t klen, const void *v, size_t n, uint64_t ttl_ms)
+{
+	if (s->be->shared_put)
+		s->be->shared_put(s, key, klen, v, n, ttl_ms);
+}
+
 int store_schema_version(store_t *s)
 {
 	return s->schema_version;

@@ -231,6 +231,14 @@ void store_lock_release(store_t *s, int ns, int64_t id);
  * away). At most one round trip a second. */
 int store_lock_held(store_t *s, int ns, int64_t id);
 
+/* A cache the instances of a server store share (PostgreSQL: an UNLOGGED
+ * table, emptied by a crash), for caches without Redis. get: the entry
+ * under key if unexpired, malloc'd (caller frees) with its size in *n,
+ * else NULL (also on SQLite, which has none: store_has_locks tells).
+ * put replaces, ignoring failures. */
+void *store_shared_get(store_t *s, const void *key, size_t klen, size_t *n);
+void store_shared_put(store_t *s, const void *key, size_t klen, const void *v, size_t n, uint64_t ttl_ms);
+
 /* "sqlite" or "postgresql". */
 const char *store_backend_name(store_t *s);
 

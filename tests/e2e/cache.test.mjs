@@ -488,8 +488,9 @@ describe('L2: two instances on one redis-server', { skip: !HAVE_REDIS && 'redis-
     const waits = a1.l2.lock_waits - a0.l2.lock_waits + b1.l2.lock_waits - b0.l2.lock_waits;
     const slow = rs.filter((r) => r.ms > 500).map((r) => `${r.on} ${r.v}: ${r.ms} ms ${r.xcache}`);
     assert.equal(a1.computed - a0.computed + b1.computed - b0.computed, 16, 'each key computed once');
-    assert.deepEqual({ lock_waits: waits, slow }, { lock_waits: 0, slow: [] },
-      'no request waited for another key\'s computation');
+    // the lock count says it; durations only help read a failure (a
+    // loaded machine, or PostgreSQL's pass, makes cold views slow anyway)
+    assert.equal(waits, 0, `no request waited for another key's computation; slower than 500 ms: ${JSON.stringify(slow)}`);
   });
 
   test('Redis killed mid-test: every request still answers; restarted: L2 comes back', async () => {

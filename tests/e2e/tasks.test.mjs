@@ -519,7 +519,8 @@ describe('tasks queued in Redis', () => {
     try {
       const r = await api(a, tok.beta, '/api/v1/import/payments', { method: 'POST', body: bigPayments(300000, 'FLS') });
       assert.equal(r.status, 202, r.text);
-      assert.equal((await waitFinal(a, tok.beta, r.json.id)).status, 'succeeded');
+      // (setup: a loaded machine may take minutes, PostgreSQL longer)
+      assert.equal((await waitFinal(a, tok.beta, r.json.id, 300000)).status, 'succeeded');
       // a long export holds the one worker (it reads a snapshot: new tasks
       // can be recorded meanwhile, unlike during an import's transaction)
       const ex = await submit(a, tok.beta, 'export', { entity: 'payments', format: 'xlsx' });

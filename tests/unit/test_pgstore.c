@@ -283,6 +283,52 @@ Test(pgstore, each_runs_many_sets_in_one_go)
 	cr_expect(z.got[0] == 10 && z.got[1] == 5);
 	store_read_end(c);
 	cr_expect(store_reachable(s, NULL, 0), "a failed statement is not an outage");
+/* Another process on the same database (a second store is a second set
+ * of sessions, as another instance's). */
+static store_t *second(void)
+{
+	char err[400] = "";
+	store_opts o = {.url = db_url};
+	store_t *t = store_open("/nonexistent-unused", &o, err, sizeof err);
+	cr_assert_not_null(t, "%s", err);
+	return t;
+}
+
+Test(pgstore, locks_are_exclusive_across_instances_and_die_with_them)
+{
+	NEED_PG();
+	store_t *t = second();
+	cr_assert(store_has_locks(s));
+	cr_assert_eq(store_lock_try(s, STORE_LOCK_TASK, 42), 1);
+	cr_expect_eq(store_lock_try(s, STORE_LOCK_TASK, 42), 0, "not reentrant: another caller here is told no");
+	cr_expect_eq(store_lock_try(t, STORE_LOCK_TASK, 42), 0, "held by the other instance");
+	cr_expect_eq(store_lock_try(t, STORE_LOCK_CACHE, 42), 1, "namespaces are apart");
+	cr_expect_eq(store_lock_held(s, STORE_LOCK_TASK, 42), 1);
+	store_lock_release(s, STORE_LOCK_TASK, 42);
+	cr_expect_eq(store_lock_held(s, STORE_LOCK_TASK, 42), 0);
+	cr_expect_eq(store_lock_try(t, STORE_LOCK_TASK, 42), 1, "free once released");
+	/* the holder goes away (its sessions close): the lock is free */
+	store_close(t);
+	cr_expect_eq(store_lock_try(s, STORE_LOCK_TASK, 42), 1, "free once its process is gone");
+	cr_expect_eq(store_lock_try(s, STORE_LOCK_CACHE, 42), 1);
+}
+
+Test(pgstore, shared_cache_entries_are_seen_by_every_instance)
+{
+	NEED_PG();
+	store_t *t = second();
+	const char key[] = {'k', 0, 1, 2}, val[] = {0, 'v', (char)0xff, 0};
+	size_t n = 0;
+	cr_expect_null(store_shared_get(s, key, sizeof key, &n));
+	store_shared_put(s, key, sizeof key, val, sizeof val, 60000);
+	char *got = store_shared_get(t, key, sizeof key, &n);
+	cr_assert_not_null(got, "put by one instance, read by another");
+	cr_expect_eq(n, sizeof val);
+	cr_expect(!memcmp(got, val, sizeof val), "bytes unchanged (binary)");
+	free(got);
+	store_shared_put(s, key, sizeof key, val, sizeof val, 0);
+	cr_expect_null(store_shared_get(t, key, sizeof key, &n), "expired");
+	store_close(t);
 }
 
 Test(pgstore, each_many_runs_several_statements_in_one_go)
