@@ -56,7 +56,7 @@ run_node_suite() { # title, glob
   local files=("$@")
   [ -e "${files[0]}" ] || return 0
   echo "== $title"
-  local out rc p f
+  local out rc p f t0=$SECONDS
   out=$(node --test --test-reporter=tap --test-concurrency=1 "${files[@]}" 2>&1)
   rc=$?
   p=$(printf '%s\n' "$out" | sed -nE 's/^# pass ([0-9]+)$/\1/p' | tail -n 1)
@@ -70,6 +70,7 @@ run_node_suite() { # title, glob
     printf '%s\n' "$out" | awk '/^ *not ok /{p=1} p{print} p && /^ *\.\.\.$/{p=0}' | head -n 200
   fi
   printf '%s\n' "$out" | grep -E '^(ok|not ok) ' | sed 's/^/  /'
+  echo "  ($title: $((SECONDS - t0)) s)"
   passed=$((passed + p)); failed=$((failed + f))
 }
 
@@ -98,9 +99,8 @@ if [ "${BRISK_TEST_PG:-0}" != 0 ]; then
   if [ -n "$pg_url" ]; then
     export BRISK_TEST_DATABASE_URL=$pg_url
     export BRISK_REAL_BIN=$BRISK_BIN BRISK_BIN="$PWD/tests/pg/brisk-pg.sh" BRISK_PG_MARKERS=$marks
-    pg_t0=$SECONDS
     run_node_suite "end-to-end tests on PostgreSQL" tests/e2e/*.test.mjs
-    echo "  (PostgreSQL pass: $((SECONDS - pg_t0)) s; browser tests: SQLite pass only, they test the UI, not the store)"
+    echo "  (browser tests: in the SQLite pass only; they test the UI, whose data comes through the API both passes check)"
     export BRISK_BIN=$BRISK_REAL_BIN
   fi
 else

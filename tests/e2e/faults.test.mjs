@@ -140,17 +140,29 @@ const allocations = (data) => sql(data, 'SELECT p.id, i.id, a.amount, a.rule, a.
 
 // ---- SIGKILL ----
 
+// On PostgreSQL, a store other instances may share, the task of a dead
+// process is not given up but taken over and run again to the end (its
+// store lock died with it: docs/operations.md); on SQLite it is marked
+// interrupted at the next start. Either way nothing of the killed run stays.
+const AFTER_KILL = PG_URL ? 'run again to the end' : 'interrupted';
+
 describe('SIGKILL in the middle of a task', () => {
-  test('reconciliation: interrupted at the next start, allocations as before, a re-run equals an uninterrupted run', async () => {
+  test(`reconciliation: ${AFTER_KILL} at the next start, allocations as before, a re-run equals an uninterrupted run`, async () => {
     const data = copyData('brisk-faults-match-');
     const before = allocations(data);
     const { s, id } = await killDuring(data, ds.big, 'match', {});
     try {
-      const t = await getTask(s, ds.big, id);
-      assert.equal(t.status, 'interrupted');
-      assert.match(t.error, /server stopped/);
-      assert.equal(allocations(data), before, 'not one allocation of the killed run');
-      if (!PG_URL) assert.equal(sql(data, 'PRAGMA integrity_check'), 'ok');
+      if (PG_URL) {
+        const t = await waitFinal(s, ds.big, id);
+        assert.equal(t.status, 'succeeded', JSON.stringify(t));
+        assert.equal(t.attempts, 2, 'the killed attempt and the one that finished');
+      } else {
+        const t = await getTask(s, ds.big, id);
+        assert.equal(t.status, 'interrupted');
+        assert.match(t.error, /server stopped/);
+        assert.equal(allocations(data), before, 'not one allocation of the killed run');
+        assert.equal(sql(data, 'PRAGMA integrity_check'), 'ok');
+      }
       // recovery: the same run again, no manual step
       const again = await waitFinal(s, ds.big, (await submit(s, ds.big, 'match', {})).id);
       assert.equal(again.status, 'succeeded', JSON.stringify(again));
@@ -169,15 +181,25 @@ describe('SIGKILL in the middle of a task', () => {
     assert.equal(allocations(data), allocations(ref), 'killed + re-run == one clean run');
   });
 
-  test('export: interrupted at the next start, no partial file, a re-run is complete', async () => {
+  test(`export: ${AFTER_KILL} at the next start, no partial file, a re-run is complete`, async () => {
     const data = copyData('brisk-faults-export-');
     const { s, id, rid } = await killDuring(data, ds.big, 'export', { entity: 'payments', format: 'csv' });
     try {
-      const t = await getTask(s, ds.big, id);
-      assert.equal(t.status, 'interrupted');
-      assert.match(t.error, /server stopped/);
-      assert.deepEqual(taskFiles(data, rid), [], 'no partial export left behind');
-      assert.equal((await api(s, ds.big, `/api/v1/tasks/${id}/result`)).status >= 400, true, 'no result to download');
+      if (PG_URL) {
+        const t = await waitFinal(s, ds.big, id);
+        assert.equal(t.status, 'succeeded', JSON.stringify(t));
+        assert.equal(t.attempts, 2);
+        assert.equal(t.result.rows, 150000);
+        assert.equal(taskFiles(data, rid).filter((f) => f.endsWith('.tmp')).length, 0, 'no partial export left behind');
+        const file = await api(s, ds.big, `/api/v1/tasks/${id}/result`);
+        assert.equal(file.text.trimEnd().split('\n').length, 150001, 'the finished run\'s file: header and every row');
+      } else {
+        const t = await getTask(s, ds.big, id);
+        assert.equal(t.status, 'interrupted');
+        assert.match(t.error, /server stopped/);
+        assert.deepEqual(taskFiles(data, rid), [], 'no partial export left behind');
+        assert.equal((await api(s, ds.big, `/api/v1/tasks/${id}/result`)).status >= 400, true, 'no result to download');
+      }
       const again = await waitFinal(s, ds.big, (await submit(s, ds.big, 'export', { entity: 'payments', format: 'csv' })).id);
       assert.equal(again.status, 'succeeded', JSON.stringify(again));
       assert.equal(again.result.rows, 150000);

@@ -979,6 +979,10 @@ describe('brisk match (CLI)', () => {
   });
 
   test('the CLI and the API decide alike on the same data', async () => {
+    // The CLI runs above blocked this thread for seconds (longer on
+    // PostgreSQL): let fetch's keep-alive timers run first, or it reuses a
+    // socket the server closed as idle meanwhile ("fetch failed").
+    await new Promise((r) => setTimeout(r, 50));
     const rows = readCsv(path.join(cliRoot, 'real.csv')).filter((r) => r.decision === 'applied');
     const sample = rows.filter((_, i) => i % 25 === 0);
     for (const r of sample) {
