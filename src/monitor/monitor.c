@@ -557,8 +557,8 @@ void monitor_redis_state(rcache_t *c, bool *configured, bool *up)
 {
 	sampler_cache s;
 	sampler_cache_read(c, &s);
-	*configured = s.l2_enabled;
-	*up = s.l2_up;
+	*configured = s.l2_redis;
+	*up = s.l2_redis && s.l2_up;
 }
 
 /* ---- private: sampling ---- */

@@ -121,6 +121,7 @@ void sampler_cache_read(rcache_t *c, sampler_cache *s)
 	s->l1_max_bytes = (int64_t)jnum(o, "l1", "max_bytes");
 	s->l2_enabled = jbool(o, "l2", "enabled");
 	s->l2_up = jbool(o, "l2", "up");
+	s->l2_redis = s->l2_enabled && !json_object_get(json_object_get(o, "l2"), "backend");
 	s->l2_hits = jnum(o, "l2", "hits");
 	s->l2_misses = jnum(o, "l2", "misses");
 	s->l3_enabled = jbool(o, "l3", "enabled");

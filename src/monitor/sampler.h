@@ -15,6 +15,7 @@
 /* The response cache's counters (zero for tiers that are off). */
 typedef struct {
 	bool l1_enabled, l2_enabled, l2_up, l3_enabled;
+	bool l2_redis; /* L2 is Redis (not the store's shared tier) */
 	uint64_t l1_hits, l1_misses, l1_evictions, l1_expirations, l1_bytes, l1_entries;
 	int64_t l1_max_bytes;
 	uint64_t l2_hits, l2_misses, l3_hits, l3_misses, computed;

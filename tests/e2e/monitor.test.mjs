@@ -10,7 +10,7 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { dataset, startServer, api, tempDir, cleanup, operatorToken, BIN, SQLITE_ONLY } from './lib/harness.mjs';
+import { dataset, startServer, api, tempDir, cleanup, operatorToken, BIN, SQLITE_ONLY, PG_URL } from './lib/harness.mjs';
 
 let ds, srv;
 const dirs = [];
@@ -136,7 +136,8 @@ test('GET /api/v1/performance: route windows, cache tiers and views, store, task
 
   assert.equal(d.cache.tiers.l1.enabled, true);
   assert.ok(d.cache.tiers.l1.hits >= 4, JSON.stringify(d.cache));
-  assert.equal(d.cache.tiers.l2.enabled, false);
+  // no Redis: no L2, except on PostgreSQL, where the store shares one
+  assert.equal(d.cache.tiers.l2.enabled, Boolean(PG_URL));
   const v = d.cache.views.find((x) => x.view === 'overview');
   assert.ok(v.hits >= 4 && v.hit_rate > 0.5, JSON.stringify(d.cache.views));
   const cf = d.cache.views.find((x) => x.view === 'cashflow');
@@ -301,7 +302,8 @@ test('/metrics: cache, store, task and process series named per Prometheus conve
     /^# TYPE process_resident_memory_bytes gauge$/m,
     /^# TYPE process_cpu_seconds_total counter$/m,
   ]) assert.match(t, re);
-  assert.doesNotMatch(t, /tier="l2"/, 'no series for a tier that is off');
+  if (PG_URL) assert.match(t, /tier="l2"/, 'the store\'s shared L2 is counted');
+  else assert.doesNotMatch(t, /tier="l2"/, 'no series for a tier that is off');
   // the same family is never declared twice
   const types = t.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
   assert.equal(new Set(types).size, types.length);

@@ -90,7 +90,7 @@ describe('CLI', () => {
     // the Prospecting row has no date at all: rejected, and said why
     assert.match(r.stderr, /pipeline\.csv:6: rejected: missing required field 'created_at'/);
     const org = orgOf(data);
-    assert.deepEqual(rows(data, `SELECT id, status, created_at, coalesce(value, '') FROM leads WHERE org = ${org} ORDER BY id`), [
+    assert.deepEqual(rows(data, `SELECT id, status, created_at, coalesce(CAST(value AS TEXT), '') FROM leads WHERE org = ${org} ORDER BY id`), [
       '1C1I7A6R|won|2016-10-20|105400',
       'LCFF7KLS|contacted|2016-10-29|',
       'MV1LWRNH|contacted|2016-10-25|',
