@@ -482,7 +482,9 @@ describe('tasks queued in Redis', () => {
       assert.equal((await waitFinal(a, tok.acme, t.id)).status, 'succeeded');
 
       // A dies in the middle of an import; B picks it up when A's lease lapses
-      const r = await api(a, tok.beta, '/api/v1/import/payments', { method: 'POST', body: bigPayments(400000, 'RDS') });
+      const body = bigPayments(400000, 'RDS');
+      await new Promise((res) => setTimeout(res, 50)); // keep-alive timers first (see 'cancel in the middle')
+      const r = await api(a, tok.beta, '/api/v1/import/payments', { method: 'POST', body });
       assert.equal(r.status, 202, r.text);
       const id = r.json.id;
       await until(async () => (await getTask(a, tok.beta, id)).status === 'running', 30000, 'running on A');
@@ -517,7 +519,9 @@ describe('tasks queued in Redis', () => {
     let a = await startServer(data, opts, env);
     let b = null;
     try {
-      const r = await api(a, tok.beta, '/api/v1/import/payments', { method: 'POST', body: bigPayments(300000, 'FLS') });
+      const body = bigPayments(300000, 'FLS');
+      await new Promise((res) => setTimeout(res, 50)); // keep-alive timers first (see 'cancel in the middle')
+      const r = await api(a, tok.beta, '/api/v1/import/payments', { method: 'POST', body });
       assert.equal(r.status, 202, r.text);
       // (setup: a loaded machine may take minutes, PostgreSQL longer)
       assert.equal((await waitFinal(a, tok.beta, r.json.id, 300000)).status, 'succeeded');
@@ -528,7 +532,7 @@ describe('tasks queued in Redis', () => {
       const queued = await submit(a, tok.acme, 'report', { month: '2026-06' });
       assert.match(await redis.cmd('FLUSHALL'), /^\+OK/);
       // the export's lease is gone: it stops, goes back, and runs again to the end
-      const done = await waitFinal(a, tok.beta, ex.id, 90000);
+      const done = await waitFinal(a, tok.beta, ex.id, 300000);
       assert.equal(done.status, 'succeeded', JSON.stringify(done));
       assert.equal(done.attempts, 2);
       assert.equal(done.result.rows, 300000 + Number(sql(data, "SELECT count(*) FROM payments p JOIN orgs o ON o.id = p.org WHERE o.slug = 'beta' AND p.id NOT LIKE 'FLS%'")));

@@ -129,7 +129,17 @@ export async function startServer(data, extra = [], env = {}) {
 export async function api(srv, tok, pathq, opts = {}) {
   const headers = { ...(opts.headers || {}) };
   if (tok) headers.authorization = `Bearer ${tok}`;
-  const res = await fetch(srv.base + pathq, { ...opts, headers });
+  let res;
+  try {
+    res = await fetch(srv.base + pathq, { ...opts, headers });
+  } catch (e) {
+    // A GET on a kept-alive socket the server closed as idle while this
+    // thread was blocked (a CLI run, a big body built) fails before it is
+    // sent: ask again once on a new connection, as HTTP clients do for
+    // idempotent requests. A server that is gone fails again.
+    if ((opts.method || 'GET') !== 'GET' || !(e instanceof TypeError)) throw e;
+    res = await fetch(srv.base + pathq, { ...opts, headers });
+  }
   const text = await res.text();
   let json = null;
   try { json = JSON.parse(text); } catch { /* not JSON */ }
