@@ -494,7 +494,7 @@ describe('tasks queued in Redis', () => {
       await exited;
       a = null;
       b = await startServer(data, opts, env);
-      const done = await waitFinal(b, tok.beta, id, 90000);
+      const done = await waitFinal(b, tok.beta, id, 300000);
       assert.equal(done.status, 'succeeded', JSON.stringify(done));
       assert.equal(done.attempts, 2, 'run again by B');
       assert.equal(done.result.inserted + done.result.replaced, 400000);
