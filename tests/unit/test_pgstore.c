@@ -283,6 +283,21 @@ Test(pgstore, each_runs_many_sets_in_one_go)
 	cr_expect(z.got[0] == 10 && z.got[1] == 5);
 	store_read_end(c);
 	cr_expect(store_reachable(s, NULL, 0), "a failed statement is not an outage");
+}
+
+Test(pgstore, each_many_runs_several_statements_in_one_go)
+{
+	NEED_PG();
+	static const char *q1 = "SELECT 100 / ?", *q2 = "SELECT ? * 3";
+	store_conn_t *c = store_read_begin(s);
+	each_ctx x = {.div = {4, 5}}, y = {.div = {7}};
+	store_each_t v[] = {{q1, 2, each_bind, each_row, &x}, {q2, 1, each_bind, each_row, &y}};
+	cr_assert_eq(store_each_many(c, v, 2), 0, "%s", store_errmsg(c));
+	cr_expect(x.rows == 2 && x.got[0] == 25 && x.got[1] == 20);
+	cr_expect(y.rows == 1 && y.got[0] == 21);
+	store_read_end(c);
+}
+
 /* Another process on the same database (a second store is a second set
  * of sessions, as another instance's). */
 static store_t *second(void)
