@@ -353,16 +353,3 @@ Test(pgstore, shared_cache_entries_are_seen_by_every_instance)
 	cr_expect_null(store_shared_get(t, key, sizeof key, &n), "expired");
 	store_close(t);
 }
-
-Test(pgstore, each_many_runs_several_statements_in_one_go)
-{
-	NEED_PG();
-	static const char *q1 = "SELECT 100 / ?", *q2 = "SELECT ? * 3";
-	store_conn_t *c = store_read_begin(s);
-	each_ctx x = {.div = {4, 5}}, y = {.div = {7}};
-	store_each_t v[] = {{q1, 2, each_bind, each_row, &x}, {q2, 1, each_bind, each_row, &y}};
-	cr_assert_eq(store_each_many(c, v, 2), 0, "%s", store_errmsg(c));
-	cr_expect(x.rows == 2 && x.got[0] == 25 && x.got[1] == 20);
-	cr_expect(y.rows == 1 && y.got[0] == 21);
-	store_read_end(c);
-}
