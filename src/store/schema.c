@@ -712,7 +712,7 @@ static const migration migrations[] = {
 	 "  FOR EACH STATEMENT EXECUTE FUNCTION open_recv_rows();"
 	 "CREATE TRIGGER open_recv_upd AFTER UPDATE ON invoices REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
 	 "  FOR EACH STATEMENT EXECUTE FUNCTION open_recv_rows();"},
-	/* 19: PostgreSQL: the response cache instances share without Redis
+	/* 20: PostgreSQL: the response cache instances share without Redis
 	 * (store_shared_*, src/store/pg_lock.c); UNLOGGED, a crash may empty
 	 * it. SQLite has none (one machine: the disk tier, L3). */
 	{.sql = "SELECT 1;",
