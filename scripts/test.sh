@@ -92,7 +92,7 @@ run_node_suite "browser tests" tests/browser/*.test.mjs
 
 # The end-to-end suite again on PostgreSQL: a throwaway cluster, one
 # database per data dir (tests/pg/brisk-pg.sh). On with BRISK_TEST_PG=1
-# (make test sets it; BRISK_TEST_PG=0 make test leaves it out). The
+# (BRISK_TEST_PG=1 make test passes it on). The
 # browser tests run in the SQLite pass only: they drive the web UI, whose
 # data comes through the same API the end-to-end files check on both.
 if [ "${BRISK_TEST_PG:-0}" != 0 ]; then
@@ -104,7 +104,7 @@ if [ "${BRISK_TEST_PG:-0}" != 0 ]; then
     export BRISK_BIN=$BRISK_REAL_BIN
   fi
 else
-  echo "== end-to-end tests on PostgreSQL: skipped (BRISK_TEST_PG=1, or make test, runs them)"
+  echo "== end-to-end tests on PostgreSQL: skipped (BRISK_TEST_PG=1 runs them)"
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then
