@@ -12,7 +12,7 @@ mkdir -p tests/artifacts
 passed=0 failed=0
 declare -a failures=()
 
-# PostgreSQL (BRISK_TEST_PG=1; make test sets it): one throwaway cluster
+# PostgreSQL (BRISK_TEST_PG=1): one throwaway cluster
 # (tests/pg/cluster.sh) for the PostgreSQL unit tests (test_pgstore) and
 # the second end-to-end pass below.
 pg_url=""
