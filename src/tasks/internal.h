@@ -35,6 +35,7 @@ typedef struct running {
 	int sent_progress;
 	double sent_at;
 	double lease_ok_at; /* Redis: when the lease was last confirmed */
+	bool hold;          /* BRISK_TEST_TASK_HOLD applies to this run */
 } running;
 
 struct tasks {
@@ -59,6 +60,13 @@ struct tasks {
 	 * (store_lock_*) that dies with its process. */
 	bool shared, polling;
 	double next_poll;
+	/* BRISK_TEST_TASK_HOLD=KIND:PCT, for the fault tests only: the first
+	 * attempt of a KIND task stops once its progress reaches PCT until
+	 * its cancel flag is set (stop, timeout, lost lease) or the process
+	 * is killed, so a test can interrupt it mid-way on a machine of any
+	 * speed. Unset: hold_pct is -1. */
+	char hold_kind[16];
+	int hold_pct;
 };
 
 /* The full path of a file of the task directory (caller frees). */

@@ -238,6 +238,28 @@ static void on_progress(void *ud, int pct, const char *msg)
 	pthread_mutex_unlock(&t->lock);
 	if (send)
 		tasks_publish(t, r->org, r->id, r->kind, TASK_RUNNING, pct, m);
+	if (r->hold && pct >= t->hold_pct)
+		while (!atomic_load(&r->cancel))
+			usleep(20000);
+}
+
+/* Reads BRISK_TEST_TASK_HOLD (see internal.h); anything malformed is off. */
+static void read_hold(tasks_t *t)
+{
+	t->hold_pct = -1;
+	const char *e = getenv("BRISK_TEST_TASK_HOLD");
+	const char *colon = e ? strchr(e, ':') : NULL;
+	if (!colon || colon == e || (size_t)(colon - e) >= sizeof t->hold_kind)
+		return;
+	char *end;
+	long pct = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || pct < 0 || pct > 99)
+		return;
+	memcpy(t->hold_kind, e, (size_t)(colon - e));
+	t->hold_kind[colon - e] = '\0';
+	t->hold_pct = (int)pct;
+	log_warn("tasks: BRISK_TEST_TASK_HOLD is set: the first attempt of each %s task stops at %ld%% (a test hook)",
+	         t->hold_kind, pct);
 }
 
 /* Ends a task that cannot run (unknown kind, given up). */
@@ -322,6 +344,7 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 		r->deadline = clock_now_s() + r->timeout_s;
 		r->sent_at = clock_now_s();
 		r->lease_ok_at = clock_now_s();
+		r->hold = t->hold_pct >= 0 && rec.attempts == 0 && !strcmp(t->hold_kind, rec.kind);
 		pthread_mutex_lock(&t->lock);
 		r->next = t->running;
 		t->running = r;
@@ -751,6 +774,7 @@ tasks_t *tasks_new(store_t *s, const tasks_opts *o, char *err, size_t errlen)
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
 	pthread_cond_init(&t->tick, NULL);
+	read_hold(t);
 	store_conn_t *kc = store_read_begin(s);
 	int krc = secret_key(kc, t->idkey);
 	store_read_end(kc);

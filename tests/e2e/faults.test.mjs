@@ -111,9 +111,11 @@ async function waitFinal(s, t, id, ms = 600000) {
 }
 
 // Starts a task, SIGKILLs the server once it is under way, starts a new
-// server over the same data and returns it with the task's id.
+// server over the same data and returns it with the task's id. The task is
+// held at 5 % (BRISK_TEST_TASK_HOLD, a test hook of src/tasks) so that it is
+// still running at the kill however fast the machine is.
 async function killDuring(data, tok, kind, params) {
-  const s = await startServer(data);
+  const s = await startServer(data, [], { BRISK_TEST_TASK_HOLD: `${kind}:5` });
   let id;
   try {
     ({ id } = await submit(s, tok, kind, params));
