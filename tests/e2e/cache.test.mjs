@@ -478,19 +478,14 @@ describe('L2: two instances on one redis-server', { skip: !HAVE_REDIS && 'redis-
     // 16 distinct keys, 8 asked on each instance, all at once
     const asks = Array.from({ length: 16 }, (_, i) => [i % 2 ? B : A,
       `/api/v1/dashboard?from=2025-${String((i % 12) + 1).padStart(2, '0')}-1${i % 10}&to=2026-10-2${i % 9}&interval=week`]);
-    const rs = await Promise.all(asks.map(async ([s, v]) => {
-      const t = Date.now();
-      const r = await rawGet(s, ds.token, v);
-      return { ...r, ms: Date.now() - t, v, on: s === A ? 'A' : 'B' };
-    }));
+    const rs = await Promise.all(asks.map(([s, v]) => rawGet(s, ds.token, v)));
     const a1 = await stats(A, ds.token), b1 = await stats(B, ds.token);
     for (const r of rs) assert.equal(r.status, 200);
+    // counted, not timed: a request that found another key's lock taken
+    // adds to lock_waits (a loaded machine makes any duration meaningless)
     const waits = a1.l2.lock_waits - a0.l2.lock_waits + b1.l2.lock_waits - b0.l2.lock_waits;
-    const slow = rs.filter((r) => r.ms > 500).map((r) => `${r.on} ${r.v}: ${r.ms} ms ${r.xcache}`);
     assert.equal(a1.computed - a0.computed + b1.computed - b0.computed, 16, 'each key computed once');
-    // the lock count says it; durations only help read a failure (a
-    // loaded machine, or PostgreSQL's pass, makes cold views slow anyway)
-    assert.equal(waits, 0, `no request waited for another key's computation; slower than 500 ms: ${JSON.stringify(slow)}`);
+    assert.equal(waits, 0, 'no request waited for another key\'s computation');
   });
 
   test('Redis killed mid-test: every request still answers; restarted: L2 comes back', async () => {
@@ -502,14 +497,13 @@ describe('L2: two instances on one redis-server', { skip: !HAVE_REDIS && 'redis-
     let sum = 0;
     const base = cashOut('/api/v1/overview?from=2026-09-01&to=2026-09-30',
       (await ok(B, ds.token, '/api/v1/overview?from=2026-09-01&to=2026-09-30')).data);
+    const lw0 = (await stats(A, ds.token)).l2.lock_waits + (await stats(B, ds.token)).l2.lock_waits;
     for (let i = 0; i < 8; i++) {
       for (const s of [A, B]) {
-        const t0 = Date.now();
         const w = await ok(s, ds.token, warm);
         assert.equal(w.xcache, 'HIT-L1');
         const c = await ok(s, ds.token, `/api/v1/overview?from=2026-01-${String(i + 1).padStart(2, '0')}&to=2026-03-31`);
         assert.ok(['MISS', 'HIT-L1'].includes(c.xcache), c.xcache);
-        assert.ok(Date.now() - t0 < 2000, `two requests took ${Date.now() - t0} ms with Redis down`);
       }
       await postCost(A, ds.token, `DOWN-${i}`, '2026-09-10', 300 + i);
       sum += 300 + i;
@@ -527,6 +521,10 @@ describe('L2: two instances on one redis-server', { skip: !HAVE_REDIS && 'redis-
       assert.ok(st.l2.outages >= 1, JSON.stringify(st.l2));
       assert.match(s.stderr(), /redis .* is unavailable/, 'the outage is logged');
     }
+    // a cold key with Redis down is computed at once: nobody waited on a
+    // lock (counted rather than timed)
+    const lw1 = (await stats(A, ds.token)).l2.lock_waits + (await stats(B, ds.token)).l2.lock_waits;
+    assert.equal(lw1, lw0, 'no request waited for the Redis lock while Redis was down');
 
     await redis.start();
     const t0 = Date.now();
@@ -619,7 +617,10 @@ describe('L3: entries survive a restart', () => {
 
   test('the first request after a restart is an L3 hit, and a write still wins over it', async () => {
     const V = ['/api/v1/overview?from=2026-02-01&to=2026-02-28', '/api/v1/breakdown?of=costs&by=category&from=2025-10-01&to=2026-03-31&top=4'];
-    srv = await startServer(ds.data, ['--set', `cache.disk_dir=${dir}`]);
+    // no warming on either server: it reads L3 in the background too (its
+    // own views, and again on every outside commit it notices), which would
+    // move the hit counts this test reads
+    srv = await startServer(ds.data, ['--set', `cache.disk_dir=${dir}`, '--set', 'cache.warm=false']);
     const first = {};
     for (const v of V) {
       first[v] = await ok(srv, ds.token, v);
@@ -632,8 +633,8 @@ describe('L3: entries survive a restart', () => {
     assert.ok(readdirSync(dir).filter((f) => f.endsWith('.brc')).length >= V.length);
     await srv.stop();
 
-    srv = await startServer(ds.data, [], { BRISK_CACHE_DIR: dir });
-    const s0 = await quiet(srv, ds.token);
+    srv = await startServer(ds.data, ['--set', 'cache.warm=false'], { BRISK_CACHE_DIR: dir });
+    const s0 = await stats(srv, ds.token);
     assert.ok(s0.l3.entries >= V.length, `the restarted server counts the files: ${JSON.stringify(s0.l3)}`);
     for (const v of V) {
       const h0 = (await stats(srv, ds.token)).l3.hits;
