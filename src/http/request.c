@@ -61,9 +61,13 @@ static void make_request_id(http_req_t *r, h2o_req_t *req)
 		}
 	}
 	static atomic_uint_fast64_t seq;
-	static uint64_t boot;
-	if (!boot)
+	/* set once by whichever loop thread comes first (same value anyway) */
+	static atomic_uint_fast64_t boot_at;
+	uint64_t boot = atomic_load_explicit(&boot_at, memory_order_relaxed);
+	if (!boot) {
 		boot = (uint64_t)time(NULL);
+		atomic_store_explicit(&boot_at, boot, memory_order_relaxed);
+	}
 	snprintf(r->request_id, sizeof r->request_id, "%08llx-%06llx", (unsigned long long)(boot & 0xffffffff),
 	         (unsigned long long)atomic_fetch_add(&seq, 1));
 }

@@ -661,6 +661,11 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		import_writer_counts(iw, &ins, &rep);
 		res->inserted = (int64_t)ins;
 		res->replaced = (int64_t)rep;
+		/* Its statements live on the write connection: finalized before
+		 * the commit hands the connection to the next writer (ThreadSanitizer
+		 * saw this free race a task flusher's commit). */
+		import_writer_free(iw);
+		iw = NULL;
 	}
 	final_warnings(o, &rs, res);
 	if (res->inserted || res->replaced)

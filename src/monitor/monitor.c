@@ -62,6 +62,9 @@ static struct {
 	monitor_route_class cls;
 } classes[MAX_ROUTE_CLASSES];
 static size_t nclasses;
+/* The listener, and held while it runs: replacing it waits for a call in
+ * flight, so a caller may free the old listener's state right after. */
+static pthread_mutex_t alert_mu = PTHREAD_MUTEX_INITIALIZER;
 static monitor_alert_fn alert_fn;
 static void *alert_ud;
 
@@ -547,10 +550,10 @@ metrics_counter_t *monitor_view_counter(const char *view, const char *result)
 
 void monitor_on_alert(monitor_alert_fn fn, void *ud)
 {
-	pthread_mutex_lock(&global_mu);
+	pthread_mutex_lock(&alert_mu);
 	alert_fn = fn;
 	alert_ud = ud;
-	pthread_mutex_unlock(&global_mu);
+	pthread_mutex_unlock(&alert_mu);
 }
 
 void monitor_redis_state(rcache_t *c, bool *configured, bool *up)
@@ -607,12 +610,10 @@ static void on_change(void *ud, const char *json, const char *message, alert_sev
 		log_info("alert resolved: %s", message);
 	else
 		log_warn("alert %s%s: %s", alerts_severity_name(now), was == ALERT_OK ? "" : " (was warning)", message);
-	pthread_mutex_lock(&global_mu);
-	monitor_alert_fn fn = alert_fn;
-	void *ud2 = alert_ud;
-	pthread_mutex_unlock(&global_mu);
-	if (fn)
-		fn(ud2, json, now != ALERT_OK);
+	pthread_mutex_lock(&alert_mu);
+	if (alert_fn)
+		alert_fn(alert_ud, json, now != ALERT_OK);
+	pthread_mutex_unlock(&alert_mu);
 }
 
 static void evaluate(monitor_t *m)

@@ -95,7 +95,8 @@ metrics_counter_t *monitor_view_counter(const char *view, const char *result);
  * thread for each alert that starts firing, changes severity or resolves,
  * with the alert object of GET /api/v1/alerts (valid during the call). It
  * must return quickly. NULL fn removes the listener. One listener per
- * process. */
+ * process. Once this returns, the previous listener is not running and
+ * will not be called again (its state may be freed). */
 typedef void (*monitor_alert_fn)(void *ud, const char *json, bool firing);
 void monitor_on_alert(monitor_alert_fn fn, void *ud);
 
