@@ -47,6 +47,11 @@ bool optlist_parse(optlist *l, const char *text, size_t len, char *why, size_t w
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		if (n && p[n - 1] == '\r')
 			n--;
+		if (n && memchr(p, '\0', n)) {
+			/* would cut the name or value short without a word */
+			snprintf(why, whylen, "line %d holds a NUL byte", ln);
+			return false;
+		}
 		if (n) {
 			const char *eq = memchr(p, '=', n);
 			if (!eq || eq == p) {

@@ -25,8 +25,8 @@ bool optlist_set(optlist *l, const char *name, const char *value);
 const char *optlist_get(const optlist *l, const char *name);
 void optlist_free(optlist *l);
 
-/* Parses the text form; false with a reason (a line without '=', a name
- * given twice, too many). l is filled as far as it went (optlist_free). */
+/* Parses the text form; false with a reason (a line without '=', a NUL
+ * byte, a name given twice, too many). l is filled as far as it went (optlist_free). */
 bool optlist_parse(optlist *l, const char *text, size_t len, char *why, size_t whylen);
 /* Appends the text form to out. */
 void optlist_text(const optlist *l, buf_t *out);

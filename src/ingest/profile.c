@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/utf8.h"
 #include "ingest/options.h"
 
 bool profile_name_ok(const char *name, char *why, size_t whylen)
@@ -31,8 +32,36 @@ static bool check_kind(const optlist *opts, entity_kind k, char *why, size_t why
 	return ok;
 }
 
+/* A value the profile's text form keeps exactly and its JSON form can
+ * carry: UTF-8, no control characters but tab and line breaks, and not
+ * ending in a carriage return (the text form reads it as part of CRLF). */
+static bool value_ok(const char *name, const char *v, char *why, size_t whylen)
+{
+	size_t n = strlen(v), bad;
+	if (!utf8_valid(v, n, &bad)) {
+		snprintf(why, whylen, "option '%s': the value is not valid UTF-8 (byte %zu)", name, bad + 1);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+			snprintf(why, whylen, "option '%s': the value holds a control character (0x%02x at byte %zu)", name, c,
+			         i + 1);
+			return false;
+		}
+	}
+	if (n && v[n - 1] == '\r') {
+		snprintf(why, whylen, "option '%s': the value ends with a carriage return", name);
+		return false;
+	}
+	return true;
+}
+
 bool profile_check(const optlist *opts, const char *kind, char *why, size_t whylen)
 {
+	for (int i = 0; i < opts->n; i++)
+		if (!value_ok(opts->name[i], opts->value[i], why, whylen))
+			return false;
 	for (int i = 0; i < opts->n; i++) {
 		bool known = false;
 		for (int j = 0; import_option_names[j]; j++)

@@ -17,7 +17,9 @@
 bool profile_name_ok(const char *name, char *why, size_t whylen);
 
 /* Checks opts as the options of an import of kind ("" = any kind: they
- * must suit at least one). False with the parser's reason. */
+ * must suit at least one), and that each value survives the stored text
+ * and the JSON form (UTF-8, no control characters but tab, CR and LF, no
+ * trailing CR). False with the reason. */
 bool profile_check(const optlist *opts, const char *kind, char *why, size_t whylen);
 
 /* Loads org's profile name into opts (and its kind, "" for any, into
