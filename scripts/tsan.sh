@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the concurrency tests under ThreadSanitizer against a TSan build
 # (make tsan sets one up in build/tsan): a stress program over the LRU
-# cache, metrics, the task queue and the event hub from many threads, then
-# the end-to-end cache and task tests against the TSan server binary (event
-# loops, workers, single-flight, the task pool, the Redis queue). Every TSan report goes to a file under $out; any report
+# cache, metrics, the event hub and the admission pool from many threads,
+# then end-to-end tests against the TSan server binary: cache (event loops,
+# workers, single-flight, L2/L3), tasks (the task pool, the Redis queue),
+# limits (admission under concurrent misses, rate limiter state), alerts
+# (notify evaluation, outbox delivery, the schedule tick) and import (the
+# import writer thread). Every TSan report goes to a file under $out; any report
 # not suppressed by tests/tsan.supp fails the run. Ends "N passed, N failed".
 # Usage: scripts/tsan.sh [BUILD_DIR] [e2e files...]
 set -uo pipefail
@@ -11,7 +14,8 @@ cd "$(dirname "$0")/.."
 build=${1:-build/tsan}
 shift || true
 e2e=("$@")
-[ ${#e2e[@]} -eq 0 ] && e2e=(tests/e2e/cache.test.mjs tests/e2e/tasks.test.mjs)
+[ ${#e2e[@]} -eq 0 ] && e2e=(tests/e2e/cache.test.mjs tests/e2e/tasks.test.mjs tests/e2e/limits.test.mjs
+  tests/e2e/alerts.test.mjs tests/e2e/import.test.mjs)
 out=$(mktemp -d /tmp/brisk-tsan-XXXXXX)
 # exitcode=0: a report must not change how a test ends (the server would die
 # under the e2e test and hide which race it was); the reports are counted here.

@@ -4,7 +4,11 @@
  * a -Db_sanitize=thread build. Checks totals too; TSan checks the rest.
  *   metrics: histograms, counters and gauges observed from 8 threads
  *   events:  publishers on 4 threads, subscribers joining and leaving on 2,
- *            the heartbeat thread of the hub, replay by Last-Event-ID */
+ *            the heartbeat thread of the hub, replay by Last-Event-ID
+ *   admission: 4 threads pushing misses of 6 orgs at every priority into
+ *            the pool (its workers, the per-org cap, the queue bounds),
+ *            the queue length read meanwhile; every admitted job runs
+ *            once and no org runs more at once than its cap */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/admission.h"
 #include "monitor/metrics.h"
 #include "tasks/events.h"
 
@@ -137,10 +142,65 @@ static void events_stress(void)
 		      atomic_load(&subs[k].released));
 }
 
+/* ---- admission ---- */
+
+#define ADM_PUSHERS 4
+#define ADM_JOBS 3000
+#define ADM_ORGS 6
+#define ADM_CAP 2
+
+static admission_t *adm;
+static atomic_int adm_running[ADM_ORGS], adm_peak[ADM_ORGS];
+static atomic_long adm_ran, adm_admitted, adm_refused;
+
+static void adm_job(void *arg)
+{
+	int org = (int)(intptr_t)arg;
+	int now = atomic_fetch_add(&adm_running[org], 1) + 1;
+	int peak = atomic_load(&adm_peak[org]);
+	while (now > peak && !atomic_compare_exchange_weak(&adm_peak[org], &peak, now))
+		;
+	for (volatile int i = 0; i < 200; i++)
+		;
+	atomic_fetch_sub(&adm_running[org], 1);
+	atomic_fetch_add(&adm_ran, 1);
+}
+
+static void *adm_pusher(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	for (int i = 0; i < ADM_JOBS; i++) {
+		int org = (i + id) % ADM_ORGS;
+		int rc = admission_push(adm, org + 1, (adm_prio)(i % ADM__PRIOS), adm_job, (void *)(intptr_t)org);
+		atomic_fetch_add(rc == 0 ? &adm_admitted : &adm_refused, 1);
+		if (i % 64 == 0)
+			(void)admission_queued(adm);
+	}
+	return NULL;
+}
+
+static void admission_stress(void)
+{
+	adm = admission_new(&(admission_opts){.threads = 4, .queue = 256, .org_queue = 64, .org_concurrency = ADM_CAP});
+	pthread_t t[ADM_PUSHERS];
+	for (int i = 0; i < ADM_PUSHERS; i++)
+		pthread_create(&t[i], NULL, adm_pusher, (void *)(intptr_t)i);
+	for (int i = 0; i < ADM_PUSHERS; i++)
+		pthread_join(t[i], NULL);
+	admission_free(adm); /* runs what is still queued */
+	CHECK(atomic_load(&adm_ran) == atomic_load(&adm_admitted), "admission ran %ld of %ld admitted jobs",
+	      atomic_load(&adm_ran), atomic_load(&adm_admitted));
+	CHECK(atomic_load(&adm_admitted) + atomic_load(&adm_refused) == (long)ADM_PUSHERS * ADM_JOBS, "jobs lost");
+	for (int o = 0; o < ADM_ORGS; o++)
+		CHECK(atomic_load(&adm_peak[o]) <= ADM_CAP, "org %d ran %d jobs at once (cap %d)", o + 1,
+		      atomic_load(&adm_peak[o]), ADM_CAP);
+}
+
 int main(void)
 {
 	metrics_stress();
 	events_stress();
+	admission_stress();
 	printf("tsan_stress: %s\n", problems ? "FAILED" : "ok");
 	return problems != 0;
 }
