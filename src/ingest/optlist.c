@@ -101,7 +101,9 @@ void optlist_text(const optlist *l, buf_t *out)
 		for (const char *c = l->value[i]; *c; c++)
 			if (*c == '\n')
 				buf_puts(out, "\\n");
-			else if (*c == '\\' && (c[1] == 'n' || c[1] == '\\'))
+			/* doubled before what reads as an escape: n, \ and a line
+			 * break (written \n) */
+			else if (*c == '\\' && (c[1] == 'n' || c[1] == '\\' || c[1] == '\n'))
 				buf_puts(out, "\\\\");
 			else
 				buf_putc(out, *c);

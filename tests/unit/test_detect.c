@@ -210,3 +210,19 @@ Test(optlist, a_nul_byte_is_refused_not_cut)
 	cr_assert(strstr(why, "line 2") && strstr(why, "NUL"), "%s", why);
 	optlist_free(&l);
 }
+
+/* fuzz_profile: a backslash before a line break was written bare, so the
+ * break's own "\n" read back as a backslash and an 'n'. */
+Test(optlist, a_backslash_before_a_line_break_round_trips)
+{
+	optlist l = {0}, back = {0};
+	optlist_set(&l, "rules", "a\\\nb");
+	buf_t t = BUF_INIT;
+	optlist_text(&l, &t);
+	char why[128];
+	cr_assert(optlist_parse(&back, t.p, t.len, why, sizeof why), "%s", why);
+	cr_assert_str_eq(optlist_get(&back, "rules"), "a\\\nb");
+	buf_free(&t);
+	optlist_free(&l);
+	optlist_free(&back);
+}
