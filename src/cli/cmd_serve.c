@@ -334,6 +334,7 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	/* after the task workers are gone: their last commits still call it */
 	notify_stop(app.notify); /* it may be submitting a scheduled run */
 	tasks_free(app.tasks);
+	searchidx_indexer_stop(s); /* its commits call the listener too */
 	store_on_change(s, NULL, NULL);
 	monitor_on_alert(NULL, NULL);
 	notify_free(app.notify);
