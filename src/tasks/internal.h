@@ -81,4 +81,19 @@ running *tasks_find_running(tasks_t *t, int64_t id);
 /* Queues id at lv; false when the queue is full or unreachable. */
 bool tasks_queue_push(tasks_t *t, int64_t id, pqueue_level lv);
 
+/* recover.c: what a stopped or dead process left behind. */
+/* taskrec_interrupt_running's callback: deletes the task's files, logs. */
+void tasks_drop_files_of(void *ud, const taskrec_t *rec);
+/* Deletes files of the task directory that no live task owns. */
+void tasks_sweep_dir(tasks_t *t);
+/* With Redis: tasks the store says are waiting or running but no Redis
+ * list holds (older than two leases) are queued again; at_start only
+ * changes what an unreachable Redis logs. */
+void tasks_recover_redis(tasks_t *t, bool at_start);
+/* Shared store without Redis: running tasks whose lock is free (their
+ * process died) go back to pending. */
+void tasks_take_over_dead(tasks_t *t);
+/* taskrec_each_status callback: queues a pending task in memory (ud: t). */
+void tasks_queue_pending(void *ud, const taskrec_t *rec);
+
 #endif
