@@ -126,6 +126,10 @@ void analytics_list_params_init(analytics_list_params *lp, int64_t org);
 /* The field bit of column NAME of entity k ("outstanding" for invoices
  * too), or 0 if the entity has no such column. */
 uint32_t analytics_field_bit(entity_kind k, const char *name, size_t len);
+/* How many of the entity's columns (entity_def order) a list or an export
+ * shows: DATA.md's, not import-only fields such as payer_account; also
+ * never more than the entity describes. */
+int analytics_list_ncols(entity_kind k);
 
 /* Appends {"items":[{...}],"next_cursor":"..."|null}: one page of rows of
  * kind k, keyset-paginated (a deep page costs what the first does). Rows

@@ -121,17 +121,21 @@ static const int listed[ENT__COUNT] = {
 	[ENT_COSTS] = 6, [ENT_SALES_ORDERS] = 5, [ENT_INVOICES] = 9, [ENT_PAYMENTS] = 7, [ENT_LEADS] = 9,
 };
 
-/* Columns actually described: entity_def.ncols may overstate them (leads
- * declares 10 for 9), and a nameless column would crash the printer. */
-static int ncols(const entity_def *d)
+int analytics_list_ncols(entity_kind k)
 {
+	const entity_def *d = entity_get(k);
 	int n = 0;
 	while (n < d->ncols && n < ENTITY_MAXCOLS && d->cols[n].name)
 		n++;
+	return n > listed[k] ? listed[k] : n;
+}
+
+static int ncols(const entity_def *d)
+{
 	for (int k = 0; k < ENT__COUNT; k++)
-		if (d == entity_get((entity_kind)k) && n > listed[k])
-			n = listed[k];
-	return n;
+		if (d == entity_get((entity_kind)k))
+			return analytics_list_ncols((entity_kind)k);
+	return 0;
 }
 
 const char *const *lists_statements(size_t *n)

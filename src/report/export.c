@@ -157,7 +157,8 @@ static int columns_of(const export_req *q, column *cols)
 	const entity_def *d = entity_get(q->kind);
 	uint32_t f = q->lp.fields;
 	int n = 0;
-	for (int i = 0; i < d->ncols && i < ENTITY_MAXCOLS && d->cols[i].name; i++)
+	int nc = analytics_list_ncols(q->kind);
+	for (int i = 0; i < nc; i++)
 		if (i == 0 || !f || (f & (1u << i)))
 			cols[n++] = (column){d->cols[i].name, d->cols[i].type};
 	if (q->kind == ENT_INVOICES && (!f || (f & ANALYTICS_FIELD_OUTSTANDING)))
