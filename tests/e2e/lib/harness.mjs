@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 
 export const BIN = process.env.BRISK_BIN || path.resolve('build/asan/brisk');
 
@@ -97,11 +98,21 @@ export function operatorToken(data, org = 'acme') {
 }
 
 // Starts `brisk serve` and resolves once it listens; returns a handle.
+// Servers still running when a file's tests end (a test that failed before
+// its stop): killed, or their pipes would keep the file's process, and so
+// the whole suite, waiting forever.
+const live = new Set();
+after(() => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 export async function startServer(data, extra = [], env = {}) {
   const child = spawn(BIN, ['serve', '--data', data, '--port', '0', '--threads', '2', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, BRISK_TODAY: '2026-10-31', ...env },
   });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   let out = '', err = '', scheme = 'http';
   child.stderr.on('data', (d) => { err += d; });
   const port = await new Promise((resolve, reject) => {
