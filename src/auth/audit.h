@@ -10,6 +10,12 @@
 #include "core/buf.h"
 #include "store/store.h"
 
+/* One entry, for a caller that writes it inside a transaction it makes
+ * for another reason (a queued task's insert). Strings are borrowed. */
+typedef struct audit_entry {
+	const char *actor, *action, *target, *detail;
+} audit_entry;
+
 /* Appends one entry inside the caller's write transaction w (so the entry
  * commits or rolls back with the change). 0, or -1 (store_errmsg tells). */
 int audit_add(store_conn_t *w, int64_t org, const char *actor, const char *action, const char *target,

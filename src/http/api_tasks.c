@@ -13,6 +13,7 @@
 #include "http/api.h"
 #include "http/api_tasks.h"
 #include "http/app.h"
+#include "http/authz.h"
 #include "ingest/entity.h"
 #include "tasks/taskkind.h"
 #include "tasks/tasks.h"
@@ -64,6 +65,21 @@ static bool id_param(http_req_t *r, tasks_t *t, int64_t *id)
 }
 
 /* A 202 with the task's JSON and its Location. */
+/* Queues a task with the request's audit entry in the same transaction:
+ * an entry written after it would wait for the store's writer, which the
+ * task (an import) may already hold for minutes. */
+static tasks_status submit(http_req_t *r, tasks_t *t, const char *kind, const char *params, int priority,
+                           const char *input_file, int64_t *id, char *err, size_t errlen)
+{
+	char target[512];
+	audit_entry e;
+	authz_audit_entry(r, &e, target);
+	tasks_status st = tasks_submit_audited(t, r->org, kind, params, priority, input_file, r->who.user ? &e : NULL,
+	                                       id, err, errlen);
+	r->audited = st == TASKS_OK;
+	return st;
+}
+
 static void accepted(http_req_t *r, tasks_t *t, int64_t id)
 {
 	char loc[64];
@@ -122,7 +138,7 @@ void api_tasks_submit(http_server_t *srv, http_req_t *r)
 	} else {
 		char *ptext = params ? json_dumps(params, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 		int64_t id;
-		tasks_status st = tasks_submit(t, r->org, kind, ptext, prio ? (int)lv : -1, NULL, &id, err, sizeof err);
+		tasks_status st = submit(r, t, kind, ptext, prio ? (int)lv : -1, NULL, &id, err, sizeof err);
 		free(ptext);
 		if (st == TASKS_OK)
 			accepted(r, t, id);
@@ -320,7 +336,7 @@ void api_tasks_import(http_server_t *srv, http_req_t *r)
 	if (tasks_spool(t, r->body, r->body_len, name, err, sizeof err) != 0) {
 		http_store_failed(r, 507, err);
 	} else {
-		tasks_status st = tasks_submit(t, r->org, "import", ptext, -1, name, &id, err, sizeof err);
+		tasks_status st = submit(r, t, "import", ptext, -1, name, &id, err, sizeof err);
 		if (st == TASKS_OK)
 			accepted(r, t, id);
 		else

@@ -121,9 +121,17 @@ bool authz_request(http_server_t *srv, http_req_t *r)
 	return true;
 }
 
+void authz_audit_entry(const http_req_t *r, audit_entry *e, char target[512])
+{
+	snprintf(target, 512, "%s %s", r->method == HTTP_POST ? "POST" : r->method == HTTP_PUT ? "PUT" : "DELETE",
+	         r->path ? r->path : "");
+	*e = (audit_entry){.actor = r->who.name, .action = r->route->name, .target = target,
+	                   .detail = r->raw_query ? r->raw_query : ""};
+}
+
 void authz_after(http_server_t *srv, http_req_t *r)
 {
-	if (!is_write(r) || r->status < 200 || r->status >= 300 || !r->who.user)
+	if (!is_write(r) || r->status < 200 || r->status >= 300 || !r->who.user || r->audited)
 		return;
 	/* Emptying the org's cache changes no data; its commit would only
 	 * make the next reads look at the store again. */
@@ -133,11 +141,9 @@ void authz_after(http_server_t *srv, http_req_t *r)
 	 * (match/rules.c), in its own transaction. */
 	if (!strcmp(r->route->name, "match_rules_put"))
 		return;
-	char target[512];
-	snprintf(target, sizeof target, "%s %s", r->method == HTTP_POST ? "POST" : r->method == HTTP_PUT ? "PUT" : "DELETE",
-	         r->path ? r->path : "");
-	char err[256];
-	if (audit_record(http_server_store(srv), r->org, r->who.name, r->route->name, target,
-	                 r->raw_query ? r->raw_query : "", err, sizeof err) != 0)
+	char target[512], err[256];
+	audit_entry e;
+	authz_audit_entry(r, &e, target);
+	if (audit_record(http_server_store(srv), r->org, e.actor, e.action, e.target, e.detail, err, sizeof err) != 0)
 		log_warn("audit: %s by %s not recorded: %s", r->route->name, r->who.name, err);
 }

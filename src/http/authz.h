@@ -8,13 +8,19 @@
 
 #include <stdbool.h>
 
+#include "auth/audit.h"
 #include "http/server.h"
 
 /* True: run the handler (r->org and r->who set). False: r holds the
  * refusal, or r->defer is set (the store must be asked: run again on a
  * worker). */
 bool authz_request(http_server_t *srv, http_req_t *r);
-/* After the handler: the audit entry of a successful write. */
+/* After the handler: the audit entry of a successful write (none when the
+ * handler set r->audited). */
 void authz_after(http_server_t *srv, http_req_t *r);
+/* The audit entry of write r, for a handler that writes it in its own
+ * transaction (then sets r->audited); target (512 bytes) holds the method
+ * and path. Strings are r's and target's. */
+void authz_audit_entry(const http_req_t *r, audit_entry *e, char target[512]);
 
 #endif

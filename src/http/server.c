@@ -104,6 +104,7 @@ static bool requeue_admitted(http_server_t *srv, job_t *j)
 	buf_reset(&r->out);
 	r->status = 0;
 	r->defer = false;
+	r->audited = false;
 	r->etag[0] = '\0';
 	for (int i = 0; i < r->nxh; i++)
 		free(r->xh_value[i]);

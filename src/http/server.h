@@ -52,6 +52,7 @@ typedef struct http_req {
 	char etag[64];         /* quoted strong ETag, or empty: computed from body */
 	const char *encoding_out; /* body already compressed ("gzip"/"zstd") */
 	bool defer;            /* set on the loop: "run me again on a worker" */
+	bool audited;          /* the handler wrote its audit entry with its change */
 	bool on_worker;        /* the handler runs on a worker thread */
 	bool l1_looked;        /* the loop looked the view up in L1 (and counted it) */
 	/* admission (admission.h): a handler about to do expensive work (a

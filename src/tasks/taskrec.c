@@ -122,7 +122,7 @@ static void bind_opt_text(store_stmt_t *st, int idx, const char *s)
 }
 
 int64_t taskrec_insert(store_t *s, int64_t org, const char *kind, pqueue_level prio, const char *params,
-                       const char *input_file, char *err, size_t errlen)
+                       const char *input_file, const audit_entry *audit, char *err, size_t errlen)
 {
 	static const char *sql = "INSERT INTO tasks(org, kind, priority, params, status, created_at, input_file) "
 	                         "VALUES(?, ?, ?, ?, 'pending', ?, ?) RETURNING id";
@@ -140,7 +140,7 @@ int64_t taskrec_insert(store_t *s, int64_t org, const char *kind, pqueue_level p
 	bind_opt_text(st, 6, input_file);
 	int64_t id = store_step(st) == STORE_ROW ? store_col_i64(st, 0) : -1;
 	store_reset(st);
-	if (id < 0) {
+	if (id < 0 || (audit && audit_add(w, org, audit->actor, audit->action, audit->target, audit->detail) != 0)) {
 		snprintf(err, errlen, "cannot record the task: %s", store_errmsg(w));
 		store_write_rollback(w);
 		return -1;

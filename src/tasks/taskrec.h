@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/audit.h"
 #include "core/buf.h"
 #include "store/store.h"
 #include "tasks/pqueue.h"
@@ -70,10 +71,11 @@ typedef struct {
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" (32 bytes). */
 void taskrec_now(char out[32]);
 
-/* Inserts a pending task. Returns its id, or -1 with a reason in err
- * (the store failed or stayed busy). Strings are copied. */
+/* Inserts a pending task, and audit (NULL = none) in the same transaction.
+ * Returns its id, or -1 with a reason in err (the store failed or stayed
+ * busy). Strings are copied. */
 int64_t taskrec_insert(store_t *s, int64_t org, const char *kind, pqueue_level prio, const char *params,
-                       const char *input_file, char *err, size_t errlen);
+                       const char *input_file, const audit_entry *audit, char *err, size_t errlen);
 /* Reads task id into out (cleared first; taskrec_clear after). Returns 1,
  * 0 when there is no such task, -1 on a store error. */
 int taskrec_load(store_t *s, int64_t id, taskrec_t *out);

@@ -76,6 +76,12 @@ void tasks_free(tasks_t *t);
  * *id gets the task's id. */
 tasks_status tasks_submit(tasks_t *t, int64_t org, const char *kind, const char *params, int priority,
                           const char *input_file, int64_t *id, char *err, size_t errlen);
+/* tasks_submit, with audit (who asked) written in the task's own insert
+ * transaction: a request that queues work is logged without a second
+ * write, which could wait behind the very task it queued. */
+tasks_status tasks_submit_audited(tasks_t *t, int64_t org, const char *kind, const char *params, int priority,
+                                  const char *input_file, const audit_entry *audit, int64_t *id, char *err,
+                                  size_t errlen);
 /* Writes len bytes to a new file in the task directory (fsynced) and puts
  * its name (not the path) in name (64 bytes): the input of a task about to
  * be submitted. 0 or -1 with err. */

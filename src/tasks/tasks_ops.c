@@ -17,6 +17,13 @@
 tasks_status tasks_submit(tasks_t *t, int64_t org, const char *kind, const char *params, int priority,
                           const char *input_file, int64_t *id, char *err, size_t errlen)
 {
+	return tasks_submit_audited(t, org, kind, params, priority, input_file, NULL, id, err, errlen);
+}
+
+tasks_status tasks_submit_audited(tasks_t *t, int64_t org, const char *kind, const char *params, int priority,
+                                  const char *input_file, const audit_entry *audit, int64_t *id, char *err,
+                                  size_t errlen)
+{
 	const taskkind_t *k = taskkind_find(kind);
 	if (!k) {
 		snprintf(err, errlen, "unknown kind '%.40s' (%s)", kind, taskkind_list());
@@ -39,7 +46,7 @@ tasks_status tasks_submit(tasks_t *t, int64_t org, const char *kind, const char 
 	pqueue_level lv = priority >= 0 && priority < PQ__LEVELS ? (pqueue_level)priority : k->priority;
 	char *canon = json_dumps(p, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(p);
-	*id = taskrec_insert(t->store, org, kind, lv, canon, input_file, err, errlen);
+	*id = taskrec_insert(t->store, org, kind, lv, canon, input_file, audit, err, errlen);
 	free(canon);
 	if (*id < 0) {
 		tasks_remove_file(t, input_file);

@@ -465,7 +465,12 @@ describe('limits and crashes', () => {
     // end (the test's timeout), so nothing here is timed
     const s = await startServer(data, [], { BRISK_TEST_TASK_HOLD: 'import:1' });
     const r = await api(s, tok.beta, '/api/v1/import/payments', { method: 'POST', body: bigPayments(40000, 'TERM') });
+    assert.equal(r.status, 202, r.text);
     await until(async () => (await getTask(s, tok.beta, r.json.id)).status === 'running', 30000, 'running');
+    // the upload's audit entry went in with the task's row: written after
+    // it, it would have waited for the writer the held import keeps
+    const au = await api(s, tok.beta, '/api/v1/audit?limit=5');
+    assert.ok(au.json.data.some((e) => e.action === 'import' && e.target === 'POST /api/v1/import/payments'), au.text);
     await s.stop();
     assert.equal(sql(data, 'SELECT status FROM tasks ORDER BY id DESC LIMIT 1'), PG_URL ? 'pending' : 'interrupted');
     assert.equal(Number(sql(data, "SELECT count(*) FROM payments WHERE id LIKE 'TERM%'")), 0);

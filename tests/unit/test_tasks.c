@@ -187,7 +187,7 @@ TestSuite(taskrec, .init = rec_setup, .fini = rec_teardown);
 static int64_t insert(const char *kind, const char *params)
 {
 	char err[256];
-	int64_t id = taskrec_insert(fx.store, fx.org, kind, PQ_NORMAL, params, NULL, err, sizeof err);
+	int64_t id = taskrec_insert(fx.store, fx.org, kind, PQ_NORMAL, params, NULL, NULL, err, sizeof err);
 	cr_assert_gt(id, 0, "%s", err);
 	return id;
 }
@@ -308,7 +308,7 @@ Test(taskrec, list_filters_and_isolation)
 	insert("export", NULL);
 	int64_t m = insert("match", NULL);
 	insert("export", NULL);
-	taskrec_insert(fx.store, other, "export", PQ_BULK, NULL, NULL, err, sizeof err);
+	taskrec_insert(fx.store, other, "export", PQ_BULK, NULL, NULL, NULL, err, sizeof err);
 	taskrec_start(fx.store, m, "w", false);
 	listed = 0;
 	cr_assert_eq(taskrec_list(fx.store, fx.org, -1, NULL, 100, count_listed, &fx.org), 0);
@@ -342,7 +342,7 @@ Test(taskrec, cancel_requests_reach_the_owner)
 Test(taskrec, json_and_live_files)
 {
 	char err[256];
-	int64_t id = taskrec_insert(fx.store, fx.org, "import", PQ_BULK, "{\"entity\":\"costs\"}", "spool-abc", err,
+	int64_t id = taskrec_insert(fx.store, fx.org, "import", PQ_BULK, "{\"entity\":\"costs\"}", "spool-abc", NULL, err,
 	                            sizeof err);
 	cr_expect(taskrec_file_live(fx.store, "spool-abc"));
 	cr_expect_not(taskrec_file_live(fx.store, "spool-xyz"));
