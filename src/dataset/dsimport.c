@@ -14,6 +14,7 @@
 #include "dataset/dsstore.h"
 #include "dataset/dsvalue.h"
 #include "ingest/layout.h"
+#include "ingest/rowloop.h"
 #include "store/settings.h"
 
 /* DESIGN
@@ -76,9 +77,7 @@ typedef struct {
 	csv_row_t *crow;
 	buf_t conv;
 	/* occurrences of each content hash in this file (no key) */
-	uint64_t *seen;
-	uint32_t *count;
-	size_t seen_cap, seen_n;
+	rowloop_seq seen;
 	store_conn_t *w;
 	dsrollup_t *acc;
 	import_result *res;
@@ -157,26 +156,7 @@ static void reject(run_t *r, const csv_row_t *row, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
-	import_result *res = r->res;
-	res->rejected++;
-	if (res->nkept < IMPORT_KEEP_REJECTS) {
-		res->kept[res->nkept].line = row->line;
-		snprintf(res->kept[res->nkept].reason, sizeof res->kept[0].reason, "%s", why);
-		res->nkept++;
-	}
-	if (r->o->rejects) {
-		/* the original columns, so the file can be fixed and imported again */
-		buf_t b = BUF_INIT;
-		buf_printf(&b, "%llu,", (unsigned long long)row->line);
-		buf_csv_field(&b, why, strlen(why));
-		for (size_t i = 0; i < row->nfields; i++) {
-			buf_putc(&b, ',');
-			buf_csv_field(&b, row->fields[i].p, row->fields[i].len);
-		}
-		buf_putc(&b, '\n');
-		fwrite(b.p, 1, b.len, r->o->rejects);
-		buf_free(&b);
-	}
+	rowloop_reject(r->o, r->res, row, row->line, why);
 }
 
 /* ---- one row ---- */
@@ -193,39 +173,6 @@ typedef struct {
 static slice_t field(const csv_row_t *row, int col)
 {
 	return col >= 0 && (size_t)col < row->nfields ? row->fields[col] : (slice_t){"", 0};
-}
-
-/* Occurrence of content hash h in this file so far (0 the first time). */
-static uint32_t occurrence(run_t *r, uint64_t h)
-{
-	if (r->seen_n * 2 >= r->seen_cap) {
-		size_t ncap = r->seen_cap ? r->seen_cap * 2 : 4096;
-		uint64_t *ns = xcalloc(ncap, sizeof *ns);
-		uint32_t *nc = xcalloc(ncap, sizeof *nc);
-		for (size_t i = 0; i < r->seen_cap; i++)
-			if (r->seen[i]) {
-				size_t j = r->seen[i] & (ncap - 1);
-				while (ns[j])
-					j = (j + 1) & (ncap - 1);
-				ns[j] = r->seen[i];
-				nc[j] = r->count[i];
-			}
-		free(r->seen);
-		free(r->count);
-		r->seen = ns;
-		r->count = nc;
-		r->seen_cap = ncap;
-	}
-	h |= 1;
-	size_t j = h & (r->seen_cap - 1);
-	while (r->seen[j] && r->seen[j] != h)
-		j = (j + 1) & (r->seen_cap - 1);
-	if (!r->seen[j]) {
-		r->seen[j] = h;
-		r->seen_n++;
-		return 0;
-	}
-	return ++r->count[j];
 }
 
 static void make_key(run_t *r, const csv_row_t *row, dsrow *x)
@@ -269,7 +216,7 @@ static void make_key(run_t *r, const csv_row_t *row, dsrow *x)
 			XXH3_128bits_update(st, v, sizeof v);
 		}
 		XXH128_hash_t h0 = XXH3_128bits_digest(st);
-		uint32_t seq = occurrence(r, h0.low64 ^ h0.high64);
+		uint32_t seq = (uint32_t)rowloop_seq_next(&r->seen, h0.low64 ^ h0.high64);
 		XXH3_128bits_update(st, &seq, sizeof seq);
 	}
 	XXH128_hash_t h = XXH3_128bits_digest(st);
@@ -426,50 +373,6 @@ static int store_row(run_t *r, const dsrow *x, char *err, size_t errlen)
 
 /* ---- the file ---- */
 
-typedef struct {
-	csv_read_fn fn;
-	void *ud;
-	int lines_left;
-} skipper;
-
-/* Drops the lines before the header (skip=N). */
-static ssize_t skip_read(void *ud, char *buf, size_t n)
-{
-	skipper *k = ud;
-	for (;;) {
-		ssize_t got = k->fn(k->ud, buf, n);
-		if (got <= 0 || !k->lines_left)
-			return got;
-		char *p = buf, *end = buf + got;
-		while (k->lines_left && p < end) {
-			char *nl = memchr(p, '\n', (size_t)(end - p));
-			p = nl ? nl + 1 : end;
-			k->lines_left -= nl != NULL;
-		}
-		if (p < end) {
-			memmove(buf, p, (size_t)(end - p));
-			return end - p;
-		}
-	}
-}
-
-static bool too_many(const import_opts *o, const import_result *res, uint64_t rows, bool final, char *err,
-                     size_t errlen)
-{
-	if (o->max_rejects_kind == MAXREJ_COUNT && res->rejected > o->max_rejects) {
-		snprintf(err, errlen, "more than %lld rows rejected (max_rejects %lld): nothing was stored",
-		         (long long)o->max_rejects, (long long)o->max_rejects);
-		return true;
-	}
-	if (final && o->max_rejects_kind == MAXREJ_PERCENT && rows && res->rejected * 10000 > o->max_rejects * (int64_t)rows) {
-		snprintf(err, errlen, "%lld of %llu rows rejected, more than max_rejects %lld.%02lld%%: nothing was stored",
-		         (long long)res->rejected, (unsigned long long)rows, (long long)(o->max_rejects / 100),
-		         (long long)(o->max_rejects % 100));
-		return true;
-	}
-	return false;
-}
-
 static int load(run_t *r, store_t *s, const char *name, char *err, size_t errlen)
 {
 	store_conn_t *c = r->w ? r->w : store_read_begin(s);
@@ -491,7 +394,7 @@ int dsimport_run(store_t *s, const char *name, csv_read_fn fn, void *ud, const i
 	memset(res, 0, sizeof *res);
 	double t0 = clock_now_s();
 	run_t r = {.o = o, .res = res, .info = xmalloc(sizeof(dsstore_info)), .hs = XXH3_createState()};
-	skipper sk = {fn, ud, o->skip_lines};
+	rowloop_skip sk = {fn, ud, o->skip_lines};
 	csv_row_t *row = xmalloc(sizeof *row);
 	csv_reader_t *cr = NULL;
 	int rc = -1;
@@ -510,7 +413,7 @@ int dsimport_run(store_t *s, const char *name, csv_read_fn fn, void *ud, const i
 		if (!layout_table(o->encoding, r.table, err, errlen))
 			goto out;
 	}
-	cr = csv_new(skip_read, &sk, o->delimiter ? o->delimiter : ',', 0);
+	cr = csv_new(rowloop_read_skipping, &sk, o->delimiter ? o->delimiter : ',', 0);
 	csv_set_first_line(cr, (uint64_t)o->skip_lines + 1);
 	csv_result got = csv_next(cr, row);
 	if (got != CSV_ROW || row->error) {
@@ -521,20 +424,10 @@ int dsimport_run(store_t *s, const char *name, csv_read_fn fn, void *ud, const i
 		goto out;
 	if (!plan(&r, row, err, errlen))
 		goto out;
-	if (o->rejects) {
-		buf_t b = BUF_INIT;
-		buf_puts(&b, "line,reason");
-		for (size_t i = 0; i < row->nfields; i++) {
-			buf_putc(&b, ',');
-			buf_csv_field(&b, row->fields[i].p, row->fields[i].len);
-		}
-		buf_putc(&b, '\n');
-		fwrite(b.p, 1, b.len, o->rejects);
-		buf_free(&b);
-	}
+	rowloop_rejects_header(o, row);
 	r.acc = dsrollup_new(r.info->id, o->org, &r.info->def);
-	uint64_t rows = 0;
-	double last = t0;
+	rowloop rl;
+	rowloop_init(&rl, o);
 	dsrow x;
 	for (;;) {
 		got = csv_next(cr, row);
@@ -544,18 +437,8 @@ int dsimport_run(store_t *s, const char *name, csv_read_fn fn, void *ud, const i
 			snprintf(err, errlen, "%s; nothing was stored", csv_fatal(cr));
 			goto out;
 		}
-		rows++;
-		if ((rows & 1023) == 0) {
-			if (o->cancel && atomic_load(o->cancel)) {
-				snprintf(err, errlen, "cancelled after %llu rows; nothing was stored", (unsigned long long)rows);
-				goto out;
-			}
-			double t = clock_now_s();
-			if (o->progress && t - last >= 0.1) {
-				o->progress(o->progress_ud, csv_bytes(cr), rows);
-				last = t;
-			}
-		}
+		if (!rowloop_next(&rl, cr, err, errlen))
+			goto out;
 		if (row->error) {
 			reject(&r, row, "%s", row->error);
 		} else {
@@ -574,10 +457,10 @@ int dsimport_run(store_t *s, const char *name, csv_read_fn fn, void *ud, const i
 					goto out;
 			}
 		}
-		if (too_many(o, res, rows, false, err, errlen))
+		if (rowloop_too_many(o, res, rl.rows, err, errlen))
 			goto out;
 	}
-	if (too_many(o, res, rows, true, err, errlen))
+	if (rowloop_too_many_final(o, res, rl.rows, err, errlen) || !rowloop_end(&rl, cr, err, errlen))
 		goto out;
 	if (r.w) {
 		if (dsrollup_flush(r.acc, r.w, err, errlen) != 0)
@@ -599,8 +482,7 @@ out:
 	free(r.table);
 	free(r.crow);
 	buf_free(&r.conv);
-	free(r.seen);
-	free(r.count);
+	rowloop_seq_free(&r.seen);
 	free(r.info);
 	XXH3_freeState(r.hs);
 	return rc;

@@ -12,6 +12,7 @@
 #include "core/utf8.h"
 #include "ingest/layout.h"
 #include "ingest/recode.h"
+#include "ingest/rowloop.h"
 #include "ingest/sample.h"
 #include "ingest/split.h"
 #include "ingest/writer.h"
@@ -32,76 +33,6 @@
  * duplicating, whatever options are given the second time. The id check
  * and occurrence numbers keep one 64-bit hash per distinct id or record
  * (11 to 21 bytes a row): the only memory that grows with the file. */
-
-typedef struct {
-	uint64_t *keys;
-	uint32_t *counts; /* allocated at the first repeat: most files have none */
-	size_t cap, n;
-} seq_map;
-
-/* Occurrence number of a hash (an id, or a record without one) within this
- * file: 0 for the first. Keys only, at most 3/4 full: 11 to 21 bytes a
- * distinct hash. */
-static uint64_t seq_next(seq_map *m, uint64_t h)
-{
-	if ((m->n + 1) * 4 > m->cap * 3) {
-		size_t oc = m->cap;
-		uint64_t *ok = m->keys;
-		uint32_t *ov = m->counts;
-		m->cap = oc ? oc * 2 : 1024;
-		m->keys = xcalloc(m->cap, sizeof *m->keys);
-		m->counts = ov ? xcalloc(m->cap, sizeof *m->counts) : NULL;
-		for (size_t i = 0; i < oc; i++)
-			if (ok[i]) {
-				size_t j = ok[i] & (m->cap - 1);
-				while (m->keys[j])
-					j = (j + 1) & (m->cap - 1);
-				m->keys[j] = ok[i];
-				if (ov)
-					m->counts[j] = ov[i];
-			}
-		free(ok);
-		free(ov);
-	}
-	h |= 1;
-	size_t j = h & (m->cap - 1);
-	while (m->keys[j] && m->keys[j] != h)
-		j = (j + 1) & (m->cap - 1);
-	if (!m->keys[j]) {
-		m->keys[j] = h;
-		m->n++;
-		return 0;
-	}
-	if (!m->counts)
-		m->counts = xcalloc(m->cap, sizeof *m->counts);
-	return ++m->counts[j];
-}
-
-static void write_reject(FILE *f, uint64_t line, const char *reason, const csv_row_t *row)
-{
-	buf_t b = BUF_INIT;
-	buf_printf(&b, "%llu,", (unsigned long long)line);
-	buf_csv_field(&b, reason, strlen(reason));
-	for (size_t i = 0; i < row->nfields; i++) {
-		buf_putc(&b, ',');
-		buf_csv_field(&b, row->fields[i].p, row->fields[i].len);
-	}
-	buf_putc(&b, '\n');
-	fwrite(b.p, 1, b.len, f);
-	buf_free(&b);
-}
-
-static void reject(import_result *res, const import_opts *o, const csv_row_t *row, uint64_t line, const char *why)
-{
-	res->rejected++;
-	if (res->nkept < IMPORT_KEEP_REJECTS) {
-		res->kept[res->nkept].line = line;
-		snprintf(res->kept[res->nkept].reason, sizeof res->kept[0].reason, "%.*s", (int)sizeof res->kept[0].reason - 1, why);
-		res->nkept++;
-	}
-	if (o->rejects)
-		write_reject(o->rejects, line, why, row);
-}
 
 /* Bytes read ahead for the sample and the header hints; replayed after. */
 #define PREFETCH_MAX (8u << 20)
@@ -179,37 +110,6 @@ static ssize_t head_read(void *ud, char *buf, size_t n)
 	return (ssize_t)k;
 }
 
-typedef struct {
-	csv_read_fn fn;
-	void *ud;
-	int lines_left;
-} skip_reader;
-
-/* Drops the first lines_left lines (LF-terminated) of the input. */
-static ssize_t read_skipping(void *ud, char *buf, size_t n)
-{
-	skip_reader *k = ud;
-	for (;;) {
-		ssize_t got = k->fn(k->ud, buf, n);
-		if (got <= 0 || k->lines_left == 0)
-			return got;
-		size_t i = 0;
-		while (i < (size_t)got && k->lines_left > 0) {
-			char *nl = memchr(buf + i, '\n', (size_t)got - i);
-			if (!nl) {
-				i = (size_t)got;
-				break;
-			}
-			i = (size_t)(nl - buf) + 1;
-			k->lines_left--;
-		}
-		if (i < (size_t)got) {
-			memmove(buf, buf + i, (size_t)got - i);
-			return got - (ssize_t)i;
-		}
-	}
-}
-
 static void warn(import_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(import_result *res, const char *fmt, ...)
 {
@@ -255,7 +155,7 @@ typedef struct {
 	buf_t conv;          /* converted field bytes */
 	csv_row_t *crow;     /* the row converted to UTF-8 (the original goes to the rejects file) */
 	sample_t *sample;
-	seq_map seqs;        /* occurrences of record hashes, and ids seen */
+	rowloop_seq seqs;        /* occurrences of record hashes, and ids seen */
 	examples dup_ids, placeholders;
 	entity_parse_opts parse; /* o->parse with the org's currency */
 	recode_plan *recode;     /* --compute, --values, rules, --where (NULL: none) */
@@ -302,8 +202,8 @@ static bool check_sample(const import_opts *o, run_state *rs, source_t *src, rec
 		while (len && src->head[len - 1] != '\n')
 			len--;
 	head_reader hr = {src->head, len, 0};
-	skip_reader sk = {head_read, &hr, o->skip_lines};
-	csv_reader_t *r = csv_new(read_skipping, &sk, o->delimiter, 0);
+	rowloop_skip sk = {head_read, &hr, o->skip_lines};
+	csv_reader_t *r = csv_new(rowloop_read_skipping, &sk, o->delimiter, 0);
 	csv_row_t *row = xmalloc(sizeof *row);
 	size_t widest = 0;
 	char why[256];
@@ -356,12 +256,12 @@ static bool assign_id(const import_opts *o, run_state *rs, record_t *rec, uint64
 {
 	if (rec->present[0]) {
 		uint64_t h = XXH3_64bits_withSeed(rec->raw[0].p, rec->raw[0].len, 0x1d5);
-		if (seq_next(&rs->seqs, h) == 0)
+		if (rowloop_seq_next(&rs->seqs, h) == 0)
 			return true;
 		example(&rs->dup_ids, line, rec->raw[0]);
 		return false;
 	}
-	uint64_t seq = seq_next(&rs->seqs, hash);
+	uint64_t seq = rowloop_seq_next(&rs->seqs, hash);
 	snprintf(rec->idbuf, sizeof rec->idbuf, "h%016llx", (unsigned long long)hash);
 	if (seq)
 		snprintf(rec->idbuf + 17, sizeof rec->idbuf - 17, "-%llu", (unsigned long long)seq);
@@ -443,19 +343,7 @@ static int read_header(const import_opts *o, run_state *rs, csv_reader_t *r, csv
 			         (unsigned long long)row->line);
 			return -1;
 		}
-	if (o->rejects) {
-		/* The rejects file keeps the original columns, so it can be fixed
-		 * and imported again as it is (line and reason are ignored). */
-		buf_t b = BUF_INIT;
-		buf_puts(&b, "line,reason");
-		for (size_t i = 0; i < row->nfields; i++) {
-			buf_putc(&b, ',');
-			buf_csv_field(&b, row->fields[i].p, row->fields[i].len);
-		}
-		buf_putc(&b, '\n');
-		fwrite(b.p, 1, b.len, o->rejects);
-		buf_free(&b);
-	}
+	rowloop_rejects_header(o, row);
 	*header = row;
 	if (rs->table) {
 		/* Header names are matched as text, in the file's encoding. */
@@ -466,29 +354,6 @@ static int read_header(const import_opts *o, run_state *rs, csv_reader_t *r, csv
 		}
 	}
 	return 0;
-}
-
-/* --max-rejects N: past N rejections the import stops (nothing stored). */
-static bool too_many_rejects(const import_opts *o, const import_result *res, uint64_t rows, char *err, size_t errlen)
-{
-	if (o->max_rejects_kind != MAXREJ_COUNT || res->rejected <= o->max_rejects)
-		return false;
-	snprintf(err, errlen,
-	         "more than %lld rows rejected (--max-rejects %lld), the last on line %llu after %llu rows read: nothing "
-	         "was stored",
-	         (long long)o->max_rejects, (long long)o->max_rejects,
-	         (unsigned long long)(res->nkept ? res->kept[res->nkept - 1].line : 0), (unsigned long long)rows);
-	return true;
-}
-
-/* --max-rejects P%: judged on the whole file. Always true (the caller aborts). */
-static bool share_error(const import_opts *o, const import_result *res, uint64_t rows, char *err, size_t errlen)
-{
-	snprintf(err, errlen,
-	         "%lld of %llu rows rejected (%.2f%%), more than --max-rejects %lld.%02lld%%: nothing was stored",
-	         (long long)res->rejected, (unsigned long long)rows, (double)res->rejected * 100.0 / (double)rows,
-	         (long long)(o->max_rejects / 100), (long long)(o->max_rejects % 100));
-	return true;
 }
 
 static void final_warnings(const import_opts *o, run_state *rs, import_result *res)
@@ -523,7 +388,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	}
 	source_t src = {.fn = fn, .ud = ud, .hash = XXH3_createState()};
 	XXH3_64bits_reset(src.hash);
-	skip_reader sk = {source_read, &src, o->skip_lines};
+	rowloop_skip sk = {source_read, &src, o->skip_lines};
 	csv_reader_t *r = NULL;
 	int rc = -1;
 	csv_row_t *row = xmalloc(sizeof *row);
@@ -541,7 +406,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			goto out;
 	}
 	source_prefetch(&src, o->skip_lines + SAMPLE_ROWS + 2);
-	r = csv_new(read_skipping, &sk, o->delimiter, 0);
+	r = csv_new(rowloop_read_skipping, &sk, o->delimiter, 0);
 	csv_set_first_line(r, (uint64_t)o->skip_lines + 1);
 	csv_row_t *header;
 	if (read_header(o, &rs, r, row, &header, err, errlen) != 0 ||
@@ -563,8 +428,9 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	/* Batches on the writer thread (writer.c), --split's costs too. */
 	if (w)
 		iw = import_writer_new(w, o->kind, o->org);
-	uint64_t rows = 0, encoding_rejects = 0;
-	double last = clock_now_s();
+	uint64_t encoding_rejects = 0;
+	rowloop rl;
+	rowloop_init(&rl, o);
 	for (;;) {
 		csv_result cr = csv_next(r, row);
 		if (cr == CSV_EOF)
@@ -573,21 +439,11 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			snprintf(err, errlen, "%s; nothing was stored", csv_fatal(r));
 			goto abort;
 		}
-		rows++;
-		if ((rows & 1023) == 0) {
-			if (o->cancel && atomic_load(o->cancel)) {
-				snprintf(err, errlen, "cancelled after %llu rows; nothing was stored", (unsigned long long)rows);
-				goto abort;
-			}
-			double t = clock_now_s();
-			if (o->progress && t - last >= 0.1) {
-				o->progress(o->progress_ud, csv_bytes(r), rows);
-				last = t;
-			}
-		}
+		if (!rowloop_next(&rl, r, err, errlen))
+			goto abort;
 		if (row->error) {
-			reject(res, o, row, row->line, row->error);
-			if (too_many_rejects(o, res, rows, err, errlen))
+			rowloop_reject(o, res, row, row->line, row->error);
+			if (rowloop_too_many(o, res, rl.rows, err, errlen))
 				goto abort;
 			continue;
 		}
@@ -600,8 +456,8 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			}
 			if (strstr(why, "UTF-8") || strstr(why, "encoding"))
 				encoding_rejects++;
-			reject(res, o, row, row->line, why);
-			if (too_many_rejects(o, res, rows, err, errlen))
+			rowloop_reject(o, res, row, row->line, why);
+			if (rowloop_too_many(o, res, rl.rows, err, errlen))
 				goto abort;
 			continue;
 		}
@@ -612,8 +468,8 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		const record_t *out = rec;
 		if (split_is_debit(o, rec)) {
 			if (!split_cost(rec, rs.table ? rs.crow : row, rs.split_col, &rs.parse, rs.cost, why, sizeof why)) {
-				reject(res, o, row, row->line, why);
-				if (too_many_rejects(o, res, rows, err, errlen))
+				rowloop_reject(o, res, row, row->line, why);
+				if (rowloop_too_many(o, res, rl.rows, err, errlen))
 					goto abort;
 				continue;
 			}
@@ -630,10 +486,9 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		if (!import_writer_add(iw, kind, out, row->line, err, errlen))
 			goto abort;
 	}
-	if (too_many_rejects(o, res, rows, err, errlen) || (o->max_rejects_kind == MAXREJ_PERCENT && rows &&
-	    res->rejected * 10000 > o->max_rejects * (int64_t)rows && share_error(o, res, rows, err, errlen)))
+	if (rowloop_too_many_final(o, res, rl.rows, err, errlen))
 		goto abort;
-	if (rows > 0 && encoding_rejects == rows) {
+	if (rl.rows > 0 && encoding_rejects == rl.rows) {
 		snprintf(err, errlen, "no row is valid UTF-8: declare the file's encoding (e.g. --encoding windows-1252); nothing was stored");
 		goto abort;
 	}
@@ -647,12 +502,8 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		         example_lines(&rs.dup_ids, lines, sizeof lines));
 		goto abort;
 	}
-	if (o->progress)
-		o->progress(o->progress_ud, csv_bytes(r), rows);
-	if (o->cancel && atomic_load(o->cancel)) {
-		snprintf(err, errlen, "cancelled after %llu rows; nothing was stored", (unsigned long long)rows);
+	if (!rowloop_end(&rl, r, err, errlen))
 		goto abort;
-	}
 	if (iw) {
 		/* The writer's counts, before the fingerprint that depends on them. */
 		uint64_t ins, rep;
@@ -694,8 +545,7 @@ out:
 	import_writer_free(iw);
 	recode_plan_free(rs.recode);
 	res->seconds = clock_now_s() - t0;
-	free(rs.seqs.keys);
-	free(rs.seqs.counts);
+	rowloop_seq_free(&rs.seqs);
 	buf_free(&rs.conv);
 	free(rs.table);
 	free(rs.crow);
