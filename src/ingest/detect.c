@@ -534,9 +534,8 @@ bool detect_run(entity_kind kind, const char *head, size_t len, bool eof, const 
 	map_columns(&c);
 	if (c.header < 0)
 		dt_map_by_content(&c);
-	if (!check_required(&c) || !dt_pick_dates(&c) || !dt_pick_money(&c))
+	if (!check_required(&c) || !dt_pick_dates(&c) || !dt_pick_money(&c) || !dt_pick_signs(&c))
 		goto out;
-	dt_pick_signs(&c);
 	if (c.category >= 0 && dt_given(&c, "split") && !dt_given(&c, "split_category"))
 		dt_choose(&c, "split_category", dt_cell(&c.g, c.header, c.category));
 	emit_map(&c);

@@ -67,7 +67,8 @@ void dt_map_by_content(ctx *c);
 bool dt_pick_dates(ctx *c);
 /* Decimal mark, thousands separator, symbols, signs of the amounts. */
 bool dt_pick_money(ctx *c);
-/* An indicator column, debit/credit, --negate for costs. */
-void dt_pick_signs(ctx *c);
+/* An indicator column, debit/credit, --negate for costs (false with why
+ * when a sign column's values cannot be read). */
+bool dt_pick_signs(ctx *c);
 
 #endif

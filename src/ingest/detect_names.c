@@ -91,8 +91,8 @@ static const char *const names[ROLE__COUNT][96] = {
 	                  "rachunek nadawcy", "rachunek kontrahenta", "numer rachunku nadawcy", NULL},
 };
 
-/* Lowercase ASCII, trimmed, inner runs of spaces as one, quotes and a
- * trailing ':' dropped, '_' as a space. */
+/* Lowercase ASCII, trimmed, inner runs of spaces as one (none around
+ * '/'), quotes and a trailing ':' dropped, '_' as a space. */
 static size_t normalise(const char *h, size_t len, char *out, size_t cap)
 {
 	size_t n = 0;
@@ -105,6 +105,9 @@ static size_t normalise(const char *h, size_t len, char *out, size_t cap)
 			space = n > 0;
 			continue;
 		}
+		/* "Dr / Cr" is "Dr/Cr" */
+		if (c == '/' || (n && out[n - 1] == '/'))
+			space = false;
 		if (space)
 			out[n++] = ' ';
 		space = false;
@@ -125,8 +128,8 @@ int detect_name_score(detect_role role, const char *h, size_t len)
 		return 0;
 	int best = 0;
 	for (int i = 0; names[role][i]; i++) {
-		const char *s = names[role][i];
-		size_t sl = strlen(s);
+		char s[128];
+		size_t sl = normalise(names[role][i], strlen(names[role][i]), s, sizeof s);
 		int score = 0;
 		if (nl == sl && !memcmp(n, s, sl))
 			score = 3000 - i;
@@ -148,6 +151,9 @@ int detect_direction(const char *v, size_t len)
 	while (len && v[0] == ' ')
 		v++, len--;
 	while (len && v[len - 1] == ' ')
+		len--;
+	/* "Dr." / "Cr." (Indian and UK statements) */
+	if (len > 1 && v[len - 1] == '.')
 		len--;
 	for (int i = 0; out[i]; i++)
 		if (strlen(out[i]) == len && !strncasecmp(v, out[i], len))

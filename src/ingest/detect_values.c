@@ -257,6 +257,10 @@ bool dt_pick_money(ctx *c)
 			if (*p == 0xc2 && p[1] == 0xa0) {
 				space = true;
 				p++;
+			} else if (*p == 0xe2 && p[1] == 0x80 && p[2] == 0xaf) {
+				/* U+202F, the group separator of French locales */
+				space = true;
+				p += 2;
 			} else if (*p == ' ' && p != (const unsigned char *)v[i] && p[-1] >= '0' && p[-1] <= '9' &&
 			           p[1] >= '0' && p[1] <= '9') {
 				space = true;
@@ -337,7 +341,31 @@ out:
 	return ok;
 }
 
-void dt_pick_signs(ctx *c)
+/* A column no field reads whose every value is a debit/credit word, both
+ * directions present ("Dr / Cr", "Type" of DEBIT and CREDIT): the sign of
+ * unsigned amounts whatever the column is called; -1 when none. */
+static int indicator_by_values(const ctx *c)
+{
+	const entity_def *d = entity_get(c->kind);
+	for (int col = 0; c->header >= 0 && col < c->g.n[c->header] && col < CSV_MAX_FIELDS; col++) {
+		bool read = false;
+		for (int f = 0; f < d->ncols; f++)
+			read |= c->col[f] == col;
+		int in = 0, out = 0, other = 0;
+		for (int i = c->data; i < c->g.nrows && !read && !other; i++) {
+			const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, col) : "";
+			int dir = *v ? detect_direction(v, strlen(v)) : 2;
+			in += dir == 1;
+			out += dir == -1;
+			other += dir == 0;
+		}
+		if (!read && !other && in && out)
+			return col;
+	}
+	return -1;
+}
+
+bool dt_pick_signs(ctx *c)
 {
 	const entity_def *d = entity_get(c->kind);
 	int amount = entity_col_index(d, "amount", 6);
@@ -350,10 +378,12 @@ void dt_pick_signs(ctx *c)
 			dt_choose(c, "negate", "1");
 			dt_note(c, 10, "most rows are debits: costs are money out (--negate)");
 		}
-		return;
+		return true;
 	}
 	if (amount < 0 || c->col[amount] < 0)
-		return;
+		return true;
+	if (c->indicator < 0 && !c->signed_values && !dt_given(c, "sign_column"))
+		c->indicator = indicator_by_values(c);
 	if (c->indicator >= 0 && !c->signed_values) {
 		/* The distinct values of the indicator and what they say. */
 		char list[128] = "";
@@ -385,10 +415,24 @@ void dt_pick_signs(ctx *c)
 				dt_choose(c, "negative_values", list);
 			}
 			dt_note(c, 0, "column '%s' tells the sign", dt_cell(&c->g, c->header, c->indicator));
-			return;
+			return true;
+		}
+		/* Unsigned amounts beside a sign column we cannot read: reading them
+		 * as written would store every debit as money in. */
+		const char *col = dt_cell(&c->g, c->header, c->indicator);
+		if (!dt_user_gives(c, "amount")) {
+			char vals[160] = "";
+			for (int j = 0; j < nseen && strlen(vals) < 100; j++)
+				snprintf(vals + strlen(vals), sizeof vals - strlen(vals), "%s'%.20s'", j ? ", " : "", seen[j]);
+			snprintf(c->why, c->whylen,
+			         "column '%.40s' may tell the sign of the unsigned amounts but its values (%s) are not known "
+			         "ones: give --sign-column '%.40s' --negative-values VALUES (those meaning money out), or "
+			         "--map amount=COLUMN to read the amounts as written",
+			         col, vals, col);
+			return false;
 		}
 		dt_note(c, 10, "column '%s' may tell the sign but its values are not known ones: amounts read as written",
-		     dt_cell(&c->g, c->header, c->indicator));
+		     col);
 	}
 	if (c->kind == ENT_COSTS && c->signed_values && !dt_given(c, "negate")) {
 		int neg = 0, n = 0;
@@ -405,5 +449,5 @@ void dt_pick_signs(ctx *c)
 			dt_note(c, 10, "%d of %d amounts are negative: costs are money out (--negate)", neg, n);
 		}
 	}
+	return true;
 }
-

@@ -103,6 +103,27 @@ describe('--detect refuses when unsure, reads only a sample', () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(table(data, 'payments'), [3, 120000 - 350 - 90000]);
   });
+  test('unsigned amounts beside a sign column of unknown values: refused, never stored as money in', () => {
+    const data = freshData();
+    const f = write('sign_k.csv', 'Date,Description,Amount,Sign\n02/01/2024,Client,1250.00,K\n05/01/2024,Power,84.20,D\n13/01/2024,Rent,1200.00,D\n');
+    const r = run(['import', 'payments', f, '--data', data, '-q', '--detect', '--split']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /column 'Sign' may tell the sign of the unsigned amounts but its values \('K', 'D'\) are not known ones: give --sign-column 'Sign' --negative-values/);
+    assert.equal(storeSql(data, 'SELECT count(*) FROM payments'), '0');
+    const ok = run(['import', 'payments', f, '--data', data, '-q', '--detect', '--split', '--sign-column', 'Sign', '--negative-values', 'D']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(table(data, 'payments'), [1, 125000]);
+    assert.deepEqual(table(data, 'costs'), [2, 128420]);
+  });
+  test('a column of DEBIT/CREDIT words under any name signs unsigned amounts', () => {
+    const data = freshData();
+    const f = write('type.csv', 'Date,Description,Amount,Kind\n02/01/2024,Client,1250.00,CREDIT\n05/01/2024,Power,84.20,DEBIT\n13/01/2024,Rent,1200.00,debit\n');
+    const r = run(['import', 'payments', f, '--data', data, '-q', '--detect', '--split']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /--sign-column Kind --negative-values DEBIT,debit/);
+    assert.deepEqual(table(data, 'payments'), [1, 125000]);
+    assert.deepEqual(table(data, 'costs'), [2, 128420]);
+  });
   test('no column for a required field: refused naming the columns', () => {
     const f = write('nocols.csv', 'Foo;Bar;Baz\n1;2;3\n4;5;6\n');
     const r = run(['import', 'payments', f, '--data', freshData(), '-q', '--detect']);
@@ -275,5 +296,16 @@ describe('over HTTP: detect=1, profile=, the profiles API, a background import',
     }
     assert.equal(t.status, 'succeeded', JSON.stringify(t));
     assert.equal(t.result.inserted, 9);
+  });
+  test("the web upload's default reads a Dr./Cr. statement's debits as money out", async () => {
+    const r = await call('POST', '/api/v1/import/payments?detect=1&split=1', readFileSync(path.join(CORPUS, 'in_sbi.csv')));
+    // (after the tests above: the org's payments now hold this file's too)
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.detected.options.sign_column, 'Dr / Cr');
+    assert.equal(storeSql(data, "SELECT count(*) || '|' || sum(amount) FROM payments WHERE payer LIKE 'NEFT-%' OR payer LIKE 'IMPS-%'"), '3|246249');
+    assert.equal(storeSql(data, "SELECT count(*) || '|' || sum(amount) FROM costs WHERE vendor IN ('BILLDESK-STADTWERKE', 'UPI-CAFE MUELLER', 'RENT JANUARY')"), '3|128770');
+    const bad = await call('POST', '/api/v1/import/payments?detect=1', 'Date,Description,Amount,Sign\n13/01/2024,Client,1250.00,K\n15/01/2024,Power,84.20,D\n');
+    assert.equal(bad.status, 422);
+    assert.match(bad.json.detail, /may tell the sign of the unsigned amounts/);
   });
 });

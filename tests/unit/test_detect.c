@@ -76,6 +76,34 @@ Test(detect, costs_without_category_and_negative_amounts)
 	detect_free(&r);
 }
 
+/* Unsigned amounts must never be read as written beside a sign column:
+ * "Dr / Cr" with "Dr."/"Cr." is one, a K/D column is refused. */
+Test(detect, sign_column_of_unsigned_amounts_is_read_or_refused)
+{
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_PAYMENTS, "Date,Description,Amount,Dr / Cr\n13-01-2024,A,1.00,Cr.\n14-01-2024,B,2.00,Dr.\n", &r, why,
+	              sizeof why), "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "sign_column"), "Dr / Cr");
+	cr_assert_str_eq(optlist_get(&r.opts, "negative_values"), "Dr.");
+	detect_free(&r);
+	cr_assert(!run(ENT_PAYMENTS, "Date,Description,Amount,Sign\n13-01-2024,A,1.00,K\n14-01-2024,B,2.00,D\n", &r, why,
+	               sizeof why));
+	cr_assert(strstr(why, "column 'Sign' may tell the sign") != NULL, "%s", why);
+	detect_free(&r);
+}
+
+/* U+202F is the group separator of French locales. */
+Test(detect, narrow_no_break_space_between_digit_groups)
+{
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_PAYMENTS, "Date;Libell\xc3\xa9;Montant\n13/01/2024;A;1\xe2\x80\xaf" "250,00\n14/01/2024;B;-3,50\n", &r,
+	              why, sizeof why), "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "thousands"), "space");
+	detect_free(&r);
+}
+
 Test(optlist, layers_join_lists_and_the_caller_wins)
 {
 	optlist user = {0}, prof = {0}, det = {0};
