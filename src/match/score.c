@@ -503,10 +503,23 @@ score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t 
 			k = c[b].conf;
 		}
 	}
+	/* The reference names another open invoice of exactly the payment's
+	 * amount (another customer's, say) and the best only resembles that
+	 * number or matches by amount and name: reference and amount say one
+	 * invoice, the payer's name another; a person decides. (A named
+	 * invoice of another amount is a typo's victim: the best stands.) */
+	bool elsewhere = false;
+	if (r == n && !(c[b].flags & SCORE_EXACT_REF))
+		for (size_t i = 0; i < n && !elsewhere; i++)
+			if (i != b && c[i].rule != SCORE_RULE_NONE && (c[i].flags & SCORE_EXACT_REF) &&
+			    (c[i].flags & SCORE_AMOUNT_EQUAL)) {
+				other = i;
+				elsewhere = true;
+			}
 	*best = b;
 	/* Paid and void invoices count as named too, so that a re-run (when
 	 * the run before paid one of them) decides as the first run did. */
-	bool several = named + closed_named >= 2 || (!named && !closed_named && loose >= 2);
+	bool several = elsewhere || named + closed_named >= 2 || (!named && !closed_named && loose >= 2);
 	if (several && r == n)
 		for (size_t i = 0; i < n && other == n; i++)
 			if (i != b && (c[i].flags & (named ? SCORE_EXACT_REF : SCORE_LOOSE_REF)) &&

@@ -171,8 +171,9 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
  * due date proximity, then age, and the first one kept with
  * SCORE_AMBIGUOUS; a reference that names several invoices (counting
  * closed_named, the paid or void ones the caller found), or, without
- * an exact number, leaves out a prefix or year that several share) sets
- * SCORE_SEVERAL. Both scale the confidence by ambiguity_factor and keep it
+ * an exact number, leaves out a prefix or year that several share), or
+ * names exactly another invoice of the payment's amount than the best,
+ * sets SCORE_SEVERAL. Both scale the confidence by ambiguity_factor and keep it
  * below auto: never applied. May change c (flags, and loose-number rules
  * when an exact number is named). */
 score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t closed_named, size_t *best,

@@ -128,6 +128,25 @@ Test(safety, item2_several_invoices_named_go_to_review)
 	json_decref(j);
 }
 
+/* The reference names another customer's invoice of exactly the amount,
+ * one digit from the payer's own of the same amount: reference and amount
+ * say one, the name the other. Never applied; a named invoice of another
+ * amount is a typo's victim and the payer's own stands. */
+Test(safety, reference_naming_another_customers_invoice_of_the_amount_goes_to_review)
+{
+	reconcile(INV_HEAD "IV1,INV-2025-000101,Acme Corp,,2025-03-01,2025-03-31,500.00,open\n"
+	                   "IV2,INV-2025-000102,Globex LLC,,2025-03-01,2025-03-31,500.00,open\n"
+	                   "IV3,INV-2025-000201,Acme Corp,,2025-03-01,2025-03-31,900.00,open\n"
+	                   "IV4,INV-2025-000202,Initech,,2025-03-01,2025-03-31,300.00,open\n",
+	          PAY_HEAD "P1,2025-03-20,GLOBEX LLC,500.00,INV-2025-000101,\n"
+	                   "P2,2025-03-20,INITECH,300.00,INV-2025-000201,\n");
+	expect("P1", "IV2 proposed fuzzy_reference");
+	json_t *j = explained("P1");
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "decision"), "also_named")), "IV1");
+	json_decref(j);
+	expect("P2", "IV4 applied fuzzy_reference");
+}
+
 /* ---- item 4: Unicode case folding ---- */
 
 Test(safety, item4_cyrillic_and_greek_names_and_numbers)
