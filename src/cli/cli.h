@@ -6,6 +6,7 @@
 #define BRISK_CLI_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "core/buf.h"
 
@@ -38,6 +39,10 @@ const char *cli_actor(void);
 /* Appends a rules file (brisk import --rules FILE) to rules, a line each.
  * False with errno set. */
 bool cli_read_rules(const char *path, buf_t *rules);
+
+/* An importer's reader over a file descriptor: ud points to the int fd.
+ * read(2), retried on EINTR; -1 with errno on a failure. */
+ssize_t cli_read_fd(void *ud, char *buf, size_t n);
 
 /* The data directory: --data DIR if given, else $BRISK_DATA, else ./brisk-data. */
 const char *cli_data_dir(const char *flag_value);

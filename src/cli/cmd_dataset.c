@@ -53,17 +53,6 @@ static void usage(FILE *f)
 	        "  --max-rejects N|P%%    as for brisk import\n");
 }
 
-static ssize_t read_fd(void *ud, char *buf, size_t n)
-{
-	int fd = *(int *)ud;
-	for (;;) {
-		ssize_t r = read(fd, buf, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		return r;
-	}
-}
-
 static bool slurp(const char *path, size_t max, buf_t *out)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -250,7 +239,7 @@ int cmd_dataset(int argc, char **argv)
 			import_result *res = xmalloc(sizeof *res);
 			o.org = oid;
 			o.rejects = rj;
-			int k = dsimport_run(s, args[0], read_fd, &fd, &o, res, err, sizeof err);
+			int k = dsimport_run(s, args[0], cli_read_fd, &fd, &o, res, err, sizeof err);
 			if (k != 0) {
 				cli_fail("dataset", EXIT_FAIL, "%s", err);
 			} else {

@@ -29,11 +29,6 @@ static void usage(FILE *f)
 	           "serves it. Running it again reuses the existing data and token.\n");
 }
 
-static ssize_t read_fd(void *ud, char *buf, size_t n)
-{
-	return read(*(int *)ud, buf, n);
-}
-
 static void on_progress(void *ud, uint64_t bytes, uint64_t rows)
 {
 	progress_update(ud, bytes, rows);
@@ -52,7 +47,7 @@ static int import_file(store_t *s, int64_t org, entity_kind k, const char *path)
 	o.progress_ud = pg;
 	import_result *res = malloc(sizeof *res);
 	char err[512];
-	int rc = import_run(s, read_fd, &fd, &o, res, err, sizeof err);
+	int rc = import_run(s, cli_read_fd, &fd, &o, res, err, sizeof err);
 	progress_done(pg);
 	progress_free(pg);
 	close(fd);

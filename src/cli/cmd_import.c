@@ -92,7 +92,7 @@ static void usage(FILE *f)
 	        "  -q, --quiet           no progress bar\n");
 }
 
-static ssize_t read_fd(void *ud, char *buf, size_t n)
+ssize_t cli_read_fd(void *ud, char *buf, size_t n)
 {
 	int fd = *(int *)ud;
 	for (;;) {
@@ -181,7 +181,7 @@ static int run(import_opts *o, cli_params *g, const char *path, const char *reje
 	if ((o->org = store_org_id(s, org, true, err, errlen)) < 0)
 		goto out;
 	char why[512];
-	if (!import_prepare(&prep, s, o, cli_params_get, g, read_fd, &fd, why, sizeof why)) {
+	if (!import_prepare(&prep, s, o, cli_params_get, g, cli_read_fd, &fd, why, sizeof why)) {
 		snprintf(err, errlen, "%s%s%s", prep.refused ? "detection is unsure: " : "", flag_prefix(why), why);
 		goto out;
 	}

@@ -73,11 +73,6 @@ static void usage(FILE *f)
 	        BRISK_TARGETS_INSTALLED);
 }
 
-static ssize_t read_fd(void *ud, char *buf, size_t n)
-{
-	return read(*(int *)ud, buf, n);
-}
-
 static double mono(void)
 {
 	struct timespec ts;
@@ -129,7 +124,7 @@ static int build_data(const vopts *o, const char *dir, store_t *s, int64_t org, 
 		import_opts io = {.kind = (entity_kind)k, .org = org};
 		import_result *res = calloc(1, sizeof *res);
 		double t0 = mono();
-		int rc = import_run(s, read_fd, &fd, &io, res, err, errlen);
+		int rc = import_run(s, cli_read_fd, &fd, &io, res, err, errlen);
 		double dt = mono() - t0;
 		close(fd);
 		int64_t n = res->inserted + res->replaced;

@@ -372,6 +372,10 @@ static store_stmt_t *lite_prepare(store_conn_t *base, const char *sql)
 static void lite_bind(store_stmt_t *t, int idx, int kind, int64_t i, double d, const void *p, size_t len, bool copy)
 {
 	sqlite3_stmt *st = LT(t)->st;
+	if (LT(t)->batch) {
+		lite_batch_bind(LT(t)->batch, idx, kind, i, d, p, len, copy);
+		return;
+	}
 	switch (kind) {
 	case STORE_V_INT: sqlite3_bind_int64(st, idx, i); break;
 	case STORE_V_REAL: sqlite3_bind_double(st, idx, d); break;

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,39 +10,144 @@
 #include "store/sqlite_bulk.h"
 #include "store/sqlite_int.h"
 
-/* ---- bulk inserts: a staging table, one INSERT ... SELECT per batch ----
+/* ---- bulk inserts: the caller's INSERT, GROUP_ROWS rows per statement ----
  *
- * A prepared INSERT per row pays, for every row, a statement start and end,
- * a statement journal (the entity tables have triggers) and the timing of
- * monitor/qstats. Rows are instead appended to a TEMP table (in memory, no
- * index, no trigger: what the sqlite3 shell's .import does) and go into
- * the real table with one statement per batch, which runs the same
- * triggers, constraints and conflict clause row by row, in batch order.
- * The rows that went in are the ones whose new rowid is above the table's
- * largest before the statement (SQLite gives max + 1 to each new row). */
+ * SQLite has no round trip to save, but each execution of a statement
+ * pays its start and end (cursors opened and closed, the statement
+ * journal, bindings, reset): about as much as inserting the row itself.
+ * A batch keeps the values the caller binds for each row (lite_bind hands
+ * them over) and runs them GROUP_ROWS at a time through the same INSERT
+ * with that many VALUES tuples, which SQLite executes row by row in order
+ * with the statement's conflict clause. The rows are written once,
+ * straight into the table (no staging table). Which rows went in: all of
+ * them when the statement changed as many rows as it had (always, for a
+ * load into new keys); otherwise each row's key is looked up, and a row
+ * went in if its key now names one of the rowids the statement gave out
+ * (SQLite gives max + 1 to each new row: they are the last `changes` up
+ * to sqlite3_last_insert_rowid), and no earlier row of the group claimed
+ * it (twins: only the first went in). Rows left over at a run (fewer
+ * than a group) go through the one-row statement, whose changes tell. */
+
+#define GROUP_ROWS 64
+#define MAX_KEY 4
 
 typedef struct {
+	int kind;   /* STORE_V_*; 0 = NULL (unbound) */
+	bool owned; /* text or blob copied into the arena at offset off */
+	int64_t i;
+	double d;
+	const void *p;
+	size_t off, len;
+} lite_val;
+
+struct lite_batch {
 	store_batch_t base;
-	lite_stmt st;            /* INSERT INTO temp stage: the caller's bindings */
-	sqlite3_stmt *run, *clear;
-	sqlite3_stmt *max, *match; /* prepared at the first run that asks which rows went in */
-	char *table, *keycols;     /* "org, id" */
-	const char *key;           /* the caller's SQL (qstats) */
-	int nparams;
-	size_t nrows;
+	lite_stmt st;         /* what the caller binds: the values come here */
+	sqlite3_stmt *one;    /* the caller's INSERT */
+	sqlite3_stmt *group;  /* the same with `rows` tuples; NULL: one row at a time */
+	sqlite3_stmt *find;   /* rowid by key; NULL: not a rowid table */
+	int n, rows;          /* parameters per row, rows per group */
+	int key[MAX_KEY], nkey; /* the key columns' parameters (0-based) */
+	lite_val *vals;       /* the pending rows' values, n per row */
+	size_t pending;
+	buf_t arena;          /* copied values of the pending rows */
+	char *table;
+	bool *inserted;       /* per row since the last run */
+	size_t nrows, cap;
+	uint64_t ns;          /* time spent in statements since the last run */
 	bool failed;
 	char err[256];
-} lite_batch;
+};
 
-static sqlite3_stmt *batch_prep(sqlite3 *db, const char *sql)
+/* A statement kept for the whole load; NULL (not logged when quiet). */
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql, bool quiet)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-		log_error("store: cannot prepare: %s: %s", sqlite3_errmsg(db), sql);
+		if (!quiet)
+			log_error("store: cannot prepare: %s: %s", sqlite3_errmsg(db), sql);
 		sqlite3_finalize(st);
 		return NULL;
 	}
 	return st;
+}
+
+/* The position of name in a comma-separated list of columns, or -1. */
+static int col_pos(const char *cols, const char *name, size_t len)
+{
+	for (int i = 0; *cols; i++) {
+		while (*cols == ' ')
+			cols++;
+		size_t l = strcspn(cols, ",");
+		size_t t = l;
+		while (t && cols[t - 1] == ' ')
+			t--;
+		if (t == len && !memcmp(cols, name, len))
+			return i;
+		cols += l;
+		if (*cols == ',')
+			cols++;
+	}
+	return -1;
+}
+
+/* The group statement and the key lookup, for an INSERT whose VALUES are
+ * n plain `?` (row r's parameter k is then r * n + k + 1). */
+static void prep_group(struct lite_batch *b, sqlite3 *db, const char *sql, const char *cols, const char *key)
+{
+	const char *v = strstr(sql, "VALUES(");
+	if (!v)
+		return;
+	const char *t = v + 7, *e = t;
+	int marks = 0;
+	for (; *e && *e != ')'; e++) {
+		if (*e == '?')
+			marks++;
+		else if (*e != ',' && *e != ' ')
+			return; /* an expression or a numbered parameter */
+	}
+	if (*e != ')' || marks != b->n || b->n == 0)
+		return;
+	int limit = sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+	b->rows = limit / b->n < GROUP_ROWS ? limit / b->n : GROUP_ROWS;
+	if (b->rows < 2)
+		return;
+	buf_t q = BUF_INIT;
+	buf_put(&q, sql, (size_t)(t - 1 - sql));
+	for (int r = 0; r < b->rows; r++) {
+		buf_puts(&q, r ? ",(" : "(");
+		buf_put(&q, t, (size_t)(e - t));
+		buf_putc(&q, ')');
+	}
+	buf_puts(&q, e + 1);
+	b->group = prep(db, q.p, false);
+	/* key: "org, id) DO ..." */
+	buf_reset(&q);
+	buf_printf(&q, "SELECT rowid FROM main.%s WHERE ", b->table);
+	const char *k = key;
+	b->nkey = 0;
+	while (*k && *k != ')' && b->nkey < MAX_KEY) {
+		while (*k == ' ')
+			k++;
+		size_t l = strcspn(k, ",)");
+		size_t tl = l;
+		while (tl && k[tl - 1] == ' ')
+			tl--;
+		int pos = col_pos(cols, k, tl);
+		if (pos < 0) {
+			b->nkey = 0;
+			break;
+		}
+		buf_printf(&q, "%s%.*s = ?", b->nkey ? " AND " : "", (int)tl, k);
+		b->key[b->nkey++] = pos;
+		k += l;
+		if (*k == ',')
+			k++;
+	}
+	/* A WITHOUT ROWID table (the rollups) has no rowid to look up: its
+	 * batches never ask which rows went in. */
+	b->find = b->nkey && *k == ')' ? prep(db, q.p, true) : NULL;
+	buf_free(&q);
 }
 
 void lite_batch_free(store_batch_t *base);
@@ -52,193 +158,197 @@ store_batch_t *lite_batch_new(store_conn_t *w, const char *insert_sql)
 	if (!store_parse_insert(insert_sql, &table, &cols, &key))
 		return NULL;
 	sqlite3 *db = LC(w)->db;
-	lite_batch *b = xcalloc(1, sizeof *b);
+	struct lite_batch *b = xcalloc(1, sizeof *b);
 	b->base.conn = w;
-	b->key = insert_sql;
-	buf_t q = BUF_INIT;
-	/* The stage keeps the columns' affinities (CREATE ... AS), no
-	 * constraint; its rowid is the row's place in the batch + 1. */
-	buf_printf(&q, "CREATE TEMP TABLE IF NOT EXISTS brisk_stage_%s AS SELECT %s FROM main.%s WHERE 0", table, cols,
-	           table);
-	bool ok = sqlite3_exec(db, q.p, NULL, NULL, NULL) == SQLITE_OK;
-	buf_reset(&q);
-	int n = 1;
-	for (const char *c = cols; *c; c++)
-		n += *c == ',';
-	b->nparams = n;
-	buf_printf(&q, "INSERT INTO temp.brisk_stage_%s(%s) VALUES(?", table, cols);
-	for (int i = 1; i < n; i++)
-		buf_puts(&q, ",?");
-	buf_putc(&q, ')');
-	b->st.st = ok ? batch_prep(db, q.p) : NULL;
-	b->st.base.conn = w;
-	b->st.base.key = insert_sql;
-	buf_reset(&q);
-	/* WHERE true: SQLite reads ON CONFLICT after a bare FROM as a join's */
-	buf_printf(&q, "INSERT INTO main.%s(%s) SELECT %s FROM temp.brisk_stage_%s WHERE true ORDER BY rowid ON CONFLICT(%s",
-	           table, cols, cols, table, key);
-	b->run = b->st.st ? batch_prep(db, q.p) : NULL;
-	buf_reset(&q);
-	buf_printf(&q, "DELETE FROM temp.brisk_stage_%s", table);
-	b->clear = b->run ? batch_prep(db, q.p) : NULL;
-	buf_free(&q);
 	b->table = table;
-	b->keycols = xstrndup(key, strcspn(key, ")"));
+	b->one = prep(db, insert_sql, false);
+	if (b->one) {
+		b->n = sqlite3_bind_parameter_count(b->one);
+		b->rows = 1;
+		prep_group(b, db, insert_sql, cols, key);
+		if (!b->group)
+			b->rows = 1;
+	}
 	free(cols);
 	free(key);
-	if (!b->clear) {
+	if (!b->one) {
 		lite_batch_free(&b->base);
 		return NULL;
 	}
+	b->st.st = b->one;
+	b->st.batch = b;
+	b->st.base.conn = w;
+	b->st.base.key = insert_sql;
+	b->vals = xcalloc((size_t)b->rows * (size_t)(b->n ? b->n : 1), sizeof *b->vals);
 	return &b->base;
 }
 
 store_stmt_t *lite_batch_stmt(store_batch_t *base)
 {
-	return &((lite_batch *)base)->st.base;
+	return &((struct lite_batch *)base)->st.base;
+}
+
+void lite_batch_bind(struct lite_batch *b, int idx, int kind, int64_t i, double d, const void *p, size_t len,
+                     bool copy)
+{
+	if (idx < 1 || idx > b->n)
+		return; /* as sqlite3_bind_*: out of range */
+	lite_val *v = &b->vals[b->pending * (size_t)b->n + (size_t)(idx - 1)];
+	v->kind = kind;
+	v->i = i;
+	v->d = d;
+	v->len = len;
+	v->owned = (kind == STORE_V_TEXT && copy) || kind == STORE_V_BLOB;
+	if (v->owned) {
+		v->off = b->arena.len;
+		buf_put(&b->arena, p, len);
+	} else {
+		v->p = p;
+	}
+}
+
+static void bind_val(sqlite3_stmt *st, int idx, const lite_val *v, const char *arena)
+{
+	const void *p = v->owned ? arena + v->off : v->p;
+	switch (v->kind) {
+	case STORE_V_INT: sqlite3_bind_int64(st, idx, v->i); break;
+	case STORE_V_REAL: sqlite3_bind_double(st, idx, v->d); break;
+	case STORE_V_TEXT: sqlite3_bind_text64(st, idx, p ? p : "", v->len, SQLITE_STATIC, SQLITE_UTF8); break;
+	case STORE_V_BLOB: sqlite3_bind_blob64(st, idx, p ? p : "", v->len, SQLITE_STATIC); break;
+	default: sqlite3_bind_null(st, idx); break;
+	}
+}
+
+static void fail(struct lite_batch *b, sqlite3 *db)
+{
+	b->failed = true;
+	snprintf(b->err, sizeof b->err, "%s", sqlite3_errmsg(db));
+}
+
+/* Which of the group's rows went in, when not all did (see above). */
+static void group_inserted(struct lite_batch *b, sqlite3 *db, bool *in, int64_t changes)
+{
+	memset(in, 0, (size_t)b->rows * sizeof *in);
+	if (!changes)
+		return;
+	if (!b->find) {
+		b->failed = true;
+		snprintf(b->err, sizeof b->err, "cannot tell which rows of %s went in", b->table);
+		return;
+	}
+	int64_t last = sqlite3_last_insert_rowid(db), first = last - changes + 1, claimed = first - 1;
+	for (int r = 0; r < b->rows; r++) {
+		const lite_val *row = &b->vals[(size_t)r * (size_t)b->n];
+		for (int k = 0; k < b->nkey; k++)
+			bind_val(b->find, k + 1, &row[b->key[k]], b->arena.p);
+		int rc = sqlite3_step(b->find);
+		if (rc == SQLITE_ROW) {
+			int64_t rid = sqlite3_column_int64(b->find, 0);
+			if (rid > claimed && rid <= last) {
+				in[r] = true;
+				claimed = rid;
+			}
+		} else if (rc != SQLITE_DONE) {
+			fail(b, db);
+		}
+		sqlite3_reset(b->find);
+	}
+}
+
+/* Runs the pending rows: one group statement, or (fewer rows, or no
+ * group statement) the one-row statement per row. */
+static void flush_rows(struct lite_batch *b)
+{
+	sqlite3 *db = LC(b->base.conn)->db;
+	size_t n = b->pending;
+	if (b->nrows + n > b->cap) {
+		b->cap = b->cap * 2 > b->nrows + n ? b->cap * 2 : b->nrows + n + 1024;
+		b->inserted = xrealloc(b->inserted, b->cap * sizeof *b->inserted);
+	}
+	bool *in = &b->inserted[b->nrows];
+	memset(in, 0, n * sizeof *in);
+	uint64_t t0 = qstats_now_ns();
+	if (b->failed) {
+		/* nothing more runs: the caller rolls back */
+	} else if (b->group && n == (size_t)b->rows) {
+		for (size_t i = 0; i < n * (size_t)b->n; i++)
+			bind_val(b->group, (int)i + 1, &b->vals[i], b->arena.p);
+		if (sqlite3_step(b->group) == SQLITE_DONE) {
+			int64_t c = sqlite3_changes64(db);
+			if (c == (int64_t)n)
+				memset(in, 1, n * sizeof *in);
+			else
+				group_inserted(b, db, in, c);
+		} else {
+			fail(b, db);
+		}
+		sqlite3_reset(b->group);
+	} else {
+		for (size_t r = 0; r < n && !b->failed; r++) {
+			for (int k = 0; k < b->n; k++)
+				bind_val(b->one, k + 1, &b->vals[r * (size_t)b->n + (size_t)k], b->arena.p);
+			if (sqlite3_step(b->one) == SQLITE_DONE)
+				in[r] = sqlite3_changes64(db) > 0;
+			else
+				fail(b, db);
+			sqlite3_reset(b->one);
+		}
+	}
+	b->ns += qstats_now_ns() - t0;
+	b->nrows += n;
+	b->pending = 0;
+	memset(b->vals, 0, (size_t)b->rows * (size_t)b->n * sizeof *b->vals);
+	buf_reset(&b->arena);
 }
 
 void lite_batch_row(store_batch_t *base)
 {
-	lite_batch *b = (lite_batch *)base;
-	if (!b->failed && sqlite3_step(b->st.st) != SQLITE_DONE) {
-		b->failed = true;
-		snprintf(b->err, sizeof b->err, "staging a row: %s", sqlite3_errmsg(LC(base->conn)->db));
-	}
-	sqlite3_reset(b->st.st);
-	sqlite3_clear_bindings(b->st.st);
-	b->nrows++;
+	struct lite_batch *b = (struct lite_batch *)base;
+	if (++b->pending == (size_t)b->rows)
+		flush_rows(b);
 }
 
 size_t lite_batch_rows(store_batch_t *base)
 {
-	return ((lite_batch *)base)->nrows;
-}
-
-/* Runs st to completion; false on an error (the reason in err). */
-static bool batch_exec(lite_batch *b, sqlite3_stmt *st, char *err, size_t errlen)
-{
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		snprintf(err, errlen, "%s", sqlite3_errmsg(LC(b->base.conn)->db));
-	return rc == SQLITE_DONE;
-}
-
-/* The statements that tell which rows went in (a rowid table only). */
-static bool batch_prep_match(lite_batch *b)
-{
-	if (b->match)
-		return true;
-	sqlite3 *db = LC(b->base.conn)->db;
-	buf_t q = BUF_INIT;
-	buf_printf(&q, "SELECT coalesce(max(rowid), 0) FROM main.%s", b->table);
-	b->max = batch_prep(db, q.p);
-	/* The key's columns equal between the stage and the table. */
-	buf_reset(&q);
-	buf_printf(&q, "SELECT s.rowid, t.rowid FROM temp.brisk_stage_%s AS s JOIN main.%s AS t ON ", b->table, b->table);
-	const char *k = b->keycols;
-	for (int i = 0; *k; i++) {
-		while (*k == ' ')
-			k++;
-		size_t len = strcspn(k, ",");
-		while (len && k[len - 1] == ' ')
-			len--;
-		buf_printf(&q, "%st.%.*s = s.%.*s", i ? " AND " : "", (int)len, k, (int)len, k);
-		k += strcspn(k, ",");
-		if (*k == ',')
-			k++;
-	}
-	buf_puts(&q, " WHERE t.rowid > ? ORDER BY s.rowid");
-	b->match = b->max ? batch_prep(db, q.p) : NULL;
-	buf_free(&q);
-	return b->match != NULL;
+	struct lite_batch *b = (struct lite_batch *)base;
+	return b->nrows + b->pending;
 }
 
 int lite_batch_run(store_batch_t *base, bool *inserted, char *err, size_t errlen)
 {
-	lite_batch *b = (lite_batch *)base;
-	sqlite3 *db = LC(base->conn)->db;
-	int rc = -1;
-	uint64_t t0 = qstats_now_ns();
+	struct lite_batch *b = (struct lite_batch *)base;
+	if (b->pending)
+		flush_rows(b);
+	int rc = 0;
 	if (b->failed) {
 		snprintf(err, errlen, "%s", b->err);
-		goto out;
+		rc = -1;
+	} else if (inserted && b->nrows) {
+		memcpy(inserted, b->inserted, b->nrows * sizeof *inserted);
 	}
-	if (!b->nrows) {
-		rc = 0;
-		goto out;
-	}
-	int64_t before = 0;
-	if (inserted) {
-		if (!batch_prep_match(b)) {
-			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-			goto out;
-		}
-		if (sqlite3_step(b->max) == SQLITE_ROW)
-			before = sqlite3_column_int64(b->max, 0);
-		sqlite3_reset(b->max);
-	}
-	if (!batch_exec(b, b->run, err, errlen))
-		goto out;
-	if (inserted) {
-		if ((size_t)sqlite3_changes64(db) == b->nrows) {
-			for (size_t i = 0; i < b->nrows; i++)
-				inserted[i] = true;
-		} else {
-			/* A row went in if its key now names a row newer than the
-			 * statement; of twins in the batch, only the first did (the
-			 * later ones find a rowid no larger than one already seen). */
-			memset(inserted, 0, b->nrows * sizeof *inserted);
-			int64_t last = before;
-			sqlite3_bind_int64(b->match, 1, before);
-			int s;
-			while ((s = sqlite3_step(b->match)) == SQLITE_ROW) {
-				int64_t i = sqlite3_column_int64(b->match, 0) - 1, r = sqlite3_column_int64(b->match, 1);
-				if (r > last && i >= 0 && (size_t)i < b->nrows) {
-					inserted[i] = true;
-					last = r;
-				}
-			}
-			sqlite3_reset(b->match);
-			if (s != SQLITE_DONE) {
-				snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-				goto out;
-			}
-		}
-	}
-	rc = 0;
-out:
 	if (b->nrows)
-		qstats_record(b->key, qstats_now_ns() - t0, true, b->nparams, 0);
-	char ignored[8];
-	batch_exec(b, b->clear, ignored, sizeof ignored);
+		qstats_record(b->st.base.key, b->ns, true, b->n, 0);
 	b->nrows = 0;
+	b->ns = 0;
 	b->failed = false;
 	return rc;
 }
 
 int lite_batch_bulk(store_batch_t *base, char *err, size_t errlen)
 {
-	lite_batch *b = (lite_batch *)base;
+	struct lite_batch *b = (struct lite_batch *)base;
 	return lite_bulk_drop(LC(base->conn)->db, b->table, &LC(base->conn)->bulk, err, errlen) ? 0 : -1;
 }
 
 void lite_batch_free(store_batch_t *base)
 {
-	lite_batch *b = (lite_batch *)base;
-	sqlite3_finalize(b->st.st);
-	sqlite3_finalize(b->run);
-	sqlite3_finalize(b->max);
-	sqlite3_finalize(b->match);
-	if (b->clear) {
-		char ignored[8];
-		batch_exec(b, b->clear, ignored, sizeof ignored);
-	}
-	sqlite3_finalize(b->clear);
+	struct lite_batch *b = (struct lite_batch *)base;
+	sqlite3_finalize(b->one);
+	sqlite3_finalize(b->group);
+	sqlite3_finalize(b->find);
+	buf_free(&b->arena);
+	free(b->vals);
 	free(b->table);
-	free(b->keycols);
+	free(b->inserted);
 	free(b);
 }

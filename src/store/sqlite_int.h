@@ -15,9 +15,12 @@
 #define STMT_SLOTS 128 /* per connection; power of two */
 #define WAL_HDR 48     /* bytes of one copy of the WAL-index header */
 
+struct lite_batch;
+
 typedef struct {
 	store_stmt_t base;
 	sqlite3_stmt *st;
+	struct lite_batch *batch; /* a batch's: bindings are kept by the batch */
 } lite_stmt;
 
 typedef struct {
@@ -58,6 +61,9 @@ store_stmt_t *lite_batch_stmt(store_batch_t *b);
 void lite_batch_row(store_batch_t *b);
 size_t lite_batch_rows(store_batch_t *b);
 int lite_batch_run(store_batch_t *b, bool *inserted, char *err, size_t errlen);
+/* A value bound to a batch's statement (lite_bind hands it over). */
+void lite_batch_bind(struct lite_batch *b, int idx, int kind, int64_t i, double d, const void *p, size_t len,
+                     bool copy);
 int lite_batch_bulk(store_batch_t *b, char *err, size_t errlen);
 void lite_batch_free(store_batch_t *b);
 

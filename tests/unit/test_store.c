@@ -716,6 +716,43 @@ Test(store, batch_tells_which_rows_went_in)
 	store_read_end(r);
 }
 
+/* Past a group of rows (SQLite runs 64 per statement), with stored ids and
+ * twins inside a group: inserted[] still names exactly the rows that went
+ * in, and the first of twins is the one stored. */
+Test(store, batch_groups_tell_which_rows_went_in)
+{
+	import_costs(fx.store, fx.org, three_costs);
+	char err[256] = "";
+	store_conn_t *w = store_write_begin(fx.store, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	store_batch_t *b = store_batch_new(w, batch_ins_sql);
+	cr_assert_not_null(b);
+	enum { N = 300 };
+	char ids[N][16];
+	bool want[N], got[N];
+	int64_t fresh = 0;
+	for (int i = 0; i < N; i++) {
+		if (i % 5 == 0)
+			snprintf(ids[i], sizeof ids[i], "c%d", 1 + i % 3); /* stored before */
+		else if (i % 7 == 3)
+			memcpy(ids[i], ids[i - 1], sizeof ids[i]); /* a twin */
+		else
+			snprintf(ids[i], sizeof ids[i], "g%d", i);
+		want[i] = ids[i][0] == 'g' && (i == 0 || strcmp(ids[i], ids[i - 1]) || i % 7 != 3);
+		fresh += want[i];
+		batch_add(b, fx.org, ids[i], i % 7 == 3 ? "Twin" : "First");
+	}
+	cr_assert_eq(store_batch_run(b, got, err, sizeof err), 0, "%s", err);
+	for (int i = 0; i < N; i++)
+		cr_expect_eq(got[i], want[i], "row %d (%s)", i, ids[i]);
+	store_batch_free(b);
+	cr_assert_eq(store_write_commit(w, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM costs WHERE category = 'Twin'"), 0);
+	store_conn_t *r = store_read_begin(fx.store);
+	cr_expect_eq(count_costs(r), 3 + fresh);
+	store_read_end(r);
+}
+
 static const char *const cost_index_sql = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'costs' "
                                           "AND sql IS NOT NULL";
 
