@@ -72,22 +72,31 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql, bool quiet)
 	return st;
 }
 
+/* The next name of a list "a, b, c" ending at its end or at stop: its
+ * start and length in *len; *p moves past it. NULL at the end. */
+static const char *next_name(const char **p, const char *stop, size_t *len)
+{
+	const char *s = *p;
+	while (*s == ' ' || *s == ',')
+		s++;
+	if (!*s || strchr(stop, *s))
+		return NULL;
+	size_t l = strcspn(s, stop), t = l;
+	while (t && s[t - 1] == ' ')
+		t--;
+	*len = t;
+	*p = s + l;
+	return s;
+}
+
 /* The position of name in a comma-separated list of columns, or -1. */
 static int col_pos(const char *cols, const char *name, size_t len)
 {
-	for (int i = 0; *cols; i++) {
-		while (*cols == ' ')
-			cols++;
-		size_t l = strcspn(cols, ",");
-		size_t t = l;
-		while (t && cols[t - 1] == ' ')
-			t--;
-		if (t == len && !memcmp(cols, name, len))
+	const char *c;
+	size_t l;
+	for (int i = 0; (c = next_name(&cols, ",", &l)); i++)
+		if (l == len && !memcmp(c, name, len))
 			return i;
-		cols += l;
-		if (*cols == ',')
-			cols++;
-	}
 	return -1;
 }
 
@@ -124,25 +133,17 @@ static void prep_group(struct lite_batch *b, sqlite3 *db, const char *sql, const
 	/* key: "org, id) DO ..." */
 	buf_reset(&q);
 	buf_printf(&q, "SELECT rowid FROM main.%s WHERE ", b->table);
-	const char *k = key;
+	const char *k = key, *name;
+	size_t l;
 	b->nkey = 0;
-	while (*k && *k != ')' && b->nkey < MAX_KEY) {
-		while (*k == ' ')
-			k++;
-		size_t l = strcspn(k, ",)");
-		size_t tl = l;
-		while (tl && k[tl - 1] == ' ')
-			tl--;
-		int pos = col_pos(cols, k, tl);
+	while (b->nkey < MAX_KEY && (name = next_name(&k, ",)", &l))) {
+		int pos = col_pos(cols, name, l);
 		if (pos < 0) {
 			b->nkey = 0;
 			break;
 		}
-		buf_printf(&q, "%s%.*s = ?", b->nkey ? " AND " : "", (int)tl, k);
+		buf_printf(&q, "%s%.*s = ?", b->nkey ? " AND " : "", (int)l, name);
 		b->key[b->nkey++] = pos;
-		k += l;
-		if (*k == ',')
-			k++;
 	}
 	/* A WITHOUT ROWID table (the rollups) has no rowid to look up: its
 	 * batches never ask which rows went in. */
