@@ -6,6 +6,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "store/searchidx.h"
 
 /* DESIGN
  * The source is read in one snapshot (a read transaction held for the whole
@@ -45,7 +46,8 @@ typedef struct {
 /* Tables the target derives or keeps per process (see copy.h). */
 static bool excluded(const char *name)
 {
-	static const char *const skip[] = {"data_versions", "search_pending", "tasks", "brisk_schema", "brisk_commits"};
+	static const char *const skip[] = {"data_versions", "search_pending", "search_mark", "tasks",
+	                                    "brisk_schema", "brisk_commits"};
 	if (!strncmp(name, "sqlite_", 7) || strstr(name, "_fts"))
 		return true;
 	for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
@@ -375,6 +377,12 @@ static int copy_org_rows(store_conn_t *r, store_t *dst, const schema *sc, copy_o
 	if (id < 0)
 		goto fail;
 	o->dst_id = id;
+	/* rows come back under their old rids, which the search index may
+	 * have passed: it starts over behind the copy */
+	if (searchidx_restart(w) != 0) {
+		snprintf(err, errlen, "clearing the search index: %s", store_errmsg(w));
+		goto fail;
+	}
 	/* children first; open_recv follows its invoices by trigger */
 	for (int i = sc->n - 1; i >= 0; i--) {
 		const table *t = &sc->t[i];

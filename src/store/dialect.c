@@ -19,8 +19,9 @@
  * rewritten by type names; triggers differ too much and come per backend
  * from schema.c. Literals and quoted names are copied untouched.
  * SQLite's text search (analytics/search.h: `t_fts CROSS JOIN t ON t.rid =
- * t_fts.rowid ... t_fts MATCH ?N`) becomes a LIKE over t's searched columns,
- * the expression migration 9 indexes with pg_trgm (searchidx.h). */
+ * t_fts.rowid ... t_fts MATCH ?N`) reads PostgreSQL's t_fts table of the
+ * same columns (searchidx.h): MATCH becomes a LIKE on its body, which its
+ * pg_trgm index serves. */
 
 static bool ident_char(char c)
 {
@@ -74,25 +75,17 @@ static size_t search_rewrite(buf_t *b, const char *sql)
 	size_t j = 0;
 	while (ident_char(sql[j]))
 		j++;
-	if (j < 5 || strncmp(sql + j - 4, "_fts", 4) != 0)
+	if (j < 5 || strncmp(sql + j - 4, "_fts", 4) != 0 || !searchidx_pg_body(sql, j - 4))
 		return 0;
-	size_t tl = j - 4;
-	const char *body = searchidx_pg_body(sql, tl);
-	if (!body)
-		return 0;
-	if (!strncmp(sql + j, " MATCH ", 7)) {
-		buf_puts(b, body);
-		buf_puts(b, " LIKE ");
-		return j + 7;
-	}
-	/* " CROSS JOIN t ON t.rid = t_fts.rowid": the table alone */
-	char join[200];
-	int n = snprintf(join, sizeof join, " CROSS JOIN %.*s ON %.*s.rid = %.*s_fts.rowid", (int)tl, sql, (int)tl, sql,
-	                 (int)tl, sql);
-	if (n > 0 && (size_t)n < sizeof join && !strncmp(sql + j, join, (size_t)n)) {
-		buf_put(b, sql, tl);
-		return j + (size_t)n;
-	}
+	/* SQLite's CROSS JOIN (a join order) takes an ON that PostgreSQL's
+	 * does not: a plain JOIN there */
+	static const char *const from[] = {" MATCH ", " CROSS JOIN "}, *const to[] = {".body LIKE ", " JOIN "};
+	for (int k = 0; k < 2; k++)
+		if (!strncmp(sql + j, from[k], strlen(from[k]))) {
+			buf_put(b, sql, j);
+			buf_puts(b, to[k]);
+			return j + strlen(from[k]);
+		}
 	return 0;
 }
 

@@ -88,6 +88,19 @@ static const char *const new_sql[] = {
 	"INSERT INTO leads_fts(rowid, body) SELECT rid, " LEADS_BODY " FROM leads WHERE rid > ? AND rid <= ?",
 };
 
+/* PostgreSQL's: its t_fts tables hold the rows' text (searchidx.h). */
+static const char *const new_pg_sql[] = {
+	NULL,
+	"INSERT INTO costs_fts(rowid, body) SELECT rid, " SEARCH_PG_BODY_COSTS " FROM costs WHERE rid > ? AND rid <= ?",
+	"INSERT INTO sales_orders_fts(rowid, body) SELECT rid, " SEARCH_PG_BODY_SALES_ORDERS
+	" FROM sales_orders WHERE rid > ? AND rid <= ?",
+	"INSERT INTO invoices_fts(rowid, body) SELECT rid, " SEARCH_PG_BODY_INVOICES
+	" FROM invoices WHERE rid > ? AND rid <= ?",
+	"INSERT INTO payments_fts(rowid, body) SELECT rid, " SEARCH_PG_BODY_PAYMENTS
+	" FROM payments WHERE rid > ? AND rid <= ?",
+	"INSERT INTO leads_fts(rowid, body) SELECT rid, " SEARCH_PG_BODY_LEADS " FROM leads WHERE rid > ? AND rid <= ?",
+};
+
 static const char *const tables[] = {NULL, "costs", "sales_orders", "invoices", "payments", "leads"};
 
 static bool is_pg(store_conn_t *w)
@@ -142,11 +155,15 @@ const char *searchidx_pg_body(const char *t, size_t tlen)
 	return NULL;
 }
 
+/* The statement indexing table t's rows in a rid range. */
+static const char *new_rows_sql(store_conn_t *w, int t)
+{
+	return is_pg(w) ? new_pg_sql[t] : new_sql[t];
+}
+
 int searchidx_begin(store_conn_t *w)
 {
 	w->search_marked = w->search_defer = false;
-	if (is_pg(w))
-		return 0;
 	if (!max_rids(w, w->search_mark, w->search_w0))
 		return -1;
 	for (int t = 1; t <= 5; t++) {
@@ -167,18 +184,20 @@ int searchidx_sync(store_conn_t *w)
 	static const char *queued_sql = "SELECT DISTINCT tbl FROM search_pending";
 	static const char *clear = "DELETE FROM search_pending";
 	if (!w->search_marked)
-		return 0; /* PostgreSQL: its trigram indexes are kept by the table */
-	store_stmt_t *st = store_prepare(w, queued_sql);
-	if (!st)
-		return -1;
+		return 0;
 	bool queued[6] = {false}, any = false;
-	store_status rc;
-	while ((rc = store_step(st)) == STORE_ROW) {
+	/* PostgreSQL's triggers keep older rows' entries themselves */
+	store_stmt_t *st = is_pg(w) ? NULL : store_prepare(w, queued_sql);
+	if (!st && !is_pg(w))
+		return -1;
+	store_status rc = STORE_DONE;
+	while (st && (rc = store_step(st)) == STORE_ROW) {
 		int64_t t = store_col_i64(st, 0);
 		if (t >= 1 && t <= 5)
 			queued[t] = any = true;
 	}
-	store_reset(st);
+	if (st)
+		store_reset(st);
 	if (rc != STORE_DONE)
 		return -1;
 	int64_t now[6];
@@ -189,7 +208,7 @@ int searchidx_sync(store_conn_t *w)
 		if (queued[t] && (!run(w, del_sql[t], wb, -1) || !run(w, again_sql[t], wb, -1)))
 			return -1;
 		if (!w->search_defer && upto == b && now[t] > b) {
-			if (!run(w, new_sql[t], b, now[t]))
+			if (!run(w, new_rows_sql(w, t), b, now[t]))
 				return -1;
 			upto = now[t];
 		}
@@ -199,11 +218,25 @@ int searchidx_sync(store_conn_t *w)
 	return !any || run(w, clear, -1, -1) ? 0 : -1;
 }
 
+int searchidx_restart(store_conn_t *w)
+{
+	static const char *const clear[] = {NULL, "DELETE FROM costs_fts", "DELETE FROM sales_orders_fts",
+	                                    "DELETE FROM invoices_fts", "DELETE FROM payments_fts",
+	                                    "DELETE FROM leads_fts"};
+	if (!w->search_marked || !is_pg(w))
+		return 0;
+	for (int t = 1; t <= 5; t++) {
+		if (!run(w, clear[t], -1, -1))
+			return -1;
+		w->search_upto[t] = 0;
+	}
+	w->search_defer = true;
+	return 0;
+}
+
 int searchidx_behind(store_conn_t *c, int64_t *rows)
 {
 	*rows = 0;
-	if (is_pg(c))
-		return 0;
 	int64_t max[6], w[6];
 	if (!max_rids(c, max, w))
 		return -1;
@@ -215,8 +248,6 @@ int searchidx_behind(store_conn_t *c, int64_t *rows)
 
 int searchidx_catch_up(store_t *s, int64_t budget, char *err, size_t errlen)
 {
-	if (!strcmp(store_backend_name(s), "postgresql"))
-		return 0;
 	store_conn_t *w = store_write_begin(s, err, errlen);
 	if (!w)
 		return -1;
@@ -230,7 +261,7 @@ int searchidx_catch_up(store_t *s, int64_t budget, char *err, size_t errlen)
 			continue;
 		}
 		int64_t to = b - from > budget ? from + budget : b;
-		if (!run(w, new_sql[t], from, to)) {
+		if (!run(w, new_rows_sql(w, t), from, to)) {
 			snprintf(err, errlen, "indexing %s for search: %s", tables[t], store_errmsg(w));
 			store_write_rollback(w);
 			return -1;
@@ -248,8 +279,6 @@ bool searchidx_upto(store_conn_t *c, const char *table, int64_t *upto)
 {
 	static const char *sql = "SELECT rid FROM search_mark WHERE tbl = ?";
 	*upto = INT64_MAX;
-	if (is_pg(c))
-		return true;
 	int t = 1;
 	while (t <= 5 && strcmp(tables[t], table))
 		t++;
@@ -313,7 +342,7 @@ static void *indexer_main(void *arg)
 
 void searchidx_indexer_start(store_t *s)
 {
-	if (s->indexing || !strcmp(store_backend_name(s), "postgresql"))
+	if (s->indexing)
 		return;
 	atomic_store(&s->indexer_stop, false);
 	s->indexing = pthread_create(&s->indexer_tid, NULL, indexer_main, s) == 0;
