@@ -264,6 +264,12 @@ static bool search_customer(const blocking_t *b, const score_opts *o, const bloc
 		a->f.k = 0;
 		return false;
 	}
+	/* Another invoice the payment could settle within the tolerance too
+	 * (owed 299.00 and 300.00, paid 298.00): the closest is a guess. */
+	for (size_t k = 0; k < n; k++)
+		if (k != a->f.pick[0] && a->amt[k] >= p->amount &&
+		    batch_within_tolerance(o, a->amt[k] - p->amount, a->amt[k]))
+			a->f.ties++;
 	a->single = true;
 	return true;
 }

@@ -147,6 +147,21 @@ Test(safety, reference_naming_another_customers_invoice_of_the_amount_goes_to_re
 	expect("P2", "IV4 applied fuzzy_reference");
 }
 
+/* A payment a little short of two of the payer's invoices, both within
+ * the write-off tolerance: which one the fee was taken from is a guess,
+ * so neither is settled; with one such invoice it is. */
+Test(safety, a_write_off_that_fits_two_invoices_goes_to_review)
+{
+	reconcile(INV_HEAD "IV1,INV-2025-000301,Globex LLC,,2025-03-01,2025-03-31,300.00,open\n"
+	                   "IV2,INV-2025-000302,Globex LLC,,2025-03-02,2025-04-01,299.00,open\n"
+	                   "IV3,INV-2025-000303,Initech,,2025-03-01,2025-03-31,300.00,open\n",
+	          PAY_HEAD "P1,2025-03-20,GLOBEX LLC,298.00,transfer,\n"
+	                   "P2,2025-03-20,INITECH,298.00,transfer,\n");
+	expect("P1", "IV2 proposed amount_customer");
+	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM invoices WHERE id IN ('IV1', 'IV2') AND status = 'open'"), 2);
+	expect("P2", "IV3 applied amount_customer");
+}
+
 /* ---- item 4: Unicode case folding ---- */
 
 Test(safety, item4_cyrillic_and_greek_names_and_numbers)
