@@ -33,8 +33,9 @@ static int load_rows(store_conn_t *c, int64_t org, blocking_t *b, const char *q,
 
 int alias_load(store_conn_t *c, int64_t org, blocking_t *b, char *err, size_t errlen)
 {
-	static const char *names = "SELECT payer, customer FROM payer_aliases WHERE org = ?1";
-	static const char *accounts = "SELECT account, customer FROM account_aliases WHERE org = ?1";
+	/* An empty customer: confirmed for several customers, it names none. */
+	static const char *names = "SELECT payer, customer FROM payer_aliases WHERE org = ?1 AND customer <> ''";
+	static const char *accounts = "SELECT account, customer FROM account_aliases WHERE org = ?1 AND customer <> ''";
 	if (load_rows(c, org, b, names, blocking_add_alias, err, errlen) != 0)
 		return -1;
 	return load_rows(c, org, b, accounts, blocking_add_account, err, errlen);
@@ -44,11 +45,16 @@ int alias_learn(store_conn_t *w, int64_t org, int64_t payment, int64_t invoice)
 {
 	static const char *sel = "SELECT p.payer, i.customer, p.payer_account FROM payments p, invoices i "
 	                         "WHERE p.rid = ?1 AND i.rid = ?2";
+	/* A payer (or account) confirmed for a second customer (a holding
+	 * paying for its subsidiaries, a payment provider) names none of them
+	 * from then on: its customer becomes '' until the alias is forgotten. */
 	static const char *acc = "INSERT INTO account_aliases(org, account, customer) VALUES(?1, ?2, ?3) "
-	                         "ON CONFLICT(org, account) DO UPDATE SET customer = excluded.customer";
+	                         "ON CONFLICT(org, account) DO UPDATE SET customer = CASE WHEN "
+	                         "account_aliases.customer = excluded.customer THEN excluded.customer ELSE '' END";
 	static const char *ins = "INSERT INTO payer_aliases(org, payer, spelling, customer) VALUES(?1, ?2, ?3, ?4) "
 	                         "ON CONFLICT(org, payer) DO UPDATE SET spelling = excluded.spelling, "
-	                         "customer = excluded.customer";
+	                         "customer = CASE WHEN payer_aliases.customer = excluded.customer THEN excluded.customer "
+	                         "ELSE '' END";
 	store_stmt_t *st = store_prepare(w, sel);
 	if (!st)
 		return -1;
@@ -117,8 +123,8 @@ static bool lookup(store_conn_t *c, const char *q, int64_t org, const char *key,
 alias_kind alias_of(store_conn_t *c, int64_t org, const char *payer, size_t len, const char *account, size_t alen,
                     buf_t *out)
 {
-	static const char *qa = "SELECT customer FROM account_aliases WHERE org = ?1 AND account = ?2";
-	static const char *qn = "SELECT customer FROM payer_aliases WHERE org = ?1 AND payer = ?2";
+	static const char *qa = "SELECT customer FROM account_aliases WHERE org = ?1 AND account = ?2 AND customer <> ''";
+	static const char *qn = "SELECT customer FROM payer_aliases WHERE org = ?1 AND payer = ?2 AND customer <> ''";
 	if (alen && lookup(c, qa, org, account, alen, out))
 		return ALIAS_ACCOUNT;
 	buf_t norm = BUF_INIT;

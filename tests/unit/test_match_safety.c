@@ -162,6 +162,24 @@ Test(safety, a_write_off_that_fits_two_invoices_goes_to_review)
 	expect("P2", "IV3 applied amount_customer");
 }
 
+/* A payer confirmed for two customers (a holding paying for its
+ * subsidiaries) is an alias of neither: its next payment of an amount
+ * both are owed is never applied to the customer confirmed last. */
+Test(safety, a_payer_confirmed_for_two_customers_teaches_no_alias)
+{
+	reconcile(INV_HEAD "IV1,A-100,Alpha GmbH,,2025-03-01,2025-03-31,100.00,open\n"
+	                   "IV2,B-200,Beta GmbH,,2025-03-01,2025-03-31,200.00,open\n"
+	                   "IV3,A-300,Alpha GmbH,,2025-04-01,2025-04-30,300.00,open\n"
+	                   "IV4,B-300,Beta GmbH,,2025-04-01,2025-04-30,300.00,open\n",
+	          PAY_HEAD "P1,2025-03-20,HOLDING AG,100.00,x,\n"
+	                   "P2,2025-03-21,HOLDING AG,200.00,y,\n");
+	cr_assert_eq(matcher_manual(fx.store, fx.org, "P1", 2, "IV1", 3, 0, why, sizeof why), MATCHER_OK, "%s", why);
+	cr_assert_eq(matcher_manual(fx.store, fx.org, "P2", 2, "IV2", 3, 0, why, sizeof why), MATCHER_OK, "%s", why);
+	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM payer_aliases WHERE customer = ''"), 1);
+	reconcile(NULL, PAY_HEAD "P3,2025-04-20,Holding AG,300.00,z,\n");
+	expect("P3", "-");
+}
+
 /* ---- item 4: Unicode case folding ---- */
 
 Test(safety, item4_cyrillic_and_greek_names_and_numbers)
