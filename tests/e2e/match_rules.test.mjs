@@ -152,6 +152,18 @@ test('a manual match teaches the payer account; the account beats a namesake', a
   assert.equal(p8.allocations[0].invoice_id, 'N');
   assert.equal(p8.learned.customer, 'Quantum Paper GmbH');
   assert.equal(p8.learned.by, 'account');
+  // The same account and spelling confirmed for another customer (a
+  // holding paying for two firms): the alias names neither any more.
+  load('payments', 'id,date,payer,amount,reference,payer_account\n' +
+    'P8b,2025-04-21,QP HANDELSKONTOR,88.00,,DE89370400440532013000\n');
+  r = await api(srv, tok, '/api/v1/match/manual', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ payment_id: 'P8b', invoice_id: 'O' }),
+  });
+  assert.equal(r.status, 200, r.text);
+  r = await api(srv, tok, '/api/v1/match/aliases');
+  assert.deepEqual(r.json.data.accounts.map((a) => [a.account, a.customer]), [['DE89370400440532013000', '']]);
+  assert.deepEqual(r.json.data.aliases.map((a) => [a.spelling, a.customer]), [['QP HANDELSKONTOR', '']]);
   // Forgotten by the account as written on a statement.
   r = await api(srv, tok, '/api/v1/match/aliases?payer=DE89%203704%200044%200532%200130%2000', { method: 'DELETE' });
   assert.equal(r.status, 200, r.text);
