@@ -234,18 +234,24 @@ typedef struct {
 static bool search_customer(const blocking_t *b, const score_opts *o, const blocking_payment *p, uint32_t cust,
                             amount_search *a)
 {
-	size_t ninv, nc, n = 0;
+	size_t ninv, n = 0;
 	const blocking_invoice *v = blocking_invoices(b, &ninv);
-	const uint32_t *ci = blocking_customer_invoices(b, cust, &nc);
-	for (size_t k = 0; k < nc && n < BATCH_SCAN; k++) {
-		const blocking_invoice *w = &v[ci[k]];
-		if (w->outstanding <= 0 || strncmp(w->cur, p->cur, sizeof w->cur) != 0)
+	blocking_cust_view cv = blocking_customer_view(b, cust);
+	/* Invoices issued before the payment's window less the customer's
+	 * longest terms are all due before it: skipped unread. */
+	date_t last = (date_t)(p->date + o->days_before_issue);
+	for (size_t k = blocking_view_from(&cv, (date_t)(p->date - o->days_after_due - cv.span));
+	     k < cv.n && n < BATCH_SCAN && cv.issue[k] <= last; k++) {
+		if (cv.out[k] <= 0)
+			continue;
+		const blocking_invoice *w = &v[cv.inv[k]];
+		if (strncmp(w->cur, p->cur, sizeof w->cur) != 0)
 			continue;
 		if (p->date < (date_t)(w->issue - o->days_before_issue) || p->date > (date_t)(w->due + o->days_after_due))
 			continue;
 		if (p->cid && w->cid != p->cid)
 			continue;
-		a->idx[n] = ci[k];
+		a->idx[n] = cv.inv[k];
 		a->amt[n++] = w->outstanding;
 	}
 	a->single = false;
@@ -291,7 +297,7 @@ static batch_decision by_amount(const blocking_t *b, const score_opts *o, const 
 		nc++;
 	if (!nc || nc > AMOUNT_CUSTOMERS)
 		return d; /* nobody, or a name that fits many */
-	amount_search a, first;
+	amount_search a, first = {.single = false};
 	size_t found = 0;
 	for (size_t j = 0; j < nc; j++)
 		if (search_customer(b, o, p, s->cust[j], &a) && found++ == 0)

@@ -155,23 +155,15 @@ static void fallback(const blocking_t *b, const score_opts *o, blocking_scratch 
 	size_t budget = FALLBACK_BUDGET;
 	date_t hi = s->pay.date + o->days_before_issue, lo = s->pay.date - FALLBACK_DAYS;
 	for (size_t j = 0; j < s->ncust && budget; j++) {
-		uint32_t cu = s->cust[j];
-		uint32_t l = b->cust_start[cu], r = b->cust_start[cu + 1];
-		while (l < r) { /* first invoice issued after hi */
-			uint32_t m = l + (r - l) / 2;
-			if (b->inv[b->cust_inv[m]].issue <= hi)
-				l = m + 1;
-			else
-				r = m;
-		}
-		for (uint32_t e = l; e-- > b->cust_start[cu] && budget; budget--) {
-			const blocking_invoice *v = &b->inv[b->cust_inv[e]];
-			if (v->issue < lo)
+		blocking_cust_view cv = blocking_customer_view(b, s->cust[j]);
+		for (size_t e = blocking_view_from(&cv, hi + 1); e-- > 0 && budget; budget--) {
+			if (cv.issue[e] < lo)
 				break;
-			if (v->outstanding <= s->pay.amount)
+			if (cv.out[e] <= s->pay.amount)
 				continue;
+			const blocking_invoice *v = &b->inv[cv.inv[e]];
 			if (score_ref_distance(&s->pay, v->canon, v->canon_len, o->max_ref_distance) <= o->max_ref_distance)
-				add(b, o, s, cid, b->cust_inv[e]);
+				add(b, o, s, cid, cv.inv[e]);
 		}
 	}
 }
@@ -276,6 +268,26 @@ const uint32_t *blocking_customer_invoices(const blocking_t *b, uint32_t k, size
 {
 	*n = b->cust_start[k + 1] - b->cust_start[k];
 	return b->cust_inv + b->cust_start[k];
+}
+
+blocking_cust_view blocking_customer_view(const blocking_t *b, uint32_t k)
+{
+	uint32_t from = b->cust_start[k];
+	return (blocking_cust_view){b->cust_inv + from, b->cust_issue + from, b->cust_out + from,
+	                            b->cust_start[k + 1] - from, b->cust_span[k]};
+}
+
+size_t blocking_view_from(const blocking_cust_view *v, date_t d)
+{
+	size_t l = 0, r = v->n;
+	while (l < r) {
+		size_t m = l + (r - l) / 2;
+		if (v->issue[m] < d)
+			l = m + 1;
+		else
+			r = m;
+	}
+	return l;
 }
 
 uint32_t blocking_find_customer(const blocking_t *b, const char *s, size_t n)

@@ -116,6 +116,21 @@ void blocking_payer_customers(const blocking_t *b, const score_opts *o, blocking
 /* Customer k's open invoices (indexes into blocking_invoices), oldest
  * first; *n their count. */
 const uint32_t *blocking_customer_invoices(const blocking_t *b, uint32_t k, size_t *n);
+/* The same invoices with, side by side, their issue dates and current
+ * outstanding amounts: a walk that skips most of a large customer's
+ * invoices reads two sequential arrays instead of each invoice. span is
+ * the customer's longest due - issue, so no invoice issued before
+ * d - span is due on or after d. Valid until blocking_free. */
+typedef struct {
+	const uint32_t *inv;
+	const date_t *issue;
+	const int64_t *out;
+	size_t n;
+	int32_t span;
+} blocking_cust_view;
+blocking_cust_view blocking_customer_view(const blocking_t *b, uint32_t k);
+/* The first position in v whose issue date is on or after d. */
+size_t blocking_view_from(const blocking_cust_view *v, date_t d);
 /* The customer of that exact text, or BLOCKING_NONE when none has an open
  * invoice. */
 uint32_t blocking_find_customer(const blocking_t *b, const char *s, size_t n);

@@ -179,6 +179,10 @@ struct blocking {
 	size_t clen[16], nclen; /* their distinct lengths (the first 16) */
 	uint8_t cfirst[256];    /* bytes that start one of them */
 	uint32_t *cust_start, *cust_inv; /* customer -> invoices by issue date */
+	date_t *cust_issue;              /* beside cust_inv: the invoice's issue date */
+	int64_t *cust_out;               /* beside cust_inv: its outstanding amount */
+	uint32_t *inv_cpos;              /* invoice -> its place in cust_inv */
+	int32_t *cust_span;              /* customer -> longest due - issue */
 	uint32_t *tok_start, *tok_cust;  /* token -> customers */
 	size_t ntok;
 	size_t *lens, nlens;             /* distinct number lengths, ascending */

@@ -397,6 +397,19 @@ static void build_customer_index(blocking_t *b)
 	memcpy(fill, b->cust_start, (b->ncust + 1) * sizeof *fill);
 	for (size_t i = 0; i < b->ninv; i++)
 		b->cust_inv[fill[b->inv[i].cust]++] = (uint32_t)i;
+	size_t nv = b->ninv ? b->ninv : 1;
+	b->cust_issue = xmalloc(nv * sizeof *b->cust_issue);
+	b->cust_out = xmalloc(nv * sizeof *b->cust_out);
+	b->inv_cpos = xmalloc(nv * sizeof *b->inv_cpos);
+	b->cust_span = xcalloc(b->ncust + 1, sizeof *b->cust_span);
+	for (size_t e = 0; e < b->ninv; e++) {
+		const blocking_invoice *v = &b->inv[b->cust_inv[e]];
+		b->cust_issue[e] = v->issue;
+		b->cust_out[e] = v->outstanding;
+		b->inv_cpos[b->cust_inv[e]] = (uint32_t)e;
+		if (v->due - v->issue > b->cust_span[v->cust])
+			b->cust_span[v->cust] = v->due - v->issue;
+	}
 
 	/* Token -> customers, in two passes over the names (count, fill). */
 	map_init(&b->tokmap, b->ncust * 3);
@@ -488,6 +501,10 @@ void blocking_free(blocking_t *b)
 	free(b->keys);
 	free(b->cust_start);
 	free(b->cust_inv);
+	free(b->cust_issue);
+	free(b->cust_out);
+	free(b->inv_cpos);
+	free(b->cust_span);
 	free(b->tok_start);
 	free(b->tok_cust);
 	free(b->lens);
@@ -509,6 +526,7 @@ const blocking_payment *blocking_payments(const blocking_t *b, size_t *n)
 void blocking_set_outstanding(blocking_t *b, size_t k, int64_t outstanding)
 {
 	b->inv[k].outstanding = outstanding;
+	b->cust_out[b->inv_cpos[k]] = outstanding;
 	if (outstanding <= 0)
 		return;
 	if (!b->movedmap.cap)
@@ -527,6 +545,7 @@ size_t blocking_bytes(const blocking_t *b)
 	for (size_t i = 0; i < 6; i++)
 		m += maps[i]->cap * sizeof(slot);
 	m += (b->ncust + 1 + b->ninv + b->ntok + 1 + (b->ntok ? b->tok_start[b->ntok] : 0)) * sizeof(uint32_t);
+	m += b->ninv * (sizeof *b->cust_issue + sizeof *b->cust_out + sizeof *b->inv_cpos) + b->ncust * sizeof(int32_t);
 	return m;
 }
 

@@ -1,6 +1,7 @@
 #include "match/fuzzy.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,59 @@ size_t fuzzy_levenshtein(const char *a, size_t alen, const char *b, size_t blen)
 	return d;
 }
 
+#define BAND_MAX_LEN 64 /* the banded fast path's longest string */
+
+static bool all_ascii(const char *s, size_t n)
+{
+	unsigned char any = 0;
+	for (size_t i = 0; i < n; i++)
+		any |= (unsigned char)s[i];
+	return any < 0x80;
+}
+
+/* Levenshtein distance of two short ASCII strings when it is at most max,
+ * else max + 1: a table kept to the band |i - j| <= max. The matcher asks
+ * this of mistyped invoice numbers (max 1 or 2) thousands of times per
+ * payment, where decoding code points and building bit masks cost more
+ * than the few cells of the band. */
+static size_t lev_band(const unsigned char *a, size_t m, const unsigned char *b, size_t n, size_t max)
+{
+	size_t big = max + 1, row[2][BAND_MAX_LEN + 2];
+	size_t *prev = row[0], *cur = row[1];
+	for (size_t j = 0; j <= n + 1; j++)
+		prev[j] = j <= max ? j : big;
+	for (size_t i = 1; i <= m; i++) {
+		size_t lo = i > max ? i - max : 1, hi = i + max < n ? i + max : n;
+		cur[lo - 1] = lo == 1 && i <= max ? i : big;
+		size_t least = cur[lo - 1];
+		for (size_t j = lo; j <= hi; j++) {
+			size_t c = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < c)
+				c = prev[j] + 1;
+			if (cur[j - 1] + 1 < c)
+				c = cur[j - 1] + 1;
+			cur[j] = c < big ? c : big;
+			least = cur[j] < least ? cur[j] : least;
+		}
+		cur[hi + 1] = big; /* the next row's cell above, outside this band */
+		if (least >= big)
+			return big;
+		size_t *t = prev;
+		prev = cur;
+		cur = t;
+	}
+	return prev[n] < big ? prev[n] : big;
+}
+
 size_t fuzzy_levenshtein_max(const char *a, size_t alen, const char *b, size_t blen,
                              size_t max)
 {
+	if (max <= 3 && alen <= BAND_MAX_LEN && blen <= BAND_MAX_LEN && all_ascii(a, alen) && all_ascii(b, blen)) {
+		size_t diff = alen > blen ? alen - blen : blen - alen;
+		if (diff > max)
+			return max + 1;
+		return lev_band((const unsigned char *)a, alen, (const unsigned char *)b, blen, max);
+	}
 	cpstr_t x, y;
 	fz_cp_decode(&x, a, alen);
 	fz_cp_decode(&y, b, blen);

@@ -42,6 +42,18 @@
 #define MAX_ATTEMPTS 3
 #define MAX_ROUNDS 16
 
+/* An invoice a payment left unapplied had among its candidates: the
+ * payment's verdict can only change when that invoice's amount does (or
+ * when another invoice's new amount equals the payment's, see rescore). */
+typedef struct {
+	uint32_t inv, pay;
+} watch;
+
+typedef struct {
+	watch *w;
+	size_t n, cap;
+} watch_list;
+
 typedef struct {
 	const blocking_t *b;
 	const matcher_opts *o;
@@ -50,6 +62,8 @@ typedef struct {
 	size_t n;
 	atomic_size_t next, done;
 	atomic_int stop;
+	pthread_mutex_t mu; /* guards watched */
+	watch_list *watched;
 } pool;
 
 /* Processor seconds of the whole process (every thread) so far. */
@@ -69,7 +83,16 @@ void matcher_opts_init(matcher_opts *o)
 
 /* ---- scoring ---- */
 
-static void score_range(pool *p, blocking_scratch *s, size_t from, size_t to)
+static void watch_add(watch_list *l, uint32_t inv, uint32_t pay)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->w = xrealloc(l->w, l->cap * sizeof *l->w);
+	}
+	l->w[l->n++] = (watch){inv, pay};
+}
+
+static void score_range(pool *p, blocking_scratch *s, watch_list *wl, size_t from, size_t to)
 {
 	for (size_t k = from; k < to; k++) {
 		size_t i = p->idx ? p->idx[k] : k;
@@ -92,6 +115,9 @@ static void score_range(pool *p, blocking_scratch *s, size_t from, size_t to)
 		d->inv = best < s->ncand ? s->cand[best].inv : BLOCKING_NONE;
 		d->rule = best < s->ncand ? s->cand[best].rule : SCORE_RULE_NONE;
 		d->entry = 0;
+		if (v != SCORE_APPLIED)
+			for (size_t c = 0; c < s->ncand; c++)
+				watch_add(wl, s->cand[c].inv, (uint32_t)i);
 	}
 }
 
@@ -99,6 +125,7 @@ static void *worker(void *arg)
 {
 	pool *p = arg;
 	blocking_scratch s = {0};
+	watch_list wl = {0};
 	for (;;) {
 		if (atomic_load(&p->stop) || matcher_cancelled(p->o)) {
 			atomic_store(&p->stop, 1);
@@ -108,9 +135,20 @@ static void *worker(void *arg)
 		if (from >= p->n)
 			break;
 		size_t to = from + CHUNK < p->n ? from + CHUNK : p->n;
-		score_range(p, &s, from, to);
+		score_range(p, &s, &wl, from, to);
 		atomic_fetch_add(&p->done, to - from);
 	}
+	pthread_mutex_lock(&p->mu);
+	watch_list *all = p->watched;
+	if (all->n + wl.n > all->cap) {
+		all->cap = all->n + wl.n;
+		all->w = xrealloc(all->w, all->cap * sizeof *all->w);
+	}
+	if (wl.n)
+		memcpy(all->w + all->n, wl.w, wl.n * sizeof *wl.w);
+	all->n += wl.n;
+	pthread_mutex_unlock(&p->mu);
+	free(wl.w);
 	blocking_scratch_free(&s);
 	return NULL;
 }
@@ -124,9 +162,10 @@ static int online_cores(void)
 /* Scores payments idx[0..n) (all of them when idx is NULL); false when
  * cancelled. The calling thread reports progress while the workers run. */
 static bool score_all(const blocking_t *b, const matcher_opts *o, decision *dec, const uint32_t *idx, size_t n,
-                      uint64_t *done, uint64_t total)
+                      watch_list *watched, uint64_t *done, uint64_t total)
 {
-	pool p = {.b = b, .o = o, .dec = dec, .idx = idx, .n = n};
+	pool p = {.b = b, .o = o, .dec = dec, .idx = idx, .n = n, .watched = watched};
+	pthread_mutex_init(&p.mu, NULL);
 	int nt = o->threads > 0 ? o->threads : online_cores();
 	if ((size_t)nt > n / CHUNK + 1)
 		nt = (int)(n / CHUNK + 1);
@@ -152,6 +191,7 @@ static bool score_all(const blocking_t *b, const matcher_opts *o, decision *dec,
 	}
 	for (int i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&p.mu);
 	free(th);
 	*done += n;
 	return !atomic_load(&p.stop) && !matcher_cancelled(o);
@@ -163,7 +203,24 @@ static bool score_all(const blocking_t *b, const matcher_opts *o, decision *dec,
  * reference go first: a payment whose amount merely equals an invoice's
  * (a part of another invoice, by coincidence) must not take the invoice
  * from the payment that names it. Returns how many were applied. */
-static size_t settle(blocking_t *b, const score_opts *o, batch_set *bs, decision *dec, const uint32_t *idx, size_t n)
+/* What a round's settle changed: the invoices whose amounts it set, and
+ * the payments it refused (their invoice was taken). */
+typedef struct {
+	uint8_t *inv_chg, *pay_dirty;
+	uint32_t *chg;
+	size_t nchg;
+} changes;
+
+static void changed(changes *ch, uint32_t inv)
+{
+	if (!ch->inv_chg[inv]) {
+		ch->inv_chg[inv] = 1;
+		ch->chg[ch->nchg++] = inv;
+	}
+}
+
+static size_t settle(blocking_t *b, const score_opts *o, batch_set *bs, decision *dec, const uint32_t *idx, size_t n,
+                     changes *ch)
 {
 	size_t npay, ninv, applied = 0;
 	const blocking_payment *pay = blocking_payments(b, &npay);
@@ -176,12 +233,14 @@ static size_t settle(blocking_t *b, const score_opts *o, batch_set *bs, decision
 				continue;
 			if (inv[d->inv].outstanding < pay[i].amount) {
 				d->verdict = SCORE_UNMATCHED;
+				ch->pay_dirty[i] = 1;
 				continue;
 			}
 			/* A little less than a named invoice's amount: fees, a discount. */
 			if (d->rule == SCORE_RULE_REFERENCE || d->rule == SCORE_RULE_FUZZY)
 				d->entry = batch_tolerance(b, o, i, d->inv, bs);
 			blocking_set_outstanding(b, d->inv, d->entry ? 0 : inv[d->inv].outstanding - pay[i].amount);
+			changed(ch, d->inv);
 			applied++;
 		}
 	}
@@ -222,35 +281,89 @@ static void decide_batches(blocking_t *b, const matcher_opts *o, batch_set *bs, 
 	blocking_scratch_free(&s);
 }
 
+static int cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, c = *(const int64_t *)y;
+	return a < c ? -1 : a > c;
+}
+
+/* The payments left over whose verdict the last settle may have changed,
+ * into left[] (ascending); the rest would be scored exactly as before.
+ * A payment's candidates only lose amount as invoices are settled, and
+ * the one way to gain a candidate is an invoice's new amount equal to the
+ * payment's. Drops the watches of the payments returned (scoring them
+ * again watches anew) and of those applied; clears ch. */
+static size_t rescore(const blocking_t *b, const decision *dec, watch_list *wl, changes *ch, uint32_t *left)
+{
+	size_t npay, ninv;
+	const blocking_payment *pay = blocking_payments(b, &npay);
+	const blocking_invoice *inv = blocking_invoices(b, &ninv);
+	int64_t *amt = xmalloc((ch->nchg ? ch->nchg : 1) * sizeof *amt);
+	size_t na = 0;
+	for (size_t k = 0; k < ch->nchg; k++)
+		if (inv[ch->chg[k]].outstanding > 0)
+			amt[na++] = inv[ch->chg[k]].outstanding;
+	qsort(amt, na, sizeof *amt, cmp_i64);
+	for (size_t k = 0; k < wl->n; k++)
+		if (ch->inv_chg[wl->w[k].inv])
+			ch->pay_dirty[wl->w[k].pay] = 1;
+	size_t n = 0;
+	for (size_t i = 0; i < npay; i++) {
+		if (dec[i].verdict == SCORE_APPLIED)
+			continue;
+		if (!ch->pay_dirty[i] && na && pay[i].amount > 0 &&
+		    bsearch(&pay[i].amount, amt, na, sizeof *amt, cmp_i64))
+			ch->pay_dirty[i] = 1;
+		if (ch->pay_dirty[i])
+			left[n++] = (uint32_t)i;
+	}
+	size_t kept = 0;
+	for (size_t k = 0; k < wl->n; k++)
+		if (!ch->pay_dirty[wl->w[k].pay] && dec[wl->w[k].pay].verdict != SCORE_APPLIED)
+			wl->w[kept++] = wl->w[k];
+	wl->n = kept;
+	memset(ch->pay_dirty, 0, npay);
+	for (size_t k = 0; k < ch->nchg; k++)
+		ch->inv_chg[ch->chg[k]] = 0;
+	ch->nchg = 0;
+	free(amt);
+	return n;
+}
+
 /* Decides every payment. Applying a payment changes its invoice's
  * outstanding amount, which may make another payment's amount equal to it
  * (the rest of a split payment whose reference says nothing): so the
- * payments left over are scored again against the new amounts, until a
- * round applies nothing more. A re-run then finds nothing new either. */
+ * payments left over that this may concern are scored again against the
+ * new amounts (see rescore), until a round applies nothing more. A re-run
+ * then finds nothing new either. */
 static bool decide(blocking_t *b, const matcher_opts *o, batch_set *bs, decision *dec, uint64_t *done,
                    uint64_t total)
 {
-	size_t npay;
+	size_t npay, ninv;
 	blocking_payments(b, &npay);
-	if (!score_all(b, o, dec, NULL, npay, done, total))
-		return false;
-	size_t applied = settle(b, &o->score, bs, dec, NULL, npay);
+	blocking_invoices(b, &ninv);
+	watch_list wl = {0};
+	changes ch = {xcalloc(ninv ? ninv : 1, 1), xcalloc(npay ? npay : 1, 1),
+	              xmalloc((ninv ? ninv : 1) * sizeof *ch.chg), 0};
+	bool ok = score_all(b, o, dec, NULL, npay, &wl, done, total);
+	size_t applied = ok ? settle(b, &o->score, bs, dec, NULL, npay, &ch) : 0;
 	uint32_t *left = xmalloc((npay ? npay : 1) * sizeof *left);
-	bool ok = true;
 	for (int round = 1; round < MAX_ROUNDS && applied > 0 && ok; round++) {
-		size_t n = 0;
-		for (size_t i = 0; i < npay; i++)
-			if (dec[i].verdict != SCORE_APPLIED)
-				left[n++] = (uint32_t)i;
-		ok = score_all(b, o, dec, left, n, done, total);
-		applied = ok ? settle(b, &o->score, bs, dec, left, n) : 0;
+		size_t n = rescore(b, dec, &wl, &ch, left);
+		if (!n)
+			break;
+		ok = score_all(b, o, dec, left, n, &wl, done, total);
+		applied = ok ? settle(b, &o->score, bs, dec, left, n, &ch) : 0;
 	}
 	free(left);
+	free(wl.w);
+	free(ch.inv_chg);
+	free(ch.pay_dirty);
+	free(ch.chg);
 	if (ok)
 		decide_batches(b, o, bs, dec);
 	return ok;
 }
-
 
 static void versions(store_t *s, int64_t org, uint64_t v[3])
 {

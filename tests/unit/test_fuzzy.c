@@ -457,3 +457,20 @@ Test(fuzzy_property, partial_ratio_matches_brute_force, .timeout = 240)
 		          got_c, got);
 	}
 }
+
+/* Short pairs with small limits: the banded fast path of
+ * fuzzy_levenshtein_max (ASCII, at most 64 bytes, max <= 3; invoice
+ * numbers a payment may have mistyped) against the plain programme. */
+Test(fuzzy_property, short_distances_with_small_limits)
+{
+	pair_t p;
+	for (int t = 0; t < 20000; t++) {
+		rnd_pair(&p, t % 2 ? 16 : 70);
+		size_t lev = dp_distance(p.a, p.m, p.b, p.n, 1);
+		for (size_t max = 0; max <= 4; max++) {
+			size_t got = fuzzy_levenshtein_max(p.ua, p.la, p.ub, p.lb, max);
+			cr_assert_eq(got, lev <= max ? lev : max + 1, "#%d max %zu (%zu, %zu cps): got %zu, want %zu", t,
+			             max, p.m, p.n, got, lev);
+		}
+	}
+}
