@@ -6,19 +6,27 @@
 // line per minute: requests, 5xx, the server's RSS and open descriptors.
 // Exits 1 on any 5xx or a failed task, or when RSS or descriptors grow in the
 // second half of the run (the first is the caches' warm-up) beyond the tolerance.
-// Usage: node bench/soak.mjs BASE_URL TOKEN SERVER_PID SECONDS CONNECTIONS
-import { readFileSync, readdirSync } from 'node:fs';
+// Usage: node bench/soak.mjs BASE_URL TOKEN SERVER_PID SECONDS CONNECTIONS [OPERATOR_TOKEN [DATA_DIR]]
+// (with an operator's token, each minute's line also gives the L1 cache's
+// size; with the data directory, the sizes of brisk.db and its WAL)
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 
-const [base, token, pid, seconds = '600', conns = '64'] = process.argv.slice(2);
+const [base, token, pid, seconds = '600', conns = '64', opToken, dataDir] = process.argv.slice(2);
 const SECONDS = Number(seconds), CONNS = Number(conns);
 const H = { authorization: `Bearer ${token}` };
 const JSONH = { ...H, 'content-type': 'application/json' };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+// VmRSS is anonymous memory (the heap: L1, SQLite's page caches, buffers)
+// plus file pages mapped in (brisk.db through mmap, the binary): the second
+// is bounded by the files' sizes and the kernel may drop it at any time, so
+// growth is judged on both and reported apart.
+const status = () => readFileSync(`/proc/${pid}/status`, 'utf8');
+const kib = (txt, field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(txt)[1]) * 1024;
+const rss = () => { const t = status(); return { rss: kib(t, 'VmRSS'), anon: kib(t, 'RssAnon'), file: kib(t, 'RssFile') + kib(t, 'RssShmem') }; };
 const fds = () => readdirSync(`/proc/${pid}/fd`).length;
 
-const stats = { req: 0, s5xx: 0, s4xx: 0, byKind: {}, tasks: { ok: 0, failed: 0 }, errors: [] };
+const stats = { req: 0, s5xx: 0, s4xx: 0, s429: 0, byKind: {}, tasks: { ok: 0, failed: 0 }, errors: [] };
 function note(kind, status, detail) {
   stats.req++;
   const k = (stats.byKind[kind] ||= { n: 0, bad: 0 });
@@ -27,17 +35,24 @@ function note(kind, status, detail) {
     stats.s5xx++;
     k.bad++;
     if (stats.errors.length < 20) stats.errors.push(`${kind} ${status} ${String(detail).slice(0, 200)}`);
-  } else if (status >= 400 && status !== 429) {
+  } else if (status === 429) {
+    stats.s429++;
+  } else if (status >= 400) {
     stats.s4xx++;
     if (stats.errors.length < 20) stats.errors.push(`${kind} ${status} ${String(detail).slice(0, 200)}`);
   }
 }
 
+// A client that honours Retry-After, as a well-behaved one does: after a
+// 429 (a rate limit) or a 503 (shed) it waits as long as told before its
+// next request. The 503 still counts as a failure of the soak.
 async function call(kind, path, opts = {}) {
   try {
     const r = await fetch(base + path, { ...opts, headers: opts.headers || H });
     const text = await r.text();
     note(kind, r.status, r.status >= 400 ? text : '');
+    const wait = Number(r.headers.get('retry-after'));
+    if ((r.status === 429 || r.status === 503) && wait > 0) await sleep(Math.min(wait, 30) * 1000);
     return { status: r.status, text };
   } catch (e) {
     note(kind, 0, e.cause?.code || e.message);
@@ -101,18 +116,36 @@ async function tasker(kind, params) {
   }
 }
 
+// brisk.db and its WAL (a WAL that only grows: checkpoints starved by readers).
+const fileMiB = (f) => { try { return (statSync(`${dataDir}/${f}`).size / 1048576).toFixed(1); } catch { return '-'; } };
+const dbSizes = () => (dataDir ? `, db ${fileMiB('brisk.db')} MiB, WAL ${fileMiB('brisk.db-wal')} MiB` : '');
+
+// The L1 cache's bytes and budget (null without an operator's token).
+async function l1() {
+  if (!opToken) return null;
+  try {
+    const r = await fetch(`${base}/api/v1/cache/stats`, { headers: { authorization: `Bearer ${opToken}` } });
+    return r.ok ? (await r.json()).data.l1 : null;
+  } catch { return null; }
+}
+
 const t0 = Date.now();
 const samples = [];
 let lastReq = 0;
-function sample(minute) {
-  const s = { minute, rss: rss(), fds: fds(), req: stats.req - lastReq, s5xx: stats.s5xx, tasks: stats.tasks.ok };
+async function sample(minute) {
+  const s = { minute, ...rss(), fds: fds(), req: stats.req - lastReq, s5xx: stats.s5xx, s429: stats.s429, tasks: stats.tasks.ok };
   lastReq = stats.req;
   samples.push(s);
+  const c = await l1();
   console.log(`minute ${String(minute).padStart(2)}: ${String(s.req).padStart(7)} requests (${(s.req / 60).toFixed(0)}/s), ` +
-    `5xx so far ${s.s5xx}, tasks done ${s.tasks}, RSS ${(s.rss / 1048576).toFixed(1)} MiB, fds ${s.fds}`);
+    `5xx so far ${s.s5xx}, 429 so far ${s.s429}, tasks done ${s.tasks}, RSS ${mib(s.rss)} MiB ` +
+    `(anonymous ${mib(s.anon)}, files ${mib(s.file)})${c ? `, L1 ${mib(c.bytes)} of ${mib(c.max_bytes)} MiB` : ''}${dbSizes()}, fds ${s.fds}`);
 }
 
-console.log(`soak: ${CONNS} connections for ${SECONDS} s against ${base} (server pid ${pid}); RSS ${(rss() / 1048576).toFixed(1)} MiB, fds ${fds()} at the start`);
+const mib = (b) => (b / 1048576).toFixed(1);
+const r0 = rss();
+console.log(`soak: ${CONNS} connections for ${SECONDS} s against ${base} (server pid ${pid}); RSS ${mib(r0.rss)} MiB ` +
+  `(anonymous ${mib(r0.anon)}), fds ${fds()} at the start`);
 const load = Promise.all([...Array.from({ length: CONNS }, (_, c) => client(c)),
   tasker('match', {}), tasker('export', { entity: 'costs', format: 'csv' })]);
 let minute = 0;
@@ -120,8 +153,9 @@ const timer = setInterval(() => sample(++minute), 60000);
 await sleep(SECONDS * 1000);
 stop = true;
 clearInterval(timer);
+// the last minute's line (its timer may lose the race with the stop)
+if (!samples.length || samples[samples.length - 1].minute * 60 < SECONDS) await sample(+(SECONDS / 60).toFixed(1));
 await load;
-if (SECONDS % 60) sample(+(SECONDS / 60).toFixed(1));
 
 console.log(`total: ${stats.req} requests in ${((Date.now() - t0) / 1000).toFixed(0)} s; ` +
   Object.entries(stats.byKind).map(([k, v]) => `${k} ${v.n}${v.bad ? ` (${v.bad} bad)` : ''}`).join(', ') +
@@ -134,11 +168,13 @@ for (const e of stats.errors) console.log(`  ${e}`);
 let bad = stats.s5xx > 0 || stats.tasks.failed > 0;
 if (samples.length >= 3) {
   const w = samples[Math.floor((samples.length - 1) / 2)], last = samples[samples.length - 1];
-  const growth = (last.rss - w.rss) / w.rss;
+  const growth = (last.rss - w.rss) / w.rss, anonGrowth = (last.anon - w.anon) / w.anon;
   const tol = Number(process.env.SOAK_RSS_TOLERANCE || 0.15);
   const fdGrowth = last.fds - w.fds;
-  console.log(`after warm-up (minute ${w.minute} -> ${last.minute}): RSS ${(growth * 100).toFixed(1)}% (tolerance ${tol * 100}%), fds ${fdGrowth >= 0 ? '+' : ''}${fdGrowth}`);
-  if (growth > tol || fdGrowth > 8) bad = true;
+  const pct = (g) => `${g >= 0 ? '+' : ''}${(g * 100).toFixed(1)}%`;
+  console.log(`after warm-up (minute ${w.minute} -> ${last.minute}): RSS ${pct(growth)}, anonymous ${pct(anonGrowth)} ` +
+    `(tolerance ${tol * 100}%), fds ${fdGrowth >= 0 ? '+' : ''}${fdGrowth}`);
+  if (growth > tol || anonGrowth > tol || fdGrowth > 8) bad = true;
 } else {
   console.log('too short to judge RSS and descriptors after warm-up (needs 3 minutes)');
 }

@@ -6,7 +6,14 @@
 # Environment: SOAK_SECONDS (default 600), SOAK_CONNECTIONS (64), SCALE (5:
 # the data set, generated and imported once into /tmp/brisk-bench-SCALE and
 # reused), SOAK_RSS_TOLERANCE (0.15: RSS growth allowed in the second half
-# of the run; the first half is warm-up while the caches fill). Not part of `make test` or `make bench` (it takes minutes).
+# of the run; the first half is warm-up while the caches fill),
+# SOAK_SERVE_ARGS (more `brisk serve` arguments, e.g. smaller cache budgets:
+# "--set cache.memory_bytes=8388608 --set store.cache_mib=4"). Not part of
+# `make test` or `make bench` (it takes minutes).
+#
+# With an ASan build (build/asan/brisk) the server is stopped at the end and
+# LeakSanitizer's report of what it still held, if any, is printed: a
+# leak fails the run.
 #
 # bench/soak.mjs drives SOAK_CONNECTIONS clients of mixed reads (every view,
 # lists, varying ranges), JSON row writes and small CSV imports (upserts over
@@ -29,18 +36,28 @@ bench_dataset "$scale" 2026-10-31
 # A copy: the soak writes, the shared bench data set stays as generated.
 mkdir -p "$tmp/data"
 sqlite3 "$data/brisk.db" ".backup '$tmp/data/brisk.db'"
-BRISK_TODAY=2026-10-31 "$brisk" serve --data "$tmp/data" --port 0 >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-pids+=("$pid")
-for _ in $(seq 100); do
-	port=$(sed -nE 's|.*listening on http://[0-9.]+:([0-9]+)/.*|\1|p' "$tmp/out")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-[ -n "$port" ] || { echo "soak.sh: the server did not start: $(cat "$tmp/err")" >&2; exit 1; }
+# an operator's token, to read the L1 cache's size each minute (/api/v1/cache/stats)
+"$brisk" user add soak-operator --org acme --role operator --no-password --data "$tmp/data" >/dev/null
+optoken=$("$brisk" token create --user soak-operator --data "$tmp/data")
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "$0")/.." && pwd)/tests/lsan.supp:print_suppressions=0}
+end=2026-10-31
+# shellcheck disable=SC2086 # SOAK_SERVE_ARGS is a list of arguments
+bench_serve "$tmp/data" ${SOAK_SERVE_ARGS:-}
 echo "soak: $brisk on port $port, scale $scale, load average $(uptime | sed 's/.*load average: //')"
 rc=0
-node "$(dirname "$0")/soak.mjs" "http://127.0.0.1:$port" "$token" "$pid" "$seconds" "$conns" || rc=$?
-kill -0 "$pid" 2>/dev/null || { echo "soak: the server died: $(tail -n 20 "$tmp/err")"; rc=1; }
-grep -E '\b(ERROR|error)\b' "$tmp/err" | head -n 10 || true
+node "$(dirname "$0")/soak.mjs" "http://127.0.0.1:$port" "$token" "$pid" "$seconds" "$conns" "$optoken" "$tmp/data" || rc=$?
+echo "soak: load average at the end $(uptime | sed 's/.*load average: //')"
+if kill -0 "$pid" 2>/dev/null; then
+	# a graceful stop, so a sanitizer build reports what was never freed
+	kill -TERM "$pid"
+	wait "$pid" || { echo "soak: the server exited $? after SIGTERM"; rc=1; }
+else
+	echo "soak: the server died: $(tail -n 20 "$tmp/serve.err")"
+	rc=1
+fi
+grep -E '\b(ERROR|error)\b' "$tmp/serve.err" | head -n 10 || true
+if grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' "$tmp/serve.err"; then
+	grep -E -A 12 'ERROR: |runtime error:|^SUMMARY' "$tmp/serve.err" | head -n 80
+	rc=1
+fi
 exit $rc

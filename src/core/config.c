@@ -137,7 +137,7 @@ void config_defaults(config_t *c)
 	c->rl_bad_tokens_pm = 1200, c->rl_bad_tokens_burst = 300;
 	c->rl_signin_free_failures = 5, c->rl_signin_max_backoff_s = 300;
 	c->adm_queue = 1024;
-	c->adm_org_queue = 64;
+	c->adm_org_queue = 256; /* above the 64 busy connections one org is sized for (issue 17) */
 	snprintf(c->data_dir, sizeof c->data_dir, "./brisk-data");
 	c->cache_mib = 64;
 	c->pool_size = 20;

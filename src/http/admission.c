@@ -174,7 +174,7 @@ admission_t *admission_new(const admission_opts *o)
 	if (a->o.queue <= 0)
 		a->o.queue = 1024;
 	if (a->o.org_queue <= 0)
-		a->o.org_queue = 64;
+		a->o.org_queue = 256;
 	if (a->o.org_concurrency <= 0)
 		a->o.org_concurrency = a->o.threads / 2 > 0 ? a->o.threads / 2 : 1;
 	pthread_mutex_init(&a->lock, NULL);

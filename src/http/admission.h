@@ -20,7 +20,7 @@ typedef enum {
 typedef struct {
 	int threads;         /* workers; default 2 x cores */
 	int queue;           /* queued jobs at most, every org; default 1024 */
-	int org_queue;       /* queued jobs of one org at most; default 64 */
+	int org_queue;       /* queued jobs of one org at most; default 256 */
 	int org_concurrency; /* running jobs of one org at most; default threads / 2 (at least 1);
 	                        lowered to cores / orgs with work while others have some */
 	int nice;            /* CPU priority of the workers below the event loops (0: same) */
