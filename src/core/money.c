@@ -222,6 +222,17 @@ static size_t match_space(const char *p, const char *end)
 	return 0;
 }
 
+/* Length of a minus sign at p: '-', or U+2212 MINUS SIGN, which
+ * typesetting spreadsheets (Numbers, some French exports) print. */
+static size_t match_minus(const char *p, const char *end)
+{
+	if (p < end && *p == '-')
+		return 1;
+	if (end - p >= 3 && (unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x88 && (unsigned char)p[2] == 0x92)
+		return 3;
+	return 0;
+}
+
 static const char *skip_spaces(const char *p, const char *end)
 {
 	size_t n;
@@ -322,10 +333,10 @@ static money_status parse_opts(const char *s, size_t len, const money_opts *o, i
 	bool neg = false, sign = false, paren = false, sym = false;
 	for (;;) {
 		size_t n;
-		if (*p == '-' && !sign && !paren) {
+		if ((n = match_minus(p, end)) && !sign && !paren) {
 			/* "- 5.00", "+ £1,100.00": a sign may stand apart. */
 			neg = sign = true;
-			p = skip_spaces(p + 1, end);
+			p = skip_spaces(p + n, end);
 		} else if (*p == '+' && o->plus && !sign && !paren) {
 			sign = true;
 			p = skip_spaces(p + 1, end);

@@ -81,7 +81,7 @@ static int amount_score(const ctx *c, int col)
 	int neg = 0, dec = 0;
 	for (int i = c->data; i < c->g.nrows; i++) {
 		const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, col) : "";
-		neg += strchr(v, '-') != NULL || strchr(v, '(') != NULL;
+		neg += strchr(v, '-') != NULL || strchr(v, '(') != NULL || strstr(v, "\xe2\x88\x92") != NULL;
 		dec += decimal_of(v) != 0;
 	}
 	return (neg ? 2 : 0) + (dec ? 1 : 0);
@@ -261,6 +261,8 @@ bool dt_pick_money(ctx *c)
 				/* U+202F, the group separator of French locales */
 				space = true;
 				p += 2;
+			} else if (*p == 0xe2 && p[1] == 0x88 && p[2] == 0x92) {
+				p += 2; /* U+2212, a minus sign */
 			} else if (*p == ' ' && p != (const unsigned char *)v[i] && p[-1] >= '0' && p[-1] <= '9' &&
 			           p[1] >= '0' && p[1] <= '9') {
 				space = true;

@@ -102,6 +102,11 @@ Test(detect, narrow_no_break_space_between_digit_groups)
 	              why, sizeof why), "%s", why);
 	cr_assert_str_eq(optlist_get(&r.opts, "thousands"), "space");
 	detect_free(&r);
+	/* U+2212 before an amount is a minus, not a currency symbol */
+	cr_assert(run(ENT_PAYMENTS, "Date;Libell\xc3\xa9;Montant\n13/01/2024;A;1 250,00\n14/01/2024;B;\xe2\x88\x92" "3,50\n", &r,
+	              why, sizeof why), "%s", why);
+	cr_assert_null(optlist_get(&r.opts, "currency"));
+	detect_free(&r);
 }
 
 Test(optlist, layers_join_lists_and_the_caller_wins)

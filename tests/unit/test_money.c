@@ -244,6 +244,16 @@ Test(money_opts, decimal_comma)
 	expect_st_o(",5", &o, MONEY_SYNTAX);
 }
 
+/* U+2212 MINUS SIGN (Numbers, French exports) is a minus, once. */
+Test(money_opts, unicode_minus_sign)
+{
+	money_opts o = {.decimal = ',', .thousands = ' '};
+	expect_ok_o("\xe2\x88\x92" "84,20", &o, -8420);
+	expect_ok_o("\xe2\x88\x92" "1\xe2\x80\xaf" "200,00", &o, -120000);
+	expect_st_o("\xe2\x88\x92-5", &o, MONEY_SYNTAX);
+	expect_st_o("\xe2\x88", &o, MONEY_SYNTAX);
+}
+
 Test(money_opts, default_decimal_is_dot)
 {
 	money_opts o = {0};
