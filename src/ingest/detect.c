@@ -433,6 +433,40 @@ static void map_columns(ctx *c)
 		c->category = best_column(c, ROLE_CATEGORY, used);
 }
 
+/* An invoice export's own "Open balance": invoices it shows settled are
+ * stored open all the same (brisk settles them from payments), which a new
+ * user should hear before the receivables look inflated. */
+static void note_settled(ctx *c)
+{
+	const entity_def *d = entity_get(c->kind);
+	int amount = entity_col_index(d, "amount", 6);
+	if (c->kind != ENT_INVOICES || amount < 0 || c->col[amount] < 0)
+		return;
+	bool used[CSV_MAX_FIELDS] = {0};
+	for (int f = 0; f < d->ncols; f++)
+		if (c->col[f] >= 0 && c->col[f] < CSV_MAX_FIELDS)
+			used[c->col[f]] = true;
+	int due = best_column(c, ROLE_BALANCE_DUE, used);
+	if (due < 0)
+		return;
+	int n = 0, settled = 0;
+	for (int i = c->data; i < c->g.nrows; i++) {
+		const char *a = c->g.n[i] >= 2 ? dt_cell(&c->g, i, c->col[amount]) : "";
+		const char *b = c->g.n[i] >= 2 ? dt_cell(&c->g, i, due) : "";
+		int64_t x, y;
+		if (money_parse_opts(a, strlen(a), &c->money, &x) != MONEY_OK || x <= 0 ||
+		    money_parse_opts(b, strlen(b), &c->money, &y) != MONEY_OK)
+			continue;
+		n++;
+		settled += y == 0;
+	}
+	if (settled)
+		dt_note(c, 15,
+		        "%d of %d invoices of the sample show '%s' 0 (settled in the source): they are stored open, "
+		        "brisk settles invoices from the payments (import them, then brisk match)",
+		        settled, n, dt_cell(&c->g, c->header, due));
+}
+
 /* ---- the options ---- */
 
 static void emit_map(ctx *c)
@@ -536,6 +570,7 @@ bool detect_run(entity_kind kind, const char *head, size_t len, bool eof, const 
 		dt_map_by_content(&c);
 	if (!check_required(&c) || !dt_pick_dates(&c) || !dt_pick_money(&c) || !dt_pick_signs(&c))
 		goto out;
+	note_settled(&c);
 	if (c.category >= 0 && dt_given(&c, "split") && !dt_given(&c, "split_category"))
 		dt_choose(&c, "split_category", dt_cell(&c.g, c.header, c.category));
 	emit_map(&c);

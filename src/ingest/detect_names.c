@@ -89,6 +89,12 @@ static const char *const names[ROLE__COUNT][96] = {
 	                  "cuenta ordenante", "cuenta origen", "iban ordenante", "compte contrepartie",
 	                  "iban émetteur", "iban donneur d'ordre", "conto ordinante", "iban ordinante",
 	                  "rachunek nadawcy", "rachunek kontrahenta", "numer rachunku nadawcy", NULL},
+	/* what an invoice export says is still owed (read only to warn) */
+	[ROLE_BALANCE_DUE] = {"open balance", "balance due", "amount due", "invoiceamountdue", "invoice amount due",
+	                      "outstanding", "outstanding amount", "amount outstanding", "open amount", "due amount",
+	                      "balance", "offener betrag", "offen", "restbetrag", "openstaand", "openstaand bedrag",
+	                      "solde", "reste à payer", "montant dû", "importe pendiente", "pendiente",
+	                      "pozostało do zapłaty", "do zapłaty", "residuo", NULL},
 };
 
 /* Lowercase ASCII, trimmed, inner runs of spaces as one (none around

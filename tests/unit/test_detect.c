@@ -93,6 +93,23 @@ Test(detect, sign_column_of_unsigned_amounts_is_read_or_refused)
 	detect_free(&r);
 }
 
+/* An invoice list whose own open balance says some are paid: stored open
+ * (payments settle them), said in the notes. */
+Test(detect, invoices_settled_in_the_source_are_noted)
+{
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_INVOICES,
+	              "Date,Num,Customer,Due date,Amount,Open balance\n"
+	              "01/13/2024,1001,Acme,02/13/2024,\"1,250.00\",0.00\n"
+	              "01/14/2024,1002,Globex,02/14/2024,980.50,980.50\n",
+	              &r, why, sizeof why),
+	          "%s", why);
+	cr_expect(strstr(r.notes, "1 of 2 invoices of the sample show 'Open balance' 0") != NULL, "%s", r.notes);
+	cr_expect(r.confidence <= 85);
+	detect_free(&r);
+}
+
 /* U+202F is the group separator of French locales. */
 Test(detect, narrow_no_break_space_between_digit_groups)
 {
