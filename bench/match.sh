@@ -14,7 +14,9 @@
 #   recall    = applied pairs that are true / true pairs (a batch payment has
 #               one per invoice it settles),
 #   prop_ok   = proposed pairs that are true / proposed pairs.
-# Prints wall time, peak RSS, applied/proposed/unmatched, precision, recall,
+# Prints wall time, processor time (user + sys: on a loaded machine the
+# wall time says more about the others' work than ours), peak RSS, the
+# 1-minute load average when the run ended, applied/proposed/unmatched, precision, recall,
 # and exits 1 when a target is missed: precision >= 99.9 % (plain) or 99.5 %
 # (batch), recall >= 97 %, prop_ok >= 90 % (plain) at every scale; at scale
 # 100 also <= 60 s wall and <= 1.5 GB peak RSS (plain), <= 30 s and 1 GB (batch).
@@ -52,7 +54,7 @@ scales="10"
 [ "$full" = 1 ] && scales="10 100"
 status=0
 
-printf '%-9s %9s %9s %9s %9s %9s %9s %9s %8s %8s\n' scale payments wall_s rss_mb applied proposed unmatched precision recall prop_ok
+printf '%-9s %9s %9s %8s %7s %6s %9s %9s %9s %9s %8s %8s\n' scale payments wall_s cpu_s rss_mb load applied proposed unmatched precision recall prop_ok
 for run in $scales; do
 for kind in plain batch; do
 	scale=$run
@@ -73,9 +75,11 @@ for kind in plain batch; do
 		for (i = 1; i <= n; i++) s = s * 60 + t[i]
 		printf "%.2f", s }' "$d/time.txt")
 	rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$d/time.txt")
-	python3 - "$d/csv/truth.csv" "$d/r.csv" "$scale" "$wall" "$rss" "$kind" <<'PY' || status=1
+	cpu=$(awk -F': ' '/(User|System) time/ { s += $2 } END { printf "%.2f", s }' "$d/time.txt")
+	load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
+	python3 - "$d/csv/truth.csv" "$d/r.csv" "$scale" "$wall" "$rss" "$kind" "$cpu" "$load" <<'PY' || status=1
 import csv, sys
-truth_path, report_path, scale, wall, rss, kind = sys.argv[1:7]
+truth_path, report_path, scale, wall, rss, kind, cpu, load = sys.argv[1:9]
 truth = set()
 payments = set()
 with open(truth_path, newline="") as f:
@@ -103,9 +107,9 @@ for v in verdict.values():
 precision = 100.0 * right / pairs["applied"] if pairs["applied"] else 0.0
 recall = 100.0 * right / len(truth) if truth else 0.0
 prop_ok = 100.0 * prop_right / pairs["proposed"] if pairs["proposed"] else 100.0
-print("%-9s %9d %9s %9s %9d %9d %9d %8.3f%% %7.3f%% %7.3f%%" % (
-    scale + kind[0], len(payments), wall, rss, counts["applied"], counts["proposed"], counts["unmatched"], precision,
-    recall, prop_ok))
+print("%-9s %9d %9s %8s %7s %6s %9d %9d %9d %8.3f%% %7.3f%% %7.3f%%" % (
+    scale + kind[0], len(payments), wall, cpu, rss, load, counts["applied"], counts["proposed"], counts["unmatched"],
+    precision, recall, prop_ok))
 bad = []
 if precision < (99.9 if kind == "plain" else 99.5):
     bad.append("precision %.3f%% < %s%%" % (precision, "99.9" if kind == "plain" else "99.5"))

@@ -14,7 +14,7 @@
 
 static const char usage[] =
 	"usage: brisk gen [--scale N] [--seed S] [--out DIR] [--end YYYY-MM-DD]\n"
-	"                 [--batch X] [--fees X] [--overpay X]\n"
+	"                 [--batch X] [--fees X] [--overpay X] [--accounts X]\n"
 	"\n"
 	"Writes realistic demo data: costs.csv, sales_orders.csv, invoices.csv,\n"
 	"payments.csv, leads.csv, and truth.csv (payment_id,invoice_id: the true\n"
@@ -32,7 +32,11 @@ static const char usage[] =
 	"              row per invoice of such a payment\n"
 	"  --fees X    share of single payments short by a bank fee (up to 2% of the\n"
 	"              invoice and 10.00; default 0)\n"
-	"  --overpay X share of single payments above the invoice (up to +10%; default 0)\n";
+	"  --overpay X share of single payments above the invoice (up to +10%; default 0)\n"
+	"  --accounts X share of invoice payments that carry the payer's IBAN in a\n"
+	"              payer_account column (0 to 1; default 0: no column); also writes\n"
+	"              accounts.csv (account,customer_id,kind: own, second or group,\n"
+	"              an account three customers of a group pay from)\n";
 
 static void show_progress(void *ud, double frac)
 {
@@ -51,6 +55,7 @@ int cmd_gen(int argc, char **argv)
 		{"batch", required_argument, NULL, 'b'},
 		{"fees", required_argument, NULL, 'f'},
 		{"overpay", required_argument, NULL, 'v'},
+		{"accounts", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -89,14 +94,19 @@ int cmd_gen(int argc, char **argv)
 			break;
 		case 'b':
 		case 'f':
-		case 'v': {
-			double *dst = ch == 'b' ? &o.batch : ch == 'f' ? &o.fees : &o.overpay;
+		case 'v':
+		case 'a': {
+			double *dst = ch == 'b' ? &o.batch : ch == 'f' ? &o.fees : ch == 'v' ? &o.overpay : &o.accounts;
 			double most = ch == 'b' ? 0.5 : 1;
 			errno = 0;
 			*dst = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(*dst >= 0 && *dst <= most))
 				return cli_fail("gen", EXIT_USAGE, "%s wants a share within [0, %g], not '%s'",
-						ch == 'b' ? "--batch" : ch == 'f' ? "--fees" : "--overpay", most, optarg);
+						ch == 'b'   ? "--batch"
+						: ch == 'f' ? "--fees"
+						: ch == 'v' ? "--overpay"
+						            : "--accounts",
+						most, optarg);
 			break;
 		}
 		case 'h':
@@ -121,5 +131,7 @@ int cmd_gen(int argc, char **argv)
 	printf("brisk gen: %s: %" PRIu64 " costs, %" PRIu64 " sales_orders, %" PRIu64 " invoices, %" PRIu64
 	       " payments, %" PRIu64 " leads, %" PRIu64 " truth (%" PRIu64 " customers) in %.2f s\n",
 	       out, n.costs, n.sales_orders, n.invoices, n.payments, n.leads, n.truth, n.customers, clock_now_s() - t0);
+	if (n.accounts)
+		printf("brisk gen: %" PRIu64 " accounts in accounts.csv\n", n.accounts);
 	return EXIT_OK;
 }

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/money.h"
+#include "ingest/gen_accounts.h"
 #include "ingest/gen_batch.h"
 #include "ingest/gen_names.h"
 #include "ingest/gen_int.h"
@@ -32,7 +33,7 @@
 
 
 static const char *const file_names[F_COUNT] = {
-	"costs.csv", "sales_orders.csv", "invoices.csv", "payments.csv", "leads.csv", "truth.csv",
+	"costs.csv", "sales_orders.csv", "invoices.csv", "payments.csv", "leads.csv", "truth.csv", "accounts.csv",
 };
 
 static const char *const file_headers[F_COUNT] = {
@@ -42,7 +43,9 @@ static const char *const file_headers[F_COUNT] = {
 	"id,date,payer,amount,reference,customer_id\n",
 	"id,created_at,creator,status,name,mobile,source,followup_date,value\n",
 	"payment_id,invoice_id\n",
+	"account,customer_id,kind\n",
 };
+#define PAYMENTS_ACCOUNT_HEADER "id,date,payer,amount,reference,customer_id,payer_account\n"
 
 
 static int fail(ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -412,8 +415,9 @@ static int pay_cmp(const void *a, const void *b)
 
 static int write_payments(ctx *c)
 {
-	gen_rng r;
+	gen_rng r, ra;
 	gen_rng_seed(&r, c->o->seed, S_PAYMENTS);
+	gen_rng_seed(&ra, c->o->seed, S_ACCOUNTS); /* its own: payments.csv keeps its other bytes */
 	/* ~3% of all payments belong to no invoice. */
 	size_t related = c->npays;
 	size_t unrelated = (size_t)llround((double)related * 0.03 / 0.97);
@@ -449,6 +453,16 @@ static int write_payments(ctx *c)
 		buf_putc(b, ',');
 		if (p->invoice && gen_rng_chance(&r, 0.25))
 			buf_puts(b, c->cust[p->customer].id);
+		if (c->o->accounts > 0) {
+			buf_putc(b, ',');
+			buf_reset(&c->tmp);
+			if (p->invoice && gen_rng_chance(&ra, c->o->accounts))
+				gen_account_pick(&ra, c->o->seed, p->customer, &c->tmp);
+			else if (!p->invoice && gen_rng_chance(&ra, c->o->accounts))
+				gen_account(c->o->seed, (uint32_t)(c->ncust + gen_rng_below(&ra, 100000)), GEN_ACCT_OWN,
+				            &c->tmp); /* someone who is no customer */
+			gen_put_field(b, &c->tmp);
+		}
 		if (gen_emit(c, F_PAYMENTS))
 			break;
 		const gen_batch *bt = p->batch ? &c->batches.b[p->batch - 1] : NULL;
@@ -504,6 +518,9 @@ static int open_files(ctx *c)
 {
 	buf_t path = BUF_INIT;
 	for (int i = 0; i < F_COUNT; i++) {
+		if (i == F_ACCOUNTS && !(c->o->accounts > 0))
+			continue;
+		const char *header = i == F_PAYMENTS && c->o->accounts > 0 ? PAYMENTS_ACCOUNT_HEADER : file_headers[i];
 		buf_reset(&path);
 		buf_printf(&path, "%s/%s", c->dir, file_names[i]);
 		c->f[i] = fopen(path.p, "w");
@@ -512,7 +529,7 @@ static int open_files(ctx *c)
 			break;
 		}
 		setvbuf(c->f[i], NULL, _IOFBF, 1 << 18);
-		if (fputs(file_headers[i], c->f[i]) == EOF) {
+		if (fputs(header, c->f[i]) == EOF) {
 			fail(c, "%s: %s", path.p, strerror(errno));
 			break;
 		}
@@ -542,8 +559,9 @@ int gen_write(const char *dir, const gen_opts *o, gen_counts *counts, char *err,
 	if (!(o->scale > 0 && o->scale <= GEN_SCALE_MAX))
 		return fail(&c, "scale must be > 0 and <= %g", GEN_SCALE_MAX);
 	if (!(o->batch >= 0 && o->batch <= 0.5) || !(o->fees >= 0 && o->fees <= 1) ||
-	    !(o->overpay >= 0 && o->overpay <= 1) || o->fees + o->overpay > 1)
-		return fail(&c, "batch must be within [0, 0.5], fees and overpay within [0, 1] and at most 1 together");
+	    !(o->overpay >= 0 && o->overpay <= 1) || o->fees + o->overpay > 1 || !(o->accounts >= 0 && o->accounts <= 1))
+		return fail(&c, "batch must be within [0, 0.5], fees and overpay within [0, 1] and at most 1 together, "
+		                "accounts within [0, 1]");
 	/* An invoice joins a batch with chance q; batches hold 2.6 invoices on
 	 * average, so batch payments are a share q/2.6 / (1 - q + q/2.6) of all. */
 	c.batch_p = o->batch > 0 ? 2.6 * o->batch / (1 + 1.6 * o->batch) : 0;
@@ -570,8 +588,8 @@ int gen_write(const char *dir, const gen_opts *o, gen_counts *counts, char *err,
 	gen_batches_init(&c.batches, c.ncust);
 	if (!gen_write_costs(&c, target) && !gen_write_sales(&c, target) && !write_invoices(&c, target)) {
 		gen_batches_flush(&c.batches, flush_batch, &c);
-		if (!write_payments(&c))
-			gen_write_leads(&c, target);
+		if (!write_payments(&c) && !gen_write_leads(&c, target) && o->accounts > 0)
+			gen_write_accounts(&c);
 	}
 out:
 	close_files(&c);

@@ -2,8 +2,12 @@
  * files of DATA.md (costs, sales_orders, invoices, payments, leads) plus
  * truth.csv (payment_id,invoice_id, one row per invoice a payment settles;
  * a payment of no invoice has one row with an empty invoice_id), the
- * ground truth that the reconciliation benchmark scores matches against. The same options give
- * byte-identical files. */
+ * ground truth that the reconciliation benchmark scores matches against;
+ * with accounts > 0 also accounts.csv (account,customer_id,kind: every
+ * account a customer pays from, kind own, second or group; a group's
+ * account is listed once per customer it pays for). The same options give
+ * byte-identical files; accounts > 0 changes no other file's bytes but
+ * payments.csv's extra column. */
 #ifndef BRISK_GEN_H
 #define BRISK_GEN_H
 
@@ -22,6 +26,9 @@ typedef struct {
 	double batch;   /* share of payments that settle 2-4 invoices at once, 0..0.5 */
 	double fees;    /* share of single payments short by a bank fee (within 2% and 10.00), 0..1 */
 	double overpay; /* share of single payments above the invoice (up to +10%), 0..1 */
+	/* Share of invoice payments that carry the payer's account (IBAN) in a
+	 * payer_account column; > 0 also writes accounts.csv (gen_accounts.h). */
+	double accounts;
 	/* Optional (NULL = none): called now and then with the fraction done,
 	 * in [0, 1], from the calling thread; the last call is with 1. */
 	void (*progress)(void *ud, double frac);
@@ -31,7 +38,7 @@ typedef struct {
 /* Rows written per file (headers excluded), and customers invented. */
 typedef struct {
 	uint64_t customers;
-	uint64_t costs, sales_orders, invoices, payments, leads, truth;
+	uint64_t costs, sales_orders, invoices, payments, leads, truth, accounts;
 } gen_counts;
 
 /* Sets the defaults: scale 1, seed 42, end = date_today(), no progress. */

@@ -11,10 +11,10 @@
 #include "ingest/gen_batch.h"
 #include "ingest/gen_names.h"
 
-enum { F_COSTS, F_SALES, F_INVOICES, F_PAYMENTS, F_LEADS, F_TRUTH, F_COUNT };
+enum { F_COSTS, F_SALES, F_INVOICES, F_PAYMENTS, F_LEADS, F_TRUTH, F_ACCOUNTS, F_COUNT };
 
 /* PRNG streams, one per use. */
-enum { S_CUSTOMERS = 1, S_COSTS, S_SALES, S_INVOICES, S_PAYMENTS, S_LEADS, S_DAYS };
+enum { S_CUSTOMERS = 1, S_COSTS, S_SALES, S_INVOICES, S_PAYMENTS, S_LEADS, S_DAYS, S_ACCOUNTS };
 
 typedef struct {
 	gen_name name;
@@ -86,5 +86,7 @@ int64_t gen_cents_of(double units, int64_t min, int64_t max);
 int gen_write_costs(ctx *c, uint64_t target);
 int gen_write_sales(ctx *c, uint64_t target);
 int gen_write_leads(ctx *c, uint64_t target);
+/* accounts.csv, the payers' accounts' truth (gen_accounts.c): 0 or -1. */
+int gen_write_accounts(ctx *c);
 
 #endif

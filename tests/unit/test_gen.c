@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,6 +451,114 @@ Test(gen, batch_fee_and_overpayment_truth)
 	table_free(&pay);
 	table_free(&tr);
 	cleanup(dir);
+}
+
+/* ISO 13616: moved to the end, letters as 10..35, the number mod 97 is 1. */
+static bool iban_ok(const char *s)
+{
+	char c[64];
+	size_t n = 0;
+	for (; *s && n < sizeof c; s++)
+		if (*s != ' ')
+			c[n++] = *s;
+	if (n < 15 || n > 34)
+		return false;
+	unsigned rem = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = c[(i + 4) % n];
+		if (ch >= '0' && ch <= '9')
+			rem = (rem * 10 + (unsigned)(ch - '0')) % 97;
+		else if (ch >= 'A' && ch <= 'Z')
+			rem = (rem * 100 + (unsigned)(ch - 'A' + 10)) % 97;
+		else
+			return false;
+	}
+	return rem == 1;
+}
+
+/* Issue 15: --accounts. Valid IBANs; an invoice payment's account is one
+ * accounts.csv lists for the invoice's customer (a group's for several);
+ * the other files keep their bytes, payments.csv its other columns. */
+Test(gen, payer_accounts_and_their_truth)
+{
+	char dir[64], plain[64];
+	strcpy(dir, "/tmp/brisk-test-gen-XXXXXX");
+	strcpy(plain, "/tmp/brisk-test-gen-XXXXXX");
+	cr_assert(mkdtemp(dir) && mkdtemp(plain));
+	gen_opts o;
+	gen_opts_init(&o);
+	o.scale = 0.2;
+	o.end = end_date();
+	o.batch = 0.05;
+	gen_counts n, n0;
+	char err[256];
+	cr_assert_eq(gen_write(plain, &o, &n0, err, sizeof err), 0, "%s", err);
+	o.accounts = 0.5;
+	cr_assert_eq(gen_write(dir, &o, &n, err, sizeof err), 0, "%s", err);
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		if (!strcmp(files[i], "payments.csv"))
+			continue;
+		char pa[512], pb[512];
+		snprintf(pa, sizeof pa, "%s/%s", dir, files[i]);
+		snprintf(pb, sizeof pb, "%s/%s", plain, files[i]);
+		size_t la, lb;
+		char *sa = slurp(pa, &la), *sb = slurp(pb, &lb);
+		cr_expect(la == lb && memcmp(sa, sb, la) == 0, "%s changed with --accounts", files[i]);
+		free(sa);
+		free(sb);
+	}
+	table pay = load(dir, "payments.csv"), pay0 = load(plain, "payments.csv"), acc = load(dir, "accounts.csv");
+	table inv = load(dir, "invoices.csv"), tr = load(dir, "truth.csv");
+	cr_assert_eq(pay.n, pay0.n);
+	cr_expect_eq(n.accounts, acc.n - 1);
+	size_t pacc = col(&pay, "payer_account"), pid = col(&pay, "id"), icu = col(&inv, "customer_id");
+	size_t aa = col(&acc, "account"), ac = col(&acc, "customer_id"), ak = col(&acc, "kind");
+	size_t with = 0, spaced = 0, own = 0, group = 0, k = 1;
+	for (size_t a = 1; a < acc.n; a++) {
+		cr_expect(iban_ok(acc.r[a].f[aa]), "accounts.csv: %s is no IBAN", acc.r[a].f[aa]);
+		group += !strcmp(acc.r[a].f[ak], "group");
+	}
+	for (size_t p = 1; p < pay.n; p++) {
+		cr_assert_eq(pay.r[p].nf, pay0.r[p].nf + 1);
+		for (size_t f = 0; f < pay0.r[p].nf; f++)
+			cr_expect_str_eq(pay.r[p].f[f], pay0.r[p].f[f]);
+		const char *iban = pay.r[p].f[pacc];
+		for (; k < tr.n && strcmp(tr.r[k].f[0], pay.r[p].f[pid]) < 0; k++)
+			;
+		if (!*iban)
+			continue;
+		with++;
+		spaced += strchr(iban, ' ') != NULL;
+		cr_expect(iban_ok(iban), "%s: %s is no IBAN", pay.r[p].f[pid], iban);
+		if (!tr.r[k].f[1][0])
+			continue; /* pays no invoice: someone else's account */
+		char compact[64];
+		size_t cl = 0;
+		for (const char *s = iban; *s && cl < sizeof compact - 1; s++)
+			if (*s != ' ')
+				compact[cl++] = *s;
+		compact[cl] = '\0';
+		const char *cust = inv.r[inv_row(tr.r[k].f[1])].f[icu];
+		bool listed = false;
+		for (size_t a = 1; a < acc.n && !listed; a++)
+			listed = !strcmp(acc.r[a].f[aa], compact) && !strcmp(acc.r[a].f[ac], cust);
+		cr_expect(listed, "%s: %s is not one of %s's accounts", pay.r[p].f[pid], iban, cust);
+		own += listed;
+	}
+	cr_expect_gt(with, (pay.n - 1) / 3, "only %zu of %zu payments carry an account", with, pay.n - 1);
+	cr_expect_gt(spaced, with / 5, "IBANs written in groups of four: %zu", spaced);
+	cr_expect_gt(own, with / 2);
+	cr_expect_gt(group, 0);
+	table_free(&pay);
+	table_free(&pay0);
+	table_free(&acc);
+	table_free(&inv);
+	table_free(&tr);
+	char path[512];
+	snprintf(path, sizeof path, "%s/accounts.csv", dir);
+	unlink(path);
+	cleanup(dir);
+	cleanup(plain);
 }
 
 Test(gen, messy_customers_and_followups)
