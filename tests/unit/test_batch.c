@@ -347,7 +347,52 @@ Test(batch, cents_are_conserved_over_random_books)
 		bad = db_text(&fx, "SELECT a.rid FROM allocations a WHERE a.amount <= 0 OR a.writeoff < 0");
 		cr_expect_str_eq(bad, "");
 		free(bad);
+		/* Cents conserved, per payment: what it did not allocate is its
+		 * recorded credit; a payment without one is allocated in full. */
+		bad = db_text(&fx, "SELECT p.id FROM payments p WHERE EXISTS (SELECT 1 FROM allocations a WHERE a.payment = "
+		                   "p.rid AND a.state IN ('applied','confirmed','manual')) AND NOT EXISTS (SELECT 1 FROM "
+		                   "payment_credits k WHERE k.payment = p.rid) AND p.amount <> (SELECT sum(a.amount) FROM "
+		                   "allocations a WHERE a.payment = p.rid AND a.state IN ('applied','confirmed','manual'))");
+		cr_expect_str_eq(bad, "", "payments with cents neither allocated nor held as credit: %s", bad);
+		free(bad);
+		/* Per invoice: the stored outstanding is the amount less the
+		 * allocations and write-offs, exactly. */
+		bad = db_text(&fx, "SELECT i.id FROM invoices i WHERE i.outstanding <> i.amount - (SELECT coalesce(sum("
+		                   "a.amount + a.writeoff), 0) FROM allocations a WHERE a.invoice = i.rid AND a.state IN "
+		                   "('applied','confirmed','manual'))");
+		cr_expect_str_eq(bad, "", "invoices whose outstanding is not amount - allocated - written off: %s", bad);
+		free(bad);
+		/* A write-off settles its invoice, within the tolerance (10.00). */
+		bad = db_text(&fx, "SELECT a.rid FROM allocations a JOIN invoices i ON i.rid = a.invoice WHERE a.writeoff > 0 "
+		                   "AND a.state IN ('applied','confirmed','manual') AND (i.outstanding <> 0 OR a.writeoff > "
+		                   "1000)");
+		cr_expect_str_eq(bad, "", "write-offs that leave their invoice open or exceed 10.00: %s", bad);
+		free(bad);
 	}
+}
+
+/* Bounded time whatever the amounts: the most invoices and the largest
+ * sets the search takes, all equal and never adding up to the target,
+ * visit no more sets than the budget, and a smaller budget says it ran
+ * out (a set found then is only proposed). */
+Test(batch, subset_search_is_bounded_at_its_worst)
+{
+	int64_t a[BATCH_SCAN + 10];
+	for (size_t i = 0; i < BATCH_SCAN + 10; i++)
+		a[i] = 100;
+	batch_query q = {a, BATCH_SCAN, 100 * BATCH_KMAX + 1, 0, 2, BATCH_KMAX, BATCH_BUDGET};
+	batch_found f;
+	cr_expect_eq(batch_subset(&q, &f), 0);
+	cr_expect_leq(f.steps, (size_t)BATCH_BUDGET);
+	q.budget = 1000;
+	cr_expect_eq(batch_subset(&q, &f), 0);
+	cr_expect(f.exhausted && f.steps <= 1000, "steps %zu", f.steps);
+	q.n = BATCH_SCAN + 10; /* more than it scans: the oldest BATCH_SCAN only */
+	q.target = 100 * BATCH_KMAX;
+	q.budget = BATCH_BUDGET;
+	cr_expect_eq(batch_subset(&q, &f), BATCH_KMAX);
+	for (int i = 0; i < f.k; i++)
+		cr_expect_lt(f.pick[i], BATCH_SCAN);
 }
 
 /* Issue 15 item 6: the demo's receivables look like a small business's:
