@@ -223,6 +223,11 @@ answer:
 	return 0;
 }
 
+static bool loop_has_conns(loop_t *loop)
+{
+	return !h2o_linklist_is_empty(&loop->ctx.http1._conns) || !h2o_linklist_is_empty(&loop->ctx.http2._conns);
+}
+
 static void *loop_main(void *arg)
 {
 	loop_t *loop = arg;
@@ -249,16 +254,23 @@ static void *loop_main(void *arg)
 			h2o_context_request_shutdown(&loop->ctx);
 			stream_end_all(loop);
 			deadline = clock_now_s() + 10;
+			if (loop == srv->loops)
+				log_info("serve: stopping: no new connections; requests already arriving or running are "
+				         "answered first (10 s at most)");
+			/* An idle keep-alive connection goes within a second; one whose
+			 * request is still arriving re-arms its timer with every read,
+			 * so an upload already being sent is read, run and answered. */
+			loop->ctx.http1.req_timeout.timeout = 1000;
+			loop->ctx.http2.idle_timeout.timeout = 1000;
 		}
-		if (closing && (atomic_load(&srv->inflight) == 0 || clock_now_s() > deadline)) {
+		if (closing && ((atomic_load(&srv->inflight) == 0 && !loop_has_conns(loop)) || clock_now_s() > deadline)) {
 			/* Idle keep-alive connections would otherwise linger until their
 			 * timeout: expire them now, then let the loop close them. */
 			loop->ctx.http1.req_timeout.timeout = 0;
 			loop->ctx.http2.idle_timeout.timeout = 0;
 			loop->ctx.http2.graceful_shutdown_timeout.timeout = 0;
 			double until = clock_now_s() + 2;
-			while ((!h2o_linklist_is_empty(&loop->ctx.http1._conns) ||
-			        !h2o_linklist_is_empty(&loop->ctx.http2._conns)) && clock_now_s() < until)
+			while (loop_has_conns(loop) && clock_now_s() < until)
 				h2o_evloop_run(ev, 10);
 			break;
 		}

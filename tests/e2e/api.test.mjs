@@ -1077,6 +1077,43 @@ test('SIGTERM while a request is in flight: the response arrives and the process
   } finally { await again.stop(); }
 });
 
+// The body still arriving when the signal comes (half sent, the rest after
+// the server has seen SIGTERM): the stop must not cut a request it has begun
+// to read. Sequenced by events (the signal, then the rest), not by timing.
+test('SIGTERM while an upload is still arriving: it is read, run and answered', async () => {
+  const dir = tempDir(); extraDirs.push(dir);
+  const t = token(`${dir}/data`, 'slow');
+  const s = await startServer(`${dir}/data`);
+  const N = 2000;
+  let csv = 'id,date,category,amount,vendor,description\n';
+  for (let i = 0; i < N; i++) csv += `s${i},2026-03-1${i % 10},Cat${i % 7},${i % 500}.25,Vendor ${i % 13},row ${i}\n`;
+  const body = Buffer.from(csv);
+  const half = body.length >> 1;
+  const res = await new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/api/v1/import/costs',
+      headers: { ...auth(t), 'content-type': 'text/csv', 'content-length': body.length }, agent: false }, (r) => {
+      const chunks = [];
+      r.on('data', (c) => chunks.push(c));
+      r.on('end', () => resolve({ status: r.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.write(body.subarray(0, half), () => {
+      // the rest goes once the server has logged that it is stopping
+      const onErr = (d) => {
+        if (!/serve: stopping/.test(String(d))) return;
+        s.child.stderr.off('data', onErr);
+        req.end(body.subarray(half));
+      };
+      s.child.stderr.on('data', onErr);
+      s.child.kill('SIGTERM');
+    });
+  });
+  assert.equal(res.status, 200, res.body);
+  assert.equal(JSON.parse(res.body).inserted, N);
+  const code = await new Promise((r) => (s.child.exitCode !== null ? r(s.child.exitCode) : s.child.on('exit', (c, sig) => r(c ?? sig))));
+  assert.equal(code, 0, s.stderr().slice(-2000));
+});
+
 test('SIGTERM on an idle server with keep-alive connections: exits promptly with 0', async () => {
   const dir = tempDir(); extraDirs.push(dir);
   const t = token(`${dir}/data`, 'idle');
