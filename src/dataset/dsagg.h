@@ -22,23 +22,14 @@ void dsagg_merge(dsagg *dst, const dsagg *src);
 /* Reads rows, then n, s, lo, hi of 8 measures from columns first.. of st. */
 void dsagg_read(store_stmt_t *st, int first, dsagg *a);
 
-/* Aggregates by dimension value (breakdowns, pivots). */
-typedef struct dsagg_map dsagg_map;
-dsagg_map *dsagg_map_new(void);
-void dsagg_map_free(dsagg_map *m);
-dsagg *dsagg_map_get(dsagg_map *m, const char *v, size_t len);
-/* Sorted by s[measure] descending, ties by value (bytes); the values
- * stay owned by the map. Returns the count. */
-size_t dsagg_map_sorted(dsagg_map *m, int measure, const char ***vals, dsagg ***aggs);
-
 /* Reference mode over ds_rows. Totals into *a; series: fn per day with
- * rows; breakdown: into m by dimension by; pivot: fn per (row value, col
- * value). 0 or -1 (err). */
+ * rows; breakdown: fn per value of dimension by; pivot: fn per (row value,
+ * col value). 0 or -1 (err). */
 int dsnaive_totals(store_conn_t *c, int64_t ds, const dsview_params *p, dsagg *a, char *err, size_t errlen);
 int dsnaive_days(store_conn_t *c, int64_t ds, const dsview_params *p, void (*fn)(void *ud, date_t day, const dsagg *a),
                  void *ud, char *err, size_t errlen);
-int dsnaive_breakdown(store_conn_t *c, int64_t ds, const dsview_params *p, int by, dsagg_map *m, char *err,
-                      size_t errlen);
+int dsnaive_breakdown(store_conn_t *c, int64_t ds, const dsview_params *p, int by,
+                      void (*fn)(void *ud, slice_t v, const dsagg *a), void *ud, char *err, size_t errlen);
 int dsnaive_pivot(store_conn_t *c, int64_t ds, const dsview_params *p,
                   void (*fn)(void *ud, slice_t a, slice_t b, const dsagg *g), void *ud, char *err, size_t errlen);
 

@@ -6,9 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
-#include "core/mem.h"
 #include "dataset/dsagg.h"
 
 #define EACH(f) f(0) "," f(1) "," f(2) "," f(3) "," f(4) "," f(5) "," f(6) "," f(7)
@@ -56,101 +54,6 @@ void dsagg_read(store_stmt_t *st, int first, dsagg *a)
 			a->has |= (uint8_t)(1u << i);
 		}
 	}
-}
-
-/* ---- by value ---- */
-
-typedef struct {
-	char *v;
-	size_t len;
-	uint64_t h;
-	dsagg a;
-} entry;
-
-struct dsagg_map {
-	entry *e;
-	size_t cap, n;
-};
-
-dsagg_map *dsagg_map_new(void)
-{
-	dsagg_map *m = xcalloc(1, sizeof *m);
-	m->cap = 256;
-	m->e = xcalloc(m->cap, sizeof *m->e);
-	return m;
-}
-
-void dsagg_map_free(dsagg_map *m)
-{
-	if (!m)
-		return;
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->e[i].v);
-	free(m->e);
-	free(m);
-}
-
-dsagg *dsagg_map_get(dsagg_map *m, const char *v, size_t len)
-{
-	if (m->n * 2 >= m->cap) {
-		size_t ncap = m->cap * 2;
-		entry *ne = xcalloc(ncap, sizeof *ne);
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->e[i].v) {
-				size_t j = m->e[i].h & (ncap - 1);
-				while (ne[j].v)
-					j = (j + 1) & (ncap - 1);
-				ne[j] = m->e[i];
-			}
-		free(m->e);
-		m->e = ne;
-		m->cap = ncap;
-	}
-	uint64_t h = XXH3_64bits(v, len);
-	size_t j = h & (m->cap - 1);
-	for (; m->e[j].v; j = (j + 1) & (m->cap - 1))
-		if (m->e[j].h == h && m->e[j].len == len && !memcmp(m->e[j].v, v, len))
-			return &m->e[j].a;
-	entry *e = &m->e[j];
-	e->v = xmalloc(len + 1);
-	memcpy(e->v, v, len);
-	e->v[len] = '\0';
-	e->len = len;
-	e->h = h;
-	m->n++;
-	return &e->a;
-}
-
-static __thread int sort_measure; /* qsort has no context argument */
-
-static int by_sum(const void *x, const void *y)
-{
-	const entry *a = *(const entry *const *)x, *b = *(const entry *const *)y;
-	int64_t sa = a->a.s[sort_measure], sb = b->a.s[sort_measure];
-	if (sa != sb)
-		return sa > sb ? -1 : 1;
-	size_t n = a->len < b->len ? a->len : b->len;
-	int c = memcmp(a->v, b->v, n);
-	return c ? c : (a->len > b->len) - (a->len < b->len);
-}
-
-size_t dsagg_map_sorted(dsagg_map *m, int measure, const char ***vals, dsagg ***aggs)
-{
-	entry **list = xmalloc((m->n + 1) * sizeof *list);
-	size_t k = 0;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->e[i].v)
-			list[k++] = &m->e[i];
-	sort_measure = measure;
-	qsort(list, k, sizeof *list, by_sum);
-	*vals = xmalloc((k + 1) * sizeof **vals);
-	*aggs = xmalloc((k + 1) * sizeof **aggs);
-	for (size_t i = 0; i < k; i++) {
-		(*vals)[i] = list[i]->v;
-		(*aggs)[i] = &list[i]->a;
-	}
-	free(list);
-	return k;
 }
 
 /* ---- base-row queries ---- */
@@ -205,8 +108,8 @@ int dsnaive_days(store_conn_t *c, int64_t ds, const dsview_params *p, void (*fn)
 	return rc == STORE_DONE ? 0 : fail(c, err, errlen);
 }
 
-int dsnaive_breakdown(store_conn_t *c, int64_t ds, const dsview_params *p, int by, dsagg_map *m, char *err,
-                      size_t errlen)
+int dsnaive_breakdown(store_conn_t *c, int64_t ds, const dsview_params *p, int by,
+                      void (*fn)(void *ud, slice_t v, const dsagg *a), void *ud, char *err, size_t errlen)
 {
 	static const char *q = "SELECT " DIM(12) ", " AGGS WHERE " GROUP BY 1";
 	store_stmt_t *st = store_prepare(c, q);
@@ -220,7 +123,7 @@ int dsnaive_breakdown(store_conn_t *c, int64_t ds, const dsview_params *p, int b
 		size_t len;
 		const char *v = store_col_text(st, 0, &len);
 		dsagg_read(st, 1, &a);
-		dsagg_merge(dsagg_map_get(m, v, len), &a);
+		fn(ud, (slice_t){v, len}, &a);
 	}
 	store_reset(st);
 	return rc == STORE_DONE ? 0 : fail(c, err, errlen);

@@ -7,6 +7,7 @@
 #include "core/mem.h"
 #include "dataset/dsagg.h"
 #include "dataset/dsrollup.h"
+#include "dataset/dstop.h"
 
 /* DESIGN
  * A range [from, to] is cut into segments of the coarsest rollup level
@@ -304,11 +305,9 @@ int dsview_series(store_conn_t *c, const dsstore_info *ds, const dsview_params *
 	"AND bucket >= ? AND bucket <= ?"
 static const char *const values_sql[DSDEF_MAX_MEASURES] = {ONE(0), ONE(1), ONE(2), ONE(3), ONE(4), ONE(5), ONE(6), ONE(7)};
 
-static int read_values(store_conn_t *c, int64_t ds, int dim, int m, const seg *sg, int nseg, dsagg_map *map,
-                       char *err, size_t errlen)
+static int read_values(store_conn_t *c, int64_t ds, int dim, int m, const seg *sg, int nseg, const char *only,
+                       dstop *t, char *err, size_t errlen)
 {
-	dsagg a;
-	memset(&a, 0, sizeof a);
 	for (int i = 0; i < nseg; i++) {
 		store_stmt_t *st = store_prepare(c, values_sql[m]);
 		if (!st)
@@ -322,16 +321,11 @@ static int read_values(store_conn_t *c, int64_t ds, int dim, int m, const seg *s
 		while ((rc = store_step(st)) == STORE_ROW) {
 			size_t len;
 			const char *v = store_col_text(st, 0, &len);
-			a.rows = store_col_i64(st, 1);
-			a.n[m] = store_col_i64(st, 2);
-			a.s[m] = store_col_i64(st, 3);
-			a.has = 0;
-			if (!store_col_is_null(st, 4)) {
-				a.lo[m] = store_col_i64(st, 4);
-				a.hi[m] = store_col_i64(st, 5);
-				a.has = (uint8_t)(1u << m);
-			}
-			dsagg_merge(dsagg_map_get(map, v, len), &a);
+			if (only && (len != strlen(only) || memcmp(v, only, len)))
+				continue; /* filtered on the dimension broken down: that value alone */
+			bool has = !store_col_is_null(st, 4);
+			dstop_add(t, v, len, store_col_i64(st, 1), store_col_i64(st, 2), store_col_i64(st, 3), has,
+			          has ? store_col_i64(st, 4) : 0, has ? store_col_i64(st, 5) : 0);
 		}
 		store_reset(st);
 		if (rc != STORE_DONE)
@@ -343,65 +337,70 @@ fail:
 	return -1;
 }
 
+typedef struct {
+	dstop *t;
+	int m;
+} by_value;
+
+static void add_value(void *ud, slice_t v, const dsagg *a)
+{
+	by_value *x = ud;
+	int m = x->m;
+	bool has = a->has & (1u << m);
+	dstop_add(x->t, v.p, v.len, a->rows, a->n[m], a->s[m], has, a->lo[m], a->hi[m]);
+}
+
 int dsview_breakdown(store_conn_t *c, const dsstore_info *ds, const dsview_params *p, buf_t *out, char *err,
                      size_t errlen)
 {
-	dsagg_map *m = dsagg_map_new();
+	dstop *t = dstop_new();
 	int dim, rc;
 	const char *val;
 	/* the rollups hold one dimension per cell: a filter on another needs the rows */
-	bool cells = !p->naive && one_filter(p, &dim, &val) && (dim == 0 || dim == p->by + 1);
-	if (cells) {
+	if (!p->naive && one_filter(p, &dim, &val) && (dim == 0 || dim == p->by + 1)) {
 		interval_t lv[3];
 		seg sg[MAX_SEGS];
 		int nseg = 0;
 		decompose(lv, usable_levels(&ds->def, -1, lv) - 1, p->from, p->to, sg, &nseg);
-		rc = read_values(c, ds->id, p->by + 1, p->measure, sg, nseg, m, err, errlen);
+		rc = read_values(c, ds->id, p->by + 1, p->measure, sg, nseg, dim ? val : NULL, t, err, errlen);
 	} else {
-		rc = dsnaive_breakdown(c, ds->id, p, p->by, m, err, errlen);
+		by_value x = {t, p->measure};
+		rc = dsnaive_breakdown(c, ds->id, p, p->by, add_value, &x, err, errlen);
 	}
 	if (rc == 0) {
-		const char **vals;
-		dsagg **aggs;
-		size_t n = dsagg_map_sorted(m, p->measure, &vals, &aggs);
-		size_t k = 0;
+		const dstop_item *it;
+		size_t n = dstop_top(t, (size_t)p->top, &it), k = n < (size_t)p->top ? n : (size_t)p->top;
 		buf_printf(out, "{\"by\":\"%s\",\"measure\":\"%s\",", ds->def.dims[p->by].name, ds->def.measures[p->measure].name);
 		put_range(out, p);
 		buf_puts(out, ",\"items\":[");
-		dsagg other = {0};
-		int64_t nother = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (cells && dim && strcmp(vals[i], val))
-				continue; /* filtered on the dimension broken down: that value alone */
-			if ((int)k >= p->top) {
-				dsagg_merge(&other, aggs[i]);
-				nother++;
-				continue;
-			}
-			const dsagg *a = aggs[i];
-			int mi = p->measure;
-			buf_puts(out, k++ ? ",{\"value\":" : "{\"value\":");
-			buf_json_str(out, vals[i], strlen(vals[i]));
-			buf_printf(out, ",\"rows\":%lld,\"sum\":%lld,\"count\":%lld,\"min\":", (long long)a->rows, (long long)a->s[mi],
-			           (long long)a->n[mi]);
-			put_nullable(out, a->has & (1u << mi), a->lo[mi]);
+		for (size_t i = 0; i < k; i++) {
+			buf_puts(out, i ? ",{\"value\":" : "{\"value\":");
+			buf_json_str(out, dstop_value(t, &it[i]), it[i].len);
+			buf_printf(out, ",\"rows\":%lld,\"sum\":%lld,\"count\":%lld,\"min\":", (long long)it[i].rows,
+			           (long long)it[i].s, (long long)it[i].n);
+			put_nullable(out, it[i].has, it[i].lo);
 			buf_puts(out, ",\"max\":");
-			put_nullable(out, a->has & (1u << mi), a->hi[mi]);
+			put_nullable(out, it[i].has, it[i].hi);
 			buf_putc(out, '}');
 		}
-		buf_printf(out, "],\"other\":{\"values\":%lld,\"rows\":%lld,\"sum\":%lld,\"count\":%lld}}", (long long)nother,
-		           (long long)other.rows, (long long)other.s[p->measure], (long long)other.n[p->measure]);
-		free(vals);
-		free(aggs);
+		int64_t orows = 0, osum = 0, ocount = 0;
+		for (size_t i = k; i < n; i++) {
+			orows += it[i].rows;
+			osum += it[i].s;
+			ocount += it[i].n;
+		}
+		buf_printf(out, "],\"other\":{\"values\":%lld,\"rows\":%lld,\"sum\":%lld,\"count\":%lld}}",
+		           (long long)(n - k), (long long)orows, (long long)osum, (long long)ocount);
 	}
-	dsagg_map_free(m);
+	dstop_free(t);
 	return rc;
 }
 
 /* ---- pivot ---- */
 
 typedef struct {
-	dsagg_map *rows, *cols, *cells;
+	dstop *rows, *cols, *cells;
+	int m;
 	buf_t key;
 } pivot_acc;
 
@@ -416,40 +415,39 @@ static void pair_key(buf_t *k, slice_t a, slice_t b)
 static void add_pair(void *ud, slice_t a, slice_t b, const dsagg *g)
 {
 	pivot_acc *x = ud;
-	dsagg_merge(dsagg_map_get(x->rows, a.p, a.len), g);
-	dsagg_merge(dsagg_map_get(x->cols, b.p, b.len), g);
+	by_value r = {x->rows, x->m}, c = {x->cols, x->m}, cell = {x->cells, x->m};
+	add_value(&r, a, g);
+	add_value(&c, b, g);
 	pair_key(&x->key, a, b);
-	dsagg_merge(dsagg_map_get(x->cells, x->key.p, x->key.len), g);
+	add_value(&cell, (slice_t){x->key.p, x->key.len}, g);
+}
+
+static void put_values(buf_t *out, const dstop *t, const dstop_item *it, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_putc(out, ',');
+		buf_json_str(out, dstop_value(t, &it[i]), it[i].len);
+	}
 }
 
 int dsview_pivot(store_conn_t *c, const dsstore_info *ds, const dsview_params *p, buf_t *out, char *err,
                  size_t errlen)
 {
-	pivot_acc x = {dsagg_map_new(), dsagg_map_new(), dsagg_map_new(), BUF_INIT};
+	pivot_acc x = {dstop_new(), dstop_new(), dstop_new(), p->measure, BUF_INIT};
 	int rc = dsnaive_pivot(c, ds->id, p, add_pair, &x, err, errlen);
 	if (rc == 0) {
-		const char **rv, **cv;
-		dsagg **ra, **ca;
-		size_t nr = dsagg_map_sorted(x.rows, p->measure, &rv, &ra), nc = dsagg_map_sorted(x.cols, p->measure, &cv, &ca);
-		if (nr > (size_t)p->top)
-			nr = (size_t)p->top;
-		if (nc > (size_t)p->top)
-			nc = (size_t)p->top;
+		const dstop_item *ri, *ci;
+		size_t nr = dstop_top(x.rows, (size_t)p->top, &ri), nc = dstop_top(x.cols, (size_t)p->top, &ci);
+		nr = nr < (size_t)p->top ? nr : (size_t)p->top;
+		nc = nc < (size_t)p->top ? nc : (size_t)p->top;
 		buf_printf(out, "{\"measure\":\"%s\",\"by\":\"%s\",\"cols_by\":\"%s\",", ds->def.measures[p->measure].name,
 		           ds->def.dims[p->by].name, ds->def.dims[p->cols].name);
 		put_range(out, p);
 		buf_puts(out, ",\"rows\":[");
-		for (size_t i = 0; i < nr; i++) {
-			if (i)
-				buf_putc(out, ',');
-			buf_json_str(out, rv[i], strlen(rv[i]));
-		}
+		put_values(out, x.rows, ri, nr);
 		buf_puts(out, "],\"cols\":[");
-		for (size_t i = 0; i < nc; i++) {
-			if (i)
-				buf_putc(out, ',');
-			buf_json_str(out, cv[i], strlen(cv[i]));
-		}
+		put_values(out, x.cols, ci, nc);
 		buf_puts(out, "],\"cells\":[");
 		/* a pair without rows is added empty here (rows 0): null */
 		for (size_t i = 0; i < nr; i++) {
@@ -457,21 +455,18 @@ int dsview_pivot(store_conn_t *c, const dsstore_info *ds, const dsview_params *p
 			for (size_t j = 0; j < nc; j++) {
 				if (j)
 					buf_putc(out, ',');
-				pair_key(&x.key, slice_cstr(rv[i]), slice_cstr(cv[j]));
-				const dsagg *g = dsagg_map_get(x.cells, x.key.p, x.key.len);
-				put_nullable(out, g->rows > 0, g->s[p->measure]);
+				pair_key(&x.key, (slice_t){dstop_value(x.rows, &ri[i]), ri[i].len},
+				         (slice_t){dstop_value(x.cols, &ci[j]), ci[j].len});
+				const dstop_item *g = dstop_get(x.cells, x.key.p, x.key.len);
+				put_nullable(out, g->rows > 0, g->s);
 			}
 			buf_putc(out, ']');
 		}
 		buf_puts(out, "]}");
-		free(rv);
-		free(ra);
-		free(cv);
-		free(ca);
 	}
-	dsagg_map_free(x.rows);
-	dsagg_map_free(x.cols);
-	dsagg_map_free(x.cells);
+	dstop_free(x.rows);
+	dstop_free(x.cols);
+	dstop_free(x.cells);
 	buf_free(&x.key);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "dataset/dsstore.h"
 #include "dataset/dsview.h"
 #include "http/api.h"
+#include "http/api_tasks.h"
 #include "http/app.h"
 
 #define MAX_POINTS 3660 /* a series' buckets: bounds the work of one request */
@@ -146,18 +147,44 @@ void api_datasets_drop(http_server_t *srv, http_req_t *r)
 
 /* ---- import ---- */
 
+/* The query's import options: async is the route's, not the importer's. */
+static const char *import_option(void *ud, const char *name)
+{
+	return strcmp(name, "async") ? api_query_value(ud, name) : NULL;
+}
+
 void api_datasets_import(http_server_t *srv, http_req_t *r)
 {
 	char name[DSDEF_NAME_MAX + 1], why[512];
-	if (!api_check_params(r, dsimport_option_names) || !name_param(r, name))
+	const char *allowed[32];
+	int na = 0;
+	for (; dsimport_option_names[na]; na++)
+		allowed[na] = dsimport_option_names[na];
+	allowed[na++] = "async";
+	allowed[na] = NULL;
+	if (!api_check_params(r, allowed) || !name_param(r, name))
 		return;
 	if (!r->body || !r->body_len) {
 		http_problem(r, 400, "the request body is empty: send the CSV file as the body");
 		return;
 	}
 	import_opts o = {.org = r->org};
-	if (!dsimport_options(&o, api_query_value, &r->query, why, sizeof why)) {
+	if (!dsimport_options(&o, import_option, &r->query, why, sizeof why)) {
 		http_problem(r, 400, "%s", why);
+		import_opts_free(&o);
+		return;
+	}
+	int async = api_tasks_upload_async(srv, r);
+	if (async) {
+		/* a large file: imported by a task (progress, cancel), 202 now */
+		if (async > 0) {
+			store_conn_t *c = store_read_begin(http_server_store(srv));
+			dsstore_info *i = xmalloc(sizeof *i);
+			if (load(c, r, name, i))
+				api_tasks_upload(srv, r, "dataset_import", "dataset", name);
+			store_read_end(c);
+			free(i);
+		}
 		import_opts_free(&o);
 		return;
 	}

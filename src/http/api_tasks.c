@@ -130,7 +130,8 @@ void api_tasks_submit(http_server_t *srv, http_req_t *r)
 	if (!kind) {
 		http_problem(r, 400, "kind is required (%s)", taskkind_list());
 	} else if (k && !k->submittable) {
-		http_problem(r, 400, "imports start with POST /api/v1/import/{entity} with the CSV file as the body");
+		http_problem(r, 400, "imports start with POST /api/v1/import/{entity} (a data set's: POST "
+		                     "/api/v1/datasets/{name}/import) with the CSV file as the body");
 	} else if (params && !json_is_object(params)) {
 		http_problem(r, 400, "params must be a JSON object");
 	} else if (prio && (!json_is_string(prio) || !pqueue_level_parse(json_string_value(prio), &lv))) {
@@ -291,17 +292,55 @@ static const char *query_lookup(void *ud, const char *name)
 	return query_get((const query_t *)ud, name);
 }
 
-void api_tasks_import(http_server_t *srv, http_req_t *r)
+int api_tasks_upload_async(http_server_t *srv, http_req_t *r)
 {
 	app_t *app = http_server_app(srv);
 	bool async;
 	if (!api_flag(r, "async", &async))
-		return;
-	if (!app || !app->tasks || (!async && (int64_t)r->body_len <= tasks_import_async_bytes(app->tasks))) {
-		api_rows_import(srv, r);
+		return -1;
+	return app && app->tasks && (async || (int64_t)r->body_len > tasks_import_async_bytes(app->tasks));
+}
+
+/* The query's options but async, as the task's "options" object. */
+static json_t *upload_options(const http_req_t *r)
+{
+	json_t *opts = json_object();
+	for (int i = 0; i < r->query.n; i++)
+		if (strcmp(r->query.name[i], "async"))
+			json_object_set_new(opts, r->query.name[i], json_string(r->query.value[i]));
+	return opts;
+}
+
+void api_tasks_upload(http_server_t *srv, http_req_t *r, const char *kind, const char *target_key,
+                      const char *target)
+{
+	tasks_t *t = ((app_t *)http_server_app(srv))->tasks;
+	json_t *params = json_pack("{s:s, s:o, s:I}", target_key, target, "options", upload_options(r), "size",
+	                           (json_int_t)r->body_len);
+	char *ptext = json_dumps(params, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(params);
+	char name[64], err[512] = "";
+	int64_t id;
+	if (tasks_spool(t, r->body, r->body_len, name, err, sizeof err) != 0) {
+		http_store_failed(r, 507, err);
+	} else {
+		tasks_status st = submit(r, t, kind, ptext, -1, name, &id, err, sizeof err);
+		if (st == TASKS_OK)
+			accepted(r, t, id);
+		else
+			answer(r, st, err);
+	}
+	free(ptext);
+}
+
+void api_tasks_import(http_server_t *srv, http_req_t *r)
+{
+	int async = api_tasks_upload_async(srv, r);
+	if (async <= 0) {
+		if (!async)
+			api_rows_import(srv, r);
 		return;
 	}
-	tasks_t *t = app->tasks;
 	entity_kind k;
 	slice_t ks = r->params[0];
 	if (!entity_by_name(ks.p, ks.len, &k)) {
@@ -323,24 +362,5 @@ void api_tasks_import(http_server_t *srv, http_req_t *r)
 		http_problem(r, 400, "%s", why);
 		return;
 	}
-	json_t *opts = json_object();
-	for (int i = 0; i < r->query.n; i++)
-		if (strcmp(r->query.name[i], "async"))
-			json_object_set_new(opts, r->query.name[i], json_string(r->query.value[i]));
-	json_t *params = json_pack("{s:s, s:o, s:I}", "entity", entity_get(k)->name, "options", opts, "size",
-	                           (json_int_t)r->body_len);
-	char *ptext = json_dumps(params, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	json_decref(params);
-	char name[64], err[512] = "";
-	int64_t id;
-	if (tasks_spool(t, r->body, r->body_len, name, err, sizeof err) != 0) {
-		http_store_failed(r, 507, err);
-	} else {
-		tasks_status st = submit(r, t, "import", ptext, -1, name, &id, err, sizeof err);
-		if (st == TASKS_OK)
-			accepted(r, t, id);
-		else
-			answer(r, st, err);
-	}
-	free(ptext);
+	api_tasks_upload(srv, r, "import", "entity", entity_get(k)->name);
 }

@@ -10,6 +10,8 @@
 
 #include "core/date.h"
 #include "core/mem.h"
+#include "dataset/dsdef.h"
+#include "dataset/dsimport.h"
 #include "ingest/prepare.h"
 #include "match/matcher.h"
 #include "report/export.h"
@@ -118,6 +120,39 @@ static void import_progress(void *ud, uint64_t bytes, uint64_t rows)
 	src->c->progress(src->c->progress_ud, pct, msg);
 }
 
+/* Opens the spooled upload into src (its size for the progress). */
+static bool open_upload(taskkind_ctx *c, import_src *src)
+{
+	if (!c->input) {
+		snprintf(c->err, sizeof c->err, "the uploaded file is missing");
+		return false;
+	}
+	src->fd = open(c->input, O_RDONLY | O_CLOEXEC);
+	if (src->fd < 0) {
+		snprintf(c->err, sizeof c->err, "the uploaded file is no longer available: %s", strerror(errno));
+		return false;
+	}
+	struct stat sb;
+	if (fstat(src->fd, &sb) == 0)
+		src->size = (uint64_t)sb.st_size;
+	return true;
+}
+
+/* The task's result: 0, or -1 when no row of the file was stored. */
+static int import_outcome(taskkind_ctx *c, const import_result *res)
+{
+	taskkind_import_json(res, &c->result);
+	/* As the CLI exits 1 and the sync API answers 422: a file of which no
+	 * row was stored did not import, whatever the task did (the result
+	 * keeps the rejections). */
+	if (res->inserted + res->replaced == 0 && res->rejected > 0) {
+		snprintf(c->err, sizeof c->err, "no row was valid: %lld rejected (see the result's rejections); nothing was stored",
+		         (long long)res->rejected);
+		return -1;
+	}
+	return 0;
+}
+
 static int import_run_task(taskkind_ctx *c)
 {
 	entity_kind k;
@@ -129,18 +164,8 @@ static int import_run_task(taskkind_ctx *c)
 	import_result *res = xcalloc(1, sizeof *res);
 	import_prep prep;
 	memset(&prep, 0, sizeof prep);
-	if (!c->input) {
-		snprintf(c->err, sizeof c->err, "the uploaded file is missing");
+	if (!open_upload(c, &src))
 		goto out;
-	}
-	src.fd = open(c->input, O_RDONLY | O_CLOEXEC);
-	if (src.fd < 0) {
-		snprintf(c->err, sizeof c->err, "the uploaded file is no longer available: %s", strerror(errno));
-		goto out;
-	}
-	struct stat sb;
-	if (fstat(src.fd, &sb) == 0)
-		src.size = (uint64_t)sb.st_size;
 	/* a profile and detection (profile=, detect=1) add to the options */
 	if (!import_prepare(&prep, c->store, &o, json_get, opts, read_fd, &src, c->err, sizeof c->err))
 		goto out;
@@ -150,22 +175,61 @@ static int import_run_task(taskkind_ctx *c)
 	c->progress(c->progress_ud, 0, "reading the upload");
 	if (import_run(c->store, import_prep_read, &prep, &o, res, c->err, sizeof c->err) != 0)
 		goto out;
-	taskkind_import_json(res, &c->result);
-	/* As the CLI exits 1 and the sync API answers 422: a file of which no
-	 * row was stored did not import, whatever the task did (the result
-	 * keeps the rejections). */
-	if (res->inserted + res->replaced == 0 && res->rejected > 0) {
-		snprintf(c->err, sizeof c->err, "no row was valid: %lld rejected (see the result's rejections); nothing was stored",
-		         (long long)res->rejected);
-		goto out;
-	}
-	rc = 0;
+	rc = import_outcome(c, res);
 out:
 	if (src.fd >= 0)
 		close(src.fd);
 	free(res);
 	import_opts_free(&o);
 	import_prep_free(&prep);
+	return rc;
+}
+
+/* ---- a data set's import ---- */
+
+static bool dsimport_check(json_t *params, char *why, size_t whylen)
+{
+	static const char *const allowed[] = {"dataset", "options", "size", NULL};
+	if (!only_keys(params, allowed, false, why, whylen))
+		return false;
+	const char *name = json_string_value(json_object_get(params, "dataset"));
+	if (!name || !dsdef_name_ok(name, strlen(name))) {
+		snprintf(why, whylen, "params.dataset must be a data set's name");
+		return false;
+	}
+	json_t *opts = json_object_get(params, "options");
+	if (opts && (!json_is_object(opts) || !only_keys(opts, dsimport_option_names, true, why, whylen)))
+		return false;
+	import_opts o = {0};
+	bool ok = dsimport_options(&o, json_get, opts, why, whylen);
+	import_opts_free(&o);
+	return ok;
+}
+
+static int dsimport_task(taskkind_ctx *c)
+{
+	const char *name = json_string_value(json_object_get(c->params, "dataset"));
+	import_opts o = {.org = c->org};
+	import_src src = {.fd = -1, .c = c};
+	import_result *res = xcalloc(1, sizeof *res);
+	int rc = -1;
+	if (!dsimport_options(&o, json_get, json_object_get(c->params, "options"), c->err, sizeof c->err))
+		goto out;
+	o.org = c->org;
+	if (!open_upload(c, &src))
+		goto out;
+	o.progress = import_progress;
+	o.progress_ud = &src;
+	o.cancel = c->cancel;
+	c->progress(c->progress_ud, 0, "reading the upload");
+	if (dsimport_run(c->store, name, read_fd, &src, &o, res, c->err, sizeof c->err) != 0)
+		goto out;
+	rc = import_outcome(c, res);
+out:
+	if (src.fd >= 0)
+		close(src.fd);
+	free(res);
+	import_opts_free(&o);
 	return rc;
 }
 
@@ -370,6 +434,7 @@ static int report_task(taskkind_ctx *c)
 
 static const taskkind_t kinds[] = {
 	{"import", PQ_BULK, false, import_check, import_run_task},
+	{"dataset_import", PQ_BULK, false, dsimport_check, dsimport_task},
 	{"match", PQ_NORMAL, true, match_check, match_run},
 	{"refresh", PQ_NORMAL, true, refresh_check, refresh_run},
 	{"export", PQ_INTERACTIVE, true, export_check, export_task},

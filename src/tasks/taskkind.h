@@ -1,6 +1,7 @@
 /* taskkind: what each kind of background task does, over the same library
  * code the CLI and the synchronous API run:
  *   import   a spooled CSV upload through import_run (one transaction)
+ *   dataset_import  the same into a data set (dsimport_run)
  *   match    the reconciliation engine (matcher_run)
  *   refresh  a cache warm-up of the org (a hook: the cache lives in http)
  *   export   a filtered list to CSV or XLSX (export_run)

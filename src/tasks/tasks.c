@@ -70,7 +70,7 @@ static void wait_for(tasks_t *t, pthread_cond_t *cv, double sec)
 static int timeout_of(const tasks_t *t, const char *kind)
 {
 	const tasks_opts *o = &t->o;
-	if (!strcmp(kind, "import"))
+	if (!strcmp(kind, "import") || !strcmp(kind, "dataset_import"))
 		return o->timeout_import > 0 ? o->timeout_import : 600;
 	if (!strcmp(kind, "match"))
 		return o->timeout_match > 0 ? o->timeout_match : 900;

@@ -451,3 +451,66 @@ describe('a data set over a generated file', () => {
   });
 
 });
+
+// ---- large files: a background task, with progress and cancel ----
+
+describe('an import as a background task', () => {
+  const FINAL = ['succeeded', 'failed', 'cancelled', 'interrupted'];
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  async function until(fn, ms, what) {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await sleep(50);
+    }
+  }
+  const task = async (s, t, id) => (await api(s, t, `/api/v1/tasks/${id}`)).json;
+  const create = async (s, t, name) => {
+    const c = await api(s, t, '/api/v1/datasets', { method: 'POST', body: JSON.stringify({ ...DEF, name }), headers: JSON_CT });
+    assert.equal(c.status, 201, c.text);
+  };
+
+  test('?async=1 answers 202 with a task whose result is the import report', async () => {
+    const t = token(data, 'bg');
+    await create(srv, t, 'big');
+    const r = await api(srv, t, '/api/v1/datasets/big/import?async=1', { method: 'POST', body: gen.text });
+    assert.equal(r.status, 202, r.text);
+    assert.match(r.headers.get('location'), /^\/api\/v1\/tasks\/\d+$/);
+    assert.equal(r.json.kind, 'dataset_import');
+    const done = await until(async () => { const j = await task(srv, t, r.json.id); return FINAL.includes(j.status) && j; }, 120000, 'the task');
+    assert.equal(done.status, 'succeeded', JSON.stringify(done));
+    const expect = model(gen.text);
+    assert.equal(done.result.inserted, expect.length);
+    assert.equal(done.result.rejected, gen.bad.length);
+    const tot = (await api(srv, t, '/api/v1/datasets/big/totals')).json.data;
+    assert.equal(tot.rows, expect.length);
+    assert.deepEqual(tot.measures, agg(expect, true));
+    // a data set that does not exist is said at once, not by a failed task
+    const no = await api(srv, t, '/api/v1/datasets/nope/import?async=1', { method: 'POST', body: gen.text });
+    assert.equal(no.status, 404, no.text);
+    const bad = await api(srv, t, '/api/v1/datasets/big/import?async=maybe', { method: 'POST', body: gen.text });
+    assert.equal(bad.status, 400, bad.text);
+  });
+
+  test('a cancelled import stores nothing', async () => {
+    // held at 5 % (BRISK_TEST_TASK_HOLD, a test hook of src/tasks): still
+    // running when the cancel comes, however fast the machine is
+    const s = await startServer(data, [], { BRISK_TEST_TASK_HOLD: 'dataset_import:5' });
+    try {
+      const t = token(data, 'bgcancel');
+      await create(s, t, 'held');
+      const r = await api(s, t, '/api/v1/datasets/held/import?async=1', { method: 'POST', body: gen.text });
+      assert.equal(r.status, 202, r.text);
+      await until(async () => { const j = await task(s, t, r.json.id); return j.status === 'running' && j.progress >= 5; }, 60000, 'progress');
+      assert.equal((await api(s, t, `/api/v1/tasks/${r.json.id}`, { method: 'DELETE' })).status < 300, true);
+      const done = await until(async () => { const j = await task(s, t, r.json.id); return FINAL.includes(j.status) && j; }, 60000, 'the cancel');
+      assert.equal(done.status, 'cancelled', JSON.stringify(done));
+      const d = (await api(s, t, '/api/v1/datasets/held')).json.data;
+      assert.equal(d.rows, 0);
+    } finally {
+      await s.stop();
+    }
+  });
+});

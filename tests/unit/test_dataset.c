@@ -1,9 +1,13 @@
-/* Tests of src/dataset: definitions (dsdef.c) and cell values (dsvalue.c). */
+/* Tests of src/dataset: definitions (dsdef.c), cell values (dsvalue.c) and
+ * the top N by value of breakdowns (dstop.c). */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dataset/dsdef.h"
 #include "dataset/dsrollup.h"
+#include "dataset/dstop.h"
 #include "dataset/dsvalue.h"
 
 static const char *good =
@@ -159,4 +163,62 @@ Test(dsrollup, levels_per_grain)
 	cr_assert_eq(lv[2], INTERVAL_YEAR);
 	cr_assert_eq(dsrollup_levels(INTERVAL_QUARTER, lv), 2);
 	cr_assert_eq(dsrollup_levels(INTERVAL_YEAR, lv), 1);
+}
+
+/* The reference order: sum descending, then the value's bytes. */
+typedef struct {
+	char v[16];
+	int64_t s, rows;
+} ref_item;
+
+static int ref_cmp(const void *x, const void *y)
+{
+	const ref_item *a = x, *b = y;
+	if (a->s != b->s)
+		return a->s > b->s ? -1 : 1;
+	return strcmp(a->v, b->v);
+}
+
+Test(dstop, top_n_equals_a_full_sort_with_merges_ties_and_prefixes)
+{
+	enum { N = 3000 };
+	static ref_item ref[N];
+	unsigned seed = 7;
+	for (int i = 0; i < N; i++) {
+		/* many equal sums (ties by value) and values that prefix others */
+		snprintf(ref[i].v, sizeof ref[i].v, "k%05d%s", i / 3 * 7 % 1000, i % 3 == 0 ? "" : i % 3 == 1 ? "a" : "ab");
+		seed = seed * 1103515245u + 12345u;
+		ref[i].s = (int64_t)(seed >> 20) % 50 - 20;
+		ref[i].rows = 0;
+	}
+	size_t tops[] = {0, 1, 2, 9, 10, 100, 999, N - 1, N, N + 5};
+	for (size_t ti = 0; ti < sizeof tops / sizeof tops[0]; ti++) {
+		dstop *t = dstop_new();
+		/* each value arrives in two parts (two rollup segments) */
+		for (int i = 0; i < N; i++)
+			dstop_add(t, ref[i].v, strlen(ref[i].v), 1, 1, ref[i].s - 3, true, ref[i].s, ref[i].s);
+		for (int i = N - 1; i >= 0; i--)
+			dstop_add(t, ref[i].v, strlen(ref[i].v), 1, 1, 3, true, -100 - i, 100);
+		const dstop_item *it;
+		size_t n = dstop_top(t, tops[ti], &it);
+		cr_assert_eq(n, (size_t)N);
+		qsort(ref, N, sizeof ref[0], ref_cmp);
+		size_t k = tops[ti] < N ? tops[ti] : N;
+		int64_t rest = 0, want_rest = 0;
+		for (size_t i = 0; i < k; i++) {
+			cr_assert_str_eq(dstop_value(t, &it[i]), ref[i].v, "top %zu, place %zu", tops[ti], i);
+			cr_assert_eq(it[i].s, ref[i].s);
+			cr_assert_eq(it[i].rows, 2);
+			cr_assert(it[i].has && it[i].hi == 100 && it[i].lo < -99);
+		}
+		for (size_t i = k; i < n; i++) {
+			rest += it[i].s;
+			want_rest += ref[i].s;
+		}
+		cr_assert_eq(rest, want_rest, "the rest holds the other values");
+		/* a lookup after the reorder still finds each value's item */
+		cr_assert_eq(dstop_get(t, ref[N / 2].v, strlen(ref[N / 2].v))->s, ref[N / 2].s);
+		cr_assert_eq(dstop_get(t, "absent", 6)->rows, 0);
+		dstop_free(t);
+	}
 }
