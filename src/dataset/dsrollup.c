@@ -267,7 +267,7 @@ static bool recompute(dsrollup_t *a, store_conn_t *w, const cell *c)
 static bool totals(dsrollup_t *a, store_conn_t *w, char *err, size_t errlen)
 {
 	static const char *qget = "SELECT mag FROM datasets WHERE id = ?";
-	static const char *qset = "UPDATE datasets SET nrows = nrows + ?, mag = ? WHERE id = ?";
+	static const char *qset = "UPDATE datasets SET nrows = nrows + ?, mag = ?, version = version + 1 WHERE id = ?";
 	store_stmt_t *st = store_prepare(w, qget);
 	if (!st)
 		return false;

@@ -50,12 +50,13 @@ static bool fill(store_stmt_t *st, dsstore_info *i)
 		return false; /* stored by dsstore_create after validation: cannot happen */
 	i->rows = store_col_i64(st, 2);
 	snprintf(i->created_at, sizeof i->created_at, "%s", store_col_text(st, 3, NULL));
+	i->version = store_col_i64(st, 4);
 	return true;
 }
 
 int dsstore_get(store_conn_t *c, int64_t org, const char *name, dsstore_info *out)
 {
-	static const char *q = "SELECT id, def, nrows, created_at FROM datasets WHERE org = ? AND name = ?";
+	static const char *q = "SELECT id, def, nrows, created_at, version FROM datasets WHERE org = ? AND name = ?";
 	store_stmt_t *st = store_prepare(c, q);
 	if (!st)
 		return -1;
@@ -69,7 +70,7 @@ int dsstore_get(store_conn_t *c, int64_t org, const char *name, dsstore_info *ou
 
 int dsstore_list(store_conn_t *c, int64_t org, void (*fn)(void *ud, const dsstore_info *i), void *ud)
 {
-	static const char *q = "SELECT id, def, nrows, created_at FROM datasets WHERE org = ? ORDER BY name";
+	static const char *q = "SELECT id, def, nrows, created_at, version FROM datasets WHERE org = ? ORDER BY name";
 	store_stmt_t *st = store_prepare(c, q);
 	if (!st)
 		return -1;

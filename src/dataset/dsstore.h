@@ -1,7 +1,8 @@
 /* dsstore: the catalogue of data sets (table datasets) and their stored
  * rows (ds_rows, one generic table with fixed slots d0..d7 / m0..m7) on
- * both store backends. Every write touches TBL_DATASETS of the org, the
- * data version every data set view's cache key embeds. */
+ * both store backends. Every write of a data set's rows bumps its own
+ * version (dsrollup_flush), which its views' cache keys embed: a write into
+ * one data set leaves the other data sets' cached answers valid. */
 #ifndef BRISK_DSSTORE_H
 #define BRISK_DSSTORE_H
 
@@ -16,6 +17,7 @@ typedef struct {
 	int64_t id;       /* the store's id (never shown: ids are shared by orgs) */
 	dsdef_t def;
 	int64_t rows;
+	int64_t version;  /* bumped by every write of its rows: its views' cache keys embed it */
 	char created_at[24];
 } dsstore_info;
 

@@ -2,8 +2,8 @@
  * a definition from a file's head), imports, and the cached views. The
  * views run on a worker: the definition is read first (its dimensions and
  * measures decide which parameters exist), then the answer comes from the
- * cache like every dashboard view, keyed by the data set's store id, the
- * normalised parameters and the org's TBL_DATASETS version. */
+ * cache like every dashboard view, keyed by the data set's store id and
+ * version (bumped by each write of its rows) and the normalised parameters. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,15 +435,18 @@ static void run_view(http_server_t *srv, http_req_t *r, view_kind kind)
 	/* key material: the data set, the normalised parameters, the filters */
 	buf_t km = BUF_INIT;
 	const dsview_params *p = &v->p;
-	int64_t parts[] = {kind, v->id, p->from, p->to, p->interval, p->measure, p->by, p->cols, p->top, p->limit,
-	                   p->has_cursor, p->cur_day, p->cur_rid, p->naive};
+	int64_t parts[] = {kind, v->id, i->version, p->from, p->to, p->interval, p->measure, p->by, p->cols, p->top,
+	                   p->limit, p->has_cursor, p->cur_day, p->cur_rid, p->naive};
 	buf_put(&km, parts, sizeof parts);
 	for (int k = 0; k < DSDEF_MAX_DIMS; k++)
 		if (p->filter[k]) {
 			buf_printf(&km, "%d=", k);
 			buf_put(&km, p->filter[k], strlen(p->filter[k]) + 1);
 		}
-	api_view_serve(srv, r, TBL_BIT(TBL_DATASETS), km.p, km.len, false, compute_view, v);
+	/* the data set's own version, read with its definition, stands for its
+	 * data: no org-wide table version (an import into another data set
+	 * leaves these answers valid) */
+	api_view_serve(srv, r, 0, km.p, km.len, true, compute_view, v);
 	buf_free(&km);
 out:
 	if (c)

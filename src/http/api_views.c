@@ -196,7 +196,7 @@ void api_view_serve(http_server_t *srv, http_req_t *r, unsigned tables, const vo
 		return;
 	}
 	if (warmable && app->warm && strcmp(r->request_id, "warm") != 0)
-		warm_note(app->warm, r->org, r->route->name, r->raw_query);
+		warm_note(app->warm, r->org, r->route->name, r->nparams ? r->params[0] : (slice_t){"", 0}, r->raw_query);
 	if (!r->l1_looked) {
 		/* Deferred before the loop could look (the versions needed a look
 		 * at the store, as every request on PostgreSQL): look and count

@@ -180,7 +180,7 @@ bool srv_req_copy(h2o_req_t *req, http_req_t *r)
 	return true;
 }
 
-void http_req_synthetic(http_req_t *r, const http_route *route, int64_t org, const char *query)
+void http_req_synthetic(http_req_t *r, const http_route *route, int64_t org, const char *param, const char *query)
 {
 	memset(r, 0, sizeof *r);
 	r->started = clock_now_s();
@@ -191,6 +191,10 @@ void http_req_synthetic(http_req_t *r, const http_route *route, int64_t org, con
 	r->on_worker = true;
 	r->admitted = true; /* the caller's own thread computes it */
 	snprintf(r->request_id, sizeof r->request_id, "warm");
+	if (param && *param) {
+		r->params[0] = slice_cstr(param);
+		r->nparams = 1;
+	}
 	if (query && *query) {
 		char why[160];
 		r->raw_query = xstrdup(query);

@@ -124,8 +124,9 @@ void http_server_set_app(http_server_t *srv, void *app);
 void *http_server_app(http_server_t *srv);
 /* Runs route handler fn as a worker would, outside any connection (cache
  * warming replays popular requests this way). r is built by the caller
- * with http_req_synthetic and freed with http_req_release. */
-void http_req_synthetic(http_req_t *r, const http_route *route, int64_t org, const char *query);
+ * with http_req_synthetic (param: the route's path parameter, borrowed, or
+ * NULL) and freed with http_req_release. */
+void http_req_synthetic(http_req_t *r, const http_route *route, int64_t org, const char *param, const char *query);
 void http_req_release(http_req_t *r);
 /* The server's routes (for replay by name). */
 const http_route *http_server_route(http_server_t *srv, const char *name);

@@ -18,6 +18,7 @@
 typedef struct {
 	int64_t org;
 	char route[32];
+	char param[64]; /* the path parameter (a data set's name), "" none */
 	char query[256];
 	uint64_t count;
 } demand_t;
@@ -35,13 +36,13 @@ struct warm {
 	uint64_t reloads_seen;
 };
 
-static void replay(warm_t *w, int64_t org, const char *route_name, const char *query)
+static void replay(warm_t *w, int64_t org, const char *route_name, const char *param, const char *query)
 {
 	const http_route *rt = http_server_route(w->srv, route_name);
 	if (!rt)
 		return;
 	http_req_t r;
-	http_req_synthetic(&r, rt, org, query);
+	http_req_synthetic(&r, rt, org, param, query);
 	rt->fn(w->srv, &r);
 	if (r.status != 200 && r.status != 304)
 		log_debug("warm: %s?%s for org %lld answered %d", route_name, query ? query : "", (long long)org, r.status);
@@ -54,11 +55,11 @@ static void warm_one(warm_t *w, int64_t org)
 	date_t today = date_today();
 	date_format(date_add_months(date_bucket_start(today, INTERVAL_MONTH), -11), f);
 	date_format(today, t);
-	replay(w, org, "dashboard", NULL);
-	replay(w, org, "overview", NULL);
+	replay(w, org, "dashboard", NULL, NULL);
+	replay(w, org, "overview", NULL, NULL);
 	snprintf(q, sizeof q, "interval=month&from=%s&to=%s", f, t);
-	replay(w, org, "cashflow", q);
-	replay(w, org, "aging", NULL);
+	replay(w, org, "cashflow", NULL, q);
+	replay(w, org, "aging", NULL, NULL);
 	/* then what this org actually asks for most */
 	demand_t top[REWARM_TOP];
 	int n = 0;
@@ -79,7 +80,7 @@ static void warm_one(warm_t *w, int64_t org)
 	}
 	pthread_mutex_unlock(&w->lock);
 	for (int i = 0; i < n; i++)
-		replay(w, org, top[i].route, top[i].query);
+		replay(w, org, top[i].route, top[i].param, top[i].query);
 }
 
 /* Commits by other processes (a `brisk import` while the server runs)
@@ -178,18 +179,20 @@ void warm_all(warm_t *w)
 		warm_org(w, ids[i]);
 }
 
-void warm_note(warm_t *w, int64_t org, const char *route, const char *query)
+void warm_note(warm_t *w, int64_t org, const char *route, slice_t param, const char *query)
 {
 	if (!w)
 		return;
 	const char *qq = query ? query : "";
-	if (strlen(route) >= sizeof w->demand[0].route || strlen(qq) >= sizeof w->demand[0].query)
+	if (strlen(route) >= sizeof w->demand[0].route || strlen(qq) >= sizeof w->demand[0].query ||
+	    param.len >= sizeof w->demand[0].param || memchr(param.p, 0, param.len))
 		return;
 	pthread_mutex_lock(&w->lock);
 	int lowest = -1;
 	for (int i = 0; i < w->ndemand; i++) {
 		demand_t *d = &w->demand[i];
-		if (d->org == org && !strcmp(d->route, route) && !strcmp(d->query, qq)) {
+		if (d->org == org && !strcmp(d->route, route) && !strcmp(d->query, qq) && strlen(d->param) == param.len &&
+		    !memcmp(d->param, param.p, param.len)) {
 			d->count++;
 			pthread_mutex_unlock(&w->lock);
 			return;
@@ -204,5 +207,7 @@ void warm_note(warm_t *w, int64_t org, const char *route, const char *query)
 	d->count = 1;
 	memcpy(d->route, route, strlen(route) + 1);
 	memcpy(d->query, qq, strlen(qq) + 1);
+	memcpy(d->param, param.p, param.len);
+	d->param[param.len] = '\0';
 	pthread_mutex_unlock(&w->lock);
 }

@@ -1,8 +1,8 @@
 /* warm: cache warming. After start and after every committed write, the
  * views users open first (the dashboard, overview, monthly cash flow of
  * the last 12 months, aging today) and the parameter combinations each
- * org asked for most are recomputed in the background, so the next
- * request is a hit. */
+ * org asked for most (data set views too) are recomputed in the background,
+ * so the next request is a hit. */
 #ifndef BRISK_WARM_H
 #define BRISK_WARM_H
 
@@ -20,7 +20,8 @@ void warm_free(warm_t *w);
 void warm_org(warm_t *w, int64_t org);
 /* Schedules every organisation in the store. */
 void warm_all(warm_t *w);
-/* Records that org asked route with query (for re-warming). */
-void warm_note(warm_t *w, int64_t org, const char *route, const char *query);
+/* Records that org asked route (with path parameter param, len 0 none)
+ * with query (for re-warming). */
+void warm_note(warm_t *w, int64_t org, const char *route, slice_t param, const char *query);
 
 #endif
