@@ -120,6 +120,15 @@ static void import_progress(void *ud, uint64_t bytes, uint64_t rows)
 	src->c->progress(src->c->progress_ud, pct, msg);
 }
 
+/* The import reports its progress through the task and stops at its cancel. */
+static void follow(taskkind_ctx *c, import_opts *o, import_src *src)
+{
+	o->progress = import_progress;
+	o->progress_ud = src;
+	o->cancel = c->cancel;
+	c->progress(c->progress_ud, 0, "reading the upload");
+}
+
 /* Opens the spooled upload into src (its size for the progress). */
 static bool open_upload(taskkind_ctx *c, import_src *src)
 {
@@ -169,10 +178,7 @@ static int import_run_task(taskkind_ctx *c)
 	/* a profile and detection (profile=, detect=1) add to the options */
 	if (!import_prepare(&prep, c->store, &o, json_get, opts, read_fd, &src, c->err, sizeof c->err))
 		goto out;
-	o.progress = import_progress;
-	o.progress_ud = &src;
-	o.cancel = c->cancel;
-	c->progress(c->progress_ud, 0, "reading the upload");
+	follow(c, &o, &src);
 	if (import_run(c->store, import_prep_read, &prep, &o, res, c->err, sizeof c->err) != 0)
 		goto out;
 	rc = import_outcome(c, res);
@@ -218,10 +224,7 @@ static int dsimport_task(taskkind_ctx *c)
 	o.org = c->org;
 	if (!open_upload(c, &src))
 		goto out;
-	o.progress = import_progress;
-	o.progress_ud = &src;
-	o.cancel = c->cancel;
-	c->progress(c->progress_ud, 0, "reading the upload");
+	follow(c, &o, &src);
 	if (dsimport_run(c->store, name, read_fd, &src, &o, res, c->err, sizeof c->err) != 0)
 		goto out;
 	rc = import_outcome(c, res);

@@ -8,7 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { brisk, briskRun, tempDir, token, roleToken, startServer, api, cleanup } from './lib/harness.mjs';
+import { brisk, briskRun, tempDir, token, roleToken, startServer, api, cleanup, until } from './lib/harness.mjs';
 
 // ---- the data ----
 
@@ -456,16 +456,6 @@ describe('a data set over a generated file', () => {
 
 describe('an import as a background task', () => {
   const FINAL = ['succeeded', 'failed', 'cancelled', 'interrupted'];
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  async function until(fn, ms, what) {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await sleep(50);
-    }
-  }
   // one retry when a kept-alive connection was closed under the request
   // (a loaded machine); what is sent again here is idempotent, or said
   const call = (s, t, q, o) => api(s, t, q, o).catch((e) => {

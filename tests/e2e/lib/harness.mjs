@@ -191,3 +191,15 @@ export function cents(s) {
 export function cleanup(dir) {
   rmSync(dir, { recursive: true, force: true });
 }
+
+// Polls fn (async) every 50 ms until it returns something truthy, which it
+// resolves to; fails after ms with what was awaited.
+export async function until(fn, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
