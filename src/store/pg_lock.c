@@ -28,7 +28,15 @@
  * empties it, which a cache may be), outside the store's writer: a cache
  * fill never waits for an import's transaction. Keys name data versions,
  * so an entry is never stale, only unused; expired ones are deleted now
- * and then by the writes. */
+ * and then by the writes.
+ *
+ * A cache fill is sent in pipeline mode, each command with its own sync
+ * (so each commits at once), without waiting for its answer: the unlock
+ * that follows it goes in the same pipeline and one round trip answers
+ * both (they cost a computed view two before its response); any other
+ * use of the connection reads the answers first (drain). The server runs
+ * a session's commands in order, so the entry is in before the key's
+ * lock goes; a failed fill only loses a cache entry. */
 
 #define RETRY_NS 1000000000ULL
 #define CHECK_NS 1000000000ULL
@@ -38,6 +46,7 @@ struct pg_locks {
 	char *url;
 	PGconn *pc;
 	uint64_t tried_ns, checked_ns;
+	int unread; /* pipelined commands whose answers are not read yet */
 	int64_t *keys;
 	size_t n, cap;
 };
@@ -75,6 +84,39 @@ void pg_locks_free(pg_locks *l)
 	free(l);
 }
 
+/* Reads (and drops) the answers of the pipelined commands, then leaves
+ * pipeline mode. Lock held. */
+static void drain(pg_locks *l)
+{
+	while (l->pc && l->unread > 0) {
+		PGresult *r = PQgetResult(l->pc);
+		if (!r) { /* between two commands' answers, or the session is gone */
+			if (PQstatus(l->pc) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC)
+			l->unread--;
+		PQclear(r);
+	}
+	if (l->pc && PQpipelineStatus(l->pc) != PQ_PIPELINE_OFF && !PQexitPipelineMode(l->pc)) {
+		PQfinish(l->pc); /* answers left unread: start over */
+		l->pc = NULL;
+	}
+	l->unread = 0;
+}
+
+/* Sends a command in the pipeline with a sync of its own (it commits on
+ * its own), without waiting for its answer (drain reads it). Lock held. */
+static void send_unread(pg_locks *l, const char *sql, int n, const char *const *vals, const int *lens,
+                        const int *fmts)
+{
+	if (PQpipelineStatus(l->pc) == PQ_PIPELINE_OFF && !PQenterPipelineMode(l->pc))
+		return;
+	if (PQsendQueryParams(l->pc, sql, n, NULL, vals, lens, fmts, 0) == 1 && PQpipelineSync(l->pc) == 1)
+		l->unread++;
+}
+
 static ssize_t find(const pg_locks *l, int64_t key)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -95,6 +137,7 @@ static int try_lock(pg_locks *l, int64_t key)
 	char v[24];
 	snprintf(v, sizeof v, "%lld", (long long)key);
 	const char *vals[] = {v};
+	drain(l);
 	PGresult *r = PQexecParams(l->pc, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, vals, NULL, NULL, 0);
 	int rc = -1;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
@@ -111,6 +154,7 @@ static int try_lock(pg_locks *l, int64_t key)
  * was lost; false when the server cannot be reached. Lock held. */
 static bool ensure(pg_locks *l)
 {
+	drain(l);
 	if (l->pc && PQstatus(l->pc) == CONNECTION_OK)
 		return true;
 	if (l->pc) {
@@ -175,7 +219,9 @@ void pg_locks_release(pg_locks *l, int64_t key)
 			char v[24];
 			snprintf(v, sizeof v, "%lld", (long long)key);
 			const char *vals[] = {v};
-			PQclear(PQexecParams(l->pc, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, vals, NULL, NULL, 0));
+			/* behind a fill still in flight: one round trip for both */
+			send_unread(l, "SELECT pg_advisory_unlock($1::bigint)", 1, vals, NULL, NULL);
+			drain(l);
 		}
 	}
 	pthread_mutex_unlock(&l->mu);
@@ -221,14 +267,13 @@ void pg_locks_cache_put(pg_locks *l, const void *key, size_t klen, const void *v
 	int lens[] = {(int)klen, (int)n, 0}, fmts[] = {1, 1, 0};
 	pthread_mutex_lock(&l->mu);
 	if (ensure(l)) {
-		PQclear(PQexecParams(l->pc,
-		                     "INSERT INTO brisk_cache(k, v, expires_ms) VALUES($1, $2, $3::bigint) "
-		                     "ON CONFLICT(k) DO UPDATE SET v = excluded.v, expires_ms = excluded.expires_ms",
-		                     3, NULL, vals, lens, fmts, 0));
+		send_unread(l,
+		            "INSERT INTO brisk_cache(k, v, expires_ms) VALUES($1, $2, $3::bigint) "
+		            "ON CONFLICT(k) DO UPDATE SET v = excluded.v, expires_ms = excluded.expires_ms",
+		            3, vals, lens, fmts);
 		if (++puts % 256 == 0) {
 			const char *dv[] = {nows};
-			PQclear(PQexecParams(l->pc, "DELETE FROM brisk_cache WHERE expires_ms <= $1::bigint", 1, NULL, dv, NULL,
-			                     NULL, 0));
+			send_unread(l, "DELETE FROM brisk_cache WHERE expires_ms <= $1::bigint", 1, dv, NULL, NULL);
 		}
 	}
 	pthread_mutex_unlock(&l->mu);
@@ -241,6 +286,7 @@ int pg_locks_held(pg_locks *l, int64_t key)
 	if (l->pc && now - l->checked_ns >= CHECK_NS) {
 		/* a dead session shows only when used */
 		l->checked_ns = now;
+		drain(l);
 		PGresult *r = PQexec(l->pc, "SELECT 1");
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			PQfinish(l->pc);

@@ -235,7 +235,9 @@ int store_lock_held(store_t *s, int ns, int64_t id);
  * table, emptied by a crash), for caches without Redis. get: the entry
  * under key if unexpired, malloc'd (caller frees) with its size in *n,
  * else NULL (also on SQLite, which has none: store_has_locks tells).
- * put replaces, ignoring failures. */
+ * put replaces, ignoring failures; it does not wait for the server (the
+ * next lock, get or release of this store reads its answer first, so a
+ * lock released after a put is released after the entry is in). */
 void *store_shared_get(store_t *s, const void *key, size_t klen, size_t *n);
 void store_shared_put(store_t *s, const void *key, size_t klen, const void *v, size_t n, uint64_t ttl_ms);
 
