@@ -15,6 +15,7 @@
 #include "ingest/rowloop.h"
 #include "ingest/sample.h"
 #include "ingest/split.h"
+#include "ingest/totals.h"
 #include "ingest/writer.h"
 #include <xxhash.h>
 #include "store/searchidx.h"
@@ -429,6 +430,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	if (w)
 		iw = import_writer_new(w, o->kind, o->org);
 	uint64_t encoding_rejects = 0;
+	totals_run totals = {0};
 	rowloop rl;
 	rowloop_init(&rl, o);
 	for (;;) {
@@ -456,6 +458,12 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			}
 			if (strstr(why, "UTF-8") || strstr(why, "encoding"))
 				encoding_rejects++;
+			rowloop_reject(o, res, row, row->line, why);
+			if (rowloop_too_many(o, res, rl.rows, err, errlen))
+				goto abort;
+			continue;
+		}
+		if (totals_check(&totals, o->kind, rec, why, sizeof why)) {
 			rowloop_reject(o, res, row, row->line, why);
 			if (rowloop_too_many(o, res, rl.rows, err, errlen))
 				goto abort;

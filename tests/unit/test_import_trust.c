@@ -105,6 +105,30 @@ Test(trust, item02_derived_ids_survive_a_changed_mapping_and_warn)
 	import_opts_free(&o2);
 }
 
+/* A total line with a date (a hand-made expense sheet, a statement's
+ * "Summe"): its amount is the sum of the rows above, so storing it would
+ * double the month. Rejected with the reason; "Total Energies" paying an
+ * amount no sum reaches is a transaction. */
+Test(trust, total_lines_are_not_transactions)
+{
+	import_opts o = opts(ENT_COSTS);
+	OK(&o, "date,category,vendor,amount\n2024-01-04,Office,Paper Co,45.99\n2024-01-11,Phone,Telco,38.50\n"
+	       "2024-01-19,Fuel,Total Energies,1200.00\n2024-01-31,All,TOTAL,1284.49\n"
+	       "2024-02-02,Fuel,Total Energies,60.00\n2024-02-03,Fuel,Total Energies,60.00\n"
+	       "2024-02-28,Sum,Summe Februar:,120.00\n");
+	cr_expect_eq(res.inserted, 5);
+	cr_expect_eq(res.rejected, 2);
+	cr_expect(reason_has(0, "a total line, not a transaction: its amount 1284.49 is the sum of the 3 rows above it"),
+	          "%s", res.nkept ? res.kept[0].reason : "");
+	cr_expect_eq(q("SELECT sum(amount) FROM costs"), 128449 + 12000);
+	/* a statement's debit total, unsigned, after signed rows */
+	import_opts p = opts(ENT_PAYMENTS);
+	OK(&p, "date,payer,amount\n2024-03-01,Client,500.00\n2024-03-02,Shop,-16.52\n2024-03-03,Shop,-3.48\n"
+	       "2024-03-31,Saldo Soll,20.00\n");
+	cr_expect_eq(res.rejected, 1);
+	cr_expect_eq(q("SELECT sum(amount) FROM payments"), 48000);
+}
+
 /* 4: card statements (spending positive), indicator columns, a sign apart
  * from a currency symbol. */
 Test(trust, item04_sign_conventions)
