@@ -175,7 +175,7 @@ static int run(import_opts *o, cli_params *g, const char *path, const char *reje
 	 * order: 8 MiB imported 300k invoices as fast as 64), not the server's
 	 * 64 MiB per connection, so a file of any size imports in bounded
 	 * memory (issue 14: <= 100 MB for a million rows). */
-	store_opts so = {.read_conns = 2, .cache_kib = 16 * 1024};
+	store_opts so = {.read_conns = 2, .cache_kib = 16 * 1024, .mmap_bytes = -1};
 	if (!(s = store_open(dir, &so, err, errlen)))
 		goto out;
 	if ((o->org = store_org_id(s, org, true, err, errlen)) < 0)

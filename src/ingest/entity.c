@@ -562,6 +562,18 @@ void entity_batch_add(store_batch_t *b, entity_kind k, int64_t org, const record
 	store_batch_row(b);
 }
 
+date_t entity_row_day(entity_kind k, const record_t *r)
+{
+	switch (k) {
+	case ENT_COSTS: return (date_t)r->num[C_DATE];
+	case ENT_SALES_ORDERS: return (date_t)r->num[S_DATE];
+	case ENT_INVOICES: return (date_t)r->num[I_ISSUE];
+	case ENT_PAYMENTS: return (date_t)r->num[P_DATE];
+	case ENT_LEADS: return (date_t)r->num[L_CREATED];
+	default: return 0;
+	}
+}
+
 void entity_inserted(rollup_acc_t *acc, entity_kind k, const record_t *r)
 {
 	roll_record(acc, k, +1, r);

@@ -83,6 +83,9 @@ void entity_derive_id(entity_kind k, record_t *r, uint64_t seq);
 store_batch_t *entity_batch_new(store_conn_t *w, entity_kind k);
 void entity_batch_add(store_batch_t *b, entity_kind k, int64_t org, const record_t *r);
 void entity_inserted(rollup_acc_t *acc, entity_kind k, const record_t *r);
+/* The day a validated row of kind k is dated by (the key of its table's
+ * date index and of its rollups). */
+date_t entity_row_day(entity_kind k, const record_t *r);
 
 /* Inserts or replaces one validated row of org inside an open write
  * transaction, adding its rollup deltas to acc. *replaced tells which.

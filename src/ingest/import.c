@@ -526,6 +526,9 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		import_writer_free(iw);
 		iw = NULL;
 	}
+	/* The ids seen (8 bytes a row) are not needed past the rows: let go
+	 * of them before the commit's index build, the import's peak. */
+	rowloop_seq_free(&rs.seqs);
 	final_warnings(o, &rs, res);
 	if (res->inserted || res->replaced)
 		fingerprint(s, w, o, XXH3_64bits_digest(src.hash), res);

@@ -174,6 +174,28 @@ static bool flush_rollups(import_writer *iw)
 	return rc == 0;
 }
 
+/* DESIGN (bulk or not)
+ * Building the date indexes at the commit (one sort) beats inserting
+ * their entries row by row only when the rows come in no order: a file
+ * in date order (most exports) appends each entry at the index's end,
+ * which costs less CPU than the sort (measured, 1M rows: 4% less for
+ * costs, 5% for invoices) and no sorter memory at the commit (16-27 MB
+ * less at the peak), while a shuffled file took 19% more CPU without it.
+ * The first chunk tells: dated rows going back at most once in a hundred. */
+static bool date_ordered(const chunk *c, entity_kind k)
+{
+	size_t back = 0, n = 0;
+	date_t last = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->rows[i].kind != k)
+			continue;
+		date_t d = entity_row_day(k, &c->rows[i].rec);
+		back += n++ && d < last;
+		last = d;
+	}
+	return back * 100 <= n;
+}
+
 /* Writes the chunk's rows of kind k: the new ones in one batch, the
  * others replaced in file order. */
 static bool write_kind(import_writer *iw, chunk *c, entity_kind k)
@@ -186,11 +208,11 @@ static bool write_kind(import_writer *iw, chunk *c, entity_kind k)
 			return false;
 		}
 	}
-	/* A file of more than one chunk into an empty table: its indexes are
-	 * built at the commit (store_batch_bulk). */
+	/* A file of more than one chunk, not in date order, into an empty
+	 * table: its indexes are built at the commit (store_batch_bulk). */
 	if (!iw->checked[k]) {
 		iw->checked[k] = true;
-		if (c->n == BATCH_ROWS && store_batch_bulk(iw->batch[k], why, sizeof why) != 0) {
+		if (c->n == BATCH_ROWS && !date_ordered(c, k) && store_batch_bulk(iw->batch[k], why, sizeof why) != 0) {
 			set_failed(iw, "store error: %s; nothing was stored", why);
 			return false;
 		}

@@ -183,9 +183,8 @@ static int flush_magnitude(rollup_acc_t *a, store_conn_t *w)
 
 /* (metric, day, dim) order, as the rollup table's key. Dims compare as
  * bytes, as SQLite's BINARY collation does. */
-static int cell_cmp(const void *x, const void *y)
+static int cell_cmp(const cell_t *a, const cell_t *b)
 {
-	const cell_t *a = *(cell_t *const *)x, *b = *(cell_t *const *)y;
 	if (a->metric != b->metric)
 		return a->metric < b->metric ? -1 : 1;
 	if (a->day != b->day)
@@ -193,6 +192,32 @@ static int cell_cmp(const void *x, const void *y)
 	size_t n = a->dimlen < b->dimlen ? a->dimlen : b->dimlen;
 	int c = memcmp(a->dim, b->dim, n);
 	return c ? c : (a->dimlen > b->dimlen) - (a->dimlen < b->dimlen);
+}
+
+/* A cell to sort: its key's head in two integers that order as the key
+ * does (metric and day; the dim's first 8 bytes, zero-padded), so most
+ * comparisons touch neither the cell nor its dim. */
+typedef struct {
+	uint64_t md, dim8;
+	cell_t *c;
+} sort_key;
+
+static int key_cmp(const void *x, const void *y)
+{
+	const sort_key *a = x, *b = y;
+	if (a->md != b->md)
+		return a->md < b->md ? -1 : 1;
+	if (a->dim8 != b->dim8)
+		return a->dim8 < b->dim8 ? -1 : 1;
+	return cell_cmp(a->c, b->c);
+}
+
+static sort_key key_of(cell_t *c)
+{
+	sort_key k = {((uint64_t)(uint32_t)c->metric << 32) | ((uint32_t)c->day ^ 0x80000000u), 0, c};
+	for (size_t i = 0; i < 8; i++)
+		k.dim8 = k.dim8 << 8 | (i < c->dimlen ? (unsigned char)c->dim[i] : 0);
+	return k;
 }
 
 int rollup_flush(rollup_acc_t *a, store_conn_t *w)
@@ -207,22 +232,22 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 	/* Cells are distinct keys: one bulk statement where the store has it,
 	 * in key order, so the rollup index takes them as appends rather than
 	 * at random places (the hash order). */
-	cell_t **order = xmalloc((a->n + 1) * sizeof *order);
+	sort_key *order = xmalloc((a->n + 1) * sizeof *order);
 	size_t n = 0;
 	for (size_t i = 0; i < a->cap; i++)
 		if (a->cells[i].hash && (a->cells[i].cnt != 0 || a->cells[i].total != 0))
-			order[n++] = &a->cells[i];
-	qsort(order, n, sizeof *order, cell_cmp);
+			order[n++] = key_of(&a->cells[i]);
+	qsort(order, n, sizeof *order, key_cmp);
 	store_batch_t *b = store_batch_new(w, up);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		cell_t *c = order[i];
+		cell_t *c = order[i].c;
 		if (c->cnt < 0)
 			retracted = true;
 		store_stmt_t *st = b ? store_batch_stmt(b) : store_prepare(w, up);
 		store_bind_i64(st, 1, a->org);
 		store_bind_i64(st, 2, c->metric);
 		store_bind_i64(st, 3, c->day);
-		store_bind_text(st, 4, c->dim, c->dimlen);
+		store_bind_text_nocopy(st, 4, c->dim, c->dimlen); /* freed after the run */
 		store_bind_i64(st, 5, c->cnt);
 		store_bind_i64(st, 6, c->total);
 		if (b) {

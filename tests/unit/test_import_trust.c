@@ -321,3 +321,38 @@ Test(trust, duplicated_header_column_is_an_error)
 	OK(&o, "date,category,amount,,\n2024-01-01,A,1.00,,\n");
 	cr_expect_eq(res.inserted, 1);
 }
+
+/* Issue 14: a file of several chunks into an empty table, in date order
+ * (its date index kept and appended to) or not (the index built at the
+ * commit): either way every row, the index equal to the table, and the
+ * rollups summing the rows. */
+static void large_file(bool shuffled)
+{
+	import_opts o = opts(ENT_COSTS);
+	buf_t csv = BUF_INIT;
+	buf_puts(&csv, "id,date,category,amount\n");
+	enum { N = 12000 };
+	for (int i = 0; i < N; i++) {
+		char date[16];
+		date_format(date_from_ymd(2024, 1, 1) + (shuffled ? (i * 7919) % 700 : i * 700 / N), date);
+		buf_printf(&csv, "s%d,%s,Cat%d,%d.%02d\n", i, date, i % 9, i % 500, i % 100);
+	}
+	cr_assert_eq(fx_import(&fx, &o, csv.p, csv.len, &res, err, sizeof err), 0, "%s", err);
+	buf_free(&csv);
+	cr_expect_eq(res.inserted, N);
+	cr_expect_eq(q("SELECT count(*) FROM costs INDEXED BY costs_date WHERE org > 0 AND date >= 0"), N,
+	             "the date index holds every row");
+	cr_expect_eq(q("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+	cr_expect_eq(q("SELECT sum(cnt) FROM rollup WHERE metric = 2"), N);
+	cr_expect_eq(q("SELECT sum(total) FROM rollup WHERE metric = 2"), q("SELECT sum(amount) FROM costs"));
+}
+
+Test(trust, a_large_file_in_date_order_is_stored_whole, .timeout = 120)
+{
+	large_file(false);
+}
+
+Test(trust, a_large_file_out_of_date_order_is_stored_whole, .timeout = 120)
+{
+	large_file(true);
+}
