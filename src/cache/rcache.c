@@ -29,6 +29,7 @@
  * served while the store works. */
 
 #define COMPRESS_MIN 1024
+#define GZIP_FAST_FROM (32u << 10) /* bodies from this size are gzipped at level 1 */
 #define INFLIGHT_SLOTS 64
 /* How long another instance's computation of a key is waited for while it
  * holds the key's lock (which it lets go when it fails or dies): about
@@ -177,7 +178,9 @@ static void build_value(const rcache_key *k, const char *ctype, const buf_t *bod
 {
 	if (!compress_zstd(body->p, body->len, 3, zs))
 		buf_reset(zs);
-	if (body->len < COMPRESS_MIN || !compress_gzip(body->p, body->len, 6, gz))
+	/* gzip 6 of a big answer (a 1,000-item breakdown, 90 KB) cost more than
+	 * computing it; level 1 is 2.5x faster for ~20% more bytes */
+	if (body->len < COMPRESS_MIN || !compress_gzip(body->p, body->len, body->len < GZIP_FAST_FROM ? 6 : 1, gz))
 		buf_reset(gz);
 	/* The ETag is the key hash: versions + parameters, so a 304 can be
 	 * answered before anything is looked up or computed. */
