@@ -83,8 +83,8 @@ int searchidx_restart(store_conn_t *w);
  * error. */
 int searchidx_behind(store_conn_t *c, int64_t *rows);
 
-/* Indexes up to budget rows that are behind, in one write transaction of
- * its own. 1 = more are left, 0 = the index is up to date, -1 = a store
+/* Indexes up to budget rows (PostgreSQL: at most 10000) that are behind,
+ * in one write transaction of its own. 1 = more are left, 0 = the index is up to date, -1 = a store
  * error (in err; nothing changed). */
 int searchidx_catch_up(store_t *s, int64_t budget, char *err, size_t errlen);
 
