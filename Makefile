@@ -73,7 +73,7 @@ demo:
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory asan fuzz-build
-	@FUZZ_BUILD=$(BUILD)/fuzz BRISK_TEST_PG=$${BRISK_TEST_PG:-0} scripts/test.sh $(BUILD)/asan
+	@FUZZ_BUILD=$(BUILD)/fuzz BRISK_TEST_PG=$${BRISK_TEST_PG:-1} scripts/test.sh $(BUILD)/asan
 
 bench:
 	@scripts/deps.sh bench

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { dataset, startServer, api, storeSql, cleanup, operatorToken, PG_URL } from './lib/harness.mjs';
 
-const skip = PG_URL ? false : 'runs in the PostgreSQL pass (BRISK_TEST_PG=1 scripts/test.sh): it needs a shared PostgreSQL store';
+const skip = PG_URL ? false : 'runs in the PostgreSQL pass of scripts/test.sh (on unless BRISK_TEST_PG=0): it needs a shared PostgreSQL store';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const FINAL = ['succeeded', 'failed', 'cancelled', 'interrupted'];
 const roots = [];
