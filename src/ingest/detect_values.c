@@ -147,12 +147,15 @@ void dt_map_by_content(ctx *c)
 
 /* ---- values ---- */
 
-/* Up to cap values of column col in the data rows (non-empty). */
+/* Up to cap values of column col in the data rows (non-empty; not the
+ * header's own name, which exports of several pages repeat). */
 static int values(const ctx *c, int col, const char **out, int cap)
 {
 	int n = 0;
+	const char *name = c->header >= 0 ? dt_cell(&c->g, c->header, col) : NULL;
 	for (int i = c->data; i < c->g.nrows && n < cap; i++)
-		if (c->g.n[i] >= 2 && col < c->g.n[i] && *dt_cell(&c->g, i, col))
+		if (c->g.n[i] >= 2 && col < c->g.n[i] && *dt_cell(&c->g, i, col) &&
+		    !(name && !strcmp(name, dt_cell(&c->g, i, col))))
 			out[n++] = dt_cell(&c->g, i, col);
 	return n;
 }

@@ -110,6 +110,21 @@ Test(detect, invoices_settled_in_the_source_are_noted)
 	detect_free(&r);
 }
 
+/* Exports of several pages repeat the header: its names are not values
+ * (three dates, a repeated header and a total line are still readable). */
+Test(detect, a_repeated_header_is_not_a_value)
+{
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_COSTS,
+	              "Date,Vendor,Category,Amount\n2024-01-04,Office,Supplies,45.99\nDate,Vendor,Category,Amount\n"
+	              "2024-01-11,Tel,Phone,38.50\n2024-01-12,Tel,Phone,\"1,038.50\"\nTotal,,,\"1,122.99\"\n",
+	              &r, why, sizeof why),
+	          "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "thousands"), ",");
+	detect_free(&r);
+}
+
 /* U+202F is the group separator of French locales. */
 Test(detect, narrow_no_break_space_between_digit_groups)
 {
