@@ -181,9 +181,10 @@ int64_t store_org_id(store_t *s, const char *slug, bool create, char *err, size_
  * in (false: its id existed, or an earlier row of the batch had it);
  * inserted may be NULL, and must be for a DO UPDATE statement (whose rows
  * must then have distinct keys).
- * PostgreSQL streams the rows by COPY into a staging table and inserts
- * them in one statement; NULL where the backend has no bulk path (SQLite,
- * where a prepared INSERT per row costs no round trip): use statements. */
+ * Rows may be written as they are added (SQLite: 64 per multi-row INSERT;
+ * text bound without a copy must stay until the run); PostgreSQL streams
+ * them by COPY into a staging table and inserts them in one statement at
+ * the run. NULL where the backend has no bulk path: use statements. */
 typedef struct store_batch store_batch_t;
 store_batch_t *store_batch_new(store_conn_t *w, const char *insert_sql);
 store_stmt_t *store_batch_stmt(store_batch_t *b);
