@@ -116,11 +116,7 @@ void an_items_free(an_items *l)
 
 void an_put_date(buf_t *b, date_t d)
 {
-	char s[DATE_BUFSZ];
-	date_format(d, s);
-	buf_putc(b, '"');
-	buf_put(b, s, 10);
-	buf_putc(b, '"');
+	buf_json_date(b, d);
 }
 
 /* num/den with den != 0, in 128 bits so that no figure can overflow. */

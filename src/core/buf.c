@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "core/mem.h"
 #include "core/utf8.h"
 
@@ -107,6 +108,15 @@ void buf_put_i64(buf_t *b, int64_t v)
 	if (v < 0)
 		*--q = '-';
 	buf_put(b, q, (size_t)(e - q));
+}
+
+void buf_json_date(buf_t *b, int32_t days)
+{
+	char s[DATE_BUFSZ];
+	date_format(days, s);
+	buf_putc(b, '"');
+	buf_put(b, s, 10);
+	buf_putc(b, '"');
 }
 
 void buf_json_str(buf_t *b, const char *s, size_t n)

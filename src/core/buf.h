@@ -35,6 +35,8 @@ void buf_put_i64(buf_t *b, int64_t v);
 /* Appends a JSON string literal (quotes included), escaping as RFC 8259
  * requires; invalid UTF-8 bytes become U+FFFD so output is always valid. */
 void buf_json_str(buf_t *b, const char *s, size_t n);
+/* Appends a date (days since 1970-01-01) as a JSON string "YYYY-MM-DD". */
+void buf_json_date(buf_t *b, int32_t days);
 /* Appends a CSV field, quoted only when it holds , " CR or LF. */
 void buf_csv_field(buf_t *b, const char *s, size_t n);
 void buf_reset(buf_t *b);        /* len = 0, keeps memory */

@@ -10,13 +10,12 @@
 #include "core/mem.h"
 #include "core/currency.h"
 #include "core/money.h"
-#include "core/seal.h"
 #include "match/alias.h"
 #include "match/credit.h"
 #include "match/fuzzy.h"
+#include "match/jput.h"
 #include "match/normalize.h"
 #include "match/rules.h"
-#include "store/secret.h"
 #include "store/settings.h"
 
 /* DESIGN
@@ -68,36 +67,6 @@ static void cache_free(sim_cache *c)
 	free(c->keys);
 	free(c->vals);
 	free(c->used);
-}
-
-/* Money in JSON is integer cents, as everywhere in the API. */
-static void put_money(buf_t *b, int64_t cents)
-{
-	buf_put_i64(b, cents);
-}
-
-static void put_date(buf_t *b, date_t d)
-{
-	char s[DATE_BUFSZ];
-	date_format(d, s);
-	buf_putc(b, '"');
-	buf_put(b, s, 10);
-	buf_putc(b, '"');
-}
-
-static void put_text(buf_t *b, store_stmt_t *st, int col)
-{
-	size_t n;
-	const char *s = store_col_text(st, col, &n);
-	buf_json_str(b, s, n);
-}
-
-static void put_key(buf_t *b, bool *first, const char *k)
-{
-	if (!*first)
-		buf_putc(b, ',');
-	*first = false;
-	buf_printf(b, "\"%s\":", k);
 }
 
 typedef struct {
@@ -375,47 +344,47 @@ static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t
 		                   (date_t)store_col_i64(st, 4), "", 0};
 		buf_puts(out, k ? ",{" : "{");
 		bool first = true;
-		put_key(out, &first, "invoice_id");
-		put_text(out, st, 0);
-		put_key(out, &first, "number");
-		put_text(out, st, 1);
-		put_key(out, &first, "customer");
-		put_text(out, st, 2);
-		put_key(out, &first, "issue_date");
-		put_date(out, v.issue);
-		put_key(out, &first, "due_date");
-		put_date(out, v.due);
-		put_key(out, &first, "outstanding");
-		put_money(out, v.outstanding);
-		put_key(out, &first, "reference_exact");
+		jput_key(out, &first, "invoice_id");
+		jput_text(out, st, 0);
+		jput_key(out, &first, "number");
+		jput_text(out, st, 1);
+		jput_key(out, &first, "customer");
+		jput_text(out, st, 2);
+		jput_key(out, &first, "issue_date");
+		jput_date(out, v.issue);
+		jput_key(out, &first, "due_date");
+		jput_date(out, v.due);
+		jput_key(out, &first, "outstanding");
+		jput_money(out, v.outstanding);
+		jput_key(out, &first, "reference_exact");
 		buf_puts(out, cd->flags & SCORE_EXACT_REF ? "true" : "false");
-		put_key(out, &first, "reference_distance");
+		jput_key(out, &first, "reference_distance");
 		if (cd->ref_dist == 255)
 			buf_puts(out, "null");
 		else
 			buf_printf(out, "%d", cd->ref_dist);
 		/* 1 for the number itself; else how well it aligns anywhere in
 		 * the reference (fuzzy partial ratio). */
-		put_key(out, &first, "reference_similarity");
+		jput_key(out, &first, "reference_similarity");
 		double rs = cd->flags & SCORE_EXACT_REF ? 1 : fuzzy_partial_ratio(v.canon, v.canon_len, sc->pay.ref.p,
 		                                                                   sc->pay.ref.len, 0) / 100;
 		buf_printf(out, "%.3f", rs);
-		put_key(out, &first, "name_similarity");
+		jput_key(out, &first, "name_similarity");
 		buf_printf(out, "%.3f", cd->name_sim);
-		put_key(out, &first, "customer_id_match");
+		jput_key(out, &first, "customer_id_match");
 		buf_puts(out, cd->cid_rel > 0 ? "true" : cd->cid_rel < 0 ? "false" : "null");
-		put_key(out, &first, "amount_equal");
+		jput_key(out, &first, "amount_equal");
 		buf_puts(out, cd->flags & SCORE_AMOUNT_EQUAL ? "true" : "false");
-		put_key(out, &first, "amount_fits");
+		jput_key(out, &first, "amount_fits");
 		buf_puts(out, cd->flags & SCORE_AMOUNT_FITS ? "true" : "false");
-		put_key(out, &first, "date_in_window");
+		jput_key(out, &first, "date_in_window");
 		buf_puts(out, cd->flags & SCORE_DATE_OK ? "true" : "false");
-		put_key(out, &first, "rule");
+		jput_key(out, &first, "rule");
 		if (cd->rule)
 			buf_printf(out, "\"%s\"", score_rule_name(cd->rule));
 		else
 			buf_puts(out, "null");
-		put_key(out, &first, "confidence");
+		jput_key(out, &first, "confidence");
 		buf_printf(out, "%.3f", cd->conf);
 		store_reset(st);
 
@@ -446,7 +415,7 @@ static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t
 		} else {
 			buf_printf(&why, "invoice '%s' scores higher", invoice_id(c, best_rid, &tmp));
 		}
-		put_key(out, &first, "refused");
+		jput_key(out, &first, "refused");
 		if (why.len)
 			buf_json_str(out, why.p, why.len);
 		else
@@ -474,7 +443,7 @@ static void batch_note(buf_t *set, store_stmt_t *st, const char *rule, size_t rl
 	} else {
 		buf_putc(set, ',');
 	}
-	put_text(set, st, 1);
+	jput_text(set, st, 1);
 }
 
 /* Writes the allocations (and in set the several-invoice rule and set, if
@@ -500,24 +469,13 @@ static const char *put_allocations(store_conn_t *c, int64_t pay_rid, buf_t *out,
 		buf_puts(out, first_row ? "{" : ",{");
 		first_row = false;
 		bool first = true;
-		put_key(out, &first, "invoice_id");
-		put_text(out, st, 0);
-		put_key(out, &first, "invoice_number");
-		put_text(out, st, 1);
-		put_key(out, &first, "amount");
-		put_money(out, store_col_i64(st, 2));
-		put_key(out, &first, "rule");
-		put_text(out, st, 3);
-		put_key(out, &first, "confidence");
-		buf_printf(out, "%.3f", store_col_double(st, 4));
-		put_key(out, &first, "state");
-		put_text(out, st, 5);
-		if (store_col_i64(st, 6) > 0) {
-			put_key(out, &first, "writeoff");
-			put_money(out, store_col_i64(st, 6));
-			put_key(out, &first, "writeoff_reason");
-			put_text(out, st, 7);
-		}
+		static const jput_field fields[] = {
+			{"invoice_id", 0, JPUT_TEXT}, {"invoice_number", 1, JPUT_TEXT}, {"amount", 2, JPUT_MONEY},
+			{"rule", 3, JPUT_TEXT},       {"confidence", 4, JPUT_CONF},    {"state", 5, JPUT_TEXT},
+			{"writeoff", 6, JPUT_MONEY},  {"writeoff_reason", 7, JPUT_TEXT},
+		};
+		/* The write-off pair only when there is one. */
+		jput_fields(out, &first, st, fields, store_col_i64(st, 6) > 0 ? 8 : 6);
 		buf_putc(out, '}');
 		size_t rl;
 		const char *rule = store_col_text(st, 3, &rl);
@@ -577,21 +535,21 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	snprintf(sc.cur, sizeof sc.cur, "%.*s", (int)(ul < 3 ? ul : 3), ucur);
 	buf_puts(out, "{\"payment\":{");
 	bool first = true;
-	put_key(out, &first, "id");
-	put_text(out, st, 1);
-	put_key(out, &first, "date");
-	put_date(out, day);
-	put_key(out, &first, "payer");
-	put_text(out, st, 3);
-	put_key(out, &first, "amount");
-	put_money(out, amount);
-	put_key(out, &first, "reference");
-	put_text(out, st, 5);
-	put_key(out, &first, "customer_id");
-	put_text(out, st, 6);
+	jput_key(out, &first, "id");
+	jput_text(out, st, 1);
+	jput_key(out, &first, "date");
+	jput_date(out, day);
+	jput_key(out, &first, "payer");
+	jput_text(out, st, 3);
+	jput_key(out, &first, "amount");
+	jput_money(out, amount);
+	jput_key(out, &first, "reference");
+	jput_text(out, st, 5);
+	jput_key(out, &first, "customer_id");
+	jput_text(out, st, 6);
 	if (al) {
-		put_key(out, &first, "payer_account");
-		put_text(out, st, 8);
+		jput_key(out, &first, "payer_account");
+		jput_text(out, st, 8);
 	}
 	buf_putc(out, '}');
 	store_reset(st);
@@ -610,7 +568,7 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	int64_t credit = credit_left(c, rid);
 	if (credit > 0) {
 		buf_puts(out, ",\"credit\":");
-		put_money(out, credit);
+		jput_money(out, credit);
 	}
 	alias_kind ak = o->use_aliases ? alias_of(c, org, payer_copy, pl, account_copy, al, &learned) : ALIAS_NONE;
 	if (ak != ALIAS_NONE) {
@@ -665,146 +623,4 @@ matcher_status explain_payment(store_t *s, int64_t org, const char *payment_id, 
 	free(sc.ruled_rid);
 	score_payment_free(&sc.pay);
 	return ret;
-}
-
-#define PCURSOR_PT 17
-
-/* A proposals cursor: ('P', org, last payment rid), sealed. */
-static void pcursor_pt(uint8_t pt[PCURSOR_PT], int64_t org, int64_t rid)
-{
-	pt[0] = 'P';
-	for (int i = 0; i < 8; i++) {
-		pt[1 + i] = (uint8_t)((uint64_t)org >> (8 * i));
-		pt[9 + i] = (uint8_t)((uint64_t)rid >> (8 * i));
-	}
-}
-
-/* One invoice of a proposal: {invoice_id, invoice_number, customer,
- * outstanding, amount, writeoff}. */
-static void put_invoice_fields(buf_t *out, bool *first, store_stmt_t *st)
-{
-	static const char *const keys[] = {"invoice_id", "invoice_number", "customer"};
-	for (int i = 0; i < 3; i++) {
-		put_key(out, first, keys[i]);
-		put_text(out, st, 6 + i);
-	}
-	put_key(out, first, "outstanding");
-	put_money(out, store_col_i64(st, 9));
-}
-
-static void put_proposed_invoice(buf_t *out, store_stmt_t *st)
-{
-	bool first = true;
-	buf_putc(out, '{');
-	put_invoice_fields(out, &first, st);
-	put_key(out, &first, "amount");
-	put_money(out, store_col_i64(st, 12));
-	put_key(out, &first, "writeoff");
-	put_money(out, store_col_i64(st, 13));
-	buf_putc(out, '}');
-}
-
-matcher_status explain_proposals(store_t *s, int64_t org, const char *cursor, int limit, buf_t *out, char *err,
-                                 size_t errlen)
-{
-	static const char *q = "SELECT a.payment, p.id, p.date, p.payer, p.amount, p.reference, i.id, i.number, "
-	                       "i.customer, i.outstanding, a.rule, a.confidence, a.amount, a.writeoff FROM allocations a "
-	                       "JOIN payments p ON p.rid = a.payment JOIN invoices i ON i.rid = a.invoice "
-	                       "WHERE a.org = ?1 AND a.state = 'proposed' AND a.payment > ?2 "
-	                       "ORDER BY a.payment, a.rid LIMIT ?3";
-	if (limit < 1 || limit > 1000) {
-		snprintf(err, errlen, "limit must be 1 to 1000");
-		return MATCHER_INVALID;
-	}
-	size_t at = out->len;
-	store_conn_t *c = store_read_begin(s);
-	uint8_t sk[SEAL_KEYBYTES];
-	if (secret_key(c, sk) != 0) {
-		snprintf(err, errlen, "reading the store key: %s", store_errmsg(c));
-		store_read_end(c);
-		return MATCHER_FAILED;
-	}
-	int64_t after_rid = 0;
-	if (cursor) {
-		uint8_t pt[SEAL_MAX_PT], want[PCURSOR_PT];
-		pcursor_pt(want, org, 0);
-		if (seal_open(sk, cursor, pt, sizeof pt) != PCURSOR_PT || memcmp(pt, want, 9) != 0) {
-			snprintf(err, errlen, "cursor must be the next_cursor of the previous page");
-			store_read_end(c);
-			return MATCHER_INVALID;
-		}
-		for (int i = 0; i < 8; i++)
-			after_rid |= (int64_t)((uint64_t)pt[9 + i] << (8 * i));
-	}
-	store_stmt_t *st = store_prepare(c, q);
-	store_bind_i64(st, 1, org);
-	store_bind_i64(st, 2, after_rid);
-	/* Rows, not payments: a payment for several invoices has one each. */
-	store_bind_i64(st, 3, ((int64_t)limit + 1) * 16);
-	buf_puts(out, "{\"proposals\":[");
-	int n = 0;
-	int64_t last = 0, next = 0;
-	store_status rc;
-	while ((rc = store_step(st)) == STORE_ROW) {
-		int64_t pay = store_col_i64(st, 0);
-		if (pay == last) {
-			/* The same payment, another invoice: a payment for several. */
-			buf_putc(out, ',');
-			put_proposed_invoice(out, st);
-			continue;
-		}
-		if (last)
-			buf_puts(out, "]}");
-		if (n == limit) {
-			/* One payment more than asked says whether a next page exists. */
-			next = last;
-			last = 0;
-			break;
-		}
-		last = pay;
-		buf_puts(out, n++ ? ",{" : "{");
-		bool first = true;
-		put_key(out, &first, "payment_id");
-		put_text(out, st, 1);
-		put_key(out, &first, "date");
-		put_date(out, (date_t)store_col_i64(st, 2));
-		put_key(out, &first, "payer");
-		put_text(out, st, 3);
-		put_key(out, &first, "amount");
-		put_money(out, store_col_i64(st, 4));
-		put_key(out, &first, "reference");
-		put_text(out, st, 5);
-		put_invoice_fields(out, &first, st);
-		put_key(out, &first, "rule");
-		put_text(out, st, 10);
-		put_key(out, &first, "confidence");
-		buf_printf(out, "%.3f", store_col_double(st, 11));
-		put_key(out, &first, "invoices");
-		buf_putc(out, '[');
-		put_proposed_invoice(out, st);
-	}
-	if (last && rc == STORE_DONE)
-		buf_puts(out, "]}");
-	store_reset(st);
-	if (rc != STORE_ROW && rc != STORE_DONE) {
-		snprintf(err, errlen, "reading proposals: %s", store_errmsg(c));
-		store_read_end(c);
-		out->len = at;
-		if (out->p)
-			out->p[at] = '\0';
-		return MATCHER_FAILED;
-	}
-	store_read_end(c);
-	buf_puts(out, "],\"next_cursor\":");
-	if (next) {
-		uint8_t pt[PCURSOR_PT];
-		char tok[SEAL_TOKEN_BUFSZ];
-		pcursor_pt(pt, org, next);
-		buf_putc(out, '"');
-		buf_put(out, tok, seal_token(sk, pt, sizeof pt, tok));
-		buf_putc(out, '"');
-	} else
-		buf_puts(out, "null");
-	buf_putc(out, '}');
-	return MATCHER_OK;
 }
