@@ -346,6 +346,13 @@ lru_entry_t *rcache_fetch(rcache_t *c, const rcache_key *k, const char *content_
 				lk = c->shared.lock(c->shared.ud, k->hash);
 		}
 		slocked = lk == 1;
+		/* Double-checked: the holder may have filled the key and let go
+		 * between our miss and our lock; computing again would be waste. */
+		if (slocked && shared_get(c, k, &rec) && (e = from_record(c, k, &rec))) {
+			c->shared.unlock(c->shared.ud, k->hash);
+			*src = RC_FROM_L2;
+			goto done;
+		}
 	}
 	if (c && c->l2) {
 		if (l2_get(c->l2, k->bytes, k->len, &rec) && (e = from_record(c, k, &rec))) {
@@ -354,6 +361,13 @@ lru_entry_t *rcache_fetch(rcache_t *c, const rcache_key *k, const char *content_
 		}
 		/* Another instance may be computing this key: wait briefly for it. */
 		locked = l2_lock(c->l2, k->bytes, k->len, 5000);
+		/* Double-checked, as above: the lock may be free because the
+		 * holder has just stored the answer. */
+		if (locked && l2_get(c->l2, k->bytes, k->len, &rec) && (e = from_record(c, k, &rec))) {
+			l2_unlock(c->l2, k->bytes, k->len);
+			*src = RC_FROM_L2;
+			goto done;
+		}
 		for (int i = 0; !locked && i < 100; i++) {
 			usleep(10000);
 			if (l2_get(c->l2, k->bytes, k->len, &rec) && (e = from_record(c, k, &rec))) {
