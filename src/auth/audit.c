@@ -1,15 +1,8 @@
 #include "auth/audit.h"
+#include "core/date.h"
 
 #include <string.h>
 #include <time.h>
-
-static void iso_time(int64_t at, char out[32])
-{
-	time_t t = (time_t)at;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 int audit_add(store_conn_t *w, int64_t org, const char *actor, const char *action, const char *target,
               const char *detail)
@@ -66,7 +59,7 @@ bool audit_json(store_conn_t *c, int64_t org, int64_t before, int limit, buf_t *
 		const char *v;
 		char at[32];
 		last = store_col_i64(st, 0);
-		iso_time(store_col_i64(st, 1), at);
+		date_utc_iso(store_col_i64(st, 1), at);
 		buf_printf(out, "%s{\"id\":%lld,\"at\":\"%s\",\"user\":", n ? "," : "", (long long)last, at);
 		v = store_col_text(st, 2, &len);
 		buf_json_str(out, v, len);
@@ -99,7 +92,7 @@ int audit_print(store_t *s, const char *org_slug, int limit, FILE *f, char *err,
 	store_status rc;
 	while ((rc = store_step(st)) == STORE_ROW) {
 		char at[32];
-		iso_time(store_col_i64(st, 0), at);
+		date_utc_iso(store_col_i64(st, 0), at);
 		fprintf(f, "%-20s  %-20s  %-14s  %-40s  %s\n", at, store_col_text(st, 1, NULL), store_col_text(st, 2, NULL),
 		        store_col_text(st, 3, NULL), store_col_text(st, 4, NULL));
 	}

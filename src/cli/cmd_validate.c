@@ -215,11 +215,8 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
 static int write_json(const vopts *o, targets_t *t, double started, double took, char *err, size_t errlen)
 {
 	buf_t b = BUF_INIT;
-	char ts[40];
-	time_t st = (time_t)started;
-	struct tm tm;
-	gmtime_r(&st, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char ts[DATE_UTC_ISO_BUFSZ];
+	date_utc_iso((int64_t)started, ts);
 	bool sanitized = false, optimized = false;
 #if defined(__SANITIZE_ADDRESS__)
 	sanitized = true;

@@ -541,6 +541,19 @@ static char *put2(char *p, int v)
 	return p + 2;
 }
 
+char *date_utc_iso(int64_t unix_s, char *buf)
+{
+	/* day arithmetic, not gmtime_r: no time_t range or libc dependence */
+	int64_t day = unix_s / 86400, sec = unix_s % 86400;
+	if (sec < 0) {
+		sec += 86400;
+		day--;
+	}
+	timestamp_t t = {.date = (date_t)day, .seconds = (int32_t)sec, .has_time = true, .has_offset = true};
+	timestamp_format(&t, buf);
+	return buf;
+}
+
 size_t timestamp_format(const timestamp_t *t, char *buf)
 {
 	char *p = buf + date_format(t->date, buf);

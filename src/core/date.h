@@ -88,6 +88,11 @@ bool timestamp_parse_fmt(const char *s, size_t len, const char *fmt, timestamp_t
 #define TIMESTAMP_BUFSZ 32
 size_t timestamp_format(const timestamp_t *t, char *buf);
 
+/* Writes a Unix time as "YYYY-MM-DDTHH:MM:SSZ" (UTC) + NUL into buf
+ * (DATE_UTC_ISO_BUFSZ bytes) and returns buf, for JSON and logs. */
+#define DATE_UTC_ISO_BUFSZ 21
+char *date_utc_iso(int64_t unix_s, char *buf);
+
 /* Today's date in UTC (or BRISK_TODAY=YYYY-MM-DD when set, for tests; an
  * override that is not a valid date is ignored). */
 date_t date_today(void);

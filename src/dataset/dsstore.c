@@ -1,4 +1,5 @@
 #include "dataset/dsstore.h"
+#include "core/date.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +15,8 @@ int dsstore_create(store_t *s, int64_t org, const dsdef_t *d, char *err, size_t 
 		return -1;
 	buf_t def = BUF_INIT;
 	dsdef_json(d, &def);
-	char now[24];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char now[DATE_UTC_ISO_BUFSZ];
+	date_utc_iso(time(NULL), now);
 	store_stmt_t *st = store_prepare(w, q);
 	store_bind_i64(st, 1, org);
 	store_bind_text(st, 2, d->name, strlen(d->name));

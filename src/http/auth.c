@@ -16,14 +16,6 @@ static void token_hash(const char *tok, size_t len, unsigned char out[crypto_has
 	crypto_hash_sha256(out, (const unsigned char *)tok, len);
 }
 
-static void iso_time(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int auth_token_create(store_t *s, int64_t org, const char *label, char out[AUTH_TOKEN_BUFSZ], char *err,
                       size_t errlen)
 {
@@ -102,7 +94,7 @@ int auth_token_list(store_t *s, const char *org_slug, FILE *f, char *err, size_t
 		int64_t exp = store_col_i64(st, 6);
 		char expires[32] = "never";
 		if (exp)
-			iso_time(exp, expires);
+			date_utc_iso(exp, expires);
 		fprintf(f, "%-6lld %-16s %-24s %-6s %-16s %-22s %-22s %s\n", (long long)store_col_i64(st, 0),
 		        store_col_text(st, 1, NULL), store_col_text(st, 2, NULL), store_col_text(st, 3, NULL),
 		        store_col_text(st, 4, NULL), store_col_text(st, 5, NULL), expires,
@@ -209,7 +201,7 @@ bool auth_tokens_json(store_conn_t *c, int64_t org, buf_t *out)
 		int64_t exp = store_col_i64(st, 5);
 		char at[32];
 		if (exp) {
-			iso_time(exp, at);
+			date_utc_iso(exp, at);
 			buf_printf(out, ",\"expires\":\"%s\"", at);
 		} else {
 			buf_puts(out, ",\"expires\":null");

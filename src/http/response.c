@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/compress.h"
 #include "http/server_int.h"
+#include "core/date.h"
 
 #define COMPRESS_MIN 1024
 
@@ -94,11 +95,8 @@ void srv_access_log(http_server_t *srv, h2o_req_t *req, http_req_t *r)
 	observe(srv, r);
 	if (!srv->access)
 		return;
-	char ts[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char ts[DATE_UTC_ISO_BUFSZ];
+	date_utc_iso(time(NULL), ts);
 	fprintf(srv->access, "%s %s %.*s %d %zu %.2fms %s\n", ts, r->request_id, (int)req->method.len, req->method.base,
 	        r->status, r->out.len, (clock_now_s() - r->started) * 1000, r->path ? r->path : "-");
 }

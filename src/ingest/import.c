@@ -20,6 +20,7 @@
 #include <xxhash.h>
 #include "store/searchidx.h"
 #include "store/settings.h"
+#include "core/date.h"
 
 /* DESIGN
  * The first rows (up to SAMPLE_ROWS, at most PREFETCH_MAX bytes) are read
@@ -300,11 +301,8 @@ static void fingerprint(store_t *s, store_conn_t *w, const import_opts *o, uint6
 		store_read_end(c);
 		return;
 	}
-	char now[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char now[DATE_UTC_ISO_BUFSZ];
+	date_utc_iso(time(NULL), now);
 	st = store_prepare(w, "INSERT INTO import_files(org, entity, file_hash, options_hash, imported_at) "
 	                      "VALUES(?,?,?,?,?) ON CONFLICT(org, entity, file_hash) DO UPDATE SET "
 	                      "options_hash = excluded.options_hash, imported_at = excluded.imported_at");

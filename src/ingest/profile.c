@@ -6,6 +6,7 @@
 
 #include "core/utf8.h"
 #include "ingest/options.h"
+#include "core/date.h"
 
 bool profile_name_ok(const char *name, char *why, size_t whylen)
 {
@@ -124,11 +125,8 @@ int profile_save(store_t *s, int64_t org, const char *name, const char *kind, co
 {
 	buf_t text = BUF_INIT;
 	optlist_text(opts, &text);
-	char now[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char now[DATE_UTC_ISO_BUFSZ];
+	date_utc_iso(time(NULL), now);
 	int rc = -1;
 	store_conn_t *w = store_write_begin(s, why, whylen);
 	if (!w)

@@ -11,6 +11,7 @@
 #include "analytics/analytics.h"
 #include "core/mem.h"
 #include "monitor/qstats.h"
+#include "core/date.h"
 
 #define MIN_VIEW_REQUESTS 20  /* a hit rate over fewer says nothing */
 #define LOW_HIT_RATE 0.5
@@ -61,11 +62,8 @@ void advisor_report(const advisor_input *in, buf_t *out)
 	check_cache_size(&r, in);
 	check_slow(&r);
 
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	char ts[40];
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char ts[DATE_UTC_ISO_BUFSZ];
+	date_utc_iso(time(NULL), ts);
 	buf_printf(out, "{\"generated_at\":\"%s\",\"recommendations\":[", ts);
 	bool first = true;
 	for (int sev = SEV_CRITICAL; sev >= SEV_INFO; sev--)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/mem.h"
+#include "core/date.h"
 
 struct alert {
 	char *id, *kind, *subject, *what, *unit;
@@ -226,11 +227,8 @@ static void put_time(buf_t *out, double t)
 		buf_puts(out, "null");
 		return;
 	}
-	time_t s = (time_t)t;
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	char txt[40];
-	strftime(txt, sizeof txt, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char txt[DATE_UTC_ISO_BUFSZ];
+	date_utc_iso((int64_t)t, txt);
 	buf_printf(out, "\"%s\"", txt);
 }
 

@@ -15,6 +15,7 @@
 #include "store/settings.h"
 #include "tasks/events.h"
 #include "tasks/tasks.h"
+#include "core/date.h"
 
 typedef struct {
 	int64_t org;
@@ -139,11 +140,8 @@ static char *record_change(store_conn_t *w, const alert_rule *r, int minor, cons
 	const char *event = fired ? "fired" : "resolved";
 	if (alert_event_add(w, r, event, msg.p, now) != 0)
 		log_warn("notify: recording the %s of rule %lld: %s", event, (long long)r->id, store_errmsg(w));
-	char ts[24];
-	time_t t = (time_t)now;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char ts[DATE_UTC_ISO_BUFSZ];
+	date_utc_iso(now, ts);
 	buf_printf(&ev, "{\"type\":\"alert\",\"event\":\"%s\",\"org\":", event);
 	buf_json_str(&ev, slug, strlen(slug));
 	buf_printf(&ev, ",\"at\":\"%s\",\"severity\":\"%s\",\"message\":", ts, r->severity);

@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/date.h"
 
 struct outbox {
 	store_t *store;
@@ -133,14 +134,6 @@ void outbox_sign(const char *secret, int64_t ts, const char *body, size_t len, c
 	snprintf(out, 128, "t=%lld,sha256=%s", (long long)ts, hex);
 }
 
-static void iso_time(int64_t t, char out[24])
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int outbox_json(store_conn_t *c, int64_t org, int limit, buf_t *out)
 {
 	store_stmt_t *st = store_prepare(c, "SELECT id, source, channel, target, state, attempts, last_status, last_error, "
@@ -167,12 +160,12 @@ int outbox_json(store_conn_t *c, int64_t org, int limit, buf_t *out)
 		           (long long)store_col_i64(st, 6));
 		p = store_col_text(st, 7, &n);
 		buf_json_str(out, p, n);
-		iso_time(store_col_i64(st, 8), ts);
+		date_utc_iso(store_col_i64(st, 8), ts);
 		buf_printf(out, ",\"created_at\":\"%s\",\"sent_at\":", ts);
 		if (store_col_is_null(st, 9))
 			buf_puts(out, "null");
 		else {
-			iso_time(store_col_i64(st, 9), ts);
+			date_utc_iso(store_col_i64(st, 9), ts);
 			buf_printf(out, "\"%s\"", ts);
 		}
 		buf_putc(out, '}');

@@ -7,6 +7,7 @@
 
 #include "core/mem.h"
 #include "core/money.h"
+#include "core/date.h"
 
 void alert_rule_init(alert_rule *r, int64_t org)
 {
@@ -214,14 +215,6 @@ int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char 
 	return 0;
 }
 
-static void iso_time(int64_t t, char out[24])
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 void alert_rule_json(const alert_rule *r, int minor, buf_t *out)
 {
 	char tmp[64], ts[24];
@@ -240,16 +233,16 @@ void alert_rule_json(const alert_rule *r, int minor, buf_t *out)
 	else
 		buf_puts(out, ",\"value\":null,\"value_text\":null");
 	if (strcmp(r->state, "ok")) {
-		iso_time(r->since, ts);
+		date_utc_iso(r->since, ts);
 		buf_printf(out, ",\"since\":\"%s\"", ts);
 	} else
 		buf_puts(out, ",\"since\":null");
 	if (r->evaluated_at) {
-		iso_time(r->evaluated_at, ts);
+		date_utc_iso(r->evaluated_at, ts);
 		buf_printf(out, ",\"evaluated_at\":\"%s\"", ts);
 	} else
 		buf_puts(out, ",\"evaluated_at\":null");
-	iso_time(r->created_at, ts);
+	date_utc_iso(r->created_at, ts);
 	buf_printf(out, ",\"created_at\":\"%s\"}", ts);
 }
 
@@ -533,7 +526,7 @@ int alert_events_json(store_conn_t *c, int64_t org, int64_t rule, int limit, buf
 		p = store_col_text(st, 3, &n);
 		buf_puts(out, ",\"event\":");
 		buf_json_str(out, p, n);
-		iso_time(store_col_i64(st, 4), ts);
+		date_utc_iso(store_col_i64(st, 4), ts);
 		buf_printf(out, ",\"at\":\"%s\",\"value\":", ts);
 		if (store_col_is_null(st, 5))
 			buf_puts(out, "null");

@@ -126,14 +126,6 @@ int schedule_from_json(json_t *o, bool create, schedule_check_fn check, report_s
 	return 0;
 }
 
-static void iso(int64_t t, char out[24])
-{
-	time_t x = (time_t)t;
-	struct tm tm;
-	gmtime_r(&x, &tm);
-	strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 void schedule_json(const report_schedule *s, buf_t *out)
 {
 	char ts[24];
@@ -149,14 +141,14 @@ void schedule_json(const report_schedule *s, buf_t *out)
 	json_decref(t);
 	buf_puts(out, ",\"channels\":");
 	buf_puts(out, s->channels ? s->channels : "{}");
-	iso(s->next_run, ts);
+	date_utc_iso(s->next_run, ts);
 	buf_printf(out, ",\"next_run\":\"%s\",\"last_run\":", ts);
 	if (s->last_run) {
-		iso(s->last_run, ts);
+		date_utc_iso(s->last_run, ts);
 		buf_printf(out, "\"%s\"", ts);
 	} else
 		buf_puts(out, "null");
-	iso(s->created_at, ts);
+	date_utc_iso(s->created_at, ts);
 	buf_printf(out, ",\"created_at\":\"%s\"}", ts);
 }
 

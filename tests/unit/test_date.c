@@ -607,3 +607,17 @@ Test(date_today, env_override)
 	cr_expect(bad >= before && bad <= after + 1);
 	unsetenv("BRISK_TODAY");
 }
+
+Test(timestamp, utc_iso_matches_gmtime)
+{
+	/* day arithmetic against the C library over leap days, epoch and both signs */
+	const int64_t ts[] = {0, 1, 86399, 86400, 951782400, 951868799, 1709164800, 1767225599, 253402300799, -1, -86401};
+	for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+		char mine[DATE_UTC_ISO_BUFSZ], libc[64];
+		time_t t = (time_t)ts[i];
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(libc, sizeof libc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		cr_expect_str_eq(date_utc_iso(ts[i], mine), libc, "%lld", (long long)ts[i]);
+	}
+}
