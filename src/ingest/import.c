@@ -456,6 +456,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			}
 			if (strstr(why, "UTF-8") || strstr(why, "encoding"))
 				encoding_rejects++;
+			totals_rejected(&totals, o, &rs.layout, rs.table ? rs.crow : row, rs.scratch.minor);
 			rowloop_reject(o, res, row, row->line, why);
 			if (rowloop_too_many(o, res, rl.rows, err, errlen))
 				goto abort;

@@ -30,6 +30,18 @@ static int64_t abs64(int64_t v)
 	return v < 0 ? -v : v;
 }
 
+/* v is one of the sums: all rows, the credits, the debits (signed or not). */
+static bool is_sum(int64_t v, int64_t sum, int64_t pos, int64_t neg)
+{
+	return v == sum || v == pos || v == neg || abs64(v) == abs64(sum) || abs64(v) == abs64(neg);
+}
+
+/* Adds v to the sums; false when one would pass int64. */
+static bool add(int64_t *sum, int64_t *pos, int64_t *neg, int64_t v)
+{
+	return money_add(sum, v) && money_add(v > 0 ? pos : neg, v);
+}
+
 bool totals_check(totals_run *t, entity_kind k, const record_t *rec, char *why, size_t whylen)
 {
 	const entity_def *d = entity_get(k);
@@ -39,7 +51,7 @@ bool totals_check(totals_run *t, entity_kind k, const record_t *rec, char *why, 
 	int64_t v = rec->num[a];
 	/* the sums first: the words are read only for a row that has one */
 	bool total = t->n >= 2 && v != 0 &&
-	             (v == t->sum || v == t->pos || v == t->neg || abs64(v) == abs64(t->sum) || abs64(v) == abs64(t->neg));
+	             (is_sum(v, t->sum, t->pos, t->neg) || (t->rejected && is_sum(v, t->all, t->apos, t->aneg)));
 	bool word = false;
 	for (int i = 1; total && i < d->ncols && !word; i++)
 		if (d->cols[i].type == COL_TEXT && rec->present[i])
@@ -55,9 +67,39 @@ bool totals_check(totals_run *t, entity_kind k, const record_t *rec, char *why, 
 		return true;
 	}
 	/* sums past int64 (a huge file of huge amounts): start over */
-	if (!money_add(&t->sum, v) || !money_add(v > 0 ? &t->pos : &t->neg, v))
+	if (!add(&t->sum, &t->pos, &t->neg, v) || !add(&t->all, &t->apos, &t->aneg, v))
 		memset(t, 0, sizeof *t);
 	else
 		t->n++;
 	return false;
+}
+
+void totals_rejected(totals_run *t, const import_opts *o, const layout_t *l, const csv_row_t *row, int minor)
+{
+	const money_opts *mo = o->parse.money_lenient ? &o->parse.money : NULL;
+	int64_t v, de = 0, cr = 0;
+	if (l->debit >= 0 && l->credit >= 0) {
+		slice_t sd = (size_t)l->debit < row->nfields ? slice_trim(row->fields[l->debit]) : SLICE_LIT("");
+		slice_t sc = (size_t)l->credit < row->nfields ? slice_trim(row->fields[l->credit]) : SLICE_LIT("");
+		if ((!sd.len && !sc.len) || (sd.len && money_parse_minor(sd.p, sd.len, mo, minor, &de, NULL) != MONEY_OK) ||
+		    (sc.len && money_parse_minor(sc.p, sc.len, mo, minor, &cr, NULL) != MONEY_OK) || !money_in_bounds(de) ||
+		    !money_in_bounds(cr))
+			return;
+		v = cr - abs64(de);
+	} else {
+		int s = l->amount >= 0 ? l->src[l->amount] : -1;
+		if (s < 0 || (size_t)s >= row->nfields)
+			return;
+		slice_t f = slice_trim(row->fields[s]);
+		if (money_parse_minor(f.p, f.len, mo, minor, &v, NULL) != MONEY_OK || !money_in_bounds(v))
+			return;
+	}
+	if (o->negate)
+		v = -v;
+	if (!add(&t->all, &t->apos, &t->aneg, v)) {
+		memset(t, 0, sizeof *t);
+		return;
+	}
+	t->n++;
+	t->rejected = true;
 }

@@ -129,6 +129,33 @@ Test(trust, total_lines_are_not_transactions)
 	cr_expect_eq(q("SELECT sum(amount) FROM payments"), 48000);
 }
 
+/* A total line under a row rejected for another reason (a bad date) sums
+ * that row too: it is still a total line, not a fourth cost. */
+Test(trust, total_line_after_a_rejected_row)
+{
+	import_opts o = opts(ENT_COSTS);
+	OK(&o, "date,category,vendor,amount\n2024-01-04,Office,Paper Co,45.99\n2024-01-11,Phone,Telco,38.50\n"
+	       "2024-02-30,Fuel,Garage,1200.00\n2024-01-31,All,TOTAL,1284.49\n");
+	cr_expect_eq(res.inserted, 2);
+	cr_expect_eq(res.rejected, 2);
+	cr_expect(reason_has(0, "bad date"), "%s", res.nkept ? res.kept[0].reason : "");
+	cr_expect(reason_has(1, "a total line, not a transaction: its amount 1284.49"), "%s",
+	          res.nkept > 1 ? res.kept[1].reason : "");
+	cr_expect_eq(q("SELECT sum(amount) FROM costs"), 4599 + 3850);
+	/* debit and credit columns with a German decimal comma, the bad row's
+	 * payer missing; the total of the debits only */
+	import_opts p = opts(ENT_PAYMENTS);
+	p.delimiter = ';';
+	p.debit = "Soll";
+	p.credit = "Haben";
+	p.parse.money = (money_opts){.decimal = ',', .thousands = '.'};
+	p.parse.money_lenient = true;
+	OK(&p, "date;payer;Soll;Haben\n2024-03-01;Client;;1.500,00\n2024-03-02;Shop;16,52;\n2024-03-03;;3,48;\n"
+	       "2024-03-31;Summe Soll;20,00;\n");
+	cr_expect_eq(res.rejected, 2);
+	cr_expect_eq(q("SELECT sum(amount) FROM payments"), 150000 - 1652);
+}
+
 /* 4: card statements (spending positive), indicator columns, a sign apart
  * from a currency symbol. */
 Test(trust, item04_sign_conventions)
