@@ -57,6 +57,7 @@ static void usage(FILE *f)
 	        "                        code is kept: the row's currency, see brisk org)\n"
 	        "  --plus                accept a leading +\n"
 	        "  --parens              (12.50) means -12.50\n"
+	        "  --trailing-minus      12.50- means -12.50 (SAP and mainframe exports)\n"
 	        "  --round               round more than 2 decimals half-to-even to the cent\n"
 	        "  --debit COL --credit COL   amount = credit - debit (a debit is money out\n"
 	        "                        whatever its sign; with --round rounded once, after)\n"
@@ -239,6 +240,7 @@ int cmd_import(int argc, char **argv)
 		{"date-format", required_argument, 0, 0}, {"decimal-comma", no_argument, 0, 0},
 		{"thousands", required_argument, 0, 0},   {"currency", no_argument, 0, 0},
 		{"plus", no_argument, 0, 0},              {"parens", no_argument, 0, 0},
+		{"trailing-minus", no_argument, 0, 0},
 		{"round", no_argument, 0, 0},             {"debit", required_argument, 0, 0},
 		{"credit", required_argument, 0, 0},      {"negate", no_argument, 0, 0},
 		{"sign-column", required_argument, 0, 0}, {"negative-values", required_argument, 0, 0},

@@ -274,7 +274,7 @@ money_status money_parse_minor(const char *s, size_t len, const money_opts *o, i
 		return MONEY_SYNTAX;
 	/* The zero options are the strict form, exactly (not a looser one). */
 	if (!o || ((!o->decimal || o->decimal == '.') && !o->thousands && !o->symbols && !o->plus && !o->parens &&
-	           !o->round))
+	           !o->round && !o->trailing_minus))
 		return parse_strict(s, len, minor, out);
 	return parse_opts(s, len, o, minor, out, code);
 }
@@ -393,6 +393,10 @@ static money_status parse_opts(const char *s, size_t len, const money_opts *o, i
 		if (q < end && *q == ')' && !closed && q == p) {
 			closed = true;
 			p = q + 1;
+		} else if (o->trailing_minus && !sign && !paren && (n = match_minus(q, end))) {
+			/* "1.200,00-", "38,50 - EUR" */
+			neg = sign = true;
+			p = q + n;
 		} else if (o->symbols && !sym && (n = match_currency(q, end, found))) {
 			sym = true;
 			p = q + n;

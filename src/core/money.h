@@ -35,6 +35,7 @@ typedef struct {
 	bool plus;          /* accept a leading '+' */
 	bool parens;        /* "(12.50)" means -12.50 */
 	bool round;         /* >2 fraction digits are rounded half-to-even, not rejected */
+	bool trailing_minus; /* "38,50-" (SAP, mainframe statements) means -38.50 */
 } money_opts;
 
 /* Parses the strict DATA.md form: optional '-', digits, optional '.' and 1-2
@@ -48,8 +49,9 @@ money_status money_parse(const char *s, size_t len, int64_t *out);
 /* Parses with export options (see money_opts). NULL opts = money_parse.
  * Around the number, in any order and each at most once: a currency symbol or
  * code (case-insensitive, before or after, spaces allowed next to it), a sign
- * ('-', or '+' with plus) and, with parens, "(...)" meaning negative; a sign
- * inside or beside parentheses is rejected. Thousands separators must sit
+ * ('-', or '+' with plus; with trailing_minus also a '-' after the number)
+ * and, with parens, "(...)" meaning negative; a sign inside or beside
+ * parentheses, or two signs, are rejected. Thousands separators must sit
  * between a 1-3 digit leading group and exact 3-digit groups ("1,234,567";
  * no separators at all is also fine); with thousands ' ' the no-break spaces
  * U+00A0 and U+202F count too, with '\'' also U+2019. thousands equal to

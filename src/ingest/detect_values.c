@@ -19,8 +19,10 @@ bool dt_looks_like_data(const char *v)
 		if (timestamp_parse_fmt(v, strlen(v), fmts[i], &t))
 			return true;
 	int64_t x;
-	money_opts m = {.decimal = '.', .thousands = ',', .symbols = true, .plus = true, .parens = true};
-	money_opts e = {.decimal = ',', .thousands = '.', .symbols = true, .plus = true, .parens = true};
+	money_opts m = {.decimal = '.', .thousands = ',', .symbols = true, .plus = true, .parens = true,
+	                .trailing_minus = true};
+	money_opts e = {.decimal = ',', .thousands = '.', .symbols = true, .plus = true, .parens = true,
+	                .trailing_minus = true};
 	return *v && (money_parse_opts(v, strlen(v), &m, &x) == MONEY_OK || money_parse_opts(v, strlen(v), &e, &x) == MONEY_OK);
 }
 
@@ -64,8 +66,10 @@ static bool all_values(const ctx *c, int col, bool dates)
 		for (size_t f = 0; f < nf && !is_date; f++)
 			is_date = timestamp_parse_fmt(v, strlen(v), fmts[f], &t);
 		int64_t x;
-		money_opts m1 = {.decimal = '.', .symbols = true, .plus = true, .parens = true, .thousands = ','};
-		money_opts m2 = {.decimal = ',', .symbols = true, .plus = true, .parens = true, .thousands = '.'};
+		money_opts m1 = {.decimal = '.', .symbols = true, .plus = true, .parens = true, .thousands = ',',
+		                 .trailing_minus = true};
+		money_opts m2 = {.decimal = ',', .symbols = true, .plus = true, .parens = true, .thousands = '.',
+		                 .trailing_minus = true};
 		bool is_money = money_parse_opts(v, strlen(v), &m1, &x) == MONEY_OK ||
 		                money_parse_opts(v, strlen(v), &m2, &x) == MONEY_OK;
 		if (dates ? !is_date : (is_date || !is_money))
@@ -231,6 +235,15 @@ out:
 	return ok;
 }
 
+/* "38,50-", "1.200,00 -": a digit, then the minus (SAP, mainframes). */
+static bool minus_after(slice_t s)
+{
+	if (s.len < 2 || s.p[s.len - 1] != '-')
+		return false;
+	slice_t n = slice_trim((slice_t){s.p, s.len - 1});
+	return n.len && n.p[n.len - 1] >= '0' && n.p[n.len - 1] <= '9';
+}
+
 bool dt_pick_money(ctx *c)
 {
 	const entity_def *d = entity_get(c->kind);
@@ -242,7 +255,8 @@ bool dt_pick_money(ctx *c)
 		cols[nc++] = c->debit;
 		cols[nc++] = c->credit;
 	}
-	static const char *const money_names[] = {"decimal_comma", "thousands", "currency", "plus", "parens", "round"};
+	static const char *const money_names[] = {"decimal_comma", "thousands", "currency", "plus",
+	                                          "parens", "round", "trailing_minus"};
 	bool money_given = false;
 	for (size_t i = 0; i < sizeof money_names / sizeof money_names[0]; i++)
 		money_given |= dt_given(c, money_names[i]) != NULL;
@@ -252,6 +266,8 @@ bool dt_pick_money(ctx *c)
 		n += values(c, cols[i], v + n, MAX_ROWS);
 	int comma = 0, dot = 0;
 	bool sym = false, plus = false, parens = false, space = false, apos = false, commas = false, dots = false;
+	int trail = 0;
+	const char *trail_ex = NULL;
 	for (int i = 0; i < n; i++) {
 		char m = decimal_of(v[i]);
 		comma += m == ',';
@@ -279,6 +295,9 @@ bool dt_pick_money(ctx *c)
 		}
 		slice_t s = slice_trim(slice_cstr(v[i]));
 		plus |= s.len && s.p[0] == '+';
+		/* "38,50-": SAP prints the minus after the number */
+		if (minus_after(s) && !trail++)
+			trail_ex = v[i];
 		parens |= s.len && (s.p[0] == '(' || strchr(v[i], '('));
 	}
 	bool ok = true;
@@ -318,6 +337,11 @@ bool dt_pick_money(ctx *c)
 		dt_choose(c, "plus", "1");
 	if (parens)
 		dt_choose(c, "parens", "1");
+	if (trail) {
+		m.trailing_minus = true;
+		dt_choose(c, "trailing_minus", "1");
+		dt_note(c, 0, "%d amounts carry the minus after the number (e.g. '%.30s')", trail, trail_ex);
+	}
 	if (!comma && !dot && n)
 		dt_note(c, 5, "no amount of the sample shows a decimal mark: . assumed");
 	c->money = m;

@@ -11,7 +11,7 @@
 
 const char *const import_option_names[] = {
 	"map",      "set",    "default", "delimiter", "encoding", "skip",  "no_header",   "date_format",
-	"decimal_comma", "thousands", "currency", "plus", "parens", "round", "debit", "credit", "negate",
+	"decimal_comma", "thousands", "currency", "plus", "parens", "trailing_minus", "round", "debit", "credit", "negate",
 	"sign_column", "negative_values", "allow_duplicate_ids", "dry_run", "values", "compute", "where", "rules",
 	"max_rejects", "split", "split_category", "detect", "profile", NULL};
 
@@ -231,6 +231,7 @@ bool import_options_parse(import_opts *o, const char *(*get)(void *ud, const cha
 	    !flag(get, ud, "currency", &o->parse.money.symbols, why, whylen) ||
 	    !flag(get, ud, "plus", &o->parse.money.plus, why, whylen) ||
 	    !flag(get, ud, "parens", &o->parse.money.parens, why, whylen) ||
+	    !flag(get, ud, "trailing_minus", &o->parse.money.trailing_minus, why, whylen) ||
 	    !flag(get, ud, "round", &o->parse.money.round, why, whylen) ||
 	    !flag(get, ud, "negate", &o->negate, why, whylen) ||
 	    !flag(get, ud, "allow_duplicate_ids", &o->allow_duplicate_ids, why, whylen) ||
@@ -246,7 +247,8 @@ bool import_options_parse(import_opts *o, const char *(*get)(void *ud, const cha
 		return false;
 	}
 	o->parse.money_lenient = o->parse.money.decimal == ',' || o->parse.money.thousands || o->parse.money.symbols ||
-	                         o->parse.money.plus || o->parse.money.parens || o->parse.money.round;
+	                         o->parse.money.plus || o->parse.money.parens || o->parse.money.round ||
+	                         o->parse.money.trailing_minus;
 	o->debit = get(ud, "debit");
 	o->credit = get(ud, "credit");
 	o->sign_column = get(ud, "sign_column");
@@ -400,6 +402,8 @@ uint64_t import_options_hash(const import_opts *o)
 	char flags[] = {o->delimiter, (char)o->encoding, (char)o->skip_lines, o->no_header, o->negate,
 	                o->parse.money_lenient, m->decimal, m->thousands, m->symbols, m->plus, m->parens, m->round};
 	XXH3_64bits_update(st, flags, sizeof flags);
+	if (m->trailing_minus) /* only then: earlier imports keep their hash */
+		hash_str(st, "trailing_minus");
 	uint64_t h = XXH3_64bits_digest(st);
 	XXH3_freeState(st);
 	return h;

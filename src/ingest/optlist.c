@@ -134,6 +134,7 @@ static void shell_quote(buf_t *out, const char *s)
 bool optlist_is_flag(const char *name)
 {
 	static const char *const flags[] = {"no_header", "decimal_comma", "currency", "plus", "parens", "round",
+	                                    "trailing_minus",
 	                                    "negate", "allow_duplicate_ids", "dry_run", "split", "detect", NULL};
 	for (int f = 0; flags[f]; f++)
 		if (!strcmp(flags[f], name))

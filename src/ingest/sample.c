@@ -274,6 +274,8 @@ const char *sample_money_hint(slice_t v, const entity_parse_opts *current)
 		{"--thousands \"'\"", {.decimal = '.', .thousands = '\''}},
 		{"--plus (plus=1)", {.decimal = '.', .plus = true}},
 		{"--parens (parens=1)", {.decimal = '.', .parens = true}},
+		{"--trailing-minus (trailing_minus=1)", {.decimal = '.', .trailing_minus = true}},
+		{"--decimal-comma --thousands . --trailing-minus", {.decimal = ',', .thousands = '.', .trailing_minus = true}},
 		{"--currency (currency=1)", {.decimal = '.', .symbols = true}},
 	};
 	money_opts base = current->money_lenient ? current->money : (money_opts){.decimal = '.'};
@@ -294,6 +296,7 @@ const char *sample_money_hint(slice_t v, const entity_parse_opts *current)
 		m.round |= t->round;
 		m.plus |= t->plus;
 		m.parens |= t->parens;
+		m.trailing_minus |= t->trailing_minus;
 		m.symbols |= t->symbols;
 		if (!memcmp(&m, &base, sizeof m))
 			continue;

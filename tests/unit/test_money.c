@@ -369,6 +369,30 @@ Test(money_opts, plus)
 	expect_st_o("1+", &o, MONEY_SYNTAX);
 }
 
+/* SAP and mainframe statements print the minus after the number. */
+Test(money_opts, trailing_minus)
+{
+	money_opts o = {.decimal = ',', .thousands = '.', .trailing_minus = true, .symbols = true};
+	expect_ok_o("38,50-", &o, -3850);
+	expect_ok_o("1.200,00-", &o, -120000);
+	expect_ok_o("1.200,00 -", &o, -120000);
+	expect_ok_o("1.200,00- EUR", &o, -120000);
+	expect_ok_o("38,50", &o, 3850);
+	expect_ok_o("-38,50", &o, -3850);
+	expect_ok_o("0,00-", &o, 0);
+	expect_st_o("-38,50-", &o, MONEY_SYNTAX);
+	expect_st_o("38,50--", &o, MONEY_SYNTAX);
+	expect_st_o("-", &o, MONEY_SYNTAX);
+	expect_st_o("38-,50", &o, MONEY_SYNTAX);
+	money_opts p = {.decimal = '.', .parens = true, .trailing_minus = true};
+	expect_st_o("(12.50)-", &p, MONEY_SYNTAX);
+	expect_ok_o("12.50\xe2\x88\x92", &p, -1250);
+	/* without the option a trailing minus stays refused */
+	money_opts n = {.decimal = ',', .thousands = '.'};
+	expect_st_o("38,50-", &n, MONEY_SYNTAX);
+	expect_st_o("38.50-", NULL, MONEY_SYNTAX);
+}
+
 Test(money_opts, parens)
 {
 	money_opts o = {.parens = true, .symbols = true, .thousands = ','};
