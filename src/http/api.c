@@ -130,7 +130,7 @@ bool api_flag(http_req_t *r, const char *name, bool *out)
 
 json_t *api_json_body(http_req_t *r, const char *what)
 {
-	if (r->content_type && !strstr(r->content_type, "json")) {
+	if (!http_body_is_json(r)) {
 		http_problem(r, 415, "send %s as application/json", what);
 		return NULL;
 	}

@@ -178,16 +178,9 @@ void api_alerts_get(http_server_t *srv, http_req_t *r)
 /* Creates (id 0) or changes rule id from the JSON body; answers it. */
 static void save(http_server_t *srv, http_req_t *r, int64_t id)
 {
-	if (r->content_type && !http_body_is_json(r)) {
-		http_problem(r, 415, "send the alert rule as application/json");
+	json_t *root = api_json_body(r, "the alert rule");
+	if (!root)
 		return;
-	}
-	json_error_t jerr;
-	json_t *root = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		http_problem(r, 400, "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
-		return;
-	}
 	char err[512], secret[65] = "";
 	bool new_secret = false;
 	alert_rule rule;

@@ -17,16 +17,9 @@
  * NULL with a 4xx set on r otherwise. The caller frees it. */
 static json_t *json_body(http_req_t *r, const char *const *keys, const char *example)
 {
-	if (!http_body_is_json(r)) {
-		http_problem(r, 415, "send application/json such as %s", example);
+	json_t *root = api_json_body(r, "the body");
+	if (!root)
 		return NULL;
-	}
-	json_error_t jerr;
-	json_t *root = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		http_problem(r, 400, "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
-		return NULL;
-	}
 	if (!json_is_object(root)) {
 		http_problem(r, 400, "the body must be an object such as %s", example);
 		json_decref(root);

@@ -139,12 +139,9 @@ void api_match_manual(http_server_t *srv, http_req_t *r)
 	static const char *const allowed[] = {NULL};
 	if (!api_check_params(r, allowed))
 		return;
-	json_error_t jerr;
-	json_t *root = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		http_problem(r, 400, "the body is not valid JSON: %s", jerr.text);
+	json_t *root = api_json_body(r, "the match");
+	if (!root)
 		return;
-	}
 	json_t *p = json_object_get(root, "payment_id"), *i = json_object_get(root, "invoice_id");
 	json_t *a = json_object_get(root, "amount");
 	if (!json_is_string(p) || !json_is_string(i) || (a && !json_is_integer(a))) {

@@ -85,16 +85,9 @@ void api_schedules_create(http_server_t *srv, http_req_t *r)
 	static const char *const allowed[] = {NULL};
 	if (!api_check_params(r, allowed))
 		return;
-	if (r->content_type && !http_body_is_json(r)) {
-		http_problem(r, 415, "send the schedule as application/json");
+	json_t *root = api_json_body(r, "the schedule");
+	if (!root)
 		return;
-	}
-	json_error_t jerr;
-	json_t *root = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		http_problem(r, 400, "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
-		return;
-	}
 	report_schedule s;
 	schedule_init(&s, r->org);
 	char err[512];

@@ -129,13 +129,10 @@ int notify_common_fields(json_t *o, bool create, const char *default_name, char 
 	return 0;
 }
 
-int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char *err, size_t errlen)
+int notify_known_fields(json_t *o, const char *const *known, const char *example, char *err, size_t errlen)
 {
-	static const char *const known[] = {"name", "figure", "op", "threshold", "for", "severity",
-	                                    "webhooks", "emails", "enabled", NULL};
 	if (!json_is_object(o)) {
-		snprintf(err, errlen, "a rule is an object such as {\"figure\":\"cash_balance\",\"op\":\"<\","
-		                      "\"threshold\":\"20000.00\"}");
+		snprintf(err, errlen, "expected an object such as %s", example);
 		return -1;
 	}
 	const char *key;
@@ -145,11 +142,25 @@ int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char 
 		while (known[i] && strcmp(known[i], key))
 			i++;
 		if (!known[i]) {
-			snprintf(err, errlen, "unknown field '%.40s' (fields: name, figure, op, threshold, for, severity, "
-			                      "webhooks, emails, enabled)", key);
+			int n = snprintf(err, errlen, "unknown field '%.40s' (fields:", key);
+			for (i = 0; known[i] && n > 0 && (size_t)n < errlen; i++)
+				n += snprintf(err + n, errlen - (size_t)n, "%s %s", i ? "," : "", known[i]);
+			if (n > 0 && (size_t)n < errlen)
+				snprintf(err + n, errlen - (size_t)n, ")");
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char *err, size_t errlen)
+{
+	static const char *const known[] = {"name", "figure", "op", "threshold", "for", "severity",
+	                                    "webhooks", "emails", "enabled", NULL};
+	if (notify_known_fields(o, known, "{\"figure\":\"cash_balance\",\"op\":\"<\",\"threshold\":\"20000.00\"}",
+	                        err, errlen) != 0)
+		return -1;
+	json_t *v;
 	if (create)
 		for (int i = 1; i <= 3; i++)
 			if (!json_object_get(o, known[i])) {

@@ -47,6 +47,9 @@ int alert_rule_from_json(json_t *o, int minor, bool create, alert_rule *r, char 
  * (malloc'd; the old *out is freed). URLs must be http(s), addresses plain;
  * neither may hold spaces or controls. 0, or -1 with a reason. */
 int alert_channels_parse(json_t *o, const char *old, char **out, char *err, size_t errlen);
+/* Checks that o is an object (else the reason shows example) whose keys are
+ * all in known (NULL-terminated); 0, or -1 with a reason listing them. */
+int notify_known_fields(json_t *o, const char *const *known, const char *example, char *err, size_t errlen);
 /* The fields rules and schedules share: "name" (1 to namelen-1 bytes;
  * default_name on create when absent), "enabled" (a boolean) and the
  * channels (alert_channels_parse). 0, or -1 with a reason. */

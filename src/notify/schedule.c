@@ -50,23 +50,10 @@ int schedule_from_json(json_t *o, bool create, schedule_check_fn check, report_s
 {
 	static const char *const known[] = {"name", "kind", "params", "every", "at", "webhooks", "emails", "enabled",
 	                                    NULL};
-	if (!json_is_object(o)) {
-		snprintf(err, errlen, "a schedule is an object such as {\"kind\":\"report\",\"every\":\"monthly:2\","
-		                      "\"emails\":[\"boss@example.com\"]}");
+	if (notify_known_fields(o, known, "{\"kind\":\"report\",\"every\":\"monthly:2\",\"emails\":[\"boss@example.com\"]}",
+	                        err, errlen) != 0)
 		return -1;
-	}
-	const char *key;
 	json_t *v;
-	json_object_foreach(o, key, v) {
-		int i = 0;
-		while (known[i] && strcmp(known[i], key))
-			i++;
-		if (!known[i]) {
-			snprintf(err, errlen, "unknown field '%.40s' (fields: name, kind, params, every, at, webhooks, emails, "
-			                      "enabled)", key);
-			return -1;
-		}
-	}
 	json_t *kind = json_object_get(o, "kind"), *params = json_object_get(o, "params");
 	if (create && !kind) {
 		snprintf(err, errlen, "kind is required: report (the monthly PDF) or export");
