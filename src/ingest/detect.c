@@ -333,8 +333,7 @@ static int plan_of(entity_kind k, field_plan *p)
 #undef F
 }
 
-/* The best unused column for role (-1 if none names it). */
-static int best_column(ctx *c, detect_role role, const bool *used)
+int dt_best_column(ctx *c, detect_role role, const bool *used)
 {
 	if (c->header < 0)
 		return -1;
@@ -348,6 +347,15 @@ static int best_column(ctx *c, detect_role role, const bool *used)
 		}
 	}
 	return best;
+}
+
+void dt_used_columns(const ctx *c, bool *used)
+{
+	const entity_def *d = entity_get(c->kind);
+	memset(used, 0, CSV_MAX_FIELDS * sizeof *used);
+	for (int f = 0; f < d->ncols; f++)
+		if (c->col[f] >= 0 && c->col[f] < CSV_MAX_FIELDS)
+			used[c->col[f]] = true;
 }
 
 /* Share of data rows whose cell col is not empty, in percent. */
@@ -402,7 +410,7 @@ static void map_columns(ctx *c)
 		if (dt_user_gives(c, plan[f].field) || (money_given && d->cols[fi].type == COL_MONEY))
 			continue;
 		for (int r = 0; r < plan[f].nroles && c->col[fi] < 0; r++) {
-			int col = best_column(c, plan[f].roles[r], used);
+			int col = dt_best_column(c, plan[f].roles[r], used);
 			/* an amount column that is mostly empty is a split one's half */
 			if (col >= 0 && plan[f].roles[r] == ROLE_AMOUNT && dt_filled(c, col) < 50)
 				col = -1;
@@ -413,7 +421,7 @@ static void map_columns(ctx *c)
 		}
 		/* a bank statement with one text column: it names the payer */
 		if (c->col[fi] < 0 && (!strcmp(plan[f].field, "payer") || !strcmp(plan[f].field, "vendor"))) {
-			int col = best_column(c, ROLE_TEXT, used);
+			int col = dt_best_column(c, ROLE_TEXT, used);
 			if (col >= 0) {
 				c->col[fi] = col;
 				used[col] = true;
@@ -422,15 +430,15 @@ static void map_columns(ctx *c)
 	}
 	int amount = entity_col_index(d, "amount", 6);
 	if (amount >= 0 && c->col[amount] < 0 && !money_given && !dt_user_gives(c, "amount")) {
-		c->debit = best_column(c, ROLE_DEBIT, used);
-		c->credit = best_column(c, ROLE_CREDIT, used);
+		c->debit = dt_best_column(c, ROLE_DEBIT, used);
+		c->credit = dt_best_column(c, ROLE_CREDIT, used);
 		if (c->debit < 0 || c->credit < 0)
 			c->debit = c->credit = -1;
 	}
 	if (!dt_given(c, "sign_column") && !money_given)
-		c->indicator = best_column(c, ROLE_INDICATOR, used);
+		c->indicator = dt_best_column(c, ROLE_INDICATOR, used);
 	if (c->kind == ENT_PAYMENTS)
-		c->category = best_column(c, ROLE_CATEGORY, used);
+		c->category = dt_best_column(c, ROLE_CATEGORY, used);
 }
 
 /* An invoice export's own "Open balance": invoices it shows settled are
@@ -442,11 +450,9 @@ static void note_settled(ctx *c)
 	int amount = entity_col_index(d, "amount", 6);
 	if (c->kind != ENT_INVOICES || amount < 0 || c->col[amount] < 0)
 		return;
-	bool used[CSV_MAX_FIELDS] = {0};
-	for (int f = 0; f < d->ncols; f++)
-		if (c->col[f] >= 0 && c->col[f] < CSV_MAX_FIELDS)
-			used[c->col[f]] = true;
-	int due = best_column(c, ROLE_BALANCE_DUE, used);
+	bool used[CSV_MAX_FIELDS];
+	dt_used_columns(c, used);
+	int due = dt_best_column(c, ROLE_BALANCE_DUE, used);
 	if (due < 0)
 		return;
 	int n = 0, settled = 0;
@@ -568,7 +574,8 @@ bool detect_run(entity_kind kind, const char *head, size_t len, bool eof, const 
 	map_columns(&c);
 	if (c.header < 0)
 		dt_map_by_content(&c);
-	if (!check_required(&c) || !dt_pick_dates(&c) || !dt_pick_money(&c) || !dt_pick_signs(&c))
+	if (!check_required(&c) || !dt_pick_dates(&c) || !dt_pick_money(&c) || !dt_pick_net(&c) ||
+	    !dt_pick_signs(&c))
 		goto out;
 	note_settled(&c);
 	if (c.category >= 0 && dt_given(&c, "split") && !dt_given(&c, "split_category"))

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/money.h"
 #include "ingest/detect.h"
+#include "ingest/detect_names.h"
 
 #define MAX_ROWS 1100
 
@@ -54,6 +55,10 @@ void dt_note(ctx *c, int cost, const char *fmt, ...) __attribute__((format(print
 void dt_choose(ctx *c, const char *name, const char *value);
 /* Share of data rows whose cell col is not empty, in percent. */
 int dt_filled(const ctx *c, int col);
+/* The best unused column for role (-1 if none names it, or no header). */
+int dt_best_column(ctx *c, detect_role role, const bool *used);
+/* Marks the columns the fields read so far (CSV_MAX_FIELDS entries). */
+void dt_used_columns(const ctx *c, bool *used);
 /* Does the caller give field (in map, set or default)? */
 bool dt_user_gives(ctx *c, const char *field);
 
@@ -70,5 +75,11 @@ bool dt_pick_money(ctx *c);
 /* An indicator column, debit/credit, --negate for costs (false with why
  * when a sign column's values cannot be read). */
 bool dt_pick_signs(ctx *c);
+
+/* detect_fees.c */
+/* A payment processor's gross, fee and net columns: the amount is the net
+ * (what reached the account), from its column or computed; false with the
+ * candidates when the fee's sign cannot be told. */
+bool dt_pick_net(ctx *c);
 
 #endif

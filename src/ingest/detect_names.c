@@ -16,11 +16,11 @@ static const char *const names[ROLE__COUNT][96] = {
 	               "data", "data operacji", "data księgowania", "data transakcji", "data operazione",
 	               "data contabile", "posted date", "post date", "trans. date", "trans date", "txn date",
 	               "value date", "belegdatum", "datum boeking", "boekdatum", "created date", "order date",
-	               "transactiedatum", "wertstellung", "valutadatum", "valuta", "date de valeur", "fecha valor", "buchung", "boekingsdatum", "completed date", "started date", "date completed", "dateop", "date op", "f. operativa", "fecha operativa", "data registrazione", "data contabile", "transaction time", "date/time", "datetime", "data księgowania",
+	               "transactiedatum", "wertstellung", "valutadatum", "valuta", "date de valeur", "fecha valor", "buchung", "boekingsdatum", "completed date", "started date", "date completed", "dateop", "date op", "f. operativa", "fecha operativa", "data registrazione", "data contabile", "transaction time", "date/time", "datetime", "data księgowania", "created (utc)", "created",
 	               NULL},
 	[ROLE_AMOUNT] = {"betrag", "amount", "bedrag", "importe", "montant", "kwota", "kwota operacji", "importo",
 	                 "valor", "montante", "umsatz", "transaction amount", "amount (gbp)", "value", "total",
-	                 "total amount", "invoice total", "gross", "bruttobetrag", "montant ttc", "net amount",
+	                 "total amount", "invoice total", "gross", "bruttobetrag", "brutto", "montant ttc", "net amount",
 	                 "sales", "revenue", "betrag (eur)", "sum", "importo (eur)", "kwota transakcji", "einzelbetrag", "amount (eur)", "amount (usd)", "transaction value", NULL},
 	[ROLE_DEBIT] = {"soll", "debit", "débit", "debit amount", "paid out", "money out", "withdrawals",
 	                "withdrawal", "withdrawal amount", "cargo", "cargos", "obciążenia", "wypłata", "uitgaven",
@@ -47,7 +47,7 @@ static const char *const names[ROLE__COUNT][96] = {
 	               "libellé", "libelle", "libellé de l'opération", "libellé opération", "tytuł", "tytul",
 	               "tytuł operacji", "opis", "opis operacji", "descrizione", "causale", "descrição", "buchungstext",
 	               "text", "notes", "note", "memo/description", "reference number", "detalles", "observaciones",
-	               "communication", "mitteilung", "beschreibung", "payment reference", "label", "operazione", "dettagli", "beschreibung1", "avisierungstext", "buchungsdetails", "verwendungszweck/ buchungstext", "purpose", "betreff", "particulars", "reference 1", "referencia 1", NULL},
+	               "communication", "mitteilung", "beschreibung", "payment reference", "label", "operazione", "dettagli", "beschreibung1", "avisierungstext", "buchungsdetails", "verwendungszweck/ buchungstext", "purpose", "betreff", "particulars", "reference 1", "referencia 1", "subject", "item title", NULL},
 	[ROLE_CATEGORY] = {"category", "kategorie", "categorie", "categoría", "categoria", "catégorie", "kategoria",
 	                   "expense account", "sachkonto", "cost type",
 	                   "kostenart", "type de dépense", NULL},
@@ -78,7 +78,7 @@ static const char *const names[ROLE__COUNT][96] = {
 	[ROLE_FOLLOWUP] = {"follow up", "follow-up", "followup", "follow up date", "next contact", "next step date",
 	                   NULL},
 	[ROLE_ID] = {"id", "transaction id", "transactionid", "transaction reference", "order id", "order number",
-	             "lead id", "fitid", NULL},
+	             "lead id", "fitid", "transaktionscode", "transaction code", NULL},
 	/* The other party's account in a bank export (never the exporting
 	 * account's own: "Rekening", "Auftragskonto" are not here). */
 	[ROLE_ACCOUNT] = {"payer account", "payer iban", "iban", "bban", "counterparty account", "counterparty iban",
@@ -95,6 +95,15 @@ static const char *const names[ROLE__COUNT][96] = {
 	                      "balance", "offener betrag", "offen", "restbetrag", "openstaand", "openstaand bedrag",
 	                      "solde", "reste à payer", "montant dû", "importe pendiente", "pendiente",
 	                      "pozostało do zapłaty", "do zapłaty", "residuo", NULL},
+	/* a payment processor's or e-money account's fee beside the gross
+	 * amount (PayPal, Stripe, Revolut, Mollie, Adyen...) */
+	[ROLE_FEE] = {"fee", "fees", "fee amount", "transaction fee", "processing fee", "paypal fee", "stripe fee",
+	              "gebühr", "gebühren", "entgelt", "frais", "comisión", "comision", "commissione",
+	              "prowizja", "opłata", "transactiekosten", "avgift", "gebyr", "poplatek", "díj",
+	              NULL},
+	/* what reached the account once the fee is taken */
+	[ROLE_NET] = {"net", "net amount", "netto", "nettobetrag", "net total", "montant net", "neto", "importe neto",
+	              "netto bedrag", "importo netto", "kwota netto", "total amount", "amount after fees", NULL},
 };
 
 /* Lowercase ASCII, trimmed, inner runs of spaces as one (none around

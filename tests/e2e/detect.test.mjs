@@ -146,6 +146,20 @@ describe('--detect refuses when unsure, reads only a sample', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(summary(r.stdout).inserted, 60000);
   });
+  test('gross and fee columns whose fees carry both signs, no net column: refused with the candidates', () => {
+    const data = freshData();
+    const f = write('fees.csv', 'Date,Name,Gross,Fee\n2024-01-02,Anna,120.00,-3.43\n2024-01-05,Bob,50.00,1.50\n2024-01-09,Carl,80.00,0.00\n');
+    const r = run(['import', 'payments', f, '--data', data, '-q', '--detect']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /column 'Fee' holds fees beside the gross amounts 'Gross'.*--compute 'amount=\[Gross\] - coalesce\(\[Fee\], 0\)'.*--map amount='Gross'/);
+    assert.equal(storeSql(data, 'SELECT count(*) FROM payments'), '0');
+    // a net column the values do not prove (not gross less fee) is not taken
+    const g = write('fees2.csv', 'Date,Name,Gross,Fee,Net\n2024-01-02,Anna,120.00,3.00,100.00\n2024-01-05,Bob,50.00,1.50,48.50\n');
+    const r2 = run(['import', 'payments', g, '--data', data, '-q', '--detect']);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(r2.stderr, /--compute 'amount=\[Gross\] - coalesce\(\[Fee\], 0\)'/);
+    assert.deepEqual(table(data, 'payments'), [2, 11700 + 4850]);
+  });
 });
 
 describe('profiles', () => {
