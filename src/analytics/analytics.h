@@ -123,6 +123,15 @@ typedef struct {
 /* Zero value with the org set: every row, date desc, 100 per page. */
 void analytics_list_params_init(analytics_list_params *lp, int64_t org);
 
+/* A filter's text value by name, or NULL when absent (a query string, a
+ * task's JSON params, the command line). */
+typedef const char *(*analytics_get_fn)(void *ud, const char *name);
+/* Sets lp's filters, sort and fields of kind k from what get returns, with
+ * the list API's rules and messages (limit and cursor are the caller's).
+ * Strings stay borrowed from get's source. False with a reason. */
+bool analytics_list_filters(analytics_list_params *lp, entity_kind k, analytics_get_fn get, void *ud, char *why,
+                            size_t whylen);
+
 /* The field bit of column NAME of entity k ("outstanding" for invoices
  * too), or 0 if the entity has no such column. */
 uint32_t analytics_field_bit(entity_kind k, const char *name, size_t len);

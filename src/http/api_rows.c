@@ -506,18 +506,9 @@ void api_rows_delete(http_server_t *srv, http_req_t *r)
 
 /* ---- lists ---- */
 
-static bool money_param(http_req_t *r, const char *name, bool *has, int64_t *out)
+static const char *query_getter(void *ud, const char *name)
 {
-	const char *v = query_get(&r->query, name);
-	if (!v)
-		return true;
-	money_status st = money_parse(v, strlen(v), out);
-	if (st != MONEY_OK) {
-		http_problem(r, 400, "parameter '%s' must be an amount such as 12.50 (%s)", name, money_strerror(st));
-		return false;
-	}
-	*has = true;
-	return true;
+	return query_get(ud, name);
 }
 
 void api_rows_list(http_server_t *srv, http_req_t *r)
@@ -531,42 +522,12 @@ void api_rows_list(http_server_t *srv, http_req_t *r)
 	analytics_list_params lp;
 	analytics_list_params_init(&lp, r->org);
 	const query_t *q = &r->query;
-	const char *v;
-	if ((v = query_get(q, "from"))) {
-		if (!date_parse(v, strlen(v), &lp.from)) {
-			http_problem(r, 400, "parameter 'from' must be a date YYYY-MM-DD");
-			return;
-		}
-		lp.has_from = true;
-	}
-	if ((v = query_get(q, "to"))) {
-		if (!date_parse(v, strlen(v), &lp.to)) {
-			http_problem(r, 400, "parameter 'to' must be a date YYYY-MM-DD");
-			return;
-		}
-		lp.has_to = true;
-	}
-	lp.category = query_get(q, "category");
-	lp.status = query_get(q, "status");
-	lp.customer = query_get(q, "customer");
-	lp.creator = query_get(q, "creator");
-	lp.vendor = query_get(q, "vendor");
-	lp.q = query_get(q, "q");
-	if (!money_param(r, "min_amount", &lp.has_min, &lp.min_amount) ||
-	    !money_param(r, "max_amount", &lp.has_max, &lp.max_amount))
+	char why[256];
+	if (!analytics_list_filters(&lp, k, query_getter, (void *)q, why, sizeof why)) {
+		http_problem(r, 400, "%s", why);
 		return;
-	if ((v = query_get(q, "sort"))) {
-		static const char *const sorts[] = {"-date", "date", "-amount", "amount"};
-		int found = -1;
-		for (int i = 0; i < 4; i++)
-			if (!strcmp(v, sorts[i]))
-				found = i;
-		if (found < 0) {
-			http_problem(r, 400, "sort must be date, -date, amount or -amount");
-			return;
-		}
-		lp.sort = (analytics_sort)found;
 	}
+	const char *v;
 	if ((v = query_get(q, "limit"))) {
 		char *end;
 		long n = strtol(v, &end, 10);
@@ -577,20 +538,6 @@ void api_rows_list(http_server_t *srv, http_req_t *r)
 		lp.limit = (int)n;
 	}
 	lp.cursor = query_get(q, "cursor");
-	if ((v = query_get(q, "fields"))) {
-		const char *p = v;
-		while (*p) {
-			const char *e = strchr(p, ',');
-			size_t len = e ? (size_t)(e - p) : strlen(p);
-			uint32_t bit = analytics_field_bit(k, p, len);
-			if (!bit) {
-				http_problem(r, 400, "unknown field '%.*s' for %s", (int)(len > 40 ? 40 : len), p, entity_get(k)->name);
-				return;
-			}
-			lp.fields |= bit;
-			p += len + (e ? 1 : 0);
-		}
-	}
 	store_conn_t *c = store_read_begin(http_server_store(srv));
 	api_org o;
 	if (api_org_load(c, r, &o)) {

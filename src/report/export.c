@@ -40,87 +40,14 @@
 #define XLSX_MAX_ROWS 1048576
 #define EXCEL_EPOCH 25569 /* days from 1899-12-30 (Excel's day 0) to 1970-01-01 */
 
-const char *const export_filter_names[] = {"from", "to", "category", "status", "customer", "creator", "vendor",
-                                           "min_amount", "max_amount", "q", "sort", "fields", NULL};
-
-static bool money_filter(export_get_fn get, void *ud, const char *name, bool *has, int64_t *out, char *why,
-                         size_t whylen)
-{
-	const char *v = get(ud, name);
-	if (!v)
-		return true;
-	money_status st = money_parse(v, strlen(v), out);
-	if (st != MONEY_OK) {
-		snprintf(why, whylen, "parameter '%s' must be an amount such as 12.50 (%s)", name, money_strerror(st));
-		return false;
-	}
-	*has = true;
-	return true;
-}
-
-static bool date_filter(export_get_fn get, void *ud, const char *name, bool *has, date_t *out, char *why,
-                        size_t whylen)
-{
-	const char *v = get(ud, name);
-	if (!v)
-		return true;
-	if (!date_parse(v, strlen(v), out)) {
-		snprintf(why, whylen, "parameter '%s' must be a date YYYY-MM-DD", name);
-		return false;
-	}
-	*has = true;
-	return true;
-}
-
 bool export_parse(export_req *q, entity_kind kind, int64_t org, export_get_fn get, void *ud, char *why,
                   size_t whylen)
 {
 	memset(q, 0, sizeof *q);
 	q->kind = kind;
 	q->format = EXPORT_CSV;
-	analytics_list_params *lp = &q->lp;
-	analytics_list_params_init(lp, org);
-	if (!date_filter(get, ud, "from", &lp->has_from, &lp->from, why, whylen) ||
-	    !date_filter(get, ud, "to", &lp->has_to, &lp->to, why, whylen))
-		return false;
-	lp->category = get(ud, "category");
-	lp->status = get(ud, "status");
-	lp->customer = get(ud, "customer");
-	lp->creator = get(ud, "creator");
-	lp->vendor = get(ud, "vendor");
-	lp->q = get(ud, "q");
-	if (!money_filter(get, ud, "min_amount", &lp->has_min, &lp->min_amount, why, whylen) ||
-	    !money_filter(get, ud, "max_amount", &lp->has_max, &lp->max_amount, why, whylen))
-		return false;
-	const char *v;
-	if ((v = get(ud, "sort"))) {
-		static const char *const sorts[] = {"-date", "date", "-amount", "amount"};
-		int found = -1;
-		for (int i = 0; i < 4; i++)
-			if (!strcmp(v, sorts[i]))
-				found = i;
-		if (found < 0) {
-			snprintf(why, whylen, "sort must be date, -date, amount or -amount");
-			return false;
-		}
-		lp->sort = (analytics_sort)found;
-	}
-	if ((v = get(ud, "fields"))) {
-		const char *p = v;
-		while (*p) {
-			const char *e = strchr(p, ',');
-			size_t len = e ? (size_t)(e - p) : strlen(p);
-			uint32_t bit = analytics_field_bit(kind, p, len);
-			if (!bit) {
-				snprintf(why, whylen, "unknown field '%.*s' for %s", (int)(len > 40 ? 40 : len), p,
-				         entity_get(kind)->name);
-				return false;
-			}
-			lp->fields |= bit;
-			p += len + (e ? 1 : 0);
-		}
-	}
-	return true;
+	analytics_list_params_init(&q->lp, org);
+	return analytics_list_filters(&q->lp, kind, get, ud, why, whylen);
 }
 
 bool export_format_parse(const char *s, export_format *out)

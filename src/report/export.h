@@ -29,11 +29,7 @@ typedef struct {
 } export_req;
 
 /* A filter's text value by name, or NULL when absent. */
-typedef const char *(*export_get_fn)(void *ud, const char *name);
-
-/* The filter names export_parse reads (NULL-terminated): those of the
- * list API without limit and cursor. */
-extern const char *const export_filter_names[];
+typedef analytics_get_fn export_get_fn;
 
 /* Fills q (format CSV) for org and kind from the filters get returns,
  * with the rules and messages of the list API. The strings stay borrowed

@@ -322,7 +322,7 @@ static int refresh_run(taskkind_ctx *c)
 
 static bool export_req_of(json_t *params, int64_t org, export_req *q, char *why, size_t whylen)
 {
-	/* export_filter_names, and what an export adds */
+	/* analytics_list_filters' names, and what an export adds */
 	static const char *const allowed[] = {"entity", "format", "from",       "to",         "category",
 	                                      "status", "customer", "creator",  "vendor",     "min_amount",
 	                                      "max_amount", "q",  "sort",       "fields",     NULL};
