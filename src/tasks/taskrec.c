@@ -199,6 +199,20 @@ static void row_read(store_stmt_t *st, taskrec_t *t)
 	t->input_file = col_dup(st, 19);
 }
 
+/* Calls each on every row of st (then reset); 0, or -1 on a store error. */
+static int each_row(store_stmt_t *st, void (*each)(void *ud, const taskrec_t *t), void *ud)
+{
+	store_status r;
+	while ((r = store_step(st)) == STORE_ROW) {
+		taskrec_t t;
+		row_read(st, &t);
+		each(ud, &t);
+		taskrec_clear(&t);
+	}
+	store_reset(st);
+	return r == STORE_DONE ? 0 : -1;
+}
+
 int taskrec_load(store_t *s, int64_t id, taskrec_t *out)
 {
 	static const char *sql = "SELECT " COLS " FROM tasks WHERE id = ?";
@@ -237,15 +251,7 @@ int taskrec_list(store_t *s, int64_t org, int status, const char *kind, int limi
 		bind_opt_text(st, 4, kind);
 		bind_opt_text(st, 5, kind);
 		store_bind_i64(st, 6, limit < 1 ? 1 : limit > 1000 ? 1000 : limit);
-		store_status r;
-		while ((r = store_step(st)) == STORE_ROW) {
-			taskrec_t t;
-			row_read(st, &t);
-			each(ud, &t);
-			taskrec_clear(&t);
-		}
-		rc = r == STORE_DONE ? 0 : -1;
-		store_reset(st);
+		rc = each_row(st, each, ud);
 	}
 	store_read_end(c);
 	return rc;
@@ -260,15 +266,7 @@ int taskrec_each_status(store_t *s, task_status stt, void (*each)(void *ud, cons
 	if (st) {
 		const char *sn = taskrec_status_name(stt);
 		store_bind_text(st, 1, sn, strlen(sn));
-		store_status r;
-		while ((r = store_step(st)) == STORE_ROW) {
-			taskrec_t t;
-			row_read(st, &t);
-			each(ud, &t);
-			taskrec_clear(&t);
-		}
-		rc = r == STORE_DONE ? 0 : -1;
-		store_reset(st);
+		rc = each_row(st, each, ud);
 	}
 	store_read_end(c);
 	return rc;
