@@ -1,10 +1,15 @@
 #include "auth/session.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/log.h"
+#include "core/mem.h"
 
 /* Used-at is written at most this often: one write a minute per active
  * session, not one per request. */
@@ -52,6 +57,101 @@ static void id_hash(const char *id, size_t len, unsigned char h[crypto_hash_sha2
 	crypto_hash_sha256(h, (const unsigned char *)id, len);
 }
 
+/* Last-used stamps the writer could not take at once (a long import held
+ * it): a request never waits for a stamp. They are kept here, honoured by
+ * session_resolve, and written with the next stamp that finds the writer
+ * free. Lost with the process, which only ages a session by the time the
+ * writer was held. */
+#define PENDING_MAX 4096
+
+typedef struct {
+	unsigned char h[crypto_hash_sha256_BYTES];
+	int64_t seen;
+} pending_stamp;
+
+static pending_stamp *pending;
+static atomic_int npending; /* also read without the lock: any left? */
+static int cappending;
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t pending_seen(const unsigned char *h)
+{
+	int64_t seen = 0;
+	pthread_mutex_lock(&pending_lock);
+	for (int i = 0; i < npending; i++)
+		if (!memcmp(pending[i].h, h, crypto_hash_sha256_BYTES)) {
+			seen = pending[i].seen;
+			break;
+		}
+	pthread_mutex_unlock(&pending_lock);
+	return seen;
+}
+
+/* Keeps the later stamp of h; false when the list is full. */
+static bool pending_put(const unsigned char *h, int64_t seen)
+{
+	bool ok = true;
+	pthread_mutex_lock(&pending_lock);
+	int i = 0;
+	while (i < npending && memcmp(pending[i].h, h, crypto_hash_sha256_BYTES))
+		i++;
+	if (i < npending) {
+		if (seen > pending[i].seen)
+			pending[i].seen = seen;
+	} else if (npending >= PENDING_MAX) {
+		ok = false;
+	} else {
+		if (npending == cappending) {
+			cappending = cappending ? cappending * 2 : 16;
+			pending = xrealloc(pending, (size_t)cappending * sizeof *pending);
+		}
+		memcpy(pending[npending].h, h, crypto_hash_sha256_BYTES);
+		pending[npending++].seen = seen;
+	}
+	pthread_mutex_unlock(&pending_lock);
+	return ok;
+}
+
+/* Writes h's stamp, and every pending one, if the writer is free now;
+ * else keeps it pending. */
+static void stamp(store_t *s, const unsigned char *h, int64_t now)
+{
+	static const char *touch = "UPDATE sessions SET seen_at = ? WHERE hash = ? AND seen_at < ?";
+	store_conn_t *w = store_write_try_begin(s);
+	if (!w) {
+		static atomic_long warned;
+		long t = (long)time(NULL);
+		if (!pending_put(h, now) && atomic_exchange(&warned, t) != t)
+			log_warn("session: %d last-used stamps already wait for the store's writer; one more is dropped",
+			         PENDING_MAX);
+		return;
+	}
+	pthread_mutex_lock(&pending_lock);
+	pending_stamp *v = pending;
+	int n = npending;
+	pending = NULL;
+	npending = cappending = 0;
+	pthread_mutex_unlock(&pending_lock);
+	bool ok = true;
+	for (int i = -1; ok && i < n; i++) {
+		store_stmt_t *st = store_prepare(w, touch);
+		int64_t at = i < 0 ? now : v[i].seen;
+		store_bind_i64(st, 1, at);
+		store_bind_blob(st, 2, i < 0 ? h : v[i].h, crypto_hash_sha256_BYTES);
+		store_bind_i64(st, 3, at);
+		ok = st && store_step(st) == STORE_DONE;
+		store_reset(st);
+	}
+	char err[300];
+	if (ok)
+		ok = store_write_commit(w, err, sizeof err) == 0;
+	else
+		store_write_rollback(w);
+	for (int i = 0; !ok && i < n; i++)
+		pending_put(v[i].h, v[i].seen);
+	free(v);
+}
+
 int session_create(store_t *s, int64_t user, char id[SESSION_ID_BUFSZ], char csrf[SESSION_ID_BUFSZ], char *err,
                    size_t errlen)
 {
@@ -97,7 +197,6 @@ int session_resolve(store_t *s, const char *id, size_t len, auth_principal *p, c
 {
 	static const char *q = "SELECT s.user_id, s.csrf, s.created_at, s.seen_at, u.org, u.role, u.name, u.disabled "
 	                       "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?";
-	static const char *touch = "UPDATE sessions SET seen_at = ? WHERE hash = ?";
 	if (len < 20 || len >= SESSION_ID_BUFSZ)
 		return -1;
 	unsigned char h[crypto_hash_sha256_BYTES];
@@ -108,55 +207,59 @@ int session_resolve(store_t *s, const char *id, size_t len, auth_principal *p, c
 	store_bind_blob(st, 1, h, sizeof h);
 	store_status rc = store_step(st);
 	int ok = rc == STORE_ROW ? 0 : rc == STORE_DONE ? -1 : -2;
-	int64_t seen = 0;
+	int64_t seen = 0, created = 0;
+	bool gone = false; /* disabled, unknown role, or past its maximum age */
 	if (rc == STORE_ROW) {
 		memset(p, 0, sizeof *p);
 		p->user = store_col_i64(st, 0);
 		snprintf(csrf, SESSION_ID_BUFSZ, "%s", store_col_text(st, 1, NULL));
-		int64_t created = store_col_i64(st, 2);
+		created = store_col_i64(st, 2);
 		seen = store_col_i64(st, 3);
 		p->org = store_col_i64(st, 4);
 		p->role = policy_role_parse(store_col_text(st, 5, NULL));
 		snprintf(p->name, sizeof p->name, "%s", store_col_text(st, 6, NULL));
-		if (store_col_i64(st, 7) || p->role < 0 || created + SESSION_MAX_S <= now || seen + SESSION_IDLE_S <= now)
+		gone = store_col_i64(st, 7) || p->role < 0 || created + SESSION_MAX_S <= now;
+		if (gone || seen + SESSION_IDLE_S <= now)
 			ok = -1;
 	}
 	store_reset(st);
 	store_read_end(c);
+	int64_t later = pending_seen(h); /* a stamp the writer could not take yet */
+	if (rc == STORE_ROW && !gone && later > seen) {
+		seen = later;
+		ok = seen + SESSION_IDLE_S <= now ? -1 : 0;
+	}
 	if (ok == 0)
 		hint_set(h, p->org, p->user, now + HINT_TTL_S);
 	else if (ok == -1)
 		hint_set(h, 0, 0, 0);
-	if (ok == 0 && now - seen >= SEEN_GRANULE_S) {
-		char err[160];
-		store_conn_t *w = store_write_begin(s, err, sizeof err);
-		if (w) {
-			st = store_prepare(w, touch);
-			store_bind_i64(st, 1, now);
-			store_bind_blob(st, 2, h, sizeof h);
-			store_step(st);
-			store_reset(st);
-			store_write_commit(w, err, sizeof err);
-		}
-	}
+	/* stamps put off while the writer was held go with the next one */
+	if (ok == 0 && (now - seen >= SEEN_GRANULE_S || atomic_load(&npending) > 0))
+		stamp(s, h, now);
 	return ok;
 }
 
-void session_end(store_t *s, const char *id, size_t len)
+int session_end(store_t *s, const char *id, size_t len, char *err, size_t errlen)
 {
 	static const char *q = "DELETE FROM sessions WHERE hash = ?";
 	unsigned char h[crypto_hash_sha256_BYTES];
 	id_hash(id, len, h);
-	hint_set(h, 0, 0, 0);
-	char err[160];
-	store_conn_t *w = store_write_begin(s, err, sizeof err);
+	store_conn_t *w = store_write_begin(s, err, errlen);
 	if (!w)
-		return;
+		return -1;
 	store_stmt_t *st = store_prepare(w, q);
 	store_bind_blob(st, 1, h, sizeof h);
-	store_step(st);
+	store_status rc = st ? store_step(st) : STORE_ERROR;
 	store_reset(st);
-	store_write_commit(w, err, sizeof err);
+	if (rc != STORE_DONE) {
+		snprintf(err, errlen, "cannot end the session: %s", store_errmsg(w));
+		store_write_rollback(w);
+		return -1;
+	}
+	if (store_write_commit(w, err, errlen) != 0)
+		return -1;
+	hint_set(h, 0, 0, 0);
+	return 0;
 }
 
 bool session_hint(const char *id, size_t len, int64_t *org, int64_t *user)

@@ -24,15 +24,18 @@
 int session_create(store_t *s, int64_t user, char id[SESSION_ID_BUFSZ], char csrf[SESSION_ID_BUFSZ], char *err,
                    size_t errlen);
 /* Resolves a session id: fills p and csrf. 0 valid; -1 unknown, expired
- * or its user disabled; -2 the store cannot answer. Marks it used. */
+ * or its user disabled; -2 the store cannot answer. Marks it used, never
+ * waiting for the writer: a stamp it cannot write now is kept in memory
+ * (and counted here) until a later one can. */
 int session_resolve(store_t *s, const char *id, size_t len, auth_principal *p, char csrf[SESSION_ID_BUFSZ]);
 /* Who session id was when last resolved in this process (within a
  * minute): its org and user, from memory only, never the store. False
  * when unknown. A hint to key queues and rate limits by before the
  * session is checked; never a proof the session is valid. */
 bool session_hint(const char *id, size_t len, int64_t *org, int64_t *user);
-/* Ends one session (sign-out). */
-void session_end(store_t *s, const char *id, size_t len);
+/* Ends one session (sign-out). 0, or -1 with the reason in err (the
+ * store is busy or failed: the session still stands). */
+int session_end(store_t *s, const char *id, size_t len, char *err, size_t errlen);
 /* Ends every session of user inside write transaction w. 0 or -1. */
 int session_end_user(store_conn_t *w, int64_t user);
 /* The session id in a Cookie header value, or NULL; *len its length. */

@@ -229,6 +229,7 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	                 .read_urls = cfg->store_read_url,
 	                 .read_conns = cfg->store_url[0] ? cfg->pool_size : cfg->read_conns,
 	                 .statement_timeout_ms = cfg->statement_timeout_ms,
+	                 .write_wait_ms = cfg->write_wait_ms,
 	                 .cache_kib = cfg->cache_mib * 1024};
 	store_t *s = store_open(cfg->data_dir, &so, err, sizeof err);
 	if (!s)

@@ -66,6 +66,7 @@ static const setting_t settings[] = {
 	STR("store", "read_url", store_read_url, "DATABASE_READ_URL"),
 	NUM("store", "pool_size", pool_size, 1, 1000, NULL, false),
 	NUM("store", "statement_timeout_ms", statement_timeout_ms, 1, 86400000, NULL, false),
+	NUM("store", "write_wait_ms", write_wait_ms, 1, 3600000, NULL, false),
 	BOOL("analytics", "naive", naive, "BRISK_NAIVE"),
 	SIZE("cache", "memory_bytes", cache_bytes, 0, (int64_t)64 << 30, "BRISK_CACHE_BYTES", false),
 	STR("cache", "redis_url", redis_url, "REDIS_URL"),
@@ -142,6 +143,7 @@ void config_defaults(config_t *c)
 	c->cache_mib = 64;
 	c->pool_size = 20;
 	c->statement_timeout_ms = 60000;
+	c->write_wait_ms = 3000;
 	c->cache_bytes = (int64_t)64 << 20;
 	c->cache_ttl_s = 600;
 	c->cache_warm = true;

@@ -155,8 +155,11 @@ void api_session_delete(http_server_t *srv, http_req_t *r)
 		return;
 	size_t sl;
 	const char *sid = r->cookie ? session_from_cookie(r->cookie, &sl) : NULL;
-	if (sid)
-		session_end(http_server_store(srv), sid, sl);
+	char err[300];
+	if (sid && session_end(http_server_store(srv), sid, sl, err, sizeof err) != 0) {
+		http_store_failed(r, 503, err); /* still signed in: say so */
+		return;
+	}
 	session_cookie(r, "", 0);
 	r->status = 204;
 }

@@ -70,17 +70,40 @@ static void store_fault_reply(http_server_t *srv, http_req_t *r, uint64_t faults
 	http_add_header(r, "Retry-After", "2");
 }
 
+/* A request that failed because its write was refused (the store's
+ * writer stayed held past store.write_wait_ms, by an import) is told so:
+ * 503, the reason, and Retry-After from the holder's progress, whatever
+ * error the handler made of it. One that got by without (a deferred
+ * stamp) keeps its answer. */
+static void store_busy_reply(http_req_t *r)
+{
+	int retry = 0;
+	char why[300];
+	if (!store_thread_refusals(&retry, why, sizeof why) || r->status < 400)
+		return;
+	for (int i = 0; i < r->nxh; i++)
+		free(r->xh_value[i]);
+	r->nxh = 0;
+	http_problem(r, 503, "%s", why);
+	char v[16];
+	snprintf(v, sizeof v, "%d", retry);
+	http_add_header(r, "Retry-After", v);
+}
+
 static void run_handler(http_server_t *srv, http_req_t *r)
 {
 	const http_route *rt = r->route;
-	if (!authz_request(srv, r))
-		return; /* refused (answered), or r->defer: the store must be asked */
-	if (rt->auth && !limits_check(srv, r))
-		return;
+	/* a request never holds its worker for a whole import */
+	store_thread_bound_writes(true);
+	store_thread_refusals(NULL, NULL, 0);
+	bool ok = authz_request(srv, r) && (!rt->auth || limits_check(srv, r));
 	uint64_t faults = store_faults(srv->store);
-	rt->fn(srv, r);
-	if (r->defer)
-		return;
+	if (ok)
+		rt->fn(srv, r);
+	store_busy_reply(r);
+	store_thread_bound_writes(false);
+	if (!ok || r->defer)
+		return; /* refused (answered), or r->defer: the store must be asked */
 	if (!r->status)
 		http_problem(r, 500, "the handler produced no response");
 	store_fault_reply(srv, r, faults);

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "store/store.h"
+#include "store/wgate.h"
 
 typedef struct store_backend store_backend;
 
@@ -25,7 +26,9 @@ struct store {
 	const store_backend *be;
 	store_opts opts;
 	int schema_version;
-	pthread_mutex_t write_lock; /* one writer per process */
+	wgate_t gate;               /* one writer per process (wgate.c) */
+	int begin_wait_ms;          /* the writer's wait on other processes, for the write
+	                             * being begun (gate held) */
 	pthread_mutex_t ver_lock;   /* guards vers */
 	store_org_versions *vers;
 	int nvers, capvers;
@@ -86,7 +89,8 @@ struct store_backend {
 	store_conn_t *(*read_begin)(store_t *s);
 	void (*read_end)(store_conn_t *c);
 	/* Begins the write transaction on the writer; the caller holds
-	 * write_lock. NULL + reason if the store stays busy. */
+	 * the gate; waits for other processes up to s->begin_wait_ms. NULL +
+	 * reason ("the store is busy ...") if the store stays busy. */
 	store_conn_t *(*write_begin)(store_t *s, char *err, size_t errlen);
 	/* Commits (telling other processes when announce is set); on failure
 	 * rolls back and returns -1 with a reason. */

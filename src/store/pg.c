@@ -475,7 +475,7 @@ static store_conn_t *pgs_write_begin(store_t *base, char *err, size_t errlen)
 	}
 	char sql[200];
 	snprintf(sql, sizeof sql, "BEGIN; SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%lld)",
-	         base->opts.busy_timeout_ms, ADVISORY_WRITER);
+	         base->begin_wait_ms, ADVISORY_WRITER);
 	char why[400];
 	bool ok = pg_run(c->pc, sql, why, sizeof why);
 	if (!ok && PQstatus(c->pc) != CONNECTION_OK && conn_ensure(c)) /* died while idle */

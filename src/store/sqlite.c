@@ -306,7 +306,13 @@ static store_conn_t *lite_write_begin(store_t *base, char *err, size_t errlen)
 {
 	lite_conn *c = &LS(base)->writer;
 	char *msg = NULL;
-	if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+	/* another process's writer is waited for as long as this write may
+	 * wait (a request's is bounded); later waits (a checkpoint at the
+	 * commit) keep the store's own timeout */
+	sqlite3_busy_timeout(c->db, base->begin_wait_ms);
+	int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+	sqlite3_busy_timeout(c->db, base->opts.busy_timeout_ms);
+	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "the store is busy (%s): another process may be writing; try again",
 		         msg ? msg : sqlite3_errmsg(c->db));
 		sqlite3_free(msg);

@@ -58,6 +58,8 @@ store_t *store_open(const char *dir, const store_opts *opts, char *err, size_t e
 		d.mmap_bytes = 0; /* off: pages go through the bounded page cache */
 	if (d.busy_timeout_ms <= 0)
 		d.busy_timeout_ms = 5000;
+	if (d.write_wait_ms <= 0)
+		d.write_wait_ms = 3000;
 	if (d.url) {
 		/* The data directory still holds task files. */
 		if (dir && mkdir(dir, 0755) != 0 && errno != EEXIST) {
@@ -83,14 +85,14 @@ void store_common_init(store_t *s, const store_backend *be, const store_opts *o)
 	s->opts = *o;
 	s->opts.url = NULL; /* not kept: the caller owns it */
 	s->opts.read_urls = NULL;
-	pthread_mutex_init(&s->write_lock, NULL);
+	wgate_init(&s->gate);
 	pthread_mutex_init(&s->ver_lock, NULL);
 	pthread_mutex_init(&s->refresh_lock, NULL);
 }
 
 void store_common_free(store_t *s)
 {
-	pthread_mutex_destroy(&s->write_lock);
+	wgate_destroy(&s->gate);
 	pthread_mutex_destroy(&s->ver_lock);
 	pthread_mutex_destroy(&s->refresh_lock);
 	free(s->vers);
@@ -178,22 +180,46 @@ void store_read_end(store_conn_t *c)
 	c->store->be->read_end(c);
 }
 
-store_conn_t *store_write_begin(store_t *s, char *err, size_t errlen)
+/* Begins the transaction once the gate is held; releases it on failure. */
+static store_conn_t *write_begin_held(store_t *s, bool nowait, char *err, size_t errlen)
 {
-	pthread_mutex_lock(&s->write_lock);
+	/* Another process's writer (a CLI import, another instance) is waited
+	 * for no longer than this thread may wait at all (1 ms, not 0: 0 is
+	 * no limit to PostgreSQL's lock_timeout). */
+	bool bounded = store_thread_writes_bounded() && !nowait;
+	s->begin_wait_ms = nowait ? 1 : s->opts.busy_timeout_ms;
+	if (bounded && s->opts.write_wait_ms < s->begin_wait_ms)
+		s->begin_wait_ms = s->opts.write_wait_ms;
 	store_conn_t *c = s->be->write_begin(s, err, errlen);
 	if (!c) {
-		pthread_mutex_unlock(&s->write_lock);
+		if (bounded && strstr(err, "busy"))
+			wgate_note_refusal((s->begin_wait_ms + 999) / 1000, err);
+		wgate_release(&s->gate);
 		return NULL;
 	}
 	c->ntouch = 0;
 	if (searchidx_begin(c) != 0) {
 		snprintf(err, errlen, "cannot begin a write: %s", store_errmsg(c));
 		s->be->rollback(c);
-		pthread_mutex_unlock(&s->write_lock);
+		wgate_release(&s->gate);
 		return NULL;
 	}
 	return c;
+}
+
+store_conn_t *store_write_begin(store_t *s, char *err, size_t errlen)
+{
+	if (wgate_acquire(&s->gate, s->opts.write_wait_ms, false, err, errlen) != 0)
+		return NULL;
+	return write_begin_held(s, false, err, errlen);
+}
+
+store_conn_t *store_write_try_begin(store_t *s)
+{
+	char err[300];
+	if (wgate_acquire(&s->gate, 0, true, err, sizeof err) != 0)
+		return NULL;
+	return write_begin_held(s, true, err, sizeof err);
 }
 
 void store_masks_add(int64_t **orgs, unsigned **masks, int *n, int *cap, int64_t org, unsigned mask)
@@ -267,7 +293,7 @@ int store_write_commit(store_conn_t *c, char *err, size_t errlen)
 		snprintf(err, errlen, "commit failed: updating the search index: %s", store_errmsg(c));
 		s->be->rollback(c);
 		c->ntouch = 0;
-		pthread_mutex_unlock(&s->write_lock);
+		wgate_release(&s->gate);
 		return -1;
 	}
 	uint64_t (*newv)[TBL__COUNT] = xcalloc((size_t)c->ntouch + 1, sizeof *newv);
@@ -285,7 +311,7 @@ int store_write_commit(store_conn_t *c, char *err, size_t errlen)
 	if (s->be->commit(c, c->ntouch > 0, err, errlen) != 0) {
 		c->ntouch = 0;
 		free(newv);
-		pthread_mutex_unlock(&s->write_lock);
+		wgate_release(&s->gate);
 		return -1;
 	}
 	pthread_mutex_lock(&s->ver_lock);
@@ -303,7 +329,7 @@ int store_write_commit(store_conn_t *c, char *err, size_t errlen)
 		memcpy(masks, c->touch_mask, (size_t)n * sizeof *masks);
 	}
 	c->ntouch = 0;
-	pthread_mutex_unlock(&s->write_lock);
+	wgate_release(&s->gate);
 	if (s->on_change)
 		for (int i = 0; i < n; i++)
 			s->on_change(s->on_change_ud, orgs[i], masks[i]);
@@ -316,7 +342,7 @@ void store_write_rollback(store_conn_t *c)
 {
 	c->store->be->rollback(c);
 	c->ntouch = 0;
-	pthread_mutex_unlock(&c->store->write_lock);
+	wgate_release(&c->store->gate);
 }
 
 /* Every statement is timed from its first step to its last (DONE or an

@@ -51,6 +51,8 @@ typedef struct {
 	int64_t mmap_bytes;  /* memory-mapped I/O window (0: default 1 GiB; < 0: none,
 	                      * so a one-pass reader's RSS stays bounded) */
 	int busy_timeout_ms; /* wait on a locked database (default 5000) */
+	int write_wait_ms;   /* a bounded thread's wait for the writer (default
+	                      * 3000; store_thread_bound_writes) */
 } store_opts;
 
 /* Opens (creating if needed) the store in data directory DIR
@@ -74,6 +76,32 @@ void store_read_end(store_conn_t *c);
  * transaction. Returns NULL with a reason in err if the database stays
  * locked past the busy timeout (e.g. another process is importing). */
 store_conn_t *store_write_begin(store_t *s, char *err, size_t errlen);
+/* Begins a write only if the writer is free at this moment: NULL
+ * otherwise (also on a store error), with nothing noted as refused. For
+ * writes that can be put off (a session's last-used stamp). */
+store_conn_t *store_write_try_begin(store_t *s);
+
+/* Bounded writes (issue 17). One writer at a time, and a long import
+ * holds it for its whole transaction (SQLite: other processes too; a
+ * server store: every instance). A thread that serves requests marks
+ * itself bounded: each store_write_begin it makes then waits at most
+ * store.write_wait_ms, and a bounded wait that runs out fails with "the
+ * store is busy: an import is writing ...; retry in about N s" in err and
+ * counts as one refusal of this thread. Unmarked threads (task runners,
+ * the CLI, flushers) wait as long as it takes. */
+void store_thread_bound_writes(bool on);
+bool store_thread_writes_bounded(void);
+/* Refusals of this thread since the last call (the count is then reset),
+ * with the last one's advised wait in seconds and its reason. */
+int store_thread_refusals(int *retry_s, char *why, size_t whylen);
+/* Names what this thread's writes are ("an import": a string that
+ * outlives the thread's use of the store; NULL = nothing), so the
+ * refusals of others can say who holds the writer. */
+void store_thread_label(const char *what);
+/* How far this thread's write in progress is, in percent: the refused
+ * are told how long to wait from it. No-op unless it holds the writer. */
+void store_thread_progress(int pct);
+
 /* Marks tables of an org as changed by this transaction. */
 void store_write_touch(store_conn_t *c, int64_t org, unsigned table_mask);
 /* Commits and bumps the versions of touched (org, table)s. Returns 0, or -1

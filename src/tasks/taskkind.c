@@ -436,12 +436,12 @@ static int report_task(taskkind_ctx *c)
 /* ---- the table ---- */
 
 static const taskkind_t kinds[] = {
-	{"import", PQ_BULK, false, import_check, import_run_task},
-	{"dataset_import", PQ_BULK, false, dsimport_check, dsimport_task},
-	{"match", PQ_NORMAL, true, match_check, match_run},
-	{"refresh", PQ_NORMAL, true, refresh_check, refresh_run},
-	{"export", PQ_INTERACTIVE, true, export_check, export_task},
-	{"report", PQ_INTERACTIVE, true, report_check, report_task},
+	{"import", PQ_BULK, false, "an import", import_check, import_run_task},
+	{"dataset_import", PQ_BULK, false, "a data set import", dsimport_check, dsimport_task},
+	{"match", PQ_NORMAL, true, "a reconciliation run", match_check, match_run},
+	{"refresh", PQ_NORMAL, true, "a refresh task", refresh_check, refresh_run},
+	{"export", PQ_INTERACTIVE, true, "an export task", export_check, export_task},
+	{"report", PQ_INTERACTIVE, true, "a report task", report_check, report_task},
 };
 
 const taskkind_t *taskkind_find(const char *name)

@@ -48,6 +48,7 @@ typedef struct {
 	const char *name;
 	pqueue_level priority; /* unless the submitter chose one */
 	bool submittable;      /* through POST /api/v1/tasks (imports come with their upload) */
+	const char *writer;    /* what it is while it holds the store's writer ("an import") */
 	/* Validates params (a JSON object); false with a person-readable reason. */
 	bool (*check)(json_t *params, char *why, size_t whylen);
 	/* Runs the task; 0 or -1 with c->err set. */

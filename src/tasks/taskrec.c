@@ -77,12 +77,13 @@ void taskrec_now(char out[32])
 	snprintf(out, 32, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
 }
 
-/* The writer, waiting out another process's transaction for up to ~30 s. */
+/* The writer, waiting out another process's transaction for up to ~30 s;
+ * a request's thread (bounded writes) is refused once, as it asked. */
 static store_conn_t *write_begin(store_t *s, char *err, size_t errlen)
 {
 	for (int i = 0;; i++) {
 		store_conn_t *w = store_write_begin(s, err, errlen);
-		if (w || i >= 60)
+		if (w || i >= 60 || store_thread_writes_bounded())
 			return w;
 		usleep(500 * 1000);
 	}

@@ -237,6 +237,7 @@ static void on_progress(void *ud, int pct, const char *msg)
 	pthread_mutex_unlock(&t->lock);
 	if (send)
 		tasks_publish(t, r->org, r->id, r->kind, TASK_RUNNING, pct, m);
+	store_thread_progress(pct); /* the retry time of requests it holds up */
 	if (r->hold && pct >= t->hold_pct)
 		while (!atomic_load(&r->cancel))
 			usleep(20000);
@@ -365,7 +366,9 @@ static void run_one(tasks_t *t, int64_t id, pqueue_level lv)
 		taskkind_ctx c = {.id = id, .org = rec.org, .params = params, .store = t->store, .dir = t->dir,
 		                  .input = input, .cancel = &r->cancel, .progress = on_progress, .progress_ud = &x,
 		                  .refresh = t->o.refresh, .refresh_ud = t->o.refresh_ud};
+		store_thread_label(k->writer); /* a request refused meanwhile is told who writes */
 		int rc = k->run(&c);
+		store_thread_label(NULL);
 
 		pthread_mutex_lock(&t->lock);
 		int why = r->why;

@@ -116,7 +116,7 @@ Test(session, hint_follows_checks_and_sign_out)
 	other[0] = other[0] == 'A' ? 'B' : 'A';
 	cr_expect_not(session_hint(other, strlen(other), &o, &u), "another id is not hinted");
 	cr_expect_eq(session_resolve(s, other, strlen(other), &p, csrf2), -1);
-	session_end(s, id, strlen(id));
+	cr_expect_eq(session_end(s, id, strlen(id), err, sizeof err), 0, "%s", err);
 	cr_expect_not(session_hint(id, strlen(id), &o, &u), "signed out: no hint");
 	store_close(s);
 	tmpdir_remove(dir);
