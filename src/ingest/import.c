@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "core/utf8.h"
 #include "ingest/layout.h"
+#include "ingest/overlap.h"
 #include "ingest/recode.h"
 #include "ingest/rowloop.h"
 #include "ingest/sample.h"
@@ -163,6 +164,7 @@ typedef struct {
 	recode_plan *recode;     /* --compute, --values, rules, --where (NULL: none) */
 	int split_col;       /* --split: the category column, or -1 */
 	record_t *cost;      /* --split: a debit as a cost */
+	overlap_t *overlap;  /* the sample's rows without an id (overlap.h) */
 } run_state;
 
 /* Builds and validates one record; false with why (and the fixing option),
@@ -206,6 +208,7 @@ static bool check_sample(const import_opts *o, run_state *rs, source_t *src, rec
 	head_reader hr = {src->head, len, 0};
 	rowloop_skip sk = {head_read, &hr, o->skip_lines};
 	csv_reader_t *r = csv_new(rowloop_read_skipping, &sk, o->delimiter, 0);
+	csv_set_first_line(r, (uint64_t)o->skip_lines + 1); /* the lines the file has */
 	csv_row_t *row = xmalloc(sizeof *row);
 	size_t widest = 0;
 	char why[256];
@@ -226,8 +229,12 @@ static bool check_sample(const import_opts *o, run_state *rs, source_t *src, rec
 				continue;
 		}
 		if (layout_record(o, &rs->layout, cr, rec, &rs->scratch, &h, why, sizeof why) &&
-		    (!rs->recode || recode_apply(rs->recode, cr, rec, why, sizeof why) == RECODE_KEEP))
+		    (!rs->recode || recode_apply(rs->recode, cr, rec, why, sizeof why) == RECODE_KEEP)) {
 			sample_add(rs->sample, rec, row->line);
+			if (rs->overlap && entity_validate(o->kind, rec, &rs->parse, why, sizeof why) &&
+			    layout_sign(o, &rs->layout, cr, rec, why, sizeof why))
+				overlap_add(rs->overlap, rec, h, row->line);
+		}
 	}
 	csv_free(r);
 	free(row);
@@ -414,8 +421,11 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	if (o->recode && !(rs.recode = recode_bind(o, header, rs.scratch.minor, err, errlen)))
 		goto out;
 	/* split_plan before the sample reuses the header's bytes */
+	rs.overlap = overlap_new(o);
 	if (!split_plan(o, header, &rs.split_col, err, errlen) || !check_sample(o, &rs, &src, rec, res, err, errlen))
 		goto out;
+	if (overlap_verdict(rs.overlap, s, o->org, why, sizeof why))
+		warn(res, "%s", why);
 	if (o->split)
 		rs.cost = xmalloc(sizeof *rs.cost);
 
@@ -554,6 +564,7 @@ abort:
 out:
 	import_writer_free(iw);
 	recode_plan_free(rs.recode);
+	overlap_free(rs.overlap);
 	res->seconds = clock_now_s() - t0;
 	rowloop_seq_free(&rs.seqs);
 	buf_free(&rs.conv);

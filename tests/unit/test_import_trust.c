@@ -156,6 +156,43 @@ Test(trust, total_line_after_a_rejected_row)
 	cr_expect_eq(q("SELECT sum(amount) FROM payments"), 150000 - 1652);
 }
 
+/* One account exported in two formats (the bank's CSV-MT940, then its
+ * CAMT CSV): other columns, so other derived ids; the months both cover
+ * are stored twice, and the import says so. The same file again, or
+ * another account with one equal line, says nothing. */
+Test(trust, same_account_in_another_format_is_said)
+{
+	import_opts o = opts(ENT_PAYMENTS);
+	o.split = true;
+	OK(&o, "date,payer,amount,reference\n2024-01-02,Muster GmbH,1250.00,RE 118\n2024-01-05,Stadtwerke,-84.20,Strom\n"
+	       "2024-01-09,Cafe,-3.50,Kaffee\n2024-01-09,Cafe,-3.50,Kaffee\n2024-01-15,Acme,380.50,RE 119\n");
+	cr_expect_eq(res.nwarnings, 0);
+	const char *camt = "Buchungstag,Beguenstigter/Zahlungspflichtiger,Verwendungszweck,Betrag,Info\n"
+	                   "2024-01-05,STADTWERKE KOELN,Abschlag Strom Januar,-84.20,Umsatz gebucht\n"
+	                   "2024-01-09,CAFE MUELLER,Kaffee,-3.50,Umsatz gebucht\n"
+	                   "2024-01-09,CAFE MUELLER,Kaffee,-3.50,Umsatz gebucht\n"
+	                   "2024-01-15,ACME LTD,RE 119,380.50,Umsatz gebucht\n"
+	                   "2024-02-01,Vermieter,Miete Februar,-900.00,Umsatz gebucht\n";
+	import_opts c = opts(ENT_PAYMENTS);
+	char why[128];
+	cr_assert(import_parse_map(&c, "date=Buchungstag,payer=Beguenstigter/Zahlungspflichtiger,reference=Verwendungszweck,"
+	                               "amount=Betrag", why, sizeof why));
+	c.split = true;
+	OK(&c, camt);
+	cr_expect(warned("4 of 4 rows dated within what is stored (of the first 5) twin a row another import stored"),
+	          "%s", res.nwarnings ? res.warnings[0] : "no warning");
+	cr_expect(warned("line 2: 2024-01-05, -84.20"), "%s", res.nwarnings ? res.warnings[0] : "");
+	/* the same file again: its own ids, nothing said */
+	OK(&c, camt);
+	cr_expect_eq(res.nwarnings, 0, "%s", res.nwarnings ? res.warnings[0] : "");
+	cr_expect_eq(res.replaced, 5);
+	import_opts_free(&c);
+	/* another account: one equal line among others, nothing said */
+	OK(&o, "date,payer,amount,reference\n2024-01-05,Stadtwerke,-84.20,Strom Halle\n2024-01-06,Post,-12.00,Porto\n"
+	       "2024-01-07,Shop,-19.99,Papier\n2024-01-08,Client,50.00,RE 7\n");
+	cr_expect_eq(res.nwarnings, 0, "%s", res.nwarnings ? res.warnings[0] : "");
+}
+
 /* 4: card statements (spending positive), indicator columns, a sign apart
  * from a currency symbol. */
 Test(trust, item04_sign_conventions)
