@@ -298,6 +298,11 @@ uint32_t blocking_find_customer(const blocking_t *b, const char *s, size_t n)
 	return BLOCKING_NONE;
 }
 
+size_t blocking_customers(const blocking_t *b)
+{
+	return b->ncust;
+}
+
 void blocking_add_alias(blocking_t *b, const char *payer_norm, size_t plen, const char *cust, size_t clen)
 {
 	uint32_t k = blocking_find_customer(b, cust, clen);

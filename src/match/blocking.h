@@ -134,6 +134,8 @@ size_t blocking_view_from(const blocking_cust_view *v, date_t d);
 /* The customer of that exact text, or BLOCKING_NONE when none has an open
  * invoice. */
 uint32_t blocking_find_customer(const blocking_t *b, const char *s, size_t n);
+/* How many distinct customers (blocking_invoice.cust is below it). */
+size_t blocking_customers(const blocking_t *b);
 /* Learned aliases (match/alias.h): payer text -> customer text. Call
  * before blocking_candidates; a payer normalising to an alias's payer
  * scores 1.0 against its customer. */

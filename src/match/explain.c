@@ -13,6 +13,7 @@
 #include "match/alias.h"
 #include "match/credit.h"
 #include "match/fuzzy.h"
+#include "match/habit.h"
 #include "match/jput.h"
 #include "match/normalize.h"
 #include "match/rules.h"
@@ -215,10 +216,44 @@ static const char *invoice_id(store_conn_t *c, int64_t rid, buf_t *tmp)
 	return tmp->p ? tmp->p : "";
 }
 
+/* A tie is broken by the customers' habits, as a run does (matcher.c's
+ * repick_ties): the candidates' tie distances are set from them. */
+static void tie_by_habit(store_conn_t *c, const score_opts *o, scan *sc, size_t closed)
+{
+	static const char *q = "SELECT customer, due_date FROM invoices WHERE rid = ?1";
+	size_t best, rival;
+	double conf;
+	score_cand *copy = xmalloc((sc->nruled ? sc->nruled : 1) * sizeof *copy);
+	if (sc->nruled)
+		memcpy(copy, sc->ruled, sc->nruled * sizeof *copy);
+	score_verdict v = score_decide(o, copy, sc->nruled, closed, &best, &conf, &rival);
+	bool tied = v == SCORE_PROPOSED && best < sc->nruled && (copy[best].flags & SCORE_AMBIGUOUS);
+	free(copy);
+	for (size_t i = 0; tied && i < sc->nruled; i++) {
+		store_stmt_t *st = store_prepare(c, q);
+		store_bind_i64(st, 1, sc->ruled_rid[i]);
+		if (store_step(st) == STORE_ROW) {
+			size_t n;
+			const char *cust = store_col_text(st, 0, &n);
+			char *name = xmalloc(n + 1);
+			memcpy(name, cust, n);
+			date_t due = (date_t)store_col_i64(st, 1);
+			store_reset(st);
+			int32_t days;
+			if (habit_customer(c, sc->org, name, n, &days) == 1)
+				sc->ruled[i].due_gap = habit_gap_days(days, sc->pay.date, due);
+			free(name);
+		} else {
+			store_reset(st);
+		}
+	}
+}
+
 static void put_decision(store_conn_t *c, const score_opts *o, scan *sc, size_t closed, buf_t *out,
                          int64_t *best_rid, int64_t *rival_rid, int *verdict, double *conf, unsigned *best_flags)
 {
 	size_t best, rival;
+	tie_by_habit(c, o, sc, closed);
 	*verdict = score_decide(o, sc->ruled, sc->nruled, closed, &best, conf, &rival);
 	*best_flags = best < sc->nruled ? sc->ruled[best].flags : 0;
 	*best_rid = best < sc->nruled ? sc->ruled_rid[best] : 0;

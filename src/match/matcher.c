@@ -16,6 +16,7 @@
 #include "match/batch.h"
 #include "match/blocking.h"
 #include "match/credit.h"
+#include "match/habit.h"
 #include "match/rules.h"
 #include "match/matcher_int.h"
 
@@ -365,6 +366,79 @@ static bool decide(blocking_t *b, const matcher_opts *o, batch_set *bs, decision
 	return ok;
 }
 
+/* Payment i scored again, with the tie order's distances taken from the
+ * customers' habits when h is not NULL: its verdict, *best and *conf. */
+static score_verdict rescore_one(const blocking_t *b, const score_opts *o, const habit_set *h, size_t i,
+                                 blocking_scratch *s, uint32_t *best, uint8_t *rule, double *conf)
+{
+	size_t npay, ninv, k, rival;
+	const blocking_payment *pay = blocking_payments(b, &npay);
+	const blocking_invoice *inv = blocking_invoices(b, &ninv);
+	blocking_candidates(b, o, i, s);
+	if (h)
+		for (size_t c = 0; c < s->ncand; c++)
+			s->cand[c].due_gap = habit_gap(h, inv[s->cand[c].inv].cust, pay[i].date, inv[s->cand[c].inv].due);
+	score_verdict v = score_decide(o, s->cand, s->ncand, s->closed_named, &k, conf, &rival);
+	bool tied = k < s->ncand && (s->cand[k].flags & SCORE_AMBIGUOUS);
+	*best = tied ? s->cand[k].inv : BLOCKING_NONE;
+	*rule = tied ? s->cand[k].rule : SCORE_RULE_NONE;
+	return v;
+}
+
+/* A proposal whose best candidate ties with another (several open
+ * invoices of one amount for one customer, say) went to the invoice whose
+ * due date is nearest the payment: the newest one, for a customer who
+ * habitually pays a month late. Those proposals are picked again by the
+ * customers' habits (match/habit.h), learned from the stored matches by
+ * reference and this run's. Only proposals change, and only which of the
+ * tied invoices they name: never a verdict or a confidence. */
+static int repick_ties(store_t *st, int64_t org, const blocking_t *b, const matcher_opts *o, decision *dec,
+                       char *err, size_t errlen)
+{
+	size_t npay, ninv, nt = 0;
+	const blocking_payment *pay = blocking_payments(b, &npay);
+	const blocking_invoice *inv = blocking_invoices(b, &ninv);
+	uint32_t *tied = xmalloc((npay ? npay : 1) * sizeof *tied);
+	blocking_scratch s = {0};
+	for (size_t i = 0; i < npay; i++) {
+		uint32_t k;
+		uint8_t rule;
+		double conf;
+		if (dec[i].verdict != SCORE_PROPOSED || dec[i].entry)
+			continue;
+		if (rescore_one(b, &o->score, NULL, i, &s, &k, &rule, &conf) == SCORE_PROPOSED && k == dec[i].inv &&
+		    rule == dec[i].rule && (float)conf == dec[i].conf)
+			tied[nt++] = (uint32_t)i;
+	}
+	int rc = 0;
+	habit_set h = {0};
+	if (nt) {
+		store_conn_t *c = store_read_begin(st);
+		rc = habit_load(c, org, b, &h, err, errlen);
+		store_read_end(c);
+	}
+	if (nt && rc == 0) {
+		for (size_t i = 0; i < npay; i++)
+			if (dec[i].verdict == SCORE_APPLIED && dec[i].rule == SCORE_RULE_REFERENCE)
+				habit_add(&h, inv[dec[i].inv].cust, (int32_t)(pay[i].date - inv[dec[i].inv].due));
+		for (size_t t = 0; t < nt; t++) {
+			uint32_t k;
+			uint8_t rule;
+			double conf;
+			decision *d = &dec[tied[t]];
+			if (rescore_one(b, &o->score, &h, tied[t], &s, &k, &rule, &conf) == SCORE_PROPOSED &&
+			    k != BLOCKING_NONE && (float)conf == d->conf) {
+				d->inv = k;
+				d->rule = rule;
+			}
+		}
+	}
+	habit_free(&h);
+	blocking_scratch_free(&s);
+	free(tied);
+	return rc;
+}
+
 static void versions(store_t *s, int64_t org, uint64_t v[3])
 {
 	store_refresh_versions(s);
@@ -416,6 +490,8 @@ static int run_once(store_t *s, int64_t org, const matcher_opts *o, matcher_resu
 		snprintf(err, errlen, "cancelled; nothing was stored");
 		goto out;
 	}
+	if (repick_ties(s, org, b, o, dec, err, errlen) != 0)
+		goto out;
 	credit_decide(b, &cs);
 	double t2 = clock_now_s(), c2 = cpu_now();
 	res->score_seconds = t2 - t1;

@@ -313,8 +313,7 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
 	c->rule = SCORE_RULE_NONE;
 	c->conf = 0;
 	c->issue = v->issue;
-	/* Paying well before the due date is rarer than paying late. */
-	c->due_gap = p->date >= v->due ? p->date - v->due : (v->due - p->date) * 2;
+	c->due_gap = score_due_gap(p->date, v->due);
 	int km = score_ref_contains(p, v->canon, v->canon_len) ? 1 : score_key_match(p, v->key, v->key_len);
 	if (km == 1) {
 		f |= SCORE_EXACT_REF;
@@ -384,6 +383,12 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
 	}
 	c->rule = (uint8_t)rule;
 	c->conf = (float)best;
+}
+
+int32_t score_due_gap(date_t paid, date_t due)
+{
+	/* Paying well before the due date is rarer than paying late. */
+	return paid >= due ? (int32_t)(paid - due) : (int32_t)(due - paid) * 2;
 }
 
 static bool better(const score_cand *a, const score_cand *b)

@@ -176,6 +176,11 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
  * sets SCORE_SEVERAL. Both scale the confidence by ambiguity_factor and keep it
  * below auto: never applied. May change c (flags, and loose-number rules
  * when an exact number is named). */
+/* The tie order's distance of a payment dated paid from an invoice due on
+ * due, knowing nothing of the customer's habits (match/habit.h): the days
+ * late, or twice the days early. */
+int32_t score_due_gap(date_t paid, date_t due);
+
 score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t closed_named, size_t *best,
                            double *conf, size_t *rival);
 

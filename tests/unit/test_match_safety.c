@@ -257,6 +257,32 @@ Test(safety, item6_a_tie_is_proposed_at_the_nearest_due_date)
 	expect("P2", "IV1 proposed amount_customer");
 }
 
+/* A customer who pays a month after the due date (three payments by
+ * reference say so) is proposed the invoice due a month before the
+ * payment, not the one due that day; a re-run and explain say the same. */
+Test(safety, item6_a_tie_follows_the_customers_habit)
+{
+	matcher_result r = reconcile(INV_HEAD "IV1,INV-2025-000101,Golden Bakery,,2025-03-01,2025-03-31,50.00,open\n"
+	                                      "IV2,INV-2025-000102,Golden Bakery,,2025-04-01,2025-04-30,50.00,open\n"
+	                                      "IV7,INV-2025-000007,Golden Bakery,,2025-01-01,2025-01-31,11.00,open\n"
+	                                      "IV8,INV-2025-000008,Golden Bakery,,2025-01-01,2025-01-31,12.00,open\n"
+	                                      "IV9,INV-2025-000009,Golden Bakery,,2025-01-01,2025-01-31,13.00,open\n",
+	                             PAY_HEAD "P7,2025-03-02,GOLDEN BAKERY,11.00,INV-2025-000007,\n"
+	                                      "P8,2025-03-01,GOLDEN BAKERY,12.00,INV-2025-000008,\n"
+	                                      "P9,2025-03-03,GOLDEN BAKERY,13.00,INV-2025-000009,\n"
+	                                      "P1,2025-04-30,GOLDEN BAKERY,50.00,monthly fee,\n");
+	cr_expect_eq(r.applied, 3);
+	expect("P1", "IV1 proposed amount_customer");
+	r = reconcile(NULL, NULL);
+	cr_expect_eq(r.changed, 0);
+	expect("P1", "IV1 proposed amount_customer");
+	json_t *j = explained("P1");
+	json_t *d = json_object_get(j, "decision");
+	cr_expect_str_eq(json_string_value(json_object_get(d, "invoice_id")), "IV1");
+	cr_expect_str_eq(json_string_value(json_object_get(d, "ambiguous_with")), "IV2");
+	json_decref(j);
+}
+
 /* ---- item 7: void and paid invoices ---- */
 
 Test(safety, item7_void_is_never_outstanding)
