@@ -231,6 +231,33 @@ describe('issue 20: nothing wrong is stored silently', () => {
     const ok = run(importArgs('costs', dupf, d, '--allow-duplicate-ids'));
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /warning: 1 rows repeat an id/);
+  });
+
+  test("an org's first import with repeated ids across batches: the last row wins, rollups exact", () => {
+    // An org with no rows of a kind takes the direct path on PostgreSQL
+    // (COPY into the table): a repeat, even batches later, still replaces.
+    const rows = [];
+    for (let i = 0; i < 12000; i++) rows.push(`d${i},2025-0${1 + (i % 9)}-1${i % 10},C${i % 7},${1 + (i % 50)}.25`);
+    const last = ['d5,2025-03-03,Z,7.00', 'd6000,2025-04-04,C1,9.50', 'd11999,2025-05-05,C2,1.00'];
+    const dupf = write('dup-batches.csv', `id,date,category,amount\n${rows.join('\n')}\n${last.join('\n')}\n`);
+    const clean = rows.filter((r) => !/^d(5|6000|11999),/.test(r)).concat(last);
+    const cleanf = write('dup-clean.csv', `id,date,category,amount\n${clean.join('\n')}\n`);
+    const d = freshData();
+    const r = run(importArgs('costs', dupf, d, '--allow-duplicate-ids'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(summary(r.stdout), { inserted: 12000, replaced: 3, rejected: 0 });
+    const c = freshData();
+    assert.equal(run(importArgs('costs', cleanf, c)).code, 0);
+    const q = 'SELECT id, date, category, amount FROM costs ORDER BY id';
+    assert.equal(sql(d, q), sql(c, q));
+    const roll = 'SELECT metric, day, dim, cnt, total FROM rollup ORDER BY metric, day, dim';
+    assert.equal(sql(d, roll), sql(c, roll));
+    // the same file again: every row replaced, nothing changes
+    const again = run(importArgs('costs', dupf, d, '--allow-duplicate-ids'));
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(summary(again.stdout), { inserted: 0, replaced: 12003, rejected: 0 });
+    assert.equal(sql(d, q), sql(c, q));
+    assert.equal(sql(d, roll), sql(c, roll));
     const def = run(importArgs('sales_orders', write('def.csv', 'date,customer,amount,status\n2025-01-01,A,1.00,\n'), d, '--default', 'status=completed'));
     assert.equal(def.code, 0, def.stderr);
     const both = run(importArgs('sales_orders', write('both.csv', 'date,customer,amount,status\n2025-01-01,A,1.00,pending\n'), d, '--set', 'status=completed'));
