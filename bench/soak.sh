@@ -5,9 +5,9 @@
 #
 # Environment: SOAK_SECONDS (default 600), SOAK_CONNECTIONS (64), SCALE (5:
 # the data set, generated and imported once into /tmp/brisk-bench-SCALE and
-# reused), SOAK_RSS_TOLERANCE (0.15: RSS growth allowed in the second half
-# of the run; the first half is warm-up while the caches fill),
-# SOAK_SERVE_ARGS (more `brisk serve` arguments, e.g. smaller cache budgets:
+# reused), SOAK_WARMUP_MINUTES (3) and SOAK_RSS_TOLERANCE (0.10: after
+# the warm-up every minute's memory must stay within +10% of the warm-up's
+# last minute), # SOAK_SERVE_ARGS (more `brisk serve` arguments, e.g. smaller cache budgets:
 # "--set cache.memory_bytes=8388608 --set store.cache_mib=4"). Not part of
 # `make test` or `make bench` (it takes minutes).
 #
@@ -19,8 +19,11 @@
 # lists, varying ranges), JSON row writes and small CSV imports (upserts over
 # a bounded set of ids, so the store stops growing), with one reconciliation
 # and one export task always under way. Prints a line per minute: requests,
-# 5xx so far, the server's RSS and open descriptors. Fails on any 5xx or
-# failed task, or when RSS or descriptors keep growing in the second half.
+# 5xx so far, the server's RSS, the L1 cache, the allocator's arenas (in use,
+# free, mmapped: /metrics' brisk_heap_*) and open descriptors, then a
+# PASS/FAIL line for memory and descriptors. Fails on any 5xx or failed
+# task, or when memory (RSS besides the L1 cache, which may fill up to its
+# budget) or descriptors grow after the warm-up.
 set -euo pipefail
 
 brisk=$(readlink -f "${1:?usage: bench/soak.sh BRISK_BINARY}")

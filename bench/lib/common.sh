@@ -37,6 +37,9 @@ bench_dataset() {
 bench_serve() {
 	local dir=$1
 	shift
+	# created first: the loop below may read them before the server's shell opens them
+	: >"$tmp/serve.out"
+	: >"$tmp/serve.err"
 	BRISK_TODAY=${end:-} "$brisk" serve --data "$dir" --port 0 "$@" >"$tmp/serve.out" 2>"$tmp/serve.err" &
 	pid=$!
 	pids+=("$pid")

@@ -18,6 +18,7 @@
 #include "http/ratelimit.h"
 #include "http/warm.h"
 #include "monitor/monitor.h"
+#include "monitor/process.h"
 #include "notify/notify.h"
 #include "store/searchidx.h"
 #include "tasks/events.h"
@@ -224,6 +225,7 @@ int serve_run(const config_t *cfg, const char *announce, serve_reload_fn reload,
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &hup, NULL);
+	process_heap_tune();
 	log_set_level((log_level)cfg->log_level);
 	store_opts so = {.url = cfg->store_url,
 	                 .read_urls = cfg->store_read_url,

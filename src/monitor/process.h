@@ -18,8 +18,25 @@ typedef struct {
 	double threads;
 } process_stats;
 
+typedef struct {
+	double arena_bytes;   /* taken from the system by the arenas */
+	double in_use_bytes;  /* allocated in the arenas */
+	double free_bytes;    /* free in the arenas (part of it may be handed back) */
+	double free_chunks;
+	double mmap_bytes;    /* large allocations mapped one by one */
+	double mmap_chunks;
+} process_heap_stats;
+
 /* Fills st; a figure the kernel does not give is -1. */
 void process_read(process_stats *st);
+
+/* Sets the allocator's policy for a long-running server: blocks of 128 KiB
+ * and more mapped one by one (a fixed threshold; see process.c). Call
+ * before threads start. */
+void process_heap_tune(void);
+
+/* Fills h from glibc's mallinfo2 (all arenas; brief lock of each). */
+void process_heap(process_heap_stats *h);
 
 /* Seconds since this process started (from /proc; falls back to the time
  * since the first call). */
@@ -31,8 +48,9 @@ int process_cpus(void);
 /* Appends the process_* families (HELP, TYPE and one sample each):
  * process_cpu_seconds_total, process_resident_memory_bytes,
  * process_virtual_memory_bytes, process_start_time_seconds,
- * process_open_fds, process_max_fds, process_threads. Figures the kernel
- * does not give are left out. */
+ * process_open_fds, process_max_fds, process_threads, then the heap's
+ * brisk_heap_{arena,in_use,free,mmap}_bytes and brisk_heap_free_chunks.
+ * Figures the kernel does not give are left out. */
 void process_render(buf_t *out);
 
 #endif
