@@ -74,6 +74,7 @@ static tasks_status submit(http_req_t *r, tasks_t *t, const char *kind, const ch
 	char target[512];
 	audit_entry e;
 	authz_audit_entry(r, &e, target);
+	store_thread_on_commit(NULL, NULL); /* the entry goes in here, once */
 	tasks_status st = tasks_submit_audited(t, r->org, kind, params, priority, input_file, r->who.user ? &e : NULL,
 	                                       id, err, errlen);
 	r->audited = st == TASKS_OK;

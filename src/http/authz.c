@@ -129,17 +129,42 @@ void authz_audit_entry(const http_req_t *r, audit_entry *e, char target[512])
 	                   .detail = r->raw_query ? r->raw_query : ""};
 }
 
-void authz_after(http_server_t *srv, http_req_t *r)
+/* Whether write r gets the generic audit entry (when it succeeds). */
+static bool audited_here(const http_req_t *r)
 {
-	if (!is_write(r) || r->status < 200 || r->status >= 300 || !r->who.user || r->audited)
-		return;
+	if (!is_write(r) || !r->who.user || r->audited)
+		return false;
 	/* Emptying the org's cache changes no data; its commit would only
 	 * make the next reads look at the store again. */
 	if (!strcmp(r->route->name, "cache_clear"))
-		return;
+		return false;
 	/* A change of the match rules logs itself, with what changed
 	 * (match/rules.c), in its own transaction. */
-	if (!strcmp(r->route->name, "match_rules_put"))
+	return strcmp(r->route->name, "match_rules_put") != 0;
+}
+
+static int carry_audit(void *ud, store_conn_t *w)
+{
+	authz_carry *c = ud;
+	return audit_add(w, c->r->org, c->e.actor, c->e.action, c->e.target, c->e.detail);
+}
+
+void authz_before(http_req_t *r, authz_carry *c)
+{
+	if (!audited_here(r))
+		return;
+	c->r = r;
+	authz_audit_entry(r, &c->e, c->target);
+	store_thread_on_commit(carry_audit, c);
+}
+
+void authz_after(http_server_t *srv, http_req_t *r)
+{
+	/* went in with the request's first commit: nothing more */
+	if (store_thread_on_commit_done())
+		r->audited = true;
+	store_thread_on_commit(NULL, NULL);
+	if (!audited_here(r) || r->status < 200 || r->status >= 300)
 		return;
 	char target[512], err[256];
 	audit_entry e;

@@ -2,7 +2,8 @@
  * others need a bearer token or a session cookie (whose writes must echo
  * the session's CSRF token in X-CSRF-Token), a token scope that allows
  * the method, and a role at least the route's rule (auth/policy.c).
- * Successful writes are recorded in the organisation's audit log. */
+ * Writes are recorded in the organisation's audit log: with the first
+ * change they commit, or after the handler when they succeed without one. */
 #ifndef BRISK_AUTHZ_H
 #define BRISK_AUTHZ_H
 
@@ -15,8 +16,19 @@
  * refusal, or r->defer is set (the store must be asked: run again on a
  * worker). */
 bool authz_request(http_server_t *srv, http_req_t *r);
-/* After the handler: the audit entry of a successful write (none when the
- * handler set r->audited). */
+/* A write's audit entry, carried into the first transaction the handler
+ * commits on this thread (store_thread_on_commit), so the entry and the
+ * change commit together and the entry never waits for the writer on its
+ * own. c must live until authz_after. */
+typedef struct {
+	http_req_t *r;
+	audit_entry e;
+	char target[512];
+} authz_carry;
+void authz_before(http_req_t *r, authz_carry *c);
+/* After the handler (always, after authz_before): disarms the carry; a
+ * successful write whose entry did not go with a commit gets it now
+ * (none when the handler set r->audited). */
 void authz_after(http_server_t *srv, http_req_t *r);
 /* The audit entry of write r, for a handler that writes it in its own
  * transaction (then sets r->audited); target (512 bytes) holds the method

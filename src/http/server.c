@@ -98,12 +98,17 @@ static void run_handler(http_server_t *srv, http_req_t *r)
 	store_thread_refusals(NULL, NULL, 0);
 	bool ok = authz_request(srv, r) && (!rt->auth || limits_check(srv, r));
 	uint64_t faults = store_faults(srv->store);
-	if (ok)
+	authz_carry audit;
+	if (ok) {
+		authz_before(r, &audit);
 		rt->fn(srv, r);
+	}
 	store_busy_reply(r);
 	store_thread_bound_writes(false);
-	if (!ok || r->defer)
+	if (!ok || r->defer) {
+		store_thread_on_commit(NULL, NULL);
 		return; /* refused (answered), or r->defer: the store must be asked */
+	}
 	if (!r->status)
 		http_problem(r, 500, "the handler produced no response");
 	store_fault_reply(srv, r, faults);

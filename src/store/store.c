@@ -296,6 +296,7 @@ int store_write_commit(store_conn_t *c, char *err, size_t errlen)
 		wgate_release(&s->gate);
 		return -1;
 	}
+	wgate_commit_hook(c); /* e.g. the request's audit entry, with its change */
 	uint64_t (*newv)[TBL__COUNT] = xcalloc((size_t)c->ntouch + 1, sizeof *newv);
 	for (int i = 0; i < c->ntouch; i++)
 		for (int t = 0; t < TBL__COUNT; t++) {
@@ -308,7 +309,9 @@ int store_write_commit(store_conn_t *c, char *err, size_t errlen)
 				newv[i][t] = (uint64_t)store_col_i64(st, 0);
 			store_reset(st);
 		}
-	if (s->be->commit(c, c->ntouch > 0, err, errlen) != 0) {
+	bool committed = s->be->commit(c, c->ntouch > 0, err, errlen) == 0;
+	wgate_commit_outcome(committed);
+	if (!committed) {
 		c->ntouch = 0;
 		free(newv);
 		wgate_release(&s->gate);

@@ -102,6 +102,16 @@ void store_thread_label(const char *what);
  * are told how long to wait from it. No-op unless it holds the writer. */
 void store_thread_progress(int pct);
 
+/* Something that must commit with the change it describes (a request's
+ * audit entry): fn(ud, w) runs inside the next write transaction this
+ * thread commits, just before its COMMIT, once. A failing fn (-1) leaves
+ * it armed for the next commit and does not stop this one. (NULL, NULL)
+ * disarms. store_thread_on_commit_done tells whether it went in with a
+ * commit since it was armed. */
+typedef int (*store_commit_fn)(void *ud, store_conn_t *w);
+void store_thread_on_commit(store_commit_fn fn, void *ud);
+bool store_thread_on_commit_done(void);
+
 /* Marks tables of an org as changed by this transaction. */
 void store_write_touch(store_conn_t *c, int64_t org, unsigned table_mask);
 /* Commits and bumps the versions of touched (org, table)s. Returns 0, or -1

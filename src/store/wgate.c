@@ -23,6 +23,10 @@ static _Thread_local const char *tl_label;
 static _Thread_local wgate_t *tl_gate; /* the gate this thread last took */
 static _Thread_local int tl_refusals, tl_retry_s;
 static _Thread_local char tl_why[256];
+/* store_thread_on_commit: armed, run in the transaction being committed, done */
+static _Thread_local store_commit_fn tl_hook;
+static _Thread_local void *tl_hook_ud;
+static _Thread_local enum { HOOK_NONE, HOOK_ARMED, HOOK_IN_TX, HOOK_DONE } tl_hook_state;
 
 void wgate_init(wgate_t *g)
 {
@@ -159,4 +163,28 @@ void store_thread_progress(int pct)
 	if (g->held && pthread_equal(g->owner, pthread_self()))
 		atomic_store(&g->pct, pct);
 	pthread_mutex_unlock(&g->lock);
+}
+
+void store_thread_on_commit(store_commit_fn fn, void *ud)
+{
+	tl_hook = fn;
+	tl_hook_ud = ud;
+	tl_hook_state = fn ? HOOK_ARMED : HOOK_NONE;
+}
+
+bool store_thread_on_commit_done(void)
+{
+	return tl_hook_state == HOOK_DONE;
+}
+
+void wgate_commit_hook(store_conn_t *w)
+{
+	if (tl_hook_state == HOOK_ARMED && tl_hook(tl_hook_ud, w) == 0)
+		tl_hook_state = HOOK_IN_TX;
+}
+
+void wgate_commit_outcome(bool committed)
+{
+	if (tl_hook_state == HOOK_IN_TX)
+		tl_hook_state = committed ? HOOK_DONE : HOOK_ARMED;
 }

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/store.h"
+
 typedef struct {
 	pthread_mutex_t lock;
 	pthread_cond_t freed; /* on CLOCK_MONOTONIC */
@@ -36,5 +38,11 @@ void wgate_release(wgate_t *g);
 /* Notes a refusal of this thread (a backend's busy answer after the gate
  * was taken): retry_s seconds, why as the reason. */
 void wgate_note_refusal(int retry_s, const char *why);
+
+/* store_write_commit's side of store_thread_on_commit: runs this
+ * thread's armed fn in w before the COMMIT, and then learns whether the
+ * commit went through. */
+void wgate_commit_hook(store_conn_t *w);
+void wgate_commit_outcome(bool committed);
 
 #endif

@@ -109,6 +109,12 @@ test('an import holding the writer: reads answer, writes are refused with 503 an
 
   const ok = await cost(9);
   assert.equal(ok.status, 200, ok.text);
+  // its audit entry went in with it; the refused ones have none
+  const audit = await api(srv, ds.token, '/api/v1/audit?limit=1000');
+  assert.equal(audit.status, 200, audit.text);
+  const logged = audit.json.data.filter((e) => e.action === 'write');
+  assert.equal(logged.length, 1, JSON.stringify(logged));
+  assert.ok(audit.json.data.some((e) => e.action === 'task_cancel'), 'the cancel is logged');
   assert.equal(Number(storeSql(ds.data, "SELECT count(*) FROM costs WHERE id LIKE 'WL-%'")), 1, 'only the write that went through');
   assert.equal((await api(srv, ds.token, '/api/v1/tokens', { method: 'POST', headers: JSONH, body: JSON.stringify({ label: 'wl' }) })).status, 201);
   // the stamp put off during the import reaches the store with the next request

@@ -125,3 +125,43 @@ Test(wgate, another_process_writing_is_a_bounded_refusal)
 	store_write_rollback(w);
 	store_close(other);
 }
+
+static int hook_calls;
+
+static int hook_insert(void *ud, store_conn_t *w)
+{
+	hook_calls++;
+	store_stmt_t *st = store_prepare(w, "INSERT INTO audit(org, at, actor, action, target, detail) "
+	                                    "VALUES(?, 0, 'test', 'hooked', '', '')");
+	store_bind_i64(st, 1, *(int64_t *)ud);
+	store_status rc = store_step(st);
+	store_reset(st);
+	return rc == STORE_DONE ? 0 : -1;
+}
+
+static int64_t hooked_rows(void)
+{
+	return db_i64(&fx, "SELECT count(*) FROM audit WHERE action = 'hooked'");
+}
+
+Test(wgate, commit_hook_goes_in_with_the_first_commit_only)
+{
+	char err[256] = "";
+	store_thread_on_commit(hook_insert, &fx.org);
+	store_conn_t *w = store_write_begin(fx.store, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	store_write_rollback(w);
+	cr_expect_not(store_thread_on_commit_done(), "a rollback carries nothing");
+	cr_expect_eq(hook_calls, 0);
+	w = store_write_begin(fx.store, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	cr_assert_eq(store_write_commit(w, err, sizeof err), 0, "%s", err);
+	cr_expect(store_thread_on_commit_done());
+	w = store_write_begin(fx.store, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	cr_assert_eq(store_write_commit(w, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(hook_calls, 1, "once");
+	cr_expect_eq(hooked_rows(), 1);
+	store_thread_on_commit(NULL, NULL);
+	cr_expect_not(store_thread_on_commit_done());
+}
