@@ -4,6 +4,7 @@
 
 #include "core/mem.h"
 #include "store/dialect.h"
+#include "store/schema_pg.h"
 #include "store/searchidx.h"
 
 /* DESIGN
@@ -769,6 +770,9 @@ static const migration migrations[] = {
 	 * one data set leaves the others' cached answers valid. */
 	{.sql = "ALTER TABLE datasets ADD COLUMN version INTEGER NOT NULL DEFAULT 0;",
 	 .pg = "ALTER TABLE datasets ADD COLUMN version BIGINT NOT NULL DEFAULT 0;"},
+	/* 24: PostgreSQL: allocations' three foreign keys checked per
+	 * statement (schema_pg.h). SQLite keeps its foreign keys. */
+	{.sql = "SELECT 1;", .pg = ALLOC_CHECK_PG},
 };
 
 int schema_count(void)

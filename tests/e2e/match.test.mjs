@@ -17,11 +17,11 @@
 // starts.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, existsSync } from 'node:fs';
+import { cpSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  BIN, dataset, startServer, api, token, brisk, readCsv, cents, tempDir, cleanup, copyStore,
+  BIN, dataset, startServer, api, token, brisk, readCsv, cents, tempDir, cleanup, copyStore, storeSql, PG_URL,
 } from './lib/harness.mjs';
 import { dayNum, ratio } from './lib/expect.mjs';
 
@@ -1006,6 +1006,33 @@ describe('brisk match (CLI)', () => {
     const s = summary(ok(['match', '--data', d, '--org', 'acme', '--dry-run', '-q']));
     assert.equal(s.payments, paymentsCsv.length);
     assert.ok(!existsSync(path.join(cliRoot, 'no')));
+  });
+});
+
+describe('allocations name rows that exist (foreign keys; per statement on PostgreSQL)', () => {
+  test('an allocation naming a missing invoice is refused; a deleted payment or invoice takes its allocations', () => {
+    const d = path.join(cliRoot, 'fk');
+    const inv = path.join(cliRoot, 'fk-invoices.csv');
+    const pay = path.join(cliRoot, 'fk-payments.csv');
+    writeFileSync(inv, 'id,number,customer,customer_id,issue_date,due_date,amount,status\n' +
+      'I1,INV-2025-000001,Acme Ltd,C1,2025-01-01,2025-01-31,100.00,open\n' +
+      'I2,INV-2025-000002,Bolt Ltd,C2,2025-01-02,2025-02-01,250.00,open\n');
+    writeFileSync(pay, 'id,date,payer,amount,reference,customer_id\n' +
+      'P1,2025-01-10,Acme Ltd,100.00,INV-2025-000001,C1\nP2,2025-01-11,Bolt Ltd,250.00,INV-2025-000002,C2\n');
+    brisk(['import', 'invoices', inv, '--org', 'fk', '--data', d, '-q']);
+    brisk(['import', 'payments', pay, '--org', 'fk', '--data', d, '-q']);
+    brisk(['match', '--data', d, '--org', 'fk', '-q']);
+    const fk = PG_URL ? '' : 'PRAGMA foreign_keys=ON;'; // the sqlite3 shell's default is off
+    const n = (where) => Number(storeSql(d, `SELECT count(*) FROM allocations a WHERE ${where}`));
+    assert.equal(n('true'), 2);
+    assert.throws(() => storeSql(d, `${fk}INSERT INTO allocations(org, payment, invoice, amount, pay_date, rule, ` +
+      'confidence, state) SELECT org, payment, invoice + 1000, 1, pay_date, rule, confidence, state FROM allocations'),
+    /foreign key/i);
+    assert.equal(n('true'), 2);
+    storeSql(d, `${fk}DELETE FROM payments WHERE id = 'P1'`);
+    assert.equal(n('true'), 1);
+    storeSql(d, `${fk}DELETE FROM invoices WHERE id = 'I2'`);
+    assert.equal(n('true'), 0);
   });
 });
 
