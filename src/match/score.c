@@ -17,7 +17,8 @@
  *   rule 1  exact reference  customer agrees: 0.99 (equal amount), 0.95 (partial)
  *                            customer unknown: 0.92 / 0.70; clashes: 0.85 / 0.55
  *   rule 2  fuzzy reference  equal amount: 0.93 (1 edit), 0.90 (2); partial 0.82 / 0.78
- *   rule 3  amount+customer  0.80 .. 0.90 with the name similarity; 0.90 on equal ids
+ *   rule 3  amount+customer  0.80 .. 0.90 with the name similarity; 0.90 on equal ids;
+ *                            paid up to a year after its window: 0.60 (review only)
  *   rule 1, a number without its prefix or year (unique, customer agrees):
  *                            0.97 (equal amount), 0.90 (partial);
  *                            customer unknown: 0.80 / 0.60
@@ -304,6 +305,9 @@ int score_ref_distance(const score_payment *p, const char *canon, size_t len, in
 	return best;
 }
 
+#define LATE_DAYS 365  /* how long after its window rule 3 still proposes */
+#define LATE_CONF 0.60
+
 void score_pair(const score_opts *o, const score_payment *p, const score_invoice *v, double name_sim, int cid_rel,
                 score_cand *c)
 {
@@ -363,6 +367,17 @@ void score_pair(const score_opts *o, const score_payment *p, const score_invoice
 		double t = o->name_threshold < 1 ? (name_sim - o->name_threshold) / (1 - o->name_threshold) : 1;
 		t = t < 0 ? 0 : t > 1 ? 1 : t;
 		double k = cid_rel > 0 ? 0.90 : 0.80 + 0.10 * t;
+		if (k > best) {
+			best = k;
+			rule = SCORE_RULE_AMOUNT_CUSTOMER;
+		}
+	}
+	/* Paid after the window, within a year: the customer's invoice of
+	 * exactly that amount, paid months late, is still the likeliest one,
+	 * but never applied (LATE_CONF stays below the auto threshold). */
+	if (o->use_amount_customer && eq && agree && !(f & (SCORE_DATE_OK | SCORE_EARLY)) &&
+	    p->date <= (date_t)(v->due + o->days_after_due + LATE_DAYS)) {
+		double k = fmin(LATE_CONF, o->auto_threshold - 0.01);
 		if (k > best) {
 			best = k;
 			rule = SCORE_RULE_AMOUNT_CUSTOMER;

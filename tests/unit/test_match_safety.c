@@ -283,6 +283,24 @@ Test(safety, item6_a_tie_follows_the_customers_habit)
 	json_decref(j);
 }
 
+/* Paid months after the window: the customer's invoice of exactly that
+ * amount is proposed, never applied, and no longer loses to a write-off
+ * guess on a newer invoice a little above the payment. */
+Test(safety, item6_paid_months_late_is_proposed)
+{
+	reconcile(INV_HEAD "IV1,INV-2025-000101,Golden Bakery,,2025-01-01,2025-01-31,100.00,open\n"
+	                   "IV2,INV-2025-000102,Golden Bakery,,2025-06-01,2025-06-30,101.00,open\n",
+	          PAY_HEAD "P1,2025-07-10,GOLDEN BAKERY,100.00,,\n");
+	expect("P1", "IV1 proposed amount_customer");
+	json_t *j = explained("P1");
+	json_t *d = json_object_get(j, "decision");
+	cr_expect_str_eq(json_string_value(json_object_get(d, "verdict")), "proposed");
+	json_decref(j);
+	/* More than a year after the window: nothing. */
+	reconcile(NULL, PAY_HEAD "P2,2026-05-10,GOLDEN BAKERY,100.00,,\n");
+	expect("P2", "-");
+}
+
 /* ---- item 7: void and paid invoices ---- */
 
 Test(safety, item7_void_is_never_outstanding)
