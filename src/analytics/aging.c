@@ -1,7 +1,9 @@
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "analytics/internal.h"
 #include "analytics/source.h"
+#include "core/mem.h"
 
 /* DESIGN
  * Receivables at a past date without a history table: the invoices column
@@ -113,23 +115,37 @@ static void row_later(void *ud, store_stmt_t *st, int i)
 		add(x->a, b, 1, then);
 }
 
-/* The three reads in one round trip of the store (store_each_many). */
-static int compute_fast(store_conn_t *c, int64_t org, date_t as_of, an_aging *a, char *err, size_t errlen)
+static void fast_done(void *ud, bool ok)
 {
-	fast_ctx x = {org, as_of, a};
-	store_each_t v[] = {
-		{aging_sql_open, 1, bind_org, row_open, &x},
-		{aging_sql_future, 1, bind_org_date, row_future, &x},
-		{aging_sql_later, 1, bind_org_date, row_later, &x},
-	};
-	return store_each_many(c, v, 3) == 0 ? 0 : an_store_err(c, "aging", err, errlen);
+	(void)ok;
+	free(ud);
+}
+
+void an_aging_add(an_reads *rd, int64_t org, date_t as_of, an_aging *a)
+{
+	*a = (an_aging){0};
+	char why[300];
+	if (rd->naive) {
+		if (compute_naive(rd->c, org, as_of, a, why, sizeof why) != 0)
+			an_reads_fail(rd, why);
+		return;
+	}
+	fast_ctx *x = xmalloc(sizeof *x);
+	*x = (fast_ctx){org, as_of, a};
+	an_reads_add(rd, aging_sql_open, 1, bind_org, row_open, x);
+	an_reads_add(rd, aging_sql_future, 1, bind_org_date, row_future, x);
+	an_reads_add(rd, aging_sql_later, 1, bind_org_date, row_later, x);
+	an_reads_then(rd, fast_done, x);
 }
 
 int an_aging_compute(store_conn_t *c, int64_t org, date_t as_of, bool naive, an_aging *a, char *err,
                      size_t errlen)
 {
-	*a = (an_aging){0};
-	return naive ? compute_naive(c, org, as_of, a, err, errlen) : compute_fast(c, org, as_of, a, err, errlen);
+	/* the three reads in one round trip of the store */
+	an_reads rd;
+	an_reads_init(&rd, c, naive);
+	an_aging_add(&rd, org, as_of, a);
+	return an_reads_run(&rd, "aging", err, errlen);
 }
 
 void an_aging_json(const an_aging *a, date_t as_of, buf_t *out)
@@ -153,13 +169,13 @@ int analytics_aging(store_conn_t *c, const analytics_params *p, buf_t *out, char
 	return 0;
 }
 
-int an_dso_json(store_conn_t *c, const analytics_params *p, const an_aging *ag, buf_t *out, char *err,
-                size_t errlen)
+source_sum an_dso_sum(const analytics_params *p)
 {
-	int64_t cnt, invoiced;
-	if (source_total(c, p->org, p->naive, ROLLUP_INVOICED, p->as_of - 89, p->as_of, &cnt, &invoiced, err,
-	                 errlen) != 0)
-		return -1;
+	return (source_sum){ROLLUP_INVOICED, p->as_of - 89, p->as_of, 0, 0};
+}
+
+void an_dso_put(const analytics_params *p, const an_aging *ag, int64_t invoiced, buf_t *out)
+{
 	buf_puts(out, "{\"as_of\":");
 	an_put_date(out, p->as_of);
 	buf_printf(out, ",\"outstanding\":%lld,\"invoiced_90d\":%lld,\"dso\":", (long long)ag->total_amount,
@@ -169,13 +185,21 @@ int an_dso_json(store_conn_t *c, const analytics_params *p, const an_aging *ag, 
 	else
 		an_put_ratio_mul(out, ag->total_amount, 90, invoiced, 1);
 	buf_putc(out, '}');
-	return 0;
 }
 
 int analytics_dso(store_conn_t *c, const analytics_params *p, buf_t *out, char *err, size_t errlen)
 {
-	an_aging a;
-	if (an_check_params(p, err, errlen) != 0 || an_aging_compute(c, p->org, p->as_of, p->naive, &a, err, errlen))
+	if (an_check_params(p, err, errlen) != 0)
 		return -1;
-	return an_dso_json(c, p, &a, out, err, errlen);
+	/* the receivables and the 90 days invoiced in one round trip */
+	an_aging a;
+	an_reads rd;
+	an_reads_init(&rd, c, p->naive);
+	source_sum inv = an_dso_sum(p);
+	an_aging_add(&rd, p->org, p->as_of, &a);
+	source_figures_add(&rd, p->org, &inv, 1, NULL, 0);
+	if (an_reads_run(&rd, "dso", err, errlen) != 0)
+		return -1;
+	an_dso_put(p, &a, inv.total, out);
+	return 0;
 }

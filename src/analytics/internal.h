@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "analytics/analytics.h"
+#include "analytics/reads.h"
 #include "core/buf.h"
 #include "core/date.h"
 #include "store/store.h"
@@ -63,16 +64,21 @@ typedef struct {
 } an_aging;
 int an_aging_compute(store_conn_t *c, int64_t org, date_t as_of, bool naive, an_aging *a, char *err,
                      size_t errlen);
+/* The same gathered into rd: *a is set once rd has run. */
+void an_aging_add(an_reads *rd, int64_t org, date_t as_of, an_aging *a);
 
-/* The JSON object bodies shared by a view and the dashboard. */
-int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging *ag, buf_t *out, char *err,
-                     size_t errlen);
+/* The JSON objects shared by a view and the dashboard, from what their
+ * reads gave (items are sorted here, by amount). */
 void an_aging_json(const an_aging *a, date_t as_of, buf_t *out);
-int an_dso_json(store_conn_t *c, const analytics_params *p, const an_aging *ag, buf_t *out, char *err,
-                size_t errlen);
+void an_breakdown_put(const analytics_params *p, const char *of, const char *by, an_items *it, buf_t *out);
+void an_top_customers_put(const analytics_params *p, an_items *it, buf_t *out);
+/* DSO's one read (the 90 days invoiced, a source_sum: source.h) and its
+ * object from the receivables and that sum's total. */
+void an_dso_put(const analytics_params *p, const an_aging *ag, int64_t invoiced, buf_t *out);
 
-/* Leads with a follow-up on day (status not won/lost) (leads.c). */
-int an_followups_due(store_conn_t *c, int64_t org, date_t day, bool naive, int64_t *n, char *err, size_t errlen);
+/* Leads with a follow-up on day (status not won/lost) (leads.c), gathered
+ * into rd: *n is set once rd has run. */
+void an_followups_due_add(an_reads *rd, int64_t org, date_t day, int64_t *n);
 
 /* Fast-path SQL texts defined in the other files (analytics_statements). */
 extern const char aging_sql_open[], aging_sql_future[], aging_sql_later[];

@@ -27,17 +27,42 @@ static const char naive_due[] = "SELECT count(*) FROM leads WHERE org = ? AND st
 
 static const char *const statuses[6] = {"new", "contacted", "qualified", "proposal", "won", "lost"};
 
-int an_followups_due(store_conn_t *c, int64_t org, date_t day, bool naive, int64_t *n, char *err, size_t errlen)
+/* Both follow-up reads take (org, day); each fills one output. */
+typedef struct {
+	int64_t org;
+	date_t day;
+	int64_t *n;    /* due today */
+	an_items *out; /* per creator */
+} day_ctx;
+
+static void day_bind(void *ud, store_stmt_t *st, int i)
 {
-	store_stmt_t *st = store_prepare(c, naive ? naive_due : leads_sql_due);
-	if (!st)
-		return an_store_err(c, "prepare", err, errlen);
-	store_bind_i64(st, 1, org);
-	store_bind_i64(st, 2, day);
-	store_status rc = store_step(st);
-	*n = rc == STORE_ROW ? store_col_i64(st, 0) : 0;
-	store_reset(st);
-	return rc == STORE_ROW ? 0 : an_store_err(c, "followups", err, errlen);
+	day_ctx *x = ud;
+	(void)i;
+	store_bind_i64(st, 1, x->org);
+	store_bind_i64(st, 2, x->day);
+}
+
+static void day_done(void *ud, bool ok)
+{
+	(void)ok;
+	free(ud);
+}
+
+static void due_row(void *ud, store_stmt_t *st, int i)
+{
+	day_ctx *x = ud;
+	(void)i;
+	*x->n = store_col_i64(st, 0);
+}
+
+void an_followups_due_add(an_reads *rd, int64_t org, date_t day, int64_t *n)
+{
+	*n = 0;
+	day_ctx *x = xmalloc(sizeof *x);
+	*x = (day_ctx){org, day, n, NULL};
+	an_reads_add(rd, rd->naive ? naive_due : leads_sql_due, 1, day_bind, due_row, x);
+	an_reads_then(rd, day_done, x);
 }
 
 typedef struct {
@@ -53,28 +78,27 @@ static int status_index(const char *s, size_t len)
 	return -1;
 }
 
-/* Follow-ups per creator, as items with cnt = due and total = overdue. */
-static int followups(store_conn_t *c, const analytics_params *p, an_items *out, char *err, size_t errlen)
+static void fu_row(void *ud, store_stmt_t *st, int i)
 {
-	store_stmt_t *st = store_prepare(c, p->naive ? naive_followups : leads_sql_followups);
-	if (!st)
-		return an_store_err(c, "prepare", err, errlen);
-	store_bind_i64(st, 1, p->org);
-	store_bind_i64(st, 2, p->day);
-	store_status rc;
-	while ((rc = store_step(st)) == STORE_ROW) {
-		date_t fd = (date_t)store_col_i64(st, 0);
-		int64_t n = store_col_i64(st, 2);
-		size_t len;
-		const char *k = store_col_text(st, 1, &len);
-		/* Future follow-ups alone leave nothing to report. */
-		if (fd <= p->day)
-			an_items_add(out, k, len, fd == p->day ? n : 0, fd < p->day ? n : 0);
-	}
-	store_reset(st);
-	if (rc != STORE_DONE)
-		return an_store_err(c, "followups", err, errlen);
-	return 0;
+	day_ctx *x = ud;
+	(void)i;
+	date_t fd = (date_t)store_col_i64(st, 0);
+	int64_t n = store_col_i64(st, 2);
+	size_t len;
+	const char *k = store_col_text(st, 1, &len);
+	/* Future follow-ups alone leave nothing to report. */
+	if (fd <= x->day)
+		an_items_add(x->out, k, len, fd == x->day ? n : 0, fd < x->day ? n : 0);
+}
+
+/* Follow-ups per creator, as items with cnt = due and total = overdue,
+ * gathered into rd. */
+static void followups_add(an_reads *rd, const analytics_params *p, an_items *out)
+{
+	day_ctx *x = xmalloc(sizeof *x);
+	*x = (day_ctx){p->org, p->day, NULL, out};
+	an_reads_add(rd, rd->naive ? naive_followups : leads_sql_followups, 1, day_bind, fu_row, x);
+	an_reads_then(rd, day_done, x);
 }
 
 static size_t creator_len(const an_item *it)
@@ -90,8 +114,13 @@ int analytics_leads_summary(store_conn_t *c, const analytics_params *p, buf_t *o
 	an_items created = {0}, fu = {0}, names = {0};
 	creator_counts *cc = NULL;
 	int rc = -1;
-	if (source_by_dim(c, p->org, p->naive, ROLLUP_LEADS, p->from, p->to, &created, err, errlen) != 0 ||
-	    followups(c, p, &fu, err, errlen) != 0)
+	/* one round trip of the store */
+	an_reads rd;
+	an_reads_init(&rd, c, p->naive);
+	source_dim d = {ROLLUP_LEADS, p->from, p->to, &created};
+	source_figures_add(&rd, p->org, NULL, 0, &d, 1);
+	followups_add(&rd, p, &fu);
+	if (an_reads_run(&rd, "leads", err, errlen) != 0)
 		goto done;
 	for (size_t i = 0; i < created.n; i++)
 		an_items_add(&names, created.v[i].key, creator_len(&created.v[i]), 0, 0);

@@ -109,18 +109,16 @@ void source_rows_free(source_rows *r)
 	*r = (source_rows){0};
 }
 
-/* Runs a (org, [metric], from, to) statement, handing each row to the
+/* Runs a naive (org, from, to) statement, handing each row to the
  * caller's collector through the two output lists (one of them NULL). */
-static int run(store_conn_t *c, const char *sql, int64_t org, const segment *s, bool bind_metric,
-               source_rows *rows, an_items *items, char *err, size_t errlen)
+static int run(store_conn_t *c, const char *sql, int64_t org, const segment *s, source_rows *rows, an_items *items,
+               char *err, size_t errlen)
 {
 	store_stmt_t *st = store_prepare(c, sql);
 	if (!st)
 		return an_store_err(c, "prepare", err, errlen);
 	int i = 1;
 	store_bind_i64(st, i++, org);
-	if (bind_metric)
-		store_bind_i64(st, i++, s->metric);
 	store_bind_i64(st, i++, s->from);
 	store_bind_i64(st, i++, s->to);
 	store_status rc;
@@ -149,7 +147,7 @@ int source_total(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date
 	if (naive) {
 		source_rows r = {0};
 		segment s = {(int32_t)m, from, to};
-		int rc = from <= to ? run(c, naive_day[m], org, &s, false, &r, NULL, err, errlen) : 0;
+		int rc = from <= to ? run(c, naive_day[m], org, &s, &r, NULL, err, errlen) : 0;
 		for (size_t i = 0; i < r.n; i++) {
 			*cnt += r.v[i].cnt;
 			*total += r.v[i].total;
@@ -157,26 +155,12 @@ int source_total(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date
 		source_rows_free(&r);
 		return rc;
 	}
-	segment seg[3];
-	int n = segments(m, from, to, true, seg);
-	for (int i = 0; i < n; i++) {
-		store_stmt_t *st = store_prepare(c, source_sql_sum);
-		if (!st)
-			return an_store_err(c, "prepare", err, errlen);
-		store_bind_i64(st, 1, org);
-		store_bind_i64(st, 2, seg[i].metric);
-		store_bind_i64(st, 3, seg[i].from);
-		store_bind_i64(st, 4, seg[i].to);
-		store_status rc = store_step(st);
-		if (rc == STORE_ROW) {
-			*cnt += store_col_i64(st, 0);
-			*total += store_col_i64(st, 1);
-		}
-		store_reset(st);
-		if (rc != STORE_ROW)
-			return an_store_err(c, "rollup", err, errlen);
-	}
-	return 0;
+	/* the segments in one round trip */
+	source_sum v = {m, from, to, 0, 0};
+	int rc = source_figures(c, org, false, &v, 1, NULL, 0, err, errlen);
+	*cnt = v.cnt;
+	*total = v.total;
+	return rc;
 }
 
 int source_by_dim(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date_t from, date_t to,
@@ -186,17 +170,13 @@ int source_by_dim(store_conn_t *c, int64_t org, bool naive, rollup_metric m, dat
 		return -1;
 	if (naive) {
 		segment s = {(int32_t)m, from, to};
-		if (from <= to && run(c, naive_dim[m], org, &s, false, NULL, out, err, errlen) != 0)
+		if (from <= to && run(c, naive_dim[m], org, &s, NULL, out, err, errlen) != 0)
 			return -1;
-	} else {
-		segment seg[3];
-		int n = segments(m, from, to, true, seg);
-		for (int i = 0; i < n; i++)
-			if (run(c, source_sql_dim, org, &seg[i], true, NULL, out, err, errlen) != 0)
-				return -1;
+		an_items_sort_key(out);
+		return 0;
 	}
-	an_items_sort_key(out);
-	return 0;
+	source_dim d = {m, from, to, out}; /* the segments in one round trip */
+	return source_figures(c, org, false, NULL, 0, &d, 1, err, errlen);
 }
 
 int source_series(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date_t from, date_t to, bool months,
@@ -206,14 +186,12 @@ int source_series(store_conn_t *c, int64_t org, bool naive, rollup_metric m, dat
 		return -1;
 	if (naive) {
 		segment s = {(int32_t)m, from, to};
-		return from <= to ? run(c, naive_day[m], org, &s, false, out, NULL, err, errlen) : 0;
+		return from <= to ? run(c, naive_day[m], org, &s, out, NULL, err, errlen) : 0;
 	}
-	segment seg[3];
-	int n = segments(m, from, to, months, seg);
-	for (int i = 0; i < n; i++)
-		if (run(c, source_sql_day, org, &seg[i], true, out, NULL, err, errlen) != 0)
-			return -1;
-	return 0;
+	an_reads rd;
+	an_reads_init(&rd, c, false);
+	source_series_add(&rd, org, m, from, to, months, out);
+	return an_reads_run(&rd, "rollup", err, errlen);
 }
 
 /* The segments of many requests, each knowing its request (store_each). */
@@ -224,6 +202,7 @@ typedef struct {
 	int n;
 	source_sum *sums;
 	source_dim *dims;
+	source_rows *rows;
 } many;
 
 static void many_init(many *x, int64_t org, int nreq)
@@ -233,9 +212,9 @@ static void many_init(many *x, int64_t org, int nreq)
 	x->owner = xmalloc((size_t)nreq * 3 * sizeof *x->owner + 1);
 }
 
-static void many_add(many *x, int req, rollup_metric m, date_t from, date_t to)
+static void many_add(many *x, int req, rollup_metric m, date_t from, date_t to, bool months)
 {
-	int k = segments(m, from, to, true, x->seg + x->n);
+	int k = segments(m, from, to, months, x->seg + x->n);
 	for (int i = 0; i < k; i++)
 		x->owner[x->n++] = req;
 }
@@ -273,54 +252,99 @@ static void dim_row(void *ud, store_stmt_t *st, int i)
 	an_items_add(x->dims[x->owner[i]].out, k, len, cnt, total);
 }
 
+static void day_row(void *ud, store_stmt_t *st, int i)
+{
+	many *x = ud;
+	(void)i;
+	int64_t cnt = store_col_i64(st, 1);
+	if (cnt != 0) /* segments ascend, and so do their rows */
+		rows_add(x->rows, (date_t)store_col_i64(st, 0), cnt, store_col_i64(st, 2));
+}
+
+static void series_done(void *ud, bool ok)
+{
+	(void)ok;
+	many_free(ud);
+	free(ud);
+}
+
+void source_series_add(an_reads *rd, int64_t org, rollup_metric m, date_t from, date_t to, bool months,
+                       source_rows *out)
+{
+	if (rd->naive) {
+		char why[300];
+		if (source_series(rd->c, org, true, m, from, to, months, out, why, sizeof why) != 0)
+			an_reads_fail(rd, why);
+		return;
+	}
+	many *x = xmalloc(sizeof *x);
+	many_init(x, org, 1);
+	x->rows = out;
+	many_add(x, 0, m, from, to, months);
+	if (x->n)
+		an_reads_add(rd, source_sql_day, x->n, many_bind, day_row, x);
+	an_reads_then(rd, series_done, x);
+}
+
+typedef struct {
+	many s, d;
+	int ndims;
+} figures;
+
+static void figures_done(void *ud, bool ok)
+{
+	figures *f = ud;
+	(void)ok;
+	for (int i = 0; i < f->ndims; i++)
+		an_items_sort_key(f->d.dims[i].out);
+	many_free(&f->s);
+	many_free(&f->d);
+	free(f);
+}
+
+void source_figures_add(an_reads *rd, int64_t org, source_sum *sums, int nsums, source_dim *dims, int ndims)
+{
+	char why[300];
+	for (int i = 0; i < nsums; i++)
+		if (!metric_ok(sums[i].m, why, sizeof why))
+			return an_reads_fail(rd, why);
+	for (int i = 0; i < ndims; i++)
+		if (!metric_ok(dims[i].m, why, sizeof why))
+			return an_reads_fail(rd, why);
+	if (rd->naive) { /* the reference: range by range, at once */
+		for (int i = 0; i < nsums; i++)
+			if (source_total(rd->c, org, true, sums[i].m, sums[i].from, sums[i].to, &sums[i].cnt, &sums[i].total, why,
+			                 sizeof why) != 0)
+				return an_reads_fail(rd, why);
+		for (int i = 0; i < ndims; i++)
+			if (source_by_dim(rd->c, org, true, dims[i].m, dims[i].from, dims[i].to, dims[i].out, why, sizeof why))
+				return an_reads_fail(rd, why);
+		return;
+	}
+	figures *f = xcalloc(1, sizeof *f);
+	many_init(&f->s, org, nsums);
+	many_init(&f->d, org, ndims);
+	f->s.sums = sums;
+	f->d.dims = dims;
+	f->ndims = ndims;
+	for (int i = 0; i < nsums; i++) {
+		sums[i].cnt = sums[i].total = 0;
+		many_add(&f->s, i, sums[i].m, sums[i].from, sums[i].to, true);
+	}
+	for (int i = 0; i < ndims; i++)
+		many_add(&f->d, i, dims[i].m, dims[i].from, dims[i].to, true);
+	if (f->s.n)
+		an_reads_add(rd, source_sql_sum, f->s.n, many_bind, sum_row, &f->s);
+	if (f->d.n)
+		an_reads_add(rd, source_sql_dim, f->d.n, many_bind, dim_row, &f->d);
+	an_reads_then(rd, figures_done, f);
+}
+
 int source_figures(store_conn_t *c, int64_t org, bool naive, source_sum *sums, int nsums, source_dim *dims,
                    int ndims, char *err, size_t errlen)
 {
-	for (int i = 0; i < nsums; i++)
-		if (!metric_ok(sums[i].m, err, errlen))
-			return -1;
-	for (int i = 0; i < ndims; i++)
-		if (!metric_ok(dims[i].m, err, errlen))
-			return -1;
-	if (naive) { /* the reference: range by range */
-		for (int i = 0; i < nsums; i++)
-			if (source_total(c, org, true, sums[i].m, sums[i].from, sums[i].to, &sums[i].cnt, &sums[i].total, err,
-			                 errlen) != 0)
-				return -1;
-		for (int i = 0; i < ndims; i++)
-			if (source_by_dim(c, org, true, dims[i].m, dims[i].from, dims[i].to, dims[i].out, err, errlen) != 0)
-				return -1;
-		return 0;
-	}
-	many s, d;
-	many_init(&s, org, nsums);
-	many_init(&d, org, ndims);
-	s.sums = sums;
-	d.dims = dims;
-	for (int i = 0; i < nsums; i++) {
-		sums[i].cnt = sums[i].total = 0;
-		many_add(&s, i, sums[i].m, sums[i].from, sums[i].to);
-	}
-	for (int i = 0; i < ndims; i++)
-		many_add(&d, i, dims[i].m, dims[i].from, dims[i].to);
-	store_each_t v[] = {
-		{source_sql_sum, s.n, many_bind, sum_row, &s},
-		{source_sql_dim, d.n, many_bind, dim_row, &d},
-	};
-	int rc = store_each_many(c, v, 2);
-	many_free(&s);
-	many_free(&d);
-	for (int i = 0; i < ndims; i++)
-		an_items_sort_key(dims[i].out);
-	return rc == 0 ? 0 : an_store_err(c, "rollup", err, errlen);
-}
-
-int source_totals(store_conn_t *c, int64_t org, bool naive, source_sum *v, int n, char *err, size_t errlen)
-{
-	return source_figures(c, org, naive, v, n, NULL, 0, err, errlen);
-}
-
-int source_by_dims(store_conn_t *c, int64_t org, bool naive, source_dim *v, int n, char *err, size_t errlen)
-{
-	return source_figures(c, org, naive, NULL, 0, v, n, err, errlen);
+	an_reads rd;
+	an_reads_init(&rd, c, naive);
+	source_figures_add(&rd, org, sums, nsums, dims, ndims);
+	return an_reads_run(&rd, "rollup", err, errlen);
 }

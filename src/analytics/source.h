@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "analytics/internal.h"
+#include "analytics/reads.h"
 #include "store/rollup.h"
 
 typedef struct {
@@ -43,11 +44,11 @@ typedef struct {
 	date_t from, to;
 	an_items *out;
 } source_dim;
-int source_totals(store_conn_t *c, int64_t org, bool naive, source_sum *v, int n, char *err, size_t errlen);
-int source_by_dims(store_conn_t *c, int64_t org, bool naive, source_dim *v, int n, char *err, size_t errlen);
-/* Both at once: one round trip for all. */
 int source_figures(store_conn_t *c, int64_t org, bool naive, source_sum *sums, int nsums, source_dim *dims,
                    int ndims, char *err, size_t errlen);
+
+/* The same gathered into rd: the figures are set once rd has run. */
+void source_figures_add(an_reads *rd, int64_t org, source_sum *sums, int nsums, source_dim *dims, int ndims);
 
 /* Per day over [from, to], ascending, appended to out. With months set a
  * whole calendar month inside the range may come as one row dated the first
@@ -55,7 +56,14 @@ int source_figures(store_conn_t *c, int64_t org, bool naive, source_sum *sums, i
 int source_series(store_conn_t *c, int64_t org, bool naive, rollup_metric m, date_t from, date_t to, bool months,
                   source_rows *out, char *err, size_t errlen);
 
+/* The same gathered into rd: out is filled once rd has run. */
+void source_series_add(an_reads *rd, int64_t org, rollup_metric m, date_t from, date_t to, bool months,
+                       source_rows *out);
+
 void source_rows_free(source_rows *r);
+
+/* DSO's one read: the 90 days invoiced up to as_of (aging.c). */
+source_sum an_dso_sum(const analytics_params *p);
 
 /* The fast-path SQL texts of this file (for analytics_statements). */
 extern const char source_sql_sum[], source_sql_day[], source_sql_dim[];

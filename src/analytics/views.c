@@ -74,58 +74,72 @@ static void currencies_put(buf_t *out, const an_items *in, const an_items *inv, 
 	buf_putc(out, ']');
 }
 
-/* Net of every day up to and including `to`, before the opening balance. */
-static int net_through(store_conn_t *c, const analytics_params *p, date_t to, int64_t *net, char *err,
-                       size_t errlen)
-{
-	source_sum v[] = {{ROLLUP_CASH_IN, AN_DATE_MIN, to, 0, 0}, {ROLLUP_COSTS_CATEGORY, AN_DATE_MIN, to, 0, 0}};
-	if (source_totals(c, p->org, p->naive, v, 2, err, errlen) != 0)
-		return -1;
-	*net = v[0].total - v[1].total;
-	return 0;
-}
-
 typedef struct {
 	int64_t cash_in, cash_out, sales, sales_cnt;
 } period;
 
-int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging *ag, buf_t *out, char *err,
-                     size_t errlen)
+/* The overview's figures: every read of them, gathered. */
+typedef struct {
+	date_t pfrom, pto;
+	bool has_prev;
+	source_sum sums[6];
+	source_dim dims[5];
+	an_items sales, psales, leads, fx_in, fx_inv;
+	int64_t due;
+} ov_figures;
+
+static void ov_init(ov_figures *o, const analytics_params *p)
 {
+	*o = (ov_figures){0};
 	int64_t len = (int64_t)p->to - p->from + 1;
 	/* The previous period stops at 0001-01-01, the first day a date can
 	 * print; a period starting there has none (null dates, zero figures). */
 	int64_t pf = (int64_t)p->from - len;
-	date_t pfrom = (date_t)(pf < AN_DATE_MIN ? AN_DATE_MIN : pf), pto = p->from - 1;
-	bool has_prev = p->from > AN_DATE_MIN;
-	period cur = {0}, prev = {0};
-	int64_t due;
-	/* Every rollup figure in one round trip (store_each_many): on a server
-	 * store each one costs more than reading the rows. */
+	o->pfrom = (date_t)(pf < AN_DATE_MIN ? AN_DATE_MIN : pf);
+	o->pto = p->from - 1;
+	o->has_prev = p->from > AN_DATE_MIN;
 	source_sum sums[] = {
 		{ROLLUP_CASH_IN, p->from, p->to, 0, 0},   {ROLLUP_COSTS_CATEGORY, p->from, p->to, 0, 0},
 		{ROLLUP_CASH_IN, AN_DATE_MIN, p->to, 0, 0}, {ROLLUP_COSTS_CATEGORY, AN_DATE_MIN, p->to, 0, 0},
-		{ROLLUP_CASH_IN, pfrom, pto, 0, 0},         {ROLLUP_COSTS_CATEGORY, pfrom, pto, 0, 0},
+		{ROLLUP_CASH_IN, o->pfrom, o->pto, 0, 0},   {ROLLUP_COSTS_CATEGORY, o->pfrom, o->pto, 0, 0},
 	};
-	an_items sales = {0}, psales = {0}, leads = {0}, fx_in = {0}, fx_inv = {0};
 	source_dim dims[] = {
-		{ROLLUP_SALES_STATUS, p->from, p->to, &sales}, {ROLLUP_LEADS, AN_DATE_MIN, AN_DATE_MAX, &leads},
-		{ROLLUP_CASH_IN_FX, p->from, p->to, &fx_in},   {ROLLUP_INVOICED_FX, p->from, p->to, &fx_inv},
-		{ROLLUP_SALES_STATUS, pfrom, pto, &psales},
+		{ROLLUP_SALES_STATUS, p->from, p->to, &o->sales}, {ROLLUP_LEADS, AN_DATE_MIN, AN_DATE_MAX, &o->leads},
+		{ROLLUP_CASH_IN_FX, p->from, p->to, &o->fx_in},   {ROLLUP_INVOICED_FX, p->from, p->to, &o->fx_inv},
+		{ROLLUP_SALES_STATUS, o->pfrom, o->pto, &o->psales},
 	};
-	int rc = -1;
-	if (source_figures(c, p->org, p->naive, sums, has_prev ? 6 : 4, dims, has_prev ? 5 : 4, err, errlen) != 0 ||
-	    an_followups_due(c, p->org, p->day, p->naive, &due, err, errlen) != 0)
-		goto done;
-	cur.cash_in = sums[0].total;
-	cur.cash_out = sums[1].total;
-	int64_t net_to = sums[2].total - sums[3].total;
-	if (has_prev) {
-		prev.cash_in = sums[4].total;
-		prev.cash_out = sums[5].total;
+	memcpy(o->sums, sums, sizeof sums);
+	memcpy(o->dims, dims, sizeof dims);
+}
+
+static void ov_free(ov_figures *o)
+{
+	an_items_free(&o->sales);
+	an_items_free(&o->psales);
+	an_items_free(&o->leads);
+	an_items_free(&o->fx_in);
+	an_items_free(&o->fx_inv);
+}
+
+/* Gathers the figures into rd: every rollup figure and the follow-ups. */
+static void ov_add(an_reads *rd, const analytics_params *p, ov_figures *o)
+{
+	source_figures_add(rd, p->org, o->sums, o->has_prev ? 6 : 4, o->dims, o->has_prev ? 5 : 4);
+	an_followups_due_add(rd, p->org, p->day, &o->due);
+}
+
+static void ov_json(const analytics_params *p, const ov_figures *o, const an_aging *ag, buf_t *out)
+{
+	period cur = {0}, prev = {0};
+	cur.cash_in = o->sums[0].total;
+	cur.cash_out = o->sums[1].total;
+	int64_t net_to = o->sums[2].total - o->sums[3].total;
+	if (o->has_prev) {
+		prev.cash_in = o->sums[4].total;
+		prev.cash_out = o->sums[5].total;
 	}
-	sales_of(&sales, &cur.sales_cnt, &cur.sales);
-	sales_of(&psales, &prev.sales_cnt, &prev.sales);
+	sales_of(&o->sales, &cur.sales_cnt, &cur.sales);
+	sales_of(&o->psales, &prev.sales_cnt, &prev.sales);
 	buf_puts(out, "{\"from\":");
 	an_put_date(out, p->from);
 	buf_puts(out, ",\"to\":");
@@ -137,16 +151,16 @@ int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging 
 	           (long long)cur.cash_in, (long long)cur.cash_out, (long long)(cur.cash_in - cur.cash_out),
 	           (long long)p->opening_balance, (long long)(p->opening_balance + net_to), (long long)cur.sales,
 	           (long long)cur.sales_cnt, (long long)ag->total_amount,
-	           (long long)(ag->total_amount - ag->amount[0]), (long long)ag->total_cnt, (long long)open_of(&leads),
-	           (long long)due);
+	           (long long)(ag->total_amount - ag->amount[0]), (long long)ag->total_cnt, (long long)open_of(&o->leads),
+	           (long long)o->due);
 	buf_puts(out, ",\"previous\":{\"from\":");
-	if (has_prev)
-		an_put_date(out, pfrom);
+	if (o->has_prev)
+		an_put_date(out, o->pfrom);
 	else
 		buf_puts(out, "null");
 	buf_puts(out, ",\"to\":");
-	if (has_prev)
-		an_put_date(out, pto);
+	if (o->has_prev)
+		an_put_date(out, o->pto);
 	else
 		buf_puts(out, "null");
 	buf_printf(out, ",\"cash_in\":%lld,\"cash_out\":%lld,\"net\":%lld,\"sales\":%lld}", (long long)prev.cash_in,
@@ -160,24 +174,28 @@ int an_overview_json(store_conn_t *c, const analytics_params *p, const an_aging 
 	buf_puts(out, ",\"sales\":");
 	an_put_change(out, cur.sales, prev.sales);
 	buf_putc(out, '}');
-	currencies_put(out, &fx_in, &fx_inv, false);
+	currencies_put(out, &o->fx_in, &o->fx_inv, false);
 	buf_putc(out, '}');
-	rc = 0;
-done:
-	an_items_free(&sales);
-	an_items_free(&psales);
-	an_items_free(&leads);
-	an_items_free(&fx_in);
-	an_items_free(&fx_inv);
-	return rc;
 }
 
 int analytics_overview(store_conn_t *c, const analytics_params *p, buf_t *out, char *err, size_t errlen)
 {
-	an_aging ag;
-	if (an_check_params(p, err, errlen) != 0 || an_aging_compute(c, p->org, p->as_of, p->naive, &ag, err, errlen))
+	if (an_check_params(p, err, errlen) != 0)
 		return -1;
-	return an_overview_json(c, p, &ag, out, err, errlen);
+	/* every read in one round trip of the store: on a server store each
+	 * costs more than the statement itself */
+	an_aging ag;
+	ov_figures o;
+	ov_init(&o, p);
+	an_reads rd;
+	an_reads_init(&rd, c, p->naive);
+	an_aging_add(&rd, p->org, p->as_of, &ag);
+	ov_add(&rd, p, &o);
+	int rc = an_reads_run(&rd, "overview", err, errlen);
+	if (rc == 0)
+		ov_json(p, &o, &ag, out);
+	ov_free(&o);
+	return rc;
 }
 
 typedef struct {
@@ -204,93 +222,144 @@ static void fill(bucket *b, size_t nb, const source_rows *r, bool inflow)
 	}
 }
 
-int analytics_cashflow(store_conn_t *c, const analytics_params *p, buf_t *out, char *err, size_t errlen)
+/* The cash flow: its buckets and its reads (both series, the net of every
+ * day before from, before the opening balance, and the inflow in other
+ * currencies). */
+typedef struct {
+	bucket *b;
+	size_t nb;
+	source_rows in, cost;
+	source_sum before[2];
+	source_dim fx;
+	an_items fx_in;
+} cf_figures;
+
+static int cf_init(cf_figures *f, const analytics_params *p, char *err, size_t errlen)
 {
-	if (an_check_params(p, err, errlen) != 0)
-		return -1;
-	size_t nb = 0;
+	*f = (cf_figures){0};
 	for (date_t s = p->from; s <= p->to; s = date_bucket_next(s, p->interval))
-		if (++nb > MAX_BUCKETS) {
+		if (++f->nb > MAX_BUCKETS) {
 			snprintf(err, errlen, "more than %d %s buckets: choose a longer interval", MAX_BUCKETS,
 			         interval_name(p->interval));
 			return -1;
 		}
-	bucket *b = xcalloc(nb, sizeof *b);
+	f->b = xcalloc(f->nb, sizeof *f->b);
 	size_t i = 0;
 	for (date_t s = p->from; s <= p->to; s = date_bucket_next(s, p->interval), i++) {
 		date_t e = date_bucket_next(s, p->interval) - 1;
-		b[i] = (bucket){s, e < p->to ? e : p->to, 0, 0};
+		f->b[i] = (bucket){s, e < p->to ? e : p->to, 0, 0};
 	}
+	f->before[0] = (source_sum){ROLLUP_CASH_IN, AN_DATE_MIN, p->from - 1, 0, 0};
+	f->before[1] = (source_sum){ROLLUP_COSTS_CATEGORY, AN_DATE_MIN, p->from - 1, 0, 0};
+	return 0;
+}
+
+static void cf_add(an_reads *rd, const analytics_params *p, cf_figures *f)
+{
 	/* Month-aligned buckets take whole months from the monthly rollup rows. */
 	bool months = p->interval >= INTERVAL_MONTH;
-	source_rows in = {0}, cost = {0};
-	int64_t prior = 0;
-	int rc = -1;
-	if (source_series(c, p->org, p->naive, ROLLUP_CASH_IN, p->from, p->to, months, &in, err, errlen) != 0 ||
-	    source_series(c, p->org, p->naive, ROLLUP_COSTS_CATEGORY, p->from, p->to, months, &cost, err, errlen) ||
-	    net_through(c, p, p->from - 1, &prior, err, errlen) != 0)
-		goto done;
-	fill(b, nb, &in, true);
-	fill(b, nb, &cost, false);
+	source_series_add(rd, p->org, ROLLUP_CASH_IN, p->from, p->to, months, &f->in);
+	source_series_add(rd, p->org, ROLLUP_COSTS_CATEGORY, p->from, p->to, months, &f->cost);
+	f->fx = (source_dim){ROLLUP_CASH_IN_FX, p->from, p->to, &f->fx_in};
+	source_figures_add(rd, p->org, f->before, 2, &f->fx, 1);
+}
+
+static void cf_json(const analytics_params *p, cf_figures *f, buf_t *out)
+{
+	fill(f->b, f->nb, &f->in, true);
+	fill(f->b, f->nb, &f->cost, false);
 	buf_puts(out, "{\"from\":");
 	an_put_date(out, p->from);
 	buf_puts(out, ",\"to\":");
 	an_put_date(out, p->to);
 	buf_printf(out, ",\"interval\":\"%s\",\"opening_balance\":%lld,\"buckets\":[", interval_name(p->interval),
 	           (long long)p->opening_balance);
-	int64_t bal = p->opening_balance + prior;
-	for (i = 0; i < nb; i++) {
-		bal += b[i].in - b[i].out;
+	int64_t bal = p->opening_balance + f->before[0].total - f->before[1].total;
+	for (size_t i = 0; i < f->nb; i++) {
+		const bucket *b = &f->b[i];
+		bal += b->in - b->out;
 		buf_puts(out, i ? ",{\"start\":" : "{\"start\":");
-		an_put_date(out, b[i].start);
+		an_put_date(out, b->start);
 		buf_puts(out, ",\"end\":");
-		an_put_date(out, b[i].end);
-		buf_printf(out, ",\"inflow\":%lld,\"outflow\":%lld,\"net\":%lld,\"balance\":%lld}", (long long)b[i].in,
-		           (long long)b[i].out, (long long)(b[i].in - b[i].out), (long long)bal);
+		an_put_date(out, b->end);
+		buf_printf(out, ",\"inflow\":%lld,\"outflow\":%lld,\"net\":%lld,\"balance\":%lld}", (long long)b->in,
+		           (long long)b->out, (long long)(b->in - b->out), (long long)bal);
 	}
 	buf_putc(out, ']');
-	an_items fx_in = {0}, none = {0};
-	source_dim fx = {ROLLUP_CASH_IN_FX, p->from, p->to, &fx_in};
-	rc = source_by_dims(c, p->org, p->naive, &fx, 1, err, errlen);
-	if (rc == 0) {
-		currencies_put(out, &fx_in, &none, true);
-		buf_putc(out, '}');
-	}
-	an_items_free(&fx_in);
-done:
-	source_rows_free(&in);
-	source_rows_free(&cost);
-	free(b);
+	an_items none = {0};
+	currencies_put(out, &f->fx_in, &none, true);
+	buf_putc(out, '}');
+}
+
+static void cf_free(cf_figures *f)
+{
+	an_items_free(&f->fx_in);
+	source_rows_free(&f->in);
+	source_rows_free(&f->cost);
+	free(f->b);
+}
+
+int analytics_cashflow(store_conn_t *c, const analytics_params *p, buf_t *out, char *err, size_t errlen)
+{
+	cf_figures f;
+	if (an_check_params(p, err, errlen) != 0 || cf_init(&f, p, err, errlen) != 0)
+		return -1;
+	an_reads rd; /* one round trip of the store */
+	an_reads_init(&rd, c, p->naive);
+	cf_add(&rd, p, &f);
+	int rc = an_reads_run(&rd, "cash flow", err, errlen);
+	if (rc == 0)
+		cf_json(p, &f, out);
+	cf_free(&f);
 	return rc;
 }
 
 int analytics_dashboard(store_conn_t *c, const analytics_params *p, buf_t *out, char *err, size_t errlen)
 {
+	cf_figures cf;
+	if (an_check_params(p, err, errlen) != 0 || cf_init(&cf, p, err, errlen) != 0)
+		return -1;
+	/* Every read of every part in one round trip of the store. */
 	an_aging ag;
-	if (an_check_params(p, err, errlen) != 0 || an_aging_compute(c, p->org, p->as_of, p->naive, &ag, err, errlen))
-		return -1;
-	buf_puts(out, "{\"overview\":");
-	if (an_overview_json(c, p, &ag, out, err, errlen) != 0)
-		return -1;
-	buf_puts(out, ",\"cashflow\":");
-	if (analytics_cashflow(c, p, out, err, errlen) != 0)
-		return -1;
-	buf_puts(out, ",\"costs_by_category\":");
-	if (analytics_breakdown(c, p, "costs", "category", out, err, errlen) != 0)
-		return -1;
-	buf_puts(out, ",\"sales_by_status\":");
-	if (analytics_breakdown(c, p, "sales", "status", out, err, errlen) != 0)
-		return -1;
-	buf_puts(out, ",\"aging\":");
-	an_aging_json(&ag, p->as_of, out);
-	buf_puts(out, ",\"top_customers\":");
-	if (analytics_top_customers(c, p, out, err, errlen) != 0)
-		return -1;
-	buf_puts(out, ",\"dso\":");
-	if (an_dso_json(c, p, &ag, out, err, errlen) != 0)
-		return -1;
-	buf_putc(out, '}');
-	return 0;
+	ov_figures o;
+	ov_init(&o, p);
+	an_items costs = {0}, sales = {0}, top = {0};
+	source_dim parts[] = {
+		{ROLLUP_COSTS_CATEGORY, p->from, p->to, &costs},
+		{ROLLUP_SALES_STATUS, p->from, p->to, &sales},
+		{ROLLUP_SALES_CUSTOMER, p->from, p->to, &top},
+	};
+	source_sum inv = an_dso_sum(p);
+	an_reads rd;
+	an_reads_init(&rd, c, p->naive);
+	an_aging_add(&rd, p->org, p->as_of, &ag);
+	ov_add(&rd, p, &o);
+	cf_add(&rd, p, &cf);
+	source_figures_add(&rd, p->org, &inv, 1, parts, 3);
+	int rc = an_reads_run(&rd, "dashboard", err, errlen);
+	if (rc == 0) {
+		buf_puts(out, "{\"overview\":");
+		ov_json(p, &o, &ag, out);
+		buf_puts(out, ",\"cashflow\":");
+		cf_json(p, &cf, out);
+		buf_puts(out, ",\"costs_by_category\":");
+		an_breakdown_put(p, "costs", "category", &costs, out);
+		buf_puts(out, ",\"sales_by_status\":");
+		an_breakdown_put(p, "sales", "status", &sales, out);
+		buf_puts(out, ",\"aging\":");
+		an_aging_json(&ag, p->as_of, out);
+		buf_puts(out, ",\"top_customers\":");
+		an_top_customers_put(p, &top, out);
+		buf_puts(out, ",\"dso\":");
+		an_dso_put(p, &ag, inv.total, out);
+		buf_putc(out, '}');
+	}
+	an_items_free(&costs);
+	an_items_free(&sales);
+	an_items_free(&top);
+	ov_free(&o);
+	cf_free(&cf);
+	return rc;
 }
 
 static const char *stmts[64];

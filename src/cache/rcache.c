@@ -317,7 +317,10 @@ lru_entry_t *rcache_fetch(rcache_t *c, const rcache_key *k, const char *content_
 
 	buf_t rec = BUF_INIT;
 	bool locked = false, slocked = false;
-	if (k->no_lookup)
+	/* Caching off (no L1): no tier is asked or filled either; a shared
+	 * tier's answer could not be kept, and its round trips cost more on
+	 * PostgreSQL than the view. */
+	if (k->no_lookup || !rcache_enabled(c))
 		goto compute;
 	if (c && c->l3 && l3_get(c->l3, k->hash, &rec) && (e = from_record(c, k, &rec))) {
 		*src = RC_FROM_L3;
@@ -388,7 +391,7 @@ compute:;
 		lru_value_t v;
 		build_value(k, content_type, &body, us, &gz, &zs, etag, &v);
 		e = fill_l1(c, k, &v);
-		if (c && (c->l2 || c->l3 || c->shared.put)) {
+		if (rcache_enabled(c) && (c->l2 || c->l3 || c->shared.put)) {
 			buf_reset(&rec);
 			record_encode(&v, k->bytes, k->len, &rec);
 			if (c->l2)

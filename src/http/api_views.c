@@ -83,7 +83,13 @@ static bool view_key(http_server_t *srv, http_req_t *r, unsigned tables, const v
 	 * when it would, the request goes to a worker, which may. */
 	bool known;
 	if (r->on_worker) {
-		known = store_refresh_versions(s);
+		/* once per request: the admission pass's look would cost a round
+		 * trip on PostgreSQL and tell nothing the first did not (it was
+		 * taken after the request arrived) */
+		if (!r->vers_looked)
+			r->vers_known = store_refresh_versions(s);
+		r->vers_looked = true;
+		known = r->vers_known;
 	} else {
 		if (store_refresh_versions_try(s) != 1) {
 			r->defer = true;

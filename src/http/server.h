@@ -55,6 +55,9 @@ typedef struct http_req {
 	bool audited;          /* the handler wrote its audit entry with its change */
 	bool on_worker;        /* the handler runs on a worker thread */
 	bool l1_looked;        /* the loop looked the view up in L1 (and counted it) */
+	/* a worker looked at the data versions for this request (after it
+	 * arrived): a later pass (admission) reuses that look, not a new one */
+	bool vers_looked, vers_known;
 	/* admission (admission.h): a handler about to do expensive work (a
 	 * cache miss) sets admit = 1 + priority with defer; the server queues
 	 * it for the admission pool and runs it again there (admitted). */

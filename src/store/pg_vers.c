@@ -20,6 +20,17 @@
 
 #define WATCH_TICK_MS 100       /* how soon a stopping store is noticed */
 #define WATCH_FALLBACK_MS 1000  /* a look without a notification */
+#define LOOK_SQL "SELECT n FROM brisk_commits"
+
+static bool pg_run_prepare(PGconn *pc, const char *name, const char *sql, char *err, size_t errlen)
+{
+	PGresult *r = PQprepare(pc, name, sql, 0, NULL);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_first_line(err, errlen, PQerrorMessage(pc));
+	PQclear(r);
+	return ok;
+}
 
 bool pg_look_ensure(pg_store *s)
 {
@@ -30,6 +41,12 @@ bool pg_look_ensure(pg_store *s)
 	char err[400];
 	s->look = pg_connect(s, err, sizeof err);
 	s->loaded = false; /* commits may have been missed meanwhile */
+	/* prepared once: every request looks, and a simple query is parsed
+	 * and planned anew each time */
+	if (s->look && !pg_run_prepare(s->look, "look", LOOK_SQL, err, sizeof err)) {
+		PQfinish(s->look);
+		s->look = NULL;
+	}
 	return s->look != NULL;
 }
 
@@ -64,7 +81,7 @@ bool pgs_refresh(store_t *base)
 	pg_store *s = PS(base);
 	bool ok = pg_look_ensure(s);
 	if (ok) {
-		PGresult *r = PQexec(s->look, "SELECT n FROM brisk_commits");
+		PGresult *r = PQexecPrepared(s->look, "look", 0, NULL, NULL, NULL, 0);
 		ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
 		if (!ok && pg_is_loss(s->look, r)) {
 			char why[300];
