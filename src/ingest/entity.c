@@ -579,8 +579,25 @@ void entity_inserted(rollup_acc_t *acc, entity_kind k, const record_t *r)
 	roll_record(acc, k, +1, r);
 }
 
-int entity_upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r, rollup_acc_t *acc,
-                  bool *replaced, char *why, size_t whylen)
+const char *entity_insert_trigger(entity_kind k)
+{
+	return k == ENT_INVOICES ? "open_recv_ins" : NULL;
+}
+
+void entity_open_recv(rollup_acc_t *acc, entity_kind k, int sign, const record_t *r)
+{
+	/* open_recv_ins's condition: outstanding > 0 (a void invoice has
+	 * none), not void, in the org's currency. */
+	if (k != ENT_INVOICES || r->num[I_AMOUNT] <= 0 || slice_eq_cstr(r->raw[I_STATUS], "void") ||
+	    cur_of(r, I_CUR).len)
+		return;
+	rollup_open_recv(acc, (date_t)r->num[I_DUE], sign, sign * r->num[I_AMOUNT]);
+}
+
+/* entity_upsert's body: acc_new NULL when the caller already added the
+ * row's own deltas (entity_upsert_counted). */
+static int upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r, rollup_acc_t *acc,
+                  rollup_acc_t *acc_new, bool *replaced, char *why, size_t whylen)
 {
 	*replaced = false;
 	/* The record's text outlives each step, so binding it uncopied is safe. */
@@ -593,7 +610,8 @@ int entity_upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r
 	if (rc != STORE_DONE)
 		goto fail;
 	if (store_changes(w) == 1) {
-		roll_record(acc, k, +1, r);
+		if (acc_new)
+			roll_record(acc_new, k, +1, r);
 		return 0;
 	}
 	/* The id exists: retract the old row's rollups, then replace it. */
@@ -637,12 +655,25 @@ int entity_upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r
 		goto fail;
 	if (pay_moved && payment_changed(w, rid) != 0)
 		goto fail;
-	roll_record(acc, k, +1, r);
+	if (acc_new)
+		roll_record(acc_new, k, +1, r);
 	*replaced = true;
 	return 0;
 fail:
 	snprintf(why, whylen, "store error: %s", store_errmsg(w));
 	return -1;
+}
+
+int entity_upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r, rollup_acc_t *acc,
+                  bool *replaced, char *why, size_t whylen)
+{
+	return upsert(w, k, org, r, acc, acc, replaced, why, whylen);
+}
+
+int entity_upsert_counted(store_conn_t *w, entity_kind k, int64_t org, const record_t *r, rollup_acc_t *acc,
+                          bool *replaced, char *why, size_t whylen)
+{
+	return upsert(w, k, org, r, acc, NULL, replaced, why, whylen);
 }
 
 int entity_delete(store_conn_t *w, entity_kind k, int64_t org, const char *id, size_t idlen, rollup_acc_t *acc)

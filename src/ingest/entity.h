@@ -93,6 +93,18 @@ date_t entity_row_day(entity_kind k, const record_t *r);
 int entity_upsert(store_conn_t *w, entity_kind k, int64_t org, const record_t *r, rollup_acc_t *acc,
                   bool *replaced, char *why, size_t whylen);
 
+/* entity_upsert for a row whose own deltas the caller already gave
+ * entity_inserted (before knowing whether it would be new): acc gets only
+ * the retraction of the row it replaces. */
+int entity_upsert_counted(store_conn_t *w, entity_kind k, int64_t org, const record_t *r, rollup_acc_t *acc,
+                          bool *replaced, char *why, size_t whylen);
+/* The trigger that keeps a summary of kind k's rows on every INSERT
+ * (invoices: open_recv_ins), or NULL. A bulk writer may suspend it
+ * (store_suspend_trigger) and give each inserted row to entity_open_recv
+ * instead (sign -1 takes one back). */
+const char *entity_insert_trigger(entity_kind k);
+void entity_open_recv(rollup_acc_t *acc, entity_kind k, int sign, const record_t *r);
+
 /* Deletes one row by id (retracting rollups). Returns 1 deleted, 0 not
  * found, -1 on a store error. */
 int entity_delete(store_conn_t *w, entity_kind k, int64_t org, const char *id, size_t idlen, rollup_acc_t *acc);

@@ -23,12 +23,26 @@ typedef struct {
 	int64_t cnt, total;
 } cell_t;
 
+/* Open receivables (the open_recv table, by due date) ride along as
+ * cells of a metric no rollup row has. */
+#define RECV_METRIC 0x10000
+
+/* A cell to sort: its key's head in two integers that order as the key
+ * does (metric and day; the dim's first 8 bytes, zero-padded), so most
+ * comparisons touch neither the cell nor its dim. */
+typedef struct {
+	uint64_t md, dim8;
+	cell_t *c;
+} sort_key;
+
 struct rollup_acc {
 	int64_t org;
 	cell_t *cells;
 	size_t cap, n;
 	int64_t mag_cnt, mag;  /* pending change of the org's magnitude row */
 	bool overflow;         /* a pending delta left int64: flush refuses */
+	sort_key *order;       /* rollup_seal's: every cell in key order */
+	bool sealed;           /* order is current (no cell added or moved) */
 };
 
 rollup_acc_t *rollup_acc_new(int64_t org)
@@ -46,6 +60,7 @@ static void clear_cells(rollup_acc_t *a)
 		free(a->cells[i].dim);
 	memset(a->cells, 0, a->cap * sizeof *a->cells);
 	a->n = 0;
+	a->sealed = false;
 }
 
 void rollup_acc_free(rollup_acc_t *a)
@@ -54,6 +69,7 @@ void rollup_acc_free(rollup_acc_t *a)
 		return;
 	clear_cells(a);
 	free(a->cells);
+	free(a->order);
 	free(a);
 }
 
@@ -67,6 +83,7 @@ static void grow(rollup_acc_t *a)
 {
 	cell_t *old = a->cells;
 	size_t oldcap = a->cap;
+	a->sealed = false;
 	a->cap *= 2;
 	a->cells = xcalloc(a->cap, sizeof *a->cells);
 	for (size_t i = 0; i < oldcap; i++) {
@@ -98,6 +115,7 @@ static void add_cell(rollup_acc_t *a, int32_t m, date_t day, const char *dim, si
 			c->cnt = cnt;
 			c->total = total;
 			a->n++;
+			a->sealed = false;
 			return;
 		}
 		if (c->hash == h && c->metric == m && c->day == day && c->dimlen == len &&
@@ -194,14 +212,6 @@ static int cell_cmp(const cell_t *a, const cell_t *b)
 	return c ? c : (a->dimlen > b->dimlen) - (a->dimlen < b->dimlen);
 }
 
-/* A cell to sort: its key's head in two integers that order as the key
- * does (metric and day; the dim's first 8 bytes, zero-padded), so most
- * comparisons touch neither the cell nor its dim. */
-typedef struct {
-	uint64_t md, dim8;
-	cell_t *c;
-} sort_key;
-
 static int key_cmp(const void *x, const void *y)
 {
 	const sort_key *a = x, *b = y;
@@ -220,6 +230,63 @@ static sort_key key_of(cell_t *c)
 	return k;
 }
 
+void rollup_seal(rollup_acc_t *a)
+{
+	if (a->sealed)
+		return;
+	free(a->order);
+	a->order = xmalloc((a->n + 1) * sizeof *a->order);
+	size_t n = 0;
+	for (size_t i = 0; i < a->cap; i++)
+		if (a->cells[i].hash)
+			a->order[n++] = key_of(&a->cells[i]);
+	qsort(a->order, n, sizeof *a->order, key_cmp);
+	a->sealed = true;
+}
+
+void rollup_open_recv(rollup_acc_t *a, date_t due, int64_t cnt, int64_t total)
+{
+	add_cell(a, RECV_METRIC, due, "", 0, cnt, total);
+}
+
+void rollup_acc_merge(rollup_acc_t *dst, rollup_acc_t *src)
+{
+	for (size_t i = 0; i < src->cap; i++) {
+		const cell_t *c = &src->cells[i];
+		if (c->hash)
+			add_cell(dst, c->metric, c->day, c->dim, c->dimlen, c->cnt, c->total);
+	}
+	if (__builtin_add_overflow(dst->mag_cnt, src->mag_cnt, &dst->mag_cnt) ||
+	    __builtin_add_overflow(dst->mag, src->mag, &dst->mag) || src->overflow)
+		dst->overflow = true;
+	clear_cells(src);
+	src->mag_cnt = src->mag = 0;
+	src->overflow = false;
+}
+
+/* The open receivables' cells (n, in due-date order) into open_recv. */
+static int flush_recv(rollup_acc_t *a, store_conn_t *w, const sort_key *order, size_t n)
+{
+	static const char *up = "INSERT INTO open_recv(org, due_date, cnt, total) VALUES(?, ?, ?, ?) "
+	                        "ON CONFLICT(org, due_date) DO UPDATE SET cnt = open_recv.cnt + excluded.cnt, "
+	                        "total = open_recv.total + excluded.total";
+	for (size_t i = 0; i < n; i++) {
+		const cell_t *c = order[i].c;
+		if (c->cnt == 0 && c->total == 0)
+			continue;
+		store_stmt_t *st = store_prepare(w, up);
+		store_bind_i64(st, 1, a->org);
+		store_bind_i64(st, 2, c->day);
+		store_bind_i64(st, 3, c->cnt);
+		store_bind_i64(st, 4, c->total);
+		store_status rc = store_step(st);
+		store_reset(st);
+		if (rc != STORE_DONE)
+			return -1;
+	}
+	return 0;
+}
+
 int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 {
 	static const char *up =
@@ -232,15 +299,18 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 	/* Cells are distinct keys: one bulk statement where the store has it,
 	 * in key order, so the rollup index takes them as appends rather than
 	 * at random places (the hash order). */
-	sort_key *order = xmalloc((a->n + 1) * sizeof *order);
-	size_t n = 0;
-	for (size_t i = 0; i < a->cap; i++)
-		if (a->cells[i].hash && (a->cells[i].cnt != 0 || a->cells[i].total != 0))
-			order[n++] = key_of(&a->cells[i]);
-	qsort(order, n, sizeof *order, key_cmp);
+	rollup_seal(a);
+	sort_key *order = a->order;
+	size_t n = a->n;
+	while (n && order[n - 1].c->metric == RECV_METRIC)
+		n--; /* they sort last */
+	if (rc == 0)
+		rc = flush_recv(a, w, order + n, a->n - n);
 	store_batch_t *b = store_batch_new(w, up);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		cell_t *c = order[i].c;
+		if (c->cnt == 0 && c->total == 0)
+			continue;
 		if (c->cnt < 0)
 			retracted = true;
 		store_stmt_t *st = b ? store_batch_stmt(b) : store_prepare(w, up);
@@ -258,7 +328,8 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 			rc = -1;
 		store_reset(st);
 	}
-	free(order);
+	free(a->order);
+	a->order = NULL;
 	if (b) {
 		char why[256];
 		if (rc == 0 && store_batch_run(b, NULL, why, sizeof why) != 0) {

@@ -51,6 +51,16 @@ void rollup_add(rollup_acc_t *a, rollup_metric m, date_t day, const char *dim, s
 int rollup_flush(rollup_acc_t *a, store_conn_t *w);
 /* The user-facing reason for ROLLUP_E_BOUND (a static string). */
 const char *rollup_bound_reason(void);
+/* Adds cnt invoices of total outstanding to the open receivables due on
+ * due (the open_recv table), for a writer that suspended the trigger
+ * keeping it (store_suspend_trigger); rollup_flush writes them. */
+void rollup_open_recv(rollup_acc_t *a, date_t due, int64_t cnt, int64_t total);
+/* Sorts the pending cells into the order rollup_flush writes them in, so
+ * that another thread than the flushing one can pay for it. Adding a new
+ * cell afterwards undoes it (rollup_flush sorts again). */
+void rollup_seal(rollup_acc_t *a);
+/* Adds src's pending deltas to dst's and empties src. */
+void rollup_acc_merge(rollup_acc_t *dst, rollup_acc_t *src);
 /* Number of distinct cells pending (for tests and memory checks). */
 size_t rollup_pending(const rollup_acc_t *a);
 

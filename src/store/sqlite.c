@@ -340,7 +340,12 @@ static int lite_commit(store_conn_t *c, bool announce, char *err, size_t errlen)
 static void lite_rollback(store_conn_t *c)
 {
 	sqlite3_exec(LC(c)->db, "ROLLBACK", NULL, NULL, NULL);
-	buf_reset(&LC(c)->bulk); /* the dropped indexes are back */
+	buf_reset(&LC(c)->bulk); /* the dropped indexes and triggers are back */
+}
+
+static int lite_suspend_trigger(store_conn_t *c, const char *name, char *err, size_t errlen)
+{
+	return lite_bulk_suspend_trigger(LC(c)->db, name, &LC(c)->bulk, err, errlen);
 }
 
 static store_stmt_t *lite_prepare(store_conn_t *base, const char *sql)
@@ -560,4 +565,5 @@ const store_backend store_sqlite_backend = {
 	.batch_run = lite_batch_run,
 	.batch_bulk = lite_batch_bulk,
 	.batch_free = lite_batch_free,
+	.suspend_trigger = lite_suspend_trigger,
 };

@@ -18,7 +18,13 @@
  * rolls back, which brings back whatever was dropped. */
 bool lite_bulk_drop(sqlite3 *db, const char *table, buf_t *rebuild, char *err, size_t errlen);
 
-/* Builds the indexes rebuild names (nothing when empty) and empties it.
+/* Inside a write transaction: drops trigger name and appends its CREATE
+ * statement to rebuild (see store_suspend_trigger). 1 dropped, 0 no such
+ * trigger, -1 on an SQLite error (in err; the caller rolls back). */
+int lite_bulk_suspend_trigger(sqlite3 *db, const char *name, buf_t *rebuild, char *err, size_t errlen);
+
+/* Builds the indexes (and creates the triggers) rebuild names (nothing
+ * when empty) and empties it.
  * 0, or -1 on an SQLite error (in err; the caller rolls back). */
 int lite_bulk_rebuild(sqlite3 *db, buf_t *rebuild, char *err, size_t errlen);
 

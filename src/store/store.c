@@ -672,6 +672,12 @@ int store_batch_bulk(store_batch_t *b, char *err, size_t errlen)
 	return be->batch_bulk ? be->batch_bulk(b, err, errlen) : 0;
 }
 
+int store_suspend_trigger(store_conn_t *w, const char *name, char *err, size_t errlen)
+{
+	const store_backend *be = w->store->be;
+	return be->suspend_trigger ? be->suspend_trigger(w, name, err, errlen) : 0;
+}
+
 void store_batch_free(store_batch_t *b)
 {
 	if (b)

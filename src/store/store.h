@@ -234,6 +234,13 @@ size_t store_batch_rows(store_batch_t *b);
  * and nothing on PostgreSQL. 0, or -1 on a store error (in err: roll
  * back). */
 int store_batch_bulk(store_batch_t *b, char *err, size_t errlen);
+/* Before a large load: suspends the trigger named until the commit, which
+ * creates it again as it was (a rollback or a crash keeps it), for a
+ * writer that does the trigger's work itself in fewer statements (SQLite
+ * runs a trigger program per row). 1 suspended; 0 where the backend keeps
+ * it firing (PostgreSQL's run once per statement): the caller does
+ * nothing more; -1 on a store error (in err: roll back). */
+int store_suspend_trigger(store_conn_t *w, const char *name, char *err, size_t errlen);
 /* Returns 0, or -1 with the reason in err (the transaction is then
  * aborted: roll it back). Empties the batch either way. */
 int store_batch_run(store_batch_t *b, bool *inserted, char *err, size_t errlen);

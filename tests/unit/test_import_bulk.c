@@ -1,0 +1,152 @@
+/* Tests of the import's bulk path (src/ingest/writer.c): files of more
+ * than one writer chunk (5000 rows), where the reader sums the rollups and
+ * an invoice import sums the open receivables itself with the store's
+ * row trigger suspended (store_suspend_trigger). What it stores must equal
+ * what the row-by-row path and the triggers store. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "helpers.h"
+#include "ingest/entity.h"
+#include "ingest/import.h"
+
+#define INV_HEAD "id,number,customer,issue_date,due_date,amount,status,currency\n"
+
+static store_fx fx;
+static import_result res;
+static char err[512];
+
+static void setup(void)
+{
+	store_fx_open(&fx, "acme");
+}
+
+static void teardown(void)
+{
+	store_fx_close(&fx);
+}
+
+TestSuite(import_bulk, .init = setup, .fini = teardown);
+
+/* n invoices from id first on: open, void, foreign, zero and
+ * negative amounts, due dates spread over a few months; variant changes
+ * statuses, amounts and due dates of the same ids. */
+static char *invoices(int first, int n, int variant)
+{
+	static const char *const status[] = {"open", "open", "void", "open", "open"};
+	buf_t b = BUF_INIT;
+	buf_puts(&b, INV_HEAD);
+	for (int i = first; i < first + n; i++) {
+		int v = i + variant;
+		long amount = (v % 13 == 0) ? 0 : (v % 17 == 0) ? -(long)(v % 900) : (long)(v % 5000) + 1;
+		buf_printf(&b, "inv%d,N-%d,Customer %d,2024-%02d-%02d,2024-%02d-%02d,%ld.%02d,%s,%s\n", i, i, i % 50,
+		           1 + i % 6, 1 + i % 28, 7 + (v % 5), 1 + v % 28, amount, v % 100, status[v % 5],
+		           v % 11 == 0 ? "EUR" : "");
+	}
+	return buf_steal(&b);
+}
+
+static void import_ok(const char *csv, bool allow_dups)
+{
+	import_opts o = fx_opts(&fx, ENT_INVOICES);
+	o.allow_duplicate_ids = allow_dups;
+	cr_assert_eq(fx_import(&fx, &o, csv, strlen(csv), &res, err, sizeof err), 0, "import: %s", err);
+	cr_assert_eq(res.rejected, 0, "rejected: %s", res.nkept ? res.kept[0].reason : "");
+}
+
+/* open_recv as the triggers keep it: the open invoices in the org's
+ * currency per due date (rows whose count went to zero are left). */
+static void expect_open_recv_consistent(void)
+{
+	char *diff = db_text(&fx, "WITH want AS (SELECT org, due_date, count(*) AS cnt, sum(outstanding) AS total "
+	                          "  FROM invoices WHERE outstanding > 0 AND status <> 'void' AND currency = '' "
+	                          "  GROUP BY org, due_date),"
+	                          " have AS (SELECT org, due_date, cnt, total FROM open_recv WHERE cnt <> 0 OR total <> 0)"
+	                          " SELECT 'missing', * FROM (SELECT * FROM want EXCEPT SELECT * FROM have)"
+	                          " UNION ALL SELECT 'extra', * FROM (SELECT * FROM have EXCEPT SELECT * FROM want)"
+	                          " LIMIT 20");
+	cr_expect_str_eq(diff, "", "open_recv differs from the invoices:\n%s", diff);
+	free(diff);
+	cr_expect_gt(db_i64(&fx, "SELECT count(*) FROM open_recv WHERE cnt > 0"), 0);
+}
+
+static void expect_trigger_kept(void)
+{
+	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'open_recv_ins'"),
+	             1, "the open receivables trigger is missing after the import");
+}
+
+Test(import_bulk, open_receivables_summed_in_memory_equal_the_triggers)
+{
+	char *a = invoices(0, 12000, 0);
+	import_ok(a, false);
+	cr_expect_eq(res.inserted, 12000);
+	expect_open_recv_consistent();
+	expect_trigger_kept();
+	/* replacements of a part with other statuses, amounts and due dates,
+	 * and new rows, in one file of more than one chunk */
+	char *b = invoices(6000, 9000, 3);
+	import_ok(b, false);
+	cr_expect_eq(res.inserted, 3000);
+	cr_expect_eq(res.replaced, 6000);
+	expect_open_recv_consistent();
+	expect_trigger_kept();
+	/* the same file again stores nothing new and changes no sum */
+	char *before = db_text(&fx, "SELECT * FROM open_recv ORDER BY 1, 2");
+	import_ok(b, false);
+	cr_expect_eq(res.inserted, 0);
+	char *after = db_text(&fx, "SELECT * FROM open_recv ORDER BY 1, 2");
+	cr_expect_str_eq(after, before);
+	/* a row written after the import goes through the trigger again */
+	import_ok(INV_HEAD "late,N-late,Late Ltd,2024-03-01,2024-12-01,10.00,open,\n", false);
+	expect_open_recv_consistent();
+	free(before);
+	free(after);
+	free(a);
+	free(b);
+}
+
+Test(import_bulk, repeated_ids_keep_the_last_row)
+{
+	/* the second half repeats the first half's ids with other values */
+	char *a = invoices(0, 6000, 0), *b = invoices(0, 6000, 2);
+	buf_t f = BUF_INIT;
+	buf_puts(&f, a);
+	buf_puts(&f, b + strlen(INV_HEAD));
+	char *csv = buf_steal(&f);
+	import_ok(csv, true);
+	cr_expect_eq(res.inserted, 6000);
+	cr_expect_eq(res.replaced, 6000);
+	expect_open_recv_consistent();
+	expect_trigger_kept();
+	free(a);
+	free(b);
+	free(csv);
+}
+
+Test(import_bulk, failed_import_keeps_the_trigger_and_the_sums)
+{
+	char *a = invoices(0, 6000, 0);
+	import_ok(a, false);
+	char *before = db_text(&fx, "SELECT * FROM open_recv ORDER BY 1, 2");
+	/* a read error past the first chunks: the writer had suspended the
+	 * trigger; the rollback brings it back */
+	char *b = invoices(3000, 20000, 1);
+	mem_reader m = mem_reader_of(b, strlen(b), 4096);
+	m.fail_at = (int)(strlen(b) * 3 / 4);
+	import_opts o = fx_opts(&fx, ENT_INVOICES);
+	cr_expect_eq(import_run(fx.store, mem_read, &m, &o, &res, err, sizeof err), -1, "the import did not fail");
+	cr_expect(strstr(err, "nothing was stored") != NULL, "%s", err);
+	char *after = db_text(&fx, "SELECT * FROM open_recv ORDER BY 1, 2");
+	cr_expect_str_eq(after, before);
+	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM invoices"), 6000);
+	expect_trigger_kept();
+	expect_open_recv_consistent();
+	free(a);
+	free(b);
+	free(before);
+	free(after);
+}
