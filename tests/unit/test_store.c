@@ -716,7 +716,7 @@ Test(store, batch_tells_which_rows_went_in)
 	store_read_end(r);
 }
 
-/* Past a group of rows (SQLite runs 64 per statement), with stored ids and
+/* Past a group of rows (SQLite runs 256 per statement), with stored ids and
  * twins inside a group: inserted[] still names exactly the rows that went
  * in, and the first of twins is the one stored. */
 Test(store, batch_groups_tell_which_rows_went_in)
@@ -727,7 +727,7 @@ Test(store, batch_groups_tell_which_rows_went_in)
 	cr_assert_not_null(w, "%s", err);
 	store_batch_t *b = store_batch_new(w, batch_ins_sql);
 	cr_assert_not_null(b);
-	enum { N = 300 };
+	enum { N = 700 };
 	char ids[N][16];
 	bool want[N], got[N];
 	int64_t fresh = 0;
