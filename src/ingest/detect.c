@@ -1,5 +1,6 @@
 #include "ingest/detect.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,33 @@ static int letter_score(const sb_table *t, const unsigned char *p, size_t n)
 	return score;
 }
 
+/* How many cells of the first lines, read through t, name a column
+ * (cp1250's "částka" does, cp1252's "èástka" does not). */
+static int names_through(const sb_table *t, const unsigned char *p, size_t n)
+{
+	char cell[128];
+	size_t k = 0;
+	int names = 0, lines = 0;
+	for (size_t i = 0; i <= n && lines < 60; i++) {
+		unsigned char b = i < n ? p[i] : '\n';
+		if (b == ',' || b == ';' || b == '\t' || b == '|' || b == '\n' || b == '\r') {
+			for (int r = 0; r < ROLE__COUNT && k; r++)
+				if (detect_name_score((detect_role)r, cell, k)) {
+					names++;
+					break;
+				}
+			k = 0;
+			lines += b == '\n';
+			continue;
+		}
+		if (k + t->len[b] < sizeof cell) {
+			memcpy(cell + k, t->utf8[b], t->len[b]);
+			k += t->len[b];
+		}
+	}
+	return names;
+}
+
 static bool pick_encoding(ctx *c, const char *head, size_t len, import_encoding *enc)
 {
 	const char *g = dt_given(c, "encoding");
@@ -144,13 +172,16 @@ static bool pick_encoding(ctx *c, const char *head, size_t len, import_encoding 
 	}
 	static const import_encoding order[] = {ENC_CP1252, ENC_CP1250, ENC_LATIN2, ENC_LATIN1};
 	static const char *const names[] = {"windows-1252", "windows-1250", "iso-8859-2", "iso-8859-1"};
-	int best = -1, second = -1, bi = 0;
+	long long best = LLONG_MIN, second = LLONG_MIN;
+	int bi = 0;
 	sb_table *t = xmalloc(sizeof *t);
 	for (int i = 0; i < 4; i++) {
 		char err[128];
 		if (!layout_table(order[i], t, err, sizeof err))
 			continue;
-		int s = letter_score(t, (const unsigned char *)head, len);
+		/* the header's names first, then how the bytes read as letters */
+		long long s = names_through(t, (const unsigned char *)head, len) * 1000000000LL +
+		              letter_score(t, (const unsigned char *)head, len);
 		if (s > best) {
 			second = best;
 			best = s;
@@ -376,6 +407,23 @@ bool dt_user_gives(ctx *c, const char *field)
 	       optlist_list_has(dt_given(c, "default"), field);
 }
 
+/* The best unused column for role whose values fit it (a Swedish
+ * 'Valuta' of SEK is no date; an empty 'Zpráva' is no reference, nor one
+ * IBAN on every row a payer's account); the best by name when none does
+ * (but for an account). */
+static int fitting_column(ctx *c, detect_role role, const bool *used)
+{
+	bool tried[CSV_MAX_FIELDS];
+	memcpy(tried, used, sizeof tried);
+	int first = dt_best_column(c, role, tried), col = first;
+	while (col >= 0 && !dt_values_fit(c, role, col)) {
+		tried[col] = true;
+		col = dt_best_column(c, role, tried);
+	}
+	/* one IBAN on every row is the exporting account's, never a payer's */
+	return col >= 0 || role == ROLE_ACCOUNT ? col : first;
+}
+
 static void map_columns(ctx *c)
 {
 	const entity_def *d = entity_get(c->kind);
@@ -410,7 +458,7 @@ static void map_columns(ctx *c)
 		if (dt_user_gives(c, plan[f].field) || (money_given && d->cols[fi].type == COL_MONEY))
 			continue;
 		for (int r = 0; r < plan[f].nroles && c->col[fi] < 0; r++) {
-			int col = dt_best_column(c, plan[f].roles[r], used);
+			int col = fitting_column(c, plan[f].roles[r], used);
 			/* an amount column that is mostly empty is a split one's half */
 			if (col >= 0 && plan[f].roles[r] == ROLE_AMOUNT && dt_filled(c, col) < 50)
 				col = -1;
@@ -421,7 +469,7 @@ static void map_columns(ctx *c)
 		}
 		/* a bank statement with one text column: it names the payer */
 		if (c->col[fi] < 0 && (!strcmp(plan[f].field, "payer") || !strcmp(plan[f].field, "vendor"))) {
-			int col = dt_best_column(c, ROLE_TEXT, used);
+			int col = fitting_column(c, ROLE_TEXT, used);
 			if (col >= 0) {
 				c->col[fi] = col;
 				used[col] = true;
@@ -439,6 +487,30 @@ static void map_columns(ctx *c)
 		c->indicator = dt_best_column(c, ROLE_INDICATOR, used);
 	if (c->kind == ENT_PAYMENTS)
 		c->category = dt_best_column(c, ROLE_CATEGORY, used);
+}
+
+/* A statement whose counterparty is empty on some lines (card payments,
+ * fees: Fio, Nordea, Revolut) would lose them as payments without a payer:
+ * the reference stands in for it where it is empty. */
+static void payer_fallback(ctx *c)
+{
+	const entity_def *d = entity_get(c->kind);
+	int p = entity_col_index(d, "payer", 5), r = entity_col_index(d, "reference", 9);
+	if (c->kind != ENT_PAYMENTS || p < 0 || r < 0 || c->col[p] < 0 || c->mapped[p] || c->col[r] < 0 ||
+	    c->header < 0 || dt_given(c, "compute"))
+		return;
+	int filled = dt_filled(c, c->col[p]);
+	if (filled >= 100 || dt_filled(c, c->col[r]) <= filled)
+		return;
+	const char *pn = dt_cell(&c->g, c->header, c->col[p]), *rn = dt_cell(&c->g, c->header, c->col[r]);
+	if (strpbrk(pn, "[]") || strpbrk(rn, "[]"))
+		return;
+	char expr[400];
+	const char *amount = optlist_get(&c->r->opts, "compute"); /* the net of a fee (detect_fees.c) */
+	snprintf(expr, sizeof expr, "%s%spayer=coalesce([%s], [%s])", amount ? amount : "", amount ? "," : "", pn, rn);
+	dt_choose(c, "compute", expr);
+	dt_note(c, 5, "'%s' is empty on %d%% of the sample's rows: there '%s' names the payer", pn, 100 - filled, rn);
+	c->col[p] = -1;
 }
 
 /* An invoice export's own "Open balance": invoices it shows settled are
@@ -578,6 +650,7 @@ bool detect_run(entity_kind kind, const char *head, size_t len, bool eof, const 
 	    !dt_pick_signs(&c))
 		goto out;
 	note_settled(&c);
+	payer_fallback(&c);
 	if (c.category >= 0 && dt_given(&c, "split") && !dt_given(&c, "split_category"))
 		dt_choose(&c, "split_category", dt_cell(&c.g, c.header, c.category));
 	emit_map(&c);

@@ -52,7 +52,7 @@ bool dt_pick_net(ctx *c)
 	const entity_def *d = entity_get(c->kind);
 	int a = entity_col_index(d, "amount", 6);
 	if ((c->kind != ENT_PAYMENTS && c->kind != ENT_COSTS) || a < 0 || c->col[a] < 0 || c->mapped[a] ||
-	    c->debit >= 0 || c->header < 0 || optlist_list_has(dt_given(c, "compute"), "amount"))
+	    c->debit >= 0 || c->header < 0 || dt_given(c, "compute"))
 		return true;
 	bool used[CSV_MAX_FIELDS];
 	dt_used_columns(c, used);

@@ -65,6 +65,9 @@ bool dt_user_gives(ctx *c, const char *field);
 /* detect_values.c */
 /* A value that reads as a date or an amount in a common format. */
 bool dt_looks_like_data(const char *v);
+/* Do column col's values fit role (dates for a date, amounts for an
+ * amount, some text for a text)? True when the sample cannot tell. */
+bool dt_values_fit(const ctx *c, detect_role role, int col);
 /* Without a header: the fields' columns by their values. */
 void dt_map_by_content(ctx *c);
 /* The date format that reads every date (false with why when none, or

@@ -78,6 +78,60 @@ static bool all_values(const ctx *c, int col, bool dates)
 	return n > 0;
 }
 
+/* An amount in any of the common notations ("5 000,00", "1'250.00"). */
+static bool any_amount(const char *v)
+{
+	static const char marks[][2] = {{'.', ','}, {',', '.'}, {',', ' '}, {'.', '\''}, {'.', ' '}};
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+		money_opts m = {.decimal = marks[i][0], .thousands = marks[i][1], .symbols = true, .plus = true,
+		                .parens = true, .trailing_minus = true};
+		int64_t x;
+		if (money_parse_opts(v, strlen(v), &m, &x) == MONEY_OK)
+			return true;
+	}
+	return false;
+}
+
+bool dt_values_fit(const ctx *c, detect_role role, int col)
+{
+	bool date = role == ROLE_DATE || role == ROLE_ISSUE_DATE || role == ROLE_DUE_DATE || role == ROLE_CREATED_AT;
+	bool text = role == ROLE_TEXT || role == ROLE_PARTY || role == ROLE_ACCOUNT;
+	if (!date && !text && role != ROLE_AMOUNT)
+		return true;
+	if (text) {
+		/* the same text on every row (the exporting account's own name)
+		 * names no counterparty */
+		const char *first = NULL;
+		int rows = 0;
+		bool varies = false;
+		for (int i = c->data; i < c->g.nrows; i++) {
+			const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, col) : "";
+			if (!*v)
+				continue;
+			rows++;
+			varies |= first && strcmp(first, v);
+			first = first ? first : v;
+		}
+		return rows && (varies || rows < 3);
+	}
+	int n = 0, fit = 0;
+	size_t nf;
+	const char *const *fmts = sample_date_formats(&nf);
+	const char *name = c->header >= 0 ? dt_cell(&c->g, c->header, col) : "";
+	for (int i = c->data; i < c->g.nrows; i++) {
+		const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, col) : "";
+		if (!*v || !strcmp(v, name))
+			continue;
+		n++;
+		timestamp_t t;
+		bool is_date = false;
+		for (size_t f = 0; f < nf && !is_date; f++)
+			is_date = timestamp_parse_fmt(v, strlen(v), fmts[f], &t);
+		fit += date ? is_date : !is_date && any_amount(v);
+	}
+	return !n || fit * 2 >= n;
+}
+
 /* How much column col looks like the amount: some values negative (a
  * balance rarely is), values with a decimal mark. */
 static int amount_score(const ctx *c, int col)

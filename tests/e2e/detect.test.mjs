@@ -1,5 +1,5 @@
 // Real bank and accounting exports with one command (issue 14 items 2-6):
-// --detect on a corpus of 18 export formats of several countries (each
+// --detect on a corpus of 35 export formats of several countries (each
 // with its rows and cent sums), refusals with candidates, --dry-run's
 // preview, profiles (CLI and HTTP), --split, overlapping statements and
 // --max-rejects.
@@ -58,6 +58,7 @@ describe('--detect on the corpus of real export formats', () => {
         const want = value === '1' && !['skip'].includes(name) ? flag : `${flag} ${shellValue(value)}`;
         assert.ok(line.includes(want), `expected ${want} in: ${line}`);
       }
+      for (const part of e.absent ?? []) assert.ok(!line.includes(part), `unexpected ${part} in: ${line}`);
       const s = summary(r.stdout);
       assert.equal(s.rejected, e.rejected, r.stderr);
       for (const [t, [rows, cents]] of Object.entries(e.tables)) assert.deepEqual(table(data, t), [rows, cents], `${t} of ${e.file}`);
@@ -71,18 +72,20 @@ describe('--detect on the corpus of real export formats', () => {
   }
 });
 
-// Splits a POSIX shell command line of words and '...' quotes.
+// Splits a POSIX shell command line of words, '...' quotes and \'
+// (optlist quotes a ' as '\'').
 function shellSplit(s) {
   const out = [];
   let cur = null;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (c === ' ') { if (cur !== null) { out.push(cur); cur = null; } continue; }
+    if (c === '\\' && i + 1 < s.length) { cur = (cur ?? '') + s[++i]; continue; }
     if (c === "'") {
       const j = s.indexOf("'", i + 1);
+      assert.ok(j > i, `unclosed quote in ${s}`);
       cur = (cur ?? '') + s.slice(i + 1, j);
       i = j;
-      if (s.startsWith("\\''", j + 1)) { cur += "'"; i = j + 3; }
       continue;
     }
     cur = (cur ?? '') + c;
