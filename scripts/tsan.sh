@@ -8,7 +8,7 @@
 # (notify evaluation, outbox delivery, the schedule tick) and import (the
 # import writer thread). Every TSan report goes to a file under $out; any report
 # not suppressed by tests/tsan.supp fails the run. Ends "N passed, N failed".
-# Usage: scripts/tsan.sh [BUILD_DIR] [e2e files...]
+# Usage: scripts/tsan.sh [BUILD_DIR] [e2e files...]   (BRISK_TSAN_PG=1: on PostgreSQL)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/tsan}
@@ -20,7 +20,14 @@ out=$(mktemp -d /tmp/brisk-tsan-XXXXXX)
 # exitcode=0: a report must not change how a test ends (the server would die
 # under the e2e test and hide which race it was); the reports are counted here.
 export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp log_path=$out/tsan exitcode=0 second_deadlock_stack=1 history_size=4"
-export BRISK_BIN="$PWD/$build/brisk"
+# BRISK_TSAN_PG=1 runs the e2e files on the PostgreSQL of tests/pg/cluster.sh
+# (BRISK_TEST_DATABASE_URL set), through the same wrapper as the PG pass.
+if [ "${BRISK_TSAN_PG:-0}" = 1 ]; then
+  export BRISK_REAL_BIN="$PWD/$build/brisk" BRISK_BIN="$PWD/tests/pg/brisk-pg.sh"
+  export BRISK_PG_MARKERS=${BRISK_PG_MARKERS:-$(mktemp -d)}
+else
+  export BRISK_BIN="$PWD/$build/brisk"
+fi
 passed=0 failed=0
 
 # The Criterion unit tests cannot run under TSan: Criterion's inheritable

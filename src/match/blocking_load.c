@@ -83,54 +83,24 @@ static const char *col(store_stmt_t *st, int i, size_t *n)
 	return s;
 }
 
-static int load_invoices(blocking_t *b, store_conn_t *c, int64_t org, atomic_int *cancel, char *err, size_t errlen)
+/* Runs q (?1 = org) and hands each row to row, checking cancel every 65536
+ * rows; 0, or -1 with "loading WHAT: ..." or "cancelled". */
+static int load_rows(blocking_t *b, store_conn_t *c, const char *q, int64_t org, const char *what,
+                     atomic_int *cancel, void (*row)(blocking_t *b, store_stmt_t *st, buf_t *tmp), char *err,
+                     size_t errlen)
 {
-	static const char *q = "SELECT rid, id, number, customer, customer_id, issue_date, due_date, amount, outstanding, "
-	                       "currency FROM invoices WHERE org = ?1 AND outstanding > 0 AND status <> 'void' "
-	                       "ORDER BY issue_date, rid";
 	store_stmt_t *st = store_prepare(c, q);
 	if (!st) {
-		snprintf(err, errlen, "loading invoices: %s", store_errmsg(c));
+		snprintf(err, errlen, "loading %s: %s", what, store_errmsg(c));
 		return -1;
 	}
 	store_bind_i64(st, 1, org);
 	buf_t tmp = BUF_INIT;
 	store_status rc;
-	while ((rc = store_step(st)) == STORE_ROW) {
-		if ((b->ninv & 0xffff) == 0 && cancelled(cancel))
+	for (size_t i = 0; (rc = store_step(st)) == STORE_ROW; i++) {
+		if ((i & 0xffff) == 0 && cancelled(cancel))
 			break;
-		GROW(b->inv, b->ninv, b->cap_inv);
-		blocking_invoice *v = &b->inv[b->ninv];
-		size_t n;
-		const char *s;
-		v->rid = store_col_i64(st, 0);
-		s = col(st, 1, &n);
-		v->id = arena_dup(&b->a, s, n);
-		v->id_len = (uint16_t)n;
-		s = col(st, 2, &n);
-		buf_reset(&tmp);
-		norm_invoice(s, n, &tmp);
-		n = tmp.len > UINT16_MAX ? UINT16_MAX : tmp.len;
-		v->canon = arena_dup(&b->a, tmp.p ? tmp.p : "", n);
-		v->canon_len = (uint16_t)n;
-		s = col(st, 2, &n);
-		buf_reset(&tmp);
-		norm_invoice_key(s, n, &tmp);
-		n = tmp.len > UINT16_MAX ? UINT16_MAX : tmp.len;
-		v->key = arena_dup(&b->a, tmp.p ? tmp.p : "", n);
-		v->key_len = (uint16_t)n;
-		s = col(st, 3, &n);
-		v->cust = intern_customer(b, s, n, &tmp);
-		s = col(st, 4, &n);
-		v->cid = intern_cid(b, s, n);
-		v->issue = (date_t)store_col_i64(st, 5);
-		v->due = (date_t)store_col_i64(st, 6);
-		v->amount = store_col_i64(st, 7);
-		v->outstanding = store_col_i64(st, 8);
-		s = store_col_text(st, 9, &n);
-		snprintf(v->cur, sizeof v->cur, "%.*s", (int)(n < 3 ? n : 3), s);
-		v->next_num = v->next_amt = BLOCKING_NONE;
-		b->ninv++;
+		row(b, st, &tmp);
 	}
 	store_reset(st);
 	buf_free(&tmp);
@@ -139,56 +109,114 @@ static int load_invoices(blocking_t *b, store_conn_t *c, int64_t org, atomic_int
 		return -1;
 	}
 	if (rc != STORE_DONE) {
-		snprintf(err, errlen, "loading invoices: %s", store_errmsg(c));
+		snprintf(err, errlen, "loading %s: %s", what, store_errmsg(c));
 		return -1;
 	}
 	return 0;
 }
 
+static void invoice_row(blocking_t *b, store_stmt_t *st, buf_t *tmp)
+{
+	GROW(b->inv, b->ninv, b->cap_inv);
+	blocking_invoice *v = &b->inv[b->ninv];
+	size_t n;
+	const char *s;
+	v->rid = store_col_i64(st, 0);
+	s = col(st, 1, &n);
+	v->id = arena_dup(&b->a, s, n);
+	v->id_len = (uint16_t)n;
+	s = col(st, 2, &n);
+	buf_reset(tmp);
+	norm_invoice(s, n, tmp);
+	n = tmp->len > UINT16_MAX ? UINT16_MAX : tmp->len;
+	v->canon = arena_dup(&b->a, tmp->p ? tmp->p : "", n);
+	v->canon_len = (uint16_t)n;
+	s = col(st, 2, &n);
+	buf_reset(tmp);
+	norm_invoice_key(s, n, tmp);
+	n = tmp->len > UINT16_MAX ? UINT16_MAX : tmp->len;
+	v->key = arena_dup(&b->a, tmp->p ? tmp->p : "", n);
+	v->key_len = (uint16_t)n;
+	s = col(st, 3, &n);
+	v->cust = intern_customer(b, s, n, tmp);
+	s = col(st, 4, &n);
+	v->cid = intern_cid(b, s, n);
+	v->issue = (date_t)store_col_i64(st, 5);
+	v->due = (date_t)store_col_i64(st, 6);
+	v->amount = store_col_i64(st, 7);
+	v->outstanding = store_col_i64(st, 8);
+	s = store_col_text(st, 9, &n);
+	snprintf(v->cur, sizeof v->cur, "%.*s", (int)(n < 3 ? n : 3), s);
+	v->next_num = v->next_amt = BLOCKING_NONE;
+	b->ninv++;
+}
+
+static int load_invoices(blocking_t *b, store_conn_t *c, int64_t org, atomic_int *cancel, char *err, size_t errlen)
+{
+	static const char *q = "SELECT rid, id, number, customer, customer_id, issue_date, due_date, amount, outstanding, "
+	                       "currency FROM invoices WHERE org = ?1 AND outstanding > 0 AND status <> 'void' "
+	                       "ORDER BY issue_date, rid";
+	return load_rows(b, c, q, org, "invoices", cancel, invoice_row, err, errlen);
+}
+
+static void closed_row(blocking_t *b, store_stmt_t *st, buf_t *tmp)
+{
+	size_t n;
+	const char *s = col(st, 0, &n);
+	buf_reset(tmp);
+	norm_invoice(s, n, tmp);
+	if (!tmp->len)
+		return;
+	n = tmp->len > UINT16_MAX ? UINT16_MAX : tmp->len;
+	uint64_t h = XXH3_64bits(tmp->p, n);
+	GROW(b->closed, b->nclosed, b->cap_closed);
+	b->closed[b->nclosed] = (struct closed){arena_dup(&b->a, tmp->p, n), (uint16_t)n, map_get(&b->closedmap, h)};
+	map_put(&b->closedmap, h, (uint32_t)b->nclosed++);
+	b->cfirst[(unsigned char)tmp->p[0]] = 1;
+	size_t k = 0;
+	while (k < b->nclen && b->clen[k] != n)
+		k++;
+	if (k == b->nclen && k < CLOSED_LENS)
+		b->clen[b->nclen++] = n;
+}
+
 static int load_closed(blocking_t *b, store_conn_t *c, int64_t org, atomic_int *cancel, char *err, size_t errlen)
 {
 	static const char *q = "SELECT number FROM invoices WHERE org = ?1 AND (outstanding <= 0 OR status = 'void')";
-	store_stmt_t *st = store_prepare(c, q);
-	if (!st) {
-		snprintf(err, errlen, "loading invoices: %s", store_errmsg(c));
-		return -1;
-	}
-	store_bind_i64(st, 1, org);
 	map_init(&b->closedmap, 1024);
-	buf_t tmp = BUF_INIT;
-	store_status rc;
-	while ((rc = store_step(st)) == STORE_ROW) {
-		if ((b->nclosed & 0xffff) == 0 && cancelled(cancel))
-			break;
-		size_t n;
-		const char *s = col(st, 0, &n);
-		buf_reset(&tmp);
-		norm_invoice(s, n, &tmp);
-		if (!tmp.len)
-			continue;
-		n = tmp.len > UINT16_MAX ? UINT16_MAX : tmp.len;
-		uint64_t h = XXH3_64bits(tmp.p, n);
-		GROW(b->closed, b->nclosed, b->cap_closed);
-		b->closed[b->nclosed] = (struct closed){arena_dup(&b->a, tmp.p, n), (uint16_t)n, map_get(&b->closedmap, h)};
-		map_put(&b->closedmap, h, (uint32_t)b->nclosed++);
-		b->cfirst[(unsigned char)tmp.p[0]] = 1;
-		size_t k = 0;
-		while (k < b->nclen && b->clen[k] != n)
-			k++;
-		if (k == b->nclen && k < CLOSED_LENS)
-			b->clen[b->nclen++] = n;
+	return load_rows(b, c, q, org, "invoices", cancel, closed_row, err, errlen);
+}
+
+static void payment_row(blocking_t *b, store_stmt_t *st, buf_t *tmp)
+{
+	(void)tmp;
+	GROW(b->pay, b->npay, b->cap_pay);
+	blocking_payment *p = &b->pay[b->npay];
+	memset(p, 0, sizeof *p);
+	size_t n;
+	const char *s;
+	p->rid = store_col_i64(st, 0);
+	s = col(st, 1, &n);
+	p->id = arena_dup(&b->a, s, n);
+	p->id_len = (uint16_t)n;
+	p->date = (date_t)store_col_i64(st, 2);
+	s = col(st, 3, &n);
+	p->payer = arena_dup(&b->a, s, n);
+	p->payer_len = (uint16_t)n;
+	p->amount = store_col_i64(st, 4);
+	s = col(st, 5, &n);
+	p->ref = arena_dup(&b->a, s, n);
+	p->ref_len = (uint16_t)n;
+	s = col(st, 6, &n);
+	if (n) {
+		uint32_t k = find_cid(b, s, n);
+		p->cid = k == BLOCKING_NONE ? BLOCKING_CID_UNKNOWN : k;
 	}
-	store_reset(st);
-	buf_free(&tmp);
-	if (rc == STORE_ROW) {
-		snprintf(err, errlen, "cancelled");
-		return -1;
-	}
-	if (rc != STORE_DONE) {
-		snprintf(err, errlen, "loading invoices: %s", store_errmsg(c));
-		return -1;
-	}
-	return 0;
+	s = store_col_text(st, 7, &n);
+	snprintf(p->cur, sizeof p->cur, "%.*s", (int)(n < 3 ? n : 3), s);
+	s = store_col_text(st, 8, &n);
+	p->account = n ? XXH3_64bits(s, n) | 1 : 0;
+	b->npay++;
 }
 
 static int load_payments(blocking_t *b, store_conn_t *c, int64_t org, atomic_int *cancel, char *err, size_t errlen)
@@ -199,54 +227,7 @@ static int load_payments(blocking_t *b, store_conn_t *c, int64_t org, atomic_int
 	                       "FROM payments p "
 	                       "WHERE org = ?1 AND NOT EXISTS (SELECT 1 FROM allocations a "
 	                       "WHERE a.payment = p.rid AND a.state <> 'proposed') ORDER BY date, rid";
-	store_stmt_t *st = store_prepare(c, q);
-	if (!st) {
-		snprintf(err, errlen, "loading payments: %s", store_errmsg(c));
-		return -1;
-	}
-	store_bind_i64(st, 1, org);
-	store_status rc;
-	while ((rc = store_step(st)) == STORE_ROW) {
-		if ((b->npay & 0xffff) == 0 && cancelled(cancel))
-			break;
-		GROW(b->pay, b->npay, b->cap_pay);
-		blocking_payment *p = &b->pay[b->npay];
-		memset(p, 0, sizeof *p);
-		size_t n;
-		const char *s;
-		p->rid = store_col_i64(st, 0);
-		s = col(st, 1, &n);
-		p->id = arena_dup(&b->a, s, n);
-		p->id_len = (uint16_t)n;
-		p->date = (date_t)store_col_i64(st, 2);
-		s = col(st, 3, &n);
-		p->payer = arena_dup(&b->a, s, n);
-		p->payer_len = (uint16_t)n;
-		p->amount = store_col_i64(st, 4);
-		s = col(st, 5, &n);
-		p->ref = arena_dup(&b->a, s, n);
-		p->ref_len = (uint16_t)n;
-		s = col(st, 6, &n);
-		if (n) {
-			uint32_t k = find_cid(b, s, n);
-			p->cid = k == BLOCKING_NONE ? BLOCKING_CID_UNKNOWN : k;
-		}
-		s = store_col_text(st, 7, &n);
-		snprintf(p->cur, sizeof p->cur, "%.*s", (int)(n < 3 ? n : 3), s);
-		s = store_col_text(st, 8, &n);
-		p->account = n ? XXH3_64bits(s, n) | 1 : 0;
-		b->npay++;
-	}
-	store_reset(st);
-	if (rc == STORE_ROW) {
-		snprintf(err, errlen, "cancelled");
-		return -1;
-	}
-	if (rc != STORE_DONE) {
-		snprintf(err, errlen, "loading payments: %s", store_errmsg(c));
-		return -1;
-	}
-	return 0;
+	return load_rows(b, c, q, org, "payments", cancel, payment_row, err, errlen);
 }
 
 static int load_proposals(blocking_t *b, store_conn_t *c, int64_t org, char *err, size_t errlen)

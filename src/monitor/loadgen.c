@@ -350,7 +350,8 @@ int loadgen_run(const loadgen_opts *o_in, loadgen_result *res, char *err, size_t
 	float *all = xmalloc((total + 1) * sizeof *all);
 	size_t at = 0;
 	for (int i = 0; i < o.threads; i++) {
-		memcpy(all + at, w[i].lat, w[i].nlat * sizeof *all);
+		if (w[i].nlat) /* a worker that timed nothing has no array */
+			memcpy(all + at, w[i].lat, w[i].nlat * sizeof *all);
 		at += w[i].nlat;
 		res->ok += w[i].ok;
 		res->not_modified += w[i].not_modified;
