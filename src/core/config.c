@@ -143,7 +143,7 @@ void config_defaults(config_t *c)
 	c->cache_mib = 64;
 	c->pool_size = 20;
 	c->statement_timeout_ms = 60000;
-	c->write_wait_ms = 3000;
+	c->write_wait_ms = 10000;
 	c->cache_bytes = (int64_t)64 << 20;
 	c->cache_ttl_s = 600;
 	c->cache_warm = true;

@@ -41,7 +41,7 @@ typedef struct {
 	char store_read_url[2048]; /* read replicas: URLs separated by commas; "" = none */
 	int pool_size;        /* PostgreSQL read connections (default 20) */
 	int statement_timeout_ms; /* PostgreSQL statement_timeout (default 60000) */
-	int write_wait_ms;        /* a request's wait for the store's writer (default 3000) */
+	int write_wait_ms;        /* a request's wait for the store's writer (default 10000) */
 	/* [analytics] */
 	bool naive;
 	/* [cache] */
