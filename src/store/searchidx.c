@@ -303,9 +303,10 @@ bool searchidx_upto(store_conn_t *c, const char *table, int64_t *upto)
 }
 
 /* Rows indexed per catch-up transaction: long enough that FTS5 flushes
- * its buffer rarely, short enough that other writers wait well under a
- * second for the lock. */
-#define CATCH_UP_ROWS 50000
+ * its buffer rarely, short enough that a request's write (which gives up
+ * after store.write_wait_ms) waits well under a second for the lock even
+ * on a loaded machine: 50,000 held it for seconds under load. */
+#define CATCH_UP_ROWS 10000
 
 /* Rows behind, or -1 when the store could not be read. */
 static int64_t rows_behind(store_t *s)
