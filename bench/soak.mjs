@@ -139,7 +139,11 @@ async function heap() {
     const r = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${opToken || token}` } });
     if (!r.ok) return null;
     const h = {};
-    for (const m of (await r.text()).matchAll(/^brisk_heap_(\w+) (\S+)$/gm)) h[m[1]] = Number(m[2]);
+    const text = await r.text();
+    for (const m of text.matchAll(/^brisk_heap_(\w+) (\S+)$/gm)) h[m[1]] = Number(m[2]);
+    // SQLite's page caches: bounded by store.cache_mib per connection
+    const pc = text.match(/^brisk_db_page_cache_bytes (\S+)$/m);
+    h.page_cache_bytes = pc ? Number(pc[1]) : 0;
     return h.in_use_bytes === undefined ? null : h;
   } catch { return null; }
 }
@@ -156,8 +160,9 @@ let probes = [];
 async function probe() {
   const p = { ...rss(), fds: fds() };
   const [c, h] = await Promise.all([l1(), heap()]);
-  if (c) Object.assign(p, { l1: c.bytes, l1max: c.max_bytes, rest: p.anon - c.bytes });
   if (h) p.heap = h;
+  const pages = h ? h.page_cache_bytes : 0;
+  if (c) Object.assign(p, { l1: c.bytes, l1max: c.max_bytes, pages, rest: p.anon - c.bytes - pages });
   probes.push(p);
 }
 const median = (xs) => { const v = [...xs].sort((x, y) => x - y); return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
@@ -171,12 +176,12 @@ async function sample(minute) {
   lastReq = stats.req;
   samples.push(s);
   const c = ps.every((p) => p.l1 !== undefined), h = ps.every((p) => p.heap);
-  if (c) Object.assign(s, { l1: med((p) => p.l1), l1max: ps[0].l1max, l1top: Math.max(...ps.map((p) => p.l1)), rest: med((p) => p.rest) });
+  if (c) Object.assign(s, { l1: med((p) => p.l1), l1max: ps[0].l1max, l1top: Math.max(...ps.map((p) => p.l1)), pages: med((p) => p.pages), rest: med((p) => p.rest) });
   if (h) s.heap = Object.fromEntries(Object.keys(ps[0].heap).map((k) => [k, med((p) => p.heap[k])]));
   const hp = s.heap;
   console.log(`minute ${String(minute).padStart(2)}: ${String(s.req).padStart(7)} requests (${(s.req / 60).toFixed(0)}/s), ` +
     `5xx so far ${s.s5xx}, 429 so far ${s.s429}, tasks done ${s.tasks}, RSS ${mib(s.rss)} MiB ` +
-    `(anonymous ${mib(s.anon)}, files ${mib(s.file)})${c ? `, L1 ${mib(s.l1)} of ${mib(s.l1max)} MiB, anonymous besides the L1 ${mib(s.rest)}` : ''}` +
+    `(anonymous ${mib(s.anon)}, files ${mib(s.file)})${c ? `, L1 ${mib(s.l1)} of ${mib(s.l1max)} MiB, SQLite page caches ${mib(s.pages)}, anonymous besides the caches ${mib(s.rest)}` : ''}` +
     `${hp ? `, heap arenas ${mib(hp.arena_bytes)} (in use ${mib(hp.in_use_bytes)}, free ${mib(hp.free_bytes)} in ${hp.free_chunks} chunks), mmapped ${mib(hp.mmap_bytes)}` : ''}` +
     `${dbSizes()}, fds ${s.fds} (medians of ${s.probes} probes)`);
 }
@@ -206,10 +211,12 @@ for (const e of stats.errors) console.log(`  ${e}`);
 // Flat after warm-up: from minute WARMUP on (SOAK_WARMUP_MINUTES, 3), every
 // minute's memory must stay within the tolerance (SOAK_RSS_TOLERANCE, 10%)
 // of that minute's. The L1 cache fills up to its budget (cache.memory_bytes)
-// for as long as the run, by design, so with its size known what must stay
-// flat is the anonymous memory besides it (RssAnon - the L1's bytes: the
-// rest of the heap, SQLite's caches, the threads' stacks), and the L1 must
-// stay within its budget; without it, RSS and anonymous memory themselves.
+// for as long as the run, by design, and so do SQLite's page caches (up to
+// store.cache_mib per connection, as the working set is touched), so with
+// their sizes known what must stay flat is the anonymous memory besides
+// them (RssAnon - the L1's bytes - the page caches' bytes: the rest of the
+// heap, the threads' stacks), and the L1 must stay within its budget;
+// without them, RSS and anonymous memory themselves.
 // Mapped file pages (brisk.db) are bounded by the file and not judged.
 // Descriptors may not grow by more than 8.
 let bad = stats.s5xx > 0 || stats.tasks.failed > 0;
@@ -221,16 +228,16 @@ if (after.length >= 2) {
   const pct = (g) => `${g >= 0 ? '+' : ''}${(g * 100).toFixed(1)}%`;
   const known = after.every((x) => x.rest !== undefined);
   const judged = known ? (x) => x.rest : (x) => x.anon;
-  const what = known ? 'anonymous memory besides the L1' : 'anonymous memory';
+  const what = known ? 'anonymous memory besides the caches (L1, SQLite pages)' : 'anonymous memory';
   const worst = after.reduce((a, x) => (judged(x) > judged(a) ? x : a));
   const growth = (judged(worst) - judged(w)) / judged(w);
-  const live = (x) => (x.heap ? x.heap.in_use_bytes + x.heap.mmap_bytes - (known ? x.l1 : 0) : NaN);
+  const live = (x) => (x.heap ? x.heap.in_use_bytes + x.heap.mmap_bytes - (known ? x.l1 + x.pages : 0) : NaN);
   const fdGrowth = Math.max(...after.map((x) => x.fds)) - w.fds;
   console.log(`after warm-up (minute ${w.minute} -> ${last.minute}): ${what} ${mib(judged(w))} MiB at minute ${w.minute}, ` +
     `at most ${mib(judged(worst))} MiB (minute ${worst.minute}, ${pct(growth)}; tolerance +${(tol * 100).toFixed(0)}%), ` +
     `${mib(judged(last))} MiB at the end; RSS ${mib(w.rss)} -> ${mib(last.rss)} MiB` +
-    (known ? `, L1 ${mib(w.l1)} -> ${mib(last.l1)} of ${mib(last.l1max)} MiB` : '') +
-    (w.heap && last.heap ? `; heap in use (arenas and mapped)${known ? ' besides the L1' : ''} ${mib(live(w))} -> ${mib(live(last))} MiB, ` +
+    (known ? `, L1 ${mib(w.l1)} -> ${mib(last.l1)} of ${mib(last.l1max)} MiB, SQLite page caches ${mib(w.pages)} -> ${mib(last.pages)} MiB` : '') +
+    (w.heap && last.heap ? `; heap in use (arenas and mapped)${known ? ' besides the caches' : ''} ${mib(live(w))} -> ${mib(live(last))} MiB, ` +
       `free in the arenas ${mib(w.heap.free_bytes)} -> ${mib(last.heap.free_bytes)} MiB` : '') +
     `; fds at most ${fdGrowth >= 0 ? '+' : ''}${fdGrowth}`);
   const overBudget = known && after.some((x) => x.l1top > x.l1max * 1.05);

@@ -684,7 +684,7 @@ static void evaluate(monitor_t *m)
 
 /* ---- private: /metrics series ---- */
 
-enum { S_L1_HIT, S_L1_MISS, S_L2_HIT, S_L2_MISS, S_L3_HIT, S_L3_MISS, S_L1_EVICT, S_L1_BYTES, S_DB, S_WAL,
+enum { S_L1_HIT, S_L1_MISS, S_L2_HIT, S_L2_MISS, S_L3_HIT, S_L3_MISS, S_L1_EVICT, S_L1_BYTES, S_DB, S_WAL, S_PAGES,
        S_WARN, S_CRIT };
 
 static double series_value(void *arg)
@@ -715,6 +715,7 @@ static double series_value(void *arg)
 			store_file_sizes(m->store, &db, &wal);
 			v = (double)(which == S_DB ? db : wal);
 			break;
+		case S_PAGES: v = (double)store_page_cache_bytes(m->store); break;
 		case S_WARN: v = (double)alerts_count(m->alerts, ALERT_WARNING) - (double)alerts_count(m->alerts, ALERT_CRITICAL); break;
 		case S_CRIT: v = (double)alerts_count(m->alerts, ALERT_CRITICAL); break;
 		}
@@ -746,6 +747,9 @@ static void register_series(const sampler_cache *c)
 			   (void *)(intptr_t)S_DB);
 	metrics_gauge_func("brisk_db_size_bytes", "Size of the store's files", "file=\"wal\"", series_value,
 			   (void *)(intptr_t)S_WAL);
+	metrics_gauge_func("brisk_db_page_cache_bytes", "Bytes in the store's page caches in this process (SQLite: every "
+			   "connection, each bounded by store.cache_mib; PostgreSQL: 0)", NULL, series_value,
+			   (void *)(intptr_t)S_PAGES);
 	metrics_gauge_func("brisk_alerts_firing", "Alerts firing by severity", "severity=\"warning\"", series_value,
 			   (void *)(intptr_t)S_WARN);
 	metrics_gauge_func("brisk_alerts_firing", "Alerts firing by severity", "severity=\"critical\"",

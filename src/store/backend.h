@@ -142,6 +142,8 @@ struct store_backend {
 	int (*batch_run)(store_batch_t *b, bool *inserted, char *err, size_t errlen);
 	int (*batch_bulk)(store_batch_t *b, char *err, size_t errlen); /* NULL: nothing to do */
 	void (*batch_free)(store_batch_t *b);
+	/* store_page_cache_bytes; NULL: 0 (the server's own cache). */
+	int64_t (*page_cache_bytes)(store_t *s);
 	/* store_suspend_trigger; NULL: triggers always fire. */
 	int (*suspend_trigger)(store_conn_t *w, const char *name, char *err, size_t errlen);
 };

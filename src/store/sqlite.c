@@ -292,9 +292,27 @@ static store_conn_t *lite_read_begin(store_t *base)
 	return &c->base;
 }
 
+/* Notes c's page cache size (see lite_conn.cache_used). */
+static void note_cache(lite_conn *c)
+{
+	int cur = 0, hi = 0;
+	if (sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &hi, 0) == SQLITE_OK)
+		atomic_store_explicit(&c->cache_used, cur, memory_order_relaxed);
+}
+
+static int64_t lite_page_cache_bytes(store_t *base)
+{
+	lite_store *s = LS(base);
+	int64_t n = atomic_load_explicit(&s->writer.cache_used, memory_order_relaxed);
+	for (int i = 0; i < s->nreaders; i++)
+		n += atomic_load_explicit(&s->readers[i].cache_used, memory_order_relaxed);
+	return n;
+}
+
 static void lite_read_end(store_conn_t *c)
 {
 	sqlite3_exec(LC(c)->db, "COMMIT", NULL, NULL, NULL);
+	note_cache(LC(c));
 	lite_store *s = LS(c->store);
 	pthread_mutex_lock(&s->pool_lock);
 	c->in_use = false;
@@ -334,6 +352,7 @@ static int lite_commit(store_conn_t *c, bool announce, char *err, size_t errlen)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
+	note_cache(LC(c));
 	return 0;
 }
 
@@ -539,6 +558,7 @@ const store_backend store_sqlite_backend = {
 	.close = lite_close,
 	.read_begin = lite_read_begin,
 	.read_end = lite_read_end,
+	.page_cache_bytes = lite_page_cache_bytes,
 	.write_begin = lite_write_begin,
 	.commit = lite_commit,
 	.rollback = lite_rollback,

@@ -688,3 +688,8 @@ void store_file_sizes(store_t *s, int64_t *db_bytes, int64_t *wal_bytes)
 {
 	s->be->sizes(s, db_bytes, wal_bytes);
 }
+
+int64_t store_page_cache_bytes(store_t *s)
+{
+	return s->be->page_cache_bytes ? s->be->page_cache_bytes(s) : 0;
+}

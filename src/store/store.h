@@ -294,4 +294,9 @@ const char *store_backend_name(store_t *s);
  * database's size, WAL 0). */
 void store_file_sizes(store_t *s, int64_t *db_bytes, int64_t *wal_bytes);
 
+/* Bytes in this process's page caches of the store (SQLite: every
+ * connection's, as of its last transaction; each is bounded by
+ * store.cache_mib); 0 for PostgreSQL, whose cache is the server's. */
+int64_t store_page_cache_bytes(store_t *s);
+
 #endif
