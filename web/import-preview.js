@@ -66,11 +66,15 @@ export async function preview(box, { file, kind, fields, query, onSaved }) {
     const det = rep.detected || { options: {}, columns: [], confidence: 100, notes: '', command: '' };
     const chosen = { ...parseMap(det.options.map || ''), ...(map || {}) };
     const cols = det.columns || [];
+    // fields detection computes from several columns (compute=payer=coalesce(...)):
+    // no single column to pick, but not unmapped either
+    const computed = new Set(fields.filter((f) => new RegExp(`(^|,)\\s*${f}=`).test(det.options.compute || '')));
     const selects = {};
     const rows = fields.map((f) => {
       const auto = cols.find((c) => c.toLowerCase() === f);
       const sel = h('select', { id: `map-${f}`, name: f, 'aria-label': `Column for ${f}` },
-        h('option', { value: '', text: '—' }), cols.map((c) => h('option', { value: c, text: c })));
+        h('option', { value: '', text: computed.has(f) ? 'computed (see the command above)' : '—' }),
+        cols.map((c) => h('option', { value: c, text: c })));
       sel.value = chosen[f] ?? auto ?? '';
       selects[f] = sel;
       return h('tr', {}, h('th', { scope: 'row', text: f }), h('td', {}, sel));

@@ -40,7 +40,10 @@ test('preview, pick a column, save a profile, import with it', async () => {
   const cmd = await page.textContent('.detected code');
   assert.match(cmd, /--encoding windows-1252/);
   assert.match(cmd, /--debit Soll --credit Haben/);
-  assert.equal(await page.inputValue('#map-payer'), 'Begünstigter / Auftraggeber');
+  // the payer is that column, or the purpose where it is empty (card payments)
+  assert.match(cmd, /--compute 'payer=coalesce\(\[Begünstigter \/ Auftraggeber\], \[Verwendungszweck\]\)'/);
+  assert.equal(await page.inputValue('#map-payer'), '');
+  assert.match(await page.locator('#map-payer option:checked').textContent(), /computed/);
   assert.equal(await page.locator('table.preview tbody tr').count(), 9);
   // The user prefers the booking type as the reference.
   await page.selectOption('#map-reference', 'Umsatzart');
