@@ -323,6 +323,13 @@ int64_t auth_resolve(store_t *s, const char *token, size_t len, auth_principal *
 		return AUTH_UNAVAILABLE;
 	}
 	pthread_mutex_lock(&cache_lock);
+	/* A refused token never evicts another token still cached as good: a
+	 * flood of unknown tokens must not push good ones out (and then have
+	 * them refused by the flooding address's limit before any lookup). */
+	if (org < 0 && cache[slot].expires > now && cache[slot].org >= 0 && memcmp(cache[slot].h, h, sizeof h)) {
+		pthread_mutex_unlock(&cache_lock);
+		return -1;
+	}
 	memcpy(cache[slot].h, h, sizeof h);
 	cache[slot].org = org;
 	cache[slot].token_expires = token_expires;
