@@ -1,5 +1,5 @@
 /* schema: PostgreSQL-only migration texts (plpgsql triggers) too long to
- * sit in schema.c's list. Private to src/store/schema.c. */
+ * sit in schema_recent.c's list. Private to src/store/schema_recent.c. */
 #ifndef BRISK_SCHEMA_PG_H
 #define BRISK_SCHEMA_PG_H
 
