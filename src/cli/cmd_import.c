@@ -90,6 +90,9 @@ static void usage(FILE *f)
 	        "                        as payments, debits as costs, in one transaction\n"
 	        "  --split-category COL  with --split: the column of a cost's category (default\n"
 	        "                        Uncategorised)\n"
+	        "  --keep-transfers      with --split: store transfers between own accounts (a\n"
+	        "                        payout, a withdrawal to the bank, a top-up; left out and\n"
+	        "                        listed by default) as costs and payments\n"
 	        "  -q, --quiet           no progress bar\n");
 }
 
@@ -250,7 +253,7 @@ int cmd_import(int argc, char **argv)
 		{"rules", required_argument, 0, 'F'},
 		{"detect", no_argument, 0, 0},            {"profile", required_argument, 0, 0},
 		{"max-rejects", required_argument, 0, 0}, {"split", no_argument, 0, 0},
-		{"split-category", required_argument, 0, 0},
+		{"split-category", required_argument, 0, 0}, {"keep-transfers", no_argument, 0, 0},
 		{0, 0, 0, 0}};
 	const char *org = "default", *data = NULL, *rejects = NULL;
 	cli_params g = {0};
@@ -358,11 +361,12 @@ int cmd_import(int argc, char **argv)
 	for (int i = 0; i < res.nwarnings; i++)
 		fprintf(stderr, "%s: warning: %s\n", path, res.warnings[i]);
 	double rows = (double)(res.inserted + res.replaced + res.rejected);
-	char skipped[64] = "", split[64] = "";
+	char skipped[64] = "", split[128] = "";
 	if (o.where)
 		snprintf(skipped, sizeof skipped, ", skipped %lld (--where)", (long long)res.skipped);
 	if (o.split)
-		snprintf(split, sizeof split, " (%lld debits as costs)", (long long)res.split_costs);
+		snprintf(split, sizeof split, " (%lld debits as costs, skipped %lld transfers between own accounts)",
+		         (long long)res.split_costs, (long long)res.split_transfers);
 	printf("%s %s: inserted %lld, replaced %lld, rejected %lld%s in %.2f s (%.0f rows/s)%s%s\n", kind, path,
 	       (long long)res.inserted, (long long)res.replaced, (long long)res.rejected, skipped, res.seconds,
 	       res.seconds > 0 ? rows / res.seconds : 0, split, o.dry_run ? " [dry run: nothing stored]" : "");

@@ -117,7 +117,8 @@ static void extra_report(http_req_t *r, const import_prep *p, const import_opts 
 {
 	r->out.len--; /* the report's closing brace */
 	if (o->split)
-		buf_printf(&r->out, ",\"split_costs\":%lld", (long long)res->split_costs);
+		buf_printf(&r->out, ",\"split_costs\":%lld,\"split_transfers\":%lld", (long long)res->split_costs,
+		           (long long)res->split_transfers);
 	if (p->detected) {
 		buf_printf(&r->out, ",\"detected\":{\"confidence\":%d,\"options\":", p->det.confidence);
 		profile_options_json(&p->det.opts, &r->out);

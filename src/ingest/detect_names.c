@@ -111,6 +111,16 @@ static const char *const names[ROLE__COUNT][96] = {
 	/* what reached the account once the fee is taken */
 	[ROLE_NET] = {"net", "net amount", "netto", "nettobetrag", "net total", "montant net", "neto", "importe neto",
 	              "netto bedrag", "importo netto", "kwota netto", "total amount", "amount after fees", NULL},
+	/* what kind of line it is (read by --split to find transfers
+	 * between the owner's own accounts) */
+	[ROLE_KIND] = {"type", "typ", "transaction type", "transaktionstyp", "transaktionsart", "buchungsart", "umsatzart",
+	               "art", "buchungstext", "transactietype", "type de transaction", "tipo", "tipo de transacción",
+	               "typ transakcji", "rodzaj transakcji", "tipo operazione", "transaction kind", NULL},
+	/* the exporting account's own number, on every line (a file of
+	 * several accounts names each line's) */
+	[ROLE_OWN_ACCOUNT] = {"auftragskonto", "iban auftragskonto", "own account", "account iban", "my account",
+	                      "rekening", "iban/bban", "rekeningnummer", "mijn rekening", "numéro de compte",
+	                      "cuenta propia", NULL},
 };
 
 /* Lowercase ASCII, trimmed, inner runs of spaces as one (none around
@@ -162,6 +172,34 @@ int detect_name_score(detect_role role, const char *h, size_t len)
 			best = score;
 	}
 	return best;
+}
+
+bool detect_own_transfer(const char *v, size_t len)
+{
+	static const char *const kinds[] = {
+		/* Stripe, Shopify Payments, Mollie, Adyen, Square */
+		"payout", "payouts", "topup", "top up", "top-up", "bank payout",
+		/* Revolut, Wise, N26 */
+		"exchange", "conversion", "currency conversion", "balance transfer", "space transfer",
+		/* PayPal, in its languages */
+		"general withdrawal", "withdraw funds to bank account", "bank deposit to pp account",
+		"general currency conversion", "transfer to bank", "transfer from bank", "allgemeine abbuchung",
+		"bankgutschrift auf paypal-konto", "abbuchung auf bankkonto", "allgemeine währungsumrechnung",
+		"retrait général", "virement vers compte bancaire", "algemene opname", "retirada general",
+		"prelievo generico", "wypłata ogólna",
+		/* banks */
+		"acct xfer", "acct_xfer", "account transfer", "internal transfer", "transfer between accounts",
+		"own account transfer", "umbuchung", "eigenübertrag", "übertrag eigenes konto", "virement interne",
+		"traspaso", "traspaso entre cuentas", "giroconto", "przelew własny", "eigen rekening", NULL};
+	char n[128];
+	size_t nl = normalise(v, len, n, sizeof n);
+	for (int i = 0; kinds[i]; i++) {
+		char s[128];
+		size_t sl = normalise(kinds[i], strlen(kinds[i]), s, sizeof s);
+		if (nl && nl == sl && !memcmp(n, s, sl))
+			return true;
+	}
+	return false;
 }
 
 int detect_direction(const char *v, size_t len)

@@ -162,7 +162,7 @@ typedef struct {
 	examples dup_ids, placeholders;
 	entity_parse_opts parse; /* o->parse with the org's currency */
 	recode_plan *recode;     /* --compute, --values, rules, --where (NULL: none) */
-	int split_col;       /* --split: the category column, or -1 */
+	split_plan_t split;  /* --split: the category column, transfers between own accounts */
 	record_t *cost;      /* --split: a debit as a cost */
 	overlap_t *overlap;  /* the sample's rows without an id (overlap.h) */
 } run_state;
@@ -231,6 +231,7 @@ static bool check_sample(const import_opts *o, run_state *rs, source_t *src, rec
 		if (layout_record(o, &rs->layout, cr, rec, &rs->scratch, &h, why, sizeof why) &&
 		    (!rs->recode || recode_apply(rs->recode, cr, rec, why, sizeof why) == RECODE_KEEP)) {
 			sample_add(rs->sample, rec, row->line);
+			split_note(&rs->split, cr);
 			if (rs->overlap && entity_validate(o->kind, rec, &rs->parse, why, sizeof why) &&
 			    layout_sign(o, &rs->layout, cr, rec, why, sizeof why))
 				overlap_add(rs->overlap, rec, h, row->line);
@@ -422,7 +423,8 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		goto out;
 	/* split_plan before the sample reuses the header's bytes */
 	rs.overlap = overlap_new(o);
-	if (!split_plan(o, header, &rs.split_col, err, errlen) || !check_sample(o, &rs, &src, rec, res, err, errlen))
+	if (!split_plan(o, header, &rs.layout, &rs.split, err, errlen) ||
+	    !check_sample(o, &rs, &src, rec, res, err, errlen))
 		goto out;
 	if (overlap_verdict(rs.overlap, s, o->org, why, sizeof why))
 		warn(res, "%s", why);
@@ -478,13 +480,18 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 				goto abort;
 			continue;
 		}
+		if (o->split) {
+			split_note(&rs.split, rs.table ? rs.crow : row);
+			if (split_transfer(o, &rs.split, rec, rs.table ? rs.crow : row))
+				continue;
+		}
 		check_placeholders(o, &rs, rec, row->line);
 		if (!assign_id(o, &rs, rec, hash, row->line) && !o->allow_duplicate_ids)
 			continue; /* the import fails at the end; keep counting */
 		entity_kind kind = o->kind;
 		const record_t *out = rec;
 		if (split_is_debit(o, rec)) {
-			if (!split_cost(rec, rs.table ? rs.crow : row, rs.split_col, &rs.parse, rs.cost, why, sizeof why)) {
+			if (!split_cost(rec, rs.table ? rs.crow : row, rs.split.category, &rs.parse, rs.cost, why, sizeof why)) {
 				rowloop_reject(o, res, row, row->line, why);
 				if (rowloop_too_many(o, res, rl.rows, err, errlen))
 					goto abort;
@@ -539,6 +546,10 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	 * of them before the commit's index build, the import's peak. */
 	rowloop_seq_free(&rs.seqs);
 	final_warnings(o, &rs, res);
+	res->split_transfers = rs.split.transfers;
+	split_transfers_said(&rs.split, why, sizeof why);
+	if (why[0])
+		warn(res, "%s", why);
 	if (res->inserted || res->replaced)
 		fingerprint(s, w, o, XXH3_64bits_digest(src.hash), res);
 	if (w) {

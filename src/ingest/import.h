@@ -27,6 +27,7 @@ typedef struct {
 	int64_t inserted, replaced, rejected;
 	int64_t skipped;                            /* rows --where left out (not rejections) */
 	int64_t split_costs;                        /* --split: debits stored as costs (in inserted/replaced) */
+	int64_t split_transfers;                    /* --split: transfers between own accounts left out */
 	int nwarnings;                              /* things stored that deserve a look */
 	char warnings[IMPORT_MAX_WARNINGS][320];
 	int nkept;                                 /* rejections kept below */

@@ -13,7 +13,7 @@ const char *const import_option_names[] = {
 	"map",      "set",    "default", "delimiter", "encoding", "skip",  "no_header",   "date_format",
 	"decimal_comma", "thousands", "currency", "plus", "parens", "trailing_minus", "round", "debit", "credit", "negate",
 	"sign_column", "negative_values", "allow_duplicate_ids", "dry_run", "values", "compute", "where", "rules",
-	"max_rejects", "split", "split_category", "detect", "profile", NULL};
+	"max_rejects", "split", "split_category", "keep_transfers", "detect", "profile", NULL};
 
 bool import_parse_encoding(const char *n, import_encoding *out)
 {
@@ -237,7 +237,8 @@ bool import_options_parse(import_opts *o, const char *(*get)(void *ud, const cha
 	    !flag(get, ud, "allow_duplicate_ids", &o->allow_duplicate_ids, why, whylen) ||
 	    !flag(get, ud, "dry_run", &o->dry_run, why, whylen))
 		return false;
-	if (!flag(get, ud, "split", &o->split, why, whylen) || !max_rejects(o, get(ud, "max_rejects"), why, whylen))
+	if (!flag(get, ud, "split", &o->split, why, whylen) ||
+	    !flag(get, ud, "keep_transfers", &o->keep_transfers, why, whylen) || !max_rejects(o, get(ud, "max_rejects"), why, whylen))
 		return false;
 	o->split_category = get(ud, "split_category");
 	o->parse.date_format = get(ud, "date_format");
@@ -354,8 +355,9 @@ bool import_options_check(const import_opts *o, char *why, size_t whylen)
 		                      "as payments");
 		return false;
 	}
-	if (o->split_category && !o->split) {
-		snprintf(why, whylen, "split_category names the category column of split: give split too");
+	if ((o->split_category || o->keep_transfers) && !o->split) {
+		snprintf(why, whylen, "%s is an option of split: give split too",
+		         o->split_category ? "split_category" : "keep_transfers");
 		return false;
 	}
 	if (o->parse.date_format && !date_fmt_check(o->parse.date_format, why, whylen))
@@ -397,6 +399,8 @@ uint64_t import_options_hash(const import_opts *o)
 	if (o->split) { /* only then: earlier imports keep their hash */
 		hash_str(st, "split");
 		hash_str(st, o->split_category);
+		if (o->keep_transfers)
+			hash_str(st, "keep_transfers");
 	}
 	const money_opts *m = &o->parse.money;
 	char flags[] = {o->delimiter, (char)o->encoding, (char)o->skip_lines, o->no_header, o->negate,

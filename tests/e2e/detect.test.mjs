@@ -61,6 +61,8 @@ describe('--detect on the corpus of real export formats', () => {
       for (const part of e.absent ?? []) assert.ok(!line.includes(part), `unexpected ${part} in: ${line}`);
       const s = summary(r.stdout);
       assert.equal(s.rejected, e.rejected, r.stderr);
+      // transfers between own accounts are left out of both tables, and said
+      if (e.args.includes('--split')) assert.match(r.stdout, new RegExp(`skipped ${e.transfers ?? 0} transfers between own accounts`));
       for (const [t, [rows, cents]] of Object.entries(e.tables)) assert.deepEqual(table(data, t), [rows, cents], `${t} of ${e.file}`);
       // The printed command line, run as it is, reads the file the same way
       // (no detection the second time: nothing changes).
@@ -203,6 +205,47 @@ describe('--split, overlapping statements, --max-rejects', () => {
     assert.equal(storeSql(data, 'SELECT category FROM costs ORDER BY amount'), 'Food\nUncategorised');
     assert.equal(run(['import', 'costs', f, '--data', data, '-q', '--split']).code, 2);
   });
+  test('transfers between own accounts are in neither table, counted and listed; --keep-transfers keeps them', () => {
+    // A Sparkasse export of two accounts: 500.00 moved to the savings
+    // account is on both (a debit on one, a credit on the other); a
+    // Stripe-like payout is said by the line's type.
+    const f = write('two_accounts.csv', [
+      '"Auftragskonto";"Buchungstag";"Buchungstext";"Verwendungszweck";"Beguenstigter/Zahlungspflichtiger";"Kontonummer/IBAN";"Betrag";"Waehrung"',
+      '"DE11500105170000000001";"02.01.24";"GUTSCHR. UEBERWEISUNG";"RE 1001";"Kunde AG";"DE55500105170000001234";"1.250,00";"EUR"',
+      '"DE11500105170000000001";"05.01.24";"UEBERWEISUNG";"Ruecklage";"Firma GmbH";"DE22 5001 0517 0000 0000 02";"-500,00";"EUR"',
+      '"DE22500105170000000002";"05.01.24";"GUTSCHR. UEBERWEISUNG";"Ruecklage";"Firma GmbH";"DE11500105170000000001";"500,00";"EUR"',
+      '"DE11500105170000000001";"10.01.24";"LASTSCHRIFT";"Strom Januar";"Stadtwerke";"DE77500105170000005678";"-84,20";"EUR"',
+      '"DE11500105170000000001";"12.01.24";"UMBUCHUNG";"Tagesgeld";"Firma GmbH";"";"-1.000,00";"EUR"',
+      '',
+    ].join('\n'));
+    let data = freshData();
+    let r = run(['import', 'payments', f, '--data', data, '-q', '--detect', '--split']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /skipped 3 transfers between own accounts/);
+    assert.match(r.stderr, /warning: skipped 3 transfers between own accounts \(lines 3, 4, 6: to or from own account DE22500105170000000002\): they are neither costs nor customer payments; --keep-transfers/);
+    assert.deepEqual(table(data, 'payments'), [1, 125000]);
+    assert.deepEqual(table(data, 'costs'), [1, 8420]);
+    // a dry run says the same and stores nothing
+    const dry = run(['import', 'payments', f, '--data', freshData(), '-q', '--detect', '--split', '--dry-run']);
+    assert.match(dry.stdout, /skipped 3 transfers between own accounts/);
+    assert.doesNotMatch(dry.stdout, /Ruecklage|Tagesgeld/);
+    data = freshData();
+    r = run(['import', 'payments', f, '--data', data, '-q', '--detect', '--split', '--keep-transfers']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /skipped 0 transfers/);
+    assert.deepEqual(table(data, 'payments'), [2, 175000]);
+    assert.deepEqual(table(data, 'costs'), [3, 158420]);
+    assert.equal(run(['import', 'payments', f, '--data', data, '-q', '--detect', '--keep-transfers']).code, 2);
+  });
+  test('a bare "Transfer" type is a transfer to anyone: stored as a cost', () => {
+    const data = freshData();
+    const f = write('types.csv', 'Type,Date,Description,Amount\nTRANSFER,2024-01-08,To Max Mustermann,-20.00\nPayout,2024-01-09,STRIPE PAYOUT,-300.00\nTRANSFER,2024-01-10,Payment from Acme,1200.00\n');
+    const r = run(['import', 'payments', f, '--data', data, '-q', '--detect', '--split']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /skipped 1 transfers between own accounts/);
+    assert.deepEqual(table(data, 'payments'), [1, 120000]);
+    assert.deepEqual(table(data, 'costs'), [1, 2000]);
+  });
   test('a failure stores neither side (one transaction)', () => {
     const data = freshData();
     const f = write('split_dup.csv', 'id,Date,Description,Amount\nA,05/01/2024,Client A,1000.00\nB,09/01/2024,Coffee,-3.50\nA,10/01/2024,Again,5.00\n');
@@ -266,6 +309,7 @@ describe('over HTTP: detect=1, profile=, the profiles API, a background import',
     assert.ok(d.columns.includes('Bedrag (EUR)'));
     assert.match(d.command, /^brisk import payments FILE .*--split/);
     assert.equal(r.json.split_costs, 6);
+    assert.equal(r.json.split_transfers, 0);
     assert.equal(r.json.preview.length, 9);
     assert.deepEqual(r.json.preview[1], { kind: 'costs', line: 3, row: { id: r.json.preview[1].row.id, date: '2024-01-05', category: 'Uncategorised', amount: '84.20', vendor: 'Stadtwerke Köln', description: 'Abschlag Strom Januar' } });
     assert.equal(storeSql(data, 'SELECT count(*) FROM payments'), '0');
