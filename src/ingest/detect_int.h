@@ -63,6 +63,12 @@ void dt_used_columns(const ctx *c, bool *used);
 bool dt_user_gives(ctx *c, const char *field);
 
 /* detect_values.c */
+/* The decimal mark a value shows: ',' or '.' followed by 1-2 digits at the
+ * end (or the last of two different marks); 0 when it does not say. */
+char dt_decimal_of(const char *v);
+/* Up to cap values of column col in the data rows (non-empty; not the
+ * header's own name, which exports of several pages repeat). */
+int dt_values(const ctx *c, int col, const char **out, int cap);
 /* A value that reads as a date or an amount in a common format. */
 bool dt_looks_like_data(const char *v);
 /* Do column col's values fit role (dates for a date, amounts for an
@@ -70,14 +76,17 @@ bool dt_looks_like_data(const char *v);
 bool dt_values_fit(const ctx *c, detect_role role, int col);
 /* Without a header: the fields' columns by their values. */
 void dt_map_by_content(ctx *c);
-/* The date format that reads every date (false with why when none, or
- * when two disagree). */
-bool dt_pick_dates(ctx *c);
 /* Decimal mark, thousands separator, symbols, signs of the amounts. */
 bool dt_pick_money(ctx *c);
 /* An indicator column, debit/credit, --negate for costs (false with why
  * when a sign column's values cannot be read). */
 bool dt_pick_signs(ctx *c);
+
+/* detect_dates.c */
+/* The date format that reads every date (false with why when none, or
+ * when two disagree and the file's language, date separator and decimal
+ * mark do not tell the day's place, or contradict each other). */
+bool dt_pick_dates(ctx *c);
 
 /* detect_fees.c */
 /* A payment processor's gross, fee and net columns: the amount is the net

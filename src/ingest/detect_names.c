@@ -174,6 +174,41 @@ int detect_name_score(detect_role role, const char *h, size_t len)
 	return best;
 }
 
+int detect_date_order_name(const char *h, size_t len)
+{
+	static const char *const day_first[] = {
+		/* German */
+		"datum", "buchungstag", "buchungsdatum", "wertstellung", "valuta", "valutadatum", "belegdatum", "betrag",
+		"verwendungszweck", "buchungstext", "auftraggeber", "empfänger", "umsatz", "soll", "haben", "kontostand",
+		"auftragskonto", "beguenstigter/zahlungspflichtiger", "zahlungsempfänger", "währung", "waehrung",
+		/* Dutch */
+		"boekdatum", "datum boeking", "transactiedatum", "rentedatum", "bedrag", "omschrijving", "tegenrekening",
+		"naam / omschrijving", "mededelingen", "rekening", "af bij", "munt", "saldo na mutatie",
+		/* Spanish, Portuguese, Italian */
+		"fecha", "fecha operación", "fecha operacion", "fecha valor", "fecha contable", "importe", "concepto",
+		"movimiento", "data lançamento", "data movimento", "data valor", "descrição", "montante", "data operazione",
+		"data valuta", "data contabile", "importo", "descrizione", "causale", "dare", "avere",
+		/* French */
+		"date d'opération", "date opération", "date de l'opération", "date de valeur", "date de comptabilisation",
+		"montant", "libellé", "débit", "crédit", "solde", "date operation",
+		/* Polish, Czech, Nordic */
+		"data operacji", "data księgowania", "kwota", "tytuł", "kontrahent", "datum zaúčtování", "částka", "objem",
+		"bokföringsdag", "belopp", "bokføringsdato", "beløb", "beløp", "kirjauspäivä", "määrä", NULL};
+	static const char *const month_first[] = {"posting date", "post date", "posted date", NULL};
+	char n[128];
+	size_t nl = normalise(h, len, n, sizeof n);
+	const char *const *lists[2] = {day_first, month_first};
+	for (int l = 0; l < 2 && nl; l++)
+		for (int i = 0; lists[l][i]; i++) {
+			char s[128];
+			size_t sl = normalise(lists[l][i], strlen(lists[l][i]), s, sizeof s);
+			/* "Betrag (EUR)", "Bedrag (EUR)" */
+			if (nl >= sl && !memcmp(n, s, sl) && (nl == sl || n[sl] == ' ' || n[sl] == '('))
+				return l ? -1 : 1;
+		}
+	return 0;
+}
+
 bool detect_own_transfer(const char *v, size_t len)
 {
 	static const char *const kinds[] = {

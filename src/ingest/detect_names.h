@@ -29,6 +29,12 @@ int detect_name_score(detect_role role, const char *h, size_t len);
  * Revolut call every transfer to anyone that. */
 bool detect_own_transfer(const char *v, size_t len);
 
+/* What header h says of the file's date order: 1 a name in a language
+ * of countries that write the day first (Buchungstag, Fecha, Montant,
+ * Omschrijving...), -1 a name only US banks use (Posting Date), 0
+ * nothing (English names are used on both sides of the Atlantic). */
+int detect_date_order_name(const char *h, size_t len);
+
 /* What an indicator column's value v says: -1 money out (Af, D, DR,
  * Debit, S for Soll, Cargo...), 1 money in (Bij, C, CR, Credit, H for
  * Haben, Abono...), 0 unknown. */

@@ -27,9 +27,7 @@ bool dt_looks_like_data(const char *v)
 }
 
 
-/* The decimal mark a value shows: ',' or '.' followed by 1-2 digits at the
- * end (or the last of two different marks); 0 when it does not say. */
-static char decimal_of(const char *v)
+char dt_decimal_of(const char *v)
 {
 	const char *last = NULL;
 	bool both = strchr(v, ',') && strchr(v, '.');
@@ -140,7 +138,7 @@ static int amount_score(const ctx *c, int col)
 	for (int i = c->data; i < c->g.nrows; i++) {
 		const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, col) : "";
 		neg += strchr(v, '-') != NULL || strchr(v, '(') != NULL || strstr(v, "\xe2\x88\x92") != NULL;
-		dec += decimal_of(v) != 0;
+		dec += dt_decimal_of(v) != 0;
 	}
 	return (neg ? 2 : 0) + (dec ? 1 : 0);
 }
@@ -205,9 +203,7 @@ void dt_map_by_content(ctx *c)
 
 /* ---- values ---- */
 
-/* Up to cap values of column col in the data rows (non-empty; not the
- * header's own name, which exports of several pages repeat). */
-static int values(const ctx *c, int col, const char **out, int cap)
+int dt_values(const ctx *c, int col, const char **out, int cap)
 {
 	int n = 0;
 	const char *name = c->header >= 0 ? dt_cell(&c->g, c->header, col) : NULL;
@@ -216,77 +212,6 @@ static int values(const ctx *c, int col, const char **out, int cap)
 		    !(name && !strcmp(name, dt_cell(&c->g, i, col))))
 			out[n++] = dt_cell(&c->g, i, col);
 	return n;
-}
-
-bool dt_pick_dates(ctx *c)
-{
-	if (dt_given(c, "date_format"))
-		return true;
-	const entity_def *d = entity_get(c->kind);
-	const char **v = xmalloc(MAX_ROWS * 3 * sizeof *v);
-	int n = 0;
-	for (int i = 0; i < d->ncols; i++)
-		if (c->col[i] >= 0 && (d->cols[i].type == COL_DATE || d->cols[i].type == COL_TIMESTAMP))
-			n += values(c, c->col[i], v + n, MAX_ROWS);
-	bool ok = true;
-	timestamp_t t, u;
-	size_t nf;
-	const char *const *fmts = sample_date_formats(&nf);
-	const char *fits[24];
-	int nfits = 0, bestk = 0;
-	const char *bestf = NULL;
-	for (size_t f = 0; f < nf && n; f++) {
-		int k = 0;
-		for (int i = 0; i < n; i++)
-			k += timestamp_parse_fmt(v[i], strlen(v[i]), f ? fmts[f] : NULL, &t);
-		if (k == n)
-			fits[nfits++] = f ? fmts[f] : NULL;
-		if (k > bestk) {
-			bestk = k;
-			bestf = fmts[f];
-		}
-	}
-	if (!n)
-		goto out;
-	if (!nfits) {
-		/* a total or balance line among the rows: rejected alone */
-		if (bestf && (bestk * 10 >= n * 9 || (n >= 4 && bestk >= n - 1))) {
-			dt_choose(c, "date_format", bestf);
-			dt_note(c, 15, "date format %s reads %d of %d dates of the sample (the others will be rejected)", bestf,
-			     bestk, n);
-			goto out;
-		}
-		int bad = 0;
-		for (int i = 0; i < n && bestf; i++)
-			if (!timestamp_parse_fmt(v[i], strlen(v[i]), bestf, &t)) {
-				bad = i;
-				break;
-			}
-		snprintf(c->why, c->whylen, "no common date format reads the dates (e.g. '%.40s'): give --date-format", v[bad]);
-		ok = false;
-		goto out;
-	}
-	/* Formats that read every date: they must mean the same dates. */
-	for (int f = 1; f < nfits; f++)
-		for (int i = 0; i < n; i++) {
-			timestamp_parse_fmt(v[i], strlen(v[i]), fits[0], &t);
-			timestamp_parse_fmt(v[i], strlen(v[i]), fits[f], &u);
-			if (t.date != u.date) {
-				snprintf(c->why, c->whylen,
-				         "cannot tell the date format: every date of the sample reads as %s and as %s (e.g. '%.30s'; "
-				         "no day above 12 decides); candidates: --date-format '%s' or --date-format '%s'",
-				         fits[0] ? fits[0] : "%Y-%m-%d", fits[f], v[i], fits[0] ? fits[0] : "%Y-%m-%d", fits[f]);
-				ok = false;
-				goto out;
-			}
-		}
-	if (fits[0]) {
-		dt_choose(c, "date_format", fits[0]);
-		dt_note(c, n < 5 ? 10 : 0, "date format %s reads all %d dates of the sample", fits[0], n);
-	}
-out:
-	free(v);
-	return ok;
 }
 
 /* "38,50-", "1.200,00 -": a digit, then the minus (SAP, mainframes). */
@@ -317,13 +242,13 @@ bool dt_pick_money(ctx *c)
 	const char **v = xmalloc(MAX_ROWS * 3 * sizeof *v);
 	int n = 0;
 	for (int i = 0; i < nc && nc <= 3; i++)
-		n += values(c, cols[i], v + n, MAX_ROWS);
+		n += dt_values(c, cols[i], v + n, MAX_ROWS);
 	int comma = 0, dot = 0;
 	bool sym = false, plus = false, parens = false, space = false, apos = false, commas = false, dots = false;
 	int trail = 0;
 	const char *trail_ex = NULL;
 	for (int i = 0; i < n; i++) {
-		char m = decimal_of(v[i]);
+		char m = dt_decimal_of(v[i]);
 		comma += m == ',';
 		dot += m == '.';
 		for (const unsigned char *p = (const unsigned char *)v[i]; *p; p++) {

@@ -54,6 +54,41 @@ Test(detect, day_month_needs_a_day_above_12)
 	detect_free(&r);
 }
 
+/* 02-01-2024 throughout: the file's language and decimal mark tell the
+ * day's place; evidence both ways, or none, is still a refusal. */
+Test(detect, day_month_from_the_files_country_when_no_day_decides)
+{
+	detect_result r;
+	char why[512];
+	static const struct {
+		const char *text, *want; /* want NULL: refused */
+	} cases[] = {
+		{"Buchungstag;Verwendungszweck;Betrag\n02-01-2024;Kunde;1250,00\n05-01-2024;Strom;-84,20\n", "%d-%m-%Y"},
+		{"Fecha,Concepto,Importe\n02/01/2024,Cliente,1250.00\n05/01/2024,Luz,-84.20\n", "%d/%m/%Y"},
+		{"Date d'opération;Libellé;Montant\n02/01/24;Client;1250.00\n05/01/24;EDF;-84.20\n", "%d/%m/%y"},
+		{"Date,Description,Amount\n02/01/2024,Client,\"1250,00\"\n05/01/2024,Power,\"-84,20\"\n", "%d/%m/%Y"},
+		{"Posting Date,Description,Amount\n02/01/2024,Client,1250.00\n05/01/2024,Power,-84.20\n", "%m/%d/%Y"},
+		{"Posting Date;Description;Amount\n02/01/2024;Client;1250,00\n05/01/2024;Power;-84,20\n", NULL},
+		{"Date,Description,Amount\n02/01/2024,Client,1250.00\n05/01/2024,Power,-84.20\n", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bool ok = run(ENT_PAYMENTS, cases[i].text, &r, why, sizeof why);
+		if (cases[i].want) {
+			cr_assert(ok, "case %zu: %s", i, why);
+			cr_assert_str_eq(optlist_get(&r.opts, "date_format"), cases[i].want, "case %zu", i);
+			cr_assert(strstr(r.notes, "no day above 12 in the sample decides, but"), "case %zu: %s", i, r.notes);
+			cr_assert(r.confidence <= 85, "case %zu: %d", i, r.confidence);
+		} else {
+			cr_assert_not(ok, "case %zu", i);
+			cr_assert(strstr(why, "candidates: --date-format"), "case %zu: %s", i, why);
+		}
+		detect_free(&r);
+	}
+	cr_assert_not(run(ENT_PAYMENTS, cases[5].text, &r, why, sizeof why));
+	cr_assert(strstr(why, "decimal comma (day first), but 'Posting Date' is a US bank's column name"), "%s", why);
+	detect_free(&r);
+}
+
 Test(detect, windows_1250_over_1252_for_polish_letters)
 {
 	/* "Kwota;Opis" rows with ą (0xB9) ł (0xB3) ś (0x9C) in windows-1250 */
