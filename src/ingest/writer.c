@@ -256,6 +256,9 @@ static bool write_kind(import_writer *iw, chunk *c, entity_kind k)
 		}
 		if (c->n == BATCH_ROWS && !suspend_trigger(iw, k))
 			return false;
+		/* more than a chunk: the store may start writing back (store.h) */
+		if (c->n == BATCH_ROWS)
+			store_write_long(iw->w);
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < c->n; i++)

@@ -146,6 +146,8 @@ struct store_backend {
 	int64_t (*page_cache_bytes)(store_t *s);
 	/* store_suspend_trigger; NULL: triggers always fire. */
 	int (*suspend_trigger)(store_conn_t *w, const char *name, char *err, size_t errlen);
+	/* store_write_long; NULL: nothing to do. */
+	void (*write_long)(store_conn_t *w);
 };
 
 /* Splits a batch's "INSERT INTO t(a, b) VALUES(...) ON CONFLICT(k) DO ..."

@@ -20,6 +20,7 @@
 #include "store/schema.h"
 #include "store/sqlite_bulk.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_wb.h"
 
 /* DESIGN
  * SQLite in WAL mode: readers never block the writer nor each other, and
@@ -80,6 +81,8 @@ static int conn_open(lite_store *s, lite_conn *c, bool writer, char *err, size_t
 
 static void conn_close(lite_conn *c)
 {
+	lite_wb_stop(c->wb);
+	c->wb = NULL; /* a write left open: its thread goes first */
 	store_conn_free_touch(&c->base);
 	buf_free(&c->bulk);
 	if (!c->db)
@@ -216,6 +219,7 @@ static store_t *lite_open(const char *dir, const store_opts *o, char *err, size_
 	lite_store *s = xcalloc(1, sizeof *s);
 	store_common_init(&s->base, &store_sqlite_backend, o);
 	s->shm_fd = -1;
+	s->db_fd = -1;
 	size_t n = strlen(dir) + 16;
 	s->path = xmalloc(n);
 	snprintf(s->path, n, "%s/brisk.db", dir);
@@ -262,6 +266,8 @@ static void lite_close(store_t *base)
 		munmap((void *)s->shm, s->shm_len);
 	if (s->shm_fd >= 0)
 		close(s->shm_fd);
+	if (s->db_fd >= 0)
+		close(s->db_fd);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->pool_cond);
 	store_common_free(base);
@@ -339,27 +345,50 @@ static store_conn_t *lite_write_begin(store_t *base, char *err, size_t errlen)
 	return &c->base;
 }
 
+/* Ends a long write's writeback (store_write_long), if one runs. */
+static void wb_end(lite_conn *c)
+{
+	lite_wb_stop(c->wb);
+	c->wb = NULL;
+}
+
 static int lite_commit(store_conn_t *c, bool announce, char *err, size_t errlen)
 {
 	(void)announce; /* other processes see the commit in data_version */
 	sqlite3 *db = LC(c)->db;
+	int rc = 0;
 	if (lite_bulk_rebuild(db, &LC(c)->bulk, err, errlen) != 0) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = -1;
+	} else if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "commit failed: %s", sqlite3_errmsg(db));
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
+		rc = -1;
+	} else {
+		note_cache(LC(c));
 	}
-	note_cache(LC(c));
-	return 0;
+	/* only now: the COMMIT ran the checkpoint (sqlite_wb.c) */
+	wb_end(LC(c));
+	return rc;
 }
 
 static void lite_rollback(store_conn_t *c)
 {
 	sqlite3_exec(LC(c)->db, "ROLLBACK", NULL, NULL, NULL);
+	wb_end(LC(c));
 	buf_reset(&LC(c)->bulk); /* the dropped indexes and triggers are back */
+}
+
+static void lite_write_long(store_conn_t *c)
+{
+	lite_store *s = LS(c->store);
+	if (LC(c)->wb)
+		return;
+	if (s->db_fd < 0) /* opened once, closed after the connections (sqlite_wb.c) */
+		s->db_fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	char wal[4096];
+	snprintf(wal, sizeof wal, "%s-wal", s->path);
+	LC(c)->wb = lite_wb_start(wal, s->db_fd);
 }
 
 static int lite_suspend_trigger(store_conn_t *c, const char *name, char *err, size_t errlen)
@@ -586,4 +615,5 @@ const store_backend store_sqlite_backend = {
 	.batch_bulk = lite_batch_bulk,
 	.batch_free = lite_batch_free,
 	.suspend_trigger = lite_suspend_trigger,
+	.write_long = lite_write_long,
 };

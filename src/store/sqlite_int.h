@@ -32,6 +32,7 @@ typedef struct {
 	 * of each transaction: sqlite3_db_status may not be called while
 	 * another thread uses the connection */
 	_Atomic int64_t cache_used;
+	struct lite_wb *wb; /* the writer's, during a long write (store_write_long) */
 } lite_conn;
 
 typedef struct {
@@ -45,6 +46,7 @@ typedef struct {
 	_Atomic uint64_t refreshed_us; /* last look */
 	const uint8_t *shm;            /* read-only map of brisk.db-shm */
 	int shm_fd;                    /* kept open: see map_shm */
+	int db_fd;                     /* brisk.db, for lite_wb; kept open as shm_fd */
 	size_t shm_len;
 	uint8_t shm_seen[48];          /* its header at the last full look (ver_lock) */
 	bool shm_seen_ok;

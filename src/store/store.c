@@ -678,6 +678,13 @@ int store_suspend_trigger(store_conn_t *w, const char *name, char *err, size_t e
 	return be->suspend_trigger ? be->suspend_trigger(w, name, err, errlen) : 0;
 }
 
+void store_write_long(store_conn_t *w)
+{
+	const store_backend *be = w->store->be;
+	if (be->write_long)
+		be->write_long(w);
+}
+
 void store_batch_free(store_batch_t *b)
 {
 	if (b)

@@ -244,6 +244,11 @@ int store_suspend_trigger(store_conn_t *w, const char *name, char *err, size_t e
 /* Returns 0, or -1 with the reason in err (the transaction is then
  * aborted: roll it back). Empties the batch either way. */
 int store_batch_run(store_batch_t *b, bool *inserted, char *err, size_t errlen);
+/* Tells the store that the open write transaction w will write a lot (an
+ * import of many rows): SQLite has the kernel write its files back while
+ * it runs, so the fsyncs of its commit find little left to write
+ * (sqlite_wb.h). Ends with the transaction; other backends ignore it. */
+void store_write_long(store_conn_t *w);
 void store_batch_free(store_batch_t *b);
 
 /* Faults of a server store (PostgreSQL) as this process saw them: a count
