@@ -93,6 +93,8 @@ static void usage(FILE *f)
 	        "  --keep-transfers      with --split: store transfers between own accounts (a\n"
 	        "                        payout, a withdrawal to the bank, a top-up; left out and\n"
 	        "                        listed by default) as costs and payments\n"
+	        "  --allow-overlap       store a statement whose lines twin another import's (the\n"
+	        "                        same account in another format: refused by default)\n"
 	        "  -q, --quiet           no progress bar\n");
 }
 
@@ -254,6 +256,7 @@ int cmd_import(int argc, char **argv)
 		{"detect", no_argument, 0, 0},            {"profile", required_argument, 0, 0},
 		{"max-rejects", required_argument, 0, 0}, {"split", no_argument, 0, 0},
 		{"split-category", required_argument, 0, 0}, {"keep-transfers", no_argument, 0, 0},
+		{"allow-overlap", no_argument, 0, 0},
 		{0, 0, 0, 0}};
 	const char *org = "default", *data = NULL, *rejects = NULL;
 	cli_params g = {0};

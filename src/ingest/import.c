@@ -426,8 +426,16 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	if (!split_plan(o, header, &rs.layout, &rs.split, err, errlen) ||
 	    !check_sample(o, &rs, &src, rec, res, err, errlen))
 		goto out;
-	if (overlap_verdict(rs.overlap, s, o->org, why, sizeof why))
-		warn(res, "%s", why);
+	if (overlap_verdict(rs.overlap, s, o->org, why, sizeof why)) {
+		if (!o->allow_overlap) {
+			snprintf(err, errlen,
+			         "%s Nothing was stored: import only the months not stored yet, delete the other import's rows "
+			         "for those months, or pass --allow-overlap (allow_overlap=1) to store them again",
+			         why);
+			goto out;
+		}
+		warn(res, "%s Stored again (allow_overlap)", why);
+	}
 	if (o->split)
 		rs.cost = xmalloc(sizeof *rs.cost);
 

@@ -13,7 +13,7 @@ const char *const import_option_names[] = {
 	"map",      "set",    "default", "delimiter", "encoding", "skip",  "no_header",   "date_format",
 	"decimal_comma", "thousands", "currency", "plus", "parens", "trailing_minus", "round", "debit", "credit", "negate",
 	"sign_column", "negative_values", "allow_duplicate_ids", "dry_run", "values", "compute", "where", "rules",
-	"max_rejects", "split", "split_category", "keep_transfers", "detect", "profile", NULL};
+	"max_rejects", "split", "split_category", "keep_transfers", "allow_overlap", "detect", "profile", NULL};
 
 bool import_parse_encoding(const char *n, import_encoding *out)
 {
@@ -238,7 +238,8 @@ bool import_options_parse(import_opts *o, const char *(*get)(void *ud, const cha
 	    !flag(get, ud, "dry_run", &o->dry_run, why, whylen))
 		return false;
 	if (!flag(get, ud, "split", &o->split, why, whylen) ||
-	    !flag(get, ud, "keep_transfers", &o->keep_transfers, why, whylen) || !max_rejects(o, get(ud, "max_rejects"), why, whylen))
+	    !flag(get, ud, "keep_transfers", &o->keep_transfers, why, whylen) ||
+	    !flag(get, ud, "allow_overlap", &o->allow_overlap, why, whylen) || !max_rejects(o, get(ud, "max_rejects"), why, whylen))
 		return false;
 	o->split_category = get(ud, "split_category");
 	o->parse.date_format = get(ud, "date_format");

@@ -42,6 +42,7 @@ typedef struct {
 	int64_t max_rejects;          /* rows, or hundredths of a percent */
 	bool split;                   /* payments import of a bank statement: debits go to costs */
 	const char *split_category;   /* --split: the column giving a cost's category */
+	bool allow_overlap;           /* store a file whose rows twin another import's (overlap.h) */
 	bool keep_transfers;          /* --split: store transfers between own accounts as costs and payments */
 	/* called for each row as it would be stored (dry-run previews) */
 	void (*preview)(void *ud, entity_kind kind, const record_t *rec, uint64_t line);
@@ -63,7 +64,7 @@ extern const char *const import_option_names[];
  * decimal_comma, thousands, currency, plus, parens, round, debit, credit,
  * negate, sign_column, negative_values, allow_duplicate_ids, dry_run,
  * values, compute, where, rules (recode.h), max_rejects (N or P%), split,
- * split_category, keep_transfers (profile and detect are read by prepare.c, before;
+ * split_category, keep_transfers, allow_overlap (profile and detect are read by prepare.c, before;
  * listed so every caller accepts them). Flags
  * take 1/true/yes/0/false/no. Then checks the options against each other
  * (import_options_check). Strings stay borrowed from get's source except

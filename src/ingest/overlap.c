@@ -105,8 +105,7 @@ bool overlap_verdict(overlap_t *ov, store_t *s, int64_t org, char *warn, size_t 
 	money_format(first->cost ? -first->amount : first->amount, amt);
 	snprintf(warn, warnlen,
 	         "%d of %d rows dated within what is stored (of the first %d) twin a row another import stored under "
-	         "other columns (e.g. line %llu: %s, %s): the same account in another format? Those rows are stored again; "
-	         "delete one import's rows for those months, or import only the months not stored yet",
+	         "other columns (e.g. line %llu: %s, %s): the same account in another format?",
 	         twins, in_range, ov->n, (unsigned long long)first->line, day, amt);
 	return true;
 }

@@ -7,7 +7,9 @@
  * account, the other does not), and those two alone would merge equal
  * lines of two accounts. So the first rows of a file are looked up
  * before anything is written, and a file whose rows mostly twin rows of
- * another import is said. */
+ * another import is refused (allow_overlap stores it, with a warning):
+ * a finance tool that stores a month's lines twice overstates every
+ * figure built on them, and the user can always force it. */
 #ifndef BRISK_OVERLAP_H
 #define BRISK_OVERLAP_H
 

@@ -345,7 +345,8 @@ describe('over HTTP: detect=1, profile=, the profiles API, a background import',
   });
   test('a background import with detect and max_rejects', async () => {
     const { api } = await import('./lib/harness.mjs');
-    let r = await call('POST', '/api/v1/import/payments?async=1&detect=1&split=1&max_rejects=1', readFileSync(path.join(CORPUS, 'de_sparkasse_camt.csv')));
+    // (the corpus is one statement in many formats: this org holds it as ING's already)
+    let r = await call('POST', '/api/v1/import/payments?async=1&detect=1&split=1&max_rejects=1&allow_overlap=1', readFileSync(path.join(CORPUS, 'de_sparkasse_camt.csv')));
     assert.equal(r.status, 202, JSON.stringify(r.json));
     const id = (r.json.data || r.json).id;
     let t;
@@ -358,8 +359,25 @@ describe('over HTTP: detect=1, profile=, the profiles API, a background import',
     assert.equal(t.status, 'succeeded', JSON.stringify(t));
     assert.equal(t.result.inserted, 9);
   });
+  test('one account in two formats: the second is refused (422, nothing stored) unless allow_overlap=1', async () => {
+    const mt940 = 'Date,Payee,Amount,Memo\n2023-03-02,Muster GmbH,1250.00,RE 118\n2023-03-05,Stadtwerke,-84.20,Strom\n2023-03-09,Cafe,-3.50,Kaffee\n2023-03-15,Acme,380.50,RE 119\n';
+    const camt = 'Buchungstag;Beguenstigter/Zahlungspflichtiger;Verwendungszweck;Betrag\n2023-03-05;STADTWERKE KOELN;Abschlag Strom;-84,20\n2023-03-09;CAFE MUELLER;Kaffee;-3,50\n2023-03-15;ACME LTD;RE 119;380,50\n2023-04-01;Vermieter;Miete April;-900,00\n';
+    const count = () => Number(storeSql(data, 'SELECT (SELECT count(*) FROM payments) + (SELECT count(*) FROM costs)'));
+    const before = count();
+    let r = await call('POST', '/api/v1/import/payments?detect=1&split=1', mt940);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(count(), before + 4);
+    r = await call('POST', '/api/v1/import/payments?detect=1&split=1', camt);
+    assert.equal(r.status, 422, JSON.stringify(r.json));
+    assert.match(r.json.detail, /3 of 4 rows dated within what is stored .* the same account in another format\? Nothing was stored: .*allow_overlap=1/);
+    assert.equal(count(), before + 4);
+    r = await call('POST', '/api/v1/import/payments?detect=1&split=1&allow_overlap=1', camt);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.ok(r.json.warnings.some((w) => /Stored again \(allow_overlap\)/.test(w)), JSON.stringify(r.json.warnings));
+    assert.equal(count(), before + 8);
+  });
   test("the web upload's default reads a Dr./Cr. statement's debits as money out", async () => {
-    const r = await call('POST', '/api/v1/import/payments?detect=1&split=1', readFileSync(path.join(CORPUS, 'in_sbi.csv')));
+    const r = await call('POST', '/api/v1/import/payments?detect=1&split=1&allow_overlap=1', readFileSync(path.join(CORPUS, 'in_sbi.csv')));
     // (after the tests above: the org's payments now hold this file's too)
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.equal(r.json.detected.options.sign_column, 'Dr / Cr');

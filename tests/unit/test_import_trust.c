@@ -158,9 +158,10 @@ Test(trust, total_line_after_a_rejected_row)
 
 /* One account exported in two formats (the bank's CSV-MT940, then its
  * CAMT CSV): other columns, so other derived ids; the months both cover
- * are stored twice, and the import says so. The same file again, or
- * another account with one equal line, says nothing. */
-Test(trust, same_account_in_another_format_is_said)
+ * would be stored twice: refused, nothing stored, unless allow_overlap
+ * (then said). The same file again, or another account with one equal
+ * line, says nothing. */
+Test(trust, same_account_in_another_format_is_refused)
 {
 	import_opts o = opts(ENT_PAYMENTS);
 	o.split = true;
@@ -178,10 +179,16 @@ Test(trust, same_account_in_another_format_is_said)
 	cr_assert(import_parse_map(&c, "date=Buchungstag,payer=Beguenstigter/Zahlungspflichtiger,reference=Verwendungszweck,"
 	                               "amount=Betrag", why, sizeof why));
 	c.split = true;
+	int64_t before = q("SELECT count(*) FROM payments") + q("SELECT count(*) FROM costs");
+	FAILS(&c, camt, "4 of 4 rows dated within what is stored (of the first 5) twin a row another import stored");
+	cr_expect(strstr(err, "line 2: 2024-01-05, -84.20"), "%s", err);
+	cr_expect(strstr(err, "Nothing was stored") && strstr(err, "--allow-overlap"), "%s", err);
+	cr_expect_eq(q("SELECT count(*) FROM payments") + q("SELECT count(*) FROM costs"), before);
+	c.allow_overlap = true;
 	OK(&c, camt);
-	cr_expect(warned("4 of 4 rows dated within what is stored (of the first 5) twin a row another import stored"),
-	          "%s", res.nwarnings ? res.warnings[0] : "no warning");
-	cr_expect(warned("line 2: 2024-01-05, -84.20"), "%s", res.nwarnings ? res.warnings[0] : "");
+	cr_expect(warned("twin a row another import stored"), "%s", res.nwarnings ? res.warnings[0] : "no warning");
+	cr_expect(warned("Stored again (allow_overlap)"), "%s", res.nwarnings ? res.warnings[0] : "");
+	cr_expect_eq(res.inserted, 5);
 	/* the same file again: its own ids, nothing said */
 	OK(&c, camt);
 	cr_expect_eq(res.nwarnings, 0, "%s", res.nwarnings ? res.warnings[0] : "");
