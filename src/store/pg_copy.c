@@ -15,6 +15,11 @@ typedef struct {
 	pg_stmt st; /* receives the bindings of one row */
 	char *table, *cols, *key; /* key: "k) DO ..." */
 	int idpos;     /* 0-based position of the id column */
+	bool orgfirst; /* the first column is org */
+	/* A rollup cells batch (batch_cells): positions of metric and day,
+	 * else -1; each row's metric and day, two per row. */
+	int metpos, daypos;
+	int64_t *cell;
 	/* The direct path (see batch_direct): 0 not decided yet, 1 taken,
 	 * -1 the stage. org: the first row's; mixed: another row's differed. */
 	int direct;
@@ -29,6 +34,23 @@ typedef struct {
 	size_t nrows, cap;
 } pg_batch;
 
+/* The 0-based position of the column named name in cols, or -1. */
+static int col_pos(const char *cols, const char *name)
+{
+	size_t n = strlen(name);
+	int i = 0;
+	for (const char *c = cols; c && *c; i++) {
+		while (*c == ' ')
+			c++;
+		if (!strncmp(c, name, n) && (c[n] == ',' || c[n] == ' ' || !c[n]))
+			return i;
+		c = strchr(c, ',');
+		if (c)
+			c++;
+	}
+	return -1;
+}
+
 store_batch_t *pgs_batch_new(store_conn_t *w, const char *insert_sql)
 {
 	char *table, *cols, *key;
@@ -39,21 +61,17 @@ store_batch_t *pgs_batch_new(store_conn_t *w, const char *insert_sql)
 	b->table = table;
 	b->cols = cols;
 	b->key = key;
-	int n = 1, pos = -1, i = 0;
+	int n = 1;
 	for (const char *c = cols; *c; c++)
 		if (*c == ',')
 			n++;
-	/* the position of the column named id */
-	for (const char *c = cols; c && *c; i++) {
-		while (*c == ' ')
-			c++;
-		if (!strncmp(c, "id", 2) && (c[2] == ',' || c[2] == ' ' || !c[2]))
-			pos = i;
-		c = strchr(c, ',');
-		if (c)
-			c++;
-	}
-	b->idpos = pos;
+	b->idpos = col_pos(cols, "id");
+	b->orgfirst = col_pos(cols, "org") == 0;
+	bool cells = b->orgfirst && !strncmp(key, "org, metric, day, dim) DO UPDATE", 32);
+	b->metpos = cells ? col_pos(cols, "metric") : -1;
+	b->daypos = cells ? col_pos(cols, "day") : -1;
+	if (b->daypos < 0)
+		b->metpos = -1;
 	b->st.base.conn = w;
 	b->st.base.key = insert_sql;
 	b->st.nparams = n;
@@ -67,32 +85,37 @@ store_stmt_t *pgs_batch_stmt(store_batch_t *base)
 	return &((pg_batch *)base)->st.base;
 }
 
-/* One value in COPY's text format. */
+/* One value in COPY's text format, written in place (this runs for
+ * every value of an import, while the server waits for the batch). */
 static void copy_value(buf_t *out, const pg_val *v)
 {
 	switch (v->kind) {
-	case STORE_V_INT: buf_printf(out, "%lld", (long long)v->i); return;
+	case STORE_V_INT: buf_put_i64(out, v->i); return;
 	case STORE_V_REAL: buf_printf(out, "%.17g", v->d); return;
-	case STORE_V_TEXT:
+	case STORE_V_TEXT: {
+		buf_reserve(out, 2 * v->len); /* each byte escaped at worst */
+		char *o = out->p + out->len;
 		for (size_t i = 0; i < v->len; i++) {
 			char c = v->p[i];
-			switch (c) {
-			case '\\': buf_puts(out, "\\\\"); break;
-			case '\n': buf_puts(out, "\\n"); break;
-			case '\r': buf_puts(out, "\\r"); break;
-			case '\t': buf_puts(out, "\\t"); break;
-			default: buf_putc(out, c); break;
+			if (c != '\\' && c != '\n' && c != '\r' && c != '\t') {
+				*o++ = c;
+				continue;
 			}
+			*o++ = '\\';
+			*o++ = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '\\';
 		}
+		out->len = (size_t)(o - out->p);
+		out->p[out->len] = '\0';
 		return;
-	default: buf_puts(out, "\\N"); return; /* NULL (blobs are not imported) */
+	}
+	default: buf_put(out, "\\N", 2); return; /* NULL (blobs are not imported) */
 	}
 }
 
 void pgs_batch_row(store_batch_t *base)
 {
 	pg_batch *b = (pg_batch *)base;
-	if (b->idpos >= 0 && b->st.vals[0].kind == STORE_V_INT) {
+	if (b->orgfirst && b->st.vals[0].kind == STORE_V_INT) {
 		if (!b->nrows && !b->org)
 			b->org = b->st.vals[0].i;
 		b->mixed |= b->st.vals[0].i != b->org;
@@ -103,6 +126,14 @@ void pgs_batch_row(store_batch_t *base)
 		b->cap = b->cap ? b->cap * 2 : 1024;
 		b->idoff = xrealloc(b->idoff, b->cap * sizeof *b->idoff);
 		b->rowoff = xrealloc(b->rowoff, (b->cap + 1) * sizeof *b->rowoff);
+		if (b->metpos >= 0)
+			b->cell = xrealloc(b->cell, 2 * b->cap * sizeof *b->cell);
+	}
+	if (b->metpos >= 0) {
+		const pg_val *m = &b->st.vals[b->metpos], *d = &b->st.vals[b->daypos];
+		b->mixed |= m->kind != STORE_V_INT || d->kind != STORE_V_INT;
+		b->cell[2 * b->nrows] = m->i;
+		b->cell[2 * b->nrows + 1] = d->i;
 	}
 	b->rowoff[b->nrows] = b->data.len;
 	for (int k = 0; k < b->st.nparams; k++) {
@@ -153,11 +184,14 @@ static bool copy_in(PGconn *pc, const char *sql, const char *data, size_t len, c
 	return copied;
 }
 
-/* The batch's rows as the stage takes them: each prefixed by its place
- * in the batch (the INSERT ... SELECT keeps the batch's order). */
-static void stage_rows(const pg_batch *b, buf_t *out)
+/* The batch's rows as the stage takes them (but those copied already,
+ * when copied is set): each prefixed by its place in the batch (the
+ * INSERT ... SELECT keeps the batch's order). */
+static void stage_rows(const pg_batch *b, const bool *copied, buf_t *out)
 {
 	for (size_t i = 0; i < b->nrows; i++) {
+		if (copied && copied[i])
+			continue;
 		size_t end = i + 1 < b->nrows ? b->rowoff[i + 1] : b->data.len;
 		buf_printf(out, "%zu\t", i);
 		buf_put(out, b->data.p + b->rowoff[i], end - b->rowoff[i]);
@@ -166,7 +200,7 @@ static void stage_rows(const pg_batch *b, buf_t *out)
 
 /* COPY into a stage table, then one INSERT ... SELECT ... ON CONFLICT:
  * rows whose key exists are skipped, and told. */
-static int batch_stage(pg_batch *b, bool *inserted, char *err, size_t errlen)
+static int batch_stage(pg_batch *b, const bool *done, bool *inserted, char *err, size_t errlen)
 {
 	pg_conn *c = PC(b->base.conn);
 	buf_t q = BUF_INIT, rows = BUF_INIT;
@@ -175,7 +209,7 @@ static int batch_stage(pg_batch *b, bool *inserted, char *err, size_t errlen)
 	           "CREATE TEMP TABLE IF NOT EXISTS brisk_stage_%s AS SELECT 0::bigint AS brisk_seq, %s FROM %s WITH NO DATA;"
 	           "COPY brisk_stage_%s(brisk_seq, %s) FROM STDIN",
 	           b->table, b->cols, b->table, b->table, b->cols);
-	stage_rows(b, &rows);
+	stage_rows(b, done, &rows);
 	bool copied = copy_in(c->pc, q.p, rows.p, rows.len, err, errlen);
 	buf_free(&rows);
 	if (!copied)
@@ -312,18 +346,124 @@ static int direct_ok(pg_batch *b, bool *inserted, char *err, size_t errlen)
 	return rc;
 }
 
+/* DESIGN (rollup cells)
+ * A flush of rollup cells (distinct keys org, metric, day, dim) adds each
+ * cell to the stored one. A cell cannot meet a stored one when its day
+ * lies outside the days its org and metric hold already: all of them at
+ * an org's first load of a kind, nearly all at the next flush of a file
+ * in date order (only the day, or month, where the flushes meet). Those
+ * are COPYed straight in: no stage written and read again, no conflict
+ * check per cell (a stage and an INSERT ... SELECT ... ON CONFLICT was
+ * about 0.3 s per flush of a 1M-row cost file). The rest take the stage.
+ * The days held are read under the single writer lock: no other
+ * transaction adds a cell before this one commits. */
+
+/* The days org holds per metric of the batch: lo > hi when none. */
+typedef struct {
+	int64_t metric, lo, hi;
+} held_days;
+
+static int held_read(pg_batch *b, held_days *h, int nh, char *err, size_t errlen)
+{
+	buf_t q = BUF_INIT, arr = BUF_INIT;
+	buf_putc(&arr, '{');
+	for (int i = 0; i < nh; i++) {
+		if (i)
+			buf_putc(&arr, ',');
+		buf_put_i64(&arr, h[i].metric);
+		h[i].lo = 1;
+		h[i].hi = 0;
+	}
+	buf_putc(&arr, '}');
+	/* each min and max is one descent of the (org, metric, day, dim) key */
+	buf_printf(&q,
+	           "SELECT m, (SELECT min(day) FROM %s WHERE org = $1 AND metric = m), "
+	           "(SELECT max(day) FROM %s WHERE org = $1 AND metric = m) "
+	           "FROM unnest($2::bigint[]) WITH ORDINALITY AS u(m, n) ORDER BY n",
+	           b->table, b->table);
+	char org[24];
+	snprintf(org, sizeof org, "%lld", (long long)b->org);
+	const char *vals[2] = {org, arr.p};
+	PGconn *pc = PC(b->base.conn)->pc;
+	PGresult *r = PQexecParams(pc, q.p, 2, NULL, vals, NULL, NULL, 0);
+	int rc = -1;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == nh) {
+		for (int i = 0; i < nh; i++) {
+			if (PQgetisnull(r, i, 1))
+				continue;
+			h[i].lo = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+			h[i].hi = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+		}
+		rc = 0;
+	} else {
+		pg_first_line(err, errlen, PQerrorMessage(pc));
+	}
+	PQclear(r);
+	buf_free(&q);
+	buf_free(&arr);
+	return rc;
+}
+
+static int batch_cells(pg_batch *b, char *err, size_t errlen)
+{
+	enum { MAX_METRICS = 64 };
+	held_days h[MAX_METRICS];
+	int nh = 0;
+	for (size_t i = 0; i < b->nrows; i++) {
+		int j = 0;
+		while (j < nh && h[j].metric != b->cell[2 * i])
+			j++;
+		if (j == MAX_METRICS)
+			return batch_stage(b, NULL, NULL, err, errlen); /* never met: the general way */
+		if (j == nh)
+			h[nh++].metric = b->cell[2 * i];
+	}
+	if (held_read(b, h, nh, err, errlen) != 0)
+		return -1;
+	bool *copied = xcalloc(b->nrows + 1, sizeof *copied);
+	buf_t q = BUF_INIT, rows = BUF_INIT;
+	size_t left = 0;
+	for (size_t i = 0; i < b->nrows; i++) {
+		int j = 0;
+		while (h[j].metric != b->cell[2 * i])
+			j++;
+		int64_t day = b->cell[2 * i + 1];
+		copied[i] = h[j].lo > h[j].hi || day < h[j].lo || day > h[j].hi;
+		if (copied[i]) {
+			size_t end = i + 1 < b->nrows ? b->rowoff[i + 1] : b->data.len;
+			buf_put(&rows, b->data.p + b->rowoff[i], end - b->rowoff[i]);
+		} else {
+			left++;
+		}
+	}
+	buf_printf(&q, "COPY %s(%s) FROM STDIN", b->table, b->cols);
+	bool ok = !rows.len || copy_in(PC(b->base.conn)->pc, q.p, rows.p, rows.len, err, errlen);
+	int rc = ok ? 0 : -1;
+	if (ok && left)
+		rc = batch_stage(b, copied, NULL, err, errlen);
+	buf_free(&q);
+	buf_free(&rows);
+	free(copied);
+	return rc;
+}
+
 static int batch_load(pg_batch *b, bool *inserted, char *err, size_t errlen)
 {
 	pg_conn *c = PC(b->base.conn);
 	int rc = 0;
-	if (b->direct == 0) {
-		rc = direct_ok(b, inserted, err, errlen);
-		b->direct = rc > 0 ? 1 : -1;
-	} else if (b->mixed) {
-		b->direct = -1;
+	if (!inserted && b->metpos >= 0 && !b->mixed) {
+		rc = batch_cells(b, err, errlen);
+	} else {
+		if (b->direct == 0) {
+			rc = direct_ok(b, inserted, err, errlen);
+			b->direct = rc > 0 ? 1 : -1;
+		} else if (b->mixed) {
+			b->direct = -1;
+		}
+		if (rc >= 0)
+			rc = b->direct > 0 ? batch_direct(b, inserted, err, errlen)
+			                   : batch_stage(b, NULL, inserted, err, errlen);
 	}
-	if (rc >= 0)
-		rc = b->direct > 0 ? batch_direct(b, inserted, err, errlen) : batch_stage(b, inserted, err, errlen);
 	if (rc != 0) {
 		snprintf(c->err, sizeof c->err, "%s", err); /* for store_errmsg */
 		if (pg_is_loss(c->pc, NULL))
@@ -377,6 +517,7 @@ void pgs_batch_free(store_batch_t *base)
 	free(b->idoff);
 	free(b->rowoff);
 	free(b->seen);
+	free(b->cell);
 	buf_free(&b->data);
 	buf_free(&b->ids);
 	free(b);

@@ -268,6 +268,31 @@ describe('issue 20: nothing wrong is stored silently', () => {
     assert.match(bad.stderr, /unknown conversion %Q/);
   });
 
+  test('a second file whose days overlap the stored ones: rollups as if imported at once', () => {
+    // On PostgreSQL rollup cells on days an org does not hold yet are
+    // COPYed in, the others added to the stored ones: both in one flush.
+    const mk = (from, n, month0) => {
+      const r = [];
+      for (let i = 0; i < n; i++) r.push(`o${from + i},2025-0${month0 + (i % 3)}-${10 + (i % 19)},C${i % 5},${1 + (i % 40)}.10`);
+      return r;
+    };
+    const a = mk(0, 900, 1); // January to March
+    const b = mk(900, 900, 2).concat(['o9000,2024-12-31,C1,5.00']); // February to April, a day before A's
+    const fa = write('overlap-a.csv', `id,date,category,amount\n${a.join('\n')}\n`);
+    const fb = write('overlap-b.csv', `id,date,category,amount\n${b.join('\n')}\n`);
+    const fab = write('overlap-ab.csv', `id,date,category,amount\n${a.concat(b).join('\n')}\n`);
+    const d = freshData();
+    assert.equal(run(importArgs('costs', fa, d)).code, 0);
+    const r = run(importArgs('costs', fb, d));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(summary(r.stdout), { inserted: 901, replaced: 0, rejected: 0 });
+    const c = freshData();
+    assert.equal(run(importArgs('costs', fab, c)).code, 0);
+    const roll = 'SELECT metric, day, dim, cnt, total FROM rollup ORDER BY metric, day, dim';
+    assert.equal(sql(d, roll), sql(c, roll));
+    assert.ok(sql(d, roll).split('\n').length > 100);
+  });
+
   test('a changed mapping of a file imported before replaces its rows and warns', () => {
     const d = freshData();
     const f = write('remap.csv', 'Day,What,Sum,Who\n2025-01-01,Coffee,3.00,Cafe\n2025-01-01,Coffee,3.00,Cafe\n');
