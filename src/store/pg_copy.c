@@ -20,6 +20,13 @@ typedef struct {
 	 * else -1; each row's metric and day, two per row. */
 	int metpos, daypos;
 	int64_t *cell;
+	/* The direct path streams (batch_stream): the first ndone rows of the
+	 * batch were handled as they came, kept[i] says which were sent;
+	 * sent bytes of data are on their way; a failure waits in serr. */
+	bool streaming; /* a COPY is open on the connection */
+	size_t ndone, sent;
+	bool *kept;
+	char serr[256];
 	/* The direct path (see batch_direct): 0 not decided yet, 1 taken,
 	 * -1 the stage. org: the first row's; mixed: another row's differed. */
 	int direct;
@@ -33,6 +40,8 @@ typedef struct {
 	size_t *rowoff; /* where each row starts in data */
 	size_t nrows, cap;
 } pg_batch;
+
+static void stream_row(pg_batch *b);
 
 /* The 0-based position of the column named name in cols, or -1. */
 static int col_pos(const char *cols, const char *name)
@@ -126,6 +135,7 @@ void pgs_batch_row(store_batch_t *base)
 		b->cap = b->cap ? b->cap * 2 : 1024;
 		b->idoff = xrealloc(b->idoff, b->cap * sizeof *b->idoff);
 		b->rowoff = xrealloc(b->rowoff, (b->cap + 1) * sizeof *b->rowoff);
+		b->kept = xrealloc(b->kept, b->cap * sizeof *b->kept);
 		if (b->metpos >= 0)
 			b->cell = xrealloc(b->cell, 2 * b->cap * sizeof *b->cell);
 	}
@@ -147,6 +157,8 @@ void pgs_batch_row(store_batch_t *base)
 		buf_put(&b->ids, b->st.vals[b->idpos].p, b->st.vals[b->idpos].len);
 	buf_putc(&b->ids, 0);
 	pg_stmt_clear(&b->st);
+	if (b->direct > 0 && !b->mixed && b->ndone + 1 == b->nrows)
+		stream_row(b);
 }
 
 size_t pgs_batch_rows(store_batch_t *base)
@@ -159,20 +171,24 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Runs sql (a COPY ... FROM STDIN) with len bytes of data; false with the
- * reason in err. */
-static bool copy_in(PGconn *pc, const char *sql, const char *data, size_t len, char *err, size_t errlen)
+/* Starts sql (a COPY ... FROM STDIN); false with the reason in err. */
+static bool copy_start(PGconn *pc, const char *sql, char *err, size_t errlen)
 {
 	PGresult *r = PQexec(pc, sql);
-	if (PQresultStatus(r) != PGRES_COPY_IN) {
+	bool ok = PQresultStatus(r) == PGRES_COPY_IN;
+	if (!ok)
 		pg_first_line(err, errlen, PQerrorMessage(pc));
-		PQclear(r);
-		return false;
-	}
 	PQclear(r);
-	bool sent = PQputCopyData(pc, data ? data : "", (int)len) == 1;
+	return ok;
+}
+
+/* Ends the COPY open on pc (failing it unless sent): whether it stored
+ * everything, else the reason in err (unless err holds one already). */
+static bool copy_end(PGconn *pc, bool sent, char *err, size_t errlen)
+{
 	PQputCopyEnd(pc, sent ? NULL : "brisk: sending failed");
-	bool copied = true;
+	bool copied = sent;
+	PGresult *r;
 	while ((r = PQgetResult(pc))) {
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			if (copied)
@@ -182,6 +198,18 @@ static bool copy_in(PGconn *pc, const char *sql, const char *data, size_t len, c
 		PQclear(r);
 	}
 	return copied;
+}
+
+/* Runs sql (a COPY ... FROM STDIN) with len bytes of data; false with the
+ * reason in err. */
+static bool copy_in(PGconn *pc, const char *sql, const char *data, size_t len, char *err, size_t errlen)
+{
+	if (!copy_start(pc, sql, err, errlen))
+		return false;
+	bool sent = PQputCopyData(pc, data ? data : "", (int)len) == 1;
+	if (!sent)
+		pg_first_line(err, errlen, PQerrorMessage(pc));
+	return copy_end(pc, sent, err, errlen);
 }
 
 /* The batch's rows as the stage takes them (but those copied already,
@@ -238,6 +266,8 @@ static int batch_stage(pg_batch *b, const bool *done, bool *inserted, char *err,
 	qsort(got, (size_t)n, sizeof *got, cmp_str);
 	bool *taken = xcalloc((size_t)n + 1, 1);
 	for (size_t i = 0; i < b->nrows; i++) {
+		if (done && done[i])
+			continue; /* told by the path that took it */
 		const char *id = b->ids.p + b->idoff[i];
 		char **hit = n ? bsearch(&id, got, (size_t)n, sizeof *got, cmp_str) : NULL;
 		/* twins sit side by side: step to the first one not yet taken */
@@ -322,6 +352,79 @@ static int batch_direct(pg_batch *b, bool *inserted, char *err, size_t errlen)
 	buf_free(&rows);
 	return ok ? 0 : -1;
 }
+
+/* DESIGN (streaming)
+ * Once the direct path is taken, a batch's rows go to the server while
+ * the writer still formats the next ones, 64 KiB at a time, in one COPY
+ * that the run ends: PostgreSQL stores them meanwhile instead of waiting
+ * for the whole batch (the writer's formatting of 5,000 rows ran in turn
+ * with the server's work, not beside it). From a batch's first row to
+ * its run the connection is in COPY: the caller sends nothing else
+ * between them (the importer adds a batch's rows, then runs it). A row
+ * naming another org stops the streaming: that row and the rest go by
+ * the stage at the run. */
+enum { STREAM_BYTES = 64 << 10 };
+
+/* Sends data up to end, opening the COPY first; a failure is kept. */
+static void stream_send(pg_batch *b, size_t end)
+{
+	PGconn *pc = PC(b->base.conn)->pc;
+	if (b->serr[0] || end <= b->sent)
+		return;
+	if (!b->streaming) {
+		char sql[512];
+		snprintf(sql, sizeof sql, "COPY %s(%s) FROM STDIN", b->table, b->cols);
+		if (!copy_start(pc, sql, b->serr, sizeof b->serr))
+			return;
+		b->streaming = true;
+	}
+	if (PQputCopyData(pc, b->data.p + b->sent, (int)(end - b->sent)) != 1)
+		pg_first_line(b->serr, sizeof b->serr, PQerrorMessage(pc));
+	b->sent = end;
+}
+
+/* The row just added: kept unless its id was copied before (then its
+ * text leaves data, and the run tells it not inserted). */
+static void stream_row(pg_batch *b)
+{
+	size_t i = b->nrows - 1;
+	const char *id = b->ids.p + b->idoff[i];
+	b->kept[i] = seen_add(b, XXH3_64bits(id, strlen(id)));
+	if (!b->kept[i]) {
+		b->data.len = b->rowoff[i];
+		b->data.p[b->data.len] = '\0';
+	}
+	b->ndone++;
+	if (b->data.len - b->sent >= STREAM_BYTES)
+		stream_send(b, b->data.len);
+}
+
+/* The run of a streamed batch: the rest sent, the COPY ended; rows after
+ * the streamed ones (another org's) by the stage. */
+static int stream_end(pg_batch *b, bool *inserted, char *err, size_t errlen)
+{
+	stream_send(b, b->ndone < b->nrows ? b->rowoff[b->ndone] : b->data.len);
+	bool ok = !b->serr[0];
+	if (!ok)
+		snprintf(err, errlen, "%s", b->serr);
+	if (b->streaming)
+		ok = copy_end(PC(b->base.conn)->pc, ok, err, errlen);
+	b->streaming = false;
+	b->sent = 0;
+	b->serr[0] = '\0';
+	memcpy(inserted, b->kept, b->ndone * sizeof *inserted);
+	if (!ok)
+		return -1;
+	if (b->ndone == b->nrows)
+		return 0;
+	b->direct = -1; /* mixed: the stage from now on */
+	bool *done = xcalloc(b->nrows, sizeof *done);
+	memset(done, 1, b->ndone * sizeof *done);
+	int rc = batch_stage(b, done, inserted, err, errlen);
+	free(done);
+	return rc;
+}
+
 
 /* Whether this batch may take the direct path: an import's (rows keyed by
  * org and id, skipped when stored, the caller told which went in) into an
@@ -453,6 +556,8 @@ static int batch_load(pg_batch *b, bool *inserted, char *err, size_t errlen)
 	int rc = 0;
 	if (!inserted && b->metpos >= 0 && !b->mixed) {
 		rc = batch_cells(b, err, errlen);
+	} else if (b->ndone) {
+		rc = stream_end(b, inserted, err, errlen);
 	} else {
 		if (b->direct == 0) {
 			rc = direct_ok(b, inserted, err, errlen);
@@ -500,7 +605,7 @@ int pgs_batch_run(store_batch_t *base, bool *inserted, char *err, size_t errlen)
 	}
 	buf_reset(&b->data);
 	buf_reset(&b->ids);
-	b->nrows = 0;
+	b->nrows = b->ndone = 0;
 	b->mixed = false;
 	return rc;
 }
@@ -508,6 +613,8 @@ int pgs_batch_run(store_batch_t *base, bool *inserted, char *err, size_t errlen)
 void pgs_batch_free(store_batch_t *base)
 {
 	pg_batch *b = (pg_batch *)base;
+	if (b->streaming) /* rows added and never run: an abandoned import */
+		copy_end(PC(b->base.conn)->pc, false, b->serr, sizeof b->serr);
 	pg_stmt_clear(&b->st);
 	free(b->st.vals);
 	free(b->st.types);
@@ -518,6 +625,7 @@ void pgs_batch_free(store_batch_t *base)
 	free(b->rowoff);
 	free(b->seen);
 	free(b->cell);
+	free(b->kept);
 	buf_free(&b->data);
 	buf_free(&b->ids);
 	free(b);
