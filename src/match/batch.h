@@ -34,6 +34,7 @@ typedef struct {
 	int64_t slack;         /* a set may exceed the target by this much (underpayment) */
 	int kmin, kmax;        /* set sizes, 1 <= kmin <= kmax <= BATCH_KMAX */
 	size_t budget;         /* subsets visited at most */
+	int64_t near;          /* count the sets within this of the target, besides it (0: none) */
 } batch_query;
 
 typedef struct {
@@ -42,13 +43,16 @@ typedef struct {
 	int64_t sum;               /* its total, in [target, target + slack] */
 	size_t ties;               /* other sets as close to the target (0 = unique) */
 	size_t steps;              /* subsets visited (<= budget) */
+	size_t near;               /* sets within q->near of the target, not on it */
 	bool exhausted;            /* the budget ran out: uniqueness unknown */
 } batch_found;
 
 /* Finds the set of kmin..kmax amounts whose total is closest above the
  * target within the slack (exact first); among equally close sets, the
- * first in index order (oldest first). Visits at most q->budget sets.
- * Returns r->k. */
+ * first in index order (the preferred first). Counts in r->near the sets
+ * whose totals fall within q->near of the target but miss it: how densely
+ * totals lie around it, so how likely an exact one is by chance. Visits
+ * at most q->budget sets. Returns r->k. */
 int batch_subset(const batch_query *q, batch_found *r);
 
 /* ---- decisions ---- */

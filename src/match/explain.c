@@ -472,8 +472,9 @@ static void batch_note(buf_t *set, store_stmt_t *st, const char *rule, size_t rl
 		bool by_ref = rl == 15 && !memcmp(rule, "batch_reference", 15);
 		buf_puts(set, by_ref ? ",\"why\":\"the reference names these invoices; the payment settles them together\""
 		                     : ",\"why\":\"no usable reference; the amount equals the total of this set of the "
-		                       "payer's open invoices (searched oldest first; a set that is not the only one adding up "
-		                       "is only proposed)\"");
+		                       "payer's open invoices (searched nearest due first; a set that is not the only one "
+		                       "adding up, or one of a customer with so many open invoices that some set would add up "
+		                       "by chance, is only proposed)\"");
 		buf_puts(set, ",\"set\":[");
 	} else {
 		buf_putc(set, ',');

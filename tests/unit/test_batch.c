@@ -116,7 +116,7 @@ Test(batch, amount_is_the_sum_of_a_set_of_the_payers_invoices)
 	expect_status("A", "open 12000");
 }
 
-Test(batch, two_sets_adding_up_are_proposed_oldest_first)
+Test(batch, two_sets_adding_up_are_proposed_nearest_due_first)
 {
 	load(INV_HEAD "A,INV-0301,Vega Foods,,2025-01-10,2025-02-09,100.00,open\n"
 	              "B,INV-0302,Vega Foods,,2025-01-20,2025-02-19,50.00,open\n"
@@ -126,13 +126,15 @@ Test(batch, two_sets_adding_up_are_proposed_oldest_first)
 	matcher_result r = run();
 	cr_expect_eq(r.applied, 0);
 	cr_expect_eq(r.proposed, 1);
-	/* 100 + 50 and 60 + 90: the older set, for a person to confirm. */
-	expect("P1", "A:10000+0:proposed:batch_amount B:5000+0:proposed:batch_amount");
+	/* 100 + 50 and 60 + 90: the set due around the payment (03-03 and
+	 * 03-12), not the one a month overdue, for a person to confirm. */
+	expect("P1", "C:6000+0:proposed:batch_amount D:9000+0:proposed:batch_amount");
 	r = run();
 	cr_expect_eq(r.changed, 0, "the same proposal again writes nothing");
 	cr_assert_eq(matcher_confirm(fx.store, fx.org, "P1", 2, why, sizeof why), MATCHER_OK, "%s", why);
-	expect("P1", "A:10000+0:confirmed:batch_amount B:5000+0:confirmed:batch_amount");
-	expect_status("B", "paid 0");
+	expect("P1", "C:6000+0:confirmed:batch_amount D:9000+0:confirmed:batch_amount");
+	expect_status("D", "paid 0");
+	expect_status("A", "open 10000");
 }
 
 Test(batch, overpayment_leaves_a_credit_a_later_invoice_uses)
@@ -222,6 +224,59 @@ Test(batch, a_confirmed_payer_spelling_is_learned)
 	cr_expect_eq(alias_remove(fx.store, fx.org, "JST HOLDING", 11, why, sizeof why), MATCHER_NOT_FOUND);
 }
 
+/* A customer with 60 open invoices in the payment's window: some set of
+ * them adds up to almost any amount, and some invoice lies a fee above
+ * almost any amount. A payment with no reference whose amount a set (or
+ * one invoice less a fee) happens to fit is not applied there; the same
+ * amounts for a customer with three invoices are. */
+static void many_invoices(buf_t *inv, const char *customer, int n, uint64_t *seed, int64_t *amt)
+{
+	for (int i = 0; i < n; i++) {
+		amt[i] = 20000 + (int64_t)test_rng_below(seed, 180000);
+		buf_printf(inv, "%c%02d,INV-%c%03d,%s,,2025-%02d-%02d,2025-%02d-%02d,%lld.%02lld,open\n", customer[0], i,
+		           customer[0], i, customer, 1 + i / 28, 1 + i % 28, 2 + i / 28, 1 + i % 28,
+		           (long long)(amt[i] / 100), (long long)(amt[i] % 100));
+	}
+}
+
+Test(batch, an_amount_many_open_invoices_fit_by_chance_is_not_applied)
+{
+	uint64_t seed = 2121;
+	int64_t amt[60];
+	buf_t inv = BUF_INIT, pay = BUF_INIT;
+	buf_puts(&inv, INV_HEAD);
+	many_invoices(&inv, "Orion Steel", 60, &seed, amt);
+	buf_putc(&inv, '\0');
+	int64_t set = amt[40] + amt[47] + amt[52], fee = amt[45] - 650;
+	buf_printf(&pay, PAY_HEAD "P1,2025-03-20,ORION STEEL,%lld.%02lld,PAYMENT,\n"
+	                          "P2,2025-03-21,ORION STEEL,%lld.%02lld,,\n",
+	           (long long)(set / 100), (long long)(set % 100), (long long)(fee / 100), (long long)(fee % 100));
+	buf_putc(&pay, '\0');
+	load(inv.p, pay.p);
+	buf_free(&inv);
+	buf_free(&pay);
+	matcher_result r = run();
+	cr_expect_eq(r.applied, 0, "a coincidence is never applied");
+	char *n = db_text(&fx, "SELECT count(*) FROM allocations WHERE state = 'applied'");
+	cr_expect_str_eq(n, "0\n");
+	free(n);
+}
+
+Test(batch, the_same_amounts_for_a_customer_with_few_invoices_are_applied)
+{
+	load(INV_HEAD "A,INV-0901,Orion Steel,,2025-02-01,2025-03-03,1234.56,open\n"
+	              "B,INV-0902,Orion Steel,,2025-02-05,2025-03-07,789.10,open\n"
+	              "C,INV-0903,Orion Steel,,2025-02-09,2025-03-11,1500.00,open\n"
+	              "D,INV-0904,Vega Foods,,2025-02-09,2025-03-11,1493.50,open\n",
+	     PAY_HEAD "P1,2025-03-10,ORION STEEL,2023.66,PAYMENT,\n"
+	              "P2,2025-03-12,ORION STEEL,1493.50,,\n");
+	matcher_result r = run();
+	cr_expect_eq(r.applied, 2);
+	expect("P1", "A:123456+0:applied:batch_amount B:78910+0:applied:batch_amount");
+	/* 6.50 short of Orion's 1500.00: a fee; Vega's 1493.50 is not Orion's. */
+	expect("P2", "C:149350+650:applied:amount_customer");
+}
+
 Test(batch, a_set_of_another_customers_invoices_is_never_taken)
 {
 	load(INV_HEAD "A,INV-0801,Blue Harbor Inc,,2025-01-10,2025-02-09,40.00,open\n"
@@ -268,7 +323,7 @@ Test(batch, subset_search_properties)
 		}
 		int64_t slack = round % 4 == 0 ? (int64_t)test_rng_below(&seed, 500) : 0;
 		size_t budget = round % 5 == 0 ? 1 + test_rng_below(&seed, 50) : BATCH_BUDGET;
-		batch_query q = {a, n, t, slack, kmin, kmax, budget};
+		batch_query q = {a, n, t, slack, kmin, kmax, budget, 0};
 		batch_found f;
 		batch_subset(&q, &f);
 		/* Bounded: never more sets than the budget. */
@@ -380,7 +435,7 @@ Test(batch, subset_search_is_bounded_at_its_worst)
 	int64_t a[BATCH_SCAN + 10];
 	for (size_t i = 0; i < BATCH_SCAN + 10; i++)
 		a[i] = 100;
-	batch_query q = {a, BATCH_SCAN, 100 * BATCH_KMAX + 1, 0, 2, BATCH_KMAX, BATCH_BUDGET};
+	batch_query q = {a, BATCH_SCAN, 100 * BATCH_KMAX + 1, 0, 2, BATCH_KMAX, BATCH_BUDGET, 0};
 	batch_found f;
 	cr_expect_eq(batch_subset(&q, &f), 0);
 	cr_expect_leq(f.steps, (size_t)BATCH_BUDGET);
