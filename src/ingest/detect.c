@@ -420,8 +420,9 @@ static int fitting_column(ctx *c, detect_role role, const bool *used)
 		tried[col] = true;
 		col = dt_best_column(c, role, tried);
 	}
-	/* one IBAN on every row is the exporting account's, never a payer's */
-	return col >= 0 || role == ROLE_ACCOUNT ? col : first;
+	/* one IBAN on every row is the exporting account's, never a payer's;
+	 * IBANs are no customer number */
+	return col >= 0 || role == ROLE_ACCOUNT || role == ROLE_CUSTOMER_ID ? col : first;
 }
 
 static void map_columns(ctx *c)

@@ -1,5 +1,6 @@
 #include "ingest/detect_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,8 +91,41 @@ static bool any_amount(const char *v)
 	return false;
 }
 
+/* DE89 3704 0044 0532 0130 00: two letters, two digits, 11-30 more. */
+static bool iban_shaped(const char *v)
+{
+	size_t n = 0;
+	for (const char *p = v; *p; p++) {
+		if (*p == ' ')
+			continue;
+		bool ok = n < 2 ? (*p >= 'A' && *p <= 'Z') : n < 4 ? (*p >= '0' && *p <= '9') : isalnum((unsigned char)*p);
+		if (!ok)
+			return false;
+		n++;
+	}
+	return n >= 15 && n <= 34;
+}
+
 bool dt_values_fit(const ctx *c, detect_role role, int col)
 {
+	if (role == ROLE_CUSTOMER_ID) {
+		/* an "Account number" of IBANs is the other party's account
+		 * (N26), never a customer number; one number on every line of a
+		 * bank statement is the exporting account's (RBC) */
+		int n = 0, iban = 0;
+		const char *first = NULL;
+		bool varies = false;
+		for (int i = c->data; i < c->g.nrows; i++) {
+			const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, col) : "";
+			if (!*v)
+				continue;
+			n++;
+			iban += iban_shaped(v);
+			varies |= first && strcmp(first, v);
+			first = first ? first : v;
+		}
+		return !n || (iban * 2 < n && (varies || n < 3 || c->kind != ENT_PAYMENTS));
+	}
 	bool date = role == ROLE_DATE || role == ROLE_ISSUE_DATE || role == ROLE_DUE_DATE || role == ROLE_CREATED_AT;
 	bool text = role == ROLE_TEXT || role == ROLE_PARTY || role == ROLE_ACCOUNT;
 	if (!date && !text && role != ROLE_AMOUNT)
