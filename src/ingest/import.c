@@ -440,7 +440,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		rs.cost = xmalloc(sizeof *rs.cost);
 
 	if (!o->dry_run) {
-		w = store_write_begin(s, err, errlen);
+		w = store_write_begin_org(s, o->org, err, errlen);
 		if (!w)
 			goto out;
 	}

@@ -29,6 +29,8 @@ struct store {
 	wgate_t gate;               /* one writer per process (wgate.c) */
 	int begin_wait_ms;          /* the writer's wait on other processes, for the write
 	                             * being begun (gate held) */
+	int64_t begin_org;          /* > 0: the write being begun writes only this org's
+	                             * rows (store_write_begin_org; gate held) */
 	pthread_mutex_t ver_lock;   /* guards vers */
 	store_org_versions *vers;
 	int nvers, capvers;

@@ -326,10 +326,38 @@ static void lite_read_end(store_conn_t *c)
 	pthread_mutex_unlock(&s->pool_lock);
 }
 
+/* Foreign keys back on after a write of one org's rows (outside any
+ * transaction: the pragma is a no-op inside one). */
+static void fk_restore(lite_conn *c)
+{
+	if (c->fk_off && sqlite3_exec(c->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK)
+		log_error("store: cannot turn foreign keys back on: %s", sqlite3_errmsg(c->db));
+	c->fk_off = false;
+}
+
+/* DESIGN (one org's rows)
+ * SQLite checks a row's foreign key by opening a cursor on orgs, seeking
+ * and closing it, for every row inserted. A write of one org's rows
+ * (store_write_begin_org) turns foreign keys off before its BEGIN (the
+ * pragma is a no-op inside a transaction, and every statement prepared
+ * meanwhile is compiled again without the checks) and checks the org
+ * once, after the BEGIN: no other writer can delete it before the
+ * commit, which turns them back on (as does a rollback, or a failed
+ * commit). The rows such a write makes name no other parent. */
+static bool org_exists(sqlite3 *db, int64_t org)
+{
+	sqlite3_stmt *st = NULL;
+	bool found = sqlite3_prepare_v2(db, "SELECT 1 FROM orgs WHERE id = ?", -1, &st, NULL) == SQLITE_OK &&
+	             sqlite3_bind_int64(st, 1, org) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
 static store_conn_t *lite_write_begin(store_t *base, char *err, size_t errlen)
 {
 	lite_conn *c = &LS(base)->writer;
 	char *msg = NULL;
+	c->fk_off = base->begin_org > 0 && sqlite3_exec(c->db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL) == SQLITE_OK;
 	/* another process's writer is waited for as long as this write may
 	 * wait (a request's is bounded); later waits (a checkpoint at the
 	 * commit) keep the store's own timeout */
@@ -340,6 +368,13 @@ static store_conn_t *lite_write_begin(store_t *base, char *err, size_t errlen)
 		snprintf(err, errlen, "the store is busy (%s): another process may be writing; try again",
 		         msg ? msg : sqlite3_errmsg(c->db));
 		sqlite3_free(msg);
+		fk_restore(c);
+		return NULL;
+	}
+	if (c->fk_off && !org_exists(c->db, base->begin_org)) {
+		snprintf(err, errlen, "organisation %lld does not exist", (long long)base->begin_org);
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		fk_restore(c);
 		return NULL;
 	}
 	return &c->base;
@@ -367,6 +402,7 @@ static int lite_commit(store_conn_t *c, bool announce, char *err, size_t errlen)
 	} else {
 		note_cache(LC(c));
 	}
+	fk_restore(LC(c));
 	/* only now: the COMMIT ran the checkpoint (sqlite_wb.c) */
 	wb_end(LC(c));
 	return rc;
@@ -377,6 +413,7 @@ static void lite_rollback(store_conn_t *c)
 	sqlite3_exec(LC(c)->db, "ROLLBACK", NULL, NULL, NULL);
 	wb_end(LC(c));
 	buf_reset(&LC(c)->bulk); /* the dropped indexes and triggers are back */
+	fk_restore(LC(c));
 }
 
 static void lite_write_long(store_conn_t *c)

@@ -28,6 +28,7 @@ typedef struct {
 	sqlite3 *db;
 	lite_stmt stmts[STMT_SLOTS];
 	buf_t bulk; /* indexes to build before COMMIT (sqlite_bulk.h) */
+	bool fk_off; /* foreign keys off until the commit (store_write_begin_org) */
 	/* the page cache's bytes, noted by the connection's owner at the end
 	 * of each transaction: sqlite3_db_status may not be called while
 	 * another thread uses the connection */

@@ -214,6 +214,16 @@ store_conn_t *store_write_begin(store_t *s, char *err, size_t errlen)
 	return write_begin_held(s, false, err, errlen);
 }
 
+store_conn_t *store_write_begin_org(store_t *s, int64_t org, char *err, size_t errlen)
+{
+	if (wgate_acquire(&s->gate, s->opts.write_wait_ms, false, err, errlen) != 0)
+		return NULL;
+	s->begin_org = org;
+	store_conn_t *c = write_begin_held(s, false, err, errlen);
+	s->begin_org = 0;
+	return c;
+}
+
 store_conn_t *store_write_try_begin(store_t *s)
 {
 	char err[300];

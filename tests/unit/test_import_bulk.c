@@ -150,3 +150,40 @@ Test(import_bulk, failed_import_keeps_the_trigger_and_the_sums)
 	free(before);
 	free(after);
 }
+
+/* A write on the store's writer connection of a cost naming an org that
+ * does not exist: refused while foreign keys are on. */
+static void expect_foreign_keys_on(void)
+{
+	char why[256];
+	store_conn_t *w = store_write_begin(fx.store, why, sizeof why);
+	cr_assert_not_null(w, "%s", why);
+	store_stmt_t *st = store_prepare(w, "INSERT INTO costs(org, id, date, category, amount) VALUES(?, 'x', 1, 'c', 1)");
+	store_bind_i64(st, 1, fx.org + 1000);
+	cr_expect_eq(store_step(st), STORE_CONSTRAINT, "a row of a missing org went in: foreign keys are off");
+	store_reset(st);
+	store_write_rollback(w);
+}
+
+Test(import_bulk, an_import_checks_its_org_once_and_turns_foreign_keys_back_on)
+{
+	expect_foreign_keys_on();
+	/* committed */
+	char *a = invoices(0, 6000, 0);
+	import_ok(a, false);
+	expect_foreign_keys_on();
+	/* failed: rolled back */
+	mem_reader m = mem_reader_of(a, strlen(a), 4096);
+	m.fail_at = (int)(strlen(a) / 2);
+	import_opts o = fx_opts(&fx, ENT_INVOICES);
+	cr_expect_eq(import_run(fx.store, mem_read, &m, &o, &res, err, sizeof err), -1, "the import did not fail");
+	expect_foreign_keys_on();
+	/* an org that does not exist: refused before any row */
+	o = fx_opts(&fx, ENT_INVOICES);
+	o.org = fx.org + 1000;
+	cr_expect_eq(fx_import(&fx, &o, a, strlen(a), &res, err, sizeof err), -1, "an import into a missing org went in");
+	cr_expect(strstr(err, "does not exist") != NULL, "%s", err);
+	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM invoices"), 6000);
+	expect_foreign_keys_on();
+	free(a);
+}
