@@ -13,6 +13,7 @@
 #include "dataset/dsrollup.h"
 #include "dataset/dsstore.h"
 #include "dataset/dsvalue.h"
+#include "dataset/dswrite.h"
 #include "ingest/layout.h"
 #include "ingest/rowloop.h"
 #include "store/settings.h"
@@ -80,6 +81,7 @@ typedef struct {
 	rowloop_seq seen;
 	store_conn_t *w;
 	dsrollup_t *acc;
+	dswrite *out; /* the rows' writer (not on a dry run) */
 	import_result *res;
 	XXH3_state_t *hs;
 } run_t;
@@ -161,14 +163,6 @@ static void reject(run_t *r, const csv_row_t *row, const char *fmt, ...)
 
 /* ---- one row ---- */
 
-typedef struct {
-	date_t day;
-	slice_t dims[DSDEF_MAX_DIMS];
-	int64_t m[DSDEF_MAX_MEASURES];
-	bool has[DSDEF_MAX_MEASURES];
-	char key[128]; /* "k:" the key's values, or "h:"/"c:" a hash */
-	size_t keylen;
-} dsrow;
 
 static slice_t field(const csv_row_t *row, int col)
 {
@@ -275,102 +269,6 @@ static bool parse_row(run_t *r, const csv_row_t *row, dsrow *x)
 	return true;
 }
 
-/* ---- the store ---- */
-
-#define D8 "d0, d1, d2, d3, d4, d5, d6, d7"
-#define M8 "m0, m1, m2, m3, m4, m5, m6, m7"
-static const char *const ins_sql = "INSERT INTO ds_rows(ds, rkey, day, " D8 ", " M8 ", org) VALUES(?, ?, ?, "
-                                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                   "ON CONFLICT(ds, rkey) DO NOTHING RETURNING rid";
-static const char *const old_sql = "SELECT rid, day, " D8 ", " M8 " FROM ds_rows WHERE ds = ? AND rkey = ?";
-static const char *const upd_sql = "UPDATE ds_rows SET day = ?, d0 = ?, d1 = ?, d2 = ?, d3 = ?, d4 = ?, d5 = ?, "
-                                   "d6 = ?, d7 = ?, m0 = ?, m1 = ?, m2 = ?, m3 = ?, m4 = ?, m5 = ?, m6 = ?, m7 = ? "
-                                   "WHERE rid = ?";
-
-/* Binds day, d0..d7, m0..m7 from parameter first. */
-static void bind_values(store_stmt_t *st, int first, const dsdef_t *d, const dsrow *x)
-{
-	store_bind_i64(st, first, x->day);
-	for (int i = 0; i < DSDEF_MAX_DIMS; i++)
-		if (i < d->ndims)
-			store_bind_text_nocopy(st, first + 1 + i, x->dims[i].p, x->dims[i].len);
-		else
-			store_bind_text(st, first + 1 + i, "", 0);
-	for (int i = 0; i < DSDEF_MAX_MEASURES; i++)
-		if (i < d->nmeasures && x->has[i])
-			store_bind_i64(st, first + 9 + i, x->m[i]);
-		else
-			store_bind_null(st, first + 9 + i);
-}
-
-/* Replaces the stored row of x's key when its values differ. */
-static int replace(run_t *r, const dsrow *x, char *err, size_t errlen)
-{
-	const dsdef_t *d = &r->info->def;
-	store_stmt_t *st = store_prepare(r->w, old_sql);
-	store_bind_i64(st, 1, r->info->id);
-	store_bind_text(st, 2, x->key, x->keylen);
-	if (store_step(st) != STORE_ROW) {
-		snprintf(err, errlen, "store error: %s; nothing was stored", store_errmsg(r->w));
-		store_reset(st);
-		return -1;
-	}
-	int64_t rid = store_col_i64(st, 0);
-	dsrow old = {.day = (date_t)store_col_i64(st, 1)};
-	bool same = old.day == x->day;
-	for (int i = 0; i < d->ndims; i++) {
-		old.dims[i].p = store_col_text(st, 2 + i, &old.dims[i].len);
-		same = same && old.dims[i].len == x->dims[i].len && !memcmp(old.dims[i].p, x->dims[i].p, x->dims[i].len);
-	}
-	for (int i = 0; i < d->nmeasures; i++) {
-		old.has[i] = !store_col_is_null(st, 10 + i);
-		old.m[i] = old.has[i] ? store_col_i64(st, 10 + i) : 0;
-		same = same && old.has[i] == x->has[i] && old.m[i] == x->m[i];
-	}
-	if (!same)
-		dsrollup_add(r->acc, old.day, old.dims, old.m, old.has, -1);
-	store_reset(st);
-	if (same)
-		return 0;
-	st = store_prepare(r->w, upd_sql);
-	bind_values(st, 1, d, x);
-	store_bind_i64(st, 18, rid);
-	store_status rc = store_step(st);
-	store_reset(st);
-	if (rc != STORE_DONE) {
-		snprintf(err, errlen, "store error: %s; nothing was stored", store_errmsg(r->w));
-		return -1;
-	}
-	dsrollup_add(r->acc, x->day, x->dims, x->m, x->has, 1);
-	return 0;
-}
-
-static int store_row(run_t *r, const dsrow *x, char *err, size_t errlen)
-{
-	const dsdef_t *d = &r->info->def;
-	store_stmt_t *st = store_prepare(r->w, ins_sql);
-	store_bind_i64(st, 1, r->info->id);
-	store_bind_text(st, 2, x->key, x->keylen);
-	bind_values(st, 3, d, x);
-	store_bind_i64(st, 20, r->o->org);
-	store_status rc = store_step(st);
-	store_reset(st);
-	if (rc == STORE_ROW) {
-		r->res->inserted++;
-		dsrollup_add(r->acc, x->day, x->dims, x->m, x->has, 1);
-	} else if (rc == STORE_DONE) {
-		r->res->replaced++;
-		if (replace(r, x, err, errlen) != 0)
-			return -1;
-	} else {
-		snprintf(err, errlen, "store error: %s; nothing was stored", store_errmsg(r->w));
-		return -1;
-	}
-	if (dsrollup_bytes(r->acc) > ROLLUP_FLUSH_BYTES && dsrollup_flush(r->acc, r->w, err, errlen) != 0)
-		return -1;
-	return 0;
-}
-
 /* ---- the file ---- */
 
 static int load(run_t *r, store_t *s, const char *name, char *err, size_t errlen)
@@ -426,6 +324,8 @@ int dsimport_run(store_t *s, const char *name, csv_read_fn fn, void *ud, const i
 		goto out;
 	rowloop_rejects_header(o, row);
 	r.acc = dsrollup_new(r.info->id, o->org, &r.info->def);
+	if (r.w)
+		r.out = dswrite_new(r.w, r.info, o->org, r.acc, res);
 	rowloop rl;
 	rowloop_init(&rl, o);
 	dsrow x;
@@ -453,7 +353,10 @@ int dsimport_run(store_t *s, const char *name, csv_read_fn fn, void *ud, const i
 			else if (parse_row(&r, use, &x)) {
 				if (!r.w)
 					res->inserted++;
-				else if (store_row(&r, &x, err, errlen) != 0)
+				else if (dswrite_add(r.out, &x, err, errlen) != 0)
+					goto out;
+				else if (dsrollup_bytes(r.acc) > ROLLUP_FLUSH_BYTES &&
+				         (dswrite_flush(r.out, err, errlen) != 0 || dsrollup_flush(r.acc, r.w, err, errlen) != 0))
 					goto out;
 			}
 		}
@@ -463,7 +366,7 @@ int dsimport_run(store_t *s, const char *name, csv_read_fn fn, void *ud, const i
 	if (rowloop_too_many_final(o, res, rl.rows, err, errlen) || !rowloop_end(&rl, cr, err, errlen))
 		goto out;
 	if (r.w) {
-		if (dsrollup_flush(r.acc, r.w, err, errlen) != 0)
+		if (dswrite_flush(r.out, err, errlen) != 0 || dsrollup_flush(r.acc, r.w, err, errlen) != 0)
 			goto out;
 		store_write_touch(r.w, o->org, TBL_BIT(TBL_DATASETS));
 		store_conn_t *w = r.w;
@@ -476,6 +379,7 @@ out:
 	if (r.w)
 		store_write_rollback(r.w);
 	res->seconds = clock_now_s() - t0;
+	dswrite_free(r.out);
 	dsrollup_free(r.acc);
 	csv_free(cr);
 	free(row);

@@ -25,6 +25,10 @@ typedef struct {
 
 /* Loads the caller's org; false (and a 500 set on r) if it vanished. */
 bool api_org_load(store_conn_t *c, http_req_t *r, api_org *o);
+/* As api_org_load, for a request that looked at the versions (a view's):
+ * the row read at the org's current settings version is kept and given
+ * again without a statement while that version stands. */
+bool api_org_load_known(store_t *s, store_conn_t *c, http_req_t *r, api_org *o);
 /* Starts the standard envelope {"org":..,"currency":..,"minor_units":..,"data": in r->out;
  * api_envelope_end closes it. */
 void api_envelope_begin(http_req_t *r, const api_org *o);

@@ -120,10 +120,11 @@ typedef struct {
 static int compute(void *ud, buf_t *out, char *err, size_t errlen)
 {
 	compute_ctx *x = ud;
-	store_conn_t *c = store_read_begin(http_server_store(x->srv));
+	store_t *s = http_server_store(x->srv);
+	store_conn_t *c = store_read_begin(s);
 	api_org o;
 	int rc = -1;
-	if (!api_org_load(c, x->r, &o)) {
+	if (!api_org_load_known(s, c, x->r, &o)) {
 		snprintf(err, errlen, "the organisation no longer exists");
 		goto out;
 	}

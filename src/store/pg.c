@@ -516,7 +516,13 @@ static int pgs_commit(store_conn_t *base, bool announce, char *err, size_t errle
 	for (int i = 0; ok && i < c->nbulk; i++)
 		if (c->bulk[i].rows >= ANALYZE_AFTER_ROWS) {
 			char sql[80], why[300];
-			snprintf(sql, sizeof sql, "ANALYZE %s", c->bulk[i].table);
+			/* the rollup is vacuumed too: its views read it by index-only
+			 * scans, which visit the heap for pages the visibility map
+			 * does not mark (all of a fresh load's until autovacuum). It
+			 * is small; the kinds' tables are not, and are read through
+			 * the heap anyway. */
+			snprintf(sql, sizeof sql, "%s %s", strcmp(c->bulk[i].table, "rollup") ? "ANALYZE" : "VACUUM (ANALYZE)",
+			         c->bulk[i].table);
 			if (!pg_run(c->pc, sql, why, sizeof why))
 				log_warn("store: %s after a bulk load: %s", sql, why); /* statistics only: the data is in */
 		}

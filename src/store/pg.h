@@ -66,7 +66,7 @@ typedef struct {
 /* A table that took this many rows in one transaction is analysed after
  * the commit: until autovacuum comes round (a minute or more), the planner
  * would plan the first dashboards after an import on the sizes of before. */
-#define ANALYZE_AFTER_ROWS 10000
+#define ANALYZE_AFTER_ROWS 10000 /* and the rollup vacuumed (pgs_commit) */
 
 typedef struct {
 	store_t base;
