@@ -245,43 +245,76 @@ static bool upsert_all(dsrollup_t *a, store_conn_t *w, cell **list, size_t k, ch
 	return ok;
 }
 
-/* Reads a cell's min and max again from the rows (after a retraction). */
-static bool recompute(dsrollup_t *a, store_conn_t *w, const cell *c)
+static void no_row(void *ud, store_stmt_t *st, int i)
 {
-	store_stmt_t *st = store_prepare(w, recompute_sql[c->dim]);
-	if (!st)
-		return false;
-	store_bind_i64(st, 1, a->ds);
+	(void)ud, (void)st, (void)i;
+}
+
+/* Min and max of retracted cells read again from the rows, a chunk at a
+ * time: per dimension one store_each of the reads, then one of the
+ * updates (a round trip each on PostgreSQL, not two per cell). */
+#define RECOMPUTE_CHUNK 4096
+typedef struct {
+	dsrollup_t *a;
+	cell **c;          /* the chunk's dirty cells */
+	int *of;           /* the reads' cells: indexes into c */
+	int64_t (*v)[2 * DSDEF_MAX_MEASURES];
+	bool (*null)[2 * DSDEF_MAX_MEASURES];
+} recomp;
+
+static void recomp_bind(void *ud, store_stmt_t *st, int i)
+{
+	const recomp *x = ud;
+	const cell *c = x->c[x->of[i]];
+	store_bind_i64(st, 1, x->a->ds);
 	store_bind_i64(st, 2, c->bucket);
 	store_bind_i64(st, 3, date_bucket_next(c->bucket, (interval_t)c->lvl));
 	if (c->dim)
-		store_bind_text(st, 4, cell_val(a, c), c->vlen);
-	if (store_step(st) != STORE_ROW) {
-		store_reset(st);
-		return false;
+		store_bind_text(st, 4, cell_val(x->a, c), c->vlen);
+}
+
+static void recomp_row(void *ud, store_stmt_t *st, int i)
+{
+	recomp *x = ud;
+	int k = x->of[i];
+	for (int j = 0; j < 2 * DSDEF_MAX_MEASURES; j++) {
+		x->null[k][j] = store_col_is_null(st, j);
+		x->v[k][j] = x->null[k][j] ? 0 : store_col_i64(st, j);
 	}
-	int64_t v[2 * DSDEF_MAX_MEASURES];
-	bool null[2 * DSDEF_MAX_MEASURES];
-	for (int i = 0; i < 2 * DSDEF_MAX_MEASURES; i++) {
-		null[i] = store_col_is_null(st, i);
-		v[i] = null[i] ? 0 : store_col_i64(st, i);
-	}
-	store_reset(st);
-	store_stmt_t *up = store_prepare(w, set_minmax_sql);
-	if (!up)
-		return false;
-	for (int i = 0; i < 2 * DSDEF_MAX_MEASURES; i++)
-		if (null[i])
-			store_bind_null(up, 1 + i);
+}
+
+static void set_bind(void *ud, store_stmt_t *st, int k)
+{
+	const recomp *x = ud;
+	const cell *c = x->c[k];
+	for (int j = 0; j < 2 * DSDEF_MAX_MEASURES; j++)
+		if (x->null[k][j])
+			store_bind_null(st, 1 + j);
 		else
-			store_bind_i64(up, 1 + i, v[i]);
-	store_bind_i64(up, 17, a->ds);
-	store_bind_i64(up, 18, c->dim);
-	store_bind_i64(up, 19, c->lvl);
-	store_bind_i64(up, 20, c->bucket);
-	store_bind_text(up, 21, cell_val(a, c), c->vlen);
-	bool ok = store_step(up) == STORE_DONE;
-	store_reset(up);
+			store_bind_i64(st, 1 + j, x->v[k][j]);
+	store_bind_i64(st, 17, x->a->ds);
+	store_bind_i64(st, 18, c->dim);
+	store_bind_i64(st, 19, c->lvl);
+	store_bind_i64(st, 20, c->bucket);
+	store_bind_text(st, 21, cell_val(x->a, c), c->vlen);
+}
+
+static bool recompute_chunk(dsrollup_t *a, store_conn_t *w, cell **c, int n)
+{
+	recomp x = {a, c, xmalloc((size_t)n * sizeof *x.of), xmalloc((size_t)n * sizeof *x.v),
+	            xmalloc((size_t)n * sizeof *x.null)};
+	bool ok = true;
+	for (int d = 0; ok && d <= DSDEF_MAX_DIMS; d++) {
+		int m = 0;
+		for (int k = 0; k < n; k++)
+			if (c[k]->dim == d)
+				x.of[m++] = k;
+		ok = !m || store_each(w, recompute_sql[d], m, recomp_bind, recomp_row, &x) == 0;
+	}
+	ok = ok && store_each(w, set_minmax_sql, n, set_bind, no_row, &x) == 0;
+	free(x.of);
+	free(x.v);
+	free(x.null);
 	return ok;
 }
 
@@ -346,11 +379,13 @@ int dsrollup_flush(dsrollup_t *a, store_conn_t *w, char *err, size_t errlen)
 	ok = ok && upsert_all(a, w, list, k, err, errlen);
 	/* min and max of retracted cells read again from the rows, which the
 	 * upserts do not touch */
-	for (size_t i = 0; ok && i < k; i++) {
-		cell *c = list[i];
-		ok = !c->dirty || recompute(a, w, c);
-		dirty |= c->dirty;
-	}
+	size_t nd = 0;
+	for (size_t i = 0; i < k; i++)
+		if (list[i]->dirty)
+			list[nd++] = list[i]; /* the list is not needed in key order any more */
+	dirty = nd > 0;
+	for (size_t i = 0; ok && i < nd; i += RECOMPUTE_CHUNK)
+		ok = recompute_chunk(a, w, list + i, nd - i < RECOMPUTE_CHUNK ? (int)(nd - i) : RECOMPUTE_CHUNK);
 	free(list);
 	if (ok && dirty) {
 		store_stmt_t *st = store_prepare(w, qzero);
