@@ -422,6 +422,11 @@ static int fitting_column(ctx *c, detect_role role, const bool *used)
 	}
 	/* one IBAN on every row is the exporting account's, never a payer's;
 	 * IBANs are no customer number */
+	if (col < 0 && first >= 0 && role == ROLE_AMOUNT) { /* never the balance due, even alone */
+		const char *h = dt_cell(&c->g, c->header, first);
+		if (detect_name_score(ROLE_BALANCE_DUE, h, strlen(h)) >= 2000)
+			return -1;
+	}
 	return col >= 0 || role == ROLE_ACCOUNT || role == ROLE_CUSTOMER_ID ? col : first;
 }
 

@@ -24,7 +24,7 @@ static const char *const names[ROLE__COUNT][96] = {
 	                 "valor", "montante", "umsatz", "transaction amount", "amount (gbp)", "value", "total",
 	                 "total amount", "invoice total", "gross", "bruttobetrag", "brutto", "montant ttc", "net amount",
 	                 "sales", "revenue", "betrag (eur)", "sum", "importo (eur)", "kwota transakcji", "einzelbetrag", "amount (eur)", "amount (usd)", "transaction value", "objem", "částka", "castka", "belopp", "beløb", "beløp", "määrä", "maara", "summa", "montant (eur)",
-	                 "cad$", "usd$", "aud$", "nzd$", "valor (r$)",
+	                 "cad$", "usd$", "aud$", "nzd$", "valor (r$)", "total signed", "amount total", "total in currency signed",
 	               NULL},
 	[ROLE_DEBIT] = {"soll", "debit", "débit", "debit amount", "paid out", "money out", "withdrawals",
 	                "withdrawal", "withdrawal amount", "cargo", "cargos", "obciążenia", "wypłata", "uitgaven",
@@ -67,7 +67,8 @@ static const char *const names[ROLE__COUNT][96] = {
 	                 "reference", NULL},
 	[ROLE_ISSUE_DATE] = {"invoice date", "invoicedate", "issue date", "issued", "date issued", "rechnungsdatum",
 	                     "factuurdatum", "fecha factura", "fecha de factura", "fecha emisión", "date de facture",
-	                     "date facture", "data wystawienia", "belegdatum", NULL},
+	                     "date facture", "data wystawienia", "belegdatum", "invoice/bill date", "bill date",
+	                     "date de facturation", "fecha de factura", "invoice date (yyyy-mm-dd)", NULL},
 	[ROLE_DUE_DATE] = {"due date", "duedate", "due", "payment due", "fällig am", "fälligkeit", "fälligkeitsdatum",
 	                   "faellig am", "vervaldatum", "fecha de vencimiento", "vencimiento", "date d'échéance",
 	                   "échéance", "echeance", "termin płatności", "termin platnosci", NULL},
@@ -78,16 +79,20 @@ static const char *const names[ROLE__COUNT][96] = {
 	[ROLE_CURRENCY] = {"currency", "währung", "waehrung", "munt", "moneda", "devise", "waluta",
 	                   "currency code", "ccy", NULL},
 	[ROLE_CREATED_AT] = {"created", "created at", "created_at", "created date", "create date", "date created",
+	                     "lead created date", "add time",
 	                     "erstellt am", "lead created", NULL},
-	[ROLE_CREATOR] = {"owner", "lead owner", "created by", "creator", "sales rep", "salesperson", "assigned to",
+	[ROLE_CREATOR] = {"owner", "lead owner", "contact owner", "deal owner", "owner name", "record owner",
+	                  "created by", "creator", "sales rep", "salesperson", "assigned to",
 	                  "agent", NULL},
 	[ROLE_NAME] = {"name", "lead name", "full name", "contact", "contact name", "company", NULL},
-	[ROLE_MOBILE] = {"mobile", "phone", "mobile phone", "telephone", "tel", "handy", "telefon", NULL},
-	[ROLE_SOURCE] = {"source", "lead source", "channel", "origin", NULL},
+	[ROLE_MOBILE] = {"mobile", "phone", "mobile phone", "mobile phone number", "phone number", "telephone", "tel",
+	                 "handy", "telefon", NULL},
+	[ROLE_SOURCE] = {"source", "lead source", "original source", "channel", "origin", NULL},
 	[ROLE_FOLLOWUP] = {"follow up", "follow-up", "followup", "follow up date", "next contact", "next step date",
+	                   "next activity date",
 	                   NULL},
 	[ROLE_ID] = {"id", "transaction id", "transactionid", "transaction reference", "order id", "order number",
-	             "lead id", "fitid", "transaktionscode", "transaction code", NULL},
+	             "lead id", "fitid", "transaktionscode", "transaction code", "record id", NULL},
 	/* The other party's account in a bank export (never the exporting
 	 * account's own: "Rekening", "Auftragskonto" are not here). */
 	[ROLE_ACCOUNT] = {"payer account", "payer iban", "iban", "bban", "counterparty account", "counterparty iban",
@@ -119,7 +124,9 @@ static const char *const names[ROLE__COUNT][96] = {
 	 * between the owner's own accounts) */
 	[ROLE_KIND] = {"type", "typ", "transaction type", "transaktionstyp", "transaktionsart", "buchungsart", "umsatzart",
 	               "art", "buchungstext", "transactietype", "type de transaction", "tipo", "tipo de transacción",
-	               "typ transakcji", "rodzaj transakcji", "tipo operazione", "transaction kind", NULL},
+	               "typ transakcji", "rodzaj transakcji", "tipo operazione", "transaction kind",
+	               /* Wise: the id's prefix is the kind (BALANCE-123, CONVERSION-45) */
+	               "transferwise id", "wise id", NULL},
 	/* the exporting account's own number, on every line (a file of
 	 * several accounts names each line's) */
 	[ROLE_OWN_ACCOUNT] = {"auftragskonto", "iban auftragskonto", "own account", "account iban", "my account",
@@ -232,6 +239,14 @@ bool detect_own_transfer(const char *v, size_t len)
 		"traspaso", "traspaso entre cuentas", "giroconto", "przelew własny", "eigen rekening", NULL};
 	char n[128];
 	size_t nl = normalise(v, len, n, sizeof n);
+	/* Wise's ids: a move between one's own balances (jars) or a
+	 * conversion between currencies */
+	static const char *const prefixes[] = {"balance-", "conversion-", NULL};
+	for (int i = 0; prefixes[i]; i++) {
+		size_t pl = strlen(prefixes[i]);
+		if (nl > pl && !memcmp(n, prefixes[i], pl) && strspn(n + pl, "0123456789") == nl - pl)
+			return true;
+	}
 	for (int i = 0; kinds[i]; i++) {
 		char s[128];
 		size_t sl = normalise(kinds[i], strlen(kinds[i]), s, sizeof s);

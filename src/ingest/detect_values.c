@@ -108,6 +108,13 @@ static bool iban_shaped(const char *v)
 
 bool dt_values_fit(const ctx *c, detect_role role, int col)
 {
+	/* "Amount Due", "Open balance": what is still owed, never the
+	 * invoice's amount (Odoo's "Amount Due" beside "Total Signed") */
+	if (role == ROLE_AMOUNT && c->header >= 0) {
+		const char *h = dt_cell(&c->g, c->header, col);
+		if (detect_name_score(ROLE_BALANCE_DUE, h, strlen(h)) >= 2000)
+			return false;
+	}
 	if (role == ROLE_CUSTOMER_ID) {
 		/* an "Account number" of IBANs is the other party's account
 		 * (N26), never a customer number; one number on every line of a

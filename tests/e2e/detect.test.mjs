@@ -1,5 +1,5 @@
 // Real bank and accounting exports with one command (issue 14 items 2-6):
-// --detect on a corpus of 44 export formats of several countries (each
+// --detect on a corpus of 48 export formats of several countries (each
 // with its rows and cent sums), refusals with candidates, --dry-run's
 // preview, profiles (CLI and HTTP), --split, overlapping statements and
 // --max-rejects.
@@ -37,7 +37,8 @@ function summary(stdout) {
 }
 // [rows, cents] of a table of the default org.
 function table(data, name) {
-  const out = storeSql(data, `SELECT count(*) || '|' || coalesce(sum(amount), 0) FROM ${name}`);
+  const col = name === 'leads' ? 'value' : 'amount';
+  const out = storeSql(data, `SELECT count(*) || '|' || coalesce(sum(${col}), 0) FROM ${name}`);
   return out.split('|').map(Number);
 }
 const shellValue = (v) => (/^[A-Za-z0-9\-_.,/=:]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
