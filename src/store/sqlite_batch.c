@@ -33,13 +33,19 @@
 #define GROUP_ROWS 256
 #define MAX_KEY 4
 
+/* 32 bytes: a group holds 256 rows of them, written once per value */
 typedef struct {
 	int kind;   /* STORE_V_*; 0 = NULL (unbound) */
 	bool owned; /* text or blob copied into the arena at offset off */
-	int64_t i;
-	double d;
-	const void *p;
-	size_t off, len;
+	union {
+		int64_t i;
+		double d;
+	};
+	union {
+		const void *p;
+		size_t off;
+	};
+	size_t len;
 } lite_val;
 
 struct lite_batch {
@@ -198,8 +204,10 @@ void lite_batch_bind(struct lite_batch *b, int idx, int kind, int64_t i, double 
 		return; /* as sqlite3_bind_*: out of range */
 	lite_val *v = &b->vals[b->pending * (size_t)b->n + (size_t)(idx - 1)];
 	v->kind = kind;
-	v->i = i;
-	v->d = d;
+	if (kind == STORE_V_REAL)
+		v->d = d;
+	else
+		v->i = i;
 	v->len = len;
 	v->owned = (kind == STORE_V_TEXT && copy) || kind == STORE_V_BLOB;
 	if (v->owned) {
@@ -300,7 +308,10 @@ static void flush_rows(struct lite_batch *b)
 	b->ns += qstats_now_ns() - t0;
 	b->nrows += n;
 	b->pending = 0;
-	memset(b->vals, 0, (size_t)b->rows * (size_t)b->n * sizeof *b->vals);
+	/* unbound until bound again: NULL (only the kinds: the rest is
+	 * written with the kind) */
+	for (size_t i = 0; i < n * (size_t)b->n; i++)
+		b->vals[i].kind = 0;
 	buf_reset(&b->arena);
 }
 
