@@ -134,7 +134,9 @@ static void similar_customers(const blocking_t *b, const score_opts *o, blocking
 }
 
 /* Partial payments with a mistyped reference: the recent invoices of the
- * payer's customers that the payment fits into and whose number is near. */
+ * payer's customers whose number is near. Those the payment does not fit
+ * into (it overpays them) are candidates too: a number as near to one of
+ * them makes the one it fits a guess (score_decide). */
 static void fallback(const blocking_t *b, const score_opts *o, blocking_scratch *s, uint32_t cid)
 {
 	similar_customers(b, o, s);
@@ -152,18 +154,36 @@ static void fallback(const blocking_t *b, const score_opts *o, blocking_scratch 
 	s->ncust = kept;
 	if (s->ncust > FALLBACK_CUSTOMERS)
 		return; /* the payer's name picks no one in particular */
-	size_t budget = FALLBACK_BUDGET;
 	date_t hi = s->pay.date + o->days_before_issue, lo = s->pay.date - FALLBACK_DAYS;
-	for (size_t j = 0; j < s->ncust && budget; j++) {
-		blocking_cust_view cv = blocking_customer_view(b, s->cust[j]);
-		for (size_t e = blocking_view_from(&cv, hi + 1); e-- > 0 && budget; budget--) {
-			if (cv.issue[e] < lo)
-				break;
-			if (cv.out[e] <= s->pay.amount)
-				continue;
-			const blocking_invoice *v = &b->inv[cv.inv[e]];
-			if (score_ref_distance(&s->pay, v->canon, v->canon_len, o->max_ref_distance) <= o->max_ref_distance)
+	size_t had = s->ncand;
+	/* The second pass, over the invoices the payment would overpay (by
+	 * less than their amount), only when the first found one it fits into,
+	 * and only for a number as near as that one's; one is enough. */
+	int near = o->max_ref_distance;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (s->ncand == had)
+				return;
+			near = 0;
+			for (size_t k = had; k < s->ncand; k++)
+				near = s->cand[k].ref_dist > near ? s->cand[k].ref_dist : near;
+		}
+		size_t budget = FALLBACK_BUDGET;
+		for (size_t j = 0; j < s->ncust && budget; j++) {
+			blocking_cust_view cv = blocking_customer_view(b, s->cust[j]);
+			for (size_t e = blocking_view_from(&cv, hi + 1); e-- > 0 && budget; budget--) {
+				if (cv.issue[e] < lo)
+					break;
+				if (pass == 0 ? cv.out[e] <= s->pay.amount
+				              : cv.out[e] <= 0 || cv.out[e] > s->pay.amount || cv.out[e] < s->pay.amount / 2)
+					continue;
+				const blocking_invoice *v = &b->inv[cv.inv[e]];
+				if (score_ref_distance(&s->pay, v->canon, v->canon_len, near) > near)
+					continue;
 				add(b, o, s, cid, cv.inv[e]);
+				if (pass == 1)
+					return;
+			}
 		}
 	}
 }

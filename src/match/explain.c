@@ -434,7 +434,8 @@ static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t
 				buf_printf(&why, "ties with invoice '%s': confidence %.3f after ambiguity; ",
 				           invoice_id(c, rival_rid, &tmp), conf);
 			else if (rival_rid)
-				buf_printf(&why, "the reference also names invoice '%s': confidence %.3f after ambiguity; ",
+				buf_printf(&why, "the reference also names (or is as near to) invoice '%s': confidence %.3f after "
+				           "ambiguity; ",
 				           invoice_id(c, rival_rid, &tmp), conf);
 			if (verdict == SCORE_PROPOSED)
 				buf_printf(&why, "confidence %.3f is below the auto threshold %.2f: proposed for review", conf,
@@ -445,7 +446,7 @@ static void put_candidates(store_conn_t *c, const score_opts *o, scan *sc, buf_t
 		} else if (sh->rid == rival_rid && (best_flags & SCORE_AMBIGUOUS)) {
 			buf_printf(&why, "ties with invoice '%s', so neither is applied", invoice_id(c, best_rid, &tmp));
 		} else if (sh->rid == rival_rid) {
-			buf_printf(&why, "the reference names it and invoice '%s', so neither is applied",
+			buf_printf(&why, "the reference names (or is as near to) it and invoice '%s', so neither is applied",
 			           invoice_id(c, best_rid, &tmp));
 		} else {
 			buf_printf(&why, "invoice '%s' scores higher", invoice_id(c, best_rid, &tmp));

@@ -536,6 +536,15 @@ score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t 
 				other = i;
 				elsewhere = true;
 			}
+	/* A near number (rule 2) on a part of an invoice is a guess when the
+	 * reference is as near to another invoice of the payer's, one the
+	 * payment would overpay, say: the typo could be either. */
+	if (r == n && !elsewhere && c[b].rule == SCORE_RULE_FUZZY && !(c[b].flags & SCORE_AMOUNT_EQUAL))
+		for (size_t i = 0; i < n && !elsewhere; i++)
+			if (i != b && c[i].ref_dist <= c[b].ref_dist && !(c[i].flags & SCORE_CUST_CLASH)) {
+				other = i;
+				elsewhere = true;
+			}
 	*best = b;
 	/* Paid and void invoices count as named too, so that a re-run (when
 	 * the run before paid one of them) decides as the first run did. */

@@ -402,3 +402,20 @@ Test(safety, property_no_automatic_decision_within_the_margin)
 	cr_expect_gt(applied, 100);
 	score_payment_free(&p);
 }
+
+/* A mistyped reference (INV-2024-054864) one edit from an invoice the
+ * payment overpays (054164, 463.72, paid 503.60) and two from one it
+ * would partly pay (053664, 529.55): the typo could be either, so the
+ * part payment is a proposal, never applied. Without the nearer one the
+ * part payment stands. */
+Test(safety, a_near_number_as_near_to_an_invoice_the_payment_overpays_is_proposed)
+{
+	reconcile(INV_HEAD "A,INV-2024-054164,Metro Hardware GmbH,,2024-08-26,2024-09-25,463.72,open\n"
+	                   "B,INV-2024-053664,Metro Hardware GmbH,,2024-08-26,2024-09-25,529.55,open\n"
+	                   "C,INV-2024-057777,Metro Hardware GmbH,,2024-08-26,2024-09-25,529.55,open\n"
+	                   "D,INV-2024-061313,Lindqvist Papper AB,,2024-08-26,2024-09-25,529.55,open\n",
+	          PAY_HEAD "P1,2024-09-26,Metro Hardware GmbH,503.60,INV-2024-054864,\n"
+	                   "P2,2024-09-27,Lindqvist Papper AB,300.00,INV-2024-061331,\n");
+	expect("P1", "B proposed fuzzy_reference");
+	expect("P2", "D applied fuzzy_reference");
+}
