@@ -25,6 +25,28 @@ static bool total_word(slice_t s)
 	return false;
 }
 
+/* The whole field names an opening or closing balance ("Anfangssaldo",
+ * "Saldo anterior", "Balance brought forward"): the account's state, not
+ * money that moved, whatever its amount. */
+static bool balance_phrase(slice_t s)
+{
+	static const char *const phrases[] = {
+		"anfangssaldo", "endsaldo", "alter kontostand", "neuer kontostand", "kontostand", "saldo alt", "saldo neu",
+		"opening balance", "closing balance", "start balance", "end balance", "starting balance", "ending balance",
+		"balance brought forward", "balance carried forward", "brought forward", "carried forward",
+		"beginsaldo", "eindsaldo", "saldo anterior", "saldo inicial", "saldo final", "saldo do dia",
+		"saldo iniziale", "saldo finale", "solde initial", "solde final", "solde précédent", "nouveau solde",
+		"ancien solde", "saldo początkowe", "saldo końcowe", "saldo poczatkowe", "saldo koncowe",
+		"počáteční zůstatek", "konečný zůstatek", "ingående saldo", "utgående saldo", NULL};
+	s = slice_trim(s);
+	while (s.len && (s.p[0] == '*' || s.p[s.len - 1] == '*' || s.p[s.len - 1] == ':' || s.p[s.len - 1] == '.'))
+		s = slice_trim(s.p[0] == '*' ? (slice_t){s.p + 1, s.len - 1} : (slice_t){s.p, s.len - 1});
+	for (int i = 0; phrases[i]; i++)
+		if (strlen(phrases[i]) == s.len && !strncasecmp(s.p, phrases[i], s.len))
+			return true;
+	return false;
+}
+
 static int64_t abs64(int64_t v)
 {
 	return v < 0 ? -v : v;
@@ -49,6 +71,14 @@ bool totals_check(totals_run *t, entity_kind k, const record_t *rec, char *why, 
 	if (a < 0 || !rec->present[a])
 		return false;
 	int64_t v = rec->num[a];
+	for (int i = 1; i < d->ncols; i++)
+		if (d->cols[i].type == COL_TEXT && rec->present[i] && balance_phrase(rec->raw[i])) {
+			snprintf(why, whylen,
+			         "a balance line ('%.*s'), not a transaction: an account's state, not money that moved (remove "
+			         "it from the file to import it anyway)",
+			         (int)(rec->raw[i].len > 40 ? 40 : rec->raw[i].len), rec->raw[i].p);
+			return true;
+		}
 	/* the sums first: the words are read only for a row that has one */
 	bool total = t->n >= 2 && v != 0 &&
 	             (is_sum(v, t->sum, t->pos, t->neg) || (t->rejected && is_sum(v, t->all, t->apos, t->aneg)));

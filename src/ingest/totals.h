@@ -22,7 +22,9 @@ typedef struct {
 	bool rejected; /* a rejected row with an amount is in all */
 } totals_run;
 
-/* True (why says so) when rec, a valid row of kind k, is a total line: one
+/* True (why says so) when rec, a valid row of kind k, is a balance line
+ * (a text field is just "Anfangssaldo", "Opening balance", "Saldo
+ * anterior"...: refused whatever its amount) or a total line: one
  * of its text fields is a total word (total, subtotal, summe, gesamt,
  * saldo, balance, totaal, somme, suma, razem...) and its amount is the sum
  * of the two or more rows before it (all, or only the credits or debits,

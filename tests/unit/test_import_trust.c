@@ -131,6 +131,24 @@ Test(trust, total_lines_are_not_transactions)
 
 /* A total line under a row rejected for another reason (a bad date) sums
  * that row too: it is still a total line, not a fourth cost. */
+/* An opening or closing balance line (Volksbank's Anfangssaldo and
+ * Endsaldo, "Saldo anterior", "Opening balance") is the account's state:
+ * never stored as a payment, whatever its amount; "Saldo per" words in a
+ * real purpose are kept. */
+Test(trust, balance_lines_are_not_transactions)
+{
+	import_opts o = opts(ENT_PAYMENTS);
+	o.split = true;
+	OK(&o, "date,payer,amount,reference\n2024-01-01,Anfangssaldo,5000.00,Anfangssaldo\n"
+	       "2024-01-02,Muster GmbH,1250.00,RE 118\n2024-01-05,Stadtwerke,-84.20,Strom\n"
+	       "2024-01-09,Opening balance:,300.00,\n2024-01-10,Kunde,10.00,Saldo Rechnung 7\n"
+	       "2024-01-31,Endsaldo,6165.80,Endsaldo\n");
+	cr_expect_eq(res.rejected, 3);
+	cr_expect(strstr(res.kept[0].reason, "a balance line ('Anfangssaldo')"), "%s", res.kept[0].reason);
+	cr_expect_eq(q("SELECT sum(amount) FROM payments"), 126000);
+	cr_expect_eq(q("SELECT sum(amount) FROM costs"), 8420);
+}
+
 Test(trust, total_line_after_a_rejected_row)
 {
 	import_opts o = opts(ENT_COSTS);
