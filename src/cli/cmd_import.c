@@ -15,6 +15,7 @@
 #include "ingest/import.h"
 #include "ingest/prepare.h"
 #include "ingest/preview.h"
+#include "monitor/process.h"
 #include "store/settings.h"
 
 static void usage(FILE *f)
@@ -211,6 +212,11 @@ static int run(import_opts *o, cli_params *g, const char *path, const char *reje
 		o->preview_ud = &ps;
 		printf("first rows as they would be stored:\n");
 	}
+	/* as `brisk serve` does: the import's transient tables (rollup cells,
+	 * a few MiB each, made and freed per flush) would otherwise raise
+	 * glibc's mmap threshold and stay in the heap (RSS 90 -> 74 MB at 1M
+	 * sales orders) */
+	process_heap_tune();
 	progress_t *pg = progress_new(quiet ? NULL : stderr, total, "rows");
 	o->progress = on_progress;
 	o->progress_ud = pg;
