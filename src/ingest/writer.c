@@ -30,6 +30,10 @@
  * each, in a table kept under 3/4 full): bounds an import's memory
  * whatever the file (50000: 7 MiB of table; 100000 took 15). */
 #define ROLLUP_FLUSH_CELLS 50000
+/* Monthly cells (and the org's magnitude) kept back until the end, up to
+ * this many (see hand_over): under 3/4 of a 65536-slot table (3 MiB), so
+ * it never doubles (two years of 2000 customers fit). */
+#define ROLLUP_MONTHLY_CELLS 49000
 
 typedef struct slab {
 	struct slab *next;
@@ -57,6 +61,8 @@ struct import_writer {
 	int64_t org;
 	/* the caller's: every row's own rollup deltas, summed as it reads */
 	rollup_acc_t *racc;
+	/* the caller's: the monthly cells and magnitude kept back (hand_over) */
+	rollup_acc_t *mracc;
 	/* the writer thread's (the caller's once it has stopped): what
 	 * replaced rows take back */
 	rollup_acc_t *acc;
@@ -342,6 +348,7 @@ import_writer *import_writer_new(store_conn_t *w, entity_kind k, int64_t org)
 	iw->org = org;
 	iw->acc = rollup_acc_new(org);
 	iw->racc = rollup_acc_new(org);
+	iw->mracc = rollup_acc_new(org);
 	iw->recv = rollup_acc_new(org);
 	iw->batch[k] = entity_batch_new(w, k);
 	iw->bulk = iw->batch[k] != NULL;
@@ -362,13 +369,28 @@ import_writer *import_writer_new(store_conn_t *w, entity_kind k, int64_t org)
  * anyone knows whether the row is new or replaces one (its deltas are
  * the same either way), and sorts the cells before it hands them over
  * with a chunk once they pass the bound; the writer only takes back what
- * replaced rows held and writes the cells. */
+ * replaced rows held and writes the cells.
+ * The cells handed over are the daily ones: the monthly cells and the
+ * org's magnitude row stay with the reader (up to ROLLUP_MONTHLY_CELLS,
+ * then they go too) and are written by the last flush. Their keys sort
+ * after every daily one of the org (metric | ROLLUP_MONTHLY, then
+ * ROLLUP_MAGNITUDE), so while they are not written, a date-ordered file's
+ * daily cells of its last metric append at the end of the org's part of
+ * the rollup index: the end of the b-tree in a store of one org, where
+ * SQLite skips the descent and splits pages the cheap way (1M sales
+ * orders, 485k customer-day cells: the writer's rollup CPU 0.88 -> 0.51 s,
+ * the last flush after the rows 0.09 -> 0.18 s). The sums are the same;
+ * the bound on the magnitude is checked at the last flush, before the
+ * commit. */
 
 /* Hands the chunk being filled to the writer and waits for the other. */
 static void hand_over(import_writer *iw)
 {
 	chunk *c = &iw->chunks[iw->fill];
 	if (rollup_pending(iw->racc) > ROLLUP_FLUSH_CELLS) {
+		rollup_split_monthly(iw->racc, iw->mracc);
+		if (rollup_pending(iw->mracc) > ROLLUP_MONTHLY_CELLS)
+			rollup_acc_merge(iw->racc, iw->mracc);
 		rollup_seal(iw->racc);
 		c->acc = iw->racc;
 		iw->racc = rollup_acc_new(iw->org);
@@ -420,11 +442,17 @@ bool import_writer_finish(import_writer *iw, char *err, size_t errlen)
 		hand_over(iw);
 	stop_writer(iw, false);
 	/* The connection is the caller's again: one flush of what is left,
-	 * so the bound checks the sum of additions and retractions. */
+	 * with the retractions, so the bound checks the sum of additions and
+	 * retractions; then the monthly cells, in key order after the daily
+	 * ones (hand_over). Their magnitude only adds, so the first check
+	 * refuses nothing the sum of both would pass, and the second refuses
+	 * what one check of the sum refused. */
 	rollup_acc_merge(iw->racc, iw->acc);
 	rollup_acc_merge(iw->racc, iw->recv);
 	if (check(iw, err, errlen))
 		flush_rollups(iw, iw->racc);
+	if (check(iw, err, errlen))
+		flush_rollups(iw, iw->mracc);
 	return check(iw, err, errlen);
 }
 
@@ -443,6 +471,7 @@ void import_writer_free(import_writer *iw)
 		store_batch_free(iw->batch[k]);
 	rollup_acc_free(iw->acc);
 	rollup_acc_free(iw->racc);
+	rollup_acc_free(iw->mracc);
 	rollup_acc_free(iw->recv);
 	for (int i = 0; i < 2; i++) {
 		rollup_acc_free(iw->chunks[i].acc);

@@ -264,6 +264,34 @@ void rollup_acc_merge(rollup_acc_t *dst, rollup_acc_t *src)
 	src->overflow = false;
 }
 
+void rollup_split_monthly(rollup_acc_t *a, rollup_acc_t *monthly)
+{
+	cell_t *old = a->cells;
+	a->cells = xcalloc(a->cap, sizeof *a->cells);
+	a->n = 0;
+	a->sealed = false;
+	for (size_t i = 0; i < a->cap; i++) {
+		cell_t *c = &old[i];
+		if (!c->hash)
+			continue;
+		if (c->metric != RECV_METRIC && (c->metric & ROLLUP_MONTHLY)) {
+			add_cell(monthly, c->metric, c->day, c->dim, c->dimlen, c->cnt, c->total);
+			free(c->dim);
+			continue;
+		}
+		size_t j = c->hash & (a->cap - 1); /* the cell moves, its dim with it */
+		while (a->cells[j].hash)
+			j = (j + 1) & (a->cap - 1);
+		a->cells[j] = *c;
+		a->n++;
+	}
+	free(old);
+	if (__builtin_add_overflow(monthly->mag_cnt, a->mag_cnt, &monthly->mag_cnt) ||
+	    __builtin_add_overflow(monthly->mag, a->mag, &monthly->mag))
+		monthly->overflow = true;
+	a->mag_cnt = a->mag = 0;
+}
+
 /* The open receivables' cells (n, in due-date order) into open_recv. */
 static int flush_recv(rollup_acc_t *a, store_conn_t *w, const sort_key *order, size_t n)
 {

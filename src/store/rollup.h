@@ -59,6 +59,10 @@ void rollup_open_recv(rollup_acc_t *a, date_t due, int64_t cnt, int64_t total);
  * that another thread than the flushing one can pay for it. Adding a new
  * cell afterwards undoes it (rollup_flush sorts again). */
 void rollup_seal(rollup_acc_t *a);
+/* Moves a's monthly cells and its pending magnitude change into monthly
+ * (added to what it holds), leaving a the daily cells; a keeps any
+ * overflow it saw (its flush refuses). See writer.c for why. */
+void rollup_split_monthly(rollup_acc_t *a, rollup_acc_t *monthly);
 /* Adds src's pending deltas to dst's and empties src. */
 void rollup_acc_merge(rollup_acc_t *dst, rollup_acc_t *src);
 /* Number of distinct cells pending (for tests and memory checks). */
