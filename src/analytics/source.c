@@ -15,14 +15,15 @@
  * side is tested against, so it shares no SQL with it. */
 
 const char source_sql_sum[] = "SELECT coalesce(sum(cnt),0), coalesce(sum(total),0) FROM rollup "
-                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ?";
+                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ?" STORE_PLAN_GENERIC;
 /* The primary key orders rows by day, so this groups without sorting. */
 const char source_sql_day[] = "SELECT day, sum(cnt), sum(total) FROM rollup "
-                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ? GROUP BY day ORDER BY day";
+                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ? GROUP BY day ORDER BY day"
+                              STORE_PLAN_GENERIC;
 /* Not grouped in SQL: summing in a C hash table is several times cheaper
  * than SQLite's sorter when a dim (customers) has thousands of values. */
 const char source_sql_dim[] = "SELECT dim, cnt, total FROM rollup "
-                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ?";
+                              "WHERE org = ? AND metric = ? AND day BETWEEN ? AND ?" STORE_PLAN_GENERIC;
 
 #define NAIVE_DAY(tbl, col, val, cond)                                                                       \
 	"SELECT " col ", count(*), sum(" val ") FROM " tbl " WHERE org = ? AND " col " BETWEEN ? AND ?" cond \

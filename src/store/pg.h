@@ -34,6 +34,7 @@ typedef struct {
 	char *sql; /* translated */
 	int nparams;
 	bool prepared, writes;
+	bool generic; /* its SQL carries STORE_PLAN_GENERIC (store.h) */
 	Oid *types; /* as PostgreSQL settled them (describe) */
 	pg_val *vals;
 	PGresult *res;

@@ -10,6 +10,9 @@
 #include "store/dialect.h"
 #include "store/pg_stmt.h"
 
+#define PLAN_GENERIC_SQL "SET LOCAL plan_cache_mode = force_generic_plan"
+#define PLAN_AUTO_SQL "SET LOCAL plan_cache_mode = auto"
+
 void pg_stmt_clear(pg_stmt *st)
 {
 	if (st->res)
@@ -111,6 +114,7 @@ store_stmt_t *pgs_prepare(store_conn_t *base, const char *sql)
 			e->base.conn = base;
 			e->sql = dialect_pg_query(sql, &e->nparams);
 			e->writes = sql_writes(sql);
+			e->generic = strstr(sql, STORE_PLAN_GENERIC) != NULL;
 			e->vals = xcalloc((size_t)e->nparams + 1, sizeof *e->vals);
 			e->types = xcalloc((size_t)e->nparams + 1, sizeof *e->types);
 			e->row = -1;
@@ -444,7 +448,19 @@ int pgs_each(store_conn_t *base, store_stmt_t *const *sts, const store_each_t *v
 	c->begin_pending = false;
 	if (begin)
 		sent = PQsendQueryParams(c->pc, READ_BEGIN, 0, NULL, NULL, NULL, NULL, 0) == 1;
-	for (int g = 0; g < k; g++)
+	/* A read's statements marked STORE_PLAN_GENERIC run on their generic
+	 * plan (SET LOCAL: the read's transaction ends it), the others as
+	 * PostgreSQL chooses: one SET where the marking changes. */
+	bool *set = xcalloc((size_t)k + 1, sizeof *set);
+	bool generic = false;
+	for (int g = 0; g < k; g++) {
+		bool want = !c->writer && v[g].n > 0 && PT(sts[g])->generic;
+		if (v[g].n > 0 && want != generic) {
+			set[g] = true;
+			generic = want;
+			sent = sent && PQsendQueryParams(c->pc, want ? PLAN_GENERIC_SQL : PLAN_AUTO_SQL, 0, NULL, NULL, NULL,
+			                                 NULL, 0) == 1;
+		}
 		for (int i = 0; sent && i < v[g].n; i++) {
 			pg_stmt *st = PT(sts[g]);
 			pg_stmt_clear(st);
@@ -454,13 +470,16 @@ int pgs_each(store_conn_t *base, store_stmt_t *const *sts, const store_each_t *v
 			sent = PQsendQueryPrepared(c->pc, st->name, st->nparams, p.vals, p.lens, p.fmts, 0) == 1;
 			params_free(&p);
 		}
+	}
 	sent = sent && PQpipelineSync(c->pc) == 1;
 	bool ok = sent;
 	if (!sent)
 		pg_first_line(c->err, sizeof c->err, PQerrorMessage(c->pc));
 	if (sent && begin)
 		ok = pipeline_result(c, NULL, true);
-	for (int g = 0; g < k; g++)
+	for (int g = 0; g < k; g++) {
+		if (sent && set[g] && !pipeline_result(c, NULL, ok))
+			ok = false;
 		for (int i = 0; sent && i < v[g].n; i++) {
 			pg_stmt *st = PT(sts[g]);
 			pg_stmt_clear(st);
@@ -472,6 +491,8 @@ int pgs_each(store_conn_t *base, store_stmt_t *const *sts, const store_each_t *v
 				v[g].row(v[g].ud, sts[g], i);
 			pg_stmt_clear(st);
 		}
+	}
+	free(set);
 	PGresult *r;
 	while (sent && (r = PQgetResult(c->pc))) { /* the sync */
 		bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;

@@ -171,6 +171,13 @@ typedef struct {
 	void *ud;
 } store_each_t;
 int store_each_many(store_conn_t *c, const store_each_t *v, int k);
+/* A comment a read's SQL may end with: its plan does not depend on its
+ * parameters' values (a key range), so PostgreSQL runs it on its generic
+ * plan through store_each_many instead of planning it anew at each
+ * execution, as it keeps doing where the values' estimates come out
+ * cheaper (a rollup range of a metric an org has no rows of). SQLite
+ * ignores it. */
+#define STORE_PLAN_GENERIC " /*plan:generic*/"
 /* Runs SQL with no parameters and no result rows (DDL, pragmas). 0 or -1. */
 int store_exec(store_conn_t *c, const char *sql);
 /* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
