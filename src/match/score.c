@@ -536,6 +536,13 @@ score_verdict score_decide(const score_opts *o, score_cand *c, size_t n, size_t 
 				other = i;
 				elsewhere = true;
 			}
+	/* The payer owes the same amount on an invoice past the window too
+	 * (paid months late, LATE_CONF): which of the two this pays is a
+	 * guess, as between two invoices in the window. */
+	if (r == n && !elsewhere && c[b].rule == SCORE_RULE_AMOUNT_CUSTOMER && (c[b].flags & SCORE_DATE_OK))
+		for (size_t i = 0; i < n && r == n; i++)
+			if (i != b && c[i].rule == SCORE_RULE_AMOUNT_CUSTOMER && !(c[i].flags & SCORE_DATE_OK))
+				r = i;
 	/* A near number (rule 2) on a part of an invoice is a guess when the
 	 * reference is as near to another invoice of the payer's, one the
 	 * payment would overpay, say: the typo could be either. */

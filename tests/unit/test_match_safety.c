@@ -419,3 +419,22 @@ Test(safety, a_near_number_as_near_to_an_invoice_the_payment_overpays_is_propose
 	expect("P1", "B proposed fuzzy_reference");
 	expect("P2", "D applied fuzzy_reference");
 }
+
+/* A customer billed the same amount every month: a payment in the window
+ * of this month's invoice while last winter's of the same amount is still
+ * open could pay either (customers do pay months late), so it is
+ * proposed, not applied; with the old one paid it is applied. */
+Test(safety, the_same_amount_owed_from_months_ago_makes_the_match_a_proposal)
+{
+	reconcile(INV_HEAD "A,INV-2024-184924,Lotus Agro GmbH,,2024-12-01,2024-12-31,675.54,open\n"
+	                   "B,INV-2025-263070,Lotus Agro GmbH,,2025-02-05,2025-03-07,675.54,open\n",
+	          PAY_HEAD "P1,2025-04-21,LOTUS AGRO GMBH,675.54,DuitNow Transfer,\n");
+	expect("P1", "B proposed amount_customer");
+	json_t *j = explained("P1");
+	json_t *d = json_object_get(j, "decision");
+	cr_expect_str_eq(json_string_value(json_object_get(d, "verdict")), "proposed");
+	json_decref(j);
+	reconcile(NULL, PAY_HEAD "P0,2025-01-20,LOTUS AGRO GMBH,675.54,INV-2024-184924,\n");
+	expect("P0", "A applied reference");
+	expect("P1", "B applied amount_customer");
+}
