@@ -498,3 +498,35 @@ Test(batch, demo_receivables_look_like_a_small_business)
 	}
 	rmdir(dir);
 }
+
+/* Bookkeepers' everyday cases, each as a tiny book. */
+Test(batch, bookkeeper_one_transfer_for_two_invoices_naming_one)
+{
+	/* 1,500.00 for INV-1001 (1,000.00) and INV-1002 (500.00), the
+	 * reference naming only the first: the named invoice is settled, the
+	 * rest is held as the customer's credit, never put on the other
+	 * invoice by guess (a person allocates it). */
+	load(INV_HEAD "A,INV-1001,Hallberg Design AB,,2025-03-01,2025-03-31,1000.00,open\n"
+	              "B,INV-1002,Hallberg Design AB,,2025-03-03,2025-04-02,500.00,open\n",
+	     PAY_HEAD "P1,2025-04-01,HALLBERG DESIGN AB,1500.00,INV-1001,\n");
+	run();
+	expect("P1", "A:100000+0:applied:reference");
+	expect_status("A", "paid 0");
+	expect_status("B", "open 50000");
+	char *c = db_text(&fx, "SELECT count(*) FROM payment_credits");
+	cr_expect_str_eq(c, "1\n");
+	free(c);
+}
+
+Test(batch, bookkeeper_a_batch_short_by_a_bank_fee)
+{
+	/* Two named invoices paid 7.50 short of their 1,200.00 (0.6 %): a
+	 * bank fee, written off the newest; both are paid. */
+	load(INV_HEAD "A,INV-1101,Castro Logistica SL,,2025-03-01,2025-03-31,700.00,open\n"
+	              "B,INV-1102,Castro Logistica SL,,2025-03-03,2025-04-02,500.00,open\n",
+	     PAY_HEAD "P1,2025-04-01,CASTRO LOGISTICA,1192.50,INV-1101 INV-1102,\n");
+	run();
+	expect("P1", "A:70000+0:applied:batch_reference B:49250+750:applied:batch_reference");
+	expect_status("A", "paid 0");
+	expect_status("B", "paid 0");
+}
