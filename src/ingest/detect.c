@@ -656,6 +656,7 @@ bool detect_run(entity_kind kind, const char *head, size_t len, bool eof, const 
 	    !dt_pick_signs(&c))
 		goto out;
 	note_settled(&c);
+	dt_pick_invoice_status(&c);
 	payer_fallback(&c);
 	if (c.category >= 0 && dt_given(&c, "split") && !dt_given(&c, "split_category"))
 		dt_choose(&c, "split_category", dt_cell(&c.g, c.header, c.category));

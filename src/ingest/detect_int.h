@@ -82,6 +82,11 @@ bool dt_pick_money(ctx *c);
  * when a sign column's values cannot be read). */
 bool dt_pick_signs(ctx *c);
 
+/* An invoice export's status column, when it says some invoices are
+ * void (Void, Cancelled, Draft, Storniert...): mapped, its words recoded
+ * to open/void with values. Unknown words: noted, not mapped. */
+void dt_pick_invoice_status(ctx *c);
+
 /* detect_dates.c */
 /* The date format that reads every date (false with why when none, or
  * when two disagree and the file's language, date separator and decimal

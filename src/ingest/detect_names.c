@@ -74,6 +74,7 @@ static const char *const names[ROLE__COUNT][96] = {
 	                   "faellig am", "vervaldatum", "fecha de vencimiento", "vencimiento", "date d'échéance",
 	                   "échéance", "echeance", "termin płatności", "termin platnosci", NULL},
 	[ROLE_STATUS] = {"status", "state", "order status", "lead status", "stage", "deal stage", "estado", "statut",
+	                 "invoice status", "docstatus", "rechnungsstatus",
 	                 NULL},
 	[ROLE_CUSTOMER_ID] = {"customer id", "customer_id", "customerid", "customer number", "customer no",
 	                      "kundennummer", "kundennr", "klantnummer", "debitor", "account number", NULL},

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -499,4 +500,71 @@ bool dt_pick_signs(ctx *c)
 		}
 	}
 	return true;
+}
+
+/* An invoice's status word: 1 void (cancelled, a draft never sent), 0
+ * open (sent, overdue, paid: brisk settles from payments), -1 unknown. */
+static int invoice_state(const char *v)
+{
+	static const char *const voids[] = {"void", "voided", "cancelled", "canceled", "cancel", "draft", "storniert",
+	                                    "storno", "entwurf", "annulé", "annulée", "annulee", "brouillon", "anulada",
+	                                    "anulado", "borrador", "annullata", "bozza", "geannuleerd", "concept",
+	                                    "deleted", "rejected", "written off", NULL};
+	static const char *const opens[] = {"open", "sent", "overdue", "paid", "partially paid", "partiallypaid",
+	                                    "partially_paid", "unpaid", "not paid", "due", "viewed", "issued", "posted",
+	                                    "pending", "approved", "awaiting payment", "outstanding", "authorised",
+	                                    "authorized", "submitted", "bezahlt", "offen", "überfällig", "teilbezahlt",
+	                                    "payée", "payé", "impayée", "en retard", "pagada", "pendiente", "vencida",
+	                                    "betaald", "openstaand", "vervallen", "o", "c", "closed", NULL};
+	const char *const *lists[2] = {voids, opens};
+	for (int l = 0; l < 2; l++)
+		for (int i = 0; lists[l][i]; i++)
+			if (!strcasecmp(v, lists[l][i]))
+				return l ? 0 : 1;
+	return -1;
+}
+
+void dt_pick_invoice_status(ctx *c)
+{
+	const entity_def *d = entity_get(c->kind);
+	int st = entity_col_index(d, "status", 6);
+	if (c->kind != ENT_INVOICES || st < 0 || c->col[st] >= 0 || dt_user_gives(c, "status") || dt_given(c, "values"))
+		return;
+	bool used[CSV_MAX_FIELDS];
+	dt_used_columns(c, used);
+	int col = dt_best_column(c, ROLE_STATUS, used);
+	if (col < 0)
+		return;
+	/* a void invoice stored open would overstate the receivables */
+	const char *seen[16];
+	int nseen = 0, voids = 0;
+	buf_t b = BUF_INIT;
+	for (int i = c->data; i < c->g.nrows; i++) {
+		const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, col) : "";
+		bool dup = !*v;
+		for (int k = 0; k < nseen && !dup; k++)
+			dup = !strcmp(seen[k], v);
+		if (dup)
+			continue;
+		int s = invoice_state(v);
+		if (s < 0 || nseen == 16 || strchr(v, ',') || strchr(v, ':')) {
+			dt_note(c, 10, "'%s' holds a status brisk does not know ('%.30s'): not read; give --map status=... "
+			               "--values status=VALUE:open|void", dt_cell(&c->g, c->header, col), v);
+			buf_free(&b);
+			return;
+		}
+		seen[nseen++] = v;
+		voids += s;
+		buf_printf(&b, "%s%s%s:%s", b.len ? "," : "status=", v, "", s ? "void" : "open");
+	}
+	if (!voids) { /* every one open: the default says it */
+		buf_free(&b);
+		return;
+	}
+	c->col[st] = col;
+	buf_putc(&b, '\0');
+	dt_choose(c, "values", b.p);
+	dt_note(c, 5, "'%s' says which invoices are void (%s): they are stored void, not as receivables",
+	        dt_cell(&c->g, c->header, col), b.p + 7);
+	buf_free(&b);
 }

@@ -280,6 +280,25 @@ static bool assign_id(const import_opts *o, run_state *rs, record_t *rec, uint64
 	return true;
 }
 
+/* An invoice export without ids: a number seen before in the file is a
+ * line item of that invoice (Zoho, Shopify repeat the total on each) or
+ * the invoice twice; stored, it would double the receivable. The first
+ * row stays; false with why for the others. */
+static bool invoice_number_first(const import_opts *o, run_state *rs, const record_t *rec, char *why, size_t whylen)
+{
+	enum { I_NUMBER = 1 };
+	if (o->kind != ENT_INVOICES || !rec->present[I_NUMBER])
+		return true;
+	slice_t n = rec->raw[I_NUMBER];
+	if (rowloop_seq_next(&rs->seqs, XXH3_64bits_withSeed(n.p, n.len, 0x1e7)) == 0)
+		return true;
+	snprintf(why, whylen,
+	         "invoice number '%.*s' again: a line item of the invoice above or the invoice twice; its first row is "
+	         "stored (one row per invoice; map an id column to store both)",
+	         (int)(n.len > 40 ? 40 : n.len), n.p);
+	return false;
+}
+
 /* Remembers which options read this file; warns when a file imported
  * before is imported again with other ones. w NULL: a dry run (no write). */
 static void fingerprint(store_t *s, store_conn_t *w, const import_opts *o, uint64_t file_hash, import_result *res)
@@ -494,8 +513,15 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 				continue;
 		}
 		check_placeholders(o, &rs, rec, row->line);
+		bool derived = !rec->present[0];
 		if (!assign_id(o, &rs, rec, hash, row->line) && !o->allow_duplicate_ids)
 			continue; /* the import fails at the end; keep counting */
+		if (derived && !invoice_number_first(o, &rs, rec, why, sizeof why)) {
+			rowloop_reject(o, res, row, row->line, why);
+			if (rowloop_too_many(o, res, rl.rows, err, errlen))
+				goto abort;
+			continue;
+		}
 		entity_kind kind = o->kind;
 		const record_t *out = rec;
 		if (split_is_debit(o, rec)) {
