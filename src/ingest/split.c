@@ -98,13 +98,41 @@ void split_note(split_plan_t *p, const csv_row_t *row)
 	memcpy(p->accounts[p->nown++], key, sizeof key);
 }
 
+/* Does v begin with "top-up", "top up" or "topup" (any case)? */
+static bool topup_said(slice_t v)
+{
+	v = slice_trim(v);
+	if (v.len < 5 || strncasecmp(v.p, "top", 3))
+		return false;
+	size_t i = 3 + (v.p[3] == '-' || v.p[3] == ' ' || v.p[3] == '_');
+	return i + 2 <= v.len && !strncasecmp(v.p + i, "up", 2) &&
+	       (i + 2 == v.len || !isalpha((unsigned char)v.p[i + 2]));
+}
+
+/* A kind column's own-transfer word. Revolut types every incoming bank
+ * transfer TOPUP ("Payment from Acme GmbH": a customer's payment), and
+ * only a top-up by the owner's card says so ("Top-Up by *1234"): a
+ * top-up is a transfer only when another field of the line says it is
+ * one. */
+static bool kind_transfer(const split_plan_t *p, const csv_row_t *row)
+{
+	slice_t v = row->fields[p->kind];
+	if (!detect_own_transfer(v.p, v.len))
+		return false;
+	if (!topup_said(v))
+		return true;
+	for (size_t i = 0; i < row->nfields; i++)
+		if ((int)i != p->kind && topup_said(row->fields[i]))
+			return true;
+	return false;
+}
+
 bool split_transfer(const import_opts *o, split_plan_t *p, const record_t *pay, const csv_row_t *row)
 {
 	if (!o->split || o->keep_transfers)
 		return false;
 	char said[96] = "";
-	if (p->kind >= 0 && (size_t)p->kind < row->nfields &&
-	    detect_own_transfer(row->fields[p->kind].p, row->fields[p->kind].len)) {
+	if (p->kind >= 0 && (size_t)p->kind < row->nfields && kind_transfer(p, row)) {
 		slice_t v = slice_trim(row->fields[p->kind]);
 		snprintf(said, sizeof said, "'%.*s'", (int)(v.len > 40 ? 40 : v.len), v.p);
 	} else if (p->own >= 0 && p->nown <= SPLIT_OWN_MAX && pay->present[P_ACCOUNT]) {

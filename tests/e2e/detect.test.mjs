@@ -247,6 +247,20 @@ describe('--split, overlapping statements, --max-rejects', () => {
     assert.deepEqual(table(data, 'payments'), [1, 120000]);
     assert.deepEqual(table(data, 'costs'), [1, 2000]);
   });
+  test('a Revolut TOPUP from someone else is a customer payment; only a top-up by own card is a transfer', () => {
+    // Revolut types every incoming bank transfer TOPUP ("Payment from
+    // ..."): a customer's payment, not money moved between own accounts
+    const data = freshData();
+    const f = write('revolut_in.csv', 'Type,Product,Started Date,Completed Date,Description,Amount,Fee,State,Balance\n' +
+      'TOPUP,Current,2024-01-02 09:00:11,2024-01-02 09:00:12,Top-Up by *1234,500.00,0.00,COMPLETED,500.00\n' +
+      'TOPUP,Current,2024-01-09 10:00:00,2024-01-09 10:00:01,Payment from Acme GmbH,1200.00,0.00,COMPLETED,1700.00\n' +
+      'CARD_PAYMENT,Current,2024-01-10 12:14:00,2024-01-10 12:15:00,Amazon,-45.99,0.00,COMPLETED,1654.01\n');
+    const r = run(['import', 'payments', f, '--data', data, '-q', '--detect', '--split']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /skipped 1 transfers between own accounts/);
+    assert.deepEqual(table(data, 'payments'), [1, 120000]);
+    assert.deepEqual(table(data, 'costs'), [1, 4599]);
+  });
   test('a failure stores neither side (one transaction)', () => {
     const data = freshData();
     const f = write('split_dup.csv', 'id,Date,Description,Amount\nA,05/01/2024,Client A,1000.00\nB,09/01/2024,Coffee,-3.50\nA,10/01/2024,Again,5.00\n');
