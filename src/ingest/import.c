@@ -35,7 +35,9 @@
  * and its occurrence number, so re-running an import replaces instead of
  * duplicating, whatever options are given the second time. The id check
  * and occurrence numbers keep one 64-bit hash per distinct id or record
- * (11 to 21 bytes a row): the only memory that grows with the file. */
+ * (8 bytes a row while the file's ids go up, which needs no lookup:
+ * rowloop_ids; 11 to 21 in a table otherwise): the only memory that
+ * grows with the file. */
 
 /* Bytes read ahead for the sample and the header hints; replayed after. */
 #define PREFETCH_MAX (8u << 20)
@@ -158,7 +160,8 @@ typedef struct {
 	buf_t conv;          /* converted field bytes */
 	csv_row_t *crow;     /* the row converted to UTF-8 (the original goes to the rejects file) */
 	sample_t *sample;
-	rowloop_seq seqs;        /* occurrences of record hashes, and ids seen */
+	rowloop_seq seqs;        /* occurrences of record hashes */
+	rowloop_ids ids;         /* the file's ids seen */
 	examples dup_ids, placeholders;
 	entity_parse_opts parse; /* o->parse with the org's currency */
 	recode_plan *recode;     /* --compute, --values, rules, --where (NULL: none) */
@@ -266,7 +269,7 @@ static bool assign_id(const import_opts *o, run_state *rs, record_t *rec, uint64
 {
 	if (rec->present[0]) {
 		uint64_t h = XXH3_64bits_withSeed(rec->raw[0].p, rec->raw[0].len, 0x1d5);
-		if (rowloop_seq_next(&rs->seqs, h) == 0)
+		if (rowloop_ids_new(&rs->ids, rec->raw[0].p, rec->raw[0].len, h))
 			return true;
 		example(&rs->dup_ids, line, rec->raw[0]);
 		return false;
@@ -579,6 +582,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 	/* The ids seen (8 bytes a row) are not needed past the rows: let go
 	 * of them before the commit's index build, the import's peak. */
 	rowloop_seq_free(&rs.seqs);
+	rowloop_ids_free(&rs.ids);
 	final_warnings(o, &rs, res);
 	res->split_transfers = rs.split.transfers;
 	split_transfers_said(&rs.split, why, sizeof why);
@@ -612,6 +616,7 @@ out:
 	overlap_free(rs.overlap);
 	res->seconds = clock_now_s() - t0;
 	rowloop_seq_free(&rs.seqs);
+	rowloop_ids_free(&rs.ids);
 	buf_free(&rs.conv);
 	free(rs.table);
 	free(rs.crow);

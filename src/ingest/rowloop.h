@@ -71,4 +71,22 @@ typedef struct {
 uint64_t rowloop_seq_next(rowloop_seq *m, uint64_t h);
 void rowloop_seq_free(rowloop_seq *m);
 
+/* The ids of one file, to refuse a repeat. While each id sorts after the
+ * one before (most exports number their rows) it is new, exactly, and its
+ * hash is only appended to a list (8 bytes a row, written in order); at
+ * the first id that does not, the hashes go into a rowloop_seq, which
+ * checks the rest. Zero-initialise; rowloop_ids_free releases. */
+typedef struct {
+	uint64_t *hashes; /* while in order */
+	size_t n, cap;
+	char *last;       /* the id before, while in order */
+	size_t last_len, last_cap;
+	bool unordered;
+	rowloop_seq seen; /* once unordered */
+} rowloop_ids;
+
+/* True the first time id (h: its 64-bit hash) is seen in the file. */
+bool rowloop_ids_new(rowloop_ids *m, const char *id, size_t len, uint64_t h);
+void rowloop_ids_free(rowloop_ids *m);
+
 #endif

@@ -12,6 +12,8 @@
 #include "helpers.h"
 #include "ingest/entity.h"
 #include "ingest/import.h"
+#include "ingest/rowloop.h"
+#include <xxhash.h>
 
 #define INV_HEAD "id,number,customer,issue_date,due_date,amount,status,currency\n"
 
@@ -254,4 +256,54 @@ Test(import_bulk, rollups_kept_back_and_written_last_equal_the_rows, .timeout = 
 	expect_sales_rollups_consistent();
 	free(a);
 	free(b);
+}
+
+/* The in-file id check (rowloop_ids): exact while the ids go up in
+ * natural order (digits by number), by hashes after. */
+static bool id_new(rowloop_ids *m, const char *id)
+{
+	return rowloop_ids_new(m, id, strlen(id), XXH3_64bits(id, strlen(id)));
+}
+
+Test(import_bulk, ids_in_order_past_their_padding_and_every_repeat_refused)
+{
+	rowloop_ids m = {0};
+	char id[32];
+	for (int i = 1; i <= 1200; i++) {
+		snprintf(id, sizeof id, "IV%03d", i); /* IV999, then IV1000 */
+		cr_assert(id_new(&m, id), "%s refused", id);
+	}
+	cr_expect(!m.unordered, "IV1000 after IV999 broke the order");
+	cr_expect(id_new(&m, "IV1200-a"));
+	cr_expect(id_new(&m, "IV01201"), "leading zeros make another id");
+	cr_expect(!id_new(&m, "IV01201"), "an id repeated right after itself went in");
+	cr_expect(m.unordered);
+	cr_expect(!id_new(&m, "IV500"), "an earlier id went in again");
+	cr_expect(id_new(&m, "IV0500"), "IV0500 is not IV500");
+	cr_expect(id_new(&m, "A1"));
+	cr_expect(!id_new(&m, "A1"));
+	rowloop_ids_free(&m);
+	/* unordered from the start: the hashes decide */
+	const char *ids[] = {"b", "a", "c", "a10", "a9", "a09"};
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+		cr_expect(id_new(&m, ids[i]), "%s refused", ids[i]);
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+		cr_expect(!id_new(&m, ids[i]), "%s went in twice", ids[i]);
+	rowloop_ids_free(&m);
+}
+
+Test(import_bulk, a_repeated_id_in_an_ordered_file_is_refused)
+{
+	/* ids in order, then one of them again near the end */
+	char *a = invoices(0, 7000, 0);
+	buf_t f = BUF_INIT;
+	buf_puts(&f, a);
+	buf_puts(&f, "inv6990,N-x,Customer x,2024-01-01,2024-02-01,1.00,open,\n");
+	char *csv = buf_steal(&f);
+	import_opts o = fx_opts(&fx, ENT_INVOICES);
+	cr_expect_eq(fx_import(&fx, &o, csv, strlen(csv), &res, err, sizeof err), -1, "a repeated id went in");
+	cr_expect(strstr(err, "inv6990") != NULL, "%s", err);
+	cr_expect_eq(db_i64(&fx, "SELECT count(*) FROM invoices"), 0);
+	free(a);
+	free(csv);
 }
