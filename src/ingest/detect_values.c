@@ -432,7 +432,10 @@ bool dt_pick_signs(ctx *c)
 	}
 	if (amount < 0 || c->col[amount] < 0)
 		return true;
-	if (c->indicator < 0 && !c->signed_values && !dt_given(c, "sign_column"))
+	/* only a statement's lines go both ways: an invoice's O/C (SAP
+	 * Business One's DocStatus, open/closed) is no sign */
+	if (c->indicator < 0 && !c->signed_values && !dt_given(c, "sign_column") &&
+	    (c->kind == ENT_PAYMENTS || c->kind == ENT_COSTS))
 		c->indicator = indicator_by_values(c);
 	if (c->indicator >= 0 && !c->signed_values) {
 		/* The distinct values of the indicator and what they say. */

@@ -1,5 +1,5 @@
 // Real bank and accounting exports with one command (issue 14 items 2-6):
-// --detect on a corpus of 51 export formats of several countries (each
+// --detect on a corpus of 52 export formats of several countries (each
 // with its rows and cent sums), refusals with candidates, --dry-run's
 // preview, profiles (CLI and HTTP), --split, overlapping statements and
 // --max-rejects.
