@@ -2,9 +2,10 @@
  * above 12), and where they cannot decide (02-01-2024 throughout), by
  * what the file says of its country: column names in a language whose
  * countries write the day first (Buchungstag, Fecha, Date d'opération,
- * Datum), a decimal comma (no country that writes the month first uses
- * one), or names only US banks use (Posting Date: month first). Evidence
- * both ways is a refusal with the candidates, as no evidence is. */
+ * Datum) or a decimal comma (no country that writes the month first uses
+ * one). Nothing says month first: English names ("Posting Date") are
+ * used by US banks and by UK exports alike. No evidence is a refusal
+ * with the candidates. */
 #include "ingest/detect_int.h"
 
 #include <stdio.h>
@@ -40,18 +41,15 @@ static int disagree(const char *const *fits, int nfits, const char **v, int n, i
 	return -1;
 }
 
-/* What the file says of the day's place: 1 day first, -1 month first, 2
- * both (contradicting), 0 nothing; why names the evidence. */
+/* What the file says of the day's place: 1 day first, 0 nothing; why
+ * names the evidence. */
 static int date_order(ctx *c, char *why, size_t whylen)
 {
-	const char *dname = NULL, *mname = NULL;
-	for (int i = 0; c->header >= 0 && i < c->g.n[c->header]; i++) {
+	const char *dname = NULL;
+	for (int i = 0; c->header >= 0 && i < c->g.n[c->header] && !dname; i++) {
 		const char *h = dt_cell(&c->g, c->header, i);
-		int o = detect_date_order_name(h, strlen(h));
-		if (o > 0 && !dname)
+		if (detect_date_order_name(h, strlen(h)) > 0)
 			dname = h;
-		if (o < 0 && !mname)
-			mname = h;
 	}
 	/* amounts with a decimal comma */
 	const entity_def *d = entity_get(c->kind);
@@ -77,12 +75,8 @@ static int date_order(ctx *c, char *why, size_t whylen)
 		k += (size_t)snprintf(why + k, whylen - k, "the column names are of a country that writes the day first ('%.40s')",
 		                      dname);
 	if (dcomma && k < whylen)
-		k += (size_t)snprintf(why + k, whylen - k, "%samounts have a decimal comma (day first)", k ? " and " : "");
-	if (mname && k < whylen)
-		snprintf(why + k, whylen - k, "%s'%.40s' is a US bank's column name (month first)", k ? ", but " : "", mname);
-	if ((dname || dcomma) && mname)
-		return 2;
-	return dname || dcomma ? 1 : mname ? -1 : 0;
+		snprintf(why + k, whylen - k, "%samounts have a decimal comma (day first)", k ? " and " : "");
+	return dname || dcomma ? 1 : 0;
 }
 
 bool dt_pick_dates(ctx *c)
@@ -138,10 +132,10 @@ bool dt_pick_dates(ctx *c)
 	if (ex >= 0) {
 		char why[400];
 		int order = date_order(c, why, sizeof why);
-		/* Keep the formats of the order the file's language and amounts
-		 * tell, if they do and nothing says otherwise. */
+		/* Keep the day-first formats if the file's language or amounts
+		 * say so. */
 		int kept = 0;
-		for (int f = 0; f < nfits && (order == 1 || order == -1); f++)
+		for (int f = 0; f < nfits && order == 1; f++)
 			if (day_first(fits[f]) == order)
 				fits[kept++] = fits[f];
 		if (kept && disagree(fits, kept, v, n, &a, &b) < 0) {
@@ -151,9 +145,8 @@ bool dt_pick_dates(ctx *c)
 		}
 		snprintf(c->why, c->whylen,
 		         "cannot tell the date format: every date of the sample reads as %s and as %s (e.g. '%.30s'; "
-		         "no day above 12 decides%s%s); candidates: --date-format '%s' or --date-format '%s'",
-		         fits[a] ? fits[a] : "%Y-%m-%d", fits[b], v[ex], order == 2 ? "; and " : "", order == 2 ? why : "",
-		         fits[a] ? fits[a] : "%Y-%m-%d", fits[b]);
+		         "no day above 12 decides); candidates: --date-format '%s' or --date-format '%s'",
+		         fits[a] ? fits[a] : "%Y-%m-%d", fits[b], v[ex], fits[a] ? fits[a] : "%Y-%m-%d", fits[b]);
 		ok = false;
 		goto out;
 	}

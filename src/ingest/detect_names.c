@@ -208,18 +208,17 @@ int detect_date_order_name(const char *h, size_t len)
 		/* Polish, Czech, Nordic */
 		"data operacji", "data księgowania", "kwota", "tytuł", "kontrahent", "datum zaúčtování", "částka", "objem",
 		"bokföringsdag", "belopp", "bokføringsdato", "beløb", "beløp", "kirjauspäivä", "määrä", NULL};
-	static const char *const month_first[] = {"posting date", "post date", "posted date", NULL};
+	/* No English name says month first: "Posting Date" is Chase's, and
+	 * also SAP's and Dynamics' in the UK, which write the day first. */
 	char n[128];
 	size_t nl = normalise(h, len, n, sizeof n);
-	const char *const *lists[2] = {day_first, month_first};
-	for (int l = 0; l < 2 && nl; l++)
-		for (int i = 0; lists[l][i]; i++) {
-			char s[128];
-			size_t sl = normalise(lists[l][i], strlen(lists[l][i]), s, sizeof s);
-			/* "Betrag (EUR)", "Bedrag (EUR)" */
-			if (nl >= sl && !memcmp(n, s, sl) && (nl == sl || n[sl] == ' ' || n[sl] == '('))
-				return l ? -1 : 1;
-		}
+	for (int i = 0; nl && day_first[i]; i++) {
+		char s[128];
+		size_t sl = normalise(day_first[i], strlen(day_first[i]), s, sizeof s);
+		/* "Betrag (EUR)", "Bedrag (EUR)" */
+		if (nl >= sl && !memcmp(n, s, sl) && (nl == sl || n[sl] == ' ' || n[sl] == '('))
+			return 1;
+	}
 	return 0;
 }
 

@@ -31,8 +31,8 @@ bool detect_own_transfer(const char *v, size_t len);
 
 /* What header h says of the file's date order: 1 a name in a language
  * of countries that write the day first (Buchungstag, Fecha, Montant,
- * Omschrijving...), -1 a name only US banks use (Posting Date), 0
- * nothing (English names are used on both sides of the Atlantic). */
+ * Omschrijving...), 0 nothing (English names, even a US bank's Posting
+ * Date, are used on both sides of the Atlantic). */
 int detect_date_order_name(const char *h, size_t len);
 
 /* What an indicator column's value v says: -1 money out (Af, D, DR,
