@@ -12,6 +12,7 @@ export function importReport(rep, { dryRun = false, next = null } = {}) {
     h('p', { class: 'report-head', text: dryRun ? 'Checked: nothing was imported.' : `Imported in ${rep.seconds !== undefined ? rep.seconds.toFixed(2) + ' s' : 'no time'}. The dashboards show the new figures now.` }),
     h('div', { class: 'stats' }, stat(dryRun ? 'would be new' : 'new rows', rep.inserted, 'ok'), stat(dryRun ? 'would replace' : 'replaced', rep.replaced), stat('rejected', rep.rejected, rep.rejected ? 'bad' : '')));
   if (rep.split_costs) box.append(h('p', { class: 'muted', text: `${fmt.count(rep.split_costs)} debits were stored as costs.` }));
+  if (rep.split_transfers) box.append(h('p', { class: 'muted split-transfers', text: rep.split_transfers === 1 ? 'One transfer between own accounts was left out (see the warnings).' : `${fmt.count(rep.split_transfers)} transfers between own accounts were left out (see the warnings).` }));
   if (rep.detected) box.append(h('p', { class: 'muted detected-line' }, `Detected (confidence ${rep.detected.confidence}%): `, h('code', { text: rep.detected.command })));
   if (rep.rejections && rep.rejections.length) {
     box.append(h('h3', { text: 'Rejected rows' }), h('div', { class: 'table-scroll short' }, h('table', { class: 'plain' },

@@ -31,6 +31,11 @@ export default {
     const detect = h('input', { type: 'checkbox', id: 'imp-detect', name: 'detect', checked: true });
     const split = h('input', { type: 'checkbox', id: 'imp-split', name: 'split' });
     const splitField = h('span', { class: 'field check' }, split, h('label', { for: 'imp-split', text: 'Bank statement: debits to costs' }));
+    // What the server refuses or leaves out unless told (the refusal or the report says so).
+    const keep = h('input', { type: 'checkbox', id: 'imp-keep-transfers', name: 'keep_transfers' });
+    const keepField = h('span', { class: 'field check' }, keep, h('label', { for: 'imp-keep-transfers', text: 'Keep transfers between own accounts (as costs)' }));
+    const overlap = h('input', { type: 'checkbox', id: 'imp-overlap', name: 'allow_overlap' });
+    const overlapField = h('span', { class: 'field check' }, overlap, h('label', { for: 'imp-overlap', text: 'Store lines another export of this account already holds' }));
     const profile = h('select', { id: 'imp-profile', name: 'profile' }, h('option', { value: '', text: 'none' }));
     const previewBox = h('div', { class: 'import-preview', 'aria-live': 'polite' });
     const previewBtn = h('button', { type: 'button', class: 'btn', id: 'imp-preview', text: 'Preview', onclick: () => {
@@ -40,7 +45,12 @@ export default {
       const k = KINDS.find((x) => x[0] === kind.value);
       preview(previewBox, { file: f, kind: kind.value, fields: k[3], query, onSaved: (name) => loadProfiles(name) });
     } });
-    const query = () => ({ detect: detect.checked ? '1' : '', profile: profile.value, split: split.checked && kind.value === 'payments' ? '1' : '' });
+    const bank = () => kind.value === 'payments' || kind.value === 'costs';
+    const query = () => ({
+      detect: detect.checked ? '1' : '', profile: profile.value, split: split.checked && kind.value === 'payments' ? '1' : '',
+      keep_transfers: keep.checked && split.checked && kind.value === 'payments' ? '1' : '',
+      allow_overlap: overlap.checked && bank() ? '1' : '',
+    });
     async function loadProfiles(select) {
       try {
         const env = await api.send('GET', PROFILES);
@@ -59,10 +69,13 @@ export default {
     const showCols = () => {
       cols.textContent = 'Columns: ' + KINDS.find((k) => k[0] === kind.value)[2] + '. With "Detect the format", bank and accounting exports are read as they come (Preview shows how).';
       splitField.hidden = kind.value !== 'payments';
+      keepField.hidden = kind.value !== 'payments' || !split.checked;
+      overlapField.hidden = !bank();
       clear(previewBox);
       loadProfiles();
     };
     kind.addEventListener('change', showCols);
+    split.addEventListener('change', () => { keepField.hidden = kind.value !== 'payments' || !split.checked; });
     showCols();
 
     const form = h('form', { class: 'import-form', 'aria-describedby': 'imp-cols', onsubmit: (e) => { e.preventDefault(); go(); } },
@@ -70,7 +83,7 @@ export default {
       h('span', { class: 'field' }, h('label', { for: 'imp-file', text: 'CSV file' }), file),
       h('span', { class: 'field' }, h('label', { for: 'imp-profile', text: 'Profile' }), profile),
       h('span', { class: 'field check' }, detect, h('label', { for: 'imp-detect', text: 'Detect the format' })),
-      splitField,
+      splitField, keepField, overlapField,
       h('span', { class: 'field check' }, dry, h('label', { for: 'imp-dry', text: 'Check only (import nothing)' })),
       previewBtn, submit);
     const upCard = h('section', { class: 'card', 'aria-labelledby': 'imp-title' },

@@ -69,5 +69,18 @@ test('preview, pick a column, save a profile, import with it', async () => {
   assert.equal(storeSql(data, "SELECT count(*) || '|' || sum(amount) FROM payments"), '3|246249');
   assert.equal(storeSql(data, "SELECT count(*) || '|' || sum(amount) FROM costs"), '6|157905');
   assert.equal(storeSql(data, "SELECT count(*) FROM payments WHERE reference = 'SEPA-Überweisung von'"), '3');
+
+  // A PayPal statement: its withdrawal to the bank is left out, and said;
+  // the options that force what the server refuses or leaves out are there.
+  assert.equal(await page.isVisible('#imp-keep-transfers'), true, 'shown with the split');
+  assert.equal(await page.isVisible('#imp-overlap'), true);
+  await page.selectOption('#imp-profile', '');
+  await page.check('#imp-detect');
+  await page.setInputFiles('#imp-file', path.join(CORPUS, 'de_paypal.csv'));
+  await page.click('.import-form button[type=submit]');
+  await page.waitForSelector('.report .split-transfers');
+  assert.match(await page.textContent('.report .split-transfers'), /One transfer between own accounts was left out/);
+  await page.uncheck('#imp-split');
+  assert.equal(await page.isVisible('#imp-keep-transfers'), false, 'hidden without the split');
   assert.deepEqual(browser.problems.splice(0).filter((x) => !/status of 422/.test(x)), []);
 });
