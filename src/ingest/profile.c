@@ -55,6 +55,16 @@ static bool value_ok(const char *name, const char *v, char *why, size_t whylen)
 		snprintf(why, whylen, "option '%s': the value ends with a carriage return", name);
 		return false;
 	}
+	/* a flag's command line form is the bare option: any other value
+	 * would read back as the next option */
+	static const char *const yes_no[] = {"1", "true", "yes", "0", "false", "no", NULL};
+	bool flag_ok = !optlist_is_flag(name);
+	for (int i = 0; !flag_ok && yes_no[i]; i++)
+		flag_ok = !strcmp(v, yes_no[i]);
+	if (!flag_ok) {
+		snprintf(why, whylen, "option '%s' is a flag: 1, true, yes, 0, false or no, not '%.20s'", name, v);
+		return false;
+	}
 	return true;
 }
 
