@@ -5,6 +5,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "core/arena.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/money.h"
@@ -18,7 +19,7 @@ typedef struct {
 	uint64_t hash;
 	int32_t metric;
 	date_t day;
-	char *dim;
+	const char *dim; /* in the accumulator's arena */
 	size_t dimlen;
 	int64_t cnt, total;
 } cell_t;
@@ -35,40 +36,77 @@ typedef struct {
 	cell_t *c;
 } sort_key;
 
-struct rollup_acc {
-	int64_t org;
+/* Open addressing, kept under 3/4 full. */
+typedef struct {
 	cell_t *cells;
 	size_t cap, n;
+} table_t;
+
+/* DESIGN (two tables)
+ * Daily cells (and open receivables) and monthly ones live in tables of
+ * their own, so that an importer can hand the daily ones to its writer
+ * and keep the monthly ones (rollup_split_monthly) by moving a table, not
+ * every cell. Dims are copied into an arena: an import adds a new cell
+ * for about every other row (a customer's day), and a malloc and a free
+ * each cost more than the rest of the cell. */
+struct rollup_acc {
+	int64_t org;
+	table_t t[2];          /* [0] daily and open receivables, [1] monthly */
+	arena_t dims;          /* the cells' dims; reset when both are empty */
 	int64_t mag_cnt, mag;  /* pending change of the org's magnitude row */
 	bool overflow;         /* a pending delta left int64: flush refuses */
 	sort_key *order;       /* rollup_seal's: every cell in key order */
 	bool sealed;           /* order is current (no cell added or moved) */
 };
 
+static void table_init(table_t *t)
+{
+	t->cap = 1024;
+	t->n = 0;
+	t->cells = xcalloc(t->cap, sizeof *t->cells);
+}
+
+static void table_clear(table_t *t)
+{
+	if (t->n)
+		memset(t->cells, 0, t->cap * sizeof *t->cells);
+	t->n = 0;
+}
+
 rollup_acc_t *rollup_acc_new(int64_t org)
 {
 	rollup_acc_t *a = xcalloc(1, sizeof *a);
 	a->org = org;
-	a->cap = 1024;
-	a->cells = xcalloc(a->cap, sizeof *a->cells);
+	table_init(&a->t[0]);
+	table_init(&a->t[1]);
 	return a;
 }
 
+/* Empties both tables, keeping their memory and the arena's blocks. */
 static void clear_cells(rollup_acc_t *a)
 {
-	for (size_t i = 0; i < a->cap; i++)
-		free(a->cells[i].dim);
-	memset(a->cells, 0, a->cap * sizeof *a->cells);
-	a->n = 0;
+	table_clear(&a->t[0]);
+	table_clear(&a->t[1]);
+	arena_reset(&a->dims);
 	a->sealed = false;
+}
+
+void rollup_acc_reset(rollup_acc_t *a)
+{
+	clear_cells(a);
+	free(a->order);
+	a->order = NULL;
+	a->mag_cnt = a->mag = 0;
+	a->overflow = false;
 }
 
 void rollup_acc_free(rollup_acc_t *a)
 {
 	if (!a)
 		return;
-	clear_cells(a);
-	free(a->cells);
+	free(a->t[0].cells);
+	free(a->t[1].cells);
+	arena_free(&a->dims);
 	free(a->order);
 	free(a);
 }
@@ -79,20 +117,19 @@ static uint64_t cell_hash(int32_t m, date_t day, const char *dim, size_t len)
 	return XXH3_64bits_withSeed(dim, len, seed) | 1; /* 0 marks an empty slot */
 }
 
-static void grow(rollup_acc_t *a)
+static void grow(table_t *t)
 {
-	cell_t *old = a->cells;
-	size_t oldcap = a->cap;
-	a->sealed = false;
-	a->cap *= 2;
-	a->cells = xcalloc(a->cap, sizeof *a->cells);
+	cell_t *old = t->cells;
+	size_t oldcap = t->cap;
+	t->cap *= 2;
+	t->cells = xcalloc(t->cap, sizeof *t->cells);
 	for (size_t i = 0; i < oldcap; i++) {
 		if (!old[i].hash)
 			continue;
-		size_t j = old[i].hash & (a->cap - 1);
-		while (a->cells[j].hash)
-			j = (j + 1) & (a->cap - 1);
-		a->cells[j] = old[i];
+		size_t j = old[i].hash & (t->cap - 1);
+		while (t->cells[j].hash)
+			j = (j + 1) & (t->cap - 1);
+		t->cells[j] = old[i];
 	}
 	free(old);
 }
@@ -100,21 +137,22 @@ static void grow(rollup_acc_t *a)
 static void add_cell(rollup_acc_t *a, int32_t m, date_t day, const char *dim, size_t len, int64_t cnt,
                      int64_t total)
 {
-	if ((a->n + 1) * 4 > a->cap * 3)
-		grow(a);
+	table_t *t = &a->t[m != RECV_METRIC && (m & ROLLUP_MONTHLY)];
+	if ((t->n + 1) * 4 > t->cap * 3)
+		grow(t);
 	uint64_t h = cell_hash(m, day, dim, len);
-	size_t j = h & (a->cap - 1);
-	for (;; j = (j + 1) & (a->cap - 1)) {
-		cell_t *c = &a->cells[j];
+	size_t j = h & (t->cap - 1);
+	for (;; j = (j + 1) & (t->cap - 1)) {
+		cell_t *c = &t->cells[j];
 		if (!c->hash) {
 			c->hash = h;
 			c->metric = m;
 			c->day = day;
-			c->dim = xstrndup(dim, len);
+			c->dim = arena_copy(&a->dims, dim, len);
 			c->dimlen = len;
 			c->cnt = cnt;
 			c->total = total;
-			a->n++;
+			t->n++;
 			a->sealed = false;
 			return;
 		}
@@ -230,16 +268,22 @@ static sort_key key_of(cell_t *c)
 	return k;
 }
 
+static size_t pending(const rollup_acc_t *a)
+{
+	return a->t[0].n + a->t[1].n;
+}
+
 void rollup_seal(rollup_acc_t *a)
 {
 	if (a->sealed)
 		return;
 	free(a->order);
-	a->order = xmalloc((a->n + 1) * sizeof *a->order);
+	a->order = xmalloc((pending(a) + 1) * sizeof *a->order);
 	size_t n = 0;
-	for (size_t i = 0; i < a->cap; i++)
-		if (a->cells[i].hash)
-			a->order[n++] = key_of(&a->cells[i]);
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < a->t[t].cap; i++)
+			if (a->t[t].cells[i].hash)
+				a->order[n++] = key_of(&a->t[t].cells[i]);
 	qsort(a->order, n, sizeof *a->order, key_cmp);
 	a->sealed = true;
 }
@@ -249,47 +293,52 @@ void rollup_open_recv(rollup_acc_t *a, date_t due, int64_t cnt, int64_t total)
 	add_cell(a, RECV_METRIC, due, "", 0, cnt, total);
 }
 
-void rollup_acc_merge(rollup_acc_t *dst, rollup_acc_t *src)
+/* Adds every cell of src's table t to dst. */
+static void merge_table(rollup_acc_t *dst, const rollup_acc_t *src, int t)
 {
-	for (size_t i = 0; i < src->cap; i++) {
-		const cell_t *c = &src->cells[i];
+	for (size_t i = 0; i < src->t[t].cap; i++) {
+		const cell_t *c = &src->t[t].cells[i];
 		if (c->hash)
 			add_cell(dst, c->metric, c->day, c->dim, c->dimlen, c->cnt, c->total);
 	}
+}
+
+static void merge_magnitude(rollup_acc_t *dst, rollup_acc_t *src)
+{
 	if (__builtin_add_overflow(dst->mag_cnt, src->mag_cnt, &dst->mag_cnt) ||
-	    __builtin_add_overflow(dst->mag, src->mag, &dst->mag) || src->overflow)
+	    __builtin_add_overflow(dst->mag, src->mag, &dst->mag))
+		dst->overflow = true;
+	src->mag_cnt = src->mag = 0;
+}
+
+void rollup_acc_merge(rollup_acc_t *dst, rollup_acc_t *src)
+{
+	merge_table(dst, src, 0);
+	merge_table(dst, src, 1);
+	merge_magnitude(dst, src);
+	if (src->overflow)
 		dst->overflow = true;
 	clear_cells(src);
-	src->mag_cnt = src->mag = 0;
 	src->overflow = false;
 }
 
 void rollup_split_monthly(rollup_acc_t *a, rollup_acc_t *monthly)
 {
-	cell_t *old = a->cells;
-	a->cells = xcalloc(a->cap, sizeof *a->cells);
-	a->n = 0;
-	a->sealed = false;
-	for (size_t i = 0; i < a->cap; i++) {
-		cell_t *c = &old[i];
-		if (!c->hash)
-			continue;
-		if (c->metric != RECV_METRIC && (c->metric & ROLLUP_MONTHLY)) {
-			add_cell(monthly, c->metric, c->day, c->dim, c->dimlen, c->cnt, c->total);
-			free(c->dim);
-			continue;
-		}
-		size_t j = c->hash & (a->cap - 1); /* the cell moves, its dim with it */
-		while (a->cells[j].hash)
-			j = (j + 1) & (a->cap - 1);
-		a->cells[j] = *c;
-		a->n++;
+	if (!monthly->t[1].n) {
+		/* the usual case, monthly empty: the tables trade places; the
+		 * dims are in a's arena, so monthly takes a copy of them */
+		table_t mine = a->t[1];
+		a->t[1] = monthly->t[1];
+		monthly->t[1] = mine;
+		for (size_t i = 0; i < mine.cap; i++)
+			if (mine.cells[i].hash)
+				mine.cells[i].dim = arena_copy(&monthly->dims, mine.cells[i].dim, mine.cells[i].dimlen);
+	} else {
+		merge_table(monthly, a, 1);
+		table_clear(&a->t[1]);
 	}
-	free(old);
-	if (__builtin_add_overflow(monthly->mag_cnt, a->mag_cnt, &monthly->mag_cnt) ||
-	    __builtin_add_overflow(monthly->mag, a->mag, &monthly->mag))
-		monthly->overflow = true;
-	a->mag_cnt = a->mag = 0;
+	a->sealed = monthly->sealed = false;
+	merge_magnitude(monthly, a);
 }
 
 /* The open receivables' cells (n, in due-date order) into open_recv. */
@@ -329,11 +378,11 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 	 * at random places (the hash order). */
 	rollup_seal(a);
 	sort_key *order = a->order;
-	size_t n = a->n;
+	size_t all = pending(a), n = all;
 	while (n && order[n - 1].c->metric == RECV_METRIC)
 		n--; /* they sort last */
 	if (rc == 0)
-		rc = flush_recv(a, w, order + n, a->n - n);
+		rc = flush_recv(a, w, order + n, all - n);
 	store_batch_t *b = store_batch_new(w, up);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		cell_t *c = order[i].c;
@@ -383,7 +432,7 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 
 size_t rollup_pending(const rollup_acc_t *a)
 {
-	return a->n;
+	return pending(a);
 }
 
 static void sum_rows(store_conn_t *c, int64_t org, int32_t m, date_t from, date_t to, const char *dim,

@@ -41,6 +41,9 @@ typedef struct rollup_acc rollup_acc_t;
 /* A new empty accumulator for one org. Caller frees with rollup_acc_free. */
 rollup_acc_t *rollup_acc_new(int64_t org);
 void rollup_acc_free(rollup_acc_t *a);
+/* Empties a (cells, pending magnitude, overflow), keeping its memory for
+ * the next cells: an importer reuses one rather than allocating anew. */
+void rollup_acc_reset(rollup_acc_t *a);
 /* Adds cnt and total to (metric, day, dim); negative values retract a row. */
 void rollup_add(rollup_acc_t *a, rollup_metric m, date_t day, const char *dim, size_t dimlen,
                 int64_t cnt, int64_t total);
