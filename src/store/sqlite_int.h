@@ -54,6 +54,7 @@ typedef struct {
 	sqlite3_stmt *ver_stmt;        /* PRAGMA data_version on ver_db */
 	atomic_bool refresh_ok;
 	sqlite3 *ver_db; /* dedicated connection to notice other processes' commits */
+	bool rollback_journal; /* a bulk load's (store_opts.bulk_load): WAL again at close */
 	int64_t ver_seen;
 } lite_store;
 

@@ -53,6 +53,14 @@ typedef struct {
 	int busy_timeout_ms; /* wait on a locked database (default 5000) */
 	int write_wait_ms;   /* a bounded thread's wait for the writer (default
 	                      * 3000; store_thread_bound_writes) */
+	/* A bulk load (`brisk import` of a large file). SQLite: when no other
+	 * process has the store open, the store leaves WAL for a rollback
+	 * journal until store_close, so a write of new pages puts each page in
+	 * the database once rather than in the WAL and again at the
+	 * checkpoint; other processes wait for its write as for any writer's
+	 * (busy_timeout), and cannot open it meanwhile. Else (another process
+	 * has it open, or PostgreSQL) nothing changes. */
+	bool bulk_load;
 } store_opts;
 
 /* Opens (creating if needed) the store in data directory DIR

@@ -271,6 +271,53 @@ Test(store, second_writer_gets_busy_not_stuck)
 	store_close(other);
 }
 
+/* The journal mode of DIR/brisk.db as a fresh connection of its own sees it. */
+static void journal_mode(const char *dir, char *out, size_t outlen)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/brisk.db", dir);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	snprintf(out, outlen, "?");
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+Test(store, bulk_load_writes_without_the_wal_only_when_alone)
+{
+	char err[256] = "", mode[16];
+	store_fx_shut(&fx);
+	store_opts bulk = {.read_conns = 2, .bulk_load = true};
+	/* alone: a rollback journal until the close, rows committed as usual */
+	store_t *s = store_open(fx.dir, &bulk, err, sizeof err);
+	cr_assert_not_null(s, "%s", err);
+	journal_mode(fx.dir, mode, sizeof mode);
+	cr_expect_str_eq(mode, "delete", "the load's own journal");
+	import_costs(s, fx.org, three_costs);
+	store_conn_t *r = store_read_begin(s);
+	cr_expect_eq(count_costs(r), 3, "the readers see the load's commit");
+	store_read_end(r);
+	store_close(s);
+	journal_mode(fx.dir, mode, sizeof mode);
+	cr_expect_str_eq(mode, "wal", "WAL again after the load");
+	/* open elsewhere: the WAL stays, and the load works as any write */
+	store_fx_reopen(&fx);
+	r = store_read_begin(fx.store);
+	cr_expect_eq(count_costs(r), 3);
+	store_read_end(r);
+	s = store_open(fx.dir, &bulk, err, sizeof err);
+	cr_assert_not_null(s, "%s", err);
+	store_conn_t *w = store_write_begin(s, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	store_write_rollback(w);
+	journal_mode(fx.dir, mode, sizeof mode);
+	cr_expect_str_eq(mode, "wal", "another connection is open: no change");
+	store_close(s);
+}
+
 /* ---- organisations ---- */
 
 Test(store, org_create_and_lookup)
