@@ -65,8 +65,10 @@ struct import_writer {
 	rollup_acc_t *racc;
 	/* the caller's: the monthly cells and magnitude kept back (hand_over) */
 	rollup_acc_t *mracc;
-	/* an emptied accumulator the reader takes for its next (chunk_clear) */
-	rollup_acc_t *spare;
+	/* emptied accumulators the reader takes for its next (chunk_clear):
+	 * as many as the ring can have in flight, kept, never grown anew */
+	rollup_acc_t *spares[WRITER_CHUNKS];
+	int nspares;
 	/* the writer thread's (the caller's once it has stopped): what
 	 * replaced rows take back */
 	rollup_acc_t *acc;
@@ -104,15 +106,16 @@ static void keep(chunk *c, entity_kind k, const record_t *rec, uint64_t line)
 			p->rec.raw[i].p = arena_copy(&c->text, rec->raw[i].p, rec->raw[i].len);
 }
 
-/* Empties a written chunk; its accumulator is kept for the reader's next
- * one when none is (a table of 100k+ cells is costly to grow anew). */
+/* Empties a written chunk; its accumulator goes back to the reader (a
+ * table of 16k+ cells, its dims and sort arrays are costly to grow anew:
+ * page faults were a tenth of the reader's time). */
 static void chunk_clear(import_writer *iw, chunk *c)
 {
 	if (c->acc) {
 		rollup_acc_reset(c->acc);
 		pthread_mutex_lock(&iw->mu);
-		if (!iw->spare) {
-			iw->spare = c->acc;
+		if (iw->nspares < WRITER_CHUNKS) {
+			iw->spares[iw->nspares++] = c->acc;
 			c->acc = NULL;
 		}
 		pthread_mutex_unlock(&iw->mu);
@@ -374,8 +377,8 @@ static void take_spare(import_writer *iw)
 	if (iw->racc)
 		return;
 	pthread_mutex_lock(&iw->mu);
-	iw->racc = iw->spare;
-	iw->spare = NULL;
+	if (iw->nspares)
+		iw->racc = iw->spares[--iw->nspares];
 	pthread_mutex_unlock(&iw->mu);
 	if (!iw->racc)
 		iw->racc = rollup_acc_new(iw->org);
@@ -472,7 +475,8 @@ void import_writer_free(import_writer *iw)
 	rollup_acc_free(iw->acc);
 	rollup_acc_free(iw->racc);
 	rollup_acc_free(iw->mracc);
-	rollup_acc_free(iw->spare);
+	for (int i = 0; i < iw->nspares; i++)
+		rollup_acc_free(iw->spares[i]);
 	rollup_acc_free(iw->recv);
 	for (int i = 0; i < WRITER_CHUNKS; i++) {
 		rollup_acc_free(iw->chunks[i].acc);

@@ -56,6 +56,8 @@ struct rollup_acc {
 	int64_t mag_cnt, mag;  /* pending change of the org's magnitude row */
 	bool overflow;         /* a pending delta left int64: flush refuses */
 	sort_key *order;       /* rollup_seal's: every cell in key order */
+	sort_key *order_tmp;   /* its merge sort's (both order_cap long) */
+	size_t order_cap;
 	bool sealed;           /* order is current (no cell added or moved) */
 };
 
@@ -94,8 +96,6 @@ static void clear_cells(rollup_acc_t *a)
 void rollup_acc_reset(rollup_acc_t *a)
 {
 	clear_cells(a);
-	free(a->order);
-	a->order = NULL;
 	a->mag_cnt = a->mag = 0;
 	a->overflow = false;
 }
@@ -108,6 +108,7 @@ void rollup_acc_free(rollup_acc_t *a)
 	free(a->t[1].cells);
 	arena_free(&a->dims);
 	free(a->order);
+	free(a->order_tmp);
 	free(a);
 }
 
@@ -250,14 +251,43 @@ static int cell_cmp(const cell_t *a, const cell_t *b)
 	return c ? c : (a->dimlen > b->dimlen) - (a->dimlen < b->dimlen);
 }
 
-static int key_cmp(const void *x, const void *y)
+static inline bool key_less(const sort_key *a, const sort_key *b)
 {
-	const sort_key *a = x, *b = y;
 	if (a->md != b->md)
-		return a->md < b->md ? -1 : 1;
+		return a->md < b->md;
 	if (a->dim8 != b->dim8)
-		return a->dim8 < b->dim8 ? -1 : 1;
-	return cell_cmp(a->c, b->c);
+		return a->dim8 < b->dim8;
+	return cell_cmp(a->c, b->c) < 0;
+}
+
+/* Merge sort of k[0..n) with tmp of the same size: qsort's calls through
+ * a pointer and its malloc of a buffer per call were a tenth of a
+ * seal. */
+static void sort_keys(sort_key *k, sort_key *tmp, size_t n)
+{
+	if (n <= 16) {
+		for (size_t i = 1; i < n; i++) {
+			sort_key v = k[i];
+			size_t j = i;
+			for (; j > 0 && key_less(&v, &k[j - 1]); j--)
+				k[j] = k[j - 1];
+			k[j] = v;
+		}
+		return;
+	}
+	size_t h = n / 2;
+	sort_keys(k, tmp, h);
+	sort_keys(k + h, tmp + h, n - h);
+	if (!key_less(&k[h], &k[h - 1]))
+		return; /* already in order: a date-ordered file's usual case */
+	memcpy(tmp, k, n * sizeof *k);
+	size_t i = 0, j = h, o = 0;
+	while (i < h && j < n)
+		k[o++] = key_less(&tmp[j], &tmp[i]) ? tmp[j++] : tmp[i++];
+	while (i < h)
+		k[o++] = tmp[i++];
+	while (j < n)
+		k[o++] = tmp[j++];
 }
 
 static sort_key key_of(cell_t *c)
@@ -277,14 +307,19 @@ void rollup_seal(rollup_acc_t *a)
 {
 	if (a->sealed)
 		return;
-	free(a->order);
-	a->order = xmalloc((pending(a) + 1) * sizeof *a->order);
+	if (a->order_cap < pending(a) + 1) {
+		free(a->order);
+		free(a->order_tmp);
+		a->order_cap = pending(a) + 1;
+		a->order = xmalloc(a->order_cap * sizeof *a->order);
+		a->order_tmp = xmalloc(a->order_cap * sizeof *a->order_tmp);
+	}
 	size_t n = 0;
 	for (int t = 0; t < 2; t++)
 		for (size_t i = 0; i < a->t[t].cap; i++)
 			if (a->t[t].cells[i].hash)
 				a->order[n++] = key_of(&a->t[t].cells[i]);
-	qsort(a->order, n, sizeof *a->order, key_cmp);
+	sort_keys(a->order, a->order_tmp, n);
 	a->sealed = true;
 }
 
@@ -405,8 +440,6 @@ int rollup_flush(rollup_acc_t *a, store_conn_t *w)
 			rc = -1;
 		store_reset(st);
 	}
-	free(a->order);
-	a->order = NULL;
 	if (b) {
 		char why[256];
 		if (rc == 0 && store_batch_run(b, NULL, why, sizeof why) != 0) {
