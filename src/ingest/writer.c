@@ -443,6 +443,9 @@ bool import_writer_finish(import_writer *iw, char *err, size_t errlen)
 {
 	if (iw->chunks[iw->fill].n)
 		hand_over(iw);
+	/* sorted while the writer still writes the last chunks: the monthly
+	 * cells are the reader's alone */
+	rollup_seal(iw->mracc);
 	stop_writer(iw, false);
 	/* The connection is the caller's again: one flush of what is left,
 	 * with the retractions, so the bound checks the sum of additions and
