@@ -20,7 +20,8 @@ typedef struct {
 	int32_t metric;
 	date_t day;
 	const char *dim; /* in the accumulator's arena */
-	size_t dimlen;
+	uint32_t dimlen; /* dims are entity text: at most ENTITY_MAX_TEXT bytes */
+	bool derived;    /* a daily cell whose sums its monthly cell holds (derive) */
 	int64_t cnt, total;
 } cell_t;
 
@@ -137,8 +138,10 @@ static void grow(table_t *t)
 	free(old);
 }
 
-static void add_cell(rollup_acc_t *a, int32_t m, date_t day, const char *dim, size_t len, int64_t cnt,
-                     int64_t total)
+/* Adds to the cell (m, day, dim), made if new; returns it (valid until
+ * the next add). */
+static cell_t *add_cell(rollup_acc_t *a, int32_t m, date_t day, const char *dim, size_t len, int64_t cnt,
+                        int64_t total)
 {
 	table_t *t = &a->t[m != RECV_METRIC && (m & ROLLUP_MONTHLY)];
 	if ((t->n + 1) * 4 > t->cap * 3)
@@ -152,19 +155,21 @@ static void add_cell(rollup_acc_t *a, int32_t m, date_t day, const char *dim, si
 			c->metric = m;
 			c->day = day;
 			c->dim = arena_copy(&a->dims, dim, len);
-			c->dimlen = len;
+			c->dimlen = (uint32_t)len;
+			c->derived = false;
 			c->cnt = cnt;
 			c->total = total;
 			t->n++;
 			a->sealed = false;
-			return;
+			return c;
 		}
 		if (c->hash == h && c->metric == m && c->day == day && c->dimlen == len &&
 		    memcmp(c->dim, dim, len) == 0) {
 			if (__builtin_add_overflow(c->cnt, cnt, &c->cnt) ||
 			    __builtin_add_overflow(c->total, total, &c->total))
 				a->overflow = true;
-			return;
+			a->sealed = false; /* the sorted copy (rollup_seal) is stale */
+			return c;
 		}
 	}
 }
@@ -188,8 +193,27 @@ void rollup_add(rollup_acc_t *a, rollup_metric m, date_t day, const char *dim, s
 		    __builtin_add_overflow(a->mag, cnt < 0 ? -mag : mag, &a->mag))
 			a->overflow = true;
 	}
-	add_cell(a, (int32_t)m, day, dim, dimlen, cnt, total);
-	add_cell(a, (int32_t)m | ROLLUP_MONTHLY, date_bucket_start(day, INTERVAL_MONTH), dim, dimlen, cnt, total);
+	if (add_cell(a, (int32_t)m, day, dim, dimlen, cnt, total)->derived)
+		add_cell(a, (int32_t)m | ROLLUP_MONTHLY, date_bucket_start(day, INTERVAL_MONTH), dim, dimlen, cnt, total);
+}
+
+/* DESIGN (monthly cells)
+ * A row adds to its daily cell only; the monthly cells are summed from
+ * the daily ones when they are needed (a seal, a split, a merge), one add
+ * per daily cell instead of one per row: at 1M sales orders, 485k adds
+ * to the customers' monthly cells instead of 970k. A daily cell once
+ * counted in its monthly one (derived) passes any later add on at once. */
+static void derive(rollup_acc_t *a)
+{
+	table_t *t = &a->t[0];
+	for (size_t i = 0; i < t->cap; i++) {
+		cell_t *c = &t->cells[i];
+		if (!c->hash || c->derived || c->metric == RECV_METRIC)
+			continue;
+		c->derived = true;
+		add_cell(a, c->metric | ROLLUP_MONTHLY, date_bucket_start(c->day, INTERVAL_MONTH), c->dim, c->dimlen,
+		         c->cnt, c->total);
+	}
 }
 
 const char *rollup_bound_reason(void)
@@ -309,6 +333,7 @@ void rollup_seal(rollup_acc_t *a)
 {
 	if (a->sealed)
 		return;
+	derive(a);
 	if (a->order_cap < pending(a) + 1) {
 		free(a->order);
 		free(a->order_tmp);
@@ -339,13 +364,14 @@ void rollup_open_recv(rollup_acc_t *a, date_t due, int64_t cnt, int64_t total)
 	add_cell(a, RECV_METRIC, due, "", 0, cnt, total);
 }
 
-/* Adds every cell of src's table t to dst. */
+/* Adds every cell of src's table t to dst; both derived (derive), so the
+ * daily cells stay so. */
 static void merge_table(rollup_acc_t *dst, const rollup_acc_t *src, int t)
 {
 	for (size_t i = 0; i < src->t[t].cap; i++) {
 		const cell_t *c = &src->t[t].cells[i];
 		if (c->hash)
-			add_cell(dst, c->metric, c->day, c->dim, c->dimlen, c->cnt, c->total);
+			add_cell(dst, c->metric, c->day, c->dim, c->dimlen, c->cnt, c->total)->derived = c->derived;
 	}
 }
 
@@ -359,6 +385,8 @@ static void merge_magnitude(rollup_acc_t *dst, rollup_acc_t *src)
 
 void rollup_acc_merge(rollup_acc_t *dst, rollup_acc_t *src)
 {
+	derive(dst);
+	derive(src);
 	merge_table(dst, src, 0);
 	merge_table(dst, src, 1);
 	merge_magnitude(dst, src);
@@ -370,6 +398,7 @@ void rollup_acc_merge(rollup_acc_t *dst, rollup_acc_t *src)
 
 void rollup_split_monthly(rollup_acc_t *a, rollup_acc_t *monthly)
 {
+	derive(a);
 	if (!monthly->t[1].n) {
 		/* the usual case, monthly empty: the tables trade places; the
 		 * dims are in a's arena, so monthly takes a copy of them */
