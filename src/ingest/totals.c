@@ -76,7 +76,9 @@ static bool add(int64_t *sum, int64_t *pos, int64_t *neg, int64_t v)
 bool totals_check(totals_run *t, entity_kind k, const record_t *rec, char *why, size_t whylen)
 {
 	const entity_def *d = entity_get(k);
-	int a = entity_col_index(d, "amount", 6);
+	if (!t->looked_up) /* once, not for every row: leads have none */
+		t->amount_col = entity_col_index(d, "amount", 6), t->looked_up = true;
+	int a = t->amount_col;
 	if (a < 0 || !rec->present[a])
 		return false;
 	int64_t v = rec->num[a];
