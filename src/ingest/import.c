@@ -163,6 +163,8 @@ typedef struct {
 	rowloop_seq seqs;        /* occurrences of record hashes */
 	rowloop_ids ids;         /* the file's ids seen */
 	examples dup_ids, placeholders;
+	examples credit_notes; /* invoices of a negative amount */
+	int inv_amount;        /* the invoices' amount column (credit_notes) */
 	entity_parse_opts parse; /* o->parse with the org's currency */
 	recode_plan *recode;     /* --compute, --values, rules, --where (NULL: none) */
 	split_plan_t split;  /* --split: the category column, transfers between own accounts */
@@ -249,6 +251,20 @@ static bool check_sample(const import_opts *o, run_state *rs, source_t *src, rec
 	if (w[0])
 		warn(res, "%s", w);
 	return true;
+}
+
+/* An invoice of a negative amount (a credit note in Odoo's, Xero's or
+ * SAP's export) is stored as written, but said: it lowers the invoiced
+ * total and is neither a receivable nor matched to any payment. */
+static void check_credit_note(const import_opts *o, run_state *rs, const record_t *rec, uint64_t line)
+{
+	if (o->kind != ENT_INVOICES)
+		return;
+	if (!rs->inv_amount)
+		rs->inv_amount = entity_col_index(entity_get(ENT_INVOICES), "amount", 6) + 1;
+	int a = rs->inv_amount - 1;
+	if (a >= 0 && rec->present[a] && rec->num[a] < 0)
+		example(&rs->credit_notes, line, rec->raw[1]);
 }
 
 /* Placeholder dates (1111-11-11...) are stored as written, but said. */
@@ -397,6 +413,12 @@ static void final_warnings(const import_opts *o, run_state *rs, import_result *r
 	if (rs->dup_ids.count && o->allow_duplicate_ids)
 		warn(res, "%llu rows repeat an id seen earlier in the file ('%s' again on line %s): the last row of each id was kept",
 		     (unsigned long long)rs->dup_ids.count, rs->dup_ids.first, example_lines(&rs->dup_ids, lines, sizeof lines));
+	if (rs->credit_notes.count)
+		warn(res,
+		     "%llu invoices have a negative amount ('%s' on line %s): stored as written, as credit notes: they lower "
+		     "the invoiced total, are not receivables and are never matched to a payment",
+		     (unsigned long long)rs->credit_notes.count, rs->credit_notes.first,
+		     example_lines(&rs->credit_notes, lines, sizeof lines));
 }
 
 int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, import_result *res, char *err,
@@ -516,6 +538,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 				continue;
 		}
 		check_placeholders(o, &rs, rec, row->line);
+		check_credit_note(o, &rs, rec, row->line);
 		bool derived = !rec->present[0];
 		if (!assign_id(o, &rs, rec, hash, row->line) && !o->allow_duplicate_ids)
 			continue; /* the import fails at the end; keep counting */

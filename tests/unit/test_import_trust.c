@@ -445,3 +445,19 @@ Test(trust, a_large_file_out_of_date_order_is_stored_whole, .timeout = 120)
 {
 	large_file(true);
 }
+
+/* A credit note in an invoice export (a negative amount: Odoo's RINV,
+ * Xero's CN) is stored as written and said: it lowers the invoiced total
+ * and is neither a receivable nor open to matching. */
+Test(trust, a_negative_invoice_is_stored_as_a_credit_note_and_said)
+{
+	import_opts o = opts(ENT_INVOICES);
+	OK(&o, "number,customer,issue_date,due_date,amount\nINV-1,Acme,2025-01-01,2025-01-31,100.00\n"
+	       "RINV-1,Acme,2025-01-05,2025-02-04,-30.00\n");
+	cr_expect_eq(res.inserted, 2);
+	cr_expect(warned("1 invoices have a negative amount ('RINV-1' on line 3)"), "no warning: %d", res.nwarnings);
+	cr_expect_eq(q("SELECT amount FROM invoices WHERE number = 'RINV-1'"), -3000);
+	cr_expect_eq(q("SELECT coalesce(sum(total), 0) FROM open_recv"), 10000, "not a receivable");
+	OK(&o, "number,customer,issue_date,due_date,amount\nINV-2,Acme,2025-01-01,2025-01-31,100.00\n");
+	cr_expect_eq(res.nwarnings, 0);
+}
