@@ -97,6 +97,10 @@ struct import_writer {
 
 static void keep(chunk *c, entity_kind k, const record_t *rec, uint64_t line)
 {
+	/* made at the chunk's first row: a small import fills one chunk of
+	 * the ring, and needs 2.5 MB, not 20 */
+	if (!c->rows)
+		c->rows = xmalloc(BATCH_ROWS * sizeof *c->rows);
 	pending *p = &c->rows[c->n++];
 	p->rec = *rec;
 	p->line = line;
@@ -342,8 +346,6 @@ import_writer *import_writer_new(store_conn_t *w, entity_kind k, int64_t org)
 	iw->bulk = iw->batch[k] != NULL;
 	iw->inserted = xmalloc(BATCH_ROWS * sizeof *iw->inserted);
 	iw->pos = xmalloc(BATCH_ROWS * sizeof *iw->pos);
-	for (int i = 0; i < WRITER_CHUNKS; i++)
-		iw->chunks[i].rows = xmalloc(BATCH_ROWS * sizeof *iw->chunks[i].rows);
 	pthread_mutex_init(&iw->mu, NULL);
 	pthread_cond_init(&iw->cv, NULL);
 	/* Without a thread (none could be started) the caller writes. */
