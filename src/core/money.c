@@ -34,6 +34,15 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* "1250.0000" (US Bank's four places) is exactly 1250.00: zeros past the
+ * currency's places are dropped, anything else there stays a precision
+ * error. */
+static void drop_zero_tail(number_t *n, size_t places)
+{
+	while (n->nfrac > places && n->frac[n->nfrac - 1] == '0')
+		n->nfrac--;
+}
+
 static void trim_spaces(const char **s, size_t *len)
 {
 	while (*len && (*s)[0] == ' ') {
@@ -140,6 +149,7 @@ static money_status parse_strict(const char *s, size_t len, int minor, int64_t *
 	}
 	if (p != end)
 		return MONEY_SYNTAX;
+	drop_zero_tail(&n, (size_t)minor);
 	if (n.nfrac > (size_t)minor)
 		return MONEY_PRECISION;
 	return to_units(&n, neg, minor, out);
@@ -408,6 +418,7 @@ static money_status parse_opts(const char *s, size_t len, const money_opts *o, i
 		return MONEY_SYNTAX;
 	if (code)
 		memcpy(code, found, 4);
+	drop_zero_tail(&num, (size_t)digits);
 	if (num.nfrac > (size_t)digits && !o->round)
 		return MONEY_PRECISION;
 	return to_units(&num, neg, digits, out);

@@ -46,6 +46,14 @@ const char *dt_cell(const grid *g, int row, int col)
 	return col < g->n[row] ? g->text.p + g->off[g->first[row] + col] : "";
 }
 
+const char *dt_col_name(const ctx *c, int col, char pos[16])
+{
+	if (c->header >= 0)
+		return dt_cell(&c->g, c->header, col);
+	snprintf(pos, 16, "%d", col + 1);
+	return pos;
+}
+
 static void grid_free(grid *g)
 {
 	buf_free(&g->text);
@@ -125,7 +133,16 @@ static int letter_score(const sb_table *t, const unsigned char *p, size_t n)
 		/* the code point of a 2-byte sequence: letters of Latin-1 and
 		 * Latin Extended-A (U+00C0-U+017F) but for x and / signs */
 		const unsigned char *u = (const unsigned char *)t->utf8[p[i]];
-		unsigned cp = t->len[p[i]] == 2 ? ((u[0] & 0x1fu) << 6) | (u[1] & 0x3fu) : 0;
+		unsigned cp = t->len[p[i]] == 2   ? ((u[0] & 0x1fu) << 6) | (u[1] & 0x3fu)
+		              : t->len[p[i]] == 3 ? ((u[0] & 0x0fu) << 12) | ((u[1] & 0x3fu) << 6) | (u[2] & 0x3fu)
+		                                  : 0;
+		/* "£84.20" (Nationwide): a currency sign before a digit, where
+		 * windows-1250 would read "Ł84.20" */
+		bool money = (cp == 0xa3 || cp == 0xa5 || cp == 0x20ac) && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '9';
+		if (money) {
+			score += 3;
+			continue;
+		}
 		bool letter = cp >= 0xc0 && cp <= 0x17f && cp != 0xd7 && cp != 0xf7;
 		bool beside = (i > 0 && ((p[i - 1] | 0x20) >= 'a' && (p[i - 1] | 0x20) <= 'z')) ||
 		              (i + 1 < n && ((p[i + 1] | 0x20) >= 'a' && (p[i + 1] | 0x20) <= 'z'));
@@ -426,6 +443,9 @@ static int fitting_column(ctx *c, detect_role role, const bool *used)
 		const char *h = dt_cell(&c->g, c->header, first);
 		if (detect_name_score(ROLE_BALANCE_DUE, h, strlen(h)) >= 2000)
 			return -1;
+		/* nor dates: HDFC's "Value Dt", ICICI's "Value Date" */
+		if (dt_values_fit(c, ROLE_DATE, first))
+			return -1;
 	}
 	return col >= 0 || role == ROLE_ACCOUNT || role == ROLE_CUSTOMER_ID ? col : first;
 }
@@ -650,8 +670,8 @@ bool detect_run(entity_kind kind, const char *head, size_t len, bool eof, const 
 	if (!pick_header(&c))
 		goto out;
 	map_columns(&c);
-	if (c.header < 0)
-		dt_map_by_content(&c);
+	if (c.header < 0 && !dt_map_by_content(&c))
+		goto out;
 	if (!check_required(&c) || !dt_pick_dates(&c) || !dt_pick_money(&c) || !dt_pick_net(&c) ||
 	    !dt_pick_signs(&c))
 		goto out;

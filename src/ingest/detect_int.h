@@ -47,6 +47,9 @@ typedef struct {
 
 /* The text of a cell ("" past the row's end). */
 const char *dt_cell(const grid *g, int row, int col);
+/* How an option names column col: its header, or its position (written
+ * into pos) in a file without one. */
+const char *dt_col_name(const ctx *c, int col, char pos[16]);
 /* An option the caller fixed, or NULL. */
 const char *dt_given(ctx *c, const char *name);
 /* Adds a clause to the notes and takes cost off the confidence. */
@@ -74,8 +77,9 @@ bool dt_looks_like_data(const char *v);
 /* Do column col's values fit role (dates for a date, amounts for an
  * amount, some text for a text)? True when the sample cannot tell. */
 bool dt_values_fit(const ctx *c, detect_role role, int col);
-/* Without a header: the fields' columns by their values. */
-void dt_map_by_content(ctx *c);
+/* Without a header: the fields' columns by their values. False with why
+ * when a debit and a credit column cannot be told apart. */
+bool dt_map_by_content(ctx *c);
 /* Decimal mark, thousands separator, symbols, signs of the amounts. */
 bool dt_pick_money(ctx *c);
 /* An indicator column, debit/credit, --negate for costs (false with why

@@ -57,6 +57,7 @@ static const char *const names[ROLE__COUNT][96] = {
 	               "tytuł operacji", "opis", "opis operacji", "descrizione", "causale", "descrição", "buchungstext",
 	               "text", "notes", "note", "memo/description", "reference number", "detalles", "observaciones",
 	               "communication", "mitteilung", "beschreibung", "payment reference", "label", "operazione", "dettagli", "beschreibung1", "avisierungstext", "buchungsdetails", "verwendungszweck/ buchungstext", "purpose", "betreff", "particulars", "reference 1", "referencia 1", "subject", "item title", "zpráva pro příjemce", "zprava pro prijemce", "poznámka", "poznamka", "zpráva", "popis", "rubrik", "meddelande", "tekst", "forklaring", "beskrivelse", "beskrivning", "viesti", "descricao", "descrição do movimento", "causale",
+	               "narration", "remarks", "transaction remarks", "transaction details", "transaction particulars",
 	               NULL},
 	[ROLE_CATEGORY] = {"category", "kategorie", "categorie", "categoría", "categoria", "catégorie", "kategoria",
 	                   "expense account", "sachkonto", "cost type",

@@ -198,15 +198,103 @@ static size_t mean_len(const ctx *c, int col)
 	return n ? sum / n : 0;
 }
 
-void dt_map_by_content(ctx *c)
+/* An amount of a file whose notation is not chosen yet: '.' decimals
+ * first, then ','. False when neither reads it. */
+static bool some_amount(const char *v, bool comma, int64_t *x)
+{
+	money_opts m = {.decimal = comma ? ',' : '.', .thousands = comma ? '.' : ',', .symbols = true, .plus = true};
+	return money_parse_opts(v, strlen(v), &m, x) == MONEY_OK;
+}
+
+/* A cell of the pair: 0 when empty (or a written zero, as some exports
+ * fill the other side); false when it is signed or not an amount. */
+static bool side_value(const char *v, bool comma, int64_t *x)
+{
+	*x = 0;
+	return !*v || (!strpbrk(v, "-(") && some_amount(v, comma, x) && *x >= 0);
+}
+
+/* Does the running balance in column bal follow debit and credit (in the
+ * file's order, or the reverse, newest first)? */
+static bool balance_follows(const ctx *c, int debit, int credit, int bal, bool comma)
+{
+	bool fwd = true, back = true;
+	int64_t prev = 0, prev_move = 0;
+	int n = 0;
+	for (int i = c->data; i < c->g.nrows; i++) {
+		if (c->g.n[i] < 2)
+			continue;
+		int64_t b, dv, cv;
+		if (!some_amount(dt_cell(&c->g, i, bal), comma, &b) || !side_value(dt_cell(&c->g, i, debit), comma, &dv) ||
+		    !side_value(dt_cell(&c->g, i, credit), comma, &cv))
+			return false;
+		if (n++) {
+			fwd &= b - prev == cv - dv;
+			back &= prev - b == prev_move;
+		}
+		prev = b;
+		prev_move = cv - dv;
+	}
+	return n >= 2 && (fwd || back);
+}
+
+/* Two unsigned amount columns never filled on the same row are a debit
+ * and a credit column (TD, Westpac without their header). Which is which
+ * is read from a running balance; without one it is not guessed. */
+static bool split_sides(ctx *c, const int *money, int nmoney)
+{
+	for (int x = 0; x < nmoney; x++)
+		for (int y = x + 1; y < nmoney; y++) {
+			int a = money[x], b = money[y], ra = 0, rb = 0;
+			bool pair = true, comma = false;
+			for (int i = c->data; i < c->g.nrows && pair; i++) {
+				if (c->g.n[i] < 2)
+					continue;
+				const char *va = dt_cell(&c->g, i, a), *vb = dt_cell(&c->g, i, b);
+				comma |= dt_decimal_of(va) == ',' || dt_decimal_of(vb) == ',';
+				int64_t xa, xb;
+				pair = side_value(va, false, &xa) || side_value(va, true, &xa);
+				pair = pair && (side_value(vb, false, &xb) || side_value(vb, true, &xb));
+				pair = pair && (xa != 0) + (xb != 0) == 1;
+				ra += xa != 0;
+				rb += xb != 0;
+			}
+			if (!pair || !ra || !rb)
+				continue;
+			for (int z = 0; z < nmoney; z++) {
+				int k = money[z];
+				if (k == a || k == b || dt_filled(c, k) < 100)
+					continue;
+				if (balance_follows(c, a, b, k, comma) || balance_follows(c, b, a, k, comma)) {
+					bool ab = balance_follows(c, a, b, k, comma);
+					c->debit = ab ? a : b;
+					c->credit = ab ? b : a;
+					dt_note(c, 0, "columns %d and %d are never filled on one row: debit %d and credit %d, as the "
+					        "balance in column %d says", a + 1, b + 1, c->debit + 1, c->credit + 1, k + 1);
+					return true;
+				}
+			}
+			snprintf(c->why, c->whylen,
+			         "columns %d and %d hold unsigned amounts, never both on one row: a debit and a credit column, "
+			         "but no running balance says which is which: give --debit %d --credit %d (money out, money in), "
+			         "or the reverse",
+			         a + 1, b + 1, a + 1, b + 1);
+			return false;
+		}
+	return true;
+}
+
+bool dt_map_by_content(ctx *c)
 {
 	const entity_def *d = entity_get(c->kind);
 	int date = -1, amount = -1, ascore = -1, text[2] = {-1, -1};
+	int money[CSV_MAX_FIELDS], nmoney = 0;
 	for (int i = 0; i < c->width && i < CSV_MAX_FIELDS; i++) {
 		if (all_values(c, i, true)) {
 			if (date < 0)
 				date = i;
 		} else if (all_values(c, i, false)) {
+			money[nmoney++] = i;
 			int sc = amount_score(c, i);
 			if (sc > ascore) {
 				ascore = sc;
@@ -221,6 +309,11 @@ void dt_map_by_content(ctx *c)
 			}
 		}
 	}
+	bool sides_given = dt_given(c, "debit") || dt_given(c, "credit");
+	if (!sides_given && !dt_user_gives(c, "amount") && entity_col_index(d, "amount", 6) >= 0) {
+		if (!split_sides(c, money, nmoney))
+			return false;
+	}
 	static const char *const party[] = {"payer", "vendor", "customer", "name"};
 	static const char *const desc[] = {"reference", "description"};
 	for (int i = 1; i < d->ncols; i++) {
@@ -230,7 +323,7 @@ void dt_map_by_content(ctx *c)
 		if (d->cols[i].type == COL_DATE || d->cols[i].type == COL_TIMESTAMP) {
 			c->col[i] = d->cols[i].required ? date : -1;
 		} else if (d->cols[i].type == COL_MONEY) {
-			c->col[i] = amount;
+			c->col[i] = c->debit >= 0 || sides_given ? -1 : amount;
 		} else {
 			for (size_t k = 0; k < 4; k++)
 				if (!strcmp(f, party[k]))
@@ -241,6 +334,7 @@ void dt_map_by_content(ctx *c)
 		}
 	}
 	dt_note(c, 10, "columns told by their values");
+	return true;
 }
 
 /* ---- values ---- */
@@ -420,8 +514,9 @@ bool dt_pick_signs(ctx *c)
 	const entity_def *d = entity_get(c->kind);
 	int amount = entity_col_index(d, "amount", 6);
 	if (c->debit >= 0) {
-		dt_choose(c, "debit", dt_cell(&c->g, c->header, c->debit));
-		dt_choose(c, "credit", dt_cell(&c->g, c->header, c->credit));
+		char pd[16], pc[16];
+		dt_choose(c, "debit", dt_col_name(c, c->debit, pd));
+		dt_choose(c, "credit", dt_col_name(c, c->credit, pc));
 		dt_note(c, 0, "separate debit and credit columns");
 		if (c->kind == ENT_COSTS && !dt_given(c, "negate") &&
 		    dt_filled(c, c->debit) > dt_filled(c, c->credit)) {

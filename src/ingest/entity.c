@@ -92,6 +92,37 @@ int entity_currency_col(entity_kind k)
 	return k == ENT_INVOICES ? I_CUR : k == ENT_PAYMENTS ? P_CUR : -1;
 }
 
+int entity_amount_col(entity_kind k)
+{
+	switch (k) {
+	case ENT_COSTS: return C_AMOUNT;
+	case ENT_SALES_ORDERS: return S_AMOUNT;
+	case ENT_INVOICES: return I_AMOUNT;
+	case ENT_PAYMENTS: return P_AMOUNT;
+	default: return -1;
+	}
+}
+
+void entity_named_currency(entity_kind k, const record_t *r, const entity_parse_opts *o, char code[4])
+{
+	code[0] = '\0';
+	int cc = entity_currency_col(k), a = entity_amount_col(k);
+	slice_t v = cc >= 0 && r->present[cc] ? slice_trim(r->raw[cc]) : (slice_t){0};
+	if (v.len) {
+		if (!currency_canon(v.p, v.len, code))
+			code[0] = '\0';
+		return;
+	}
+	if (a < 0 || !r->present[a] || r->parsed[a])
+		return;
+	int64_t x;
+	char found[4] = "";
+	money_status st = money_parse_minor(r->raw[a].p, r->raw[a].len, o && o->money_lenient ? &o->money : NULL, 2,
+	                                    &x, found);
+	if (st == MONEY_OK || st == MONEY_PRECISION)
+		memcpy(code, found, 4);
+}
+
 /* DESIGN (currencies)
  * A row's currency is its currency column, else the code written in its
  * amount (`EUR 95.00` with --currency), else the organisation's; the two

@@ -64,6 +64,12 @@ int entity_col_index(const entity_def *d, const char *name, size_t len);
 
 /* Index of kind k's currency column (invoices, payments), or -1. */
 int entity_currency_col(entity_kind k);
+/* Index of kind k's amount column, or -1 (leads: a value, no amount). */
+int entity_amount_col(entity_kind k);
+/* The currency r names before validation: its currency column, else an
+ * ISO code written in its amount (with --currency); "" when it names none
+ * (or an unknown one, which validation rejects). */
+void entity_named_currency(entity_kind k, const record_t *r, const entity_parse_opts *o, char code[4]);
 
 /* Validates r in place (parses dates and money with the minor units of the
  * row's currency, checks enums and required columns, fills defaults; the

@@ -164,7 +164,10 @@ typedef struct {
 	rowloop_ids ids;         /* the file's ids seen */
 	examples dup_ids, placeholders;
 	examples credit_notes; /* invoices of a negative amount */
-	int inv_amount;        /* the invoices' amount column (credit_notes) */
+	/* the currency the sample's rows name (entity_named_currency): the
+	 * first code, and how many rows of how many name it */
+	char named[4];
+	int named_rows, sampled_rows;
 	entity_parse_opts parse; /* o->parse with the org's currency */
 	recode_plan *recode;     /* --compute, --values, rules, --where (NULL: none) */
 	split_plan_t split;  /* --split: the category column, transfers between own accounts */
@@ -202,6 +205,48 @@ static bool make_record(const import_opts *o, run_state *rs, const csv_row_t *ro
 	return layout_sign(o, &rs->layout, src, rec, why, whylen);
 }
 
+/* Counts the sample's rows that name the currency its first row names. */
+static void note_currency(const import_opts *o, run_state *rs, const record_t *rec)
+{
+	char code[4];
+	entity_named_currency(o->kind, rec, &rs->parse, code);
+	if (!rs->sampled_rows++)
+		memcpy(rs->named, code, 4);
+	rs->named_rows += code[0] && !strcmp(code, rs->named);
+}
+
+/* DESIGN (an org's first file names its currency)
+ * A new organisation is in USD until told otherwise. A first file whose
+ * every sampled row names one other currency (EUR 95.00 with --currency,
+ * a Währung column of EUR) would have its costs rejected and its
+ * payments kept apart as foreign money, so the organisation takes that
+ * currency instead, and the import says so. Only while it holds no rows
+ * and no opening balance (settings_update refuses otherwise), and only
+ * from the default currency. w NULL: a dry run, which says what would be. */
+static void adopt_currency(store_t *s, store_conn_t *w, const import_opts *o, run_state *rs, import_result *res)
+{
+	if (!rs->named[0] || rs->named_rows != rs->sampled_rows || !strcmp(rs->named, rs->parse.currency) ||
+	    strcmp(rs->parse.currency, CURRENCY_DEFAULT) != 0)
+		return;
+	char why[320];
+	if (w) {
+		if (settings_update(w, o->org, rs->named, NULL, false, why, sizeof why) != SETTINGS_OK)
+			return;
+	} else {
+		store_conn_t *c = store_read_begin(s);
+		int64_t n = c ? settings_money_rows(c, o->org) : -1;
+		store_read_end(c);
+		if (n != 0)
+			return;
+	}
+	warn(res,
+	     "the organisation's currency %s %s, not %s: it held no rows, and every amount of the file's first rows is in "
+	     "%s (brisk org set --currency changes it)",
+	     w ? "is now" : "would become", rs->named, CURRENCY_DEFAULT, rs->named);
+	memcpy(rs->parse.currency, rs->named, 4);
+	rs->scratch.minor = currency_minor(rs->named, 3);
+}
+
 /* Reads the sample from the bytes read ahead and judges the options. */
 static bool check_sample(const import_opts *o, run_state *rs, source_t *src, record_t *rec, import_result *res,
                          char *err, size_t errlen)
@@ -236,6 +281,7 @@ static bool check_sample(const import_opts *o, run_state *rs, source_t *src, rec
 		if (layout_record(o, &rs->layout, cr, rec, &rs->scratch, &h, why, sizeof why) &&
 		    (!rs->recode || recode_apply(rs->recode, cr, rec, why, sizeof why) == RECODE_KEEP)) {
 			sample_add(rs->sample, rec, row->line);
+			note_currency(o, rs, rec);
 			split_note(&rs->split, cr);
 			if (rs->overlap && entity_validate(o->kind, rec, &rs->parse, why, sizeof why) &&
 			    layout_sign(o, &rs->layout, cr, rec, why, sizeof why))
@@ -260,10 +306,8 @@ static void check_credit_note(const import_opts *o, run_state *rs, const record_
 {
 	if (o->kind != ENT_INVOICES)
 		return;
-	if (!rs->inv_amount)
-		rs->inv_amount = entity_col_index(entity_get(ENT_INVOICES), "amount", 6) + 1;
-	int a = rs->inv_amount - 1;
-	if (a >= 0 && rec->present[a] && rec->num[a] < 0)
+	int a = entity_amount_col(ENT_INVOICES);
+	if (rec->present[a] && rec->num[a] < 0)
 		example(&rs->credit_notes, line, rec->raw[1]);
 }
 
@@ -489,6 +533,7 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 			goto out;
 	}
 	/* Batches on the writer thread (writer.c), --split's costs too. */
+	adopt_currency(s, w, o, &rs, res);
 	if (w)
 		iw = import_writer_new(w, o->kind, o->org);
 	uint64_t encoding_rejects = 0;

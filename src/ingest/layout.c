@@ -297,11 +297,23 @@ static bool debit_credit(const import_opts *o, const layout_t *l, const csv_row_
 	return true;
 }
 
+/* "a,b,c," under a header of three: a trailing delimiter (NatWest, many
+ * exports) adds empty cells past the header, which hold nothing. */
+static bool empty_beyond(const csv_row_t *row, size_t ncols)
+{
+	if (row->nfields < ncols)
+		return false;
+	for (size_t i = ncols; i < row->nfields; i++)
+		if (slice_trim(row->fields[i]).len)
+			return false;
+	return true;
+}
+
 bool layout_record(const import_opts *o, const layout_t *l, const csv_row_t *row, record_t *rec,
                    layout_scratch *sc, uint64_t *hash, char *why, size_t whylen)
 {
 	const entity_def *d = entity_get(o->kind);
-	if (!o->no_header && row->nfields != l->ncols) {
+	if (!o->no_header && row->nfields != l->ncols && !empty_beyond(row, l->ncols)) {
 		snprintf(why, whylen, "has %zu columns, the header has %zu%s", row->nfields, l->ncols,
 		         row->nfields == 1 && l->ncols > 1 ? " (another delimiter on this line?)" : "");
 		return false;

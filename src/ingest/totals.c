@@ -76,9 +76,7 @@ static bool add(int64_t *sum, int64_t *pos, int64_t *neg, int64_t v)
 bool totals_check(totals_run *t, entity_kind k, const record_t *rec, char *why, size_t whylen)
 {
 	const entity_def *d = entity_get(k);
-	if (!t->looked_up) /* once, not for every row: leads have none */
-		t->amount_col = entity_col_index(d, "amount", 6), t->looked_up = true;
-	int a = t->amount_col;
+	int a = entity_amount_col(k); /* leads have none */
 	if (a < 0 || !rec->present[a])
 		return false;
 	int64_t v = rec->num[a];

@@ -20,8 +20,6 @@ typedef struct {
 	 * line counts every row of its export, a row we refused included */
 	int64_t all, apos, aneg;
 	bool rejected; /* a rejected row with an amount is in all */
-	bool looked_up; /* amount_col is the kind's amount column (-1: none) */
-	int amount_col;
 } totals_run;
 
 /* True (why says so) when rec, a valid row of kind k, is a balance line

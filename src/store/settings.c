@@ -39,6 +39,15 @@ static int64_t count_rows(store_conn_t *w, int64_t org, const char *sql)
 	return n;
 }
 
+int64_t settings_money_rows(store_conn_t *c, int64_t org)
+{
+	static const char *has_rows =
+		"SELECT (SELECT count(*) FROM costs WHERE org = ?1) + (SELECT count(*) FROM sales_orders WHERE org = ?1)"
+		" + (SELECT count(*) FROM invoices WHERE org = ?1) + (SELECT count(*) FROM payments WHERE org = ?1)"
+		" + (SELECT count(*) FROM leads WHERE org = ?1 AND value IS NOT NULL)";
+	return count_rows(c, org, has_rows);
+}
+
 settings_status settings_update(store_conn_t *w, int64_t org, const char *currency, const int64_t *opening,
                                 bool force, char *why, size_t whylen)
 {
@@ -54,14 +63,10 @@ settings_status settings_update(store_conn_t *w, int64_t org, const char *curren
 		return SETTINGS_INVALID;
 	}
 	if (strcmp(code, cur.currency) != 0) {
-		static const char *has_rows =
-			"SELECT (SELECT count(*) FROM costs WHERE org = ?1) + (SELECT count(*) FROM sales_orders WHERE org = ?1)"
-			" + (SELECT count(*) FROM invoices WHERE org = ?1) + (SELECT count(*) FROM payments WHERE org = ?1)"
-			" + (SELECT count(*) FROM leads WHERE org = ?1 AND value IS NOT NULL)";
 		static const char *in_new =
 			"SELECT (SELECT count(*) FROM invoices WHERE org = ?1 AND currency = ?2)"
 			" + (SELECT count(*) FROM payments WHERE org = ?1 AND currency = ?2)";
-		int64_t n = count_rows(w, org, has_rows);
+		int64_t n = settings_money_rows(w, org);
 		if (n < 0)
 			goto store_fail;
 		bool stale_opening = !opening && cur.opening_balance != 0;

@@ -20,6 +20,10 @@ typedef struct {
  * the org does not exist or the store fails. */
 bool settings_get(store_conn_t *c, int64_t org, org_settings *out);
 
+/* How many rows of org carry amounts in its currency (0: changing the
+ * currency changes nothing stored); -1 when the store fails. */
+int64_t settings_money_rows(store_conn_t *c, int64_t org);
+
 typedef enum {
 	SETTINGS_OK = 0,
 	SETTINGS_INVALID,  /* a value is not acceptable (HTTP 400) */

@@ -98,6 +98,21 @@ function shellSplit(s) {
 }
 
 describe('--detect refuses when unsure, reads only a sample', () => {
+  test('a file without a header whose debit and credit columns no balance tells apart: refused with the options', () => {
+    const data = freshData();
+    const f = write('sides.csv', '01/05/2024,Power bill,84.20,\n01/09/2024,Client A,,1250.00\n01/12/2024,Coffee,3.50,\n');
+    const r = run(['import', 'payments', f, '--data', data, '-q', '--detect', '--split']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /columns 3 and 4 hold unsigned amounts.*--debit 3 --credit 4/);
+    // with a running balance the same columns are read, nothing asked
+    const b = write('sides_bal.csv', '01/05/2024,Power bill,84.20,,915.80\n01/19/2024,Client A,,1250.00,2165.80\n01/22/2024,Coffee,3.50,,2162.30\n');
+    const ok = run(['import', 'payments', b, '--data', data, '-q', '--detect', '--split']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /--debit 3 --credit 4/);
+    assert.deepEqual(table(data, 'payments'), [1, 125000]);
+    assert.deepEqual(table(data, 'costs'), [2, 8770]);
+  });
+
   test('day/month order that no value decides: refused with both candidates, nothing stored', () => {
     const data = freshData();
     const f = write('ambig.csv', 'Date,Description,Amount\n01/02/2024,Coffee,-3.50\n03/04/2024,Rent,-900.00\n05/06/2024,Client,1200.00\n');

@@ -82,7 +82,9 @@ Test(currency, parse_keeps_the_code_written_in_the_value)
 	cr_expect_eq(parse_minor("KWD 1.250", &o, 3, MONEY_OK, "KWD"), 1250);
 	cr_expect_eq(parse_minor("CHF 7", &o, 2, MONEY_OK, "CHF"), 700);
 	/* the code comes back with a precision error, to retry in its units */
-	parse_minor("KWD 1.250", &o, 2, MONEY_PRECISION, "KWD");
+	parse_minor("KWD 1.255", &o, 2, MONEY_PRECISION, "KWD");
+	/* zeros past the places are exact: 1.250 is 1.25 */
+	cr_expect_eq(parse_minor("KWD 1.250", &o, 2, MONEY_OK, "KWD"), 125);
 	parse_minor("EURO 5", &o, 2, MONEY_SYNTAX, NULL);
 	parse_minor("EUR 5 USD", &o, 2, MONEY_SYNTAX, NULL);
 }
@@ -213,14 +215,62 @@ Test(settings, opening_balance_alone_blocks_a_silent_currency_change)
 
 Test(settings, forced_change_refused_onto_a_currency_rows_are_stored_in)
 {
-	cr_assert_eq(import_kind(ENT_PAYMENTS, "date,payer,amount,currency\n2024-01-02,A,10.00,EUR\n", false), 0, "%s",
-	             err);
+	/* one row in the org's own currency: the org does not take EUR (a
+	 * first file all in EUR would make it the org's) */
+	cr_assert_eq(import_kind(ENT_PAYMENTS, "date,payer,amount,currency\n2024-01-02,A,10.00,EUR\n2024-01-03,B,5.00,\n",
+	                         false),
+	             0, "%s", err);
 	cr_expect_eq(set("EUR", NULL, true), SETTINGS_CONFLICT);
 	cr_expect(strstr(err, "foreign"), "%s", err);
 	cr_expect_eq(set("GBP", NULL, true), SETTINGS_OK, "%s", err);
 }
 
 /* ---- the currency of imported rows ---- */
+
+static bool warned(const char *part)
+{
+	for (int i = 0; i < res.nwarnings; i++)
+		if (strstr(res.warnings[i], part))
+			return true;
+	return false;
+}
+
+Test(settings, a_first_file_all_in_one_currency_makes_it_the_orgs)
+{
+	/* CaixaBank's "-84,20EUR": costs would be refused in USD */
+	const char *csv = "date,category,amount\n2024-01-05,Power,84.20 EUR\n2024-01-09,Coffee,EUR 3.50\n";
+	import_opts o = fx_opts(&fx, ENT_COSTS);
+	o.parse.money_lenient = true;
+	o.parse.money.symbols = true;
+	o.dry_run = true;
+	cr_assert_eq(fx_import(&fx, &o, csv, strlen(csv), &res, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(res.inserted, 2);
+	cr_expect(warned("would become EUR"), "%s", res.nwarnings ? res.warnings[0] : "no warning");
+	cr_expect_str_eq(get().currency, "USD", "a dry run changes nothing");
+	o.dry_run = false;
+	cr_assert_eq(fx_import(&fx, &o, csv, strlen(csv), &res, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(res.inserted, 2);
+	cr_expect(warned("is now EUR"));
+	cr_expect_str_eq(get().currency, "EUR");
+	char *t = db_text(&fx, "SELECT sum(amount) FROM costs");
+	cr_expect_str_eq(t, "8770\n");
+	free(t);
+	/* the org holds rows now: a file in GBP is refused row by row, the org stays */
+	const char *gbp = "date,category,amount\n2024-02-01,Power,GBP 10.00\n";
+	fx_import(&fx, &o, gbp, strlen(gbp), &res, err, sizeof err);
+	cr_expect_eq(res.inserted, 0);
+	cr_expect_eq(res.rejected, 1);
+	cr_expect_str_eq(get().currency, "EUR");
+}
+
+Test(settings, a_file_of_two_currencies_leaves_the_org_as_it_is)
+{
+	const char *csv = "date,payer,amount,currency\n2024-01-02,A,10.00,EUR\n2024-01-03,B,5.00,GBP\n";
+	cr_assert_eq(import_kind(ENT_PAYMENTS, csv, false), 0, "%s", err);
+	cr_expect_eq(res.inserted, 2);
+	cr_expect(!warned("currency"));
+	cr_expect_str_eq(get().currency, "USD");
+}
 
 Test(settings, payments_carry_their_currency)
 {

@@ -108,9 +108,19 @@ Test(money_parse, precision)
 {
 	expect_st("1.234", MONEY_PRECISION);
 	expect_st("0.001", MONEY_PRECISION);
-	expect_st("-0.000", MONEY_PRECISION);
+	expect_st("-0.001", MONEY_PRECISION);
+	expect_st("1.2340", MONEY_PRECISION);
 	expect_st("957.5775", MONEY_PRECISION);
 	expect_st("1.2345678901234567890", MONEY_PRECISION);
+}
+
+/* US Bank writes four places: zeros past the cents are exact */
+Test(money_parse, zeros_past_the_cents_are_exact)
+{
+	expect_ok("1250.0000", 125000);
+	expect_ok("-84.2000", -8420);
+	expect_ok("-0.000", 0);
+	expect_ok("7.10", 710);
 }
 
 Test(money_parse, overflow)
