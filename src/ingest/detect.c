@@ -362,6 +362,7 @@ static int plan_of(entity_kind k, field_plan *p)
 	case ENT_PAYMENTS:
 		F("id", ROLE_ID); F("date", ROLE_DATE); F("amount", ROLE_AMOUNT); F("payer", ROLE_PARTY);
 		F("reference", ROLE_TEXT); F("customer_id", ROLE_CUSTOMER_ID); F("payer_account", ROLE_ACCOUNT);
+		F("currency", ROLE_CURRENCY);
 		break;
 	case ENT_SALES_ORDERS:
 		F("id", ROLE_ID, ROLE_NUMBER); F("date", ROLE_DATE); F("amount", ROLE_AMOUNT); F("customer", ROLE_PARTY);
@@ -370,6 +371,7 @@ static int plan_of(entity_kind k, field_plan *p)
 	case ENT_INVOICES:
 		F("number", ROLE_NUMBER); F("issue_date", ROLE_ISSUE_DATE, ROLE_DATE); F("due_date", ROLE_DUE_DATE);
 		F("amount", ROLE_AMOUNT); F("customer", ROLE_PARTY); F("customer_id", ROLE_CUSTOMER_ID);
+		F("currency", ROLE_CURRENCY);
 		break;
 	default:
 		F("id", ROLE_ID); F("created_at", ROLE_CREATED_AT, ROLE_DATE); F("creator", ROLE_CREATOR);
@@ -381,6 +383,17 @@ static int plan_of(entity_kind k, field_plan *p)
 #undef F
 }
 
+/* Is column col's name also another column's (ING's two 'Waluta')? An
+ * option cannot name it. */
+static bool name_repeated(const ctx *c, int col)
+{
+	const char *h = dt_cell(&c->g, c->header, col);
+	for (int i = 0; i < c->g.n[c->header]; i++)
+		if (i != col && !strcasecmp(dt_cell(&c->g, c->header, i), h))
+			return true;
+	return false;
+}
+
 int dt_best_column(ctx *c, detect_role role, const bool *used)
 {
 	if (c->header < 0)
@@ -389,6 +402,8 @@ int dt_best_column(ctx *c, detect_role role, const bool *used)
 	for (int i = 0; i < c->g.n[c->header]; i++) {
 		const char *h = dt_cell(&c->g, c->header, i);
 		int s = used[i] ? 0 : detect_name_score(role, h, strlen(h));
+		if (s > bs && name_repeated(c, i))
+			s = 0;
 		if (s > bs) {
 			bs = s;
 			best = i;
@@ -447,7 +462,7 @@ static int fitting_column(ctx *c, detect_role role, const bool *used)
 		if (dt_values_fit(c, ROLE_DATE, first))
 			return -1;
 	}
-	return col >= 0 || role == ROLE_ACCOUNT || role == ROLE_CUSTOMER_ID ? col : first;
+	return col >= 0 || role == ROLE_ACCOUNT || role == ROLE_CUSTOMER_ID || role == ROLE_CURRENCY ? col : first;
 }
 
 static void map_columns(ctx *c)

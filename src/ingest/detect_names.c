@@ -8,8 +8,8 @@
 /* Names as lowercase UTF-8, most specific first. Each list is what a
  * column of that role is called in exports of banks (DE, AT, CH, NL, BE,
  * FR, ES, IT, PT, PL, UK, US) and accounting packages (QuickBooks, Xero,
- * Sage, DATEV, Lexware). */
-static const char *const names[ROLE__COUNT][96] = {
+ * Sage, DATEV, Lexware), and of HU, RO, the Nordics, IN, AU, NZ. */
+static const char *const names[ROLE__COUNT][128] = {
 	[ROLE_DATE] = {"buchungstag", "buchungsdatum", "transaction date", "posting date", "booking date", "boekingsdatum",
 	               "date",
 	               "datum", "fecha", "fecha operación", "fecha operacion", "f. operación", "fecha contable",
@@ -20,20 +20,24 @@ static const char *const names[ROLE__COUNT][96] = {
 	               "transactiedatum", "wertstellung", "valutadatum", "valuta", "date de valeur", "fecha valor", "buchung", "completed date", "started date", "date completed", "dateop", "date op", "f. operativa", "fecha operativa", "data registrazione", "data contabile", "transaction time", "date/time", "datetime", "data księgowania", "created (utc)", "created",
 	               "datum zaúčtování", "datum zauctovani", "datum provedení", "bokföringsdag", "bokforingsdag", "transaktionsdag", "dato", "bokføringsdato", "kirjauspäivä", "kirjauspaiva", "data lançamento", "data lancamento", "data movimento", "data mov.",
 	               "posted transactions date", "posted transaction date",
+	               "könyvelés dátuma", "konyveles datuma", "tranzakció dátuma", "értéknap", "data tranzactie", "data tranzacției", "data operatiunii", "data înregistrării",
 	               NULL},
 	[ROLE_AMOUNT] = {"betrag", "amount", "bedrag", "importe", "montant", "kwota", "kwota operacji", "importo",
 	                 "valor", "montante", "umsatz", "transaction amount", "amount (gbp)", "value", "total",
 	                 "total amount", "invoice total", "gross", "bruttobetrag", "brutto", "montant ttc", "net amount",
 	                 "sales", "revenue", "betrag (eur)", "sum", "importo (eur)", "kwota transakcji", "einzelbetrag", "amount (eur)", "amount (usd)", "transaction value", "objem", "částka", "castka", "belopp", "beløb", "beløp", "määrä", "maara", "summa", "montant (eur)",
 	                 "cad$", "usd$", "aud$", "nzd$", "valor (r$)", "total signed", "amount total", "total in currency signed", "doctotal",
+	               "összeg", "osszeg", "suma", "sumă", "valoare",
 	               NULL},
 	[ROLE_DEBIT] = {"soll", "debit", "débit", "debit amount", "paid out", "money out", "withdrawals",
 	                "withdrawal", "withdrawal amount", "cargo", "cargos", "obciążenia", "wypłata", "uitgaven",
 	                "af", "ausgang", "ausgabe", "debet", "addebiti", "dare", "spent", "lastschrift", "belastung", "debit amount (gbp)", "withdrawals (-)", "charges", "débit euros", "addebito", "uttak fra konto", "uttak", "ut fra konto", "výdaj", "vydaj",
+	               "débito", "debito", "débitos", "terhelés", "debet (-)",
 	               NULL},
 	[ROLE_CREDIT] = {"haben", "credit", "crédit", "credit amount", "paid in", "money in", "deposits", "deposit",
 	                 "deposit amount", "abono", "abonos", "uznania", "wpłata", "inkomsten", "bij", "eingang",
 	                 "einnahme", "accrediti", "avere", "received", "gutschrift", "credit amount (gbp)", "deposits (+)", "crédit euros", "accredito", "innskudd på konto", "innskudd", "inn på konto", "příjem", "prijem",
+	               "crédito", "credito", "créditos", "jóváírás", "jovairas",
 	               NULL},
 	[ROLE_INDICATOR] = {"af bij", "af/bij", "bij/af", "debit/credit", "credit/debit", "soll/haben",
 	                    "soll/haben-kennzeichen", "s/h", "cr/dr", "dr/cr", "debit credit", "credit debit indicator",
@@ -50,6 +54,7 @@ static const char *const names[ROLE__COUNT][96] = {
 	                "dane kontrahenta", "kontrahent", "odbiorca", "nadawca", "partner name", "name / description", "zahlungspflichtige*r", "zahlungsempfänger*in", "zahlungsempfänger", "auftraggeber/empfänger", "auftraggeber / empfänger", "empfänger/zahlungspflichtiger", "empfänger / zahlungspflichtiger", "partnername", "partner", "payer name", "supplierfound", "supplier found", "counter party", "naam tegenpartij bevat", "beneficiary", "other party", "description", "description1", "description 1", "descripción",
 	                "descripcion", "lançamento", "lancamento", "histórico", "historico",
 	                "název protiúčtu", "nazev protiuctu", "název účtu protiúčtu", "protistrana", "saaja/maksaja", "maksaja/saaja", "maksaja", "saaja", "namn", "navn", "mottaker", "betalingsmottaker", "nome", "beneficiário",
+	               "partner neve", "partner név", "kedvezményezett neve", "kedvezményezett", "ellenoldali név", "beneficiar", "platitor", "plătitor", "nume beneficiar",
 	               NULL},
 	[ROLE_TEXT] = {"description2", "description 2", "verwendungszweck", "vorgang/verwendungszweck", "mededelingen", "omschrijving", "omschrijving-1", "description", "memo",
 	               "reference", "referenz", "details", "narrative", "transaction description", "concepto",
@@ -58,6 +63,7 @@ static const char *const names[ROLE__COUNT][96] = {
 	               "text", "notes", "note", "memo/description", "reference number", "detalles", "observaciones",
 	               "communication", "mitteilung", "beschreibung", "payment reference", "label", "operazione", "dettagli", "beschreibung1", "avisierungstext", "buchungsdetails", "verwendungszweck/ buchungstext", "purpose", "betreff", "particulars", "reference 1", "referencia 1", "subject", "item title", "zpráva pro příjemce", "zprava pro prijemce", "poznámka", "poznamka", "zpráva", "popis", "rubrik", "meddelande", "tekst", "forklaring", "beskrivelse", "beskrivning", "viesti", "descricao", "descrição do movimento", "causale",
 	               "narration", "remarks", "transaction remarks", "transaction details", "transaction particulars",
+	               "közlemény", "kozlemeny", "descriere", "detalii", "explicatie", "explicație",
 	               NULL},
 	[ROLE_CATEGORY] = {"category", "kategorie", "categorie", "categoría", "categoria", "catégorie", "kategoria",
 	                   "expense account", "sachkonto", "cost type",
@@ -81,7 +87,8 @@ static const char *const names[ROLE__COUNT][96] = {
 	[ROLE_CUSTOMER_ID] = {"customer id", "customer_id", "customerid", "customer number", "customer no",
 	                      "kundennummer", "kundennr", "klantnummer", "debitor", "account number", "cardcode", NULL},
 	[ROLE_CURRENCY] = {"currency", "währung", "waehrung", "munt", "moneda", "devise", "waluta",
-	                   "currency code", "ccy", NULL},
+	                   "currency code", "ccy", "pénznem", "penznem", "moneda", "valuta tranzactiei",
+	               NULL},
 	[ROLE_CREATED_AT] = {"created", "created at", "created_at", "created date", "create date", "date created",
 	                     "lead created date", "add time",
 	                     "erstellt am", "lead created", NULL},
@@ -138,8 +145,21 @@ static const char *const names[ROLE__COUNT][96] = {
 	                      "cuenta propia", NULL},
 };
 
-/* Lowercase ASCII, trimmed, inner runs of spaces as one (none around
- * '/'), quotes and a trailing ':' dropped, '_' as a space. */
+/* The lower case of a Latin-1 or Latin Extended-A capital (U+00C0 to
+ * U+017F: "Összeg", "Értéknap", "Částka"); any other code point as it is. */
+static unsigned lower_latin(unsigned cp)
+{
+	if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7)
+		return cp + 0x20;
+	if (((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177)) && !(cp & 1))
+		return cp + 1;
+	if (((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e)) && (cp & 1))
+		return cp + 1;
+	return cp;
+}
+
+/* Lowercase ASCII and Latin letters, trimmed, inner runs of spaces as one
+ * (none around '/'), quotes and a trailing ':' dropped, '_' as a space. */
 static size_t normalise(const char *h, size_t len, char *out, size_t cap)
 {
 	size_t n = 0;
@@ -158,8 +178,16 @@ static size_t normalise(const char *h, size_t len, char *out, size_t cap)
 		if (space)
 			out[n++] = ' ';
 		space = false;
+		unsigned char b = (unsigned char)c, b2 = i + 1 < len ? (unsigned char)h[i + 1] : 0;
+		if (b >= 0xc3 && b <= 0xc5 && (b2 & 0xc0) == 0x80 && n + 2 < cap) {
+			unsigned cp = lower_latin(((b & 0x1fu) << 6) | (b2 & 0x3fu));
+			out[n++] = (char)(0xc0 | (cp >> 6));
+			out[n++] = (char)(0x80 | (cp & 0x3f));
+			i++;
+			continue;
+		}
 		if (n + 1 < cap)
-			out[n++] = (char)tolower((unsigned char)c);
+			out[n++] = (char)tolower(b);
 	}
 	while (n && out[n - 1] == ':')
 		n--;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/currency.h"
 #include "core/date.h"
 #include "core/mem.h"
 #include "ingest/csv.h"
@@ -133,6 +134,19 @@ bool dt_values_fit(const ctx *c, detect_role role, int col)
 			first = first ? first : v;
 		}
 		return !n || (iban * 2 < n && (varies || n < 3 || c->kind != ENT_PAYMENTS));
+	}
+	if (role == ROLE_CURRENCY) {
+		/* ISO codes only: a "€" or "Euro" column would reject every row */
+		int n = 0;
+		char code[4];
+		for (int i = c->data; i < c->g.nrows; i++) {
+			const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, col) : "";
+			slice_t t = slice_trim(slice_cstr(v));
+			if (t.len && !currency_canon(t.p, t.len, code))
+				return false;
+			n += t.len > 0;
+		}
+		return n > 0;
 	}
 	bool date = role == ROLE_DATE || role == ROLE_ISSUE_DATE || role == ROLE_DUE_DATE || role == ROLE_CREATED_AT;
 	bool text = role == ROLE_TEXT || role == ROLE_PARTY || role == ROLE_ACCOUNT;

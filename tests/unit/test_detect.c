@@ -174,6 +174,41 @@ Test(detect, narrow_no_break_space_between_digit_groups)
 	detect_free(&r);
 }
 
+/* OTP's "Összeg", "Könyvelés dátuma": a capital outside ASCII is lowered
+ * like an ASCII one; an ISO code column is the rows' currency, a column
+ * of "€" is not (it would reject every row). */
+Test(detect, latin_capitals_and_the_currency_column)
+{
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_PAYMENTS,
+	              "Könyvelés dátuma;Összeg;Pénznem;Partner neve\n2024.01.05;-8420;HUF;A\n2024.01.09;125000;HUF;B\n",
+	              &r, why, sizeof why),
+	          "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "map"),
+	                 "date=Könyvelés dátuma,payer=Partner neve,amount=Összeg,currency=Pénznem");
+	detect_free(&r);
+	cr_assert(run(ENT_PAYMENTS, "Date,Payer,Amount,Currency\n2024-01-05,A,-84.20,€\n2024-01-09,B,1250.00,€\n", &r,
+	              why, sizeof why),
+	          "%s", why);
+	cr_assert_null(strstr(optlist_get(&r.opts, "map") ? optlist_get(&r.opts, "map") : "", "currency"));
+	detect_free(&r);
+}
+
+/* ING's two 'Waluta' columns: no option can name either, so neither is
+ * mapped (the import would refuse the ambiguous name). */
+Test(detect, a_name_two_columns_share_is_not_mapped)
+{
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_PAYMENTS, "Date,Payer,Amount,Currency,Balance,Currency\n2024-01-05,A,-84.20,PLN,10.00,PLN\n"
+	                            "2024-01-09,B,1250.00,PLN,1260.00,PLN\n",
+	              &r, why, sizeof why),
+	          "%s", why);
+	cr_assert_null(strstr(optlist_get(&r.opts, "map") ? optlist_get(&r.opts, "map") : "", "currency"));
+	detect_free(&r);
+}
+
 Test(optlist, layers_join_lists_and_the_caller_wins)
 {
 	optlist user = {0}, prof = {0}, det = {0};
