@@ -628,7 +628,8 @@ static bool check_required(ctx *c)
 	const entity_def *d = entity_get(c->kind);
 	char missing[160] = "";
 	for (int i = 1; i < d->ncols; i++) {
-		if (!d->cols[i].required || c->col[i] >= 0 || dt_user_gives(c, d->cols[i].name))
+		if (!d->cols[i].required || c->col[i] >= 0 || dt_user_gives(c, d->cols[i].name) ||
+		    optlist_list_has(optlist_get(&c->r->opts, "default"), d->cols[i].name))
 			continue;
 		if (d->cols[i].type == COL_MONEY && (c->debit >= 0 || dt_given(c, "debit")))
 			continue;
@@ -687,8 +688,8 @@ bool detect_run(entity_kind kind, const char *head, size_t len, bool eof, const 
 	map_columns(&c);
 	if (c.header < 0 && !dt_map_by_content(&c))
 		goto out;
-	if (!check_required(&c) || !dt_pick_dates(&c) || !dt_pick_money(&c) || !dt_pick_net(&c) ||
-	    !dt_pick_signs(&c))
+	if (!dt_pick_order_status(&c) || !check_required(&c) || !dt_pick_dates(&c) || !dt_pick_money(&c) ||
+	    !dt_pick_net(&c) || !dt_pick_signs(&c))
 		goto out;
 	note_settled(&c);
 	dt_pick_invoice_status(&c);

@@ -65,7 +65,7 @@ void dt_used_columns(const ctx *c, bool *used);
 /* Does the caller give field (in map, set or default)? */
 bool dt_user_gives(ctx *c, const char *field);
 
-/* detect_values.c */
+/* detect_values.c (the status columns: detect_status.c) */
 /* The decimal mark a value shows: ',' or '.' followed by 1-2 digits at the
  * end (or the last of two different marks); 0 when it does not say. */
 char dt_decimal_of(const char *v);
@@ -90,6 +90,10 @@ bool dt_pick_signs(ctx *c);
  * void (Void, Cancelled, Draft, Storniert...): mapped, its words recoded
  * to open/void with values. Unknown words: noted, not mapped. */
 void dt_pick_invoice_status(ctx *c);
+/* A sales order file's status column in brisk's words (recoded with
+ * values), or status=completed by default when it has none; false with why
+ * when a word is unknown. */
+bool dt_pick_order_status(ctx *c);
 
 /* detect_dates.c */
 /* The date format that reads every date (false with why when none, or

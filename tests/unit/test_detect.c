@@ -209,6 +209,29 @@ Test(detect, a_name_two_columns_share_is_not_mapped)
 	detect_free(&r);
 }
 
+/* Shopify's Financial Status in brisk's words; an export without a
+ * status is of sales made; an unknown word is asked for. */
+Test(detect, sales_order_status_words)
+{
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_SALES_ORDERS,
+	              "Name,Created at,Billing Name,Financial Status,Total\n#1,2024-01-02,A,paid,10.00\n"
+	              "#2,2024-01-03,B,refunded,5.00\n#3,2024-01-04,C,authorized,7.00\n",
+	              &r, why, sizeof why),
+	          "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "values"), "status=paid:completed,refunded:cancelled,authorized:confirmed");
+	detect_free(&r);
+	cr_assert(run(ENT_SALES_ORDERS, "Order Date,Customer Name,Sales\n2024-01-02,A,10.00\n2024-01-03,B,5.00\n", &r, why,
+	              sizeof why),
+	          "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "default"), "status=completed");
+	detect_free(&r);
+	cr_assert_not(run(ENT_SALES_ORDERS, "Date,Customer,Status,Amount\n2024-01-02,A,Frobbed,10.00\n", &r, why, sizeof why));
+	cr_assert(strstr(why, "'Frobbed'") && strstr(why, "--values status="), "%s", why);
+	detect_free(&r);
+}
+
 Test(optlist, layers_join_lists_and_the_caller_wins)
 {
 	optlist user = {0}, prof = {0}, det = {0};
