@@ -365,12 +365,13 @@ static int plan_of(entity_kind k, field_plan *p)
 		F("currency", ROLE_CURRENCY);
 		break;
 	case ENT_SALES_ORDERS:
-		F("id", ROLE_ID, ROLE_NUMBER); F("date", ROLE_DATE); F("amount", ROLE_AMOUNT); F("customer", ROLE_PARTY);
-		F("status", ROLE_STATUS);
+		F("id", ROLE_ID, ROLE_NUMBER); F("date", ROLE_DATE); F("amount", ROLE_AMOUNT);
+		F("customer", ROLE_PARTY, ROLE_CUSTOMER_ID); F("status", ROLE_STATUS);
 		break;
 	case ENT_INVOICES:
 		F("number", ROLE_NUMBER); F("issue_date", ROLE_ISSUE_DATE, ROLE_DATE); F("due_date", ROLE_DUE_DATE);
-		F("amount", ROLE_AMOUNT); F("customer", ROLE_PARTY); F("customer_id", ROLE_CUSTOMER_ID);
+		/* no name column (IBM's receivables sample): the customer's id names it */
+		F("amount", ROLE_AMOUNT); F("customer", ROLE_PARTY, ROLE_CUSTOMER_ID); F("customer_id", ROLE_CUSTOMER_ID);
 		F("currency", ROLE_CURRENCY);
 		break;
 	default:

@@ -156,12 +156,23 @@ bool dt_pick_order_status(ctx *c)
 	char pos[16];
 	const char *name = dt_col_name(c, c->col[st], pos);
 	if (!recode_words(c, c->col[st], order_state, &b, &unknown, &differ)) {
+		buf_free(&b);
+		bool any = false;
+		for (int i = c->data; i < c->g.nrows && !any; i++)
+			any = c->g.n[i] >= 2 && order_state(dt_cell(&c->g, i, c->col[st]));
+		if (!any) {
+			/* no word is an order's state: Superstore's 'State' of Kentucky */
+			dt_note(c, 10, "'%s' holds no order states ('%.30s'...): not the status; every order is completed", name,
+			        unknown ? unknown : "");
+			c->col[st] = -1;
+			dt_choose(c, "default", "status=completed");
+			return true;
+		}
 		snprintf(c->why, c->whylen,
 		         "'%.40s' holds an order status brisk does not know ('%.30s'): give --values "
 		         "status=WORD:STATE,... (states: pending, confirmed, shipped, completed, cancelled), or "
 		         "--set status=completed to read every order as a sale",
 		         name, unknown ? unknown : "");
-		buf_free(&b);
 		return false;
 	}
 	if (differ) {

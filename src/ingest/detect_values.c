@@ -473,6 +473,20 @@ bool dt_pick_money(ctx *c)
 	}
 	if (!comma && !dot && n)
 		dt_note(c, 5, "no amount of the sample shows a decimal mark: . assumed");
+	/* Superstore's 957.5775 (a discount's share): rounded, and said */
+	int fine = 0;
+	const char *fine_ex = NULL;
+	for (int i = 0; i < n; i++) {
+		int64_t y;
+		if (money_parse_opts(v[i], strlen(v[i]), &m, &y) == MONEY_PRECISION && !fine++)
+			fine_ex = v[i];
+	}
+	if (fine && !dt_given(c, "round")) {
+		m.round = true;
+		dt_choose(c, "round", "1");
+		dt_note(c, 5, "%d amounts of the sample have more than 2 decimals (e.g. '%.30s'): rounded half-to-even to the "
+		        "cent", fine, fine_ex);
+	}
 	c->money = m;
 	int bad = 0;
 	const char *first = NULL;

@@ -163,6 +163,8 @@ typedef struct {
 	rowloop_seq seqs;        /* occurrences of record hashes */
 	rowloop_ids ids;         /* the file's ids seen */
 	examples dup_ids, placeholders;
+	uint64_t last_id;     /* hash of the previous row's id */
+	uint64_t dup_next;    /* repeats right after a row of the same id: line items */
 	examples credit_notes; /* invoices of a negative amount */
 	/* the currency the sample's rows name (entity_named_currency): the
 	 * first code, and how many rows of how many name it */
@@ -328,9 +330,11 @@ static void check_placeholders(const import_opts *o, run_state *rs, const record
 static bool assign_id(const import_opts *o, run_state *rs, record_t *rec, uint64_t hash, uint64_t line)
 {
 	if (rec->present[0]) {
-		uint64_t h = XXH3_64bits_withSeed(rec->raw[0].p, rec->raw[0].len, 0x1d5);
+		uint64_t h = XXH3_64bits_withSeed(rec->raw[0].p, rec->raw[0].len, 0x1d5), prev = rs->last_id;
+		rs->last_id = h;
 		if (rowloop_ids_new(&rs->ids, rec->raw[0].p, rec->raw[0].len, h))
 			return true;
+		rs->dup_next += h == prev;
 		example(&rs->dup_ids, line, rec->raw[0]);
 		return false;
 	}
@@ -619,6 +623,19 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		goto abort;
 	if (rl.rows > 0 && encoding_rejects == rl.rows) {
 		snprintf(err, errlen, "no row is valid UTF-8: declare the file's encoding (e.g. --encoding windows-1252); nothing was stored");
+		goto abort;
+	}
+	if (rs.dup_ids.count && !o->allow_duplicate_ids && rs.dup_next == rs.dup_ids.count) {
+		/* Superstore, Shopify: an order's lines share its id */
+		char lines[96];
+		snprintf(err, errlen,
+		         "%llu rows repeat the id of the row just above ('%s' again on line %s): line items of one %s, as "
+		         "shop and ERP exports write them; brisk stores one row per id and does not sum lines, so nothing "
+		         "was stored: import one row per %s, or map id to a column unique per line (each line then counts "
+		         "as one); --allow-duplicate-ids would keep only each id's last line",
+		         (unsigned long long)rs.dup_ids.count, rs.dup_ids.first, example_lines(&rs.dup_ids, lines, sizeof lines),
+		         o->kind == ENT_INVOICES ? "invoice" : o->kind == ENT_SALES_ORDERS ? "order" : "record",
+		         o->kind == ENT_INVOICES ? "invoice" : o->kind == ENT_SALES_ORDERS ? "order" : "record");
 		goto abort;
 	}
 	if (rs.dup_ids.count && !o->allow_duplicate_ids) {

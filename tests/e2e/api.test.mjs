@@ -858,7 +858,7 @@ describe('writes', () => {
     r = await imp('default=' + encodeURIComponent('payer=Unknown'), 'id,date,payer,amount\nn4,2026-06-02,,1.00\n');
     assert.equal(r.json.inserted, 1, r.text);
     const dup = 'id,date,payer,amount\nn5,2026-06-03,A,1.00\nn5,2026-06-03,A,2.00\n';
-    problem(await imp('', dup), 422, /repeat an id.*allow-duplicate-ids/);
+    problem(await imp('', dup), 422, /repeat the id of the row just above.*allow-duplicate-ids/);
     r = await imp('allow_duplicate_ids=1', dup);
     assert.equal(r.json.inserted, 1, r.text);
     assert.match(r.json.warnings[0], /repeat an id/);

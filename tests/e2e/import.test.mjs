@@ -227,7 +227,8 @@ describe('issue 20: nothing wrong is stored silently', () => {
     const dupf = write('dup.csv', 'id,date,category,amount\nx1,2025-01-01,A,1.00\nx1,2025-01-02,A,2.00\n');
     const dup = run(importArgs('costs', dupf, d));
     assert.equal(dup.code, 1);
-    assert.match(dup.stderr, /1 rows repeat an id seen earlier in the file \('x1' again on line 3\).*nothing was stored/);
+    // right after its first row: the lines of one record, said as such
+    assert.match(dup.stderr, /1 rows repeat the id of the row just above \('x1' again on line 3\): line items.*nothing was stored/);
     const ok = run(importArgs('costs', dupf, d, '--allow-duplicate-ids'));
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /warning: 1 rows repeat an id/);

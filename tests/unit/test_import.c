@@ -463,6 +463,18 @@ Test(import, reimport_replaces_everything_and_changes_nothing)
 	free(roll2);
 }
 
+/* Superstore's lines of one order share its id, one after the other:
+ * said as line items (brisk does not sum them), nothing stored. */
+Test(import, an_orders_lines_are_said_to_be_line_items)
+{
+	const char *f = "id,date,customer,status,amount\nA1,2024-01-05,Ann,completed,261.96\n"
+	                "A1,2024-01-05,Ann,completed,731.94\nB2,2024-01-06,Bob,completed,14.62\n";
+	cr_expect_eq(run_kind(ENT_SALES_ORDERS, f), -1);
+	expect_err("repeat the id of the row just above ('A1' again on line 3)");
+	expect_err("line items of one order");
+	cr_expect_eq(rows_in("sales_orders"), 0);
+}
+
 /* Issue 20 item 3: an id twice in one file stores nothing unless allowed,
  * and then the last row wins (with a warning). */
 Test(import, duplicate_id_in_one_file_stores_nothing_unless_allowed)
