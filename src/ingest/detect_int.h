@@ -95,6 +95,19 @@ void dt_pick_invoice_status(ctx *c);
  * when a word is unknown. */
 bool dt_pick_order_status(ctx *c);
 
+/* detect_sides.c */
+/* Among a headerless file's amount columns, a debit and a credit column
+ * (c->debit, c->credit), told by a running balance; false with why when
+ * two such columns have no balance to tell them apart. */
+bool dt_split_sides(ctx *c, const int *money, int nmoney);
+/* Does a running balance follow the signed amounts of column amount? A
+ * bank's statement, then: money out negative. */
+bool dt_balance_says_bank_signs(const ctx *c, int amount);
+/* A costs file whose sample brings in as much money as goes out is a bank
+ * statement: false with why (the payments --split command); a smaller
+ * share of money in is noted (refunds). */
+bool dt_costs_one_way(ctx *c);
+
 /* detect_dates.c */
 /* The date format that reads every date (false with why when none, or
  * when two disagree and the file's language, date separator and decimal

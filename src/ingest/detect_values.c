@@ -212,92 +212,6 @@ static size_t mean_len(const ctx *c, int col)
 	return n ? sum / n : 0;
 }
 
-/* An amount of a file whose notation is not chosen yet: '.' decimals
- * first, then ','. False when neither reads it. */
-static bool some_amount(const char *v, bool comma, int64_t *x)
-{
-	money_opts m = {.decimal = comma ? ',' : '.', .thousands = comma ? '.' : ',', .symbols = true, .plus = true};
-	return money_parse_opts(v, strlen(v), &m, x) == MONEY_OK;
-}
-
-/* A cell of the pair: 0 when empty (or a written zero, as some exports
- * fill the other side); false when it is signed or not an amount. */
-static bool side_value(const char *v, bool comma, int64_t *x)
-{
-	*x = 0;
-	return !*v || (!strpbrk(v, "-(") && some_amount(v, comma, x) && *x >= 0);
-}
-
-/* Does the running balance in column bal follow debit and credit (in the
- * file's order, or the reverse, newest first)? */
-static bool balance_follows(const ctx *c, int debit, int credit, int bal, bool comma)
-{
-	bool fwd = true, back = true;
-	int64_t prev = 0, prev_move = 0;
-	int n = 0;
-	for (int i = c->data; i < c->g.nrows; i++) {
-		if (c->g.n[i] < 2)
-			continue;
-		int64_t b, dv, cv;
-		if (!some_amount(dt_cell(&c->g, i, bal), comma, &b) || !side_value(dt_cell(&c->g, i, debit), comma, &dv) ||
-		    !side_value(dt_cell(&c->g, i, credit), comma, &cv))
-			return false;
-		if (n++) {
-			fwd &= b - prev == cv - dv;
-			back &= prev - b == prev_move;
-		}
-		prev = b;
-		prev_move = cv - dv;
-	}
-	return n >= 2 && (fwd || back);
-}
-
-/* Two unsigned amount columns never filled on the same row are a debit
- * and a credit column (TD, Westpac without their header). Which is which
- * is read from a running balance; without one it is not guessed. */
-static bool split_sides(ctx *c, const int *money, int nmoney)
-{
-	for (int x = 0; x < nmoney; x++)
-		for (int y = x + 1; y < nmoney; y++) {
-			int a = money[x], b = money[y], ra = 0, rb = 0;
-			bool pair = true, comma = false;
-			for (int i = c->data; i < c->g.nrows && pair; i++) {
-				if (c->g.n[i] < 2)
-					continue;
-				const char *va = dt_cell(&c->g, i, a), *vb = dt_cell(&c->g, i, b);
-				comma |= dt_decimal_of(va) == ',' || dt_decimal_of(vb) == ',';
-				int64_t xa, xb;
-				pair = side_value(va, false, &xa) || side_value(va, true, &xa);
-				pair = pair && (side_value(vb, false, &xb) || side_value(vb, true, &xb));
-				pair = pair && (xa != 0) + (xb != 0) == 1;
-				ra += xa != 0;
-				rb += xb != 0;
-			}
-			if (!pair || !ra || !rb)
-				continue;
-			for (int z = 0; z < nmoney; z++) {
-				int k = money[z];
-				if (k == a || k == b || dt_filled(c, k) < 100)
-					continue;
-				if (balance_follows(c, a, b, k, comma) || balance_follows(c, b, a, k, comma)) {
-					bool ab = balance_follows(c, a, b, k, comma);
-					c->debit = ab ? a : b;
-					c->credit = ab ? b : a;
-					dt_note(c, 0, "columns %d and %d are never filled on one row: debit %d and credit %d, as the "
-					        "balance in column %d says", a + 1, b + 1, c->debit + 1, c->credit + 1, k + 1);
-					return true;
-				}
-			}
-			snprintf(c->why, c->whylen,
-			         "columns %d and %d hold unsigned amounts, never both on one row: a debit and a credit column, "
-			         "but no running balance says which is which: give --debit %d --credit %d (money out, money in), "
-			         "or the reverse",
-			         a + 1, b + 1, a + 1, b + 1);
-			return false;
-		}
-	return true;
-}
-
 bool dt_map_by_content(ctx *c)
 {
 	const entity_def *d = entity_get(c->kind);
@@ -325,7 +239,7 @@ bool dt_map_by_content(ctx *c)
 	}
 	bool sides_given = dt_given(c, "debit") || dt_given(c, "credit");
 	if (!sides_given && !dt_user_gives(c, "amount") && entity_col_index(d, "amount", 6) >= 0) {
-		if (!split_sides(c, money, nmoney))
+		if (!dt_split_sides(c, money, nmoney))
 			return false;
 	}
 	static const char *const party[] = {"payer", "vendor", "customer", "name"};
@@ -546,10 +460,10 @@ bool dt_pick_signs(ctx *c)
 		dt_choose(c, "debit", dt_col_name(c, c->debit, pd));
 		dt_choose(c, "credit", dt_col_name(c, c->credit, pc));
 		dt_note(c, 0, "separate debit and credit columns");
-		if (c->kind == ENT_COSTS && !dt_given(c, "negate") &&
-		    dt_filled(c, c->debit) > dt_filled(c, c->credit)) {
+		if (c->kind == ENT_COSTS && !dt_given(c, "negate")) {
+			/* amount = credit - debit; a cost is money out */
 			dt_choose(c, "negate", "1");
-			dt_note(c, 10, "most rows are debits: costs are money out (--negate)");
+			dt_note(c, 0, "costs are the debits, money out (--negate)");
 		}
 		return true;
 	}
@@ -620,7 +534,20 @@ bool dt_pick_signs(ctx *c)
 				neg += x < 0;
 			}
 		}
-		if (neg * 2 > n) {
+		if (dt_balance_says_bank_signs(c, c->col[amount])) {
+			dt_choose(c, "negate", "1");
+			dt_note(c, 0, "a running balance follows the amounts, a bank's signs: costs are money out (--negate)");
+		} else if (neg * 4 > n && (n - neg) * 4 > n && !dt_user_gives(c, "amount")) {
+			/* Stripe's balance export: charges in, refunds and fees out */
+			snprintf(c->why, c->whylen,
+			         "%d of %d amounts of the sample are negative, the others positive, and no running balance says "
+			         "which way is money out: a statement of money in and out is imported with `brisk import "
+			         "payments FILE --split` (money in to payments, money out to costs); for costs give --negate "
+			         "if the negative amounts are the costs, or --map amount=COLUMN to read them as written (positive "
+			         "the costs, negative the refunds)",
+			         neg, n);
+			return false;
+		} else if (neg * 2 > n) {
 			dt_choose(c, "negate", "1");
 			dt_note(c, 10, "%d of %d amounts are negative: costs are money out (--negate)", neg, n);
 		}

@@ -227,8 +227,41 @@ Test(detect, sales_order_status_words)
 	          "%s", why);
 	cr_assert_str_eq(optlist_get(&r.opts, "default"), "status=completed");
 	detect_free(&r);
-	cr_assert_not(run(ENT_SALES_ORDERS, "Date,Customer,Status,Amount\n2024-01-02,A,Frobbed,10.00\n", &r, why, sizeof why));
+	cr_assert_not(run(ENT_SALES_ORDERS, "Date,Customer,Status,Amount\n2024-01-02,A,Shipped,10.00\n2024-01-03,B,Frobbed,5.00\n",
+	                  &r, why, sizeof why));
 	cr_assert(strstr(why, "'Frobbed'") && strstr(why, "--values status="), "%s", why);
+	detect_free(&r);
+	/* no word an order's state: a US 'State', not the status */
+	cr_assert(run(ENT_SALES_ORDERS, "Date,Customer,State,Amount\n2024-01-02,A,Kentucky,10.00\n2024-01-03,B,Ohio,5.00\n",
+	              &r, why, sizeof why),
+	          "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "default"), "status=completed");
+	detect_free(&r);
+}
+
+/* A bank statement imported as costs: its money in would make the costs
+ * negative, so it is sent to payments --split; a costs file of both signs
+ * with no balance to say which is money out is asked about. */
+Test(detect, a_statement_is_no_costs_file)
+{
+	detect_result r;
+	char why[512];
+	cr_assert_not(run(ENT_COSTS, "Date,Description,Debit,Credit\n2024-01-02,Client,,1250.00\n2024-01-05,Power,84.20,\n"
+	                             "2024-01-19,Client B,,980.50\n",
+	                  &r, why, sizeof why));
+	cr_assert(strstr(why, "money in") && strstr(why, "payments FILE --split"), "%s", why);
+	detect_free(&r);
+	cr_assert_not(run(ENT_COSTS, "Date,Description,Amount\n2024-01-02,Charge,100.00\n2024-01-05,Refund,-10.00\n"
+	                             "2024-01-19,Charge,50.00\n2024-01-20,Fee,-2.00\n",
+	                  &r, why, sizeof why));
+	cr_assert(strstr(why, "no running balance"), "%s", why);
+	detect_free(&r);
+	/* a balance that follows the amounts says a bank's signs: costs negated */
+	cr_assert(run(ENT_COSTS, "Date,Description,Amount,Balance\n2024-01-02,Rent,-900.00,100.00\n"
+	                         "2024-01-05,Refund,10.00,110.00\n2024-01-19,Power,-50.00,60.00\n2024-01-20,Fee,-2.00,58.00\n",
+	              &r, why, sizeof why),
+	          "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "negate"), "1");
 	detect_free(&r);
 }
 

@@ -1,0 +1,194 @@
+/* detect_sides: which way the money of a file moves. Without a header,
+ * two unsigned amount columns never filled on one row are a debit and a
+ * credit column, told apart by a running balance; and a file of costs whose
+ * money mostly comes in is a bank statement, not costs. */
+#include "ingest/detect_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ingest/csv.h"
+#include "ingest/optlist.h"
+
+/* An amount of a file whose notation is not chosen yet: '.' decimals
+ * first, then ','. False when neither reads it. */
+static bool some_amount(const char *v, bool comma, int64_t *x)
+{
+	money_opts m = {.decimal = comma ? ',' : '.', .thousands = comma ? '.' : ',', .symbols = true, .plus = true};
+	return money_parse_opts(v, strlen(v), &m, x) == MONEY_OK;
+}
+
+/* A cell of the pair: 0 when empty (or a written zero, as some exports
+ * fill the other side); false when it is signed or not an amount. */
+static bool side_value(const char *v, bool comma, int64_t *x)
+{
+	*x = 0;
+	return !*v || (!strpbrk(v, "-(") && some_amount(v, comma, x) && *x >= 0);
+}
+
+/* Does the running balance in column bal follow debit and credit (in the
+ * file's order, or the reverse, newest first)? */
+/* An amount in the file's notation once chosen (c->money), else in
+ * either common one. */
+static bool read_amount(const ctx *c, const char *v, bool comma, int64_t *x)
+{
+	if (c->money.decimal)
+		return money_parse_opts(v, strlen(v), &c->money, x) == MONEY_OK;
+	return some_amount(v, comma, x);
+}
+
+/* Does the running balance in column bal follow the moves (credit -
+ * debit; debit < 0: credit is a signed amount), in the file's order or the
+ * reverse (newest first)? */
+static bool balance_follows(const ctx *c, int debit, int credit, int bal, bool comma)
+{
+	bool fwd = true, back = true;
+	int64_t prev = 0, prev_move = 0;
+	int n = 0;
+	for (int i = c->data; i < c->g.nrows; i++) {
+		if (c->g.n[i] < 2)
+			continue;
+		int64_t b, dv = 0, cv;
+		bool ok = read_amount(c, dt_cell(&c->g, i, bal), comma, &b) &&
+		          (debit < 0 ? read_amount(c, dt_cell(&c->g, i, credit), comma, &cv)
+		                     : side_value(dt_cell(&c->g, i, debit), comma, &dv) &&
+		                           side_value(dt_cell(&c->g, i, credit), comma, &cv));
+		if (!ok)
+			return false;
+		if (n++) {
+			fwd &= b - prev == cv - dv;
+			back &= prev - b == prev_move;
+		}
+		prev = b;
+		prev_move = cv - dv;
+	}
+	return n >= 2 && (fwd || back);
+}
+
+bool dt_balance_says_bank_signs(const ctx *c, int amount)
+{
+	for (int k = 0; k < c->width && k < CSV_MAX_FIELDS; k++)
+		if (k != amount && dt_filled(c, k) == 100 && balance_follows(c, -1, amount, k, c->money.decimal == ','))
+			return true;
+	return false;
+}
+
+bool dt_split_sides(ctx *c, const int *money, int nmoney)
+{
+	for (int x = 0; x < nmoney; x++)
+		for (int y = x + 1; y < nmoney; y++) {
+			int a = money[x], b = money[y], ra = 0, rb = 0;
+			bool pair = true, comma = false;
+			for (int i = c->data; i < c->g.nrows && pair; i++) {
+				if (c->g.n[i] < 2)
+					continue;
+				const char *va = dt_cell(&c->g, i, a), *vb = dt_cell(&c->g, i, b);
+				comma |= dt_decimal_of(va) == ',' || dt_decimal_of(vb) == ',';
+				int64_t xa, xb;
+				pair = side_value(va, false, &xa) || side_value(va, true, &xa);
+				pair = pair && (side_value(vb, false, &xb) || side_value(vb, true, &xb));
+				pair = pair && (xa != 0) + (xb != 0) == 1;
+				ra += xa != 0;
+				rb += xb != 0;
+			}
+			if (!pair || !ra || !rb)
+				continue;
+			for (int z = 0; z < nmoney; z++) {
+				int k = money[z];
+				if (k == a || k == b || dt_filled(c, k) < 100)
+					continue;
+				if (balance_follows(c, a, b, k, comma) || balance_follows(c, b, a, k, comma)) {
+					bool ab = balance_follows(c, a, b, k, comma);
+					c->debit = ab ? a : b;
+					c->credit = ab ? b : a;
+					dt_note(c, 0, "columns %d and %d are never filled on one row: debit %d and credit %d, as the "
+					        "balance in column %d says", a + 1, b + 1, c->debit + 1, c->credit + 1, k + 1);
+					return true;
+				}
+			}
+			snprintf(c->why, c->whylen,
+			         "columns %d and %d hold unsigned amounts, never both on one row: a debit and a credit column, "
+			         "but no running balance says which is which: give --debit %d --credit %d (money out, money in), "
+			         "or the reverse",
+			         a + 1, b + 1, a + 1, b + 1);
+			return false;
+		}
+	return true;
+}
+
+
+/* Is v one of list's comma-separated values (any case)? */
+static bool in_list(const char *list, const char *v)
+{
+	size_t n = strlen(v);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t k = e ? (size_t)(e - p) : strlen(p);
+		if (k == n && !strncasecmp(p, v, n))
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+/* The sample's money as a costs import would store it (cost = s * x, x
+ * the amount or credit - debit, s = -1 with negate): how many rows bring
+ * money in (-cost > 0), and about how much each way. */
+static void cost_flows(const ctx *c, int amount, bool negate, int *in, double *sum_in, double *sum_out)
+{
+	*in = 0;
+	*sum_in = *sum_out = 0;
+	for (int i = c->data; i < c->g.nrows; i++) {
+		if (c->g.n[i] < 2)
+			continue;
+		int64_t x = 0, dv = 0, cv = 0;
+		if (c->debit >= 0) {
+			const char *d = dt_cell(&c->g, i, c->debit), *k = dt_cell(&c->g, i, c->credit);
+			if ((*d && money_parse_opts(d, strlen(d), &c->money, &dv) != MONEY_OK) ||
+			    (*k && money_parse_opts(k, strlen(k), &c->money, &cv) != MONEY_OK))
+				continue;
+			/* a debit column is money out whatever its sign (layout.c) */
+			x = (cv < 0 ? -cv : cv) - (dv < 0 ? -dv : dv);
+		} else {
+			const char *a = dt_cell(&c->g, i, c->col[amount]);
+			if (!*a || money_parse_opts(a, strlen(a), &c->money, &x) != MONEY_OK)
+				continue;
+		}
+		if (c->indicator >= 0 && in_list(optlist_get(&c->r->opts, "negative_values"), dt_cell(&c->g, i, c->indicator)))
+			x = -x; /* ING's Af Bij: the sign column's words */
+		double in_v = negate ? (double)x : -(double)x;
+		if (in_v > 0) {
+			++*in;
+			*sum_in += in_v / 100;
+		} else {
+			*sum_out -= in_v / 100;
+		}
+	}
+}
+
+bool dt_costs_one_way(ctx *c)
+{
+	const entity_def *d = entity_get(c->kind);
+	int amount = entity_col_index(d, "amount", 6);
+	if (c->kind != ENT_COSTS || (c->debit < 0 && (amount < 0 || c->col[amount] < 0)) || dt_given(c, "where"))
+		return true;
+	const char *neg = optlist_get(&c->r->opts, "negate");
+	int in;
+	double sum_in, sum_out;
+	cost_flows(c, amount, (neg && !strcmp(neg, "1")) || dt_given(c, "negate"), &in, &sum_in, &sum_out);
+	if (!in)
+		return true;
+	if (sum_in >= sum_out) {
+		snprintf(c->why, c->whylen,
+		         "%d rows of the sample are money in (about %lld in, %lld out): as costs they would make the costs "
+		         "negative. A bank statement's money in is customer payments: import it with `brisk import payments "
+		         "FILE --split` (money in to payments, money out to costs), or give --negate if the file's signs are "
+		         "the other way",
+		         in, (long long)sum_in, (long long)sum_out);
+		return false;
+	}
+	dt_note(c, 10, "%d rows of the sample are money in: stored as negative costs (refunds); if they are customer "
+	        "payments, import the file with payments --split", in);
+	return true;
+}
