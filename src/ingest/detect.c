@@ -463,6 +463,8 @@ static int fitting_column(ctx *c, detect_role role, const bool *used)
 		if (dt_values_fit(c, ROLE_DATE, first))
 			return -1;
 	}
+	if (col < 0 && first >= 0 && (role == ROLE_TEXT || role == ROLE_PARTY) && dt_direction_words(c, first))
+		return -1;
 	return col >= 0 || role == ROLE_ACCOUNT || role == ROLE_CUSTOMER_ID || role == ROLE_CURRENCY ? col : first;
 }
 

@@ -77,6 +77,9 @@ bool dt_looks_like_data(const char *v);
 /* Do column col's values fit role (dates for a date, amounts for an
  * amount, some text for a text)? True when the sample cannot tell. */
 bool dt_values_fit(const ctx *c, detect_role role, int col);
+/* Is every value of column col a debit/credit word (Chase's Details of
+ * DEBIT and CREDIT)? Such a column names no one and references nothing. */
+bool dt_direction_words(const ctx *c, int col);
 /* Without a header: the fields' columns by their values. False with why
  * when a debit and a credit column cannot be told apart. */
 bool dt_map_by_content(ctx *c);

@@ -108,6 +108,20 @@ static bool iban_shaped(const char *v)
 	return n >= 15 && n <= 34;
 }
 
+bool dt_direction_words(const ctx *c, int col)
+{
+	int rows = 0;
+	for (int i = c->data; i < c->g.nrows; i++) {
+		const char *v = c->g.n[i] >= 2 ? dt_cell(&c->g, i, col) : "";
+		if (!*v)
+			continue;
+		if (!detect_direction(v, strlen(v)))
+			return false;
+		rows++;
+	}
+	return rows > 0;
+}
+
 bool dt_values_fit(const ctx *c, detect_role role, int col)
 {
 	/* "Amount Due", "Open balance": what is still owed, never the
@@ -166,7 +180,7 @@ bool dt_values_fit(const ctx *c, detect_role role, int col)
 			varies |= first && strcmp(first, v);
 			first = first ? first : v;
 		}
-		return rows && (varies || rows < 3);
+		return rows && (varies || rows < 3) && !dt_direction_words(c, col);
 	}
 	int n = 0, fit = 0;
 	size_t nf;
