@@ -110,6 +110,10 @@ bool dt_balance_says_bank_signs(const ctx *c, int amount);
  * statement: false with why (the payments --split command); a smaller
  * share of money in is noted (refunds). */
 bool dt_costs_one_way(ctx *c);
+/* A card's statement (most amounts positive, negative ones worded as the
+ * card's repayment): those left out with where, and for payments the
+ * charges negated (money out). True when it is one. */
+bool dt_card_statement(ctx *c);
 
 /* detect_dates.c */
 /* The date format that reads every date (false with why when none, or

@@ -167,6 +167,62 @@ static void cost_flows(const ctx *c, int amount, bool negate, int *in, double *s
 	}
 }
 
+/* A card's statement (Amex, Discover): its charges positive, the card's
+ * own repayments negative and worded as such. The words, as an extended
+ * regular expression for --where. */
+#define CARD_PAYMENT "THANK YOU|AUTOPAY|PAYMENT RECEIVED|DIRECTPAY"
+
+static bool card_payment(const char *v)
+{
+	static const char *const words[] = {"thank you", "autopay", "payment received", "directpay"};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		size_t n = strlen(words[i]);
+		for (const char *p = v; *p; p++)
+			if (!strncasecmp(p, words[i], n))
+				return true;
+	}
+	return false;
+}
+
+bool dt_card_statement(ctx *c)
+{
+	const entity_def *d = entity_get(c->kind);
+	int amount = entity_col_index(d, "amount", 6);
+	if ((c->kind != ENT_PAYMENTS && c->kind != ENT_COSTS) || amount < 0 || c->col[amount] < 0 || c->debit >= 0 ||
+	    c->indicator >= 0 || !c->signed_values || dt_given(c, "negate") || dt_given(c, "where") ||
+	    optlist_get(&c->r->opts, "negate") || optlist_get(&c->r->opts, "compute"))
+		return false;
+	int pos = 0, neg = 0, paid = 0, text = -1;
+	for (int i = c->data; i < c->g.nrows; i++) {
+		const char *a = c->g.n[i] >= 2 ? dt_cell(&c->g, i, c->col[amount]) : "";
+		int64_t x;
+		if (!*a || money_parse_opts(a, strlen(a), &c->money, &x) != MONEY_OK || !x)
+			continue;
+		pos += x > 0;
+		neg += x < 0;
+		for (int f = 1; x < 0 && f < d->ncols; f++)
+			if (c->col[f] >= 0 && d->cols[f].type == COL_TEXT && card_payment(dt_cell(&c->g, i, c->col[f]))) {
+				paid++;
+				text = text < 0 ? c->col[f] : text;
+				break;
+			}
+	}
+	if (!paid || text < 0 || pos * 5 < (pos + neg) * 3 || c->header < 0)
+		return false;
+	char where[160];
+	snprintf(where, sizeof where, "[%.100s] !~ '" CARD_PAYMENT "'", dt_cell(&c->g, c->header, text));
+	if (strchr(dt_cell(&c->g, c->header, text), ']') || strchr(dt_cell(&c->g, c->header, text), '\''))
+		return false;
+	dt_choose(c, "where", where);
+	if (c->kind == ENT_PAYMENTS)
+		dt_choose(c, "negate", "1");
+	dt_note(c, 10,
+	        "a card's statement: %d charges positive, and %d repayments of the card ('%.30s') left out as transfers "
+	        "between own accounts%s",
+	        pos, paid, dt_cell(&c->g, c->header, text), c->kind == ENT_PAYMENTS ? "; charges are money out (--negate)" : "");
+	return true;
+}
+
 bool dt_costs_one_way(ctx *c)
 {
 	const entity_def *d = entity_get(c->kind);

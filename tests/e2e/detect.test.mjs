@@ -31,7 +31,7 @@ function write(name, content) {
   return p;
 }
 function summary(stdout) {
-  const m = /inserted (\d+), replaced (\d+), rejected (\d+) in/.exec(stdout);
+  const m = /inserted (\d+), replaced (\d+), rejected (\d+)(?:, skipped \d+ \([^)]*\))? in/.exec(stdout);
   assert.ok(m, `no summary line in ${JSON.stringify(stdout)}`);
   return { inserted: Number(m[1]), replaced: Number(m[2]), rejected: Number(m[3]) };
 }
