@@ -36,9 +36,12 @@ static bool is_digit(char c)
 
 /* "1250.0000" (US Bank's four places) is exactly 1250.00: zeros past the
  * currency's places are dropped, anything else there stays a precision
- * error. */
+ * error. Not after exactly three digits: "1.000" may be a thousand whose
+ * separator was taken for the decimal mark, and that must stay refused. */
 static void drop_zero_tail(number_t *n, size_t places)
 {
+	if (n->nfrac == 3)
+		return;
 	while (n->nfrac > places && n->frac[n->nfrac - 1] == '0')
 		n->nfrac--;
 }

@@ -599,11 +599,7 @@ static void emit_map(ctx *c)
 		if (c->col[i] < 0 || c->mapped[i])
 			continue;
 		char pos[16];
-		const char *h = pos;
-		if (c->header >= 0)
-			h = dt_cell(&c->g, c->header, c->col[i]);
-		else
-			snprintf(pos, sizeof pos, "%d", c->col[i] + 1);
+		const char *h = dt_col_name(c, c->col[i], pos);
 		if (!strcasecmp(h, d->cols[i].name))
 			continue; /* the header already says it */
 		buf_printf(&b, "%s%s=", b.len ? "," : "", d->cols[i].name);

@@ -1,6 +1,8 @@
 /* detect_int: what detect.c (structure: encoding, delimiter, header,
- * columns by name) and detect_values.c (what the values say: dates,
- * amounts, signs, columns of a file without a header) share. Internal to
+ * columns by name) and the modules of what the values say share:
+ * detect_values.c (amounts, signs, columns of a file without a header),
+ * detect_dates.c, detect_fees.c (gross, fee, net), detect_sides.c (which
+ * way the money moves) and detect_status.c (status words). Internal to
  * detection. */
 #ifndef BRISK_DETECT_INT_H
 #define BRISK_DETECT_INT_H
@@ -103,9 +105,6 @@ bool dt_pick_order_status(ctx *c);
  * (c->debit, c->credit), told by a running balance; false with why when
  * two such columns have no balance to tell them apart. */
 bool dt_split_sides(ctx *c, const int *money, int nmoney);
-/* Does a running balance follow the signed amounts of column amount? A
- * bank's statement, then: money out negative. */
-bool dt_balance_says_bank_signs(const ctx *c, int amount);
 /* A costs file whose sample brings in as much money as goes out is a bank
  * statement: false with why (the payments --split command); a smaller
  * share of money in is noted (refunds). */

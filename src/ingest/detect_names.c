@@ -90,7 +90,7 @@ static const char *const names[ROLE__COUNT][128] = {
 	[ROLE_CUSTOMER_ID] = {"customer id", "customer_id", "customerid", "customer number", "customer no",
 	                      "kundennummer", "kundennr", "klantnummer", "debitor", "account number", "cardcode", NULL},
 	[ROLE_CURRENCY] = {"currency", "währung", "waehrung", "munt", "moneda", "devise", "waluta",
-	                   "currency code", "ccy", "pénznem", "penznem", "moneda", "valuta tranzactiei",
+	                   "currency code", "ccy", "pénznem", "penznem", "valuta tranzactiei",
 	               NULL},
 	[ROLE_CREATED_AT] = {"created", "created at", "created_at", "created date", "create date", "date created",
 	                     "lead created date", "add time",

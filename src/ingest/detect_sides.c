@@ -24,18 +24,15 @@ static bool some_amount(const char *v, bool comma, int64_t *x)
 static bool side_value(const char *v, bool comma, int64_t *x)
 {
 	*x = 0;
-	return !*v || (!strpbrk(v, "-(") && some_amount(v, comma, x) && *x >= 0);
+	return !*v || (!strpbrk(v, "-(") && some_amount(v, comma, x) && *x >= 0 && money_in_bounds(*x));
 }
 
-/* Does the running balance in column bal follow debit and credit (in the
- * file's order, or the reverse, newest first)? */
 /* An amount in the file's notation once chosen (c->money), else in
- * either common one. */
+ * either common one; within money's bounds, so sums cannot overflow. */
 static bool read_amount(const ctx *c, const char *v, bool comma, int64_t *x)
 {
-	if (c->money.decimal)
-		return money_parse_opts(v, strlen(v), &c->money, x) == MONEY_OK;
-	return some_amount(v, comma, x);
+	bool ok = c->money.decimal ? money_parse_opts(v, strlen(v), &c->money, x) == MONEY_OK : some_amount(v, comma, x);
+	return ok && money_in_bounds(*x);
 }
 
 /* Does the running balance in column bal follow the moves (credit -
@@ -66,14 +63,6 @@ static bool balance_follows(const ctx *c, int debit, int credit, int bal, bool c
 	return n >= 2 && (fwd || back);
 }
 
-bool dt_balance_says_bank_signs(const ctx *c, int amount)
-{
-	for (int k = 0; k < c->width && k < CSV_MAX_FIELDS; k++)
-		if (k != amount && dt_filled(c, k) == 100 && balance_follows(c, -1, amount, k, c->money.decimal == ','))
-			return true;
-	return false;
-}
-
 bool dt_split_sides(ctx *c, const int *money, int nmoney)
 {
 	for (int x = 0; x < nmoney; x++)
@@ -100,23 +89,30 @@ bool dt_split_sides(ctx *c, const int *money, int nmoney)
 					continue;
 				if (balance_follows(c, a, b, k, comma) || balance_follows(c, b, a, k, comma)) {
 					bool ab = balance_follows(c, a, b, k, comma);
-					c->debit = ab ? a : b;
-					c->credit = ab ? b : a;
+					int debit = ab ? a : b, credit = ab ? b : a;
+					/* A bank's balance grows with the money in, a card's
+					 * (what is owed) with the charges: only when the money
+					 * out is also the more frequent side do the two agree. */
+					if ((ab ? ra : rb) <= (ab ? rb : ra))
+						break;
+					c->debit = debit;
+					c->credit = credit;
 					dt_note(c, 0, "columns %d and %d are never filled on one row: debit %d and credit %d, as the "
-					        "balance in column %d says", a + 1, b + 1, c->debit + 1, c->credit + 1, k + 1);
+					        "balance in column %d and the more frequent money out say", a + 1, b + 1, debit + 1,
+					        credit + 1, k + 1);
 					return true;
 				}
 			}
 			snprintf(c->why, c->whylen,
 			         "columns %d and %d hold unsigned amounts, never both on one row: a debit and a credit column, "
-			         "but no running balance says which is which: give --debit %d --credit %d (money out, money in), "
+			         "but nothing says which is which (a running balance and the more frequent side must agree; a "
+			         "card's balance grows with its charges): give --debit %d --credit %d (money out, money in), "
 			         "or the reverse",
 			         a + 1, b + 1, a + 1, b + 1);
 			return false;
 		}
 	return true;
 }
-
 
 /* Is v one of list's comma-separated values (any case)? */
 static bool in_list(const char *list, const char *v)
@@ -145,14 +141,13 @@ static void cost_flows(const ctx *c, int amount, bool negate, int *in, double *s
 		int64_t x = 0, dv = 0, cv = 0;
 		if (c->debit >= 0) {
 			const char *d = dt_cell(&c->g, i, c->debit), *k = dt_cell(&c->g, i, c->credit);
-			if ((*d && money_parse_opts(d, strlen(d), &c->money, &dv) != MONEY_OK) ||
-			    (*k && money_parse_opts(k, strlen(k), &c->money, &cv) != MONEY_OK))
+			if ((*d && !read_amount(c, d, false, &dv)) || (*k && !read_amount(c, k, false, &cv)))
 				continue;
 			/* a debit column is money out whatever its sign (layout.c) */
 			x = (cv < 0 ? -cv : cv) - (dv < 0 ? -dv : dv);
 		} else {
 			const char *a = dt_cell(&c->g, i, c->col[amount]);
-			if (!*a || money_parse_opts(a, strlen(a), &c->money, &x) != MONEY_OK)
+			if (!*a || !read_amount(c, a, false, &x))
 				continue;
 		}
 		if (c->indicator >= 0 && in_list(optlist_get(&c->r->opts, "negative_values"), dt_cell(&c->g, i, c->indicator)))

@@ -160,8 +160,9 @@ bool dt_pick_order_status(ctx *c)
 		bool any = false;
 		for (int i = c->data; i < c->g.nrows && !any; i++)
 			any = c->g.n[i] >= 2 && order_state(dt_cell(&c->g, i, c->col[st]));
-		if (!any) {
-			/* no word is an order's state: Superstore's 'State' of Kentucky */
+		if (!any && !strcasecmp(name, "state")) {
+			/* no word is an order's state: Superstore's 'State' of Kentucky
+			 * (an 'Order Status' of Quotation is asked about, not dropped) */
 			dt_note(c, 10, "'%s' holds no order states ('%.30s'...): not the status; every order is completed", name,
 			        unknown ? unknown : "");
 			c->col[st] = -1;

@@ -409,7 +409,9 @@ bool dt_pick_money(ctx *c)
 		if (money_parse_opts(v[i], strlen(v[i]), &m, &y) == MONEY_PRECISION && !fine++)
 			fine_ex = v[i];
 	}
-	if (fine && !dt_given(c, "round")) {
+	/* only once the sample shows the decimal mark: "1.234" alone may be a
+	 * thousand, which rounding would store as 1.23 */
+	if (fine && (comma || dot) && !dt_given(c, "round")) {
 		m.round = true;
 		dt_choose(c, "round", "1");
 		dt_note(c, 5, "%d amounts of the sample have more than 2 decimals (e.g. '%.30s'): rounded half-to-even to the "
@@ -548,14 +550,13 @@ bool dt_pick_signs(ctx *c)
 				neg += x < 0;
 			}
 		}
-		if (dt_balance_says_bank_signs(c, c->col[amount])) {
-			dt_choose(c, "negate", "1");
-			dt_note(c, 0, "a running balance follows the amounts, a bank's signs: costs are money out (--negate)");
-		} else if (neg * 4 > n && (n - neg) * 4 > n && !dt_user_gives(c, "amount")) {
+		/* (a running balance cannot say it: a card's or a ledger's grows
+		 * with its costs, a bank account's with its money in) */
+		if (neg * 4 > n && (n - neg) * 4 > n && !dt_user_gives(c, "amount")) {
 			/* Stripe's balance export: charges in, refunds and fees out */
 			snprintf(c->why, c->whylen,
-			         "%d of %d amounts of the sample are negative, the others positive, and no running balance says "
-			         "which way is money out: a statement of money in and out is imported with `brisk import "
+			         "%d of %d amounts of the sample are negative, the others positive, and nothing says which way "
+			         "is money out: a statement of money in and out is imported with `brisk import "
 			         "payments FILE --split` (money in to payments, money out to costs); for costs give --negate "
 			         "if the negative amounts are the costs, or --map amount=COLUMN to read them as written (positive "
 			         "the costs, negative the refunds)",

@@ -247,6 +247,8 @@ static void adopt_currency(store_t *s, store_conn_t *w, const import_opts *o, ru
 	     w ? "is now" : "would become", rs->named, CURRENCY_DEFAULT, rs->named);
 	memcpy(rs->parse.currency, rs->named, 4);
 	rs->scratch.minor = currency_minor(rs->named, 3);
+	if (rs->recode)
+		recode_set_minor(rs->recode, rs->scratch.minor);
 }
 
 /* Reads the sample from the bytes read ahead and judges the options. */
@@ -536,8 +538,8 @@ int import_run(store_t *s, csv_read_fn fn, void *ud, const import_opts *o, impor
 		if (!w)
 			goto out;
 	}
-	/* Batches on the writer thread (writer.c), --split's costs too. */
 	adopt_currency(s, w, o, &rs, res);
+	/* Batches on the writer thread (writer.c), --split's costs too. */
 	if (w)
 		iw = import_writer_new(w, o->kind, o->org);
 	uint64_t encoding_rejects = 0;

@@ -482,6 +482,11 @@ static int *bind_expr(const expr_t *e, const entity_def *d, const csv_row_t *h, 
 	return slots;
 }
 
+void recode_set_minor(recode_plan *p, int minor)
+{
+	p->minor = minor;
+}
+
 recode_plan *recode_bind(const import_opts *o, const csv_row_t *h, int minor, char *err, size_t errlen)
 {
 	const recode_t *r = o->recode;

@@ -43,6 +43,9 @@ typedef struct recode_plan recode_plan;
  * digits, for computed amounts. NULL with err naming an unknown column
  * and the header's columns. Borrows o and h's names only during the call. */
 recode_plan *recode_bind(const import_opts *o, const csv_row_t *h, int minor, char *err, size_t errlen);
+/* The org currency's fraction digits changed (an empty org took its first
+ * file's currency): computed amounts are written in minor units from now. */
+void recode_set_minor(recode_plan *p, int minor);
 void recode_plan_free(recode_plan *p);
 
 typedef enum { RECODE_KEEP, RECODE_SKIP, RECODE_REJECT } recode_verdict;

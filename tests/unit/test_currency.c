@@ -83,8 +83,10 @@ Test(currency, parse_keeps_the_code_written_in_the_value)
 	cr_expect_eq(parse_minor("CHF 7", &o, 2, MONEY_OK, "CHF"), 700);
 	/* the code comes back with a precision error, to retry in its units */
 	parse_minor("KWD 1.255", &o, 2, MONEY_PRECISION, "KWD");
-	/* zeros past the places are exact: 1.250 is 1.25 */
-	cr_expect_eq(parse_minor("KWD 1.250", &o, 2, MONEY_OK, "KWD"), 125);
+	/* zeros past the places are exact, but for three places (a thousands
+	 * group?): 1.2500 is 1.25, 1.250 stays a precision error */
+	cr_expect_eq(parse_minor("KWD 1.2500", &o, 2, MONEY_OK, "KWD"), 125);
+	parse_minor("KWD 1.250", &o, 2, MONEY_PRECISION, "KWD");
 	parse_minor("EURO 5", &o, 2, MONEY_SYNTAX, NULL);
 	parse_minor("EUR 5 USD", &o, 2, MONEY_SYNTAX, NULL);
 }

@@ -110,6 +110,9 @@ Test(money_parse, precision)
 	expect_st("0.001", MONEY_PRECISION);
 	expect_st("-0.001", MONEY_PRECISION);
 	expect_st("1.2340", MONEY_PRECISION);
+	/* three places may be a thousands group read as decimals: refused */
+	expect_st("1.000", MONEY_PRECISION);
+	expect_st("-0.000", MONEY_PRECISION);
 	expect_st("957.5775", MONEY_PRECISION);
 	expect_st("1.2345678901234567890", MONEY_PRECISION);
 }
@@ -119,7 +122,7 @@ Test(money_parse, zeros_past_the_cents_are_exact)
 {
 	expect_ok("1250.0000", 125000);
 	expect_ok("-84.2000", -8420);
-	expect_ok("-0.000", 0);
+	expect_ok("-0.0000", 0);
 	expect_ok("7.10", 710);
 }
 
