@@ -32,7 +32,7 @@ struct sample {
 /* Common formats of real exports, most frequent first. */
 static const char *const date_formats[] = {
 	"%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y", "%Y/%m/%d", "%Y.%m.%d",
-	"%d/%m/%y", "%m/%d/%y", "%d.%m.%y", "%d-%m-%y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d, %Y",
+	"%d/%m/%y", "%m/%d/%y", "%d.%m.%y", "%d-%m-%y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %y", "%b %d, %Y",
 	"%b %d %Y", "%d %B %Y", "%B %d, %Y", "%Y%m%d",
 };
 #define NFORMATS (sizeof date_formats / sizeof date_formats[0])
