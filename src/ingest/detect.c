@@ -687,7 +687,7 @@ bool detect_run(entity_kind kind, const char *head, size_t len, bool eof, const 
 	map_columns(&c);
 	if (c.header < 0 && !dt_map_by_content(&c))
 		goto out;
-	if (!dt_pick_order_status(&c) || !check_required(&c) || !dt_pick_dates(&c) || !dt_pick_money(&c) ||
+	if (!dt_pick_status(&c) || !check_required(&c) || !dt_pick_dates(&c) || !dt_pick_money(&c) ||
 	    !dt_pick_net(&c) || !dt_pick_signs(&c) || (!dt_card_statement(&c) && !dt_costs_one_way(&c)))
 		goto out;
 	note_settled(&c);

@@ -95,10 +95,10 @@ bool dt_pick_signs(ctx *c);
  * void (Void, Cancelled, Draft, Storniert...): mapped, its words recoded
  * to open/void with values. Unknown words: noted, not mapped. */
 void dt_pick_invoice_status(ctx *c);
-/* A sales order file's status column in brisk's words (recoded with
- * values), or status=completed by default when it has none; false with why
- * when a word is unknown. */
-bool dt_pick_order_status(ctx *c);
+/* A sales order or lead file's status column in brisk's words (recoded
+ * with values), or by default completed orders, new leads when it has
+ * none; false with why when a word is unknown. */
+bool dt_pick_status(ctx *c);
 
 /* detect_sides.c */
 /* Among a headerless file's amount columns, a debit and a credit column

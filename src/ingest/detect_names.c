@@ -98,7 +98,7 @@ static const char *const names[ROLE__COUNT][128] = {
 	[ROLE_CREATOR] = {"owner", "lead owner", "contact owner", "deal owner", "owner name", "record owner",
 	                  "created by", "creator", "sales rep", "salesperson", "assigned to",
 	                  "agent", NULL},
-	[ROLE_NAME] = {"name", "lead name", "full name", "contact", "contact name", "company", NULL},
+	[ROLE_NAME] = {"name", "lead name", "full name", "contact", "contact name", "company", "title", "lead title", NULL},
 	[ROLE_MOBILE] = {"mobile", "phone", "mobile phone", "mobile phone number", "phone number", "telephone", "tel",
 	                 "handy", "telefon", NULL},
 	[ROLE_SOURCE] = {"source", "lead source", "original source", "channel", "origin", NULL},
@@ -198,7 +198,20 @@ static size_t normalise(const char *h, size_t len, char *out, size_t cap)
 	return n;
 }
 
+static int name_score(detect_role role, const char *h, size_t len);
+
 int detect_name_score(detect_role role, const char *h, size_t len)
+{
+	int s = name_score(role, h, len);
+	/* Pipedrive's "Lead - Owner", "Person - Phone": the object's name,
+	 * then the field's */
+	for (size_t i = 0; !s && i + 3 < len; i++)
+		if (h[i] == ' ' && h[i + 1] == '-' && h[i + 2] == ' ')
+			s = name_score(role, h + i + 3, len - i - 3);
+	return s;
+}
+
+static int name_score(detect_role role, const char *h, size_t len)
 {
 	char n[128];
 	size_t nl = normalise(h, len, n, sizeof n);

@@ -137,17 +137,55 @@ void dt_pick_invoice_status(ctx *c)
 	buf_free(&b);
 }
 
-bool dt_pick_order_status(ctx *c)
+/* A lead's status in brisk's words (new, contacted, qualified, proposal,
+ * won, lost): Salesforce's, HubSpot's, Zoho's and Pipedrive's defaults. */
+static const char *lead_state(const char *v)
 {
+	static const struct {
+		const char *word, *state;
+	} words[] = {
+		{"new", "new"}, {"open - not contacted", "new"}, {"not contacted", "new"}, {"open", "contacted"},
+		{"contacted", "contacted"}, {"working - contacted", "contacted"}, {"attempted to contact", "contacted"},
+		{"attempted_to_contact", "contacted"}, {"in_progress", "contacted"}, {"in progress", "contacted"},
+		{"connected", "contacted"}, {"contact in future", "contacted"}, {"working", "contacted"},
+		{"qualified", "qualified"}, {"pre-qualified", "qualified"}, {"sales qualified lead", "qualified"},
+		{"proposal", "proposal"}, {"proposal made", "proposal"}, {"open_deal", "proposal"},
+		{"negotiations started", "proposal"}, {"negotiation", "proposal"}, {"won", "won"},
+		{"closed - converted", "won"}, {"converted", "won"}, {"closed won", "won"}, {"lost", "lost"},
+		{"closed - not converted", "lost"}, {"closed lost", "lost"}, {"unqualified", "lost"},
+		{"not qualified", "lost"}, {"junk lead", "lost"}, {"lost lead", "lost"}, {"bad_timing", "lost"},
+	};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (!strcasecmp(v, words[i].word))
+			return words[i].state;
+	return NULL;
+}
+
+/* What a kind's status column is read with. */
+typedef struct {
+	const char *(*word)(const char *);
+	const char *fallback; /* the status of every row of a file without one */
+	const char *what, *states;
+} status_words;
+
+bool dt_pick_status(ctx *c)
+{
+	static const status_words orders = {order_state, "completed", "order",
+	                                    "pending, confirmed, shipped, completed, cancelled"},
+	                          leads = {lead_state, "new", "lead", "new, contacted, qualified, proposal, won, lost"};
+	const status_words *sw = c->kind == ENT_SALES_ORDERS ? &orders : c->kind == ENT_LEADS ? &leads : NULL;
 	const entity_def *d = entity_get(c->kind);
 	int st = entity_col_index(d, "status", 6);
-	if (c->kind != ENT_SALES_ORDERS || st < 0 || dt_given(c, "values") || optlist_list_has(dt_given(c, "set"), "status") ||
+	if (!sw || st < 0 || dt_given(c, "values") || optlist_list_has(dt_given(c, "set"), "status") ||
 	    optlist_list_has(dt_given(c, "default"), "status"))
 		return true;
+	char dflt[32];
+	snprintf(dflt, sizeof dflt, "status=%s", sw->fallback);
 	if (c->col[st] < 0) {
-		/* a shop's export without a status (Superstore): sales made */
-		dt_choose(c, "default", "status=completed");
-		dt_note(c, 10, "no status column: every order is completed (a sale made)");
+		/* a shop's export without a status (Superstore): sales made; a
+		 * list of leads without one (Pipedrive's): new leads */
+		dt_choose(c, "default", dflt);
+		dt_note(c, 10, "no status column: every %s is %s", sw->what, sw->fallback);
 		return true;
 	}
 	buf_t b = BUF_INIT;
@@ -155,31 +193,30 @@ bool dt_pick_order_status(ctx *c)
 	int differ;
 	char pos[16];
 	const char *name = dt_col_name(c, c->col[st], pos);
-	if (!recode_words(c, c->col[st], order_state, &b, &unknown, &differ)) {
+	if (!recode_words(c, c->col[st], sw->word, &b, &unknown, &differ)) {
 		buf_free(&b);
 		bool any = false;
 		for (int i = c->data; i < c->g.nrows && !any; i++)
-			any = c->g.n[i] >= 2 && order_state(dt_cell(&c->g, i, c->col[st]));
+			any = c->g.n[i] >= 2 && sw->word(dt_cell(&c->g, i, c->col[st]));
 		if (!any && !strcasecmp(name, "state")) {
-			/* no word is an order's state: Superstore's 'State' of Kentucky
-			 * (an 'Order Status' of Quotation is asked about, not dropped) */
-			dt_note(c, 10, "'%s' holds no order states ('%.30s'...): not the status; every order is completed", name,
-			        unknown ? unknown : "");
+			/* no word is a status: Superstore's 'State' of Kentucky (an
+			 * 'Order Status' of Quotation is asked about, not dropped) */
+			dt_note(c, 10, "'%s' holds no %s states ('%.30s'...): not the status; every %s is %s", name, sw->what,
+			        unknown ? unknown : "", sw->what, sw->fallback);
 			c->col[st] = -1;
-			dt_choose(c, "default", "status=completed");
+			dt_choose(c, "default", dflt);
 			return true;
 		}
 		snprintf(c->why, c->whylen,
-		         "'%.40s' holds an order status brisk does not know ('%.30s'): give --values "
-		         "status=WORD:STATE,... (states: pending, confirmed, shipped, completed, cancelled), or "
-		         "--set status=completed to read every order as a sale",
-		         name, unknown ? unknown : "");
+		         "'%.40s' holds a%s %s status brisk does not know ('%.30s'): give --values status=WORD:STATE,... "
+		         "(states: %s), or --set %s",
+		         name, sw->what[0] == 'o' ? "n" : "", sw->what, unknown ? unknown : "", sw->states, dflt);
 		return false;
 	}
 	if (differ) {
 		buf_putc(&b, '\0');
 		dt_choose(c, "values", b.p);
-		dt_note(c, 5, "'%s' says the orders' states in its words (%s)", name, b.p + 7);
+		dt_note(c, 5, "'%s' says the %ss' states in its words (%s)", name, sw->what, b.p + 7);
 	}
 	buf_free(&b);
 	return true;

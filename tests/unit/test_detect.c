@@ -239,6 +239,27 @@ Test(detect, sales_order_status_words)
 	detect_free(&r);
 }
 
+/* Salesforce's default lead statuses in brisk's words; Pipedrive's
+ * "Lead - Owner" names read after the object's; no status: new leads. */
+Test(detect, lead_status_words_and_prefixed_names)
+{
+	detect_result r;
+	char why[512];
+	cr_assert(run(ENT_LEADS,
+	              "Lead ID,Lead Owner,Create Date,Lead Status\nL1,Ann,2024-01-02,Open - Not Contacted\n"
+	              "L2,Ben,2024-01-03,Closed - Converted\n",
+	              &r, why, sizeof why),
+	          "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "values"), "status=Open - Not Contacted:new,Closed - Converted:won");
+	detect_free(&r);
+	cr_assert(run(ENT_LEADS, "Lead - Title,Lead - Owner,Lead - Lead created\nDeal A,Ann,2024-01-02\nDeal B,Ben,2024-01-03\n",
+	              &r, why, sizeof why),
+	          "%s", why);
+	cr_assert_str_eq(optlist_get(&r.opts, "default"), "status=new");
+	cr_assert(strstr(optlist_get(&r.opts, "map"), "creator=Lead - Owner"), "%s", optlist_get(&r.opts, "map"));
+	detect_free(&r);
+}
+
 /* A bank statement imported as costs: its money in would make the costs
  * negative, so it is sent to payments --split; a costs file of both signs
  * with no balance to say which is money out is asked about. */
