@@ -15,6 +15,7 @@
 #include "core/date.h"
 #include "core/mem.h"
 #include "ingest/sample.h"
+#include "ingest/totals.h"
 
 /* 1: fmt reads the day before the month; -1: the month first; 0 neither. */
 static int day_first(const char *fmt)
@@ -85,10 +86,19 @@ bool dt_pick_dates(ctx *c)
 		return true;
 	const entity_def *d = entity_get(c->kind);
 	const char **v = xmalloc(MAX_ROWS * 3 * sizeof *v);
-	int n = 0;
-	for (int i = 0; i < d->ncols; i++)
-		if (c->col[i] >= 0 && (d->cols[i].type == COL_DATE || d->cols[i].type == COL_TIMESTAMP))
-			n += dt_values(c, c->col[i], v + n, MAX_ROWS);
+	int n = 0, nkept = 0;
+	/* A total line ("TOTAL", Xero's "Total Utilities") says nothing of the
+	 * format: the import rejects it alone. */
+	for (int i = 0; i < d->ncols; i++) {
+		if (c->col[i] < 0 || (d->cols[i].type != COL_DATE && d->cols[i].type != COL_TIMESTAMP))
+			continue;
+		int got = dt_values(c, c->col[i], v + n, MAX_ROWS);
+		for (int j = 0; j < got; j++)
+			if (!totals_word(v[n + j], strlen(v[n + j])))
+				v[n + nkept++] = v[n + j];
+		n += nkept;
+		nkept = 0;
+	}
 	bool ok = true;
 	timestamp_t t;
 	size_t nf;

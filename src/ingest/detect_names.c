@@ -67,7 +67,7 @@ static const char *const names[ROLE__COUNT][128] = {
 	               "narration", "remarks", "transaction remarks", "transaction details", "transaction particulars",
 	               "közlemény", "kozlemeny", "descriere", "detalii", "explicatie", "explicație",
 	               NULL},
-	[ROLE_CATEGORY] = {"category", "kategorie", "categorie", "categoría", "categoria", "catégorie", "kategoria",
+	[ROLE_CATEGORY] = {"category", "split" /* QuickBooks' transaction list: the other account */, "kategorie", "categorie", "categoría", "categoria", "catégorie", "kategoria",
 	                   "expense account", "sachkonto", "cost type",
 	                   "kostenart", "type de dépense", "expense type", "expense category", "expenditure category", "spend category", "spending category", "cost category",
 	               NULL},

@@ -285,8 +285,11 @@ int dt_values(const ctx *c, int col, const char **out, int cap)
 {
 	int n = 0;
 	const char *name = c->header >= 0 ? dt_cell(&c->g, c->header, col) : NULL;
+	/* a line shorter than the header is rejected alone (QuickBooks'
+	 * "Friday, February 02, 2024 10:00 AM" footer): it says nothing */
+	int width = c->header >= 0 ? c->g.n[c->header] : 0;
 	for (int i = c->data; i < c->g.nrows && n < cap; i++)
-		if (c->g.n[i] >= 2 && col < c->g.n[i] && *dt_cell(&c->g, i, col) &&
+		if (c->g.n[i] >= 2 && c->g.n[i] >= width && col < c->g.n[i] && *dt_cell(&c->g, i, col) &&
 		    !(name && !strcmp(name, dt_cell(&c->g, i, col))))
 			out[n++] = dt_cell(&c->g, i, col);
 	return n;

@@ -56,6 +56,11 @@ static bool balance_phrase(slice_t s)
 	return false;
 }
 
+bool totals_word(const char *v, size_t len)
+{
+	return total_word((slice_t){v, len}) || balance_phrase((slice_t){v, len});
+}
+
 static int64_t abs64(int64_t v)
 {
 	return v < 0 ? -v : v;

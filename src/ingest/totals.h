@@ -31,6 +31,9 @@ typedef struct {
  * with or without sign; the rows rejected for another reason counted or
  * not). Otherwise the row is counted in t. */
 bool totals_check(totals_run *t, entity_kind k, const record_t *rec, char *why, size_t whylen);
+/* Is the cell v a total word or a balance phrase ("Total Utilities",
+ * "TOTAL", "Anfangssaldo")? Detection leaves such rows out of its sample. */
+bool totals_word(const char *v, size_t len);
 
 /* Counts a row rejected for another reason (a bad date, a missing field)
  * by its amount as written, when that reads with o's options through
