@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/date.h"
 #include "core/utf8.h"
 
 bool dsdef_name_ok(const char *s, size_t len)
@@ -87,7 +88,7 @@ static bool name(const json_t *v, const char *what, char *out, char *why, size_t
 
 static bool parse_time(const json_t *t, dsdef_t *d, char *why, size_t whylen)
 {
-	static const char *const allowed[] = {"column", "grain", NULL};
+	static const char *const allowed[] = {"column", "grain", "format", NULL};
 	if (!json_is_object(t)) {
 		snprintf(why, whylen, "time must be an object {\"column\":..., \"grain\":\"day|month|quarter|year\"}");
 		return false;
@@ -103,6 +104,22 @@ static bool parse_time(const json_t *t, dsdef_t *d, char *why, size_t whylen)
 			snprintf(why, whylen, "time.grain must be day, month, quarter or year");
 			return false;
 		}
+	}
+	const json_t *f = json_object_get(t, "format");
+	d->time_format[0] = '\0';
+	if (f) {
+		const char *s = json_is_string(f) ? json_string_value(f) : NULL;
+		char fw[160];
+		if (!s || !*s || strlen(s) >= sizeof d->time_format) {
+			snprintf(why, whylen, "time.format must be a date format of 1 to %zu bytes, e.g. \"%%m/%%d/%%Y\"",
+			         sizeof d->time_format - 1);
+			return false;
+		}
+		if (!date_fmt_check(s, fw, sizeof fw)) {
+			snprintf(why, whylen, "time.format: %s", fw);
+			return false;
+		}
+		snprintf(d->time_format, sizeof d->time_format, "%s", s);
 	}
 	return true;
 }
@@ -311,7 +328,12 @@ void dsdef_json(const dsdef_t *d, buf_t *out)
 	str_member(out, "title", d->title);
 	buf_puts(out, ",\"time\":{");
 	str_member(out, "column", d->time_column);
-	buf_printf(out, ",\"grain\":\"%s\"},\"dimensions\":[", interval_name(d->grain));
+	buf_printf(out, ",\"grain\":\"%s\"", interval_name(d->grain));
+	if (d->time_format[0]) {
+		buf_putc(out, ',');
+		str_member(out, "format", d->time_format);
+	}
+	buf_puts(out, "},\"dimensions\":[");
 	for (int i = 0; i < d->ndims; i++) {
 		buf_puts(out, i ? ",{" : "{");
 		str_member(out, "name", d->dims[i].name);

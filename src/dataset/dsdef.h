@@ -41,6 +41,9 @@ typedef struct {
 	char title[DSDEF_TITLE_MAX + 1];
 	char time_column[DSDEF_COLUMN_MAX + 1];
 	interval_t grain; /* DAY, MONTH, QUARTER or YEAR */
+	/* the time column's date format (strptime-like; "" = YYYY-MM-DD), for
+	 * imports that give none: Superstore's 11/8/2016 is %m/%d/%Y */
+	char time_format[32];
 	int ndims, nmeasures, nkey, nrequired;
 	dsdef_dim dims[DSDEF_MAX_DIMS];
 	dsdef_measure measures[DSDEF_MAX_MEASURES];

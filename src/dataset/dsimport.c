@@ -244,7 +244,8 @@ static bool parse_row(run_t *r, const csv_row_t *row, dsrow *x)
 			reject(r, row, "'%s' is required but blank", d->required[i]);
 			return false;
 		}
-	if (!dsvalue_time(field(row, r->tcol), d->grain, o->parse.date_format, &x->day, why, sizeof why)) {
+	const char *fmt = o->parse.date_format ? o->parse.date_format : d->time_format[0] ? d->time_format : NULL;
+	if (!dsvalue_time(field(row, r->tcol), d->grain, fmt, &x->day, why, sizeof why)) {
 		reject(r, row, "%s: %s", d->time_column, why);
 		return false;
 	}

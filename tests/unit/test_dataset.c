@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dataset/dsdef.h"
+#include "dataset/dsinfer.h"
 #include "dataset/dsrollup.h"
 #include "dataset/dstop.h"
 #include "dataset/dsvalue.h"
@@ -78,6 +79,30 @@ Test(dsdef, refuses_with_a_reason)
 	        "{\"name\":\"e\"},{\"name\":\"f\"},{\"name\":\"g\"},{\"name\":\"h\"},{\"name\":\"i\"}]}", "at most 8");
 	refused("{\"name\":\"x\"," T "," M ",\"title\":7}", "title");
 	refused("{\"name\":\"x\",\"time\":{\"column\":\"   \"}," M "}", "column name");
+	refused("{\"name\":\"x\",\"time\":{\"column\":\"D\",\"format\":\"%d/%m\"}," M "}", "time.format");
+	refused("{\"name\":\"x\",\"time\":{\"column\":\"D\",\"format\":7}," M "}", "time.format");
+}
+
+/* Superstore's 11/8/2016: the sample's days above 12 decide the format,
+ * which the definition keeps for the imports; no day above 12 is asked. */
+Test(dsinfer, a_date_format_the_sample_decides_is_kept)
+{
+	const char *csv = "Order Date,Region,Sales\n11/8/2016,East,10.00\n6/12/2016,West,5.00\n6/19/2016,East,2.50\n";
+	import_opts o = {0};
+	buf_t out = BUF_INIT;
+	char why[256];
+	cr_assert(dsinfer_run(csv, strlen(csv), "orders", &o, 2, &out, why, sizeof why), "%s", why);
+	cr_assert(strstr(out.p, "%m/%d/%Y"), "%s", out.p);
+	buf_free(&out);
+	const char *amb = "Order Date,Region,Sales\n1/2/2016,East,10.00\n3/4/2016,West,5.00\n";
+	cr_assert_not(dsinfer_run(amb, strlen(amb), "orders", &o, 2, &out, why, sizeof why));
+	cr_assert(strstr(why, "%d/%m/%Y") && strstr(why, "%m/%d/%Y"), "%s", why);
+	buf_free(&out);
+	/* the definition reads back with its format */
+	dsdef_t d;
+	const char *def = "{\"name\":\"x\",\"time\":{\"column\":\"D\",\"format\":\"%m/%d/%Y\"}," M "}";
+	cr_assert(dsdef_parse(def, strlen(def), &d, why, sizeof why), "%s", why);
+	cr_assert_str_eq(d.time_format, "%m/%d/%Y");
 }
 
 static date_t day(const char *s)
