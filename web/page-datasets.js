@@ -250,6 +250,8 @@ function schemaEditor(box, { file, name, answer, raw, onCreated }) {
 
   function definition() {
     const out = { name, time: { column: timeCol.value, grain: grain.value }, dimensions: [], measures: [] };
+    // the dates' format inference found (11/8/2016) stays with its column
+    if (def.time?.format && timeCol.value === def.time.column) out.time.format = def.time.format;
     if (title.value.trim()) out.title = title.value.trim();
     const names = new Set();
     for (const r of rows) {
