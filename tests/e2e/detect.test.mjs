@@ -1,6 +1,6 @@
 // Real bank and accounting exports with one command (issue 14 items 2-6):
-// --detect on a corpus of 52 export formats of several countries (each
-// with its rows and cent sums), refusals with candidates, --dry-run's
+// --detect on a corpus of over 100 export formats of several countries
+// (each with its rows and cent sums), refusals with candidates, --dry-run's
 // preview, profiles (CLI and HTTP), --split, overlapping statements and
 // --max-rejects.
 import { test, describe, before, after } from 'node:test';
@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN, tempDir, cleanup, storeSql } from './lib/harness.mjs';
+import { BIN, PG_URL, tempDir, cleanup, storeSql } from './lib/harness.mjs';
 
 const CORPUS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'corpus');
 const manifest = JSON.parse(readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8'));
@@ -43,10 +43,17 @@ function table(data, name) {
 }
 const shellValue = (v) => (/^[A-Za-z0-9\-_.,/=:]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
 
+// Detection does not depend on the store: the PostgreSQL pass reads one
+// file in three (each kind's writes, --split and a first file's currency
+// taken by an empty org among them), the SQLite pass all of them.
+const ON_PG = new Set(['es_caixabank.csv', 'hu_otp.csv', 'de_sparkasse_camt.csv', 'shopify_orders.csv',
+  'hubspot_leads.csv', 'xero_invoices.csv', 'sage_purchases.csv']);
+const skipOnPg = (e, i) => (PG_URL && i % 3 !== 0 && !ON_PG.has(e.file) ? 'read in the SQLite pass (detection does not depend on the store)' : false);
+
 describe('--detect on the corpus of real export formats', () => {
   assert.ok(manifest.length >= 15);
-  for (const e of manifest) {
-    test(`${e.file}: ${e.kind} ${e.args.join(' ')}`, () => {
+  for (const [i, e] of manifest.entries()) {
+    test(`${e.file}: ${e.kind} ${e.args.join(' ')}`, { skip: skipOnPg(e, i) }, () => {
       const data = freshData();
       if (e.currency) assert.equal(run(['org', 'set', '--org', 'default', '--currency', e.currency, '--data', data]).code, 0);
       const file = path.join(CORPUS, e.file);
