@@ -6,9 +6,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ingest/csv.h"
+#include "ingest/layout.h"
 #include "ingest/optlist.h"
 
 /* An amount of a file whose notation is not chosen yet: '.' decimals
@@ -114,20 +114,6 @@ bool dt_split_sides(ctx *c, const int *money, int nmoney)
 	return true;
 }
 
-/* Is v one of list's comma-separated values (any case)? */
-static bool in_list(const char *list, const char *v)
-{
-	size_t n = strlen(v);
-	for (const char *p = list; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t k = e ? (size_t)(e - p) : strlen(p);
-		if (k == n && !strncasecmp(p, v, n))
-			return true;
-		p = e ? e + 1 : NULL;
-	}
-	return false;
-}
-
 /* The sample's money as a costs import would store it (cost = s * x, x
  * the amount or credit - debit, s = -1 with negate): how many rows bring
  * money in (-cost > 0), and about how much each way. */
@@ -150,7 +136,8 @@ static void cost_flows(const ctx *c, int amount, bool negate, int *in, double *s
 			if (!*a || !read_amount(c, a, false, &x))
 				continue;
 		}
-		if (c->indicator >= 0 && in_list(optlist_get(&c->r->opts, "negative_values"), dt_cell(&c->g, i, c->indicator)))
+		const char *negs = c->indicator >= 0 ? optlist_get(&c->r->opts, "negative_values") : NULL;
+		if (negs && layout_in_list(slice_cstr(dt_cell(&c->g, i, c->indicator)), negs))
 			x = -x; /* ING's Af Bij: the sign column's words */
 		double in_v = negate ? (double)x : -(double)x;
 		if (in_v > 0) {
@@ -170,19 +157,16 @@ static void cost_flows(const ctx *c, int amount, bool negate, int *in, double *s
 static bool card_payment(const char *v)
 {
 	static const char *const words[] = {"thank you", "autopay", "payment received", "directpay"};
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-		size_t n = strlen(words[i]);
-		for (const char *p = v; *p; p++)
-			if (!strncasecmp(p, words[i], n))
-				return true;
-	}
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcasestr(v, words[i]))
+			return true;
 	return false;
 }
 
 bool dt_card_statement(ctx *c)
 {
 	const entity_def *d = entity_get(c->kind);
-	int amount = entity_col_index(d, "amount", 6);
+	int amount = entity_amount_col(c->kind);
 	if ((c->kind != ENT_PAYMENTS && c->kind != ENT_COSTS) || amount < 0 || c->col[amount] < 0 || c->debit >= 0 ||
 	    c->indicator >= 0 || !c->signed_values || dt_given(c, "negate") || dt_given(c, "where") ||
 	    optlist_get(&c->r->opts, "negate") || optlist_get(&c->r->opts, "compute"))
@@ -220,8 +204,7 @@ bool dt_card_statement(ctx *c)
 
 bool dt_costs_one_way(ctx *c)
 {
-	const entity_def *d = entity_get(c->kind);
-	int amount = entity_col_index(d, "amount", 6);
+	int amount = entity_amount_col(c->kind);
 	if (c->kind != ENT_COSTS || (c->debit < 0 && (amount < 0 || c->col[amount] < 0)) || dt_given(c, "where"))
 		return true;
 	const char *neg = optlist_get(&c->r->opts, "negate");

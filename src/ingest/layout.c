@@ -359,8 +359,7 @@ bool layout_record(const import_opts *o, const layout_t *l, const csv_row_t *row
 	return true;
 }
 
-/* Is v one of the comma-separated values of list (trimmed, any case)? */
-static bool in_list(slice_t v, const char *list)
+bool layout_in_list(slice_t v, const char *list)
 {
 	const char *p = list;
 	for (;;) {
@@ -394,7 +393,7 @@ bool layout_sign(const import_opts *o, const layout_t *l, const csv_row_t *row, 
 			         o->sign_column, (int)(s.len > 20 ? 20 : s.len), s.p);
 			return false;
 		}
-		if (in_list(s, o->negative_values))
+		if (layout_in_list(s, o->negative_values))
 			*v = -*v;
 	}
 	if (o->negate) {

@@ -68,4 +68,8 @@ bool layout_sign(const import_opts *o, const layout_t *l, const csv_row_t *row, 
  * have read the value that entity_validate refused, if there is one. */
 void layout_hint(const import_opts *o, const record_t *rec, char *why, size_t whylen);
 
+/* Is v one of the comma-separated values of list (trimmed, any case)?
+ * The test of --negative-values. */
+bool layout_in_list(slice_t v, const char *list);
+
 #endif
